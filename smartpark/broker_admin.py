@@ -1,0 +1,154 @@
+"""Broker accounts and ACLs through Mosquitto's dynamic-security plugin, at run time.
+
+Commands go as JSON to ``$CONTROL/dynamic-security/v1`` and answers come back on its
+``/response`` topic, so thousands of gateways are provisioned in a few round trips instead of one
+`mosquitto_ctrl` process each. Every gateway gets its own client; the role of its enterprise
+allows publishing only below ``{root}/{park}/{enterprise}/``.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from smartpark.mqtt import BrokerTarget, admin_url, connect, make_client
+from smartpark.settings import Settings, get_settings
+
+CONTROL = "$CONTROL/dynamic-security/v1"
+PLATFORM_ROLE = "smartpark-platform"
+ALREADY = ("already exists",)
+
+
+class BrokerAdminError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    username: str
+    password: str
+    park: str
+    enterprise: str
+
+
+def enterprise_role(park: str, enterprise: str) -> str:
+    return f"enterprise:{park}/{enterprise}"
+
+
+class BrokerAdmin:
+    def __init__(self, url: str, *, root: str = "smartpark/v1", timeout: float = 15.0) -> None:
+        self._root = root
+        self._timeout = timeout
+        self._answers: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._client = make_client(
+            f"smartpark-admin-{uuid.uuid4().hex[:8]}", target=BrokerTarget.parse(url),
+            clean_start=True, session_expiry=0,
+        )
+        self._client.on_message = lambda c, u, msg: self._answers.put(json.loads(msg.payload))
+        connect(self._client, timeout=timeout)
+        self._client.subscribe(f"{CONTROL}/response", qos=1)
+
+    @classmethod
+    def local(cls, settings: Settings | None = None) -> BrokerAdmin:
+        settings = settings or get_settings()
+        return cls(admin_url(settings), root=settings.topic_root)
+
+    def __enter__(self) -> BrokerAdmin:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def execute(self, commands: list[dict[str, Any]], *, tolerate: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """Run commands in order; raise on an error unless its text contains a tolerated phrase."""
+        tolerated = tuple(tolerate)
+        results: list[dict[str, Any]] = []
+        for start in range(0, len(commands), 200):
+            chunk = commands[start : start + 200]
+            info = self._client.publish(CONTROL, json.dumps({"commands": chunk}), qos=1)
+            info.wait_for_publish(self._timeout)
+            try:
+                answer = self._answers.get(timeout=self._timeout)
+            except queue.Empty:
+                raise BrokerAdminError("no answer from the dynamic-security plugin") from None
+            for cmd, res in zip(chunk, answer.get("responses", []), strict=False):
+                err = res.get("error")
+                if err and not any(t in err for t in tolerated):
+                    raise BrokerAdminError(f"{cmd['command']} {cmd.get('username') or cmd.get('rolename')!r}: {err}")
+                results.append(res)
+        return results
+
+    def ensure_platform_account(self, username: str, password: str) -> None:
+        """The account of the platform's own services: read all telemetry, publish alerts."""
+        root = self._root
+        acls = [
+            {"acltype": "subscribePattern", "topic": f"{root}/#", "allow": True},
+            {"acltype": "subscribePattern", "topic": "$share/+/" + f"{root}/#", "allow": True},
+            {"acltype": "publishClientReceive", "topic": f"{root}/#", "allow": True},
+            {"acltype": "publishClientSend", "topic": f"{root}/#", "allow": True},
+        ]
+        self.execute([{"command": "createRole", "rolename": PLATFORM_ROLE, "acls": acls}], tolerate=ALREADY)
+        self._ensure_client(username, password, PLATFORM_ROLE)
+
+    def ensure_gateways(self, accounts: Iterable[Account]) -> int:
+        """Create or update gateway/device accounts; idempotent. Returns how many were given."""
+        accounts = list(accounts)
+        roles = {(a.park, a.enterprise) for a in accounts}
+        self.execute(
+            [
+                {
+                    "command": "createRole",
+                    "rolename": enterprise_role(park, ent),
+                    "acls": [
+                        {"acltype": "publishClientSend", "topic": f"{self._root}/{park}/{ent}/#", "allow": True}
+                    ],
+                }
+                for park, ent in sorted(roles)
+            ],
+            tolerate=ALREADY,
+        )
+        self._ensure_clients(
+            [(a.username, a.password, enterprise_role(a.park, a.enterprise)) for a in accounts]
+        )
+        return len(accounts)
+
+    def _ensure_client(self, username: str, password: str, role: str) -> None:
+        self._ensure_clients([(username, password, role)])
+
+    def _ensure_clients(self, clients: list[tuple[str, str, str]]) -> None:
+        # Create in one batch; those that exist get their password and role set again.
+        created = self.execute(
+            [
+                {"command": "createClient", "username": u, "password": pw, "roles": [{"rolename": r}]}
+                for u, pw, r in clients
+            ],
+            tolerate=ALREADY,
+        )
+        existing = [c for c, res in zip(clients, created, strict=True) if res.get("error")]
+        self.execute(
+            [
+                cmd
+                for u, pw, r in existing
+                for cmd in (
+                    {"command": "setClientPassword", "username": u, "password": pw},
+                    {"command": "addClientRole", "username": u, "rolename": r},
+                )
+            ],
+            tolerate=ALREADY,
+        )
+
+    def delete_client(self, username: str) -> None:
+        self.execute([{"command": "deleteClient", "username": username}], tolerate=("not found",))
+
+    def list_clients(self) -> list[str]:
+        res = self.execute([{"command": "listClients", "verbose": False, "count": -1, "offset": 0}])
+        clients: list[str] = res[0].get("data", {}).get("clients", [])
+        return clients

@@ -1,0 +1,58 @@
+"""The `smartpark` command: one entry point, one subcommand per service or tool.
+
+Each subcommand lives in its own module, imported only when used, exposing
+``configure(parser)`` which adds its arguments and sets ``func`` (called with the parsed args;
+its return value is the exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "services": ("smartpark.services.cli", "start, stop and inspect the local TimescaleDB and Mosquitto"),
+    "db": ("smartpark.db.cli", "database migrations"),
+    "registry": ("smartpark.registry_cli", "load parks, enterprises, gateways and devices"),
+    "ingest": ("ingest.cli", "MQTT -> TimescaleDB ingesters"),
+    "sim": ("device_sim.cli", "the simulated park"),
+    "aqi": ("aggregation.aqi_cli", "air-quality index of concentrations (HJ 633)"),
+    "scheduler": ("aggregation.scheduler_cli", "rollups, indicators and retention on a schedule"),
+    "economic": ("aggregation.economic_cli", "economic monthly reports"),
+    "alerting": ("alerting.cli", "streaming alarm evaluation and notification delivery"),
+    "api": ("api.cli", "the HTTP API and the ops-centre page"),
+    "users": ("api.users_cli", "users and API keys"),
+    "hj212": ("ingest.hj212.cli", "HJ 212 data-logger protocol: decode, serve"),
+    "bench": ("smartpark.bench", "benchmarks that print their figures"),
+    "up": ("smartpark.supervisor", "run every component of the platform in the foreground"),
+}
+
+
+def build_parser(commands: dict[str, tuple[str, str]] = COMMANDS) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="smartpark", description="Smart industrial-park platform")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    wanted = sys.argv[1] if len(sys.argv) > 1 else None
+    for name, (module, help_) in commands.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        if name == wanted:  # import only the module that runs
+            importlib.import_module(module).configure(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    if argv is not None:
+        sys.argv = ["smartpark", *argv]
+    parser = build_parser()
+    args = parser.parse_args()
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.parse_args([args.command, "--help"])
+        return 2
+    return int(func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

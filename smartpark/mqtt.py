@@ -1,0 +1,137 @@
+"""paho-mqtt 2.x clients configured from the settings (MQTT v5, QoS 1, persistent sessions)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.packettypes import PacketTypes
+
+from smartpark.settings import Settings, get_settings
+
+SESSION_EXPIRY_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerTarget:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerTarget:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts"):
+            raise ValueError(f"broker URL {url.split('@')[-1]!r} must start with mqtt:// or mqtts://")
+        if not parts.hostname:
+            raise ValueError(f"broker URL {url.split('@')[-1]!r} has no host")
+        tls = parts.scheme == "mqtts"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (8883 if tls else 1883),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            tls=tls,
+        )
+
+    def with_credentials(self, username: str, password: str) -> BrokerTarget:
+        return BrokerTarget(self.host, self.port, username, password, self.tls)
+
+
+def mqtt_url(settings: Settings | None = None) -> str:
+    """The platform services' account: configured, else the local broker's."""
+    settings = settings or get_settings()
+    if settings.mqtt_url:
+        return settings.mqtt_url
+    from smartpark.services.local import local_mqtt_url
+
+    return local_mqtt_url(settings)
+
+
+def admin_url(settings: Settings | None = None) -> str:
+    settings = settings or get_settings()
+    if settings.mqtt_admin_url:
+        return settings.mqtt_admin_url
+    from smartpark.services.local import local_mqtt_url
+
+    return local_mqtt_url(settings, admin=True)
+
+
+def make_client(
+    client_id: str,
+    *,
+    url: str | None = None,
+    target: BrokerTarget | None = None,
+    clean_start: bool = False,
+    session_expiry: int = SESSION_EXPIRY_S,
+    manual_ack: bool = False,
+    userdata: Any = None,
+) -> mqtt.Client:
+    """A configured, not yet connected client. Connect with :func:`connect` or ``connect_async``."""
+    target = target or BrokerTarget.parse(url or mqtt_url())
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv5,
+        userdata=userdata,
+        manual_ack=manual_ack,
+    )
+    if target.username is not None:
+        client.username_pw_set(target.username, target.password)
+    if target.tls:
+        client.tls_set()
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.reconnect_delay_set(min_delay=0.2, max_delay=5)
+    client._smartpark_target = target  # type: ignore[attr-defined]
+    client._smartpark_session = (clean_start, session_expiry)  # type: ignore[attr-defined]
+    return client
+
+
+def connect_properties(session_expiry: int) -> Properties:
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = session_expiry
+    props.ReceiveMaximum = 1000
+    return props
+
+
+class ConnectRefused(ConnectionError):
+    pass
+
+
+def connect(client: mqtt.Client, *, timeout: float = 10.0, keepalive: int = 30) -> None:
+    """Connect and start the network loop; wait for CONNACK and raise if the broker refuses."""
+    target: BrokerTarget = client._smartpark_target  # type: ignore[attr-defined]
+    clean_start, expiry = client._smartpark_session  # type: ignore[attr-defined]
+    done = threading.Event()
+    outcome: dict[str, Any] = {}
+    previous = client.on_connect
+
+    def on_connect(c: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        outcome["reason"] = reason
+        done.set()
+        client.on_connect = previous
+        if previous is not None:
+            previous(c, userdata, flags, reason, props)
+
+    client.on_connect = on_connect
+    client.connect_async(
+        target.host, target.port, keepalive=keepalive, clean_start=clean_start,
+        properties=connect_properties(expiry),
+    )
+    client.loop_start()
+    if not done.wait(timeout):
+        client.loop_stop()
+        raise TimeoutError(f"no CONNACK from {target.host}:{target.port} within {timeout} s")
+    reason = outcome["reason"]
+    if reason.is_failure:
+        client.disconnect()
+        client.loop_stop()
+        raise ConnectRefused(f"broker refused {target.username!r}: {reason}")

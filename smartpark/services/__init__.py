@@ -1,0 +1,1 @@
+"""Local services owned by smartpark: a TimescaleDB cluster and a Mosquitto broker."""
