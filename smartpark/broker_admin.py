@@ -45,8 +45,10 @@ class BrokerAdmin:
         self._timeout = timeout
         self._answers: queue.Queue[dict[str, Any]] = queue.Queue()
         self._client = make_client(
-            f"smartpark-admin-{uuid.uuid4().hex[:8]}", target=BrokerTarget.parse(url),
-            clean_start=True, session_expiry=0,
+            f"smartpark-admin-{uuid.uuid4().hex[:8]}",
+            target=BrokerTarget.parse(url),
+            clean_start=True,
+            session_expiry=0,
         )
         self._client.on_message = lambda c, u, msg: self._answers.put(json.loads(msg.payload))
         connect(self._client, timeout=timeout)
@@ -107,24 +109,20 @@ class BrokerAdmin:
                 {
                     "command": "createRole",
                     "rolename": enterprise_role(park, ent),
-                    "acls": [
-                        {"acltype": "publishClientSend", "topic": f"{self._root}/{park}/{ent}/#", "allow": True}
-                    ],
+                    "acls": [{"acltype": "publishClientSend", "topic": f"{self._root}/{park}/{ent}/#", "allow": True}],
                 }
                 for park, ent in sorted(roles)
             ],
             tolerate=ALREADY,
         )
-        self._ensure_clients(
-            [(a.username, a.password, enterprise_role(a.park, a.enterprise)) for a in accounts]
-        )
+        self._ensure_clients([(a.username, a.password, enterprise_role(a.park, a.enterprise)) for a in accounts])
         return len(accounts)
 
     def _ensure_client(self, username: str, password: str, role: str) -> None:
         self._ensure_clients([(username, password, role)])
 
     def _ensure_clients(self, clients: list[tuple[str, str, str]]) -> None:
-        # Create in one batch; those that exist get their password and role set again.
+        # Create in one batch; those that exist get their password and roles set again.
         created = self.execute(
             [
                 {"command": "createClient", "username": u, "password": pw, "roles": [{"rolename": r}]}
@@ -135,14 +133,9 @@ class BrokerAdmin:
         existing = [c for c, res in zip(clients, created, strict=True) if res.get("error")]
         self.execute(
             [
-                cmd
+                {"command": "modifyClient", "username": u, "password": pw, "roles": [{"rolename": r}]}
                 for u, pw, r in existing
-                for cmd in (
-                    {"command": "setClientPassword", "username": u, "password": pw},
-                    {"command": "addClientRole", "username": u, "rolename": r},
-                )
-            ],
-            tolerate=ALREADY,
+            ]
         )
 
     def delete_client(self, username: str) -> None:

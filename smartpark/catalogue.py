@@ -119,11 +119,19 @@ DEVICE_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "heat_meter": ("heat.energy_gj",),
         "coal_scale": ("coal.mass_t",),
         "stack_cems": (
-            "stack.so2_mgm3", "stack.nox_mgm3", "stack.dust_mgm3", "stack.o2_pct", "stack.flow_m3h",
+            "stack.so2_mgm3",
+            "stack.nox_mgm3",
+            "stack.dust_mgm3",
+            "stack.o2_pct",
+            "stack.flow_m3h",
         ),
         "wastewater": ("ww.cod_mgl", "ww.nh3n_mgl", "ww.ph", "ww.flow_m3h"),
         "air_station": (
-            "air.pm25_ugm3", "air.pm10_ugm3", "air.so2_ugm3", "air.no2_ugm3", "air.o3_ugm3",
+            "air.pm25_ugm3",
+            "air.pm10_ugm3",
+            "air.so2_ugm3",
+            "air.no2_ugm3",
+            "air.o3_ugm3",
             "air.co_mgm3",
         ),
         "gas_detector": ("safety.lel_pct", "safety.h2s_ppm", "safety.co_ppm", "safety.o2_pct"),
@@ -148,7 +156,5 @@ def codes(metrics: Iterable[Metric]) -> list[str]:
 # Data-quality flags stored with each reading (telemetry.flag). 0 and only 0 is valid monitoring
 # data; the HJ 212 flags keep their meaning; RECEIPT_TIME marks a reading whose payload had no ts.
 FLAG_VALID = 0
-HJ212_FLAGS: Mapping[str, int] = MappingProxyType(
-    {"N": 0, "F": 1, "M": 2, "S": 3, "D": 4, "C": 5, "T": 6, "B": 7}
-)
+HJ212_FLAGS: Mapping[str, int] = MappingProxyType({"N": 0, "F": 1, "M": 2, "S": 3, "D": 4, "C": 5, "T": 6, "B": 7})
 FLAG_RECEIPT_TIME = 64

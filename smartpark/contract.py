@@ -54,7 +54,7 @@ class Topic:
         prefix = root.rstrip("/") + "/"
         if not topic.startswith(prefix):
             raise TopicError(f"topic {topic!r} is not below {root!r}")
-        levels = topic[len(prefix):].split("/")
+        levels = topic[len(prefix) :].split("/")
         if len(levels) == 4 and levels[3] in ("telemetry", "status"):
             return cls(levels[0], levels[1], levels[2], None, levels[3])  # type: ignore[arg-type]
         if len(levels) == 5 and levels[2] == "gateway" and levels[4] == "telemetry":
@@ -123,9 +123,7 @@ def parse_ts(raw: Any) -> int:
 
 def _add_entry(out: Decoded, device: str, entry: Any, received_ms: int) -> None:
     if not isinstance(entry, dict) or not isinstance(entry.get("values"), dict):
-        out.problems.append(
-            Problem(BAD_SHAPE, f"entry {_short(entry)} is not an object with 'values'", device)
-        )
+        out.problems.append(Problem(BAD_SHAPE, f"entry {_short(entry)} is not an object with 'values'", device))
         return
     flagged = "ts" not in entry
     try:

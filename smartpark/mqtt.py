@@ -9,8 +9,8 @@ from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from smartpark.settings import Settings, get_settings
 
@@ -89,7 +89,7 @@ def make_client(
         client.tls_set()
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
-    client.reconnect_delay_set(min_delay=0.2, max_delay=5)
+    client.reconnect_delay_set(min_delay=1, max_delay=5)
     client._smartpark_target = target  # type: ignore[attr-defined]
     client._smartpark_session = (clean_start, session_expiry)  # type: ignore[attr-defined]
     return client
@@ -119,11 +119,14 @@ def connect(client: mqtt.Client, *, timeout: float = 10.0, keepalive: int = 30) 
         done.set()
         client.on_connect = previous
         if previous is not None:
-            previous(c, userdata, flags, reason, props)
+            previous(c, userdata, flags, reason, props)  # type: ignore[call-arg]
 
     client.on_connect = on_connect
     client.connect_async(
-        target.host, target.port, keepalive=keepalive, clean_start=clean_start,
+        target.host,
+        target.port,
+        keepalive=keepalive,
+        clean_start=clean_start,
         properties=connect_properties(expiry),
     )
     client.loop_start()

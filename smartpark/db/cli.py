@@ -17,9 +17,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     with connect(autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT name, applied_at FROM schema_migrations ORDER BY version"
-        ).fetchall()
+        rows = conn.execute("SELECT name, applied_at FROM schema_migrations ORDER BY version").fetchall()
     applied = {name for name, _ in rows}
     for name, at in rows:
         print(f"applied  {name}  {at:%Y-%m-%d %H:%M:%S%z}")

@@ -64,19 +64,16 @@ def migrate(conn: psycopg.Connection[Any]) -> list[str]:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
         done = {
-            row[0]: (row[1], row[2])
-            for row in conn.execute("SELECT version, name, checksum FROM schema_migrations")
+            row[0]: (row[1], row[2]) for row in conn.execute("SELECT version, name, checksum FROM schema_migrations")
         }
         for mig in available():
             if mig.version in done:
                 name, checksum = done[mig.version]
                 if checksum != mig.checksum:
-                    raise MigrationDrift(
-                        f"migration {mig.name!r} changed after it was applied as {name!r}"
-                    )
+                    raise MigrationDrift(f"migration {mig.name!r} changed after it was applied as {name!r}")
                 continue
             with conn.transaction():
-                conn.execute(mig.sql.encode())  # type: ignore[call-overload]
+                conn.execute(mig.sql.encode())
                 conn.execute(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
                     (mig.version, mig.name, mig.checksum),

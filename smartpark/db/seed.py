@@ -19,8 +19,17 @@ def sync_catalogue(conn: psycopg.Connection[Any]) -> None:
             " min_value = excluded.min_value, max_value = excluded.max_value,"
             " carrier = excluded.carrier, description = excluded.description",
             [
-                (m.id, m.code, m.unit, m.kind.value, m.category.value, m.min_value, m.max_value,
-                 m.carrier, m.description)
+                (
+                    m.id,
+                    m.code,
+                    m.unit,
+                    m.kind.value,
+                    m.category.value,
+                    m.min_value,
+                    m.max_value,
+                    m.carrier,
+                    m.description,
+                )
                 for m in METRICS
             ],
         )

@@ -89,10 +89,16 @@ def start(settings: Settings | None = None) -> None:
     p.mqtt_data.mkdir(parents=True, exist_ok=True)
     p.mqtt_conf.write_text(config(settings))
     if not p.mqtt_dynsec.exists():
-        run([
-            "mosquitto_ctrl", "dynsec", "init", str(p.mqtt_dynsec), local.MQTT_ADMIN,
-            creds["mqtt_admin_password"],
-        ])
+        run(
+            [
+                "mosquitto_ctrl",
+                "dynsec",
+                "init",
+                str(p.mqtt_dynsec),
+                local.MQTT_ADMIN,
+                creds["mqtt_admin_password"],
+            ]
+        )
     owner = _owner()
     chown_tree(p.mqtt, owner)
     if is_running(settings):

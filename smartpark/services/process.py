@@ -7,7 +7,7 @@ import pwd
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -22,8 +22,7 @@ def run(argv: Sequence[str], *, check: bool = True, quiet: bool = True) -> subpr
     result = subprocess.run(list(argv), capture_output=True, text=True, check=False)
     if check and result.returncode != 0:
         raise RuntimeError(
-            f"{' '.join(argv)} failed with exit {result.returncode}: "
-            f"{(result.stderr or result.stdout).strip()[-2000:]}"
+            f"{' '.join(argv)} failed with exit {result.returncode}: {(result.stderr or result.stdout).strip()[-2000:]}"
         )
     return result
 
@@ -44,7 +43,7 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.1) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.1) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -1,0 +1,262 @@
+"""The registry: parks, enterprises, gateways and devices, loaded from a model file.
+
+The model file (YAML or JSON) is what `smartpark sim init` writes and what a park's IT person
+edits; loading it upserts rows by their codes and creates each gateway's broker account, so
+loading the same file again changes nothing. :class:`Snapshot` is the in-memory view the
+ingesters and the alerting service resolve topics with.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+import yaml
+from psycopg.types.json import Jsonb
+
+from smartpark.catalogue import BY_CODE, DEVICE_KINDS
+
+if TYPE_CHECKING:
+    from smartpark.broker_admin import Account, BrokerAdmin
+
+
+class ModelError(ValueError):
+    pass
+
+
+def read_model(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ModelError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("parks"), list):
+        raise ModelError(f"{path}: expected a mapping with a 'parks' list")
+    return data
+
+
+def _require(entry: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in entry or entry[key] in (None, ""):
+        raise ModelError(f"{where}: missing {key!r}")
+    return entry[key]
+
+
+def device_metric_codes(device: Mapping[str, Any], where: str) -> list[str]:
+    kind = _require(device, "kind", where)
+    if "metrics" in device:
+        codes = list(device["metrics"])
+    elif kind in DEVICE_KINDS:
+        codes = list(DEVICE_KINDS[kind])
+    else:
+        raise ModelError(f"{where}: unknown device kind {kind!r} and no 'metrics' list")
+    unknown = [c for c in codes if c not in BY_CODE]
+    if unknown:
+        raise ModelError(f"{where}: unknown metric(s) {unknown}")
+    return codes
+
+
+def iter_gateways(model: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
+    for park in model["parks"]:
+        for ent in park.get("enterprises", []):
+            for gw in ent.get("gateways", []):
+                yield park, ent, gw
+
+
+def gateway_username(park: Mapping[str, Any], ent: Mapping[str, Any], gw: Mapping[str, Any]) -> str:
+    return str(gw.get("username") or f"{park['code']}.{ent['code']}.{gw['code']}")
+
+
+def broker_accounts(model: Mapping[str, Any]) -> list[Account]:
+    """Broker accounts of the gateways (and of devices that connect on their own)."""
+    from smartpark.broker_admin import Account
+
+    accounts = []
+    for park in model["parks"]:
+        for ent in park.get("enterprises", []):
+            for gw in ent.get("gateways", []):
+                if gw.get("password"):
+                    accounts.append(
+                        Account(gateway_username(park, ent, gw), str(gw["password"]), park["code"], ent["code"])
+                    )
+            for dev in ent.get("devices", []):
+                if dev.get("password"):
+                    user = str(dev.get("username") or f"{park['code']}.{ent['code']}.{dev['code']}")
+                    accounts.append(Account(user, str(dev["password"]), park["code"], ent["code"]))
+    return accounts
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    parks: int
+    enterprises: int
+    gateways: int
+    devices: int
+    broker_accounts: int
+
+
+def load_model(
+    conn: psycopg.Connection[Any], model: Mapping[str, Any], *, broker: BrokerAdmin | None = None
+) -> LoadSummary:
+    """Upsert the model's rows (in the caller's transaction) and, given a broker, its accounts."""
+    counts = {"parks": 0, "enterprises": 0, "gateways": 0, "devices": 0}
+    with conn.cursor() as cur:
+        for pi, park in enumerate(model["parks"]):
+            where = f"parks[{pi}]"
+            park_id = _upsert_park(cur, park, where)
+            counts["parks"] += 1
+            for ei, ent in enumerate(park.get("enterprises", [])):
+                ewhere = f"{where}.enterprises[{ei}]"
+                ent_id = _upsert_enterprise(cur, park_id, ent, ewhere)
+                counts["enterprises"] += 1
+                for gi, gw in enumerate(ent.get("gateways", [])):
+                    gwhere = f"{ewhere}.gateways[{gi}]"
+                    gw_id = _one(
+                        cur,
+                        "INSERT INTO gateways (enterprise_id, code, mqtt_username, attributes)"
+                        " VALUES (%s, %s, %s, %s) ON CONFLICT (enterprise_id, code) DO UPDATE SET"
+                        " mqtt_username = excluded.mqtt_username, attributes = excluded.attributes"
+                        " RETURNING gateway_id",
+                        (
+                            ent_id,
+                            _require(gw, "code", gwhere),
+                            gateway_username(park, ent, gw),
+                            Jsonb(gw.get("attributes") or {}),
+                        ),
+                    )
+                    counts["gateways"] += 1
+                    for di, dev in enumerate(gw.get("devices", [])):
+                        _upsert_device(cur, ent_id, gw_id, dev, f"{gwhere}.devices[{di}]")
+                        counts["devices"] += 1
+                for di, dev in enumerate(ent.get("devices", [])):
+                    _upsert_device(cur, ent_id, None, dev, f"{ewhere}.devices[{di}]")
+                    counts["devices"] += 1
+    accounts = broker.ensure_gateways(broker_accounts(model)) if broker is not None else 0
+    return LoadSummary(broker_accounts=accounts, **counts)
+
+
+def _one(cur: psycopg.Cursor[Any], sql: str, params: tuple[Any, ...]) -> int:
+    cur.execute(sql, params)
+    row = cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _upsert_park(cur: psycopg.Cursor[Any], park: Mapping[str, Any], where: str) -> int:
+    return _one(
+        cur,
+        "INSERT INTO parks (code, name, timezone, grid_region, land_area_mu, attributes)"
+        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
+        " timezone = excluded.timezone, grid_region = excluded.grid_region,"
+        " land_area_mu = excluded.land_area_mu, attributes = excluded.attributes RETURNING park_id",
+        (
+            _require(park, "code", where),
+            park.get("name") or park["code"],
+            park.get("timezone") or "Asia/Shanghai",
+            park.get("grid_region") or "national",
+            park.get("land_area_mu"),
+            Jsonb(park.get("attributes") or {}),
+        ),
+    )
+
+
+def _upsert_enterprise(cur: psycopg.Cursor[Any], park_id: int, ent: Mapping[str, Any], where: str) -> int:
+    return _one(
+        cur,
+        "INSERT INTO enterprises (park_id, code, name, industry, land_area_mu, attributes)"
+        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (park_id, code) DO UPDATE SET"
+        " name = excluded.name, industry = excluded.industry, land_area_mu = excluded.land_area_mu,"
+        " attributes = excluded.attributes RETURNING enterprise_id",
+        (
+            park_id,
+            _require(ent, "code", where),
+            ent.get("name") or ent["code"],
+            ent.get("industry") or "other",
+            ent.get("land_area_mu"),
+            Jsonb(ent.get("attributes") or {}),
+        ),
+    )
+
+
+def _upsert_device(
+    cur: psycopg.Cursor[Any], ent_id: int, gw_id: int | None, dev: Mapping[str, Any], where: str
+) -> None:
+    codes = device_metric_codes(dev, where)
+    dev_id = _one(
+        cur,
+        "INSERT INTO devices (enterprise_id, gateway_id, code, kind, name, zone, mqtt_username, attributes)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (enterprise_id, code) DO UPDATE SET"
+        " gateway_id = excluded.gateway_id, kind = excluded.kind, name = excluded.name,"
+        " zone = excluded.zone, mqtt_username = excluded.mqtt_username,"
+        " attributes = excluded.attributes RETURNING device_id",
+        (
+            ent_id,
+            gw_id,
+            _require(dev, "code", where),
+            dev["kind"],
+            dev.get("name") or "",
+            dev.get("zone") or "",
+            dev.get("username"),
+            Jsonb(dev.get("attributes") or {}),
+        ),
+    )
+    ids = [BY_CODE[c].id for c in codes]
+    cur.execute("DELETE FROM device_metrics WHERE device_id = %s AND NOT (metric_id = ANY(%s))", (dev_id, ids))
+    cur.executemany(
+        "INSERT INTO device_metrics (device_id, metric_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        [(dev_id, i) for i in ids],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    device_id: int
+    park_id: int
+    enterprise_id: int
+    gateway_id: int | None
+    park: str
+    enterprise: str
+    code: str
+    kind: str
+    zone: str
+    metric_ids: frozenset[int]
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Registry lookups by codes as they appear in topics; refreshed by re-fetching."""
+
+    devices: Mapping[tuple[str, str, str], DeviceInfo]  # (park, enterprise, device code)
+    gateways: Mapping[tuple[str, str, str], int]  # (park, enterprise, gateway code) -> gateway_id
+    by_id: Mapping[int, DeviceInfo]
+
+    @classmethod
+    def fetch(cls, conn: psycopg.Connection[Any]) -> Snapshot:
+        rows = conn.execute(
+            "SELECT d.device_id, p.park_id, e.enterprise_id, d.gateway_id, p.code, e.code, d.code,"
+            " d.kind, d.zone, d.attributes,"
+            " coalesce(array_agg(dm.metric_id) FILTER (WHERE dm.metric_id IS NOT NULL), '{}')"
+            " FROM devices d JOIN enterprises e USING (enterprise_id) JOIN parks p USING (park_id)"
+            " LEFT JOIN device_metrics dm USING (device_id) GROUP BY d.device_id, p.park_id, e.enterprise_id"
+        ).fetchall()
+        devices = {}
+        for r in rows:
+            info = DeviceInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], frozenset(r[10]), r[9] or {})
+            devices[(info.park, info.enterprise, info.code)] = info
+        gws = conn.execute(
+            "SELECT p.code, e.code, g.code, g.gateway_id FROM gateways g"
+            " JOIN enterprises e USING (enterprise_id) JOIN parks p USING (park_id)"
+        ).fetchall()
+        return cls(
+            devices=devices,
+            gateways={(a, b, c): gid for a, b, c, gid in gws},
+            by_id={d.device_id: d for d in devices.values()},
+        )
+
+    def device(self, park: str, enterprise: str, code: str) -> DeviceInfo | None:
+        return self.devices.get((park, enterprise, code))

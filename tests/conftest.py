@@ -1,0 +1,105 @@
+"""Fixtures for integration tests: the real TimescaleDB and Mosquitto, isolated per test run.
+
+Each run gets a fresh database (created, migrated, dropped at the end) and unique park codes on
+the shared broker, so several checkouts and runs on one machine do not see each other's data.
+The environment is pointed at the run's database so that processes the tests start (ingesters,
+alerting, API) use it too. Unit tests of pure code use none of these fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from smartpark.settings import Settings, get_settings
+from tests.factories import small_model, unique_code
+
+
+def _with_dbname(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{dbname}", parts.query, parts.fragment))
+
+
+@pytest.fixture(scope="session")
+def services() -> Settings:
+    """Start the local services unless external ones are configured."""
+    get_settings.cache_clear()
+    base = get_settings()
+    if not base.database_url:
+        from smartpark.services import postgres
+
+        postgres.start(base)
+    if not base.mqtt_url:
+        from smartpark.services import mosquitto
+
+        mosquitto.start(base)
+    return base
+
+
+@pytest.fixture(scope="session")
+def db_url(services: Settings) -> Iterator[str]:
+    from smartpark.db import database_url
+    from smartpark.db.migrate import migrate
+
+    admin = database_url(services)
+    name = f"smartpark_test_{secrets.token_hex(4)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _with_dbname(admin, name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate(conn)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def settings(services: Settings, db_url: str) -> Iterator[Settings]:
+    from smartpark.mqtt import admin_url, mqtt_url
+
+    env = {
+        "SMARTPARK_DATABASE_URL": db_url,
+        "SMARTPARK_MQTT_URL": mqtt_url(services),
+        "SMARTPARK_MQTT_ADMIN_URL": admin_url(services),
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    get_settings.cache_clear()
+    yield get_settings()
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
+    with psycopg.connect(settings.database_url or "", autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def broker(settings: Settings) -> Iterator[Any]:
+    from smartpark.broker_admin import BrokerAdmin
+
+    with BrokerAdmin.local(settings) as admin:
+        yield admin
+
+
+@pytest.fixture
+def park(db: psycopg.Connection[Any], broker: Any) -> dict[str, Any]:
+    """A small park with a unique code, in the database and with broker accounts."""
+    from smartpark.registry import load_model
+
+    model = small_model(unique_code())
+    with db.transaction():
+        load_model(db, model, broker=broker)
+    return model

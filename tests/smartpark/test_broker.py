@@ -1,0 +1,95 @@
+"""The broker's security and queueing, checked against the real Mosquitto."""
+
+import threading
+import time
+import uuid
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from smartpark.mqtt import BrokerTarget, ConnectRefused, connect, make_client, mqtt_url
+from tests.factories import gateway_credentials
+
+pytestmark = pytest.mark.integration
+
+
+def _client(settings, username, password, **kw):
+    target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(username, password)
+    return make_client(f"test-{uuid.uuid4().hex[:8]}", target=target, **kw)
+
+
+def _collector(settings, topic_filter, client_id=None, clean_start=True):
+    got: list[tuple[str, bytes]] = []
+    sub = make_client(client_id or f"test-sub-{uuid.uuid4().hex[:8]}", url=mqtt_url(settings), clean_start=clean_start)
+    sub.on_message = lambda c, u, m: got.append((m.topic, m.payload))
+    subscribed = threading.Event()
+    sub.on_subscribe = lambda *a: subscribed.set()
+    connect(sub)
+    sub.subscribe(topic_filter, qos=1)
+    assert subscribed.wait(5)
+    return sub, got
+
+
+def _wait(pred, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not pred():
+        time.sleep(0.05)
+    return pred()
+
+
+def test_gateway_publishes_only_below_its_enterprise(settings, park):
+    code = park["parks"][0]["code"]
+    sub, got = _collector(settings, f"smartpark/v1/{code}/#")
+    user, pw = gateway_credentials(park, "e1")
+    gw = _client(settings, user, pw, clean_start=True)
+    connect(gw)
+    gw.publish(f"smartpark/v1/{code}/e2/em1/telemetry", b'{"values": {"elec.power_kw": 1}}', qos=1).wait_for_publish(5)
+    gw.publish(f"smartpark/v1/{code}/e1/em1/telemetry", b'{"values": {"elec.power_kw": 2}}', qos=1).wait_for_publish(5)
+    assert _wait(lambda: len(got) >= 1)
+    time.sleep(0.5)
+    assert [t for t, _ in got] == [f"smartpark/v1/{code}/e1/em1/telemetry"]
+    for c in (gw, sub):
+        c.disconnect()
+        c.loop_stop()
+
+
+def test_wrong_password_and_anonymous_are_refused(settings, park):
+    user, _ = gateway_credentials(park, "e1")
+    with pytest.raises(ConnectRefused):
+        connect(_client(settings, user, "wrong-password", clean_start=True))
+    anon = make_client(
+        "anon", target=BrokerTarget("127.0.0.1", settings.mqtt_port, None, None, False), clean_start=True
+    )
+    with pytest.raises(ConnectRefused):
+        connect(anon)
+
+
+def test_offline_persistent_session_keeps_more_than_a_default_queue(settings, park):
+    """Mosquitto's default would drop all but 1000 queued messages of an offline subscriber."""
+    code = park["parks"][0]["code"]
+    client_id = f"test-persist-{uuid.uuid4().hex[:8]}"
+    sub, _ = _collector(settings, f"smartpark/v1/{code}/#", client_id=client_id, clean_start=False)
+    sub.disconnect()
+    sub.loop_stop()
+    user, pw = gateway_credentials(park, "e2")
+    gw = _client(settings, user, pw, clean_start=True)
+    connect(gw)
+    n = 3000
+    infos = [gw.publish(f"smartpark/v1/{code}/e2/em1/telemetry", str(i).encode(), qos=1) for i in range(n)]
+    for info in infos:
+        info.wait_for_publish(10)
+    gw.disconnect()
+    gw.loop_stop()
+    got: list[bytes] = []
+    again = make_client(client_id, url=mqtt_url(settings), clean_start=False)
+    again.on_message = lambda c, u, m: got.append(m.payload)
+    connect(again)
+    assert _wait(lambda: len(got) >= n, timeout=30)
+    assert sorted(int(p) for p in got) == list(range(n))
+    again.disconnect()
+    again.loop_stop()
+    cleanup = make_client(client_id, url=mqtt_url(settings), clean_start=True, session_expiry=0)
+    connect(cleanup)
+    cleanup.disconnect()
+    cleanup.loop_stop()
+    assert mqtt.MQTT_ERR_SUCCESS == 0
