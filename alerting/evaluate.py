@@ -1,0 +1,350 @@
+"""Vectorised rule evaluation with per-series state (pure; no I/O, clock passed in).
+
+A batch of readings arrives as parallel numpy columns (entity index, metric id, ts, value). For
+each rule the readings it watches are selected and compared with the threshold as arrays; only
+the series whose state may change (a breach on a quiet series, a clear on a firing one, anything
+on a pending one) are walked reading by reading, so a healthy park costs a few array passes per
+rule and no Python per reading.
+
+Series state: OK → PENDING (breach, waiting for ``for``) → FIRING → OK (cleared past the
+hysteresis). A pending series whose value comes back is cancelled. No-data rules fire from
+:meth:`Evaluator.tick` when a series has been silent for the window, measured on the receipt
+clock, and resolve on the next reading.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from alerting import aqi
+from alerting.rules import AIR_AQI, ANY_METRIC, DEVICE_ONLINE, GATEWAY_KIND, Rule
+from smartpark.catalogue import BY_CODE
+
+OK, PENDING, FIRING = 0, 1, 2
+STATE_NAMES = {OK: "ok", PENDING: "pending", FIRING: "firing"}
+DEVICE_ONLINE_ID = 1001
+AIR_AQI_ID = 1002
+ANY_METRIC_ID = -1
+O2_ID = BY_CODE["stack.o2_pct"].id
+AQI_INPUT_IDS = {BY_CODE[c].id: c for c in aqi.POLLUTANTS}
+MAX_WINDOW_POINTS = 10_000  # per series: bounds memory whatever the publishing rate
+
+
+def metric_id(code: str) -> int:
+    if code == DEVICE_ONLINE:
+        return DEVICE_ONLINE_ID
+    if code == AIR_AQI:
+        return AIR_AQI_ID
+    if code == ANY_METRIC:
+        return ANY_METRIC_ID
+    return BY_CODE[code].id
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A device or a gateway as alarms see it: where it is and what it is."""
+
+    key: str  # stable across restarts: "d:{device_id}" or "g:{gateway_id}"
+    park: str
+    enterprise: str
+    code: str
+    kind: str
+    zone: str = ""
+    gateway: str = ""
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {
+            "park": self.park, "enterprise": self.enterprise, "device": self.code, "kind": self.kind,
+            "zone": self.zone, "gateway": self.code if self.kind == GATEWAY_KIND else self.gateway,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    rule: Rule
+    entity: int
+    to: str  # pending | firing | resolved | cancelled
+    ts_ms: int
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesState:
+    """What must survive a restart for one (rule, series)."""
+
+    rule_id: str
+    entity_key: str
+    state: int
+    since_ms: int
+    value: float | None
+
+
+@dataclass(slots=True)
+class Batch:
+    entity: np.ndarray  # int32 entity index
+    metric: np.ndarray  # int32 metric id (catalogue id or a pseudo id)
+    ts_ms: np.ndarray  # int64
+    value: np.ndarray  # float64
+
+    @classmethod
+    def of(cls, entity: Sequence[int], metric: Sequence[int], ts_ms: Sequence[int], value: Sequence[float]) -> Batch:
+        return cls(
+            np.asarray(entity, dtype=np.int32), np.asarray(metric, dtype=np.int32),
+            np.asarray(ts_ms, dtype=np.int64), np.asarray(value, dtype=np.float64),
+        )
+
+    def __len__(self) -> int:
+        return int(self.value.shape[0])
+
+
+def _compare(op: str, v: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    if op == ">":
+        return v > lo
+    if op == ">=":
+        return v >= lo
+    if op == "<":
+        return v < lo
+    if op == "<=":
+        return v <= lo
+    return (v < lo) | (v > hi)  # outside the band
+
+
+def breach_and_clear(rule: Rule, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each value breaches, and whether it is back far enough to clear a firing alarm."""
+    c, h = rule.condition, rule.hysteresis
+    breach = _compare(c.op, v, c.threshold, c.high)
+    if c.op in (">", ">="):
+        held = _compare(c.op, v, c.threshold - h, 0.0)
+    elif c.op in ("<", "<="):
+        held = _compare(c.op, v, c.threshold + h, 0.0)
+    else:
+        held = _compare(c.op, v, c.threshold + h, c.high - h)
+    return breach, ~held & ~np.isnan(v)
+
+
+class Evaluator:
+    def __init__(self, rules: Iterable[Rule], entities: Sequence[Entity], *, now_ms: int) -> None:
+        self.rules = [r for r in rules if r.enabled]
+        self.entities = list(entities)
+        self.entity_index = {e.key: i for i, e in enumerate(self.entities)}
+        n_rules, n_ent = len(self.rules), len(self.entities)
+        self.rule_index = {r.id: i for i, r in enumerate(self.rules)}
+        self.metric_ids = np.array([metric_id(r.metric) for r in self.rules], dtype=np.int32)
+        self.applies = np.zeros((n_rules, n_ent), dtype=bool)
+        for i, r in enumerate(self.rules):
+            for j, e in enumerate(self.entities):
+                self.applies[i, j] = r.scope.matches(
+                    park=e.park, enterprise=e.enterprise, device=e.code, kind=e.kind, zone=e.zone
+                )
+        self.state = np.zeros((n_rules, n_ent), dtype=np.int8)
+        self.since_ms = np.zeros((n_rules, n_ent), dtype=np.int64)
+        self.last_value = np.full((n_rules, n_ent), np.nan)
+        self.last_seen = np.full((n_rules, n_ent), now_ms, dtype=np.int64)
+        self.windows: dict[tuple[int, int], deque[tuple[int, float]]] = {}
+        self.o2 = np.full(n_ent, np.nan)
+        self.o2_ref = np.array([_float(e.attributes.get("o2_ref_pct")) for e in self.entities])
+        self.aqi_inputs: dict[int, dict[str, float]] = {}
+        self.wants_aqi = any(r.metric == AIR_AQI for r in self.rules)
+        self.unevaluable = 0  # readings a rule could not judge (e.g. no O2 yet for a correction)
+
+    # -- state across restarts -----------------------------------------------------------------
+    def export_state(self) -> list[SeriesState]:
+        out = []
+        for r, e in zip(*np.nonzero(self.state), strict=True):
+            v = self.last_value[r, e]
+            out.append(SeriesState(self.rules[r].id, self.entities[e].key, int(self.state[r, e]),
+                                   int(self.since_ms[r, e]), None if np.isnan(v) else float(v)))
+        return out
+
+    def import_state(self, states: Iterable[SeriesState]) -> int:
+        n = 0
+        for s in states:
+            r, e = self.rule_index.get(s.rule_id), self.entity_index.get(s.entity_key)
+            if r is None or e is None or not self.applies[r, e]:
+                continue  # the rule or the device is gone: its alarm is resolved by the caller
+            self.state[r, e], self.since_ms[r, e] = s.state, s.since_ms
+            self.last_value[r, e] = np.nan if s.value is None else s.value
+            n += 1
+        return n
+
+    def reset(self, rule_id: str, entity_key: str) -> None:
+        """Forget a series' alarm (cleared by hand): the next breach raises a new one."""
+        r, e = self.rule_index.get(rule_id), self.entity_index.get(entity_key)
+        if r is not None and e is not None:
+            self.state[r, e] = OK
+            self.windows.pop((r, e), None)
+
+    def series_state(self, rule_id: str, entity_key: str) -> int:
+        return int(self.state[self.rule_index[rule_id], self.entity_index[entity_key]])
+
+    # -- the stream ------------------------------------------------------------------------------
+    def evaluate(self, batch: Batch, *, now_ms: int) -> list[Transition]:
+        if len(batch) == 0:
+            return []
+        order = np.argsort(batch.ts_ms, kind="stable")
+        ent, met = batch.entity[order], batch.metric[order]
+        ts, val = batch.ts_ms[order], batch.value[order]
+        o2_rows = met == O2_ID
+        if o2_rows.any():
+            self.o2[ent[o2_rows]] = val[o2_rows]
+        if self.wants_aqi:
+            ent, met, ts, val = self._with_aqi(ent, met, ts, val)
+        out: list[Transition] = []
+        for r, rule in enumerate(self.rules):
+            mid = self.metric_ids[r]
+            if rule.condition.type == "nodata":
+                self._seen(r, ent if mid == ANY_METRIC_ID else ent[met == mid], now_ms, out)
+                continue
+            rows = np.flatnonzero(met == mid)
+            if rows.size == 0:
+                continue
+            rows = rows[self.applies[r, ent[rows]]]
+            if rows.size:
+                self._judge(r, ent[rows], ts[rows], val[rows], out)
+        return out
+
+    def _with_aqi(self, ent: np.ndarray, met: np.ndarray, ts: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, ...]:
+        rows = np.flatnonzero(np.isin(met, list(AQI_INPUT_IDS)))
+        if rows.size == 0:
+            return ent, met, ts, val
+        stamp: dict[int, int] = {}
+        for i in rows:
+            e = int(ent[i])
+            self.aqi_inputs.setdefault(e, {})[AQI_INPUT_IDS[int(met[i])]] = float(val[i])
+            stamp[e] = int(ts[i])
+        extra = [(e, t, aqi.hourly_aqi(self.aqi_inputs[e], t)) for e, t in stamp.items()]
+        extra = [x for x in extra if x[2] is not None]
+        if not extra:
+            return ent, met, ts, val
+        return (
+            np.concatenate([ent, np.array([x[0] for x in extra], dtype=np.int32)]),
+            np.concatenate([met, np.full(len(extra), AIR_AQI_ID, dtype=np.int32)]),
+            np.concatenate([ts, np.array([x[1] for x in extra], dtype=np.int64)]),
+            np.concatenate([val, np.array([x[2] for x in extra], dtype=np.float64)]),
+        )
+
+    def _seen(self, r: int, ents: np.ndarray, now_ms: int, out: list[Transition]) -> None:
+        if ents.size == 0:
+            return
+        ents = np.unique(ents)
+        ents = ents[self.applies[r, ents]]
+        self.last_seen[r, ents] = now_ms
+        for e in ents[self.state[r, ents] == FIRING]:
+            self.state[r, e] = OK
+            out.append(Transition(self.rules[r], int(e), "resolved", now_ms, None))
+
+    def _judge(self, r: int, ents: np.ndarray, ts: np.ndarray, v: np.ndarray, out: list[Transition]) -> None:
+        rule = self.rules[r]
+        if rule.transform == "o2_reference":
+            o2 = self.o2[ents]
+            v = v * (21.0 - self.o2_ref[ents]) / (21.0 - o2)
+            ok = np.isfinite(v) & (o2 < 21.0)
+            self.unevaluable += int((~ok).sum())
+            ents, ts, v = ents[ok], ts[ok], v[ok]
+            if ents.size == 0:
+                return
+        if rule.is_window:
+            v = self._window_values(r, ents, ts, v)
+        breach, clear = breach_and_clear(rule, v)
+        s = self.state[r, ents]
+        moving = (breach & (s != FIRING)) | (~breach & (s == PENDING)) | (clear & (s == FIRING))
+        if not moving.any():
+            fired = s == FIRING  # keep the latest value of firing series for the notifications
+            self.last_value[r, ents[fired]] = v[fired]
+            return
+        for i in np.flatnonzero(np.isin(ents, np.unique(ents[moving]))):
+            self._step(r, int(ents[i]), int(ts[i]), float(v[i]), bool(breach[i]), bool(clear[i]), out)
+
+    def _window_values(self, r: int, ents: np.ndarray, ts: np.ndarray, v: np.ndarray) -> np.ndarray:
+        rule = self.rules[r]
+        window_ms = int(rule.condition.window_s * 1000)
+        stat = np.empty_like(v)
+        for i in range(v.size):
+            key = (r, int(ents[i]))
+            buf = self.windows.get(key)
+            if buf is None:
+                buf = self.windows[key] = deque(maxlen=MAX_WINDOW_POINTS)
+            t = int(ts[i])
+            buf.append((t, float(v[i])))
+            stat[i] = _window_stat(rule.condition.type, buf, t - window_ms)
+        return stat
+
+    def _step(self, r: int, e: int, ts: int, v: float, breach: bool, clear: bool, out: list[Transition]) -> None:
+        rule, s = self.rules[r], self.state[r, e]
+        self.last_value[r, e] = v
+        if s == OK and breach:
+            self.since_ms[r, e] = ts
+            if rule.for_s <= 0:
+                self.state[r, e] = FIRING
+                out.append(Transition(rule, e, "firing", ts, v))
+            else:
+                self.state[r, e] = PENDING
+                out.append(Transition(rule, e, "pending", ts, v))
+        elif s == PENDING and not breach:
+            self.state[r, e] = OK
+            out.append(Transition(rule, e, "cancelled", ts, v))
+        elif s == PENDING and ts - self.since_ms[r, e] >= rule.for_s * 1000:
+            self.state[r, e] = FIRING
+            out.append(Transition(rule, e, "firing", ts, v))
+        elif s == FIRING and clear:
+            self.state[r, e] = OK
+            out.append(Transition(rule, e, "resolved", ts, v))
+
+    # -- the periodic pass -----------------------------------------------------------------------
+    def tick(self, *, now_ms: int) -> list[Transition]:
+        """Fire no-data alarms on time, promote pending series whose ``for`` has elapsed on the
+        clock, and slide the windows of window rules that no reading has moved."""
+        out: list[Transition] = []
+        for r, rule in enumerate(self.rules):
+            c = rule.condition
+            if c.type == "nodata":
+                silent = (now_ms - self.last_seen[r] >= c.window_s * 1000) & self.applies[r]
+                for e in np.flatnonzero(silent & (self.state[r] == OK)):
+                    self.state[r, e], self.since_ms[r, e] = FIRING, now_ms
+                    out.append(Transition(rule, int(e), "firing", now_ms, None))
+                continue
+            if rule.is_window:
+                self._slide(r, now_ms, out)
+            due = (self.state[r] == PENDING) & (now_ms - self.since_ms[r] >= rule.for_s * 1000)
+            for e in np.flatnonzero(due):
+                self.state[r, e] = FIRING
+                v = self.last_value[r, e]
+                out.append(Transition(rule, int(e), "firing", now_ms, None if np.isnan(v) else float(v)))
+        return out
+
+    def _slide(self, r: int, now_ms: int, out: list[Transition]) -> None:
+        rule = self.rules[r]
+        start = now_ms - int(rule.condition.window_s * 1000)
+        for e in np.flatnonzero(self.state[r] != OK):
+            buf = self.windows.get((r, int(e)))
+            if not buf or buf[0][0] >= start:
+                continue  # nothing left the window: the last judgement stands
+            v = np.array([_window_stat(rule.condition.type, buf, start)])
+            if np.isnan(v[0]):
+                continue  # the window is empty: no evidence either way
+            breach, clear = breach_and_clear(rule, v)
+            self._step(r, int(e), now_ms, float(v[0]), bool(breach[0]), bool(clear[0]), out)
+
+
+def _window_stat(ctype: str, buf: deque[tuple[int, float]], start_ms: int) -> float:
+    while buf and buf[0][0] < start_ms:
+        buf.popleft()
+    if not buf:
+        return float("nan")
+    if ctype == "avg":
+        return sum(x for _, x in buf) / len(buf)
+    return buf[-1][1] - buf[0][1]  # rate: change across the window
+
+
+def _float(raw: Any) -> float:
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return float("nan")

@@ -1,0 +1,205 @@
+"""Every condition type through the vectorised evaluator, with time passed in (no clock)."""
+
+from __future__ import annotations
+
+from alerting.aqi import PM_24H, TABLES_1H, hourly_aqi, iaqi
+from alerting.evaluate import (
+    AIR_AQI_ID,
+    DEVICE_ONLINE_ID,
+    FIRING,
+    OK,
+    PENDING,
+    Batch,
+    Entity,
+    Evaluator,
+    metric_id,
+)
+from alerting.rules import Rule, default_rules, rule_from_dict
+
+T0 = 1_764_115_200_000
+GD = Entity("d:1", "p1", "e1", "gd01", "gas_detector", zone="C1", gateway="gw01")
+GD2 = Entity("d:2", "p1", "e1", "gd02", "gas_detector", zone="C2", gateway="gw01")
+CEMS = Entity("d:3", "p1", "e1", "cems01", "stack_cems", attributes={"o2_ref_pct": 6})
+AIR = Entity("d:4", "p1", "e1", "aq01", "air_station")
+GW = Entity("g:1", "p1", "e1", "gw01", "gateway")
+ENTITIES = [GD, GD2, CEMS, AIR, GW]
+
+
+def rule(**kw: object) -> Rule:
+    base: dict[str, object] = {"id": "r", "metric": "safety.lel_pct", "severity": "major", "category": "safety",
+                               "condition": {"op": ">=", "threshold": 25}}
+    return rule_from_dict({**base, **kw})
+
+
+def feed(ev: Evaluator, entity: int, metric: str, points: list[tuple[int, float]]) -> list[tuple[str, int, int]]:
+    mid = metric_id(metric)
+    out = ev.evaluate(Batch.of([entity] * len(points), [mid] * len(points), [T0 + t for t, _ in points],
+                               [v for _, v in points]), now_ms=T0 + max(t for t, _ in points))
+    return [(t.to, t.entity, t.ts_ms - T0) for t in out]
+
+
+def make(*rules: Rule) -> Evaluator:
+    return Evaluator(rules, ENTITIES, now_ms=T0)
+
+
+def test_gt_ge_lt_le_fire_and_resolve() -> None:
+    cases = [(">", 25, 25.0, 25.1), (">=", 25, 24.9, 25.0), ("<", 19.5, 19.5, 19.4), ("<=", 19.5, 19.6, 19.5)]
+    for op, thr, quiet, loud in cases:
+        ev = make(rule(condition={"op": op, "threshold": thr}))
+        assert feed(ev, 0, "safety.lel_pct", [(0, quiet)]) == []
+        assert feed(ev, 0, "safety.lel_pct", [(1000, loud)]) == [("firing", 0, 1000)], op
+        assert feed(ev, 0, "safety.lel_pct", [(2000, loud)]) == []
+        assert feed(ev, 0, "safety.lel_pct", [(3000, quiet)]) == [("resolved", 0, 3000)], op
+
+
+def test_outside_band() -> None:
+    ev = make(rule(metric="ww.ph", category="emissions", condition={"band": [6, 9]}))
+    assert feed(ev, 0, "ww.ph", [(0, 7.0), (1, 6.0), (2, 9.0)]) == []
+    assert feed(ev, 0, "ww.ph", [(3, 5.9)]) == [("firing", 0, 3)]
+    assert feed(ev, 0, "ww.ph", [(4, 7.0)]) == [("resolved", 0, 4)]
+    assert feed(ev, 0, "ww.ph", [(5, 9.1)]) == [("firing", 0, 5)]
+
+
+def test_only_scoped_series_and_each_series_separately() -> None:
+    ev = make(rule(scope={"zones": ["C2"]}))
+    assert feed(ev, 0, "safety.lel_pct", [(0, 60.0)]) == []
+    assert feed(ev, 1, "safety.lel_pct", [(0, 60.0)]) == [("firing", 1, 0)]
+    ev = make(rule())
+    batch = Batch.of([0, 1, 0, 1], [metric_id("safety.lel_pct")] * 4, [T0, T0, T0 + 1, T0 + 1], [30, 10, 10, 30])
+    got = sorted((t.to, t.entity, t.ts_ms - T0) for t in ev.evaluate(batch, now_ms=T0 + 1))
+    assert got == [("firing", 0, 0), ("firing", 1, 1), ("resolved", 0, 1)]
+
+
+def test_for_duration_pending_then_firing_or_cancelled() -> None:
+    ev = make(rule(**{"for": "10s"}))
+    assert feed(ev, 0, "safety.lel_pct", [(0, 30.0)]) == [("pending", 0, 0)]
+    assert feed(ev, 0, "safety.lel_pct", [(5000, 30.0)]) == []
+    assert ev.series_state("r", "d:1") == PENDING
+    assert feed(ev, 0, "safety.lel_pct", [(10000, 31.0)]) == [("firing", 0, 10000)]
+    ev = make(rule(**{"for": "10s"}))
+    assert feed(ev, 0, "safety.lel_pct", [(0, 30.0), (4000, 20.0)]) == [("pending", 0, 0), ("cancelled", 0, 4000)]
+    assert ev.series_state("r", "d:1") == OK
+
+
+def test_for_duration_fires_on_the_clock_without_new_readings() -> None:
+    ev = make(rule(**{"for": "10s"}))
+    feed(ev, 0, "safety.lel_pct", [(0, 30.0)])
+    assert ev.tick(now_ms=T0 + 9_999) == []
+    fired = ev.tick(now_ms=T0 + 10_000)
+    assert [(t.to, t.entity, t.value) for t in fired] == [("firing", 0, 30.0)]
+
+
+def test_hysteresis_holds_until_clear_level() -> None:
+    ev = make(rule(hysteresis=5))
+    assert feed(ev, 0, "safety.lel_pct", [(0, 26.0)]) == [("firing", 0, 0)]
+    assert feed(ev, 0, "safety.lel_pct", [(1, 24.0), (2, 20.5)]) == []
+    assert ev.series_state("r", "d:1") == FIRING
+    assert feed(ev, 0, "safety.lel_pct", [(3, 19.9)]) == [("resolved", 0, 3)]
+    low = make(rule(condition={"op": "<", "threshold": 19.5}, hysteresis=0.3, metric="safety.o2_pct"))
+    assert feed(low, 0, "safety.o2_pct", [(0, 19.0), (1, 19.7)]) == [("firing", 0, 0)]
+    assert feed(low, 0, "safety.o2_pct", [(2, 19.8)]) == [("resolved", 0, 2)]
+    band = make(rule(metric="ww.ph", condition={"band": [6, 9]}, hysteresis=0.5))
+    assert feed(band, 0, "ww.ph", [(0, 9.2), (1, 8.8)]) == [("firing", 0, 0)]
+    assert feed(band, 0, "ww.ph", [(2, 8.4)]) == [("resolved", 0, 2)]
+
+
+def test_average_over_window() -> None:
+    ev = make(rule(condition={"type": "avg", "window": "60s", "op": ">", "threshold": 10}))
+    assert feed(ev, 0, "safety.lel_pct", [(0, 0.0), (20_000, 0.0), (40_000, 29.0)]) == []  # mean 9.67
+    assert feed(ev, 0, "safety.lel_pct", [(50_000, 12.0)]) == [("firing", 0, 50_000)]  # mean 10.25
+    # 0 and 0 leave the window: mean of 29, 12, 0 drops below 10 only once the big values leave
+    assert feed(ev, 0, "safety.lel_pct", [(90_000, 0.0)]) == []
+    assert feed(ev, 0, "safety.lel_pct", [(111_000, 0.0)]) == [("resolved", 0, 111_000)]
+
+
+def test_window_slides_on_the_periodic_pass() -> None:
+    ev = make(rule(condition={"type": "avg", "window": "60s", "op": ">", "threshold": 10}))
+    feed(ev, 0, "safety.lel_pct", [(0, 50.0), (30_000, 0.0)])
+    assert ev.series_state("r", "d:1") == FIRING
+    assert [t.to for t in ev.tick(now_ms=T0 + 61_000)] == ["resolved"]  # only the 0 is left
+
+
+def test_rate_of_change_over_window() -> None:
+    cond = {"type": "rate", "window": "10s", "op": ">", "threshold": 0.5}
+    ev = make(rule(metric="safety.pressure_mpa", condition=cond))
+    pts = [(0, 1.0), (5000, 1.2), (9000, 1.4)]
+    assert feed(ev, 0, "safety.pressure_mpa", pts) == []
+    assert feed(ev, 0, "safety.pressure_mpa", [(10_000, 1.6)]) == [("firing", 0, 10_000)]  # +0.6 in 10 s
+    assert feed(ev, 0, "safety.pressure_mpa", [(20_000, 1.6)]) == [("resolved", 0, 20_000)]
+
+
+def test_no_data_fires_on_time_and_resolves_on_data() -> None:
+    ev = make(rule(metric="*", condition={"type": "nodata", "window": "2m"}, scope={"kinds": ["gas_detector"]}))
+    assert feed(ev, 0, "safety.lel_pct", [(0, 1.0)]) == []
+    assert ev.tick(now_ms=T0 + 119_999) == []
+    fired = ev.tick(now_ms=T0 + 120_000)
+    # gd01 was last seen at T0, gd02 never: silent since the evaluator started (T0)
+    assert sorted((t.to, t.entity) for t in fired) == [("firing", 0), ("firing", 1)]
+    assert ev.tick(now_ms=T0 + 200_000) == []
+    back = ev.evaluate(Batch.of([1], [metric_id("safety.o2_pct")], [T0 + 200_000], [20.9]), now_ms=T0 + 200_001)
+    assert [(t.to, t.entity, t.ts_ms - T0) for t in back] == [("resolved", 1, 200_001)]
+
+
+def test_device_offline_from_status_readings() -> None:
+    ev = make(rule(id="gw-off", metric="device.online", condition={"op": "<", "threshold": 0.5},
+                   scope={"kinds": ["gateway"]}, **{"for": "30s"}))
+    b = Batch.of([4], [DEVICE_ONLINE_ID], [T0], [0.0])
+    assert [t.to for t in ev.evaluate(b, now_ms=T0)] == ["pending"]
+    assert [t.to for t in ev.tick(now_ms=T0 + 30_000)] == ["firing"]
+    back = Batch.of([4], [DEVICE_ONLINE_ID], [T0 + 40_000], [1.0])
+    assert [t.to for t in ev.evaluate(back, now_ms=T0 + 40_000)] == ["resolved"]
+
+
+def test_stack_limits_after_o2_reference_correction() -> None:
+    ev = make(rule(id="so2", metric="stack.so2_mgm3", category="emissions", transform="o2_reference",
+                   condition={"op": ">", "threshold": 50}))
+    so2, o2 = metric_id("stack.so2_mgm3"), metric_id("stack.o2_pct")
+    # no O2 yet: the reading cannot be judged, and is counted
+    assert ev.evaluate(Batch.of([2], [so2], [T0], [40.0]), now_ms=T0) == []
+    assert ev.unevaluable == 1
+    # standards.md: 40 mg/m³ at 10 % O2 -> 54.55 mg/m³ at 6 %: above 50 although 40 is not
+    out = ev.evaluate(Batch.of([2, 2], [o2, so2], [T0 + 1, T0 + 1], [10.0, 40.0]), now_ms=T0 + 1)
+    assert [(t.to, round(t.value or 0, 2)) for t in out] == [("firing", 54.55)]
+    out = ev.evaluate(Batch.of([2, 2], [o2, so2], [T0 + 2, T0 + 2], [6.0, 40.0]), now_ms=T0 + 2)
+    assert [t.to for t in out] == ["resolved"]
+
+
+def test_aqi_levels_from_station_concentrations() -> None:
+    assert iaqi(2.2, (0, 2, 4, 14, 24, 36, 48, 60)) == 55  # CO 24 h, exact at a breakpoint fraction
+    # worked example of standards.md (2012 tables): PM2.5 80 -> 107
+    assert iaqi(80, PM_24H[2012]["air.pm25_ugm3"]) == 107
+    assert iaqi(170, TABLES_1H["air.o3_ugm3"]) == 63
+    assert hourly_aqi({"air.pm25_ugm3": 80, "air.pm10_ugm3": 120}, 1_700_000_000_000) == 107
+    ev = make(rule(id="aqi", metric="air.aqi", category="environment", condition={"op": ">", "threshold": 100}))
+    pm25 = metric_id("air.pm25_ugm3")
+    assert ev.evaluate(Batch.of([3], [pm25], [T0], [50.0]), now_ms=T0) == []
+    out = ev.evaluate(Batch.of([3], [pm25], [T0 + 1], [200.0]), now_ms=T0 + 1)
+    assert [(t.to, t.value) for t in out] == [("firing", 250.0)]
+    assert metric_id("air.aqi") == AIR_AQI_ID
+
+
+def test_state_survives_export_and_import() -> None:
+    ev = make(rule(hysteresis=5), rule(id="slow", **{"for": "1m"}))
+    feed(ev, 0, "safety.lel_pct", [(0, 30.0)])
+    saved = ev.export_state()
+    assert sorted((s.rule_id, s.entity_key, s.state) for s in saved) == [("r", "d:1", FIRING), ("slow", "d:1", PENDING)]
+    again = make(rule(hysteresis=5), rule(id="slow", **{"for": "1m"}))
+    assert again.import_state(saved) == 2
+    assert feed(again, 0, "safety.lel_pct", [(1000, 31.0)]) == []  # no duplicate firing
+    assert [t.to for t in again.tick(now_ms=T0 + 60_000)] == ["firing"]
+    assert sorted(feed(again, 0, "safety.lel_pct", [(70_000, 10.0)])) == [("resolved", 0, 70_000)] * 2
+
+
+def test_manual_reset_lets_a_new_alarm_rise() -> None:
+    ev = make(rule())
+    feed(ev, 0, "safety.lel_pct", [(0, 30.0)])
+    ev.reset("r", "d:1")
+    assert feed(ev, 0, "safety.lel_pct", [(1, 30.0)]) == [("firing", 0, 1)]
+
+
+def test_default_rule_set_on_a_gas_leak() -> None:
+    ev = Evaluator(default_rules(), ENTITIES, now_ms=T0)
+    lel = metric_id("safety.lel_pct")
+    batch = Batch.of([0, 0, 0], [lel] * 3, [T0, T0 + 1000, T0 + 2000], [5.0, 30.0, 55.0])
+    out = [(t.rule.id, t.to, t.ts_ms - T0) for t in ev.evaluate(batch, now_ms=T0 + 2000)]
+    assert out == [("lel-level1", "firing", 1000), ("lel-level2", "firing", 2000)]
