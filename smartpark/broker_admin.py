@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import queue
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,9 +51,14 @@ class BrokerAdmin:
             clean_start=True,
             session_expiry=0,
         )
+        self._subscribed = threading.Event()
         self._client.on_message = lambda c, u, msg: self._answers.put(json.loads(msg.payload))
+        # Subscribe on every (re)connect: the session is not persistent.
+        self._client.on_connect = lambda c, u, f, r, p: c.subscribe(f"{CONTROL}/response", qos=1)
+        self._client.on_subscribe = lambda *a: self._subscribed.set()
         connect(self._client, timeout=timeout)
-        self._client.subscribe(f"{CONTROL}/response", qos=1)
+        if not self._subscribed.wait(timeout):
+            raise BrokerAdminError("could not subscribe to the dynamic-security responses")
 
     @classmethod
     def local(cls, settings: Settings | None = None) -> BrokerAdmin:

@@ -197,3 +197,9 @@ def destroy(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     stop(settings, mode="fast")
     shutil.rmtree(local.paths(settings).pg, ignore_errors=True)
+
+
+def postmaster_pid(settings: Settings | None = None) -> int | None:
+    from smartpark.services.process import read_pid
+
+    return read_pid(local.paths(settings).pg_data / "postmaster.pid")

@@ -1,6 +1,6 @@
-from smartpark.catalogue import BY_CODE, BY_ID, DEVICE_KINDS, METRICS, MetricKind, kind_metrics, metric
-
 import pytest
+
+from smartpark.catalogue import BY_CODE, BY_ID, DEVICE_KINDS, METRICS, MetricKind, kind_metrics, metric
 
 
 def test_ids_and_codes_are_unique():
@@ -65,7 +65,7 @@ def test_every_device_kind_lists_known_metrics():
 
 
 def test_unknown_names_are_named_in_the_error():
-    with pytest.raises(KeyError, match="'elec.nope'"):
+    with pytest.raises(KeyError, match=r"'elec\.nope'"):
         metric("elec.nope")
     with pytest.raises(KeyError, match="'toaster'"):
         kind_metrics("toaster")
