@@ -1,0 +1,61 @@
+"""`smartpark hj212 decode` (packets on stdin -> JSON lines) and `smartpark hj212 serve`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import IO, Any
+
+MAX_LINE = 16 * 1024  # a frame is at most 10 011 bytes
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="hj212", metavar="ACTION", required=True)
+    dec = sub.add_parser("decode", help="decode packets, one per line on stdin, to JSON lines")
+    dec.set_defaults(func=_decode)
+    srv = sub.add_parser("serve", help="accept data loggers over TCP and republish their readings")
+    srv.add_argument("--host", default=None, help="listen address (default: settings hj212_host or 0.0.0.0)")
+    srv.add_argument("--port", type=int, default=None, help="listen port (default: settings hj212_port or 8212)")
+    srv.add_argument(
+        "--store-cn",
+        default="2011,2051",
+        help="data commands whose readings are stored (default real-time and minute: 2011,2051)",
+    )
+    srv.set_defaults(func=_serve)
+
+
+def decode_stream(stdin: IO[bytes], stdout: IO[str]) -> int:
+    """Exit status 1 when any packet was invalid, so scripts can tell."""
+    from ingest.hj212.describe import describe
+
+    status = 0
+    for raw in iter(lambda: stdin.readline(MAX_LINE), b""):
+        if not raw.strip():
+            continue
+        out: dict[str, Any]
+        if len(raw) >= MAX_LINE and not raw.endswith(b"\n"):
+            out = {
+                "valid": False,
+                "crc_ok": None,
+                "error": {"reason": "too_long", "detail": f"line over {MAX_LINE} bytes"},
+            }
+            for _ in iter(lambda: stdin.readline(MAX_LINE), b""):  # skip the rest of the line
+                if _.endswith(b"\n"):
+                    break
+        else:
+            out = describe(raw)
+        status = status or (0 if out["valid"] else 1)
+        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    return status
+
+
+def _decode(args: argparse.Namespace) -> int:
+    return decode_stream(sys.stdin.buffer, sys.stdout)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ingest.hj212.service import run
+
+    store = tuple(c.strip() for c in args.store_cn.split(",") if c.strip())
+    return run(host=args.host, port=args.port, store_cns=store)
