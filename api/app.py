@@ -1,0 +1,114 @@
+"""The FastAPI application factory: routers under /api/v1, problem errors, limits, metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
+
+from api import problems
+from api.config import ApiSettings, get_api_settings
+from api.db import make_pool
+from api.middleware import BodyLimit, RequestMetrics
+from api.queries.users import token_secret
+from smartpark.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/v1"
+DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboards" / "web"
+
+DESCRIPTION = """\
+Park statistics, live telemetry and alarms of the smart industrial park.
+
+**Auth**: send `X-API-Key: spk_…` (created by `smartpark users key NAME` or `POST /api/v1/users/{id}/keys`)
+or exchange it at `POST /api/v1/auth/token` for a short-lived token sent as `Authorization: Bearer spt.…`.
+Errors are `application/problem+json`. Another tenant's object answers 404.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    limits: ApiSettings | None = None,
+    database_url: str | None = None,
+    registry: CollectorRegistry | None = None,
+    clock: Callable[[], float] = time.time,
+    static_dir: Path | None = DASHBOARD_DIR,
+    broker_factory: Callable[[], Any] | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    limits = limits or get_api_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from smartpark.db import database_url as default_url
+
+        pool = make_pool(database_url or default_url(settings), limits, open_=False)
+        pool.open(wait=False)
+        app.state.pool = pool
+        try:
+            with pool.connection() as conn:
+                app.state.token_secret = token_secret(conn)
+            yield
+        finally:
+            pool.close()
+
+    app = FastAPI(
+        title="smartpark API",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.limits = limits
+    app.state.clock = clock
+    app.state.registry = registry or CollectorRegistry()
+    app.state.broker_factory = broker_factory or _local_broker(settings)
+    problems.install(app)
+
+    from api.routes import (
+        alarms,
+        auth,
+        health,
+        live,
+        rejected,
+        rules,
+        statistics,
+        telemetry,
+    )
+    from api.routes import (
+        registry as registry_routes,
+    )
+
+    app.include_router(health.router)
+    for module in (auth, registry_routes, telemetry, statistics, alarms, rules, rejected, live):
+        app.include_router(module.router, prefix=PREFIX)
+
+    app.add_middleware(RequestMetrics, registry=app.state.registry)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    if static_dir is not None and static_dir.is_dir():
+        # The ops-centre page; mounted last so every API route wins over a file name.
+        app.mount("/", StaticFiles(directory=static_dir, html=True), name="dashboard")
+    return app
+
+
+
+
+def _local_broker(settings: Settings) -> Callable[[], Any]:
+    def factory() -> Any:
+        from smartpark.broker_admin import BrokerAdmin
+
+        return BrokerAdmin.local(settings)
+
+    return factory

@@ -1,0 +1,207 @@
+"""Registry reads and admin writes: parks, enterprises, gateways, devices, metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from api.auth import Principal
+from api.queries.scope import Where, page, tenant
+
+Row = dict[str, Any]
+
+PARK_COLS = "p.park_id, p.code, p.name, p.timezone, p.grid_region, p.land_area_mu, p.attributes"
+ENT_COLS = (
+    "e.enterprise_id, e.park_id, e.code, e.name, e.industry, e.land_area_mu, e.attributes"
+)
+GW_COLS = "g.gateway_id, g.enterprise_id, e.park_id, g.code, g.mqtt_username, g.attributes"
+DEV_COLS = (
+    "d.device_id, d.enterprise_id, e.park_id, d.gateway_id, d.code, d.kind, d.name, d.zone,"
+    " d.mqtt_username, d.attributes,"
+    " ARRAY(SELECT m.code FROM device_metrics dm JOIN metrics m USING (metric_id)"
+    "  WHERE dm.device_id = d.device_id {cat} ORDER BY m.metric_id) AS metrics"
+)
+
+
+def _fetch(conn: psycopg.Connection[Any], sql: str, params: dict[str, Any]) -> list[Row]:
+    return conn.execute(sql, params).fetchall()
+
+
+def list_parks(conn: psycopg.Connection[Any], p: Principal, *, limit: int, offset: int) -> list[Row]:
+    w = Where().when(p.park_id, "p.park_id = %(s_park)s", "s_park")  # enterprises: their park
+    tail = page(w, limit, offset)
+    return _fetch(conn, f"SELECT {PARK_COLS} FROM parks p WHERE {w.sql} ORDER BY p.park_id{tail}", w.params)
+
+
+def get_park(conn: psycopg.Connection[Any], p: Principal, *, park_id: int) -> Row | None:
+    w = Where().add("p.park_id = %(id)s", id=park_id)
+    w.when(p.park_id, "p.park_id = %(s_park)s", "s_park")
+    rows = _fetch(conn, f"SELECT {PARK_COLS} FROM parks p WHERE {w.sql}", w.params)
+    return rows[0] if rows else None
+
+
+def list_enterprises(
+    conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None, industry: str | None,
+    limit: int, offset: int,
+) -> list[Row]:
+    w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
+    w.when(park_id, "e.park_id = %(park_id)s", "park_id").when(industry, "e.industry = %(ind)s", "ind")
+    tail = page(w, limit, offset)
+    return _fetch(
+        conn, f"SELECT {ENT_COLS} FROM enterprises e WHERE {w.sql} ORDER BY e.enterprise_id{tail}",
+        w.params,
+    )
+
+
+def get_enterprise(conn: psycopg.Connection[Any], p: Principal, *, enterprise_id: int) -> Row | None:
+    w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
+    w.add("e.enterprise_id = %(id)s", id=enterprise_id)
+    rows = _fetch(conn, f"SELECT {ENT_COLS} FROM enterprises e WHERE {w.sql}", w.params)
+    return rows[0] if rows else None
+
+
+def list_gateways(
+    conn: psycopg.Connection[Any], p: Principal, *, enterprise_id: int | None, park_id: int | None,
+    limit: int, offset: int,
+) -> list[Row]:
+    w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
+    w.when(enterprise_id, "g.enterprise_id = %(eid)s", "eid").when(park_id, "e.park_id = %(pid)s", "pid")
+    tail = page(w, limit, offset)
+    return _fetch(
+        conn,
+        f"SELECT {GW_COLS} FROM gateways g JOIN enterprises e USING (enterprise_id)"
+        f" WHERE {w.sql} ORDER BY g.gateway_id{tail}",
+        w.params,
+    )
+
+
+def get_gateway(conn: psycopg.Connection[Any], p: Principal, *, gateway_id: int) -> Row | None:
+    w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
+    w.add("g.gateway_id = %(id)s", id=gateway_id)
+    rows = _fetch(
+        conn, f"SELECT {GW_COLS} FROM gateways g JOIN enterprises e USING (enterprise_id) WHERE {w.sql}",
+        w.params,
+    )
+    return rows[0] if rows else None
+
+
+def _dev_cols(p: Principal, w: Where) -> str:
+    if p.role.value == "regulator":
+        w.params["s_cats"] = p.category_list
+        return DEV_COLS.format(cat="AND m.category = ANY(%(s_cats)s)")
+    return DEV_COLS.format(cat="")
+
+
+def list_devices(
+    conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None, enterprise_id: int | None,
+    gateway_id: int | None, kind: str | None, limit: int, offset: int,
+) -> list[Row]:
+    w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id", device="d.device_id")
+    w.when(park_id, "e.park_id = %(pid)s", "pid").when(enterprise_id, "d.enterprise_id = %(eid)s", "eid")
+    w.when(gateway_id, "d.gateway_id = %(gid)s", "gid").when(kind, "d.kind = %(kind)s", "kind")
+    cols = _dev_cols(p, w)
+    tail = page(w, limit, offset)
+    return _fetch(
+        conn,
+        f"SELECT {cols} FROM devices d JOIN enterprises e USING (enterprise_id)"
+        f" WHERE {w.sql} ORDER BY d.device_id{tail}",
+        w.params,
+    )
+
+
+def get_device(conn: psycopg.Connection[Any], p: Principal, *, device_id: int) -> Row | None:
+    w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id", device="d.device_id")
+    w.add("d.device_id = %(id)s", id=device_id)
+    cols = _dev_cols(p, w)
+    rows = _fetch(
+        conn, f"SELECT {cols} FROM devices d JOIN enterprises e USING (enterprise_id) WHERE {w.sql}",
+        w.params,
+    )
+    return rows[0] if rows else None
+
+
+def list_metrics(conn: psycopg.Connection[Any], p: Principal) -> list[Row]:
+    return _fetch(
+        conn,
+        "SELECT metric_id, code, unit, kind, category, min_value, max_value, carrier, description"
+        " FROM metrics WHERE category = ANY(%(cats)s) ORDER BY metric_id",
+        {"cats": p.category_list},
+    )
+
+
+# --- admin writes (caller owns the transaction) --------------------------------------------
+
+
+def insert_park(conn: psycopg.Connection[Any], *, values: Row) -> int:
+    row = conn.execute(
+        "INSERT INTO parks (code, name, timezone, grid_region, land_area_mu, attributes)"
+        " VALUES (%(code)s, %(name)s, %(timezone)s, %(grid_region)s, %(land_area_mu)s, %(attributes)s)"
+        " RETURNING park_id",
+        {**values, "attributes": Jsonb(values.get("attributes") or {})},
+    ).fetchone()
+    return int(row["park_id"])  # type: ignore[index]
+
+
+def insert_enterprise(conn: psycopg.Connection[Any], *, values: Row) -> int:
+    row = conn.execute(
+        "INSERT INTO enterprises (park_id, code, name, industry, land_area_mu, attributes)"
+        " VALUES (%(park_id)s, %(code)s, %(name)s, %(industry)s, %(land_area_mu)s, %(attributes)s)"
+        " RETURNING enterprise_id",
+        {**values, "attributes": Jsonb(values.get("attributes") or {})},
+    ).fetchone()
+    return int(row["enterprise_id"])  # type: ignore[index]
+
+
+def insert_gateway(conn: psycopg.Connection[Any], *, enterprise_id: int, code: str, username: str,
+                   attributes: Row) -> int:
+    row = conn.execute(
+        "INSERT INTO gateways (enterprise_id, code, mqtt_username, attributes)"
+        " VALUES (%s, %s, %s, %s) RETURNING gateway_id",
+        (enterprise_id, code, username, Jsonb(attributes)),
+    ).fetchone()
+    return int(row["gateway_id"])  # type: ignore[index]
+
+
+def insert_device(conn: psycopg.Connection[Any], *, values: Row, metric_ids: list[int]) -> int:
+    row = conn.execute(
+        "INSERT INTO devices (enterprise_id, gateway_id, code, kind, name, zone, mqtt_username,"
+        " attributes) VALUES (%(enterprise_id)s, %(gateway_id)s, %(code)s, %(kind)s, %(name)s,"
+        " %(zone)s, %(mqtt_username)s, %(attributes)s) RETURNING device_id",
+        {**values, "attributes": Jsonb(values.get("attributes") or {})},
+    ).fetchone()
+    device_id = int(row["device_id"])  # type: ignore[index]
+    set_device_metrics(conn, device_id=device_id, metric_ids=metric_ids)
+    return device_id
+
+
+def set_device_metrics(conn: psycopg.Connection[Any], *, device_id: int, metric_ids: list[int]) -> None:
+    conn.execute(
+        "DELETE FROM device_metrics WHERE device_id = %s AND NOT (metric_id = ANY(%s))",
+        (device_id, metric_ids),
+    )
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO device_metrics (device_id, metric_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            [(device_id, m) for m in metric_ids],
+        )
+
+
+_UPDATABLE = {
+    "parks": ("park_id", {"name", "timezone", "grid_region", "land_area_mu", "attributes"}),
+    "enterprises": ("enterprise_id", {"name", "industry", "land_area_mu", "attributes"}),
+    "devices": ("device_id", {"name", "zone", "gateway_id", "attributes"}),
+}
+
+
+def update_row(conn: psycopg.Connection[Any], *, table: str, id_: int, changes: Row) -> bool:
+    """UPDATE of the given columns; table and column names come from the fixed _UPDATABLE list."""
+    key, allowed = _UPDATABLE[table]
+    cols = [c for c in changes if c in allowed]
+    if not cols:
+        return conn.execute(f"SELECT 1 FROM {table} WHERE {key} = %s", (id_,)).fetchone() is not None
+    params = {c: Jsonb(changes[c]) if c == "attributes" else changes[c] for c in cols}
+    sets = ", ".join(f"{c} = %({c})s" for c in cols)
+    cur = conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = %(_id)s", {**params, "_id": id_})
+    return cur.rowcount > 0

@@ -1,0 +1,5 @@
+"""alarms routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["alarms"])

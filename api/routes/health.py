@@ -1,0 +1,40 @@
+"""Liveness, readiness and Prometheus metrics (no authentication: for probes and scrapers)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.schemas import HealthOut
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=HealthOut, summary="the process is alive")
+def healthz() -> HealthOut:
+    return HealthOut(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=HealthOut,
+    summary="the database answers and the API schema is migrated",
+    responses={503: {"model": HealthOut}},
+)
+def readyz(request: Request) -> Response:
+    checks: dict[str, str] = {}
+    try:
+        with request.app.state.pool.connection(timeout=2.0) as conn:
+            conn.execute("SELECT 1 FROM api_token_secret LIMIT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not ready", reported, never raised
+        checks["database"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    ok = all(v == "ok" for v in checks.values())
+    body = HealthOut(status="ok" if ok else "unavailable", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)

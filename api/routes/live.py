@@ -1,0 +1,5 @@
+"""live routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["live"])

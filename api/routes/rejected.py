@@ -1,0 +1,5 @@
+"""rejected routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["rejected"])

@@ -1,0 +1,5 @@
+"""rules routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["rules"])

@@ -1,0 +1,5 @@
+"""statistics routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["statistics"])

@@ -1,0 +1,5 @@
+"""telemetry routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["telemetry"])
