@@ -1,0 +1,166 @@
+"""Versioned coefficient tables: every domain figure with its source and edition named.
+
+Tables are plain frozen values so a deployment can pass its own (a newer edition, a local
+natural-gas calorific value) without touching the code that computes with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class Coefficient:
+    value: float
+    unit: str  # e.g. "kgce/kWh"
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CoefficientTable:
+    name: str
+    source: str
+    edition: str
+    entries: Mapping[str, Coefficient]
+
+    def __getitem__(self, key: str) -> Coefficient:
+        try:
+            return self.entries[key]
+        except KeyError:
+            raise KeyError(
+                f"{key!r} is not in {self.name} ({self.source} {self.edition}); known: {sorted(self.entries)}"
+            ) from None
+
+
+def _table(name: str, source: str, edition: str, **entries: Coefficient) -> CoefficientTable:
+    return CoefficientTable(name, source, edition, MappingProxyType(entries))
+
+
+C = Coefficient
+
+# Standard coal equivalents, per the carriers' catalogue units (kgce per unit).
+STANDARD_COAL_GBT_2589_2020 = _table(
+    "standard coal equivalents",
+    "GB/T 2589 综合能耗计算通则",
+    "2020 (effective 2021-04-01)",
+    electricity=C(0.1229, "kgce/kWh", "equivalent value (当量值)"),
+    natural_gas=C(1.2143, "kgce/Nm³", "statistics offices' figure; GB/T 2589 range 1.1000-1.3300"),
+    raw_coal=C(714.3, "kgce/t", "0.7143 kgce/kg"),
+    washed_coal=C(900.0, "kgce/t", "0.9000 kgce/kg"),
+    coke=C(971.4, "kgce/t", "0.9714 kgce/kg"),
+    crude_oil=C(1428.6, "kgce/t", "1.4286 kgce/kg"),
+    fuel_oil=C(1428.6, "kgce/t", "1.4286 kgce/kg"),
+    gasoline=C(1471.4, "kgce/t", "1.4714 kgce/kg"),
+    kerosene=C(1471.4, "kgce/t", "1.4714 kgce/kg"),
+    diesel=C(1457.1, "kgce/t", "1.4571 kgce/kg"),
+    lpg=C(1714.3, "kgce/t", "1.7143 kgce/kg"),
+    heat=C(34.12, "kgce/GJ", "0.03412 kgce/MJ"),
+    steam=C(128.6, "kgce/t", "low-pressure steam, 0.1286 kgce/kg; secondary source, verify"),
+)
+
+# Electricity at equal value (等价值): the previous year's average coal use per kWh supplied by
+# thermal power. Keyed by that year; configurable, verify against the year's published figure.
+ELECTRICITY_EQUAL_VALUE = _table(
+    "electricity equal value (kgce/kWh) by statistics year",
+    "China Electricity Council, thermal power coal use per kWh supplied (供电标准煤耗)",
+    "annual; verify",
+    **{
+        "2020": C(0.3055, "kgce/kWh"),
+        "2021": C(0.3025, "kgce/kWh"),
+        "2022": C(0.3007, "kgce/kWh"),
+    },
+)
+
+# Electricity consumption CO2 factors (tCO2/MWh = kgCO2/kWh), keyed "year:region".
+CO2_ELECTRICITY_MEE_NBS = _table(
+    "electricity CO2 factors (kgCO2/kWh) by data year and grid region",
+    "Ministry of Ecology and Environment with National Bureau of Statistics",
+    "published factors for data years 2021-2023",
+    **{
+        "2021:national": C(0.5568, "kgCO2/kWh"),
+        "2021:national_fossil": C(0.8426, "kgCO2/kWh"),
+        "2022:national": C(0.5366, "kgCO2/kWh"),
+        "2022:national_fossil": C(0.8325, "kgCO2/kWh"),
+        "2022:north": C(0.6776, "kgCO2/kWh"),
+        "2022:inner_mongolia": C(0.6849, "kgCO2/kWh"),
+        "2023:national": C(0.5306, "kgCO2/kWh"),
+        "2023:national_fossil": C(0.8273, "kgCO2/kWh"),
+        "2023:north": C(0.6361, "kgCO2/kWh"),
+        "2023:northeast": C(0.5122, "kgCO2/kWh"),
+        "2023:east": C(0.5500, "kgCO2/kWh"),
+        "2023:central": C(0.5271, "kgCO2/kWh"),
+        "2023:northwest": C(0.5543, "kgCO2/kWh"),
+        "2023:south": C(0.4042, "kgCO2/kWh"),
+        "2023:southwest": C(0.2472, "kgCO2/kWh"),
+    },
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FuelCarbon:
+    """CO2 = amount × net calorific value × carbon content × oxidation × 44/12."""
+
+    ncv_gj_per_unit: float
+    carbon_tc_per_tj: float
+    oxidation: float
+    unit: str
+    source: str
+
+    @property
+    def kg_co2_per_unit(self) -> float:
+        return self.ncv_gj_per_unit / 1000 * self.carbon_tc_per_tj * self.oxidation * 44 / 12 * 1000
+
+
+FUEL_CARBON_GBT_32151: Mapping[str, FuelCarbon] = MappingProxyType(
+    {
+        # 389.31 GJ per 10^4 Nm³, 15.3 tC/TJ, 99 % -> 2.162 kgCO2/Nm³
+        "natural_gas": FuelCarbon(0.038931, 15.3, 0.99, "Nm³", "GB/T 32151 defaults"),
+        "raw_coal": FuelCarbon(20.908, 26.37, 0.94, "t", "GB/T 32151 general defaults; verify"),
+    }
+)
+
+# Purchased heat and steam: tCO2 per GJ of heat (national enterprise GHG accounting default).
+CO2_HEAT_T_PER_GJ = Coefficient(0.11, "tCO2/GJ", "enterprise GHG accounting guidelines; verify")
+
+# Reference O2 (%) of the emission standards, by source type.
+REFERENCE_O2_PCT = _table(
+    "reference oxygen content (%)",
+    "GB 13223-2011 (power) and GB 13271-2014 (industrial boilers)",
+    "2011 / 2014",
+    coal_power_boiler=C(6.0, "%"),
+    oil_gas_power_boiler=C(3.0, "%"),
+    gas_turbine=C(15.0, "%"),
+    coal_boiler=C(9.0, "%"),
+    oil_gas_boiler=C(3.5, "%"),
+)
+
+# Limits for exceedance minutes (measured concentration), configurable per metric.
+EMISSION_LIMITS = _table(
+    "emission limits for exceedance minutes",
+    "ultra-low emission for coal power (dust 10, SO2 35, NOx 50 mg/m³ at 6 % O2); "
+    "GB 8978-1996 grade 3 COD; GB/T 31962-2015 class B NH3-N",
+    "configurable; verify against each permit",
+    **{
+        "stack.so2_mgm3": C(35.0, "mg/m³"),
+        "stack.nox_mgm3": C(50.0, "mg/m³"),
+        "stack.dust_mgm3": C(10.0, "mg/m³"),
+        "ww.cod_mgl": C(500.0, "mg/L"),
+        "ww.nh3n_mgl": C(45.0, "mg/L"),
+    },
+)
+
+# Plausible maximum rate of each counter (units per hour), above which a jump is flagged. A
+# device's attribute ``max_rate_per_h`` overrides it.
+COUNTER_MAX_RATE_PER_H: Mapping[str, float] = MappingProxyType(
+    {
+        "elec.import_kwh": 500_000.0,  # 500 MW
+        "elec.export_kwh": 500_000.0,
+        "water.volume_m3": 50_000.0,
+        "gas.volume_nm3": 500_000.0,
+        "steam.mass_t": 2_000.0,
+        "heat.energy_gj": 10_000.0,
+        "coal.mass_t": 2_000.0,
+    }
+)
