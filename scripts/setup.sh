@@ -31,7 +31,7 @@ if [ -z "${SMARTPARK_DATABASE_URL:-}" ]; then
 fi
 
 stamp="$VENV/.smartpark-installed"
-want=$(cat pyproject.toml requirements.lock 2>/dev/null | sha256sum | cut -c1-16)
+want=$(cat pyproject.toml $([ -f requirements.lock ] && echo requirements.lock) | sha256sum | cut -c1-16)
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV"
   "$PY" -m venv "$VENV"
