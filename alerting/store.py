@@ -1,0 +1,290 @@
+"""SQL of the alerting service: rules, alarm transitions, receivers, silences, the outbox.
+
+Keyword-only functions; the caller owns the transaction. Table shapes are documented at the top
+of smartpark/db/migrations/0300_alerting.sql.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from alerting.routing import Receiver, Silence, parse_matchers
+from alerting.rules import Rule, RuleError, rule_from_dict, rule_to_dict
+
+log = logging.getLogger(__name__)
+Conn = psycopg.Connection[Any]
+OPEN_STATES = ("pending", "firing")
+
+
+def ts(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def ms(at: datetime) -> int:
+    return round(at.timestamp() * 1000)
+
+
+# -- rules ----------------------------------------------------------------------------------
+def save_rules(conn: Conn, *, rules: Iterable[Rule], by: str) -> int:
+    n = 0
+    for r in rules:
+        conn.execute(
+            "INSERT INTO alert_rules (rule_id, definition, metric, severity, category, enabled, updated_by)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (rule_id) DO UPDATE SET"
+            " definition = excluded.definition, metric = excluded.metric, severity = excluded.severity,"
+            " category = excluded.category, enabled = excluded.enabled, updated_at = now(),"
+            " updated_by = excluded.updated_by",
+            (r.id, Jsonb(rule_to_dict(r)), r.metric, r.severity, r.category, r.enabled, by),
+        )
+        n += 1
+    return n
+
+
+def fetch_rules(conn: Conn) -> tuple[list[Rule], list[str]]:
+    """The stored rules, and an error per stored definition that no longer validates."""
+    rules, errors = [], []
+    for rule_id, definition, enabled in conn.execute(
+        "SELECT rule_id, definition, enabled FROM alert_rules ORDER BY rule_id"
+    ):
+        try:
+            rules.append(rule_from_dict({**definition, "id": rule_id, "enabled": enabled}, "alert_rules"))
+        except RuleError as exc:
+            errors.append(str(exc))
+    return rules, errors
+
+
+# -- alarms ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SeriesIds:
+    park_id: int
+    enterprise_id: int | None
+    device_id: int | None
+    gateway_id: int | None
+
+
+def open_alert(
+    conn: Conn, *, rule: Rule, series_key: str, ids: SeriesIds, state: str, at_ms: int,
+    value: float | None, labels: Mapping[str, str],
+) -> int | None:
+    """A new pending or firing alarm, or None when the series already has an open one."""
+    row = conn.execute(
+        "INSERT INTO alerts (rule_id, series_key, park_id, enterprise_id, device_id, gateway_id, metric,"
+        " severity, category, state, labels, summary, trigger_value, value, started_at, firing_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (rule_id, series_key) WHERE state IN ('pending', 'firing') DO NOTHING"
+        " RETURNING alert_id",
+        (rule.id, series_key, ids.park_id, ids.enterprise_id, ids.device_id, ids.gateway_id, rule.metric,
+         rule.severity, rule.category, state, Jsonb(dict(labels)), rule.summary, value, value,
+         ts(at_ms), ts(at_ms) if state == "firing" else None),
+    ).fetchone()
+    if row is None:
+        return None
+    add_event(conn, alert_id=row[0], kind=state, by="system", at_ms=at_ms, value=value)
+    return int(row[0])
+
+
+def move_alert(conn: Conn, *, alert_id: int, to: str, at_ms: int, value: float | None) -> bool:
+    """pending → firing, or an open alarm → resolved / cancelled by the evaluator."""
+    sets = {"firing": "firing_at = %(at)s", "resolved": "resolved_at = %(at)s",
+            "cancelled": "resolved_at = %(at)s"}[to]
+    row = conn.execute(
+        f"UPDATE alerts SET state = %(to)s, {sets}, value = coalesce(%(v)s, value), updated_at = now()"
+        " WHERE alert_id = %(id)s AND state IN ('pending', 'firing') RETURNING alert_id",
+        {"to": to, "at": ts(at_ms), "v": value, "id": alert_id},
+    ).fetchone()
+    if row is not None:
+        add_event(conn, alert_id=alert_id, kind=to, by="system", at_ms=at_ms, value=value)
+    return row is not None
+
+
+def add_event(conn: Conn, *, alert_id: int, kind: str, by: str, at_ms: int | None = None,
+              comment: str = "", value: float | None = None) -> None:
+    conn.execute(
+        "INSERT INTO alert_events (alert_id, at, kind, by, comment, value)"
+        " VALUES (%s, coalesce(%s, now()), %s, %s, %s, %s)",
+        (alert_id, ts(at_ms) if at_ms is not None else None, kind, by, comment, value),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAlert:
+    alert_id: int
+    rule_id: str
+    series_key: str
+    state: str
+    started_ms: int
+    value: float | None
+    labels: Mapping[str, str]
+    summary: str
+
+
+def fetch_open_alerts(conn: Conn) -> list[OpenAlert]:
+    return [
+        OpenAlert(r[0], r[1], r[2], r[3], ms(r[4]), r[5], r[6], r[7])
+        for r in conn.execute(
+            "SELECT alert_id, rule_id, series_key, state, started_at, value, labels, summary FROM alerts"
+            " WHERE state IN ('pending', 'firing') ORDER BY alert_id"
+        )
+    ]
+
+
+def closed_by_hand(conn: Conn, *, alert_ids: Sequence[int]) -> list[int]:
+    """Which of these alarms an operator has resolved since the service last looked."""
+    if not alert_ids:
+        return []
+    rows = conn.execute(
+        "SELECT alert_id FROM alerts WHERE alert_id = ANY(%s) AND state NOT IN ('pending', 'firing')",
+        (list(alert_ids),),
+    )
+    return [r[0] for r in rows]
+
+
+def unsent_resolutions(conn: Conn) -> list[tuple[OpenAlert, int, int]]:
+    """Resolved alarms whose firing reached a receiver and whose resolution has not yet:
+    (alarm, receiver_id, ms it was resolved)."""
+    rows = conn.execute(
+        "SELECT a.alert_id, a.rule_id, a.series_key, a.state, a.started_at, a.value, a.labels, a.summary,"
+        " n.receiver_id, a.resolved_at FROM alerts a JOIN alert_notified n ON n.alert_id = a.alert_id"
+        " AND n.status = 'firing' WHERE a.state = 'resolved' AND NOT EXISTS (SELECT 1 FROM alert_notified r"
+        " WHERE r.alert_id = a.alert_id AND r.receiver_id = n.receiver_id AND r.status = 'resolved')"
+    ).fetchall()
+    return [(OpenAlert(r[0], r[1], r[2], r[3], ms(r[4]), r[5], r[6], r[7]), r[8], ms(r[9])) for r in rows]
+
+
+def notified(conn: Conn, *, alert_ids: Sequence[int]) -> dict[int, dict[int, tuple[str, int]]]:
+    """alert_id -> receiver_id -> (last status notified, when)."""
+    out: dict[int, dict[int, tuple[str, int]]] = {}
+    if not alert_ids:
+        return out
+    for aid, rid, status, at in conn.execute(
+        "SELECT alert_id, receiver_id, status, at FROM alert_notified WHERE alert_id = ANY(%s)"
+        " ORDER BY at", (list(alert_ids),),
+    ):
+        out.setdefault(aid, {})[rid] = (status, ms(at))
+    return out
+
+
+# -- receivers and silences -------------------------------------------------------------------
+def create_receiver(conn: Conn, *, name: str, park_id: int | None, categories: Sequence[str], channel: str,
+                    url: str | None = None, secret: str | None = None,
+                    group_by: Sequence[str] = ("park", "category", "alertname"), group_wait_s: float = 0,
+                    group_interval_s: float = 30, repeat_interval_s: float = 14400) -> int:
+    row = conn.execute(
+        "INSERT INTO alert_receivers (name, park_id, categories, channel, url, secret, group_by, group_wait_s,"
+        " group_interval_s, repeat_interval_s) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " RETURNING receiver_id",
+        (name, park_id, list(categories), channel, url, secret, list(group_by), group_wait_s, group_interval_s,
+         repeat_interval_s),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def fetch_receivers(conn: Conn) -> tuple[list[Receiver], list[str]]:
+    out, errors = [], []
+    for r in conn.execute(
+        "SELECT r.receiver_id, r.name, p.code, r.categories, r.channel, r.url, r.secret, r.group_by,"
+        " r.group_wait_s, r.group_interval_s, r.repeat_interval_s FROM alert_receivers r"
+        " LEFT JOIN parks p USING (park_id) WHERE r.enabled ORDER BY r.receiver_id"
+    ):
+        try:
+            out.append(Receiver(r[0], r[1], r[2], frozenset(r[3]), r[4], r[5], r[6], tuple(r[7]), r[8], r[9], r[10]))
+        except RuleError as exc:
+            errors.append(str(exc))
+    return out, errors
+
+
+def create_silence(conn: Conn, *, matchers: Sequence[str], starts_ms: int, ends_ms: int, by: str,
+                   comment: str = "") -> int:
+    parse_matchers(list(matchers))  # reject a bad matcher before it is stored
+    row = conn.execute(
+        "INSERT INTO alert_silences (matchers, starts_at, ends_at, created_by, comment)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING silence_id",
+        (Jsonb(list(matchers)), ts(starts_ms), ts(ends_ms), by, comment),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def fetch_silences(conn: Conn, *, now_ms: int) -> tuple[list[Silence], list[str]]:
+    out, errors = [], []
+    for sid, matchers, starts, ends in conn.execute(
+        "SELECT silence_id, matchers, starts_at, ends_at FROM alert_silences WHERE ends_at > %s",
+        (ts(now_ms),),
+    ):
+        try:
+            out.append(Silence(sid, parse_matchers(matchers, f"silence {sid}"), ms(starts), ms(ends)))
+        except RuleError as exc:
+            errors.append(str(exc))
+    return out, errors
+
+
+# -- outbox ---------------------------------------------------------------------------------
+def enqueue_notification(conn: Conn, *, receiver_id: int, group_key: str, status: str,
+                         payload: Mapping[str, Any], alert_statuses: Iterable[tuple[int, str]]) -> int:
+    row = conn.execute(
+        "INSERT INTO alert_notifications (receiver_id, group_key, status, payload)"
+        " VALUES (%s, %s, %s, %s) RETURNING notification_id",
+        (receiver_id, group_key, status, Jsonb(dict(payload))),
+    ).fetchone()
+    assert row is not None
+    nid = int(row[0])
+    conn.cursor().executemany(
+        "INSERT INTO alert_notified (alert_id, receiver_id, status, notification_id) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (alert_id, receiver_id, status) DO UPDATE SET notification_id = excluded.notification_id,"
+        " at = now()",
+        [(aid, receiver_id, st, nid) for aid, st in alert_statuses],
+    )
+    return nid
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    notification_id: int
+    receiver_id: int
+    attempts: int
+    payload: Mapping[str, Any]
+
+
+def claim_due(conn: Conn, *, limit: int = 50, ids: Sequence[int] | None = None) -> list[Outgoing]:
+    """Undelivered notifications that are due (or the given ones), locked for this transaction so
+    no other delivery worker sends them at the same time."""
+    where = "notification_id = ANY(%s)" if ids is not None else "next_attempt_at <= now()"
+    params: tuple[Any, ...] = (list(ids), limit) if ids is not None else (limit,)
+    rows = conn.execute(
+        "SELECT notification_id, receiver_id, attempts, payload FROM alert_notifications"
+        f" WHERE delivered_at IS NULL AND {where} ORDER BY notification_id LIMIT %s FOR UPDATE SKIP LOCKED",
+        params,
+    ).fetchall()
+    return [Outgoing(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def mark_delivered(conn: Conn, *, notification_id: int) -> None:
+    conn.execute(
+        "UPDATE alert_notifications SET delivered_at = now(), attempts = attempts + 1, last_error = NULL"
+        " WHERE notification_id = %s", (notification_id,),
+    )
+
+
+def mark_failed(conn: Conn, *, notification_id: int, error: str, retry_in_s: float) -> None:
+    conn.execute(
+        "UPDATE alert_notifications SET attempts = attempts + 1, last_error = %s,"
+        " next_attempt_at = now() + make_interval(secs => %s) WHERE notification_id = %s",
+        (error[:2000], retry_in_s, notification_id),
+    )
+
+
+def outbox_counts(conn: Conn) -> dict[str, int]:
+    row = conn.execute(
+        "SELECT count(*) FILTER (WHERE delivered_at IS NOT NULL), count(*) FILTER (WHERE delivered_at IS NULL),"
+        " count(*) FILTER (WHERE delivered_at IS NULL AND attempts > 0) FROM alert_notifications"
+    ).fetchone()
+    assert row is not None
+    return {"delivered": row[0], "pending": row[1], "failing": row[2]}
