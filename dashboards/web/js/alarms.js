@@ -1,0 +1,88 @@
+// The alarm list with acknowledge + comment, shared by the safety, enterprise and regulator views.
+import { acknowledge, alarms as fetchAlarms } from "./api.js";
+import { escape, num, time } from "./format.js";
+import { t } from "./i18n.js";
+
+const ACTIVE = ["firing", "acknowledged"];
+
+export const alarmId = (a) => a.alarm_id ?? a.id;
+const startedAt = (a) => a.started_at ?? a.fired_at ?? a.created_at ?? a.ts;
+
+/** Active alarms in scope (firing first, newest first). */
+export async function activeAlarms(query = {}) {
+  const page = await fetchAlarms({ state: ACTIVE, limit: 500, ...query });
+  const items = Array.isArray(page) ? page : page.items || [];
+  return items.sort((a, b) => (a.state === "firing" ? 0 : 1) - (b.state === "firing" ? 0 : 1)
+    || String(startedAt(b)).localeCompare(String(startedAt(a))));
+}
+
+/**
+ * Render `items` into `el` as a table; `canAck` shows the acknowledge button on firing alarms.
+ * `names` maps enterprise/device ids to display names.
+ */
+export function renderAlarmTable(el, items, { canAck, names, onChanged }) {
+  if (!items.length) {
+    el.innerHTML = `<div class="empty">${t("alarms.none")}</div>`;
+    return;
+  }
+  const rows = items.map((a) => {
+    const id = alarmId(a);
+    const ent = names.enterprise(a.enterprise_id) || a.enterprise_code || "";
+    const dev = names.device(a.device_id) || a.device_code || "";
+    const state = a.state || "firing";
+    const ack = canAck && state === "firing"
+      ? `<button class="ack" data-alarm="${escape(id)}">${t("alarms.ack")}</button>`
+      : `<span class="muted">${state === "acknowledged" ? escape(a.ack_comment ?? a.comment ?? "") : ""}</span>`;
+    return `<tr data-alarm-row="${escape(id)}" data-state="${escape(state)}">
+      <td>${time(startedAt(a))}</td>
+      <td><span class="tag sev-${escape(a.severity)}">${escape(a.severity)}</span></td>
+      <td>${t("state." + state)}</td>
+      <td>${escape(ent)}</td><td>${escape(dev)}</td>
+      <td>${escape(a.summary ?? a.rule_id ?? "")}</td>
+      <td class="num">${num(a.value ?? a.last_value, 2)}</td>
+      <td>${ack}</td></tr>`;
+  });
+  el.innerHTML = `<div class="scroll"><table class="alarms"><thead><tr>
+    <th>${t("alarms.time")}</th><th>${t("alarms.severity")}</th><th>${t("alarms.state")}</th>
+    <th>${t("alarms.enterprise")}</th><th>${t("alarms.device")}</th><th>${t("alarms.summary")}</th>
+    <th class="num">${t("alarms.value")}</th><th>${t("alarms.action")}</th></tr></thead>
+    <tbody>${rows.join("")}</tbody></table></div>`;
+  for (const btn of el.querySelectorAll("button.ack")) {
+    btn.addEventListener("click", () => ackDialog(btn.dataset.alarm, onChanged));
+  }
+}
+
+/** Ask for a comment and acknowledge the alarm. */
+function ackDialog(id, onChanged) {
+  const dlg = document.createElement("dialog");
+  dlg.id = "ack-dialog";
+  dlg.innerHTML = `<form method="dialog">
+    <h3>${t("alarms.ack_title")} #${escape(id)}</h3>
+    <label>${t("alarms.comment")}<textarea name="comment" maxlength="1000" required></textarea></label>
+    <p class="error" role="alert"></p>
+    <div class="row"><button value="cancel" type="button" class="cancel">${t("alarms.cancel")}</button>
+    <button class="primary" type="submit">${t("alarms.ack")}</button></div></form>`;
+  document.body.append(dlg);
+  const form = dlg.querySelector("form");
+  dlg.querySelector(".cancel").addEventListener("click", () => dlg.close());
+  dlg.addEventListener("close", () => dlg.remove());
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await acknowledge(id, form.comment.value.trim());
+      dlg.close();
+      onChanged?.();
+    } catch (err) {
+      dlg.querySelector(".error").textContent = err.detail || err.message;
+    }
+  });
+  dlg.showModal();
+  form.comment.focus();
+}
+
+/** Count alarms by category: {energy: n, emissions: n, ...}. */
+export function byCategory(items) {
+  const out = {};
+  for (const a of items) out[a.category] = (out[a.category] || 0) + 1;
+  return out;
+}

@@ -1,0 +1,102 @@
+// Labels in Chinese (default) and English; the choice is kept in localStorage.
+const DICT = {
+  zh: {
+    "app.title": "智慧园区运行监测中心",
+    "nav.overview": "总览", "nav.energy": "能源", "nav.environment": "环境", "nav.safety": "安全",
+    "nav.enterprise": "企业", "nav.regulator": "监管",
+    "login.title": "使用 API 密钥登录", "login.key": "API 密钥", "login.submit": "登录", "login.logout": "退出",
+    "login.hint": "密钥只保存在本浏览器标签页的会话存储中。", "login.failed": "登录失败",
+    "live.on": "实时", "live.off": "离线", "live.title": "实时数据流",
+    "carrier.electricity": "电", "carrier.water": "水", "carrier.natural_gas": "天然气", "carrier.steam": "蒸汽",
+    "carrier.tce": "综合能耗", "carrier.co2": "二氧化碳",
+    "period.today": "今日", "period.yesterday": "昨日", "period.month": "本月", "period.last_month": "上月",
+    "vs": "环比", "aqi.now": "当前空气质量指数", "aqi.primary": "首要污染物",
+    "alarms.active_by_category": "活动告警（按类别）", "alarms.list": "告警列表", "alarms.none": "暂无告警",
+    "alarms.ack": "确认", "alarms.ack_title": "确认告警", "alarms.comment": "处理意见",
+    "alarms.cancel": "取消", "alarms.acked": "已确认", "alarms.time": "时间", "alarms.severity": "级别",
+    "alarms.state": "状态", "alarms.enterprise": "企业", "alarms.device": "设备", "alarms.summary": "内容",
+    "alarms.value": "数值", "alarms.action": "操作",
+    "state.firing": "告警中", "state.acknowledged": "已确认", "state.resolved": "已恢复",
+    "category.energy": "能源", "category.emissions": "排放", "category.environment": "环境", "category.safety": "安全",
+    "energy.load": "园区负荷曲线（kW）", "energy.by_enterprise": "本月各企业综合能耗（tce）",
+    "energy.ranking": "能耗排名", "energy.rank": "排名", "energy.today_series": "今日", "energy.yesterday_series": "昨日",
+    "env.stacks": "废气排放（折算浓度，对照限值）", "env.wastewater": "废水排放", "env.aqi": "环境空气质量",
+    "env.o2": "含氧量", "env.limit": "限值", "env.status": "状态", "env.ok": "达标", "env.exceed": "超标",
+    "env.hourly_aqi": "小时 AQI（近 24 小时）",
+    "safety.gas": "可燃/有毒气体探测器", "safety.fire": "火灾报警", "safety.fire_ok": "正常",
+    "safety.fire_on": "火警", "safety.no_devices": "无设备",
+    "ent.select": "选择企业", "ent.energy": "企业能耗", "ent.devices": "设备实时数据", "ent.alarms": "企业告警",
+    "ent.metric": "指标", "ent.value": "数值", "ent.unit": "单位", "ent.ts": "时间",
+    "reg.title": "监管视图", "reg.bureau": "监管部门", "reg.exceedances": "超标企业", "reg.count": "告警数",
+    "reg.environment": "生态环境部门", "reg.emergency": "应急管理部门",
+    "common.enterprise": "企业", "common.dust": "颗粒物 mg/m³", "common.device": "设备", "common.loading": "加载中…",
+    "common.unavailable": "数据暂不可用", "common.updated": "更新于",
+    "role.admin": "管理员", "role.operator": "运行值班", "role.enterprise": "企业用户",
+    "role.regulator": "监管部门", "role.readonly": "只读",
+  },
+  en: {
+    "app.title": "Smart Park Operations Centre",
+    "nav.overview": "Overview", "nav.energy": "Energy", "nav.environment": "Environment", "nav.safety": "Safety",
+    "nav.enterprise": "Enterprise", "nav.regulator": "Regulator",
+    "login.title": "Sign in with an API key", "login.key": "API key", "login.submit": "Sign in", "login.logout": "Sign out",
+    "login.hint": "The key is kept only in this browser tab's session storage.", "login.failed": "Sign-in failed",
+    "live.on": "Live", "live.off": "Offline", "live.title": "live data stream",
+    "carrier.electricity": "Electricity", "carrier.water": "Water", "carrier.natural_gas": "Natural gas", "carrier.steam": "Steam",
+    "carrier.tce": "Total energy", "carrier.co2": "CO2",
+    "period.today": "Today", "period.yesterday": "Yesterday", "period.month": "This month", "period.last_month": "Last month",
+    "vs": "vs", "aqi.now": "AQI now", "aqi.primary": "Primary pollutant",
+    "alarms.active_by_category": "Active alarms by category", "alarms.list": "Alarms", "alarms.none": "No alarms",
+    "alarms.ack": "Acknowledge", "alarms.ack_title": "Acknowledge alarm", "alarms.comment": "Comment",
+    "alarms.cancel": "Cancel", "alarms.acked": "Acknowledged", "alarms.time": "Time", "alarms.severity": "Severity",
+    "alarms.state": "State", "alarms.enterprise": "Enterprise", "alarms.device": "Device", "alarms.summary": "Summary",
+    "alarms.value": "Value", "alarms.action": "Action",
+    "state.firing": "Firing", "state.acknowledged": "Acknowledged", "state.resolved": "Resolved",
+    "category.energy": "Energy", "category.emissions": "Emissions", "category.environment": "Environment", "category.safety": "Safety",
+    "energy.load": "Park load (kW)", "energy.by_enterprise": "Energy by enterprise this month (tce)",
+    "energy.ranking": "Ranking", "energy.rank": "Rank", "energy.today_series": "Today", "energy.yesterday_series": "Yesterday",
+    "env.stacks": "Stack emissions (at reference O2, against limits)", "env.wastewater": "Wastewater", "env.aqi": "Ambient air quality",
+    "env.o2": "O2", "env.limit": "Limit", "env.status": "Status", "env.ok": "Compliant", "env.exceed": "Exceeding",
+    "env.hourly_aqi": "Hourly AQI (last 24 h)",
+    "safety.gas": "Gas detectors", "safety.fire": "Fire alarms", "safety.fire_ok": "Normal",
+    "safety.fire_on": "FIRE", "safety.no_devices": "No devices",
+    "ent.select": "Enterprise", "ent.energy": "Enterprise energy", "ent.devices": "Devices, latest readings", "ent.alarms": "Enterprise alarms",
+    "ent.metric": "Metric", "ent.value": "Value", "ent.unit": "Unit", "ent.ts": "Time",
+    "reg.title": "Regulator view", "reg.bureau": "Bureau", "reg.exceedances": "Enterprises with alarms", "reg.count": "Alarms",
+    "reg.environment": "Environment bureau", "reg.emergency": "Emergency management",
+    "common.enterprise": "Enterprise", "common.dust": "Dust mg/m³", "common.device": "Device", "common.loading": "Loading…",
+    "common.unavailable": "Data unavailable", "common.updated": "Updated",
+    "role.admin": "Admin", "role.operator": "Operator", "role.enterprise": "Enterprise",
+    "role.regulator": "Regulator", "role.readonly": "Read-only",
+  },
+};
+
+let lang = localStorage.getItem("smartpark.lang") === "en" ? "en" : "zh";
+const listeners = [];
+
+export function t(key) {
+  return DICT[lang][key] ?? DICT.zh[key] ?? key;
+}
+
+export function currentLang() {
+  return lang;
+}
+
+export function setLang(next) {
+  lang = next === "en" ? "en" : "zh";
+  localStorage.setItem("smartpark.lang", lang);
+  applyStatic(document);
+  for (const fn of listeners) fn(lang);
+}
+
+export function onLangChange(fn) {
+  listeners.push(fn);
+}
+
+/** Fill every element carrying data-i18n (text) or data-i18n-title (tooltip). */
+export function applyStatic(root) {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+}
+
+export const DICTIONARIES = DICT;

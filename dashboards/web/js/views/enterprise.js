@@ -1,0 +1,69 @@
+// Enterprise: what an enterprise user sees (its own energy, devices and alarms); operators pick one.
+import * as api from "../api.js";
+import { activeAlarms, renderAlarmTable } from "../alarms.js";
+import { escape, num, parkDate, parkMonth, time } from "../format.js";
+import { t } from "../i18n.js";
+import { figures } from "../stats.js";
+
+const CARDS = [["electricity", "kWh"], ["water", "m³"], ["natural_gas", "Nm³"], ["steam", "t"], ["tce", "tce"], ["co2", "t"]];
+
+export async function render(el, ctx) {
+  const own = ctx.me.enterprise_id;
+  const choices = own ? ctx.enterprises.filter((e) => e.enterprise_id === own) : ctx.enterprises;
+  let entId = own || Number(sessionStorage.getItem("smartpark.enterprise")) || choices[0]?.enterprise_id;
+  if (!choices.some((e) => e.enterprise_id === entId)) entId = choices[0]?.enterprise_id;
+
+  el.innerHTML = `
+    <div class="toolbar"><h2 id="ent-name"></h2>
+      <label>${t("ent.select")} <select id="ent-select" ${own ? "disabled" : ""}>${choices.map((e) =>
+        `<option value="${e.enterprise_id}">${escape(e.code)} · ${escape(e.name)}</option>`).join("")}</select></label></div>
+    <div class="grid cols-6" id="ent-kpis"></div>
+    <div class="grid cols-2" style="margin-top:12px">
+      <div class="panel"><h3>${t("ent.devices")}</h3><div id="ent-latest" class="scroll"></div></div>
+      <div class="panel"><h3>${t("ent.alarms")}</h3><div id="ent-alarms"></div></div>
+    </div>`;
+  const select = el.querySelector("#ent-select");
+  let alarmTimer = null;
+
+  async function loadAll() {
+    const ent = ctx.entById.get(entId);
+    el.querySelector("#ent-name").textContent = ent ? ent.name : "";
+    select.value = String(entId);
+    const [today, month] = await Promise.all([
+      figures(ctx, "day", parkDate(ctx.timezone), { enterpriseId: entId }).catch(() => null),
+      figures(ctx, "month", parkMonth(ctx.timezone), { enterpriseId: entId }).catch(() => null),
+    ]);
+    el.querySelector("#ent-kpis").innerHTML = CARDS.map(([k, unit]) => `<div class="panel kpi"><span class="name">${t("carrier." + k)}</span>
+      <span class="value">${num(today?.[k])}<small>${unit}</small></span>
+      <span class="sub"><span>${t("period.month")}</span><span>${num(month?.[k])} ${unit}</span></span></div>`).join("");
+    const rows = await api.latest({ enterprise_id: entId });
+    el.querySelector("#ent-latest").innerHTML = `<table><thead><tr><th>${t("common.device")}</th><th>${t("ent.metric")}</th>
+      <th class="num">${t("ent.value")}</th><th>${t("ent.unit")}</th><th>${t("ent.ts")}</th></tr></thead><tbody>
+      ${rows.map((r) => `<tr data-enterprise="${r.enterprise_id}"><td>${escape(r.device)}</td><td>${escape(r.metric)}</td>
+        <td class="num">${num(r.value, 2)}</td><td>${escape(r.unit)}</td><td>${time(r.ts)}</td></tr>`).join("")}</tbody></table>`;
+    await loadAlarms();
+  }
+
+  async function loadAlarms() {
+    const target = el.querySelector("#ent-alarms");
+    try {
+      const items = await activeAlarms({ enterprise_id: entId });
+      renderAlarmTable(target, items, { canAck: ctx.canAck, names: ctx.names, onChanged: loadAlarms });
+    } catch (err) {
+      target.innerHTML = `<div class="empty">${t("common.unavailable")}: ${escape(err.message)}</div>`;
+    }
+  }
+
+  select.addEventListener("change", () => {
+    entId = Number(select.value);
+    sessionStorage.setItem("smartpark.enterprise", String(entId));
+    loadAll().catch(console.warn);
+  });
+  if (entId) await loadAll().catch(console.warn);
+  alarmTimer = setInterval(() => { if (!document.querySelector("#ack-dialog")) loadAlarms(); }, 10000);
+  return {
+    onEvent(ev) { if (ev.type === "alarm" || ev.type === "alert") loadAlarms(); },
+    async refresh() { await loadAll(); },
+    destroy() { clearInterval(alarmTimer); },
+  };
+}

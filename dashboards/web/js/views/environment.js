@@ -1,0 +1,97 @@
+// Environment: stack emissions at reference O2 against limits, wastewater, ambient air.
+import * as api from "../api.js";
+import { chart, lineOption } from "../charts.js";
+import { escape, num, time } from "../format.js";
+import { t } from "../i18n.js";
+import { STACK_LIMITS, WASTEWATER_LIMITS, o2Corrected } from "../limits.js";
+
+const DEFAULT_O2_REF = 9; // industrial coal boilers (GB 13271) when a stack declares none
+const AIR = ["air.pm25_ugm3", "air.pm10_ugm3", "air.so2_ugm3", "air.no2_ugm3", "air.o3_ugm3"];
+
+/** latest rows -> Map(device_id -> {metric: row}) */
+export function byDevice(rows) {
+  const out = new Map();
+  for (const r of rows) {
+    const m = out.get(r.device_id) || {};
+    m[r.metric] = r;
+    out.set(r.device_id, m);
+  }
+  return out;
+}
+
+function status(exceeding) {
+  return exceeding ? `<span class="st-bad">${t("env.exceed")}</span>` : `<span class="st-ok">${t("env.ok")}</span>`;
+}
+
+export async function render(el, ctx) {
+  el.innerHTML = `
+    <div class="grid cols-2">
+      <div class="panel span-2"><h3>${t("env.stacks")}</h3><div id="stacks" class="scroll"></div></div>
+      <div class="panel"><h3>${t("env.wastewater")}</h3><div id="ww" class="scroll"></div></div>
+      <div class="panel"><h3>${t("env.aqi")}</h3><div class="chart" id="air"></div><div id="air-now"></div></div>
+    </div>`;
+  const air = chart(el.querySelector("#air"));
+  const entName = (d) => escape(ctx.names.enterprise(d.enterprise_id) || "");
+
+  async function loadStacks() {
+    const rows = await api.latest({ park_id: ctx.park?.park_id, metric: ["stack.so2_mgm3", "stack.nox_mgm3", "stack.dust_mgm3", "stack.o2_pct"] });
+    const devs = byDevice(rows);
+    const lines = [];
+    for (const [id, m] of devs) {
+      const d = ctx.devById.get(id) || { enterprise_id: rows.find((r) => r.device_id === id)?.enterprise_id, code: id };
+      const o2ref = Number(d.attributes?.o2_ref_pct ?? DEFAULT_O2_REF);
+      const o2 = m["stack.o2_pct"]?.value;
+      let exceeding = false;
+      const cells = Object.entries(STACK_LIMITS).map(([metric, limit]) => {
+        const c = o2Corrected(m[metric]?.value, o2, o2ref);
+        const over = c != null && c > limit;
+        exceeding ||= over;
+        return `<td class="num ${over ? "st-bad" : ""}">${num(c, 1)} <small>/ ${limit}</small></td>`;
+      });
+      lines.push(`<tr data-device="${id}"><td>${entName(d)}</td><td>${escape(d.name || d.code)}</td>
+        <td class="num">${num(o2, 1)}% <small>→ ${o2ref}%</small></td>${cells.join("")}<td>${status(exceeding)}</td>
+        <td>${time(m["stack.so2_mgm3"]?.ts)}</td></tr>`);
+    }
+    el.querySelector("#stacks").innerHTML = lines.length ? `<table><thead><tr><th>${t("common.enterprise")}</th>
+      <th>${t("common.device")}</th><th class="num">${t("env.o2")}</th><th class="num">SO₂ mg/m³</th>
+      <th class="num">NOx mg/m³</th><th class="num">${t("common.dust")}</th><th>${t("env.status")}</th><th>${t("ent.ts")}</th>
+      </tr></thead><tbody>${lines.join("")}</tbody></table>` : `<div class="empty">${t("safety.no_devices")}</div>`;
+  }
+
+  async function loadWastewater() {
+    const rows = await api.latest({ park_id: ctx.park?.park_id, metric: Object.keys(WASTEWATER_LIMITS).concat("ww.flow_m3h") });
+    const lines = [];
+    for (const [id, m] of byDevice(rows)) {
+      const d = ctx.devById.get(id) || { code: id };
+      let exceeding = false;
+      const cells = Object.entries(WASTEWATER_LIMITS).map(([metric, [lo, hi]]) => {
+        const v = m[metric]?.value;
+        const over = v != null && ((lo != null && v < lo) || (hi != null && v > hi));
+        exceeding ||= over;
+        return `<td class="num ${over ? "st-bad" : ""}">${num(v, metric === "ww.ph" ? 2 : 1)}</td>`;
+      });
+      lines.push(`<tr><td>${entName(d)}</td>${cells.join("")}<td class="num">${num(m["ww.flow_m3h"]?.value, 1)}</td><td>${status(exceeding)}</td></tr>`);
+    }
+    el.querySelector("#ww").innerHTML = lines.length ? `<table><thead><tr><th>${t("common.enterprise")}</th>
+      <th class="num">COD mg/L ≤100</th><th class="num">NH₃-N mg/L ≤15</th><th class="num">pH 6–9</th><th class="num">m³/h</th>
+      <th>${t("env.status")}</th></tr></thead><tbody>${lines.join("")}</tbody></table>` : `<div class="empty">${t("safety.no_devices")}</div>`;
+  }
+
+  async function loadAir() {
+    const stations = ctx.devices.filter((d) => d.kind === "air_station");
+    if (!stations.length) { el.querySelector("#air-now").innerHTML = `<div class="empty">${t("safety.no_devices")}</div>`; return; }
+    const to = new Date();
+    const from = new Date(to.getTime() - 24 * 3600 * 1000);
+    const pairs = AIR.map((m) => [stations[0].device_id, m]);
+    const series = await api.series(pairs, { from: from.toISOString(), to: to.toISOString(), interval: "1h", aggregate: "avg" });
+    air.setOption(lineOption(series.map((s) => ({
+      name: s.metric.replace("air.", "").replace(/_ugm3$/, "").toUpperCase(),
+      data: s.ts.map((ts, i) => [ts, s.values[i] == null ? null : Math.round(s.values[i])]),
+    })), { unit: "µg/m³" }), true);
+  }
+
+  await Promise.allSettled([loadStacks(), loadWastewater(), loadAir()]);
+  return {
+    async refresh() { await Promise.allSettled([loadStacks(), loadWastewater(), loadAir()]); },
+  };
+}

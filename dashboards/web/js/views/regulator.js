@@ -1,0 +1,35 @@
+// Regulator: the alarms of the bureau's categories across the park, and which enterprises have them.
+import { activeAlarms, renderAlarmTable } from "../alarms.js";
+import { barOption, chart } from "../charts.js";
+import { escape } from "../format.js";
+import { t } from "../i18n.js";
+
+export async function render(el, ctx) {
+  const cats = ctx.me.categories || [];
+  const bureaus = (ctx.me.bureaus || []).map((b) => t("reg." + b)).join(" · ") || cats.map((c) => t("category." + c)).join(" · ");
+  el.innerHTML = `
+    <div class="toolbar"><h2>${t("reg.title")}</h2><span>${t("reg.bureau")}: ${escape(bureaus)}</span></div>
+    <div class="grid cols-3">
+      <div class="panel"><h3>${t("reg.exceedances")}</h3><div class="chart tall" id="reg-ents"></div></div>
+      <div class="panel span-2"><h3>${t("alarms.list")}</h3><div id="reg-alarms"></div></div>
+    </div>`;
+  const bars = chart(el.querySelector("#reg-ents"));
+
+  async function load() {
+    const items = (await activeAlarms()).filter((a) => !cats.length || cats.includes(a.category));
+    renderAlarmTable(el.querySelector("#reg-alarms"), items, { canAck: ctx.canAck, names: ctx.names, onChanged: load });
+    const counts = new Map();
+    for (const a of items) counts.set(a.enterprise_id, (counts.get(a.enterprise_id) || 0) + 1);
+    const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15);
+    bars.setOption(barOption(top.map(([id]) => ctx.names.enterprise(id) || `#${id}`), top.map(([, n]) => n),
+      { horizontal: true, color: "#ff7e00", unit: t("reg.count") }), true);
+  }
+
+  await load().catch((err) => { el.querySelector("#reg-alarms").innerHTML = `<div class="empty">${t("common.unavailable")}: ${escape(err.message)}</div>`; });
+  const timer = setInterval(() => { if (!document.querySelector("#ack-dialog")) load().catch(console.warn); }, 10000);
+  return {
+    onEvent(ev) { if (ev.type === "alarm" || ev.type === "alert") load().catch(console.warn); },
+    async refresh() { await load(); },
+    destroy() { clearInterval(timer); },
+  };
+}

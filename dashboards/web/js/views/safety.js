@@ -1,0 +1,84 @@
+// Safety: gas detectors coloured against their alarm levels, fire alarms, the alarm list with
+// acknowledge + comment. Alarms are re-read every few seconds besides the live stream.
+import * as api from "../api.js";
+import { activeAlarms, renderAlarmTable } from "../alarms.js";
+import { escape, num } from "../format.js";
+import { t } from "../i18n.js";
+import { gasLevel } from "../limits.js";
+import { byDevice } from "./environment.js";
+
+const GAS = ["safety.lel_pct", "safety.h2s_ppm", "safety.co_ppm", "safety.o2_pct"];
+const LABEL = { "safety.lel_pct": "LEL %", "safety.h2s_ppm": "H₂S ppm", "safety.co_ppm": "CO ppm", "safety.o2_pct": "O₂ %" };
+const ALARM_POLL_MS = 5000;
+
+export async function alarmPanel(el, ctx, query = {}) {
+  const load = async () => {
+    const items = await activeAlarms(query);
+    renderAlarmTable(el, items, { canAck: ctx.canAck, names: ctx.names, onChanged: load });
+  };
+  await load().catch((err) => { el.innerHTML = `<div class="empty">${t("common.unavailable")}: ${escape(err.message)}</div>`; });
+  const timer = setInterval(() => { if (!document.querySelector("#ack-dialog")) load().catch(console.warn); }, ALARM_POLL_MS);
+  return { load, stop: () => clearInterval(timer) };
+}
+
+export async function render(el, ctx, { enterpriseId } = {}) {
+  el.innerHTML = `
+    <div class="grid cols-3">
+      <div class="panel span-2"><h3>${t("safety.gas")}</h3><div class="gauges" id="gas"></div></div>
+      <div class="panel"><h3>${t("safety.fire")}</h3><div id="fire" class="scroll"></div></div>
+      <div class="panel span-3"><h3>${t("alarms.list")}</h3><div id="alarm-list"></div></div>
+    </div>`;
+  const state = new Map(); // device_id -> {metric: value}
+  const scope = enterpriseId ? { enterprise_id: enterpriseId } : { park_id: ctx.park?.park_id };
+
+  function drawGas() {
+    const cards = [];
+    for (const d of ctx.devices.filter((x) => x.kind === "gas_detector" && (!enterpriseId || x.enterprise_id === enterpriseId))) {
+      const m = state.get(d.device_id) || {};
+      const levels = GAS.map((g) => gasLevel(g, m[g]));
+      const worst = levels.includes("bad") ? "bad" : levels.includes("warn") ? "warn" : "";
+      const values = GAS.filter((g) => d.metrics.includes(g))
+        .map((g) => `<span class="${gasLevel(g, m[g]) !== "ok" ? "st-" + gasLevel(g, m[g]) : ""}">${LABEL[g]} ${num(m[g], 1)}</span>`);
+      cards.push(`<div class="gauge ${worst}" data-device="${d.device_id}"><div class="t" title="${escape(d.name)}">
+        ${escape(ctx.names.enterprise(d.enterprise_id) || "")} · ${escape(d.zone || d.code)}</div><div class="v">${values.join("")}</div></div>`);
+    }
+    el.querySelector("#gas").innerHTML = cards.join("") || `<div class="empty">${t("safety.no_devices")}</div>`;
+  }
+
+  function drawFire() {
+    const rows = ctx.devices.filter((x) => x.kind === "fire_alarm" && (!enterpriseId || x.enterprise_id === enterpriseId))
+      .map((d) => {
+        const on = (state.get(d.device_id) || {})["safety.fire_alarm"] >= 1;
+        return `<tr><td>${escape(ctx.names.enterprise(d.enterprise_id) || "")}</td><td>${escape(d.zone || d.code)}</td>
+          <td class="${on ? "st-bad" : "st-ok"}">${t(on ? "safety.fire_on" : "safety.fire_ok")}</td></tr>`;
+      });
+    el.querySelector("#fire").innerHTML = rows.length ? `<table><tbody>${rows.join("")}</tbody></table>` : `<div class="empty">${t("safety.no_devices")}</div>`;
+  }
+
+  async function loadLatest() {
+    const rows = await api.latest({ ...scope, metric: [...GAS, "safety.fire_alarm"] });
+    for (const [id, m] of byDevice(rows)) {
+      state.set(id, Object.fromEntries(Object.entries(m).map(([k, r]) => [k, r.value])));
+    }
+    drawGas();
+    drawFire();
+  }
+
+  await loadLatest().catch(console.warn);
+  const alarms = await alarmPanel(el.querySelector("#alarm-list"), ctx, enterpriseId ? { enterprise_id: enterpriseId, category: "safety" } : { category: "safety" });
+  let redraw = null;
+  return {
+    onEvent(ev) {
+      if (ev.type === "reading" && (GAS.includes(ev.metric) || ev.metric === "safety.fire_alarm")) {
+        const m = state.get(ev.device_id) || {};
+        m[ev.metric] = ev.value;
+        state.set(ev.device_id, m);
+        redraw ||= setTimeout(() => { redraw = null; drawGas(); drawFire(); }, 500);
+      } else if (ev.type === "alarm" || ev.type === "alert") {
+        alarms.load().catch(console.warn);
+      }
+    },
+    async refresh() { await loadLatest(); },
+    destroy() { alarms.stop(); clearTimeout(redraw); },
+  };
+}
