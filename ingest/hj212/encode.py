@@ -58,9 +58,14 @@ def data_reply(*, qn: str, pw: str, mn: str, version: str = "2017") -> bytes:
 
 
 def format_value(value: float) -> str:
+    """The shortest text that reads back as the same float, without exponents."""
     if not math.isfinite(value):
         raise ValueError(f"value {value!r} is not finite")
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    text = repr(float(value))
+    if "e" in text:
+        text = f"{value:.12f}".rstrip("0").rstrip(".")
+    elif text.endswith(".0"):
+        text = text[:-2]
     return "0" if text in ("-0", "") else text
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from types import MappingProxyType
+from typing import Any
 
 from ingest.hj212 import codes
 from ingest.hj212.packet import Packet
@@ -149,7 +150,9 @@ def map_packet(
             skipped.append(Skipped(NOT_IN_CATALOGUE, f"{r.raw_code}-{r.suffix} -> {metric} is not in the catalogue"))
             continue
         flag = catalogue.HJ212_FLAGS[r.flag or "N"]
-        out.append(Mapped(metric, ts_ms, r.value * target.scale, flag))
+        # a unit conversion must not invent digits: 10.000556 m³/s is 36002.0016 m³/h, not …0015999
+        value = r.value if target.scale == 1.0 else round(r.value * target.scale, 6)
+        out.append(Mapped(metric, ts_ms, value, flag))
     return out, skipped
 
 
@@ -165,3 +168,20 @@ SOURCES: Mapping[str, tuple[str, str, float]] = MappingProxyType(
         },
     }
 )
+
+
+def to_payload(mapped: list[Mapped], *, with_flags: bool) -> bytes:
+    """Device telemetry as the MQTT contract has it, one entry per timestamp.
+
+    Data flags travel as ``"flags": {metric: flag}`` beside ``values`` (only the non-N ones).
+    """
+    import json
+
+    entries: dict[int, dict[str, Any]] = {}
+    for m in mapped:
+        entry = entries.setdefault(m.ts_ms, {"ts": m.ts_ms, "values": {}})
+        entry["values"][m.metric] = m.value
+        if with_flags and m.flag != catalogue.FLAG_VALID:
+            entry.setdefault("flags", {})[m.metric] = m.flag
+    body = list(entries.values())
+    return json.dumps(body[0] if len(body) == 1 else body, separators=(",", ":")).encode()

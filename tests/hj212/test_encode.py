@@ -29,7 +29,8 @@ def test_reply_in_the_senders_version() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "text"), [(35.2, "35.2"), (7.0, "7"), (-0.0, "0"), (1e-7, "0"), (12345678.25, "12345678.25")]
+    ("value", "text"),
+    [(35.2, "35.2"), (7.0, "7"), (-0.0, "0"), (1e-7, "0.0000001"), (1e-13, "0"), (12345678.25, "12345678.25")],
 )
 def test_value_format(value: float, text: str) -> None:
     assert encode.format_value(value) == text

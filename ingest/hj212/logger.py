@@ -1,0 +1,139 @@
+"""A small HJ 212 data-logger client: what a CEMS or water analyser's 数采仪 does on the wire.
+
+Used by the simulator's CEMS devices, the benchmark and the tests: it encodes catalogue readings
+as HJ 212 data packets (splitting long ones), sends them, and waits for the platform's replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Mapping
+from datetime import datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from ingest.hj212 import codes, mapping
+from ingest.hj212.encode import Pollutant, data_packets, qn_of
+from ingest.hj212.errors import Hj212Error
+from ingest.hj212.frame import FrameScanner
+from ingest.hj212.packet import Packet, decode_frame
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def pollutants_of(
+    values: Mapping[str, float], *, cn: str = codes.CN_REALTIME, flags: Mapping[str, str] | None = None
+) -> tuple[str, list[Pollutant]]:
+    """(ST, pollutants) of catalogue readings: codes, units and field suffix per the standard."""
+    plain, corrected = mapping.VALUE_SUFFIX.get(cn, ("Rtd", "ZsRtd"))
+    st: str | None = None
+    fields: dict[str, dict[str, float]] = {}
+    flag_of: dict[str, str] = {}
+    for metric, value in values.items():
+        try:
+            src_st, code, scale = mapping.SOURCES[metric]
+        except KeyError:
+            raise ValueError(f"metric {metric!r} has no HJ 212 pollutant code") from None
+        if st is not None and src_st != st:
+            raise ValueError(f"metric {metric!r} belongs to ST={src_st}, not ST={st}")
+        st = src_st
+        suffix = corrected if metric == mapping.TARGETS[src_st][code].corrected else plain
+        fields.setdefault(code, {})[suffix] = value / scale
+        if flags and metric in flags:
+            flag_of[code] = flags[metric]
+    if st is None:
+        raise ValueError("no readings to send")
+    return st, [Pollutant(code, v, flag_of.get(code, "N")) for code, v in fields.items()]
+
+
+class DataLogger:
+    """One connection to the platform, speaking for one MN."""
+
+    def __init__(self, host: str, port: int, *, mn: str, pw: str, version: str = "2017", tz: tzinfo = BEIJING) -> None:
+        self.host, self.port, self.mn, self.pw = host, port, mn, pw
+        self.version = version
+        self.tz = tz
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._scanner = FrameScanner()
+        self._replies: list[Packet] = []
+        self._seq = itertools.count()
+
+    async def connect(self) -> None:
+        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(ConnectionError, OSError):
+                await self._writer.wait_closed()
+            self._writer = None
+
+    def frames(
+        self,
+        values: Mapping[str, float],
+        *,
+        ts_ms: int,
+        cn: str = codes.CN_REALTIME,
+        flags: Mapping[str, str] | None = None,
+        reply: bool = True,
+    ) -> tuple[str, list[bytes]]:
+        """(QN, frames) of one upload; DataTime is the logger's local time."""
+        st, pollutants = pollutants_of(values, cn=cn, flags=flags)
+        data_time = datetime.fromtimestamp(ts_ms / 1000, self.tz).replace(tzinfo=None)
+        # QN must be unique per upload: the send time plus a sequence in the milliseconds
+        now = datetime.now(self.tz).replace(tzinfo=None, microsecond=0)
+        qn = qn_of(now + timedelta(milliseconds=next(self._seq) % 1000))
+        frames = data_packets(
+            qn=qn,
+            st=st,
+            cn=cn,
+            pw=self.pw,
+            mn=self.mn,
+            data_time=data_time,
+            pollutants=pollutants,
+            version=self.version,
+            reply=reply,
+        )
+        return qn, frames
+
+    async def send_raw(self, data: bytes) -> None:
+        assert self._writer is not None, "connect() first"
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def reply(self, timeout: float = 10.0) -> Packet:
+        """The next reply of the platform (9014 data reply or 9011 refusal)."""
+        assert self._reader is not None, "connect() first"
+        while not self._replies:
+            data = await asyncio.wait_for(self._reader.read(4096), timeout)
+            if not data:
+                raise ConnectionError("platform closed the connection")
+            for piece in self._scanner.feed(data):
+                if isinstance(piece, bytes):
+                    try:
+                        self._replies.append(decode_frame(piece))
+                    except Hj212Error:
+                        continue  # the platform's replies are well-formed; a broken one is just lost
+        return self._replies.pop(0)
+
+    async def upload(
+        self,
+        values: Mapping[str, float],
+        *,
+        ts_ms: int,
+        cn: str = codes.CN_REALTIME,
+        flags: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+    ) -> Packet:
+        """Send one upload and wait for the platform's reply to its last part."""
+        qn, frames = self.frames(values, ts_ms=ts_ms, cn=cn, flags=flags)
+        for frame in frames:
+            await self.send_raw(frame)
+            answer = await self.reply(timeout)
+            if answer.qn != qn:
+                raise Hj212Error("bad_field", f"reply to QN {answer.qn}, expected {qn}")
+            if answer.cn != codes.CN_DATA_REPLY:
+                return answer  # refused: the 9011 says why
+        return answer

@@ -1,0 +1,260 @@
+"""The asyncio TCP server data loggers connect to.
+
+Per connection: cut the stream into frames, decode, find the device by MN, check its password,
+reassemble split uploads, map to the catalogue and republish as the device's MQTT telemetry
+(QoS 1); reply per the standard once the broker has acknowledged. Every refusal is recorded with
+its reason; the connection survives anything a logger sends except a flood of garbage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from ingest.hj212 import codes, encode, errors, mapping
+from ingest.hj212.directory import Directory, LoggerDevice
+from ingest.hj212.errors import Hj212Error
+from ingest.hj212.frame import FrameScanner, Junk
+from ingest.hj212.packet import Packet, decode_frame
+from ingest.hj212.publisher import Publisher, PublishError
+from ingest.hj212.reassembly import Reassembler
+from ingest.hj212.rejections import RejectionLog
+from smartpark import contract
+
+log = logging.getLogger("smartpark.hj212")
+FLAG_NOT_CARRIED = "flag_not_carried"
+PUBLISH_FAILED = "publish_failed"
+IDLE = "idle_timeout"
+
+
+def contract_carries_flags() -> bool:
+    """Whether the MQTT contract stores per-reading data flags (a ``flag`` column in Decoded)."""
+    return "flag" in getattr(contract.Decoded, "__dataclass_fields__", {})
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    idle_timeout_s: float = 900.0  # loggers send at least every few minutes (2011 interval)
+    max_junk: int = 50  # garbage/truncated pieces per connection before it is closed
+    read_size: int = 64 * 1024
+
+
+class _Metrics:
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        self.packets = Counter("smartpark_hj212_packets", "HJ 212 packets by outcome", ["outcome"], registry=registry)
+        self.readings = Counter(
+            "smartpark_hj212_readings", "HJ 212 readings by outcome", ["outcome"], registry=registry
+        )
+        self.connections = Gauge("smartpark_hj212_connections", "open data-logger connections", registry=registry)
+
+
+class Hj212Server:
+    def __init__(
+        self,
+        *,
+        directory: Directory,
+        publisher: Publisher,
+        rejections: RejectionLog,
+        store_cns: Collection[str] = (codes.CN_REALTIME, codes.CN_MINUTE),
+        topic_root: str = contract.ROOT,
+        carries_flags: bool | None = None,
+        limits: Limits = Limits(),
+        registry: CollectorRegistry | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.directory = directory
+        self.publisher = publisher
+        self.rejections = rejections
+        self.store_cns = tuple(store_cns)
+        self.topic_root = topic_root
+        self.carries_flags = contract_carries_flags() if carries_flags is None else carries_flags
+        self.limits = limits
+        self.metrics = _Metrics(registry)
+        self._clock = clock
+        self._reload_lock = asyncio.Lock()
+        self._handlers: set[asyncio.Task[None]] = set()
+
+    async def start(self, host: str, port: int) -> asyncio.Server:
+        if len(self.directory) == 0:
+            await self._reload()
+        return await asyncio.start_server(self.handle, host, port, limit=self.limits.read_size)
+
+    async def _reload(self, *, missed: bool = False) -> None:
+        async with self._reload_lock:
+            if self.directory.due(missed=missed):
+                count = await asyncio.to_thread(self.directory.reload)
+                log.debug("hj212 directory: %d data loggers", count)
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        addr = writer.get_extra_info("peername")
+        peer = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else str(addr)
+        conn = _Connection(self, peer, writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+        self.metrics.connections.inc()
+        try:
+            await conn.run(reader)
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            log.info("hj212 %s: connection lost: %s", peer, exc)
+        except asyncio.CancelledError:
+            log.debug("hj212 %s: closed by shutdown", peer)  # ending normally keeps asyncio quiet
+        finally:
+            conn.close()
+            self.metrics.connections.dec()
+            writer.close()
+            if task is not None:
+                self._handlers.discard(task)
+
+    async def close_connections(self) -> None:
+        """End every open connection (shutdown): their partial frames are recorded as truncated."""
+        handlers = list(self._handlers)
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+
+
+class _Connection:
+    def __init__(self, server: Hj212Server, peer: str, writer: asyncio.StreamWriter) -> None:
+        self.s = server
+        self.peer = peer
+        self.writer = writer
+        self.scanner = FrameScanner()
+        self.parts = Reassembler()
+        self.junk = 0
+
+    def reject(
+        self,
+        reason: str,
+        detail: str,
+        *,
+        mn: str | None = None,
+        device: LoggerDevice | None = None,
+        excerpt: str = "",
+        metric: str | None = None,
+    ) -> None:
+        self.s.metrics.packets.labels("rejected").inc()
+        self.s.rejections.record(reason, detail, peer=self.peer, mn=mn, device=device, excerpt=excerpt, metric=metric)
+
+    async def run(self, reader: asyncio.StreamReader) -> None:
+        while True:
+            try:
+                data = await asyncio.wait_for(reader.read(self.s.limits.read_size), self.s.limits.idle_timeout_s)
+            except TimeoutError:
+                log.info("hj212 %s: idle for %s s, closing", self.peer, self.s.limits.idle_timeout_s)
+                return
+            if not data:
+                return
+            for piece in self.scanner.feed(data):
+                if isinstance(piece, Junk):
+                    self._junk(piece)
+                    if self.junk > self.s.limits.max_junk:
+                        self.reject(errors.GARBAGE, f"more than {self.s.limits.max_junk} pieces of garbage, closing")
+                        return
+                else:
+                    await self._frame(piece)
+
+    def close(self) -> None:
+        rest = self.scanner.close()
+        if rest is not None:
+            self._junk(rest)
+        for lost in self.parts.flush():
+            self.reject(errors.BAD_SPLIT, lost.detail, mn=lost.mn)
+
+    def _junk(self, junk: Junk) -> None:
+        self.junk += 1
+        self.reject(junk.reason, junk.detail, excerpt=junk.preview)
+
+    async def _frame(self, frame: bytes) -> None:
+        try:
+            packet = decode_frame(frame)
+        except Hj212Error as exc:
+            self.reject(exc.reason, exc.detail, excerpt=frame[:120].decode("ascii", "backslashreplace"))
+            return
+        if packet.cn in (codes.CN_REQUEST_REPLY, codes.CN_RESULT, codes.CN_NOTICE_REPLY, codes.CN_DATA_REPLY):
+            self.s.metrics.packets.labels("reply_received").inc()
+            return  # answers to requests the platform does not send: nothing to do
+        device = await self._device(packet)
+        if device is None:
+            return
+        for problem in packet.problems:
+            self.reject(problem.reason, problem.detail, mn=packet.mn, device=device, metric=problem.key)
+        whole, expired = self.parts.add(packet)
+        for lost in expired:
+            self.reject(errors.BAD_SPLIT, lost.detail, mn=lost.mn, device=device)
+        if whole is None:  # a part held for reassembly: acknowledge receipt of the part
+            self.s.metrics.packets.labels("part").inc()
+            await self._reply(packet, encode.data_reply)
+            return
+        if not await self._store(whole, device):
+            return
+        await self._reply(packet, encode.data_reply)
+
+    async def _device(self, packet: Packet) -> LoggerDevice | None:
+        device = self.s.directory.get(packet.mn)
+        if device is None and self.s.directory.due(missed=True):
+            await self.s._reload(missed=True)
+            device = self.s.directory.get(packet.mn)
+        if device is None:
+            self.reject(errors.UNKNOWN_MN, f"MN {packet.mn!r} is not a registered data logger", mn=packet.mn)
+            await self._refuse(packet, codes.QN_BAD_MN)
+            return None
+        if not device.password_ok(packet.pw):
+            self.reject(
+                errors.BAD_PASSWORD,
+                f"wrong password for MN {packet.mn!r} (device {device.device!r})",
+                mn=packet.mn,
+                device=device,
+            )
+            await self._refuse(packet, codes.QN_BAD_PASSWORD)
+            return None
+        return device
+
+    async def _store(self, packet: Packet, device: LoggerDevice) -> bool:
+        """Publish the packet's readings; False when the logger must not get a reply."""
+        mapped, skipped = mapping.map_packet(packet, tz=device.tz, store_cns=device.store_cns or self.s.store_cns)
+        for s in skipped:
+            self.s.metrics.readings.labels(s.reason).inc()
+            log.debug("hj212 MN=%s: %s", packet.mn, s.detail)
+        if not self.s.carries_flags:
+            held = [m for m in mapped if m.flag != 0]
+            if held:
+                mapped = [m for m in mapped if m.flag == 0]
+                self.reject(
+                    FLAG_NOT_CARRIED,
+                    f"{len(held)} readings flagged non-N held back: the MQTT contract"
+                    f" cannot carry data flags, e.g. {held[0].metric}",
+                    mn=packet.mn,
+                    device=device,
+                )
+        if not mapped:
+            self.s.metrics.packets.labels("nothing_to_store").inc()
+            return True
+        topic = contract.device_topic(device.park, device.enterprise, device.device, self.s.topic_root)
+        try:
+            await self.s.publisher.publish(topic, mapping.to_payload(mapped, with_flags=self.s.carries_flags))
+        except PublishError as exc:
+            # no reply: the logger sends the packet again, and storage ignores the repeat
+            self.reject(PUBLISH_FAILED, str(exc), mn=packet.mn, device=device)
+            return False
+        self.s.metrics.packets.labels("published").inc()
+        self.s.metrics.readings.labels("published").inc(len(mapped))
+        return True
+
+    async def _refuse(self, packet: Packet, qn_rtn: int) -> None:
+        if packet.wants_reply and packet.qn is not None:
+            self.writer.write(
+                encode.request_reply(qn=packet.qn, pw=packet.pw, mn=packet.mn, qn_rtn=qn_rtn, version=packet.version)
+            )
+            await self.writer.drain()
+
+    async def _reply(self, packet: Packet, reply: Callable[..., bytes]) -> None:
+        if packet.wants_reply and packet.qn is not None:
+            self.writer.write(reply(qn=packet.qn, pw=packet.pw, mn=packet.mn, version=packet.version))
+            await self.writer.drain()
+            self.s.metrics.packets.labels("replied").inc()

@@ -1,0 +1,81 @@
+"""`smartpark hj212 serve`: the server wired to the registry, the broker and rejected_messages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from collections.abc import Collection
+
+from prometheus_client import REGISTRY, start_http_server
+
+from ingest.hj212.directory import Directory, from_database
+from ingest.hj212.publisher import MqttPublisher
+from ingest.hj212.rejections import RejectionLog, database_sink
+from ingest.hj212.server import Hj212Server
+from smartpark.db import database_url
+from smartpark.mqtt import connect, make_client
+from smartpark.settings import get_settings
+
+log = logging.getLogger("smartpark.hj212")
+DEFAULT_HOST = "127.0.0.1"  # data loggers are outside: pass --host 0.0.0.0 on the park's gateway host
+DEFAULT_PORT = 8212
+
+
+async def serve(host: str, port: int, store_cns: Collection[str], *, ready: asyncio.Event | None = None) -> None:
+    settings = get_settings()
+    url = database_url(settings)
+    client = make_client(f"hj212-{socket.gethostname()}-{os.getpid()}", clean_start=True)
+    await asyncio.to_thread(connect, client)
+    rejections = RejectionLog(sink=await asyncio.to_thread(database_sink, url), registry=REGISTRY)
+    server = Hj212Server(
+        directory=Directory(from_database(url)),
+        publisher=MqttPublisher(client),
+        rejections=rejections,
+        store_cns=store_cns,
+        topic_root=settings.topic_root,
+        registry=REGISTRY,
+    )
+    if not server.carries_flags:
+        log.warning("the MQTT contract carries no data flags: readings flagged other than N are held back")
+    tcp = await server.start(host, port)
+    flusher = asyncio.create_task(rejections.run())
+    refresher = asyncio.create_task(_refresh(server))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("hj212 listening on %s:%d, %d data loggers registered", host, port, len(server.directory))
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        tcp.close()
+        await server.close_connections()
+        await tcp.wait_closed()
+        flusher.cancel()
+        refresher.cancel()
+        await rejections.flush()
+        client.disconnect()
+        client.loop_stop()
+
+
+async def _refresh(server: Hj212Server) -> None:
+    while True:
+        await asyncio.sleep(5)
+        try:
+            await server._reload()
+        except Exception:  # a database restart must not stop the gateway
+            log.exception("hj212 directory reload failed")
+
+
+def run(*, host: str | None, port: int | None, store_cns: Collection[str]) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port)
+    asyncio.run(serve(host or DEFAULT_HOST, port or DEFAULT_PORT, store_cns))
+    return 0
