@@ -248,3 +248,277 @@ class MetricOut(Out):
     max_value: float
     carrier: str | None
     description: str
+
+
+# --- telemetry ----------------------------------------------------------------------------
+
+
+class LatestOut(Out):
+    device_id: int
+    device: str
+    kind: str
+    enterprise_id: int
+    park_id: int
+    metric: str
+    unit: str
+    category: str
+    ts: datetime
+    value: float
+    flag: int
+
+
+class SeriesOut(Out):
+    device_id: int
+    metric: str
+    unit: str
+    aggregate: str | None = Field(description="null for raw readings")
+    ts: list[datetime] = Field(description="bucket starts (or reading times for raw)")
+    values: list[float | None]
+    flags: list[int] | None = Field(default=None, description="data-quality flags of raw readings")
+    truncated: bool = Field(description="true when the point cap cut the series")
+
+
+class SeriesResponse(Out):
+    interval: str
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+    series: list[SeriesOut]
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+# --- alarms -------------------------------------------------------------------------------
+
+AlarmState = Literal["pending", "firing", "resolved", "cancelled"]
+Severity = Literal["critical", "major", "minor", "warning"]
+AlarmCategory = Literal["safety", "emissions", "environment", "energy"]
+
+
+class AlarmOut(Out):
+    alert_id: int
+    rule_id: str
+    park_id: int
+    enterprise_id: int | None
+    device_id: int | None
+    gateway_id: int | None
+    metric: str
+    severity: str
+    category: str
+    state: str
+    labels: dict[str, Any]
+    summary: str
+    trigger_value: float | None
+    value: float | None
+    started_at: datetime
+    firing_at: datetime | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    assignee: str | None
+    assigned_at: datetime | None
+    updated_at: datetime
+
+
+class AlarmEventOut(Out):
+    event_id: int
+    at: datetime
+    kind: str
+    by: str
+    comment: str
+    value: float | None
+
+
+class AlarmDetailOut(AlarmOut):
+    events: list[AlarmEventOut]
+
+
+class CommentIn(In):
+    comment: str = Field(default="", max_length=4000)
+
+
+class AssignIn(In):
+    assignee: str = Field(min_length=1, max_length=128)
+    comment: str = Field(default="", max_length=4000)
+
+
+class AlarmCountOut(Out):
+    severity: str
+    category: str
+    state: str
+    n: int
+    unacknowledged: int
+
+
+# --- rules, silences, receivers -----------------------------------------------------------
+
+
+class RuleOut(Out):
+    rule_id: str
+    definition: dict[str, Any]
+    metric: str
+    severity: str
+    category: str
+    enabled: bool
+    updated_at: datetime
+    updated_by: str
+
+
+class SilenceIn(In):
+    matchers: list[str] = Field(min_length=1, max_length=50,
+                                description="label matchers: park=demo, alertname=~lel-.*")
+    starts_at: datetime | None = Field(default=None, description="default: now")
+    ends_at: datetime
+    comment: str = Field(default="", max_length=2000)
+
+
+class SilenceOut(Out):
+    silence_id: int
+    matchers: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str
+    created_at: datetime
+
+
+class ReceiverIn(In):
+    name: str = Field(min_length=1, max_length=128)
+    park_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                description="null: every park (admins only)")
+    categories: list[AlarmCategory] = Field(min_length=1, max_length=4)
+    channel: Literal["webhook", "mqtt"]
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    secret: str | None = Field(default=None, min_length=16, max_length=200)
+    group_by: list[str] = Field(default_factory=lambda: ["park", "category", "alertname"], max_length=10)
+    group_wait_s: float = Field(default=0, ge=0, le=3600)
+    group_interval_s: float = Field(default=30, ge=0, le=86400)
+    repeat_interval_s: float = Field(default=14400, ge=60, le=604800)
+    enabled: bool = True
+
+
+class ReceiverPatch(In):
+    categories: list[AlarmCategory] | None = Field(default=None, min_length=1, max_length=4)
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    secret: str | None = Field(default=None, min_length=16, max_length=200)
+    group_by: list[str] | None = Field(default=None, max_length=10)
+    group_wait_s: float | None = Field(default=None, ge=0, le=3600)
+    group_interval_s: float | None = Field(default=None, ge=0, le=86400)
+    repeat_interval_s: float | None = Field(default=None, ge=60, le=604800)
+    enabled: bool | None = None
+
+
+class ReceiverOut(Out):
+    receiver_id: int
+    name: str
+    park_id: int | None
+    categories: list[str]
+    channel: str
+    url: str | None
+    has_secret: bool
+    group_by: list[str]
+    group_wait_s: float
+    group_interval_s: float
+    repeat_interval_s: float
+    enabled: bool
+    created_at: datetime
+
+
+class RejectedOut(Out):
+    received_at: datetime
+    topic: str
+    reason_code: str
+    reason: str
+    device: str | None
+    metric: str | None
+    device_id: int | None
+    enterprise_id: int | None
+    park_id: int | None
+    excerpt: str
+
+
+# --- statistics ---------------------------------------------------------------------------
+
+
+class AqiOut(Out):
+    aqi: int
+    level: int
+    category: str
+    category_en: str
+    primary: list[str]
+    iaqi: dict[str, int]
+
+
+class EvaluationOut(Out):
+    park_class: int = Field(description="Article 12: 1, 2, or 0 below class 2")
+    score: float | None = Field(description="0-100 among ranked (class 1 and 2) parks")
+    rank: int | None
+    ranked_parks: int
+    rewarded: bool
+    penalised: bool
+
+
+class StatOut(Out):
+    period: date = Field(description="first day of the day, month or year (park's calendar)")
+    readings: int
+    energy: dict[str, float | None] | None = Field(description="null when the caller may not read energy")
+    emissions: dict[str, float | None] | None
+    economic: dict[str, float | None] | None = Field(description="monthly and yearly only")
+    intensities: dict[str, float | None] | None
+    aqi: AqiOut | None = None
+    evaluation: EvaluationOut | None = None
+
+
+class StatsResponse(Out):
+    subject: Literal["park", "enterprise"]
+    id: int
+    period: Literal["day", "month", "year"]
+    rows: list[StatOut]
+
+
+class ParkEvaluationOut(EvaluationOut):
+    park_id: int
+    code: str
+    name: str
+    year: int
+
+
+class EconomicIn(In):
+    output_value: float | None = Field(default=None, ge=0, le=1e12, description="10⁴ yuan")
+    value_added: float | None = Field(default=None, ge=-1e12, le=1e12)
+    tax: float | None = Field(default=None, ge=-1e12, le=1e12)
+    fixed_asset_investment: float | None = Field(default=None, ge=0, le=1e12)
+    employees: int | None = Field(default=None, ge=0, le=10_000_000)
+
+
+class EconomicImportRow(EconomicIn):
+    enterprise_id: int = Id32
+    month: date
+
+
+class EconomicImportIn(In):
+    source: str = Field(default="api import", max_length=200)
+    reports: list[EconomicImportRow] = Field(min_length=1, max_length=5000)
+
+
+class EconomicOut(Out):
+    enterprise_id: int
+    park_id: int
+    month: date
+    output_value: float | None
+    value_added: float | None
+    tax: float | None
+    fixed_asset_investment: float | None
+    employees: int | None
+    source: str
+    imported_at: datetime
+
+
+class OverviewOut(Out):
+    park_id: int | None
+    enterprises: int
+    devices: int
+    devices_reporting: int = Field(description="devices with a reading in the last 15 minutes")
+    open_alarms: dict[str, int] = Field(description="open alarms per severity")
+    unacknowledged_alarms: int
+    today: StatOut | None = Field(description="the park's indicators of its current local day")
+    latest_alarms: list[AlarmOut]

@@ -8,7 +8,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from api.auth import Principal
-from api.queries.scope import Where, page, tenant
+from api.queries.scope import Where, page, required, tenant
 
 Row = dict[str, Any]
 
@@ -141,7 +141,7 @@ def insert_park(conn: psycopg.Connection[Any], *, values: Row) -> int:
         " RETURNING park_id",
         {**values, "attributes": Jsonb(values.get("attributes") or {})},
     ).fetchone()
-    return int(row["park_id"])  # type: ignore[index]
+    return int(required(row)["park_id"])
 
 
 def insert_enterprise(conn: psycopg.Connection[Any], *, values: Row) -> int:
@@ -151,7 +151,7 @@ def insert_enterprise(conn: psycopg.Connection[Any], *, values: Row) -> int:
         " RETURNING enterprise_id",
         {**values, "attributes": Jsonb(values.get("attributes") or {})},
     ).fetchone()
-    return int(row["enterprise_id"])  # type: ignore[index]
+    return int(required(row)["enterprise_id"])
 
 
 def insert_gateway(conn: psycopg.Connection[Any], *, enterprise_id: int, code: str, username: str,
@@ -161,7 +161,7 @@ def insert_gateway(conn: psycopg.Connection[Any], *, enterprise_id: int, code: s
         " VALUES (%s, %s, %s, %s) RETURNING gateway_id",
         (enterprise_id, code, username, Jsonb(attributes)),
     ).fetchone()
-    return int(row["gateway_id"])  # type: ignore[index]
+    return int(required(row)["gateway_id"])
 
 
 def insert_device(conn: psycopg.Connection[Any], *, values: Row, metric_ids: list[int]) -> int:
@@ -171,7 +171,7 @@ def insert_device(conn: psycopg.Connection[Any], *, values: Row, metric_ids: lis
         " %(zone)s, %(mqtt_username)s, %(attributes)s) RETURNING device_id",
         {**values, "attributes": Jsonb(values.get("attributes") or {})},
     ).fetchone()
-    device_id = int(row["device_id"])  # type: ignore[index]
+    device_id = int(required(row)["device_id"])
     set_device_metrics(conn, device_id=device_id, metric_ids=metric_ids)
     return device_id
 

@@ -70,3 +70,10 @@ def page(where: Where, limit: int, offset: int) -> str:
     """LIMIT/OFFSET of one page plus one row, so the caller knows whether a next page exists."""
     where.params.update(_limit=limit + 1, _offset=offset)
     return " LIMIT %(_limit)s OFFSET %(_offset)s"
+
+
+def required(row: Any) -> Any:
+    """The row an INSERT … RETURNING or an aggregate always yields."""
+    if row is None:
+        raise RuntimeError("the statement returned no row")
+    return row

@@ -1,5 +1,192 @@
-"""rules routes."""
+"""Alert rules, silences and receivers: read by everyone in scope, written by operators and admins.
 
-from fastapi import APIRouter
+An operator writes only what is confined to its own park: rules whose scope names exactly its
+park, silences with a ``park=<its code>`` matcher, receivers of its park.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, Body, Path, status
+
+from api.auth import Principal
+from api.deps import Clock, CurrentPrincipal, DbConn, Id, OperatorPrincipal, Paging
+from api.problems import BadRequest, Conflict, Forbidden, NotFound
+from api.queries import rules as q
+from api.schemas import (
+    PageOut,
+    ReceiverIn,
+    ReceiverOut,
+    ReceiverPatch,
+    RuleOut,
+    SilenceIn,
+    SilenceOut,
+    paged,
+)
 
 router = APIRouter(tags=["rules"])
+RuleId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}$")]
+RuleBody = Annotated[dict[str, Any], Body(
+    description="a rule in the rule-file shape (id, metric, condition, severity, category, scope…)",
+    examples=[{"id": "lel-demo", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25},
+               "severity": "major", "category": "safety", "scope": {"parks": ["demo"]}}],
+)]
+
+
+def _own_park(conn: DbConn, p: Principal) -> str | None:
+    return None if p.park_id is None else q.park_code(conn, park_id=p.park_id)
+
+
+def _validated(conn: DbConn, p: Principal, raw: dict[str, Any]) -> dict[str, Any]:
+    from alerting.rules import RuleError, rule_from_dict, rule_to_dict
+
+    try:
+        definition = rule_to_dict(rule_from_dict(raw, "rule"))
+    except RuleError as exc:
+        raise BadRequest(str(exc)) from exc
+    park = _own_park(conn, p)
+    if park is not None and definition["scope"].get("parks") != [park]:
+        raise Forbidden(f"an operator's rule must have scope.parks exactly [{park!r}]")
+    return definition
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+@router.get("/rules", response_model=PageOut[RuleOut], summary="alert rules that apply to the caller's park")
+def list_rules(conn: DbConn, p: CurrentPrincipal, page: Paging) -> dict[str, Any]:
+    rows = q.list_rules(conn, park=_own_park(conn, p), categories=p.category_list,
+                        limit=page.limit, offset=page.offset)
+    return paged(rows, page.limit, page.offset)
+
+
+@router.get("/rules/{rule_id}", response_model=RuleOut, responses={404: {}})
+def get_rule(rule_id: RuleId, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
+    row = q.get_rule(conn, rule_id=rule_id, park=_own_park(conn, p), categories=p.category_list)
+    if row is None:
+        raise NotFound(f"no rule {rule_id!r}")
+    return row
+
+
+@router.post("/rules", response_model=RuleOut, status_code=status.HTTP_201_CREATED,
+             responses={400: {}, 403: {}, 409: {}})
+def create_rule(body: RuleBody, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
+    definition = _validated(conn, p, body)
+    if not q.upsert_rule(conn, definition=definition, by=p.name, create=True):
+        raise Conflict(f"rule {definition['id']!r} exists")
+    return get_rule(definition["id"], conn, p)
+
+
+@router.put("/rules/{rule_id}", response_model=RuleOut, responses={400: {}, 403: {}, 404: {}})
+def replace_rule(rule_id: RuleId, body: RuleBody, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
+    get_rule(rule_id, conn, p)  # visible (and so in the operator's park) or 404
+    definition = _validated(conn, p, {**body, "id": rule_id})
+    q.upsert_rule(conn, definition=definition, by=p.name, create=False)
+    return get_rule(rule_id, conn, p)
+
+
+@router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, responses={403: {}, 404: {}})
+def delete_rule(rule_id: RuleId, conn: DbConn, p: OperatorPrincipal) -> None:
+    row = get_rule(rule_id, conn, p)
+    park = _own_park(conn, p)
+    if park is not None and row["definition"].get("scope", {}).get("parks") != [park]:
+        raise Forbidden(f"rule {rule_id!r} applies beyond park {park!r}; an admin may delete it")
+    q.delete_rule(conn, rule_id=rule_id)
+
+
+# --- silences ---------------------------------------------------------------------------------
+
+
+@router.get("/silences", response_model=PageOut[SilenceOut])
+def list_silences(
+    conn: DbConn, p: CurrentPrincipal, page: Paging, clock: Clock, active: bool = False
+) -> dict[str, Any]:
+    at = datetime.fromtimestamp(clock(), UTC) if active else None
+    rows = q.list_silences(conn, park=_own_park(conn, p), active_at=at, limit=page.limit,
+                           offset=page.offset)
+    return paged(rows, page.limit, page.offset)
+
+
+@router.post("/silences", response_model=SilenceOut, status_code=status.HTTP_201_CREATED,
+             responses={400: {}, 403: {}})
+def create_silence(body: SilenceIn, conn: DbConn, p: OperatorPrincipal, clock: Clock) -> dict[str, Any]:
+    from alerting.routing import parse_matchers
+    from alerting.rules import RuleError
+
+    try:
+        matchers = [str(m) for m in parse_matchers(body.matchers)]
+    except RuleError as exc:
+        raise BadRequest(str(exc)) from exc
+    park = _own_park(conn, p)
+    if park is not None and f"park={park}" not in matchers:
+        raise Forbidden(f"an operator's silence needs the matcher 'park={park}'")
+    starts = body.starts_at or datetime.fromtimestamp(clock(), UTC)
+    if body.ends_at <= starts:
+        raise BadRequest(f"ends_at {body.ends_at.isoformat()} is not after starts_at {starts.isoformat()}")
+    sid = q.insert_silence(conn, matchers=matchers, starts_at=starts, ends_at=body.ends_at,
+                           by=p.name, comment=body.comment)
+    row = q.get_silence(conn, silence_id=sid, park=None)
+    assert row is not None
+    return row
+
+
+@router.delete("/silences/{silence_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}},
+               summary="end a silence now (kept for the record)")
+def expire_silence(silence_id: Id, conn: DbConn, p: OperatorPrincipal, clock: Clock) -> None:
+    if q.get_silence(conn, silence_id=silence_id, park=_own_park(conn, p)) is None:
+        raise NotFound(f"no silence {silence_id}")
+    q.expire_silence(conn, silence_id=silence_id, at=datetime.fromtimestamp(clock(), UTC))
+
+
+# --- receivers --------------------------------------------------------------------------------
+
+
+@router.get("/receivers", response_model=PageOut[ReceiverOut], summary="notification receivers (operators)")
+def list_receivers(conn: DbConn, p: OperatorPrincipal, page: Paging) -> dict[str, Any]:
+    rows = q.list_receivers(conn, park_id=p.park_id, limit=page.limit, offset=page.offset)
+    return paged(rows, page.limit, page.offset)
+
+
+@router.get("/receivers/{receiver_id}", response_model=ReceiverOut, responses={404: {}})
+def get_receiver(receiver_id: Id, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
+    row = q.get_receiver(conn, receiver_id=receiver_id, park_id=p.park_id)
+    if row is None:
+        raise NotFound(f"no receiver {receiver_id}")
+    return row
+
+
+@router.post("/receivers", response_model=ReceiverOut, status_code=status.HTTP_201_CREATED,
+             responses={400: {}, 403: {}, 409: {}})
+def create_receiver(body: ReceiverIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
+    if p.park_id is not None and body.park_id != p.park_id:
+        raise Forbidden(f"an operator's receiver needs park_id {p.park_id}")
+    if body.channel == "webhook" and not body.url:
+        raise BadRequest("a webhook receiver needs a url")
+    try:
+        with conn.transaction():
+            rid = q.insert_receiver(conn, values=body.model_dump())
+    except psycopg.errors.UniqueViolation as exc:
+        raise Conflict(f"receiver {body.name!r} exists") from exc
+    except psycopg.errors.ForeignKeyViolation as exc:
+        raise BadRequest(f"unknown park_id {body.park_id}") from exc
+    return get_receiver(rid, conn, p)
+
+
+@router.patch("/receivers/{receiver_id}", response_model=ReceiverOut, responses={404: {}})
+def update_receiver(receiver_id: Id, body: ReceiverPatch, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
+    get_receiver(receiver_id, conn, p)
+    try:
+        with conn.transaction():
+            q.update_receiver(conn, receiver_id=receiver_id, changes=body.model_dump(exclude_unset=True))
+    except psycopg.errors.CheckViolation as exc:
+        raise BadRequest(f"receiver {receiver_id}: {str(exc).splitlines()[0]}") from exc
+    return get_receiver(receiver_id, conn, p)
+
+
+@router.delete("/receivers/{receiver_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})
+def delete_receiver(receiver_id: Id, conn: DbConn, p: OperatorPrincipal) -> None:
+    get_receiver(receiver_id, conn, p)
+    q.delete_receiver(conn, receiver_id=receiver_id)

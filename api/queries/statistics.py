@@ -1,0 +1,136 @@
+"""Park and enterprise statistics from aggregation's indicator tables, and economic reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import psycopg
+
+from api.auth import Principal
+from api.queries.scope import Where, tenant
+
+Row = dict[str, Any]
+
+QUANTITIES = (
+    "electricity_kwh", "electricity_export_kwh", "natural_gas_nm3", "steam_t", "heat_gj",
+    "raw_coal_t", "water_m3", "tce_equivalent", "tce_equal", "co2_t", "so2_kg", "nox_kg",
+    "dust_kg", "cod_kg", "nh3n_kg", "exceedance_minutes", "readings",
+)
+ECONOMIC = ("output_value", "value_added", "tax", "fixed_asset_investment")
+MONTHLY_EXTRA = (*ECONOMIC, "employees", "land_area_mu", "enterprises")
+
+
+def _subject(w: Where, *, park_id: int | None, enterprise_id: int | None) -> None:
+    if enterprise_id is not None:
+        w.add("i.enterprise_id = %(eid)s", eid=enterprise_id)
+    else:
+        w.add("i.park_id = %(pid)s AND i.enterprise_id IS NULL", pid=park_id)
+
+
+def daily(conn: psycopg.Connection[Any], *, park_id: int | None, enterprise_id: int | None,
+          start: date, end: date) -> list[Row]:
+    w = Where().add("i.day >= %(start)s AND i.day < %(end)s", start=start, end=end)
+    _subject(w, park_id=park_id, enterprise_id=enterprise_id)
+    return conn.execute(
+        f"SELECT i.day AS period, {', '.join('i.' + c for c in QUANTITIES)}"
+        f" FROM indicator_daily i WHERE {w.sql} ORDER BY i.day",
+        w.params,
+    ).fetchall()
+
+
+def monthly(conn: psycopg.Connection[Any], *, park_id: int | None, enterprise_id: int | None,
+            start: date, end: date) -> list[Row]:
+    w = Where().add("i.month >= %(start)s AND i.month < %(end)s", start=start, end=end)
+    _subject(w, park_id=park_id, enterprise_id=enterprise_id)
+    return conn.execute(
+        f"SELECT i.month AS period, {', '.join('i.' + c for c in QUANTITIES + MONTHLY_EXTRA)}"
+        f" FROM indicator_monthly i WHERE {w.sql} ORDER BY i.month",
+        w.params,
+    ).fetchall()
+
+
+def yearly(conn: psycopg.Connection[Any], *, park_id: int | None, enterprise_id: int | None,
+           start: date, end: date) -> list[Row]:
+    """Calendar years as sums of the months (stocks: employees at the last month, land as is)."""
+    w = Where().add("i.month >= %(start)s AND i.month < %(end)s", start=start, end=end)
+    _subject(w, park_id=park_id, enterprise_id=enterprise_id)
+    sums = ", ".join(f"sum(i.{c}) AS {c}" for c in QUANTITIES + ECONOMIC)
+    return conn.execute(
+        f"SELECT make_date(extract(year FROM i.month)::int, 1, 1) AS period, {sums},"
+        " (array_agg(i.employees ORDER BY i.month DESC) FILTER (WHERE i.employees IS NOT NULL))[1]"
+        " AS employees, max(i.land_area_mu) AS land_area_mu, max(i.enterprises) AS enterprises,"
+        " count(*) AS months"
+        f" FROM indicator_monthly i WHERE {w.sql} GROUP BY 1 ORDER BY 1",
+        w.params,
+    ).fetchall()
+
+
+def park_years(conn: psycopg.Connection[Any], *, year: int) -> list[Row]:
+    """Every park's year totals: the evaluation ranks a park among all parks."""
+    sums = ", ".join(f"sum(i.{c}) AS {c}" for c in ("output_value", "tax", "fixed_asset_investment",
+                                                      "tce_equivalent", "co2_t", "exceedance_minutes",
+                                                      "value_added"))
+    return conn.execute(
+        f"SELECT i.park_id, p.code, p.name, p.land_area_mu AS park_area_mu, {sums},"
+        " (array_agg(i.employees ORDER BY i.month DESC) FILTER (WHERE i.employees IS NOT NULL))[1]"
+        " AS employees, max(i.enterprises) AS enterprises, max(i.land_area_mu) AS land_area_mu"
+        " FROM indicator_monthly i JOIN parks p USING (park_id)"
+        " WHERE i.enterprise_id IS NULL AND i.month >= make_date(%(y)s, 1, 1)"
+        " AND i.month < make_date(%(y)s + 1, 1, 1) GROUP BY 1, 2, 3, 4 ORDER BY 1",
+        {"y": year},
+    ).fetchall()
+
+
+def daily_air(conn: psycopg.Connection[Any], *, park_id: int, start: date, end: date) -> list[Row]:
+    """Daily mean concentrations of the park's air stations (mean over stations), per local day."""
+    return conn.execute(
+        "SELECT (x.bucket AT TIME ZONE p.timezone)::date AS day, m.code AS metric,"
+        " sum(x.sum) / nullif(sum(x.count), 0) AS mean, max(x.max) AS max"
+        " FROM rollup_1d x JOIN devices d USING (device_id) JOIN enterprises e USING (enterprise_id)"
+        " JOIN parks p ON p.park_id = e.park_id JOIN metrics m ON m.metric_id = x.metric_id"
+        " WHERE e.park_id = %(pid)s AND m.category = 'environment'"
+        " AND x.bucket >= (%(start)s::date::timestamp AT TIME ZONE p.timezone)"
+        " AND x.bucket < (%(end)s::date::timestamp AT TIME ZONE p.timezone)"
+        " GROUP BY 1, 2 ORDER BY 1, 2",
+        {"pid": park_id, "start": start, "end": end},
+    ).fetchall()
+
+
+# --- economic reports ---------------------------------------------------------------------------
+
+
+def list_reports(
+    conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None, enterprise_id: int | None,
+    start: date | None, end: date | None, limit: int, offset: int,
+) -> list[Row]:
+    w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
+    w.when(park_id, "e.park_id = %(pid)s", "pid").when(enterprise_id, "r.enterprise_id = %(eid)s", "eid")
+    w.when(start, "r.month >= %(start)s", "start").when(end, "r.month < %(end)s", "end")
+    w.params.update(lim=limit + 1, off=offset)
+    return conn.execute(
+        "SELECT r.enterprise_id, e.park_id, r.month, r.output_value, r.value_added, r.tax,"
+        " r.fixed_asset_investment, r.employees, r.source, r.imported_at"
+        " FROM economic_monthly r JOIN enterprises e USING (enterprise_id)"
+        f" WHERE {w.sql} ORDER BY r.month DESC, r.enterprise_id LIMIT %(lim)s OFFSET %(off)s",
+        w.params,
+    ).fetchall()
+
+
+def upsert_report(conn: psycopg.Connection[Any], *, enterprise_id: int, park_id: int, month: date,
+                  values: Row, source: str) -> None:
+    """Store one month and mark the park's month for the indicator job to recompute."""
+    conn.execute(
+        "INSERT INTO economic_monthly (enterprise_id, month, output_value, value_added, tax,"
+        " fixed_asset_investment, employees, source) VALUES (%(eid)s, %(month)s, %(output_value)s,"
+        " %(value_added)s, %(tax)s, %(fixed_asset_investment)s, %(employees)s, %(source)s)"
+        " ON CONFLICT (enterprise_id, month) DO UPDATE SET output_value = excluded.output_value,"
+        " value_added = excluded.value_added, tax = excluded.tax,"
+        " fixed_asset_investment = excluded.fixed_asset_investment, employees = excluded.employees,"
+        " source = excluded.source, imported_at = now()",
+        {**values, "eid": enterprise_id, "month": month, "source": source},
+    )
+    conn.execute(
+        "INSERT INTO aggregation_dirty_days (park_id, day) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (park_id, month),
+    )

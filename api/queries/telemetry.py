@@ -1,0 +1,159 @@
+"""Latest readings (ingest's telemetry_latest) and series from raw telemetry or the rollups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from api.auth import Principal
+from api.queries.scope import Where, page, tenant
+from api.series import Aggregate, Interval, SeriesPlan
+
+Row = dict[str, Any]
+
+# The aggregation area's rollup tables, one per stored interval; month re-buckets the daily one.
+ROLLUP_TABLE: dict[Interval, str] = {
+    Interval.M15: "rollup_15m",
+    Interval.H1: "rollup_1h",
+    Interval.D1: "rollup_1d",
+    Interval.MONTH: "rollup_1d",
+}
+STAT_COLS = "x.count, x.sum, x.min, x.max, x.first, x.last, x.consumption"
+
+
+def latest(
+    conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None, enterprise_id: int | None,
+    device_ids: list[int] | None, metric_ids: list[int] | None, limit: int, offset: int,
+) -> list[Row]:
+    w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id", category="m.category")
+    w.when(park_id, "e.park_id = %(pid)s", "pid").when(enterprise_id, "d.enterprise_id = %(eid)s", "eid")
+    w.when(device_ids, "l.device_id = ANY(%(dids)s)", "dids")
+    w.when(metric_ids, "l.metric_id = ANY(%(mids)s)", "mids")
+    tail = page(w, limit, offset)
+    return conn.execute(
+        "SELECT l.device_id, d.code AS device, d.kind, d.enterprise_id, e.park_id, m.code AS metric,"
+        " m.unit, m.category, l.ts, l.value, l.flag"
+        " FROM telemetry_latest l JOIN devices d USING (device_id)"
+        " JOIN enterprises e ON e.enterprise_id = d.enterprise_id"
+        " JOIN metrics m ON m.metric_id = l.metric_id"
+        f" WHERE {w.sql} ORDER BY l.device_id, l.metric_id{tail}",
+        w.params,
+    ).fetchall()
+
+
+def latest_since(
+    conn: psycopg.Connection[Any], p: Principal, *, device_ids: list[int] | None,
+    enterprise_id: int | None, metric_ids: list[int] | None, since: datetime | None, limit: int,
+) -> list[Row]:
+    """Changes for the live stream: readings newer than ``since`` (all current ones when None)."""
+    w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id", category="m.category")
+    w.when(device_ids, "l.device_id = ANY(%(dids)s)", "dids")
+    w.when(enterprise_id, "d.enterprise_id = %(eid)s", "eid")
+    w.when(metric_ids, "l.metric_id = ANY(%(mids)s)", "mids")
+    w.when(since, "l.ts > %(since)s", "since")
+    w.params["lim"] = limit
+    return conn.execute(
+        "SELECT l.device_id, d.code AS device, d.enterprise_id, m.code AS metric, m.unit, l.ts,"
+        " l.value, l.flag FROM telemetry_latest l JOIN devices d USING (device_id)"
+        " JOIN enterprises e ON e.enterprise_id = d.enterprise_id"
+        " JOIN metrics m ON m.metric_id = l.metric_id"
+        f" WHERE {w.sql} ORDER BY l.ts LIMIT %(lim)s",
+        w.params,
+    ).fetchall()
+
+
+def visible_devices(conn: psycopg.Connection[Any], p: Principal, *, device_ids: list[int]) -> dict[int, Row]:
+    """The requested devices the principal may read, with their park's time zone."""
+    w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
+    w.add("d.device_id = ANY(%(ids)s)", ids=device_ids)
+    rows = conn.execute(
+        "SELECT d.device_id, d.code, d.enterprise_id, e.park_id, pk.timezone FROM devices d"
+        " JOIN enterprises e USING (enterprise_id) JOIN parks pk ON pk.park_id = e.park_id"
+        f" WHERE {w.sql}",
+        w.params,
+    ).fetchall()
+    return {r["device_id"]: r for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Points:
+    ts: list[datetime]
+    values: list[float | None]
+    flags: list[int] | None  # raw readings only
+    truncated: bool
+
+
+def pick(agg: Aggregate, r: Row) -> float | None:
+    """One aggregate of a bucket's stored statistics (exact for merged buckets too)."""
+    if agg is Aggregate.AVG:
+        return r["sum"] / r["count"] if r["count"] else None
+    if agg is Aggregate.COUNT:
+        return float(r["count"])
+    value = r[agg.value]
+    return None if value is None else float(value)
+
+
+def series(
+    conn: psycopg.Connection[Any], plan: SeriesPlan, *, timezones: list[str]
+) -> list[Points]:
+    """Points of every pair in the plan, in the plan's order (the devices are already checked)."""
+    n = len(plan.pairs)
+    params: dict[str, Any] = {
+        "dev": [pair.device_id for pair in plan.pairs],
+        "met": [pair.metric.id for pair in plan.pairs],
+        "tz": timezones,
+        "start": plan.start,
+        "end": plan.end,
+        "lim": plan.limit_per_series + 1,
+    }
+    req = (
+        "SELECT * FROM unnest(%(dev)s::int[], %(met)s::int2[], %(tz)s::text[])"
+        " WITH ORDINALITY AS r(device_id, metric_id, tz, i)"
+    )
+    if plan.interval is Interval.RAW:
+        sql = (
+            f"WITH req AS ({req}) SELECT r.i, x.ts AS bucket, x.value, x.flag FROM req r"
+            " CROSS JOIN LATERAL (SELECT t.ts, t.value, t.flag FROM telemetry t"
+            "  WHERE t.device_id = r.device_id AND t.metric_id = r.metric_id"
+            "  AND t.ts >= %(start)s AND t.ts < %(end)s ORDER BY t.ts LIMIT %(lim)s) x"
+            " ORDER BY r.i, x.ts"
+        )
+    elif plan.interval is Interval.MONTH:
+        table = ROLLUP_TABLE[plan.interval]
+        # Calendar months of the park: daily buckets grouped by local month, parts combined exactly.
+        sql = (
+            f"WITH req AS ({req}) SELECT r.i,"
+            " (date_trunc('month', x.bucket AT TIME ZONE r.tz) AT TIME ZONE r.tz) AS bucket,"
+            " sum(x.count)::bigint AS count, sum(x.sum) AS sum, min(x.min) AS min, max(x.max) AS max,"
+            " (array_agg(x.first ORDER BY x.bucket))[1] AS first,"
+            " (array_agg(x.last ORDER BY x.bucket DESC))[1] AS last,"
+            " sum(x.consumption) AS consumption"
+            f" FROM req r JOIN {table} x ON x.device_id = r.device_id AND x.metric_id = r.metric_id"
+            "  AND x.bucket >= %(start)s AND x.bucket < %(end)s"
+            " GROUP BY r.i, 2 ORDER BY r.i, 2"
+        )
+    else:
+        table = ROLLUP_TABLE[plan.interval]
+        sql = (
+            f"WITH req AS ({req}) SELECT r.i, x.bucket, {STAT_COLS} FROM req r"
+            f" CROSS JOIN LATERAL (SELECT * FROM {table} x"
+            "  WHERE x.device_id = r.device_id AND x.metric_id = r.metric_id"
+            "  AND x.bucket >= %(start)s AND x.bucket < %(end)s ORDER BY x.bucket LIMIT %(lim)s) x"
+            " ORDER BY r.i, x.bucket"
+        )
+    grouped: list[list[Row]] = [[] for _ in range(n)]
+    for row in conn.execute(sql, params):
+        grouped[row["i"] - 1].append(row)
+    out = []
+    for rows, agg in zip(grouped, plan.aggregates, strict=True):
+        truncated = len(rows) > plan.limit_per_series
+        rows = rows[: plan.limit_per_series]
+        if plan.interval is Interval.RAW:
+            out.append(Points([r["bucket"] for r in rows], [r["value"] for r in rows],
+                              [r["flag"] for r in rows], truncated))
+        else:
+            out.append(Points([r["bucket"] for r in rows], [pick(agg, r) for r in rows], None, truncated))
+    return out
