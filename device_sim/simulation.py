@@ -1,0 +1,92 @@
+"""From signals to gateway actions: the readings of each gateway per publish round, with faults."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .faults import Action, FaultConfig, GatewayFaults, Publish
+from .model import SimGateway, SimPark
+from .payloads import MAX_MESSAGE_BYTES, Entry, encode
+from .signals import ParkSignals, SignalConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    gateway: SimGateway
+    actions: list[Action]
+
+
+class Simulation:
+    """A park's gateways producing rounds of readings; same seed and ticks → same actions."""
+
+    def __init__(
+        self,
+        park: SimPark,
+        *,
+        signals: SignalConfig | None = None,
+        faults: FaultConfig | None = None,
+        max_bytes: int = MAX_MESSAGE_BYTES,
+    ) -> None:
+        self.park = park
+        self.signals = ParkSignals(park, signals)
+        self.max_bytes = max_bytes
+        self.faults = (
+            {g.key: GatewayFaults(g.key, faults, park.seed) for g in park.gateways}
+            if faults is not None and faults.any
+            else None
+        )
+        # Where each device sits: gateway index, and which of its kind's metrics it reports.
+        gw_index = {g.key: i for i, g in enumerate(park.gateways)}
+        self._place = {
+            d.key: (gw_index[g.key], d.metrics) for g in park.gateways for d in g.devices
+        }
+
+    def entries(self, ts_s: npt.ArrayLike, interval_s: float) -> list[list[Entry]]:
+        """Per gateway (model order), the entries of all its devices at the ticks ``ts_s``."""
+        ts = np.atleast_1d(np.asarray(ts_s, dtype=np.int64))
+        ts_ms = (ts * 1000).tolist()
+        out: list[list[Entry]] = [[] for _ in self.park.gateways]
+        for block in self.signals.block(ts, interval_s):
+            rows = block.values.transpose(0, 2, 1).tolist()  # [device][tick][metric]
+            for device, ticks in zip(block.devices, rows, strict=True):
+                gw, metrics = self._place[device.key]
+                if metrics == block.metrics:
+                    pick = None
+                else:
+                    pick = [block.metrics.index(m) for m in metrics if m in block.metrics]
+                    metrics = tuple(block.metrics[i] for i in pick)
+                sink = out[gw]
+                code = device.code
+                for t, vals in zip(ts_ms, ticks, strict=True):
+                    if pick is not None:
+                        vals = [vals[i] for i in pick]
+                    sink.append(Entry(code, t, dict(zip(metrics, vals, strict=True))))
+        return out
+
+    def rounds(self, ts_s: npt.ArrayLike, interval_s: float, now_s: float) -> list[Round]:
+        """One publish round of every gateway covering the ticks ``ts_s``."""
+        ts = np.atleast_1d(np.asarray(ts_s, dtype=np.int64))
+        round_s = max(interval_s, float(ts[-1] - ts[0]) + interval_s)
+        out = []
+        for gateway, entries in zip(self.park.gateways, self.entries(ts, interval_s), strict=True):
+            if self.faults is None:
+                actions: list[Action] = [Publish(m) for m in encode(entries, self.max_bytes)]
+            else:
+                actions = self.faults[gateway.key].round(entries, now_s, round_s, self.max_bytes)
+            out.append(Round(gateway, actions))
+        return out
+
+    def flush(self) -> list[Round]:
+        if self.faults is None:
+            return []
+        return [Round(g, self.faults[g.key].flush(self.max_bytes)) for g in self.park.gateways]
+
+    def fault_counts(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for f in (self.faults or {}).values():
+            total.update(f.counts)
+        return total
