@@ -1,0 +1,65 @@
+"""From an HJ 212 packet on TCP to a stored reading: the gateway, the broker and `smartpark ingest`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import psycopg
+import pytest
+
+from ingest import validate as v
+from ingest.hj212 import codes
+from ingest.hj212.logger import DataLogger
+from smartpark.settings import Settings
+from tests.hj212.conftest import hj212_devices, running_gateway
+from tests.ingest.support import IngestProcess, park_rejections, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_packet_to_stored_reading_and_out_of_range_rejection(
+    settings: Settings, hj212_park: dict[str, Any], db: psycopg.Connection[Any]
+) -> None:
+    code = hj212_park["parks"][0]["code"]
+    dev = hj212_devices(hj212_park)[0]
+    mn, pw = dev["attributes"]["hj212_mn"], dev["attributes"]["hj212_pw"]
+    now = (int(time.time()) // 60) * 60_000  # whole minute: DataTime has second resolution
+    ingest = IngestProcess(code).start()
+    try:
+        time.sleep(1.5)  # let it subscribe before the first publish
+
+        async def scenario() -> list[Any]:
+            async with running_gateway(settings) as gw:
+                lg = DataLogger("127.0.0.1", gw.port, mn=mn, pw=pw)
+                await lg.connect()
+                ok = await lg.upload({"stack.so2_mgm3": 42.5, "stack.flow_m3h": 36000.0}, ts_ms=now)
+                again = await lg.upload({"stack.so2_mgm3": 42.5, "stack.flow_m3h": 36000.0}, ts_ms=now)
+                implausible = await lg.upload({"stack.o2_pct": 25.0}, ts_ms=now)  # O2 above 21 %
+                await lg.close()
+                return [ok, again, implausible]
+
+        replies = asyncio.run(scenario())
+        assert [r.cn for r in replies] == [codes.CN_DATA_REPLY] * 3
+
+        def stored() -> list[tuple[Any, ...]]:
+            return db.execute(
+                "SELECT m.code, t.value, t.flag, (extract(epoch FROM t.ts) * 1000)::bigint FROM telemetry t"
+                " JOIN metrics m USING (metric_id) JOIN devices d USING (device_id)"
+                " JOIN enterprises e USING (enterprise_id) JOIN parks p USING (park_id)"
+                " WHERE p.code = %s AND d.code = %s ORDER BY m.code",
+                (code, dev["code"]),
+            ).fetchall()
+
+        wait_until(
+            lambda: len(stored()) >= 2 and bool(park_rejections(settings.database_url or "", code)),
+            30,
+            "readings stored and the implausible one rejected",
+        )
+        time.sleep(0.5)  # a duplicate would arrive now
+        assert stored() == [("stack.flow_m3h", 36000.0, 0, now), ("stack.so2_mgm3", 42.5, 0, now)]
+        rejections = park_rejections(settings.database_url or "", code)
+        assert rejections == {v.OUT_OF_RANGE: 1}
+    finally:
+        ingest.stop()
