@@ -3,16 +3,19 @@ import { acknowledge, alarms as fetchAlarms } from "./api.js";
 import { escape, num, time } from "./format.js";
 import { t } from "./i18n.js";
 
-const ACTIVE = ["firing", "acknowledged"];
+const ACTIVE = ["firing"]; // acknowledged alarms stay firing (acknowledged_at set) until resolved
 
-export const alarmId = (a) => a.alarm_id ?? a.id;
-const startedAt = (a) => a.started_at ?? a.fired_at ?? a.created_at ?? a.ts;
+export const alarmId = (a) => a.alert_id;
+/** firing | acknowledged | resolved, as shown. */
+export const shownState = (a) => (a.state === "firing" && a.acknowledged_at ? "acknowledged" : a.state);
+const startedAt = (a) => a.firing_at ?? a.started_at;
 
 /** Active alarms in scope (firing first, newest first). */
 export async function activeAlarms(query = {}) {
   const page = await fetchAlarms({ state: ACTIVE, limit: 500, ...query });
   const items = Array.isArray(page) ? page : page.items || [];
-  return items.sort((a, b) => (a.state === "firing" ? 0 : 1) - (b.state === "firing" ? 0 : 1)
+  const rank = (a) => (shownState(a) === "firing" ? 0 : 1);
+  return items.sort((a, b) => rank(a) - rank(b)
     || String(startedAt(b)).localeCompare(String(startedAt(a))));
 }
 
@@ -27,19 +30,19 @@ export function renderAlarmTable(el, items, { canAck, names, onChanged }) {
   }
   const rows = items.map((a) => {
     const id = alarmId(a);
-    const ent = names.enterprise(a.enterprise_id) || a.enterprise_code || "";
-    const dev = names.device(a.device_id) || a.device_code || "";
-    const state = a.state || "firing";
+    const ent = names.enterprise(a.enterprise_id) || "";
+    const dev = names.device(a.device_id) || "";
+    const state = shownState(a);
     const ack = canAck && state === "firing"
       ? `<button class="ack" data-alarm="${escape(id)}">${t("alarms.ack")}</button>`
-      : `<span class="muted">${state === "acknowledged" ? escape(a.ack_comment ?? a.comment ?? "") : ""}</span>`;
+      : `<span class="muted">${state === "acknowledged" ? escape(a.acknowledged_by ?? "") : ""}</span>`;
     return `<tr data-alarm-row="${escape(id)}" data-state="${escape(state)}">
       <td>${time(startedAt(a))}</td>
       <td><span class="tag sev-${escape(a.severity)}">${escape(a.severity)}</span></td>
       <td>${t("state." + state)}</td>
       <td>${escape(ent)}</td><td>${escape(dev)}</td>
-      <td>${escape(a.summary ?? a.rule_id ?? "")}</td>
-      <td class="num">${num(a.value ?? a.last_value, 2)}</td>
+      <td title="${escape(a.rule_id)}">${escape(a.summary || a.rule_id)}</td>
+      <td class="num">${num(a.value ?? a.trigger_value, 2)}</td>
       <td>${ack}</td></tr>`;
   });
   el.innerHTML = `<div class="scroll"><table class="alarms"><thead><tr>

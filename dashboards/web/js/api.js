@@ -132,4 +132,4 @@ export const enterpriseRanking = (parkId, period, date) =>
   get(`/statistics/parks/${parkId}/enterprises`, { period, date });
 
 export const alarms = (query) => get("/alarms", query);
-export const acknowledge = (alarmId, comment) => post(`/alarms/${alarmId}/ack`, { comment });
+export const acknowledge = (alarmId, comment) => post(`/alarms/${alarmId}/acknowledge`, { comment });

@@ -58,7 +58,7 @@ async function loadContext() {
     metricByCode: new Map(metrics.map((m) => [m.code, m])),
     metricById: new Map(metrics.map((m) => [m.metric_id, m])),
     timezone: park?.timezone || "Asia/Shanghai",
-    canAck: me.role === "admin" || me.role === "operator",
+    canAck: ["admin", "operator", "enterprise"].includes(me.role), // enterprises acknowledge their own
     views: ROLE_VIEWS[me.role] || ROLE_VIEWS.readonly,
     names: {
       enterprise: (id) => entById.get(id)?.name,
