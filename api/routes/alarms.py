@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from psycopg.rows import dict_row, tuple_row
 
 from api.auth import Principal, Role
 from api.deps import CurrentPrincipal, DbConn, Id, OperatorPrincipal, OptId, Paging
@@ -72,11 +73,14 @@ def _act(conn: DbConn, p: Principal, alert_id: int, action: str, **kwargs: Any) 
     from alerting import lifecycle
 
     _detail(conn, p, alert_id)  # 404 unless visible to the caller
+    conn.row_factory = tuple_row  # alerting's functions read plain tuples
     try:
         with conn.transaction():
             getattr(lifecycle, action)(conn, alert_id=alert_id, by=p.name, **kwargs)
     except (ValueError, LookupError) as exc:
         raise Conflict(f"cannot {action} alarm {alert_id}: {exc}") from exc
+    finally:
+        conn.row_factory = dict_row
     return _detail(conn, p, alert_id)
 
 

@@ -1,5 +1,177 @@
-"""live routes."""
+"""Live stream over WebSocket: latest readings and alarm transitions of a selection.
 
-from fastapi import APIRouter
+Why polling the database rather than subscribing to MQTT: the stream must obey exactly the
+authorisation of the REST reads, and the scoped queries already encode it (park, enterprise,
+categories); telemetry_latest and alert_events are small indexed reads, one pair per client per
+second, and every API process sees the same committed state without a broker session of its own.
+
+Protocol: connect to ``/api/v1/live?token=<token or key>`` (browsers cannot set headers on a
+WebSocket), send ``{"devices": [ids], "enterprise_id": n, "metrics": [codes], "alarms": true}``,
+then receive ``{"type": "reading", ...}`` and ``{"type": "alarm", ...}`` frames. A selection naming
+something the caller may not read gets ``{"type": "error", "status": 404, ...}`` and the socket
+closes with code 4404; bad credentials close with 4401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from anyio import to_thread
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from api.auth import AuthError, Principal
+from api.deps import resolve_credential
+from api.queries import alarms as alarm_q
+from api.queries import telemetry as tq
+from api.queries.registry import get_enterprise
+from smartpark.catalogue import BY_CODE
 
 router = APIRouter(tags=["live"])
+MAX_BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    devices: list[int] | None
+    enterprise_id: int | None
+    metric_ids: list[int] | None
+    alarms: bool
+
+
+class SelectionError(ValueError):
+    pass
+
+
+def parse_selection(raw: Any, max_devices: int) -> Selection:
+    if not isinstance(raw, dict):
+        raise SelectionError("send a JSON object: {\"devices\": [...], \"enterprise_id\": n, \"alarms\": true}")
+    unknown = set(raw) - {"devices", "enterprise_id", "metrics", "alarms"}
+    if unknown:
+        raise SelectionError(f"unknown field(s) {sorted(unknown)}")
+    devices = raw.get("devices")
+    if devices is not None and (
+        not isinstance(devices, list) or len(devices) > max_devices
+        or not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d < 2**31 for d in devices)
+    ):
+        raise SelectionError(f"devices must be a list of at most {max_devices} device ids")
+    ent = raw.get("enterprise_id")
+    if ent is not None and (not isinstance(ent, int) or isinstance(ent, bool) or not 0 < ent < 2**31):
+        raise SelectionError(f"enterprise_id {ent!r} is not an id")
+    metrics = raw.get("metrics")
+    if metrics is not None:
+        if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+            raise SelectionError("metrics must be a list of metric codes")
+        bad = [m for m in metrics if m not in BY_CODE]
+        if bad:
+            raise SelectionError(f"unknown metric(s) {bad}")
+    return Selection(
+        devices=devices, enterprise_id=ent,
+        metric_ids=None if metrics is None else [BY_CODE[m].id for m in metrics],
+        alarms=bool(raw.get("alarms", True)),
+    )
+
+
+def _json(row: dict[str, Any], kind: str) -> str:
+    return json.dumps({"type": kind, **row}, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v),
+                      ensure_ascii=False)
+
+
+@router.websocket("/live")
+async def live(ws: WebSocket) -> None:
+    app = ws.app
+    limits = app.state.limits
+    pool = app.state.pool
+    await ws.accept()
+    credential = ws.query_params.get("token") or ws.headers.get("x-api-key") or ""
+    if not credential and ws.headers.get("authorization", "").lower().startswith("bearer "):
+        credential = ws.headers["authorization"][7:]
+    try:
+        p: Principal = await to_thread.run_sync(lambda: resolve_credential(
+            credential, secret=app.state.token_secret, conn_factory=pool.connection,
+            clock=app.state.clock))
+    except AuthError as exc:
+        await ws.send_text(json.dumps({"type": "error", "status": 401, "detail": str(exc)}))
+        await ws.close(code=4401)
+        return
+    try:
+        sel = parse_selection(await ws.receive_json(), limits.live_max_devices)
+        problem = await to_thread.run_sync(lambda: _check(pool, p, sel))
+    except (SelectionError, json.JSONDecodeError) as exc:
+        await ws.send_text(json.dumps({"type": "error", "status": 400, "detail": str(exc)}))
+        await ws.close(code=4400)
+        return
+    except WebSocketDisconnect:
+        return
+    if problem:
+        await ws.send_text(json.dumps({"type": "error", "status": 404, "detail": problem}))
+        await ws.close(code=4404)
+        return
+    await _stream(ws, pool, p, sel, limits.live_poll_s)
+
+
+def _check(pool: Any, p: Principal, sel: Selection) -> str | None:
+    """None when the whole selection is readable by ``p``; else what is not (as a 404 would say)."""
+    with pool.connection() as conn:
+        if sel.enterprise_id is not None and get_enterprise(conn, p, enterprise_id=sel.enterprise_id) is None:
+            return f"no enterprise {sel.enterprise_id}"
+        if sel.devices:
+            seen = tq.visible_devices(conn, p, device_ids=sel.devices)
+            missing = [d for d in sel.devices if d not in seen]
+            if missing:
+                return f"no device {missing[0]}"
+    return None
+
+
+def _poll(
+    pool: Any, p: Principal, sel: Selection, since: datetime | None, after: int | None
+) -> tuple[list[Any], list[Any], int | None]:
+    with pool.connection() as conn:
+        readings = tq.latest_since(conn, p, device_ids=sel.devices, enterprise_id=sel.enterprise_id,
+                                   metric_ids=sel.metric_ids, since=since, limit=MAX_BATCH)
+        events: list[Any] = []
+        if sel.alarms:
+            if after is None:
+                after = alarm_q.last_event_id(conn)  # transitions from now on
+            else:
+                events = alarm_q.events_since(conn, p, after_event_id=after, enterprise_id=sel.enterprise_id,
+                                              device_ids=sel.devices, limit=MAX_BATCH)
+                if events:
+                    after = events[-1]["event_id"]
+    return readings, events, after
+
+
+async def _stream(ws: WebSocket, pool: Any, p: Principal, sel: Selection, every_s: float) -> None:
+    since: datetime | None = None
+    after: int | None = None
+    await ws.send_text(json.dumps({"type": "subscribed", "devices": sel.devices,
+                                   "enterprise_id": sel.enterprise_id, "alarms": sel.alarms}))
+    closed = asyncio.Event()
+
+    async def watch_close() -> None:
+        try:
+            while True:
+                await ws.receive_text()  # clients may send pings; anything ends on disconnect
+        except (WebSocketDisconnect, RuntimeError):
+            closed.set()
+
+    watcher = asyncio.create_task(watch_close())
+    try:
+        while not closed.is_set():
+            readings, events, after = await to_thread.run_sync(_poll, pool, p, sel, since, after)
+            for r in readings:
+                await ws.send_text(_json(r, "reading"))
+            if readings:
+                since = max(r["ts"] for r in readings)
+            for e in events:
+                await ws.send_text(_json(e, "alarm"))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(closed.wait(), timeout=every_s)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        watcher.cancel()
