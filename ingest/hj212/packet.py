@@ -70,11 +70,18 @@ class Packet:
         return bool(self.flag & codes.FLAG_SPLIT)
 
 
+def _datetime(digits: str) -> datetime:
+    # strptime is a third of the decoding time; the digits were checked by the caller
+    return datetime(
+        int(digits[0:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:10]), int(digits[10:12]), int(digits[12:14])
+    )
+
+
 def parse_time(text: str, what: str) -> datetime:
     if len(text) != 14 or not text.isdigit():
         raise Hj212Error(errors.BAD_DATATIME, f"{what} {text!r} is not YYYYMMDDhhmmss")
     try:
-        return datetime.strptime(text, "%Y%m%d%H%M%S")
+        return _datetime(text)
     except ValueError as exc:
         raise Hj212Error(errors.BAD_DATATIME, f"{what} {text!r} is not a valid time") from exc
 
@@ -117,7 +124,7 @@ def _check_header(h: dict[str, str]) -> None:
         raise Hj212Error(errors.BAD_FIELD, f"QN {h['QN']!r} is not YYYYMMDDhhmmsszzz")
     if "QN" in h:
         try:
-            datetime.strptime(h["QN"][:14], "%Y%m%d%H%M%S")
+            _datetime(h["QN"][:14])
         except ValueError as exc:
             raise Hj212Error(errors.BAD_FIELD, f"QN {h['QN']!r} is not a valid time") from exc
     if not h["ST"].isdigit() or len(h["ST"]) > 5:
