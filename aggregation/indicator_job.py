@@ -1,0 +1,289 @@
+"""Daily and monthly indicators per enterprise and park, from rollups and economic reports.
+
+Consumes ``aggregation_dirty_days`` (queued by the rollup job and the economic import) and
+recomputes those local days, then the months holding them, in one transaction per batch. Park
+rows (enterprise_id NULL) are the sums of the park's enterprises; every enterprise gets a row
+for every recomputed day, zeros included, so "no consumption" and "not computed" differ.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from aggregation import conversions as cv
+from aggregation import indicators as ind
+from aggregation import store
+from aggregation.calendar import local_day_start
+from smartpark.catalogue import metric
+
+log = logging.getLogger(__name__)
+
+CARRIER_COLUMN = {
+    "electricity": "electricity_kwh",
+    "electricity_export": "electricity_export_kwh",
+    "natural_gas": "natural_gas_nm3",
+    "steam": "steam_t",
+    "heat": "heat_gj",
+    "raw_coal": "raw_coal_t",
+    "water": "water_m3",
+}
+QUANTITIES = (
+    *CARRIER_COLUMN.values(),
+    "tce_equivalent",
+    "tce_equal",
+    "co2_t",
+    "so2_kg",
+    "nox_kg",
+    "dust_kg",
+    "cod_kg",
+    "nh3n_kg",
+    "exceedance_minutes",
+    "readings",
+)
+# concentration metric -> (flow metric, indicator column, mass function)
+LOADS = {
+    "stack.so2_mgm3": ("stack.flow_m3h", "so2_kg", cv.stack_mass_kg),
+    "stack.nox_mgm3": ("stack.flow_m3h", "nox_kg", cv.stack_mass_kg),
+    "stack.dust_mgm3": ("stack.flow_m3h", "dust_kg", cv.stack_mass_kg),
+    "ww.cod_mgl": ("ww.flow_m3h", "cod_kg", cv.wastewater_load_kg),
+    "ww.nh3n_mgl": ("ww.flow_m3h", "nh3n_kg", cv.wastewater_load_kg),
+}
+ECONOMIC = ("output_value", "value_added", "tax", "fixed_asset_investment", "employees")
+BUCKET_HOURS = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Park:
+    park_id: int
+    timezone: str
+    grid_region: str
+    land_area_mu: float | None
+    enterprises: dict[int, float | None]  # enterprise_id -> land area (mu)
+
+
+def _park(conn: store.Conn, park_id: int) -> Park | None:
+    row = conn.execute(
+        "SELECT timezone, grid_region, land_area_mu FROM parks WHERE park_id = %s", (park_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    ents = conn.execute(
+        "SELECT enterprise_id, land_area_mu FROM enterprises WHERE park_id = %s ORDER BY enterprise_id", (park_id,)
+    ).fetchall()
+    return Park(park_id, row[0], row[1], row[2], dict(ents))
+
+
+def claim_dirty(conn: store.Conn, *, limit: int) -> dict[int, list[date]]:
+    rows = conn.execute(
+        "DELETE FROM aggregation_dirty_days t USING (SELECT park_id, day FROM aggregation_dirty_days"
+        " ORDER BY day LIMIT %s FOR UPDATE SKIP LOCKED) c"
+        " WHERE t.park_id = c.park_id AND t.day = c.day RETURNING t.park_id, t.day",
+        (limit,),
+    ).fetchall()
+    out: dict[int, list[date]] = defaultdict(list)
+    for p, d in rows:
+        out[p].append(d)
+    return {p: sorted(ds) for p, ds in out.items()}
+
+
+def _energy_columns(rows: dict[tuple[int | None, date], dict[str, float]], park: Park) -> None:
+    """Fill tce and CO2 from the carrier columns (vectorised per statistics year)."""
+    keys = list(rows)
+    for year in sorted({d.year for _, d in keys}):
+        ks = [k for k in keys if k[1].year == year]
+        carriers = {c: np.asarray([rows[k][col] for k in ks]) for c, col in CARRIER_COLUMN.items()}
+        e = ind.energy(carriers, year=year, region=park.grid_region)
+        for i, k in enumerate(ks):
+            for col in ("tce_equivalent", "tce_equal", "co2_t"):
+                rows[k][col] = float(e[col][i])
+
+
+def daily(conn: store.Conn, *, park: Park, days: list[date]) -> int:
+    rows: dict[tuple[int | None, date], dict[str, float]] = {
+        (e, d): dict.fromkeys(QUANTITIES, 0.0) for e in park.enterprises for d in days
+    }
+    starts = [local_day_start(d, park.timezone) for d in days]
+    day_of_start = dict(zip(starts, days, strict=True))
+    for ent, start_ms, carrier, consumption, readings, exceed in conn.execute(
+        "SELECT d.enterprise_id, (extract(epoch FROM r.bucket) * 1000)::int8, m.carrier,"
+        " sum(r.consumption), sum(r.count), sum(r.exceed_minutes)"
+        " FROM rollup_1d r JOIN devices d USING (device_id) JOIN metrics m USING (metric_id)"
+        " WHERE d.enterprise_id = ANY(%(ents)s) AND r.bucket = ANY(%(starts)s::timestamptz[])"
+        " GROUP BY 1, 2, 3",
+        {"ents": list(park.enterprises), "starts": [_iso(s) for s in starts]},
+    ).fetchall():
+        row = rows.get((ent, day_of_start.get(start_ms, date.min)))
+        if row is None:
+            continue
+        if carrier in CARRIER_COLUMN and consumption is not None:
+            row[CARRIER_COLUMN[carrier]] += consumption
+        row["readings"] += readings
+        row["exceedance_minutes"] += exceed
+    _loads(conn, park=park, days=days, rows=rows)
+    for d in days:  # park totals
+        rows[(None, d)] = {q: sum(rows[(e, d)][q] for e in park.enterprises) for q in QUANTITIES}
+    _energy_columns(rows, park)
+    _upsert(conn, "indicator_daily", "day", park.park_id, rows)
+    return len(rows)
+
+
+def _iso(ms: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
+
+
+def _loads(
+    conn: store.Conn, *, park: Park, days: list[date], rows: dict[tuple[int | None, date], dict[str, float]]
+) -> None:
+    """Emitted mass and wastewater loads from 15-minute means of concentration and flow."""
+    conc_ids = {metric(c).id: c for c in LOADS}
+    flow_ids = sorted({metric(f).id for f, _, _ in LOADS.values()})
+    data = conn.execute(
+        "SELECT d.enterprise_id, (c.bucket AT TIME ZONE %(tz)s)::date, c.metric_id, c.mean, f.mean"
+        " FROM rollup_15m c JOIN rollup_15m f ON f.device_id = c.device_id AND f.bucket = c.bucket"
+        " AND f.metric_id = ANY(%(flows)s) JOIN devices d ON d.device_id = c.device_id"
+        " WHERE d.enterprise_id = ANY(%(ents)s) AND c.metric_id = ANY(%(concs)s)"
+        " AND c.bucket >= %(lo)s::timestamptz AND c.bucket < %(hi)s::timestamptz"
+        " AND (c.bucket AT TIME ZONE %(tz)s)::date = ANY(%(days)s)",
+        {
+            "tz": park.timezone,
+            "flows": flow_ids,
+            "ents": list(park.enterprises),
+            "concs": list(conc_ids),
+            "lo": _iso(local_day_start(min(days), park.timezone)),
+            "hi": _iso(local_day_start(max(days), park.timezone) + 86_400_000 * 2),
+            "days": days,
+        },
+    ).fetchall()
+    if not data:
+        return
+    ent = [r[0] for r in data]
+    day = [r[1] for r in data]
+    met = np.asarray([r[2] for r in data])
+    c = np.asarray([r[3] for r in data], dtype=np.float64)
+    q = np.asarray([r[4] for r in data], dtype=np.float64)
+    for mid, code in conc_ids.items():
+        _flow, column, mass = LOADS[code]
+        sel = np.flatnonzero(met == mid)
+        kg = mass(c[sel], q[sel], BUCKET_HOURS)
+        for i, v in zip(sel.tolist(), kg.tolist(), strict=True):  # per 15-min row, not per reading
+            row = rows.get((ent[i], day[i]))
+            if row is not None and np.isfinite(v):
+                row[column] += v
+
+
+def _upsert(
+    conn: store.Conn, table: str, period: str, park_id: int, rows: dict[tuple[int | None, date], dict[str, Any]]
+) -> None:
+    if not rows:
+        return
+    cols = list(next(iter(rows.values())))
+    names = ", ".join(["park_id", "enterprise_id", period, *cols, "computed_at"])
+    marks = ", ".join(["%s"] * (3 + len(cols)) + ["now()"])
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*cols, "computed_at"])
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({marks})"
+            f" ON CONFLICT ON CONSTRAINT {table}_key DO UPDATE SET {updates}",
+            [(park_id, e, d, *(r[c] for c in cols)) for (e, d), r in rows.items()],
+        )
+
+
+def monthly(conn: store.Conn, *, park: Park, months: list[date]) -> int:
+    sums = ", ".join(f"sum({q})" for q in QUANTITIES)
+    rows: dict[tuple[int | None, date], dict[str, Any]] = {
+        (e, m): dict.fromkeys(QUANTITIES, 0.0) for e in [*park.enterprises, None] for m in months
+    }
+    for ent, month, *vals in conn.execute(
+        f"SELECT enterprise_id, date_trunc('month', day)::date, {sums} FROM indicator_daily"
+        " WHERE park_id = %s AND date_trunc('month', day)::date = ANY(%s) GROUP BY 1, 2",
+        (park.park_id, months),
+    ).fetchall():
+        if (ent, month) in rows:
+            rows[(ent, month)].update(zip(QUANTITIES, vals, strict=True))
+    econ: dict[tuple[int, date], tuple[Any, ...]] = {
+        (r[0], r[1]): r[2:]
+        for r in conn.execute(
+            f"SELECT enterprise_id, month, {', '.join(ECONOMIC)} FROM economic_monthly"
+            " WHERE enterprise_id = ANY(%s) AND month = ANY(%s)",
+            (list(park.enterprises), months),
+        ).fetchall()
+    }
+    for (ent, month), row in rows.items():
+        if ent is None:
+            reported = [econ[(e, month)] for e in park.enterprises if (e, month) in econ]
+            for i, name in enumerate(ECONOMIC):
+                vals = [r[i] for r in reported if r[i] is not None]
+                row[name] = sum(vals) if vals else None
+            row["land_area_mu"] = park.land_area_mu
+            row["enterprises"] = len(park.enterprises)
+        else:
+            e = econ.get((ent, month), (None,) * len(ECONOMIC))
+            row.update(zip(ECONOMIC, e, strict=True))
+            row["land_area_mu"] = park.enterprises[ent]
+            row["enterprises"] = 1
+        nan = float("nan")
+        inten = ind.intensities(
+            tce=row["tce_equivalent"],
+            co2_t=row["co2_t"],
+            output_value=nan if row["output_value"] is None else row["output_value"],
+            value_added=nan if row["value_added"] is None else row["value_added"],
+            tax=nan if row["tax"] is None else row["tax"],
+            investment=nan if row["fixed_asset_investment"] is None else row["fixed_asset_investment"],
+            land_mu=nan if row["land_area_mu"] is None else row["land_area_mu"],
+        )
+        for k in (
+            "tce_per_output",
+            "tce_per_value_added",
+            "co2_per_output",
+            "output_per_mu",
+            "tax_per_mu",
+            "investment_per_mu",
+        ):
+            v = float(inten[k])
+            row[k] = v if np.isfinite(v) else None
+    _upsert(conn, "indicator_monthly", "month", park.park_id, rows)
+    return len(rows)
+
+
+@dataclass(slots=True)
+class IndicatorStats:
+    claimed: int = 0
+    days: int = 0
+    daily_rows: int = 0
+    monthly_rows: int = 0
+
+
+def refresh_indicators(conn: store.Conn, *, batch: int = 400) -> IndicatorStats:
+    """One batch of dirty (park, day) in one transaction."""
+    stats = IndicatorStats()
+    with conn.transaction():
+        dirty = claim_dirty(conn, limit=batch)
+        stats.claimed = sum(len(d) for d in dirty.values())
+        for park_id, days in dirty.items():
+            park = _park(conn, park_id)
+            if park is None:
+                log.warning("indicator queue names park %d, which does not exist; skipped", park_id)
+                continue
+            stats.days += len(days)
+            stats.daily_rows += daily(conn, park=park, days=days)
+            months = sorted({d.replace(day=1) for d in days})
+            stats.monthly_rows += monthly(conn, park=park, months=months)
+    return stats
+
+
+def drain(conn: store.Conn, *, batch: int = 400, max_batches: int = 100) -> list[IndicatorStats]:
+    done = []
+    for _ in range(max_batches):
+        s = refresh_indicators(conn, batch=batch)
+        if s.claimed == 0:
+            break
+        done.append(s)
+    return done

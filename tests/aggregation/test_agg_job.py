@@ -1,0 +1,169 @@
+"""The incremental rollup job against the real TimescaleDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+
+from aggregation.job import drain
+from smartpark.catalogue import metric
+from tests.aggregation.helpers import device_id, ms, store_readings
+
+pytestmark = pytest.mark.integration
+
+KWH = metric("elec.import_kwh").id
+KW = metric("elec.power_kw").id
+
+
+def rollup_rows(db: psycopg.Connection[Any], table: str, dev: int, met: int) -> list[tuple[Any, ...]]:
+    return db.execute(
+        f"SELECT (extract(epoch FROM bucket) * 1000)::int8, count, sum, min, max, first, last,"
+        f" consumption, coverage, resets FROM {table}"
+        " WHERE device_id = %s AND metric_id = %s ORDER BY bucket",
+        (dev, met),
+    ).fetchall()
+
+
+def test_gauge_rollups_15m_1h_1d(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:
+    dev = device_id(db, park, "e1", "em1")
+    t0 = ms(2026, 1, 31, 15, 50)  # 23:50 in Shanghai; the next 10 minutes are February
+    store_readings(db, [(dev, KW, t0 + i * 60_000, float(i)) for i in range(20)])
+    drain(db)
+    q = rollup_rows(db, "rollup_15m", dev, KW)
+    assert [r[0] for r in q] == [ms(2026, 1, 31, 15, 45), ms(2026, 1, 31, 16, 0)]
+    assert [r[1] for r in q] == [10, 10]
+    assert sum(r[1] for r in q) == 20
+    assert q[0][2] == sum(range(10)) and q[0][3] == 0 and q[0][4] == 9
+    assert q[0][8] == pytest.approx(10 / 15)
+    h = rollup_rows(db, "rollup_1h", dev, KW)
+    assert [r[1] for r in h] == [10, 10]
+    d = rollup_rows(db, "rollup_1d", dev, KW)
+    assert [r[0] for r in d] == [ms(2026, 1, 30, 16), ms(2026, 1, 31, 16)]  # local midnights
+    assert [r[1] for r in d] == [10, 10]
+    assert d[0][7] is None  # gauges have no consumption
+    assert db.execute("SELECT count(*) FROM telemetry_touched").fetchone() == (0,)
+
+
+def test_counter_late_data_and_rerun_do_not_double_count(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:
+    dev = device_id(db, park, "e1", "em1")
+    t0 = ms(2026, 3, 1, 0, 0)
+    # every 5 minutes, +10 kWh, for 2 hours; the reading at 00:40 (last of its bucket) arrives late
+    rows = [(dev, KWH, t0 + i * 300_000, 1000.0 + 10 * i) for i in range(25)]
+    late = rows.pop(8)
+    store_readings(db, rows)
+    drain(db)
+    total = db.execute(
+        "SELECT sum(consumption) FROM rollup_15m WHERE device_id = %s AND metric_id = %s", (dev, KWH)
+    ).fetchone()
+    assert total == (240.0,)
+    before = {r[0]: r[7] for r in rollup_rows(db, "rollup_15m", dev, KWH)}
+    assert before[t0 + 30 * 60_000] == 20.0
+    assert before[t0 + 45 * 60_000] == 40.0  # 00:45's delta reaches back to 00:35
+    store_readings(db, [late])
+    drain(db)
+    after = {r[0]: r[7] for r in rollup_rows(db, "rollup_15m", dev, KWH)}
+    assert sum(after.values()) == 240.0
+    assert after[t0 + 30 * 60_000] == 30.0  # 00:30, 00:35, 00:40 deltas
+    assert after[t0 + 45 * 60_000] == 30.0
+    # a rerun with every bucket queued again changes nothing
+    db.execute(
+        "INSERT INTO telemetry_touched SELECT device_id, metric_id, bucket FROM rollup_15m"
+        " WHERE device_id = %s ON CONFLICT DO NOTHING",
+        (dev,),
+    )
+    drain(db)
+    assert {r[0]: r[7] for r in rollup_rows(db, "rollup_15m", dev, KWH)} == after
+    hours = rollup_rows(db, "rollup_1h", dev, KWH)
+    assert [r[7] for r in hours] == [110.0, 120.0, 10.0]
+
+
+def test_counter_reset_and_rollover_at_register_max(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:
+    dev = device_id(db, park, "e1", "em1")  # register_max 99 999 999.99
+    t0 = ms(2026, 3, 2)
+    values = [99_999_990.0, 99_999_999.0, 4.0, 10.0, 3.0, 8.0]  # rollover, then a reset to 0
+    store_readings(db, [(dev, KWH, t0 + i * 60_000, v) for i, v in enumerate(values)])
+    drain(db)
+    (row,) = rollup_rows(db, "rollup_15m", dev, KWH)
+    assert row[7] == pytest.approx(9 + 4.99 + 6 + 3 + 5)
+    assert row[9] == 2
+
+
+def test_invalid_flag_readings_are_left_out_and_unknown_devices_skipped(
+    db: psycopg.Connection[Any], park: dict[str, Any]
+) -> None:
+    dev = device_id(db, park, "e1", "em1")
+    t0 = ms(2026, 3, 3)
+    store_readings(db, [(dev, KW, t0, 5.0)])
+    store_readings(db, [(dev, KW, t0 + 60_000, 500.0)], flag=4)  # HJ 212 D: fault
+    store_readings(db, [(999_999, KW, t0, 1.0)])
+    stats = drain(db)
+    assert sum(s.unknown_series for s in stats) == 1
+    (row,) = rollup_rows(db, "rollup_15m", dev, KW)
+    assert row[1] == 1 and row[2] == 5.0
+
+
+def test_end_to_end_stored_readings_to_indicator_rows(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:
+    from aggregation import economic, indicator_job
+
+    em1 = device_id(db, park, "e1", "em1")
+    cems = device_id(db, park, "e1", "cems1")
+    gm = device_id(db, park, "e2", "gm1")
+    so2, flow = metric("stack.so2_mgm3").id, metric("stack.flow_m3h").id
+    gas = metric("gas.volume_nm3").id
+    t0 = ms(2026, 4, 30, 16)  # 2026-05-01 00:00 in Shanghai
+    rows = []
+    for i in range(0, 24 * 60 + 1, 15):  # the whole local day, every 15 minutes, plus the next midnight
+        t = t0 + i * 60_000
+        rows.append((em1, KWH, t, 5000.0 + 25.0 * i / 15))  # 100 kWh per hour
+        rows.append((gm, gas, t, 100.0 + 10.0 * i / 15))  # 40 Nm³ per hour
+        if i < 24 * 60:
+            rows += [(cems, so2, t, 40.0), (cems, flow, t, 100_000.0)]  # 40 mg/m³ above 35: exceeding
+    store_readings(db, rows)
+    drain(db)
+    ids = dict(
+        db.execute(
+            "SELECT e.code, e.enterprise_id FROM enterprises e JOIN parks p USING (park_id) WHERE p.code = %s",
+            (park["parks"][0]["code"],),
+        ).fetchall()
+    )
+    economic.store(
+        db,
+        reports=economic.parse(
+            f"park,enterprise,month,output_value,value_added,tax,fixed_asset_investment,employees\n"
+            f"{park['parks'][0]['code']},e1,2026-05,1000,250,40,300,120\n".encode()
+        ),
+        source="test.csv",
+    )
+    indicator_job.drain(db)
+    day = db.execute(
+        "SELECT enterprise_id, electricity_kwh, natural_gas_nm3, so2_kg, exceedance_minutes, tce_equivalent, co2_t"
+        " FROM indicator_daily WHERE day = '2026-05-01' ORDER BY enterprise_id NULLS LAST",
+    ).fetchall()
+    e1, e2, total = day
+    assert e1[0] == ids["e1"] and e2[0] == ids["e2"] and total[0] is None
+    # the first reading of the day has no predecessor: 95 of 96 intervals of the day fall in it,
+    # the interval ending at the next midnight belongs to the next day
+    assert e1[1] == pytest.approx(95 * 25.0)
+    assert e2[2] == pytest.approx(95 * 10.0)
+    assert e1[3] == pytest.approx(96 * 40 * 100_000 * 0.25 / 1e6)  # 96 kg
+    assert e1[4] == pytest.approx(96.0)  # 96 readings above the limit, each standing for 1 minute
+    assert total[5] == pytest.approx(95 * 25 * 0.1229 / 1000 + 95 * 10 * 1.2143 / 1000)
+    assert total[6] > 0
+    month = db.execute(
+        "SELECT electricity_kwh, output_value, tce_per_value_added, output_per_mu, enterprises"
+        " FROM indicator_monthly WHERE month = '2026-05-01' AND enterprise_id = %s",
+        (ids["e1"],),
+    ).fetchone()
+    assert month is not None
+    # the month also holds May 2nd, whose first reading (midnight) closes the last interval
+    assert month[0] == pytest.approx(96 * 25.0) and month[1] == 1000
+    assert month[2] == pytest.approx(96 * 25 * 0.1229 / 1000 / 250)
+    assert month[3] == pytest.approx(1000 / 300)
+    park_month = db.execute(
+        "SELECT output_value, enterprises FROM indicator_monthly WHERE month = '2026-05-01' AND enterprise_id IS NULL"
+        " AND park_id = (SELECT park_id FROM parks WHERE code = %s)",
+        (park["parks"][0]["code"],),
+    ).fetchone()
+    assert park_month == (1000, 2)
