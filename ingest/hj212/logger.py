@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import socket
 from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -47,28 +48,12 @@ def pollutants_of(
     return st, [Pollutant(code, v, flag_of.get(code, "N")) for code, v in fields.items()]
 
 
-class DataLogger:
-    """One connection to the platform, speaking for one MN."""
+class UploadEncoder:
+    """Frames of one logger's uploads (pure): QN, DataTime in the logger's local time, splitting."""
 
-    def __init__(self, host: str, port: int, *, mn: str, pw: str, version: str = "2017", tz: tzinfo = BEIJING) -> None:
-        self.host, self.port, self.mn, self.pw = host, port, mn, pw
-        self.version = version
-        self.tz = tz
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        self._scanner = FrameScanner()
-        self._replies: list[Packet] = []
+    def __init__(self, *, mn: str, pw: str, version: str = "2017", tz: tzinfo = BEIJING) -> None:
+        self.mn, self.pw, self.version, self.tz = mn, pw, version, tz
         self._seq = itertools.count()
-
-    async def connect(self) -> None:
-        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
-
-    async def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await self._writer.wait_closed()
-            self._writer = None
 
     def frames(
         self,
@@ -79,7 +64,7 @@ class DataLogger:
         flags: Mapping[str, str] | None = None,
         reply: bool = True,
     ) -> tuple[str, list[bytes]]:
-        """(QN, frames) of one upload; DataTime is the logger's local time."""
+        """(QN, frames) of one upload."""
         st, pollutants = pollutants_of(values, cn=cn, flags=flags)
         data_time = datetime.fromtimestamp(ts_ms / 1000, self.tz).replace(tzinfo=None)
         # QN must be unique per upload: the send time plus a sequence in the milliseconds
@@ -98,6 +83,44 @@ class DataLogger:
         )
         return qn, frames
 
+
+def _replies(scanner: FrameScanner, data: bytes) -> list[Packet]:
+    out = []
+    for piece in scanner.feed(data):
+        if isinstance(piece, bytes):
+            with contextlib.suppress(Hj212Error):  # the platform's replies are well-formed
+                out.append(decode_frame(piece))
+    return out
+
+
+def _check(answer: Packet, qn: str) -> bool:
+    """True to go on with the next part; raises on a reply to another packet."""
+    if answer.qn != qn:
+        raise Hj212Error("bad_field", f"reply to QN {answer.qn}, expected {qn}")
+    return answer.cn == codes.CN_DATA_REPLY
+
+
+class DataLogger(UploadEncoder):
+    """One asyncio connection to the platform, speaking for one MN."""
+
+    def __init__(self, host: str, port: int, *, mn: str, pw: str, version: str = "2017", tz: tzinfo = BEIJING) -> None:
+        super().__init__(mn=mn, pw=pw, version=version, tz=tz)
+        self.host, self.port = host, port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._scanner = FrameScanner()
+        self._replies: list[Packet] = []
+
+    async def connect(self) -> None:
+        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(ConnectionError, OSError):
+                await self._writer.wait_closed()
+            self._writer = None
+
     async def send_raw(self, data: bytes) -> None:
         assert self._writer is not None, "connect() first"
         self._writer.write(data)
@@ -110,12 +133,7 @@ class DataLogger:
             data = await asyncio.wait_for(self._reader.read(4096), timeout)
             if not data:
                 raise ConnectionError("platform closed the connection")
-            for piece in self._scanner.feed(data):
-                if isinstance(piece, bytes):
-                    try:
-                        self._replies.append(decode_frame(piece))
-                    except Hj212Error:
-                        continue  # the platform's replies are well-formed; a broken one is just lost
+            self._replies += _replies(self._scanner, data)
         return self._replies.pop(0)
 
     async def upload(
@@ -127,13 +145,69 @@ class DataLogger:
         flags: Mapping[str, str] | None = None,
         timeout: float = 10.0,
     ) -> Packet:
-        """Send one upload and wait for the platform's reply to its last part."""
+        """Send one upload and wait for the platform's reply to its last part (or its refusal)."""
         qn, frames = self.frames(values, ts_ms=ts_ms, cn=cn, flags=flags)
         for frame in frames:
             await self.send_raw(frame)
             answer = await self.reply(timeout)
-            if answer.qn != qn:
-                raise Hj212Error("bad_field", f"reply to QN {answer.qn}, expected {qn}")
-            if answer.cn != codes.CN_DATA_REPLY:
-                return answer  # refused: the 9011 says why
+            if not _check(answer, qn):
+                break
+        return answer
+
+
+class BlockingDataLogger(UploadEncoder):
+    """The same with a plain socket, for threaded callers such as the simulator's publishers."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        mn: str,
+        pw: str,
+        version: str = "2017",
+        tz: tzinfo = BEIJING,
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(mn=mn, pw=pw, version=version, tz=tz)
+        self.host, self.port, self.timeout = host, port, timeout
+        self._sock: socket.socket | None = None
+        self._scanner = FrameScanner()
+        self._replies: list[Packet] = []
+
+    def connect(self) -> None:
+        self._sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def reply(self) -> Packet:
+        assert self._sock is not None, "connect() first"
+        while not self._replies:
+            data = self._sock.recv(4096)
+            if not data:
+                raise ConnectionError("platform closed the connection")
+            self._replies += _replies(self._scanner, data)
+        return self._replies.pop(0)
+
+    def upload(
+        self,
+        values: Mapping[str, float],
+        *,
+        ts_ms: int,
+        cn: str = codes.CN_REALTIME,
+        flags: Mapping[str, str] | None = None,
+    ) -> Packet:
+        """Send one upload (connecting first if needed) and wait for the reply to its last part."""
+        if self._sock is None:
+            self.connect()
+        qn, frames = self.frames(values, ts_ms=ts_ms, cn=cn, flags=flags)
+        for frame in frames:
+            assert self._sock is not None
+            self._sock.sendall(frame)
+            answer = self.reply()
+            if not _check(answer, qn):
+                break
         return answer

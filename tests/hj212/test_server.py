@@ -232,3 +232,30 @@ def test_flagged_readings_never_pass_as_valid(
     else:
         assert body == {"ts": TS, "values": {"stack.so2_mgm3": 30.0}}
         assert held == 1
+
+
+def test_blocking_logger_for_threaded_callers(
+    settings: Settings, hj212_park: dict[str, Any], subscriber: Subscriber
+) -> None:
+    from ingest.hj212.logger import BlockingDataLogger
+
+    dev = hj212_devices(hj212_park)[4]
+    mn, pw = dev["attributes"]["hj212_mn"], dev["attributes"]["hj212_pw"]
+
+    def send(port: int) -> list[Any]:
+        lg = BlockingDataLogger("127.0.0.1", port, mn=mn, pw=pw)
+        try:
+            return [lg.upload({"stack.dust_mgm3": 3.5 + k}, ts_ms=TS + k * 60_000) for k in range(3)]
+        finally:
+            lg.close()
+
+    async def scenario() -> list[Any]:
+        async with running_gateway(settings) as gw:
+            return await asyncio.to_thread(send, gw.port)
+
+    assert [r.cn for r in asyncio.run(scenario())] == [codes.CN_DATA_REPLY] * 3
+    assert [body["values"] for _, body in subscriber.take(3)] == [
+        {"stack.dust_mgm3": 3.5},
+        {"stack.dust_mgm3": 4.5},
+        {"stack.dust_mgm3": 5.5},
+    ]
