@@ -1,0 +1,44 @@
+"""Retention: drop whole chunks older than each table's configured age (TimescaleDB drop_chunks).
+
+Raw telemetry is usually kept for months, rollups for years; 0 days keeps a table forever. The
+Apache-2 edition has no retention policies, so the scheduler calls this itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aggregation.store import Conn
+
+TABLES = ("telemetry", "rollup_15m", "rollup_1h", "rollup_1d")
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    telemetry_days: int = 90
+    rollup_15m_days: int = 400
+    rollup_1h_days: int = 1100
+    rollup_1d_days: int = 0  # forever
+
+    def __post_init__(self) -> None:
+        for table in TABLES:
+            days = getattr(self, f"{table}_days")
+            if not 0 <= days <= 36_500:
+                raise ValueError(f"retention of {table}: {days} days is outside 0..36500")
+
+    def days(self, table: str) -> int:
+        return int(getattr(self, f"{table}_days"))
+
+
+def apply_retention(conn: Conn, *, policy: RetentionPolicy) -> dict[str, int]:
+    """Drop old chunks; returns the number of chunks dropped per table."""
+    dropped: dict[str, int] = {}
+    for table in TABLES:
+        days = policy.days(table)
+        if days == 0:
+            continue
+        rows = conn.execute(
+            "SELECT drop_chunks(%s::regclass, older_than => %s * interval '1 day')", (table, days)
+        ).fetchall()
+        dropped[table] = len(rows)
+    return dropped

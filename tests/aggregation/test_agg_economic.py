@@ -1,0 +1,95 @@
+"""Economic monthly reports: CSV checks (pure) and `smartpark economic import` on the database."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from aggregation.economic import RefusedImport, parse
+from smartpark.cli import main
+
+HEADER = "park,enterprise,month,output_value,value_added,tax,fixed_asset_investment,employees\n"
+
+
+def test_parse_good_rows_and_empty_cells() -> None:
+    (r,) = parse((HEADER + "demo,e001,2026-05,1200.5,300,,80,42\n").encode())
+    assert (r.park, r.enterprise, r.month) == ("demo", "e001", date(2026, 5, 1))
+    assert r.output_value == 1200.5 and r.tax is None and r.employees == 42
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("demo,e001,2026-13,1,1,1,1,1", "line 2: month '2026-13'"),
+        ("demo,e001,2026-05,abc,1,1,1,1", "line 2: output_value 'abc' is not a number"),
+        ("demo,e001,2026-05,-5,1,1,1,1", "output_value '-5' is out of range"),
+        ("demo,e001,2026-05,1,1,1,1,4.5", "employees '4.5'"),
+        ("demo,e001,2026-05,inf,1,1,1,1", "output_value 'inf' is out of range"),
+        ("demo,e001,2026-05,1,1", "wrong number of cells"),
+        (",e001,2026-05,1,1,1,1,1", "codes are required"),
+    ],
+)
+def test_bad_rows_refuse_the_file_naming_the_line(row: str, message: str) -> None:
+    with pytest.raises(RefusedImport) as exc:
+        parse((HEADER + row + "\n").encode())
+    assert any(message in e for e in exc.value.errors), exc.value.errors
+
+
+def test_duplicates_and_header_are_checked() -> None:
+    with pytest.raises(RefusedImport, match="second report for demo/e001 2026-05"):
+        parse((HEADER + "demo,e001,2026-05,1,1,1,1,1\ndemo,e001,2026-05,2,2,2,2,2\n").encode())
+    with pytest.raises(RefusedImport, match="lacks column"):
+        parse(b"park,enterprise,month\n")
+
+
+def _main(*argv: str) -> int:
+    saved = sys.argv[:]
+    try:
+        return main(list(argv))
+    finally:
+        sys.argv = saved
+
+
+@pytest.mark.integration
+def test_import_command_stores_and_updates(
+    db: psycopg.Connection[Any], park: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = park["parks"][0]["code"]
+    f = tmp_path / "econ.csv"
+    f.write_text(HEADER + f"{code},e1,2026-05,1000,250,40,300,120\n{code},e2,2026-05,500,,,,\n", encoding="utf-8")
+    assert _main("economic", "import", str(f)) == 0
+    assert json.loads(capsys.readouterr().out) == {"file": str(f), "reports": 2, "stored": 2}
+    f.write_text(HEADER + f"{code},e1,2026-05,1100,260,41,300,121\n", encoding="utf-8")
+    assert _main("economic", "import", str(f)) == 0
+    rows = db.execute(
+        "SELECT e.code, m.output_value, m.employees, m.source FROM economic_monthly m"
+        " JOIN enterprises e USING (enterprise_id) JOIN parks p USING (park_id) WHERE p.code = %s ORDER BY 1",
+        (code,),
+    ).fetchall()
+    assert rows == [("e1", 1100.0, 121, "econ.csv"), ("e2", 500.0, None, "econ.csv")]
+
+
+@pytest.mark.integration
+def test_import_refuses_unknown_enterprise_whole(
+    db: psycopg.Connection[Any], park: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = park["parks"][0]["code"]
+    f = tmp_path / "econ.csv"
+    f.write_text(HEADER + f"{code},e1,2026-06,1,1,1,1,1\n{code},nope,2026-06,1,1,1,1,1\n", encoding="utf-8")
+    assert _main("economic", "import", str(f)) == 2
+    assert f"unknown enterprise(s) ['{code}/nope']" in capsys.readouterr().err
+    stored = db.execute(
+        "SELECT count(*) FROM economic_monthly WHERE month = '2026-06-01'"
+        " AND enterprise_id IN (SELECT enterprise_id FROM enterprises e JOIN parks p USING (park_id)"
+        " WHERE p.code = %s)",
+        (code,),
+    ).fetchone()
+    assert stored == (0,)
+    assert _main("economic", "import", str(tmp_path / "missing.csv")) == 2
+    assert "cannot read" in capsys.readouterr().err
