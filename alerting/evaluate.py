@@ -152,6 +152,7 @@ class Evaluator:
         self.o2_ref = np.array([_float(e.attributes.get("o2_ref_pct")) for e in self.entities])
         self.aqi_inputs: dict[int, dict[str, float]] = {}
         self.wants_aqi = any(r.metric == AIR_AQI for r in self.rules)
+        self._batch_o2: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.int64), np.empty(0))
         self.unevaluable = 0  # readings a rule could not judge (e.g. no O2 yet for a correction)
 
     # -- state across restarts -----------------------------------------------------------------
@@ -192,8 +193,11 @@ class Evaluator:
         ent, met = batch.entity[order], batch.metric[order]
         ts, val = batch.ts_ms[order], batch.value[order]
         o2_rows = met == O2_ID
-        if o2_rows.any():
-            self.o2[ent[o2_rows]] = val[o2_rows]
+        # O2 of this batch, keyed by (entity, ts): a concentration is corrected with the O2 measured
+        # with it (or just before it), not with whatever O2 the end of the batch holds.
+        keys = (ent[o2_rows].astype(np.int64) << 42) | ts[o2_rows]
+        order_o2 = np.argsort(keys, kind="stable")
+        self._batch_o2 = (keys[order_o2], val[o2_rows][order_o2])
         if self.wants_aqi:
             ent, met, ts, val = self._with_aqi(ent, met, ts, val)
         out: list[Transition] = []
@@ -208,6 +212,8 @@ class Evaluator:
             rows = rows[self.applies[r, ent[rows]]]
             if rows.size:
                 self._judge(r, ent[rows], ts[rows], val[rows], out)
+        if o2_rows.any():
+            self.o2[ent[o2_rows]] = val[o2_rows]
         return out
 
     def _with_aqi(self, ent: np.ndarray, met: np.ndarray, ts: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -243,7 +249,7 @@ class Evaluator:
     def _judge(self, r: int, ents: np.ndarray, ts: np.ndarray, v: np.ndarray, out: list[Transition]) -> None:
         rule = self.rules[r]
         if rule.transform == "o2_reference":
-            o2 = self.o2[ents]
+            o2 = self._o2_at(ents, ts)
             v = v * (21.0 - self.o2_ref[ents]) / (21.0 - o2)
             ok = np.isfinite(v) & (o2 < 21.0)
             self.unevaluable += int((~ok).sum())
@@ -261,6 +267,15 @@ class Evaluator:
             return
         for i in np.flatnonzero(np.isin(ents, np.unique(ents[moving]))):
             self._step(r, int(ents[i]), int(ts[i]), float(v[i]), bool(breach[i]), bool(clear[i]), out)
+
+    def _o2_at(self, ents: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        o2 = self.o2[ents].copy()
+        keys, values = self._batch_o2
+        if keys.size:
+            pos = np.searchsorted(keys, (ents.astype(np.int64) << 42) | ts, side="right") - 1
+            hit = (pos >= 0) & ((keys[np.maximum(pos, 0)] >> 42) == ents)
+            o2[hit] = values[pos[hit]]
+        return o2
 
     def _window_values(self, r: int, ents: np.ndarray, ts: np.ndarray, v: np.ndarray) -> np.ndarray:
         rule = self.rules[r]

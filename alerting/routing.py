@@ -243,11 +243,14 @@ class Dispatcher:
 
     def _flush(self, g: Group, now_ms: int) -> Notification | None:
         rec = g.receiver
-        # Firing alarms are shown unless muted; a resolution only to whoever heard the firing.
+        # Firing alarms are shown unless muted; a resolution to whoever heard the firing, and an
+        # episode that ended before it could be notified once, as resolved: a short gas spike is
+        # still news.
         show = {
             aid: a for aid, a in g.alerts.items()
             if (a.status == "firing" and not self.muted(a, now_ms))
             or (a.status == "resolved" and g.sent.get(aid) == "firing")
+            or (a.status == "resolved" and aid not in g.sent and not self.muted(a, now_ms))
         }
         changed = any(g.sent.get(aid) != a.status for aid, a in show.items())
         if g.last_sent_ms is None:

@@ -162,6 +162,9 @@ def test_stack_limits_after_o2_reference_correction() -> None:
     assert [(t.to, round(t.value or 0, 2)) for t in out] == [("firing", 54.55)]
     out = ev.evaluate(Batch.of([2, 2], [o2, so2], [T0 + 2, T0 + 2], [6.0, 40.0]), now_ms=T0 + 2)
     assert [t.to for t in out] == ["resolved"]
+    # in one batch each concentration is corrected with the O2 measured with it
+    batch = Batch.of([2, 2, 2, 2], [o2, so2, o2, so2], [T0 + 3, T0 + 3, T0 + 4, T0 + 4], [6.0, 45.0, 15.0, 30.0])
+    assert [(t.to, round(t.value or 0, 2)) for t in ev.evaluate(batch, now_ms=T0 + 4)] == [("firing", 75.0)]
 
 
 def test_aqi_levels_from_station_concentrations() -> None:

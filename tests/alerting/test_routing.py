@@ -113,6 +113,15 @@ def test_higher_level_inhibits_lower_of_the_same_family() -> None:
                                       ("emergency", "firing", [(3, "firing")])]
 
 
+def test_an_episode_shorter_than_the_group_wait_is_still_reported() -> None:
+    rec = Receiver(9, "r", None, frozenset({"safety"}), "webhook", "http://x", group_wait_s=5)
+    d = Dispatcher([rec])
+    d.update(alert(1, "lel-level2"), 0)
+    d.update(alert(1, "lel-level2", status="resolved"), 1_000)
+    assert sent(d.due(5_000)) == [("r", "resolved", [(1, "resolved")])]
+    assert d.groups == {}
+
+
 def test_restored_groups_do_not_repeat_and_do_not_lose_resolutions() -> None:
     d = Dispatcher([EMERGENCY])
     d.update(alert(1, "lel-level1"), 0, sent={1: "firing"}, sent_ms=0)

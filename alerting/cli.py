@@ -1,0 +1,144 @@
+"""`smartpark alerting`: run the service, and manage rules, receivers and silences."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+from alerting.rules import RuleError, default_rules, load_rules_file, parse_duration, rule_to_dict
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.set_defaults(func=_run)
+    parser.add_argument("--client-id", help="MQTT client id (stable across restarts: a persistent session)")
+    parser.add_argument("--tick", type=float, default=1.0, help="seconds between periodic passes")
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    p = sub.add_parser("run", help="run the service (the default)")
+    p.set_defaults(func=_run)
+    p = sub.add_parser("check", help="validate a rule file and print its rules as JSON")
+    p.add_argument("file")
+    p.set_defaults(func=_check)
+    p = sub.add_parser("load", help="store the rules of a file (or the defaults) in the database")
+    p.add_argument("file", nargs="?", help="YAML rule file; omitted: the default rules")
+    p.add_argument("--by", default="cli")
+    p.set_defaults(func=_load)
+    p = sub.add_parser("receiver", help="add a receiver of notifications")
+    p.add_argument("name")
+    p.add_argument("--categories", required=True, help="comma-separated: safety,emissions,environment,energy")
+    p.add_argument("--park", help="park code (omitted: every park)")
+    p.add_argument("--channel", choices=("webhook", "mqtt"), default="webhook")
+    p.add_argument("--url")
+    p.add_argument("--secret")
+    p.add_argument("--group-by", default="park,category,alertname")
+    p.add_argument("--group-wait", default="0s")
+    p.add_argument("--group-interval", default="30s")
+    p.add_argument("--repeat-interval", default="4h")
+    p.set_defaults(func=_receiver)
+    p = sub.add_parser("silence", help="silence matching alarms for a while (maintenance window)")
+    p.add_argument("matchers", nargs="+", help="label=value, label!=value, label=~regex")
+    p.add_argument("--for", dest="duration", default="1h")
+    p.add_argument("--by", required=True)
+    p.add_argument("--comment", default="")
+    p.set_defaults(func=_silence)
+    p = sub.add_parser("outbox", help="delivered, pending and failing notifications")
+    p.set_defaults(func=_outbox)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from prometheus_client import start_http_server
+
+    from alerting.service import AlertingService, serve
+    from smartpark.settings import get_settings
+
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port)
+    return serve(AlertingService(settings=settings, client_id=args.client_id, tick_s=args.tick))
+
+
+def _fail(exc: Exception) -> int:
+    print(f"error: {exc}", file=sys.stderr)
+    return 2
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        rules = load_rules_file(args.file)
+    except (RuleError, OSError) as exc:
+        return _fail(exc)
+    print(json.dumps([rule_to_dict(r) for r in rules], ensure_ascii=False, indent=1))
+    return 0
+
+
+def _db() -> Any:
+    from smartpark.db import connect
+
+    return connect(autocommit=True)
+
+
+def _load(args: argparse.Namespace) -> int:
+    from alerting import store
+
+    try:
+        rules = load_rules_file(args.file) if args.file else default_rules()
+    except (RuleError, OSError) as exc:
+        return _fail(exc)
+    with _db() as conn, conn.transaction():
+        n = store.save_rules(conn, rules=rules, by=args.by)
+    print(f"{n} rules stored")
+    return 0
+
+
+def _receiver(args: argparse.Namespace) -> int:
+    from alerting import store
+    from alerting.routing import Receiver
+
+    try:
+        group_by = tuple(x.strip() for x in args.group_by.split(",") if x.strip())
+        timing = [parse_duration(args.group_wait), parse_duration(args.group_interval),
+                  parse_duration(args.repeat_interval)]
+        Receiver(0, args.name, args.park, frozenset(args.categories.split(",")), args.channel, args.url,
+                 args.secret, group_by, *timing)
+    except RuleError as exc:
+        return _fail(exc)
+    with _db() as conn, conn.transaction():
+        park_id = None
+        if args.park:
+            row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (args.park,)).fetchone()
+            if row is None:
+                return _fail(LookupError(f"no park {args.park!r}"))
+            park_id = row[0]
+        rid = store.create_receiver(conn, name=args.name, park_id=park_id, categories=args.categories.split(","),
+                                    channel=args.channel, url=args.url, secret=args.secret, group_by=group_by,
+                                    group_wait_s=timing[0], group_interval_s=timing[1], repeat_interval_s=timing[2])
+    print(f"receiver {rid} {args.name!r}")
+    return 0
+
+
+def _silence(args: argparse.Namespace) -> int:
+    from alerting import store
+
+    try:
+        seconds = parse_duration(args.duration, "--for")
+        now_ms = int(time.time() * 1000)
+        with _db() as conn, conn.transaction():
+            sid = store.create_silence(conn, matchers=args.matchers, starts_ms=now_ms,
+                                       ends_ms=now_ms + int(seconds * 1000), by=args.by, comment=args.comment)
+    except RuleError as exc:
+        return _fail(exc)
+    print(f"silence {sid} until {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(now_ms / 1000 + seconds))}")
+    return 0
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from alerting import store
+
+    with _db() as conn:
+        print(json.dumps(store.outbox_counts(conn)))
+    return 0

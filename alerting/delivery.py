@@ -1,0 +1,201 @@
+"""Delivery of the outbox: webhooks (JSON, HMAC-SHA256 signed) and MQTT publishes.
+
+A notification is sent by one worker at a time (its row is locked while it is sent), in order
+per receiver (a receiver that is down holds back only its own queue), and marked delivered once
+the receiver answered 2xx or the broker acknowledged the publish. Failures are retried with
+exponential backoff; the outbox is a table, so nothing is lost when the service restarts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+import psycopg
+
+from alerting import store
+from alerting.metrics import AlertingMetrics
+from alerting.routing import Receiver
+from smartpark.contract import ROOT
+
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "X-Smartpark-Signature"
+TIMESTAMP_HEADER = "X-Smartpark-Timestamp"
+ID_HEADER = "X-Smartpark-Notification"
+
+
+def body_of(payload: Mapping[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def signature(secret: str, timestamp_ms: int, body: bytes) -> str:
+    """sha256=HEX of HMAC-SHA256 over "{timestamp}." + body: the timestamp is signed so that a
+    captured request cannot be replayed later with a fresh one."""
+    mac = hmac.new(secret.encode(), f"{timestamp_ms}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify(secret: str, headers: Mapping[str, str], body: bytes) -> bool:
+    """What a receiver does (used by the tests and the benchmark's receiver)."""
+    try:
+        ts_ms = int(headers[TIMESTAMP_HEADER])
+    except (KeyError, ValueError):
+        return False
+    return hmac.compare_digest(signature(secret, ts_ms, body), headers.get(SIGNATURE_HEADER, ""))
+
+
+def alerts_topic(category: str, park: str, root: str = ROOT) -> str:
+    return f"{root}/alerts/{category}/{park}"
+
+
+def backoff_s(attempts: int, *, base: float = 0.5, cap: float = 300.0,
+              rng: Callable[[], float] = random.random) -> float:
+    return min(cap, base * 2 ** max(0, attempts)) * (0.75 + 0.5 * rng())
+
+
+class DeliveryError(RuntimeError):
+    pass
+
+
+class Sender:
+    """One delivery attempt per call; raises DeliveryError with the reason."""
+
+    def __init__(self, *, http: httpx.Client | None = None, mqtt_client: Any = None, root: str = ROOT,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.http = http or httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0))
+        self.mqtt = mqtt_client
+        self.root = root
+        self.clock = clock
+
+    def send(self, receiver: Receiver, notification_id: int, payload: Mapping[str, Any]) -> None:
+        body = body_of(payload)
+        if receiver.channel == "webhook":
+            self._webhook(receiver, notification_id, body)
+        else:
+            self._mqtt(payload, body)
+
+    def _webhook(self, receiver: Receiver, notification_id: int, body: bytes) -> None:
+        now_ms = int(self.clock() * 1000)
+        headers = {"Content-Type": "application/json", ID_HEADER: str(notification_id), TIMESTAMP_HEADER: str(now_ms)}
+        if receiver.secret:
+            headers[SIGNATURE_HEADER] = signature(receiver.secret, now_ms, body)
+        try:
+            resp = self.http.post(receiver.url or "", content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"POST {receiver.url}: {type(exc).__name__}: {exc}") from exc
+        if not 200 <= resp.status_code < 300:
+            raise DeliveryError(f"POST {receiver.url}: HTTP {resp.status_code} {resp.text[:200]!r}")
+
+    def _mqtt(self, payload: Mapping[str, Any], body: bytes) -> None:
+        if self.mqtt is None:
+            raise DeliveryError("no MQTT connection for an mqtt receiver")
+        labels = payload.get("group_labels") or {}
+        topic = alerts_topic(str(labels.get("category", "unknown")), str(labels.get("park", "unknown")), self.root)
+        info = self.mqtt.publish(topic, body, qos=1)
+        info.wait_for_publish(timeout=5.0)
+        if not info.is_published():
+            raise DeliveryError(f"publish to {topic!r} not acknowledged (rc {info.rc})")
+
+
+class Deliverer(threading.Thread):
+    """Works through the outbox: woken right after a notification is committed, and on a poll
+    interval for retries."""
+
+    def __init__(self, *, connect: Callable[[], psycopg.Connection[Any]], sender: Sender,
+                 receivers: Callable[[], Mapping[int, Receiver]], metrics: AlertingMetrics,
+                 poll_s: float = 0.5, max_backoff_s: float = 300.0) -> None:
+        super().__init__(name="alerting-delivery", daemon=True)
+        self._connect = connect
+        self.sender = sender
+        self.receivers = receivers
+        self.metrics = metrics
+        self.poll_s = poll_s
+        self.max_backoff_s = max_backoff_s
+        self._wake: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._halt = threading.Event()
+
+    def wake(self) -> None:
+        self._wake.put(1)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self._wake.put(0)
+
+    def run(self) -> None:
+        conn: psycopg.Connection[Any] | None = None
+        while not self._halt.is_set():
+            with contextlib.suppress(queue.Empty):
+                self._wake.get(timeout=self.poll_s)
+            while not self._wake.empty():
+                self._wake.get_nowait()
+            try:
+                if conn is None or conn.closed:
+                    conn = self._connect()
+                self.deliver_due(conn)
+            except psycopg.Error as exc:
+                log.error("outbox: database error, retrying: %s", exc)
+                if conn is not None:
+                    conn.close()
+                conn = None
+                self._halt.wait(1.0)
+        if conn is not None:
+            conn.close()
+
+    def deliver_due(self, conn: psycopg.Connection[Any]) -> int:
+        """One pass: the oldest due notification of each receiver; returns how many were sent."""
+        receivers = self.receivers()
+        sent = 0
+        heads = conn.execute(
+            "SELECT DISTINCT ON (receiver_id) notification_id, next_attempt_at <= now() FROM alert_notifications"
+            " WHERE delivered_at IS NULL ORDER BY receiver_id, notification_id"
+        ).fetchall()
+        pending = len(heads)
+        for nid, due in heads:
+            if not due:
+                continue
+            while nid is not None and not self._halt.is_set():
+                nid, ok = self._deliver_one(conn, nid, receivers)
+                sent += ok
+        self.metrics.notifications_pending.set(store.outbox_counts(conn)["pending"] if pending else 0)
+        return sent
+
+    def _deliver_one(self, conn: psycopg.Connection[Any], nid: int,
+                     receivers: Mapping[int, Receiver]) -> tuple[int | None, int]:
+        """Send one; on success return the receiver's next due notification to keep its order."""
+        with conn.transaction():
+            rows = store.claim_due(conn, ids=[nid], limit=1)
+            if not rows:
+                return None, 0
+            row = rows[0]
+            receiver = receivers.get(row.receiver_id)
+            if receiver is None:
+                store.mark_failed(conn, notification_id=nid, error=f"receiver {row.receiver_id} is disabled or gone",
+                                  retry_in_s=self.max_backoff_s)
+                return None, 0
+            try:
+                self.sender.send(receiver, nid, row.payload)
+            except DeliveryError as exc:
+                delay = backoff_s(row.attempts, cap=self.max_backoff_s)
+                store.mark_failed(conn, notification_id=nid, error=str(exc), retry_in_s=delay)
+                self.metrics.notifications_failed.labels(receiver.channel).inc()
+                log.warning("notification %s to %s failed (attempt %s, retry in %.1f s): %s",
+                            nid, receiver.name, row.attempts + 1, delay, exc)
+                return None, 0
+            store.mark_delivered(conn, notification_id=nid)
+            self.metrics.notifications_sent.labels(receiver.channel).inc()
+            nxt = conn.execute(
+                "SELECT notification_id FROM alert_notifications WHERE receiver_id = %s AND delivered_at IS NULL"
+                " AND notification_id > %s AND next_attempt_at <= now() ORDER BY notification_id LIMIT 1",
+                (row.receiver_id, nid),
+            ).fetchone()
+        return (nxt[0] if nxt else None), 1

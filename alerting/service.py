@@ -1,0 +1,430 @@
+"""The alerting service: telemetry in (its own shared subscription), alarms and notifications out.
+
+One evaluation loop owns the evaluator, the dispatcher and a database connection: it drains the
+messages the MQTT thread queued, judges them as one batch, records the transitions and the
+notifications they cause in one transaction, and wakes the delivery thread. Readings are never
+written here (ingest does that), so an alarm does not wait for telemetry storage. Every
+``tick_s`` the periodic pass fires no-data and `for` alarms on time and picks up what operators
+changed (manual clears, silences, receivers); every ``refresh_s`` rules and registry are reloaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from alerting import store
+from alerting.delivery import Deliverer, Sender
+from alerting.evaluate import DEVICE_ONLINE_ID, Batch, Entity, Evaluator, SeriesState, Transition
+from alerting.metrics import AlertingMetrics
+from alerting.routing import AlertView, Dispatcher, InhibitRule, Receiver, inhibit_rules_from_list
+from alerting.rules import Rule, default_document, default_rules
+from smartpark.catalogue import BY_CODE
+from smartpark.contract import Topic, TopicError, decode
+from smartpark.registry import Snapshot
+from smartpark.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+STATUS_VALUES = {b"online": 1.0, b"offline": 0.0}
+MAX_DRAIN = 5000  # messages judged as one batch at most
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """The registry as series: entities, their database ids, and topic lookups."""
+
+    entities: tuple[Entity, ...]
+    ids: tuple[store.SeriesIds, ...]
+    by_topic: dict[tuple[str, str, str], int]  # (park, enterprise, device or gateway code) -> index
+
+    @classmethod
+    def of(cls, snap: Snapshot, park_ids: dict[str, int]) -> Directory:
+        gw_codes = {gid: key for key, gid in snap.gateways.items()}
+        entities: list[Entity] = []
+        ids: list[store.SeriesIds] = []
+        by_topic: dict[tuple[str, str, str], int] = {}
+        for (park, ent, code), gid in sorted(snap.gateways.items()):
+            by_topic[(park, ent, code)] = len(entities)
+            ent_id = next((d.enterprise_id for d in snap.by_id.values() if d.gateway_id == gid), None)
+            entities.append(Entity(f"g:{gid}", park, ent, code, "gateway"))
+            ids.append(store.SeriesIds(park_ids[park], ent_id, None, gid))
+        for d in sorted(snap.by_id.values(), key=lambda d: d.device_id):
+            gw = gw_codes[d.gateway_id][2] if d.gateway_id in gw_codes else ""
+            by_topic[(d.park, d.enterprise, d.code)] = len(entities)  # a device shadows a same-named gateway
+            entities.append(Entity(f"d:{d.device_id}", d.park, d.enterprise, d.code, d.kind, d.zone, gw,
+                                   dict(d.attributes)))
+            ids.append(store.SeriesIds(d.park_id, d.enterprise_id, d.device_id, None))
+        return cls(tuple(entities), tuple(ids), by_topic)
+
+    @classmethod
+    def fetch(cls, conn: psycopg.Connection[Any]) -> Directory:
+        snap = Snapshot.fetch(conn)
+        park_ids = {code: pid for pid, code in conn.execute("SELECT park_id, code FROM parks")}
+        return cls.of(snap, park_ids)
+
+
+def alert_labels(rule: Rule, entity: Entity) -> dict[str, str]:
+    return {
+        **rule.labels, **entity.labels, "alertname": rule.id, "metric": rule.metric, "severity": rule.severity,
+        "category": rule.category, "condition": rule.condition.type,
+    }
+
+
+@dataclass(slots=True)
+class Message:
+    topic: str
+    payload: bytes
+    received_ms: int
+
+
+class AlertingService:
+    conn: psycopg.Connection[Any]
+    directory: Directory
+    evaluator: Evaluator
+    dispatcher: Dispatcher
+
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        rules: Sequence[Rule] | None = None,  # None: the rules table (seeded with the defaults)
+        inhibit: Sequence[InhibitRule] | None = None,  # None: those of the default rule file
+        metrics: AlertingMetrics | None = None,
+        clock: Callable[[], float] = time.time,
+        client_id: str | None = None,
+        tick_s: float = 1.0,
+        refresh_s: float = 30.0,
+        max_backoff_s: float = 300.0,
+        connect: Callable[[], psycopg.Connection[Any]] | None = None,
+        session_expiry_s: int | None = None,  # None: the platform default (a week)
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.fixed_rules = list(rules) if rules is not None else None
+        self.inhibit = list(inhibit) if inhibit is not None else inhibit_rules_from_list(default_document()["inhibit"])
+        self.metrics = metrics or AlertingMetrics.create()
+        self.clock = clock
+        self.client_id = client_id or f"alerting-{socket.gethostname()}"
+        self.tick_s, self.refresh_s, self.max_backoff_s = tick_s, refresh_s, max_backoff_s
+        self._connect = connect or self._default_connect
+        self.inbox: queue.SimpleQueue[Message] = queue.SimpleQueue()
+        self.open: dict[tuple[str, str], int] = {}  # (rule_id, series_key) -> alert_id
+        self.views: dict[int, AlertView] = {}  # open firing alarms as notifications show them
+        self.stop_event = threading.Event()
+        self.ready = threading.Event()
+        self.rules: list[Rule] = []
+        self.receivers: dict[int, Receiver] = {}
+        self.mqtt: Any = None
+        self.deliverer: Deliverer | None = None
+        self.session_expiry_s = session_expiry_s
+
+    def _default_connect(self) -> psycopg.Connection[Any]:
+        from smartpark.db import connect
+
+        return connect(autocommit=True)
+
+    # -- start-up --------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.conn = self._connect()
+        now_ms = self._now_ms()
+        self.rules = self._load_rules()
+        self.directory = Directory.fetch(self.conn)
+        self.evaluator = Evaluator(self.rules, self.directory.entities, now_ms=now_ms)
+        self.dispatcher = Dispatcher(inhibit=self.inhibit)
+        self._refresh_routing(now_ms)
+        self._restore(now_ms)
+        self._start_mqtt()
+        self.deliverer = Deliverer(
+            connect=self._connect, sender=Sender(mqtt_client=self.mqtt, root=self.settings.topic_root),
+            receivers=lambda: self.receivers, metrics=self.metrics, max_backoff_s=self.max_backoff_s,
+        )
+        self.deliverer.start()
+        self.deliverer.wake()  # whatever the outbox held when the service stopped
+
+    def _load_rules(self) -> list[Rule]:
+        if self.fixed_rules is not None:
+            return self.fixed_rules
+        with self.conn.transaction():
+            rules, errors = store.fetch_rules(self.conn)
+            if not rules and not errors:
+                store.save_rules(self.conn, rules=default_rules(), by="alerting (default rules)")
+                rules, errors = store.fetch_rules(self.conn)
+        for err in errors:
+            log.error("stored rule not used: %s", err)
+        return rules
+
+    def _restore(self, now_ms: int) -> None:
+        """Resume from the open alarms: evaluator state, and which receivers heard of what."""
+        open_alerts = store.fetch_open_alerts(self.conn)
+        states = [SeriesState(a.rule_id, a.series_key, 2 if a.state == "firing" else 1, a.started_ms, a.value)
+                  for a in open_alerts]
+        self.evaluator.import_state(states)
+        sent = store.notified(self.conn, alert_ids=[a.alert_id for a in open_alerts])
+        for a in open_alerts:
+            self.open[(a.rule_id, a.series_key)] = a.alert_id
+            if a.state == "firing":
+                view = AlertView(a.alert_id, "firing", a.labels, a.summary, a.started_ms, a.value)
+                self.views[a.alert_id] = view
+                got = sent.get(a.alert_id, {})
+                self.dispatcher.update(view, now_ms, sent={r: s for r, (s, _) in got.items()},
+                                       sent_ms=max((t for _, t in got.values()), default=None))
+        for a, rid, resolved_ms in store.unsent_resolutions(self.conn):
+            firing = AlertView(a.alert_id, "firing", a.labels, a.summary, a.started_ms, a.value)
+            self.dispatcher.update(firing, now_ms, sent={rid: "firing"}, sent_ms=now_ms)
+            self.dispatcher.update(AlertView(a.alert_id, "resolved", a.labels, a.summary, a.started_ms, a.value,
+                                             resolved_ms), now_ms)
+        # alarms whose rule or device is gone cannot clear by themselves any more
+        for key, aid in list(self.open.items()):
+            rule_id, series = key
+            if rule_id not in self.evaluator.rule_index or series not in self.evaluator.entity_index:
+                store.move_alert(self.conn, alert_id=aid, to="resolved", at_ms=now_ms, value=None)
+                del self.open[key]
+        log.info("alerting: %d rules, %d series, %d open alarms restored", len(self.rules),
+                 len(self.directory.entities), len(self.open))
+
+    def _start_mqtt(self) -> None:
+        from smartpark.mqtt import connect, make_client
+
+        if self.session_expiry_s is None:
+            client = make_client(self.client_id, clean_start=False)
+        else:
+            client = make_client(self.client_id, clean_start=False, session_expiry=self.session_expiry_s)
+        root, group = self.settings.topic_root, self.settings.alerting_share_group
+        subs = [f"$share/{group}/{root}/+/+/+/telemetry", f"$share/{group}/{root}/+/+/gateway/+/telemetry",
+                f"$share/{group}/{root}/+/+/+/status"]
+
+        def on_connect(c: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+            if not reason.is_failure:
+                c.subscribe([(s, 1) for s in subs])
+                self.ready.set()
+
+        def on_message(c: Any, userdata: Any, msg: Any) -> None:
+            self.inbox.put(Message(msg.topic, msg.payload, int(self.clock() * 1000)))
+
+        client.on_connect = on_connect
+        client.on_message = on_message
+        connect(client)
+        self.mqtt = client
+
+    # -- the loop --------------------------------------------------------------------------------
+    def run(self) -> None:
+        next_tick = next_refresh = self.clock()
+        while not self.stop_event.is_set():
+            now = self.clock()
+            try:
+                msgs = self._drain(timeout=max(0.0, min(next_tick - now, 0.2)))
+                if msgs:
+                    self.process(msgs)
+                now = self.clock()
+                if now >= next_tick:
+                    self.tick()
+                    next_tick = now + self.tick_s
+                if now >= next_refresh:
+                    self.refresh()
+                    next_refresh = now + self.refresh_s
+            except psycopg.Error as exc:
+                log.error("alerting: database error, resuming from the stored state: %s", exc)
+                self._recover()
+
+    def _drain(self, timeout: float) -> list[Message]:
+        try:
+            msgs = [self.inbox.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while len(msgs) < MAX_DRAIN:
+            try:
+                msgs.append(self.inbox.get_nowait())
+            except queue.Empty:
+                break
+        return msgs
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    def batch_of(self, msgs: Sequence[Message]) -> Batch:
+        """Readings of the messages as columns of entity index, metric id, ts, value."""
+        ent: list[int] = []
+        met: list[int] = []
+        tss: list[int] = []
+        val: list[float] = []
+        root, lookup, ignored = self.settings.topic_root, self.directory.by_topic, self.metrics.ignored
+        for m in msgs:
+            try:
+                topic = Topic.parse(m.topic, root)
+            except TopicError:
+                ignored.labels("unknown_topic").inc()
+                continue
+            if topic.kind == "status":
+                idx = lookup.get((topic.park, topic.enterprise, topic.device or ""))
+                state = STATUS_VALUES.get(m.payload.strip().lower())
+                if idx is None or state is None:
+                    ignored.labels("unknown_device" if idx is None else "bad_status").inc()
+                    continue
+                ent.append(idx)
+                met.append(DEVICE_ONLINE_ID)
+                tss.append(m.received_ms)
+                val.append(state)
+                continue
+            decoded = decode(topic, m.payload, m.received_ms, self.settings.max_payload_bytes)
+            for p in decoded.problems:
+                ignored.labels(p.reason).inc()
+            for dev, code, t, v in zip(decoded.device, decoded.metric, decoded.ts_ms, decoded.value, strict=True):
+                idx = lookup.get((topic.park, topic.enterprise, dev))
+                metric = BY_CODE.get(code)
+                if idx is None or metric is None:
+                    ignored.labels("unknown_device" if idx is None else "unknown_metric").inc()
+                    continue
+                ent.append(idx)
+                met.append(metric.id)
+                tss.append(t)
+                val.append(v)
+        return Batch.of(ent, met, tss, val)
+
+    def process(self, msgs: Sequence[Message]) -> None:
+        batch = self.batch_of(msgs)
+        self.metrics.readings.inc(len(batch))
+        now_ms = self._now_ms()
+        transitions = self.evaluator.evaluate(batch, now_ms=now_ms)
+        self._commit(transitions, now_ms)
+        done = self.clock()
+        oldest = min(m.received_ms for m in msgs) / 1000
+        self.metrics.evaluation_latency.observe(max(0.0, done - oldest))
+
+    def tick(self) -> None:
+        now_ms = self._now_ms()
+        transitions = self.evaluator.tick(now_ms=now_ms)
+        for aid in store.closed_by_hand(self.conn, alert_ids=list(self.open.values())):
+            self._closed_by_hand(aid, now_ms)
+        self._commit(transitions, now_ms)
+        counts = {"pending": 0, "firing": 0}
+        for (rule_id, series), _ in self.open.items():
+            st = self.evaluator.series_state(rule_id, series) if series in self.evaluator.entity_index else 0
+            if st:
+                counts["pending" if st == 1 else "firing"] += 1
+        for state, n in counts.items():
+            self.metrics.alarms.labels(state).set(n)
+
+    def _closed_by_hand(self, alert_id: int, now_ms: int) -> None:
+        key = next(k for k, v in self.open.items() if v == alert_id)
+        del self.open[key]
+        self.evaluator.reset(*key)
+        view = self.views.pop(alert_id, None)
+        if view is not None:
+            self.dispatcher.update(AlertView(alert_id, "resolved", view.labels, view.summary, view.started_ms,
+                                             view.value, now_ms), now_ms)
+
+    def _commit(self, transitions: Sequence[Transition], now_ms: int) -> None:
+        """Record transitions and the notifications due, in one transaction; then wake delivery."""
+        entities, ids = self.directory.entities, self.directory.ids
+        with self.conn.transaction():
+            for t in transitions:
+                entity = entities[t.entity]
+                key = (t.rule.id, entity.key)
+                self.metrics.transitions.labels(t.to).inc()
+                aid = self.open.get(key)
+                if t.to in ("pending", "firing") and aid is None:
+                    labels = alert_labels(t.rule, entity)
+                    aid = store.open_alert(self.conn, rule=t.rule, series_key=entity.key, ids=ids[t.entity],
+                                           state=t.to, at_ms=t.ts_ms, value=t.value, labels=labels)
+                    if aid is None:
+                        log.warning("series %s of rule %s already had an open alarm", entity.key, t.rule.id)
+                        continue
+                    self.open[key] = aid
+                elif aid is not None:
+                    store.move_alert(self.conn, alert_id=aid, to=t.to, at_ms=t.ts_ms, value=t.value)
+                    if t.to in ("resolved", "cancelled"):
+                        del self.open[key]
+                else:
+                    continue
+                if t.to == "firing":
+                    view = AlertView(aid, "firing", alert_labels(t.rule, entity), t.rule.summary, t.ts_ms, t.value)
+                    self.views[aid] = view
+                    self.dispatcher.update(view, now_ms)
+                elif t.to == "resolved" and aid in self.views:
+                    v = self.views.pop(aid)
+                    self.dispatcher.update(AlertView(aid, "resolved", v.labels, v.summary, v.started_ms, t.value,
+                                                     t.ts_ms), now_ms)
+            notes = self.dispatcher.due(now_ms)
+            for n in notes:
+                store.enqueue_notification(self.conn, receiver_id=n.receiver.receiver_id, group_key=n.group_key,
+                                           status=n.status, payload=n.payload,
+                                           alert_statuses=[(a.alert_id, a.status) for a in n.alerts])
+        if notes and self.deliverer is not None:
+            self.deliverer.wake()
+
+    def refresh(self) -> None:
+        """Reload receivers and silences, and rules and registry when they changed."""
+        now_ms = self._now_ms()
+        self._refresh_routing(now_ms)
+        rules = self._load_rules()
+        directory = Directory.fetch(self.conn)
+        if rules != self.rules or directory.entities != self.directory.entities:
+            saved = self.evaluator.export_state()
+            self.rules, self.directory = rules, directory
+            self.evaluator = Evaluator(rules, directory.entities, now_ms=now_ms)
+            self.evaluator.import_state(saved)
+            log.info("alerting: reloaded %d rules over %d series", len(rules), len(directory.entities))
+
+    def _refresh_routing(self, now_ms: int) -> None:
+        receivers, errors = store.fetch_receivers(self.conn)
+        silences, serrors = store.fetch_silences(self.conn, now_ms=now_ms)
+        for err in errors + serrors:
+            log.error("not used: %s", err)
+        self.receivers = {r.receiver_id: r for r in receivers}
+        self.dispatcher.set_receivers(receivers)
+        self.dispatcher.silences = silences
+
+    def _recover(self) -> None:
+        """After a database failure: rebuild the state from what was committed."""
+        with contextlib.suppress(psycopg.Error):
+            self.conn.close()
+        while not self.stop_event.is_set():
+            try:
+                self.conn = self._connect()
+                break
+            except psycopg.Error as exc:
+                log.error("alerting: database unavailable: %s", exc)
+                self.stop_event.wait(2.0)
+        else:
+            return
+        now_ms = self._now_ms()
+        self.open.clear()
+        self.views.clear()
+        self.evaluator = Evaluator(self.rules, self.directory.entities, now_ms=now_ms)
+        self.dispatcher = Dispatcher(inhibit=self.inhibit)
+        self._refresh_routing(now_ms)
+        self._restore(now_ms)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.deliverer is not None:
+            self.deliverer.stop()
+            self.deliverer.join(timeout=10)
+        if self.mqtt is not None:
+            self.mqtt.disconnect()
+            self.mqtt.loop_stop()
+        with contextlib.suppress(AttributeError, psycopg.Error):
+            self.conn.close()
+
+
+def serve(service: AlertingService) -> int:
+    service.start()
+    log.info("alerting service %s (pid %d) running", service.client_id, os.getpid())
+    try:
+        service.run()
+    except KeyboardInterrupt:
+        service.stop_event.set()
+    finally:
+        service.stop()
+    return 0
+
+

@@ -1,0 +1,157 @@
+"""Test harness for the alerting service: a local webhook receiver, a gateway publisher, and the
+service running in a thread against the real broker and database."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from alerting.delivery import ID_HEADER, verify
+from alerting.metrics import AlertingMetrics
+from alerting.routing import InhibitRule
+from alerting.rules import Rule, rule_from_dict
+from alerting.service import AlertingService
+from smartpark.contract import gateway_topic, status_topic
+from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
+from smartpark.settings import Settings
+
+
+@dataclass
+class Hit:
+    at: float
+    notification_id: int
+    payload: dict[str, Any]
+    signed: bool
+
+
+@dataclass
+class WebhookReceiver:
+    """Records every POST; answers 503 while ``down``."""
+
+    secret: str = field(default_factory=lambda: secrets.token_hex(8))
+    down: bool = False
+    hits: list[Hit] = field(default_factory=list)
+    refused: int = 0
+    on_hit: Callable[[Hit], None] | None = None
+
+    def __post_init__(self) -> None:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if outer.down:
+                    outer.refused += 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                hit = Hit(time.time(), int(self.headers[ID_HEADER]), json.loads(body),
+                          verify(outer.secret, dict(self.headers), body))
+                outer.hits.append(hit)
+                if outer.on_hit is not None:
+                    outer.on_hit(hit)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def alerts(self) -> list[tuple[str, str, str]]:
+        """(alertname, device, status) of every alarm in every notification received."""
+        return [(a["labels"]["alertname"], a["labels"]["device"], a["status"]) for h in self.hits
+                for a in h.payload["alerts"]]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Gateway:
+    """Publishes like a park gateway, with its own broker credentials."""
+
+    def __init__(self, model: dict[str, Any], enterprise: str = "e1") -> None:
+        park = model["parks"][0]
+        ent = next(e for e in park["enterprises"] if e["code"] == enterprise)
+        gw = ent["gateways"][0]
+        self.park, self.enterprise, self.code = park["code"], enterprise, gw["code"]
+        target = BrokerTarget.parse(mqtt_url()).with_credentials(gw["username"], gw["password"])
+        self.client = make_client(f"{gw['username']}-{secrets.token_hex(3)}", target=target, clean_start=True,
+                                  session_expiry=0)
+        connect(self.client)
+
+    def send(self, readings: dict[str, dict[str, float]], ts_ms: int | None = None) -> None:
+        ts_ms = ts_ms if ts_ms is not None else int(time.time() * 1000)
+        body = {dev: [{"ts": ts_ms, "values": values}] for dev, values in readings.items()}
+        info = self.client.publish(gateway_topic(self.park, self.enterprise, self.code), json.dumps(body), qos=1)
+        info.wait_for_publish(5)
+
+    def status(self, device: str, state: str) -> None:
+        info = self.client.publish(status_topic(self.park, self.enterprise, device), state, qos=1)
+        info.wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def scoped(park_code: str, *rules: dict[str, Any]) -> list[Rule]:
+    """Rules limited to the test's park (the test database is shared by the whole run)."""
+    out = []
+    for r in rules:
+        scope = {**r.get("scope", {}), "parks": [park_code]}
+        out.append(rule_from_dict({"severity": "major", "category": "safety", **r, "scope": scope}))
+    return out
+
+
+def in_park(rule: Rule, park_code: str) -> Rule:
+    return dataclasses.replace(rule, scope=dataclasses.replace(rule.scope, parks=(park_code,)))
+
+
+@contextmanager
+def running(settings: Settings, rules: Sequence[Rule], *, inhibit: Sequence[InhibitRule] = (),
+            client_id: str | None = None, group: str | None = None, tick_s: float = 0.1,
+            max_backoff_s: float = 1.0) -> Iterator[AlertingService]:
+    service = AlertingService(
+        settings=settings.model_copy(update={"alerting_share_group": group or f"alerting-{secrets.token_hex(4)}"}),
+        rules=rules, inhibit=inhibit, metrics=AlertingMetrics.create(CollectorRegistry()),
+        client_id=client_id or f"alerting-test-{secrets.token_hex(4)}", tick_s=tick_s, refresh_s=0.5,
+        max_backoff_s=max_backoff_s, session_expiry_s=120,
+    )
+    service.start()
+    assert service.ready.wait(10), "the alerting service did not subscribe"
+    thread = threading.Thread(target=service.run, daemon=True)
+    thread.start()
+    try:
+        yield service
+    finally:
+        service.stop_event.set()
+        thread.join(timeout=10)
+        service.stop()
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
