@@ -259,3 +259,66 @@ def test_blocking_logger_for_threaded_callers(
         {"stack.dust_mgm3": 4.5},
         {"stack.dust_mgm3": 5.5},
     ]
+
+
+def test_a_flood_of_garbage_closes_the_connection_and_idle_ones_are_closed(
+    settings: Settings, hj212_park: dict[str, Any]
+) -> None:
+    from ingest.hj212.server import Limits
+
+    async def scenario() -> tuple[bytes, bytes, float]:
+        async with running_gateway(settings, limits=Limits(max_junk=3, idle_timeout_s=0.5)) as gw:
+            reader, writer = await asyncio.open_connection("127.0.0.1", gw.port)
+            for _ in range(5):  # each '##' cuts the previous piece off: five truncated frames
+                writer.write(b"##0101QN=2026")
+            await writer.drain()
+            flooded = await asyncio.wait_for(reader.read(), 5)  # EOF: the server closed it
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", gw.port)
+            idle = await asyncio.wait_for(reader.read(), 5)
+            writer.close()
+            return flooded, idle, gw.rejected("garbage")
+
+    flooded, idle, closing = asyncio.run(scenario())
+    assert (flooded, idle) == (b"", b"")
+    assert closing == 1  # the closing itself is recorded as a garbage rejection
+
+
+def test_serve_command(settings: Settings, hj212_park: dict[str, Any], subscriber: Subscriber) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smartpark.cli", "hj212", "serve", "--port", str(port)],
+        env=os.environ.copy(),
+        stderr=subprocess.PIPE,
+    )
+    dev = hj212_devices(hj212_park)[5]
+    mn, pw = dev["attributes"]["hj212_mn"], dev["attributes"]["hj212_pw"]
+    try:
+        from ingest.hj212.logger import BlockingDataLogger
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "serve did not start listening"
+                time.sleep(0.1)
+        lg = BlockingDataLogger("127.0.0.1", port, mn=mn, pw=pw)
+        answer = lg.upload({"stack.nox_mgm3": 48.0}, ts_ms=TS)
+        lg.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert answer.cn == codes.CN_DATA_REPLY
+    assert proc.returncode == 0, err.decode()
+    assert [body for _, body in subscriber.take(1)] == [{"ts": TS, "values": {"stack.nox_mgm3": 48.0}}]
+    assert b"hj212 listening on 127.0.0.1" in err
