@@ -1,0 +1,19 @@
+# The smartpark project image: one image, every service (`smartpark <command>`).
+FROM python:3.12-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+RUN useradd --system --create-home --home-dir /var/lib/smartpark smartpark
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY smartpark ./smartpark
+COPY ingest ./ingest
+COPY aggregation ./aggregation
+COPY alerting ./alerting
+COPY api ./api
+COPY device_sim ./device_sim
+COPY dashboards ./dashboards
+# Editable, so the API finds the ops-centre page (dashboards/web) beside its package.
+RUN pip install -e . && smartpark --help >/dev/null
+USER smartpark
+EXPOSE 8040 8212
+ENTRYPOINT ["smartpark"]
+CMD ["up"]

@@ -1,0 +1,531 @@
+"""`smartpark up [--demo]`: every component of the platform as child processes, in the foreground.
+
+The supervisor prepares what the components need (services, schema, broker account, rules; with
+``--demo`` a simulated park with a week of history and a demo login), starts the components,
+restarts a crashed one with exponential backoff, and on Ctrl-C or SIGTERM stops them all. Each
+step is a ``smartpark`` subcommand run as a child, so a missing component is named precisely
+instead of failing somewhere inside. Steps already done (checked in the database, not only in
+stamp files) are skipped on the next run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from smartpark.settings import Settings, get_settings
+
+DEMO_PARK = "demo"
+DEMO_USER = "demo-admin"
+BACKOFF_START_S = 1.0
+BACKOFF_MAX_S = 60.0
+HEALTHY_AFTER_S = 60.0  # a child that ran this long is healthy again: its backoff restarts
+STOP_GRACE_S = 10.0
+
+# --- what to run (pure) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A long-running child: a name for the operator and the smartpark argv that runs it."""
+
+    name: str
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    demo: bool = False
+    ingest_workers: int = 2
+    hj212: bool = True
+    enterprises: int = 40
+    seed: int = 7
+    days: float = 7.0
+    backfill_interval_s: int = 300
+    sim_interval_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.ingest_workers <= 32:
+            raise ValueError(f"--ingest-workers {self.ingest_workers} outside 1..32")
+        if not 1 <= self.enterprises <= 1000:
+            raise ValueError(f"--enterprises {self.enterprises} outside 1..1000")
+        if not 0 < self.days <= 30:
+            raise ValueError(f"--days {self.days} outside (0, 30]")
+        if not 10 <= self.backfill_interval_s <= 3600:
+            raise ValueError(f"--backfill-interval {self.backfill_interval_s} outside 10..3600 s")
+        if not 1 <= self.sim_interval_s <= 3600:
+            raise ValueError(f"--sim-interval {self.sim_interval_s} outside 1..3600 s")
+
+
+def components(opts: Options, *, model: Path) -> list[Component]:
+    """The long-running children, in start order (ingest first: the simulator publishes to it)."""
+    out = [
+        Component("ingest", ("ingest", "--workers", str(opts.ingest_workers))),
+        Component("alerting", ("alerting",)),
+        Component("scheduler", ("scheduler",)),
+        Component("api", ("api",)),
+    ]
+    if opts.hj212:
+        out.append(Component("hj212", ("hj212", "serve")))
+    if opts.demo:
+        out.append(Component("simulator", ("sim", "run", "--model", str(model),
+                                           "--interval", f"{opts.sim_interval_s:g}")))
+    return out
+
+
+def demo_steps(opts: Options, *, model: Path) -> dict[str, tuple[str, ...]]:
+    """The one-shot commands of the demo, by step name."""
+    return {
+        "model": ("sim", "init", "--enterprises", str(opts.enterprises), "--seed", str(opts.seed),
+                  "--park", DEMO_PARK, "-o", str(model)),
+        "registry": ("registry", "load", str(model)),
+        "backfill": ("sim", "backfill", "--model", str(model), "--days", f"{opts.days:g}",
+                     "--interval", str(opts.backfill_interval_s)),
+        "user": ("users", "add", DEMO_USER, "--role", "admin", "--label", "demo"),
+    }
+
+
+def check_command(argv: Sequence[str], commands: dict[str, tuple[str, str]] | None = None) -> str | None:
+    """None if ``smartpark ARGV`` exists and parses; else a precise reason naming what is missing."""
+    from smartpark.cli import COMMANDS
+
+    commands = COMMANDS if commands is None else commands
+    name, *rest = argv
+    if name not in commands:
+        return f"`smartpark {name}` is not a smartpark command"
+    module = commands[name][0]
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        return f"`smartpark {name}` is not available yet: module {module} is missing ({exc.name})"
+    except Exception as exc:  # a component that does not import is as missing as an absent one
+        return f"`smartpark {name}` cannot start: importing {module} failed: {exc!r}"
+    configure = getattr(mod, "configure", None)
+    if configure is None:
+        return f"`smartpark {name}` is not available yet: {module} has no configure(parser)"
+    parser = argparse.ArgumentParser(prog=f"smartpark {name}", exit_on_error=False, add_help=False)
+    configure(parser)
+    try:
+        args, extra = parser.parse_known_args(list(rest))
+    except (argparse.ArgumentError, SystemExit) as exc:
+        return f"`smartpark {' '.join(argv)}` is not supported by {module}: {exc}"
+    if extra:
+        return f"`smartpark {' '.join(argv)}`: {module} does not accept {' '.join(extra)}"
+    if getattr(args, "func", None) is None:
+        return f"`smartpark {' '.join(argv)}` runs nothing in {module}"
+    return None
+
+
+def backoff_s(failures: int, *, start: float = BACKOFF_START_S, cap: float = BACKOFF_MAX_S) -> float:
+    """Delay before restarting a child after ``failures`` consecutive crashes (1, 2, 4 … 60 s)."""
+    if failures <= 0:
+        return 0.0
+    return float(min(cap, start * 2 ** (failures - 1)))
+
+
+KEY_RE = re.compile(r"\bspk_[a-z2-7]{8}_[A-Za-z0-9_-]{32,}")
+
+
+def parse_key(output: str) -> str | None:
+    """The API key printed by `smartpark users add|key`."""
+    m = KEY_RE.search(output)
+    return m.group(0) if m else None
+
+
+# --- running children (I/O) ---------------------------------------------------------------------
+
+
+def smartpark_argv(args: Sequence[str]) -> list[str]:
+    # The same interpreter and CLI as this process, whatever PATH says.
+    return [sys.executable, "-m", "smartpark.cli", *args]
+
+
+@dataclass(slots=True)
+class Child:
+    component: Component
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    failures: int = 0
+    restart_at: float | None = None
+    log: Any = field(default=None, repr=False)
+
+    def start(self, now: float, argv_for: Callable[[Sequence[str]], list[str]] = smartpark_argv) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        # A session of its own, so Ctrl-C reaches only the supervisor, which then stops the whole
+        # group (ingest's workers too) in order.
+        self.proc = subprocess.Popen(
+            argv_for(self.component.argv), stdout=self.log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        self.started_at = now
+        self.restart_at = None
+
+    def signal_group(self, sig: int) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+
+    def close_log(self) -> None:
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+
+def tail(path: Path, lines: int = 8) -> str:
+    try:
+        text = path.read_bytes()[-8192:].decode(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join("    " + line for line in text.splitlines()[-lines:])
+
+
+class Supervisor:
+    """Keeps the children running until stopped; restarts a crashed one after its backoff."""
+
+    def __init__(self, comps: list[Component], *, log_dir: Path, out: TextIO = sys.stdout,
+                 clock: Callable[[], float] = time.monotonic,
+                 argv_for: Callable[[Sequence[str]], list[str]] = smartpark_argv) -> None:
+        self.children = [Child(c, log_dir / f"{c.name}.log") for c in comps]
+        self.out = out
+        self.clock = clock
+        self.argv_for = argv_for
+        self.stopping = False
+        self.stopped = False
+
+    def say(self, text: str) -> None:
+        print(f"[up] {text}", file=self.out, flush=True)
+
+    def start_all(self, which: Callable[[Component], bool] = lambda c: True) -> None:
+        for child in self.children:
+            if child.proc is not None or not which(child.component):
+                continue
+            child.start(self.clock(), self.argv_for)
+            self.say(f"started {child.component.name} (pid {child.proc.pid if child.proc else '?'}):"
+                     f" smartpark {' '.join(child.component.argv)}")
+
+    def poll_once(self) -> None:
+        now = self.clock()
+        for child in self.children:
+            if child.proc is None:
+                continue
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.close_log()
+                    child.start(now, self.argv_for)
+                    self.say(f"restarted {child.component.name} (pid {child.proc.pid})")
+                continue
+            code = child.proc.poll()
+            if code is None:
+                if child.failures and now - child.started_at >= HEALTHY_AFTER_S:
+                    child.failures = 0
+                continue
+            child.failures = child.failures + 1 if now - child.started_at < HEALTHY_AFTER_S else 1
+            delay = backoff_s(child.failures)
+            child.restart_at = now + delay
+            self.say(f"{child.component.name} exited with {code}; restarting in {delay:g} s"
+                     f" (log {child.log_path}):\n{tail(child.log_path)}")
+
+    def stop_all(self, grace_s: float = STOP_GRACE_S) -> None:
+        if self.stopped:
+            return
+        self.stopping = self.stopped = True
+        # Reverse order: the simulator and API go first, ingest last, so queued readings land.
+        for child in reversed(self.children):
+            child.signal_group(signal.SIGTERM)
+        deadline = self.clock() + grace_s
+        for child in reversed(self.children):
+            if child.proc is None:
+                continue
+            try:
+                child.proc.wait(timeout=max(0.0, deadline - self.clock()))
+            except subprocess.TimeoutExpired:
+                self.say(f"{child.component.name} did not stop in {grace_s:g} s: killed")
+                child.signal_group(signal.SIGKILL)
+                child.proc.wait()
+            child.close_log()
+        self.say("stopped")
+
+    def run(self, *, poll_s: float = 0.5) -> int:
+        try:
+            while not self.stopping:
+                self.poll_once()
+                time.sleep(poll_s)
+        finally:
+            self.stop_all()
+        return 0
+
+
+class Stop(Exception):
+    """SIGTERM or Ctrl-C while preparing or running."""
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    raise Stop(signal.Signals(signum).name)
+
+
+# --- preparation (I/O) ----------------------------------------------------------------------------
+
+
+class StepFailed(Exception):
+    pass
+
+
+def run_step(name: str, argv: Sequence[str], *, log_dir: Path, say: Callable[[str], None],
+             capture: bool = False) -> str:
+    """Run one ``smartpark`` command to completion; its output goes to the step's log."""
+    started = time.monotonic()
+    say(f"{name}: smartpark {' '.join(argv)}")
+    log_path = log_dir / f"step-{name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(smartpark_argv(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        out, _ = proc.communicate()
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait()
+        raise
+    text = out.decode(errors="replace")
+    log_path.write_text(text)
+    if proc.returncode != 0:
+        raise StepFailed(f"{name} failed with exit code {proc.returncode} (log {log_path}):\n{tail(log_path)}")
+    say(f"{name}: done in {time.monotonic() - started:.1f} s")
+    return text if capture else ""
+
+
+def _connect(settings: Settings) -> Any:
+    from smartpark.db import connect
+
+    return connect(autocommit=True)
+
+
+def demo_state(conn: Any, *, park: str = DEMO_PARK, days: float) -> dict[str, bool]:
+    """Which demo steps the database shows as done."""
+    row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (park,)).fetchone()
+    park_id = row[0] if row else None
+    history = False
+    if park_id is not None:
+        # Readings near the start of the back-filled window mean the back-fill got that far.
+        history = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM telemetry t JOIN devices d USING (device_id)"
+            " JOIN enterprises e USING (enterprise_id) WHERE e.park_id = %s"
+            " AND t.ts < now() - make_interval(secs => %s))",
+            (park_id, max(days - 0.5, 0.25) * 86400),
+        ).fetchone()[0]
+    user = conn.execute("SELECT EXISTS (SELECT 1 FROM api_users WHERE name = %s AND disabled_at IS NULL)",
+                        (DEMO_USER,)).fetchone()[0]
+    rollups = park_id is not None and conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM rollup_1d r JOIN devices d USING (device_id)"
+        " JOIN enterprises e USING (enterprise_id) WHERE e.park_id = %s)", (park_id,),
+    ).fetchone()[0]
+    return {"registry": park_id is not None, "backfill": bool(history), "user": bool(user),
+            "rollups": bool(rollups)}
+
+
+def ensure_platform_account(settings: Settings, say: Callable[[str], None]) -> None:
+    """On an external broker, create the platform services' account named by SMARTPARK_MQTT_URL."""
+    from urllib.parse import unquote, urlsplit
+
+    from smartpark.broker_admin import BrokerAdmin
+    from smartpark.mqtt import admin_url
+
+    if not settings.mqtt_url:
+        return  # the local broker creates it when it starts
+    url = urlsplit(settings.mqtt_url)
+    if not url.username or not url.password:
+        raise StepFailed("SMARTPARK_MQTT_URL needs the platform account as mqtt://user:password@host:port")
+    with BrokerAdmin(admin_url(settings), root=settings.topic_root) as admin:
+        admin.ensure_platform_account(unquote(url.username), unquote(url.password))
+    say(f"broker: platform account {unquote(url.username)!r} ready")
+
+
+def prepare(opts: Options, settings: Settings, *, state: Path, registry: Path | None,
+            say: Callable[[str], None]) -> None:
+    """Services, schema, broker account, alert rules, and a registry file if given."""
+    log_dir = state / "logs"
+    if settings.database_url and settings.mqtt_url:
+        run_step("migrate", ("db", "migrate"), log_dir=log_dir, say=say)
+        ensure_platform_account(settings, say)
+    else:
+        run_step("services", ("services", "up", "--migrate"), log_dir=log_dir, say=say)
+    with _connect(settings) as conn:
+        has_rules = conn.execute("SELECT EXISTS (SELECT 1 FROM alert_rules)").fetchone()[0]
+    if not has_rules:
+        run_step("rules", ("alerting", "load"), log_dir=log_dir, say=say)
+    if registry is not None:
+        run_step("registry", ("registry", "load", str(registry)), log_dir=log_dir, say=say)
+
+
+def demo_model_and_login(opts: Options, settings: Settings, *, state: Path,
+                         say: Callable[[str], None]) -> str:
+    """Model file, registry and demo admin key; returns the key (kept in the state dir)."""
+    demo = state / "demo"
+    demo.mkdir(parents=True, exist_ok=True)
+    model = demo / "park.yaml"
+    steps = demo_steps(opts, model=model)
+    log_dir = state / "logs"
+    if not model.exists():
+        run_step("model", steps["model"], log_dir=log_dir, say=say)
+    with _connect(settings) as conn:
+        done = demo_state(conn, days=opts.days)
+    if not done["registry"]:
+        run_step("registry", steps["registry"], log_dir=log_dir, say=say)
+    login = demo / "login.txt"
+    key = login.read_text().strip() if login.exists() else ""
+    if done["user"] and key:
+        return key
+    argv = steps["user"] if not done["user"] else ("users", "key", DEMO_USER, "--label", "demo")
+    out = run_step("user", argv, log_dir=log_dir, say=say, capture=True)
+    key = parse_key(out) or ""
+    if not key:
+        raise StepFailed(f"no API key in the output of smartpark {' '.join(argv)}")
+    fd = os.open(login, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key
+
+
+def wait_for_ingest(settings: Settings, say: Callable[[str], None], *, quiet_s: float = 6.0,
+                    timeout_s: float = 600.0) -> None:
+    """Until the ingesters have stored what the back-fill published (nothing new for quiet_s)."""
+    deadline = time.monotonic() + timeout_s
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        with _connect(settings) as conn:
+            n = conn.execute("SELECT count(*) FROM telemetry_touched").fetchone()[0]
+        if n != last:
+            last, since = n, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+        time.sleep(1)
+    say(f"ingest: still storing the history after {timeout_s:g} s; going on")
+
+
+def demo_history(opts: Options, settings: Settings, *, state: Path, say: Callable[[str], None]) -> None:
+    """A week of history (published while ingest runs), then one scheduler pass for its rollups."""
+    model = state / "demo" / "park.yaml"
+    log_dir = state / "logs"
+    with _connect(settings) as conn:
+        done = demo_state(conn, days=opts.days)
+    if not done["backfill"]:
+        run_step("backfill", demo_steps(opts, model=model)["backfill"], log_dir=log_dir, say=say)
+        wait_for_ingest(settings, say)
+    if not (done["backfill"] and done["rollups"]):
+        run_step("rollups", ("scheduler", "--once"), log_dir=log_dir, say=say)
+
+
+def dashboard_url(settings: Settings) -> str:
+    host = settings.api_host if settings.api_host not in ("0.0.0.0", "::") else "127.0.0.1"
+    return f"http://{host}:{settings.api_port}/"
+
+
+def missing(comps: list[Component], extra: list[tuple[str, ...]]) -> list[str]:
+    problems = []
+    for argv in [c.argv for c in comps] + extra:
+        reason = check_command(argv)
+        if reason:
+            problems.append(reason)
+    return problems
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        opts = Options(demo=args.demo, ingest_workers=args.ingest_workers, hj212=not args.no_hj212,
+                       enterprises=args.enterprises, seed=args.seed, days=args.days,
+                       backfill_interval_s=args.backfill_interval, sim_interval_s=args.sim_interval)
+    except ValueError as exc:
+        print(f"smartpark up: {exc}", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    state = Path(settings.state_dir)
+    registry = args.registry or (Path(os.environ["SMARTPARK_REGISTRY_FILE"])
+                                 if os.environ.get("SMARTPARK_REGISTRY_FILE") else None)
+    if registry is not None and not registry.is_file():
+        print(f"smartpark up: registry file {str(registry)!r} does not exist", file=sys.stderr)
+        return 2
+    model = state / "demo" / "park.yaml"
+    comps = [] if args.init_only else components(opts, model=model)
+    one_shots: list[tuple[str, ...]] = [("db", "migrate"), ("alerting", "load"), ("scheduler", "--once")]
+    if opts.demo:
+        one_shots += list(demo_steps(opts, model=model).values())
+    problems = missing(comps, one_shots)
+    if problems:
+        print("smartpark up: cannot start, missing component(s):", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 3
+
+    started = time.monotonic()
+    sup = Supervisor(comps, log_dir=state / "logs")
+    say = sup.say
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        prepare(opts, settings, state=state, registry=registry, say=say)
+        key = demo_model_and_login(opts, settings, state=state, say=say) if opts.demo else None
+        if args.init_only and opts.demo:
+            # Containers: the ingest replicas already run, so the history can be published now.
+            demo_history(opts, settings, state=state, say=say)
+        if args.init_only:
+            say(f"initialised in {time.monotonic() - started:.0f} s")
+            if key:
+                say(f"demo login (API key): {key}")
+            return 0
+        say(f"logs in {state / 'logs'}")
+        # With --demo the back-fill needs ingest running, and the one-off scheduler pass must
+        # not race the scheduler service: start those two (and the live simulator) after it.
+        later = {"scheduler", "simulator"} if opts.demo else set()
+        sup.start_all(lambda c: c.name not in later)
+        if opts.demo:
+            demo_history(opts, settings, state=state, say=say)
+            sup.start_all(lambda c: c.name in later)
+        say(f"ready in {time.monotonic() - started:.0f} s")
+        say(f"dashboard: {dashboard_url(settings)}")
+        if key:
+            say(f"demo login (API key): {key}")
+            say(f"  (kept in {state / 'demo' / 'login.txt'})")
+        say("Ctrl-C stops everything")
+        return sup.run()
+    except Stop as exc:
+        say(f"{exc}: stopping")
+        sup.stop_all()
+        return 0
+    except StepFailed as exc:
+        print(f"smartpark up: {exc}", file=sys.stderr)
+        sup.stop_all()
+        return 1
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--demo", action="store_true",
+                        help="with a simulated park: model, registry, a week of history, live data,"
+                             " a demo admin key")
+    parser.add_argument("--init-only", action="store_true",
+                        help="prepare (schema, broker account, rules, registry, demo data) and exit")
+    parser.add_argument("--registry", type=Path, help="park model file to load (smartpark registry load)")
+    parser.add_argument("--ingest-workers", type=int, default=2, help="ingest processes (default 2)")
+    parser.add_argument("--no-hj212", action="store_true", help="do not run the HJ 212 server")
+    demo = parser.add_argument_group("demo")
+    demo.add_argument("--enterprises", type=int, default=40)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--days", type=float, default=7.0, help="days of back-filled history")
+    demo.add_argument("--backfill-interval", type=int, default=300,
+                      help="seconds between back-filled readings (default 300)")
+    demo.add_argument("--sim-interval", type=float, default=10.0,
+                      help="seconds between live readings (default 10)")
+    parser.set_defaults(func=_run)
