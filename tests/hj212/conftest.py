@@ -41,7 +41,7 @@ def hj212_park(db: psycopg.Connection[Any], broker: Any) -> dict[str, Any]:
             "code": f"cems{i:03d}",
             "kind": "stack_cems",
             "zone": "B1",
-            "attributes": {"hj212_mn": f"{tag}C{i:03d}", "hj212_pw": secrets.token_hex(3)},
+            "attributes": {"hj212_mn": f"{tag}C{i:03d}", "hj212_pw": secrets.token_hex(3), "o2_ref_pct": 6},
         }
         for i in range(LOGGERS)
     ]

@@ -72,3 +72,54 @@ def test_packet_to_stored_reading_and_out_of_range_rejection(
         assert rejections == {v.OUT_OF_RANGE: 1}
     finally:
         ingest.stop()
+
+
+def test_packet_to_alarm_and_flagged_data_raise_none(
+    settings: Settings, hj212_park: dict[str, Any], db: psycopg.Connection[Any]
+) -> None:
+    from alerting import lifecycle
+    from alerting.lifecycle import AlertFilter
+    from tests.alerting.harness import running, scoped, wait_for
+
+    code = hj212_park["parks"][0]["code"]
+    row = db.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()
+    assert row is not None
+    rules = scoped(
+        code,
+        {
+            "id": "hj-so2",
+            "metric": "stack.so2_mgm3",
+            "category": "emissions",
+            "transform": "o2_reference",
+            "condition": {"op": ">", "threshold": 35},
+        },
+    )
+    normal, calibrating = hj212_devices(hj212_park)[:2]
+    now = (int(time.time()) // 60) * 60_000
+
+    def firing() -> list[dict[str, Any]]:
+        alerts = lifecycle.list_alerts(db, where=AlertFilter(park_ids=(int(row[0]),), rule_id="hj-so2"))
+        return [a for a in alerts if a["state"] == "firing"]
+
+    async def send(port: int, dev: dict[str, Any], flags: dict[str, str]) -> Any:
+        lg = DataLogger("127.0.0.1", port, mn=dev["attributes"]["hj212_mn"], pw=dev["attributes"]["hj212_pw"])
+        await lg.connect()
+        answer = await lg.upload({"stack.so2_mgm3": 40.0, "stack.o2_pct": 11.0}, ts_ms=now, flags=flags)
+        await lg.close()
+        return answer
+
+    async def scenario() -> list[Any]:
+        async with running_gateway(settings) as gw:
+            # calibration gas (flag C) above the limit first: it must not raise the alarm
+            first = await send(gw.port, calibrating, {"stack.so2_mgm3": "C"})
+            await asyncio.sleep(1.0)
+            assert firing() == []
+            return [first, await send(gw.port, normal, {})]
+
+    with running(settings, rules):
+        replies = asyncio.run(scenario())
+        alerts = wait_for(firing, 15, "the SO2 alarm of the normal logger")
+    assert [r.cn for r in replies] == [codes.CN_DATA_REPLY] * 2
+    assert [a["labels"]["device"] for a in alerts] == [normal["code"]]
+    # 40 mg/m³ at 11 % O2 is 52 mg/m³ at the reference 6 %
+    assert alerts[0]["trigger_value"] == pytest.approx(40.0 * (21 - 6) / (21 - 11))
