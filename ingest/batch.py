@@ -19,7 +19,7 @@ from ingest import validate as v
 from ingest.binary_copy import PG_EPOCH_US, encode_rows
 from ingest.registry_index import RegistryIndex
 from smartpark.catalogue import FLAG_RECEIPT_TIME, FLAG_VALID
-from smartpark.contract import ROOT, UNKNOWN_TOPIC, Decoded, Topic, TopicError, decode
+from smartpark.contract import ROOT, UNKNOWN_TOPIC, Topic, TopicError, decode
 
 EXCERPT_CHARS = 240
 
@@ -88,10 +88,7 @@ class Batch:
 
 def excerpt(payload: bytes, limit: int = EXCERPT_CHARS) -> str:
     """A bounded, printable start of the payload (PostgreSQL text cannot hold NUL)."""
-    text = payload[: limit * 4].decode("utf-8", "replace")
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text.replace("\x00", "\\x00")
+    return _text(payload[: limit * 4].decode("utf-8", "replace"), limit)
 
 
 @lru_cache(maxsize=65536)
@@ -102,10 +99,27 @@ def _parse_topic(topic: str, root: str) -> Topic | str:
         return str(exc)
 
 
-class _Collector:
-    """Decoded columns of many messages, plus the rejections found on the way."""
+class BatchBuilder:
+    """Decodes messages as they arrive; :meth:`finish` validates them all at once.
 
-    def __init__(self) -> None:
+    Decoding on arrival spreads the work over the batching interval and tells the caller how
+    many readings the batch holds, which is what the size limit counts.
+    """
+
+    def __init__(
+        self,
+        index: RegistryIndex,
+        *,
+        window: v.Window,
+        max_payload_bytes: int = 256 * 1024,
+        root: str = ROOT,
+    ) -> None:
+        self.index = index
+        self.window = window
+        self.max_payload_bytes = max_payload_bytes
+        self.root = root
+        self.messages: list[Message] = []
+        self.resolved: list[tuple[Topic, int, int] | None] = []
         self.device: list[str] = []
         self.metric: list[str] = []
         self.ts_ms: list[int] = []
@@ -116,15 +130,112 @@ class _Collector:
         self.enterprise: list[int] = []
         self.rejections: list[Rejection] = []
 
-    def add(self, pos: int, enterprise_id: int, dec: Decoded) -> None:
-        self.device += dec.device
-        self.metric += dec.metric
-        self.ts_ms += dec.ts_ms
-        self.value += dec.value
-        self.receipt += dec.receipt_time
-        self.message.append(pos)
-        self.counts.append(len(dec))
-        self.enterprise.append(enterprise_id)
+    @property
+    def readings(self) -> int:
+        return len(self.value)
+
+    def add(self, msg: Message) -> None:
+        pos = len(self.messages)
+        self.messages.append(msg)
+        res = _resolve(msg, self.index, self.root, self.rejections)
+        self.resolved.append(res)
+        if res is None:
+            return
+        topic, park_id, ent_id = res
+        try:
+            dec = decode(topic, msg.payload, msg.received_ms, self.max_payload_bytes)
+        except (ValueError, OverflowError, RecursionError) as exc:
+            # Numbers too large for a float, integers beyond Python's digit limit, deep nesting.
+            self.rejections.append(
+                reject(msg, v.DECODE_FAILED, f"payload could not be decoded: {exc}",
+                        device=topic.device, enterprise_id=ent_id, park_id=park_id)
+            )
+            return
+        for p in dec.problems:
+            self.rejections.append(
+                reject(msg, p.reason, p.detail, device=p.device, metric=p.metric,
+                        enterprise_id=ent_id, park_id=park_id)
+            )
+        if len(dec):
+            self.device += dec.device
+            self.metric += dec.metric
+            self.ts_ms += dec.ts_ms
+            self.value += dec.value
+            self.receipt += dec.receipt_time
+            self.message.append(pos)
+            self.counts.append(len(dec))
+            self.enterprise.append(ent_id)
+
+    def finish(self, now_ms: int) -> Batch:
+        n = self.readings
+        if n == 0:
+            return Batch(Rows.empty(), tuple(self.rejections), 0, len(self.messages))
+        index = self.index
+        counts = np.asarray(self.counts, dtype=np.int64)
+        ent = np.repeat(np.asarray(self.enterprise, dtype=np.int64), counts)
+        device_idx = np.fromiter(
+            map(index.device_index.get, zip(ent.tolist(), self.device, strict=True), repeat(-1)),
+            np.int64,
+            n,
+        )
+        metric_id = np.fromiter(map(index.metric_ids.get, self.metric, repeat(0)), np.int64, n)
+        value = np.asarray(self.value, dtype=np.float64)
+        ts_ms = _ts_array(self.ts_ms)
+        checked = v.check_readings(
+            index, device_idx=device_idx, metric_id=metric_id, value=value, ts_ms=ts_ms,
+            now_ms=now_ms, window=self.window,
+        )
+        ok = checked.valid
+        flag = np.where(np.asarray(self.receipt, dtype=bool)[ok], FLAG_RECEIPT_TIME, FLAG_VALID)
+        rows = Rows(
+            ts_us=ts_ms[ok].astype(np.int64) * 1000 - PG_EPOCH_US,
+            device_id=index.device_ids[device_idx[ok]].astype(np.int32),
+            metric_id=metric_id[ok].astype(np.int16),
+            value=value[ok],
+            flag=flag.astype(np.int16),
+        )
+        rejections = list(self.rejections)
+        bad = np.flatnonzero(~ok)
+        if len(bad):
+            msg_of = np.repeat(np.asarray(self.message, dtype=np.int64), counts)
+            for i in bad.tolist():
+                rejections.append(self._reading_rejection(int(msg_of[i]), i, checked, ts_ms))
+        return Batch(rows, tuple(rejections), n, len(self.messages))
+
+    def _reading_rejection(self, pos: int, i: int, checked: v.Checked, ts_ms: np.ndarray) -> Rejection:
+        resolved = self.resolved[pos]
+        assert resolved is not None  # only resolved messages have readings
+        topic, park_id, ent_id = resolved
+        index, window = self.index, self.window
+        code = v.READING_REASONS[int(checked.reason[i])]
+        device, metric, value = self.device[i], self.metric[i], self.value[i]
+        where = f"enterprise {topic.enterprise!r} of park {topic.park!r}"
+        device_id: int | None = None
+        if code == v.UNKNOWN_DEVICE:
+            if index.enterprises_by_device_code.get(device, frozenset()) - {ent_id}:
+                code = v.FOREIGN_DEVICE
+                detail = f"device {device!r} belongs to another enterprise, not to {where}"
+            else:
+                detail = f"device {device!r} is not registered in {where}"
+        else:
+            device_id = int(index.device_ids[checked.device_idx[i]])
+            if code == v.UNKNOWN_METRIC:
+                detail = f"unknown metric {metric!r} for device {device!r}"
+            elif code == v.METRIC_NOT_ALLOWED:
+                detail = f"metric {metric!r} is not measured by device {device!r}"
+            elif code == v.OUT_OF_RANGE:
+                m = int(checked.metric_id[i])
+                detail = (
+                    f"value {value!r} of {metric!r} on device {device!r} is outside the plausible "
+                    f"range [{index.metric_lo[m]:g}, {index.metric_hi[m]:g}]"
+                )
+            else:
+                when = _iso(float(ts_ms[i]))
+                limit = (f"{window.past_ms / 86_400_000:g} days old" if code == v.TS_TOO_OLD
+                         else f"{window.future_ms / 1000:g} s ahead of the receiving clock")
+                detail = f"timestamp {when} of {metric!r} on device {device!r} is more than {limit}"
+        return reject(self.messages[pos], code, detail, device=device, metric=metric,
+                       device_id=device_id, enterprise_id=ent_id, park_id=park_id)
 
 
 def build_batch(
@@ -136,69 +247,10 @@ def build_batch(
     max_payload_bytes: int = 256 * 1024,
     root: str = ROOT,
 ) -> Batch:
-    col = _Collector()
-    resolved: list[tuple[Topic, int, int] | None] = []
-    for pos, msg in enumerate(messages):
-        res = _resolve(msg, index, root, col.rejections)
-        resolved.append(res)
-        if res is None:
-            continue
-        topic, park_id, ent_id = res
-        try:
-            dec = decode(topic, msg.payload, msg.received_ms, max_payload_bytes)
-        except (ValueError, OverflowError, RecursionError) as exc:
-            # Numbers too large for a float, integers beyond Python's digit limit, deep nesting.
-            col.rejections.append(
-                _reject(msg, v.DECODE_FAILED, f"payload could not be decoded: {exc}",
-                        device=topic.device, enterprise_id=ent_id, park_id=park_id)
-            )
-            continue
-        for p in dec.problems:
-            col.rejections.append(
-                _reject(msg, p.reason, p.detail, device=p.device, metric=p.metric,
-                        enterprise_id=ent_id, park_id=park_id)
-            )
-        if len(dec):
-            col.add(pos, ent_id, dec)
-    n = len(col.value)
-    if n == 0:
-        return Batch(Rows.empty(), tuple(col.rejections), 0, len(messages))
-
-    counts = np.asarray(col.counts, dtype=np.int64)
-    ent = np.repeat(np.asarray(col.enterprise, dtype=np.int64), counts)
-    device_idx = np.fromiter(
-        map(index.device_index.get, zip(ent.tolist(), col.device, strict=True), repeat(-1)),
-        np.int64,
-        n,
-    )
-    metric_id = np.fromiter(map(index.metric_ids.get, col.metric, repeat(0)), np.int64, n)
-    value = np.asarray(col.value, dtype=np.float64)
-    ts_ms = _ts_array(col.ts_ms)
-    checked = v.check_readings(
-        index, device_idx=device_idx, metric_id=metric_id, value=value, ts_ms=ts_ms,
-        now_ms=now_ms, window=window,
-    )
-    ok = checked.valid
-    rows = Rows(
-        ts_us=ts_ms[ok].astype(np.int64) * 1000 - PG_EPOCH_US,
-        device_id=index.device_ids[device_idx[ok]].astype(np.int32),
-        metric_id=metric_id[ok].astype(np.int16),
-        value=value[ok],
-        flag=np.where(np.asarray(col.receipt, dtype=bool)[ok], FLAG_RECEIPT_TIME, FLAG_VALID).astype(
-            np.int16
-        ),
-    )
-    bad = np.flatnonzero(~ok)
-    if len(bad):
-        msg_of = np.repeat(np.asarray(col.message, dtype=np.int64), counts)
-        for i in bad.tolist():
-            pos = int(msg_of[i])
-            res = resolved[pos]
-            assert res is not None  # only resolved messages have readings
-            col.rejections.append(
-                _reading_rejection(messages[pos], res, index, checked, i, col, ts_ms, window)
-            )
-    return Batch(rows, tuple(col.rejections), n, len(messages))
+    builder = BatchBuilder(index, window=window, max_payload_bytes=max_payload_bytes, root=root)
+    for msg in messages:
+        builder.add(msg)
+    return builder.finish(now_ms)
 
 
 def _ts_array(ts: list[int]) -> np.ndarray:
@@ -213,75 +265,33 @@ def _resolve(
 ) -> tuple[Topic, int, int] | None:
     topic = _parse_topic(msg.topic, root)
     if isinstance(topic, str):
-        rejections.append(_reject(msg, UNKNOWN_TOPIC, topic))
+        rejections.append(reject(msg, UNKNOWN_TOPIC, topic))
         return None
     if topic.kind != "telemetry":
-        rejections.append(_reject(msg, v.NOT_TELEMETRY, f"topic {msg.topic!r} carries no telemetry"))
+        rejections.append(reject(msg, v.NOT_TELEMETRY, f"topic {msg.topic!r} carries no telemetry"))
         return None
     park_id = index.park_ids.get(topic.park)
     if park_id is None:
-        rejections.append(_reject(msg, v.UNKNOWN_PARK, f"unknown park {topic.park!r}",
+        rejections.append(reject(msg, v.UNKNOWN_PARK, f"unknown park {topic.park!r}",
                                   device=topic.device))
         return None
     ent_id = index.enterprise_ids.get((park_id, topic.enterprise))
     if ent_id is None:
         rejections.append(
-            _reject(msg, v.UNKNOWN_ENTERPRISE,
+            reject(msg, v.UNKNOWN_ENTERPRISE,
                     f"unknown enterprise {topic.enterprise!r} in park {topic.park!r}",
                     device=topic.device, park_id=park_id)
         )
         return None
     if topic.gateway is not None and (ent_id, topic.gateway) not in index.gateway_ids:
         rejections.append(
-            _reject(msg, v.UNKNOWN_GATEWAY,
+            reject(msg, v.UNKNOWN_GATEWAY,
                     f"gateway {topic.gateway!r} is not registered in enterprise "
                     f"{topic.enterprise!r} of park {topic.park!r}",
                     enterprise_id=ent_id, park_id=park_id)
         )
         return None
     return topic, park_id, ent_id
-
-
-def _reading_rejection(
-    msg: Message,
-    resolved: tuple[Topic, int, int],
-    index: RegistryIndex,
-    checked: v.Checked,
-    i: int,
-    col: _Collector,
-    ts_ms: np.ndarray,
-    window: v.Window,
-) -> Rejection:
-    topic, park_id, ent_id = resolved
-    code = v.READING_REASONS[int(checked.reason[i])]
-    device, metric, value = col.device[i], col.metric[i], col.value[i]
-    where = f"enterprise {topic.enterprise!r} of park {topic.park!r}"
-    device_id: int | None = None
-    if code == v.UNKNOWN_DEVICE:
-        if index.enterprises_by_device_code.get(device, frozenset()) - {ent_id}:
-            code = v.FOREIGN_DEVICE
-            detail = f"device {device!r} belongs to another enterprise, not to {where}"
-        else:
-            detail = f"device {device!r} is not registered in {where}"
-    else:
-        device_id = int(index.device_ids[checked.device_idx[i]])
-        if code == v.UNKNOWN_METRIC:
-            detail = f"unknown metric {metric!r} for device {device!r}"
-        elif code == v.METRIC_NOT_ALLOWED:
-            detail = f"metric {metric!r} is not measured by device {device!r}"
-        elif code == v.OUT_OF_RANGE:
-            m = int(checked.metric_id[i])
-            detail = (
-                f"value {value!r} of {metric!r} on device {device!r} is outside the plausible "
-                f"range [{index.metric_lo[m]:g}, {index.metric_hi[m]:g}]"
-            )
-        else:
-            when = _iso(float(ts_ms[i]))
-            limit = (f"{window.past_ms / 86_400_000:g} days old" if code == v.TS_TOO_OLD
-                     else f"{window.future_ms / 1000:g} s ahead of the receiving clock")
-            detail = f"timestamp {when} of {metric!r} on device {device!r} is more than {limit}"
-    return _reject(msg, code, detail, device=device, metric=metric, device_id=device_id,
-                   enterprise_id=ent_id, park_id=park_id)
 
 
 def _iso(ts_ms: float) -> str:
@@ -291,7 +301,7 @@ def _iso(ts_ms: float) -> str:
         return f"{ts_ms:.0f} ms"
 
 
-def _reject(
+def reject(
     msg: Message,
     code: str,
     detail: str,
@@ -303,6 +313,14 @@ def _reject(
     park_id: int | None = None,
 ) -> Rejection:
     return Rejection(
-        msg.received_ms, msg.topic, code, detail, excerpt(msg.payload),
-        device, metric, device_id, enterprise_id, park_id,
+        msg.received_ms, _text(msg.topic, 1000), code, _text(detail, 2000), excerpt(msg.payload),
+        None if device is None else _text(device, 200),
+        None if metric is None else _text(metric, 200),
+        device_id, enterprise_id, park_id,
     )
+
+
+def _text(value: str, limit: int) -> str:
+    """Bounded text that PostgreSQL accepts (codes come from payloads and may hold anything)."""
+    value = value if len(value) <= limit else value[: limit - 1] + "…"
+    return value.replace("\x00", "\\x00")

@@ -25,6 +25,7 @@ TS_TOO_OLD = "ts_too_old"
 TS_IN_FUTURE = "ts_in_future"
 NOT_TELEMETRY = "not_telemetry"
 DECODE_FAILED = "decode_failed"
+STORE_FAILED = "store_failed"  # the database refused a message that passed every check
 
 # Per-reading reason codes in check order; index = value of the reason array.
 READING_REASONS: tuple[str, ...] = (

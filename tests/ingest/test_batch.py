@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ingest import validate as v
-from ingest.batch import EXCERPT_CHARS, Message, build_batch, excerpt
+from ingest.batch import EXCERPT_CHARS, Batch, Message, build_batch, excerpt
 from ingest.binary_copy import PG_EPOCH_US, decode_rows
 from ingest.registry_index import DeviceEntry, RegistryIndex
 from smartpark.catalogue import BY_CODE, DEVICE_KINDS, FLAG_RECEIPT_TIME
@@ -43,7 +43,7 @@ def _msg(topic: str, body: object, raw: bytes | None = None) -> Message:
     return Message(topic, raw if raw is not None else json.dumps(body).encode(), NOW)
 
 
-def _build(index: RegistryIndex, *msgs: Message):  # type: ignore[no-untyped-def]
+def _build(index: RegistryIndex, *msgs: Message) -> Batch:
     return build_batch(list(msgs), index, now_ms=NOW, window=WINDOW)
 
 

@@ -1,0 +1,137 @@
+"""`smartpark ingest`: N ingest processes sharing the telemetry subscription.
+
+Worker i connects with the client id ``{prefix}-{i}``, the same after every restart, because
+the broker keeps a persistent session's unacknowledged (and, for a shared subscription, its
+share of new) messages for that client id: the next process with that id picks them up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+from smartpark.settings import get_settings
+
+log = logging.getLogger("smartpark.ingest")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    s = get_settings()
+    parser.add_argument("--workers", type=int, default=1, help="ingest processes (default 1)")
+    parser.add_argument("--park", default="+",
+                        help="ingest one park's telemetry only (default: every park)")
+    parser.add_argument("--group", default=s.ingest_share_group,
+                        help=f"shared-subscription group (default {s.ingest_share_group!r})")
+    parser.add_argument("--client-id-prefix", default=None,
+                        help="MQTT client ids are PREFIX-0 .. PREFIX-(N-1) "
+                             "(default: ingest-HOST-GROUP-PARK)")
+    parser.add_argument("--metrics-port", type=int, default=s.metrics_port,
+                        help="Prometheus exporter of worker 0; worker i uses PORT+i (0 = off)")
+    parser.add_argument("--batch-max-readings", type=int, default=s.batch_max_readings)
+    parser.add_argument("--batch-max-ms", type=int, default=s.batch_max_ms)
+    parser.add_argument("--session-expiry", type=int, default=None, metavar="SECONDS",
+                        help="how long the broker keeps a stopped worker's session and messages")
+    parser.add_argument("--log-level", default="INFO")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+    if args.workers < 1:
+        log.error("--workers must be at least 1, not %d", args.workers)
+        return 2
+    options = vars(args).copy()
+    options.pop("func", None)
+    if options["client_id_prefix"] is None:
+        park = "all" if args.park == "+" else args.park
+        options["client_id_prefix"] = f"ingest-{socket.gethostname()}-{args.group}-{park}"
+    if args.workers == 1:
+        return run_worker(0, options)
+    return supervise(args.workers, options)
+
+
+def run_worker(index: int, options: dict[str, Any]) -> int:
+    """One worker in this process until SIGTERM/SIGINT (flush, commit, ack, exit)."""
+    from prometheus_client import start_http_server
+
+    from ingest import validate as v
+    from ingest.metrics import IngestMetrics
+    from ingest.worker import Ingester, WorkerConfig
+    from smartpark.db import database_url
+    from smartpark.mqtt import SESSION_EXPIRY_S, mqtt_url
+
+    settings = get_settings()
+    config = WorkerConfig(
+        client_id=f"{options['client_id_prefix']}-{index}",
+        group=options["group"],
+        park=options["park"],
+        root=settings.topic_root,
+        batch_max_readings=options["batch_max_readings"],
+        batch_max_ms=options["batch_max_ms"],
+        window=v.Window.of(past_days=settings.accept_past_days, future_s=settings.accept_future_s),
+        max_payload_bytes=settings.max_payload_bytes,
+        session_expiry_s=options["session_expiry"] or SESSION_EXPIRY_S,
+    )
+    metrics = IngestMetrics.create()
+    if options["metrics_port"]:
+        start_http_server(options["metrics_port"] + index, addr="127.0.0.1")
+    ingester = Ingester(config, db_url=database_url(settings), mqtt_url=mqtt_url(settings),
+                        metrics=metrics)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: ingester.stop.set())
+    log.info("ingesting %s as %s", config.subscriptions(), config.client_id)
+    ingester.run()
+    return 0
+
+
+def _child(index: int, options: dict[str, Any]) -> None:
+    logging.basicConfig(level=options["log_level"].upper(),
+                        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+    _die_with_parent()
+    sys.exit(run_worker(index, options))
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGTERM when the supervisor dies, so no worker is left orphaned."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def supervise(workers: int, options: dict[str, Any]) -> int:
+    """Start the workers, restart any that dies, stop them all on SIGTERM/SIGINT."""
+    ctx = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    procs = {i: ctx.Process(target=_child, args=(i, options), name=f"ingest-{i}") for i in range(workers)}
+    for p in procs.values():
+        p.start()
+    while not stopping:
+        time.sleep(0.5)
+        for i, p in list(procs.items()):
+            if not p.is_alive() and not stopping:
+                log.warning("worker %d exited with %s; restarting it", i, p.exitcode)
+                procs[i] = ctx.Process(target=_child, args=(i, options), name=f"ingest-{i}")
+                procs[i].start()
+    for p in procs.values():
+        if p.is_alive() and p.pid is not None:
+            p.terminate()  # SIGTERM: each worker flushes, commits and acknowledges
+    for p in procs.values():
+        p.join(timeout=60)
+    return 0
