@@ -10,78 +10,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from alerting.delivery import ID_HEADER, verify
 from alerting.metrics import AlertingMetrics
 from alerting.routing import InhibitRule
 from alerting.rules import Rule, rule_from_dict
 from alerting.service import AlertingService
+from alerting.sink import WebhookSink
 from smartpark.contract import gateway_topic, status_topic
 from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
 from smartpark.settings import Settings
 
-
-@dataclass
-class Hit:
-    at: float
-    notification_id: int
-    payload: dict[str, Any]
-    signed: bool
-
-
-@dataclass
-class WebhookReceiver:
-    """Records every POST; answers 503 while ``down``."""
-
-    secret: str = field(default_factory=lambda: secrets.token_hex(8))
-    down: bool = False
-    hits: list[Hit] = field(default_factory=list)
-    refused: int = 0
-    on_hit: Callable[[Hit], None] | None = None
-
-    def __post_init__(self) -> None:
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if outer.down:
-                    outer.refused += 1
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                hit = Hit(time.time(), int(self.headers[ID_HEADER]), json.loads(body),
-                          verify(outer.secret, dict(self.headers), body))
-                outer.hits.append(hit)
-                if outer.on_hit is not None:
-                    outer.on_hit(hit)
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def alerts(self) -> list[tuple[str, str, str]]:
-        """(alertname, device, status) of every alarm in every notification received."""
-        return [(a["labels"]["alertname"], a["labels"]["device"], a["status"]) for h in self.hits
-                for a in h.payload["alerts"]]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+WebhookReceiver = WebhookSink
 
 
 class Gateway:

@@ -1,0 +1,244 @@
+"""`smartpark bench alerts`: publish → webhook latency of threshold alarms under telemetry load.
+
+A bench park of gas detectors is loaded into the registry and the broker; the alerting service
+runs in this process with the default rules on every series and a local webhook receiver for
+emergency management. Background gateways (separate processes) publish normal readings at
+``--rate`` readings/s; meanwhile combustible-gas crossings are injected on devices kept out of
+the background, and each one is timed from its publish to the receipt of its signed webhook.
+The same injections without background load, measured first in the same run, are the baseline.
+Prints a table, then one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+HOOK_GROUP_BY = ("alertname", "device")
+METRICS = ("safety.lel_pct", "safety.h2s_ppm", "safety.co_ppm", "safety.o2_pct")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rate", type=int, default=20_000, help="background readings per second")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of the loaded phase")
+    parser.add_argument("--injections", type=int, default=60, help="threshold crossings in the loaded phase")
+    parser.add_argument("--baseline-injections", type=int, default=20, help="crossings without load")
+    parser.add_argument("--gateways", type=int, default=4)
+    parser.add_argument("--devices", type=int, default=125, help="background gas detectors per gateway")
+    parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
+    parser.set_defaults(func=run)
+
+
+def bench_model(code: str, gateways: int, devices: int, spare: int) -> dict[str, Any]:
+    """One enterprise per gateway; the first gateway also has ``spare`` detectors for injections."""
+    ents = []
+    for g in range(gateways):
+        devs = [{"code": f"gd{i:04d}", "kind": "gas_detector", "zone": f"Z{i % 10}"} for i in range(devices)]
+        if g == 0:
+            devs += [{"code": f"inj{i:04d}", "kind": "gas_detector", "zone": "INJ"} for i in range(spare)]
+        ents.append({"code": f"e{g}", "name": f"bench {g}", "gateways": [
+            {"code": "gw1", "username": f"{code}.e{g}.gw1", "password": secrets.token_urlsafe(12), "devices": devs}]})
+    return {"parks": [{"code": code, "name": "bench", "enterprises": ents}]}
+
+
+def _publisher(url: str, park: str, gws: list[dict[str, Any]], devices: int, rate: float, seconds: float,
+               counter: Any, ready: Any, go: Any) -> None:
+    """Background load of one process: every gateway publishes rounds of all its devices."""
+    from smartpark.contract import gateway_topic
+    from smartpark.mqtt import BrokerTarget, connect, make_client
+
+    clients = []
+    for gw in gws:
+        target = BrokerTarget.parse(url).with_credentials(gw["username"], gw["password"])
+        c = make_client(f"{gw['username']}-load-{secrets.token_hex(3)}", target=target, clean_start=True,
+                        session_expiry=0)
+        connect(c)
+        clients.append((c, gateway_topic(park, gw["enterprise"], "gw1")))
+    ready.release()
+    go.wait()
+    rng = np.random.default_rng()
+    per_round = devices * len(METRICS) * len(clients)
+    interval = per_round / rate
+    start = time.time()
+    n = 0
+    while time.time() - start < seconds:
+        now_ms = int(time.time() * 1000)
+        for c, topic in clients:
+            noise = rng.random((devices, 3))
+            body = {f"gd{i:04d}": [{"ts": now_ms, "values": {
+                "safety.lel_pct": round(noise[i, 0] * 5, 2), "safety.h2s_ppm": round(noise[i, 1] * 2, 2),
+                "safety.co_ppm": round(noise[i, 2] * 5, 2), "safety.o2_pct": 20.9}}] for i in range(devices)}
+            c.publish(topic, json.dumps(body, separators=(",", ":")), qos=1)
+        n += 1
+        with counter.get_lock():
+            counter.value += per_round
+        delay = start + n * interval - time.time()
+        if delay > 0:
+            time.sleep(delay)
+    for c, _ in clients:
+        c.disconnect()
+        c.loop_stop()
+
+
+@dataclass
+class Phase:
+    name: str
+    sent: dict[str, float] = field(default_factory=dict)  # device -> publish time
+    got: dict[str, float] = field(default_factory=dict)  # device -> first firing webhook receipt
+    firing_hits: dict[int, int] = field(default_factory=dict)  # alert_id -> notifications saying firing
+
+    def figures(self) -> dict[str, Any]:
+        lat = np.array([self.got[d] - t for d, t in self.sent.items() if d in self.got]) * 1000
+        return {
+            "injected": len(self.sent),
+            "received": len(lat),
+            "missed": len(self.sent) - len(lat),
+            "duplicated": sum(n - 1 for n in self.firing_hits.values() if n > 1),
+            "p50_ms": round(float(np.percentile(lat, 50)), 1) if lat.size else None,
+            "p99_ms": round(float(np.percentile(lat, 99)), 1) if lat.size else None,
+            "max_ms": round(float(lat.max()), 1) if lat.size else None,
+        }
+
+
+def run(args: argparse.Namespace) -> int:
+    from prometheus_client import CollectorRegistry
+
+    from alerting import store
+    from alerting.metrics import AlertingMetrics
+    from alerting.routing import inhibit_rules_from_list
+    from alerting.rules import default_document, default_rules
+    from alerting.service import AlertingService
+    from alerting.sink import Hit, WebhookSink
+    from smartpark.broker_admin import BrokerAdmin
+    from smartpark.contract import gateway_topic
+    from smartpark.db import connect as db_connect
+    from smartpark.db.migrate import migrate
+    from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
+    from smartpark.registry import broker_accounts, load_model
+    from smartpark.settings import get_settings
+
+    settings = get_settings()
+    code = f"bench-{secrets.token_hex(3)}"
+    spare = args.injections + args.baseline_injections
+    model = bench_model(code, args.gateways, args.devices, spare)
+    conn = db_connect(autocommit=True)
+    migrate(conn)
+    with conn.transaction():
+        load_model(conn, model)
+    with BrokerAdmin.local(settings) as admin:
+        for account in broker_accounts(model):  # one at a time: batches of several lose replies
+            admin.ensure_gateways([account])
+    row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()
+    assert row is not None
+    park_id = int(row[0])
+    sink = WebhookSink()
+    rid = store.create_receiver(conn, name=f"emergency-{code}", park_id=park_id, categories=["safety"],
+                                channel="webhook", url=sink.url, secret=sink.secret, group_by=HOOK_GROUP_BY,
+                                group_interval_s=0)
+    rules = [replace(r, scope=replace(r.scope, parks=(code,))) for r in default_rules()
+             if r.condition.type != "nodata" and r.metric != "device.online"]
+    metrics = AlertingMetrics.create(CollectorRegistry())
+    service = AlertingService(
+        settings=settings.model_copy(update={"alerting_share_group": f"alerting-{code}"}), rules=rules,
+        inhibit=inhibit_rules_from_list(default_document()["inhibit"]), metrics=metrics,
+        client_id=f"alerting-{code}", tick_s=1.0, session_expiry_s=60,
+    )
+    phase = Phase("idle")
+
+    def on_hit(hit: Hit) -> None:
+        for a in hit.payload["alerts"]:
+            if a["status"] == "firing" and a["labels"]["alertname"] == "lel-level1":
+                phase.got.setdefault(a["labels"]["device"], hit.at)
+                phase.firing_hits[a["alert_id"]] = phase.firing_hits.get(a["alert_id"], 0) + 1
+
+    sink.on_hit = on_hit
+    service.start()
+    service.ready.wait(10)
+    loop = threading.Thread(target=service.run, name="alerting-loop", daemon=True)
+    loop.start()
+
+    gw0 = model["parks"][0]["enterprises"][0]["gateways"][0]
+    target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(gw0["username"], gw0["password"])
+    injector = make_client(f"{gw0['username']}-inject", target=target, clean_start=True, session_expiry=0)
+    connect(injector)
+    topic = gateway_topic(code, "e0", "gw1")
+    spares = iter(range(spare))
+
+    def inject(count: int, seconds: float) -> None:
+        for _ in range(count):
+            dev = f"inj{next(spares):04d}"
+            phase.sent[dev] = time.time()
+            body = {dev: [{"ts": int(time.time() * 1000), "values": {"safety.lel_pct": 30.0}}]}
+            injector.publish(topic, json.dumps(body), qos=1)
+            time.sleep(seconds / count)
+
+    def settle(timeout: float = 10.0) -> None:
+        end = time.time() + timeout
+        while time.time() < end and len(phase.got) < len(phase.sent):
+            time.sleep(0.05)
+        time.sleep(0.5)  # a duplicate would arrive now
+
+    results: dict[str, Any] = {}
+    try:
+        inject(args.baseline_injections, max(2.0, args.baseline_injections * 0.1))
+        settle()
+        results["idle"] = phase.figures()
+
+        phase = Phase("load")
+        ctx = mp.get_context("spawn")
+        counter, ready, go = ctx.Value("q", 0), ctx.Semaphore(0), ctx.Event()
+        gws = [{"username": e["gateways"][0]["username"], "password": e["gateways"][0]["password"],
+                "enterprise": e["code"]} for e in model["parks"][0]["enterprises"]]
+        shares = [gws[i :: args.publishers] for i in range(args.publishers)]
+        procs = [ctx.Process(target=_publisher, args=(mqtt_url(settings), code, share, args.devices,
+                                                      args.rate / args.publishers, args.seconds + 2, counter,
+                                                      ready, go), daemon=True) for share in shares if share]
+        for p in procs:
+            p.start()
+        for _ in procs:
+            ready.acquire(timeout=30)
+        readings_before = metrics.readings._value.get()
+        go.set()
+        load_start = time.time()
+        time.sleep(2.0)  # let the load settle before timing
+        inject(args.injections, args.seconds)
+        published = counter.value
+        evaluated = metrics.readings._value.get() - readings_before
+        load_seconds = time.time() - load_start
+        for p in procs:
+            p.join(timeout=30)
+        settle()
+        results["load"] = phase.figures()
+        results["load"]["published_per_s"] = round(published / load_seconds)
+        results["load"]["evaluated_per_s"] = round(evaluated / load_seconds)
+    finally:
+        injector.disconnect()
+        injector.loop_stop()
+        service.stop_event.set()
+        loop.join(timeout=10)
+        service.stop()
+        sink.close()
+        conn.execute("UPDATE alert_receivers SET enabled = false WHERE receiver_id = %s", (rid,))
+        conn.close()
+
+    print(f"{'phase':<6} {'injected':>8} {'received':>8} {'missed':>6} {'dup':>4} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8}")
+    for name in ("idle", "load"):
+        r = results[name]
+        print(f"{name:<6} {r['injected']:>8} {r['received']:>8} {r['missed']:>6} {r['duplicated']:>4} "
+              f"{r['p50_ms']!s:>8} {r['p99_ms']!s:>8} {r['max_ms']!s:>8}")
+    load = results["load"]
+    print(f"background load: {load['published_per_s']} readings/s published, {load['evaluated_per_s']} evaluated/s")
+    print(json.dumps({"bench": "alerts", "park": code, "rate_target": args.rate, **{
+        f"{ph}_{k}": v for ph in ("idle", "load") for k, v in results[ph].items()},
+        "target_p99_ms": 250, "met": bool(load["p99_ms"] is not None and load["p99_ms"] < 250
+                                           and load["missed"] == 0 and load["duplicated"] == 0)}))
+    return 0
