@@ -47,9 +47,13 @@ class MqttPublisher:
 
     async def publish(self, topic: str, payload: bytes) -> None:
         self._loop = asyncio.get_running_loop()
+        if not self._client.is_connected():
+            # paho would queue without bound while the broker is away; the logger keeps the data
+            # and sends it again, so refusing here bounds memory and loses nothing
+            raise PublishError("broker not connected")
         fut: asyncio.Future[None] = self._loop.create_future()
         info = self._client.publish(topic, payload, qos=1)
-        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: queued
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: dropped mid-call, queued
             raise PublishError(f"publish to {topic!r} failed: {mqtt.error_string(info.rc)}")
         self._waiting[info.mid] = fut
         try:

@@ -10,7 +10,7 @@ import secrets
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -100,7 +100,7 @@ class Gateway:
     port: int
     registry: CollectorRegistry
     rejections: RejectionLog
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    client: Any  # the publisher's paho client
 
     def rejected(self, reason: str) -> float:
         return self.registry.get_sample_value("smartpark_hj212_rejected_total", {"reason": reason}) or 0.0
@@ -127,7 +127,7 @@ async def running_gateway(settings: Settings, **kw: Any) -> AsyncIterator[Gatewa
     tcp = await server.start("127.0.0.1", 0)
     port = tcp.sockets[0].getsockname()[1]
     try:
-        yield Gateway(server, port, registry, rejections)
+        yield Gateway(server, port, registry, rejections, client)
     finally:
         tcp.close()
         await server.close_connections()

@@ -322,3 +322,26 @@ def test_serve_command(settings: Settings, hj212_park: dict[str, Any], subscribe
     assert proc.returncode == 0, err.decode()
     assert [body for _, body in subscriber.take(1)] == [{"ts": TS, "values": {"stack.nox_mgm3": 48.0}}]
     assert b"hj212 listening on 127.0.0.1" in err
+
+
+def test_no_reply_while_the_broker_is_away(settings: Settings, hj212_park: dict[str, Any]) -> None:
+    dev = hj212_devices(hj212_park)[6]
+    mn, pw = dev["attributes"]["hj212_mn"], dev["attributes"]["hj212_pw"]
+
+    async def scenario() -> tuple[bool, float]:
+        async with running_gateway(settings) as gw:
+            await asyncio.to_thread(gw.client.disconnect)
+            while gw.client.is_connected():
+                await asyncio.sleep(0.05)
+            lg = DataLogger("127.0.0.1", gw.port, mn=mn, pw=pw)
+            await lg.connect()
+            try:
+                await lg.upload({"stack.so2_mgm3": 20.0}, ts_ms=TS, timeout=1.0)
+                replied = True
+            except TimeoutError:
+                replied = False  # the logger keeps the packet and sends it again later
+            await lg.close()
+            return replied, gw.rejected("publish_failed")
+
+    replied, failed = asyncio.run(scenario())
+    assert (replied, failed) == (False, 1.0)
