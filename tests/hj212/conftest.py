@@ -28,8 +28,11 @@ LOGGERS = 50
 
 
 @pytest.fixture
-def hj212_park(db: psycopg.Connection[Any], broker: Any) -> dict[str, Any]:
-    """The small park plus LOGGERS stack CEMS in e1 and its wastewater device in e2 on HJ 212."""
+def hj212_park(db: psycopg.Connection[Any]) -> dict[str, Any]:
+    """The small park plus LOGGERS stack CEMS in e1 and its wastewater device in e2 on HJ 212.
+
+    No broker accounts: everything here publishes with the platform account, as the gateway does.
+    """
     from smartpark.registry import load_model
 
     model = copy.deepcopy(small_model(unique_code()))
@@ -50,7 +53,7 @@ def hj212_park(db: psycopg.Connection[Any], broker: Any) -> dict[str, Any]:
         if dev["code"] == "ww1":
             dev["attributes"] = {"hj212_mn": f"{tag}W001", "hj212_pw": "654321", "hj212_cn": ["2011", "2051", "2061"]}
     with db.transaction():
-        load_model(db, model, broker=broker)
+        load_model(db, model)
     return model
 
 
