@@ -117,14 +117,16 @@ def gateway_client(model: dict[str, Any], enterprise: str) -> mqtt.Client:
             target = sp_mqtt.BrokerTarget.parse(sp_mqtt.mqtt_url()).with_credentials(
                 gw["username"], gw["password"]
             )
-            client = sp_mqtt.make_client(f"test-pub-{secrets.token_hex(4)}", target=target)
+            client = sp_mqtt.make_client(f"test-pub-{secrets.token_hex(4)}", target=target,
+                                         clean_start=True, session_expiry=0)
             sp_mqtt.connect(client)
             return client
     raise KeyError(f"no enterprise {enterprise!r}")
 
 
 def platform_client() -> mqtt.Client:
-    client = sp_mqtt.make_client(f"test-platform-{secrets.token_hex(4)}")
+    client = sp_mqtt.make_client(f"test-platform-{secrets.token_hex(4)}", clean_start=True,
+                                 session_expiry=0)
     sp_mqtt.connect(client)
     return client
 
@@ -197,7 +199,9 @@ class Stream:
         self.rate = rate
         self.start_ms = start_ms
         self.sent = 0
-        self.infos: list[Any] = []
+        self.acked = 0
+        self.refused: list[str] = []
+        client.on_publish = self._on_publish
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     @property
@@ -212,10 +216,16 @@ class Stream:
         }
         return json.dumps(body).encode()
 
+    def _on_publish(self, _c: Any, _u: Any, _mid: int, reason: Any, _p: Any) -> None:
+        self.acked += 1  # network thread only
+        if reason.is_failure:
+            self.refused.append(str(reason))
+
     def _run(self) -> None:
         started = time.monotonic()
         for i in range(self.total_messages):
-            self.infos.append(self.client.publish(self.topic, self.payload(i), qos=1))
+            # While the broker is away paho keeps the message and sends it after reconnecting.
+            self.client.publish(self.topic, self.payload(i), qos=1)
             self.sent = i + 1
             ahead = started + (i + 1) / self.rate - time.monotonic()
             if ahead > 0:
@@ -226,6 +236,8 @@ class Stream:
         return self
 
     def join(self, timeout: float = 120) -> None:
+        """Until every message was acknowledged by the broker (paho resends across reconnects)."""
         self.thread.join(timeout)
-        for info in self.infos:
-            info.wait_for_publish(timeout)
+        wait_until(lambda: self.acked >= self.total_messages, timeout,
+                   "the broker to acknowledge every published message")
+        assert not self.refused, f"the broker refused messages: {self.refused[:3]}"

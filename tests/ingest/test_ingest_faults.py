@@ -1,0 +1,116 @@
+"""Faults mid-stream: every published reading is stored exactly once afterwards.
+
+These restart the machine's shared PostgreSQL and Mosquitto for a few seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from smartpark.settings import Settings
+from tests.ingest.support import (
+    IngestProcess,
+    Stream,
+    disconnect,
+    gateway_client,
+    park_readings,
+    park_rejections,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _stream_through(settings: Settings, park: dict[str, Any], fault: Callable[[IngestProcess], None],
+                    *, workers: int = 1) -> None:
+    code = park["parks"][0]["code"]
+    url = settings.database_url or ""
+    ingest = IngestProcess(code, workers=workers).start()
+    client = gateway_client(park, "e1")
+    # Ten readings a message, a message every 5 ms: ~4 s of traffic with the fault in the middle.
+    stream = Stream(client, code, "e1", "gw1", ["em1"], messages=800, per_device=10, rate=200,
+                    start_ms=int(time.time() * 1000) - 3 * 3600 * 1000)
+    try:
+        stream.start()
+        wait_until(lambda: park_readings(url, code) > 0 and stream.sent > 150, 30,
+                   "the stream to be flowing")
+        fault(ingest)
+        stream.join()
+        wait_until(lambda: park_readings(url, code) >= stream.readings, 90,
+                   "every published reading to be stored")
+        time.sleep(1)
+        assert park_readings(url, code) == stream.readings
+        assert park_rejections(url, code) == {}
+    finally:
+        disconnect(client)
+        ingest.stop()
+
+
+def test_kill_9_of_the_ingester_then_restart(settings: Settings, park: dict[str, Any]) -> None:
+    def crash(ingest: IngestProcess) -> None:
+        ingest.kill()
+        time.sleep(0.5)
+        ingest.start()
+
+    _stream_through(settings, park, crash)
+
+
+def test_postgresql_restarted_mid_stream(settings: Settings, park: dict[str, Any]) -> None:
+    from smartpark.services import postgres
+
+    def restart(ingest: IngestProcess) -> None:
+        postgres.stop(settings, mode="fast")
+        time.sleep(2)
+        postgres.start(settings)
+        assert ingest.alive()
+
+    _stream_through(settings, park, restart)
+
+
+def test_mosquitto_restarted_mid_stream(settings: Settings, park: dict[str, Any], broker: Any) -> None:
+    from smartpark.services import mosquitto
+
+    def restart(ingest: IngestProcess) -> None:
+        mosquitto.stop(settings)
+        time.sleep(1)
+        mosquitto.start(settings)
+        assert ingest.alive()
+
+    try:
+        _stream_through(settings, park, restart)
+    finally:
+        # start() ran its own dynamic-security commands; every admin client hears every answer,
+        # so the run's shared admin client must not take those for answers to its next command.
+        time.sleep(0.5)
+        while not broker._answers.empty():
+            broker._answers.get_nowait()
+
+
+def test_kill_9_of_one_of_two_workers(settings: Settings, park: dict[str, Any]) -> None:
+    """The supervisor restarts a killed worker with its client id; its session's messages land."""
+    import os
+    import signal
+
+    def kill_worker(ingest: IngestProcess) -> None:
+        assert ingest.proc is not None
+        children = _children(ingest.proc.pid)
+        assert len(children) == 2
+        os.kill(children[0], signal.SIGKILL)
+
+    _stream_through(settings, park, kill_worker, workers=2)
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes of a supervisor (not multiprocessing's resource tracker)."""
+    from pathlib import Path
+
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                out.append(int(child))
+    return sorted(out)
