@@ -152,21 +152,23 @@ class Deliverer(threading.Thread):
             conn.close()
 
     def deliver_due(self, conn: psycopg.Connection[Any]) -> int:
-        """One pass: the oldest due notification of each receiver; returns how many were sent."""
+        """One pass: the oldest undelivered notification of each receiver, if due, then the ones
+        after it; returns how many were sent."""
         receivers = self.receivers()
         sent = 0
         heads = conn.execute(
-            "SELECT DISTINCT ON (receiver_id) notification_id, next_attempt_at <= now() FROM alert_notifications"
+            "SELECT DISTINCT ON (receiver_id) notification_id, next_attempt_at <= now(),"
+            " count(*) OVER (PARTITION BY receiver_id) FROM alert_notifications"
             " WHERE delivered_at IS NULL ORDER BY receiver_id, notification_id"
         ).fetchall()
-        pending = len(heads)
-        for nid, due in heads:
+        pending = sum(n for _, _, n in heads)
+        for nid, due, _ in heads:
             if not due:
                 continue
             while nid is not None and not self._halt.is_set():
                 nid, ok = self._deliver_one(conn, nid, receivers)
                 sent += ok
-        self.metrics.notifications_pending.set(store.outbox_counts(conn)["pending"] if pending else 0)
+        self.metrics.notifications_pending.set(pending - sent)
         return sent
 
     def _deliver_one(self, conn: psycopg.Connection[Any], nid: int,

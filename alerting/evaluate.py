@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from alerting import aqi
-from alerting.rules import AIR_AQI, ANY_METRIC, DEVICE_ONLINE, GATEWAY_KIND, Rule
+from alerting.rules import AIR_AQI, ANY_METRIC, DEVICE_ONLINE, GATEWAY_KIND, Rule, any_match
 from smartpark.catalogue import BY_CODE
 
 OK, PENDING, FIRING = 0, 1, 2
@@ -137,12 +137,9 @@ class Evaluator:
         n_rules, n_ent = len(self.rules), len(self.entities)
         self.rule_index = {r.id: i for i, r in enumerate(self.rules)}
         self.metric_ids = np.array([metric_id(r.metric) for r in self.rules], dtype=np.int32)
-        self.applies = np.zeros((n_rules, n_ent), dtype=bool)
+        self.applies = np.ones((n_rules, n_ent), dtype=bool)
         for i, r in enumerate(self.rules):
-            for j, e in enumerate(self.entities):
-                self.applies[i, j] = r.scope.matches(
-                    park=e.park, enterprise=e.enterprise, device=e.code, kind=e.kind, zone=e.zone
-                )
+            self.applies[i] = _scope_mask(r, self.entities)
         self.state = np.zeros((n_rules, n_ent), dtype=np.int8)
         self.since_ms = np.zeros((n_rules, n_ent), dtype=np.int64)
         self.last_value = np.full((n_rules, n_ent), np.nan)
@@ -346,6 +343,33 @@ class Evaluator:
                 continue  # the window is empty: no evidence either way
             breach, clear = breach_and_clear(rule, v)
             self._step(r, int(e), now_ms, float(v[0]), bool(breach[0]), bool(clear[0]), out)
+
+
+def _scope_mask(rule: Rule, entities: Sequence[Entity]) -> np.ndarray:
+    """Which entities a rule's scope selects: each selector field is matched once per distinct
+    value, so tens of thousands of devices cost dictionary look-ups, not glob matches."""
+    mask = np.ones(len(entities), dtype=bool)
+    fields = {
+        "parks": lambda e: (e.park,),
+        "enterprises": lambda e: (e.enterprise, f"{e.park}/{e.enterprise}"),
+        "devices": lambda e: (e.code, f"{e.enterprise}/{e.code}"),
+        "kinds": lambda e: (e.kind,),
+        "zones": lambda e: (e.zone,),
+    }
+    for name, names_of in fields.items():
+        patterns = getattr(rule.scope, name)
+        if not patterns:
+            continue
+        seen: dict[tuple[str, ...], bool] = {}
+        hits = []
+        for e in entities:
+            key = names_of(e)
+            hit = seen.get(key)
+            if hit is None:
+                hit = seen[key] = any_match(patterns, key)
+            hits.append(hit)
+        mask &= np.array(hits, dtype=bool)
+    return mask
 
 
 def _window_stat(ctype: str, buf: deque[tuple[int, float]], start_ms: int) -> float:

@@ -77,15 +77,15 @@ class Selector:
 
     def matches(self, *, park: str, enterprise: str, device: str, kind: str, zone: str) -> bool:
         return (
-            _any(self.parks, (park,))
-            and _any(self.enterprises, (enterprise, f"{park}/{enterprise}"))
-            and _any(self.devices, (device, f"{enterprise}/{device}"))
-            and _any(self.kinds, (kind,))
-            and _any(self.zones, (zone,))
+            any_match(self.parks, (park,))
+            and any_match(self.enterprises, (enterprise, f"{park}/{enterprise}"))
+            and any_match(self.devices, (device, f"{enterprise}/{device}"))
+            and any_match(self.kinds, (kind,))
+            and any_match(self.zones, (zone,))
         )
 
 
-def _any(patterns: tuple[str, ...], names: tuple[str, ...]) -> bool:
+def any_match(patterns: tuple[str, ...], names: tuple[str, ...]) -> bool:
     return not patterns or any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)
 
 

@@ -37,6 +37,7 @@ from smartpark.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 STATUS_VALUES = {b"online": 1.0, b"offline": 0.0}
 MAX_DRAIN = 5000  # messages judged as one batch at most
+SLOW_STEP_S = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +54,10 @@ class Directory:
         entities: list[Entity] = []
         ids: list[store.SeriesIds] = []
         by_topic: dict[tuple[str, str, str], int] = {}
+        gw_enterprise = {d.gateway_id: d.enterprise_id for d in snap.by_id.values() if d.gateway_id is not None}
         for (park, ent, code), gid in sorted(snap.gateways.items()):
             by_topic[(park, ent, code)] = len(entities)
-            ent_id = next((d.enterprise_id for d in snap.by_id.values() if d.gateway_id == gid), None)
+            ent_id = gw_enterprise.get(gid)
             entities.append(Entity(f"g:{gid}", park, ent, code, "gateway"))
             ids.append(store.SeriesIds(park_ids[park], ent_id, None, gid))
         for d in sorted(snap.by_id.values(), key=lambda d: d.device_id):
@@ -223,17 +225,24 @@ class AlertingService:
             try:
                 msgs = self._drain(timeout=max(0.0, min(next_tick - now, 0.2)))
                 if msgs:
-                    self.process(msgs)
+                    self._timed("process", self.process, msgs)
                 now = self.clock()
                 if now >= next_tick:
-                    self.tick()
+                    self._timed("tick", self.tick)
                     next_tick = now + self.tick_s
                 if now >= next_refresh:
-                    self.refresh()
+                    self._timed("refresh", self.refresh)
                     next_refresh = now + self.refresh_s
             except psycopg.Error as exc:
                 log.error("alerting: database error, resuming from the stored state: %s", exc)
                 self._recover()
+
+    def _timed(self, what: str, step: Callable[..., None], *args: Any) -> None:
+        started = time.perf_counter()
+        step(*args)
+        took = time.perf_counter() - started
+        if took > SLOW_STEP_S:  # every alarm waits for this loop: say when it stalls
+            log.warning("alerting: %s took %.0f ms", what, took * 1000)
 
     def _drain(self, timeout: float) -> list[Message]:
         try:
@@ -302,8 +311,9 @@ class AlertingService:
     def tick(self) -> None:
         now_ms = self._now_ms()
         transitions = self.evaluator.tick(now_ms=now_ms)
-        for aid in store.closed_by_hand(self.conn, alert_ids=list(self.open.values())):
-            self._closed_by_hand(aid, now_ms)
+        if self.open:
+            for aid in store.closed_by_hand(self.conn, alert_ids=list(self.open.values())):
+                self._closed_by_hand(aid, now_ms)
         self._commit(transitions, now_ms)
         counts = {"pending": 0, "firing": 0}
         for (rule_id, series), _ in self.open.items():
@@ -325,6 +335,8 @@ class AlertingService:
     def _commit(self, transitions: Sequence[Transition], now_ms: int) -> None:
         """Record transitions and the notifications due, in one transaction; then wake delivery."""
         entities, ids = self.directory.entities, self.directory.ids
+        if not transitions and not self.dispatcher.groups:
+            return  # nothing to record: no round trip to the database
         with self.conn.transaction():
             for t in transitions:
                 entity = entities[t.entity]
