@@ -18,6 +18,7 @@ BAD_FLAG = "bad_flag"  # a pollutant's -Flag is not one of the standard's data f
 BAD_SPLIT = "bad_split"  # split packets that do not add up
 UNKNOWN_MN = "unknown_mn"
 BAD_PASSWORD = "bad_password"
+TOO_MANY_REFUSED = "too_many_refused"  # the connection was closed
 
 
 class Hj212Error(ValueError):

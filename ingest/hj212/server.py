@@ -40,7 +40,9 @@ def contract_carries_flags() -> bool:
 @dataclass(frozen=True, slots=True)
 class Limits:
     idle_timeout_s: float = 900.0  # loggers send at least every few minutes (2011 interval)
-    max_junk: int = 50  # garbage/truncated pieces per connection before it is closed
+    # refusals in a row (garbage, bad frames, wrong passwords) before the connection is closed:
+    # bounds what one misbehaving peer can write into rejected_messages; loggers reconnect
+    max_refused: int = 50
     read_size: int = 64 * 1024
 
 
@@ -126,7 +128,7 @@ class _Connection:
         self.writer = writer
         self.scanner = FrameScanner()
         self.parts = Reassembler()
-        self.junk = 0
+        self.refused = 0  # in a row: reset by every accepted packet
 
     def reject(
         self,
@@ -138,6 +140,7 @@ class _Connection:
         excerpt: str = "",
         metric: str | None = None,
     ) -> None:
+        self.refused += 1
         self.s.metrics.packets.labels("rejected").inc()
         self.s.rejections.record(reason, detail, peer=self.peer, mn=mn, device=device, excerpt=excerpt, metric=metric)
 
@@ -153,11 +156,15 @@ class _Connection:
             for piece in self.scanner.feed(data):
                 if isinstance(piece, Junk):
                     self._junk(piece)
-                    if self.junk > self.s.limits.max_junk:
-                        self.reject(errors.GARBAGE, f"more than {self.s.limits.max_junk} pieces of garbage, closing")
-                        return
                 else:
                     await self._frame(piece)
+                if self.refused > self.s.limits.max_refused:
+                    self.s.rejections.record(
+                        errors.TOO_MANY_REFUSED,
+                        f"more than {self.s.limits.max_refused} refusals in a row, closing",
+                        peer=self.peer,
+                    )
+                    return
 
     def close(self) -> None:
         rest = self.scanner.close()
@@ -167,7 +174,6 @@ class _Connection:
             self.reject(errors.BAD_SPLIT, lost.detail, mn=lost.mn)
 
     def _junk(self, junk: Junk) -> None:
-        self.junk += 1
         self.reject(junk.reason, junk.detail, excerpt=junk.preview)
 
     async def _frame(self, frame: bytes) -> None:
@@ -193,6 +199,7 @@ class _Connection:
             return
         if not await self._store(whole, device):
             return
+        self.refused = 0
         await self._reply(packet, encode.data_reply)
 
     async def _device(self, packet: Packet) -> LoggerDevice | None:

@@ -261,13 +261,16 @@ def test_blocking_logger_for_threaded_callers(
     ]
 
 
-def test_a_flood_of_garbage_closes_the_connection_and_idle_ones_are_closed(
+def test_floods_of_refusals_close_the_connection_and_idle_ones_are_closed(
     settings: Settings, hj212_park: dict[str, Any]
 ) -> None:
     from ingest.hj212.server import Limits
 
-    async def scenario() -> tuple[bytes, bytes, float]:
-        async with running_gateway(settings, limits=Limits(max_junk=3, idle_timeout_s=0.5)) as gw:
+    mn = hj212_devices(hj212_park)[7]["attributes"]["hj212_mn"]
+    wrong = [data_frame(mn=mn, pw="000000", qn=f"2026012608000000{i}") for i in range(5)]
+
+    async def scenario() -> tuple[bytes, bytes, bytes, float]:
+        async with running_gateway(settings, limits=Limits(max_refused=3, idle_timeout_s=0.5)) as gw:
             reader, writer = await asyncio.open_connection("127.0.0.1", gw.port)
             for _ in range(5):  # each '##' cuts the previous piece off: five truncated frames
                 writer.write(b"##0101QN=2026")
@@ -275,13 +278,19 @@ def test_a_flood_of_garbage_closes_the_connection_and_idle_ones_are_closed(
             flooded = await asyncio.wait_for(reader.read(), 5)  # EOF: the server closed it
             writer.close()
             reader, writer = await asyncio.open_connection("127.0.0.1", gw.port)
+            writer.write(b"".join(wrong))  # a password guesser
+            await writer.drain()
+            guessed = await asyncio.wait_for(reader.read(), 5)  # replies up to the limit, then EOF
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", gw.port)
             idle = await asyncio.wait_for(reader.read(), 5)
             writer.close()
-            return flooded, idle, gw.rejected("garbage")
+            return flooded, guessed, idle, gw.rejected("too_many_refused")
 
-    flooded, idle, closing = asyncio.run(scenario())
+    flooded, guessed, idle, closing = asyncio.run(scenario())
     assert (flooded, idle) == (b"", b"")
-    assert closing == 1  # the closing itself is recorded as a garbage rejection
+    assert guessed.count(b"CN=9011") == 4 and guessed.count(b"QnRtn=3") == 4  # the 5th is never read
+    assert closing == 2
 
 
 def test_serve_command(settings: Settings, hj212_park: dict[str, Any], subscriber: Subscriber) -> None:
