@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -12,13 +13,16 @@ def _serve(args: argparse.Namespace) -> int:
     from smartpark.settings import get_settings
 
     settings = get_settings()
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.api_host,
-        port=args.port or settings.api_port,
-        log_level=args.log_level,
-        access_log=args.access_log,
-    )
+    common: dict[str, Any] = {
+        "host": args.host or settings.api_host,
+        "port": args.port or settings.api_port,
+        "log_level": args.log_level,
+        "access_log": args.access_log,
+    }
+    if args.workers > 1:  # separate processes, each with its own pool: the factory builds the app
+        uvicorn.run("api.app:create_app", factory=True, workers=args.workers, **common)
+    else:
+        uvicorn.run(create_app(settings), **common)
     return 0
 
 
@@ -27,4 +31,5 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="port (default: SMARTPARK_API_PORT or 8040)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (each has its own pool)")
     parser.set_defaults(func=_serve)

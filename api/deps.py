@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Query, Request
 from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import AuthError, Principal, looks_like_token, verify_token
@@ -33,14 +33,14 @@ def _conn(request: Request) -> Iterator[psycopg.Connection[Any]]:
 DbConn = Annotated[psycopg.Connection[Any], Depends(_conn)]
 
 
-def _limits(request: Request) -> ApiSettings:
+async def _limits(request: Request) -> ApiSettings:
     return request.app.state.limits
 
 
 Limits = Annotated[ApiSettings, Depends(_limits)]
 
 
-def _clock(request: Request) -> Callable[[], float]:
+async def _clock(request: Request) -> Callable[[], float]:
     return getattr(request.app.state, "clock", time.time)
 
 
@@ -57,24 +57,25 @@ def resolve_credential(
         return authenticate_key(conn, key=credential)
 
 
-def _principal(
+async def _principal(
     request: Request,
-    conn: DbConn,
     clock: Clock,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
+    # async: a token is verified on the event loop (no thread hop); a key lookup goes to a thread.
     credential = api_key or (bearer.credentials if bearer else None)
     if not credential:
         raise Unauthorized(
             f"send 'Authorization: Bearer <token or key>' or '{API_KEY_HEADER}: <key>'"
         )
+    state = request.app.state
     try:
-        return resolve_credential(
-            credential,
-            secret=request.app.state.token_secret,
-            conn_factory=lambda: nullcontext(conn),
-            clock=clock,
+        if looks_like_token(credential):
+            return verify_token(credential, secret=state.token_secret, clock=clock)
+        return await run_in_threadpool(
+            resolve_credential, credential, secret=state.token_secret,
+            conn_factory=state.pool.connection, clock=clock,
         )
     except AuthError as exc:
         raise Unauthorized(str(exc)) from exc
@@ -83,13 +84,13 @@ def _principal(
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
-def _operator(p: CurrentPrincipal) -> Principal:
+async def _operator(p: CurrentPrincipal) -> Principal:
     if not p.can_operate:
         raise Forbidden(f"role {p.role.value!r} may not change this; an operator or admin may")
     return p
 
 
-def _admin(p: CurrentPrincipal) -> Principal:
+async def _admin(p: CurrentPrincipal) -> Principal:
     if not p.can_write_registry:
         raise Forbidden(f"role {p.role.value!r} may not change this; an admin may")
     return p
@@ -105,7 +106,7 @@ class Page:
     offset: int
 
 
-def _paging(
+async def _paging(
     limits: Limits,
     limit: Annotated[int | None, Query(ge=1, description="page size (capped by the server)")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,

@@ -272,7 +272,7 @@ class SeriesOut(Out):
     metric: str
     unit: str
     aggregate: str | None = Field(description="null for raw readings")
-    ts: list[datetime] = Field(description="bucket starts (or reading times for raw)")
+    ts: list[int] = Field(description="epoch milliseconds: bucket starts (reading times for raw)")
     values: list[float | None]
     flags: list[int] | None = Field(default=None, description="data-quality flags of raw readings")
     truncated: bool = Field(description="true when the point cap cut the series")
@@ -522,3 +522,13 @@ class OverviewOut(Out):
     unacknowledged_alarms: int
     today: StatOut | None = Field(description="the park's indicators of its current local day")
     latest_alarms: list[AlarmOut]
+
+
+def fast_json(model: type[BaseModel], data: Any) -> Any:
+    """Validate once and encode in pydantic-core; FastAPI would validate a returned dict again.
+
+    The route keeps ``response_model`` for the OpenAPI schema; hot routes return this instead.
+    """
+    from fastapi.responses import Response
+
+    return Response(model.model_validate(data).model_dump_json(by_alias=True), media_type="application/json")

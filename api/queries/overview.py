@@ -17,9 +17,11 @@ def counts(conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None, 
     w.params["since"] = since
     row = required(conn.execute(
         "SELECT count(DISTINCT e.enterprise_id) AS enterprises, count(d.device_id) AS devices,"
-        " count(d.device_id) FILTER (WHERE EXISTS (SELECT 1 FROM telemetry_latest l"
-        "  WHERE l.device_id = d.device_id AND l.ts >= %(since)s)) AS devices_reporting"
-        f" FROM enterprises e LEFT JOIN devices d USING (enterprise_id) WHERE {w.sql}",
+        " count(r.device_id) AS devices_reporting"
+        " FROM enterprises e LEFT JOIN devices d USING (enterprise_id)"
+        " LEFT JOIN (SELECT DISTINCT device_id FROM telemetry_latest WHERE ts >= %(since)s) r"
+        "  ON r.device_id = d.device_id"
+        f" WHERE {w.sql}",
         w.params,
     ).fetchone())
     return {k: int(row[k]) for k in ("enterprises", "devices", "devices_reporting")}

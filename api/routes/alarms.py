@@ -22,6 +22,7 @@ from api.schemas import (
     CommentIn,
     PageOut,
     Severity,
+    fast_json,
     paged,
 )
 
@@ -42,13 +43,13 @@ def list_alarms(
     acknowledged: bool | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> dict[str, Any]:
+) -> Any:
     rows = q.list_alarms(
         conn, p, states=state, severities=severity, category=category, park_id=park_id,
         enterprise_id=enterprise_id, device_id=device_id, acknowledged=acknowledged,
         since=since, until=until, limit=page.limit, offset=page.offset,
     )
-    return paged(rows, page.limit, page.offset)
+    return fast_json(PageOut[AlarmOut], paged(rows, page.limit, page.offset))
 
 
 @router.get("/alarms/summary", response_model=list[AlarmCountOut],

@@ -22,6 +22,7 @@ from api.schemas import (
     PageOut,
     ParkEvaluationOut,
     StatsResponse,
+    fast_json,
     paged,
 )
 from api.statistics import daily_aqi, evaluation, shape
@@ -161,7 +162,7 @@ def import_reports(body: EconomicImportIn, conn: DbConn, p: OperatorPrincipal) -
 
 
 @router.get("/overview", response_model=OverviewOut, summary="the ops-centre overview of a park")
-def overview(conn: DbConn, p: CurrentPrincipal, clock: Clock, park_id: OptId = None) -> dict[str, Any]:
+def overview(conn: DbConn, p: CurrentPrincipal, clock: Clock, park_id: OptId = None) -> Any:
     park_id = park_id or p.park_id
     park = get_park(conn, p, park_id=park_id) if park_id is not None else None
     if park_id is not None and park is None:
@@ -184,5 +185,5 @@ def overview(conn: DbConn, p: CurrentPrincipal, clock: Clock, park_id: OptId = N
         conn, p, states=["pending", "firing"], severities=None, category=None, park_id=park_id,
         enterprise_id=None, device_id=None, acknowledged=None, since=None, until=None, limit=10, offset=0,
     )[:10]
-    return {"park_id": park_id, **c, "open_alarms": open_, "unacknowledged_alarms": unack,
-            "today": today, "latest_alarms": latest}
+    return fast_json(OverviewOut, {"park_id": park_id, **c, "open_alarms": open_,
+                                   "unacknowledged_alarms": unack, "today": today, "latest_alarms": latest})

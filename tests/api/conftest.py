@@ -61,12 +61,14 @@ def make_user(db: psycopg.Connection[Any], role: Role, **scope: Any) -> str:
 
 
 @pytest.fixture
-def tenancy(db: psycopg.Connection[Any], park: dict[str, Any]) -> Tenancy:
+def tenancy(db: psycopg.Connection[Any]) -> Tenancy:
     from smartpark.registry import load_model
 
-    other = small_model(unique_code())
+    # Two parks in the database only: reading them needs no broker accounts.
+    park, other = small_model(unique_code()), small_model(unique_code())
     with db.transaction():
-        load_model(db, other)  # no broker accounts needed for the other park
+        load_model(db, park)
+        load_model(db, other)
     park_id, ents = _ids(db, park["parks"][0]["code"])
     other_id, other_ents = _ids(db, other["parks"][0]["code"])
     keys = {

@@ -85,7 +85,7 @@ def test_month_buckets_follow_the_park_calendar(client: TestClient, tenancy: Ten
                    **{"from": "2026-10-01T00:00:00+08:00", "to": "2026-12-01T00:00:00+08:00"})
     assert s["aggregate"] == "consumption"  # the default for a counter
     assert s["values"] == [150.0, 70.0]
-    assert [datetime.fromisoformat(t) for t in s["ts"]] == [
+    assert [datetime.fromtimestamp(t / 1000, UTC) for t in s["ts"]] == [
         datetime(2026, 9, 30, 16, tzinfo=UTC), datetime(2026, 10, 31, 16, tzinfo=UTC)]
     (last,) = _series(client, tenancy.headers("operator"), interval="month", aggregate="last",
                       series=f"{example['em1']}:elec.import_kwh",
