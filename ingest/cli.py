@@ -20,6 +20,8 @@ from smartpark.settings import get_settings
 
 log = logging.getLogger("smartpark.ingest")
 
+EXIT_TAKEN_OVER = 75  # another process took over the worker's client id: not restarted
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     s = get_settings()
@@ -88,7 +90,7 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
         signal.signal(sig, lambda *_: ingester.stop.set())
     log.info("ingesting %s as %s", config.subscriptions(), config.client_id)
     ingester.run()
-    return 0
+    return EXIT_TAKEN_OVER if ingester.taken_over else 0
 
 
 def _child(index: int, options: dict[str, Any]) -> None:
@@ -124,8 +126,11 @@ def supervise(workers: int, options: dict[str, Any]) -> int:
         p.start()
     while not stopping:
         time.sleep(0.5)
+        if all(p.exitcode == EXIT_TAKEN_OVER for p in procs.values()):
+            log.error("every worker's client id is in use by another ingester; exiting")
+            return EXIT_TAKEN_OVER
         for i, p in list(procs.items()):
-            if not p.is_alive() and not stopping:
+            if not p.is_alive() and not stopping and p.exitcode != EXIT_TAKEN_OVER:
                 log.warning("worker %d exited with %s; restarting it", i, p.exitcode)
                 procs[i] = ctx.Process(target=_child, args=(i, options), name=f"ingest-{i}")
                 procs[i].start()

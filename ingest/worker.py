@@ -40,6 +40,8 @@ log = logging.getLogger("smartpark.ingest")
 # The broker's window towards us (ReceiveMaximum sent by smartpark.mqtt.connect).
 INFLIGHT_WINDOW: int = sp_mqtt.connect_properties(0).ReceiveMaximum  # type: ignore[attr-defined]
 
+SESSION_TAKEN_OVER = 142  # MQTT v5 DISCONNECT reason code
+
 # Reasons that may only mean "registered a moment ago": re-read the registry and check again.
 _REGISTRY_MISSES = frozenset(
     {v.UNKNOWN_PARK, v.UNKNOWN_ENTERPRISE, v.UNKNOWN_GATEWAY, v.UNKNOWN_DEVICE, v.FOREIGN_DEVICE}
@@ -116,6 +118,7 @@ class Ingester:
         self.index_at = 0.0
         self._in_batch = 0
         self._stopping_since: float | None = None
+        self.taken_over = False
         metrics.track_queue(lambda: self.inbox.qsize() + self._in_batch)
 
     # -- MQTT (network thread) ------------------------------------------------------------
@@ -142,7 +145,14 @@ class Ingester:
         self.generation += 1  # acks of messages received so far would go to a dead connection
         self.metrics.connected.set(0)
         self.metrics.subscribed.set(0)
-        if not self.stop.is_set():
+        if getattr(reason, "value", None) == SESSION_TAKEN_OVER:
+            # Another process connected with this client id: fighting over the session would
+            # make both reconnect forever, so this one leaves.
+            log.error("another ingester connected as %s; stopping this one", self.config.client_id)
+            self.taken_over = True
+            self.stop.set()
+            _c.disconnect()
+        elif not self.stop.is_set():
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
@@ -248,6 +258,7 @@ class Ingester:
             batch = self._rebuild(items)
         stored = self._retry("store a batch", lambda: self._store(items, batch))
         self._ack(items)
+        log.debug("batch of %d messages, %d readings: %s", len(items), batch.readings, stored)
         self._observe(batch, stored)
 
     def _collect(self, block: bool) -> tuple[list[Pending], BatchBuilder]:

@@ -1,0 +1,388 @@
+"""`smartpark bench ingest`: readings committed per second, MQTT to TimescaleDB, end to end.
+
+Publishers run in their own processes with gateways' own broker accounts; `smartpark ingest`
+runs as in production; what counts is what the workers report as committed (their Prometheus
+counters), checked against the database at the end. In the same run a naive consumer (one
+INSERT per reading in autocommit, messages acknowledged on receipt) takes the 100-reading
+workload, so the ratio is measured side by side. Everything happens in a scratch database and
+unique parks on the configured broker, removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+DEVICES_PER_GATEWAY = 25  # elec meters with 4 metrics each: 100 readings per gateway message
+METRICS = ("elec.import_kwh", "elec.export_kwh", "elec.power_kw", "elec.pf")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--messages-100", type=int, default=4000,
+                        help="messages of 100 readings (default 4000 = 400 000 readings)")
+    parser.add_argument("--messages-1", type=int, default=40000,
+                        help="messages of 1 reading (default 40 000)")
+    parser.add_argument("--workers", type=int, default=1, help="ingest processes (default 1)")
+    parser.add_argument("--publishers", type=int, default=2, help="publisher processes (default 2)")
+    parser.add_argument("--naive-seconds", type=float, default=8.0,
+                        help="how long the naive baseline runs (default 8)")
+    parser.add_argument("--batch-max-readings", type=int, default=20000)
+    parser.add_argument("--batch-max-ms", type=int, default=200)
+    parser.add_argument("--log-level", default="WARNING", help="of the ingest workers")
+    parser.add_argument("--quick", action="store_true", help="a fifth of the messages, 4 s baseline")
+    parser.set_defaults(func=run)
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    enterprise: str
+    username: str
+    password: str
+
+
+def bench_model(park: str, gateways: int) -> tuple[dict[str, Any], list[Gateway]]:
+    gws = [Gateway(f"e{i}", f"{park}.e{i}.gw1", secrets.token_urlsafe(16)) for i in range(gateways)]
+    model = {"parks": [{
+        "code": park, "name": park, "grid_region": "east",
+        "enterprises": [{
+            "code": g.enterprise, "name": g.enterprise, "industry": "other",
+            "gateways": [{
+                "code": "gw1", "username": g.username, "password": g.password,
+                "devices": [{"code": f"m{d:02d}", "kind": "elec_meter"}
+                            for d in range(DEVICES_PER_GATEWAY)],
+            }],
+        } for g in gws],
+    }]}
+    return model, gws
+
+
+# -- publishers (separate processes) --------------------------------------------------------
+
+
+def _batch_payloads(park: str, ent: str, base_ms: int) -> tuple[str, Any]:
+    from smartpark.contract import gateway_topic
+
+    template = "{" + ",".join(
+        f'"m{d:02d}":{{"ts":TS,"values":{{"elec.import_kwh":N.{d:02d},"elec.export_kwh":0.5,'
+        f'"elec.power_kw":{d}.25,"elec.pf":0.9{d % 10}}}}}'
+        for d in range(DEVICES_PER_GATEWAY)
+    ) + "}"
+    topic = gateway_topic(park, ent, "gw1")
+
+    def payload(i: int) -> tuple[str, bytes]:
+        return topic, template.replace("TS", str(base_ms + i)).replace("N", str(i)).encode()
+
+    return topic, payload
+
+
+def _single_payloads(park: str, ent: str, base_ms: int) -> tuple[str, Any]:
+    from smartpark.contract import device_topic
+
+    topics = [device_topic(park, ent, f"m{d:02d}") for d in range(DEVICES_PER_GATEWAY)]
+
+    def payload(i: int) -> tuple[str, bytes]:
+        d, k = i % DEVICES_PER_GATEWAY, i // DEVICES_PER_GATEWAY
+        return topics[d], b'{"ts":%d,"values":{"elec.power_kw":%d.5}}' % (base_ms + k, k % 1000)
+
+    return topics[0], payload
+
+
+def _publisher(mqtt_url: str, gw: Gateway, park: str, shape: str, messages: int, base_ms: int,
+               ready: Any, go: Any, results: Any) -> None:
+    from smartpark import mqtt as sp_mqtt
+
+    make = _batch_payloads if shape == "batch" else _single_payloads
+    _topic, payload = make(park, gw.enterprise, base_ms)
+    acked = [0]
+    client = sp_mqtt.make_client(
+        f"bench-pub-{secrets.token_hex(4)}",
+        target=sp_mqtt.BrokerTarget.parse(mqtt_url).with_credentials(gw.username, gw.password),
+        clean_start=True, session_expiry=0,
+    )
+    client.on_publish = lambda *_a: acked.__setitem__(0, acked[0] + 1)
+    sp_mqtt.connect(client)
+    ready.release()
+    go.wait()
+    started = time.time()
+    for i in range(messages):
+        topic, body = payload(i)
+        client.publish(topic, body, qos=1)
+    published = time.time()
+    while acked[0] < messages:
+        time.sleep(0.01)
+    results.put({"started": started, "published": published, "acked": time.time()})
+    client.disconnect()
+    client.loop_stop()
+
+
+def _publish(mqtt_url: str, gws: list[Gateway], park: str, shape: str, messages: int,
+             base_ms: int) -> tuple[list[Any], Any]:
+    """Start one publisher process per gateway, connected and waiting; return (procs, go)."""
+    ctx = multiprocessing.get_context("spawn")
+    ready, go, results = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+    share = [messages // len(gws) + (1 if i < messages % len(gws) else 0) for i in range(len(gws))]
+    procs = [ctx.Process(target=_publisher, args=(mqtt_url, gw, park, shape, n, base_ms, ready, go,
+                                                  results), daemon=True)
+             for gw, n in zip(gws, share, strict=True)]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        if not ready.acquire(timeout=60):
+            raise RuntimeError("a publisher could not connect to the broker within 60 s")
+    return procs, (go, results, len(procs))
+
+
+# -- the ingest service ---------------------------------------------------------------------
+
+
+class IngestService:
+    def __init__(self, args: argparse.Namespace, db_url: str, park: str) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.workers = args.workers
+        tag = secrets.token_hex(3)
+        env = dict(os.environ, SMARTPARK_DATABASE_URL=db_url)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "smartpark.cli", "ingest", "--workers", str(args.workers),
+             "--park", park, "--group", f"bench{tag}", "--client-id-prefix", f"bench-ingest-{tag}",
+             "--metrics-port", str(self.port), "--session-expiry", "120",
+             "--batch-max-readings", str(args.batch_max_readings),
+             "--batch-max-ms", str(args.batch_max_ms), "--log-level", args.log_level],
+            env=env,
+        )
+        deadline = time.monotonic() + 90
+        while self.metric("subscribed") < self.workers:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("the ingest workers did not subscribe within 90 s")
+            time.sleep(0.2)
+
+    def metric(self, name: str) -> float:
+        total = 0.0
+        for i in range(self.workers):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port + i}/metrics",
+                                            timeout=2) as resp:
+                    text = resp.read().decode()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                if line.startswith(f"smartpark_ingest_{name} "):
+                    total += float(line.split()[1])
+        return total
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(60)
+
+
+def _run_workload(service: IngestService, mqtt_url: str, gws: list[Gateway], park: str,
+                  shape: str, messages: int, base_ms: int) -> dict[str, Any]:
+    readings = messages * (len(METRICS) * DEVICES_PER_GATEWAY if shape == "batch" else 1)
+    stored0, msgs0 = service.metric("readings_stored_total"), service.metric("messages_total")
+    procs, (go, results, n) = _publish(mqtt_url, gws, park, shape, messages, base_ms)
+    go.set()
+    started = time.time()
+    last_progress, last_value = time.monotonic(), 0.0
+    while True:
+        stored = service.metric("readings_stored_total") - stored0
+        if stored >= readings:
+            break
+        if stored > last_value:
+            last_progress, last_value = time.monotonic(), stored
+        elif time.monotonic() - last_progress > 60:
+            break  # stalled: report what was committed
+        time.sleep(0.05)
+    finished = time.time()
+    pubs = [results.get(timeout=60) for _ in range(n)]
+    for p in procs:
+        p.join(10)
+    started = min([started, *(p["started"] for p in pubs)])
+    elapsed = finished - started
+    published_s = max(p["published"] for p in pubs) - started
+    handled = service.metric("messages_total") - msgs0
+    return {
+        "shape": shape, "messages": messages, "readings": readings, "stored": int(stored),
+        "seconds": elapsed, "readings_per_s": stored / elapsed, "messages_per_s": handled / elapsed,
+        "publish_messages_per_s": messages / published_s if published_s > 0 else 0.0,
+    }
+
+
+# -- the naive baseline ---------------------------------------------------------------------
+
+
+def _naive_consumer(db_url: str, mqtt_url: str, park: str, devices: dict[str, int],
+                    seconds: float, ready: Any, results: Any) -> None:
+    import psycopg
+
+    from smartpark import mqtt as sp_mqtt
+    from smartpark.catalogue import BY_CODE
+    from smartpark.contract import Topic
+
+    conn = psycopg.connect(db_url, autocommit=True)
+    state = {"stored": 0, "first": 0.0}
+
+    def on_message(_c: Any, _u: Any, msg: Any) -> None:
+        if not state["first"]:
+            state["first"] = time.time()
+        topic = Topic.parse(msg.topic)
+        for code, entries in json.loads(msg.payload).items():
+            for entry in entries if isinstance(entries, list) else [entries]:
+                for metric, value in entry["values"].items():
+                    conn.execute(
+                        "INSERT INTO telemetry (ts, device_id, metric_id, value)"
+                        " VALUES (to_timestamp(%s / 1000.0), %s, %s, %s) ON CONFLICT DO NOTHING",
+                        (entry["ts"], devices[f"{topic.enterprise}/{code}"], BY_CODE[metric].id,
+                         value),
+                    )
+                    state["stored"] += 1
+
+    client = sp_mqtt.make_client(f"bench-naive-{secrets.token_hex(4)}", clean_start=True,
+                                 session_expiry=0)
+    client.on_message = on_message
+    client.on_connect = lambda c, *_a: c.subscribe(f"smartpark/v1/{park}/+/gateway/+/telemetry", 1)
+    sp_mqtt.connect(client)
+    time.sleep(1)
+    ready.release()
+    while not state["first"]:
+        time.sleep(0.01)
+    time.sleep(seconds)
+    stored, elapsed = state["stored"], time.time() - state["first"]
+    client.disconnect()
+    client.loop_stop()
+    results.put({"stored": stored, "seconds": elapsed, "readings_per_s": stored / elapsed})
+
+
+def _run_naive(db_url: str, mqtt_url: str, gws: list[Gateway], park: str, seconds: float,
+               messages: int, base_ms: int) -> dict[str, Any]:
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        devices = {f"{e}/{d}": i for i, e, d in conn.execute(
+            "SELECT d.device_id, e.code, d.code FROM devices d JOIN enterprises e USING (enterprise_id)"
+            " JOIN parks p USING (park_id) WHERE p.code = %s", (park,)).fetchall()}
+    ctx = multiprocessing.get_context("spawn")
+    ready, results = ctx.Semaphore(0), ctx.Queue()
+    consumer = ctx.Process(target=_naive_consumer,
+                           args=(db_url, mqtt_url, park, devices, seconds, ready, results))
+    consumer.start()
+    if not ready.acquire(timeout=60):
+        raise RuntimeError("the naive consumer did not start within 60 s")
+    procs, (go, pub_results, n) = _publish(mqtt_url, gws, park, "batch", messages, base_ms)
+    go.set()
+    result: dict[str, Any] = results.get(timeout=seconds + 120)
+    consumer.join(30)
+    for _ in range(n):
+        pub_results.get(timeout=120)
+    for p in procs:
+        p.join(10)
+    return result
+
+
+# -- orchestration --------------------------------------------------------------------------
+
+
+def _remove_accounts(settings: Any, usernames: list[str]) -> None:
+    from smartpark.broker_admin import BrokerAdmin, BrokerAdminError
+
+    try:
+        with BrokerAdmin.local(settings) as broker:
+            for username in usernames:
+                broker.delete_client(username)
+    except BrokerAdminError as exc:
+        print(f"could not remove every bench account from the broker: {exc}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from smartpark.broker_admin import BrokerAdmin
+    from smartpark.db import database_url
+    from smartpark.db.migrate import migrate
+    from smartpark.mqtt import mqtt_url
+    from smartpark.registry import load_model
+    from smartpark.settings import get_settings
+
+    if args.quick:
+        args.messages_100 //= 5
+        args.messages_1 //= 5
+        args.naive_seconds = min(args.naive_seconds, 4.0)
+    settings = get_settings()
+    admin_db = database_url(settings)
+    dbname = f"smartpark_bench_{secrets.token_hex(4)}"
+    db_url = admin_db.rsplit("/", 1)[0] + "/" + dbname
+    broker_url = mqtt_url(settings)
+    tag = secrets.token_hex(3)
+    fast_park, naive_park = f"bench{tag}", f"naive{tag}"
+    fast_model, fast_gws = bench_model(fast_park, args.publishers)
+    naive_model, naive_gws = bench_model(naive_park, args.publishers)
+    base_ms = int(time.time() * 1000) - 86_400_000  # a day ago: inside the accepted window
+    with psycopg.connect(admin_db, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    service: IngestService | None = None
+    try:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            migrate(conn)
+            with BrokerAdmin.local(settings) as broker, conn.transaction():
+                load_model(conn, fast_model, broker=broker)
+                load_model(conn, naive_model, broker=broker)
+        service = IngestService(args, db_url, fast_park)
+        batch = _run_workload(service, broker_url, fast_gws, fast_park, "batch",
+                              args.messages_100, base_ms)
+        single = _run_workload(service, broker_url, fast_gws, fast_park, "single",
+                               args.messages_1, base_ms + 10_000_000)
+        service.stop()
+        service = None
+        with psycopg.connect(db_url) as conn:
+            row = conn.execute("SELECT count(*) FROM telemetry").fetchone()
+            in_db = int(row[0]) if row else 0
+        naive = _run_naive(db_url, broker_url, naive_gws, naive_park, args.naive_seconds,
+                           max(200, args.messages_100 // 4), base_ms)
+    finally:
+        if service is not None:
+            service.stop()
+        _remove_accounts(settings, [gw.username for gw in fast_gws + naive_gws])
+        with psycopg.connect(admin_db, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    exact = in_db == batch["readings"] + single["readings"]
+    figures = {
+        "workers": args.workers,
+        "publishers": args.publishers,
+        "batch100_readings_per_s": round(batch["readings_per_s"]),
+        "batch100_messages": batch["messages"],
+        "single_messages_per_s": round(single["messages_per_s"]),
+        "single_messages_per_s_per_worker": round(single["messages_per_s"] / args.workers),
+        "naive_readings_per_s": round(naive["readings_per_s"]),
+        "speedup_vs_naive": round(batch["readings_per_s"] / max(naive["readings_per_s"], 1e-9), 1),
+        "stored_exactly_once": exact,
+    }
+    rows = [
+        ("workload", "messages", "readings", "seconds", "readings/s", "messages/s", "publish msg/s"),
+        ("100 readings/message", batch["messages"], batch["stored"], f"{batch['seconds']:.2f}",
+         f"{batch['readings_per_s']:,.0f}", f"{batch['messages_per_s']:,.0f}",
+         f"{batch['publish_messages_per_s']:,.0f}"),
+        ("1 reading/message", single["messages"], single["stored"], f"{single['seconds']:.2f}",
+         f"{single['readings_per_s']:,.0f}", f"{single['messages_per_s']:,.0f}",
+         f"{single['publish_messages_per_s']:,.0f}"),
+        ("naive, 100 readings/message", "-", naive["stored"], f"{naive['seconds']:.2f}",
+         f"{naive['readings_per_s']:,.0f}", "-", "-"),
+    ]
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                        for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+    print(f"ingest workers: {args.workers}, publishers: {args.publishers}, "
+          f"stored exactly once: {exact} ({in_db} rows)")
+    print(json.dumps(figures))
+    return 0 if exact else 1
