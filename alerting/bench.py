@@ -6,6 +6,7 @@ emergency management. Background gateways (separate processes) publish normal re
 ``--rate`` readings/s; meanwhile combustible-gas crossings are injected on devices kept out of
 the background, and each one is timed from its publish to the receipt of its signed webhook.
 The same injections without background load, measured first in the same run, are the baseline.
+Everything happens in a scratch database created for the run and dropped after it.
 Prints a table, then one JSON line.
 """
 
@@ -109,6 +110,7 @@ class Phase:
 
 
 def run(args: argparse.Namespace) -> int:
+    import psycopg
     from prometheus_client import CollectorRegistry
 
     from alerting import store
@@ -119,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from alerting.sink import Hit, WebhookSink
     from smartpark.broker_admin import BrokerAdmin
     from smartpark.contract import gateway_topic
-    from smartpark.db import connect as db_connect
+    from smartpark.db import database_url
     from smartpark.db.migrate import migrate
     from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
     from smartpark.registry import broker_accounts, load_model
@@ -129,7 +131,12 @@ def run(args: argparse.Namespace) -> int:
     code = f"bench-{secrets.token_hex(3)}"
     spare = args.injections + args.baseline_injections
     model = bench_model(code, args.gateways, args.devices, spare)
-    conn = db_connect(autocommit=True)
+    admin_url = database_url(settings)
+    scratch = f"smartpark_bench_alerts_{secrets.token_hex(4)}"
+    with psycopg.connect(admin_url, autocommit=True) as admin_conn:
+        admin_conn.execute(f'CREATE DATABASE "{scratch}"')
+    url = admin_url.rsplit("/", 1)[0] + "/" + scratch
+    conn = psycopg.connect(url, autocommit=True)
     migrate(conn)
     with conn.transaction():
         load_model(conn, model)
@@ -140,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     assert row is not None
     park_id = int(row[0])
     sink = WebhookSink()
-    rid = store.create_receiver(conn, name=f"emergency-{code}", park_id=park_id, categories=["safety"],
+    store.create_receiver(conn, name=f"emergency-{code}", park_id=park_id, categories=["safety"],
                                 channel="webhook", url=sink.url, secret=sink.secret, group_by=HOOK_GROUP_BY,
                                 group_interval_s=0)
     rules = [replace(r, scope=replace(r.scope, parks=(code,))) for r in default_rules()
@@ -149,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
     service = AlertingService(
         settings=settings.model_copy(update={"alerting_share_group": f"alerting-{code}"}), rules=rules,
         inhibit=inhibit_rules_from_list(default_document()["inhibit"]), metrics=metrics,
-        client_id=f"alerting-{code}", tick_s=1.0, session_expiry_s=60,
+        client_id=f"alerting-{code}", tick_s=1.0, session_expiry_s=60, parks=(code,),
+        connect=lambda: psycopg.connect(url, autocommit=True),
     )
     phase = Phase("idle")
 
@@ -226,8 +234,9 @@ def run(args: argparse.Namespace) -> int:
         loop.join(timeout=10)
         service.stop()
         sink.close()
-        conn.execute("UPDATE alert_receivers SET enabled = false WHERE receiver_id = %s", (rid,))
         conn.close()
+        with psycopg.connect(admin_url, autocommit=True) as admin_conn:
+            admin_conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
 
     print(f"{'phase':<6} {'injected':>8} {'received':>8} {'missed':>6} {'dup':>4} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8}")

@@ -16,6 +16,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=_run)
     parser.add_argument("--client-id", help="MQTT client id (stable across restarts: a persistent session)")
     parser.add_argument("--tick", type=float, default=1.0, help="seconds between periodic passes")
+    parser.add_argument("--park", action="append", dest="parks",
+                        help="handle only this park (repeatable; default: every park)")
     parser.add_argument("--log-level", default="INFO")
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     p = sub.add_parser("run", help="run the service (the default)")
@@ -59,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
     if settings.metrics_port:
         start_http_server(settings.metrics_port)
-    return serve(AlertingService(settings=settings, client_id=args.client_id, tick_s=args.tick))
+    return serve(AlertingService(settings=settings, client_id=args.client_id, tick_s=args.tick, parks=args.parks))
 
 
 def _fail(exc: Exception) -> int:

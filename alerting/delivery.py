@@ -159,7 +159,8 @@ class Deliverer(threading.Thread):
         heads = conn.execute(
             "SELECT DISTINCT ON (receiver_id) notification_id, next_attempt_at <= now(),"
             " count(*) OVER (PARTITION BY receiver_id) FROM alert_notifications"
-            " WHERE delivered_at IS NULL ORDER BY receiver_id, notification_id"
+            " WHERE delivered_at IS NULL AND receiver_id = ANY(%s) ORDER BY receiver_id, notification_id",
+            (list(receivers),),
         ).fetchall()
         pending = sum(n for _, _, n in heads)
         for nid, due, _ in heads:
@@ -179,11 +180,7 @@ class Deliverer(threading.Thread):
             if not rows:
                 return None, 0
             row = rows[0]
-            receiver = receivers.get(row.receiver_id)
-            if receiver is None:
-                store.mark_failed(conn, notification_id=nid, error=f"receiver {row.receiver_id} is disabled or gone",
-                                  retry_in_s=self.max_backoff_s)
-                return None, 0
+            receiver = receivers[row.receiver_id]
             try:
                 self.sender.send(receiver, nid, row.payload)
             except DeliveryError as exc:

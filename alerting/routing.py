@@ -6,7 +6,7 @@ alarm kept and recorded whatever happens to its notification.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,6 +188,7 @@ class Dispatcher:
         self.silences = list(silences)
         self.groups: dict[tuple[int, str], Group] = {}
         self.firing: dict[int, AlertView] = {}  # every firing alarm: the sources of inhibition
+        self._sources: list[dict[tuple[str, ...], set[int]]] | None = None
 
     def set_receivers(self, receivers: Sequence[Receiver]) -> None:
         """Replace the receivers; groups of removed receivers are dropped."""
@@ -198,15 +199,16 @@ class Dispatcher:
             g.receiver = ids[g.receiver.receiver_id]
 
     def update(self, alert: AlertView, now_ms: int, *, sent: Mapping[int, str] | None = None,
-               sent_ms: int | None = None) -> None:
-        """An alarm fired or resolved. ``sent`` (receiver_id -> status already notified) restores
-        what was delivered before a restart."""
+               sent_ms: int | None = None, only: Collection[int] | None = None) -> None:
+        """An alarm fired or resolved. ``sent`` (receiver_id -> status already notified) and
+        ``only`` (these receivers) restore what was delivered before a restart."""
         if alert.status == "firing":
             self.firing[alert.alert_id] = alert
         else:
             self.firing.pop(alert.alert_id, None)
+        self._sources = None
         for rec in self.receivers:
-            if not rec.wants(alert.labels):
+            if not rec.wants(alert.labels) or (only is not None and rec.receiver_id not in only):
                 continue
             key = (rec.receiver_id, rec.group_key(alert.labels))
             group = self.groups.get(key)
@@ -222,12 +224,27 @@ class Dispatcher:
         labels = alert.labels
         if any(s.mutes(labels, now_ms) for s in self.silences):
             return True
-        return any(
-            rule.inhibits(labels, src.labels)
-            for rule in self.inhibit
-            for src in self.firing.values()
-            if src.alert_id != alert.alert_id
-        )
+        if self._sources is None:
+            self._sources = self._index_sources()
+        for rule, sources in zip(self.inhibit, self._sources, strict=True):
+            if sources and all_match(rule.target, labels):
+                ids = sources.get(tuple(labels.get(k, "") for k in rule.equal), ())
+                if any(i != alert.alert_id for i in ids):
+                    return True
+        return False
+
+    def _index_sources(self) -> list[dict[tuple[str, ...], set[int]]]:
+        """Per inhibit rule: the firing sources by their values of the `equal` labels, so muting
+        one alarm costs a look-up per rule however many alarms fire."""
+        out: list[dict[tuple[str, ...], set[int]]] = []
+        for rule in self.inhibit:
+            by_key: dict[tuple[str, ...], set[int]] = {}
+            for src in self.firing.values():
+                key = tuple(src.labels.get(k, "") for k in rule.equal)
+                if all(key) and all_match(rule.source, src.labels):
+                    by_key.setdefault(key, set()).add(src.alert_id)
+            out.append(by_key)
+        return out
 
     def due(self, now_ms: int) -> list[Notification]:
         """Notifications to send now; the groups remember them as sent."""

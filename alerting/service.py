@@ -69,8 +69,13 @@ class Directory:
         return cls(tuple(entities), tuple(ids), by_topic)
 
     @classmethod
-    def fetch(cls, conn: psycopg.Connection[Any]) -> Directory:
+    def fetch(cls, conn: psycopg.Connection[Any], parks: Sequence[str] | None = None) -> Directory:
         snap = Snapshot.fetch(conn)
+        if parks is not None:
+            keep = set(parks)
+            devices = {k: d for k, d in snap.devices.items() if k[0] in keep}
+            snap = Snapshot(devices=devices, gateways={k: g for k, g in snap.gateways.items() if k[0] in keep},
+                            by_id={d.device_id: d for d in devices.values()})
         park_ids = {code: pid for pid, code in conn.execute("SELECT park_id, code FROM parks")}
         return cls.of(snap, park_ids)
 
@@ -109,6 +114,7 @@ class AlertingService:
         max_backoff_s: float = 300.0,
         connect: Callable[[], psycopg.Connection[Any]] | None = None,
         session_expiry_s: int | None = None,  # None: the platform default (a week)
+        parks: Sequence[str] | None = None,  # None: every park; else only these (sharding, benches)
     ) -> None:
         self.settings = settings or get_settings()
         self.fixed_rules = list(rules) if rules is not None else None
@@ -128,6 +134,8 @@ class AlertingService:
         self.mqtt: Any = None
         self.deliverer: Deliverer | None = None
         self.session_expiry_s = session_expiry_s
+        self.parks = tuple(parks) if parks is not None else None
+        self.park_ids: list[int] | None = None
 
     def _default_connect(self) -> psycopg.Connection[Any]:
         from smartpark.db import connect
@@ -139,7 +147,10 @@ class AlertingService:
         self.conn = self._connect()
         now_ms = self._now_ms()
         self.rules = self._load_rules()
-        self.directory = Directory.fetch(self.conn)
+        if self.parks is not None:
+            rows = self.conn.execute("SELECT park_id FROM parks WHERE code = ANY(%s)", (list(self.parks),))
+            self.park_ids = [r[0] for r in rows]
+        self.directory = Directory.fetch(self.conn, self.parks)
         self.evaluator = Evaluator(self.rules, self.directory.entities, now_ms=now_ms)
         self.dispatcher = Dispatcher(inhibit=self.inhibit)
         self._refresh_routing(now_ms)
@@ -166,10 +177,17 @@ class AlertingService:
 
     def _restore(self, now_ms: int) -> None:
         """Resume from the open alarms: evaluator state, and which receivers heard of what."""
-        open_alerts = store.fetch_open_alerts(self.conn)
-        states = [SeriesState(a.rule_id, a.series_key, 2 if a.state == "firing" else 1, a.started_ms, a.value)
-                  for a in open_alerts]
-        self.evaluator.import_state(states)
+        ev = self.evaluator
+        open_alerts = []
+        for a in store.fetch_open_alerts(self.conn, park_ids=self.park_ids):
+            r, e = ev.rule_index.get(a.rule_id), ev.entity_index.get(a.series_key)
+            if r is None or e is None or not ev.applies[r, e]:
+                # its rule, device or scope is gone: nothing would ever clear it
+                store.move_alert(self.conn, alert_id=a.alert_id, to="resolved", at_ms=now_ms, value=None)
+            else:
+                open_alerts.append(a)
+        ev.import_state(SeriesState(a.rule_id, a.series_key, 2 if a.state == "firing" else 1, a.started_ms, a.value)
+                        for a in open_alerts)
         sent = store.notified(self.conn, alert_ids=[a.alert_id for a in open_alerts])
         for a in open_alerts:
             self.open[(a.rule_id, a.series_key)] = a.alert_id
@@ -179,17 +197,11 @@ class AlertingService:
                 got = sent.get(a.alert_id, {})
                 self.dispatcher.update(view, now_ms, sent={r: s for r, (s, _) in got.items()},
                                        sent_ms=max((t for _, t in got.values()), default=None))
-        for a, rid, resolved_ms in store.unsent_resolutions(self.conn):
+        for a, rid, resolved_ms in store.unsent_resolutions(self.conn, park_ids=self.park_ids):
             firing = AlertView(a.alert_id, "firing", a.labels, a.summary, a.started_ms, a.value)
-            self.dispatcher.update(firing, now_ms, sent={rid: "firing"}, sent_ms=now_ms)
+            self.dispatcher.update(firing, now_ms, sent={rid: "firing"}, sent_ms=now_ms, only={rid})
             self.dispatcher.update(AlertView(a.alert_id, "resolved", a.labels, a.summary, a.started_ms, a.value,
-                                             resolved_ms), now_ms)
-        # alarms whose rule or device is gone cannot clear by themselves any more
-        for key, aid in list(self.open.items()):
-            rule_id, series = key
-            if rule_id not in self.evaluator.rule_index or series not in self.evaluator.entity_index:
-                store.move_alert(self.conn, alert_id=aid, to="resolved", at_ms=now_ms, value=None)
-                del self.open[key]
+                                             resolved_ms), now_ms, only={rid})
         log.info("alerting: %d rules, %d series, %d open alarms restored", len(self.rules),
                  len(self.directory.entities), len(self.open))
 
@@ -201,8 +213,8 @@ class AlertingService:
         else:
             client = make_client(self.client_id, clean_start=False, session_expiry=self.session_expiry_s)
         root, group = self.settings.topic_root, self.settings.alerting_share_group
-        subs = [f"$share/{group}/{root}/+/+/+/telemetry", f"$share/{group}/{root}/+/+/gateway/+/telemetry",
-                f"$share/{group}/{root}/+/+/+/status"]
+        subs = [f"$share/{group}/{root}/{park}/+/{level}" for park in (self.parks or ("+",))
+                for level in ("+/telemetry", "gateway/+/telemetry", "+/status")]
 
         def on_connect(c: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
             if not reason.is_failure:
@@ -378,7 +390,7 @@ class AlertingService:
         now_ms = self._now_ms()
         self._refresh_routing(now_ms)
         rules = self._load_rules()
-        directory = Directory.fetch(self.conn)
+        directory = Directory.fetch(self.conn, self.parks)
         if rules != self.rules or directory.entities != self.directory.entities:
             saved = self.evaluator.export_state()
             self.rules, self.directory = rules, directory
@@ -387,7 +399,7 @@ class AlertingService:
             log.info("alerting: reloaded %d rules over %d series", len(rules), len(directory.entities))
 
     def _refresh_routing(self, now_ms: int) -> None:
-        receivers, errors = store.fetch_receivers(self.conn)
+        receivers, errors = store.fetch_receivers(self.conn, park_ids=self.park_ids)
         silences, serrors = store.fetch_silences(self.conn, now_ms=now_ms)
         for err in errors + serrors:
             log.error("not used: %s", err)

@@ -125,12 +125,18 @@ class OpenAlert:
     summary: str
 
 
-def fetch_open_alerts(conn: Conn) -> list[OpenAlert]:
+def _parks(park_ids: Sequence[int] | None) -> list[int] | None:
+    return None if park_ids is None else list(park_ids)
+
+
+def fetch_open_alerts(conn: Conn, *, park_ids: Sequence[int] | None = None) -> list[OpenAlert]:
+    """Open alarms (of the given parks; None: all)."""
     return [
         OpenAlert(r[0], r[1], r[2], r[3], ms(r[4]), r[5], r[6], r[7])
         for r in conn.execute(
             "SELECT alert_id, rule_id, series_key, state, started_at, value, labels, summary FROM alerts"
-            " WHERE state IN ('pending', 'firing') ORDER BY alert_id"
+            " WHERE state IN ('pending', 'firing') AND (%(p)s::int[] IS NULL OR park_id = ANY(%(p)s))"
+            " ORDER BY alert_id", {"p": _parks(park_ids)},
         )
     ]
 
@@ -146,7 +152,7 @@ def closed_by_hand(conn: Conn, *, alert_ids: Sequence[int]) -> list[int]:
     return [r[0] for r in rows]
 
 
-def unsent_resolutions(conn: Conn) -> list[tuple[OpenAlert, int, int]]:
+def unsent_resolutions(conn: Conn, *, park_ids: Sequence[int] | None = None) -> list[tuple[OpenAlert, int, int]]:
     """Resolved alarms whose firing reached a receiver and whose resolution has not yet:
     (alarm, receiver_id, ms it was resolved)."""
     rows = conn.execute(
@@ -154,6 +160,7 @@ def unsent_resolutions(conn: Conn) -> list[tuple[OpenAlert, int, int]]:
         " n.receiver_id, a.resolved_at FROM alerts a JOIN alert_notified n ON n.alert_id = a.alert_id"
         " AND n.status = 'firing' WHERE a.state = 'resolved' AND NOT EXISTS (SELECT 1 FROM alert_notified r"
         " WHERE r.alert_id = a.alert_id AND r.receiver_id = n.receiver_id AND r.status = 'resolved')"
+        " AND (%(p)s::int[] IS NULL OR a.park_id = ANY(%(p)s))", {"p": _parks(park_ids)},
     ).fetchall()
     return [(OpenAlert(r[0], r[1], r[2], r[3], ms(r[4]), r[5], r[6], r[7]), r[8], ms(r[9])) for r in rows]
 
@@ -187,12 +194,15 @@ def create_receiver(conn: Conn, *, name: str, park_id: int | None, categories: S
     return int(row[0])
 
 
-def fetch_receivers(conn: Conn) -> tuple[list[Receiver], list[str]]:
+def fetch_receivers(conn: Conn, *, park_ids: Sequence[int] | None = None) -> tuple[list[Receiver], list[str]]:
+    """Enabled receivers; with ``park_ids`` only those of these parks (a service that handles some
+    parks leaves receivers of every park to the one that handles all)."""
     out, errors = [], []
     for r in conn.execute(
         "SELECT r.receiver_id, r.name, p.code, r.categories, r.channel, r.url, r.secret, r.group_by,"
         " r.group_wait_s, r.group_interval_s, r.repeat_interval_s FROM alert_receivers r"
-        " LEFT JOIN parks p USING (park_id) WHERE r.enabled ORDER BY r.receiver_id"
+        " LEFT JOIN parks p USING (park_id) WHERE r.enabled"
+        " AND (%(p)s::int[] IS NULL OR r.park_id = ANY(%(p)s)) ORDER BY r.receiver_id", {"p": _parks(park_ids)},
     ):
         try:
             out.append(Receiver(r[0], r[1], r[2], frozenset(r[3]), r[4], r[5], r[6], tuple(r[7]), r[8], r[9], r[10]))

@@ -68,7 +68,7 @@ def test_each_condition_through_the_service(settings: Settings, db: psycopg.Conn
     )
     gw = Gateway(park)
     try:
-        with running(settings, rules):
+        with running(settings, rules, parks=[code]):
             gw.send({"gd1": {"safety.lel_pct": 10, "safety.o2_pct": 20.9, "safety.h2s_ppm": 0, "safety.co_ppm": 0},
                      "em1": {"elec.power_kw": 500}, "cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 30},
                      "wm1": {"water.volume_m3": 1}})
@@ -105,7 +105,7 @@ def test_manual_clear_and_acknowledgement(settings: Settings, db: psycopg.Connec
     rules = scoped(code, {"id": "t-lel", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25}})
     gw = Gateway(park)
     try:
-        with running(settings, rules):
+        with running(settings, rules, parks=[code]):
             gw.send({"gd1": {"safety.lel_pct": 40}})
             first = wait_for(lambda: lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), states=("firing",))),
                              what="firing")[0]
@@ -145,7 +145,7 @@ def test_grouping_silence_and_inhibition(settings: Settings, db: psycopg.Connect
     inhibit = inhibit_rules_from_list(default_document()["inhibit"])
     gw = Gateway(park)
     try:
-        with running(settings, rules, inhibit=inhibit):
+        with running(settings, rules, parks=[code], inhibit=inhibit):
             gw.send({"gd1": {"safety.lel_pct": 30, "safety.h2s_ppm": 12, "safety.co_ppm": 50}})
             wait_for(lambda: hook.hits, what="a notification")
             time.sleep(0.3)
@@ -180,7 +180,7 @@ def test_receiver_down_then_back_gets_every_notification_once(settings: Settings
     rules = scoped(code, {"id": "t-lel", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25}})
     gw = Gateway(park)
     try:
-        with running(settings, rules, max_backoff_s=0.5):
+        with running(settings, rules, parks=[code], max_backoff_s=0.5):
             for i in range(3):
                 gw.send({"gd1": {"safety.lel_pct": 40}})
                 wait_for(lambda i=i: states(db, pid, "t-lel") == ["resolved"] * i + ["firing"], what="firing")
@@ -210,13 +210,13 @@ def test_restart_mid_episode_no_duplicate_no_lost_resolution(settings: Settings,
     client_id, group = f"alerting-restart-{pid}", f"alerting-restart-{pid}"
     gw = Gateway(park)
     try:
-        with running(settings, rules, client_id=client_id, group=group):
+        with running(settings, rules, parks=[code], client_id=client_id, group=group):
             gw.send({"gd1": {"safety.lel_pct": 35}})
             wait_for(lambda: ("t-lel", "gd1", "firing") in hook.alerts(), what="firing notified")
         # while the service is away: still high, then back to normal (queued by its session)
         gw.send({"gd1": {"safety.lel_pct": 36}})
         gw.send({"gd1": {"safety.lel_pct": 3}})
-        with running(settings, rules, client_id=client_id, group=group):
+        with running(settings, rules, parks=[code], client_id=client_id, group=group):
             wait_for(lambda: ("t-lel", "gd1", "resolved") in hook.alerts(), what="resolution after restart")
             time.sleep(0.5)
     finally:
@@ -246,7 +246,7 @@ def test_gas_leak_reaches_the_emergency_receiver(settings: Settings, db: psycopg
     assert {r.id for r in rules} >= {"lel-level1", "lel-level2"}
     gw = Gateway(park)
     try:
-        with running(settings, rules, inhibit=inhibit_rules_from_list(default_document()["inhibit"])):
+        with running(settings, rules, parks=[code], inhibit=inhibit_rules_from_list(default_document()["inhibit"])):
             sent_at = time.time()
             gw.send({"gd1": {"safety.lel_pct": 32.5}})
             hit = wait_for(lambda: emergency.hits, what="emergency notified")[0]
