@@ -36,6 +36,7 @@ from smartpark.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 STATUS_VALUES = {b"online": 1.0, b"offline": 0.0}
+METRIC_IDS = {code: m.id for code, m in BY_CODE.items()}
 MAX_DRAIN = 5000  # messages judged as one batch at most
 SLOW_STEP_S = 0.1
 
@@ -298,17 +299,21 @@ class AlertingService:
             decoded = decode(topic, m.payload, m.received_ms, self.settings.max_payload_bytes)
             for p in decoded.problems:
                 ignored.labels(p.reason).inc()
-            for dev, code, t, v in zip(decoded.device, decoded.metric, decoded.ts_ms, decoded.value, strict=True):
-                idx = lookup.get((topic.park, topic.enterprise, dev))
-                metric = BY_CODE.get(code)
-                if idx is None or metric is None:
-                    ignored.labels("unknown_device" if idx is None else "unknown_metric").inc()
-                    continue
-                ent.append(idx)
-                met.append(metric.id)
-                tss.append(t)
-                val.append(v)
-        return Batch.of(ent, met, tss, val)
+            # look each device up once per message, not once per reading
+            where = {d: lookup.get((topic.park, topic.enterprise, d), -1) for d in dict.fromkeys(decoded.device)}
+            ent.extend([where[d] for d in decoded.device])
+            met.extend([METRIC_IDS.get(c, -1) for c in decoded.metric])
+            tss.extend(decoded.ts_ms)
+            val.extend(decoded.value)
+        batch = Batch.of(ent, met, tss, val)
+        unknown_device, unknown_metric = batch.entity < 0, batch.metric < 0
+        bad = unknown_device | unknown_metric
+        if bad.any():
+            ignored.labels("unknown_device").inc(int(unknown_device.sum()))
+            ignored.labels("unknown_metric").inc(int((unknown_metric & ~unknown_device).sum()))
+            keep = ~bad
+            batch = Batch(batch.entity[keep], batch.metric[keep], batch.ts_ms[keep], batch.value[keep])
+        return batch
 
     def process(self, msgs: Sequence[Message]) -> None:
         batch = self.batch_of(msgs)
