@@ -52,7 +52,7 @@ class Options:
     enterprises: int = 40
     seed: int = 7
     days: float = 7.0
-    backfill_interval_s: int = 300
+    backfill_interval_s: int = 900
     sim_interval_s: float = 10.0
 
     def __post_init__(self) -> None:
@@ -284,8 +284,24 @@ class StepFailed(Exception):
 
 
 def run_step(name: str, argv: Sequence[str], *, log_dir: Path, say: Callable[[str], None],
-             capture: bool = False) -> str:
-    """Run one ``smartpark`` command to completion; its output goes to the step's log."""
+             capture: bool = False, attempts: int = 1) -> str:
+    """Run one ``smartpark`` command to completion; its output goes to the step's log.
+
+    ``attempts`` > 1 only for idempotent steps that talk to a busy shared broker.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return _run_step_once(name, argv, log_dir=log_dir, say=say, capture=capture)
+        except StepFailed as exc:
+            if attempt == attempts:
+                raise
+            say(f"{name}: attempt {attempt} failed, retrying: {str(exc).splitlines()[0]}")
+            time.sleep(2 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _run_step_once(name: str, argv: Sequence[str], *, log_dir: Path, say: Callable[[str], None],
+                   capture: bool) -> str:
     started = time.monotonic()
     say(f"{name}: smartpark {' '.join(argv)}")
     log_path = log_dir / f"step-{name}.log"
@@ -304,6 +320,12 @@ def run_step(name: str, argv: Sequence[str], *, log_dir: Path, say: Callable[[st
         raise StepFailed(f"{name} failed with exit code {proc.returncode} (log {log_path}):\n{tail(log_path)}")
     say(f"{name}: done in {time.monotonic() - started:.1f} s")
     return text if capture else ""
+
+
+try:
+    from psycopg import OperationalError as OSError_DB
+except ImportError:  # pragma: no cover - psycopg is a dependency
+    OSError_DB = OSError  # type: ignore[misc,assignment]
 
 
 def _connect(settings: Settings) -> Any:
@@ -366,7 +388,7 @@ def prepare(opts: Options, settings: Settings, *, state: Path, registry: Path | 
     if not has_rules:
         run_step("rules", ("alerting", "load"), log_dir=log_dir, say=say)
     if registry is not None:
-        run_step("registry", ("registry", "load", str(registry)), log_dir=log_dir, say=say)
+        run_step("registry", ("registry", "load", str(registry)), log_dir=log_dir, say=say, attempts=3)
 
 
 def demo_model_and_login(opts: Options, settings: Settings, *, state: Path,
@@ -382,7 +404,7 @@ def demo_model_and_login(opts: Options, settings: Settings, *, state: Path,
     with _connect(settings) as conn:
         done = demo_state(conn, days=opts.days)
     if not done["registry"]:
-        run_step("registry", steps["registry"], log_dir=log_dir, say=say)
+        run_step("registry", steps["registry"], log_dir=log_dir, say=say, attempts=3)
     login = demo / "login.txt"
     key = login.read_text().strip() if login.exists() else ""
     if done["user"] and key:
@@ -404,8 +426,13 @@ def wait_for_ingest(settings: Settings, say: Callable[[str], None], *, quiet_s: 
     deadline = time.monotonic() + timeout_s
     last, since = -1, time.monotonic()
     while time.monotonic() < deadline:
-        with _connect(settings) as conn:
-            n = conn.execute("SELECT count(*) FROM telemetry_touched").fetchone()[0]
+        try:
+            with _connect(settings) as conn:
+                n = conn.execute("SELECT count(*) FROM telemetry_touched").fetchone()[0]
+        except OSError_DB as exc:  # the database restarting: wait for it rather than give up
+            say(f"ingest: database not reachable ({exc}); retrying")
+            time.sleep(2)
+            continue
         if n != last:
             last, since = n, time.monotonic()
         elif time.monotonic() - since >= quiet_s:
@@ -500,13 +527,15 @@ def _run(args: argparse.Namespace) -> int:
         return sup.run()
     except Stop as exc:
         say(f"{exc}: stopping")
-        sup.stop_all()
         return 0
     except StepFailed as exc:
         print(f"smartpark up: {exc}", file=sys.stderr)
-        sup.stop_all()
+        return 1
+    except Exception as exc:
+        print(f"smartpark up: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     finally:
+        sup.stop_all()  # never leave a child behind, whatever went wrong
         for s, handler in previous.items():
             signal.signal(s, handler)
 
@@ -524,8 +553,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     demo.add_argument("--enterprises", type=int, default=40)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--days", type=float, default=7.0, help="days of back-filled history")
-    demo.add_argument("--backfill-interval", type=int, default=300,
-                      help="seconds between back-filled readings (default 300)")
+    demo.add_argument("--backfill-interval", type=int, default=900,
+                      help="seconds between back-filled readings (default 900: one per 15-minute rollup)")
     demo.add_argument("--sim-interval", type=float, default=10.0,
                       help="seconds between live readings (default 10)")
     parser.set_defaults(func=_run)

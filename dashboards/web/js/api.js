@@ -123,13 +123,5 @@ export async function series(pairs, { from, to, interval = "1h", aggregate } = {
   return answers.flatMap((a) => a.series);
 }
 
-/** Park or enterprise statistics of a period (day, month, year) containing `date`. */
-export const parkStatistics = (parkId, period, date) =>
-  get(`/statistics/parks/${parkId}`, { period, date });
-export const enterpriseStatistics = (entId, period, date) =>
-  get(`/statistics/enterprises/${entId}`, { period, date });
-export const enterpriseRanking = (parkId, period, date) =>
-  get(`/statistics/parks/${parkId}/enterprises`, { period, date });
-
 export const alarms = (query) => get("/alarms", query);
 export const acknowledge = (alarmId, comment) => post(`/alarms/${alarmId}/acknowledge`, { comment });

@@ -44,17 +44,24 @@ async function openSocket(selection) {
   const token = await currentToken();
   const url = new URL("/api/v1/live", location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  url.searchParams.set("token", token);
-  for (const [k, v] of Object.entries(selection)) if (v != null) url.searchParams.set(k, v);
+  url.searchParams.set("token", token); // browsers cannot set headers on a WebSocket
   await new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     let opened = false;
-    ws.onopen = () => { opened = true; socket = ws; stateFn(true); resolve(); };
+    ws.onopen = () => {
+      // The selection: readings and alarm transitions of everything the caller may read,
+      // or of one enterprise.
+      ws.send(JSON.stringify({ alarms: true, ...(selection.enterprise_id ? { enterprise_id: selection.enterprise_id } : {}) }));
+      opened = true; socket = ws; stateFn(true); resolve();
+    };
     ws.onerror = () => { if (!opened) reject(new Error("live stream unavailable")); };
     ws.onmessage = (msg) => {
       let data;
       try { data = JSON.parse(msg.data); } catch { return; }
-      for (const event of Array.isArray(data) ? data : [data]) emit(event);
+      for (const event of Array.isArray(data) ? data : [data]) {
+        if (event.type === "error") console.warn("live stream:", event.detail);
+        emit(event);
+      }
     };
     ws.onclose = () => {
       socket = null;

@@ -80,7 +80,7 @@ async function boot() {
   $("#who").textContent = `${ctx.me.name} · ${t("role." + ctx.me.role)}${ctx.park ? " · " + ctx.park.name : ""}`;
   for (const a of document.querySelectorAll("#nav a")) a.hidden = !ctx.views.includes(a.dataset.view);
   $("#nav").hidden = false;
-  live.start(ctx.park ? { park_id: ctx.park.park_id } : {});
+  live.start(ctx.me.enterprise_id ? { enterprise_id: ctx.me.enterprise_id } : ctx.park ? { park_id: ctx.park.park_id } : {});
   route();
 }
 
@@ -93,6 +93,7 @@ async function route() {
   }
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.view === name);
   current?.handle?.destroy?.();
+  current = null; // no live events into a view whose DOM is gone
   disposeAll();
   clearInterval(refreshTimer);
   const el = $("#view");

@@ -3,7 +3,7 @@ import * as api from "../api.js";
 import { barOption, chart, lineOption } from "../charts.js";
 import { escape, num, parkDate, parkMonth } from "../format.js";
 import { t } from "../i18n.js";
-import { CARRIERS, fromStatistics, periodRange } from "../stats.js";
+import { addDays, addMonths, dayRange, periods } from "../stats.js";
 
 /** Sum several series bucket by bucket: [[ts_ms, total], ...]. */
 export function sumSeries(list, shiftMs = 0) {
@@ -19,21 +19,12 @@ export function sumSeries(list, shiftMs = 0) {
   return [...acc.entries()].sort((a, b) => a[0] - b[0]);
 }
 
-/** Consumption per enterprise and carrier of a period, from the rollups. */
-async function byEnterprise(ctx, devices, month) {
-  const [from, to] = periodRange("month", month, ctx.timezone);
-  const pairs = [];
-  for (const d of devices) for (const c of CARRIERS) if (d.metrics?.includes(c.metric)) pairs.push([d.device_id, c.metric]);
-  const rows = new Map();
-  if (!pairs.length) return rows;
-  const series = await api.series(pairs, { from, to, interval: "month", aggregate: "consumption" });
-  for (const s of series) {
-    const ent = ctx.devById.get(s.device_id)?.enterprise_id;
-    const c = CARRIERS.find((x) => x.metric === s.metric);
-    const row = rows.get(ent) || { enterprise_id: ent };
-    row[c.key] = (row[c.key] || 0) + s.values.reduce((a, v) => a + (v ?? 0), 0);
-    rows.set(ent, row);
-  }
+/** This month's figures of every enterprise, from its statistics. */
+async function byEnterprise(ctx, month) {
+  const rows = await Promise.all(ctx.enterprises.map(async (e) => {
+    const f = (await periods(ctx, "month", month, addMonths(month, 1), { enterpriseId: e.enterprise_id })).get(month);
+    return { enterprise_id: e.enterprise_id, ...(f || {}) };
+  }));
   return rows;
 }
 
@@ -50,8 +41,8 @@ export async function render(el, ctx) {
   const meters = ctx.devices.filter((d) => d.metrics?.includes("elec.power_kw"));
 
   async function loadCurve() {
-    const [todayFrom, todayTo] = periodRange("day", parkDate(tz), tz);
-    const [yFrom] = periodRange("day", parkDate(tz, -1), tz);
+    const [todayFrom, todayTo] = dayRange(parkDate(tz), tz);
+    const [yFrom] = dayRange(addDays(parkDate(tz), -1), tz);
     const pairs = meters.map((d) => [d.device_id, "elec.power_kw"]);
     if (!pairs.length) return;
     const [today, yesterday] = await Promise.all([
@@ -65,21 +56,12 @@ export async function render(el, ctx) {
   }
 
   async function loadRanking() {
-    const month = parkMonth(tz);
-    let rows;
+    const rows = await byEnterprise(ctx, parkMonth(tz));
     let measure = "tce";
-    try {
-      const answer = await api.enterpriseRanking(ctx.park.park_id, "month", month);
-      const items = Array.isArray(answer) ? answer : answer.items || [];
-      rows = items.map((r) => ({ enterprise_id: r.enterprise_id, ...fromStatistics(r) }));
-    } catch (err) {
-      if (!(err instanceof api.ApiError)) throw err;
-      rows = [...(await byEnterprise(ctx, ctx.devices, month)).values()];
-    }
     if (!rows.some((r) => r.tce != null)) measure = "electricity";
     rows.sort((a, b) => (b[measure] ?? 0) - (a[measure] ?? 0));
     const name = (id) => ctx.names.enterprise(id) || `#${id}`;
-    const top = rows.slice(0, 20);
+    const top = rows.slice(0, 15);
     byEnt.setOption(barOption(top.map((r) => name(r.enterprise_id)), top.map((r) => Math.round(r[measure] ?? 0)),
       { unit: measure === "tce" ? "tce" : "kWh", horizontal: true, color: "#3fb6ff" }), true);
     el.querySelector("#ranking").innerHTML = `<table><thead><tr><th>${t("energy.rank")}</th><th>${t("common.enterprise")}</th>

@@ -3,7 +3,7 @@ import * as api from "../api.js";
 import { activeAlarms, renderAlarmTable } from "../alarms.js";
 import { escape, num, parkDate, parkMonth, time } from "../format.js";
 import { t } from "../i18n.js";
-import { figures } from "../stats.js";
+import { addDays, addMonths, periods } from "../stats.js";
 
 const CARDS = [["electricity", "kWh"], ["water", "m³"], ["natural_gas", "Nm³"], ["steam", "t"], ["tce", "tce"], ["co2", "t"]];
 
@@ -29,10 +29,12 @@ export async function render(el, ctx) {
     const ent = ctx.entById.get(entId);
     el.querySelector("#ent-name").textContent = ent ? ent.name : "";
     select.value = String(entId);
-    const [today, month] = await Promise.all([
-      figures(ctx, "day", parkDate(ctx.timezone), { enterpriseId: entId }).catch(() => null),
-      figures(ctx, "month", parkMonth(ctx.timezone), { enterpriseId: entId }).catch(() => null),
+    const day = parkDate(ctx.timezone), mon = parkMonth(ctx.timezone);
+    const [days, months] = await Promise.all([
+      periods(ctx, "day", day, addDays(day, 1), { enterpriseId: entId }).catch(() => new Map()),
+      periods(ctx, "month", mon, addMonths(mon, 1), { enterpriseId: entId }).catch(() => new Map()),
     ]);
+    const today = days.get(day), month = months.get(mon);
     el.querySelector("#ent-kpis").innerHTML = CARDS.map(([k, unit]) => `<div class="panel kpi"><span class="name">${t("carrier." + k)}</span>
       <span class="value">${num(today?.[k])}<small>${unit}</small></span>
       <span class="sub"><span>${t("period.month")}</span><span>${num(month?.[k])} ${unit}</span></span></div>`).join("");

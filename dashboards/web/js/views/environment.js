@@ -1,9 +1,10 @@
 // Environment: stack emissions at reference O2 against limits, wastewater, ambient air.
 import * as api from "../api.js";
 import { chart, lineOption } from "../charts.js";
-import { escape, num, time } from "../format.js";
+import { escape, num, parkDate, time } from "../format.js";
 import { t } from "../i18n.js";
-import { STACK_LIMITS, WASTEWATER_LIMITS, o2Corrected } from "../limits.js";
+import { AQI_COLOURS, STACK_LIMITS, WASTEWATER_LIMITS, aqiLevel, o2Corrected } from "../limits.js";
+import { addDays, periods } from "../stats.js";
 
 const DEFAULT_O2_REF = 9; // industrial coal boilers (GB 13271) when a stack declares none
 const AIR = ["air.pm25_ugm3", "air.pm10_ugm3", "air.so2_ugm3", "air.no2_ugm3", "air.o3_ugm3"];
@@ -77,6 +78,18 @@ export async function render(el, ctx) {
       <th>${t("env.status")}</th></tr></thead><tbody>${lines.join("")}</tbody></table>` : `<div class="empty">${t("safety.no_devices")}</div>`;
   }
 
+  async function loadAqi() {
+    const today = parkDate(ctx.timezone);
+    const days = await periods(ctx, "day", addDays(today, -6), addDays(today, 1));
+    const cells = [...days.values()].filter((f) => f.aqi).map((f) => {
+      const lvl = f.aqi.level || aqiLevel(f.aqi.aqi);
+      return `<td style="text-align:center"><div class="muted">${escape(f.period.slice(5))}</div>
+        <span class="tag" style="color:${AQI_COLOURS[lvl - 1]}">${f.aqi.aqi}</span></td>`;
+    });
+    el.querySelector("#air-now").innerHTML = cells.length
+      ? `<table><tbody><tr><td class="muted">${t("env.daily_aqi")}</td>${cells.join("")}</tr></tbody></table>` : "";
+  }
+
   async function loadAir() {
     const stations = ctx.devices.filter((d) => d.kind === "air_station");
     if (!stations.length) { el.querySelector("#air-now").innerHTML = `<div class="empty">${t("safety.no_devices")}</div>`; return; }
@@ -90,8 +103,8 @@ export async function render(el, ctx) {
     })), { unit: "µg/m³" }), true);
   }
 
-  await Promise.allSettled([loadStacks(), loadWastewater(), loadAir()]);
+  await Promise.allSettled([loadStacks(), loadWastewater(), loadAir(), loadAqi()]);
   return {
-    async refresh() { await Promise.allSettled([loadStacks(), loadWastewater(), loadAir()]); },
+    async refresh() { await Promise.allSettled([loadStacks(), loadWastewater(), loadAir(), loadAqi()]); },
   };
 }

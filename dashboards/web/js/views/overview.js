@@ -6,7 +6,9 @@ import { change, escape, num, parkDate, parkMonth, pct } from "../format.js";
 import { currentLang, t } from "../i18n.js";
 import { AQI_COLOURS, AQI_NAMES, aqiLevel } from "../limits.js";
 import * as api from "../api.js";
-import { figures } from "../stats.js";
+import { addDays, addMonths, periods } from "../stats.js";
+
+const SPARK_STEP_MS = 10_000; // one point of the live load curve per 10 s
 
 const KPIS = [
   { key: "electricity", unit: "kWh" },
@@ -17,15 +19,28 @@ const KPIS = [
   { key: "co2", unit: "t" },
 ];
 
-function kpiCard(k, today, yesterday, month, lastMonth) {
-  const d1 = change(today?.[k.key], yesterday?.[k.key]);
-  const d2 = change(month?.[k.key], lastMonth?.[k.key]);
+/** Share of the park-local day and month elapsed, to compare a period so far with a whole one. */
+export function elapsed(timezone, now = new Date()) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", { timeZone: timezone, hourCycle: "h23",
+    year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" })
+    .formatToParts(now).map((p) => [p.type, Number(p.value)]));
+  const dayShare = (parts.hour * 60 + parts.minute) / 1440;
+  const monthDays = new Date(Date.UTC(parts.year, parts.month, 0)).getUTCDate();
+  return { day: Math.max(dayShare, 1 / 96), month: Math.max((parts.day - 1 + dayShare) / monthDays, 1 / 96 / monthDays) };
+}
+
+const scaled = (v, f) => (v == null ? null : v / f);
+
+function kpiCard(k, today, yesterday, month, lastMonth, share) {
+  // Today and this month so far, pro-rated to a whole period, against the whole last one.
+  const d1 = change(scaled(today?.[k.key], share.day), yesterday?.[k.key]);
+  const d2 = change(scaled(month?.[k.key], share.month), lastMonth?.[k.key]);
   const cls = (d) => (d == null ? "" : d > 0 ? "up" : "down");
   return `<div class="panel kpi" data-kpi="${k.key}">
     <span class="name">${t("carrier." + k.key)}</span>
     <span class="value" data-role="today">${num(today?.[k.key])}<small>${k.unit}</small></span>
     <span class="sub"><span>${t("period.today")} · ${t("period.yesterday")} ${num(yesterday?.[k.key])}</span>
-      <span class="delta ${cls(d1)}">${pct(d1)}</span></span>
+      <span class="delta ${cls(d1)}" title="${t("vs.prorated")}">${pct(d1)}</span></span>
     <span class="sub"><span>${t("period.month")} ${num(month?.[k.key])}</span>
       <span class="delta ${cls(d2)}" title="${t("period.last_month")} ${num(lastMonth?.[k.key])}">${pct(d2)}</span></span>
   </div>`;
@@ -58,42 +73,38 @@ export async function render(el, ctx) {
     el.querySelector("#live-count").textContent = `${power.size} ${currentLang() === "zh" ? "台电表" : "meters"}`;
     el.querySelector("#live-ts").textContent = lastTs ? new Date(lastTs).toLocaleTimeString() : "";
     el.querySelector("#live-load").dataset.received = String(received);
-    points.push([Date.now(), Math.round(total)]);
+    const now = Date.now();
+    if (points.length && now - points[points.length - 1][0] < SPARK_STEP_MS) points[points.length - 1][1] = Math.round(total);
+    else points.push([now, Math.round(total)]);
     if (points.length > 720) points.shift();
-    spark.setOption({ grid: { left: 40, right: 8, top: 10, bottom: 20 }, xAxis: { type: "time" },
+    spark.setOption({ grid: { left: 8, right: 8, top: 10, bottom: 20, containLabel: true }, xAxis: { type: "time" },
       yAxis: { type: "value", scale: true, splitLine: { lineStyle: { color: "#24405a" } } },
       tooltip: { trigger: "axis" }, backgroundColor: "transparent",
       series: [{ type: "line", showSymbol: false, areaStyle: { opacity: 0.2 }, data: points }] });
   }
 
   async function loadKpis() {
-    const today = parkDate(tz), yesterday = parkDate(tz, -1);
-    const month = parkMonth(tz), lastMonth = parkMonth(tz, -1);
-    const res = await Promise.allSettled([
-      figures(ctx, "day", today), figures(ctx, "day", yesterday),
-      figures(ctx, "month", month), figures(ctx, "month", lastMonth),
+    const today = parkDate(tz), month = parkMonth(tz);
+    const [days, months] = await Promise.all([
+      periods(ctx, "day", addDays(today, -1), addDays(today, 1)),
+      periods(ctx, "month", addMonths(month, -1), addMonths(month, 1)),
     ]);
-    const [a, b, c, d] = res.map((r) => (r.status === "fulfilled" ? r.value : null));
-    el.querySelector("#kpis").innerHTML = KPIS.map((k) => kpiCard(k, a, b, c, d)).join("");
-    showAqi(a?.aqi ?? null);
+    const a = days.get(today), b = days.get(addDays(today, -1));
+    const c = months.get(month), d = months.get(addMonths(month, -1));
+    el.querySelector("#kpis").innerHTML = KPIS.map((k) => kpiCard(k, a, b, c, d, elapsed(tz))).join("");
+    // Today's AQI so far, else yesterday's daily AQI.
+    showAqi(a?.aqi ?? b?.aqi ?? null, a?.aqi ? t("period.today") : t("period.yesterday"));
   }
 
-  async function showAqi(fromStats) {
-    let aqi = fromStats;
-    let primary = null;
-    if (aqi == null) {
-      // The hourly AQI series of the park's stations, when the statistics carry none.
-      try {
-        const rows = await api.latest({ park_id: ctx.park.park_id, metric: "air.aqi" });
-        if (rows.length) aqi = Math.max(...rows.map((r) => r.value));
-      } catch { /* metric not in the catalogue: leave it empty */ }
-    }
-    const level = aqiLevel(aqi);
+  function showAqi(info, when) {
     const box = el.querySelector("#aqi");
-    box.innerHTML = aqi == null
-      ? `<div class="empty">${t("common.unavailable")}</div>`
-      : `<div class="aqi-box"><span class="big" style="background:${AQI_COLOURS[level - 1]}">${Math.round(aqi)}</span>
-         <span>${AQI_NAMES[currentLang()][level - 1]}${primary ? `<br>${t("aqi.primary")}: ${escape(primary)}` : ""}</span></div>`;
+    if (!info) { box.innerHTML = `<div class="empty">${t("common.unavailable")}</div>`; return; }
+    const level = info.level || aqiLevel(info.aqi);
+    const primary = (info.primary || []).join(", ");
+    const iaqi = Object.entries(info.iaqi || {}).map(([k, v]) => `<tr><td>${escape(k)}</td><td class="num">${v}</td></tr>`).join("");
+    box.innerHTML = `<div class="aqi-box" data-aqi="${info.aqi}"><span class="big" style="background:${AQI_COLOURS[level - 1]}">${info.aqi}</span>
+      <span>${AQI_NAMES[currentLang()][level - 1]} · ${escape(when)}${primary ? `<br>${t("aqi.primary")}: ${escape(primary)}` : ""}</span></div>
+      <table style="margin-top:8px"><thead><tr><th>IAQI</th><th class="num"></th></tr></thead><tbody>${iaqi}</tbody></table>`;
   }
 
   const pie = chart(el.querySelector("#alarm-pie"));
@@ -111,7 +122,8 @@ export async function render(el, ctx) {
     showLoad();
   }
 
-  await Promise.allSettled([loadKpis(), loadAlarms(), loadLatestPower()]);
+  const settled = await Promise.allSettled([loadKpis(), loadAlarms(), loadLatestPower()]);
+  for (const r of settled) if (r.status === "rejected") console.warn(r.reason);
   return {
     onEvent(ev) {
       if (ev.type === "reading" && ev.metric === "elec.power_kw") {

@@ -24,19 +24,27 @@ export async function alarmPanel(el, ctx, query = {}) {
 export async function render(el, ctx, { enterpriseId } = {}) {
   el.innerHTML = `
     <div class="grid cols-3">
-      <div class="panel span-2"><h3>${t("safety.gas")}</h3><div class="gauges" id="gas"></div></div>
-      <div class="panel"><h3>${t("safety.fire")}</h3><div id="fire" class="scroll"></div></div>
       <div class="panel span-3"><h3>${t("alarms.list")}</h3><div id="alarm-list"></div></div>
+      <div class="panel span-2"><h3>${t("safety.gas")}<span id="gas-count"></span></h3><div class="gauges scroll" id="gas"></div></div>
+      <div class="panel"><h3>${t("safety.fire")}</h3><div id="fire" class="scroll"></div></div>
     </div>`;
   const state = new Map(); // device_id -> {metric: value}
   const scope = enterpriseId ? { enterprise_id: enterpriseId } : { park_id: ctx.park?.park_id };
 
+  const RANK = { bad: 0, warn: 1, "": 2 };
   function drawGas() {
     const cards = [];
-    for (const d of ctx.devices.filter((x) => x.kind === "gas_detector" && (!enterpriseId || x.enterprise_id === enterpriseId))) {
-      const m = state.get(d.device_id) || {};
-      const levels = GAS.map((g) => gasLevel(g, m[g]));
-      const worst = levels.includes("bad") ? "bad" : levels.includes("warn") ? "warn" : "";
+    const detectors = ctx.devices.filter((x) => x.kind === "gas_detector" && (!enterpriseId || x.enterprise_id === enterpriseId))
+      .map((d) => {
+        const m = state.get(d.device_id) || {};
+        const levels = GAS.map((g) => gasLevel(g, m[g]));
+        return { d, m, worst: levels.includes("bad") ? "bad" : levels.includes("warn") ? "warn" : "" };
+      })
+      // The detectors in alarm first, then the highest combustible-gas readings.
+      .sort((a, b) => RANK[a.worst] - RANK[b.worst] || (b.m["safety.lel_pct"] ?? 0) - (a.m["safety.lel_pct"] ?? 0));
+    const alarming = detectors.filter((x) => x.worst).length;
+    el.querySelector("#gas-count").textContent = `${alarming} / ${detectors.length}`;
+    for (const { d, m, worst } of detectors) {
       const values = GAS.filter((g) => d.metrics.includes(g))
         .map((g) => `<span class="${gasLevel(g, m[g]) !== "ok" ? "st-" + gasLevel(g, m[g]) : ""}">${LABEL[g]} ${num(m[g], 1)}</span>`);
       cards.push(`<div class="gauge ${worst}" data-device="${d.device_id}"><div class="t" title="${escape(d.name)}">
