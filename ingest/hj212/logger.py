@@ -23,6 +23,18 @@ from ingest.hj212.packet import Packet, decode_frame
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
+def split_carried(values: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    """Readings grouped by the HJ 212 system (ST) that carries them; key "" for those none does.
+
+    One packet carries one ST, so a device with readings of several systems sends several.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for metric, value in values.items():
+        st = mapping.SOURCES[metric][0] if metric in mapping.SOURCES else ""
+        out.setdefault(st, {})[metric] = value
+    return out
+
+
 def pollutants_of(
     values: Mapping[str, float], *, cn: str = codes.CN_REALTIME, flags: Mapping[str, str] | None = None
 ) -> tuple[str, list[Pollutant]]:

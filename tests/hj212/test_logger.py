@@ -42,3 +42,10 @@ def test_readings_the_standard_cannot_carry_are_refused() -> None:
         pollutants_of({"stack.so2_mgm3": 1.0, "ww.ph": 7.0})
     with pytest.raises(ValueError, match="no readings"):
         pollutants_of({})
+
+
+def test_split_carried_groups_by_system() -> None:
+    from ingest.hj212.logger import split_carried
+
+    got = split_carried({"stack.so2_mgm3": 1.0, "ww.ph": 7.0, "elec.power_kw": 3.0, "stack.o2_pct": 9.0})
+    assert got == {"31": {"stack.so2_mgm3": 1.0, "stack.o2_pct": 9.0}, "32": {"ww.ph": 7.0}, "": {"elec.power_kw": 3.0}}
