@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,12 @@ from ingest.hj212.directory import LoggerDevice
 log = logging.getLogger("smartpark.hj212")
 REASON_PREFIX = "hj212."
 MAX_PENDING = 10_000  # beyond this a flood is counted and logged, not queued
+_PASSWORD = re.compile(r"PW=[^;&]*")
+
+
+def redact(text: str) -> str:
+    """Excerpts of refused packets are shown to operators and enterprise users: never a password."""
+    return _PASSWORD.sub("PW=***", text)
 
 
 def _rejection_type() -> Any:
@@ -58,6 +65,7 @@ class RejectionLog:
         excerpt: str = "",
     ) -> None:
         self.counter.labels(reason).inc()
+        detail, excerpt = redact(detail), redact(excerpt)
         log.warning("hj212 %s from %s MN=%s: %s", reason, peer, mn, detail)
         if self._sink is None:
             return

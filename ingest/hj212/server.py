@@ -83,10 +83,10 @@ class Hj212Server:
 
     async def start(self, host: str, port: int) -> asyncio.Server:
         if len(self.directory) == 0:
-            await self._reload()
+            await self.reload()
         return await asyncio.start_server(self.handle, host, port, limit=self.limits.read_size)
 
-    async def _reload(self, *, missed: bool = False) -> None:
+    async def reload(self, *, missed: bool = False) -> None:
         async with self._reload_lock:
             if self.directory.due(missed=missed):
                 count = await asyncio.to_thread(self.directory.reload)
@@ -205,7 +205,7 @@ class _Connection:
     async def _device(self, packet: Packet) -> LoggerDevice | None:
         device = self.s.directory.get(packet.mn)
         if device is None and self.s.directory.due(missed=True):
-            await self.s._reload(missed=True)
+            await self.s.reload(missed=True)
             device = self.s.directory.get(packet.mn)
         if device is None:
             self.reject(errors.UNKNOWN_MN, f"MN {packet.mn!r} is not a registered data logger", mn=packet.mn)

@@ -67,7 +67,7 @@ async def _refresh(server: Hj212Server) -> None:
     while True:
         await asyncio.sleep(5)
         try:
-            await server._reload()
+            await server.reload()
         except Exception:  # a database restart must not stop the gateway
             log.exception("hj212 directory reload failed")
 
