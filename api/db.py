@@ -1,4 +1,8 @@
-"""The connection pool of the API: psycopg 3, sync, one pool per application."""
+"""The connection pool of the API: psycopg 3, sync, one pool per application.
+
+Connections are in autocommit: a read is one statement and needs no BEGIN/COMMIT round trips;
+routes that write several statements open ``conn.transaction()`` themselves.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ def make_pool(url: str, limits: ApiSettings, *, open_: bool = True) -> Connectio
         url,
         min_size=limits.pool_min,
         max_size=limits.pool_max,
-        kwargs={"row_factory": dict_row, "autocommit": False},
+        kwargs={"row_factory": dict_row, "autocommit": True},
         configure=_configure,
         open=open_,
         timeout=10.0,

@@ -25,7 +25,7 @@ _api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="an A
 
 
 def _conn(request: Request) -> Iterator[psycopg.Connection[Any]]:
-    # The request's transaction: committed when the route returns, rolled back if it raises.
+    # Autocommit (see api.db): writes of several statements take conn.transaction() themselves.
     with request.app.state.pool.connection() as conn:
         yield conn
 

@@ -195,10 +195,14 @@ _UPDATABLE = {
 }
 
 
+_NULLABLE = {"land_area_mu", "gateway_id"}
+
+
 def update_row(conn: psycopg.Connection[Any], *, table: str, id_: int, changes: Row) -> bool:
     """UPDATE of the given columns; table and column names come from the fixed _UPDATABLE list."""
     key, allowed = _UPDATABLE[table]
-    cols = [c for c in changes if c in allowed]
+    # null clears a nullable column (land area, gateway); for the others it means "unchanged"
+    cols = [c for c in changes if c in allowed and (changes[c] is not None or c in _NULLABLE)]
     if not cols:
         return conn.execute(f"SELECT 1 FROM {table} WHERE {key} = %s", (id_,)).fetchone() is not None
     params = {c: Jsonb(changes[c]) if c == "attributes" else changes[c] for c in cols}
