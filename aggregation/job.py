@@ -23,7 +23,8 @@ import numpy.typing as npt
 from aggregation import coefficients as co
 from aggregation import store
 from aggregation.calendar import WIDTH_MS, calendar_start_end, fixed_start
-from aggregation.rollup import FIRST, CounterDeltas, Readings, Rollup, counter_deltas, rebucket, rollup
+from aggregation.rollup import FIRST, CounterDeltas, Readings, Rollup, concat, counter_deltas, rebucket, rollup
+from aggregation.windows import Windows
 from smartpark.catalogue import BY_ID, MetricKind
 
 log = logging.getLogger(__name__)
@@ -163,13 +164,17 @@ def compute_15m(r: Readings, params: SeriesParams) -> tuple[Rollup, npt.NDArray[
 def refresh_rollups(
     conn: store.Conn, *, batch: int = 20_000, default_interval_s: float = DEFAULT_INTERVAL_S, clock: Any = None
 ) -> RollupStats:
-    """One batch of the queue in one transaction; returns what it did (touched == 0: queue empty)."""
+    """One batch of the queue in one transaction; returns what it did (touched == 0: queue empty
+    or another process is running the job)."""
     import time
 
     now = clock or time.perf_counter
     stats = RollupStats()
     t0 = now()
     with conn.transaction():
+        if not store.lock_job(conn):
+            log.info("another rollup job holds the lock; skipping this run")
+            return stats
         series, bucket = store.claim_touched(conn, limit=batch)
         stats.touched = int(series.size)
         if series.size == 0:
@@ -197,50 +202,68 @@ def refresh_rollups(
         stats.phases["claim"] = now() - t0
 
         t1 = now()
-        rs, rt, rv = store.readings(conn, series=ws, lo=read_lo, hi=read_hi)
+        rs, rt, rv = store.readings(conn, windows=Windows.merged(ws, read_lo, read_hi))
         stats.phases["read"] = now() - t1
         t2 = now()
         r = Readings.of(rs, rt, rv)
         stats.readings = len(r)
-        fine, counter = compute_15m(r, params)
-        keep = np.isin(_key(fine.series, fine.bucket), _key(t_series, t_bucket))
-        fine, counter = fine.take(keep), counter[keep]
+        fine, _ = compute_15m(r, params)
+        fine = fine.take(np.isin(_key(fine.series, fine.bucket), _key(t_series, t_bucket)))
         stats.phases["compute"] = now() - t2
-        t3 = now()
-        stats.rows_15m = store.upsert_rollups(conn, table="rollup_15m", rollup=fine, counter=counter)
-        stats.phases["write_15m"] = now() - t3
 
+        t3 = now()
+        hb = fixed_start(fine.bucket, H)
+        hourly, old_15m = _coarser(conn, params, fine, "rollup_15m", hb, hb + H, to="1h")
+        d0, d1 = _local_days(hourly.bucket, params.index(hourly.series), params)
+        old_1h: tuple[I64, I64] | None = None
+        # local days start on whole UTC hours in most zones (Asia/Shanghai): build them from hours
+        if not (d0 % H).any():
+            daily, old_1h = _coarser(conn, params, hourly, "rollup_1h", d0, d1, to="1d")
+        else:
+            f0, f1 = _local_days(fine.bucket, params.index(fine.series), params)
+            daily, _ = _coarser(conn, params, fine, "rollup_15m", f0, f1, to="1d")
+        stats.phases["coarser"] = now() - t3
         t4 = now()
-        ts_, tb_ = _unique_pairs(t_series, t_bucket)
-        stats.rows_1h = _coarser(conn, params, ts_, fixed_start(tb_, H), fixed_start(tb_, H) + H, "rollup_1h")
-        d0, d1 = _local_days(tb_, params.index(ts_), params)
-        stats.rows_1d = _coarser(conn, params, ts_, d0, d1, "rollup_1d")
-        pi = params.index(ts_)
-        days_p, days_d = _unique_pairs(params.park_id[pi], d0)
+        for table, rows, old in (
+            ("rollup_15m", fine, old_15m),
+            ("rollup_1h", hourly, old_1h),
+            ("rollup_1d", daily, None),
+        ):
+            counter = params.counter[params.index(rows.series)]
+            n = store.write_rollups(conn, table=table, rollup=rows, counter=counter, existing=old)
+            setattr(stats, f"rows_{table[7:]}", n)
+        pi = params.index(daily.series)
+        days_p, days_d = _unique_pairs(params.park_id[pi], daily.bucket)
         tz_by_park = dict(zip(params.park_id.tolist(), params.timezone, strict=True))
         store.mark_dirty_days(conn, park_id=days_p, day_ms=days_d, timezone=[tz_by_park[p] for p in days_p.tolist()])
-        stats.phases["coarser"] = now() - t4
+        stats.phases["write"] = now() - t4
     return stats
 
 
-def _coarser(conn: store.Conn, params: SeriesParams, series: I64, start: I64, end: I64, table: str) -> int:
-    """Re-bucket stored 15-minute rows of the (series, [start, end)) buckets into ``table``."""
-    _, first = np.unique(_key(series, start), return_index=True)  # sorted by (series, start)
-    s, b, e = series[first], start[first], end[first]
-    ws, lo, hi = runs(s, b, e)
-    fine = store.rollups(conn, table="rollup_15m", series=ws, lo=lo, hi=hi, width_ms=Q)
-    if len(fine) == 0:
-        return 0
-    idx = params.index(fine.series)
-    if table == "rollup_1h":
-        cb, ce = fixed_start(fine.bucket, H), fixed_start(fine.bucket, H) + H
-    else:
-        cb, ce = _local_days(fine.bucket, idx, params)
-    fine = Rollup(
-        **{**{f: getattr(fine, f) for f in Rollup.__dataclass_fields__}, "interval_ms": params.interval_ms[idx]}
+def _coarser(
+    conn: store.Conn, params: SeriesParams, fresh: Rollup, source: str, start: I64, end: I64, *, to: str
+) -> tuple[Rollup, tuple[I64, I64]]:
+    """Coarse rollups of the buckets [start, end) that the ``fresh`` rows (of table ``source``)
+    fall in: the fresh rows plus the stored rows of ``source`` they do not replace. Also returns
+    the keys of the stored rows that the fresh ones replace (to delete before writing)."""
+    if len(fresh) == 0:
+        return fresh, (fresh.series, fresh.bucket)
+    _, first = np.unique(_key(fresh.series, start), return_index=True)  # sorted by (series, start)
+    ws, lo, hi = runs(fresh.series[first], start[first], end[first])
+    width = Q if source == "rollup_15m" else H
+    stored = store.rollups(conn, table=source, windows=Windows(ws, lo, hi), width_ms=width)
+    replaced = np.isin(_key(stored.series, stored.bucket), _key(fresh.series, fresh.bucket))
+    old = (stored.series[replaced], stored.bucket[replaced])
+    stored = stored.take(~replaced)
+    idx = params.index(stored.series)
+    stored = Rollup(
+        **{**{f: getattr(stored, f) for f in Rollup.__dataclass_fields__}, "interval_ms": params.interval_ms[idx]}
     )
-    coarse = rebucket(fine, cb, ce)
-    return store.upsert_rollups(conn, table=table, rollup=coarse, counter=params.counter[params.index(coarse.series)])
+    both = concat([fresh, stored])
+    if to == "1h":
+        cb = fixed_start(both.bucket, H)
+        return rebucket(both, cb, cb + H), old
+    return rebucket(both, *_local_days(both.bucket, params.index(both.series), params)), old
 
 
 def drain(conn: store.Conn, *, batch: int = 20_000, max_batches: int = 1000, **kw: Any) -> list[RollupStats]:

@@ -12,15 +12,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import psycopg
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
+from psycopg.pq import Format
 
 from aggregation import pgbinary
 from aggregation.rollup import Rollup
+from aggregation.windows import Windows
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 Conn = psycopg.Connection[Any]
 
 ROLLUP_TABLES = ("rollup_15m", "rollup_1h", "rollup_1d")
+READING_COLUMNS = (("device_id", "int4"), ("metric_id", "int2"), ("ts", "timestamptz"), ("value", "float8"))
 
 
 def pack(device_id: npt.ArrayLike, metric_id: npt.ArrayLike) -> I64:
@@ -32,25 +37,30 @@ def unpack(series: I64) -> tuple[I64, I64]:
     return series >> 16, series & 0xFFFF
 
 
+JOB_LOCK = 0x5350_4147  # advisory lock: one rollup job at a time across processes
+TOUCHED_COLUMNS = (("device_id", "int4"), ("metric_id", "int2"), ("bucket", "timestamptz"))
+
+
+def lock_job(conn: Conn) -> bool:
+    """Take the rollup job's transaction-scoped lock; False when another process holds it."""
+    row = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (JOB_LOCK,)).fetchone()
+    return bool(row and row[0])
+
+
 def claim_touched(conn: Conn, *, limit: int) -> tuple[I64, I64]:
     """Take up to ``limit`` touched (series, 15-min bucket start ms) off the queue.
 
-    Deleted in the caller's transaction: a crash before commit puts them back; rows written by
-    ingest meanwhile wait for the commit and are queued again afterwards.
+    Deleted in the caller's transaction (which holds :func:`lock_job`): a crash before commit
+    puts them back; rows that ingest writes meanwhile wait for the commit and queue again.
     """
-    rows = conn.execute(
-        "DELETE FROM telemetry_touched t USING ("
-        " SELECT device_id, metric_id, bucket FROM telemetry_touched"
-        " ORDER BY bucket LIMIT %(limit)s FOR UPDATE SKIP LOCKED) c"
-        " WHERE t.device_id = c.device_id AND t.metric_id = c.metric_id AND t.bucket = c.bucket"
-        " RETURNING t.device_id, t.metric_id,"
-        " (extract(epoch FROM t.bucket) * 1000)::int8",
+    payload = _copy_out(
+        conn,
+        "COPY (DELETE FROM telemetry_touched t USING (SELECT ctid FROM telemetry_touched LIMIT %(limit)s) c"
+        " WHERE t.ctid = c.ctid RETURNING t.device_id, t.metric_id, t.bucket) TO STDOUT (FORMAT BINARY)",
         {"limit": limit},
-    ).fetchall()
-    if not rows:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    a = np.asarray(rows, dtype=np.int64)
-    return pack(a[:, 0], a[:, 1]), a[:, 2]
+    )
+    cols = pgbinary.decode(TOUCHED_COLUMNS, payload)
+    return pack(cols["device_id"], cols["metric_id"]), cols["bucket"].astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,22 +88,19 @@ def _ms(expr: str) -> str:
     return f"(timestamptz 'epoch' + {expr} * interval '1 millisecond')"
 
 
-def _windows_sql(value_sql: str, table: str, ts: str, where: str = "") -> str:
+def _windows_sql(value_sql: str, table: str, ts: str) -> str:
     return (
         f"COPY (SELECT {value_sql} FROM unnest(%(dev)s::int[], %(met)s::int[],"
         " %(lo)s::int8[], %(hi)s::int8[]) AS w(device_id, metric_id, lo, hi)"
         f" JOIN {table} t ON t.device_id = w.device_id AND t.metric_id = w.metric_id"
         f" AND t.{ts} >= {_ms('w.lo')} AND t.{ts} < {_ms('w.hi')}"
-        f" {where}) TO STDOUT (FORMAT BINARY)"
+        ") TO STDOUT (FORMAT BINARY)"
     )
 
 
 def _copy_out(conn: Conn, sql: str, params: dict[str, Any]) -> bytes:
-    buf = bytearray()
     with conn.cursor() as cur, cur.copy(sql, params) as copy:
-        for chunk in copy:
-            buf += chunk
-    return bytes(buf)
+        return b"".join(bytes(chunk) for chunk in copy)
 
 
 def _window_params(series: I64, lo: I64, hi: I64) -> dict[str, Any]:
@@ -101,21 +108,101 @@ def _window_params(series: I64, lo: I64, hi: I64) -> dict[str, Any]:
     return {"dev": dev.tolist(), "met": met.tolist(), "lo": lo.tolist(), "hi": hi.tolist()}
 
 
-READING_COLUMNS = (("device_id", "int4"), ("metric_id", "int2"), ("ts", "timestamptz"), ("value", "float8"))
+def _scan_or_probe(conn: Conn, *, columns: Any, select: str, table: str, ts: str, windows: Windows) -> dict[str, Any]:
+    """Rows of ``table`` inside the windows: one time-range scan per merged span when the
+    windows are dense (then filtered here), else one index probe per window."""
+    if not windows.scan_is_cheaper():
+        sql = _windows_sql(select, table, ts)
+        return pgbinary.decode(columns, _copy_out(conn, sql, _window_params(windows.series, windows.lo, windows.hi)))
+    parts = [
+        pgbinary.decode(
+            columns,
+            _copy_out(
+                conn,
+                f"COPY (SELECT {select} FROM {table} t WHERE t.{ts} >= {_ms('%(a)s::int8')}"
+                f" AND t.{ts} < {_ms('%(b)s::int8')}) TO STDOUT (FORMAT BINARY)",
+                {"a": int(a), "b": int(b)},
+            ),
+        )
+        for a, b in zip(*windows.time_ranges(), strict=True)  # few merged spans: constant bounds
+    ]
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    inside = windows.contains(pack(cols["device_id"], cols["metric_id"]), cols[ts].astype(np.int64))
+    return {k: v[inside] for k, v in cols.items()}
 
 
-def readings(conn: Conn, *, series: I64, lo: I64, hi: I64) -> tuple[I64, I64, F64]:
-    """Valid readings (flag 0) of each series in [lo, hi) ms: (series, ts ms, value)."""
-    if series.size == 0:
+class _RawArray(Loader):
+    """Binary arrays handed over as bytes, decoded by numpy instead of element by element."""
+
+    format = Format.BINARY
+
+    def load(self, data: Buffer) -> bytes:
+        return bytes(data)
+
+
+TIMESTAMPTZ_ARRAY_OID, FLOAT8_ARRAY_OID = 1185, 1022  # fixed in PostgreSQL's catalogue
+_ARRAY_HEADER = 20  # ndim, has-nulls, element type, length, lower bound (one dimension)
+_ELEMENT = np.dtype([("len", ">i4"), ("v", ">i8")])
+
+
+def _elements(blob: bytes, kind: str) -> npt.NDArray[Any]:
+    if int.from_bytes(blob[4:8], "big"):
+        raise ValueError("unexpected NULL in an aggregated array")
+    raw = np.frombuffer(blob, dtype=_ELEMENT, offset=_ARRAY_HEADER)["v"]
+    if kind == "timestamptz":
+        return raw.astype(np.int64) // 1000 + pgbinary.PG_EPOCH_MS
+    return raw.view(">f8").astype(np.float64)
+
+
+def _grouped(conn: Conn, sql: str, params: dict[str, Any]) -> tuple[I64, I64, F64]:
+    """Rows of (device_id, metric_id, ts[], value[]) flattened to (series, ts ms, value).
+
+    One array pair per series: a million readings cross as a few thousand rows, where a COPY
+    would cost one client round of work per reading."""
+    with conn.cursor(binary=True) as cur:
+        cur.adapters.register_loader(TIMESTAMPTZ_ARRAY_OID, _RawArray)
+        cur.adapters.register_loader(FLOAT8_ARRAY_OID, _RawArray)
+        rows = cur.execute(sql, params).fetchall()
+    if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    sql = _windows_sql("t.device_id, t.metric_id, t.ts, t.value", "telemetry", "ts", "WHERE t.flag = 0")
-    payload = _copy_out(conn, sql, _window_params(series, lo, hi))
-    cols = pgbinary.decode(READING_COLUMNS, payload)
-    return (
-        pack(cols["device_id"], cols["metric_id"]),
-        cols["ts"].astype(np.int64),
-        cols["value"].astype(np.float64),
-    )
+    ts = [_elements(r[2], "timestamptz") for r in rows]
+    lengths = np.asarray([a.size for a in ts])
+    series = np.repeat(pack([r[0] for r in rows], [r[1] for r in rows]), lengths)
+    return series, np.concatenate(ts), np.concatenate([_elements(r[3], "float8") for r in rows])
+
+
+def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
+    """Valid readings (flag 0) inside the windows: (series, ts ms, value), grouped by series.
+
+    Dense windows (the live case): one time-range scan per merged span, filtered here; sparse
+    ones (late data of a few meters): one index probe per window."""
+    if len(windows) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    if not windows.scan_is_cheaper():
+        return _grouped(
+            conn,
+            "SELECT w.device_id, w.metric_id, array_agg(t.ts), array_agg(t.value)"
+            " FROM unnest(%(dev)s::int[], %(met)s::int[], %(lo)s::int8[], %(hi)s::int8[])"
+            " WITH ORDINALITY AS w(device_id, metric_id, lo, hi, i)"
+            " JOIN telemetry t ON t.device_id = w.device_id AND t.metric_id = w.metric_id"
+            f" AND t.ts >= {_ms('w.lo')} AND t.ts < {_ms('w.hi')} WHERE t.flag = 0"
+            " GROUP BY w.i, w.device_id, w.metric_id",
+            _window_params(windows.series, windows.lo, windows.hi),
+        )
+    parts = []
+    for a, b in zip(*windows.time_ranges(), strict=True):  # few merged spans: constant bounds
+        parts.append(
+            _grouped(
+                conn,
+                "SELECT device_id, metric_id, array_agg(ts), array_agg(value) FROM telemetry"
+                f" WHERE ts >= {_ms('%(a)s::int8')} AND ts < {_ms('%(b)s::int8')} AND flag = 0"
+                " GROUP BY device_id, metric_id",
+                {"a": int(a), "b": int(b)},
+            )
+        )
+    series, ts, value = (np.concatenate(c) for c in zip(*parts, strict=True))
+    inside = windows.contains(series, ts)
+    return series[inside], ts[inside], value[inside]
 
 
 def neighbours(conn: Conn, *, series: I64, lo: I64, hi: I64) -> tuple[I64, I64]:
@@ -147,59 +234,62 @@ _STATS = (
     ("last", "float8"),
     ("last_ts", "timestamptz"),
 )
-ROLLUP_COLUMNS = (
-    ("device_id", "int4"),
-    ("metric_id", "int2"),
-    ("bucket", "timestamptz"),
-    ("end", "timestamptz"),
-    ("count", "int8"),
-    *_STATS,
-    ("interval_ms", "float8"),
-    ("consumption", "float8"),
-    ("resets", "int8"),
-    ("jumps", "int8"),
-    ("exceed", "int8"),
-)
-_STORED = (
-    "device_id, metric_id, bucket, count, sum, min, max, mean, first, first_ts, last, last_ts,"
-    " coverage, consumption, resets, jumps, exceed_count, exceed_minutes, computed_at"
-)
+_HEAD = (("device_id", "int4"), ("metric_id", "int2"), ("bucket", "timestamptz"), ("count", "int4"))
+_TAIL = (("resets", "int4"), ("jumps", "int4"), ("exceed_count", "int4"))
+GAUGE_COLUMNS = (*_HEAD, *_STATS, ("mean", "float8"), ("coverage", "float8"), *_TAIL, ("exceed_minutes", "float8"))
+COUNTER_COLUMNS = (*GAUGE_COLUMNS, ("consumption", "float8"))
 
 
-def upsert_rollups(conn: Conn, *, table: str, rollup: Rollup, counter: npt.NDArray[np.bool_]) -> int:
-    """Write rollup rows (replacing what the buckets held); ``counter`` marks counter rows."""
+def write_rollups(
+    conn: Conn,
+    *,
+    table: str,
+    rollup: Rollup,
+    counter: npt.NDArray[np.bool_],
+    existing: tuple[I64, I64] | None = None,
+) -> int:
+    """Replace the rows of the rollup's buckets: delete what they held, COPY the new rows.
+
+    ``existing`` names the (series, bucket) rows known to be stored (the job has just read them);
+    None deletes by every key. COPY straight into the hypertable is several times faster than
+    INSERT ... ON CONFLICT. ``counter`` marks counter rows (consumption; NULL for the others).
+    """
     if table not in ROLLUP_TABLES:
         raise ValueError(f"unknown rollup table {table!r}")
     if len(rollup) == 0:
         return 0
+    if np.isnan(rollup.interval_ms).any():
+        raise ValueError("rollups to store need the expected reading interval of every series")
+    gone_s, gone_b = (rollup.series, rollup.bucket) if existing is None else existing
+    if gone_s.size:
+        dev, met = unpack(gone_s)
+        conn.execute(
+            f"DELETE FROM {table} r USING unnest(%(d)s::int[], %(m)s::int[], %(b)s::int8[]) AS k(d, m, b)"
+            f" WHERE r.device_id = k.d AND r.metric_id = k.m AND r.bucket = {_ms('k.b')}",
+            {"d": dev.tolist(), "m": met.tolist(), "b": gone_b.tolist()},
+        )
     dev, met = unpack(rollup.series)
-    arrays = {f: getattr(rollup, f) for f, _ in ROLLUP_COLUMNS if f not in ("device_id", "metric_id")}
-    arrays.update(device_id=dev, metric_id=met)
-    arrays["consumption"] = np.where(counter, rollup.consumption, np.nan)
-    conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS rollup_stage (device_id int4, metric_id int2,"
-        ' bucket timestamptz, "end" timestamptz, count int8, sum float8, min float8, max float8,'
-        " first float8, first_ts timestamptz, last float8, last_ts timestamptz,"
-        " interval_ms float8, consumption float8, resets int8, jumps int8, exceed int8)"
-        " ON COMMIT DELETE ROWS"
-    )
-    with conn.cursor() as cur, cur.copy("COPY rollup_stage FROM STDIN (FORMAT BINARY)") as copy:
-        copy.write(pgbinary.encode(ROLLUP_COLUMNS, arrays))
-    updates = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _STORED.split(",")[3:])
-    n = conn.execute(
-        f"INSERT INTO {table} ({_STORED})"
-        " SELECT device_id, metric_id, bucket, count, sum, min, max, sum / count, first, first_ts,"
-        " last, last_ts,"
-        " CASE WHEN interval_ms = 'NaN' THEN NULL ELSE"
-        '  least(count * interval_ms / (extract(epoch FROM "end" - bucket) * 1000), 1) END,'
-        " CASE WHEN consumption = 'NaN' THEN NULL ELSE consumption END,"
-        " resets, jumps, exceed,"
-        " CASE WHEN interval_ms = 'NaN' THEN 0 ELSE exceed * interval_ms / 60000 END, now()"
-        " FROM rollup_stage"
-        f" ON CONFLICT (device_id, metric_id, bucket) DO UPDATE SET {updates}"
-    ).rowcount
-    conn.execute("TRUNCATE rollup_stage")
-    return n
+    arrays = {
+        "device_id": dev,
+        "metric_id": met,
+        "bucket": rollup.bucket,
+        "count": rollup.count,
+        **{name: getattr(rollup, name) for name, _ in _STATS},
+        "mean": rollup.mean,
+        "coverage": rollup.coverage,
+        "resets": rollup.resets,
+        "jumps": rollup.jumps,
+        "exceed_count": rollup.exceed,
+        "exceed_minutes": rollup.exceed * rollup.interval_ms / 60_000,
+        "consumption": rollup.consumption,
+    }
+    for columns, rows in ((COUNTER_COLUMNS, counter), (GAUGE_COLUMNS, ~counter)):
+        if rows.any():
+            names = ", ".join(c for c, _ in columns)
+            payload = pgbinary.encode(columns, {k: np.asarray(v)[rows] for k, v in arrays.items()})
+            with conn.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(payload)
+    return len(rollup)
 
 
 FETCH_ROLLUP_COLUMNS = (
@@ -215,14 +305,13 @@ FETCH_ROLLUP_COLUMNS = (
 )
 
 
-def rollups(conn: Conn, *, table: str, series: I64, lo: I64, hi: I64, width_ms: int) -> Rollup:
-    """Stored rollup rows of each series with bucket in [lo, hi) ms (interval NaN, end =
+def rollups(conn: Conn, *, table: str, windows: Windows, width_ms: int) -> Rollup:
+    """Stored rollup rows of each series with bucket inside the windows (interval NaN, end =
     bucket + width: callers re-bucket them)."""
     if table not in ROLLUP_TABLES:
         raise ValueError(f"unknown rollup table {table!r}")
     names = ", ".join("coalesce(t.consumption, 0)" if n == "consumption" else f"t.{n}" for n, _ in FETCH_ROLLUP_COLUMNS)
-    sql = _windows_sql(names, table, "bucket")
-    cols = pgbinary.decode(FETCH_ROLLUP_COLUMNS, _copy_out(conn, sql, _window_params(series, lo, hi)))
+    cols = _scan_or_probe(conn, columns=FETCH_ROLLUP_COLUMNS, select=names, table=table, ts="bucket", windows=windows)
     n = cols["bucket"].size
     i64 = {
         k: cols[k].astype(np.int64)

@@ -139,7 +139,9 @@ def test_end_to_end_stored_readings_to_indicator_rows(db: psycopg.Connection[Any
     indicator_job.drain(db)
     day = db.execute(
         "SELECT enterprise_id, electricity_kwh, natural_gas_nm3, so2_kg, exceedance_minutes, tce_equivalent, co2_t"
-        " FROM indicator_daily WHERE day = '2026-05-01' ORDER BY enterprise_id NULLS LAST",
+        " FROM indicator_daily WHERE day = '2026-05-01'"
+        " AND park_id = (SELECT park_id FROM parks WHERE code = %s) ORDER BY enterprise_id NULLS LAST",
+        (park["parks"][0]["code"],),
     ).fetchall()
     e1, e2, total = day
     assert e1[0] == ids["e1"] and e2[0] == ids["e2"] and total[0] is None
@@ -167,3 +169,17 @@ def test_end_to_end_stored_readings_to_indicator_rows(db: psycopg.Connection[Any
         (park["parks"][0]["code"],),
     ).fetchone()
     assert park_month == (1000, 2)
+
+
+def test_many_dense_windows_take_the_range_scan_and_agree(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:
+    from aggregation.windows import MIN_WINDOWS_FOR_SCAN
+
+    dev = device_id(db, park, "e2", "em1")
+    t0 = ms(2026, 7, 1)
+    n = 2 * MIN_WINDOWS_FOR_SCAN + 2  # readings in every other bucket: as many windows, half dense
+    store_readings(db, [(dev, KWH, t0 + i * 2 * 900_000 + 60_000, 10.0 * i) for i in range(n)])
+    store_readings(db, [(dev, KW, t0 + i * 2 * 900_000 + 60_000, 1.0) for i in range(n)])
+    drain(db)
+    rows = rollup_rows(db, "rollup_15m", dev, KWH)
+    assert len(rows) == n and [r[7] for r in rows] == [0.0] + [10.0] * (n - 1)
+    assert len(rollup_rows(db, "rollup_15m", dev, KW)) == n
