@@ -3,14 +3,13 @@
 Per connection: cut the stream into frames, decode, find the device by MN, check its password,
 reassemble split uploads, map to the catalogue and republish as the device's MQTT telemetry
 (QoS 1); reply per the standard once the broker has acknowledged. Every refusal is recorded with
-its reason; the connection survives anything a logger sends except a flood of garbage.
+its reason; the connection survives anything a logger sends short of a long run of refusals.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -29,7 +28,6 @@ from smartpark import contract
 log = logging.getLogger("smartpark.hj212")
 FLAG_NOT_CARRIED = "flag_not_carried"
 PUBLISH_FAILED = "publish_failed"
-IDLE = "idle_timeout"
 
 
 def contract_carries_flags() -> bool:
@@ -67,7 +65,6 @@ class Hj212Server:
         carries_flags: bool | None = None,
         limits: Limits = Limits(),
         registry: CollectorRegistry | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.directory = directory
         self.publisher = publisher
@@ -77,7 +74,6 @@ class Hj212Server:
         self.carries_flags = contract_carries_flags() if carries_flags is None else carries_flags
         self.limits = limits
         self.metrics = _Metrics(registry)
-        self._clock = clock
         self._reload_lock = asyncio.Lock()
         self._handlers: set[asyncio.Task[None]] = set()
 
