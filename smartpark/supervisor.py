@@ -259,12 +259,10 @@ class Supervisor:
         self.say("stopped")
 
     def run(self, *, poll_s: float = 0.5) -> int:
-        try:
-            while not self.stopping:
-                self.poll_once()
-                time.sleep(poll_s)
-        finally:
-            self.stop_all()
+        """Supervise until stopped (the caller stops the children, whatever ended the loop)."""
+        while not self.stopping:
+            self.poll_once()
+            time.sleep(poll_s)
         return 0
 
 

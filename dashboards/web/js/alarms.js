@@ -38,7 +38,7 @@ export function renderAlarmTable(el, items, { canAck, names, onChanged }) {
       : `<span class="muted">${state === "acknowledged" ? escape(a.acknowledged_by ?? "") : ""}</span>`;
     return `<tr data-alarm-row="${escape(id)}" data-state="${escape(state)}">
       <td>${time(startedAt(a))}</td>
-      <td><span class="tag sev-${escape(a.severity)}">${escape(a.severity)}</span></td>
+      <td><span class="tag sev-${escape(a.severity)}">${t("sev." + a.severity)}</span></td>
       <td>${t("state." + state)}</td>
       <td>${escape(ent)}</td><td>${escape(dev)}</td>
       <td title="${escape(a.rule_id)}">${escape(a.summary || a.rule_id)}</td>

@@ -62,7 +62,7 @@ async function loadContext() {
     views: ROLE_VIEWS[me.role] || ROLE_VIEWS.readonly,
     names: {
       enterprise: (id) => entById.get(id)?.name,
-      device: (id) => { const d = devById.get(id); return d ? `${d.name || d.code} (${d.code})` : undefined; },
+      device: (id) => { const d = devById.get(id); return d && d.name && d.name !== d.code ? `${d.name} (${d.code})` : d?.code; },
     },
   };
 }
