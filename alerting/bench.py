@@ -13,12 +13,18 @@ Prints a table, then one JSON line.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import multiprocessing as mp
 import secrets
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,10 +38,35 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="length of the loaded phase")
     parser.add_argument("--injections", type=int, default=60, help="threshold crossings in the loaded phase")
     parser.add_argument("--baseline-injections", type=int, default=20, help="crossings without load")
-    parser.add_argument("--gateways", type=int, default=4)
-    parser.add_argument("--devices", type=int, default=125, help="background gas detectors per gateway")
-    parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
+    parser.add_argument("--load", choices=("sim", "own"), default="sim",
+                        help="background publisher: `smartpark sim run` on a generated park, or this "
+                             "module's own gas-detector gateways")
+    parser.add_argument("--sim-series", type=int, default=4000,
+                        help="sim load: about this many series, published every series/rate seconds")
+    parser.add_argument("--gateways", type=int, default=4, help="own load: gateways")
+    parser.add_argument("--devices", type=int, default=125, help="own load: gas detectors per gateway")
+    parser.add_argument("--publishers", type=int, default=2, help="own load: publisher processes")
     parser.set_defaults(func=run)
+
+
+def injection_enterprise(code: str, spare: int) -> dict[str, Any]:
+    devs = [{"code": f"inj{i:04d}", "kind": "gas_detector", "zone": "INJ"} for i in range(spare)]
+    return {"code": "inj", "name": "injections", "gateways": [
+        {"code": "gw1", "username": f"{code}.inj.gw1", "password": secrets.token_urlsafe(12), "devices": devs}]}
+
+
+def series_of(model: dict[str, Any]) -> int:
+    from smartpark.catalogue import DEVICE_KINDS
+
+    return sum(len(d.get("metrics") or DEVICE_KINDS[d["kind"]]) for e in model["parks"][0]["enterprises"]
+               for g in e.get("gateways", []) for d in g.get("devices", []))
+
+
+def sim_model(code: str, series: int) -> dict[str, Any]:
+    """A generated park of about ``series`` series (the simulator's model, 40 series a company)."""
+    from device_sim.model import generate_model
+
+    return generate_model(enterprises=max(1, round(series / 40)), park=code, seed=11)
 
 
 def bench_model(code: str, gateways: int, devices: int, spare: int) -> dict[str, Any]:
@@ -94,6 +125,59 @@ def _publisher(url: str, park: str, gws: list[dict[str, Any]], devices: int, rat
         c.loop_stop()
 
 
+def _sim_load(background: dict[str, Any], args: argparse.Namespace, *, settle_s: float,
+              inject: Callable[[int, float], None]) -> tuple[int, float]:
+    """`smartpark sim run` in its own process publishes the generated park (injection devices
+    left out) every series/rate seconds while the crossings are injected."""
+    from device_sim.model import write_model
+
+    interval = max(0.1, series_of(background) / args.rate)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "park.yaml"
+        write_model(background, path)
+        started = time.time()
+        sim = subprocess.Popen(
+            [sys.executable, "-m", "smartpark.cli", "sim", "run", "--model", str(path), "--interval",
+             f"{interval:.3f}", "--duration", f"{args.seconds + settle_s + 1:.1f}", "--json"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+        try:
+            time.sleep(settle_s + 1.0)  # connect, then let the load settle before timing
+            inject(args.injections, args.seconds)
+            out, _ = sim.communicate(timeout=120)
+        finally:
+            if sim.poll() is None:
+                sim.kill()
+    summary = json.loads(out.decode().strip().splitlines()[-1])
+    return int(summary["readings"]), float(summary["seconds"]) or time.time() - started
+
+
+def _own_load(model: dict[str, Any], code: str, args: argparse.Namespace, settings: Any,
+              inject: Callable[[int, float], None]) -> tuple[int, float]:
+    from smartpark.mqtt import mqtt_url
+
+    ctx = mp.get_context("spawn")
+    counter, ready, go = ctx.Value("q", 0), ctx.Semaphore(0), ctx.Event()
+    gws = [{"username": e["gateways"][0]["username"], "password": e["gateways"][0]["password"],
+            "enterprise": e["code"]} for e in model["parks"][0]["enterprises"]]
+    shares = [gws[i :: args.publishers] for i in range(args.publishers)]
+    procs = [ctx.Process(target=_publisher, args=(mqtt_url(settings), code, share, args.devices,
+                                                  args.rate / args.publishers, args.seconds + 2, counter,
+                                                  ready, go), daemon=True) for share in shares if share]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.acquire(timeout=30)
+    go.set()
+    start = time.time()
+    time.sleep(2.0)  # let the load settle before timing
+    inject(args.injections, args.seconds)
+    published, seconds = counter.value, time.time() - start
+    for p in procs:
+        p.join(timeout=30)
+    return published, seconds
+
+
 @dataclass
 class Phase:
     name: str
@@ -135,7 +219,14 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     code = f"bench-{secrets.token_hex(3)}"
     spare = args.injections + args.baseline_injections
-    model = bench_model(code, args.gateways, args.devices, spare)
+    if args.load == "sim":
+        background = sim_model(code, args.sim_series)
+        model = copy.deepcopy(background)
+        model["parks"][0]["enterprises"].append(injection_enterprise(code, spare))
+        inj_ent = "inj"
+    else:
+        model = bench_model(code, args.gateways, args.devices, spare)
+        inj_ent = "e0"
     admin_url = database_url(settings)
     scratch = f"smartpark_bench_alerts_{secrets.token_hex(4)}"
     with psycopg.connect(admin_url, autocommit=True) as admin_conn:
@@ -146,15 +237,20 @@ def run(args: argparse.Namespace) -> int:
     with conn.transaction():
         load_model(conn, model)
     with BrokerAdmin.local(settings) as admin:
-        for account in broker_accounts(model):  # one at a time: batches of several lose replies
-            admin.ensure_gateways([account])
+        accounts = broker_accounts(model)
+        for i in range(0, len(accounts), 20):
+            try:
+                admin.ensure_gateways(accounts[i : i + 20])
+            except ValueError:  # the admin lost a reply in a batch: one at a time
+                for account in accounts[i : i + 20]:
+                    admin.ensure_gateways([account])
     row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()
     assert row is not None
     park_id = int(row[0])
     sink = WebhookSink()
     store.create_receiver(conn, name=f"emergency-{code}", park_id=park_id, categories=["safety"],
-                                channel="webhook", url=sink.url, secret=sink.secret, group_by=HOOK_GROUP_BY,
-                                group_interval_s=0)
+                          channel="webhook", url=sink.url, secret=sink.secret, group_by=HOOK_GROUP_BY,
+                          group_interval_s=0)
     rules = [replace(r, scope=replace(r.scope, parks=(code,))) for r in default_rules()
              if r.condition.type != "nodata" and r.metric != "device.online"]
     metrics = AlertingMetrics.create(CollectorRegistry())
@@ -168,7 +264,8 @@ def run(args: argparse.Namespace) -> int:
 
     def on_hit(hit: Hit) -> None:
         for a in hit.payload["alerts"]:
-            if a["status"] == "firing" and a["labels"]["alertname"] == "lel-level1":
+            if (a["status"] == "firing" and a["labels"]["alertname"] == "lel-level1"
+                    and a["labels"]["device"] in phase.sent):
                 phase.got.setdefault(a["labels"]["device"], hit.at)
                 phase.firing_hits[a["alert_id"]] = phase.firing_hits.get(a["alert_id"], 0) + 1
 
@@ -178,11 +275,11 @@ def run(args: argparse.Namespace) -> int:
     loop = threading.Thread(target=service.run, name="alerting-loop", daemon=True)
     loop.start()
 
-    gw0 = model["parks"][0]["enterprises"][0]["gateways"][0]
+    gw0 = next(e for e in model["parks"][0]["enterprises"] if e["code"] == inj_ent)["gateways"][0]
     target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(gw0["username"], gw0["password"])
     injector = make_client(f"{gw0['username']}-inject", target=target, clean_start=True, session_expiry=0)
     connect(injector)
-    topic = gateway_topic(code, "e0", "gw1")
+    topic = gateway_topic(code, inj_ent, "gw1")
     spares = iter(range(spare))
 
     def inject(count: int, seconds: float) -> None:
@@ -206,28 +303,12 @@ def run(args: argparse.Namespace) -> int:
         results["idle"] = phase.figures()
 
         phase = Phase("load")
-        ctx = mp.get_context("spawn")
-        counter, ready, go = ctx.Value("q", 0), ctx.Semaphore(0), ctx.Event()
-        gws = [{"username": e["gateways"][0]["username"], "password": e["gateways"][0]["password"],
-                "enterprise": e["code"]} for e in model["parks"][0]["enterprises"]]
-        shares = [gws[i :: args.publishers] for i in range(args.publishers)]
-        procs = [ctx.Process(target=_publisher, args=(mqtt_url(settings), code, share, args.devices,
-                                                      args.rate / args.publishers, args.seconds + 2, counter,
-                                                      ready, go), daemon=True) for share in shares if share]
-        for p in procs:
-            p.start()
-        for _ in procs:
-            ready.acquire(timeout=30)
         readings_before = metrics.readings._value.get()
-        go.set()
-        load_start = time.time()
-        time.sleep(2.0)  # let the load settle before timing
-        inject(args.injections, args.seconds)
-        published = counter.value
+        if args.load == "sim":
+            published, load_seconds = _sim_load(background, args, settle_s=2.0, inject=inject)
+        else:
+            published, load_seconds = _own_load(model, code, args, settings, inject)
         evaluated = metrics.readings._value.get() - readings_before
-        load_seconds = time.time() - load_start
-        for p in procs:
-            p.join(timeout=30)
         settle()
         results["load"] = phase.figures()
         results["load"]["published_per_s"] = round(published / load_seconds)
@@ -251,7 +332,7 @@ def run(args: argparse.Namespace) -> int:
               f"{r['p50_ms']!s:>8} {r['p99_ms']!s:>8} {r['max_ms']!s:>8}")
     load = results["load"]
     print(f"background load: {load['published_per_s']} readings/s published, {load['evaluated_per_s']} evaluated/s")
-    print(json.dumps({"bench": "alerts", "park": code, "rate_target": args.rate, **{
+    print(json.dumps({"bench": "alerts", "load": args.load, "park": code, "rate_target": args.rate, **{
         f"{ph}_{k}": v for ph in ("idle", "load") for k, v in results[ph].items()},
         "target_p99_ms": 250, "met": bool(load["p99_ms"] is not None and load["p99_ms"] < 250
                                            and load["missed"] == 0 and load["duplicated"] == 0)}))

@@ -190,6 +190,7 @@ class Evaluator:
         ent, met = batch.entity[order], batch.metric[order]
         ts, val = batch.ts_ms[order], batch.value[order]
         o2_rows = met == O2_ID
+        o2_ent, o2_val = ent[o2_rows], val[o2_rows]
         # O2 of this batch, keyed by (entity, ts): a concentration is corrected with the O2 measured
         # with it (or just before it), not with whatever O2 the end of the batch holds.
         keys = (ent[o2_rows].astype(np.int64) << 42) | ts[o2_rows]
@@ -209,8 +210,7 @@ class Evaluator:
             rows = rows[self.applies[r, ent[rows]]]
             if rows.size:
                 self._judge(r, ent[rows], ts[rows], val[rows], out)
-        if o2_rows.any():
-            self.o2[ent[o2_rows]] = val[o2_rows]
+        self.o2[o2_ent] = o2_val
         return out
 
     def _with_aqi(self, ent: np.ndarray, met: np.ndarray, ts: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, ...]:

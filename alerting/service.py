@@ -233,6 +233,7 @@ class AlertingService:
     # -- the loop --------------------------------------------------------------------------------
     def run(self) -> None:
         next_tick = next_refresh = self.clock()
+        msgs: list[Message] = []
         while not self.stop_event.is_set():
             now = self.clock()
             try:
@@ -248,6 +249,10 @@ class AlertingService:
                     next_refresh = now + self.refresh_s
             except psycopg.Error as exc:
                 log.error("alerting: database error, resuming from the stored state: %s", exc)
+                self._recover()
+            except Exception:  # a bug must not stop the alarms of everything else
+                log.exception("alerting: step failed; %d messages not evaluated", len(msgs))
+                self.metrics.ignored.labels("evaluation_error").inc(len(msgs))
                 self._recover()
 
     def _timed(self, what: str, step: Callable[..., None], *args: Any) -> None:

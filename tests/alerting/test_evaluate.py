@@ -181,6 +181,16 @@ def test_aqi_levels_from_station_concentrations() -> None:
     assert metric_id("air.aqi") == AIR_AQI_ID
 
 
+def test_stack_and_air_station_in_one_batch() -> None:
+    ev = make(rule(id="so2", metric="stack.so2_mgm3", category="emissions", transform="o2_reference",
+                   condition={"op": ">", "threshold": 50}),
+              rule(id="aqi", metric="air.aqi", category="environment", condition={"op": ">", "threshold": 100}))
+    ids = [metric_id(c) for c in ("stack.o2_pct", "stack.so2_mgm3", "air.pm25_ugm3", "air.no2_ugm3")]
+    out = ev.evaluate(Batch.of([2, 2, 3, 3], ids, [T0] * 4, [10.0, 40.0, 200.0, 50.0]), now_ms=T0)
+    assert sorted(t.rule.id for t in out) == ["aqi", "so2"]
+    assert ev.o2[2] == 10.0
+
+
 def test_state_survives_export_and_import() -> None:
     ev = make(rule(hysteresis=5), rule(id="slow", **{"for": "1m"}))
     feed(ev, 0, "safety.lel_pct", [(0, 30.0)])
