@@ -148,6 +148,8 @@ class IngestService:
     def __init__(self, args: argparse.Namespace, db_url: str, park: str) -> None:
         import socket
 
+        from ingest.cli import die_with_parent
+
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -161,6 +163,7 @@ class IngestService:
              "--batch-max-readings", str(args.batch_max_readings),
              "--batch-max-ms", str(args.batch_max_ms), "--log-level", args.log_level],
             env=env,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + 90
         while self.metric("subscribed") < self.workers:

@@ -96,11 +96,11 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
 def _child(index: int, options: dict[str, Any]) -> None:
     logging.basicConfig(level=options["log_level"].upper(),
                         format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
-    _die_with_parent()
+    die_with_parent()
     sys.exit(run_worker(index, options))
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: get SIGTERM when the supervisor dies, so no worker is left orphaned."""
     try:
         import ctypes

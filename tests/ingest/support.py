@@ -19,6 +19,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import psycopg
 
+from ingest.cli import die_with_parent
 from smartpark import mqtt as sp_mqtt
 from smartpark.contract import device_topic, gateway_topic
 
@@ -72,9 +73,14 @@ class IngestProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, *, wait: bool = True) -> IngestProcess:
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=os.environ.copy())
+        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=os.environ.copy(),
+                                     preexec_fn=die_with_parent)
         if wait:
-            wait_until(self.subscribed, 60, "the ingest workers to subscribe")
+            try:
+                wait_until(self.subscribed, 60, "the ingest workers to subscribe")
+            except BaseException:
+                self.kill()  # never leave a worker behind
+                raise
         return self
 
     def metric(self, name: str, worker: int = 0) -> float | None:
@@ -96,7 +102,8 @@ class IngestProcess:
 
     def kill(self) -> None:
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(30)
 
     def stop(self) -> int:

@@ -30,11 +30,12 @@ def _stream_through(settings: Settings, park: dict[str, Any], fault: Callable[[I
     code = park["parks"][0]["code"]
     url = settings.database_url or ""
     ingest = IngestProcess(code, workers=workers).start()
-    client = gateway_client(park, "e1")
-    # Ten readings a message, a message every 5 ms: ~4 s of traffic with the fault in the middle.
-    stream = Stream(client, code, "e1", "gw1", ["em1"], messages=800, per_device=10, rate=200,
-                    start_ms=int(time.time() * 1000) - 3 * 3600 * 1000)
+    client = None
     try:
+        client = gateway_client(park, "e1")
+        # Ten readings a message, a message every 5 ms: ~4 s of traffic, the fault in the middle.
+        stream = Stream(client, code, "e1", "gw1", ["em1"], messages=800, per_device=10,
+                        rate=200, start_ms=int(time.time() * 1000) - 3 * 3600 * 1000)
         stream.start()
         wait_until(lambda: park_readings(url, code) > 0 and stream.sent > 150, 30,
                    "the stream to be flowing")
@@ -46,7 +47,8 @@ def _stream_through(settings: Settings, park: dict[str, Any], fault: Callable[[I
         assert park_readings(url, code) == stream.readings
         assert park_rejections(url, code) == {}
     finally:
-        disconnect(client)
+        if client is not None:
+            disconnect(client)
         ingest.stop()
 
 
