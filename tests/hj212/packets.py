@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from ingest.hj212.encode import Pollutant, data_packets
 from ingest.hj212.frame import encode_frame
 
 APPENDIX = (
@@ -24,3 +29,12 @@ def data_frame(
     extra: str = "",
 ) -> bytes:
     return encode_frame(f"QN={qn};ST={st};CN={cn};PW={pw};MN={mn};Flag={flag};{extra}CP=&&{cp}&&")
+
+
+def upload(
+    pollutants: Sequence[Pollutant], *, cn: str = "2011", minute: int = 0, qn: str = "20260126080000123", **kw: Any
+) -> list[bytes]:
+    """Frames of one stack upload at 2026-01-26 08:mm from the test logger."""
+    return data_packets(
+        qn=qn, st="31", cn=cn, pw=PW, mn=MN, data_time=datetime(2026, 1, 26, 8, minute), pollutants=pollutants, **kw
+    )

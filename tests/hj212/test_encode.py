@@ -5,10 +5,10 @@ from datetime import datetime
 import pytest
 
 from ingest.hj212 import encode
-from ingest.hj212.encode import Pollutant, data_packets, data_reply, request_reply
+from ingest.hj212.encode import Pollutant, data_reply, request_reply
 from ingest.hj212.packet import decode_frame
 from ingest.hj212.reassembly import Reassembler
-from tests.hj212.packets import MN, PW
+from tests.hj212.packets import MN, PW, upload
 
 
 def test_data_reply_9014_echoes_qn() -> None:
@@ -42,15 +42,7 @@ def test_value_format_refuses_non_finite() -> None:
 
 
 def test_data_packet_round_trip() -> None:
-    frames = data_packets(
-        qn="20260126080000123",
-        st="31",
-        cn="2011",
-        pw=PW,
-        mn=MN,
-        data_time=datetime(2026, 1, 26, 8, 0),
-        pollutants=[Pollutant("a21026", {"Rtd": 35.2, "ZsRtd": 40.1}), Pollutant("a19001", {"Rtd": 10.5}, "M")],
-    )
+    frames = upload([Pollutant("a21026", {"Rtd": 35.2, "ZsRtd": 40.1}), Pollutant("a19001", {"Rtd": 10.5}, "M")])
     assert len(frames) == 1
     p = decode_frame(frames[0])
     assert p.flag == 5 and p.data_time == datetime(2026, 1, 26, 8, 0)
@@ -67,9 +59,7 @@ def _many(n: int) -> list[Pollutant]:
 
 def _upload(qn: str = "20260126080000123", *, minute: int = 0) -> list[bytes]:
     """Minute data of 60 pollutants: too long for one packet."""
-    return data_packets(
-        qn=qn, st="31", cn="2051", pw=PW, mn=MN, data_time=datetime(2026, 1, 26, 8, minute), pollutants=_many(60)
-    )
+    return upload(_many(60), cn="2051", minute=minute, qn=qn)
 
 
 def test_long_uploads_are_split_and_reassembled_in_any_order() -> None:

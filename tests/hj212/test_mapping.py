@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ingest.hj212 import mapping
-from ingest.hj212.encode import Pollutant, data_packets
+from ingest.hj212.encode import Pollutant
 from ingest.hj212.mapping import Mapped, map_packet
 from ingest.hj212.packet import decode_frame
 from smartpark import catalogue
-from tests.hj212.packets import MN, PW, data_frame
+from tests.hj212.packets import data_frame, upload
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TS = 1769385600000  # 2026-01-26T08:00:00+08:00
@@ -116,15 +115,7 @@ def test_every_target_is_in_the_catalogue_or_a_corrected_figure() -> None:
 
 
 def test_sources_invert_targets() -> None:
-    frames = data_packets(
-        qn="20260126080000123",
-        st="31",
-        cn="2011",
-        pw=PW,
-        mn=MN,
-        data_time=datetime(2026, 1, 26, 8),
-        pollutants=[Pollutant("a00000", {"Rtd": 45000.0 / mapping.SOURCES["stack.flow_m3h"][2]})],
-    )
+    frames = upload([Pollutant("a00000", {"Rtd": 45000.0 / mapping.SOURCES["stack.flow_m3h"][2]})])
     mapped, _ = map_packet(decode_frame(frames[0]), tz=SHANGHAI)
     assert mapping.SOURCES["stack.flow_m3h"][:2] == ("31", "a00000")
     assert [(m.metric, m.value) for m in mapped] == [("stack.flow_m3h", 45000.0)]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.hj212.encode import Pollutant, data_packets
+from ingest.hj212.encode import Pollutant
 from ingest.hj212.frame import FrameScanner, Junk
 from ingest.hj212.packet import decode_frame
 from ingest.hj212.reassembly import Reassembler
+from tests.hj212.packets import upload
 
 values = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False)
 codes = st.from_regex(r"[aw][0-9]{5}", fullmatch=True)
@@ -23,20 +22,10 @@ pollutant = st.builds(
 uploads = st.lists(pollutant, min_size=1, max_size=40, unique_by=lambda p: p.code)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(uploads, st.sampled_from(["2005", "2017", "2025"]), st.booleans())
 def test_encode_then_decode_gives_the_same_readings(pollutants: list[Pollutant], version: str, reply: bool) -> None:
-    frames = data_packets(
-        qn="20260126080000123",
-        st="31",
-        cn="2051",
-        pw="123456",
-        mn="MN0001",
-        data_time=datetime(2026, 1, 26, 8),
-        pollutants=pollutants,
-        version=version,
-        reply=reply,
-    )
+    frames = upload(pollutants, cn="2051", version=version, reply=reply)
     r = Reassembler()
     wholes = [w for w in (r.add(decode_frame(f))[0] for f in frames) if w is not None]
     assert len(wholes) == 1 and wholes[0].problems == ()
@@ -53,23 +42,12 @@ def test_encode_then_decode_gives_the_same_readings(pollutants: list[Pollutant],
 garbage = st.binary(max_size=30).filter(lambda b: b"\r\n" not in b and b"#" not in b)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.lists(st.tuples(garbage, uploads), min_size=1, max_size=5), st.integers(min_value=1, max_value=200))
 def test_scanner_finds_every_frame_between_garbage_in_any_chunking(
     parts: list[tuple[bytes, list[Pollutant]]], chunk: int
 ) -> None:
-    per_part = [
-        data_packets(
-            qn="20260126080000123",
-            st="31",
-            cn="2011",
-            pw="123456",
-            mn="MN0001",
-            data_time=datetime(2026, 1, 26, 8),
-            pollutants=pollutants,
-        )
-        for _, pollutants in parts
-    ]
+    per_part = [upload(pollutants) for _, pollutants in parts]
     frames = [f for fs in per_part for f in fs]
     stream = b"".join(g + b"".join(fs) for (g, _), fs in zip(parts, per_part, strict=True))
     scanner = FrameScanner()
