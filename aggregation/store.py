@@ -186,7 +186,7 @@ def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
             " WITH ORDINALITY AS w(device_id, metric_id, lo, hi, i)"
             " JOIN telemetry t ON t.device_id = w.device_id AND t.metric_id = w.metric_id"
             f" AND t.ts >= {_ms('w.lo')} AND t.ts < {_ms('w.hi')} WHERE t.flag = 0"
-            " GROUP BY w.i, w.device_id, w.metric_id",
+            " GROUP BY w.i, w.device_id, w.metric_id, w.lo ORDER BY w.device_id, w.metric_id, w.lo",
             _window_params(windows.series, windows.lo, windows.hi),
         )
     parts = []
@@ -196,7 +196,7 @@ def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
                 conn,
                 "SELECT device_id, metric_id, array_agg(ts), array_agg(value) FROM telemetry"
                 f" WHERE ts >= {_ms('%(a)s::int8')} AND ts < {_ms('%(b)s::int8')} AND flag = 0"
-                " GROUP BY device_id, metric_id",
+                " GROUP BY device_id, metric_id ORDER BY device_id, metric_id",  # sorted: no client sort
                 {"a": int(a), "b": int(b)},
             )
         )
