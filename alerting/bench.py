@@ -125,6 +125,23 @@ def _publisher(url: str, park: str, gws: list[dict[str, Any]], devices: int, rat
         c.loop_stop()
 
 
+def _ensure_accounts(settings: Any, accounts: list[Any], attempts: int = 6) -> None:
+    """Broker accounts of the bench park. Every admin client hears every dynamic-security reply,
+    so on a shared broker a reply can belong to someone else's command: retry (idempotent)."""
+    from smartpark.broker_admin import BrokerAdmin, BrokerAdminError
+
+    for i in range(0, len(accounts), 10):
+        for attempt in range(attempts):
+            try:
+                with BrokerAdmin.local(settings) as admin:
+                    admin.ensure_gateways(accounts[i : i + 10])
+                break
+            except (ValueError, BrokerAdminError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+
 def _sim_load(background: dict[str, Any], args: argparse.Namespace, *, settle_s: float,
               inject: Callable[[int, float], None]) -> tuple[int, float]:
     """`smartpark sim run` in its own process publishes the generated park (injection devices
@@ -208,7 +225,6 @@ def run(args: argparse.Namespace) -> int:
     from alerting.rules import default_document, default_rules
     from alerting.service import AlertingService
     from alerting.sink import Hit, WebhookSink
-    from smartpark.broker_admin import BrokerAdmin
     from smartpark.contract import gateway_topic
     from smartpark.db import database_url
     from smartpark.db.migrate import migrate
@@ -236,14 +252,7 @@ def run(args: argparse.Namespace) -> int:
     migrate(conn)
     with conn.transaction():
         load_model(conn, model)
-    with BrokerAdmin.local(settings) as admin:
-        accounts = broker_accounts(model)
-        for i in range(0, len(accounts), 20):
-            try:
-                admin.ensure_gateways(accounts[i : i + 20])
-            except ValueError:  # the admin lost a reply in a batch: one at a time
-                for account in accounts[i : i + 20]:
-                    admin.ensure_gateways([account])
+    _ensure_accounts(settings, broker_accounts(model))
     row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()
     assert row is not None
     park_id = int(row[0])
