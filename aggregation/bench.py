@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -243,6 +244,8 @@ def snapshot(conn: Any) -> dict[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # a terminated run still drops its scratch database (the context manager's finally)
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     if args.readings < 1000 or args.series < 2 or args.readings > 50_000_000 or args.series > 1_000_000:
         print("smartpark bench aggregate: need 1000 <= --readings <= 5e7 and 2 <= --series <= 1e6", file=sys.stderr)
         return 2
