@@ -52,3 +52,17 @@ export function pieOption(items) {
                label: { formatter: "{b}: {c}" } }],
   };
 }
+
+/** Sum several API series bucket by bucket: [[ts_ms, total], ...] (shifted by shiftMs). */
+export function sumSeries(list, shiftMs = 0) {
+  const acc = new Map();
+  for (const s of list) {
+    s.ts.forEach((ts, i) => {
+      const v = s.values[i];
+      if (v == null) return;
+      const k = (typeof ts === "number" ? ts : Date.parse(ts)) + shiftMs; // epoch ms or RFC 3339
+      acc.set(k, (acc.get(k) || 0) + v);
+    });
+  }
+  return [...acc.entries()].sort((a, b) => a[0] - b[0]);
+}

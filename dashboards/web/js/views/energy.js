@@ -1,23 +1,9 @@
 // Energy: the park's load curve today against yesterday, consumption by enterprise, ranking.
 import * as api from "../api.js";
-import { barOption, chart, lineOption } from "../charts.js";
+import { barOption, chart, lineOption, sumSeries } from "../charts.js";
 import { escape, num, parkDate, parkMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { addDays, addMonths, dayRange, periods } from "../stats.js";
-
-/** Sum several series bucket by bucket: [[ts_ms, total], ...]. */
-export function sumSeries(list, shiftMs = 0) {
-  const acc = new Map();
-  for (const s of list) {
-    s.ts.forEach((ts, i) => {
-      const v = s.values[i];
-      if (v == null) return;
-      const k = Date.parse(ts) + shiftMs;
-      acc.set(k, (acc.get(k) || 0) + v);
-    });
-  }
-  return [...acc.entries()].sort((a, b) => a[0] - b[0]);
-}
 
 /** This month's figures of every enterprise, from its statistics. */
 async function byEnterprise(ctx, month) {

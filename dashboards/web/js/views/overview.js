@@ -1,7 +1,7 @@
 // Park overview: today's and this month's energy against the last period, live load, AQI now,
 // active alarms by category.
 import { byCategory, activeAlarms } from "../alarms.js";
-import { chart, pieOption } from "../charts.js";
+import { chart, pieOption, sumSeries } from "../charts.js";
 import { change, escape, num, parkDate, parkMonth, pct } from "../format.js";
 import { currentLang, t } from "../i18n.js";
 import { AQI_COLOURS, AQI_NAMES, aqiLevel } from "../limits.js";
@@ -112,8 +112,18 @@ export async function render(el, ctx) {
     let counts = {};
     try { counts = byCategory(await activeAlarms()); } catch (err) { console.warn(err); }
     const cats = ["safety", "emissions", "environment", "energy"];
-    pie.setOption(pieOption(cats.map((c) => ({ name: t("category." + c), value: counts[c] || 0 }))));
+    pie.setOption(pieOption(cats.filter((c) => counts[c]).map((c) => ({ name: t("category." + c), value: counts[c] }))), true);
     el.querySelector("#alarm-pie").dataset.total = String(Object.values(counts).reduce((x, y) => x + y, 0));
+  }
+
+  async function seedSpark() {
+    // The last six hours from the 15-minute rollups, so the curve is not empty before live data.
+    const pairs = ctx.devices.filter((d) => d.metrics?.includes("elec.power_kw")).map((d) => [d.device_id, "elec.power_kw"]);
+    if (!pairs.length) return;
+    const to = new Date();
+    const from = new Date(to.getTime() - 6 * 3600 * 1000);
+    const series = await api.series(pairs, { from: from.toISOString(), to: to.toISOString(), interval: "15m", aggregate: "avg" });
+    points.unshift(...sumSeries(series).map(([ts, v]) => [ts, Math.round(v)]));
   }
 
   async function loadLatestPower() {
@@ -122,6 +132,7 @@ export async function render(el, ctx) {
     showLoad();
   }
 
+  await seedSpark().catch(console.warn);
   const settled = await Promise.allSettled([loadKpis(), loadAlarms(), loadLatestPower()]);
   for (const r of settled) if (r.status === "rejected") console.warn(r.reason);
   return {
