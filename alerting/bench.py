@@ -142,6 +142,32 @@ def _ensure_accounts(settings: Any, accounts: list[Any], attempts: int = 6) -> N
                 time.sleep(0.2 * (attempt + 1))
 
 
+def committed_at(conn: Any) -> dict[str, float]:
+    """device -> when the first firing notification of its lel-level1 alarm was committed."""
+    rows = conn.execute(
+        "SELECT a.labels->>'device', min(extract(epoch FROM n.created_at)) FROM alerts a"
+        " JOIN alert_notified x ON x.alert_id = a.alert_id AND x.status = 'firing'"
+        " JOIN alert_notifications n ON n.notification_id = x.notification_id"
+        " WHERE a.rule_id = 'lel-level1' GROUP BY 1"
+    ).fetchall()
+    return {d: float(t) for d, t in rows}
+
+
+def _drop_accounts(settings: Any, model: dict[str, Any]) -> None:
+    """Leave the shared broker as found: every account and role the bench created."""
+    from smartpark.broker_admin import BrokerAdmin, BrokerAdminError, enterprise_role
+    from smartpark.registry import broker_accounts
+
+    accounts = broker_accounts(model)
+    commands = [{"command": "deleteClient", "username": a.username} for a in accounts]
+    commands += [{"command": "deleteRole", "rolename": enterprise_role(a.park, a.enterprise)} for a in accounts]
+    try:
+        with BrokerAdmin.local(settings) as admin:
+            admin.execute(commands, tolerate=("not found", "Client", "Role"))
+    except (ValueError, BrokerAdminError) as exc:
+        print(f"note: bench broker accounts not all removed: {exc}", file=sys.stderr)
+
+
 def _sim_load(background: dict[str, Any], args: argparse.Namespace, *, settle_s: float,
               inject: Callable[[int, float], None]) -> tuple[int, float]:
     """`smartpark sim run` in its own process publishes the generated park (injection devices
@@ -202,9 +228,17 @@ class Phase:
     got: dict[str, float] = field(default_factory=dict)  # device -> first firing webhook receipt
     firing_hits: dict[int, int] = field(default_factory=dict)  # alert_id -> notifications saying firing
 
-    def figures(self) -> dict[str, Any]:
+    def figures(self, committed: dict[str, float] | None = None) -> dict[str, Any]:
+        """Latency figures; with ``committed`` (device -> when its notification was committed)
+        also the split: publish → committed (evaluation) and committed → received (delivery)."""
         lat = np.array([self.got[d] - t for d, t in self.sent.items() if d in self.got]) * 1000
-        return {
+        split: dict[str, Any] = {}
+        if committed:
+            ev = np.array([committed[d] - t for d, t in self.sent.items() if d in committed]) * 1000
+            dl = np.array([self.got[d] - committed[d] for d in self.got if d in committed]) * 1000
+            split = {"commit_p50_ms": round(float(np.percentile(ev, 50)), 1) if ev.size else None,
+                     "deliver_p50_ms": round(float(np.percentile(dl, 50)), 1) if dl.size else None}
+        return {**split,
             "injected": len(self.sent),
             "received": len(lat),
             "missed": len(self.sent) - len(lat),
@@ -253,6 +287,7 @@ def run(args: argparse.Namespace) -> int:
     with conn.transaction():
         load_model(conn, model)
     _ensure_accounts(settings, broker_accounts(model))
+    time.sleep(2.0)  # the broker persists its account file after changes: let it settle
     row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()
     assert row is not None
     park_id = int(row[0])
@@ -309,7 +344,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         inject(args.baseline_injections, max(2.0, args.baseline_injections * 0.1))
         settle()
-        results["idle"] = phase.figures()
+        results["idle"] = phase.figures(committed_at(conn))
 
         phase = Phase("load")
         readings_before = metrics.readings._value.get()
@@ -319,7 +354,7 @@ def run(args: argparse.Namespace) -> int:
             published, load_seconds = _own_load(model, code, args, settings, inject)
         evaluated = metrics.readings._value.get() - readings_before
         settle()
-        results["load"] = phase.figures()
+        results["load"] = phase.figures(committed_at(conn))
         results["load"]["published_per_s"] = round(published / load_seconds)
         results["load"]["evaluated_per_s"] = round(evaluated / load_seconds)
     finally:
@@ -332,6 +367,7 @@ def run(args: argparse.Namespace) -> int:
         conn.close()
         with psycopg.connect(admin_url, autocommit=True) as admin_conn:
             admin_conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        _drop_accounts(settings, model)
 
     print(f"{'phase':<6} {'injected':>8} {'received':>8} {'missed':>6} {'dup':>4} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8}")
@@ -341,6 +377,10 @@ def run(args: argparse.Namespace) -> int:
               f"{r['p50_ms']!s:>8} {r['p99_ms']!s:>8} {r['max_ms']!s:>8}")
     load = results["load"]
     print(f"background load: {load['published_per_s']} readings/s published, {load['evaluated_per_s']} evaluated/s")
+    for name in ("idle", "load"):
+        r = results[name]
+        print(f"{name}: publish -> notification committed p50 {r.get('commit_p50_ms')} ms, "
+              f"committed -> webhook received p50 {r.get('deliver_p50_ms')} ms")
     print(json.dumps({"bench": "alerts", "load": args.load, "park": code, "rate_target": args.rate, **{
         f"{ph}_{k}": v for ph in ("idle", "load") for k, v in results[ph].items()},
         "target_p99_ms": 250, "met": bool(load["p99_ms"] is not None and load["p99_ms"] < 250

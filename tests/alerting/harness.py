@@ -70,12 +70,13 @@ def in_park(rule: Rule, park_code: str) -> Rule:
 @contextmanager
 def running(settings: Settings, rules: Sequence[Rule], *, inhibit: Sequence[InhibitRule] = (),
             client_id: str | None = None, group: str | None = None, tick_s: float = 0.1,
-            max_backoff_s: float = 1.0, parks: Sequence[str] | None = None) -> Iterator[AlertingService]:
+            max_backoff_s: float = 1.0, parks: Sequence[str] | None = None,
+            session_expiry_s: int = 5) -> Iterator[AlertingService]:
     service = AlertingService(
         settings=settings.model_copy(update={"alerting_share_group": group or f"alerting-{secrets.token_hex(4)}"}),
         rules=rules, inhibit=inhibit, metrics=AlertingMetrics.create(CollectorRegistry()),
         client_id=client_id or f"alerting-test-{secrets.token_hex(4)}", tick_s=tick_s, refresh_s=0.5,
-        max_backoff_s=max_backoff_s, session_expiry_s=120, parks=parks,
+        max_backoff_s=max_backoff_s, session_expiry_s=session_expiry_s, parks=parks,
     )
     service.start()
     assert service.ready.wait(10), "the alerting service did not subscribe"

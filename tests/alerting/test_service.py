@@ -210,13 +210,13 @@ def test_restart_mid_episode_no_duplicate_no_lost_resolution(settings: Settings,
     client_id, group = f"alerting-restart-{pid}", f"alerting-restart-{pid}"
     gw = Gateway(park)
     try:
-        with running(settings, rules, parks=[code], client_id=client_id, group=group):
+        with running(settings, rules, parks=[code], client_id=client_id, group=group, session_expiry_s=60):
             gw.send({"gd1": {"safety.lel_pct": 35}})
             wait_for(lambda: ("t-lel", "gd1", "firing") in hook.alerts(), what="firing notified")
         # while the service is away: still high, then back to normal (queued by its session)
         gw.send({"gd1": {"safety.lel_pct": 36}})
         gw.send({"gd1": {"safety.lel_pct": 3}})
-        with running(settings, rules, parks=[code], client_id=client_id, group=group):
+        with running(settings, rules, parks=[code], client_id=client_id, group=group, session_expiry_s=0):
             wait_for(lambda: ("t-lel", "gd1", "resolved") in hook.alerts(), what="resolution after restart")
             time.sleep(0.5)
     finally:
