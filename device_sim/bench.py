@@ -39,6 +39,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--remove-accounts", action="store_true",
                         help="delete the benchmark's broker accounts afterwards")
+    parser.add_argument("--backfill-days", type=float, default=0,
+                        help="also back-fill this many days through a real ingester (0: skip)")
+    parser.add_argument("--backfill-enterprises", type=int, default=40)
+    parser.add_argument("--backfill-interval", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=1, help="ingest workers for the back-fill")
+    parser.add_argument("--skip-realtime", action="store_true")
     parser.set_defaults(func=run)
 
 
@@ -139,6 +145,10 @@ def run(args: argparse.Namespace) -> int:
     from smartpark.mqtt import admin_url
     from smartpark.registry import broker_accounts
 
+    backfill_figures = backfill_bench(args) if args.backfill_days > 0 else None
+    if args.skip_realtime:
+        print(json.dumps({"bench": "sim", "backfill": backfill_figures}))
+        return 0
     model = bench_model(args.devices, args.seed)
     park = park_from(model)
     n_dev, n_gw = len(park.devices), len(park.gateways)
@@ -188,7 +198,118 @@ def run(args: argparse.Namespace) -> int:
         "device_ceiling": round(ceiling),
         "runs": rows,
     }
+    if backfill_figures is not None:
+        result["backfill"] = backfill_figures
     if base and best and best["cpu_pct"] > 0:
         result["cpu_ratio_threads_over_select"] = round(base["cpu_pct"] / best["cpu_pct"], 2)
     print(json.dumps(result))
     return 0
+
+
+def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
+    """Back-fill a generated park through ``smartpark ingest`` into a scratch database."""
+    import os
+    import secrets
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    import psycopg
+
+    from smartpark.broker_admin import BrokerAdmin
+    from smartpark.db import database_url
+    from smartpark.db.migrate import migrate
+    from smartpark.mqtt import admin_url
+    from smartpark.registry import broker_accounts, load_model
+    from smartpark.settings import get_settings
+
+    from .load import ProgressBar, backfill
+
+    settings = get_settings()
+    admin_db = database_url(settings)
+    dbname = f"smartpark_simbench_{secrets.token_hex(4)}"
+    db_url = admin_db.rsplit("/", 1)[0] + "/" + dbname
+    model = generate_model(enterprises=args.backfill_enterprises, seed=args.seed, park="simbackfill")
+    park = park_from(model)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    def stored_metric(name: str) -> float:
+        total = 0.0
+        for i in range(args.workers):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port + i}/metrics", timeout=2) as r:
+                    text = r.read().decode()
+            except OSError:
+                continue
+            total += sum(float(line.split()[1]) for line in text.splitlines()
+                         if line.startswith(f"smartpark_ingest_{name} "))
+        return total
+
+    with psycopg.connect(admin_db, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    proc = None
+    try:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            migrate(conn)
+            with BrokerAdmin(admin_url(settings), timeout=600) as broker:
+                _ensure(broker, broker_accounts(model))
+            with conn.transaction():
+                load_model(conn, model)  # accounts are in place: skip re-hashing passwords
+        tag = secrets.token_hex(3)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "smartpark.cli", "ingest", "--workers", str(args.workers),
+             "--park", park.code, "--group", f"simbench{tag}", "--client-id-prefix",
+             f"simbench-ingest-{tag}", "--metrics-port", str(port), "--session-expiry", "120",
+             "--log-level", "WARNING"],
+            env=dict(os.environ, SMARTPARK_DATABASE_URL=db_url),
+        )
+        deadline = time.monotonic() + 90
+        while stored_metric("subscribed") < args.workers:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the ingest workers did not subscribe within 90 s")
+            time.sleep(0.2)
+        end = int(time.time()) - 60
+        t0 = time.monotonic()
+        with Publisher(park.gateways, max_inflight=1000, client_prefix="simbench",
+                       session_expiry=120) as pub:
+            pub.connect(timeout=120)
+            summary = backfill(park, pub, start_s=int(end - args.backfill_days * 86_400),
+                               end_s=end, interval_s=args.backfill_interval, progress=ProgressBar())
+        published_s = time.monotonic() - t0
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            count_sql = "SELECT count(*) FROM telemetry"
+            deadline = time.monotonic() + 600
+            while True:
+                row = conn.execute(count_sql).fetchone()
+                stored = int(row[0]) if row else 0
+                if stored >= summary.readings or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+        stored_s = time.monotonic() - t0
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(60)
+        with psycopg.connect(admin_db, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    figures = {
+        "enterprises": args.backfill_enterprises,
+        "devices": len(park.devices),
+        "gateways": len(park.gateways),
+        "days": args.backfill_days,
+        "interval_s": args.backfill_interval,
+        "readings_sent": summary.readings,
+        "readings_stored": stored,
+        "all_stored": stored == summary.readings,
+        "messages": summary.messages,
+        "publish_s": round(published_s, 1),
+        "stored_s": round(stored_s, 1),
+        "readings_per_s": round(summary.readings / stored_s),
+        "ingest_workers": args.workers,
+    }
+    print("back-fill: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+    return figures
+

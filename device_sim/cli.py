@@ -63,6 +63,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="network I/O: one polling thread, or a paho thread per gateway")
     p.add_argument("--max-inflight", type=int, default=1000, help="unacknowledged messages at most")
     p.add_argument("--json", action="store_true", help="summary as one JSON line only")
+    p.add_argument("--hj212", metavar="HOST:PORT",
+                   help="CEMS, wastewater and air stations upload over HJ 212 to smartpark hj212 serve")
 
 
 def configure_runs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -123,10 +125,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     n = len(park.devices)
     print(f"{len(park.gateways)} gateways, {n} devices, a reading every {args.interval:g} s",
           file=sys.stderr)
-    with pub:
-        pub.connect()
-        summary = run_realtime(park, pub, interval_s=args.interval, duration_s=args.duration,
-                               faults=faults)
+    direct = _hj212(args, park)
+    try:
+        with pub:
+            pub.connect()
+            summary = run_realtime(park, pub, interval_s=args.interval, duration_s=args.duration,
+                                   faults=faults, direct=direct)
+    finally:
+        if direct is not None:
+            direct.close()
     _report(summary, args.json, print_summary)
     return 0
 
@@ -147,14 +154,31 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         f"every {args.interval} s",
         file=sys.stderr,
     )
-    with pub:
-        pub.connect()
-        summary = backfill(
-            park, pub, start_s=start, end_s=end, interval_s=args.interval,
-            ticks_per_round=args.ticks_per_message, faults=faults, progress=ProgressBar(),
-        )
+    direct = _hj212(args, park)
+    try:
+        with pub:
+            pub.connect()
+            summary = backfill(
+                park, pub, start_s=start, end_s=end, interval_s=args.interval,
+                ticks_per_round=args.ticks_per_message, faults=faults, progress=ProgressBar(),
+                direct=direct,
+            )
+    finally:
+        if direct is not None:
+            direct.close()
     _report(summary, args.json, print_summary)
     return 0
+
+
+def _hj212(args: argparse.Namespace, park: Any) -> Any:
+    if not args.hj212:
+        return None
+    from .hj212 import Hj212Sender, parse_address, speaks_hj212
+
+    host, port = parse_address(args.hj212)
+    loggers = [d for d in park.devices if speaks_hj212(d)]
+    print(f"{len(loggers)} devices upload over HJ 212 to {host}:{port}", file=sys.stderr)
+    return Hj212Sender(loggers, host, port, tz=park.timezone)
 
 
 def _report(summary: Any, json_only: bool, printer: Callable[[Any], None]) -> None:

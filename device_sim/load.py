@@ -32,6 +32,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from .faults import FaultConfig, Publish, Status
+from .hj212 import Hj212Sender, speaks_hj212
 from .model import ModelError, SimPark, read_model, sim_parks
 from .publisher import Publisher
 from .signals import SignalConfig
@@ -52,6 +53,9 @@ class Summary:
     first_ts_ms: int | None = None
     last_ts_ms: int | None = None
     faults: dict[str, int] = field(default_factory=dict)
+    hj212_uploads: int = 0  # sent by data loggers over HJ 212 (not counted above)
+    hj212_readings: int = 0  # values in uploads the platform acknowledged (9014)
+    hj212_refused: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -61,10 +65,21 @@ class Summary:
         return {**asdict(self), "readings_per_s": round(self.rate, 1)}
 
     def text(self) -> str:
-        return (
+        text = (
             f"{self.readings} readings ({self.entries} device readings) in {self.messages} "
             f"messages, {self.bytes / 1e6:.1f} MB, {self.seconds:.1f} s: {self.rate:,.0f} readings/s"
         )
+        if self.hj212_uploads:
+            text += (
+                f"; HJ 212: {self.hj212_uploads} uploads, {self.hj212_readings} readings "
+                f"acknowledged, refused {self.hj212_refused or 0}"
+            )
+        return text
+
+    def add_hj212(self, sender: Hj212Sender) -> None:
+        sender.drain(timeout=120)
+        self.hj212_readings = sender.stats.readings
+        self.hj212_refused = dict(sender.stats.refused or {})
 
 
 def park_from(
@@ -88,9 +103,15 @@ def park_from(
     return sim
 
 
-def _execute(pub: Publisher, rounds: list[Round], summary: Summary) -> None:
+def _execute(
+    pub: Publisher, rounds: list[Round], summary: Summary, direct: Hj212Sender | None = None
+) -> None:
     for r in rounds:
         key = r.gateway.key
+        for device_key, entry in r.direct:
+            assert direct is not None, "devices routed to HJ 212 without a sender"
+            direct.submit(device_key, entry.ts_ms, entry.values)
+            summary.hj212_uploads += 1
         for action in r.actions:
             if isinstance(action, Status):
                 pub.set_online(key, action.state == "online")
@@ -118,24 +139,29 @@ def backfill(
     faults: FaultConfig | None = None,
     progress: Callable[[float, Summary], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    direct: Hj212Sender | None = None,
 ) -> Summary:
-    """Publish the history [start_s, end_s) as fast as the broker acknowledges it."""
+    """Publish the history [start_s, end_s) as fast as the broker acknowledges it.
+
+    ``direct``: HJ 212 loggers for the devices that speak it (see :mod:`device_sim.hj212`)."""
     if interval_s < 1 or end_s <= start_s:
         raise ValueError(f"back-fill needs interval ≥ 1 s and start < end, not {interval_s} s, {start_s}..{end_s}")
-    sim = Simulation(park, signals=signals, faults=faults)
+    sim = Simulation(park, signals=signals, faults=faults, direct=_direct_keys(park, direct))
     first = -(-start_s // interval_s) * interval_s  # whole intervals inside [start_s, end_s)
     ticks = np.arange(first, end_s, interval_s, dtype=np.int64)
     summary = Summary()
     t0 = clock()
     for i in range(0, len(ticks), ticks_per_round):
         chunk = ticks[i : i + ticks_per_round]
-        _execute(pub, sim.rounds(chunk, interval_s, float(chunk[-1])), summary)
+        _execute(pub, sim.rounds(chunk, interval_s, float(chunk[-1])), summary, direct)
         summary.ticks += len(chunk)
         summary.seconds = clock() - t0
         if progress is not None:
             progress(min(1.0, (i + len(chunk)) / len(ticks)), summary)
     _execute(pub, sim.flush(), summary)
     pub.drain(timeout=120)
+    if direct is not None:
+        summary.add_hj212(direct)
     summary.seconds = clock() - t0
     summary.faults = dict(sim.fault_counts())
     if len(ticks):
@@ -153,11 +179,12 @@ def run_realtime(
     faults: FaultConfig | None = None,
     on_tick: Callable[[Summary], None] | None = None,
     clock: Callable[[], float] = time.time,
+    direct: Hj212Sender | None = None,
 ) -> Summary:
     """Publish a reading of every device every ``interval_s`` seconds of wall-clock time."""
     if interval_s < 0.1:
         raise ValueError(f"interval {interval_s} s is below 0.1 s")
-    sim = Simulation(park, signals=signals, faults=faults)
+    sim = Simulation(park, signals=signals, faults=faults, direct=_direct_keys(park, direct))
     summary = Summary()
     start = clock()
     end = start + duration_s if duration_s is not None else math.inf
@@ -171,7 +198,7 @@ def run_realtime(
             summary.max_lag_s = max(summary.max_lag_s, lag)
             summary.late_ticks += lag > interval_s / 2
             ts = int(tick)
-            _execute(pub, sim.rounds([ts], interval_s, tick), summary)
+            _execute(pub, sim.rounds([ts], interval_s, tick), summary, direct)
             summary.ticks += 1
             summary.first_ts_ms = summary.first_ts_ms or ts * 1000
             summary.last_ts_ms = ts * 1000
@@ -185,9 +212,17 @@ def run_realtime(
         pass
     _execute(pub, sim.flush(), summary)
     pub.drain(timeout=30)
+    if direct is not None:
+        summary.add_hj212(direct)
     summary.seconds = clock() - start
     summary.faults = dict(sim.fault_counts())
     return summary
+
+
+def _direct_keys(park: SimPark, direct: Hj212Sender | None) -> frozenset[str]:
+    if direct is None:
+        return frozenset()
+    return frozenset(d.key for d in park.devices if speaks_hj212(d))
 
 
 def publish_readings(
