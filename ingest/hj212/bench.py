@@ -155,7 +155,7 @@ def stored(loggers: int, uploads: int) -> dict[str, float]:
             ],
             env=env,
         )
-        time.sleep(2.0)  # let it subscribe
+        _await_ingest(url, park, settings.topic_root)
         total = loggers * uploads * READINGS_PER_UPLOAD
         base_ms = (int(time.time()) // 60 - 2 * uploads - 5) * 60_000
         direct = _direct(url, park, loggers, uploads, base_ms - uploads * 60_000, settings.topic_root)
@@ -177,6 +177,32 @@ def stored(loggers: int, uploads: int) -> dict[str, float]:
             ingest.wait(60)
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+PROBE_ROWS = 1  # the reading that shows ingest is subscribed
+
+
+def _await_ingest(url: str, park: str, root: str, timeout: float = 120.0) -> None:
+    """Until ingest has subscribed nothing is queued for it: publish a probe until it is stored."""
+    from smartpark.contract import device_topic
+    from smartpark.mqtt import connect, make_client
+
+    client = make_client(f"bench-probe-{park}", clean_start=True)
+    connect(client)
+    body = json.dumps({"ts": int(time.time() * 1000) // 60_000 * 60_000 - 86_400_000, "values": {"stack.o2_pct": 9.0}})
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            client.publish(device_topic(park, "e1", "cems000", root), body, qos=1).wait_for_publish(10)
+            try:
+                _wait_stored(url, PROBE_ROWS, timeout=1.0)
+                return
+            except TimeoutError:
+                continue
+        raise TimeoutError(f"smartpark ingest stored nothing within {timeout} s")
+    finally:
+        client.disconnect()
+        client.loop_stop()
 
 
 def _wait_stored(url: str, expected: int, timeout: float = 300.0) -> None:
@@ -211,7 +237,7 @@ def _direct(url: str, park: str, loggers: int, uploads: int, base_ms: int, root:
     ]
     for info in infos:
         info.wait_for_publish(60)
-    _wait_stored(url, loggers * uploads * READINGS_PER_UPLOAD)
+    _wait_stored(url, PROBE_ROWS + loggers * uploads * READINGS_PER_UPLOAD)
     elapsed = time.perf_counter() - start
     client.disconnect()
     client.loop_stop()
@@ -247,7 +273,7 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
 async def _through_gateway(url: str, park: str, port: int, loggers: int, uploads: int, base_ms: int) -> float:
     from ingest.hj212.logger import DataLogger
 
-    already = loggers * uploads * READINGS_PER_UPLOAD  # the baseline's rows
+    already = PROBE_ROWS + loggers * uploads * READINGS_PER_UPLOAD  # the probe's and the baseline's rows
 
     async def one(i: int) -> None:
         lg = DataLogger("127.0.0.1", port, mn=f"{park}{i:04d}", pw="123456")
@@ -260,7 +286,7 @@ async def _through_gateway(url: str, park: str, port: int, loggers: int, uploads
 
     start = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(loggers)))
-    await asyncio.to_thread(_wait_stored, url, already * 2)
+    await asyncio.to_thread(_wait_stored, url, already + loggers * uploads * READINGS_PER_UPLOAD)
     return time.perf_counter() - start
 
 
