@@ -27,7 +27,7 @@ from alerting import store
 from alerting.delivery import Deliverer, Sender
 from alerting.evaluate import DEVICE_ONLINE_ID, Batch, Entity, Evaluator, SeriesState, Transition
 from alerting.metrics import AlertingMetrics
-from alerting.routing import AlertView, Dispatcher, InhibitRule, Receiver, inhibit_rules_from_list
+from alerting.routing import AlertView, Dispatcher, InhibitRule, Notification, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
 from smartpark.catalogue import BY_CODE
 from smartpark.contract import Topic, TopicError, decode
@@ -39,6 +39,7 @@ STATUS_VALUES = {b"online": 1.0, b"offline": 0.0}
 METRIC_IDS = {code: m.id for code, m in BY_CODE.items()}
 MAX_DRAIN = 5000  # messages judged as one batch at most
 SLOW_STEP_S = 0.1
+ROUTING_REFRESH_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +234,7 @@ class AlertingService:
     # -- the loop --------------------------------------------------------------------------------
     def run(self) -> None:
         next_tick = next_refresh = self.clock()
+        next_routing = next_tick + ROUTING_REFRESH_S
         msgs: list[Message] = []
         while not self.stop_event.is_set():
             now = self.clock()
@@ -244,6 +246,9 @@ class AlertingService:
                 if now >= next_tick:
                     self._timed("tick", self.tick)
                     next_tick = now + self.tick_s
+                if now >= next_routing:  # a new silence or receiver takes effect within seconds
+                    self._timed("routing", self._refresh_routing, self._now_ms())
+                    next_routing = now + ROUTING_REFRESH_S
                 if now >= next_refresh:
                     self._timed("refresh", self.refresh)
                     next_refresh = now + self.refresh_s
@@ -357,8 +362,14 @@ class AlertingService:
     def _commit(self, transitions: Sequence[Transition], now_ms: int) -> None:
         """Record transitions and the notifications due, in one transaction; then wake delivery."""
         entities, ids = self.directory.entities, self.directory.ids
-        if not transitions and not self.dispatcher.groups:
-            return  # nothing to record: no round trip to the database
+        if not transitions:
+            notes = self.dispatcher.due(now_ms)
+            if notes:
+                with self.conn.transaction():
+                    self._enqueue(notes)
+                if self.deliverer is not None:
+                    self.deliverer.wake()
+            return  # nothing else to record: no round trip to the database
         with self.conn.transaction():
             for t in transitions:
                 entity = entities[t.entity]
@@ -388,12 +399,15 @@ class AlertingService:
                     self.dispatcher.update(AlertView(aid, "resolved", v.labels, v.summary, v.started_ms, t.value,
                                                      t.ts_ms), now_ms)
             notes = self.dispatcher.due(now_ms)
-            for n in notes:
-                store.enqueue_notification(self.conn, receiver_id=n.receiver.receiver_id, group_key=n.group_key,
-                                           status=n.status, payload=n.payload,
-                                           alert_statuses=[(a.alert_id, a.status) for a in n.alerts])
+            self._enqueue(notes)
         if notes and self.deliverer is not None:
             self.deliverer.wake()
+
+    def _enqueue(self, notes: Sequence[Notification]) -> None:
+        for n in notes:
+            store.enqueue_notification(self.conn, receiver_id=n.receiver.receiver_id, group_key=n.group_key,
+                                       status=n.status, payload=n.payload,
+                                       alert_statuses=[(a.alert_id, a.status) for a in n.alerts])
 
     def refresh(self) -> None:
         """Reload receivers and silences, and rules and registry when they changed."""

@@ -47,6 +47,14 @@ def save_rules(conn: Conn, *, rules: Iterable[Rule], by: str) -> int:
     return n
 
 
+def set_rule_enabled(conn: Conn, *, rule_id: str, enabled: bool, by: str) -> bool:
+    row = conn.execute(
+        "UPDATE alert_rules SET enabled = %s, updated_at = now(), updated_by = %s WHERE rule_id = %s"
+        " RETURNING rule_id", (enabled, by, rule_id),
+    ).fetchone()
+    return row is not None
+
+
 def fetch_rules(conn: Conn) -> tuple[list[Rule], list[str]]:
     """The stored rules, and an error per stored definition that no longer validates."""
     rules, errors = [], []
@@ -221,6 +229,16 @@ def create_silence(conn: Conn, *, matchers: Sequence[str], starts_ms: int, ends_
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def expire_silence(conn: Conn, *, silence_id: int, by: str) -> bool:
+    """End a silence now (kept for the record); False when it had already ended."""
+    row = conn.execute(
+        "UPDATE alert_silences SET ends_at = now(), comment = comment || %s"
+        " WHERE silence_id = %s AND ends_at > now() RETURNING silence_id",
+        (f" [ended by {by}]", silence_id),
+    ).fetchone()
+    return row is not None
 
 
 def fetch_silences(conn: Conn, *, now_ms: int) -> tuple[list[Silence], list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import psycopg
@@ -9,7 +10,7 @@ import pytest
 
 from alerting import lifecycle, store
 from alerting.lifecycle import AlertFilter
-from alerting.rules import default_rules, rule_from_dict
+from alerting.rules import RuleError, default_rules, rule_from_dict
 
 pytestmark = pytest.mark.integration
 T0 = 1_764_115_200_000
@@ -92,3 +93,21 @@ def test_listing_with_filters(db: psycopg.Connection[Any], park: dict[str, Any])
         lifecycle.acknowledge(db, alert_id=-1, by="x")
     with pytest.raises(ValueError, match="comment of 5000 characters"):
         lifecycle.acknowledge(db, alert_id=a or 0, by="x", comment="x" * 5000)
+
+
+def test_silences_expire_and_rules_switch_off(db: psycopg.Connection[Any]) -> None:
+    now_ms = int(time.time() * 1000)
+    sid = store.create_silence(db, matchers=["alertname=lel-level1", "zone=~C.*"], starts_ms=now_ms - 1000,
+                               ends_ms=now_ms + 3_600_000, by="maint", comment="calibration")
+    active, errors = store.fetch_silences(db, now_ms=now_ms)
+    assert errors == [] and sid in [s.silence_id for s in active]
+    assert store.expire_silence(db, silence_id=sid, by="maint")
+    assert not store.expire_silence(db, silence_id=sid, by="maint")
+    later = int(time.time() * 1000) + 10
+    assert sid not in [s.silence_id for s in store.fetch_silences(db, now_ms=later)[0]]
+    with pytest.raises(RuleError, match="'zone is C1'"):
+        store.create_silence(db, matchers=["zone is C1"], starts_ms=now_ms, ends_ms=now_ms + 1, by="x")
+    store.save_rules(db, rules=[RULE], by="test")
+    assert store.set_rule_enabled(db, rule_id=RULE.id, enabled=False, by="operator")
+    assert not {r.id: r for r in store.fetch_rules(db)[0]}[RULE.id].enabled
+    assert not store.set_rule_enabled(db, rule_id="no-such-rule", enabled=False, by="operator")
