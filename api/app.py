@@ -95,7 +95,7 @@ def create_app(
     for module in (auth, registry_routes, telemetry, statistics, alarms, rules, rejected, live):
         app.include_router(module.router, prefix=PREFIX)
 
-    app.add_middleware(RequestMetrics, registry=app.state.registry)
+    app.add_middleware(RequestMetrics, registry=app.state.registry, prefix=PREFIX)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     if static_dir is not None and static_dir.is_dir():
         # The ops-centre page; mounted last so every API route wins over a file name.

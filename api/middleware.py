@@ -62,9 +62,11 @@ class RequestMetrics:
     """Count and time requests by route template (not raw path: ids would explode the labels)."""
 
     def __init__(
-        self, app: ASGIApp, registry: CollectorRegistry, clock: Callable[[], float] = time.perf_counter
+        self, app: ASGIApp, registry: CollectorRegistry, prefix: str = "",
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.app = app
+        self.prefix = prefix
         self.clock = clock
         self.requests = Counter(
             "smartpark_api_requests", "HTTP requests", ["method", "route", "status"], registry=registry
@@ -90,12 +92,17 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = _route_of(scope)
+            route = _route_of(scope, self.prefix)
             self.requests.labels(scope["method"], route, str(status[0])).inc()
             self.latency.labels(scope["method"], route).observe(self.clock() - start)
 
 
-def _route_of(scope: Scope) -> str:
+def _route_of(scope: Scope, prefix: str) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    if not isinstance(path, str):
+        return "unmatched"
+    # routes of included routers carry their own path; the request path says under which prefix
+    if prefix and scope.get("path", "").startswith(prefix) and not path.startswith(prefix):
+        return prefix + path
+    return path

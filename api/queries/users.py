@@ -39,20 +39,19 @@ def create_user(
 
 
 def get_user(conn: psycopg.Connection[Any], *, user_id: int) -> dict[str, Any] | None:
-    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
-    return cur.execute(
-        f"SELECT {_USER_COLS} FROM api_users u"
-        " LEFT JOIN enterprises e ON e.enterprise_id = u.enterprise_id WHERE u.user_id = %s",
-        (user_id,),
-    ).fetchone()
+    return _one_user(conn, "u.user_id = %s", user_id)
 
 
 def find_user(conn: psycopg.Connection[Any], *, name: str) -> dict[str, Any] | None:
+    return _one_user(conn, "u.name = %s", name)
+
+
+def _one_user(conn: psycopg.Connection[Any], clause: str, value: Any) -> dict[str, Any] | None:
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     return cur.execute(
         f"SELECT {_USER_COLS} FROM api_users u"
-        " LEFT JOIN enterprises e ON e.enterprise_id = u.enterprise_id WHERE u.name = %s",
-        (name,),
+        f" LEFT JOIN enterprises e ON e.enterprise_id = u.enterprise_id WHERE {clause}",
+        (value,),
     ).fetchone()
 
 

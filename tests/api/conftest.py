@@ -54,6 +54,13 @@ def _ids(db: psycopg.Connection[Any], park_code: str) -> tuple[int, dict[str, in
     return park_id, ents
 
 
+def device_id(db: psycopg.Connection[Any], enterprise_id: int, code: str) -> int:
+    row = db.execute("SELECT device_id FROM devices WHERE enterprise_id = %s AND code = %s",
+                     (enterprise_id, code)).fetchone()
+    assert row is not None, f"no device {code!r} in enterprise {enterprise_id}"
+    return int(row[0])
+
+
 def make_user(db: psycopg.Connection[Any], role: Role, **scope: Any) -> str:
     user = uq.create_user(db, name=unique_code("u"), role=role, **scope)
     made, _ = uq.create_key(db, user_id=user["user_id"])

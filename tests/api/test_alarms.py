@@ -10,15 +10,9 @@ from fastapi.testclient import TestClient
 from psycopg.types.json import Jsonb
 
 from tests.api.conftest import Tenancy
+from tests.api.conftest import device_id as _device
 
 pytestmark = pytest.mark.integration
-
-
-def _device(db: psycopg.Connection[Any], enterprise_id: int, code: str) -> int:
-    row = db.execute("SELECT device_id FROM devices WHERE enterprise_id = %s AND code = %s",
-                     (enterprise_id, code)).fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def _alarm(db: psycopg.Connection[Any], *, park_id: int, enterprise_id: int, device_id: int,

@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
 
+from api.config import ApiSettings
+from smartpark.settings import Settings
 from tests.api.conftest import Tenancy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -17,9 +20,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 EXAMPLES = 12
 
 
-def test_no_operation_answers_a_server_error(client: TestClient, tenancy: Tenancy) -> None:
-    # The client fixture ran the app's lifespan (pool, token secret) on this same app object.
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", client.app)
+def test_no_operation_answers_a_server_error(
+    client: TestClient, tenancy: Tenancy, settings: Settings, db_url: str, api_limits: ApiSettings
+) -> None:
+    from api.app import create_app
+
+    # An app of its own: schemathesis runs its lifespan, whose end closes that app's pool.
+    app = create_app(settings, limits=api_limits, database_url=db_url, static_dir=None)
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     # Tokens, not keys: a fuzzed DELETE /keys/{id} may revoke a key, not a signed token.
     tokens = {who: client.post("/api/v1/auth/token", headers=tenancy.headers(who)).json()["access_token"]
               for who in ("admin", "operator", "enterprise")}
@@ -31,7 +39,7 @@ def test_no_operation_answers_a_server_error(client: TestClient, tenancy: Tenanc
         operations += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
+        @examples(max_examples=EXAMPLES, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def run(case: Any) -> None:
             if case.headers:  # a generated X-API-Key would override the token (and fail: 401)

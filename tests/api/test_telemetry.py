@@ -11,17 +11,11 @@ from fastapi.testclient import TestClient
 
 from smartpark.catalogue import BY_CODE
 from tests.api.conftest import Tenancy
+from tests.api.conftest import device_id as _device
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 10, 30, 0, 0, tzinfo=UTC)
-
-
-def _device(db: psycopg.Connection[Any], enterprise_id: int, code: str) -> int:
-    row = db.execute("SELECT device_id FROM devices WHERE enterprise_id = %s AND code = %s",
-                     (enterprise_id, code)).fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def _rollup(db: psycopg.Connection[Any], table: str, device: int, metric: str, bucket: datetime,
