@@ -22,6 +22,7 @@ from smartpark.catalogue import FLAG_RECEIPT_TIME, FLAG_VALID
 from smartpark.contract import ROOT, UNKNOWN_TOPIC, Topic, TopicError, decode
 
 EXCERPT_CHARS = 240
+BUCKET_US = 15 * 60 * 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,36 @@ class Rows:
 
     def copy_data(self) -> bytes:
         return encode_rows(self.ts_us, self.device_id, self.metric_id, self.value, self.flag)
+
+    def _series_key(self) -> np.ndarray:
+        return (self.device_id.astype(np.int64) << 16) | self.metric_id.astype(np.int64)
+
+    def sorted(self) -> Rows:
+        """By (device, metric, ts): index order, so inserts touch each index page once and
+        concurrent writers take row locks in the same order (no deadlocks)."""
+        order = np.lexsort((self.ts_us, self._series_key()))
+        return self.take(order)
+
+    def take(self, index: np.ndarray) -> Rows:
+        return Rows(self.ts_us[index], self.device_id[index], self.metric_id[index],
+                    self.value[index], self.flag[index])
+
+    def latest(self) -> Rows:
+        """The newest reading of each (device, metric), in key order."""
+        if not len(self):
+            return self
+        key = self._series_key()
+        order = np.lexsort((self.ts_us, key))
+        k = key[order]
+        return self.take(order[np.r_[k[1:] != k[:-1], True]])
+
+    def touched(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct (device, metric, 15-minute bucket start in PostgreSQL µs), in key order."""
+        # PostgreSQL's epoch (2000-01-01T00:00Z) is on a 15-minute boundary, so buckets are
+        # plain multiples of 15 minutes as time_bucket() makes them.
+        bucket = self.ts_us - self.ts_us % BUCKET_US
+        keys = np.unique(np.stack([self._series_key(), bucket]), axis=1)
+        return (keys[0] >> 16).astype(np.int32), (keys[0] & 0xFFFF).astype(np.int16), keys[1]
 
     @classmethod
     def empty(cls) -> Rows:

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="how long the naive baseline runs (default 8)")
     parser.add_argument("--batch-max-readings", type=int, default=20000)
     parser.add_argument("--batch-max-ms", type=int, default=200)
+    parser.add_argument("--broker", choices=("own", "shared"), default="own",
+                        help="own: a fresh broker with the project's configuration, started for "
+                             "the run (default); shared: the configured/machine-wide broker")
     parser.add_argument("--log-level", default="WARNING", help="of the ingest workers")
     parser.add_argument("--quick", action="store_true", help="a fifth of the messages, 4 s baseline")
     parser.set_defaults(func=run)
@@ -145,7 +150,7 @@ def _publish(mqtt_url: str, gws: list[Gateway], park: str, shape: str, messages:
 
 
 class IngestService:
-    def __init__(self, args: argparse.Namespace, db_url: str, park: str) -> None:
+    def __init__(self, args: argparse.Namespace, db_url: str, mqtt_url: str, park: str) -> None:
         import socket
 
         from ingest.cli import die_with_parent
@@ -155,7 +160,7 @@ class IngestService:
             self.port = s.getsockname()[1]
         self.workers = args.workers
         tag = secrets.token_hex(3)
-        env = dict(os.environ, SMARTPARK_DATABASE_URL=db_url)
+        env = dict(os.environ, SMARTPARK_DATABASE_URL=db_url, SMARTPARK_MQTT_URL=mqtt_url)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "smartpark.cli", "ingest", "--workers", str(args.workers),
              "--park", park, "--group", f"bench{tag}", "--client-id-prefix", f"bench-ingest-{tag}",
@@ -171,34 +176,42 @@ class IngestService:
                 raise RuntimeError("the ingest workers did not subscribe within 90 s")
             time.sleep(0.2)
 
-    def metric(self, name: str) -> float:
-        total = 0.0
+    def samples(self, name: str) -> list[float]:
+        """One value per worker of a metric (full name) from the workers' exporters."""
+        values = []
         for i in range(self.workers):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port + i}/metrics",
-                                            timeout=2) as resp:
+                                            timeout=5) as resp:
                     text = resp.read().decode()
             except OSError:
                 continue
             for line in text.splitlines():
-                if line.startswith(f"smartpark_ingest_{name} "):
-                    total += float(line.split()[1])
-        return total
+                if line.startswith(f"{name} "):
+                    values.append(float(line.split()[1]))
+        return values
+
+    def metric(self, name: str) -> float:
+        return sum(self.samples(f"smartpark_ingest_{name}"))
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(60)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(60)
 
 
-def _run_workload(service: IngestService, mqtt_url: str, gws: list[Gateway], park: str,
-                  shape: str, messages: int, base_ms: int) -> dict[str, Any]:
+def _run_workload(service: IngestService, db: DbProbe, mqtt_url: str, gws: list[Gateway],
+                  park: str, shape: str, messages: int, base_ms: int) -> dict[str, Any]:
     readings = messages * (len(METRICS) * DEVICES_PER_GATEWAY if shape == "batch" else 1)
     stored0, msgs0 = service.metric("readings_stored_total"), service.metric("messages_total")
     procs, (go, results, n) = _publish(mqtt_url, gws, park, shape, messages, base_ms)
+    cpu0 = _cpu(service, db)
     go.set()
     started = time.time()
     last_progress, last_value = time.monotonic(), 0.0
     while True:
+        # Polled slowly (scrapes cost the workers CPU); the end time is the last commit's.
+        time.sleep(0.5)
         stored = service.metric("readings_stored_total") - stored0
         if stored >= readings:
             break
@@ -206,8 +219,9 @@ def _run_workload(service: IngestService, mqtt_url: str, gws: list[Gateway], par
             last_progress, last_value = time.monotonic(), stored
         elif time.monotonic() - last_progress > 60:
             break  # stalled: report what was committed
-        time.sleep(0.05)
-    finished = time.time()
+    finished = max(service.samples("smartpark_ingest_last_commit_timestamp_seconds"),
+                   default=time.time())
+    cpu = {k: v - cpu0.get(k, 0.0) for k, v in _cpu(service, db).items()}
     pubs = [results.get(timeout=60) for _ in range(n)]
     for p in procs:
         p.join(10)
@@ -219,7 +233,47 @@ def _run_workload(service: IngestService, mqtt_url: str, gws: list[Gateway], par
         "shape": shape, "messages": messages, "readings": readings, "stored": int(stored),
         "seconds": elapsed, "readings_per_s": stored / elapsed, "messages_per_s": handled / elapsed,
         "publish_messages_per_s": messages / published_s if published_s > 0 else 0.0,
+        "cpu_us_per_reading": {k: v / max(stored, 1) * 1e6 for k, v in cpu.items()},
     }
+
+
+def _cpu(service: IngestService, db: DbProbe) -> dict[str, float]:
+    """CPU seconds so far of the ingest workers, their database backends and the broker."""
+    return {
+        "ingest": sum(service.samples("process_cpu_seconds_total")),
+        "database": db.backend_cpu(),
+        "broker": _proc_cpu(db.broker_pid) if db.broker_pid else 0.0,
+    }
+
+
+def _proc_cpu(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class DbProbe:
+    """CPU of the ingesters' database backends (the server runs on this machine)."""
+
+    def __init__(self, db_url: str, dbname: str, broker_pid: int | None) -> None:
+        self.db_url = db_url
+        self.dbname = dbname
+        self.broker_pid = broker_pid
+        self.seen: dict[int, float] = {}
+
+    def backend_cpu(self) -> float:
+        import psycopg
+
+        with psycopg.connect(self.db_url, autocommit=True) as conn:
+            pids = [r[0] for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s"
+                " AND application_name = 'smartpark-ingest'", (self.dbname,)).fetchall()]
+        for pid in pids:  # a backend that went away keeps its last reading
+            self.seen[pid] = _proc_cpu(pid)
+        return sum(self.seen.values())
 
 
 # -- the naive baseline ---------------------------------------------------------------------
@@ -251,8 +305,8 @@ def _naive_consumer(db_url: str, mqtt_url: str, park: str, devices: dict[str, in
                     )
                     state["stored"] += 1
 
-    client = sp_mqtt.make_client(f"bench-naive-{secrets.token_hex(4)}", clean_start=True,
-                                 session_expiry=0)
+    client = sp_mqtt.make_client(f"bench-naive-{secrets.token_hex(4)}", url=mqtt_url,
+                                 clean_start=True, session_expiry=0)
     client.on_message = on_message
     client.on_connect = lambda c, *_a: c.subscribe(f"smartpark/v1/{park}/+/gateway/+/telemetry", 1)
     sp_mqtt.connect(client)
@@ -296,6 +350,76 @@ def _run_naive(db_url: str, mqtt_url: str, gws: list[Gateway], park: str, second
 # -- orchestration --------------------------------------------------------------------------
 
 
+def _per_cpu_s(workload: dict[str, Any]) -> float:
+    """Readings committed per CPU-second spent by ingest, database and broker together."""
+    return 1e6 / max(sum(workload["cpu_us_per_reading"].values()), 1e-9)
+
+
+@contextmanager
+def _own_broker(settings: Any) -> Iterator[Any]:
+    """A broker of our own, configured like the local one, on a free port, removed afterwards:
+    the machine-wide broker also carries everyone's sessions, which is not what is measured."""
+    import shutil
+    import socket
+    import tempfile
+    from pathlib import Path
+
+    from smartpark.services import mosquitto
+
+    state = Path(tempfile.mkdtemp(prefix="smartpark-bench-"))
+    state.chmod(0o755)  # the broker drops to its own user
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    own = settings.model_copy(
+        update={"state_dir": state, "mqtt_port": port, "mqtt_url": None, "mqtt_admin_url": None}
+    )
+    try:
+        mosquitto.start(own)
+        yield own
+    finally:
+        mosquitto.destroy(own)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def _load(conn: Any, settings: Any, models: list[dict[str, Any]], attempts: int = 4) -> None:
+    """Load the models and their broker accounts; loading is idempotent, so retry on a hiccup
+    of the shared broker's administration channel."""
+    from smartpark.broker_admin import BrokerAdmin, BrokerAdminError
+    from smartpark.registry import load_model
+
+    for attempt in range(attempts):
+        try:
+            with BrokerAdmin.local(settings) as broker, conn.transaction():
+                for model in models:
+                    load_model(conn, model, broker=broker)
+            return
+        except (BrokerAdminError, ValueError, TimeoutError) as exc:
+            if attempt == attempts - 1:
+                raise
+            print(f"setting up the bench park failed ({exc}); retrying", file=sys.stderr)
+            time.sleep(2)
+
+
+def _broker_pid(settings: Any) -> int | None:
+    """The local broker's pid, when it is the machine's own (for its CPU figures)."""
+    if settings.mqtt_url:
+        return None
+    from smartpark.services.local import paths
+
+    try:
+        return int(paths(settings).mqtt_pid.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _drop_database(admin_db: str, dbname: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_db, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
 def _remove_accounts(settings: Any, usernames: list[str]) -> None:
     from smartpark.broker_admin import BrokerAdmin, BrokerAdminError
 
@@ -310,11 +434,9 @@ def _remove_accounts(settings: Any, usernames: list[str]) -> None:
 def run(args: argparse.Namespace) -> int:
     import psycopg
 
-    from smartpark.broker_admin import BrokerAdmin
     from smartpark.db import database_url
     from smartpark.db.migrate import migrate
     from smartpark.mqtt import mqtt_url
-    from smartpark.registry import load_model
     from smartpark.settings import get_settings
 
     if args.quick:
@@ -325,7 +447,6 @@ def run(args: argparse.Namespace) -> int:
     admin_db = database_url(settings)
     dbname = f"smartpark_bench_{secrets.token_hex(4)}"
     db_url = admin_db.rsplit("/", 1)[0] + "/" + dbname
-    broker_url = mqtt_url(settings)
     tag = secrets.token_hex(3)
     fast_park, naive_park = f"bench{tag}", f"naive{tag}"
     fast_model, fast_gws = bench_model(fast_park, args.publishers)
@@ -333,31 +454,29 @@ def run(args: argparse.Namespace) -> int:
     base_ms = int(time.time() * 1000) - 86_400_000  # a day ago: inside the accepted window
     with psycopg.connect(admin_db, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{dbname}"')
-    service: IngestService | None = None
-    try:
+    with ExitStack() as cleanup:
+        cleanup.callback(_drop_database, admin_db, dbname)
+        brokers = cleanup.enter_context(_own_broker(settings)) if args.broker == "own" else settings
+        broker_url = mqtt_url(brokers)
+        if args.broker == "shared":
+            cleanup.callback(_remove_accounts, brokers,
+                             [gw.username for gw in fast_gws + naive_gws])
         with psycopg.connect(db_url, autocommit=True) as conn:
             migrate(conn)
-            with BrokerAdmin.local(settings) as broker, conn.transaction():
-                load_model(conn, fast_model, broker=broker)
-                load_model(conn, naive_model, broker=broker)
-        service = IngestService(args, db_url, fast_park)
-        batch = _run_workload(service, broker_url, fast_gws, fast_park, "batch",
+            _load(conn, brokers, [fast_model, naive_model])
+        service = IngestService(args, db_url, broker_url, fast_park)
+        cleanup.callback(service.stop)
+        probe = DbProbe(db_url, dbname, _broker_pid(brokers))
+        batch = _run_workload(service, probe, broker_url, fast_gws, fast_park, "batch",
                               args.messages_100, base_ms)
-        single = _run_workload(service, broker_url, fast_gws, fast_park, "single",
+        single = _run_workload(service, probe, broker_url, fast_gws, fast_park, "single",
                                args.messages_1, base_ms + 10_000_000)
         service.stop()
-        service = None
         with psycopg.connect(db_url) as conn:
             row = conn.execute("SELECT count(*) FROM telemetry").fetchone()
             in_db = int(row[0]) if row else 0
         naive = _run_naive(db_url, broker_url, naive_gws, naive_park, args.naive_seconds,
                            max(200, args.messages_100 // 4), base_ms)
-    finally:
-        if service is not None:
-            service.stop()
-        _remove_accounts(settings, [gw.username for gw in fast_gws + naive_gws])
-        with psycopg.connect(admin_db, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
     exact = in_db == batch["readings"] + single["readings"]
     figures = {
         "workers": args.workers,
@@ -369,6 +488,11 @@ def run(args: argparse.Namespace) -> int:
         "naive_readings_per_s": round(naive["readings_per_s"]),
         "speedup_vs_naive": round(batch["readings_per_s"] / max(naive["readings_per_s"], 1e-9), 1),
         "stored_exactly_once": exact,
+        "batch100_cpu_us_per_reading": {k: round(v, 2) for k, v in batch["cpu_us_per_reading"].items()},
+        "single_cpu_us_per_message": {k: round(v, 1) for k, v in single["cpu_us_per_reading"].items()},
+        "batch100_readings_per_cpu_s": round(_per_cpu_s(batch)),
+        "single_messages_per_ingest_cpu_s": round(1e6 / max(single["cpu_us_per_reading"]["ingest"], 1e-9)),
+        "load_average": os.getloadavg()[0],
     }
     rows = [
         ("workload", "messages", "readings", "seconds", "readings/s", "messages/s", "publish msg/s"),
@@ -385,7 +509,14 @@ def run(args: argparse.Namespace) -> int:
     for r in rows:
         print("  ".join(str(c).rjust(w) if i else str(c).ljust(w)
                         for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+    print()
+    print("CPU per reading (µs)      ingest  database  broker*  -> readings per CPU-second")
+    for label, w in (("100 readings/message", batch), ("1 reading/message", single)):
+        c = w["cpu_us_per_reading"]
+        print(f"{label:24s} {c['ingest']:8.1f} {c['database']:9.1f} {c['broker']:8.1f}"
+              f"  -> {_per_cpu_s(w):,.0f}")
+    print("* the broker is the machine's: its CPU includes everyone else's traffic")
     print(f"ingest workers: {args.workers}, publishers: {args.publishers}, "
-          f"stored exactly once: {exact} ({in_db} rows)")
+          f"load average: {os.getloadavg()[0]:.1f}, stored exactly once: {exact} ({in_db} rows)")
     print(json.dumps(figures))
     return 0 if exact else 1

@@ -25,6 +25,7 @@ class IngestMetrics:
     db_failures: Counter
     connected: Gauge
     subscribed: Gauge
+    last_commit: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry = REGISTRY) -> IngestMetrics:
@@ -52,6 +53,8 @@ class IngestMetrics:
                                 registry=registry),
             connected=Gauge(f"{p}broker_connected", "1 while connected to the broker",
                             registry=registry),
+            last_commit=Gauge(f"{p}last_commit_timestamp_seconds",
+                              "Unix time of the last committed batch", registry=registry),
             subscribed=Gauge(f"{p}subscribed",
                              "1 once the broker granted the telemetry subscriptions",
                              registry=registry),

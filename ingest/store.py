@@ -1,9 +1,10 @@
 """Writing a batch: readings, touched buckets, latest values and rejections (caller commits).
 
 Readings are COPYed (binary) into a session-local staging table and moved with one
-INSERT ... ON CONFLICT DO NOTHING, so a redelivered reading is a no-op. The same statement
-records the 15-minute buckets the *new* rows fell into and advances telemetry_latest, so all of
-it commits or none of it does.
+INSERT ... ON CONFLICT DO NOTHING in index order, so a redelivered reading is a no-op. The
+buckets the batch touched and the newest reading per (device, metric) are worked out with numpy
+and sent as a few arrays: a batch of 20 000 readings from 100 series writes 100 latest rows,
+not 20 000 upserts, and the database sorts nothing but what it must.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from ingest.batch import Batch, Rejection
+from ingest.batch import Batch, Rejection, Rows
 
 STAGE_DDL = (
     "CREATE TEMP TABLE IF NOT EXISTS ingest_stage ("
@@ -22,26 +23,36 @@ STAGE_DDL = (
     " value float8 NOT NULL, flag smallint NOT NULL) ON COMMIT DELETE ROWS"
 )
 
-MOVE_SQL = """
-WITH ins AS (
-    INSERT INTO telemetry (ts, device_id, metric_id, value, flag)
-    SELECT ts, device_id, metric_id, value, flag FROM ingest_stage
-    ON CONFLICT DO NOTHING
-    RETURNING ts, device_id, metric_id, value, flag
-), touched AS (
-    INSERT INTO telemetry_touched (device_id, metric_id, bucket)
-    SELECT DISTINCT device_id, metric_id, time_bucket('15 minutes', ts) FROM ins
-    ON CONFLICT DO NOTHING
-), latest AS (
-    INSERT INTO telemetry_latest AS l (device_id, metric_id, ts, value, flag)
-    SELECT DISTINCT ON (device_id, metric_id) device_id, metric_id, ts, value, flag
-    FROM ins ORDER BY device_id, metric_id, ts DESC
-    ON CONFLICT (device_id, metric_id) DO UPDATE
-    SET ts = excluded.ts, value = excluded.value, flag = excluded.flag
-    WHERE excluded.ts > l.ts
+COPY_SQL = "COPY ingest_stage (ts, device_id, metric_id, value, flag) FROM STDIN (FORMAT binary)"
+
+# Sorted like the primary key: each index page is visited once, and concurrent writers lock
+# rows in the same order.
+INSERT_SQL = (
+    "INSERT INTO telemetry (ts, device_id, metric_id, value, flag)"
+    " SELECT ts, device_id, metric_id, value, flag FROM ingest_stage"
+    " ORDER BY device_id, metric_id, ts ON CONFLICT DO NOTHING"
 )
-SELECT count(*) FROM ins
-"""
+
+# Timestamps travel as integer microseconds since 2000-01-01 UTC (exact, no float rounding).
+_TS = "timestamptz '2000-01-01 00:00:00+00' + {} * interval '1 microsecond'"
+
+TOUCH_SQL = (
+    "INSERT INTO telemetry_touched (device_id, metric_id, bucket)"
+    f" SELECT d, m, {_TS.format('b')}"
+    " FROM unnest(%s::int[], %s::smallint[], %s::bigint[]) AS u(d, m, b)"
+    " ON CONFLICT DO NOTHING"
+)
+
+# A late reading never replaces a newer one.
+LATEST_SQL = (
+    "INSERT INTO telemetry_latest AS l (device_id, metric_id, ts, value, flag)"
+    f" SELECT d, m, {_TS.format('t')}, v, f"
+    " FROM unnest(%s::int[], %s::smallint[], %s::bigint[], %s::float8[], %s::smallint[])"
+    " AS u(d, m, t, v, f)"
+    " ON CONFLICT (device_id, metric_id) DO UPDATE"
+    " SET ts = excluded.ts, value = excluded.value, flag = excluded.flag"
+    " WHERE excluded.ts > l.ts"
+)
 
 REJECTION_COLUMNS = (
     "received_at", "topic", "reason_code", "reason", "device", "metric",
@@ -67,16 +78,29 @@ def store_batch(conn: psycopg.Connection[Any], *, batch: Batch) -> Stored:
     inserted = 0
     with conn.cursor() as cur:
         if len(batch.rows):
-            with cur.copy(
-                "COPY ingest_stage (ts, device_id, metric_id, value, flag) FROM STDIN (FORMAT binary)"
-            ) as copy:
-                copy.write(batch.rows.copy_data())
-            cur.execute(MOVE_SQL)
-            row = cur.fetchone()
-            inserted = int(row[0]) if row else 0
+            rows = batch.rows.sorted()
+            with cur.copy(COPY_SQL) as copy:
+                copy.write(rows.copy_data())
+            cur.execute(INSERT_SQL)
+            inserted = max(cur.rowcount, 0)
+            if inserted:
+                # Derived from every valid reading, duplicates included: a duplicate's bucket
+                # is re-touched at worst (harmless) and its timestamp never beats the latest.
+                record_series(cur, rows=rows)
         if batch.rejections:
             record_rejections(cur, rejections=batch.rejections)
     return Stored(inserted, len(batch.rows) - inserted, len(batch.rejections))
+
+
+def record_series(cur: psycopg.Cursor[Any], *, rows: Rows) -> None:
+    device, metric, bucket = rows.touched()
+    cur.execute(TOUCH_SQL, (device.tolist(), metric.tolist(), bucket.tolist()))
+    latest = rows.latest()
+    cur.execute(
+        LATEST_SQL,
+        (latest.device_id.tolist(), latest.metric_id.tolist(), latest.ts_us.tolist(),
+         latest.value.tolist(), latest.flag.tolist()),
+    )
 
 
 def record_rejections(cur: psycopg.Cursor[Any], *, rejections: tuple[Rejection, ...]) -> None:

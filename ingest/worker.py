@@ -357,6 +357,7 @@ class Ingester:
     def _observe(self, batch: Batch, stored: Stored) -> None:
         m = self.metrics
         m.messages.inc(batch.messages)
+        m.last_commit.set(self.clock())
         m.stored.inc(stored.inserted)
         m.duplicates.inc(stored.duplicates)
         for reason, count in batch.rejected_by_reason().items():

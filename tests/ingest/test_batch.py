@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ingest import validate as v
-from ingest.batch import EXCERPT_CHARS, Batch, Message, build_batch, excerpt
+from ingest.batch import EXCERPT_CHARS, Batch, Message, Rows, build_batch, excerpt
 from ingest.binary_copy import PG_EPOCH_US, decode_rows
 from ingest.registry_index import DeviceEntry, RegistryIndex
 from smartpark.catalogue import BY_CODE, DEVICE_KINDS, FLAG_RECEIPT_TIME
@@ -153,3 +153,39 @@ def test_a_large_batch_is_stored_whole(index: RegistryIndex) -> None:
     batch = _build(index, *msgs)
     assert len(batch.rows) == n and not batch.rejections
     assert np.unique(batch.rows.ts_us).size == n // 4
+
+
+def _rows(ts_min: list[int], device: list[int], metric: list[int]) -> Rows:
+    n = len(ts_min)
+    return Rows(
+        np.asarray(ts_min, np.int64) * 60_000_000,
+        np.asarray(device, np.int32),
+        np.asarray(metric, np.int16),
+        np.arange(n, dtype=np.float64),
+        np.zeros(n, np.int16),
+    )
+
+
+def test_rows_sort_in_primary_key_order() -> None:
+    rows = _rows([5, 1, 3, 2], [2, 2, 1, 2], [1, 1, 1, 3]).sorted()
+    assert list(zip(rows.device_id.tolist(), rows.metric_id.tolist(), (rows.ts_us // 60_000_000).tolist(),
+                    strict=True)) == [(1, 1, 3), (2, 1, 1), (2, 1, 5), (2, 3, 2)]
+
+
+def test_latest_is_the_newest_reading_of_each_series_whatever_the_arrival_order() -> None:
+    rows = _rows([10, 30, 20, 5, 7], [1, 1, 1, 2, 2], [4, 4, 4, 4, 3])
+    latest = rows.latest()
+    assert latest.device_id.tolist() == [1, 2, 2]
+    assert latest.metric_id.tolist() == [4, 3, 4]
+    assert (latest.ts_us // 60_000_000).tolist() == [30, 7, 5]
+    assert latest.value.tolist() == [1.0, 4.0, 3.0]  # the value that came with that reading
+    assert len(Rows.empty().latest()) == 0
+
+
+def test_touched_buckets_are_distinct_quarter_hours() -> None:
+    # Minutes 0, 14 share a bucket; 15 starts the next; -1 (before 2000-01-01) floors backwards.
+    rows = _rows([0, 14, 15, 14, -1], [1, 1, 1, 2, 1], [1, 1, 1, 1, 1])
+    device, metric, bucket = rows.touched()
+    assert list(zip(device.tolist(), metric.tolist(), (bucket // 60_000_000).tolist(), strict=True)) == [
+        (1, 1, -15), (1, 1, 0), (1, 1, 15), (2, 1, 0),
+    ]
