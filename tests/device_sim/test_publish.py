@@ -146,3 +146,29 @@ def test_cli_backfill_and_run_print_a_summary(
     assert run["ticks"] >= 2 and run["readings"] > 0
     assert main(["sim", "run", "--model", str(path), "--enterprise", "e999"]) == 2
     assert "e999" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_outages_fire_the_will_and_the_backlog_follows(settings: Any, sim_model: dict[str, Any]) -> None:
+    from device_sim.faults import FaultConfig
+
+    park = park_from(sim_model, first=2)
+    collector = Collector(settings, park.code)
+    try:
+        with Publisher(park.gateways) as pub:
+            pub.connect()
+            t0 = int(time.time()) - 6 * 3600
+            summary = backfill(park, pub, start_s=t0, end_s=t0 + 4 * 3600, interval_s=60,
+                               ticks_per_round=1, faults=FaultConfig(offline=3, offline_s=600))
+        assert summary.faults["offline"] > 0
+        telemetry = lambda got: [g for g in got if g[0].endswith("/telemetry")]  # noqa: E731
+        assert collector.wait(lambda got: len(telemetry(got)) >= summary.messages, 30)
+        # QoS 1: what was in flight when a gateway dropped is sent again after it reconnects.
+        distinct = {(t, p) for t, p, _ in telemetry(collector.got)}
+        assert len(distinct) == summary.messages
+        received = sum(len(decode(Topic.parse(t, settings.topic_root), p, 0)) for t, p in distinct)
+        assert received == summary.readings == sum(len(d.metrics) for d in park.devices) * summary.ticks
+        offline = [t for t, p, _ in collector.got if t.endswith("/status") and p == b"offline"]
+        assert len(offline) == summary.faults["offline"]
+    finally:
+        collector.close()
