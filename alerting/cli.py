@@ -18,6 +18,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tick", type=float, default=1.0, help="seconds between periodic passes")
     parser.add_argument("--park", action="append", dest="parks",
                         help="handle only this park (repeatable; default: every park)")
+    parser.add_argument("--session-expiry", type=int, default=3600,
+                        help="seconds the broker keeps queueing telemetry while the service is away "
+                             "(alarms on older readings would be stale)")
     parser.add_argument("--log-level", default="INFO")
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     p = sub.add_parser("run", help="run the service (the default)")
@@ -61,7 +64,8 @@ def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
     if settings.metrics_port:
         start_http_server(settings.metrics_port)
-    return serve(AlertingService(settings=settings, client_id=args.client_id, tick_s=args.tick, parks=args.parks))
+    return serve(AlertingService(settings=settings, client_id=args.client_id, tick_s=args.tick, parks=args.parks,
+                                 session_expiry_s=args.session_expiry))
 
 
 def _fail(exc: Exception) -> int:

@@ -465,9 +465,9 @@ class AlertingService:
 
 
 def serve(service: AlertingService) -> int:
-    service.start()
-    log.info("alerting service %s (pid %d) running", service.client_id, os.getpid())
     try:
+        service.start()
+        log.info("alerting service %s (pid %d) running", service.client_id, os.getpid())
         service.run()
     except KeyboardInterrupt:
         service.stop_event.set()
