@@ -452,6 +452,23 @@ def demo_history(opts: Options, settings: Settings, *, state: Path, say: Callabl
         run_step("rollups", ("scheduler", "--once"), log_dir=log_dir, say=say)
 
 
+def wait_for_api(url: str, say: Callable[[str], None], *, timeout_s: float = 60.0) -> bool:
+    """Until the API answers its liveness check, so the printed URL works when it is printed."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=2) as res:
+                if res.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    say(f"api: no answer from {url}healthz after {timeout_s:g} s (see logs/api.log)")
+    return False
+
+
 def dashboard_url(settings: Settings) -> str:
     host = settings.api_host if settings.api_host not in ("0.0.0.0", "::") else "127.0.0.1"
     return f"http://{host}:{settings.api_port}/"
@@ -516,6 +533,7 @@ def _run(args: argparse.Namespace) -> int:
         if opts.demo:
             demo_history(opts, settings, state=state, say=say)
             sup.start_all(lambda c: c.name in later)
+        wait_for_api(dashboard_url(settings), say)
         say(f"ready in {time.monotonic() - started:.0f} s")
         say(f"dashboard: {dashboard_url(settings)}")
         if key:
@@ -552,7 +570,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--days", type=float, default=7.0, help="days of back-filled history")
     demo.add_argument("--backfill-interval", type=int, default=900,
-                      help="seconds between back-filled readings (default 900: one per 15-minute rollup)")
+                      help="seconds between back-filled readings (default 900: one per 15-minute"
+                           " rollup)")
     demo.add_argument("--sim-interval", type=float, default=10.0,
                       help="seconds between live readings (default 10)")
     parser.set_defaults(func=_run)
