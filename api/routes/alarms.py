@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from psycopg.rows import dict_row, tuple_row
 
 from api.auth import Principal, Role
-from api.deps import CurrentPrincipal, DbConn, Id, OperatorPrincipal, OptId, Paging
+from api.deps import CurrentPrincipal, DbConn, DbRun, Id, OperatorPrincipal, OptId, Paging
 from api.problems import Conflict, Forbidden, NotFound
 from api.queries import alarms as q
 from api.schemas import (
@@ -30,8 +30,8 @@ router = APIRouter(tags=["alarms"])
 
 
 @router.get("/alarms", response_model=PageOut[AlarmOut], summary="alarms, newest first")
-def list_alarms(
-    conn: DbConn,
+async def list_alarms(
+    run: DbRun,
     p: CurrentPrincipal,
     page: Paging,
     state: Annotated[list[AlarmState] | None, Query(max_length=4)] = None,
@@ -44,8 +44,8 @@ def list_alarms(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Any:
-    rows = q.list_alarms(
-        conn, p, states=state, severities=severity, category=category, park_id=park_id,
+    rows = await run(
+        q.list_alarms, p, states=state, severities=severity, category=category, park_id=park_id,
         enterprise_id=enterprise_id, device_id=device_id, acknowledged=acknowledged,
         since=since, until=until, limit=page.limit, offset=page.offset,
     )

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query
 
 from api.auth import Principal, Role
-from api.deps import Clock, CurrentPrincipal, DbConn, Id, OperatorPrincipal, OptId, Paging
+from api.deps import Clock, CurrentPrincipal, DbConn, DbRun, Id, OperatorPrincipal, OptId, Paging
 from api.problems import BadRequest, Forbidden, NotFound
 from api.queries import alarms as alarm_q
 from api.queries import statistics as q
@@ -162,14 +162,17 @@ def import_reports(body: EconomicImportIn, conn: DbConn, p: OperatorPrincipal) -
 
 
 @router.get("/overview", response_model=OverviewOut, summary="the ops-centre overview of a park")
-def overview(conn: DbConn, p: CurrentPrincipal, clock: Clock, park_id: OptId = None) -> Any:
-    park_id = park_id or p.park_id
+async def overview(run: DbRun, p: CurrentPrincipal, clock: Clock, park_id: OptId = None) -> Any:
+    now = datetime.fromtimestamp(clock(), UTC)
+    return fast_json(OverviewOut, await run(_overview, p, park_id or p.park_id, now))
+
+
+def _overview(conn: Any, p: Principal, park_id: int | None, now: datetime) -> dict[str, Any]:
+    from api.queries.overview import counts
+
     park = get_park(conn, p, park_id=park_id) if park_id is not None else None
     if park_id is not None and park is None:
         raise NotFound(f"no park {park_id}")
-    now = datetime.fromtimestamp(clock(), UTC)
-    from api.queries.overview import counts
-
     c = counts(conn, p, park_id=park_id, since=now - timedelta(minutes=15))
     open_: dict[str, int] = {}
     unack = 0
@@ -185,5 +188,5 @@ def overview(conn: DbConn, p: CurrentPrincipal, clock: Clock, park_id: OptId = N
         conn, p, states=["pending", "firing"], severities=None, category=None, park_id=park_id,
         enterprise_id=None, device_id=None, acknowledged=None, since=None, until=None, limit=10, offset=0,
     )[:10]
-    return fast_json(OverviewOut, {"park_id": park_id, **c, "open_alarms": open_,
-                                   "unacknowledged_alarms": unack, "today": today, "latest_alarms": latest})
+    return {"park_id": park_id, **c, "open_alarms": open_, "unacknowledged_alarms": unack,
+            "today": today, "latest_alarms": latest}

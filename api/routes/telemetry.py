@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentPrincipal, DbConn, Id, Limits, OptId, Paging
+from api.auth import Principal
+from api.deps import CurrentPrincipal, DbConn, DbRun, Id, Limits, OptId, Paging
 from api.problems import BadRequest, NotFound
 from api.queries import telemetry as q
 from api.queries.registry import get_device
 from api.schemas import LatestOut, PageOut, SeriesOut, SeriesResponse, fast_json, paged
-from api.series import Aggregate, Interval, SeriesError, parse_pair, plan
+from api.series import Aggregate, Interval, SeriesError, SeriesPlan, parse_pair, plan
 from smartpark.catalogue import BY_CODE
 
 router = APIRouter(tags=["telemetry"])
@@ -52,6 +53,16 @@ def device_latest(device_id: Id, conn: DbConn, p: CurrentPrincipal) -> list[dict
                     metric_ids=None, limit=100, offset=0)
 
 
+def _series_points(conn: Any, p: Principal, sp: SeriesPlan) -> list[q.Points]:
+    devices = q.visible_devices(conn, p, device_ids=sorted({x.device_id for x in sp.pairs}))
+    for pair in sp.pairs:
+        if pair.device_id not in devices:
+            raise NotFound(f"no device {pair.device_id}")
+        if pair.metric.category.value not in p.categories:
+            raise NotFound(f"no metric {pair.metric.code!r} for device {pair.device_id}")
+    return q.series(conn, sp, timezones=[devices[x.device_id]["timezone"] for x in sp.pairs])
+
+
 @router.get(
     "/telemetry/series",
     response_model=SeriesResponse,
@@ -64,8 +75,8 @@ def device_latest(device_id: Id, conn: DbConn, p: CurrentPrincipal) -> list[dict
         " otherwise. Buckets start at or after `from` and before `to`."
     ),
 )
-def series(
-    conn: DbConn,
+async def series(
+    run: DbRun,
     p: CurrentPrincipal,
     limits: Limits,
     start: Annotated[datetime, Query(alias="from")],
@@ -81,13 +92,7 @@ def series(
                   max_raw_days=limits.max_raw_range_days, max_days=limits.max_range_days)
     except SeriesError as exc:
         raise BadRequest(str(exc)) from exc
-    devices = q.visible_devices(conn, p, device_ids=sorted({x.device_id for x in parsed}))
-    for pair in parsed:
-        if pair.device_id not in devices:
-            raise NotFound(f"no device {pair.device_id}")
-        if pair.metric.category.value not in p.categories:
-            raise NotFound(f"no metric {pair.metric.code!r} for device {pair.device_id}")
-    points = q.series(conn, sp, timezones=[devices[x.device_id]["timezone"] for x in parsed])
+    points = await run(_series_points, p, sp)
     raw = interval is Interval.RAW
     return fast_json(SeriesResponse, {
         "interval": interval.value, "from": start, "to": end,
