@@ -23,10 +23,11 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
-def _receivers_end_with_the_test(db: psycopg.Connection[Any]) -> Iterator[None]:
-    """The run's database is shared: later tests' services must not keep calling dead hooks."""
+def _receivers_end_with_the_test(db: psycopg.Connection[Any], park: dict[str, Any]) -> Iterator[None]:
+    """The run's database is shared: nothing may keep calling this test's dead hooks."""
     yield
-    db.execute("UPDATE alert_receivers SET enabled = false")
+    db.execute("UPDATE alert_receivers SET enabled = false WHERE park_id = (SELECT park_id FROM parks"
+               " WHERE code = %s)", (park["parks"][0]["code"],))
 
 
 def park_id(db: psycopg.Connection[Any], model: dict[str, Any]) -> int:
