@@ -70,8 +70,13 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
     from smartpark.mqtt import SESSION_EXPIRY_S, mqtt_url
 
     settings = get_settings()
+    client_id = f"{options['client_id_prefix']}-{index}"
+    lock = _claim(client_id)
+    if lock is None:
+        log.error("another ingester on this host runs as %s; not starting a second one", client_id)
+        return EXIT_TAKEN_OVER
     config = WorkerConfig(
-        client_id=f"{options['client_id_prefix']}-{index}",
+        client_id=client_id,
         group=options["group"],
         park=options["park"],
         root=settings.topic_root,
@@ -91,6 +96,27 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
     log.info("ingesting %s as %s", config.subscriptions(), config.client_id)
     ingester.run()
     return EXIT_TAKEN_OVER if ingester.taken_over else 0
+
+
+def _claim(client_id: str) -> Any:
+    """A host-wide lock on the client id (released by the kernel when the process dies).
+
+    Two processes with one client id would take the broker session from each other forever;
+    the broker only tells the one that loses (and not every broker says why)."""
+    import fcntl
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    name = hashlib.sha256(client_id.encode()).hexdigest()[:24]
+    path = Path(tempfile.gettempdir()) / f"smartpark-ingest-{name}.lock"
+    handle = open(path, "a+")  # noqa: SIM115 - held for the life of the process
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
 
 
 def _child(index: int, options: dict[str, Any]) -> None:

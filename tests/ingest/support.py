@@ -59,8 +59,10 @@ def _port_free(port: int) -> bool:
 class IngestProcess:
     """`smartpark ingest` as a child process with a unique group and client ids."""
 
-    def __init__(self, park: str, *, workers: int = 1, extra: Iterable[str] = ()) -> None:
-        tag = secrets.token_hex(3)
+    def __init__(self, park: str, *, workers: int = 1, extra: Iterable[str] = (),
+                 tag: str | None = None) -> None:
+        tag = tag or secrets.token_hex(3)
+        self.tag = tag
         self.metrics_port = free_port(workers)
         self.workers = workers
         self.args = [

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from ingest.cli import EXIT_TAKEN_OVER
 from smartpark.settings import Settings
 from tests.ingest.support import (
     IngestProcess,
@@ -59,6 +60,29 @@ def test_kill_9_of_the_ingester_then_restart(settings: Settings, park: dict[str,
         ingest.start()
 
     _stream_through(settings, park, crash)
+
+
+def test_sigterm_flushes_then_a_restart_resumes(settings: Settings, park: dict[str, Any]) -> None:
+    def stop_and_restart(ingest: IngestProcess) -> None:
+        assert ingest.stop() == 0  # flushed, committed, acknowledged, exited cleanly
+        ingest.start()
+
+    _stream_through(settings, park, stop_and_restart)
+
+
+def test_a_second_ingester_with_the_same_client_id_does_not_start(park: dict[str, Any]) -> None:
+    """Two processes fighting over one persistent session would reconnect forever."""
+    code = park["parks"][0]["code"]
+    first = IngestProcess(code).start()
+    second = IngestProcess(code, tag=first.tag)
+    try:
+        second.start(wait=False)
+        assert second.proc is not None
+        assert second.proc.wait(30) == EXIT_TAKEN_OVER
+        assert first.alive() and first.subscribed()
+    finally:
+        first.stop()
+        second.stop()
 
 
 def test_postgresql_restarted_mid_stream(settings: Settings, park: dict[str, Any]) -> None:
