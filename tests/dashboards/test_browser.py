@@ -222,7 +222,8 @@ def _inject_gas_leak(platform: Platform, stop: threading.Event) -> tuple[threadi
     sim = Simulation(park, signals=signals)
     now = int(time.time())
     grid = list(range(now - 6 * 3600, now, 30))
-    lel = [(e.values.get("safety.lel_pct", 0.0), e.ts_ms / 1000) for gw in sim.entries(grid, 30)
+    by_gateway, _direct = sim.entries(grid, 30)
+    lel = [(e.values.get("safety.lel_pct", 0.0), e.ts_ms / 1000) for gw in by_gateway
            for e in gw if e.device == "gd1"]
     peak_value, peak_ts = max(lel)
     assert peak_value >= 30, f"no leak episode in the last 6 h (max {peak_value} %LEL)"
