@@ -82,10 +82,3 @@ function ackDialog(id, onChanged) {
   dlg.showModal();
   form.comment.focus();
 }
-
-/** Count alarms by category: {energy: n, emissions: n, ...}. */
-export function byCategory(items) {
-  const out = {};
-  for (const a of items) out[a.category] = (out[a.category] || 0) + 1;
-  return out;
-}

@@ -1,6 +1,5 @@
 // Park overview: today's and this month's energy against the last period, live load, AQI now,
 // active alarms by category.
-import { byCategory, activeAlarms } from "../alarms.js";
 import { chart, pieOption, sumSeries } from "../charts.js";
 import { change, escape, num, parkDate, parkMonth, pct } from "../format.js";
 import { currentLang, t } from "../i18n.js";
@@ -109,8 +108,13 @@ export async function render(el, ctx) {
 
   const pie = chart(el.querySelector("#alarm-pie"));
   async function loadAlarms() {
-    let counts = {};
-    try { counts = byCategory(await activeAlarms()); } catch (err) { console.warn(err); }
+    const counts = {};
+    try {
+      // Counts from the API (all open alarms, however many), not a page of the list.
+      for (const r of await api.get("/alarms/summary", { park_id: ctx.park?.park_id })) {
+        if (r.state === "firing") counts[r.category] = (counts[r.category] || 0) + r.n;
+      }
+    } catch (err) { console.warn(err); }
     const cats = ["safety", "emissions", "environment", "energy"];
     pie.setOption(pieOption(cats.filter((c) => counts[c]).map((c) => ({ name: t("category." + c), value: counts[c] }))), true);
     el.querySelector("#alarm-pie").dataset.total = String(Object.values(counts).reduce((x, y) => x + y, 0));
