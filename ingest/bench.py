@@ -510,12 +510,14 @@ def run(args: argparse.Namespace) -> int:
         print("  ".join(str(c).rjust(w) if i else str(c).ljust(w)
                         for i, (c, w) in enumerate(zip(r, widths, strict=True))))
     print()
-    print("CPU per reading (µs)      ingest  database  broker*  -> readings per CPU-second")
+    print("CPU per reading (µs)      ingest  database  broker*  -> readings per CPU-second"
+          .replace("*", "*" if args.broker == "shared" else " "))
     for label, w in (("100 readings/message", batch), ("1 reading/message", single)):
         c = w["cpu_us_per_reading"]
         print(f"{label:24s} {c['ingest']:8.1f} {c['database']:9.1f} {c['broker']:8.1f}"
               f"  -> {_per_cpu_s(w):,.0f}")
-    print("* the broker is the machine's: its CPU includes everyone else's traffic")
+    if args.broker == "shared":
+        print("* the shared broker's CPU includes everyone else's traffic")
     print(f"ingest workers: {args.workers}, publishers: {args.publishers}, "
           f"load average: {os.getloadavg()[0]:.1f}, stored exactly once: {exact} ({in_db} rows)")
     print(json.dumps(figures))
