@@ -27,7 +27,7 @@ import numpy.typing as npt
 from aggregation import pgbinary, store
 from aggregation.calendar import WIDTH_MS, fixed_start
 from aggregation.job import drain
-from aggregation.rollup import CounterDeltas, Readings, Rollup, counter_deltas, rollup
+from aggregation.rollup import Readings, Rollup, counter_deltas_of, rollup
 
 Q = WIDTH_MS["15m"]
 KWH, KW = 1, 3  # elec.import_kwh (counter), elec.power_kw (gauge)
@@ -58,10 +58,8 @@ def generate(n_readings: int, n_series: int, seed: int = 7) -> tuple[I64, I64, F
 
 
 def numpy_core(s: I64, t: I64, v: F64, counter: npt.NDArray[np.bool_]) -> Rollup:
-    r = Readings.of(s, t, v)
-    d = counter_deltas(r)
-    d = CounterDeltas(np.where(counter, d.delta, 0.0), d.status)  # input is sorted: aligned
-    return rollup(r, fixed_start(r.ts, Q), Q, interval_ms=60_000.0, deltas=d)
+    r = Readings.of(s, t, v)  # generated sorted: ``counter`` stays aligned
+    return rollup(r, fixed_start(r.ts, Q), Q, interval_ms=60_000.0, deltas=counter_deltas_of(r, counter))
 
 
 def pandas_core(s: I64, t: I64, v: F64, counter: npt.NDArray[np.bool_]) -> Any:

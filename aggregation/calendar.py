@@ -36,8 +36,7 @@ def fixed_start(ts_ms: I64, width_ms: int) -> I64:
     """Start of the fixed-width (UTC-aligned) bucket holding each instant."""
     if width_ms <= 0:
         raise ValueError(f"bucket width must be positive, got {width_ms}")
-    ts = np.asarray(ts_ms, dtype=np.int64)
-    return ts - np.mod(ts, width_ms)
+    return np.asarray(ts_ms, dtype=np.int64) // width_ms * width_ms  # floors negatives too
 
 
 def _next_start(d: date, unit: Unit) -> date:

@@ -23,7 +23,7 @@ import numpy.typing as npt
 from aggregation import coefficients as co
 from aggregation import store
 from aggregation.calendar import WIDTH_MS, calendar_start_end, fixed_start
-from aggregation.rollup import FIRST, CounterDeltas, Readings, Rollup, concat, counter_deltas, rebucket, rollup
+from aggregation.rollup import Readings, Rollup, concat, counter_deltas_of, rebucket, rollup
 from aggregation.windows import Windows
 from smartpark.catalogue import BY_ID, MetricKind
 
@@ -152,9 +152,9 @@ class RollupStats:
 def compute_15m(r: Readings, params: SeriesParams) -> tuple[Rollup, npt.NDArray[np.bool_]]:
     """15-minute rollups of readings, with counter consumption for counter series."""
     idx = params.index(r.series)
-    counter = params.counter[idx]
-    d = counter_deltas(r, register_max=params.register_max[idx], max_rate_per_s=params.max_rate_per_s[idx])
-    deltas = CounterDeltas(np.where(counter, d.delta, 0.0), np.where(counter, d.status, FIRST).astype(np.int8))
+    deltas = counter_deltas_of(
+        r, params.counter[idx], register_max=params.register_max[idx], max_rate_per_s=params.max_rate_per_s[idx]
+    )
     out = rollup(
         r, fixed_start(r.ts, Q), Q, interval_ms=params.interval_ms[idx], deltas=deltas, limit=params.limit[idx]
     )

@@ -111,25 +111,46 @@ def counter_deltas(
     """
     n = len(r)
     delta = np.zeros(n, dtype=np.float64)
-    status = np.full(n, FIRST, dtype=np.int8)
+    status = np.full(n, NORMAL, dtype=np.int8)
     if n < 2:
-        return CounterDeltas(delta, status)
-    same = r.series[1:] == r.series[:-1]
-    prev, cur = r.value[:-1], r.value[1:]
-    d = cur - prev
-    rmax = np.broadcast_to(np.asarray(register_max, dtype=np.float64), (n,))[1:]
-    down = same & (d < 0)
-    wrap = down & np.isfinite(rmax) & (prev >= rmax * (1.0 - rollover_band)) & (cur <= rmax)
-    reset = down & ~wrap
-    step = np.where(wrap, rmax - prev + cur, np.where(reset, cur, d))
-    st = np.where(wrap, ROLLOVER, np.where(reset, RESET, NORMAL)).astype(np.int8)
-    rate = np.broadcast_to(np.asarray(max_rate_per_s, dtype=np.float64), (n,))[1:]
-    dt_s = (r.ts[1:] - r.ts[:-1]) / 1000.0
-    jump = same & np.isfinite(rate) & (step > rate * dt_s)
-    st[jump] = IMPLAUSIBLE
-    step[jump] = 0.0
-    delta[1:] = np.where(same, step, 0.0)
-    status[1:] = np.where(same, st, FIRST)
+        return CounterDeltas(delta, np.full(n, FIRST, dtype=np.int8))
+    status[0] = FIRST
+    # Whole-array work is one subtraction; drops, jumps and series starts are rare, so they are
+    # handled on their indices only (fewer temporaries of the full length).
+    step = delta[1:]
+    np.subtract(r.value[1:], r.value[:-1], out=step)
+    first = np.flatnonzero(r.series[1:] != r.series[:-1]) + 1  # first reading of each series
+    down = np.flatnonzero(step < 0) + 1
+    down = down[~np.isin(down, first)]
+    if down.size:
+        prev, cur = r.value[down - 1], r.value[down]
+        rmax = np.broadcast_to(np.asarray(register_max, dtype=np.float64), (n,))[down]
+        wrap = np.isfinite(rmax) & (prev >= rmax * (1.0 - rollover_band)) & (cur <= rmax)
+        delta[down] = np.where(wrap, rmax - prev + cur, cur)
+        status[down] = np.where(wrap, ROLLOVER, RESET)
+    rate = np.asarray(max_rate_per_s, dtype=np.float64)
+    if np.isfinite(rate).any():
+        limit = np.diff(r.ts) * 0.001
+        limit *= np.broadcast_to(rate, (n,))[1:]
+        jump = np.flatnonzero(step > limit) + 1  # NaN limits compare False: undeclared
+        delta[jump] = 0.0
+        status[jump] = IMPLAUSIBLE
+    delta[first] = 0.0
+    status[first] = FIRST
+    return CounterDeltas(delta, status)
+
+
+def counter_deltas_of(r: Readings, counter: Bool, **kw: Any) -> CounterDeltas:
+    """:func:`counter_deltas` for the readings of counter series only (``counter`` per reading,
+    constant within a series); other readings get no delta. Gauges go down half the time, so
+    leaving them out keeps the rare-case paths rare."""
+    if counter.all():
+        return counter_deltas(r, **kw)
+    sub = counter_deltas(r.take(counter), **{k: (v[counter] if np.ndim(v) else v) for k, v in kw.items()})
+    delta = np.zeros(len(r))
+    status = np.full(len(r), FIRST, dtype=np.int8)
+    delta[counter] = sub.delta
+    status[counter] = sub.status
     return CounterDeltas(delta, status)
 
 
@@ -181,6 +202,11 @@ def _run_starts(*keys: npt.NDArray[np.int64]) -> I64:
     return np.flatnonzero(change)
 
 
+def _count_in_groups(index: I64, starts: I64) -> I64:
+    """How many of the (sorted) reading indices fall in each group starting at ``starts``."""
+    return np.bincount(np.searchsorted(starts, index, side="right") - 1, minlength=starts.size).astype(np.int64)
+
+
 def rollup(
     r: Readings,
     bucket: I64,
@@ -213,14 +239,15 @@ def rollup(
         resets = jumps = np.zeros(starts.size, dtype=np.int64)
     else:
         consumption = np.add.reduceat(deltas.delta, starts)
-        st = deltas.status
-        resets = np.add.reduceat(((st == RESET) | (st == ROLLOVER)).astype(np.int64), starts)
-        jumps = np.add.reduceat((st == IMPLAUSIBLE).astype(np.int64), starts)
-    if limit is None:
+        odd = np.flatnonzero(deltas.status > NORMAL)  # rare: count them per group sparsely
+        st = deltas.status[odd]
+        resets = _count_in_groups(odd[(st == RESET) | (st == ROLLOVER)], starts)
+        jumps = _count_in_groups(odd[st == IMPLAUSIBLE], starts)
+    lim = None if limit is None else np.asarray(limit, dtype=np.float64)
+    if lim is None or not np.isfinite(lim).any():
         exceed = np.zeros(starts.size, dtype=np.int64)
     else:
-        above = r.value > np.broadcast_to(np.asarray(limit, dtype=np.float64), (n,))
-        exceed = np.add.reduceat(above.astype(np.int64), starts)
+        exceed = _count_in_groups(np.flatnonzero(r.value > np.broadcast_to(lim, (n,))), starts)
     return Rollup(
         series=r.series[starts],
         bucket=bucket[starts],

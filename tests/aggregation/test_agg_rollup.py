@@ -20,6 +20,7 @@ from aggregation.rollup import (
     Readings,
     Rollup,
     counter_deltas,
+    counter_deltas_of,
     merge,
     rebucket,
     rollup,
@@ -156,3 +157,62 @@ def test_counter_consumption_of_time_split_with_carry_equals_whole(steps: list[f
     split = merge([roll(a, deltas=counter_deltas(a)), rb])
     assert split.bucket.tolist() == whole.bucket.tolist()
     assert np.allclose(split.consumption, whole.consumption)
+
+
+def _reference_deltas(rows: list[tuple[int, int, float]], rmax: float, rate: float) -> list[tuple[float, int]]:
+    """Reading by reading, the rule as written in the docstring."""
+    out: list[tuple[float, int]] = []
+    prev: tuple[int, int, float] | None = None
+    for s, t, v in rows:
+        if prev is None or prev[0] != s:
+            out.append((0.0, FIRST))
+        else:
+            if v >= prev[2]:
+                step, status = v - prev[2], NORMAL
+            elif rmax == rmax and prev[2] >= rmax * 0.9 and v <= rmax:
+                step, status = rmax - prev[2] + v, ROLLOVER
+            else:
+                step, status = v, RESET
+            if rate == rate and step > rate * (t - prev[1]) * 0.001:
+                step, status = 0.0, IMPLAUSIBLE
+            out.append((step, status))
+        prev = (s, t, v)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 10_000_000), st.floats(0, 1000, allow_nan=False)),
+        min_size=1,
+        max_size=60,
+        unique_by=lambda x: (x[0], x[1]),
+    ),
+    st.sampled_from([float("nan"), 1000.0, 900.0]),
+    st.sampled_from([float("nan"), 0.001, 1.0]),
+)
+def test_counter_deltas_match_the_reading_by_reading_rule(
+    rows: list[tuple[int, int, float]], rmax: float, rate: float
+) -> None:
+    rows = sorted(rows)
+    r = Readings.of(*(np.asarray(c) for c in zip(*rows, strict=True)))
+    d = counter_deltas(r, register_max=rmax, max_rate_per_s=rate)
+    expected = _reference_deltas(rows, rmax, rate)
+    assert d.status.tolist() == [e[1] for e in expected]
+    assert np.allclose(d.delta, [e[0] for e in expected])
+
+
+def test_counter_deltas_of_leaves_gauges_alone() -> None:
+    r = Readings.of([1, 1, 1, 2, 2, 2], [0, 1, 2, 0, 1, 2], [5.0, 3.0, 4.0, 10.0, 12.0, 11.0])
+    counter = np.asarray([False] * 3 + [True] * 3)
+    d = counter_deltas_of(r, counter, register_max=np.full(6, np.nan))
+    assert d.delta.tolist() == [0, 0, 0, 0, 2, 11]
+    assert d.status.tolist() == [FIRST, FIRST, FIRST, FIRST, NORMAL, RESET]
+
+
+def test_empty_and_single_readings() -> None:
+    for n in (0, 1):
+        r = Readings.of([7] * n, list(range(n)), [1.0] * n)
+        d = counter_deltas(r)
+        assert d.delta.tolist() == [0.0] * n and d.status.tolist() == [FIRST] * n
+        assert len(roll(r, deltas=d)) == n
