@@ -218,3 +218,43 @@ def test_a_gateway_cannot_publish_for_another_enterprise(
         v.FOREIGN_DEVICE: 2, v.UNKNOWN_GATEWAY: 1, v.UNKNOWN_ENTERPRISE: 1,
     }
     assert park_readings(url, code) == 0
+
+
+def test_a_message_the_database_refuses_is_recorded_and_the_rest_stored(
+    settings: Settings, db: psycopg.Connection[Any], park: dict[str, Any], ingest: IngestProcess
+) -> None:
+    """A reading that passes every check but that the database still refuses (here: a trigger on
+    one device of this park) must not hold up the other messages of its batch, nor vanish."""
+    code = park["parks"][0]["code"]
+    url = settings.database_url or ""
+    row = db.execute(
+        "SELECT d.device_id FROM devices d JOIN enterprises e USING (enterprise_id)"
+        " JOIN parks p USING (park_id) WHERE p.code = %s AND e.code = 'e1' AND d.code = 'wm1'",
+        (code,),
+    ).fetchone()
+    assert row is not None
+    fn, trigger = f"refuse_{code}", f"refuse_{code}"
+    db.execute(
+        f"CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        f" IF NEW.device_id = {int(row[0])} AND NEW.value = 666 THEN"
+        " RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; END $$"
+    )
+    db.execute(f"CREATE TRIGGER {trigger} BEFORE INSERT ON telemetry FOR EACH ROW EXECUTE FUNCTION {fn}()")
+    try:
+        now = _now_ms()
+        messages = [readings_message(code, "e1", "wm1", now - i * 1000, {"water.volume_m3": 10.0 + i})
+                    for i in range(1, 21)]
+        messages.insert(10, readings_message(code, "e1", "wm1", now, {"water.volume_m3": 666.0}))
+        client = gateway_client(park, "e1")
+        try:
+            publish_accepted(client, messages)
+        finally:
+            disconnect(client)
+        wait_until(lambda: park_readings(url, code) >= 20 and bool(park_rejections(url, code)), 30,
+                   "the good readings and the refusal")
+        time.sleep(0.5)
+        assert park_readings(url, code) == 20
+        assert park_rejections(url, code) == {v.STORE_FAILED: 1}
+    finally:
+        db.execute(f"DROP TRIGGER {trigger} ON telemetry")
+        db.execute(f"DROP FUNCTION {fn}()")
