@@ -130,7 +130,11 @@ def breach_and_clear(rule: Rule, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 class Evaluator:
-    def __init__(self, rules: Iterable[Rule], entities: Sequence[Entity], *, now_ms: int) -> None:
+    def __init__(self, rules: Iterable[Rule], entities: Sequence[Entity], *, now_ms: int,
+                 max_age_s: float = 3600.0, max_future_s: float = 300.0) -> None:
+        # Readings older than max_age_s (a back-fill, a logger's buffer after an outage) are history,
+        # not news: they keep no-data alarms quiet but raise and clear nothing.
+        self.max_age_ms, self.max_future_ms = int(max_age_s * 1000), int(max_future_s * 1000)
         self.rules = [r for r in rules if r.enabled]
         self.entities = list(entities)
         self.entity_index = {e.key: i for i, e in enumerate(self.entities)}
@@ -151,6 +155,9 @@ class Evaluator:
         self.wants_aqi = any(r.metric == AIR_AQI for r in self.rules)
         self._batch_o2: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.int64), np.empty(0))
         self.unevaluable = 0  # readings a rule could not judge (e.g. no O2 yet for a correction)
+        self.stale = 0  # readings too old (or too far ahead) to raise or clear an alarm
+        self.out_of_order = 0  # readings older than one already judged for the same series
+        self.last_ts = np.zeros((n_rules, n_ent), dtype=np.int64)
 
     # -- state across restarts -----------------------------------------------------------------
     def export_state(self) -> list[SeriesState]:
@@ -199,12 +206,14 @@ class Evaluator:
         if self.wants_aqi:
             ent, met, ts, val = self._with_aqi(ent, met, ts, val)
         out: list[Transition] = []
+        current = (ts >= now_ms - self.max_age_ms) & (ts <= now_ms + self.max_future_ms)
+        self.stale += int((~current).sum())
         for r, rule in enumerate(self.rules):
             mid = self.metric_ids[r]
             if rule.condition.type == "nodata":
                 self._seen(r, ent if mid == ANY_METRIC_ID else ent[met == mid], now_ms, out)
                 continue
-            rows = np.flatnonzero(met == mid)
+            rows = np.flatnonzero((met == mid) & current)
             if rows.size == 0:
                 continue
             rows = rows[self.applies[r, ent[rows]]]
@@ -245,6 +254,13 @@ class Evaluator:
 
     def _judge(self, r: int, ents: np.ndarray, ts: np.ndarray, v: np.ndarray, out: list[Transition]) -> None:
         rule = self.rules[r]
+        in_order = ts >= self.last_ts[r, ents]
+        if not in_order.all():
+            self.out_of_order += int((~in_order).sum())
+            ents, ts, v = ents[in_order], ts[in_order], v[in_order]
+            if ents.size == 0:
+                return
+        np.maximum.at(self.last_ts[r], ents, ts)
         if rule.transform == "o2_reference":
             o2 = self._o2_at(ents, ts)
             v = v * (21.0 - self.o2_ref[ents]) / (21.0 - o2)

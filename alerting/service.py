@@ -137,6 +137,7 @@ class AlertingService:
         self.deliverer: Deliverer | None = None
         self.session_expiry_s = session_expiry_s
         self.parks = tuple(parks) if parks is not None else None
+        self._counted: dict[tuple[int, str], int] = {}  # evaluator counters already exported
         self.park_ids: list[int] | None = None
 
     def _default_connect(self) -> psycopg.Connection[Any]:
@@ -330,6 +331,12 @@ class AlertingService:
         self.metrics.readings.inc(len(batch))
         now_ms = self._now_ms()
         transitions = self.evaluator.evaluate(batch, now_ms=now_ms)
+        ev = self.evaluator
+        for reason, total in (("stale", ev.stale), ("out_of_order", ev.out_of_order),
+                              ("no_reference_o2", ev.unevaluable)):
+            if total > self._counted.get((id(ev), reason), 0):
+                self.metrics.ignored.labels(reason).inc(total - self._counted.get((id(ev), reason), 0))
+                self._counted[(id(ev), reason)] = total
         self._commit(transitions, now_ms)
         done = self.clock()
         oldest = min(m.received_ms for m in msgs) / 1000

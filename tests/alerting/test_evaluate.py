@@ -203,6 +203,20 @@ def test_state_survives_export_and_import() -> None:
     assert sorted(feed(again, 0, "safety.lel_pct", [(70_000, 10.0)])) == [("resolved", 0, 70_000)] * 2
 
 
+def test_history_and_late_readings_raise_nothing() -> None:
+    ev = make(rule())
+    lel = metric_id("safety.lel_pct")
+    hour = 3_600_000
+    # a back-fill of last month: old readings are not news
+    assert ev.evaluate(Batch.of([0], [lel], [T0 - 30 * 24 * hour], [90.0]), now_ms=T0) == []
+    assert ev.evaluate(Batch.of([0], [lel], [T0 + hour], [90.0]), now_ms=T0) == []  # from the future
+    assert ev.stale == 2
+    assert [t.to for t in ev.evaluate(Batch.of([0], [lel], [T0], [30.0]), now_ms=T0)] == ["firing"]
+    # a reading older than one already judged cannot clear the alarm
+    assert ev.evaluate(Batch.of([0], [lel], [T0 - 1000], [1.0]), now_ms=T0) == []
+    assert ev.out_of_order == 1 and ev.series_state("r", "d:1") == FIRING
+
+
 def test_manual_reset_lets_a_new_alarm_rise() -> None:
     ev = make(rule())
     feed(ev, 0, "safety.lel_pct", [(0, 30.0)])
