@@ -59,15 +59,17 @@ class FaultConfig:
 
     @classmethod
     def parse(cls, spec: str) -> FaultConfig:
-        """``"drop=0.01,late=0.02,offline=0.5"``; ``"all"`` turns every fault on at a low rate."""
-        if spec.strip() == "all":
-            return ALL
-        names = {f.name: f.type for f in fields(cls)}
+        """``"drop=0.01,late=0.02,offline=0.5"``; ``all`` turns every fault on at a low rate,
+        and later items override it (``"all,offline=2"``)."""
+        names = {f.name for f in fields(cls)}
         kwargs: dict[str, float | int] = {}
         for item in filter(None, (s.strip() for s in spec.split(","))):
+            if item == "all":
+                kwargs.update({f.name: getattr(ALL, f.name) for f in fields(cls)})
+                continue
             name, sep, raw = item.partition("=")
             if not sep or name not in names:
-                raise FaultError(f"unknown fault {item!r}; known: {', '.join(names)}")
+                raise FaultError(f"unknown fault {item!r}; known: all, {', '.join(sorted(names))}")
             try:
                 kwargs[name] = int(raw) if name.endswith("_rounds") else float(raw)
             except ValueError as exc:

@@ -144,6 +144,10 @@ def test_cli_backfill_and_run_print_a_summary(
                  "--duration", "2.5", "--json"]) == 0
     run = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert run["ticks"] >= 2 and run["readings"] > 0
+    assert main(["sim", "run", "--model", str(path), "--interval", "0.5", "--duration", "4",
+                 "--faults", "all,offline=2000,offline_s=1,malformed=0.5", "--json"]) == 0
+    faulty = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert faulty["faults"].get("offline", 0) > 0 and faulty["malformed"] > 0
     assert main(["sim", "run", "--model", str(path), "--enterprise", "e999"]) == 2
     assert "e999" in capsys.readouterr().err
 
