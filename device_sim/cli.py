@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         with pub:
             pub.connect()
             summary = run_realtime(park, pub, interval_s=args.interval, duration_s=args.duration,
-                                   faults=faults, direct=direct)
+                                   faults=faults, direct=direct, on_tick=_status_line())
     finally:
         if direct is not None:
             direct.close()
@@ -148,6 +149,18 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise ValueError(f"--ticks-per-message {args.ticks_per_message} outside 1..1000")
     end = _parse_time(args.end) if args.end else int(time.time())
     start = int(end - args.days * 86_400)
+    # The ingester refuses readings older than its window: start inside it, with a margin for
+    # the time the back-fill itself takes to reach the ingester.
+    from smartpark.settings import get_settings
+
+    window_days = get_settings().accept_past_days
+    oldest = int(time.time() - window_days * 86_400 + 600)
+    if start < oldest:
+        print(f"the platform accepts readings up to {window_days:g} days old: starting at "
+              f"{datetime.fromtimestamp(oldest, UTC).isoformat()}", file=sys.stderr)
+        start = oldest
+    if start >= end:
+        raise ValueError(f"--end {args.end!r} is older than the platform accepts")
     park, faults, pub = _setup(args)
     print(
         f"{len(park.gateways)} gateways, {len(park.devices)} devices, {args.days:g} days "
@@ -168,6 +181,21 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             direct.close()
     _report(summary, args.json, print_summary)
     return 0
+
+
+def _status_line(every_s: float = 60.0) -> Callable[[Any], None]:
+    """A line on stderr about once a minute, so a long run shows it is alive and on time."""
+    last = [time.monotonic()]
+
+    def show(summary: Any) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every_s:
+            last[0] = now
+            print(f"{summary.ticks} ticks, {summary.readings} readings in {summary.messages} "
+                  f"messages, max lag {summary.max_lag_s:.2f} s, late ticks {summary.late_ticks}",
+                  file=sys.stderr, flush=True)
+
+    return show
 
 
 def _hj212(args: argparse.Namespace, park: Any) -> Any:
