@@ -168,6 +168,15 @@ def test_grouping_silence_and_inhibition(settings: Settings, db: psycopg.Connect
         hook.close()
 
 
+def sample(metric: Any, suffix: str = "", **labels: str) -> float:
+    """The value of one sample of a prometheus metric (counters: the _total sample)."""
+    want = suffix or ("_total" if metric._type == "counter" else "")
+    for s in metric.collect()[0].samples:
+        if s.name.endswith(want) and all(s.labels.get(k) == v for k, v in labels.items()):
+            return float(s.value)
+    return 0.0
+
+
 def states_id(db: psycopg.Connection[Any], pid: int, rule_id: str) -> int:
     return int(lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), rule_id=rule_id))[0]["alert_id"])
 
@@ -247,11 +256,17 @@ def test_gas_leak_reaches_the_emergency_receiver(settings: Settings, db: psycopg
     assert {r.id for r in rules} >= {"lel-level1", "lel-level2"}
     gw = Gateway(park)
     try:
-        with running(settings, rules, parks=[code], inhibit=inhibit_rules_from_list(default_document()["inhibit"])):
+        inhibit = inhibit_rules_from_list(default_document()["inhibit"])
+        with running(settings, rules, parks=[code], inhibit=inhibit) as service:
             sent_at = time.time()
             gw.send({"gd1": {"safety.lel_pct": 32.5}})
             hit = wait_for(lambda: emergency.hits, what="emergency notified")[0]
             assert arrived.wait(10)
+            m = service.metrics
+            wait_for(lambda: sample(m.alarms, state="firing") == 1, what="alarms gauge")
+            assert sample(m.notifications_sent, channel="webhook") >= 1
+            assert sample(m.notifications_sent, channel="mqtt") >= 1
+            assert sample(m.evaluation_latency, suffix="_count") >= 1
     finally:
         gw.close()
         ops.disconnect()
