@@ -236,13 +236,15 @@ def write_model(model: Mapping[str, Any], path: Path) -> None:
 
 
 def read_model(path: Path) -> dict[str, Any]:
+    """The model file as ``smartpark registry load`` reads it (YAML, or JSON by suffix)."""
+    from smartpark import registry
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        return registry.read_model(path)
+    except OSError as exc:
         raise ModelError(f"cannot read park model {str(path)!r}: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("parks"), list):
-        raise ModelError(f"park model {str(path)!r} has no 'parks' list")
-    return data
+    except registry.ModelError as exc:
+        raise ModelError(str(exc)) from exc
 
 
 # ---------------------------------------------------------------------------------------------

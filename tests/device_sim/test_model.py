@@ -151,3 +151,21 @@ def test_simulator_view_rejects_unknown_kind_by_name() -> None:
     bad["parks"][0]["enterprises"][1]["gateways"][0]["devices"][0]["kind"] = "toaster"
     with pytest.raises(ModelError, match="'toaster'"):
         sim_parks(bad)
+
+
+def test_missing_or_broken_model_files_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match=r"nosuch\.yaml"):
+        read_model(tmp_path / "nosuch.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("parks: [\n", encoding="utf-8")
+    with pytest.raises(ModelError, match=r"bad\.yaml"):
+        read_model(bad)
+
+
+def test_benchmark_park_reaches_the_requested_devices_in_whole_enterprises() -> None:
+    from device_sim.bench import bench_model
+
+    model = bench_model(600, seed=7)
+    (park,) = sim_parks(model)
+    assert 600 <= len(park.devices) < 600 + 80
+    assert park.code == "simbench" and bench_model(600, seed=7) == model
