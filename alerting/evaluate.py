@@ -193,16 +193,9 @@ class Evaluator:
     def evaluate(self, batch: Batch, *, now_ms: int) -> list[Transition]:
         if len(batch) == 0:
             return []
-        order = np.argsort(batch.ts_ms, kind="stable")
-        ent, met = batch.entity[order], batch.metric[order]
-        ts, val = batch.ts_ms[order], batch.value[order]
+        ent, met, ts, val = self._sorted(batch)
         o2_rows = met == O2_ID
         o2_ent, o2_val = ent[o2_rows], val[o2_rows]
-        # O2 of this batch, keyed by (entity, ts): a concentration is corrected with the O2 measured
-        # with it (or just before it), not with whatever O2 the end of the batch holds.
-        keys = (ent[o2_rows].astype(np.int64) << 42) | ts[o2_rows]
-        order_o2 = np.argsort(keys, kind="stable")
-        self._batch_o2 = (keys[order_o2], val[o2_rows][order_o2])
         if self.wants_aqi:
             ent, met, ts, val = self._with_aqi(ent, met, ts, val)
         out: list[Transition] = []
@@ -221,6 +214,57 @@ class Evaluator:
                 self._judge(r, ent[rows], ts[rows], val[rows], out)
         self.o2[o2_ent] = o2_val
         return out
+
+    def _sorted(self, batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The batch in time order; its O2 readings indexed by (entity, ts) so that a concentration
+        is corrected with the O2 measured with it (or just before it), not the batch's last."""
+        order = np.argsort(batch.ts_ms, kind="stable")
+        ent, met = batch.entity[order], batch.metric[order]
+        ts, val = batch.ts_ms[order], batch.value[order]
+        o2_rows = met == O2_ID
+        keys = (ent[o2_rows].astype(np.int64) << 42) | ts[o2_rows]
+        order_o2 = np.argsort(keys, kind="stable")
+        self._batch_o2 = (keys[order_o2], val[o2_rows][order_o2])
+        return ent, met, ts, val
+
+    def prime(self, batch: Batch) -> int:
+        """Fill the windows of average and rate rules with stored readings (after a restart)
+        without judging them, so that an hourly average resumes over the last hour instead of
+        over the first reading after the restart. Returns the readings taken."""
+        if len(batch) == 0:
+            return 0
+        ent, met, ts, val = self._sorted(batch)
+        taken = 0
+        for r, rule in enumerate(self.rules):
+            if not rule.is_window:
+                continue
+            rows = np.flatnonzero(met == self.metric_ids[r])
+            rows = rows[self.applies[r, ent[rows]]]
+            ents, tss, v = ent[rows], ts[rows], val[rows]
+            if rule.transform == "o2_reference":
+                v = v * (21.0 - self.o2_ref[ents]) / (21.0 - self._o2_at(ents, tss))
+                ok = np.isfinite(v)
+                ents, tss, v = ents[ok], tss[ok], v[ok]
+            for e, t, x in zip(ents.tolist(), tss.tolist(), v.tolist(), strict=True):
+                self.windows.setdefault((r, e), deque(maxlen=MAX_WINDOW_POINTS)).append((t, x))
+            if ents.size:
+                np.maximum.at(self.last_ts[r], ents, tss)
+            taken += int(ents.size)
+        o2_rows = met == O2_ID
+        self.o2[ent[o2_rows]] = val[o2_rows]
+        return taken
+
+    def window_metrics(self) -> tuple[set[int], float]:
+        """Metric ids that window rules need (with O2 for corrected ones), and the longest window."""
+        ids: set[int] = set()
+        longest = 0.0
+        for r, rule in enumerate(self.rules):
+            if rule.is_window and self.metric_ids[r] > 0:
+                ids.add(int(self.metric_ids[r]))
+                if rule.transform == "o2_reference":
+                    ids.add(O2_ID)
+                longest = max(longest, rule.condition.window_s)
+        return ids, longest
 
     def _with_aqi(self, ent: np.ndarray, met: np.ndarray, ts: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, ...]:
         rows = np.flatnonzero(np.isin(met, list(AQI_INPUT_IDS)))

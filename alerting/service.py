@@ -40,6 +40,8 @@ METRIC_IDS = {code: m.id for code, m in BY_CODE.items()}
 MAX_DRAIN = 5000  # messages judged as one batch at most
 SLOW_STEP_S = 0.1
 ROUTING_REFRESH_S = 5.0
+PRIME_MAX_S = 24 * 3600.0  # windows longer than a day resume from their last day
+PRIME_MAX_ROWS = 2_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,7 @@ class AlertingService:
         self.dispatcher = Dispatcher(inhibit=self.inhibit)
         self._refresh_routing(now_ms)
         self._restore(now_ms)
+        self._prime_windows(now_ms)
         self._start_mqtt()
         self.deliverer = Deliverer(
             connect=self._connect, sender=Sender(mqtt_client=self.mqtt, root=self.settings.topic_root),
@@ -427,6 +430,7 @@ class AlertingService:
             self.rules, self.directory = rules, directory
             self.evaluator = Evaluator(rules, directory.entities, now_ms=now_ms)
             self.evaluator.import_state(saved)
+            self._prime_windows(now_ms)
             log.info("alerting: reloaded %d rules over %d series", len(rules), len(directory.entities))
 
     def _refresh_routing(self, now_ms: int) -> None:
@@ -458,6 +462,27 @@ class AlertingService:
         self.dispatcher = Dispatcher(inhibit=self.inhibit)
         self._refresh_routing(now_ms)
         self._restore(now_ms)
+        self._prime_windows(now_ms)
+
+    def _prime_windows(self, now_ms: int) -> None:
+        """Average and rate windows resume from the stored telemetry (ingest's, valid readings)."""
+        ids, longest = self.evaluator.window_metrics()
+        devices = [int(e.key[2:]) for e in self.directory.entities if e.key.startswith("d:")]
+        if not ids or not devices:
+            return
+        start_ms = now_ms - int(min(longest, PRIME_MAX_S) * 1000)
+        rows = self.conn.execute(
+            "SELECT device_id, metric_id, (extract(epoch FROM ts) * 1000)::int8, value FROM telemetry"
+            " WHERE ts >= %s AND ts <= %s AND metric_id = ANY(%s) AND device_id = ANY(%s) AND flag IN (0, 64)"
+            " ORDER BY ts LIMIT %s",
+            (store.ts(start_ms), store.ts(now_ms), sorted(ids), devices, PRIME_MAX_ROWS),
+        ).fetchall()
+        index = self.evaluator.entity_index
+        rows = [r for r in rows if f"d:{r[0]}" in index]
+        batch = Batch.of([index[f"d:{r[0]}"] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+                         [r[3] for r in rows])
+        log.info("alerting: %d stored readings resume the windows of average and rate rules",
+                 self.evaluator.prime(batch))
 
     def stop(self) -> None:
         self.stop_event.set()

@@ -12,6 +12,7 @@ from alerting.evaluate import (
     Batch,
     Entity,
     Evaluator,
+    SeriesState,
     metric_id,
 )
 from alerting.rules import Rule, default_rules, rule_from_dict
@@ -215,6 +216,22 @@ def test_history_and_late_readings_raise_nothing() -> None:
     # a reading older than one already judged cannot clear the alarm
     assert ev.evaluate(Batch.of([0], [lel], [T0 - 1000], [1.0]), now_ms=T0) == []
     assert ev.out_of_order == 1 and ev.series_state("r", "d:1") == FIRING
+
+
+def test_windows_primed_from_stored_readings_resume_after_a_restart() -> None:
+    avg = rule(id="so2-avg", metric="stack.so2_mgm3", category="emissions", transform="o2_reference",
+               condition={"type": "avg", "window": "1h", "op": ">", "threshold": 35}, hysteresis=2)
+    so2, o2 = metric_id("stack.so2_mgm3"), metric_id("stack.o2_pct")
+    ev = make(avg)
+    assert ev.window_metrics() == ({so2, o2}, 3600.0)
+    minute = 60_000
+    # the last 50 minutes, stored: 45 mg/m³ at reference O2 (o2_ref 6 = measured 6)
+    hist = [(2, m, T0 - i * minute, x) for i in range(1, 51) for m, x in ((o2, 6.0), (so2, 45.0))]
+    assert ev.prime(Batch.of(*zip(*hist, strict=True))) == 50
+    ev.import_state([SeriesState("so2-avg", "d:3", FIRING, T0 - 50 * minute, 45.0)])
+    # one low reading after the restart does not clear an hourly average that is still high
+    out = ev.evaluate(Batch.of([2, 2], [o2, so2], [T0, T0], [6.0, 10.0]), now_ms=T0)
+    assert out == [] and ev.series_state("so2-avg", "d:3") == FIRING
 
 
 def test_manual_reset_lets_a_new_alarm_rise() -> None:

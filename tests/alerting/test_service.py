@@ -279,3 +279,31 @@ def test_gas_leak_reaches_the_emergency_receiver(settings: Settings, db: psycopg
     assert alert["labels"]["park"] == code and alert["labels"]["zone"] == "C1"
     assert got[0]["alerts"][0]["labels"]["alertname"] == "lel-level1"
     assert bureau.hits == []
+
+
+def test_average_windows_resume_from_stored_telemetry(settings: Settings, db: psycopg.Connection[Any],
+                                                      park: dict[str, Any]) -> None:
+    """After a restart an hourly average continues over the stored last hour: one low reading
+    cannot stand for the hour (and one reading alone could not fire it either)."""
+    code, pid = park["parks"][0]["code"], park_id(db, park)
+    row = db.execute("SELECT device_id FROM devices d JOIN enterprises e USING (enterprise_id)"
+                     " WHERE e.park_id = %s AND e.code = 'e1' AND d.code = 'cems1'", (pid,)).fetchone()
+    assert row is not None
+    now = time.time()
+    with db.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO telemetry (ts, device_id, metric_id, value) VALUES (to_timestamp(%s), %s, %s, %s)",
+            [(now - 60 * i, row[0], m, x) for i in range(1, 51) for m, x in ((23, 9.0), (20, 45.0))],
+        )
+    rules = scoped(code, {"id": "t-so2-avg", "metric": "stack.so2_mgm3", "category": "emissions",
+                          "transform": "o2_reference",
+                          "condition": {"type": "avg", "window": "1h", "op": ">", "threshold": 35}})
+    gw = Gateway(park)
+    try:
+        with running(settings, rules, parks=[code]):
+            gw.send({"cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 20}})
+            wait_for(lambda: states(db, pid, "t-so2-avg") == ["firing"], what="hourly average over the limit")
+    finally:
+        gw.close()
+    alert = lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), rule_id="t-so2-avg"))[0]
+    assert alert["trigger_value"] == pytest.approx((50 * 45 + 20) / 51)
