@@ -131,3 +131,16 @@ def test_health_ready_and_metrics(client: TestClient) -> None:
     assert big.status_code == 413 and "limited" in big.json()["detail"]
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/telemetry/series" in spec["paths"]
+
+
+def test_dashboard_page_is_served_at_root_and_api_routes_win(
+    tmp_path: Any, settings: Any, db_url: str, api_limits: Any
+) -> None:
+    from api.app import create_app
+
+    (tmp_path / "index.html").write_text("<html>ops centre</html>", encoding="utf-8")
+    app = create_app(settings, limits=api_limits, database_url=db_url, static_dir=tmp_path)
+    with TestClient(app) as c:
+        assert "ops centre" in c.get("/").text
+        assert c.get("/healthz").json()["status"] == "ok"
+        assert c.get("/api/v1/parks").status_code == 401
