@@ -15,10 +15,11 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from ingest.hj212 import mapping
@@ -160,12 +161,17 @@ def stored(loggers: int, uploads: int) -> dict[str, float]:
         base_ms = (int(time.time()) // 60 - 2 * uploads - 5) * 60_000
         direct = _direct(url, park, loggers, uploads, base_ms - uploads * 60_000, settings.topic_root)
         port = _free_port()
-        gateway_proc = _serve(env, port)
-        try:
-            gateway = asyncio.run(_through_gateway(url, park, port, loggers, uploads, base_ms))
-        finally:
-            gateway_proc.terminate()
-            gateway_proc.wait(60)
+        with tempfile.TemporaryFile() as log:
+            gateway_proc = _serve(env, port, log)
+            try:
+                gateway = asyncio.run(_through_gateway(url, park, port, loggers, uploads, base_ms))
+            except Exception:
+                log.seek(0)
+                sys.stderr.write(log.read()[-4000:].decode(errors="replace"))  # what the gateway said
+                raise
+            finally:
+                gateway_proc.terminate()
+                gateway_proc.wait(60)
         return {
             "readings": total,
             "gateway_readings_per_s": total / gateway,
@@ -250,12 +256,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def _serve(env: dict[str, str], port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
     """`smartpark hj212 serve` as its own process, as it runs in production; waits until it listens."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "smartpark.cli", "hj212", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -279,7 +285,7 @@ async def _through_gateway(url: str, park: str, port: int, loggers: int, uploads
         lg = DataLogger("127.0.0.1", port, mn=f"{park}{i:04d}", pw="123456")
         await lg.connect()
         for k in range(uploads):
-            answer = await lg.upload(_values(i, k), ts_ms=base_ms + k * 60_000, timeout=60)
+            answer = await lg.upload(_values(i, k), ts_ms=base_ms + k * 60_000, timeout=10, retries=5)
             if answer.cn != "9014":
                 raise RuntimeError(f"logger {i} refused: {answer.params}")
         await lg.close()

@@ -156,15 +156,34 @@ class DataLogger(UploadEncoder):
         cn: str = codes.CN_REALTIME,
         flags: Mapping[str, str] | None = None,
         timeout: float = 10.0,
+        retries: int = 0,
     ) -> Packet:
-        """Send one upload and wait for the platform's reply to its last part (or its refusal)."""
+        """Send one upload and wait for the platform's reply to its last part (or its refusal).
+
+        Without a reply within ``timeout`` the upload is sent again, up to ``retries`` times, as
+        loggers do (the platform stores a repeat once); late replies to earlier tries are skipped.
+        """
         qn, frames = self.frames(values, ts_ms=ts_ms, cn=cn, flags=flags)
-        for frame in frames:
-            await self.send_raw(frame)
-            answer = await self.reply(timeout)
-            if not _check(answer, qn):
-                break
-        return answer
+        for attempt in range(retries + 1):
+            try:
+                for frame in frames:
+                    await self.send_raw(frame)
+                    answer = await self._reply_to(qn, timeout)
+                    if answer.cn != codes.CN_DATA_REPLY:
+                        break  # refused: the 9011 says why
+                return answer
+            except TimeoutError:
+                if attempt == retries:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _reply_to(self, qn: str, timeout: float) -> Packet:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            answer = await self.reply(max(0.0, deadline - asyncio.get_running_loop().time()))
+            if answer.qn == qn:
+                return answer
+            # a late reply to an earlier upload or try: already dealt with
 
 
 class BlockingDataLogger(UploadEncoder):

@@ -13,7 +13,7 @@ from ingest import validate as v
 from ingest.hj212 import codes
 from ingest.hj212.logger import DataLogger
 from smartpark.settings import Settings
-from tests.hj212.conftest import hj212_devices, running_gateway
+from tests.hj212.conftest import PATIENT, hj212_devices, running_gateway
 from tests.ingest.support import IngestProcess, park_rejections, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -48,13 +48,13 @@ def test_packet_to_stored_reading_and_out_of_range_rejection(
                 # until ingest has subscribed, the broker has nobody to queue for: send a warm-up
                 # reading (idempotent) until it is stored
                 for _ in range(100):
-                    await lg.upload({"stack.o2_pct": 9.0}, ts_ms=now - 600_000)
+                    await lg.upload({"stack.o2_pct": 9.0}, ts_ms=now - 600_000, **PATIENT)
                     if await asyncio.to_thread(stored):
                         break
                     await asyncio.sleep(0.3)
-                ok = await lg.upload({"stack.so2_mgm3": 42.5, "stack.flow_m3h": 36000.0}, ts_ms=now)
-                again = await lg.upload({"stack.so2_mgm3": 42.5, "stack.flow_m3h": 36000.0}, ts_ms=now)
-                implausible = await lg.upload({"stack.o2_pct": 25.0}, ts_ms=now)  # O2 above 21 %
+                ok = await lg.upload({"stack.so2_mgm3": 42.5, "stack.flow_m3h": 36000.0}, ts_ms=now, **PATIENT)
+                again = await lg.upload({"stack.so2_mgm3": 42.5, "stack.flow_m3h": 36000.0}, ts_ms=now, **PATIENT)
+                implausible = await lg.upload({"stack.o2_pct": 25.0}, ts_ms=now, **PATIENT)  # O2 above 21 %
                 await lg.close()
                 return [ok, again, implausible]
 
@@ -104,7 +104,7 @@ def test_packet_to_alarm_and_flagged_data_raise_none(
     async def send(port: int, dev: dict[str, Any], flags: dict[str, str]) -> Any:
         lg = DataLogger("127.0.0.1", port, mn=dev["attributes"]["hj212_mn"], pw=dev["attributes"]["hj212_pw"])
         await lg.connect()
-        answer = await lg.upload({"stack.so2_mgm3": 40.0, "stack.o2_pct": 11.0}, ts_ms=now, flags=flags)
+        answer = await lg.upload({"stack.so2_mgm3": 40.0, "stack.o2_pct": 11.0}, ts_ms=now, flags=flags, **PATIENT)
         await lg.close()
         return answer
 

@@ -12,7 +12,7 @@ import pytest
 from ingest.hj212 import codes
 from ingest.hj212.logger import DataLogger
 from smartpark.settings import Settings
-from tests.hj212.conftest import LOGGERS, Subscriber, hj212_devices, running_gateway
+from tests.hj212.conftest import LOGGERS, PATIENT, Subscriber, hj212_devices, running_gateway
 from tests.hj212.packets import data_frame
 
 pytestmark = pytest.mark.integration
@@ -43,7 +43,7 @@ def test_many_concurrent_loggers(settings: Settings, hj212_park: dict[str, Any],
         out = []
         for k in range(uploads):
             values = {"stack.so2_mgm3": 10.0 + i, "stack.o2_pct": 9.5, "stack.flow_m3h": 36000.0 + k}
-            out.append(await logger.upload(values, ts_ms=TS + k * 60_000))
+            out.append(await logger.upload(values, ts_ms=TS + k * 60_000, **PATIENT))
         await logger.close()
         return out
 
@@ -55,13 +55,12 @@ def test_many_concurrent_loggers(settings: Settings, hj212_park: dict[str, Any],
 
     replies = asyncio.run(scenario())
     assert all(r.cn == codes.CN_DATA_REPLY for rs in replies for r in rs)
-    got = subscriber.take(LOGGERS * uploads)
-    by_device: dict[str, list[Any]] = {}
-    for topic, body in got:
-        by_device.setdefault(topic.split("/")[-2], []).append(body)
+    by_device: dict[str, dict[int, Any]] = {}
+    while sum(map(len, by_device.values())) < LOGGERS * uploads:  # a resent upload arrives twice
+        topic, body = subscriber.messages.get(timeout=20)
+        by_device.setdefault(topic.split("/")[-2], {})[body["ts"]] = body
     assert len(by_device) == LOGGERS
-    body = sorted(by_device["cems007"], key=lambda b: b["ts"])[2]
-    assert body == {
+    assert by_device["cems007"][TS + 120_000] == {
         "ts": TS + 120_000,
         "values": {"stack.so2_mgm3": 17.0, "stack.o2_pct": 9.5, "stack.flow_m3h": 36002.0},
     }
