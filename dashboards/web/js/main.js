@@ -24,6 +24,13 @@ const ROLE_VIEWS = {
   regulator: ["regulator", "environment", "safety"],
 };
 
+// A regulator sees the views of its bureau's categories only.
+const VIEW_CATEGORIES = { environment: ["emissions", "environment"], safety: ["safety"], energy: ["energy"] };
+function viewAllowed(view, categories) {
+  const needs = VIEW_CATEGORIES[view];
+  return !needs || needs.some((c) => categories.includes(c));
+}
+
 const $ = (sel) => document.querySelector(sel);
 let ctx = null;
 let current = null; // {name, handle}
@@ -59,12 +66,16 @@ async function loadContext() {
     metricById: new Map(metrics.map((m) => [m.metric_id, m])),
     timezone: park?.timezone || "Asia/Shanghai",
     canAck: ["admin", "operator", "enterprise"].includes(me.role), // enterprises acknowledge their own
-    views: ROLE_VIEWS[me.role] || ROLE_VIEWS.readonly,
+    views: (ROLE_VIEWS[me.role] || ROLE_VIEWS.readonly).filter((v) => viewAllowed(v, me.categories || [])),
     names: {
       enterprise: (id) => entById.get(id)?.name,
       device: (id) => { const d = devById.get(id); return d && d.name && d.name !== d.code ? `${d.name} (${d.code})` : d?.code; },
     },
   };
+}
+
+function showWho() {
+  $("#who").textContent = `${ctx.me.name} · ${t("role." + ctx.me.role)}${ctx.park ? " · " + ctx.park.name : ""}`;
 }
 
 async function boot() {
@@ -77,7 +88,7 @@ async function boot() {
   $("#login").hidden = true;
   $("#view").hidden = false;
   $("#logout").hidden = false;
-  $("#who").textContent = `${ctx.me.name} · ${t("role." + ctx.me.role)}${ctx.park ? " · " + ctx.park.name : ""}`;
+  showWho();
   for (const a of document.querySelectorAll("#nav a")) a.hidden = !ctx.views.includes(a.dataset.view);
   $("#nav").hidden = false;
   live.start(ctx.me.enterprise_id ? { enterprise_id: ctx.me.enterprise_id } : ctx.park ? { park_id: ctx.park.park_id } : {});
@@ -131,7 +142,7 @@ $("#logout").addEventListener("click", () => { api.forget(); ctx = null; showLog
 $("#lang").addEventListener("click", () => setLang(currentLang() === "zh" ? "en" : "zh"));
 onLangChange((lang) => {
   $("#lang").textContent = lang === "zh" ? "EN" : "中文";
-  if (ctx) { $("#who").textContent = `${ctx.me.name} · ${t("role." + ctx.me.role)}`; route(); }
+  if (ctx) { showWho(); route(); }
 });
 window.addEventListener("hashchange", route);
 setInterval(() => { $("#clock").textContent = new Date().toLocaleString(currentLang() === "zh" ? "zh-CN" : "en-GB", { hour12: false }); }, 1000);
