@@ -151,3 +151,4 @@ Paging = Annotated[Page, Depends(_paging)]
 INT4_MAX = 2**31 - 1
 Id = Annotated[int, PathParam(ge=1, le=INT4_MAX)]
 OptId = Annotated[int | None, Query(ge=1, le=INT4_MAX)]
+BigId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]  # bigserial keys (alarms)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from psycopg.rows import dict_row, tuple_row
 
 from api.auth import Principal, Role
-from api.deps import CurrentPrincipal, DbConn, DbRun, Id, OperatorPrincipal, OptId, Paging
+from api.deps import BigId, CurrentPrincipal, DbConn, DbRun, OperatorPrincipal, OptId, Paging
 from api.problems import Conflict, Forbidden, NotFound
 from api.queries import alarms as q
 from api.schemas import (
@@ -66,7 +66,7 @@ def _detail(conn: DbConn, p: Principal, alert_id: int) -> dict[str, Any]:
 
 
 @router.get("/alarms/{alert_id}", response_model=AlarmDetailOut, responses={404: {}})
-def get_alarm(alert_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
+def get_alarm(alert_id: BigId, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
     return _detail(conn, p, alert_id)
 
 
@@ -88,7 +88,7 @@ def _act(conn: DbConn, p: Principal, alert_id: int, action: str, **kwargs: Any) 
 @router.post("/alarms/{alert_id}/acknowledge", response_model=AlarmDetailOut,
              responses={403: {}, 404: {}, 409: {}},
              summary="acknowledge with a comment (operators; enterprises their own alarms)")
-def acknowledge(alert_id: Id, body: CommentIn, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
+def acknowledge(alert_id: BigId, body: CommentIn, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
     if not (p.can_operate or p.role is Role.ENTERPRISE):
         raise Forbidden(f"role {p.role.value!r} may not acknowledge alarms")
     return _act(conn, p, alert_id, "acknowledge", comment=body.comment)
@@ -96,11 +96,11 @@ def acknowledge(alert_id: Id, body: CommentIn, conn: DbConn, p: CurrentPrincipal
 
 @router.post("/alarms/{alert_id}/assign", response_model=AlarmDetailOut,
              responses={403: {}, 404: {}, 409: {}})
-def assign(alert_id: Id, body: AssignIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
+def assign(alert_id: BigId, body: AssignIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     return _act(conn, p, alert_id, "assign", assignee=body.assignee, comment=body.comment)
 
 
 @router.post("/alarms/{alert_id}/resolve", response_model=AlarmDetailOut,
              responses={403: {}, 404: {}, 409: {}})
-def resolve(alert_id: Id, body: CommentIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
+def resolve(alert_id: BigId, body: CommentIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     return _act(conn, p, alert_id, "resolve", comment=body.comment)

@@ -145,6 +145,18 @@ def _poll(
     return readings, events, after
 
 
+def _whole_instants(readings: list[Any]) -> list[Any]:
+    """A full batch (ordered by ts) may end inside a run of equal timestamps; the next poll asks
+    for ts > the last one sent, so hold back that run rather than lose part of it."""
+    if len(readings) < MAX_BATCH:
+        return readings
+    last = readings[-1]["ts"]
+    kept = [r for r in readings if r["ts"] < last]
+    # A whole batch at one instant (more than MAX_BATCH readings share a ts): send it; the
+    # excess of that instant is skipped, the stream then moves on.
+    return kept or readings
+
+
 async def _stream(ws: WebSocket, pool: Any, p: Principal, sel: Selection, every_s: float) -> None:
     since: datetime | None = None
     after: int | None = None
@@ -163,10 +175,11 @@ async def _stream(ws: WebSocket, pool: Any, p: Principal, sel: Selection, every_
     try:
         while not closed.is_set():
             readings, events, after = await to_thread.run_sync(_poll, pool, p, sel, since, after)
+            readings = _whole_instants(readings)
             for r in readings:
                 await ws.send_text(_json(r, "reading"))
             if readings:
-                since = max(r["ts"] for r in readings)
+                since = readings[-1]["ts"]
             for e in events:
                 await ws.send_text(_json(e, "alarm"))
             with contextlib.suppress(TimeoutError):
