@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Smartpark-Signature"
 TIMESTAMP_HEADER = "X-Smartpark-Timestamp"
 ID_HEADER = "X-Smartpark-Notification"
+MQTT_ACK_TIMEOUT_S = 30.0
 
 
 def body_of(payload: Mapping[str, Any]) -> bytes:
@@ -78,7 +79,9 @@ class Sender:
         self.clock = clock
 
     def send(self, receiver: Receiver, notification_id: int, payload: Mapping[str, Any]) -> None:
-        body = body_of(payload)
+        # The id lets a receiver drop a repeat: after a lost acknowledgement a retry is the only
+        # way not to lose a notification, so delivery is at least once.
+        body = body_of({**payload, "notification_id": notification_id})
         if receiver.channel == "webhook":
             self._webhook(receiver, notification_id, body)
         else:
@@ -102,7 +105,7 @@ class Sender:
         labels = payload.get("group_labels") or {}
         topic = alerts_topic(str(labels.get("category", "unknown")), str(labels.get("park", "unknown")), self.root)
         info = self.mqtt.publish(topic, body, qos=1)
-        info.wait_for_publish(timeout=5.0)
+        info.wait_for_publish(timeout=MQTT_ACK_TIMEOUT_S)  # paho resends it meanwhile
         if not info.is_published():
             raise DeliveryError(f"publish to {topic!r} not acknowledged (rc {info.rc})")
 

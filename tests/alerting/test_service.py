@@ -265,7 +265,7 @@ def test_gas_leak_reaches_the_emergency_receiver(settings: Settings, db: psycopg
             m = service.metrics
             wait_for(lambda: sample(m.alarms, state="firing") == 1, what="alarms gauge")
             assert sample(m.notifications_sent, channel="webhook") >= 1
-            assert sample(m.notifications_sent, channel="mqtt") >= 1
+            wait_for(lambda: sample(m.notifications_sent, channel="mqtt") >= 1, what="PUBACK of the alert")
             assert sample(m.evaluation_latency, suffix="_count") >= 1
     finally:
         gw.close()
@@ -277,7 +277,8 @@ def test_gas_leak_reaches_the_emergency_receiver(settings: Settings, db: psycopg
     [alert] = hit.payload["alerts"]
     assert alert["labels"]["alertname"] == "lel-level1" and alert["value"] == 32.5
     assert alert["labels"]["park"] == code and alert["labels"]["zone"] == "C1"
-    assert got[0]["alerts"][0]["labels"]["alertname"] == "lel-level1"
+    assert got[0]["alerts"][0]["labels"]["alertname"] == "lel-level1" and got[0]["notification_id"] > 0
+    assert hit.payload["notification_id"] == hit.notification_id
     assert bureau.hits == []
 
 
