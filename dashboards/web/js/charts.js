@@ -39,7 +39,7 @@ export function barOption(categories, values, { unit = "", horizontal = false, c
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
     xAxis: horizontal ? val : cat,
     yAxis: horizontal ? { ...cat, inverse: true } : val,
-    series: [{ type: "bar", data: values, itemStyle: color ? { color } : undefined }],
+    series: [{ type: "bar", data: values, barMaxWidth: 22, itemStyle: color ? { color } : undefined }],
   };
 }
 
