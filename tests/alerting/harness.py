@@ -90,7 +90,7 @@ def running(settings: Settings, rules: Sequence[Rule], *, inhibit: Sequence[Inhi
         service.stop()
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
     deadline = time.time() + timeout
     while time.time() < deadline:
         got = check()
