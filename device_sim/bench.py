@@ -109,22 +109,25 @@ def realtime(park: SimPark, loop: str, interval: float, duration: float) -> dict
     }
 
 
-def _ensure(admin: Any, accounts: list[Any]) -> int:
-    """Create the accounts the broker lacks; returns how many were created."""
-    from smartpark.broker_admin import BrokerAdminError
+def _ensure(accounts: list[Any], attempts: int = 5) -> int:
+    """Create the accounts the broker lacks; returns how many were missing."""
+    from smartpark.broker_admin import BrokerAdmin, BrokerAdminError
+    from smartpark.mqtt import admin_url
 
     created = 0
-    for _ in range(5):
+    for _ in range(attempts):
+        # A fresh connection each time: every admin connection receives every dynamic-security
+        # response, so with other admins at work an answer can be someone else's, after which
+        # that connection's answers stay out of step.
         try:
-            existing = set(admin.list_clients())
-            missing = [a for a in accounts if a.username not in existing]
-            if not missing:
-                break
-            created = max(created, len(missing))
-            admin.ensure_gateways(missing)
+            with BrokerAdmin(admin_url(), timeout=600) as admin:
+                existing = set(admin.list_clients())
+                missing = [a for a in accounts if a.username not in existing]
+                if not missing:
+                    break
+                created = max(created, len(missing))
+                admin.ensure_gateways(missing)
         except (ValueError, BrokerAdminError):
-            # Every admin connection receives every dynamic-security response, so with other
-            # admins at work an answer can be someone else's: verify and go again.
             continue
     return created
 
@@ -157,9 +160,9 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     accounts = broker_accounts(model)
     t = time.monotonic()
+    created = _ensure(accounts)
+    setup_s = time.monotonic() - t
     with BrokerAdmin(admin_url(), timeout=600) as admin:
-        created = _ensure(admin, accounts)
-        setup_s = time.monotonic() - t
         try:
             loops = [x.strip() for x in args.loops.split(",") if x.strip()]
             for loop in loops:
@@ -217,10 +220,8 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
 
     import psycopg
 
-    from smartpark.broker_admin import BrokerAdmin
     from smartpark.db import database_url
     from smartpark.db.migrate import migrate
-    from smartpark.mqtt import admin_url
     from smartpark.registry import broker_accounts, load_model
     from smartpark.settings import get_settings
 
@@ -254,8 +255,7 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with psycopg.connect(db_url, autocommit=True) as conn:
             migrate(conn)
-            with BrokerAdmin(admin_url(settings), timeout=600) as broker:
-                _ensure(broker, broker_accounts(model))
+            _ensure(broker_accounts(model))
             with conn.transaction():
                 load_model(conn, model)  # accounts are in place: skip re-hashing passwords
         tag = secrets.token_hex(3)

@@ -77,7 +77,7 @@ class Summary:
         return text
 
     def add_hj212(self, sender: Hj212Sender) -> None:
-        sender.drain(timeout=120)
+        sender.drain(timeout=600)  # each upload waits for its reply, slow on a busy platform
         self.hj212_readings = sender.stats.readings
         self.hj212_refused = dict(sender.stats.refused or {})
 

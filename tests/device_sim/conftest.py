@@ -12,17 +12,18 @@ from tests.factories import unique_code
 
 
 @pytest.fixture
-def sim_model(db: psycopg.Connection[Any], broker: Any) -> dict[str, Any]:
-    from smartpark.broker_admin import BrokerAdminError
+def sim_model(db: psycopg.Connection[Any], settings: Any) -> dict[str, Any]:
+    from smartpark.broker_admin import BrokerAdmin, BrokerAdminError
     from smartpark.registry import load_model
 
     model = generate_model(enterprises=3, seed=11, park=unique_code("sim"))
     # Every admin connection receives every dynamic-security response, so while other test
-    # runs administer the shared broker an answer can be someone else's; loading is idempotent.
+    # runs administer the shared broker an answer can be someone else's, and that connection's
+    # answers stay out of step: load again (idempotent) over a fresh connection.
     for attempt in range(4):
         try:
-            with db.transaction():
-                load_model(db, model, broker=broker)
+            with BrokerAdmin.local(settings) as admin, db.transaction():
+                load_model(db, model, broker=admin)
             break
         except (ValueError, BrokerAdminError):
             if attempt == 3:
