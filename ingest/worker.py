@@ -263,9 +263,7 @@ class Ingester:
 
     def _collect(self, block: bool) -> tuple[list[Pending], BatchBuilder]:
         cfg = self.config
-        assert self.index is not None
-        builder = BatchBuilder(self.index, window=cfg.window,
-                               max_payload_bytes=cfg.max_payload_bytes, root=cfg.root)
+        builder = self._builder()
         items: list[Pending] = []
         timeout = 0.25 if block else 0.0
         end: float | None = None
@@ -297,22 +295,32 @@ class Ingester:
         )
 
     def _rebuild(self, items: list[Pending]) -> Batch:
-        cfg = self.config
-        assert self.index is not None
-        builder = BatchBuilder(self.index, window=cfg.window,
-                               max_payload_bytes=cfg.max_payload_bytes, root=cfg.root)
+        builder = self._builder()
         for item in items:
             builder.add(item.message)
         return builder.finish(int(self.clock() * 1000))
+
+    def _builder(self) -> BatchBuilder:
+        cfg = self.config
+        assert self.index is not None
+        return BatchBuilder(self.index, window=cfg.window,
+                            max_payload_bytes=cfg.max_payload_bytes, root=cfg.root)
+
+    def _commit(self, conn: psycopg.Connection[Any], batch: Batch) -> Stored:
+        """One transaction; a lost connection is dropped (and the error passed on for a retry)."""
+        try:
+            with conn.transaction():
+                return store_batch(conn, batch=batch)
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            self._drop_db()
+            raise
 
     def _store(self, items: list[Pending], batch: Batch) -> Stored:
         conn = self._db()
         started = time.perf_counter()
         try:
-            with conn.transaction():
-                stored = store_batch(conn, batch=batch)
+            stored = self._commit(conn, batch)
         except (psycopg.OperationalError, psycopg.InterfaceError):
-            self._drop_db()
             raise
         except psycopg.Error as exc:
             # Not the connection: something in this batch the database refuses. Store message by
@@ -325,12 +333,9 @@ class Ingester:
     def _store_one_by_one(self, conn: psycopg.Connection[Any], items: list[Pending]) -> Stored:
         inserted = duplicates = rejected = 0
         for item in items:
-            single = self._rebuild([item])
             try:
-                with conn.transaction():
-                    s = store_batch(conn, batch=single)
+                s = self._commit(conn, self._rebuild([item]))
             except (psycopg.OperationalError, psycopg.InterfaceError):
-                self._drop_db()
                 raise
             except psycopg.Error as exc:
                 refusal = reject(item.message, v.STORE_FAILED,
