@@ -28,8 +28,9 @@ DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboards" / "web"
 DESCRIPTION = """\
 Park statistics, live telemetry and alarms of the smart industrial park.
 
-**Auth**: send `X-API-Key: spk_…` (created by `smartpark users key NAME` or `POST /api/v1/users/{id}/keys`)
-or exchange it at `POST /api/v1/auth/token` for a short-lived token sent as `Authorization: Bearer spt.…`.
+**Auth**: send `X-API-Key: spk_…` (created by `smartpark users key NAME` or
+`POST /api/v1/users/{id}/keys`), or exchange it at `POST /api/v1/auth/token` for a short-lived
+token sent as `Authorization: Bearer spt.…`.
 Errors are `application/problem+json`. Another tenant's object answers 404.
 """
 
@@ -101,8 +102,6 @@ def create_app(
         # The ops-centre page; mounted last so every API route wins over a file name.
         app.mount("/", StaticFiles(directory=static_dir, html=True), name="dashboard")
     return app
-
-
 
 
 def _local_broker(settings: Settings) -> Callable[[], Any]:

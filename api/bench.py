@@ -36,18 +36,34 @@ def _with_db(url: str, name: str) -> str:
 
 
 def _model(enterprises: int, per_enterprise: int) -> dict[str, Any]:
-    return {"parks": [{
-        "code": "bench", "name": "bench park", "timezone": "Asia/Shanghai", "grid_region": "east",
-        "land_area_mu": 12000,
-        "enterprises": [{
-            "code": f"e{e:03d}", "name": f"enterprise {e}", "industry": "metallurgy",
-            "devices": [{"code": f"em{d:03d}", "kind": "elec_meter"} for d in range(per_enterprise)],
-        } for e in range(enterprises)],
-    }]}
+    return {
+        "parks": [
+            {
+                "code": "bench",
+                "name": "bench park",
+                "timezone": "Asia/Shanghai",
+                "grid_region": "east",
+                "land_area_mu": 12000,
+                "enterprises": [
+                    {
+                        "code": f"e{e:03d}",
+                        "name": f"enterprise {e}",
+                        "industry": "metallurgy",
+                        "devices": [
+                            {"code": f"em{d:03d}", "kind": "elec_meter"}
+                            for d in range(per_enterprise)
+                        ],
+                    }
+                    for e in range(enterprises)
+                ],
+            }
+        ]
+    }
 
 
 def populate(conn: psycopg.Connection[Any], *, devices: int, days: int) -> dict[str, Any]:
-    """Registry, rollups (1 h and 1 d of power and import energy), alarms, latest readings, users."""
+    """Registry, rollups (1 h and 1 d of power and import energy), alarms, latest readings,
+    users."""
     from api.auth import Role
     from api.queries import users as uq
     from smartpark.registry import load_model
@@ -60,7 +76,8 @@ def populate(conn: psycopg.Connection[Any], *, devices: int, days: int) -> dict[
     with conn.transaction():
         for table, step in (("rollup_1h", "1 hour"), ("rollup_1d", "1 day")):
             conn.execute(
-                f"INSERT INTO {table} (device_id, metric_id, bucket, count, sum, min, max, mean, first,"
+                f"INSERT INTO {table} (device_id, metric_id, bucket, count, sum, min, max, mean,"
+                " first,"
                 " first_ts, last, last_ts, consumption)"
                 " SELECT d.device_id, m.metric_id, b, 60, 60 * 50, 10, 90, 50, 40, b, 60, b,"
                 "  CASE WHEN m.metric_id = 1 THEN 50 ELSE NULL END"
@@ -73,32 +90,48 @@ def populate(conn: psycopg.Connection[Any], *, devices: int, days: int) -> dict[
             " SELECT device_id, 3, now(), 50 FROM devices"
         )
         conn.execute(
-            "INSERT INTO alerts (rule_id, series_key, park_id, enterprise_id, device_id, metric, severity,"
+            "INSERT INTO alerts (rule_id, series_key, park_id, enterprise_id, device_id, metric,"
+            " severity,"
             " category, state, started_at, firing_at)"
             " SELECT 'power-high', 'd:' || d.device_id, e.park_id, e.enterprise_id, d.device_id,"
-            "  'elec.power_kw', (ARRAY['critical','major','minor','warning'])[1 + d.device_id % 4], 'energy',"
+            "  'elec.power_kw', (ARRAY['critical','major','minor','warning'])[1 + d.device_id %"
+            " 4], 'energy',"
             "  CASE WHEN d.device_id % 3 = 0 THEN 'firing' ELSE 'resolved' END,"
             "  now() - (d.device_id || ' minutes')::interval, now()"
             " FROM devices d JOIN enterprises e USING (enterprise_id)"
         )
         conn.execute(
-            "INSERT INTO indicator_daily (park_id, enterprise_id, day, electricity_kwh, tce_equivalent, co2_t)"
+            "INSERT INTO indicator_daily (park_id, enterprise_id, day, electricity_kwh,"
+            " tce_equivalent, co2_t)"
             " SELECT p.park_id, NULL, g::date, 1e5, 12.29, 55 FROM parks p"
             f" CROSS JOIN generate_series(current_date - {days}, current_date, interval '1 day') g"
         )
         park_id = conn.execute("SELECT park_id FROM parks").fetchone()[0]  # type: ignore[index]
-        ent = conn.execute("SELECT enterprise_id FROM enterprises ORDER BY enterprise_id LIMIT 1").fetchone()[0]  # type: ignore[index]
+        ent = conn.execute(
+            "SELECT enterprise_id FROM enterprises ORDER BY enterprise_id LIMIT 1"
+        ).fetchone()[0]  # type: ignore[index]
         op = uq.create_user(conn, name="bench-operator", role=Role.OPERATOR, park_id=park_id)
         en = uq.create_user(conn, name="bench-enterprise", role=Role.ENTERPRISE, enterprise_id=ent)
         op_key, _ = uq.create_key(conn, user_id=op["user_id"])
         en_key, _ = uq.create_key(conn, user_id=en["user_id"])
-    ent_devices = [r[0] for r in conn.execute(
-        "SELECT device_id FROM devices WHERE enterprise_id = %s ORDER BY device_id LIMIT 5", (ent,))]
+    ent_devices = [
+        r[0]
+        for r in conn.execute(
+            "SELECT device_id FROM devices WHERE enterprise_id = %s ORDER BY device_id LIMIT 5",
+            (ent,),
+        )
+    ]
     # Settle the fresh rows (hint bits, visibility map, statistics) as a running system's are;
     # otherwise the first reads write and autovacuum competes with the measurement.
     conn.execute("VACUUM (ANALYZE)")
-    return {"park_id": park_id, "enterprise_id": ent, "devices": ent_devices, "operator_key": op_key.key,
-            "enterprise_key": en_key.key, "device_count": len(ids)}
+    return {
+        "park_id": park_id,
+        "enterprise_id": ent,
+        "devices": ent_devices,
+        "operator_key": op_key.key,
+        "enterprise_key": en_key.key,
+        "device_count": len(ids),
+    }
 
 
 def _requests(ctx: dict[str, Any], base: str) -> dict[str, tuple[str, dict[str, Any], str]]:
@@ -108,14 +141,19 @@ def _requests(ctx: dict[str, Any], base: str) -> dict[str, tuple[str, dict[str, 
     series = [f"{d}:elec.power_kw" for d in ctx["devices"]]
     return {
         "overview": (f"{base}/api/v1/overview", {"park_id": ctx["park_id"]}, "operator"),
-        "series": (f"{base}/api/v1/telemetry/series",
-                   {"series": series, "from": iso(start), "to": iso(end), "interval": "1h"}, "enterprise"),
+        "series": (
+            f"{base}/api/v1/telemetry/series",
+            {"series": series, "from": iso(start), "to": iso(end), "interval": "1h"},
+            "enterprise",
+        ),
         "alarms": (f"{base}/api/v1/alarms", {"state": "firing", "limit": 50}, "operator"),
         "healthz": (f"{base}/healthz", {}, "operator"),
     }
 
 
-def load(base: str, ctx: dict[str, Any], kinds: list[str], rate: float, seconds: float, out: Any) -> None:
+def load(
+    base: str, ctx: dict[str, Any], kinds: list[str], rate: float, seconds: float, out: Any
+) -> None:
     """Open loop: request i is due at i / rate whatever the earlier ones did (no coordinated
     omission); latency counts from the due time. http.client keeps the generator's own CPU low."""
     import http.client
@@ -129,8 +167,10 @@ def load(base: str, ctx: dict[str, Any], kinds: list[str], rate: float, seconds:
         tokens[who] = json.loads(c.getresponse().read())["access_token"]
         c.close()
     paths = {
-        kind: (urlsplit(url).path + ("?" + urlencode(params, doseq=True) if params else ""),
-               {"Authorization": f"Bearer {tokens[who]}"})
+        kind: (
+            urlsplit(url).path + ("?" + urlencode(params, doseq=True) if params else ""),
+            {"Authorization": f"Bearer {tokens[who]}"},
+        )
         for kind, (url, params, who) in _requests(ctx, base).items()
     }
     n = int(rate * seconds)
@@ -212,12 +252,23 @@ def _summary(results: list[tuple[str, float, int]], wall: float) -> dict[str, An
         by.setdefault(kind, []).append(lat)
         errors += status != 200
     return {
-        "requests": len(results), "rps": round(len(results) / wall, 1), "errors": errors,
-        **{k: {"n": len(v), "p50_ms": round(_pct(v, 0.5), 1), "p95_ms": round(_pct(v, 0.95), 1),
-               "p99_ms": round(_pct(v, 0.99), 1)} for k, v in sorted(by.items())},
-        "all": {"p50_ms": round(_pct([r[1] for r in results], 0.5), 1),
-                "p95_ms": round(_pct([r[1] for r in results], 0.95), 1),
-                "p99_ms": round(_pct([r[1] for r in results], 0.99), 1)},
+        "requests": len(results),
+        "rps": round(len(results) / wall, 1),
+        "errors": errors,
+        **{
+            k: {
+                "n": len(v),
+                "p50_ms": round(_pct(v, 0.5), 1),
+                "p95_ms": round(_pct(v, 0.95), 1),
+                "p99_ms": round(_pct(v, 0.99), 1),
+            }
+            for k, v in sorted(by.items())
+        },
+        "all": {
+            "p50_ms": round(_pct([r[1] for r in results], 0.5), 1),
+            "p95_ms": round(_pct([r[1] for r in results], 0.95), 1),
+            "p99_ms": round(_pct([r[1] for r in results], 0.99), 1),
+        },
     }
 
 
@@ -226,14 +277,20 @@ def warm_up(base: str, ctx: dict[str, Any]) -> None:
     import httpx
 
     with httpx.Client(timeout=30.0) as c:
-        tokens = {who: c.post(f"{base}/api/v1/auth/token", headers={"X-API-Key": ctx[f"{who}_key"]})
-                  .json()["access_token"] for who in ("operator", "enterprise")}
+        tokens = {
+            who: c.post(
+                f"{base}/api/v1/auth/token", headers={"X-API-Key": ctx[f"{who}_key"]}
+            ).json()["access_token"]
+            for who in ("operator", "enterprise")
+        }
         for url, params, who in _requests(ctx, base).values():
             for _ in range(3):
                 c.get(url, params=params, headers={"Authorization": f"Bearer {tokens[who]}"})
 
 
-def _drive(base: str, ctx: dict[str, Any], kinds: list[str], rate: float, seconds: float) -> dict[str, Any]:
+def _drive(
+    base: str, ctx: dict[str, Any], kinds: list[str], rate: float, seconds: float
+) -> dict[str, Any]:
     q: mp.Queue[Any] = mp.get_context("spawn").Queue()
     proc = mp.get_context("spawn").Process(target=load, args=(base, ctx, kinds, rate, seconds, q))
     proc.start()
@@ -257,13 +314,28 @@ def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.perf_coun
         with psycopg.connect(url, autocommit=True) as conn:
             migrate(conn)
             ctx = populate(conn, devices=args.devices, days=args.days)
-            rows = conn.execute("SELECT (SELECT count(*) FROM rollup_1h) + (SELECT count(*) FROM rollup_1d)").fetchone()
+            rows = conn.execute(
+                "SELECT (SELECT count(*) FROM rollup_1h) + (SELECT count(*) FROM rollup_1d)"
+            ).fetchone()
         setup_s = clock() - t
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "SMARTPARK_DATABASE_URL": url, "SMARTPARK_API_POOL_MAX": str(args.pool)}
+        env = {
+            **os.environ,
+            "SMARTPARK_DATABASE_URL": url,
+            "SMARTPARK_API_POOL_MAX": str(args.pool),
+        }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "smartpark.cli", "api", "--port", str(port), "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "smartpark.cli",
+                "api",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
             env=env,
         )
         _wait_ready(base, proc)
@@ -281,26 +353,54 @@ def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.perf_coun
             proc.wait(timeout=15)
         with psycopg.connect(admin, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print(f"setup: {ctx['device_count']} devices x {args.days} days, {rows[0] if rows else 0} rollup rows,"
-          f" {setup_s:.1f} s")
-    print(f"target {args.rate:g} req/s for {args.seconds:g} s; achieved {figures['rps']} req/s,"
-          f" errors {figures['errors']}")
+    print(
+        f"setup: {ctx['device_count']} devices x {args.days} days, {rows[0] if rows else 0}"
+        " rollup rows,"
+        f" {setup_s:.1f} s"
+    )
+    print(
+        f"target {args.rate:g} req/s for {args.seconds:g} s; achieved {figures['rps']} req/s,"
+        f" errors {figures['errors']}"
+    )
     print(f"{'request':<10} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for kind in ("overview", "series", "alarms", "all"):
         f = figures[kind]
-        print(f"{kind:<10} {f.get('n', figures['requests']):>6} {f['p50_ms']:>8} {f['p95_ms']:>8} {f['p99_ms']:>8}")
+        print(
+            f"{kind:<10} {f.get('n', figures['requests']):>6} {f['p50_ms']:>8} {f['p95_ms']:>8}"
+            f" {f['p99_ms']:>8}"
+        )
     b = baseline["healthz"]
-    print(f"{'healthz*':<10} {b['n']:>6} {b['p50_ms']:>8} {b['p95_ms']:>8} {b['p99_ms']:>8}   (*baseline, same rate)")
-    print(f"API process CPU {cpu_ms:.2f} ms/request; machine load average {load_before:.1f} -> {load_after:.1f}"
-          f" on {os.cpu_count()} cores")
+    print(
+        f"{'healthz*':<10} {b['n']:>6} {b['p50_ms']:>8} {b['p95_ms']:>8} {b['p99_ms']:>8}  "
+        " (*baseline, same rate)"
+    )
+    print(
+        f"API process CPU {cpu_ms:.2f} ms/request; machine load average {load_before:.1f} ->"
+        f" {load_after:.1f}"
+        f" on {os.cpu_count()} cores"
+    )
     target_ok = figures["overview"]["p95_ms"] < 100 and figures["series"]["p95_ms"] < 100
-    print(json.dumps({
-        "bench": "api", "devices": ctx["device_count"], "days": args.days, "rate": args.rate,
-        "seconds": args.seconds, "rps": figures["rps"], "errors": figures["errors"],
-        "overview": figures["overview"], "series": figures["series"], "alarms": figures["alarms"],
-        "all": figures["all"], "baseline_healthz": b, "api_cpu_ms_per_request": round(cpu_ms, 2),
-        "load_average": [round(load_before, 1), round(load_after, 1)], "target_p95_under_100ms": target_ok,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "api",
+                "devices": ctx["device_count"],
+                "days": args.days,
+                "rate": args.rate,
+                "seconds": args.seconds,
+                "rps": figures["rps"],
+                "errors": figures["errors"],
+                "overview": figures["overview"],
+                "series": figures["series"],
+                "alarms": figures["alarms"],
+                "all": figures["all"],
+                "baseline_healthz": b,
+                "api_cpu_ms_per_request": round(cpu_ms, 2),
+                "load_average": [round(load_before, 1), round(load_after, 1)],
+                "target_p95_under_100ms": target_ok,
+            }
+        )
+    )
     return 0
 
 

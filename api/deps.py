@@ -21,7 +21,9 @@ from api.queries.users import authenticate_key
 API_KEY_HEADER = "X-API-Key"
 T = TypeVar("T")
 
-_bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/token, or an API key")
+_bearer = HTTPBearer(
+    auto_error=False, description="a token from POST /api/v1/auth/token, or an API key"
+)
 _api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="an API key (spk_…)")
 
 
@@ -100,8 +102,11 @@ async def _principal(
         if looks_like_token(credential):
             return verify_token(credential, secret=state.token_secret, clock=clock)
         return await run_in_threadpool(
-            resolve_credential, credential, secret=state.token_secret,
-            conn_factory=state.pool.connection, clock=clock,
+            resolve_credential,
+            credential,
+            secret=state.token_secret,
+            conn_factory=state.pool.connection,
+            clock=clock,
         )
     except AuthError as exc:
         raise Unauthorized(str(exc)) from exc
@@ -134,7 +139,9 @@ class Page:
 
 async def _paging(
     limits: Limits,
-    limit: Annotated[int | None, Query(ge=1, description="page size (capped by the server)")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, description="page size (capped by the server)")
+    ] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page:
     size = limits.page_size if limit is None else limit

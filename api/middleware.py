@@ -62,17 +62,25 @@ class RequestMetrics:
     """Count and time requests by route template (not raw path: ids would explode the labels)."""
 
     def __init__(
-        self, app: ASGIApp, registry: CollectorRegistry, prefix: str = "",
+        self,
+        app: ASGIApp,
+        registry: CollectorRegistry,
+        prefix: str = "",
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.app = app
         self.prefix = prefix
         self.clock = clock
         self.requests = Counter(
-            "smartpark_api_requests", "HTTP requests", ["method", "route", "status"], registry=registry
+            "smartpark_api_requests",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=registry,
         )
         self.latency = Histogram(
-            "smartpark_api_request_seconds", "HTTP request latency", ["method", "route"],
+            "smartpark_api_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             registry=registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )

@@ -70,7 +70,12 @@ class Unavailable(Problem):
 def problem_response(
     status: int, title: str, detail: str, request: Request | None = None, **extra: Any
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if request is not None:
         body["instance"] = request.url.path
     body.update(extra)
@@ -86,8 +91,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""),
-             "type": e.get("type", "")}
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": e.get("msg", ""),
+                "type": e.get("type", ""),
+            }
             for e in exc.errors()
         ]
         detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors) or "invalid request"
@@ -100,7 +108,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(psycopg.errors.QueryCanceled)
     async def _timeout(request: Request, exc: psycopg.errors.QueryCanceled) -> JSONResponse:
         return problem_response(
-            503, "Query timed out", "the query exceeded the statement timeout; narrow the range",
+            503,
+            "Query timed out",
+            "the query exceeded the statement timeout; narrow the range",
             request,
         )
 

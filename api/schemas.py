@@ -1,4 +1,5 @@
-"""Request and response bodies of the API (pydantic), shared by the routes and the OpenAPI schema."""
+"""Request and response bodies of the API (pydantic), shared by the routes and the OpenAPI
+schema."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from api.auth import Bureau, Role
 
 T = TypeVar("T")
 
-Code = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", description="stable code, [A-Za-z0-9_.-]")
+Code = Field(
+    pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", description="stable code, [A-Za-z0-9_.-]"
+)
 Text = Field(min_length=1, max_length=200)
 
 
@@ -29,8 +32,12 @@ class PageOut(Out, Generic[T]):
 def paged(rows: list[Any], limit: int, offset: int) -> dict[str, Any]:
     """Build a page from ``limit + 1`` fetched rows (see ``queries.scope.page``)."""
     more = len(rows) > limit
-    return {"items": rows[:limit], "limit": limit, "offset": offset,
-            "next_offset": offset + limit if more else None}
+    return {
+        "items": rows[:limit],
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if more else None,
+    }
 
 
 # --- auth ---------------------------------------------------------------------------------
@@ -133,8 +140,9 @@ class ParkIn(In):
     code: str = Field(pattern=PARK_CODE_RE)
     name: str = Field(min_length=1, max_length=200)
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
-    grid_region: Literal["north", "northeast", "east", "central", "northwest", "south", "southwest",
-                         "national"] = "national"
+    grid_region: Literal[
+        "north", "northeast", "east", "central", "northwest", "south", "southwest", "national"
+    ] = "national"
     land_area_mu: float | None = Area
     attributes: dict[str, Any] = Field(default_factory=dict)
 
@@ -142,8 +150,12 @@ class ParkIn(In):
 class ParkPatch(In):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     timezone: str | None = Field(default=None, max_length=64)
-    grid_region: Literal["north", "northeast", "east", "central", "northwest", "south", "southwest",
-                         "national"] | None = None
+    grid_region: (
+        Literal[
+            "north", "northeast", "east", "central", "northwest", "south", "southwest", "national"
+        ]
+        | None
+    ) = None
     land_area_mu: float | None = Area
     attributes: dict[str, Any] | None = None
 
@@ -219,11 +231,15 @@ class DeviceIn(In):
     kind: str = Field(min_length=1, max_length=64)
     name: str = Field(default="", max_length=200)
     zone: str = Field(default="", max_length=64)
-    metrics: list[str] | None = Field(default=None, max_length=64,
-                                      description="metric codes; default: the kind's metrics")
+    metrics: list[str] | None = Field(
+        default=None, max_length=64, description="metric codes; default: the kind's metrics"
+    )
     attributes: dict[str, Any] = Field(default_factory=dict)
-    credentials: bool = Field(default=False, description="create broker credentials for a device"
-                              " that connects on its own (not through a gateway)")
+    credentials: bool = Field(
+        default=False,
+        description="create broker credentials for a device"
+        " that connects on its own (not through a gateway)",
+    )
 
 
 class DevicePatch(In):
@@ -364,8 +380,9 @@ class RuleOut(Out):
 
 
 class SilenceIn(In):
-    matchers: list[str] = Field(min_length=1, max_length=50,
-                                description="label matchers: park=demo, alertname=~lel-.*")
+    matchers: list[str] = Field(
+        min_length=1, max_length=50, description="label matchers: park=demo, alertname=~lel-.*"
+    )
     starts_at: datetime | None = Field(default=None, description="default: now")
     ends_at: datetime
     comment: str = Field(default="", max_length=2000)
@@ -383,13 +400,16 @@ class SilenceOut(Out):
 
 class ReceiverIn(In):
     name: str = Field(min_length=1, max_length=128)
-    park_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
-                                description="null: every park (admins only)")
+    park_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="null: every park (admins only)"
+    )
     categories: list[AlarmCategory] = Field(min_length=1, max_length=4)
     channel: Literal["webhook", "mqtt"]
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
     secret: str | None = Field(default=None, min_length=16, max_length=200)
-    group_by: list[str] = Field(default_factory=lambda: ["park", "category", "alertname"], max_length=10)
+    group_by: list[str] = Field(
+        default_factory=lambda: ["park", "category", "alertname"], max_length=10
+    )
     group_wait_s: float = Field(default=0, ge=0, le=3600)
     group_interval_s: float = Field(default=30, ge=0, le=86400)
     repeat_interval_s: float = Field(default=14400, ge=60, le=604800)
@@ -460,7 +480,9 @@ class EvaluationOut(Out):
 class StatOut(Out):
     period: date = Field(description="first day of the day, month or year (park's calendar)")
     readings: int
-    energy: dict[str, float | None] | None = Field(description="null when the caller may not read energy")
+    energy: dict[str, float | None] | None = Field(
+        description="null when the caller may not read energy"
+    )
     emissions: dict[str, float | None] | None
     economic: dict[str, float | None] | None = Field(description="monthly and yearly only")
     intensities: dict[str, float | None] | None
@@ -531,4 +553,6 @@ def fast_json(model: type[BaseModel], data: Any) -> Any:
     """
     from fastapi.responses import Response
 
-    return Response(model.model_validate(data).model_dump_json(by_alias=True), media_type="application/json")
+    return Response(
+        model.model_validate(data).model_dump_json(by_alias=True), media_type="application/json"
+    )

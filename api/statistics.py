@@ -17,14 +17,36 @@ import numpy as np
 from aggregation import aqi as aqi_core
 from aggregation.indicators import evaluate, intensities, park_class
 
-ENERGY = ("electricity_kwh", "electricity_export_kwh", "natural_gas_nm3", "steam_t", "heat_gj",
-          "raw_coal_t", "water_m3", "tce_equivalent", "tce_equal", "co2_t")
+ENERGY = (
+    "electricity_kwh",
+    "electricity_export_kwh",
+    "natural_gas_nm3",
+    "steam_t",
+    "heat_gj",
+    "raw_coal_t",
+    "water_m3",
+    "tce_equivalent",
+    "tce_equal",
+    "co2_t",
+)
 EMISSIONS = ("so2_kg", "nox_kg", "dust_kg", "cod_kg", "nh3n_kg", "exceedance_minutes")
-ECONOMIC = ("output_value", "value_added", "tax", "fixed_asset_investment", "employees", "land_area_mu")
+ECONOMIC = (
+    "output_value",
+    "value_added",
+    "tax",
+    "fixed_asset_investment",
+    "employees",
+    "land_area_mu",
+)
 
 # Daily means of the air metrics, keyed by the AQI core's pollutant names (24 h tables).
-AIR_POLLUTANTS = {"air.pm25_ugm3": "PM25", "air.pm10_ugm3": "PM10", "air.so2_ugm3": "SO2",
-                  "air.no2_ugm3": "NO2", "air.co_mgm3": "CO"}
+AIR_POLLUTANTS = {
+    "air.pm25_ugm3": "PM25",
+    "air.pm10_ugm3": "PM10",
+    "air.so2_ugm3": "SO2",
+    "air.no2_ugm3": "NO2",
+    "air.co_mgm3": "CO",
+}
 
 
 def _num(v: Any) -> float | None:
@@ -34,19 +56,26 @@ def _num(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def shape(row: Mapping[str, Any], categories: frozenset[str], *, land_area_mu: float | None = None) -> dict[str, Any]:
+def shape(
+    row: Mapping[str, Any], categories: frozenset[str], *, land_area_mu: float | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {"period": row["period"], "readings": int(row.get("readings") or 0)}
     out["energy"] = {k: _num(row.get(k)) for k in ENERGY} if "energy" in categories else None
-    out["emissions"] = {k: _num(row.get(k)) for k in EMISSIONS} if "emissions" in categories else None
+    out["emissions"] = (
+        {k: _num(row.get(k)) for k in EMISSIONS} if "emissions" in categories else None
+    )
     has_economic = "output_value" in row
     out["economic"] = {k: _num(row.get(k)) for k in ECONOMIC} if has_economic else None
     out["intensities"] = None
     if has_economic and "energy" in categories:
         land = _num(row.get("land_area_mu")) or land_area_mu
         ints = intensities(
-            tce=_nan(row.get("tce_equivalent")), co2_t=_nan(row.get("co2_t")),
-            output_value=_nan(row.get("output_value")), value_added=_nan(row.get("value_added")),
-            tax=_nan(row.get("tax")), investment=_nan(row.get("fixed_asset_investment")),
+            tce=_nan(row.get("tce_equivalent")),
+            co2_t=_nan(row.get("co2_t")),
+            output_value=_nan(row.get("output_value")),
+            value_added=_nan(row.get("value_added")),
+            tax=_nan(row.get("tax")),
+            investment=_nan(row.get("fixed_asset_investment")),
             land_mu=_nan(land),
         )
         out["intensities"] = {k: _num(v) for k, v in ints.items()}
@@ -70,8 +99,14 @@ def daily_aqi(rows: Iterable[Mapping[str, Any]]) -> dict[date, dict[str, Any]]:
         value = int(result.aqi)
         level, zh, en = aqi_core.category(value)
         primary = sorted(p for p, flag in result.primary.items() if bool(flag))
-        out[day] = {"aqi": value, "level": level, "category": zh, "category_en": en,
-                    "primary": primary, "iaqi": {p: int(v) for p, v in result.iaqi.items()}}
+        out[day] = {
+            "aqi": value,
+            "level": level,
+            "category": zh,
+            "category_en": en,
+            "primary": primary,
+            "iaqi": {p: int(v) for p, v in result.iaqi.items()},
+        }
     return out
 
 
@@ -84,12 +119,24 @@ def evaluation(park_rows: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, An
         return np.asarray([_nan(r.get(k)) for r in park_rows], dtype=np.float64)
 
     land = np.asarray([_nan(r.get("park_area_mu") or r.get("land_area_mu")) for r in park_rows])
-    ints = intensities(tce=col("tce_equivalent"), co2_t=col("co2_t"), output_value=col("output_value"),
-                       value_added=col("value_added"), tax=col("tax"),
-                       investment=col("fixed_asset_investment"), land_mu=land)
+    ints = intensities(
+        tce=col("tce_equivalent"),
+        co2_t=col("co2_t"),
+        output_value=col("output_value"),
+        value_added=col("value_added"),
+        tax=col("tax"),
+        investment=col("fixed_asset_investment"),
+        land_mu=land,
+    )
     classes = park_class(np.nan_to_num(col("output_value"), nan=0.0))
-    values = {"output_value": col("output_value"), "tax": col("tax"), "enterprises": col("enterprises"),
-              "employees": col("employees"), "exceedance_minutes": col("exceedance_minutes"), **ints}
+    values = {
+        "output_value": col("output_value"),
+        "tax": col("tax"),
+        "enterprises": col("enterprises"),
+        "employees": col("employees"),
+        "exceedance_minutes": col("exceedance_minutes"),
+        **ints,
+    }
     ev = evaluate(values, eligible=classes > 0)
     n = int((classes > 0).sum())
     return {

@@ -16,7 +16,9 @@ def _connect() -> Any:
     return connect()
 
 
-def _resolve_scope(conn: Any, park: str | None, enterprise: str | None) -> tuple[int | None, int | None]:
+def _resolve_scope(
+    conn: Any, park: str | None, enterprise: str | None
+) -> tuple[int | None, int | None]:
     park_id = ent_id = None
     if park is not None:
         row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (park,)).fetchone()
@@ -48,14 +50,23 @@ def _add(args: argparse.Namespace) -> int:
         if role is Role.ENTERPRISE:
             park_id = None  # derived from the enterprise
         try:
-            user = q.create_user(conn, name=args.name, role=role, park_id=park_id,
-                                 enterprise_id=ent_id, bureaus=bureaus)
+            user = q.create_user(
+                conn,
+                name=args.name,
+                role=role,
+                park_id=park_id,
+                enterprise_id=ent_id,
+                bureaus=bureaus,
+            )
         except psycopg.errors.UniqueViolation:
             print(f"user {args.name!r} exists", file=sys.stderr)
             return 1
         except psycopg.errors.CheckViolation:
-            print(f"role {role.value!r} needs: operator --park; enterprise --park --enterprise;"
-                  " regulator --park --bureau environment|emergency", file=sys.stderr)
+            print(
+                f"role {role.value!r} needs: operator --park; enterprise --park --enterprise;"
+                " regulator --park --bureau environment|emergency",
+                file=sys.stderr,
+            )
             return 2
         print(f"user {user['name']} (id {user['user_id']}, role {user['role']})")
         if not args.no_key:
@@ -84,18 +95,25 @@ def _list(args: argparse.Namespace) -> int:
     with _connect() as conn:
         users = q.list_users(conn)
         keys = q.list_keys(conn)
-    print(f"{'id':>4}  {'name':<24} {'role':<10} {'park':>5} {'ent':>5} {'bureaus':<22} keys  state")
+    print(
+        f"{'id':>4}  {'name':<24} {'role':<10} {'park':>5} {'ent':>5} {'bureaus':<22} keys  state"
+    )
     for u in users:
         state = "disabled" if u["disabled_at"] else "active"
-        print(f"{u['user_id']:>4}  {u['name']:<24} {u['role']:<10} {u['scope_park_id'] or '-':>5}"
-              f" {u['enterprise_id'] or '-':>5} {','.join(u['categories']) or '-':<22}"
-              f" {u['active_keys']:>4}  {state}")
+        print(
+            f"{u['user_id']:>4}  {u['name']:<24} {u['role']:<10} {u['scope_park_id'] or '-':>5}"
+            f" {u['enterprise_id'] or '-':>5} {','.join(u['categories']) or '-':<22}"
+            f" {u['active_keys']:>4}  {state}"
+        )
     if args.keys:
         print()
         for k in keys:
             state = "revoked" if k["revoked_at"] else "active"
             used = f"{k['last_used_at']:%Y-%m-%d %H:%M}" if k["last_used_at"] else "never"
-            print(f"key {k['key_id']:>4}  {k['prefix']}  user {k['user_name']:<24} used {used:<16} {state}")
+            print(
+                f"key {k['key_id']:>4}  {k['prefix']}  user {k['user_name']:<24} used {used:<16}"
+                f" {state}"
+            )
     return 0
 
 
@@ -122,8 +140,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--park", help="park code (operator, regulator, readonly, enterprise)")
     add.add_argument("--enterprise", help="enterprise code within --park (enterprise role)")
-    add.add_argument("--bureau", action="append", choices=[b.value for b in Bureau],
-                     help="regulator's remit (repeatable)")
+    add.add_argument(
+        "--bureau",
+        action="append",
+        choices=[b.value for b in Bureau],
+        help="regulator's remit (repeatable)",
+    )
     add.add_argument("--label", default="", help="label of the first key")
     add.add_argument("--no-key", action="store_true", help="do not issue a key")
     add.set_defaults(func=_add)

@@ -26,18 +26,32 @@ def _scoped(p: Principal) -> Where:
 
 
 def list_alarms(
-    conn: psycopg.Connection[Any], p: Principal, *, states: Sequence[str] | None,
-    severities: Sequence[str] | None, category: str | None, park_id: int | None,
-    enterprise_id: int | None, device_id: int | None, acknowledged: bool | None,
-    since: datetime | None, until: datetime | None, limit: int, offset: int,
+    conn: psycopg.Connection[Any],
+    p: Principal,
+    *,
+    states: Sequence[str] | None,
+    severities: Sequence[str] | None,
+    category: str | None,
+    park_id: int | None,
+    enterprise_id: int | None,
+    device_id: int | None,
+    acknowledged: bool | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    offset: int,
 ) -> list[Row]:
     w = _scoped(p)
     w.when(states, "a.state = ANY(%(states)s)", "states")
     w.when(severities, "a.severity = ANY(%(sev)s)", "sev")
     w.when(category, "a.category = %(cat)s", "cat")
-    w.when(park_id, "a.park_id = %(pid)s", "pid").when(enterprise_id, "a.enterprise_id = %(eid)s", "eid")
+    w.when(park_id, "a.park_id = %(pid)s", "pid").when(
+        enterprise_id, "a.enterprise_id = %(eid)s", "eid"
+    )
     w.when(device_id, "a.device_id = %(did)s", "did")
-    w.when(since, "a.started_at >= %(since)s", "since").when(until, "a.started_at < %(until)s", "until")
+    w.when(since, "a.started_at >= %(since)s", "since").when(
+        until, "a.started_at < %(until)s", "until"
+    )
     if acknowledged is not None:
         w.add("(a.acknowledged_at IS NOT NULL) = %(ack)s", ack=acknowledged)
     tail = page(w, limit, offset)
@@ -75,8 +89,13 @@ def counts(conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None) 
 
 
 def events_since(
-    conn: psycopg.Connection[Any], p: Principal, *, after_event_id: int, enterprise_id: int | None,
-    device_ids: list[int] | None, limit: int,
+    conn: psycopg.Connection[Any],
+    p: Principal,
+    *,
+    after_event_id: int,
+    enterprise_id: int | None,
+    device_ids: list[int] | None,
+    limit: int,
 ) -> list[Row]:
     """Transitions and actions after an event id, for the live stream."""
     w = _scoped(p).add("ev.event_id > %(after)s", after=after_event_id)

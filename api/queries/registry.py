@@ -13,9 +13,7 @@ from api.queries.scope import Where, page, required, tenant
 Row = dict[str, Any]
 
 PARK_COLS = "p.park_id, p.code, p.name, p.timezone, p.grid_region, p.land_area_mu, p.attributes"
-ENT_COLS = (
-    "e.enterprise_id, e.park_id, e.code, e.name, e.industry, e.land_area_mu, e.attributes"
-)
+ENT_COLS = "e.enterprise_id, e.park_id, e.code, e.name, e.industry, e.land_area_mu, e.attributes"
 GW_COLS = "g.gateway_id, g.enterprise_id, e.park_id, g.code, g.mqtt_username, g.attributes"
 DEV_COLS = (
     "d.device_id, d.enterprise_id, e.park_id, d.gateway_id, d.code, d.kind, d.name, d.zone,"
@@ -29,10 +27,14 @@ def _fetch(conn: psycopg.Connection[Any], sql: str, params: dict[str, Any]) -> l
     return conn.execute(sql, params).fetchall()
 
 
-def list_parks(conn: psycopg.Connection[Any], p: Principal, *, limit: int, offset: int) -> list[Row]:
+def list_parks(
+    conn: psycopg.Connection[Any], p: Principal, *, limit: int, offset: int
+) -> list[Row]:
     w = Where().when(p.park_id, "p.park_id = %(s_park)s", "s_park")  # enterprises: their park
     tail = page(w, limit, offset)
-    return _fetch(conn, f"SELECT {PARK_COLS} FROM parks p WHERE {w.sql} ORDER BY p.park_id{tail}", w.params)
+    return _fetch(
+        conn, f"SELECT {PARK_COLS} FROM parks p WHERE {w.sql} ORDER BY p.park_id{tail}", w.params
+    )
 
 
 def get_park(conn: psycopg.Connection[Any], p: Principal, *, park_id: int) -> Row | None:
@@ -43,19 +45,29 @@ def get_park(conn: psycopg.Connection[Any], p: Principal, *, park_id: int) -> Ro
 
 
 def list_enterprises(
-    conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None, industry: str | None,
-    limit: int, offset: int,
+    conn: psycopg.Connection[Any],
+    p: Principal,
+    *,
+    park_id: int | None,
+    industry: str | None,
+    limit: int,
+    offset: int,
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
-    w.when(park_id, "e.park_id = %(park_id)s", "park_id").when(industry, "e.industry = %(ind)s", "ind")
+    w.when(park_id, "e.park_id = %(park_id)s", "park_id").when(
+        industry, "e.industry = %(ind)s", "ind"
+    )
     tail = page(w, limit, offset)
     return _fetch(
-        conn, f"SELECT {ENT_COLS} FROM enterprises e WHERE {w.sql} ORDER BY e.enterprise_id{tail}",
+        conn,
+        f"SELECT {ENT_COLS} FROM enterprises e WHERE {w.sql} ORDER BY e.enterprise_id{tail}",
         w.params,
     )
 
 
-def get_enterprise(conn: psycopg.Connection[Any], p: Principal, *, enterprise_id: int) -> Row | None:
+def get_enterprise(
+    conn: psycopg.Connection[Any], p: Principal, *, enterprise_id: int
+) -> Row | None:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
     w.add("e.enterprise_id = %(id)s", id=enterprise_id)
     rows = _fetch(conn, f"SELECT {ENT_COLS} FROM enterprises e WHERE {w.sql}", w.params)
@@ -63,11 +75,18 @@ def get_enterprise(conn: psycopg.Connection[Any], p: Principal, *, enterprise_id
 
 
 def list_gateways(
-    conn: psycopg.Connection[Any], p: Principal, *, enterprise_id: int | None, park_id: int | None,
-    limit: int, offset: int,
+    conn: psycopg.Connection[Any],
+    p: Principal,
+    *,
+    enterprise_id: int | None,
+    park_id: int | None,
+    limit: int,
+    offset: int,
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
-    w.when(enterprise_id, "g.enterprise_id = %(eid)s", "eid").when(park_id, "e.park_id = %(pid)s", "pid")
+    w.when(enterprise_id, "g.enterprise_id = %(eid)s", "eid").when(
+        park_id, "e.park_id = %(pid)s", "pid"
+    )
     tail = page(w, limit, offset)
     return _fetch(
         conn,
@@ -81,7 +100,8 @@ def get_gateway(conn: psycopg.Connection[Any], p: Principal, *, gateway_id: int)
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
     w.add("g.gateway_id = %(id)s", id=gateway_id)
     rows = _fetch(
-        conn, f"SELECT {GW_COLS} FROM gateways g JOIN enterprises e USING (enterprise_id) WHERE {w.sql}",
+        conn,
+        f"SELECT {GW_COLS} FROM gateways g JOIN enterprises e USING (enterprise_id) WHERE {w.sql}",
         w.params,
     )
     return rows[0] if rows else None
@@ -95,11 +115,20 @@ def _dev_cols(p: Principal, w: Where) -> str:
 
 
 def list_devices(
-    conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None, enterprise_id: int | None,
-    gateway_id: int | None, kind: str | None, limit: int, offset: int,
+    conn: psycopg.Connection[Any],
+    p: Principal,
+    *,
+    park_id: int | None,
+    enterprise_id: int | None,
+    gateway_id: int | None,
+    kind: str | None,
+    limit: int,
+    offset: int,
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id", device="d.device_id")
-    w.when(park_id, "e.park_id = %(pid)s", "pid").when(enterprise_id, "d.enterprise_id = %(eid)s", "eid")
+    w.when(park_id, "e.park_id = %(pid)s", "pid").when(
+        enterprise_id, "d.enterprise_id = %(eid)s", "eid"
+    )
     w.when(gateway_id, "d.gateway_id = %(gid)s", "gid").when(kind, "d.kind = %(kind)s", "kind")
     cols = _dev_cols(p, w)
     tail = page(w, limit, offset)
@@ -116,7 +145,8 @@ def get_device(conn: psycopg.Connection[Any], p: Principal, *, device_id: int) -
     w.add("d.device_id = %(id)s", id=device_id)
     cols = _dev_cols(p, w)
     rows = _fetch(
-        conn, f"SELECT {cols} FROM devices d JOIN enterprises e USING (enterprise_id) WHERE {w.sql}",
+        conn,
+        f"SELECT {cols} FROM devices d JOIN enterprises e USING (enterprise_id) WHERE {w.sql}",
         w.params,
     )
     return rows[0] if rows else None
@@ -137,7 +167,8 @@ def list_metrics(conn: psycopg.Connection[Any], p: Principal) -> list[Row]:
 def insert_park(conn: psycopg.Connection[Any], *, values: Row) -> int:
     row = conn.execute(
         "INSERT INTO parks (code, name, timezone, grid_region, land_area_mu, attributes)"
-        " VALUES (%(code)s, %(name)s, %(timezone)s, %(grid_region)s, %(land_area_mu)s, %(attributes)s)"
+        " VALUES (%(code)s, %(name)s, %(timezone)s, %(grid_region)s, %(land_area_mu)s,"
+        " %(attributes)s)"
         " RETURNING park_id",
         {**values, "attributes": Jsonb(values.get("attributes") or {})},
     ).fetchone()
@@ -154,8 +185,9 @@ def insert_enterprise(conn: psycopg.Connection[Any], *, values: Row) -> int:
     return int(required(row)["enterprise_id"])
 
 
-def insert_gateway(conn: psycopg.Connection[Any], *, enterprise_id: int, code: str, username: str,
-                   attributes: Row) -> int:
+def insert_gateway(
+    conn: psycopg.Connection[Any], *, enterprise_id: int, code: str, username: str, attributes: Row
+) -> int:
     row = conn.execute(
         "INSERT INTO gateways (enterprise_id, code, mqtt_username, attributes)"
         " VALUES (%s, %s, %s, %s) RETURNING gateway_id",
@@ -176,14 +208,17 @@ def insert_device(conn: psycopg.Connection[Any], *, values: Row, metric_ids: lis
     return device_id
 
 
-def set_device_metrics(conn: psycopg.Connection[Any], *, device_id: int, metric_ids: list[int]) -> None:
+def set_device_metrics(
+    conn: psycopg.Connection[Any], *, device_id: int, metric_ids: list[int]
+) -> None:
     conn.execute(
         "DELETE FROM device_metrics WHERE device_id = %s AND NOT (metric_id = ANY(%s))",
         (device_id, metric_ids),
     )
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO device_metrics (device_id, metric_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            "INSERT INTO device_metrics (device_id, metric_id) VALUES (%s, %s) ON CONFLICT DO"
+            " NOTHING",
             [(device_id, m) for m in metric_ids],
         )
 
@@ -204,7 +239,9 @@ def update_row(conn: psycopg.Connection[Any], *, table: str, id_: int, changes: 
     # null clears a nullable column (land area, gateway); for the others it means "unchanged"
     cols = [c for c in changes if c in allowed and (changes[c] is not None or c in _NULLABLE)]
     if not cols:
-        return conn.execute(f"SELECT 1 FROM {table} WHERE {key} = %s", (id_,)).fetchone() is not None
+        return (
+            conn.execute(f"SELECT 1 FROM {table} WHERE {key} = %s", (id_,)).fetchone() is not None
+        )
     params = {c: Jsonb(changes[c]) if c == "attributes" else changes[c] for c in cols}
     sets = ", ".join(f"{c} = %({c})s" for c in cols)
     cur = conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = %(_id)s", {**params, "_id": id_})

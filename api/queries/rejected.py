@@ -12,13 +12,25 @@ from api.queries.scope import Where, page, tenant
 
 
 def list_rejected(
-    conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None, enterprise_id: int | None,
-    reason_code: str | None, since: datetime | None, until: datetime | None, limit: int, offset: int,
+    conn: psycopg.Connection[Any],
+    p: Principal,
+    *,
+    park_id: int | None,
+    enterprise_id: int | None,
+    reason_code: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    offset: int,
 ) -> list[dict[str, Any]]:
     w = tenant(Where(), p, park="r.park_id", enterprise="r.enterprise_id")
-    w.when(park_id, "r.park_id = %(pid)s", "pid").when(enterprise_id, "r.enterprise_id = %(eid)s", "eid")
+    w.when(park_id, "r.park_id = %(pid)s", "pid").when(
+        enterprise_id, "r.enterprise_id = %(eid)s", "eid"
+    )
     w.when(reason_code, "r.reason_code = %(rc)s", "rc")
-    w.when(since, "r.received_at >= %(since)s", "since").when(until, "r.received_at < %(until)s", "until")
+    w.when(since, "r.received_at >= %(since)s", "since").when(
+        until, "r.received_at < %(until)s", "until"
+    )
     tail = page(w, limit, offset)
     return conn.execute(
         "SELECT r.received_at, r.topic, r.reason_code, r.reason, r.device, r.metric, r.device_id,"

@@ -19,7 +19,8 @@ Row = dict[str, Any]
 RULE_COLS = "rule_id, definition, metric, severity, category, enabled, updated_at, updated_by"
 SILENCE_COLS = "silence_id, matchers, starts_at, ends_at, created_by, comment, created_at"
 RECEIVER_COLS = (
-    "r.receiver_id, r.name, r.park_id, r.categories, r.channel, r.url, (r.secret IS NOT NULL) AS has_secret,"
+    "r.receiver_id, r.name, r.park_id, r.categories, r.channel, r.url, (r.secret IS NOT NULL) AS"
+    " has_secret,"
     " r.group_by, r.group_wait_s, r.group_interval_s, r.repeat_interval_s, r.enabled, r.created_at"
 )
 
@@ -38,7 +39,12 @@ _RULE_PARK = (
 
 
 def list_rules(
-    conn: psycopg.Connection[Any], *, park: str | None, categories: list[str], limit: int, offset: int
+    conn: psycopg.Connection[Any],
+    *,
+    park: str | None,
+    categories: list[str],
+    limit: int,
+    offset: int,
 ) -> list[Row]:
     where = "category = ANY(%(cats)s)" + (f" AND {_RULE_PARK}" if park is not None else "")
     return conn.execute(
@@ -48,7 +54,9 @@ def list_rules(
     ).fetchall()
 
 
-def get_rule(conn: psycopg.Connection[Any], *, rule_id: str, park: str | None, categories: list[str]) -> Row | None:
+def get_rule(
+    conn: psycopg.Connection[Any], *, rule_id: str, park: str | None, categories: list[str]
+) -> Row | None:
     where = "rule_id = %(id)s AND category = ANY(%(cats)s)" + (f" AND {_RULE_PARK}" if park else "")
     return conn.execute(
         f"SELECT {RULE_COLS} FROM alert_rules WHERE {where}",
@@ -56,11 +64,17 @@ def get_rule(conn: psycopg.Connection[Any], *, rule_id: str, park: str | None, c
     ).fetchone()
 
 
-def upsert_rule(conn: psycopg.Connection[Any], *, definition: dict[str, Any], by: str, create: bool) -> bool:
+def upsert_rule(
+    conn: psycopg.Connection[Any], *, definition: dict[str, Any], by: str, create: bool
+) -> bool:
     params = {
-        "id": definition["id"], "def": Jsonb(definition), "metric": definition["metric"],
-        "sev": definition["severity"], "cat": definition["category"],
-        "en": definition.get("enabled", True), "by": by,
+        "id": definition["id"],
+        "def": Jsonb(definition),
+        "metric": definition["metric"],
+        "sev": definition["severity"],
+        "cat": definition["category"],
+        "en": definition.get("enabled", True),
+        "by": by,
     }
     if create:
         cur = conn.execute(
@@ -89,7 +103,12 @@ _SILENCE_PARK = "matchers ? ('park=' || %(park)s)"
 
 
 def list_silences(
-    conn: psycopg.Connection[Any], *, park: str | None, active_at: datetime | None, limit: int, offset: int
+    conn: psycopg.Connection[Any],
+    *,
+    park: str | None,
+    active_at: datetime | None,
+    limit: int,
+    offset: int,
 ) -> list[Row]:
     clauses = ["TRUE"]
     if park is not None:
@@ -112,8 +131,13 @@ def get_silence(conn: psycopg.Connection[Any], *, silence_id: int, park: str | N
 
 
 def insert_silence(
-    conn: psycopg.Connection[Any], *, matchers: list[str], starts_at: datetime, ends_at: datetime,
-    by: str, comment: str,
+    conn: psycopg.Connection[Any],
+    *,
+    matchers: list[str],
+    starts_at: datetime,
+    ends_at: datetime,
+    by: str,
+    comment: str,
 ) -> int:
     row = conn.execute(
         "INSERT INTO alert_silences (matchers, starts_at, ends_at, created_by, comment)"
@@ -135,7 +159,9 @@ def expire_silence(conn: psycopg.Connection[Any], *, silence_id: int, at: dateti
 # --- receivers ------------------------------------------------------------------------------
 
 
-def list_receivers(conn: psycopg.Connection[Any], *, park_id: int | None, limit: int, offset: int) -> list[Row]:
+def list_receivers(
+    conn: psycopg.Connection[Any], *, park_id: int | None, limit: int, offset: int
+) -> list[Row]:
     where = "r.park_id = %(pid)s" if park_id is not None else "TRUE"
     return conn.execute(
         f"SELECT {RECEIVER_COLS} FROM alert_receivers r WHERE {where}"
@@ -144,7 +170,9 @@ def list_receivers(conn: psycopg.Connection[Any], *, park_id: int | None, limit:
     ).fetchall()
 
 
-def get_receiver(conn: psycopg.Connection[Any], *, receiver_id: int, park_id: int | None) -> Row | None:
+def get_receiver(
+    conn: psycopg.Connection[Any], *, receiver_id: int, park_id: int | None
+) -> Row | None:
     extra = " AND r.park_id = %(pid)s" if park_id is not None else ""
     return conn.execute(
         f"SELECT {RECEIVER_COLS} FROM alert_receivers r WHERE r.receiver_id = %(id)s{extra}",
@@ -152,8 +180,19 @@ def get_receiver(conn: psycopg.Connection[Any], *, receiver_id: int, park_id: in
     ).fetchone()
 
 
-_RECEIVER_FIELDS = ("name", "park_id", "categories", "channel", "url", "secret", "group_by",
-                    "group_wait_s", "group_interval_s", "repeat_interval_s", "enabled")
+_RECEIVER_FIELDS = (
+    "name",
+    "park_id",
+    "categories",
+    "channel",
+    "url",
+    "secret",
+    "group_by",
+    "group_wait_s",
+    "group_interval_s",
+    "repeat_interval_s",
+    "enabled",
+)
 
 
 def insert_receiver(conn: psycopg.Connection[Any], *, values: Row) -> int:

@@ -13,9 +13,23 @@ from api.queries.scope import Where, tenant
 Row = dict[str, Any]
 
 QUANTITIES = (
-    "electricity_kwh", "electricity_export_kwh", "natural_gas_nm3", "steam_t", "heat_gj",
-    "raw_coal_t", "water_m3", "tce_equivalent", "tce_equal", "co2_t", "so2_kg", "nox_kg",
-    "dust_kg", "cod_kg", "nh3n_kg", "exceedance_minutes", "readings",
+    "electricity_kwh",
+    "electricity_export_kwh",
+    "natural_gas_nm3",
+    "steam_t",
+    "heat_gj",
+    "raw_coal_t",
+    "water_m3",
+    "tce_equivalent",
+    "tce_equal",
+    "co2_t",
+    "so2_kg",
+    "nox_kg",
+    "dust_kg",
+    "cod_kg",
+    "nh3n_kg",
+    "exceedance_minutes",
+    "readings",
 )
 ECONOMIC = ("output_value", "value_added", "tax", "fixed_asset_investment")
 MONTHLY_EXTRA = (*ECONOMIC, "employees", "land_area_mu", "enterprises")
@@ -28,8 +42,14 @@ def _subject(w: Where, *, park_id: int | None, enterprise_id: int | None) -> Non
         w.add("i.park_id = %(pid)s AND i.enterprise_id IS NULL", pid=park_id)
 
 
-def daily(conn: psycopg.Connection[Any], *, park_id: int | None, enterprise_id: int | None,
-          start: date, end: date) -> list[Row]:
+def daily(
+    conn: psycopg.Connection[Any],
+    *,
+    park_id: int | None,
+    enterprise_id: int | None,
+    start: date,
+    end: date,
+) -> list[Row]:
     w = Where().add("i.day >= %(start)s AND i.day < %(end)s", start=start, end=end)
     _subject(w, park_id=park_id, enterprise_id=enterprise_id)
     return conn.execute(
@@ -39,8 +59,14 @@ def daily(conn: psycopg.Connection[Any], *, park_id: int | None, enterprise_id: 
     ).fetchall()
 
 
-def monthly(conn: psycopg.Connection[Any], *, park_id: int | None, enterprise_id: int | None,
-            start: date, end: date) -> list[Row]:
+def monthly(
+    conn: psycopg.Connection[Any],
+    *,
+    park_id: int | None,
+    enterprise_id: int | None,
+    start: date,
+    end: date,
+) -> list[Row]:
     w = Where().add("i.month >= %(start)s AND i.month < %(end)s", start=start, end=end)
     _subject(w, park_id=park_id, enterprise_id=enterprise_id)
     return conn.execute(
@@ -50,8 +76,14 @@ def monthly(conn: psycopg.Connection[Any], *, park_id: int | None, enterprise_id
     ).fetchall()
 
 
-def yearly(conn: psycopg.Connection[Any], *, park_id: int | None, enterprise_id: int | None,
-           start: date, end: date) -> list[Row]:
+def yearly(
+    conn: psycopg.Connection[Any],
+    *,
+    park_id: int | None,
+    enterprise_id: int | None,
+    start: date,
+    end: date,
+) -> list[Row]:
     """Calendar years as sums of the months (stocks: employees at the last month, land as is)."""
     w = Where().add("i.month >= %(start)s AND i.month < %(end)s", start=start, end=end)
     _subject(w, park_id=park_id, enterprise_id=enterprise_id)
@@ -68,9 +100,18 @@ def yearly(conn: psycopg.Connection[Any], *, park_id: int | None, enterprise_id:
 
 def park_years(conn: psycopg.Connection[Any], *, year: int) -> list[Row]:
     """Every park's year totals: the evaluation ranks a park among all parks."""
-    sums = ", ".join(f"sum(i.{c}) AS {c}" for c in ("output_value", "tax", "fixed_asset_investment",
-                                                      "tce_equivalent", "co2_t", "exceedance_minutes",
-                                                      "value_added"))
+    sums = ", ".join(
+        f"sum(i.{c}) AS {c}"
+        for c in (
+            "output_value",
+            "tax",
+            "fixed_asset_investment",
+            "tce_equivalent",
+            "co2_t",
+            "exceedance_minutes",
+            "value_added",
+        )
+    )
     return conn.execute(
         f"SELECT i.park_id, p.code, p.name, p.land_area_mu AS park_area_mu, {sums},"
         " (array_agg(i.employees ORDER BY i.month DESC) FILTER (WHERE i.employees IS NOT NULL))[1]"
@@ -87,7 +128,8 @@ def daily_air(conn: psycopg.Connection[Any], *, park_id: int, start: date, end: 
     return conn.execute(
         "SELECT (x.bucket AT TIME ZONE p.timezone)::date AS day, m.code AS metric,"
         " sum(x.sum) / nullif(sum(x.count), 0) AS mean, max(x.max) AS max"
-        " FROM rollup_1d x JOIN devices d USING (device_id) JOIN enterprises e USING (enterprise_id)"
+        " FROM rollup_1d x JOIN devices d USING (device_id) JOIN enterprises e USING"
+        " (enterprise_id)"
         " JOIN parks p ON p.park_id = e.park_id JOIN metrics m ON m.metric_id = x.metric_id"
         " WHERE e.park_id = %(pid)s AND m.category = 'environment'"
         " AND x.bucket >= (%(start)s::date::timestamp AT TIME ZONE p.timezone)"
@@ -101,11 +143,20 @@ def daily_air(conn: psycopg.Connection[Any], *, park_id: int, start: date, end: 
 
 
 def list_reports(
-    conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None, enterprise_id: int | None,
-    start: date | None, end: date | None, limit: int, offset: int,
+    conn: psycopg.Connection[Any],
+    p: Principal,
+    *,
+    park_id: int | None,
+    enterprise_id: int | None,
+    start: date | None,
+    end: date | None,
+    limit: int,
+    offset: int,
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
-    w.when(park_id, "e.park_id = %(pid)s", "pid").when(enterprise_id, "r.enterprise_id = %(eid)s", "eid")
+    w.when(park_id, "e.park_id = %(pid)s", "pid").when(
+        enterprise_id, "r.enterprise_id = %(eid)s", "eid"
+    )
     w.when(start, "r.month >= %(start)s", "start").when(end, "r.month < %(end)s", "end")
     w.params.update(lim=limit + 1, off=offset)
     return conn.execute(
@@ -117,8 +168,15 @@ def list_reports(
     ).fetchall()
 
 
-def upsert_report(conn: psycopg.Connection[Any], *, enterprise_id: int, park_id: int, month: date,
-                  values: Row, source: str) -> None:
+def upsert_report(
+    conn: psycopg.Connection[Any],
+    *,
+    enterprise_id: int,
+    park_id: int,
+    month: date,
+    values: Row,
+    source: str,
+) -> None:
     """Store one month and mark the park's month for the indicator job to recompute."""
     conn.execute(
         "INSERT INTO economic_monthly (enterprise_id, month, output_value, value_added, tax,"

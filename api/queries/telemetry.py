@@ -25,16 +25,26 @@ STAT_COLS = "x.count, x.sum, x.min, x.max, x.first, x.last, x.consumption"
 
 
 def latest(
-    conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None, enterprise_id: int | None,
-    device_ids: list[int] | None, metric_ids: list[int] | None, limit: int, offset: int,
+    conn: psycopg.Connection[Any],
+    p: Principal,
+    *,
+    park_id: int | None,
+    enterprise_id: int | None,
+    device_ids: list[int] | None,
+    metric_ids: list[int] | None,
+    limit: int,
+    offset: int,
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id", category="m.category")
-    w.when(park_id, "e.park_id = %(pid)s", "pid").when(enterprise_id, "d.enterprise_id = %(eid)s", "eid")
+    w.when(park_id, "e.park_id = %(pid)s", "pid").when(
+        enterprise_id, "d.enterprise_id = %(eid)s", "eid"
+    )
     w.when(device_ids, "l.device_id = ANY(%(dids)s)", "dids")
     w.when(metric_ids, "l.metric_id = ANY(%(mids)s)", "mids")
     tail = page(w, limit, offset)
     return conn.execute(
-        "SELECT l.device_id, d.code AS device, d.kind, d.enterprise_id, e.park_id, m.code AS metric,"
+        "SELECT l.device_id, d.code AS device, d.kind, d.enterprise_id, e.park_id, m.code AS"
+        " metric,"
         " m.unit, m.category, l.ts, l.value, l.flag"
         " FROM telemetry_latest l JOIN devices d USING (device_id)"
         " JOIN enterprises e ON e.enterprise_id = d.enterprise_id"
@@ -45,8 +55,14 @@ def latest(
 
 
 def latest_since(
-    conn: psycopg.Connection[Any], p: Principal, *, device_ids: list[int] | None,
-    enterprise_id: int | None, metric_ids: list[int] | None, since: datetime | None, limit: int,
+    conn: psycopg.Connection[Any],
+    p: Principal,
+    *,
+    device_ids: list[int] | None,
+    enterprise_id: int | None,
+    metric_ids: list[int] | None,
+    since: datetime | None,
+    limit: int,
 ) -> list[Row]:
     """Changes for the live stream: readings newer than ``since`` (all current ones when None)."""
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id", category="m.category")
@@ -65,7 +81,9 @@ def latest_since(
     ).fetchall()
 
 
-def visible_devices(conn: psycopg.Connection[Any], p: Principal, *, device_ids: list[int]) -> dict[int, Row]:
+def visible_devices(
+    conn: psycopg.Connection[Any], p: Principal, *, device_ids: list[int]
+) -> dict[int, Row]:
     """The requested devices the principal may read, with their park's time zone."""
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
     w.add("d.device_id = ANY(%(ids)s)", ids=device_ids)
@@ -119,8 +137,10 @@ def series(
     )
     if plan.interval is Interval.RAW:
         sql = (
-            f"WITH req AS ({req}) SELECT r.i, array_agg({EPOCH_MS.format(col='x.ts')} ORDER BY x.ts) AS ts,"
-            " array_agg(x.value ORDER BY x.ts) AS v, array_agg(x.flag ORDER BY x.ts) AS f FROM req r"
+            f"WITH req AS ({req}) SELECT r.i, array_agg({EPOCH_MS.format(col='x.ts')} ORDER BY"
+            " x.ts) AS ts,"
+            " array_agg(x.value ORDER BY x.ts) AS v, array_agg(x.flag ORDER BY x.ts) AS f FROM"
+            " req r"
             " CROSS JOIN LATERAL (SELECT t.ts, t.value, t.flag FROM telemetry t"
             "  WHERE t.device_id = r.device_id AND t.metric_id = r.metric_id"
             "  AND t.ts >= %(start)s AND t.ts < %(end)s ORDER BY t.ts LIMIT %(lim)s) x GROUP BY r.i"
@@ -131,7 +151,8 @@ def series(
         sql = (
             f"WITH req AS ({req}), x AS (SELECT r.i, r.agg,"
             " (date_trunc('month', d.bucket AT TIME ZONE r.tz) AT TIME ZONE r.tz) AS bucket,"
-            " sum(d.count)::bigint AS count, sum(d.sum) AS sum, min(d.min) AS min, max(d.max) AS max,"
+            " sum(d.count)::bigint AS count, sum(d.sum) AS sum, min(d.min) AS min, max(d.max) AS"
+            " max,"
             " (array_agg(d.first ORDER BY d.bucket))[1] AS first,"
             " (array_agg(d.last ORDER BY d.bucket DESC))[1] AS last,"
             " sum(d.consumption) AS consumption"
@@ -160,6 +181,12 @@ def series(
             out.append(Points([], [], [] if plan.interval is Interval.RAW else None, False))
             continue
         flags = row.get("f")
-        out.append(Points(row["ts"][:cap], row["v"][:cap], None if flags is None else flags[:cap],
-                          len(row["ts"]) > cap))
+        out.append(
+            Points(
+                row["ts"][:cap],
+                row["v"][:cap],
+                None if flags is None else flags[:cap],
+                len(row["ts"]) > cap,
+            )
+        )
     return out

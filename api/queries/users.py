@@ -29,8 +29,13 @@ def create_user(
     row = conn.execute(
         "INSERT INTO api_users (name, role, park_id, enterprise_id, categories)"
         " VALUES (%(name)s, %(role)s, %(park)s, %(ent)s, %(cats)s) RETURNING user_id",
-        {"name": name, "role": role.value, "park": park_id, "ent": enterprise_id,
-         "cats": [b.value for b in bureaus]},
+        {
+            "name": name,
+            "role": role.value,
+            "park": park_id,
+            "ent": enterprise_id,
+            "cats": [b.value for b in bureaus],
+        },
     ).fetchone()
     assert row is not None
     user = get_user(conn, user_id=_col(row, "user_id"))
@@ -55,7 +60,9 @@ def _one_user(conn: psycopg.Connection[Any], clause: str, value: Any) -> dict[st
     ).fetchone()
 
 
-def list_users(conn: psycopg.Connection[Any], *, limit: int = 1000, offset: int = 0) -> list[dict[str, Any]]:
+def list_users(
+    conn: psycopg.Connection[Any], *, limit: int = 1000, offset: int = 0
+) -> list[dict[str, Any]]:
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     return cur.execute(
         f"SELECT {_USER_COLS},"
@@ -101,7 +108,8 @@ def list_keys(conn: psycopg.Connection[Any], *, user_id: int | None = None) -> l
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     return cur.execute(
         "SELECT k.key_id, k.user_id, u.name AS user_name, k.prefix, k.label, k.created_at,"
-        " k.expires_at, k.last_used_at, k.revoked_at FROM api_keys k JOIN api_users u USING (user_id)"
+        " k.expires_at, k.last_used_at, k.revoked_at FROM api_keys k JOIN api_users u USING"
+        " (user_id)"
         " WHERE %(uid)s::int IS NULL OR k.user_id = %(uid)s ORDER BY k.key_id",
         {"uid": user_id},
     ).fetchall()
@@ -131,7 +139,8 @@ def authenticate_key(conn: psycopg.Connection[Any], *, key: str) -> Principal:
     prefix = key_prefix(key)
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     row = cur.execute(
-        f"SELECT k.key_id, k.key_hash, k.revoked_at, (k.expires_at <= now()) AS expired, {_USER_COLS}"
+        "SELECT k.key_id, k.key_hash, k.revoked_at, (k.expires_at <= now()) AS expired,"
+        f" {_USER_COLS}"
         " FROM api_keys k JOIN api_users u USING (user_id)"
         " LEFT JOIN enterprises e ON e.enterprise_id = u.enterprise_id WHERE k.prefix = %s",
         (prefix,),

@@ -1,4 +1,6 @@
-"""Alarms: list and filter, detail with events, acknowledge, assign, resolve (alerting's lifecycle)."""
+"""Alarms: list and filter, detail with events, acknowledge, assign, resolve.
+
+The actions go through alerting's lifecycle functions."""
 
 from __future__ import annotations
 
@@ -45,15 +47,28 @@ async def list_alarms(
     until: datetime | None = None,
 ) -> Any:
     rows = await run(
-        q.list_alarms, p, states=state, severities=severity, category=category, park_id=park_id,
-        enterprise_id=enterprise_id, device_id=device_id, acknowledged=acknowledged,
-        since=since, until=until, limit=page.limit, offset=page.offset,
+        q.list_alarms,
+        p,
+        states=state,
+        severities=severity,
+        category=category,
+        park_id=park_id,
+        enterprise_id=enterprise_id,
+        device_id=device_id,
+        acknowledged=acknowledged,
+        since=since,
+        until=until,
+        limit=page.limit,
+        offset=page.offset,
     )
     return fast_json(PageOut[AlarmOut], paged(rows, page.limit, page.offset))
 
 
-@router.get("/alarms/summary", response_model=list[AlarmCountOut],
-            summary="open alarms per severity, category and state")
+@router.get(
+    "/alarms/summary",
+    response_model=list[AlarmCountOut],
+    summary="open alarms per severity, category and state",
+)
 def summary(conn: DbConn, p: CurrentPrincipal, park_id: OptId = None) -> list[dict[str, Any]]:
     return q.counts(conn, p, park_id=park_id)
 
@@ -85,22 +100,33 @@ def _act(conn: DbConn, p: Principal, alert_id: int, action: str, **kwargs: Any) 
     return _detail(conn, p, alert_id)
 
 
-@router.post("/alarms/{alert_id}/acknowledge", response_model=AlarmDetailOut,
-             responses={403: {}, 404: {}, 409: {}},
-             summary="acknowledge with a comment (operators; enterprises their own alarms)")
-def acknowledge(alert_id: BigId, body: CommentIn, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
+@router.post(
+    "/alarms/{alert_id}/acknowledge",
+    response_model=AlarmDetailOut,
+    responses={403: {}, 404: {}, 409: {}},
+    summary="acknowledge with a comment (operators; enterprises their own alarms)",
+)
+def acknowledge(
+    alert_id: BigId, body: CommentIn, conn: DbConn, p: CurrentPrincipal
+) -> dict[str, Any]:
     if not (p.can_operate or p.role is Role.ENTERPRISE):
         raise Forbidden(f"role {p.role.value!r} may not acknowledge alarms")
     return _act(conn, p, alert_id, "acknowledge", comment=body.comment)
 
 
-@router.post("/alarms/{alert_id}/assign", response_model=AlarmDetailOut,
-             responses={403: {}, 404: {}, 409: {}})
+@router.post(
+    "/alarms/{alert_id}/assign",
+    response_model=AlarmDetailOut,
+    responses={403: {}, 404: {}, 409: {}},
+)
 def assign(alert_id: BigId, body: AssignIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     return _act(conn, p, alert_id, "assign", assignee=body.assignee, comment=body.comment)
 
 
-@router.post("/alarms/{alert_id}/resolve", response_model=AlarmDetailOut,
-             responses={403: {}, 404: {}, 409: {}})
+@router.post(
+    "/alarms/{alert_id}/resolve",
+    response_model=AlarmDetailOut,
+    responses={403: {}, 404: {}, 409: {}},
+)
 def resolve(alert_id: BigId, body: CommentIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     return _act(conn, p, alert_id, "resolve", comment=body.comment)

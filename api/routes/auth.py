@@ -29,8 +29,13 @@ router = APIRouter(tags=["auth"])
 
 def principal_out(p: Principal) -> PrincipalOut:
     return PrincipalOut(
-        user_id=p.user_id, name=p.name, role=p.role, park_id=p.park_id,
-        enterprise_id=p.enterprise_id, bureaus=list(p.bureaus), categories=p.category_list,
+        user_id=p.user_id,
+        name=p.name,
+        role=p.role,
+        park_id=p.park_id,
+        enterprise_id=p.enterprise_id,
+        bureaus=list(p.bureaus),
+        categories=p.category_list,
     )
 
 
@@ -40,8 +45,9 @@ def principal_out(p: Principal) -> PrincipalOut:
     summary="exchange an API key (X-API-Key or Bearer) for a short-lived signed token",
 )
 def token(request: Request, p: CurrentPrincipal, limits: Limits, clock: Clock) -> TokenOut:
-    value, exp = sign_token(p, secret=request.app.state.token_secret, ttl_s=limits.token_ttl_s,
-                            clock=clock)
+    value, exp = sign_token(
+        p, secret=request.app.state.token_secret, ttl_s=limits.token_ttl_s, clock=clock
+    )
     return TokenOut(access_token=value, expires_at=exp)
 
 
@@ -52,9 +58,14 @@ def me(p: CurrentPrincipal) -> PrincipalOut:
 
 def _user_out(row: dict[str, Any]) -> UserOut:
     return UserOut(
-        user_id=row["user_id"], name=row["name"], role=Role(row["role"]), park_id=row["park_id"],
-        enterprise_id=row["enterprise_id"], bureaus=row["categories"] or [],
-        created_at=row["created_at"], disabled_at=row["disabled_at"],
+        user_id=row["user_id"],
+        name=row["name"],
+        role=Role(row["role"]),
+        park_id=row["park_id"],
+        enterprise_id=row["enterprise_id"],
+        bureaus=row["categories"] or [],
+        created_at=row["created_at"],
+        disabled_at=row["disabled_at"],
     )
 
 
@@ -64,25 +75,43 @@ def list_users(conn: DbConn, p: AdminPrincipal, page: Paging) -> dict[str, Any]:
     return paged([_user_out(r) for r in rows], page.limit, page.offset)
 
 
-@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED,
-             summary="create a user (admins)")
+@router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="create a user (admins)",
+)
 def create_user(body: UserIn, conn: DbConn, p: AdminPrincipal) -> UserOut:
     try:
         with conn.transaction():
-            row = q.create_user(conn, name=body.name, role=body.role, park_id=body.park_id,
-                                enterprise_id=body.enterprise_id, bureaus=body.bureaus)
+            row = q.create_user(
+                conn,
+                name=body.name,
+                role=body.role,
+                park_id=body.park_id,
+                enterprise_id=body.enterprise_id,
+                bureaus=body.bureaus,
+            )
     except psycopg.errors.UniqueViolation as exc:
         raise Conflict(f"user {body.name!r} exists") from exc
     except psycopg.errors.CheckViolation as exc:
-        raise BadRequest(f"role {body.role.value!r} needs its scope: operator and regulator a"
-                         " park_id (regulator also bureaus), enterprise an enterprise_id") from exc
+        raise BadRequest(
+            f"role {body.role.value!r} needs its scope: operator and regulator a"
+            " park_id (regulator also bureaus), enterprise an enterprise_id"
+        ) from exc
     except psycopg.errors.ForeignKeyViolation as exc:
-        raise BadRequest(f"unknown park_id {body.park_id} or enterprise_id {body.enterprise_id}") from exc
+        raise BadRequest(
+            f"unknown park_id {body.park_id} or enterprise_id {body.enterprise_id}"
+        ) from exc
     return _user_out(row)
 
 
-@router.post("/users/{user_id}/keys", response_model=NewKeyOut,
-             status_code=status.HTTP_201_CREATED, summary="issue an API key (admins)")
+@router.post(
+    "/users/{user_id}/keys",
+    response_model=NewKeyOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="issue an API key (admins)",
+)
 def create_key(user_id: int, body: KeyIn, conn: DbConn, p: AdminPrincipal) -> NewKeyOut:
     if user_id > 2**31 - 1 or q.get_user(conn, user_id=user_id) is None:
         raise NotFound(f"no user {user_id}")
@@ -95,8 +124,9 @@ def list_keys(conn: DbConn, p: AdminPrincipal, user_id: int | None = None) -> li
     return [KeyOut.model_validate(r) for r in q.list_keys(conn, user_id=user_id)]
 
 
-@router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="revoke an API key (admins)")
+@router.delete(
+    "/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="revoke an API key (admins)"
+)
 def revoke_key(key_id: int, conn: DbConn, p: AdminPrincipal, clock: Clock) -> None:
     if key_id > 2**31 - 1 or not q.revoke_key(
         conn, key_id=key_id, at=datetime.fromtimestamp(clock(), UTC)

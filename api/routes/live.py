@@ -49,18 +49,25 @@ class SelectionError(ValueError):
 
 def parse_selection(raw: Any, max_devices: int) -> Selection:
     if not isinstance(raw, dict):
-        raise SelectionError("send a JSON object: {\"devices\": [...], \"enterprise_id\": n, \"alarms\": true}")
+        raise SelectionError(
+            'send a JSON object: {"devices": [...], "enterprise_id": n, "alarms": true}'
+        )
     unknown = set(raw) - {"devices", "enterprise_id", "metrics", "alarms"}
     if unknown:
         raise SelectionError(f"unknown field(s) {sorted(unknown)}")
     devices = raw.get("devices")
     if devices is not None and (
-        not isinstance(devices, list) or len(devices) > max_devices
-        or not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d < 2**31 for d in devices)
+        not isinstance(devices, list)
+        or len(devices) > max_devices
+        or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 < d < 2**31 for d in devices
+        )
     ):
         raise SelectionError(f"devices must be a list of at most {max_devices} device ids")
     ent = raw.get("enterprise_id")
-    if ent is not None and (not isinstance(ent, int) or isinstance(ent, bool) or not 0 < ent < 2**31):
+    if ent is not None and (
+        not isinstance(ent, int) or isinstance(ent, bool) or not 0 < ent < 2**31
+    ):
         raise SelectionError(f"enterprise_id {ent!r} is not an id")
     metrics = raw.get("metrics")
     if metrics is not None:
@@ -70,15 +77,19 @@ def parse_selection(raw: Any, max_devices: int) -> Selection:
         if bad:
             raise SelectionError(f"unknown metric(s) {bad}")
     return Selection(
-        devices=devices, enterprise_id=ent,
+        devices=devices,
+        enterprise_id=ent,
         metric_ids=None if metrics is None else [BY_CODE[m].id for m in metrics],
         alarms=bool(raw.get("alarms", True)),
     )
 
 
 def _json(row: dict[str, Any], kind: str) -> str:
-    return json.dumps({"type": kind, **row}, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v),
-                      ensure_ascii=False)
+    return json.dumps(
+        {"type": kind, **row},
+        default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v),
+        ensure_ascii=False,
+    )
 
 
 @router.websocket("/live")
@@ -91,9 +102,14 @@ async def live(ws: WebSocket) -> None:
     if not credential and ws.headers.get("authorization", "").lower().startswith("bearer "):
         credential = ws.headers["authorization"][7:]
     try:
-        p: Principal = await to_thread.run_sync(lambda: resolve_credential(
-            credential, secret=app.state.token_secret, conn_factory=pool.connection,
-            clock=app.state.clock))
+        p: Principal = await to_thread.run_sync(
+            lambda: resolve_credential(
+                credential,
+                secret=app.state.token_secret,
+                conn_factory=pool.connection,
+                clock=app.state.clock,
+            )
+        )
     except AuthError as exc:
         await ws.send_text(json.dumps({"type": "error", "status": 401, "detail": str(exc)}))
         await ws.close(code=4401)
@@ -117,7 +133,10 @@ async def live(ws: WebSocket) -> None:
 def _check(pool: Any, p: Principal, sel: Selection) -> str | None:
     """None when the whole selection is readable by ``p``; else what is not (as a 404 would say)."""
     with pool.connection() as conn:
-        if sel.enterprise_id is not None and get_enterprise(conn, p, enterprise_id=sel.enterprise_id) is None:
+        if (
+            sel.enterprise_id is not None
+            and get_enterprise(conn, p, enterprise_id=sel.enterprise_id) is None
+        ):
             return f"no enterprise {sel.enterprise_id}"
         if sel.devices:
             seen = tq.visible_devices(conn, p, device_ids=sel.devices)
@@ -131,15 +150,28 @@ def _poll(
     pool: Any, p: Principal, sel: Selection, since: datetime | None, after: int | None
 ) -> tuple[list[Any], list[Any], int | None]:
     with pool.connection() as conn:
-        readings = tq.latest_since(conn, p, device_ids=sel.devices, enterprise_id=sel.enterprise_id,
-                                   metric_ids=sel.metric_ids, since=since, limit=MAX_BATCH)
+        readings = tq.latest_since(
+            conn,
+            p,
+            device_ids=sel.devices,
+            enterprise_id=sel.enterprise_id,
+            metric_ids=sel.metric_ids,
+            since=since,
+            limit=MAX_BATCH,
+        )
         events: list[Any] = []
         if sel.alarms:
             if after is None:
                 after = alarm_q.last_event_id(conn)  # transitions from now on
             else:
-                events = alarm_q.events_since(conn, p, after_event_id=after, enterprise_id=sel.enterprise_id,
-                                              device_ids=sel.devices, limit=MAX_BATCH)
+                events = alarm_q.events_since(
+                    conn,
+                    p,
+                    after_event_id=after,
+                    enterprise_id=sel.enterprise_id,
+                    device_ids=sel.devices,
+                    limit=MAX_BATCH,
+                )
                 if events:
                     after = events[-1]["event_id"]
     return readings, events, after
@@ -160,8 +192,16 @@ def _whole_instants(readings: list[Any]) -> list[Any]:
 async def _stream(ws: WebSocket, pool: Any, p: Principal, sel: Selection, every_s: float) -> None:
     since: datetime | None = None
     after: int | None = None
-    await ws.send_text(json.dumps({"type": "subscribed", "devices": sel.devices,
-                                   "enterprise_id": sel.enterprise_id, "alarms": sel.alarms}))
+    await ws.send_text(
+        json.dumps(
+            {
+                "type": "subscribed",
+                "devices": sel.devices,
+                "enterprise_id": sel.enterprise_id,
+                "alarms": sel.alarms,
+            }
+        )
+    )
     closed = asyncio.Event()
 
     async def watch_close() -> None:

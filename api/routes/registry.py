@@ -56,8 +56,10 @@ def _check_timezone(name: str | None) -> None:
 def _metric_ids(kind: str, codes: list[str] | None) -> list[int]:
     if codes is None:
         if kind not in DEVICE_KINDS:
-            raise BadRequest(f"unknown device kind {kind!r}; give its metrics explicitly",
-                             known_kinds=sorted(DEVICE_KINDS))
+            raise BadRequest(
+                f"unknown device kind {kind!r}; give its metrics explicitly",
+                known_kinds=sorted(DEVICE_KINDS),
+            )
         codes = list(DEVICE_KINDS[kind])
     unknown = [c for c in codes if c not in BY_CODE]
     if unknown:
@@ -83,7 +85,9 @@ def _provision(request: Request, *, username: str, park: str, enterprise: str) -
 
 @router.get("/parks", response_model=PageOut[ParkOut], summary="parks visible to the caller")
 def list_parks(conn: DbConn, p: CurrentPrincipal, page: Paging) -> dict[str, Any]:
-    return paged(q.list_parks(conn, p, limit=page.limit, offset=page.offset), page.limit, page.offset)
+    return paged(
+        q.list_parks(conn, p, limit=page.limit, offset=page.offset), page.limit, page.offset
+    )
 
 
 @router.get("/parks/{park_id}", response_model=ParkOut, responses={404: {}})
@@ -105,7 +109,9 @@ def create_park(body: ParkIn, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]
 @router.patch("/parks/{park_id}", response_model=ParkOut, responses={404: {}})
 def update_park(park_id: Id, body: ParkPatch, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
     _check_timezone(body.timezone)
-    if not q.update_row(conn, table="parks", id_=park_id, changes=body.model_dump(exclude_unset=True)):
+    if not q.update_row(
+        conn, table="parks", id_=park_id, changes=body.model_dump(exclude_unset=True)
+    ):
         raise NotFound(f"no park {park_id}")
     return _found(q.get_park(conn, p, park_id=park_id), "park", park_id)
 
@@ -115,16 +121,23 @@ def update_park(park_id: Id, body: ParkPatch, conn: DbConn, p: AdminPrincipal) -
 
 @router.get("/enterprises", response_model=PageOut[EnterpriseOut])
 def list_enterprises(
-    conn: DbConn, p: CurrentPrincipal, page: Paging, park_id: OptId = None, industry: Industry = None
+    conn: DbConn,
+    p: CurrentPrincipal,
+    page: Paging,
+    park_id: OptId = None,
+    industry: Industry = None,
 ) -> dict[str, Any]:
-    rows = q.list_enterprises(conn, p, park_id=park_id, industry=industry, limit=page.limit,
-                              offset=page.offset)
+    rows = q.list_enterprises(
+        conn, p, park_id=park_id, industry=industry, limit=page.limit, offset=page.offset
+    )
     return paged(rows, page.limit, page.offset)
 
 
 @router.get("/enterprises/{enterprise_id}", response_model=EnterpriseOut, responses={404: {}})
 def get_enterprise(enterprise_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
-    return _found(q.get_enterprise(conn, p, enterprise_id=enterprise_id), "enterprise", enterprise_id)
+    return _found(
+        q.get_enterprise(conn, p, enterprise_id=enterprise_id), "enterprise", enterprise_id
+    )
 
 
 @router.post("/enterprises", response_model=EnterpriseOut, status_code=status.HTTP_201_CREATED)
@@ -142,10 +155,13 @@ def create_enterprise(body: EnterpriseIn, conn: DbConn, p: AdminPrincipal) -> di
 def update_enterprise(
     enterprise_id: Id, body: EnterprisePatch, conn: DbConn, p: AdminPrincipal
 ) -> dict[str, Any]:
-    if not q.update_row(conn, table="enterprises", id_=enterprise_id,
-                        changes=body.model_dump(exclude_unset=True)):
+    if not q.update_row(
+        conn, table="enterprises", id_=enterprise_id, changes=body.model_dump(exclude_unset=True)
+    ):
         raise NotFound(f"no enterprise {enterprise_id}")
-    return _found(q.get_enterprise(conn, p, enterprise_id=enterprise_id), "enterprise", enterprise_id)
+    return _found(
+        q.get_enterprise(conn, p, enterprise_id=enterprise_id), "enterprise", enterprise_id
+    )
 
 
 # --- gateways ---------------------------------------------------------------------------------
@@ -153,11 +169,15 @@ def update_enterprise(
 
 @router.get("/gateways", response_model=PageOut[GatewayOut])
 def list_gateways(
-    conn: DbConn, p: CurrentPrincipal, page: Paging, enterprise_id: OptId = None,
+    conn: DbConn,
+    p: CurrentPrincipal,
+    page: Paging,
+    enterprise_id: OptId = None,
     park_id: OptId = None,
 ) -> dict[str, Any]:
-    rows = q.list_gateways(conn, p, enterprise_id=enterprise_id, park_id=park_id,
-                           limit=page.limit, offset=page.offset)
+    rows = q.list_gateways(
+        conn, p, enterprise_id=enterprise_id, park_id=park_id, limit=page.limit, offset=page.offset
+    )
     return paged(rows, page.limit, page.offset)
 
 
@@ -166,18 +186,34 @@ def get_gateway(gateway_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, 
     return _found(q.get_gateway(conn, p, gateway_id=gateway_id), "gateway", gateway_id)
 
 
-@router.post("/gateways", response_model=ProvisionedGatewayOut, status_code=status.HTTP_201_CREATED,
-             summary="create a gateway and its broker account (the password is shown once)")
-def create_gateway(body: GatewayIn, request: Request, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
-    ent = _found(q.get_enterprise(conn, p, enterprise_id=body.enterprise_id), "enterprise",
-                 body.enterprise_id)
+@router.post(
+    "/gateways",
+    response_model=ProvisionedGatewayOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="create a gateway and its broker account (the password is shown once)",
+)
+def create_gateway(
+    body: GatewayIn, request: Request, conn: DbConn, p: AdminPrincipal
+) -> dict[str, Any]:
+    ent = _found(
+        q.get_enterprise(conn, p, enterprise_id=body.enterprise_id),
+        "enterprise",
+        body.enterprise_id,
+    )
     park = _found(q.get_park(conn, p, park_id=ent["park_id"]), "park", ent["park_id"])
     username = f"{park['code']}.{ent['code']}.{body.code}"
     try:
         with conn.transaction():
-            gw_id = q.insert_gateway(conn, enterprise_id=ent["enterprise_id"], code=body.code,
-                                     username=username, attributes=body.attributes)
-            creds = _provision(request, username=username, park=park["code"], enterprise=ent["code"])
+            gw_id = q.insert_gateway(
+                conn,
+                enterprise_id=ent["enterprise_id"],
+                code=body.code,
+                username=username,
+                attributes=body.attributes,
+            )
+            creds = _provision(
+                request, username=username, park=park["code"], enterprise=ent["code"]
+            )
     except psycopg.errors.UniqueViolation as exc:
         raise Conflict(f"gateway {body.code!r} or broker user {username!r} exists") from exc
     row = _found(q.get_gateway(conn, p, gateway_id=gw_id), "gateway", gw_id)
@@ -189,11 +225,24 @@ def create_gateway(body: GatewayIn, request: Request, conn: DbConn, p: AdminPrin
 
 @router.get("/devices", response_model=PageOut[DeviceOut])
 def list_devices(
-    conn: DbConn, p: CurrentPrincipal, page: Paging, park_id: OptId = None,
-    enterprise_id: OptId = None, gateway_id: OptId = None, kind: Kind = None,
+    conn: DbConn,
+    p: CurrentPrincipal,
+    page: Paging,
+    park_id: OptId = None,
+    enterprise_id: OptId = None,
+    gateway_id: OptId = None,
+    kind: Kind = None,
 ) -> dict[str, Any]:
-    rows = q.list_devices(conn, p, park_id=park_id, enterprise_id=enterprise_id,
-                          gateway_id=gateway_id, kind=kind, limit=page.limit, offset=page.offset)
+    rows = q.list_devices(
+        conn,
+        p,
+        park_id=park_id,
+        enterprise_id=enterprise_id,
+        gateway_id=gateway_id,
+        kind=kind,
+        limit=page.limit,
+        offset=page.offset,
+    )
     return paged(rows, page.limit, page.offset)
 
 
@@ -202,11 +251,20 @@ def get_device(device_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, An
     return _found(q.get_device(conn, p, device_id=device_id), "device", device_id)
 
 
-@router.post("/devices", response_model=ProvisionedDeviceOut, status_code=status.HTTP_201_CREATED,
-             summary="provision a device (optionally with its own broker account)")
-def create_device(body: DeviceIn, request: Request, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
-    ent = _found(q.get_enterprise(conn, p, enterprise_id=body.enterprise_id), "enterprise",
-                 body.enterprise_id)
+@router.post(
+    "/devices",
+    response_model=ProvisionedDeviceOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="provision a device (optionally with its own broker account)",
+)
+def create_device(
+    body: DeviceIn, request: Request, conn: DbConn, p: AdminPrincipal
+) -> dict[str, Any]:
+    ent = _found(
+        q.get_enterprise(conn, p, enterprise_id=body.enterprise_id),
+        "enterprise",
+        body.enterprise_id,
+    )
     if body.gateway_id is not None:
         gw = _found(q.get_gateway(conn, p, gateway_id=body.gateway_id), "gateway", body.gateway_id)
         if gw["enterprise_id"] != ent["enterprise_id"]:
@@ -220,8 +278,9 @@ def create_device(body: DeviceIn, request: Request, conn: DbConn, p: AdminPrinci
         with conn.transaction():
             dev_id = q.insert_device(conn, values=values, metric_ids=metric_ids)
             if username is not None:
-                creds = _provision(request, username=username, park=park["code"],
-                                   enterprise=ent["code"])
+                creds = _provision(
+                    request, username=username, park=park["code"], enterprise=ent["code"]
+                )
     except psycopg.errors.UniqueViolation as exc:
         raise Conflict(f"device {body.code!r} exists in enterprise {body.enterprise_id}") from exc
     row = _found(q.get_device(conn, p, device_id=dev_id), "device", dev_id)
@@ -229,19 +288,25 @@ def create_device(body: DeviceIn, request: Request, conn: DbConn, p: AdminPrinci
 
 
 @router.patch("/devices/{device_id}", response_model=DeviceOut, responses={404: {}})
-def update_device(device_id: Id, body: DevicePatch, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
+def update_device(
+    device_id: Id, body: DevicePatch, conn: DbConn, p: AdminPrincipal
+) -> dict[str, Any]:
     current = _found(q.get_device(conn, p, device_id=device_id), "device", device_id)
     changes = body.model_dump(exclude_unset=True)
     if changes.get("gateway_id") is not None:
-        gw = _found(q.get_gateway(conn, p, gateway_id=changes["gateway_id"]), "gateway",
-                    changes["gateway_id"])
+        gw = _found(
+            q.get_gateway(conn, p, gateway_id=changes["gateway_id"]),
+            "gateway",
+            changes["gateway_id"],
+        )
         if gw["enterprise_id"] != current["enterprise_id"]:
             raise BadRequest(f"gateway {changes['gateway_id']} belongs to another enterprise")
     with conn.transaction():
         q.update_row(conn, table="devices", id_=device_id, changes=changes)
         if body.metrics is not None:
-            q.set_device_metrics(conn, device_id=device_id,
-                                 metric_ids=_metric_ids(current["kind"], body.metrics))
+            q.set_device_metrics(
+                conn, device_id=device_id, metric_ids=_metric_ids(current["kind"], body.metrics)
+            )
     return _found(q.get_device(conn, p, device_id=device_id), "device", device_id)
 
 

@@ -1,4 +1,5 @@
-"""Rejected messages: operators (and enterprises, for their own gateways) see why data was refused."""
+"""Rejected messages: operators (and enterprises, for their own gateways) see why data was
+refused."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ from api.schemas import PageOut, RejectedOut, paged
 router = APIRouter(tags=["rejected"])
 
 
-@router.get("/rejected", response_model=PageOut[RejectedOut], summary="refused readings and messages, newest first")
+@router.get(
+    "/rejected",
+    response_model=PageOut[RejectedOut],
+    summary="refused readings and messages, newest first",
+)
 def rejected(
     conn: DbConn,
     p: CurrentPrincipal,
@@ -29,7 +34,15 @@ def rejected(
 ) -> dict[str, Any]:
     if p.role is Role.REGULATOR:
         raise Forbidden("rejected messages are for operators and the enterprises that sent them")
-    rows = list_rejected(conn, p, park_id=park_id, enterprise_id=enterprise_id,
-                         reason_code=reason_code, since=since, until=until, limit=page.limit,
-                         offset=page.offset)
+    rows = list_rejected(
+        conn,
+        p,
+        park_id=park_id,
+        enterprise_id=enterprise_id,
+        reason_code=reason_code,
+        since=since,
+        until=until,
+        limit=page.limit,
+        offset=page.offset,
+    )
     return paged(rows, page.limit, page.offset)

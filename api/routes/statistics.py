@@ -40,20 +40,38 @@ def _range(period: Period, start: date, end: date) -> tuple[date, date]:
         start, end = start.replace(day=1), end
     elif period == "year":
         start = date(start.year, 1, 1)
-    span = {"day": (end - start).days, "month": (end.year - start.year) * 12 + end.month - start.month,
-            "year": end.year - start.year}[period]
+    span = {
+        "day": (end - start).days,
+        "month": (end.year - start.year) * 12 + end.month - start.month,
+        "year": end.year - start.year,
+    }[period]
     if span > MAX_PERIODS[period]:
         raise BadRequest(f"{span} {period}s requested; at most {MAX_PERIODS[period]}")
     return start, end
 
 
-def _stats(conn: DbConn, p: Principal, *, period: Period, start: date, end: date,
-           park_id: int | None, enterprise_id: int | None, park: dict[str, Any]) -> list[dict[str, Any]]:
+def _stats(
+    conn: DbConn,
+    p: Principal,
+    *,
+    period: Period,
+    start: date,
+    end: date,
+    park_id: int | None,
+    enterprise_id: int | None,
+    park: dict[str, Any],
+) -> list[dict[str, Any]]:
     start, end = _range(period, start, end)
     fetch = {"day": q.daily, "month": q.monthly, "year": q.yearly}[period]
     rows = fetch(conn, park_id=park_id, enterprise_id=enterprise_id, start=start, end=end)
-    out = [shape(r, p.categories, land_area_mu=park.get("land_area_mu") if enterprise_id is None else None)
-           for r in rows]
+    out = [
+        shape(
+            r,
+            p.categories,
+            land_area_mu=park.get("land_area_mu") if enterprise_id is None else None,
+        )
+        for r in rows
+    ]
     if period == "day" and enterprise_id is None and "environment" in p.categories:
         aqis = daily_aqi(q.daily_air(conn, park_id=park["park_id"], start=start, end=end))
         for row in out:
@@ -69,41 +87,74 @@ From = Annotated[date, Query(alias="from", description="first day (inclusive)")]
 To = Annotated[date, Query(alias="to", description="end day (exclusive)")]
 
 
-@router.get("/statistics/parks/{park_id}", response_model=StatsResponse, responses={400: {}, 404: {}},
-            summary="park totals: energy by carrier, tce, CO2, water, emissions, exceedances, AQI,"
-                    " intensities, class and evaluation")
-def park_statistics(park_id: Id, conn: DbConn, p: CurrentPrincipal, start: From, end: To,
-                    period: Period = "day") -> dict[str, Any]:
+@router.get(
+    "/statistics/parks/{park_id}",
+    response_model=StatsResponse,
+    responses={400: {}, 404: {}},
+    summary="park totals: energy by carrier, tce, CO2, water, emissions, exceedances, AQI,"
+    " intensities, class and evaluation",
+)
+def park_statistics(
+    park_id: Id, conn: DbConn, p: CurrentPrincipal, start: From, end: To, period: Period = "day"
+) -> dict[str, Any]:
     park = get_park(conn, p, park_id=park_id)
     if park is None or p.role is Role.ENTERPRISE:  # an enterprise reads its own figures only
         raise NotFound(f"no park {park_id}")
-    rows = _stats(conn, p, period=period, start=start, end=end, park_id=park_id, enterprise_id=None,
-                  park=park)
+    rows = _stats(
+        conn, p, period=period, start=start, end=end, park_id=park_id, enterprise_id=None, park=park
+    )
     return {"subject": "park", "id": park_id, "period": period, "rows": rows}
 
 
-@router.get("/statistics/enterprises/{enterprise_id}", response_model=StatsResponse,
-            responses={400: {}, 404: {}})
-def enterprise_statistics(enterprise_id: Id, conn: DbConn, p: CurrentPrincipal, start: From, end: To,
-                          period: Period = "day") -> dict[str, Any]:
+@router.get(
+    "/statistics/enterprises/{enterprise_id}",
+    response_model=StatsResponse,
+    responses={400: {}, 404: {}},
+)
+def enterprise_statistics(
+    enterprise_id: Id,
+    conn: DbConn,
+    p: CurrentPrincipal,
+    start: From,
+    end: To,
+    period: Period = "day",
+) -> dict[str, Any]:
     ent = get_enterprise(conn, p, enterprise_id=enterprise_id)
     if ent is None:
         raise NotFound(f"no enterprise {enterprise_id}")
-    rows = _stats(conn, p, period=period, start=start, end=end, park_id=None,
-                  enterprise_id=enterprise_id, park={"park_id": ent["park_id"]})
+    rows = _stats(
+        conn,
+        p,
+        period=period,
+        start=start,
+        end=end,
+        park_id=None,
+        enterprise_id=enterprise_id,
+        park={"park_id": ent["park_id"]},
+    )
     return {"subject": "enterprise", "id": enterprise_id, "period": period, "rows": rows}
 
 
-@router.get("/statistics/evaluation", response_model=list[ParkEvaluationOut],
-            summary="annual class and comprehensive evaluation of the parks (Articles 12, 22)")
-def park_evaluation(conn: DbConn, p: CurrentPrincipal,
-                    year: Annotated[int, Query(ge=2000, le=2100)]) -> list[dict[str, Any]]:
+@router.get(
+    "/statistics/evaluation",
+    response_model=list[ParkEvaluationOut],
+    summary="annual class and comprehensive evaluation of the parks (Articles 12, 22)",
+)
+def park_evaluation(
+    conn: DbConn, p: CurrentPrincipal, year: Annotated[int, Query(ge=2000, le=2100)]
+) -> list[dict[str, Any]]:
     if "energy" not in p.categories or p.role is Role.ENTERPRISE:
         raise Forbidden("the park evaluation is for operators, admins and read-only users")
     rows = q.park_years(conn, year=year)
     evals = evaluation(rows)
     return [
-        {**evals[r["park_id"]], "park_id": r["park_id"], "code": r["code"], "name": r["name"], "year": year}
+        {
+            **evals[r["park_id"]],
+            "park_id": r["park_id"],
+            "code": r["code"],
+            "name": r["name"],
+            "year": year,
+        }
         for r in rows
         if p.park_id is None or r["park_id"] == p.park_id
     ]
@@ -113,21 +164,43 @@ def park_evaluation(conn: DbConn, p: CurrentPrincipal,
 
 
 @router.get("/economic-reports", response_model=PageOut[EconomicOut])
-def list_reports(conn: DbConn, p: CurrentPrincipal, page: Paging, park_id: OptId = None,
-                 enterprise_id: OptId = None, start: Annotated[date | None, Query(alias="from")] = None,
-                 end: Annotated[date | None, Query(alias="to")] = None) -> dict[str, Any]:
+def list_reports(
+    conn: DbConn,
+    p: CurrentPrincipal,
+    page: Paging,
+    park_id: OptId = None,
+    enterprise_id: OptId = None,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
     if p.role is Role.REGULATOR:
         raise Forbidden("economic reports are not in a regulator's remit")
-    rows = q.list_reports(conn, p, park_id=park_id, enterprise_id=enterprise_id, start=start, end=end,
-                          limit=page.limit, offset=page.offset)
+    rows = q.list_reports(
+        conn,
+        p,
+        park_id=park_id,
+        enterprise_id=enterprise_id,
+        start=start,
+        end=end,
+        limit=page.limit,
+        offset=page.offset,
+    )
     return paged(rows, page.limit, page.offset)
 
 
-@router.put("/economic-reports/{enterprise_id}/{month}", response_model=EconomicOut,
-            responses={400: {}, 403: {}, 404: {}},
-            summary="submit one month (an enterprise its own; operators their park's)")
-def submit_report(enterprise_id: Id, month: Annotated[date, Path(description="first day of the month")],
-                  body: EconomicIn, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
+@router.put(
+    "/economic-reports/{enterprise_id}/{month}",
+    response_model=EconomicOut,
+    responses={400: {}, 403: {}, 404: {}},
+    summary="submit one month (an enterprise its own; operators their park's)",
+)
+def submit_report(
+    enterprise_id: Id,
+    month: Annotated[date, Path(description="first day of the month")],
+    body: EconomicIn,
+    conn: DbConn,
+    p: CurrentPrincipal,
+) -> dict[str, Any]:
     if not (p.can_operate or p.role is Role.ENTERPRISE):
         raise Forbidden(f"role {p.role.value!r} may not submit economic reports")
     if month.day != 1:
@@ -136,15 +209,33 @@ def submit_report(enterprise_id: Id, month: Annotated[date, Path(description="fi
     if ent is None:
         raise NotFound(f"no enterprise {enterprise_id}")
     with conn.transaction():
-        q.upsert_report(conn, enterprise_id=enterprise_id, park_id=ent["park_id"], month=month,
-                        values=body.model_dump(), source=f"api:{p.name}")
-    rows = q.list_reports(conn, p, park_id=None, enterprise_id=enterprise_id, start=month,
-                          end=month + timedelta(days=1), limit=1, offset=0)
+        q.upsert_report(
+            conn,
+            enterprise_id=enterprise_id,
+            park_id=ent["park_id"],
+            month=month,
+            values=body.model_dump(),
+            source=f"api:{p.name}",
+        )
+    rows = q.list_reports(
+        conn,
+        p,
+        park_id=None,
+        enterprise_id=enterprise_id,
+        start=month,
+        end=month + timedelta(days=1),
+        limit=1,
+        offset=0,
+    )
     return rows[0]
 
 
-@router.post("/economic-reports/import", response_model=dict[str, int], responses={400: {}, 404: {}},
-             summary="import many months at once (operators, admins)")
+@router.post(
+    "/economic-reports/import",
+    response_model=dict[str, int],
+    responses={400: {}, 404: {}},
+    summary="import many months at once (operators, admins)",
+)
 def import_reports(body: EconomicImportIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, int]:
     with conn.transaction():
         for i, r in enumerate(body.reports):
@@ -153,8 +244,14 @@ def import_reports(body: EconomicImportIn, conn: DbConn, p: OperatorPrincipal) -
             ent = get_enterprise(conn, p, enterprise_id=r.enterprise_id)
             if ent is None:
                 raise NotFound(f"reports[{i}]: no enterprise {r.enterprise_id}")
-            q.upsert_report(conn, enterprise_id=r.enterprise_id, park_id=ent["park_id"], month=r.month,
-                            values=r.model_dump(exclude={"enterprise_id", "month"}), source=body.source)
+            q.upsert_report(
+                conn,
+                enterprise_id=r.enterprise_id,
+                park_id=ent["park_id"],
+                month=r.month,
+                values=r.model_dump(exclude={"enterprise_id", "month"}),
+                source=body.source,
+            )
     return {"imported": len(body.reports)}
 
 
@@ -182,11 +279,30 @@ def _overview(conn: Any, p: Principal, park_id: int | None, now: datetime) -> di
     today = None
     if park is not None and p.role is not Role.ENTERPRISE:
         local = now.astimezone(ZoneInfo(park["timezone"])).date()
-        rows = q.daily(conn, park_id=park_id, enterprise_id=None, start=local, end=local + timedelta(days=1))
+        rows = q.daily(
+            conn, park_id=park_id, enterprise_id=None, start=local, end=local + timedelta(days=1)
+        )
         today = shape(rows[0], p.categories) if rows else None
     latest = alarm_q.list_alarms(
-        conn, p, states=["pending", "firing"], severities=None, category=None, park_id=park_id,
-        enterprise_id=None, device_id=None, acknowledged=None, since=None, until=None, limit=10, offset=0,
+        conn,
+        p,
+        states=["pending", "firing"],
+        severities=None,
+        category=None,
+        park_id=park_id,
+        enterprise_id=None,
+        device_id=None,
+        acknowledged=None,
+        since=None,
+        until=None,
+        limit=10,
+        offset=0,
     )[:10]
-    return {"park_id": park_id, **c, "open_alarms": open_, "unacknowledged_alarms": unack,
-            "today": today, "latest_alarms": latest}
+    return {
+        "park_id": park_id,
+        **c,
+        "open_alarms": open_,
+        "unacknowledged_alarms": unack,
+        "today": today,
+        "latest_alarms": latest,
+    }

@@ -18,10 +18,13 @@ from smartpark.catalogue import BY_CODE
 
 router = APIRouter(tags=["telemetry"])
 
-MetricCodes = Annotated[list[str] | None, Query(alias="metric", max_length=64,
-                                                description="metric codes (repeatable)")]
-DeviceIds = Annotated[list[Annotated[int, Query(ge=1, le=2**31 - 1)]] | None,
-                      Query(alias="device_id", max_length=500, description="device ids (repeatable)")]
+MetricCodes = Annotated[
+    list[str] | None, Query(alias="metric", max_length=64, description="metric codes (repeatable)")
+]
+DeviceIds = Annotated[
+    list[Annotated[int, Query(ge=1, le=2**31 - 1)]] | None,
+    Query(alias="device_id", max_length=500, description="device ids (repeatable)"),
+]
 
 
 def metric_ids(codes: list[str] | None) -> list[int] | None:
@@ -33,24 +36,52 @@ def metric_ids(codes: list[str] | None) -> list[int] | None:
     return [BY_CODE[c].id for c in codes]
 
 
-@router.get("/telemetry/latest", response_model=PageOut[LatestOut],
-            summary="latest reading of every (device, metric) in the selection")
+@router.get(
+    "/telemetry/latest",
+    response_model=PageOut[LatestOut],
+    summary="latest reading of every (device, metric) in the selection",
+)
 def latest(
-    conn: DbConn, p: CurrentPrincipal, page: Paging, park_id: OptId = None,
-    enterprise_id: OptId = None, device_ids: DeviceIds = None, metrics: MetricCodes = None,
+    conn: DbConn,
+    p: CurrentPrincipal,
+    page: Paging,
+    park_id: OptId = None,
+    enterprise_id: OptId = None,
+    device_ids: DeviceIds = None,
+    metrics: MetricCodes = None,
 ) -> dict[str, Any]:
-    rows = q.latest(conn, p, park_id=park_id, enterprise_id=enterprise_id, device_ids=device_ids,
-                    metric_ids=metric_ids(metrics), limit=page.limit, offset=page.offset)
+    rows = q.latest(
+        conn,
+        p,
+        park_id=park_id,
+        enterprise_id=enterprise_id,
+        device_ids=device_ids,
+        metric_ids=metric_ids(metrics),
+        limit=page.limit,
+        offset=page.offset,
+    )
     return paged(rows, page.limit, page.offset)
 
 
-@router.get("/devices/{device_id}/latest", response_model=list[LatestOut], responses={404: {}},
-            summary="latest reading of each metric of one device")
+@router.get(
+    "/devices/{device_id}/latest",
+    response_model=list[LatestOut],
+    responses={404: {}},
+    summary="latest reading of each metric of one device",
+)
 def device_latest(device_id: Id, conn: DbConn, p: CurrentPrincipal) -> list[dict[str, Any]]:
     if get_device(conn, p, device_id=device_id) is None:
         raise NotFound(f"no device {device_id}")
-    return q.latest(conn, p, park_id=None, enterprise_id=None, device_ids=[device_id],
-                    metric_ids=None, limit=100, offset=0)
+    return q.latest(
+        conn,
+        p,
+        park_id=None,
+        enterprise_id=None,
+        device_ids=[device_id],
+        metric_ids=None,
+        limit=100,
+        offset=0,
+    )
 
 
 def _series_points(conn: Any, p: Principal, sp: SeriesPlan) -> list[q.Points]:
@@ -87,19 +118,39 @@ async def series(
 ) -> Any:
     try:
         parsed = [parse_pair(s) for s in pairs]
-        sp = plan(parsed, start=start, end=end, interval=interval, aggregates=aggregates or [],
-                  max_points=limits.max_points, max_series=limits.max_series,
-                  max_raw_days=limits.max_raw_range_days, max_days=limits.max_range_days)
+        sp = plan(
+            parsed,
+            start=start,
+            end=end,
+            interval=interval,
+            aggregates=aggregates or [],
+            max_points=limits.max_points,
+            max_series=limits.max_series,
+            max_raw_days=limits.max_raw_range_days,
+            max_days=limits.max_range_days,
+        )
     except SeriesError as exc:
         raise BadRequest(str(exc)) from exc
     points = await run(_series_points, p, sp)
     raw = interval is Interval.RAW
-    return fast_json(SeriesResponse, {
-        "interval": interval.value, "from": start, "to": end,
-        "series": [
-            SeriesOut(device_id=pair.device_id, metric=pair.metric.code, unit=pair.metric.unit,
-                      aggregate=None if raw else agg.value, ts=pts.ts, values=pts.values,
-                      flags=pts.flags, truncated=pts.truncated)
-            for pair, agg, pts in zip(sp.pairs, sp.aggregates, points, strict=True)
-        ],
-    })
+    return fast_json(
+        SeriesResponse,
+        {
+            "interval": interval.value,
+            "from": start,
+            "to": end,
+            "series": [
+                SeriesOut(
+                    device_id=pair.device_id,
+                    metric=pair.metric.code,
+                    unit=pair.metric.unit,
+                    aggregate=None if raw else agg.value,
+                    ts=pts.ts,
+                    values=pts.values,
+                    flags=pts.flags,
+                    truncated=pts.truncated,
+                )
+                for pair, agg, pts in zip(sp.pairs, sp.aggregates, points, strict=True)
+            ],
+        },
+    )

@@ -15,18 +15,39 @@ from tests.api.conftest import device_id as _device
 pytestmark = pytest.mark.integration
 
 
-def _alarm(db: psycopg.Connection[Any], *, park_id: int, enterprise_id: int, device_id: int,
-           metric: str, category: str, rule: str) -> int:
+def _alarm(
+    db: psycopg.Connection[Any],
+    *,
+    park_id: int,
+    enterprise_id: int,
+    device_id: int,
+    metric: str,
+    category: str,
+    rule: str,
+) -> int:
     row = db.execute(
-        "INSERT INTO alerts (rule_id, series_key, park_id, enterprise_id, device_id, metric, severity,"
+        "INSERT INTO alerts (rule_id, series_key, park_id, enterprise_id, device_id, metric,"
+        " severity,"
         " category, state, labels, summary, trigger_value, value, started_at, firing_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, 'major', %s, 'firing', %s, 'test alarm', 30, 30, now(), now())"
+        " VALUES (%s, %s, %s, %s, %s, %s, 'major', %s, 'firing', %s, 'test alarm', 30, 30, now(),"
+        " now())"
         " RETURNING alert_id",
-        (rule, f"d:{device_id}", park_id, enterprise_id, device_id, metric, category, Jsonb({"rule": rule})),
+        (
+            rule,
+            f"d:{device_id}",
+            park_id,
+            enterprise_id,
+            device_id,
+            metric,
+            category,
+            Jsonb({"rule": rule}),
+        ),
     ).fetchone()
     assert row is not None
-    db.execute("INSERT INTO alert_events (alert_id, kind, by, value) VALUES (%s, 'firing', 'system', 30)",
-               (row[0],))
+    db.execute(
+        "INSERT INTO alert_events (alert_id, kind, by, value) VALUES (%s, 'firing', 'system', 30)",
+        (row[0],),
+    )
     return int(row[0])
 
 
@@ -34,15 +55,42 @@ def _alarm(db: psycopg.Connection[Any], *, park_id: int, enterprise_id: int, dev
 def alarms(db: psycopg.Connection[Any], tenancy: Tenancy) -> dict[str, int]:
     t = tenancy
     return {
-        "gas_e1": _alarm(db, park_id=t.park_id, enterprise_id=t.e1, device_id=_device(db, t.e1, "gd1"),
-                         metric="safety.lel_pct", category="safety", rule="lel-level1"),
-        "so2_e1": _alarm(db, park_id=t.park_id, enterprise_id=t.e1, device_id=_device(db, t.e1, "cems1"),
-                         metric="stack.so2_mgm3", category="emissions", rule="so2-limit"),
-        "cod_e2": _alarm(db, park_id=t.park_id, enterprise_id=t.e2, device_id=_device(db, t.e2, "ww1"),
-                         metric="ww.cod_mgl", category="emissions", rule="cod-limit"),
-        "other": _alarm(db, park_id=t.other_park_id, enterprise_id=t.other_e1,
-                        device_id=_device(db, t.other_e1, "gd1"), metric="safety.lel_pct",
-                        category="safety", rule="lel-level1"),
+        "gas_e1": _alarm(
+            db,
+            park_id=t.park_id,
+            enterprise_id=t.e1,
+            device_id=_device(db, t.e1, "gd1"),
+            metric="safety.lel_pct",
+            category="safety",
+            rule="lel-level1",
+        ),
+        "so2_e1": _alarm(
+            db,
+            park_id=t.park_id,
+            enterprise_id=t.e1,
+            device_id=_device(db, t.e1, "cems1"),
+            metric="stack.so2_mgm3",
+            category="emissions",
+            rule="so2-limit",
+        ),
+        "cod_e2": _alarm(
+            db,
+            park_id=t.park_id,
+            enterprise_id=t.e2,
+            device_id=_device(db, t.e2, "ww1"),
+            metric="ww.cod_mgl",
+            category="emissions",
+            rule="cod-limit",
+        ),
+        "other": _alarm(
+            db,
+            park_id=t.other_park_id,
+            enterprise_id=t.other_e1,
+            device_id=_device(db, t.other_e1, "gd1"),
+            metric="safety.lel_pct",
+            category="safety",
+            rule="lel-level1",
+        ),
     }
 
 
@@ -75,12 +123,16 @@ def test_each_role_lists_and_reads_only_its_alarms(
             assert [e["kind"] for e in r.json()["events"]] == ["firing"]
 
 
-def test_filters_cannot_widen_the_scope(client: TestClient, tenancy: Tenancy, alarms: dict[str, int]) -> None:
+def test_filters_cannot_widen_the_scope(
+    client: TestClient, tenancy: Tenancy, alarms: dict[str, int]
+) -> None:
     assert _listed(client, tenancy, "enterprise", enterprise_id=tenancy.e2) == set()
     assert _listed(client, tenancy, "env_regulator", category="safety") == set()
     assert _listed(client, tenancy, "operator", park_id=tenancy.other_park_id) == set()
     assert _listed(client, tenancy, "operator", category="emissions") & set(alarms.values()) == {
-        alarms["so2_e1"], alarms["cod_e2"]}
+        alarms["so2_e1"],
+        alarms["cod_e2"],
+    }
 
 
 def test_acknowledge_assign_resolve_with_events(
@@ -105,21 +157,36 @@ def test_acknowledge_assign_resolve_with_events(
 def test_forbidden_actions(client: TestClient, tenancy: Tenancy, alarms: dict[str, int]) -> None:
     t = tenancy
     # an enterprise acknowledges its own alarm, not another's (404), and may not resolve (403)
-    ok = client.post(f"/api/v1/alarms/{alarms['gas_e1']}/acknowledge", headers=t.headers("enterprise"), json={})
+    ok = client.post(
+        f"/api/v1/alarms/{alarms['gas_e1']}/acknowledge", headers=t.headers("enterprise"), json={}
+    )
     assert ok.status_code == 200
-    other = client.post(f"/api/v1/alarms/{alarms['cod_e2']}/acknowledge", headers=t.headers("enterprise"), json={})
+    other = client.post(
+        f"/api/v1/alarms/{alarms['cod_e2']}/acknowledge", headers=t.headers("enterprise"), json={}
+    )
     assert other.status_code == 404
-    r = client.post(f"/api/v1/alarms/{alarms['gas_e1']}/resolve", headers=t.headers("enterprise"), json={})
+    r = client.post(
+        f"/api/v1/alarms/{alarms['gas_e1']}/resolve", headers=t.headers("enterprise"), json={}
+    )
     assert r.status_code == 403
     for who in ("env_regulator", "emg_regulator", "readonly"):
-        r = client.post(f"/api/v1/alarms/{alarms['gas_e1']}/acknowledge", headers=t.headers(who), json={})
+        r = client.post(
+            f"/api/v1/alarms/{alarms['gas_e1']}/acknowledge", headers=t.headers(who), json={}
+        )
         assert r.status_code == 403, who
-    r = client.post(f"/api/v1/alarms/{alarms['other']}/resolve", headers=t.headers("operator"), json={})
+    r = client.post(
+        f"/api/v1/alarms/{alarms['other']}/resolve", headers=t.headers("operator"), json={}
+    )
     assert r.status_code == 404
 
 
-def test_summary_counts_open_alarms(client: TestClient, tenancy: Tenancy, alarms: dict[str, int]) -> None:
-    rows = client.get("/api/v1/alarms/summary", headers=tenancy.headers("emg_regulator"),
-                      params={"park_id": tenancy.park_id}).json()
+def test_summary_counts_open_alarms(
+    client: TestClient, tenancy: Tenancy, alarms: dict[str, int]
+) -> None:
+    rows = client.get(
+        "/api/v1/alarms/summary",
+        headers=tenancy.headers("emg_regulator"),
+        params={"park_id": tenancy.park_id},
+    ).json()
     assert {r["category"] for r in rows} == {"safety"}
     assert sum(r["n"] for r in rows) == 1

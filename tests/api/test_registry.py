@@ -11,7 +11,9 @@ from tests.factories import unique_code
 pytestmark = pytest.mark.integration
 
 
-def _ids(client: TestClient, path: str, headers: dict[str, str], key: str, **params: object) -> set[int]:
+def _ids(
+    client: TestClient, path: str, headers: dict[str, str], key: str, **params: object
+) -> set[int]:
     r = client.get(path, headers=headers, params={"limit": 1000, **params})
     assert r.status_code == 200, r.text
     return {row[key] for row in r.json()["items"]}
@@ -26,7 +28,9 @@ def test_parks_per_role(client: TestClient, tenancy: Tenancy) -> None:
         assert r.status_code == 404, who
 
 
-def test_enterprise_sees_only_itself_by_id_and_by_filter(client: TestClient, tenancy: Tenancy) -> None:
+def test_enterprise_sees_only_itself_by_id_and_by_filter(
+    client: TestClient, tenancy: Tenancy
+) -> None:
     h = tenancy.headers("enterprise")
     assert _ids(client, "/api/v1/enterprises", h, "enterprise_id") == {tenancy.e1}
     assert client.get(f"/api/v1/enterprises/{tenancy.e1}", headers=h).status_code == 200
@@ -37,7 +41,8 @@ def test_enterprise_sees_only_itself_by_id_and_by_filter(client: TestClient, ten
     assert _ids(client, "/api/v1/gateways", h, "gateway_id", enterprise_id=tenancy.e2) == set()
     own = _ids(client, "/api/v1/devices", h, "device_id")
     assert own and all(
-        client.get(f"/api/v1/devices/{d}", headers=h).json()["enterprise_id"] == tenancy.e1 for d in own
+        client.get(f"/api/v1/devices/{d}", headers=h).json()["enterprise_id"] == tenancy.e1
+        for d in own
     )
 
 
@@ -48,20 +53,26 @@ def test_operator_sees_its_park_only(client: TestClient, tenancy: Tenancy) -> No
     assert _ids(client, "/api/v1/devices", h, "device_id", park_id=tenancy.other_park_id) == set()
 
 
-def test_regulator_sees_devices_and_metrics_of_its_categories(client: TestClient, tenancy: Tenancy) -> None:
-    env = client.get("/api/v1/devices", headers=tenancy.headers("env_regulator"),
-                     params={"limit": 1000}).json()["items"]
+def test_regulator_sees_devices_and_metrics_of_its_categories(
+    client: TestClient, tenancy: Tenancy
+) -> None:
+    env = client.get(
+        "/api/v1/devices", headers=tenancy.headers("env_regulator"), params={"limit": 1000}
+    ).json()["items"]
     kinds = {d["kind"] for d in env}
     assert "stack_cems" in kinds and "gas_detector" not in kinds and "elec_meter" not in kinds
-    emg = client.get("/api/v1/devices", headers=tenancy.headers("emg_regulator"),
-                     params={"limit": 1000}).json()["items"]
+    emg = client.get(
+        "/api/v1/devices", headers=tenancy.headers("emg_regulator"), params={"limit": 1000}
+    ).json()["items"]
     assert {d["kind"] for d in emg} >= {"gas_detector", "fire_alarm"}
     assert "stack_cems" not in {d["kind"] for d in emg}
     gd = next(d for d in emg if d["kind"] == "gas_detector")
     r = client.get(f"/api/v1/devices/{gd['device_id']}", headers=tenancy.headers("env_regulator"))
     assert r.status_code == 404
-    cats = {m["category"] for m in client.get("/api/v1/metrics",
-                                               headers=tenancy.headers("emg_regulator")).json()}
+    cats = {
+        m["category"]
+        for m in client.get("/api/v1/metrics", headers=tenancy.headers("emg_regulator")).json()
+    }
     assert cats == {"safety"}
 
 
@@ -78,7 +89,9 @@ def test_pagination_and_page_size_limit(client: TestClient, tenancy: Tenancy) ->
 @pytest.mark.parametrize("who", ["operator", "enterprise", "env_regulator", "readonly"])
 def test_registry_writes_are_for_admins(client: TestClient, tenancy: Tenancy, who: str) -> None:
     h = tenancy.headers(who)
-    assert client.post("/api/v1/parks", headers=h, json={"code": "x", "name": "x"}).status_code == 403
+    assert (
+        client.post("/api/v1/parks", headers=h, json={"code": "x", "name": "x"}).status_code == 403
+    )
     r = client.patch(f"/api/v1/enterprises/{tenancy.e1}", headers=h, json={"name": "x"})
     assert r.status_code == 403
 
@@ -86,29 +99,54 @@ def test_registry_writes_are_for_admins(client: TestClient, tenancy: Tenancy, wh
 def test_admin_creates_and_provisions(client: TestClient, tenancy: Tenancy) -> None:
     h = tenancy.headers("admin")
     code = unique_code("p")
-    park = client.post("/api/v1/parks", headers=h,
-                       json={"code": code, "name": "新园区", "grid_region": "east"})
+    park = client.post(
+        "/api/v1/parks", headers=h, json={"code": code, "name": "新园区", "grid_region": "east"}
+    )
     assert park.status_code == 201, park.text
-    assert client.post("/api/v1/parks", headers=h, json={"code": code, "name": "x"}).status_code == 409
-    bad_tz = client.post("/api/v1/parks", headers=h,
-                         json={"code": unique_code("p"), "name": "x", "timezone": "Mars/Olympus"})
+    assert (
+        client.post("/api/v1/parks", headers=h, json={"code": code, "name": "x"}).status_code == 409
+    )
+    bad_tz = client.post(
+        "/api/v1/parks",
+        headers=h,
+        json={"code": unique_code("p"), "name": "x", "timezone": "Mars/Olympus"},
+    )
     assert bad_tz.status_code == 400 and "Mars/Olympus" in bad_tz.json()["detail"]
-    ent = client.post("/api/v1/enterprises", headers=h,
-                      json={"park_id": park.json()["park_id"], "code": "e9", "name": "九号企业"}).json()
-    gw = client.post("/api/v1/gateways", headers=h, json={"enterprise_id": ent["enterprise_id"], "code": "gw1"})
+    ent = client.post(
+        "/api/v1/enterprises",
+        headers=h,
+        json={"park_id": park.json()["park_id"], "code": "e9", "name": "九号企业"},
+    ).json()
+    gw = client.post(
+        "/api/v1/gateways", headers=h, json={"enterprise_id": ent["enterprise_id"], "code": "gw1"}
+    )
     assert gw.status_code == 201, gw.text
     assert gw.json()["credentials"]["username"] == f"{code}.e9.gw1"
-    dev = client.post("/api/v1/devices", headers=h, json={
-        "enterprise_id": ent["enterprise_id"], "gateway_id": gw.json()["gateway_id"],
-        "code": "em1", "kind": "elec_meter", "credentials": True})
+    dev = client.post(
+        "/api/v1/devices",
+        headers=h,
+        json={
+            "enterprise_id": ent["enterprise_id"],
+            "gateway_id": gw.json()["gateway_id"],
+            "code": "em1",
+            "kind": "elec_meter",
+            "credentials": True,
+        },
+    )
     assert dev.status_code == 201, dev.text
     body = dev.json()
     assert body["metrics"] == ["elec.import_kwh", "elec.export_kwh", "elec.power_kw", "elec.pf"]
     assert body["credentials"]["password"]
-    bad = client.post("/api/v1/devices", headers=h, json={
-        "enterprise_id": ent["enterprise_id"], "code": "x1", "kind": "toaster"})
+    bad = client.post(
+        "/api/v1/devices",
+        headers=h,
+        json={"enterprise_id": ent["enterprise_id"], "code": "x1", "kind": "toaster"},
+    )
     assert bad.status_code == 400 and "toaster" in bad.json()["detail"]
-    patched = client.patch(f"/api/v1/devices/{body['device_id']}", headers=h,
-                           json={"zone": "Z9", "metrics": ["elec.power_kw"]})
+    patched = client.patch(
+        f"/api/v1/devices/{body['device_id']}",
+        headers=h,
+        json={"zone": "Z9", "metrics": ["elec.power_kw"]},
+    )
     assert patched.status_code == 200 and patched.json()["metrics"] == ["elec.power_kw"]
     assert patched.json()["zone"] == "Z9"

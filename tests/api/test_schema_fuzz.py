@@ -29,8 +29,10 @@ def test_no_operation_answers_a_server_error(
     app = create_app(settings, limits=api_limits, database_url=db_url, static_dir=None)
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     # Tokens, not keys: a fuzzed DELETE /keys/{id} may revoke a key, not a signed token.
-    tokens = {who: client.post("/api/v1/auth/token", headers=tenancy.headers(who)).json()["access_token"]
-              for who in ("admin", "operator", "enterprise")}
+    tokens = {
+        who: client.post("/api/v1/auth/token", headers=tenancy.headers(who)).json()["access_token"]
+        for who in ("admin", "operator", "enterprise")
+    }
     failures: list[str] = []
     statuses: Counter[int] = Counter()
     operations = 0
@@ -39,8 +41,12 @@ def test_no_operation_answers_a_server_error(
         operations += 1
 
         @given(case=operation.as_strategy())
-        @examples(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @examples(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case: Any) -> None:
             if case.headers:  # a generated X-API-Key would override the token (and fail: 401)
                 case.headers.pop("X-API-Key", None)
@@ -48,8 +54,10 @@ def test_no_operation_answers_a_server_error(
                 response = case.call(headers={"Authorization": f"Bearer {token}"})
                 statuses[response.status_code] += 1
                 if response.status_code >= 500:
-                    failures.append(f"{who} {case.method} {case.formatted_path} {case.query}"
-                                    f" {case.body!r:.200} -> {response.status_code} {response.text[:300]}")
+                    failures.append(
+                        f"{who} {case.method} {case.formatted_path} {case.query}"
+                        f" {case.body!r:.200} -> {response.status_code} {response.text[:300]}"
+                    )
 
         run()
     assert operations >= 40

@@ -16,22 +16,49 @@ from tests.api.conftest import Tenancy
 pytestmark = pytest.mark.integration
 
 
-def _daily(db: psycopg.Connection[Any], park_id: int, enterprise_id: int | None, day: date, kwh: float,
-           so2_kg: float) -> None:
+def _daily(
+    db: psycopg.Connection[Any],
+    park_id: int,
+    enterprise_id: int | None,
+    day: date,
+    kwh: float,
+    so2_kg: float,
+) -> None:
     db.execute(
-        "INSERT INTO indicator_daily (park_id, enterprise_id, day, electricity_kwh, tce_equivalent, co2_t,"
+        "INSERT INTO indicator_daily (park_id, enterprise_id, day, electricity_kwh,"
+        " tce_equivalent, co2_t,"
         " so2_kg, readings) VALUES (%s, %s, %s, %s, %s, %s, %s, 96)",
         (park_id, enterprise_id, day, kwh, kwh * 0.1229 / 1000, kwh * 0.55 / 1000, so2_kg),
     )
 
 
-def _monthly(db: psycopg.Connection[Any], park_id: int, enterprise_id: int | None, month: date, *,
-             output: float, tce: float, employees: int) -> None:
+def _monthly(
+    db: psycopg.Connection[Any],
+    park_id: int,
+    enterprise_id: int | None,
+    month: date,
+    *,
+    output: float,
+    tce: float,
+    employees: int,
+) -> None:
     db.execute(
-        "INSERT INTO indicator_monthly (park_id, enterprise_id, month, tce_equivalent, co2_t, output_value,"
+        "INSERT INTO indicator_monthly (park_id, enterprise_id, month, tce_equivalent, co2_t,"
+        " output_value,"
         " value_added, tax, fixed_asset_investment, employees, land_area_mu, enterprises)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 3000, 2)",
-        (park_id, enterprise_id, month, tce, tce * 2, output, output / 4, output / 20, output / 10, employees),
+        (
+            park_id,
+            enterprise_id,
+            month,
+            tce,
+            tce * 2,
+            output,
+            output / 4,
+            output / 20,
+            output / 10,
+            employees,
+        ),
     )
 
 
@@ -45,31 +72,64 @@ def stats(db: psycopg.Connection[Any], tenancy: Tenancy) -> None:
     # An air station of e1 with the HJ 633 worked example as daily means on 2026-02-01 (2012
     # tables) and on 2026-11-01 (HJ 633-2026 in force: new PM2.5 breakpoints).
     dev = db.execute(
-        "INSERT INTO devices (enterprise_id, code, kind) VALUES (%s, 'aq1', 'air_station') RETURNING device_id",
-        (t.e1,)).fetchone()[0]  # type: ignore[index]
-    example = (("air.pm25_ugm3", 80), ("air.pm10_ugm3", 120), ("air.so2_ugm3", 20),
-               ("air.no2_ugm3", 45), ("air.co_mgm3", 1.2))
+        "INSERT INTO devices (enterprise_id, code, kind) VALUES (%s, 'aq1', 'air_station')"
+        " RETURNING device_id",
+        (t.e1,),
+    ).fetchone()[0]  # type: ignore[index]
+    example = (
+        ("air.pm25_ugm3", 80),
+        ("air.pm10_ugm3", 120),
+        ("air.so2_ugm3", 20),
+        ("air.no2_ugm3", 45),
+        ("air.co_mgm3", 1.2),
+    )
     # buckets at local midnight (Asia/Shanghai) of 2026-02-01 and 2026-11-01
     for bucket in (datetime(2026, 1, 31, 16, tzinfo=UTC), datetime(2026, 10, 31, 16, tzinfo=UTC)):
         for code, mean in example:
             db.execute(
-                "INSERT INTO rollup_1d (device_id, metric_id, bucket, count, sum, min, max, mean, first,"
+                "INSERT INTO rollup_1d (device_id, metric_id, bucket, count, sum, min, max, mean,"
+                " first,"
                 " first_ts, last, last_ts) VALUES (%s, %s, %s, 2, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (dev, BY_CODE[code].id, bucket, 2 * mean, mean, mean, mean, mean, bucket, mean, bucket))
+                (
+                    dev,
+                    BY_CODE[code].id,
+                    bucket,
+                    2 * mean,
+                    mean,
+                    mean,
+                    mean,
+                    mean,
+                    bucket,
+                    mean,
+                    bucket,
+                ),
+            )
     _daily(db, t.park_id, None, date(2026, 11, 1), 0.0, 0.0)
     for m in range(1, 13):
-        _monthly(db, t.park_id, None, date(2037, m, 1), output=10_000.0, tce=100.0, employees=1000 + m)
-        _monthly(db, t.other_park_id, None, date(2037, m, 1), output=200_000.0, tce=100.0, employees=500)
+        _monthly(
+            db, t.park_id, None, date(2037, m, 1), output=10_000.0, tce=100.0, employees=1000 + m
+        )
+        _monthly(
+            db, t.other_park_id, None, date(2037, m, 1), output=200_000.0, tce=100.0, employees=500
+        )
 
 
 def _get(client: TestClient, t: Tenancy, who: str, path: str, **params: Any) -> Any:
     return client.get(path, headers=t.headers(who), params=params)
 
 
-def test_park_days_with_energy_emissions_and_aqi(client: TestClient, tenancy: Tenancy, stats: None) -> None:
+def test_park_days_with_energy_emissions_and_aqi(
+    client: TestClient, tenancy: Tenancy, stats: None
+) -> None:
     t = tenancy
-    r = _get(client, t, "operator", f"/api/v1/statistics/parks/{t.park_id}", period="day",
-             **{"from": "2026-02-01", "to": "2026-02-03"})
+    r = _get(
+        client,
+        t,
+        "operator",
+        f"/api/v1/statistics/parks/{t.park_id}",
+        period="day",
+        **{"from": "2026-02-01", "to": "2026-02-03"},
+    )
     assert r.status_code == 200, r.text
     rows = r.json()["rows"]
     assert [row["period"] for row in rows] == ["2026-02-01", "2026-02-02"]
@@ -80,74 +140,140 @@ def test_park_days_with_energy_emissions_and_aqi(client: TestClient, tenancy: Te
     assert (aqi["aqi"], aqi["primary"], aqi["category"]) == (107, ["PM25"], "轻度污染")
     assert aqi["iaqi"] == {"PM25": 107, "PM10": 85, "SO2": 20, "NO2": 57, "CO": 30}
     assert rows[1]["aqi"] is None
-    later = _get(client, t, "operator", f"/api/v1/statistics/parks/{t.park_id}",
-                 **{"from": "2026-11-01", "to": "2026-11-02"}).json()["rows"][0]["aqi"]
+    later = _get(
+        client,
+        t,
+        "operator",
+        f"/api/v1/statistics/parks/{t.park_id}",
+        **{"from": "2026-11-01", "to": "2026-11-02"},
+    ).json()["rows"][0]["aqi"]
     # HJ 633-2026: PM2.5 80 lies in 60..115 -> (150 - 100) / (115 - 60) x (80 - 60) + 100 -> 119
     assert (later["aqi"], later["iaqi"]["PM25"]) == (119, 119)
 
 
-def test_categories_shape_what_a_regulator_sees(client: TestClient, tenancy: Tenancy, stats: None) -> None:
+def test_categories_shape_what_a_regulator_sees(
+    client: TestClient, tenancy: Tenancy, stats: None
+) -> None:
     t = tenancy
     span = {"from": "2026-02-01", "to": "2026-02-02"}
-    env = _get(client, t, "env_regulator", f"/api/v1/statistics/parks/{t.park_id}", **span).json()["rows"][0]
+    env = _get(client, t, "env_regulator", f"/api/v1/statistics/parks/{t.park_id}", **span).json()[
+        "rows"
+    ][0]
     assert env["energy"] is None and env["emissions"]["so2_kg"] == 12.0 and env["aqi"]["aqi"] == 107
-    emg = _get(client, t, "emg_regulator", f"/api/v1/statistics/parks/{t.park_id}", **span).json()["rows"][0]
+    emg = _get(client, t, "emg_regulator", f"/api/v1/statistics/parks/{t.park_id}", **span).json()[
+        "rows"
+    ][0]
     assert emg["energy"] is None and emg["emissions"] is None and emg["aqi"] is None
 
 
-def test_enterprise_reads_its_own_statistics_only(client: TestClient, tenancy: Tenancy, stats: None) -> None:
+def test_enterprise_reads_its_own_statistics_only(
+    client: TestClient, tenancy: Tenancy, stats: None
+) -> None:
     t = tenancy
     span = {"from": "2026-02-01", "to": "2026-02-03"}
     own = _get(client, t, "enterprise", f"/api/v1/statistics/enterprises/{t.e1}", **span)
-    assert own.status_code == 200 and own.json()["rows"][0]["energy"]["electricity_kwh"] == 500_000.0
-    assert _get(client, t, "enterprise", f"/api/v1/statistics/enterprises/{t.e2}", **span).status_code == 404
-    assert _get(client, t, "enterprise", f"/api/v1/statistics/parks/{t.park_id}", **span).status_code == 404
-    assert _get(client, t, "other_operator", f"/api/v1/statistics/parks/{t.park_id}", **span).status_code == 404
+    assert (
+        own.status_code == 200 and own.json()["rows"][0]["energy"]["electricity_kwh"] == 500_000.0
+    )
+    assert (
+        _get(client, t, "enterprise", f"/api/v1/statistics/enterprises/{t.e2}", **span).status_code
+        == 404
+    )
+    assert (
+        _get(client, t, "enterprise", f"/api/v1/statistics/parks/{t.park_id}", **span).status_code
+        == 404
+    )
+    assert (
+        _get(
+            client, t, "other_operator", f"/api/v1/statistics/parks/{t.park_id}", **span
+        ).status_code
+        == 404
+    )
 
 
-def test_year_sums_months_with_class_and_evaluation(client: TestClient, tenancy: Tenancy, stats: None) -> None:
+def test_year_sums_months_with_class_and_evaluation(
+    client: TestClient, tenancy: Tenancy, stats: None
+) -> None:
     t = tenancy
-    r = _get(client, t, "operator", f"/api/v1/statistics/parks/{t.park_id}", period="year",
-             **{"from": "2037-01-01", "to": "2038-01-01"})
+    r = _get(
+        client,
+        t,
+        "operator",
+        f"/api/v1/statistics/parks/{t.park_id}",
+        period="year",
+        **{"from": "2037-01-01", "to": "2038-01-01"},
+    )
     (year,) = r.json()["rows"]
     assert year["economic"]["output_value"] == 120_000.0  # 12 months x 10 000 (10⁴ yuan)
     assert year["economic"]["employees"] == 1012  # the stock at the last month
     assert year["energy"]["tce_equivalent"] == 1200.0
     assert year["intensities"]["tce_per_output"] == pytest.approx(0.01)
     assert year["evaluation"]["park_class"] == 2  # 12亿 yuan >= 10亿
-    ev = {row["park_id"]: row for row in _get(client, t, "admin", "/api/v1/statistics/evaluation",
-                                             year=2037).json()}
+    ev = {
+        row["park_id"]: row
+        for row in _get(client, t, "admin", "/api/v1/statistics/evaluation", year=2037).json()
+    }
     assert ev[t.other_park_id]["park_class"] == 1  # 240亿 yuan >= 150亿
-    assert {ev[t.park_id]["rank"], ev[t.other_park_id]["rank"]} <= set(range(1, ev[t.park_id]["ranked_parks"] + 1))
+    assert {ev[t.park_id]["rank"], ev[t.other_park_id]["rank"]} <= set(
+        range(1, ev[t.park_id]["ranked_parks"] + 1)
+    )
     only_own = _get(client, t, "operator", "/api/v1/statistics/evaluation", year=2037).json()
     assert [row["park_id"] for row in only_own] == [t.park_id]
-    assert _get(client, t, "enterprise", "/api/v1/statistics/evaluation", year=2037).status_code == 403
+    assert (
+        _get(client, t, "enterprise", "/api/v1/statistics/evaluation", year=2037).status_code == 403
+    )
 
 
-def test_economic_reports(client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]) -> None:
+def test_economic_reports(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
     t = tenancy
     body = {"output_value": 1234.5, "value_added": 300.0, "tax": 55.0, "employees": 120}
-    own = client.put(f"/api/v1/economic-reports/{t.e1}/2026-10-01", headers=t.headers("enterprise"), json=body)
+    own = client.put(
+        f"/api/v1/economic-reports/{t.e1}/2026-10-01", headers=t.headers("enterprise"), json=body
+    )
     assert own.status_code == 200, own.text
     assert own.json()["output_value"] == 1234.5
-    other = client.put(f"/api/v1/economic-reports/{t.e2}/2026-10-01", headers=t.headers("enterprise"), json=body)
+    other = client.put(
+        f"/api/v1/economic-reports/{t.e2}/2026-10-01", headers=t.headers("enterprise"), json=body
+    )
     assert other.status_code == 404
-    bad = client.put(f"/api/v1/economic-reports/{t.e1}/2026-10-15", headers=t.headers("enterprise"), json=body)
+    bad = client.put(
+        f"/api/v1/economic-reports/{t.e1}/2026-10-15", headers=t.headers("enterprise"), json=body
+    )
     assert bad.status_code == 400 and "2026-10-15" in bad.json()["detail"]
-    assert client.put(f"/api/v1/economic-reports/{t.e1}/2026-10-01", headers=t.headers("readonly"),
-                      json=body).status_code == 403
-    imp = client.post("/api/v1/economic-reports/import", headers=t.headers("operator"), json={
-        "source": "statistics bureau", "reports": [
-            {"enterprise_id": t.e2, "month": "2026-10-01", "output_value": 10.0},
-            {"enterprise_id": t.e2, "month": "2026-09-01", "output_value": 9.0}]})
+    assert (
+        client.put(
+            f"/api/v1/economic-reports/{t.e1}/2026-10-01", headers=t.headers("readonly"), json=body
+        ).status_code
+        == 403
+    )
+    imp = client.post(
+        "/api/v1/economic-reports/import",
+        headers=t.headers("operator"),
+        json={
+            "source": "statistics bureau",
+            "reports": [
+                {"enterprise_id": t.e2, "month": "2026-10-01", "output_value": 10.0},
+                {"enterprise_id": t.e2, "month": "2026-09-01", "output_value": 9.0},
+            ],
+        },
+    )
     assert imp.json() == {"imported": 2}
-    cross = client.post("/api/v1/economic-reports/import", headers=t.headers("operator"), json={
-        "reports": [{"enterprise_id": t.other_e1, "month": "2026-10-01", "output_value": 1.0}]})
+    cross = client.post(
+        "/api/v1/economic-reports/import",
+        headers=t.headers("operator"),
+        json={
+            "reports": [{"enterprise_id": t.other_e1, "month": "2026-10-01", "output_value": 1.0}]
+        },
+    )
     assert cross.status_code == 404
     listed = client.get("/api/v1/economic-reports", headers=t.headers("enterprise")).json()["items"]
     assert {r["enterprise_id"] for r in listed} == {t.e1}
-    dirty = db.execute("SELECT count(*) FROM aggregation_dirty_days WHERE park_id = %s AND day = '2026-10-01'",
-                       (t.park_id,)).fetchone()
+    dirty = db.execute(
+        "SELECT count(*) FROM aggregation_dirty_days WHERE park_id = %s AND day = '2026-10-01'",
+        (t.park_id,),
+    ).fetchone()
     assert dirty is not None and dirty[0] == 1  # the indicator job will recompute that month
 
 
@@ -157,6 +283,8 @@ def test_overview(client: TestClient, tenancy: Tenancy, stats: None) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["park_id"] == t.park_id and body["enterprises"] == 2 and body["devices"] == 9
-    assert _get(client, t, "operator", "/api/v1/overview", park_id=t.other_park_id).status_code == 404
+    assert (
+        _get(client, t, "operator", "/api/v1/overview", park_id=t.other_park_id).status_code == 404
+    )
     ent = _get(client, t, "enterprise", "/api/v1/overview").json()
     assert ent["enterprises"] == 1 and ent["today"] is None

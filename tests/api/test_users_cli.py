@@ -1,4 +1,5 @@
-"""`smartpark users add|key|list|revoke` against the run's database, keys checked through the API."""
+"""`smartpark users add|key|list|revoke` against the run's database, keys checked through
+the API."""
 
 from __future__ import annotations
 
@@ -22,11 +23,18 @@ def _key(out: str) -> str:
     return found.group(1)
 
 
-def test_users_cli_round_trip(client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any],
-                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_users_cli_round_trip(
+    client: TestClient,
+    tenancy: Tenancy,
+    db: psycopg.Connection[Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     park = db.execute("SELECT code FROM parks WHERE park_id = %s", (tenancy.park_id,)).fetchone()[0]  # type: ignore[index]
     name = unique_code("cli")
-    assert main(["users", "add", name, "--role", "enterprise", "--park", park, "--enterprise", "e1"]) == 0
+    assert (
+        main(["users", "add", name, "--role", "enterprise", "--park", park, "--enterprise", "e1"])
+        == 0
+    )
     key = _key(capsys.readouterr().out)
     me = client.get("/api/v1/auth/me", headers={"X-API-Key": key}).json()
     assert me["role"] == "enterprise" and me["enterprise_id"] == tenancy.e1
@@ -43,7 +51,9 @@ def test_users_cli_round_trip(client: TestClient, tenancy: Tenancy, db: psycopg.
         assert client.get("/api/v1/auth/me", headers={"X-API-Key": k}).status_code == 401
 
 
-def test_users_cli_names_what_is_missing(tenancy: Tenancy, capsys: pytest.CaptureFixture[str]) -> None:
+def test_users_cli_names_what_is_missing(
+    tenancy: Tenancy, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["users", "add", unique_code("cli"), "--role", "regulator"]) == 2
     assert "--bureau" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="unknown park 'nowhere'"):
