@@ -199,7 +199,7 @@ def test_receiver_down_then_back_gets_every_notification_once(settings: Settings
             wait_for(lambda: hook.refused >= 3, what="failed attempts")
             assert store.outbox_counts(db)["pending"] >= 1
             hook.down = False
-            wait_for(lambda: len(hook.hits) >= 6, timeout=20, what="all 6 notifications")
+            wait_for(lambda: len(hook.hits) >= 6, timeout=60, what="all 6 notifications")
             time.sleep(1.5)
     finally:
         gw.close()
