@@ -193,7 +193,7 @@ def _await_ingest(url: str, park: str, root: str, timeout: float = 120.0) -> Non
     from smartpark.contract import device_topic
     from smartpark.mqtt import connect, make_client
 
-    client = make_client(f"bench-probe-{park}", clean_start=True)
+    client = make_client(f"bench-probe-{park}", clean_start=True, session_expiry=0)
     connect(client)
     body = json.dumps({"ts": int(time.time() * 1000) // 60_000 * 60_000 - 86_400_000, "values": {"stack.o2_pct": 9.0}})
     deadline = time.monotonic() + timeout
@@ -229,7 +229,7 @@ def _direct(url: str, park: str, loggers: int, uploads: int, base_ms: int, root:
     from smartpark.contract import device_topic
     from smartpark.mqtt import connect, make_client
 
-    client = make_client(f"bench-direct-{park}", clean_start=True)
+    client = make_client(f"bench-direct-{park}", clean_start=True, session_expiry=0)
     connect(client)
     start = time.perf_counter()
     infos = [

@@ -138,7 +138,7 @@ class DataLogger(UploadEncoder):
         self._writer.write(data)
         await self._writer.drain()
 
-    async def reply(self, timeout: float = 10.0) -> Packet:
+    async def reply(self, timeout: float = 30.0) -> Packet:
         """The next reply of the platform (9014 data reply or 9011 refusal)."""
         assert self._reader is not None, "connect() first"
         while not self._replies:
@@ -155,7 +155,7 @@ class DataLogger(UploadEncoder):
         ts_ms: int,
         cn: str = codes.CN_REALTIME,
         flags: Mapping[str, str] | None = None,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
         retries: int = 0,
     ) -> Packet:
         """Send one upload and wait for the platform's reply to its last part (or its refusal).
@@ -198,7 +198,7 @@ class BlockingDataLogger(UploadEncoder):
         pw: str,
         version: str = "2017",
         tz: tzinfo = BEIJING,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
     ) -> None:
         super().__init__(mn=mn, pw=pw, version=version, tz=tz)
         self.host, self.port, self.timeout = host, port, timeout

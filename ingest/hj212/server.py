@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from ingest.hj212 import codes, encode, errors, mapping
@@ -102,6 +103,8 @@ class Hj212Server:
             log.info("hj212 %s: connection lost: %s", peer, exc)
         except asyncio.CancelledError:
             log.debug("hj212 %s: closed by shutdown", peer)  # ending normally keeps asyncio quiet
+        except Exception:  # a fault of ours must cost one connection, not the server
+            log.exception("hj212 %s: closing after an unexpected error", peer)
         finally:
             conn.close()
             self.metrics.connections.dec()
@@ -201,7 +204,12 @@ class _Connection:
     async def _device(self, packet: Packet) -> LoggerDevice | None:
         device = self.s.directory.get(packet.mn)
         if device is None and self.s.directory.due(missed=True):
-            await self.s.reload(missed=True)
+            try:
+                await self.s.reload(missed=True)
+            except psycopg.Error as exc:
+                # the registry cannot be read: no verdict and no reply, the logger sends again
+                log.warning("hj212 MN=%s unknown and the registry unreadable: %s", packet.mn, exc)
+                return None
             device = self.s.directory.get(packet.mn)
         if device is None:
             self.reject(errors.UNKNOWN_MN, f"MN {packet.mn!r} is not a registered data logger", mn=packet.mn)

@@ -27,7 +27,8 @@ DEFAULT_PORT = 8212
 async def serve(host: str, port: int, store_cns: Collection[str], *, ready: asyncio.Event | None = None) -> None:
     settings = get_settings()
     url = database_url(settings)
-    client = make_client(f"hj212-{socket.gethostname()}-{os.getpid()}", clean_start=True)
+    # no session to keep: a message unacknowledged at exit was never replied to, so the logger resends it
+    client = make_client(f"hj212-{socket.gethostname()}-{os.getpid()}", clean_start=True, session_expiry=0)
     await asyncio.to_thread(connect, client)
     rejections = RejectionLog(sink=await asyncio.to_thread(database_sink, url), registry=REGISTRY)
     server = Hj212Server(

@@ -27,7 +27,7 @@ from tests.factories import small_model, unique_code
 LOGGERS = 50
 # as real loggers do: wait, then send again (on a loaded machine a broker restart by another
 # test run can swallow a reply); storage and the assertions tolerate the repeat
-PATIENT: dict[str, Any] = {"timeout": 20.0, "retries": 2}
+PATIENT: dict[str, Any] = {"timeout": 40.0, "retries": 2}
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ class Subscriber:
         from smartpark.mqtt import connect, make_client
 
         self.messages: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self.client = make_client(f"hj212-test-{secrets.token_hex(4)}", clean_start=True)
+        self.client = make_client(f"hj212-test-{secrets.token_hex(4)}", clean_start=True, session_expiry=0)
         subscribed = threading.Event()
         self.client.on_message = lambda c, u, m: self.messages.put((m.topic, json.loads(m.payload)))
         self.client.on_subscribe = lambda *a: subscribed.set()
@@ -85,7 +85,7 @@ class Subscriber:
         self.client.subscribe(f"{settings.topic_root}/{park}/#", qos=1)
         assert subscribed.wait(10), "no SUBACK"
 
-    def take(self, n: int, timeout: float = 20.0) -> list[tuple[str, Any]]:
+    def take(self, n: int, timeout: float = 60.0) -> list[tuple[str, Any]]:
         return [self.messages.get(timeout=timeout) for _ in range(n)]
 
     def close(self) -> None:
@@ -118,13 +118,13 @@ async def running_gateway(settings: Settings, **kw: Any) -> AsyncIterator[Gatewa
     from smartpark.mqtt import connect, make_client
 
     url = settings.database_url or ""
-    client = make_client(f"hj212-gw-test-{secrets.token_hex(4)}", clean_start=True)
+    client = make_client(f"hj212-gw-test-{secrets.token_hex(4)}", clean_start=True, session_expiry=0)
     await asyncio.to_thread(connect, client)
     registry = CollectorRegistry()
     rejections = RejectionLog(sink=database_sink(url), registry=registry)
     server = Hj212Server(
         directory=Directory(from_database(url)),
-        publisher=MqttPublisher(client),
+        publisher=MqttPublisher(client, timeout_s=30.0),  # the shared test broker can be slow
         rejections=rejections,
         topic_root=settings.topic_root,
         registry=registry,

@@ -57,7 +57,7 @@ def test_many_concurrent_loggers(settings: Settings, hj212_park: dict[str, Any],
     assert all(r.cn == codes.CN_DATA_REPLY for rs in replies for r in rs)
     by_device: dict[str, dict[int, Any]] = {}
     while sum(map(len, by_device.values())) < LOGGERS * uploads:  # a resent upload arrives twice
-        topic, body = subscriber.messages.get(timeout=20)
+        topic, body = subscriber.messages.get(timeout=60)
         by_device.setdefault(topic.split("/")[-2], {})[body["ts"]] = body
     assert len(by_device) == LOGGERS
     assert by_device["cems007"][TS + 120_000] == {
