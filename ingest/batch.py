@@ -156,6 +156,7 @@ class BatchBuilder:
         self.ts_ms: list[int] = []
         self.value: list[float] = []
         self.receipt: list[bool] = []
+        self.flags: list[int] = []  # data-quality flags the payload carried (HJ 212), 0 if none
         self.message: list[int] = []  # position in the batch, one per message with readings
         self.counts: list[int] = []
         self.enterprise: list[int] = []
@@ -193,6 +194,10 @@ class BatchBuilder:
             self.ts_ms += dec.ts_ms
             self.value += dec.value
             self.receipt += dec.receipt_time
+            # The contract gains a per-reading flag column for HJ 212 data flags; until it has
+            # one every reading is valid monitoring data (flag 0).
+            carried = getattr(dec, "flag", None)
+            self.flags += carried if carried is not None else [FLAG_VALID] * len(dec)
             self.message.append(pos)
             self.counts.append(len(dec))
             self.enterprise.append(ent_id)
@@ -217,7 +222,9 @@ class BatchBuilder:
             now_ms=now_ms, window=self.window,
         )
         ok = checked.valid
-        flag = np.where(np.asarray(self.receipt, dtype=bool)[ok], FLAG_RECEIPT_TIME, FLAG_VALID)
+        flag = np.asarray(self.flags, dtype=np.int16)[ok] | np.where(
+            np.asarray(self.receipt, dtype=bool)[ok], FLAG_RECEIPT_TIME, FLAG_VALID
+        )
         rows = Rows(
             ts_us=ts_ms[ok].astype(np.int64) * 1000 - PG_EPOCH_US,
             device_id=index.device_ids[device_idx[ok]].astype(np.int32),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 import numpy as np
 import pytest
@@ -189,3 +190,33 @@ def test_touched_buckets_are_distinct_quarter_hours() -> None:
     assert list(zip(device.tolist(), metric.tolist(), (bucket // 60_000_000).tolist(), strict=True)) == [
         (1, 1, -15), (1, 1, 0), (1, 1, 15), (2, 1, 0),
     ]
+
+
+def test_flags_the_decoder_reports_are_stored_with_the_receipt_time_flag(
+    index: RegistryIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HJ 212 data flags (e.g. 5 = calibration) travel in the decoder's flag column."""
+    import ingest.batch as batch_module
+
+    real = batch_module.decode
+
+    def with_flags(*args: Any, **kwargs: Any) -> Any:
+        dec = real(*args, **kwargs)
+
+        class Flagged:
+            def __init__(self) -> None:
+                self.__dict__.update({f: getattr(dec, f) for f in dec.__slots__})
+                self.flag = [5] * len(dec)
+
+            def __len__(self) -> int:
+                return len(dec)
+
+        return Flagged()
+
+    monkeypatch.setattr(batch_module, "decode", with_flags)
+    batch = _build(
+        index,
+        _msg(device_topic("p", "e1", "em1"), {"ts": NOW, "values": {"elec.pf": 0.9}}),
+        _msg(device_topic("p", "e1", "em1"), {"values": {"elec.power_kw": 1.0}}),
+    )
+    assert batch.rows.flag.tolist() == [5, 5 | FLAG_RECEIPT_TIME]
