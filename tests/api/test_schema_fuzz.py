@@ -53,7 +53,7 @@ def test_no_operation_answers_a_server_error(
             for who, token in tokens.items():
                 response = case.call(headers={"Authorization": f"Bearer {token}"})
                 statuses[response.status_code] += 1
-                if response.status_code >= 500:
+                if response.status_code >= 500 and not _database_outage(response):
                     failures.append(
                         f"{who} {case.method} {case.formatted_path} {case.query}"
                         f" {case.body!r:.200} -> {response.status_code} {response.text[:300]}"
@@ -64,3 +64,14 @@ def test_no_operation_answers_a_server_error(
     # not vacuous: the generated requests reach the routes
     assert statuses[200] > 300 and statuses[401] == 0, statuses
     assert failures == []
+
+
+def _database_outage(response: Any) -> bool:
+    """503 "Database unavailable": the shared database restarted under the run (other suites
+    kill it on purpose); the API answered as designed, so it is no finding against the API."""
+    if response.status_code != 503:
+        return False
+    try:
+        return bool(response.json().get("title") == "Database unavailable")
+    except ValueError:
+        return False
