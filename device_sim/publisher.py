@@ -74,6 +74,7 @@ class Publisher:
         loop: str = "select",
         max_inflight: int = 2000,
         client_prefix: str = "sim",
+        session_expiry: int = SESSION_EXPIRY_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if loop not in ("select", "threads"):
@@ -85,6 +86,7 @@ class Publisher:
         self.loop = loop
         self.max_inflight = max_inflight
         self.clock = clock
+        self.session_expiry = session_expiry
         self.stats = Stats()
         self._cond = threading.Condition()
         self._links: dict[str, _Link] = {}
@@ -93,7 +95,7 @@ class Publisher:
             client = make_client(
                 f"{client_prefix}-{g.username}",
                 target=self.target.with_credentials(g.username, g.password),
-                session_expiry=SESSION_EXPIRY_S,
+                session_expiry=session_expiry,
             )
             link = _Link(
                 g, client, gateway_topic(g.park, g.enterprise, g.code, root),
@@ -162,7 +164,7 @@ class Publisher:
             )
 
     def _start(self, link: _Link) -> None:
-        props = connect_properties(SESSION_EXPIRY_S)
+        props = connect_properties(self.session_expiry)
         host, port = self.target.host, self.target.port
         try:
             if self.loop == "threads":
