@@ -8,9 +8,12 @@ allows publishing only below ``{root}/{park}/{enterprise}/``.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,6 +39,12 @@ class Account:
     enterprise: str
 
 
+def fingerprint(username: str, password: str) -> str:
+    """A slow salted hash of a password, to tell whether an account's password changed."""
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), f"smartpark:{username}".encode(), 20_000)
+    return "fp1:" + digest.hex()[:32]
+
+
 def enterprise_role(park: str, enterprise: str) -> str:
     return f"enterprise:{park}/{enterprise}"
 
@@ -51,6 +60,8 @@ class BrokerAdmin:
             clean_start=True,
             session_expiry=0,
         )
+        self._token = uuid.uuid4().hex[:12]
+        self._seq = itertools.count()
         self._subscribed = threading.Event()
         self._client.on_message = lambda c, u, msg: self._answers.put(json.loads(msg.payload))
         # Subscribe on every (re)connect: the session is not persistent.
@@ -76,21 +87,36 @@ class BrokerAdmin:
         self._client.loop_stop()
 
     def execute(self, commands: list[dict[str, Any]], *, tolerate: Iterable[str] = ()) -> list[dict[str, Any]]:
-        """Run commands in order; raise on an error unless its text contains a tolerated phrase."""
+        """Run commands in order; raise on an error unless its text contains a tolerated phrase.
+
+        The plugin sends its responses to every admin client, so each command carries our own
+        correlation data and answers meant for others are ignored.
+        """
         tolerated = tuple(tolerate)
         results: list[dict[str, Any]] = []
         for start in range(0, len(commands), 200):
-            chunk = commands[start : start + 200]
+            chunk = [
+                dict(cmd, correlationData=f"{self._token}-{next(self._seq)}") for cmd in commands[start : start + 200]
+            ]
             info = self._client.publish(CONTROL, json.dumps({"commands": chunk}), qos=1)
             info.wait_for_publish(self._timeout)
-            try:
-                answer = self._answers.get(timeout=self._timeout)
-            except queue.Empty:
-                raise BrokerAdminError("no answer from the dynamic-security plugin") from None
-            for cmd, res in zip(chunk, answer.get("responses", []), strict=False):
+            wanted = {cmd["correlationData"] for cmd in chunk}
+            got: dict[str, dict[str, Any]] = {}
+            deadline = time.monotonic() + self._timeout
+            while wanted - got.keys():
+                try:
+                    answer = self._answers.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise BrokerAdminError("no answer from the dynamic-security plugin") from None
+                for res in answer.get("responses", []):
+                    if res.get("correlationData") in wanted:
+                        got[res["correlationData"]] = res
+            for cmd in chunk:
+                res = got[cmd["correlationData"]]
                 err = res.get("error")
                 if err and not any(t in err for t in tolerated):
-                    raise BrokerAdminError(f"{cmd['command']} {cmd.get('username') or cmd.get('rolename')!r}: {err}")
+                    who = cmd.get("username") or cmd.get("rolename")
+                    raise BrokerAdminError(f"{cmd['command']} {who!r}: {err}")
                 results.append(res)
         return results
 
@@ -128,19 +154,42 @@ class BrokerAdmin:
         self._ensure_clients([(username, password, role)])
 
     def _ensure_clients(self, clients: list[tuple[str, str, str]]) -> None:
-        # Create in one batch; those that exist get their password and roles set again.
+        """Create what is missing; change an existing account only when its password or role did.
+
+        Changing an account disconnects its sessions, so reloading the same model must not touch
+        it: each account carries a salted fingerprint of its password to compare with.
+        """
         created = self.execute(
             [
-                {"command": "createClient", "username": u, "password": pw, "roles": [{"rolename": r}]}
+                {
+                    "command": "createClient",
+                    "username": u,
+                    "password": pw,
+                    "textdescription": fingerprint(u, pw),
+                    "roles": [{"rolename": r}],
+                }
                 for u, pw, r in clients
             ],
             tolerate=ALREADY,
         )
         existing = [c for c, res in zip(clients, created, strict=True) if res.get("error")]
+        current = self.execute([{"command": "getClient", "username": u} for u, _, _ in existing])
+        stale = []
+        for (u, pw, r), res in zip(existing, current, strict=True):
+            client = res.get("data", {}).get("client", {})
+            roles = {role.get("rolename") for role in client.get("roles", [])}
+            if client.get("textdescription") != fingerprint(u, pw) or roles != {r}:
+                stale.append((u, pw, r))
         self.execute(
             [
-                {"command": "modifyClient", "username": u, "password": pw, "roles": [{"rolename": r}]}
-                for u, pw, r in existing
+                {
+                    "command": "modifyClient",
+                    "username": u,
+                    "password": pw,
+                    "textdescription": fingerprint(u, pw),
+                    "roles": [{"rolename": r}],
+                }
+                for u, pw, r in stale
             ]
         )
 

@@ -79,19 +79,38 @@ def components(opts: Options, *, model: Path) -> list[Component]:
     if opts.hj212:
         out.append(Component("hj212", ("hj212", "serve")))
     if opts.demo:
-        out.append(Component("simulator", ("sim", "run", "--model", str(model),
-                                           "--interval", f"{opts.sim_interval_s:g}")))
+        out.append(
+            Component("simulator", ("sim", "run", "--model", str(model), "--interval", f"{opts.sim_interval_s:g}"))
+        )
     return out
 
 
 def demo_steps(opts: Options, *, model: Path) -> dict[str, tuple[str, ...]]:
     """The one-shot commands of the demo, by step name."""
     return {
-        "model": ("sim", "init", "--enterprises", str(opts.enterprises), "--seed", str(opts.seed),
-                  "--park", DEMO_PARK, "-o", str(model)),
+        "model": (
+            "sim",
+            "init",
+            "--enterprises",
+            str(opts.enterprises),
+            "--seed",
+            str(opts.seed),
+            "--park",
+            DEMO_PARK,
+            "-o",
+            str(model),
+        ),
         "registry": ("registry", "load", str(model)),
-        "backfill": ("sim", "backfill", "--model", str(model), "--days", f"{opts.days:g}",
-                     "--interval", str(opts.backfill_interval_s)),
+        "backfill": (
+            "sim",
+            "backfill",
+            "--model",
+            str(model),
+            "--days",
+            f"{opts.days:g}",
+            "--interval",
+            str(opts.backfill_interval_s),
+        ),
         "user": ("users", "add", DEMO_USER, "--role", "admin", "--label", "demo"),
     }
 
@@ -167,8 +186,11 @@ class Child:
         # A session of its own, so Ctrl-C reaches only the supervisor, which then stops the whole
         # group (ingest's workers too) in order.
         self.proc = subprocess.Popen(
-            argv_for(self.component.argv), stdout=self.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            argv_for(self.component.argv),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.started_at = now
         self.restart_at = None
@@ -195,9 +217,15 @@ def tail(path: Path, lines: int = 8) -> str:
 class Supervisor:
     """Keeps the children running until stopped; restarts a crashed one after its backoff."""
 
-    def __init__(self, comps: list[Component], *, log_dir: Path, out: TextIO = sys.stdout,
-                 clock: Callable[[], float] = time.monotonic,
-                 argv_for: Callable[[Sequence[str]], list[str]] = smartpark_argv) -> None:
+    def __init__(
+        self,
+        comps: list[Component],
+        *,
+        log_dir: Path,
+        out: TextIO = sys.stdout,
+        clock: Callable[[], float] = time.monotonic,
+        argv_for: Callable[[Sequence[str]], list[str]] = smartpark_argv,
+    ) -> None:
         self.children = [Child(c, log_dir / f"{c.name}.log") for c in comps]
         self.out = out
         self.clock = clock
@@ -213,8 +241,10 @@ class Supervisor:
             if child.proc is not None or not which(child.component):
                 continue
             child.start(self.clock(), self.argv_for)
-            self.say(f"started {child.component.name} (pid {child.proc.pid if child.proc else '?'}):"
-                     f" smartpark {' '.join(child.component.argv)}")
+            self.say(
+                f"started {child.component.name} (pid {child.proc.pid if child.proc else '?'}):"
+                f" smartpark {' '.join(child.component.argv)}"
+            )
 
     def poll_once(self) -> None:
         now = self.clock()
@@ -235,8 +265,10 @@ class Supervisor:
             child.failures = child.failures + 1 if now - child.started_at < HEALTHY_AFTER_S else 1
             delay = backoff_s(child.failures)
             child.restart_at = now + delay
-            self.say(f"{child.component.name} exited with {code}; restarting in {delay:g} s"
-                     f" (log {child.log_path}):\n{tail(child.log_path)}")
+            self.say(
+                f"{child.component.name} exited with {code}; restarting in {delay:g} s"
+                f" (log {child.log_path}):\n{tail(child.log_path)}"
+            )
 
     def stop_all(self, grace_s: float = STOP_GRACE_S) -> None:
         if self.stopped:
@@ -281,8 +313,15 @@ class StepFailed(Exception):
     pass
 
 
-def run_step(name: str, argv: Sequence[str], *, log_dir: Path, say: Callable[[str], None],
-             capture: bool = False, attempts: int = 1) -> str:
+def run_step(
+    name: str,
+    argv: Sequence[str],
+    *,
+    log_dir: Path,
+    say: Callable[[str], None],
+    capture: bool = False,
+    attempts: int = 1,
+) -> str:
     """Run one ``smartpark`` command to completion; its output goes to the step's log.
 
     ``attempts`` > 1 only for idempotent steps that talk to a busy shared broker.
@@ -298,14 +337,18 @@ def run_step(name: str, argv: Sequence[str], *, log_dir: Path, say: Callable[[st
     raise AssertionError("unreachable")
 
 
-def _run_step_once(name: str, argv: Sequence[str], *, log_dir: Path, say: Callable[[str], None],
-                   capture: bool) -> str:
+def _run_step_once(name: str, argv: Sequence[str], *, log_dir: Path, say: Callable[[str], None], capture: bool) -> str:
     started = time.monotonic()
     say(f"{name}: smartpark {' '.join(argv)}")
     log_path = log_dir / f"step-{name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(smartpark_argv(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        smartpark_argv(argv),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         out, _ = proc.communicate()
     except BaseException:
@@ -345,14 +388,18 @@ def demo_state(conn: Any, *, park: str = DEMO_PARK, days: float) -> dict[str, bo
             " AND t.ts < now() - make_interval(secs => %s))",
             (park_id, max(days - 0.5, 0.25) * 86400),
         ).fetchone()[0]
-    user = conn.execute("SELECT EXISTS (SELECT 1 FROM api_users WHERE name = %s AND disabled_at IS NULL)",
-                        (DEMO_USER,)).fetchone()[0]
-    rollups = park_id is not None and conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM rollup_1d r JOIN devices d USING (device_id)"
-        " JOIN enterprises e USING (enterprise_id) WHERE e.park_id = %s)", (park_id,),
+    user = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM api_users WHERE name = %s AND disabled_at IS NULL)", (DEMO_USER,)
     ).fetchone()[0]
-    return {"registry": park_id is not None, "backfill": bool(history), "user": bool(user),
-            "rollups": bool(rollups)}
+    rollups = (
+        park_id is not None
+        and conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM rollup_1d r JOIN devices d USING (device_id)"
+            " JOIN enterprises e USING (enterprise_id) WHERE e.park_id = %s)",
+            (park_id,),
+        ).fetchone()[0]
+    )
+    return {"registry": park_id is not None, "backfill": bool(history), "user": bool(user), "rollups": bool(rollups)}
 
 
 def ensure_platform_account(settings: Settings, say: Callable[[str], None]) -> None:
@@ -372,8 +419,9 @@ def ensure_platform_account(settings: Settings, say: Callable[[str], None]) -> N
     say(f"broker: platform account {unquote(url.username)!r} ready")
 
 
-def prepare(opts: Options, settings: Settings, *, state: Path, registry: Path | None,
-            say: Callable[[str], None]) -> None:
+def prepare(
+    opts: Options, settings: Settings, *, state: Path, registry: Path | None, say: Callable[[str], None]
+) -> None:
     """Services, schema, broker account, alert rules, and a registry file if given."""
     log_dir = state / "logs"
     if settings.database_url and settings.mqtt_url:
@@ -389,8 +437,7 @@ def prepare(opts: Options, settings: Settings, *, state: Path, registry: Path | 
         run_step("registry", ("registry", "load", str(registry)), log_dir=log_dir, say=say, attempts=3)
 
 
-def demo_model_and_login(opts: Options, settings: Settings, *, state: Path,
-                         say: Callable[[str], None]) -> str:
+def demo_model_and_login(opts: Options, settings: Settings, *, state: Path, say: Callable[[str], None]) -> str:
     """Model file, registry and demo admin key; returns the key (kept in the state dir)."""
     demo = state / "demo"
     demo.mkdir(parents=True, exist_ok=True)
@@ -418,8 +465,9 @@ def demo_model_and_login(opts: Options, settings: Settings, *, state: Path,
     return key
 
 
-def wait_for_ingest(settings: Settings, say: Callable[[str], None], *, quiet_s: float = 6.0,
-                    timeout_s: float = 600.0) -> None:
+def wait_for_ingest(
+    settings: Settings, say: Callable[[str], None], *, quiet_s: float = 6.0, timeout_s: float = 600.0
+) -> None:
     """Until the ingesters have stored what the back-fill published (nothing new for quiet_s)."""
     deadline = time.monotonic() + timeout_s
     last, since = -1, time.monotonic()
@@ -485,16 +533,24 @@ def missing(comps: list[Component], extra: list[tuple[str, ...]]) -> list[str]:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        opts = Options(demo=args.demo, ingest_workers=args.ingest_workers, hj212=not args.no_hj212,
-                       enterprises=args.enterprises, seed=args.seed, days=args.days,
-                       backfill_interval_s=args.backfill_interval, sim_interval_s=args.sim_interval)
+        opts = Options(
+            demo=args.demo,
+            ingest_workers=args.ingest_workers,
+            hj212=not args.no_hj212,
+            enterprises=args.enterprises,
+            seed=args.seed,
+            days=args.days,
+            backfill_interval_s=args.backfill_interval,
+            sim_interval_s=args.sim_interval,
+        )
     except ValueError as exc:
         print(f"smartpark up: {exc}", file=sys.stderr)
         return 2
     settings = get_settings()
     state = Path(settings.state_dir)
-    registry = args.registry or (Path(os.environ["SMARTPARK_REGISTRY_FILE"])
-                                 if os.environ.get("SMARTPARK_REGISTRY_FILE") else None)
+    registry = args.registry or (
+        Path(os.environ["SMARTPARK_REGISTRY_FILE"]) if os.environ.get("SMARTPARK_REGISTRY_FILE") else None
+    )
     if registry is not None and not registry.is_file():
         print(f"smartpark up: registry file {str(registry)!r} does not exist", file=sys.stderr)
         return 2
@@ -557,11 +613,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--demo", action="store_true",
-                        help="with a simulated park: model, registry, a week of history, live data,"
-                             " a demo admin key")
-    parser.add_argument("--init-only", action="store_true",
-                        help="prepare (schema, broker account, rules, registry, demo data) and exit")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="with a simulated park: model, registry, a week of history, live data, a demo admin key",
+    )
+    parser.add_argument(
+        "--init-only", action="store_true", help="prepare (schema, broker account, rules, registry, demo data) and exit"
+    )
     parser.add_argument("--registry", type=Path, help="park model file to load (smartpark registry load)")
     parser.add_argument("--ingest-workers", type=int, default=2, help="ingest processes (default 2)")
     parser.add_argument("--no-hj212", action="store_true", help="do not run the HJ 212 server")
@@ -569,9 +628,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     demo.add_argument("--enterprises", type=int, default=40)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--days", type=float, default=7.0, help="days of back-filled history")
-    demo.add_argument("--backfill-interval", type=int, default=900,
-                      help="seconds between back-filled readings (default 900: one per 15-minute"
-                           " rollup)")
-    demo.add_argument("--sim-interval", type=float, default=10.0,
-                      help="seconds between live readings (default 10)")
+    demo.add_argument(
+        "--backfill-interval",
+        type=int,
+        default=900,
+        help="seconds between back-filled readings (default 900: one per 15-minute rollup)",
+    )
+    demo.add_argument("--sim-interval", type=float, default=10.0, help="seconds between live readings (default 10)")
     parser.set_defaults(func=_run)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import psycopg
 
 from smartpark.services import local
-from smartpark.services.process import as_user, chown_tree, port_open, run, wait_for
+from smartpark.services.process import as_user, chown_tree, pid_alive, port_open, run, wait_for
 from smartpark.settings import Settings, get_settings
 
 OS_USER = "postgres"
@@ -58,8 +60,8 @@ def tuning(settings: Settings, socket_dir: Path) -> str:
             "full_page_writes = on",
             "effective_io_concurrency = 100",
             "random_page_cost = 1.1",
-            "max_worker_processes = 16",
-            "timescaledb.max_background_workers = 8",
+            "max_worker_processes = 40",
+            "timescaledb.max_background_workers = 24",
             "max_locks_per_transaction = 256",
             "log_min_duration_statement = 2000",
             "",
@@ -123,9 +125,39 @@ def start(settings: Settings | None = None) -> None:
     chown_tree(p.pg, OS_USER)
     if is_running(settings):
         return
-    run(_pg_ctl(bindir, p.pg_data, "-l", str(p.pg_log), "-w", "-t", "120", "start"))
+    master = postmaster_pid(settings)
+    if master is None or not pid_alive(master):
+        _kill_orphans(p.pg_data)
+    try:
+        run(_pg_ctl(bindir, p.pg_data, "-l", str(p.pg_log), "-w", "-t", "120", "start"))
+    except RuntimeError:
+        # Another process (a parallel test run, `smartpark up`) may have started it meanwhile.
+        time.sleep(2)
+        if not is_running(settings):
+            raise
     wait_for(lambda: port_open(settings.pg_port), 60, "PostgreSQL to listen")
     _ensure_role_and_database(settings, bindir)
+
+
+def _kill_orphans(data: Path) -> None:
+    """Kill backends left behind by a postmaster that died (kill -9, OOM).
+
+    They keep the shared memory attached and PostgreSQL refuses to start until they are gone;
+    a backend busy in a long statement may not notice its postmaster's death for minutes. They
+    are recognised by their working directory, the data directory.
+    """
+    target = data.resolve()
+    killed = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if Path(os.readlink(proc / "cwd")) == target:
+                os.kill(int(proc.name), signal.SIGKILL)
+                killed.append(int(proc.name))
+        except (OSError, ValueError):
+            continue
+    wait_for(lambda: not any(pid_alive(pid) for pid in killed), 30, "orphaned PostgreSQL backends to exit")
 
 
 def _psql_as_postgres(settings: Settings, bindir: Path, sql: str, db: str = "postgres") -> str:

@@ -93,3 +93,45 @@ def test_offline_persistent_session_keeps_more_than_a_default_queue(settings, pa
     cleanup.disconnect()
     cleanup.loop_stop()
     assert mqtt.MQTT_ERR_SUCCESS == 0
+
+
+def test_reloading_the_model_keeps_gateways_connected(settings, db, park, broker):
+    """Re-provisioning an unchanged account must not disconnect it (the broker would)."""
+    from smartpark.registry import load_model
+
+    user, pw = gateway_credentials(park, "e1")
+    gw = _client(settings, user, pw, clean_start=True)
+    drops: list[object] = []
+    gw.on_disconnect = lambda *a: drops.append(a)
+    connect(gw)
+    with db.transaction():
+        load_model(db, park, broker=broker)
+    time.sleep(1.0)
+    assert drops == []
+    gw.disconnect()
+    gw.loop_stop()
+
+
+def test_concurrent_admins_get_their_own_answers(settings, park):
+    """The plugin answers every admin client; each must pick out its own responses."""
+    from smartpark.broker_admin import BrokerAdmin
+
+    errors: list[BaseException] = []
+
+    def work(admin):
+        try:
+            for _ in range(20):
+                assert user in admin.list_clients()
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    user, _ = gateway_credentials(park, "e2")
+    admins = [BrokerAdmin.local(settings) for _ in range(3)]
+    threads = [threading.Thread(target=work, args=(a,)) for a in admins]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for a in admins:
+        a.close()
+    assert errors == []
