@@ -50,13 +50,7 @@ def daily(
     start: date,
     end: date,
 ) -> list[Row]:
-    w = Where().add("i.day >= %(start)s AND i.day < %(end)s", start=start, end=end)
-    _subject(w, park_id=park_id, enterprise_id=enterprise_id)
-    return conn.execute(
-        f"SELECT i.day AS period, {', '.join('i.' + c for c in QUANTITIES)}"
-        f" FROM indicator_daily i WHERE {w.sql} ORDER BY i.day",
-        w.params,
-    ).fetchall()
+    return _periods(conn, "indicator_daily", "day", QUANTITIES, park_id, enterprise_id, start, end)
 
 
 def monthly(
@@ -67,11 +61,26 @@ def monthly(
     start: date,
     end: date,
 ) -> list[Row]:
-    w = Where().add("i.month >= %(start)s AND i.month < %(end)s", start=start, end=end)
+    columns = QUANTITIES + MONTHLY_EXTRA
+    return _periods(conn, "indicator_monthly", "month", columns, park_id, enterprise_id, start, end)
+
+
+def _periods(
+    conn: psycopg.Connection[Any],
+    table: str,
+    column: str,
+    columns: tuple[str, ...],
+    park_id: int | None,
+    enterprise_id: int | None,
+    start: date,
+    end: date,
+) -> list[Row]:
+    """Rows of one indicator table in [start, end); table and columns are this module's names."""
+    w = Where().add(f"i.{column} >= %(start)s AND i.{column} < %(end)s", start=start, end=end)
     _subject(w, park_id=park_id, enterprise_id=enterprise_id)
     return conn.execute(
-        f"SELECT i.month AS period, {', '.join('i.' + c for c in QUANTITIES + MONTHLY_EXTRA)}"
-        f" FROM indicator_monthly i WHERE {w.sql} ORDER BY i.month",
+        f"SELECT i.{column} AS period, {', '.join('i.' + c for c in columns)}"
+        f" FROM {table} i WHERE {w.sql} ORDER BY i.{column}",
         w.params,
     ).fetchall()
 
