@@ -194,10 +194,7 @@ class BatchBuilder:
             self.ts_ms += dec.ts_ms
             self.value += dec.value
             self.receipt += dec.receipt_time
-            # The contract gains a per-reading flag column for HJ 212 data flags; until it has
-            # one every reading is valid monitoring data (flag 0).
-            carried = getattr(dec, "flag", None)
-            self.flags += carried if carried is not None else [FLAG_VALID] * len(dec)
+            self.flags += dec.flag
             self.message.append(pos)
             self.counts.append(len(dec))
             self.enterprise.append(ent_id)

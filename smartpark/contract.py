@@ -6,8 +6,10 @@ Topics:   {root}/{park}/{enterprise}/{device}/telemetry
 Payloads: device  {"ts": 1764115200000, "values": {"elec.import_kwh": 1234.5}} or a list of those;
           gateway {"device-code": [{"ts": ..., "values": {...}}, ...], ...}
 ``ts`` is epoch milliseconds or an RFC 3339 string; without it the receipt time is used and the
-reading is flagged. Decoding never raises on bad input: every problem becomes a :class:`Problem`
-with a stable reason code, and the good readings of the same message are kept.
+reading is flagged. An entry may carry ``"flags": {"stack.so2_mgm3": "D"}``: HJ 212 data flags
+(N F M S D C T B) of its values, so that only valid ("N", the default) data counts.
+Decoding never raises on bad input: every problem becomes a :class:`Problem` with a stable
+reason code, and the good readings of the same message are kept.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from smartpark.catalogue import HJ212_FLAGS
+
 ROOT = "smartpark/v1"
 
 # Stable reason codes (Prometheus labels, rejected_messages.reason_code).
@@ -27,6 +31,7 @@ BAD_SHAPE = "bad_shape"
 BAD_TIMESTAMP = "bad_timestamp"
 BAD_VALUE = "bad_value"
 NON_FINITE = "non_finite"
+BAD_FLAG = "bad_flag"
 UNKNOWN_TOPIC = "unknown_topic"
 
 
@@ -96,6 +101,7 @@ class Decoded:
     ts_ms: list[int] = field(default_factory=list)
     value: list[float] = field(default_factory=list)
     receipt_time: list[bool] = field(default_factory=list)
+    flag: list[int] = field(default_factory=list)  # data-quality flag, 0 = valid (HJ 212 "N")
     problems: list[Problem] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -131,13 +137,26 @@ def _add_entry(out: Decoded, device: str, entry: Any, received_ms: int) -> None:
     except ValueError as exc:
         out.problems.append(Problem(BAD_TIMESTAMP, str(exc), device))
         return
+    flags = entry.get("flags") or {}
+    if not isinstance(flags, dict):
+        out.problems.append(Problem(BAD_FLAG, f"flags {_short(flags)} is not an object", device))
+        return
     for code, raw in entry["values"].items():
         if isinstance(raw, bool):
             raw = float(raw)  # a fire-alarm state sent as true/false
         if not isinstance(raw, int | float):
             out.problems.append(Problem(BAD_VALUE, f"value {_short(raw)} is not a number", device, code))
             continue
-        value = float(raw)
+        flag = _flag(flags.get(code, 0))
+        if flag is None:
+            out.problems.append(
+                Problem(BAD_FLAG, f"data flag {_short(flags[code])} is not one of N F M S D C T B", device, code)
+            )
+            continue
+        try:
+            value = float(raw)
+        except OverflowError:
+            value = math.inf  # an integer too large for a double
         if not math.isfinite(value):
             out.problems.append(Problem(NON_FINITE, f"value {raw!r} is not finite", device, code))
             continue
@@ -146,6 +165,16 @@ def _add_entry(out: Decoded, device: str, entry: Any, received_ms: int) -> None:
         out.ts_ms.append(ts)
         out.value.append(value)
         out.receipt_time.append(flagged)
+        out.flag.append(flag)
+
+
+def _flag(raw: Any) -> int | None:
+    """An HJ 212 data flag given as its letter or its stored number; None if it is neither."""
+    if isinstance(raw, str):
+        return HJ212_FLAGS.get(raw.upper())
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw in HJ212_FLAGS.values():
+        return raw
+    return None
 
 
 def _entries(device: str, body: Any, out: Decoded, received_ms: int) -> None:
@@ -162,7 +191,7 @@ def decode(topic: Topic, payload: bytes, received_ms: int, max_bytes: int = 256 
         return out
     try:
         body = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, huge integers, deep nesting
         out.problems.append(Problem(MALFORMED_JSON, f"payload is not JSON: {exc}", topic.device))
         return out
     if topic.device is not None:

@@ -102,7 +102,8 @@ def test_each_fault_has_its_own_reason(index: RegistryIndex) -> None:
         _msg(device_topic("p", "e9", "em1"), {"ts": NOW, "values": {}}),
         _msg("smartpark/v1/p/e1/em1/bogus", {}),
         _msg(e1("em1"), None, raw=b"{not json"),
-        _msg(e1("em1"), None, raw=b'{"ts": 1, "values": {"elec.pf": 1' + b"0" * 400 + b"}}"),
+        _msg(e1("em1"), None, raw=b'{"ts": 1, "values": {"elec.pf": 1' + b"0" * 400 + b"}}"),  # non_finite
+        _msg(e1("em1"), None, raw=b"[" * 100_000 + b"]" * 100_000),  # malformed_json (too deep)
         _msg("smartpark/v1/p/e1/em1/status", None, raw=b"online"),
     )
     reasons = Counter(r.reason_code for r in batch.rejections)
@@ -110,7 +111,7 @@ def test_each_fault_has_its_own_reason(index: RegistryIndex) -> None:
         v.OUT_OF_RANGE: 1, v.METRIC_NOT_ALLOWED: 1, v.UNKNOWN_METRIC: 1, "bad_value": 1,
         v.TS_TOO_OLD: 1, v.TS_IN_FUTURE: 1, "bad_timestamp": 1,
         v.UNKNOWN_DEVICE: 1, v.FOREIGN_DEVICE: 2, v.UNKNOWN_GATEWAY: 1, v.UNKNOWN_PARK: 1,
-        v.UNKNOWN_ENTERPRISE: 1, "unknown_topic": 1, "malformed_json": 1, v.DECODE_FAILED: 1,
+        v.UNKNOWN_ENTERPRISE: 1, "unknown_topic": 1, "malformed_json": 2, "non_finite": 1,
         v.NOT_TELEMETRY: 1,
     }
     assert batch.rows.value.tolist() == [1.0, 4.0, 20.9]

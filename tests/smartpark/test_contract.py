@@ -89,3 +89,18 @@ def test_timestamp_errors_name_the_value():
         parse_ts("2025-11-26T00:00:00")  # no offset: ambiguous
     with pytest.raises(ValueError, match="boolean"):
         parse_ts(True)
+
+
+def test_data_flags_travel_with_readings():
+    body = {"ts": 1, "values": {"a": 1, "b": 2, "c": 3}, "flags": {"a": "D", "b": 0, "c": "Q"}}
+    out = decode(DEV, json.dumps(body).encode(), NOW)
+    assert dict(zip(out.metric, out.flag, strict=True)) == {"a": 4, "b": 0}
+    assert [p.reason for p in out.problems] == ["bad_flag"]
+    assert decode(DEV, b'{"ts": 1, "values": {"a": 1}, "flags": [1]}', NOW).problems[0].reason == "bad_flag"
+
+
+def test_absurd_numbers_are_rejected_not_raised():
+    huge = decode(DEV, b'{"ts": 1, "values": {"a": 1' + b"0" * 400 + b"}}", NOW)
+    assert huge.problems[0].reason == NON_FINITE and len(huge) == 0
+    digits = decode(DEV, b'{"ts": 1, "values": {"a": 1' + b"0" * 5000 + b"}}", NOW)
+    assert digits.problems[0].reason == MALFORMED_JSON
