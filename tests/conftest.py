@@ -95,11 +95,14 @@ def broker(settings: Settings) -> Iterator[Any]:
 
 
 @pytest.fixture
-def park(db: psycopg.Connection[Any], broker: Any) -> dict[str, Any]:
+def park(db: psycopg.Connection[Any], broker: Any) -> Iterator[dict[str, Any]]:
     """A small park with a unique code, in the database and with broker accounts."""
-    from smartpark.registry import load_model
+    from smartpark.registry import broker_accounts, load_model
 
     model = small_model(unique_code())
     with db.transaction():
         load_model(db, model, broker=broker)
-    return model
+    yield model
+    # The broker is shared by every run on the machine: leave no accounts behind.
+    for account in broker_accounts(model):
+        broker.delete_client(account.username)
