@@ -170,7 +170,7 @@ SOURCES: Mapping[str, tuple[str, str, float]] = MappingProxyType(
 )
 
 
-def to_payload(mapped: list[Mapped], *, with_flags: bool) -> bytes:
+def to_payload(mapped: list[Mapped]) -> bytes:
     """Device telemetry as the MQTT contract has it, one entry per timestamp.
 
     Data flags travel as ``"flags": {metric: flag}`` beside ``values`` (only the non-N ones).
@@ -181,7 +181,7 @@ def to_payload(mapped: list[Mapped], *, with_flags: bool) -> bytes:
     for m in mapped:
         entry = entries.setdefault(m.ts_ms, {"ts": m.ts_ms, "values": {}})
         entry["values"][m.metric] = m.value
-        if with_flags and m.flag != catalogue.FLAG_VALID:
+        if m.flag != catalogue.FLAG_VALID:
             entry.setdefault("flags", {})[m.metric] = m.flag
     body = list(entries.values())
     return json.dumps(body[0] if len(body) == 1 else body, separators=(",", ":")).encode()

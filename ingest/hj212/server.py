@@ -27,13 +27,7 @@ from ingest.hj212.rejections import RejectionLog
 from smartpark import contract
 
 log = logging.getLogger("smartpark.hj212")
-FLAG_NOT_CARRIED = "flag_not_carried"
 PUBLISH_FAILED = "publish_failed"
-
-
-def contract_carries_flags() -> bool:
-    """Whether the MQTT contract stores per-reading data flags (a ``flag`` column in Decoded)."""
-    return "flag" in getattr(contract.Decoded, "__dataclass_fields__", {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +57,6 @@ class Hj212Server:
         rejections: RejectionLog,
         store_cns: Collection[str] = (codes.CN_REALTIME, codes.CN_MINUTE),
         topic_root: str = contract.ROOT,
-        carries_flags: bool | None = None,
         limits: Limits = Limits(),
         registry: CollectorRegistry | None = None,
     ) -> None:
@@ -72,7 +65,6 @@ class Hj212Server:
         self.rejections = rejections
         self.store_cns = tuple(store_cns)
         self.topic_root = topic_root
-        self.carries_flags = contract_carries_flags() if carries_flags is None else carries_flags
         self.limits = limits
         self.metrics = _Metrics(registry)
         self._reload_lock = asyncio.Lock()
@@ -232,23 +224,12 @@ class _Connection:
         for s in skipped:
             self.s.metrics.readings.labels(s.reason).inc()
             log.debug("hj212 MN=%s: %s", packet.mn, s.detail)
-        if not self.s.carries_flags:
-            held = [m for m in mapped if m.flag != 0]
-            if held:
-                mapped = [m for m in mapped if m.flag == 0]
-                self.reject(
-                    FLAG_NOT_CARRIED,
-                    f"{len(held)} readings flagged non-N held back: the MQTT contract"
-                    f" cannot carry data flags, e.g. {held[0].metric}",
-                    mn=packet.mn,
-                    device=device,
-                )
         if not mapped:
             self.s.metrics.packets.labels("nothing_to_store").inc()
             return True
         topic = contract.device_topic(device.park, device.enterprise, device.device, self.s.topic_root)
         try:
-            await self.s.publisher.publish(topic, mapping.to_payload(mapped, with_flags=self.s.carries_flags))
+            await self.s.publisher.publish(topic, mapping.to_payload(mapped))
         except PublishError as exc:
             # no reply: the logger sends the packet again, and storage ignores the repeat
             self.reject(PUBLISH_FAILED, str(exc), mn=packet.mn, device=device)

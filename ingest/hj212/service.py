@@ -39,8 +39,6 @@ async def serve(host: str, port: int, store_cns: Collection[str], *, ready: asyn
         topic_root=settings.topic_root,
         registry=REGISTRY,
     )
-    if not server.carries_flags:
-        log.warning("the MQTT contract carries no data flags: readings flagged other than N are held back")
     tcp = await server.start(host, port)
     flusher = asyncio.create_task(rejections.run())
     refresher = asyncio.create_task(_refresh(server))

@@ -12,6 +12,7 @@ import pytest
 from ingest import validate as v
 from ingest.hj212 import codes
 from ingest.hj212.logger import DataLogger
+from smartpark import catalogue
 from smartpark.settings import Settings
 from tests.hj212.conftest import PATIENT, hj212_devices, running_gateway
 from tests.ingest.support import IngestProcess, park_rejections, wait_until
@@ -19,7 +20,7 @@ from tests.ingest.support import IngestProcess, park_rejections, wait_until
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_packet_to_stored_reading_and_out_of_range_rejection(
+def test_packet_to_stored_reading_with_its_flag_and_out_of_range_rejection(
     settings: Settings, hj212_park: dict[str, Any], db: psycopg.Connection[Any]
 ) -> None:
     code = hj212_park["parks"][0]["code"]
@@ -55,28 +56,35 @@ def test_packet_to_stored_reading_and_out_of_range_rejection(
                 ok = await lg.upload({"stack.so2_mgm3": 42.5, "stack.flow_m3h": 36000.0}, ts_ms=now, **PATIENT)
                 again = await lg.upload({"stack.so2_mgm3": 42.5, "stack.flow_m3h": 36000.0}, ts_ms=now, **PATIENT)
                 implausible = await lg.upload({"stack.o2_pct": 25.0}, ts_ms=now, **PATIENT)  # O2 above 21 %
+                calibrating = await lg.upload(
+                    {"stack.nox_mgm3": 48.0}, ts_ms=now - 60_000, flags={"stack.nox_mgm3": "C"}, **PATIENT
+                )
                 await lg.close()
-                return [ok, again, implausible]
+                return [ok, again, implausible, calibrating]
 
         replies = asyncio.run(scenario())
-        assert [r.cn for r in replies] == [codes.CN_DATA_REPLY] * 3
+        assert [r.cn for r in replies] == [codes.CN_DATA_REPLY] * 4
 
         wait_until(
-            lambda: len(stored()) >= 2 and bool(park_rejections(settings.database_url or "", code)),
+            lambda: (
+                len(stored(now)) >= 2
+                and bool(stored(now - 60_000))
+                and bool(park_rejections(settings.database_url or "", code))
+            ),
             30,
             "readings stored and the implausible one rejected",
         )
         time.sleep(0.5)  # a duplicate would arrive now
         assert stored(now) == [("stack.flow_m3h", 36000.0, 0, now), ("stack.so2_mgm3", 42.5, 0, now)]
+        # calibration data are kept, with their HJ 212 flag, so that they never count as valid
+        assert stored(now - 60_000) == [("stack.nox_mgm3", 48.0, catalogue.HJ212_FLAGS["C"], now - 60_000)]
         rejections = park_rejections(settings.database_url or "", code)
         assert rejections == {v.OUT_OF_RANGE: 1}
     finally:
         ingest.stop()
 
 
-def test_packet_to_alarm_and_flagged_data_raise_none(
-    settings: Settings, hj212_park: dict[str, Any], db: psycopg.Connection[Any]
-) -> None:
+def test_packet_to_alarm(settings: Settings, hj212_park: dict[str, Any], db: psycopg.Connection[Any]) -> None:
     from alerting import lifecycle
     from alerting.lifecycle import AlertFilter
     from tests.alerting.harness import running, scoped, wait_for
@@ -94,32 +102,25 @@ def test_packet_to_alarm_and_flagged_data_raise_none(
             "condition": {"op": ">", "threshold": 35},
         },
     )
-    normal, calibrating = hj212_devices(hj212_park)[:2]
+    dev = hj212_devices(hj212_park)[0]
     now = (int(time.time()) // 60) * 60_000
 
     def firing() -> list[dict[str, Any]]:
         alerts = lifecycle.list_alerts(db, where=AlertFilter(park_ids=(int(row[0]),), rule_id="hj-so2"))
         return [a for a in alerts if a["state"] == "firing"]
 
-    async def send(port: int, dev: dict[str, Any], flags: dict[str, str]) -> Any:
-        lg = DataLogger("127.0.0.1", port, mn=dev["attributes"]["hj212_mn"], pw=dev["attributes"]["hj212_pw"])
-        await lg.connect()
-        answer = await lg.upload({"stack.so2_mgm3": 40.0, "stack.o2_pct": 11.0}, ts_ms=now, flags=flags, **PATIENT)
-        await lg.close()
-        return answer
-
-    async def scenario() -> list[Any]:
+    async def scenario() -> Any:
         async with running_gateway(settings) as gw:
-            # calibration gas (flag C) above the limit first: it must not raise the alarm
-            first = await send(gw.port, calibrating, {"stack.so2_mgm3": "C"})
-            await asyncio.sleep(1.0)
-            assert firing() == []
-            return [first, await send(gw.port, normal, {})]
+            lg = DataLogger("127.0.0.1", gw.port, mn=dev["attributes"]["hj212_mn"], pw=dev["attributes"]["hj212_pw"])
+            await lg.connect()
+            answer = await lg.upload({"stack.so2_mgm3": 40.0, "stack.o2_pct": 11.0}, ts_ms=now, **PATIENT)
+            await lg.close()
+            return answer
 
     with running(settings, rules):
-        replies = asyncio.run(scenario())
-        alerts = wait_for(firing, 15, "the SO2 alarm of the normal logger")
-    assert [r.cn for r in replies] == [codes.CN_DATA_REPLY] * 2
-    assert [a["labels"]["device"] for a in alerts] == [normal["code"]]
-    # 40 mg/m³ at 11 % O2 is 52 mg/m³ at the reference 6 %
+        answer = asyncio.run(scenario())
+        alerts = wait_for(firing, 30, "the SO2 alarm of the logger")
+    assert answer.cn == codes.CN_DATA_REPLY
+    assert [a["labels"]["device"] for a in alerts] == [dev["code"]]
+    # 40 mg/m³ at 11 % O2 is 60 mg/m³ at the device's reference 6 %
     assert alerts[0]["trigger_value"] == pytest.approx(40.0 * (21 - 6) / (21 - 11))

@@ -125,14 +125,19 @@ def test_payload_is_the_contracts_device_telemetry() -> None:
     from smartpark.contract import Topic, decode
 
     mapped = [Mapped("stack.so2_mgm3", TS, 35.2, 0), Mapped("stack.nox_mgm3", TS, 48.0, 5)]
-    body = mapping.to_payload(mapped, with_flags=True)
+    body = mapping.to_payload(mapped)
     assert json.loads(body) == {
         "ts": TS,
         "values": {"stack.so2_mgm3": 35.2, "stack.nox_mgm3": 48.0},
         "flags": {"stack.nox_mgm3": 5},
     }
     decoded = decode(Topic("p", "e", "d", None, "telemetry"), body, received_ms=TS)
-    assert (decoded.metric, decoded.value, decoded.problems) == (["stack.so2_mgm3", "stack.nox_mgm3"], [35.2, 48.0], [])
-    two = mapping.to_payload([*mapped, Mapped("stack.so2_mgm3", TS + 60_000, 30.0, 0)], with_flags=False)
+    assert (decoded.metric, decoded.value, decoded.flag, decoded.problems) == (
+        ["stack.so2_mgm3", "stack.nox_mgm3"],
+        [35.2, 48.0],
+        [0, 5],
+        [],
+    )
+    two = mapping.to_payload([mapped[0], Mapped("stack.so2_mgm3", TS + 60_000, 30.0, 0)])
     assert [e["ts"] for e in json.loads(two)] == [TS, TS + 60_000]
-    assert "flags" not in json.loads(two)[0]
+    assert "flags" not in json.loads(two)[0]  # only flags other than N travel

@@ -201,36 +201,29 @@ def test_split_upload_is_published_once_whole(
     assert subscriber.messages.empty()
 
 
-@pytest.mark.parametrize("carries", [False, True])
-def test_flagged_readings_never_pass_as_valid(
-    settings: Settings, hj212_park: dict[str, Any], subscriber: Subscriber, carries: bool
+def test_flagged_readings_travel_with_their_flag(
+    settings: Settings, hj212_park: dict[str, Any], subscriber: Subscriber
 ) -> None:
     dev = hj212_devices(hj212_park)[3]
     mn, pw = dev["attributes"]["hj212_mn"], dev["attributes"]["hj212_pw"]
 
-    async def scenario() -> tuple[Any, float]:
-        async with running_gateway(settings, carries_flags=carries) as gw:
+    async def scenario() -> Any:
+        async with running_gateway(settings) as gw:
             lg = DataLogger("127.0.0.1", gw.port, mn=mn, pw=pw)
             await lg.connect()
             answer = await lg.upload(
                 {"stack.so2_mgm3": 30.0, "stack.nox_mgm3": 45.0}, ts_ms=TS, flags={"stack.nox_mgm3": "C"}
             )
             await lg.close()
-            return answer, gw.rejected("flag_not_carried")
+            return answer
 
-    answer, held = asyncio.run(scenario())
-    assert answer.cn == codes.CN_DATA_REPLY
+    assert asyncio.run(scenario()).cn == codes.CN_DATA_REPLY
     ((_, body),) = subscriber.take(1)
-    if carries:
-        assert body == {
-            "ts": TS,
-            "values": {"stack.so2_mgm3": 30.0, "stack.nox_mgm3": 45.0},
-            "flags": {"stack.nox_mgm3": 5},
-        }
-        assert held == 0
-    else:
-        assert body == {"ts": TS, "values": {"stack.so2_mgm3": 30.0}}
-        assert held == 1
+    assert body == {
+        "ts": TS,
+        "values": {"stack.so2_mgm3": 30.0, "stack.nox_mgm3": 45.0},
+        "flags": {"stack.nox_mgm3": 5},
+    }
 
 
 def test_blocking_logger_for_threaded_callers(
