@@ -29,7 +29,7 @@ from alerting.evaluate import DEVICE_ONLINE_ID, Batch, Entity, Evaluator, Series
 from alerting.metrics import AlertingMetrics
 from alerting.routing import AlertView, Dispatcher, InhibitRule, Notification, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
-from smartpark.catalogue import BY_CODE
+from smartpark.catalogue import BY_CODE, FLAG_VALID
 from smartpark.contract import Topic, TopicError, decode
 from smartpark.registry import Snapshot
 from smartpark.settings import Settings, get_settings
@@ -67,8 +67,9 @@ class Directory:
         for d in sorted(snap.by_id.values(), key=lambda d: d.device_id):
             gw = gw_codes[d.gateway_id][2] if d.gateway_id in gw_codes else ""
             by_topic[(d.park, d.enterprise, d.code)] = len(entities)  # a device shadows a same-named gateway
-            entities.append(Entity(f"d:{d.device_id}", d.park, d.enterprise, d.code, d.kind, d.zone, gw,
-                                   dict(d.attributes)))
+            entities.append(
+                Entity(f"d:{d.device_id}", d.park, d.enterprise, d.code, d.kind, d.zone, gw, dict(d.attributes))
+            )
             ids.append(store.SeriesIds(d.park_id, d.enterprise_id, d.device_id, None))
         return cls(tuple(entities), tuple(ids), by_topic)
 
@@ -78,16 +79,24 @@ class Directory:
         if parks is not None:
             keep = set(parks)
             devices = {k: d for k, d in snap.devices.items() if k[0] in keep}
-            snap = Snapshot(devices=devices, gateways={k: g for k, g in snap.gateways.items() if k[0] in keep},
-                            by_id={d.device_id: d for d in devices.values()})
+            snap = Snapshot(
+                devices=devices,
+                gateways={k: g for k, g in snap.gateways.items() if k[0] in keep},
+                by_id={d.device_id: d for d in devices.values()},
+            )
         park_ids = {code: pid for pid, code in conn.execute("SELECT park_id, code FROM parks")}
         return cls.of(snap, park_ids)
 
 
 def alert_labels(rule: Rule, entity: Entity) -> dict[str, str]:
     return {
-        **rule.labels, **entity.labels, "alertname": rule.id, "metric": rule.metric, "severity": rule.severity,
-        "category": rule.category, "condition": rule.condition.type,
+        **rule.labels,
+        **entity.labels,
+        "alertname": rule.id,
+        "metric": rule.metric,
+        "severity": rule.severity,
+        "category": rule.category,
+        "condition": rule.condition.type,
     }
 
 
@@ -163,8 +172,11 @@ class AlertingService:
         self._prime_windows(now_ms)
         self._start_mqtt()
         self.deliverer = Deliverer(
-            connect=self._connect, sender=Sender(mqtt_client=self.mqtt, root=self.settings.topic_root),
-            receivers=lambda: self.receivers, metrics=self.metrics, max_backoff_s=self.max_backoff_s,
+            connect=self._connect,
+            sender=Sender(mqtt_client=self.mqtt, root=self.settings.topic_root),
+            receivers=lambda: self.receivers,
+            metrics=self.metrics,
+            max_backoff_s=self.max_backoff_s,
         )
         self.deliverer.start()
         self.deliverer.wake()  # whatever the outbox held when the service stopped
@@ -192,8 +204,10 @@ class AlertingService:
                 store.move_alert(self.conn, alert_id=a.alert_id, to="resolved", at_ms=now_ms, value=None)
             else:
                 open_alerts.append(a)
-        ev.import_state(SeriesState(a.rule_id, a.series_key, 2 if a.state == "firing" else 1, a.started_ms, a.value)
-                        for a in open_alerts)
+        ev.import_state(
+            SeriesState(a.rule_id, a.series_key, 2 if a.state == "firing" else 1, a.started_ms, a.value)
+            for a in open_alerts
+        )
         sent = store.notified(self.conn, alert_ids=[a.alert_id for a in open_alerts])
         for a in open_alerts:
             self.open[(a.rule_id, a.series_key)] = a.alert_id
@@ -201,15 +215,26 @@ class AlertingService:
                 view = AlertView(a.alert_id, "firing", a.labels, a.summary, a.started_ms, a.value)
                 self.views[a.alert_id] = view
                 got = sent.get(a.alert_id, {})
-                self.dispatcher.update(view, now_ms, sent={r: s for r, (s, _) in got.items()},
-                                       sent_ms=max((t for _, t in got.values()), default=None))
+                self.dispatcher.update(
+                    view,
+                    now_ms,
+                    sent={r: s for r, (s, _) in got.items()},
+                    sent_ms=max((t for _, t in got.values()), default=None),
+                )
         for a, rid, resolved_ms in store.unsent_resolutions(self.conn, park_ids=self.park_ids):
             firing = AlertView(a.alert_id, "firing", a.labels, a.summary, a.started_ms, a.value)
             self.dispatcher.update(firing, now_ms, sent={rid: "firing"}, sent_ms=now_ms, only={rid})
-            self.dispatcher.update(AlertView(a.alert_id, "resolved", a.labels, a.summary, a.started_ms, a.value,
-                                             resolved_ms), now_ms, only={rid})
-        log.info("alerting: %d rules, %d series, %d open alarms restored", len(self.rules),
-                 len(self.directory.entities), len(self.open))
+            self.dispatcher.update(
+                AlertView(a.alert_id, "resolved", a.labels, a.summary, a.started_ms, a.value, resolved_ms),
+                now_ms,
+                only={rid},
+            )
+        log.info(
+            "alerting: %d rules, %d series, %d open alarms restored",
+            len(self.rules),
+            len(self.directory.entities),
+            len(self.open),
+        )
 
     def _start_mqtt(self) -> None:
         from smartpark.mqtt import connect, make_client
@@ -219,8 +244,11 @@ class AlertingService:
         else:
             client = make_client(self.client_id, clean_start=False, session_expiry=self.session_expiry_s)
         root, group = self.settings.topic_root, self.settings.alerting_share_group
-        subs = [f"$share/{group}/{root}/{park}/+/{level}" for park in (self.parks or ("+",))
-                for level in ("+/telemetry", "gateway/+/telemetry", "+/status")]
+        subs = [
+            f"$share/{group}/{root}/{park}/+/{level}"
+            for park in (self.parks or ("+",))
+            for level in ("+/telemetry", "gateway/+/telemetry", "+/status")
+        ]
 
         def on_connect(c: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
             if not reason.is_failure:
@@ -315,6 +343,16 @@ class AlertingService:
                 ignored.labels(p.reason).inc()
             # look each device up once per message, not once per reading
             where = {d: lookup.get((topic.park, topic.enterprise, d), -1) for d in dict.fromkeys(decoded.device)}
+            if any(decoded.flag):
+                # Only valid monitoring data (HJ 212 "N") raises or clears an alarm: calibration,
+                # maintenance or fault data of a CEMS must not.
+                keep = [i for i, f in enumerate(decoded.flag) if f == FLAG_VALID]
+                ignored.labels("flagged").inc(len(decoded.flag) - len(keep))
+                ent.extend([where[decoded.device[i]] for i in keep])
+                met.extend([METRIC_IDS.get(decoded.metric[i], -1) for i in keep])
+                tss.extend([decoded.ts_ms[i] for i in keep])
+                val.extend([decoded.value[i] for i in keep])
+                continue
             ent.extend([where[d] for d in decoded.device])
             met.extend([METRIC_IDS.get(c, -1) for c in decoded.metric])
             tss.extend(decoded.ts_ms)
@@ -335,8 +373,11 @@ class AlertingService:
         now_ms = self._now_ms()
         transitions = self.evaluator.evaluate(batch, now_ms=now_ms)
         ev = self.evaluator
-        for reason, total in (("stale", ev.stale), ("out_of_order", ev.out_of_order),
-                              ("no_reference_o2", ev.unevaluable)):
+        for reason, total in (
+            ("stale", ev.stale),
+            ("out_of_order", ev.out_of_order),
+            ("no_reference_o2", ev.unevaluable),
+        ):
             if total > self._counted.get((id(ev), reason), 0):
                 self.metrics.ignored.labels(reason).inc(total - self._counted.get((id(ev), reason), 0))
                 self._counted[(id(ev), reason)] = total
@@ -366,8 +407,9 @@ class AlertingService:
         self.evaluator.reset(*key)
         view = self.views.pop(alert_id, None)
         if view is not None:
-            self.dispatcher.update(AlertView(alert_id, "resolved", view.labels, view.summary, view.started_ms,
-                                             view.value, now_ms), now_ms)
+            self.dispatcher.update(
+                AlertView(alert_id, "resolved", view.labels, view.summary, view.started_ms, view.value, now_ms), now_ms
+            )
 
     def _commit(self, transitions: Sequence[Transition], now_ms: int) -> None:
         """Record transitions and the notifications due, in one transaction; then wake delivery."""
@@ -388,8 +430,16 @@ class AlertingService:
                 aid = self.open.get(key)
                 if t.to in ("pending", "firing") and aid is None:
                     labels = alert_labels(t.rule, entity)
-                    aid = store.open_alert(self.conn, rule=t.rule, series_key=entity.key, ids=ids[t.entity],
-                                           state=t.to, at_ms=t.ts_ms, value=t.value, labels=labels)
+                    aid = store.open_alert(
+                        self.conn,
+                        rule=t.rule,
+                        series_key=entity.key,
+                        ids=ids[t.entity],
+                        state=t.to,
+                        at_ms=t.ts_ms,
+                        value=t.value,
+                        labels=labels,
+                    )
                     if aid is None:
                         log.warning("series %s of rule %s already had an open alarm", entity.key, t.rule.id)
                         continue
@@ -406,8 +456,9 @@ class AlertingService:
                     self.dispatcher.update(view, now_ms)
                 elif t.to == "resolved" and aid in self.views:
                     v = self.views.pop(aid)
-                    self.dispatcher.update(AlertView(aid, "resolved", v.labels, v.summary, v.started_ms, t.value,
-                                                     t.ts_ms), now_ms)
+                    self.dispatcher.update(
+                        AlertView(aid, "resolved", v.labels, v.summary, v.started_ms, t.value, t.ts_ms), now_ms
+                    )
             notes = self.dispatcher.due(now_ms)
             self._enqueue(notes)
         if notes and self.deliverer is not None:
@@ -415,9 +466,14 @@ class AlertingService:
 
     def _enqueue(self, notes: Sequence[Notification]) -> None:
         for n in notes:
-            store.enqueue_notification(self.conn, receiver_id=n.receiver.receiver_id, group_key=n.group_key,
-                                       status=n.status, payload=n.payload,
-                                       alert_statuses=[(a.alert_id, a.status) for a in n.alerts])
+            store.enqueue_notification(
+                self.conn,
+                receiver_id=n.receiver.receiver_id,
+                group_key=n.group_key,
+                status=n.status,
+                payload=n.payload,
+                alert_statuses=[(a.alert_id, a.status) for a in n.alerts],
+            )
 
     def refresh(self) -> None:
         """Reload receivers and silences, and rules and registry when they changed."""
@@ -479,10 +535,12 @@ class AlertingService:
         ).fetchall()
         index = self.evaluator.entity_index
         rows = [r for r in rows if f"d:{r[0]}" in index]
-        batch = Batch.of([index[f"d:{r[0]}"] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                         [r[3] for r in rows])
-        log.info("alerting: %d stored readings resume the windows of average and rate rules",
-                 self.evaluator.prime(batch))
+        batch = Batch.of(
+            [index[f"d:{r[0]}"] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
+        )
+        log.info(
+            "alerting: %d stored readings resume the windows of average and rate rules", self.evaluator.prime(batch)
+        )
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -506,5 +564,3 @@ def serve(service: AlertingService) -> int:
     finally:
         service.stop()
     return 0
-
-

@@ -47,11 +47,33 @@ EPISODE = 4  # inside a leak / fire / exceedance / process excursion episode
 # Shape rows: one per industry, then the solar and traffic profiles.
 _ROWS = [*INDUSTRIES, "solar", "traffic"]
 ROW = {name: i for i, name in enumerate(_ROWS)}
-_TRAFFIC = (0.3, 0.25, 0.2, 0.2, 0.25, 0.4, 0.7, 1.0, 1.0, 0.8, 0.6, 0.55, 0.55, 0.55, 0.6, 0.65,
-            0.8, 1.0, 1.0, 0.8, 0.6, 0.5, 0.4, 0.35)
-_SHAPE24 = np.array(
-    [INDUSTRIES[c].shape for c in INDUSTRIES] + [SOLAR_SHAPE, _TRAFFIC], dtype=np.float64
+_TRAFFIC = (
+    0.3,
+    0.25,
+    0.2,
+    0.2,
+    0.25,
+    0.4,
+    0.7,
+    1.0,
+    1.0,
+    0.8,
+    0.6,
+    0.55,
+    0.55,
+    0.55,
+    0.6,
+    0.65,
+    0.8,
+    1.0,
+    1.0,
+    0.8,
+    0.6,
+    0.5,
+    0.4,
+    0.35,
 )
+_SHAPE24 = np.array([INDUSTRIES[c].shape for c in INDUSTRIES] + [SOLAR_SHAPE, _TRAFFIC], dtype=np.float64)
 SHAPES = np.concatenate([_SHAPE24, _SHAPE24[:, :1]], axis=1)  # hour 24 wraps to hour 0
 WEEKEND = np.array([INDUSTRIES[c].weekend for c in INDUSTRIES] + [1.0, 0.8])
 # Integral of the piecewise-linear shape from 00:00 to each hour, in hours.
@@ -125,9 +147,7 @@ def day_factor(keys: noise.U64, days: npt.ArrayLike) -> F64:
     return 1.0 + 0.15 * (2.0 * noise.uniform(keys, days, 11) - 1.0)
 
 
-def episodes(
-    keys: noise.U64, clock: Clock, per_day: float, stream: int, min_s: float, max_s: float
-) -> F64:
+def episodes(keys: noise.U64, clock: Clock, per_day: float, stream: int, min_s: float, max_s: float) -> F64:
     """(n, m) intensity 0..1 of episodes that rise and fall (sin²), at most one per 6-h slot."""
     slot_s = 6 * 3600
     slot = clock.ts // slot_s
@@ -183,9 +203,7 @@ class Registers:
 
     def _reset(self, days: I64) -> tuple[npt.NDArray[np.bool_], F64]:
         """Whether the register is reset on each day, and at which local hour."""
-        return noise.uniform(self.keys, days, 21) < self.reset_p, 24.0 * noise.uniform(
-            self.keys, days, 22
-        )
+        return noise.uniform(self.keys, days, 21) < self.reset_p, 24.0 * noise.uniform(self.keys, days, 22)
 
     def _extend(self, days: int) -> None:
         if days <= self._days:
@@ -350,7 +368,10 @@ def _cems(sim: ParkSignals, g: _Group, clock: Clock, prev: Clock) -> tuple[F64, 
         conc.append(level * (1 + 3.0 * ep))
         events.append(np.where(ep > 0, EPISODE, 0).astype(np.uint8))
     zeros = np.zeros_like(events[0])
-    return _stack(*conc, o2, flow), np.stack([*events, zeros, zeros], axis=1)
+    # The CEMS also reports each concentration at the source's reference O2 (HJ 212 "-Zs").
+    o2_ref = g.attr("o2_ref_pct", 9.0)[:, None]
+    corrected = [c * (21 - o2_ref) / (21 - o2) for c in conc]
+    return _stack(*conc, o2, flow, *corrected), np.stack([*events, zeros, zeros, *events], axis=1)
 
 
 def _wastewater(sim: ParkSignals, g: _Group, clock: Clock, prev: Clock) -> tuple[F64, U8]:

@@ -78,6 +78,10 @@ METRICS: tuple[Metric, ...] = (
     _m(21, "stack.nox_mgm3", "mg/m³", "gauge", "emissions", 0, 20000, "stack NOx concentration"),
     _m(22, "stack.dust_mgm3", "mg/m³", "gauge", "emissions", 0, 20000, "stack particulate concentration"),
     _m(23, "stack.o2_pct", "%", "gauge", "emissions", 0, 21, "stack oxygen content"),
+    # HJ 212 "-Zs" values: the CEMS's own conversion to the source's reference O2.
+    _m(25, "stack.so2_zs_mgm3", "mg/m³", "gauge", "emissions", 0, 20000, "stack SO2 at reference O2 (CEMS)"),
+    _m(26, "stack.nox_zs_mgm3", "mg/m³", "gauge", "emissions", 0, 20000, "stack NOx at reference O2 (CEMS)"),
+    _m(27, "stack.dust_zs_mgm3", "mg/m³", "gauge", "emissions", 0, 20000, "stack particulate at reference O2 (CEMS)"),
     _m(24, "stack.flow_m3h", "m³/h", "gauge", "emissions", 0, 1e8, "stack flue-gas flow (standard, dry)"),
     _m(30, "ww.cod_mgl", "mg/L", "gauge", "emissions", 0, 100000, "wastewater COD"),
     _m(31, "ww.nh3n_mgl", "mg/L", "gauge", "emissions", 0, 10000, "wastewater ammonia nitrogen"),
@@ -124,6 +128,9 @@ DEVICE_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "stack.dust_mgm3",
             "stack.o2_pct",
             "stack.flow_m3h",
+            "stack.so2_zs_mgm3",
+            "stack.nox_zs_mgm3",
+            "stack.dust_zs_mgm3",
         ),
         "wastewater": ("ww.cod_mgl", "ww.nh3n_mgl", "ww.ph", "ww.flow_m3h"),
         "air_station": (

@@ -84,7 +84,9 @@ def test_packet_to_stored_reading_with_its_flag_and_out_of_range_rejection(
         ingest.stop()
 
 
-def test_packet_to_alarm(settings: Settings, hj212_park: dict[str, Any], db: psycopg.Connection[Any]) -> None:
+def test_packet_to_alarm_and_flagged_data_raise_none(
+    settings: Settings, hj212_park: dict[str, Any], db: psycopg.Connection[Any]
+) -> None:
     from alerting import lifecycle
     from alerting.lifecycle import AlertFilter
     from tests.alerting.harness import running, scoped, wait_for
@@ -102,25 +104,32 @@ def test_packet_to_alarm(settings: Settings, hj212_park: dict[str, Any], db: psy
             "condition": {"op": ">", "threshold": 35},
         },
     )
-    dev = hj212_devices(hj212_park)[0]
+    normal, calibrating = hj212_devices(hj212_park)[:2]
     now = (int(time.time()) // 60) * 60_000
 
     def firing() -> list[dict[str, Any]]:
         alerts = lifecycle.list_alerts(db, where=AlertFilter(park_ids=(int(row[0]),), rule_id="hj-so2"))
         return [a for a in alerts if a["state"] == "firing"]
 
-    async def scenario() -> Any:
+    async def send(port: int, dev: dict[str, Any], flags: dict[str, str]) -> Any:
+        lg = DataLogger("127.0.0.1", port, mn=dev["attributes"]["hj212_mn"], pw=dev["attributes"]["hj212_pw"])
+        await lg.connect()
+        answer = await lg.upload({"stack.so2_mgm3": 40.0, "stack.o2_pct": 11.0}, ts_ms=now, flags=flags, **PATIENT)
+        await lg.close()
+        return answer
+
+    async def scenario() -> list[Any]:
         async with running_gateway(settings) as gw:
-            lg = DataLogger("127.0.0.1", gw.port, mn=dev["attributes"]["hj212_mn"], pw=dev["attributes"]["hj212_pw"])
-            await lg.connect()
-            answer = await lg.upload({"stack.so2_mgm3": 40.0, "stack.o2_pct": 11.0}, ts_ms=now, **PATIENT)
-            await lg.close()
-            return answer
+            # calibration gas (flag C) above the limit first: it must not raise the alarm
+            first = await send(gw.port, calibrating, {"stack.so2_mgm3": "C"})
+            await asyncio.sleep(2.0)
+            assert firing() == []
+            return [first, await send(gw.port, normal, {})]
 
     with running(settings, rules):
-        answer = asyncio.run(scenario())
-        alerts = wait_for(firing, 30, "the SO2 alarm of the logger")
-    assert answer.cn == codes.CN_DATA_REPLY
-    assert [a["labels"]["device"] for a in alerts] == [dev["code"]]
+        replies = asyncio.run(scenario())
+        alerts = wait_for(firing, 30, "the SO2 alarm of the normal logger")
+    assert [r.cn for r in replies] == [codes.CN_DATA_REPLY] * 2
+    assert [a["labels"]["device"] for a in alerts] == [normal["code"]]
     # 40 mg/m³ at 11 % O2 is 60 mg/m³ at the device's reference 6 %
     assert alerts[0]["trigger_value"] == pytest.approx(40.0 * (21 - 6) / (21 - 11))
