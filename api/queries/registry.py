@@ -15,9 +15,10 @@ Row = dict[str, Any]
 PARK_COLS = "p.park_id, p.code, p.name, p.timezone, p.grid_region, p.land_area_mu, p.attributes"
 ENT_COLS = "e.enterprise_id, e.park_id, e.code, e.name, e.industry, e.land_area_mu, e.attributes"
 GW_COLS = "g.gateway_id, g.enterprise_id, e.park_id, g.code, g.mqtt_username, g.attributes"
+# A data logger's HJ 212 password is a credential: it is set, never read back, by anyone.
 DEV_COLS = (
     "d.device_id, d.enterprise_id, e.park_id, d.gateway_id, d.code, d.kind, d.name, d.zone,"
-    " d.mqtt_username, d.attributes,"
+    " d.mqtt_username, d.attributes - 'hj212_pw' AS attributes,"
     " ARRAY(SELECT m.code FROM device_metrics dm JOIN metrics m USING (metric_id)"
     "  WHERE dm.device_id = d.device_id {cat} ORDER BY m.metric_id) AS metrics"
 )
@@ -27,14 +28,10 @@ def _fetch(conn: psycopg.Connection[Any], sql: str, params: dict[str, Any]) -> l
     return conn.execute(sql, params).fetchall()
 
 
-def list_parks(
-    conn: psycopg.Connection[Any], p: Principal, *, limit: int, offset: int
-) -> list[Row]:
+def list_parks(conn: psycopg.Connection[Any], p: Principal, *, limit: int, offset: int) -> list[Row]:
     w = Where().when(p.park_id, "p.park_id = %(s_park)s", "s_park")  # enterprises: their park
     tail = page(w, limit, offset)
-    return _fetch(
-        conn, f"SELECT {PARK_COLS} FROM parks p WHERE {w.sql} ORDER BY p.park_id{tail}", w.params
-    )
+    return _fetch(conn, f"SELECT {PARK_COLS} FROM parks p WHERE {w.sql} ORDER BY p.park_id{tail}", w.params)
 
 
 def get_park(conn: psycopg.Connection[Any], p: Principal, *, park_id: int) -> Row | None:
@@ -54,9 +51,7 @@ def list_enterprises(
     offset: int,
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
-    w.when(park_id, "e.park_id = %(park_id)s", "park_id").when(
-        industry, "e.industry = %(ind)s", "ind"
-    )
+    w.when(park_id, "e.park_id = %(park_id)s", "park_id").when(industry, "e.industry = %(ind)s", "ind")
     tail = page(w, limit, offset)
     return _fetch(
         conn,
@@ -65,9 +60,7 @@ def list_enterprises(
     )
 
 
-def get_enterprise(
-    conn: psycopg.Connection[Any], p: Principal, *, enterprise_id: int
-) -> Row | None:
+def get_enterprise(conn: psycopg.Connection[Any], p: Principal, *, enterprise_id: int) -> Row | None:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
     w.add("e.enterprise_id = %(id)s", id=enterprise_id)
     rows = _fetch(conn, f"SELECT {ENT_COLS} FROM enterprises e WHERE {w.sql}", w.params)
@@ -84,9 +77,7 @@ def list_gateways(
     offset: int,
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
-    w.when(enterprise_id, "g.enterprise_id = %(eid)s", "eid").when(
-        park_id, "e.park_id = %(pid)s", "pid"
-    )
+    w.when(enterprise_id, "g.enterprise_id = %(eid)s", "eid").when(park_id, "e.park_id = %(pid)s", "pid")
     tail = page(w, limit, offset)
     return _fetch(
         conn,
@@ -126,9 +117,7 @@ def list_devices(
     offset: int,
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id", device="d.device_id")
-    w.when(park_id, "e.park_id = %(pid)s", "pid").when(
-        enterprise_id, "d.enterprise_id = %(eid)s", "eid"
-    )
+    w.when(park_id, "e.park_id = %(pid)s", "pid").when(enterprise_id, "d.enterprise_id = %(eid)s", "eid")
     w.when(gateway_id, "d.gateway_id = %(gid)s", "gid").when(kind, "d.kind = %(kind)s", "kind")
     cols = _dev_cols(p, w)
     tail = page(w, limit, offset)
@@ -208,17 +197,14 @@ def insert_device(conn: psycopg.Connection[Any], *, values: Row, metric_ids: lis
     return device_id
 
 
-def set_device_metrics(
-    conn: psycopg.Connection[Any], *, device_id: int, metric_ids: list[int]
-) -> None:
+def set_device_metrics(conn: psycopg.Connection[Any], *, device_id: int, metric_ids: list[int]) -> None:
     conn.execute(
         "DELETE FROM device_metrics WHERE device_id = %s AND NOT (metric_id = ANY(%s))",
         (device_id, metric_ids),
     )
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO device_metrics (device_id, metric_id) VALUES (%s, %s) ON CONFLICT DO"
-            " NOTHING",
+            "INSERT INTO device_metrics (device_id, metric_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
             [(device_id, m) for m in metric_ids],
         )
 
@@ -239,9 +225,7 @@ def update_row(conn: psycopg.Connection[Any], *, table: str, id_: int, changes: 
     # null clears a nullable column (land area, gateway); for the others it means "unchanged"
     cols = [c for c in changes if c in allowed and (changes[c] is not None or c in _NULLABLE)]
     if not cols:
-        return (
-            conn.execute(f"SELECT 1 FROM {table} WHERE {key} = %s", (id_,)).fetchone() is not None
-        )
+        return conn.execute(f"SELECT 1 FROM {table} WHERE {key} = %s", (id_,)).fetchone() is not None
     params = {c: Jsonb(changes[c]) if c == "attributes" else changes[c] for c in cols}
     sets = ", ".join(f"{c} = %({c})s" for c in cols)
     cur = conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = %(_id)s", {**params, "_id": id_})

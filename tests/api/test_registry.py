@@ -11,9 +11,7 @@ from tests.factories import unique_code
 pytestmark = pytest.mark.integration
 
 
-def _ids(
-    client: TestClient, path: str, headers: dict[str, str], key: str, **params: object
-) -> set[int]:
+def _ids(client: TestClient, path: str, headers: dict[str, str], key: str, **params: object) -> set[int]:
     r = client.get(path, headers=headers, params={"limit": 1000, **params})
     assert r.status_code == 200, r.text
     return {row[key] for row in r.json()["items"]}
@@ -28,9 +26,7 @@ def test_parks_per_role(client: TestClient, tenancy: Tenancy) -> None:
         assert r.status_code == 404, who
 
 
-def test_enterprise_sees_only_itself_by_id_and_by_filter(
-    client: TestClient, tenancy: Tenancy
-) -> None:
+def test_enterprise_sees_only_itself_by_id_and_by_filter(client: TestClient, tenancy: Tenancy) -> None:
     h = tenancy.headers("enterprise")
     assert _ids(client, "/api/v1/enterprises", h, "enterprise_id") == {tenancy.e1}
     assert client.get(f"/api/v1/enterprises/{tenancy.e1}", headers=h).status_code == 200
@@ -40,10 +36,7 @@ def test_enterprise_sees_only_itself_by_id_and_by_filter(
     assert _ids(client, "/api/v1/devices", h, "device_id", enterprise_id=tenancy.e2) == set()
     assert _ids(client, "/api/v1/gateways", h, "gateway_id", enterprise_id=tenancy.e2) == set()
     own = _ids(client, "/api/v1/devices", h, "device_id")
-    assert own and all(
-        client.get(f"/api/v1/devices/{d}", headers=h).json()["enterprise_id"] == tenancy.e1
-        for d in own
-    )
+    assert own and all(client.get(f"/api/v1/devices/{d}", headers=h).json()["enterprise_id"] == tenancy.e1 for d in own)
 
 
 def test_operator_sees_its_park_only(client: TestClient, tenancy: Tenancy) -> None:
@@ -53,26 +46,21 @@ def test_operator_sees_its_park_only(client: TestClient, tenancy: Tenancy) -> No
     assert _ids(client, "/api/v1/devices", h, "device_id", park_id=tenancy.other_park_id) == set()
 
 
-def test_regulator_sees_devices_and_metrics_of_its_categories(
-    client: TestClient, tenancy: Tenancy
-) -> None:
-    env = client.get(
-        "/api/v1/devices", headers=tenancy.headers("env_regulator"), params={"limit": 1000}
-    ).json()["items"]
+def test_regulator_sees_devices_and_metrics_of_its_categories(client: TestClient, tenancy: Tenancy) -> None:
+    env = client.get("/api/v1/devices", headers=tenancy.headers("env_regulator"), params={"limit": 1000}).json()[
+        "items"
+    ]
     kinds = {d["kind"] for d in env}
     assert "stack_cems" in kinds and "gas_detector" not in kinds and "elec_meter" not in kinds
-    emg = client.get(
-        "/api/v1/devices", headers=tenancy.headers("emg_regulator"), params={"limit": 1000}
-    ).json()["items"]
+    emg = client.get("/api/v1/devices", headers=tenancy.headers("emg_regulator"), params={"limit": 1000}).json()[
+        "items"
+    ]
     assert {d["kind"] for d in emg} >= {"gas_detector", "fire_alarm"}
     assert "stack_cems" not in {d["kind"] for d in emg}
     gd = next(d for d in emg if d["kind"] == "gas_detector")
     r = client.get(f"/api/v1/devices/{gd['device_id']}", headers=tenancy.headers("env_regulator"))
     assert r.status_code == 404
-    cats = {
-        m["category"]
-        for m in client.get("/api/v1/metrics", headers=tenancy.headers("emg_regulator")).json()
-    }
+    cats = {m["category"] for m in client.get("/api/v1/metrics", headers=tenancy.headers("emg_regulator")).json()}
     assert cats == {"safety"}
 
 
@@ -89,9 +77,7 @@ def test_pagination_and_page_size_limit(client: TestClient, tenancy: Tenancy) ->
 @pytest.mark.parametrize("who", ["operator", "enterprise", "env_regulator", "readonly"])
 def test_registry_writes_are_for_admins(client: TestClient, tenancy: Tenancy, who: str) -> None:
     h = tenancy.headers(who)
-    assert (
-        client.post("/api/v1/parks", headers=h, json={"code": "x", "name": "x"}).status_code == 403
-    )
+    assert client.post("/api/v1/parks", headers=h, json={"code": "x", "name": "x"}).status_code == 403
     r = client.patch(f"/api/v1/enterprises/{tenancy.e1}", headers=h, json={"name": "x"})
     assert r.status_code == 403
 
@@ -99,13 +85,9 @@ def test_registry_writes_are_for_admins(client: TestClient, tenancy: Tenancy, wh
 def test_admin_creates_and_provisions(client: TestClient, tenancy: Tenancy) -> None:
     h = tenancy.headers("admin")
     code = unique_code("p")
-    park = client.post(
-        "/api/v1/parks", headers=h, json={"code": code, "name": "新园区", "grid_region": "east"}
-    )
+    park = client.post("/api/v1/parks", headers=h, json={"code": code, "name": "新园区", "grid_region": "east"})
     assert park.status_code == 201, park.text
-    assert (
-        client.post("/api/v1/parks", headers=h, json={"code": code, "name": "x"}).status_code == 409
-    )
+    assert client.post("/api/v1/parks", headers=h, json={"code": code, "name": "x"}).status_code == 409
     bad_tz = client.post(
         "/api/v1/parks",
         headers=h,
@@ -117,9 +99,7 @@ def test_admin_creates_and_provisions(client: TestClient, tenancy: Tenancy) -> N
         headers=h,
         json={"park_id": park.json()["park_id"], "code": "e9", "name": "九号企业"},
     ).json()
-    gw = client.post(
-        "/api/v1/gateways", headers=h, json={"enterprise_id": ent["enterprise_id"], "code": "gw1"}
-    )
+    gw = client.post("/api/v1/gateways", headers=h, json={"enterprise_id": ent["enterprise_id"], "code": "gw1"})
     assert gw.status_code == 201, gw.text
     assert gw.json()["credentials"]["username"] == f"{code}.e9.gw1"
     dev = client.post(
@@ -150,3 +130,22 @@ def test_admin_creates_and_provisions(client: TestClient, tenancy: Tenancy) -> N
     )
     assert patched.status_code == 200 and patched.json()["metrics"] == ["elec.power_kw"]
     assert patched.json()["zone"] == "Z9"
+
+
+def test_a_loggers_hj212_password_is_never_read_back(client: TestClient, tenancy: Tenancy) -> None:
+    h = tenancy.headers("admin")
+    dev = client.post(
+        "/api/v1/devices",
+        headers=h,
+        json={
+            "enterprise_id": tenancy.e1,
+            "code": unique_code("cems"),
+            "kind": "stack_cems",
+            "attributes": {"hj212_mn": unique_code("mn"), "hj212_pw": "123456", "o2_ref_pct": 9},
+        },
+    )
+    assert dev.status_code == 201, dev.text
+    for who in ("admin", "operator"):
+        read = client.get(f"/api/v1/devices/{dev.json()['device_id']}", headers=tenancy.headers(who))
+        assert read.status_code == 200, read.text
+        assert "hj212_pw" not in read.json()["attributes"] and read.json()["attributes"]["o2_ref_pct"] == 9
