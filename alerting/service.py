@@ -346,12 +346,12 @@ class AlertingService:
             if any(decoded.flag):
                 # Only valid monitoring data (HJ 212 "N") raises or clears an alarm: calibration,
                 # maintenance or fault data of a CEMS must not.
-                keep = [i for i, f in enumerate(decoded.flag) if f == FLAG_VALID]
-                ignored.labels("flagged").inc(len(decoded.flag) - len(keep))
-                ent.extend([where[decoded.device[i]] for i in keep])
-                met.extend([METRIC_IDS.get(decoded.metric[i], -1) for i in keep])
-                tss.extend([decoded.ts_ms[i] for i in keep])
-                val.extend([decoded.value[i] for i in keep])
+                valid = [i for i, f in enumerate(decoded.flag) if f == FLAG_VALID]
+                ignored.labels("flagged").inc(len(decoded.flag) - len(valid))
+                ent.extend([where[decoded.device[i]] for i in valid])
+                met.extend([METRIC_IDS.get(decoded.metric[i], -1) for i in valid])
+                tss.extend([decoded.ts_ms[i] for i in valid])
+                val.extend([decoded.value[i] for i in valid])
                 continue
             ent.extend([where[d] for d in decoded.device])
             met.extend([METRIC_IDS.get(c, -1) for c in decoded.metric])
