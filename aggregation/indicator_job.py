@@ -33,19 +33,10 @@ CARRIER_COLUMN = {
     "raw_coal": "raw_coal_t",
     "water": "water_m3",
 }
-QUANTITIES = (
-    *CARRIER_COLUMN.values(),
-    "tce_equivalent",
-    "tce_equal",
-    "co2_t",
-    "so2_kg",
-    "nox_kg",
-    "dust_kg",
-    "cod_kg",
-    "nh3n_kg",
-    "exceedance_minutes",
-    "readings",
-)
+# Indicator columns, in the groups the statistics report them in.
+ENERGY_COLUMNS = (*CARRIER_COLUMN.values(), "tce_equivalent", "tce_equal", "co2_t")
+EMISSION_COLUMNS = ("so2_kg", "nox_kg", "dust_kg", "cod_kg", "nh3n_kg", "exceedance_minutes")
+QUANTITIES = (*ENERGY_COLUMNS, *EMISSION_COLUMNS, "readings")
 # concentration metric -> (flow metric, indicator column, mass function)
 LOADS = {
     "stack.so2_mgm3": ("stack.flow_m3h", "so2_kg", cv.stack_mass_kg),

@@ -15,21 +15,11 @@ from typing import Any
 import numpy as np
 
 from aggregation import aqi as aqi_core
+from aggregation.indicator_job import EMISSION_COLUMNS, ENERGY_COLUMNS
 from aggregation.indicators import evaluate, intensities, park_class
 
-ENERGY = (
-    "electricity_kwh",
-    "electricity_export_kwh",
-    "natural_gas_nm3",
-    "steam_t",
-    "heat_gj",
-    "raw_coal_t",
-    "water_m3",
-    "tce_equivalent",
-    "tce_equal",
-    "co2_t",
-)
-EMISSIONS = ("so2_kg", "nox_kg", "dust_kg", "cod_kg", "nh3n_kg", "exceedance_minutes")
+ENERGY = ENERGY_COLUMNS
+EMISSIONS = EMISSION_COLUMNS
 ECONOMIC = (
     "output_value",
     "value_added",

@@ -7,30 +7,12 @@ from typing import Any
 
 import psycopg
 
+from aggregation.indicator_job import QUANTITIES
 from api.auth import Principal
 from api.queries.scope import Where, tenant
 
 Row = dict[str, Any]
 
-QUANTITIES = (
-    "electricity_kwh",
-    "electricity_export_kwh",
-    "natural_gas_nm3",
-    "steam_t",
-    "heat_gj",
-    "raw_coal_t",
-    "water_m3",
-    "tce_equivalent",
-    "tce_equal",
-    "co2_t",
-    "so2_kg",
-    "nox_kg",
-    "dust_kg",
-    "cod_kg",
-    "nh3n_kg",
-    "exceedance_minutes",
-    "readings",
-)
 ECONOMIC = ("output_value", "value_added", "tax", "fixed_asset_investment")
 MONTHLY_EXTRA = (*ECONOMIC, "employees", "land_area_mu", "enterprises")
 
