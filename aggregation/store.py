@@ -50,12 +50,16 @@ def lock_job(conn: Conn) -> bool:
 def claim_touched(conn: Conn, *, limit: int) -> tuple[I64, I64]:
     """Take up to ``limit`` touched (series, 15-min bucket start ms) off the queue.
 
+    In key order, so that a batch holds long contiguous runs of few series (one read each)
+    rather than scattered buckets of many: a back-fill touches every bucket of every series.
+
     Deleted in the caller's transaction (which holds :func:`lock_job`): a crash before commit
     puts them back; rows that ingest writes meanwhile wait for the commit and queue again.
     """
     payload = _copy_out(
         conn,
-        "COPY (DELETE FROM telemetry_touched t USING (SELECT ctid FROM telemetry_touched LIMIT %(limit)s) c"
+        "COPY (DELETE FROM telemetry_touched t USING (SELECT ctid FROM telemetry_touched"
+        " ORDER BY device_id, metric_id, bucket LIMIT %(limit)s) c"
         " WHERE t.ctid = c.ctid RETURNING t.device_id, t.metric_id, t.bucket) TO STDOUT (FORMAT BINARY)",
         {"limit": limit},
     )
