@@ -65,7 +65,7 @@ class SeriesPlan:
 def parse_pair(text: str) -> Pair:
     """``"<device_id>:<metric code>"``, e.g. ``"42:elec.power_kw"``."""
     device, sep, code = text.partition(":")
-    if not sep or not device.isdigit() or not 0 < int(device) < 2**31:
+    if not sep or not (device.isascii() and device.isdigit()) or not 0 < int(device) < 2**31:
         raise SeriesError(f"series {text!r} is not '<device_id>:<metric code>'")
     metric = BY_CODE.get(code)
     if metric is None:

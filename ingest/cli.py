@@ -26,28 +26,50 @@ EXIT_TAKEN_OVER = 75  # another process took over the worker's client id: not re
 def configure(parser: argparse.ArgumentParser) -> None:
     s = get_settings()
     parser.add_argument("--workers", type=int, default=1, help="ingest processes (default 1)")
-    parser.add_argument("--park", default="+",
-                        help="ingest one park's telemetry only (default: every park)")
-    parser.add_argument("--group", default=s.ingest_share_group,
-                        help=f"shared-subscription group (default {s.ingest_share_group!r})")
-    parser.add_argument("--client-id-prefix", default=None,
-                        help="MQTT client ids are PREFIX-0 .. PREFIX-(N-1) "
-                             "(default: ingest-HOST-GROUP-PARK)")
-    parser.add_argument("--metrics-port", type=int, default=s.metrics_port,
-                        help="Prometheus exporter of worker 0; worker i uses PORT+i (0 = off)")
+    parser.add_argument("--park", default="+", help="ingest one park's telemetry only (default: every park)")
+    parser.add_argument(
+        "--group", default=s.ingest_share_group, help=f"shared-subscription group (default {s.ingest_share_group!r})"
+    )
+    parser.add_argument(
+        "--exclusive",
+        action="store_true",
+        help="one ingester takes every message on a plain persistent subscription instead of a shared"
+        " one; Mosquitto 2.0.11 restores plain subscriptions after a restart but not shared ones,"
+        " so this mode alone loses nothing across broker restarts (see README, Ingest)",
+    )
+    parser.add_argument(
+        "--client-id-prefix",
+        default=None,
+        help="MQTT client ids are PREFIX-0 .. PREFIX-(N-1) (default: ingest-HOST-GROUP-PARK)",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=s.metrics_port,
+        help="Prometheus exporter of worker 0; worker i uses PORT+i (0 = off)",
+    )
     parser.add_argument("--batch-max-readings", type=int, default=s.batch_max_readings)
     parser.add_argument("--batch-max-ms", type=int, default=s.batch_max_ms)
-    parser.add_argument("--session-expiry", type=int, default=None, metavar="SECONDS",
-                        help="how long the broker keeps a stopped worker's session and messages")
+    parser.add_argument(
+        "--session-expiry",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="how long the broker keeps a stopped worker's session and messages",
+    )
     parser.add_argument("--log-level", default="INFO")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+    )
     if args.workers < 1:
         log.error("--workers must be at least 1, not %d", args.workers)
+        return 2
+    if args.exclusive and args.workers != 1:
+        log.error("--exclusive takes every message in one ingester: it needs --workers 1, not %d", args.workers)
         return 2
     options = vars(args).copy()
     options.pop("func", None)
@@ -78,6 +100,7 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
     config = WorkerConfig(
         client_id=client_id,
         group=options["group"],
+        exclusive=options["exclusive"],
         park=options["park"],
         root=settings.topic_root,
         batch_max_readings=options["batch_max_readings"],
@@ -89,8 +112,7 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
     metrics = IngestMetrics.create()
     if options["metrics_port"]:
         start_http_server(options["metrics_port"] + index, addr="127.0.0.1")
-    ingester = Ingester(config, db_url=database_url(settings), mqtt_url=mqtt_url(settings),
-                        metrics=metrics)
+    ingester = Ingester(config, db_url=database_url(settings), mqtt_url=mqtt_url(settings), metrics=metrics)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: ingester.stop.set())
     log.info("ingesting %s as %s", config.subscriptions(), config.client_id)
@@ -120,8 +142,9 @@ def _claim(client_id: str) -> Any:
 
 
 def _child(index: int, options: dict[str, Any]) -> None:
-    logging.basicConfig(level=options["log_level"].upper(),
-                        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+    logging.basicConfig(
+        level=options["log_level"].upper(), format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+    )
     die_with_parent()
     sys.exit(run_worker(index, options))
 

@@ -52,6 +52,7 @@ _REGISTRY_MISSES = frozenset(
 class WorkerConfig:
     client_id: str
     group: str = "ingest"
+    exclusive: bool = False  # a plain subscription: see `smartpark ingest --exclusive`
     park: str = "+"  # one park's code, or every park
     root: str = "smartpark/v1"
     batch_max_readings: int = 5000
@@ -76,8 +77,8 @@ class WorkerConfig:
             raise ValueError(f"park filter {self.park!r} must be one park code")
 
     def subscriptions(self) -> list[str]:
-        share = f"$share/{self.group}/{self.root}/{self.park}"
-        return [f"{share}/+/+/telemetry", f"{share}/+/gateway/+/telemetry"]
+        base = f"{self.root}/{self.park}" if self.exclusive else f"$share/{self.group}/{self.root}/{self.park}"
+        return [f"{base}/+/+/telemetry", f"{base}/+/gateway/+/telemetry"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +132,12 @@ class Ingester:
         self.metrics.connected.set(1)
         opts = SubscribeOptions(qos=1)
         client.subscribe([(t, opts) for t in self.config.subscriptions()])
-        log.info("connected as %s (session present: %s)", self.config.client_id,
-                 flags.session_present)
+        log.info("connected as %s (session present: %s)", self.config.client_id, flags.session_present)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
         refused = [str(r) for r in reasons if r.is_failure]
         if refused:
-            log.error("the broker refused the subscriptions %s: %s", self.config.subscriptions(),
-                      refused)
+            log.error("the broker refused the subscriptions %s: %s", self.config.subscriptions(), refused)
         self.metrics.subscribed.set(0 if refused else 1)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
@@ -206,8 +205,13 @@ class Ingester:
         while True:
             try:
                 return action()
-            except (psycopg.OperationalError, psycopg.InterfaceError, OSError,
-                    sp_mqtt.ConnectRefused, TimeoutError) as exc:
+            except (
+                psycopg.OperationalError,
+                psycopg.InterfaceError,
+                OSError,
+                sp_mqtt.ConnectRefused,
+                TimeoutError,
+            ) as exc:
                 if isinstance(exc, psycopg.Error):
                     self.metrics.db_failures.inc()
                 log.warning("could not %s: %s; retrying in %.1f s", what, exc, delay)
@@ -234,8 +238,7 @@ class Ingester:
             while not self.inbox.empty() and time.monotonic() < self._stop_deadline():
                 self._cycle(block=False)
         except StopRequested as exc:
-            log.warning("stopping before %s succeeded: unacknowledged messages will be redelivered",
-                        exc)
+            log.warning("stopping before %s succeeded: unacknowledged messages will be redelivered", exc)
         finally:
             self.close()
 
@@ -289,9 +292,8 @@ class Ingester:
         return items, builder
 
     def _registry_may_be_stale(self, batch: Batch) -> bool:
-        return (
-            time.monotonic() - self.index_at > self.config.registry_miss_refresh_s
-            and any(r.reason_code in _REGISTRY_MISSES for r in batch.rejections)
+        return time.monotonic() - self.index_at > self.config.registry_miss_refresh_s and any(
+            r.reason_code in _REGISTRY_MISSES for r in batch.rejections
         )
 
     def _rebuild(self, items: list[Pending]) -> Batch:
@@ -303,8 +305,7 @@ class Ingester:
     def _builder(self) -> BatchBuilder:
         cfg = self.config
         assert self.index is not None
-        return BatchBuilder(self.index, window=cfg.window,
-                            max_payload_bytes=cfg.max_payload_bytes, root=cfg.root)
+        return BatchBuilder(self.index, window=cfg.window, max_payload_bytes=cfg.max_payload_bytes, root=cfg.root)
 
     def _commit(self, conn: psycopg.Connection[Any], batch: Batch) -> Stored:
         """One transaction; a lost connection is dropped (and the error passed on for a retry)."""
@@ -338,8 +339,7 @@ class Ingester:
             except (psycopg.OperationalError, psycopg.InterfaceError):
                 raise
             except psycopg.Error as exc:
-                refusal = reject(item.message, v.STORE_FAILED,
-                                 f"the database refused the readings: {exc}")
+                refusal = reject(item.message, v.STORE_FAILED, f"the database refused the readings: {exc}")
                 with conn.transaction(), conn.cursor() as cur:
                     record_rejections(cur, rejections=(refusal,))
                 s = Stored(0, 0, 1)

@@ -95,6 +95,10 @@ class BrokerAdmin:
         tolerated = tuple(tolerate)
         results: list[dict[str, Any]] = []
         for start in range(0, len(commands), 200):
+            # After a broker restart the client reconnects on its own: wait for it.
+            deadline = time.monotonic() + self._timeout
+            while not self._client.is_connected() and time.monotonic() < deadline:
+                time.sleep(0.05)
             chunk = [
                 dict(cmd, correlationData=f"{self._token}-{next(self._seq)}") for cmd in commands[start : start + 200]
             ]

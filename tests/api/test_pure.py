@@ -142,3 +142,9 @@ def test_daily_aqi_is_the_standards_worked_example() -> None:
     ]
     out = daily_aqi(rows)[day]
     assert out["aqi"] == 107 and out["primary"] == ["PM25"] and out["level"] == 3
+
+
+@pytest.mark.parametrize("text", ["¹:elec.power_kw", "٣:elec.power_kw", "0:elec.power_kw", "x:elec.power_kw", "1-elec"])
+def test_series_pairs_take_ascii_device_ids_only(text: str) -> None:
+    with pytest.raises(SeriesError, match="is not '<device_id>:<metric code>'"):
+        parse_pair(text)

@@ -26,24 +26,37 @@ from tests.ingest.support import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def _stream_through(settings: Settings, park: dict[str, Any], fault: Callable[[IngestProcess], None],
-                    *, workers: int = 1) -> None:
+def _stream_through(
+    settings: Settings,
+    park: dict[str, Any],
+    fault: Callable[[IngestProcess], None],
+    *,
+    workers: int = 1,
+    extra: tuple[str, ...] = (),
+) -> None:
     code = park["parks"][0]["code"]
     url = settings.database_url or ""
-    ingest = IngestProcess(code, workers=workers).start()
+    ingest = IngestProcess(code, workers=workers, extra=extra).start()
     client = None
     try:
         client = gateway_client(park, "e1")
         # Ten readings a message, a message every 5 ms: ~4 s of traffic, the fault in the middle.
-        stream = Stream(client, code, "e1", "gw1", ["em1"], messages=800, per_device=10,
-                        rate=200, start_ms=int(time.time() * 1000) - 3 * 3600 * 1000)
+        stream = Stream(
+            client,
+            code,
+            "e1",
+            "gw1",
+            ["em1"],
+            messages=800,
+            per_device=10,
+            rate=200,
+            start_ms=int(time.time() * 1000) - 3 * 3600 * 1000,
+        )
         stream.start()
-        wait_until(lambda: park_readings(url, code) > 0 and stream.sent > 150, 30,
-                   "the stream to be flowing")
+        wait_until(lambda: park_readings(url, code) > 0 and stream.sent > 150, 30, "the stream to be flowing")
         fault(ingest)
         stream.join()
-        wait_until(lambda: park_readings(url, code) >= stream.readings, 90,
-                   "every published reading to be stored")
+        wait_until(lambda: park_readings(url, code) >= stream.readings, 90, "every published reading to be stored")
         time.sleep(1)
         assert park_readings(url, code) == stream.readings
         assert park_rejections(url, code) == {}
@@ -97,28 +110,22 @@ def test_postgresql_restarted_mid_stream(settings: Settings, park: dict[str, Any
     _stream_through(settings, park, restart)
 
 
-def test_mosquitto_restarted_mid_stream(settings: Settings, park: dict[str, Any], broker: Any) -> None:
+def test_mosquitto_restarted_mid_stream(settings: Settings, park: dict[str, Any]) -> None:
+    """With a plain persistent subscription, which Mosquitto restores after a restart.
+
+    Mosquitto 2.0.11 does not restore shared subscriptions from its persistence file, so behind a
+    shared subscription the readings published between the restart and the ingester's
+    re-subscription have no subscriber (see `smartpark ingest --exclusive`).
+    """
     from smartpark.services import mosquitto
-    from smartpark.services.process import port_open
 
     def restart(ingest: IngestProcess) -> None:
-        try:
-            mosquitto.stop(settings)
-        except TimeoutError:
-            # Saving a large persistence file on the way down can outlast stop()'s own wait.
-            wait_until(lambda: not port_open(settings.mqtt_port), 120, "Mosquitto to stop")
+        mosquitto.stop(settings)
         time.sleep(1)
         mosquitto.start(settings)
         assert ingest.alive()
 
-    try:
-        _stream_through(settings, park, restart)
-    finally:
-        # start() ran its own dynamic-security commands; every admin client hears every answer,
-        # so the run's shared admin client must not take those for answers to its next command.
-        time.sleep(0.5)
-        while not broker._answers.empty():
-            broker._answers.get_nowait()
+    _stream_through(settings, park, restart, extra=("--exclusive",))
 
 
 def test_kill_9_of_one_of_two_workers(settings: Settings, park: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@ import copy
 
 import pytest
 
+from smartpark.catalogue import DEVICE_KINDS
 from smartpark.registry import ModelError, Snapshot, load_model, read_model
 from tests.factories import small_model, unique_code
 
@@ -33,7 +34,7 @@ def test_snapshot_resolves_topic_codes(db, park):
     snap = Snapshot.fetch(db)
     dev = snap.device(code, "e1", "cems1")
     assert dev is not None and dev.kind == "stack_cems" and dev.attributes["o2_ref_pct"] == 9
-    assert len(dev.metric_ids) == 5
+    assert len(dev.metric_ids) == len(DEVICE_KINDS["stack_cems"])
     assert snap.device(code, "e2", "cems1") is None  # codes are per enterprise
     assert (code, "e1", "gw1") in snap.gateways
 
