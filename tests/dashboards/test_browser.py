@@ -23,8 +23,9 @@ import psycopg
 import pytest
 import yaml
 
+from smartpark.preparation import run_step
 from smartpark.settings import Settings
-from smartpark.supervisor import Component, Supervisor, parse_key, run_step
+from smartpark.supervisor import Component, Supervisor, parse_key
 from tests.factories import small_model, unique_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
