@@ -25,13 +25,13 @@ import psycopg
 
 from alerting import store
 from alerting.delivery import Deliverer, Sender
+from alerting.directory import Directory
 from alerting.evaluate import DEVICE_ONLINE_ID, Batch, Entity, Evaluator, SeriesState, Transition
 from alerting.metrics import AlertingMetrics
 from alerting.routing import AlertView, Dispatcher, InhibitRule, Notification, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
 from smartpark.catalogue import BY_CODE, FLAG_VALID
 from smartpark.contract import Topic, TopicError, decode
-from smartpark.registry import Snapshot
 from smartpark.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -42,50 +42,6 @@ SLOW_STEP_S = 0.1
 ROUTING_REFRESH_S = 5.0
 PRIME_MAX_S = 24 * 3600.0  # windows longer than a day resume from their last day
 PRIME_MAX_ROWS = 2_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class Directory:
-    """The registry as series: entities, their database ids, and topic lookups."""
-
-    entities: tuple[Entity, ...]
-    ids: tuple[store.SeriesIds, ...]
-    by_topic: dict[tuple[str, str, str], int]  # (park, enterprise, device or gateway code) -> index
-
-    @classmethod
-    def of(cls, snap: Snapshot, park_ids: dict[str, int]) -> Directory:
-        gw_codes = {gid: key for key, gid in snap.gateways.items()}
-        entities: list[Entity] = []
-        ids: list[store.SeriesIds] = []
-        by_topic: dict[tuple[str, str, str], int] = {}
-        gw_enterprise = {d.gateway_id: d.enterprise_id for d in snap.by_id.values() if d.gateway_id is not None}
-        for (park, ent, code), gid in sorted(snap.gateways.items()):
-            by_topic[(park, ent, code)] = len(entities)
-            ent_id = gw_enterprise.get(gid)
-            entities.append(Entity(f"g:{gid}", park, ent, code, "gateway"))
-            ids.append(store.SeriesIds(park_ids[park], ent_id, None, gid))
-        for d in sorted(snap.by_id.values(), key=lambda d: d.device_id):
-            gw = gw_codes[d.gateway_id][2] if d.gateway_id in gw_codes else ""
-            by_topic[(d.park, d.enterprise, d.code)] = len(entities)  # a device shadows a same-named gateway
-            entities.append(
-                Entity(f"d:{d.device_id}", d.park, d.enterprise, d.code, d.kind, d.zone, gw, dict(d.attributes))
-            )
-            ids.append(store.SeriesIds(d.park_id, d.enterprise_id, d.device_id, None))
-        return cls(tuple(entities), tuple(ids), by_topic)
-
-    @classmethod
-    def fetch(cls, conn: psycopg.Connection[Any], parks: Sequence[str] | None = None) -> Directory:
-        snap = Snapshot.fetch(conn)
-        if parks is not None:
-            keep = set(parks)
-            devices = {k: d for k, d in snap.devices.items() if k[0] in keep}
-            snap = Snapshot(
-                devices=devices,
-                gateways={k: g for k, g in snap.gateways.items() if k[0] in keep},
-                by_id={d.device_id: d for d in devices.values()},
-            )
-        park_ids = {code: pid for pid, code in conn.execute("SELECT park_id, code FROM parks")}
-        return cls.of(snap, park_ids)
 
 
 def alert_labels(rule: Rule, entity: Entity) -> dict[str, str]:

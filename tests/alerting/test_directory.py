@@ -6,10 +6,11 @@ import json
 
 from prometheus_client import CollectorRegistry
 
+from alerting.directory import Directory
 from alerting.evaluate import DEVICE_ONLINE_ID, metric_id
 from alerting.metrics import AlertingMetrics
 from alerting.rules import default_rules
-from alerting.service import AlertingService, Directory, Message, alert_labels
+from alerting.service import AlertingService, Message, alert_labels
 from smartpark.registry import DeviceInfo, Snapshot
 from smartpark.settings import Settings
 
