@@ -18,7 +18,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -26,17 +25,14 @@ import psycopg
 from alerting import store
 from alerting.delivery import Deliverer, Sender
 from alerting.directory import Directory
-from alerting.evaluate import DEVICE_ONLINE_ID, Batch, Entity, Evaluator, SeriesState, Transition
+from alerting.evaluate import Batch, Entity, Evaluator, SeriesState, Transition
+from alerting.intake import Message, SkippedReadings, batch_of, subscriptions
 from alerting.metrics import AlertingMetrics
 from alerting.routing import AlertView, Dispatcher, InhibitRule, Notification, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
-from smartpark.catalogue import BY_CODE, FLAG_VALID
-from smartpark.contract import Topic, TopicError, decode
 from smartpark.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-STATUS_VALUES = {b"online": 1.0, b"offline": 0.0}
-METRIC_IDS = {code: m.id for code, m in BY_CODE.items()}
 MAX_DRAIN = 5000  # messages judged as one batch at most
 SLOW_STEP_S = 0.1
 ROUTING_REFRESH_S = 5.0
@@ -54,13 +50,6 @@ def alert_labels(rule: Rule, entity: Entity) -> dict[str, str]:
         "category": rule.category,
         "condition": rule.condition.type,
     }
-
-
-@dataclass(slots=True)
-class Message:
-    topic: str
-    payload: bytes
-    received_ms: int
 
 
 class AlertingService:
@@ -104,7 +93,7 @@ class AlertingService:
         self.deliverer: Deliverer | None = None
         self.session_expiry_s = session_expiry_s
         self.parks = tuple(parks) if parks is not None else None
-        self._counted: dict[tuple[int, str], int] = {}  # evaluator counters already exported
+        self.skipped = SkippedReadings(self.metrics.ignored)
         self.park_ids: list[int] | None = None
 
     def _default_connect(self) -> psycopg.Connection[Any]:
@@ -200,11 +189,7 @@ class AlertingService:
         else:
             client = make_client(self.client_id, clean_start=False, session_expiry=self.session_expiry_s)
         root, group = self.settings.topic_root, self.settings.alerting_share_group
-        subs = [
-            f"$share/{group}/{root}/{park}/+/{level}"
-            for park in (self.parks or ("+",))
-            for level in ("+/telemetry", "gateway/+/telemetry", "+/status")
-        ]
+        subs = subscriptions(root, group, self.parks)
 
         def on_connect(c: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
             if not reason.is_failure:
@@ -270,73 +255,13 @@ class AlertingService:
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
 
-    def batch_of(self, msgs: Sequence[Message]) -> Batch:
-        """Readings of the messages as columns of entity index, metric id, ts, value."""
-        ent: list[int] = []
-        met: list[int] = []
-        tss: list[int] = []
-        val: list[float] = []
-        root, lookup, ignored = self.settings.topic_root, self.directory.by_topic, self.metrics.ignored
-        for m in msgs:
-            try:
-                topic = Topic.parse(m.topic, root)
-            except TopicError:
-                ignored.labels("unknown_topic").inc()
-                continue
-            if topic.kind == "status":
-                idx = lookup.get((topic.park, topic.enterprise, topic.device or ""))
-                state = STATUS_VALUES.get(m.payload.strip().lower())
-                if idx is None or state is None:
-                    ignored.labels("unknown_device" if idx is None else "bad_status").inc()
-                    continue
-                ent.append(idx)
-                met.append(DEVICE_ONLINE_ID)
-                tss.append(m.received_ms)
-                val.append(state)
-                continue
-            decoded = decode(topic, m.payload, m.received_ms, self.settings.max_payload_bytes)
-            for p in decoded.problems:
-                ignored.labels(p.reason).inc()
-            # look each device up once per message, not once per reading
-            where = {d: lookup.get((topic.park, topic.enterprise, d), -1) for d in dict.fromkeys(decoded.device)}
-            if any(decoded.flag):
-                # Only valid monitoring data (HJ 212 "N") raises or clears an alarm: calibration,
-                # maintenance or fault data of a CEMS must not.
-                valid = [i for i, f in enumerate(decoded.flag) if f == FLAG_VALID]
-                ignored.labels("flagged").inc(len(decoded.flag) - len(valid))
-                ent.extend([where[decoded.device[i]] for i in valid])
-                met.extend([METRIC_IDS.get(decoded.metric[i], -1) for i in valid])
-                tss.extend([decoded.ts_ms[i] for i in valid])
-                val.extend([decoded.value[i] for i in valid])
-                continue
-            ent.extend([where[d] for d in decoded.device])
-            met.extend([METRIC_IDS.get(c, -1) for c in decoded.metric])
-            tss.extend(decoded.ts_ms)
-            val.extend(decoded.value)
-        batch = Batch.of(ent, met, tss, val)
-        unknown_device, unknown_metric = batch.entity < 0, batch.metric < 0
-        bad = unknown_device | unknown_metric
-        if bad.any():
-            ignored.labels("unknown_device").inc(int(unknown_device.sum()))
-            ignored.labels("unknown_metric").inc(int((unknown_metric & ~unknown_device).sum()))
-            keep = ~bad
-            batch = Batch(batch.entity[keep], batch.metric[keep], batch.ts_ms[keep], batch.value[keep])
-        return batch
-
     def process(self, msgs: Sequence[Message]) -> None:
-        batch = self.batch_of(msgs)
+        batch = batch_of(msgs, self.directory, root=self.settings.topic_root,
+                         max_payload_bytes=self.settings.max_payload_bytes, ignored=self.metrics.ignored)
         self.metrics.readings.inc(len(batch))
         now_ms = self._now_ms()
         transitions = self.evaluator.evaluate(batch, now_ms=now_ms)
-        ev = self.evaluator
-        for reason, total in (
-            ("stale", ev.stale),
-            ("out_of_order", ev.out_of_order),
-            ("no_reference_o2", ev.unevaluable),
-        ):
-            if total > self._counted.get((id(ev), reason), 0):
-                self.metrics.ignored.labels(reason).inc(total - self._counted.get((id(ev), reason), 0))
-                self._counted[(id(ev), reason)] = total
+        self.skipped.export(self.evaluator)
         self._commit(transitions, now_ms)
         done = self.clock()
         oldest = min(m.received_ms for m in msgs) / 1000
