@@ -408,12 +408,8 @@ class AlertingService:
         if not ids or not devices:
             return
         start_ms = now_ms - int(min(longest, PRIME_MAX_S) * 1000)
-        rows = self.conn.execute(
-            "SELECT device_id, metric_id, (extract(epoch FROM ts) * 1000)::int8, value FROM telemetry"
-            " WHERE ts >= %s AND ts <= %s AND metric_id = ANY(%s) AND device_id = ANY(%s) AND flag IN (0, 64)"
-            " ORDER BY ts LIMIT %s",
-            (store.ts(start_ms), store.ts(now_ms), sorted(ids), devices, PRIME_MAX_ROWS),
-        ).fetchall()
+        rows = store.window_readings(self.conn, metric_ids=sorted(ids), device_ids=devices, start_ms=start_ms,
+                                     end_ms=now_ms, limit=PRIME_MAX_ROWS)
         index = self.evaluator.entity_index
         rows = [r for r in rows if f"d:{r[0]}" in index]
         batch = Batch.of(

@@ -1,4 +1,5 @@
-"""SQL of the alerting service: rules, alarm transitions, receivers, silences, the outbox.
+"""SQL of the alerting service: rules, alarm transitions, receivers, silences, the outbox, and the
+stored telemetry that average and rate windows resume from.
 
 Keyword-only functions; the caller owns the transaction. Table shapes are documented at the top
 of smartpark/db/migrations/0300_alerting.sql.
@@ -271,6 +272,17 @@ def enqueue_notification(conn: Conn, *, receiver_id: int, group_key: str, status
         [(aid, receiver_id, st, nid) for aid, st in alert_statuses],
     )
     return nid
+
+
+def window_readings(conn: Conn, *, metric_ids: Sequence[int], device_ids: Sequence[int], start_ms: int, end_ms: int,
+                    limit: int) -> list[tuple[int, int, int, float]]:
+    """(device_id, metric_id, ts ms, value) of the valid stored readings (ingest's), oldest first."""
+    return conn.execute(
+        "SELECT device_id, metric_id, (extract(epoch FROM ts) * 1000)::int8, value FROM telemetry"
+        " WHERE ts >= %s AND ts <= %s AND metric_id = ANY(%s) AND device_id = ANY(%s) AND flag IN (0, 64)"
+        " ORDER BY ts LIMIT %s",
+        (ts(start_ms), ts(end_ms), list(metric_ids), list(device_ids), limit),
+    ).fetchall()
 
 
 @dataclass(frozen=True, slots=True)
