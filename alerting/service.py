@@ -1,11 +1,13 @@
 """The alerting service: telemetry in (its own shared subscription), alarms and notifications out.
 
-One evaluation loop owns the evaluator, the dispatcher and a database connection: it drains the
-messages the MQTT thread queued, judges them as one batch, records the transitions and the
-notifications they cause in one transaction, and wakes the delivery thread. Readings are never
-written here (ingest does that), so an alarm does not wait for telemetry storage. Every
-``tick_s`` the periodic pass fires no-data and `for` alarms on time and picks up what operators
-changed (manual clears, silences, receivers); every ``refresh_s`` rules and registry are reloaded.
+This module is the plumbing: start-up, the loop, reloads, recovery and shut-down. One evaluation
+loop owns the evaluator, the open alarms and a database connection: it drains the messages the
+MQTT thread queued, turns them into readings (``intake``), judges them as one batch, records the
+transitions and the notifications they cause in one transaction (``alarms``), and wakes the
+delivery thread (``delivery``). Readings are never written here (ingest does that), so an alarm
+does not wait for telemetry storage. Every ``tick_s`` the periodic pass fires no-data and `for`
+alarms on time and picks up what operators changed (manual clears, silences, receivers); every
+``refresh_s`` rules and registry are reloaded.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from typing import Any
 import psycopg
 
 from alerting import store
+from alerting.alarms import OpenAlarms
 from alerting.delivery import Deliverer, Sender
 from alerting.directory import Directory
-from alerting.evaluate import Batch, Entity, Evaluator, SeriesState, Transition
+from alerting.evaluate import Batch, Evaluator, Transition
 from alerting.intake import Message, SkippedReadings, batch_of, subscriptions
 from alerting.metrics import AlertingMetrics
-from alerting.routing import AlertView, Dispatcher, InhibitRule, Notification, Receiver, inhibit_rules_from_list
+from alerting.routing import InhibitRule, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
 from smartpark.settings import Settings, get_settings
 
@@ -40,23 +43,10 @@ PRIME_MAX_S = 24 * 3600.0  # windows longer than a day resume from their last da
 PRIME_MAX_ROWS = 2_000_000
 
 
-def alert_labels(rule: Rule, entity: Entity) -> dict[str, str]:
-    return {
-        **rule.labels,
-        **entity.labels,
-        "alertname": rule.id,
-        "metric": rule.metric,
-        "severity": rule.severity,
-        "category": rule.category,
-        "condition": rule.condition.type,
-    }
-
-
 class AlertingService:
     conn: psycopg.Connection[Any]
     directory: Directory
     evaluator: Evaluator
-    dispatcher: Dispatcher
 
     def __init__(
         self,
@@ -83,8 +73,7 @@ class AlertingService:
         self.tick_s, self.refresh_s, self.max_backoff_s = tick_s, refresh_s, max_backoff_s
         self._connect = connect or self._default_connect
         self.inbox: queue.SimpleQueue[Message] = queue.SimpleQueue()
-        self.open: dict[tuple[str, str], int] = {}  # (rule_id, series_key) -> alert_id
-        self.views: dict[int, AlertView] = {}  # open firing alarms as notifications show them
+        self.alarms = OpenAlarms(inhibit=self.inhibit, metrics=self.metrics)
         self.stop_event = threading.Event()
         self.ready = threading.Event()
         self.rules: list[Rule] = []
@@ -110,11 +99,7 @@ class AlertingService:
             rows = self.conn.execute("SELECT park_id FROM parks WHERE code = ANY(%s)", (list(self.parks),))
             self.park_ids = [r[0] for r in rows]
         self.directory = Directory.fetch(self.conn, self.parks)
-        self.evaluator = Evaluator(self.rules, self.directory.entities, now_ms=now_ms)
-        self.dispatcher = Dispatcher(inhibit=self.inhibit)
-        self._refresh_routing(now_ms)
-        self._restore(now_ms)
-        self._prime_windows(now_ms)
+        self._resume(now_ms)
         self._start_mqtt()
         self.deliverer = Deliverer(
             connect=self._connect,
@@ -138,48 +123,19 @@ class AlertingService:
             log.error("stored rule not used: %s", err)
         return rules
 
-    def _restore(self, now_ms: int) -> None:
-        """Resume from the open alarms: evaluator state, and which receivers heard of what."""
-        ev = self.evaluator
-        open_alerts = []
-        for a in store.fetch_open_alerts(self.conn, park_ids=self.park_ids):
-            r, e = ev.rule_index.get(a.rule_id), ev.entity_index.get(a.series_key)
-            if r is None or e is None or not ev.applies[r, e]:
-                # its rule, device or scope is gone: nothing would ever clear it
-                store.move_alert(self.conn, alert_id=a.alert_id, to="resolved", at_ms=now_ms, value=None)
-            else:
-                open_alerts.append(a)
-        ev.import_state(
-            SeriesState(a.rule_id, a.series_key, 2 if a.state == "firing" else 1, a.started_ms, a.value)
-            for a in open_alerts
-        )
-        sent = store.notified(self.conn, alert_ids=[a.alert_id for a in open_alerts])
-        for a in open_alerts:
-            self.open[(a.rule_id, a.series_key)] = a.alert_id
-            if a.state == "firing":
-                view = AlertView(a.alert_id, "firing", a.labels, a.summary, a.started_ms, a.value)
-                self.views[a.alert_id] = view
-                got = sent.get(a.alert_id, {})
-                self.dispatcher.update(
-                    view,
-                    now_ms,
-                    sent={r: s for r, (s, _) in got.items()},
-                    sent_ms=max((t for _, t in got.values()), default=None),
-                )
-        for a, rid, resolved_ms in store.unsent_resolutions(self.conn, park_ids=self.park_ids):
-            firing = AlertView(a.alert_id, "firing", a.labels, a.summary, a.started_ms, a.value)
-            self.dispatcher.update(firing, now_ms, sent={rid: "firing"}, sent_ms=now_ms, only={rid})
-            self.dispatcher.update(
-                AlertView(a.alert_id, "resolved", a.labels, a.summary, a.started_ms, a.value, resolved_ms),
-                now_ms,
-                only={rid},
-            )
+    def _resume(self, now_ms: int) -> None:
+        """Evaluator and open alarms as the store has them: at start and after a database failure."""
+        self.evaluator = Evaluator(self.rules, self.directory.entities, now_ms=now_ms)
+        self.alarms = OpenAlarms(inhibit=self.inhibit, metrics=self.metrics)
+        self._refresh_routing(now_ms)
+        self.alarms.restore(self.conn, self.evaluator, park_ids=self.park_ids, now_ms=now_ms)
         log.info(
             "alerting: %d rules, %d series, %d open alarms restored",
             len(self.rules),
             len(self.directory.entities),
-            len(self.open),
+            len(self.alarms.open),
         )
+        self._prime_windows(now_ms)
 
     def _start_mqtt(self) -> None:
         from smartpark.mqtt import connect, make_client
@@ -270,91 +226,14 @@ class AlertingService:
     def tick(self) -> None:
         now_ms = self._now_ms()
         transitions = self.evaluator.tick(now_ms=now_ms)
-        if self.open:
-            for aid in store.closed_by_hand(self.conn, alert_ids=list(self.open.values())):
-                self._closed_by_hand(aid, now_ms)
+        self.alarms.forget_closed_by_hand(self.conn, self.evaluator, now_ms)
         self._commit(transitions, now_ms)
-        counts = {"pending": 0, "firing": 0}
-        for (rule_id, series), _ in self.open.items():
-            st = self.evaluator.series_state(rule_id, series) if series in self.evaluator.entity_index else 0
-            if st:
-                counts["pending" if st == 1 else "firing"] += 1
-        for state, n in counts.items():
+        for state, n in self.alarms.counts(self.evaluator).items():
             self.metrics.alarms.labels(state).set(n)
 
-    def _closed_by_hand(self, alert_id: int, now_ms: int) -> None:
-        key = next(k for k, v in self.open.items() if v == alert_id)
-        del self.open[key]
-        self.evaluator.reset(*key)
-        view = self.views.pop(alert_id, None)
-        if view is not None:
-            self.dispatcher.update(
-                AlertView(alert_id, "resolved", view.labels, view.summary, view.started_ms, view.value, now_ms), now_ms
-            )
-
     def _commit(self, transitions: Sequence[Transition], now_ms: int) -> None:
-        """Record transitions and the notifications due, in one transaction; then wake delivery."""
-        entities, ids = self.directory.entities, self.directory.ids
-        if not transitions:
-            notes = self.dispatcher.due(now_ms)
-            if notes:
-                with self.conn.transaction():
-                    self._enqueue(notes)
-                if self.deliverer is not None:
-                    self.deliverer.wake()
-            return  # nothing else to record: no round trip to the database
-        with self.conn.transaction():
-            for t in transitions:
-                entity = entities[t.entity]
-                key = (t.rule.id, entity.key)
-                self.metrics.transitions.labels(t.to).inc()
-                aid = self.open.get(key)
-                if t.to in ("pending", "firing") and aid is None:
-                    labels = alert_labels(t.rule, entity)
-                    aid = store.open_alert(
-                        self.conn,
-                        rule=t.rule,
-                        series_key=entity.key,
-                        ids=ids[t.entity],
-                        state=t.to,
-                        at_ms=t.ts_ms,
-                        value=t.value,
-                        labels=labels,
-                    )
-                    if aid is None:
-                        log.warning("series %s of rule %s already had an open alarm", entity.key, t.rule.id)
-                        continue
-                    self.open[key] = aid
-                elif aid is not None:
-                    store.move_alert(self.conn, alert_id=aid, to=t.to, at_ms=t.ts_ms, value=t.value)
-                    if t.to in ("resolved", "cancelled"):
-                        del self.open[key]
-                else:
-                    continue
-                if t.to == "firing":
-                    view = AlertView(aid, "firing", alert_labels(t.rule, entity), t.rule.summary, t.ts_ms, t.value)
-                    self.views[aid] = view
-                    self.dispatcher.update(view, now_ms)
-                elif t.to == "resolved" and aid in self.views:
-                    v = self.views.pop(aid)
-                    self.dispatcher.update(
-                        AlertView(aid, "resolved", v.labels, v.summary, v.started_ms, t.value, t.ts_ms), now_ms
-                    )
-            notes = self.dispatcher.due(now_ms)
-            self._enqueue(notes)
-        if notes and self.deliverer is not None:
+        if self.alarms.record(self.conn, transitions, self.directory, now_ms) and self.deliverer is not None:
             self.deliverer.wake()
-
-    def _enqueue(self, notes: Sequence[Notification]) -> None:
-        for n in notes:
-            store.enqueue_notification(
-                self.conn,
-                receiver_id=n.receiver.receiver_id,
-                group_key=n.group_key,
-                status=n.status,
-                payload=n.payload,
-                alert_statuses=[(a.alert_id, a.status) for a in n.alerts],
-            )
 
     def refresh(self) -> None:
         """Reload receivers and silences, and rules and registry when they changed."""
@@ -376,8 +255,7 @@ class AlertingService:
         for err in errors + serrors:
             log.error("not used: %s", err)
         self.receivers = {r.receiver_id: r for r in receivers}
-        self.dispatcher.set_receivers(receivers)
-        self.dispatcher.silences = silences
+        self.alarms.set_routing(receivers, silences)
 
     def _recover(self) -> None:
         """After a database failure: rebuild the state from what was committed."""
@@ -392,14 +270,7 @@ class AlertingService:
                 self.stop_event.wait(2.0)
         else:
             return
-        now_ms = self._now_ms()
-        self.open.clear()
-        self.views.clear()
-        self.evaluator = Evaluator(self.rules, self.directory.entities, now_ms=now_ms)
-        self.dispatcher = Dispatcher(inhibit=self.inhibit)
-        self._refresh_routing(now_ms)
-        self._restore(now_ms)
-        self._prime_windows(now_ms)
+        self._resume(self._now_ms())
 
     def _prime_windows(self, now_ms: int) -> None:
         """Average and rate windows resume from the stored telemetry (ingest's, valid readings)."""

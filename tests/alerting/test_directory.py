@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from alerting.directory import Directory
-from alerting.rules import default_rules
-from alerting.service import alert_labels
 from smartpark.registry import DeviceInfo, Snapshot
 
 
@@ -25,6 +23,3 @@ def test_devices_and_gateways_become_series() -> None:
     assert gd.gateway == "gw1" and gd.zone == "C1" and gd.labels["gateway"] == "gw1"
     assert d.entities[d.by_topic[("p1", "e1", "gw1")]].kind == "gateway"
     assert d.ids[0].gateway_id == 7 and d.ids[0].enterprise_id == 5 and d.ids[1].device_id == 11
-    lel = next(r for r in default_rules() if r.id == "lel-level1")
-    labels = alert_labels(lel, gd)
-    assert labels["alertname"] == "lel-level1" and labels["family"] == "lel" and labels["category"] == "safety"

@@ -1,0 +1,175 @@
+"""The open alarms of the alerting service, between the evaluator and the outbox.
+
+Transitions open, move and close alert rows; the notifications they make due are queued in the
+outbox in the same transaction, so an alarm is never recorded without its notification nor the
+other way round. Which receiver heard of what is kept here too, and rebuilt from the store after a
+restart or a database failure. The caller owns the connection and wakes delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from alerting import store
+from alerting.directory import Directory
+from alerting.evaluate import Entity, Evaluator, SeriesState, Transition
+from alerting.metrics import AlertingMetrics
+from alerting.routing import AlertView, Dispatcher, InhibitRule, Notification, Receiver, Silence
+from alerting.rules import Rule
+
+log = logging.getLogger(__name__)
+
+
+def alert_labels(rule: Rule, entity: Entity) -> dict[str, str]:
+    return {
+        **rule.labels,
+        **entity.labels,
+        "alertname": rule.id,
+        "metric": rule.metric,
+        "severity": rule.severity,
+        "category": rule.category,
+        "condition": rule.condition.type,
+    }
+
+
+class OpenAlarms:
+    def __init__(self, *, inhibit: Sequence[InhibitRule], metrics: AlertingMetrics) -> None:
+        self.open: dict[tuple[str, str], int] = {}  # (rule_id, series_key) -> alert_id
+        self.views: dict[int, AlertView] = {}  # open firing alarms as notifications show them
+        self.dispatcher = Dispatcher(inhibit=inhibit)
+        self.metrics = metrics
+
+    def set_routing(self, receivers: Sequence[Receiver], silences: Sequence[Silence]) -> None:
+        self.dispatcher.set_receivers(receivers)
+        self.dispatcher.silences = list(silences)
+
+    def restore(self, conn: psycopg.Connection[Any], evaluator: Evaluator, *, park_ids: Sequence[int] | None,
+                now_ms: int) -> None:
+        """Resume from the open alarms: evaluator state, and which receivers heard of what."""
+        ev = evaluator
+        open_alerts = []
+        for a in store.fetch_open_alerts(conn, park_ids=park_ids):
+            r, e = ev.rule_index.get(a.rule_id), ev.entity_index.get(a.series_key)
+            if r is None or e is None or not ev.applies[r, e]:
+                # its rule, device or scope is gone: nothing would ever clear it
+                store.move_alert(conn, alert_id=a.alert_id, to="resolved", at_ms=now_ms, value=None)
+            else:
+                open_alerts.append(a)
+        ev.import_state(
+            SeriesState(a.rule_id, a.series_key, 2 if a.state == "firing" else 1, a.started_ms, a.value)
+            for a in open_alerts
+        )
+        sent = store.notified(conn, alert_ids=[a.alert_id for a in open_alerts])
+        for a in open_alerts:
+            self.open[(a.rule_id, a.series_key)] = a.alert_id
+            if a.state == "firing":
+                view = AlertView(a.alert_id, "firing", a.labels, a.summary, a.started_ms, a.value)
+                self.views[a.alert_id] = view
+                got = sent.get(a.alert_id, {})
+                self.dispatcher.update(
+                    view,
+                    now_ms,
+                    sent={r: s for r, (s, _) in got.items()},
+                    sent_ms=max((t for _, t in got.values()), default=None),
+                )
+        for a, rid, resolved_ms in store.unsent_resolutions(conn, park_ids=park_ids):
+            firing = AlertView(a.alert_id, "firing", a.labels, a.summary, a.started_ms, a.value)
+            self.dispatcher.update(firing, now_ms, sent={rid: "firing"}, sent_ms=now_ms, only={rid})
+            self.dispatcher.update(
+                AlertView(a.alert_id, "resolved", a.labels, a.summary, a.started_ms, a.value, resolved_ms),
+                now_ms,
+                only={rid},
+            )
+
+    def forget_closed_by_hand(self, conn: psycopg.Connection[Any], evaluator: Evaluator, now_ms: int) -> None:
+        """An operator resolved it: the series starts afresh, so a condition still present raises a
+        new alarm, and receivers hear that this one is resolved."""
+        if not self.open:
+            return
+        for alert_id in store.closed_by_hand(conn, alert_ids=list(self.open.values())):
+            key = next(k for k, v in self.open.items() if v == alert_id)
+            del self.open[key]
+            evaluator.reset(*key)
+            view = self.views.pop(alert_id, None)
+            if view is not None:
+                self.dispatcher.update(
+                    AlertView(alert_id, "resolved", view.labels, view.summary, view.started_ms, view.value, now_ms),
+                    now_ms,
+                )
+
+    def counts(self, evaluator: Evaluator) -> dict[str, int]:
+        """Open alarms by state, as the evaluator has them."""
+        counts = {"pending": 0, "firing": 0}
+        for (rule_id, series), _ in self.open.items():
+            st = evaluator.series_state(rule_id, series) if series in evaluator.entity_index else 0
+            if st:
+                counts["pending" if st == 1 else "firing"] += 1
+        return counts
+
+    def record(self, conn: psycopg.Connection[Any], transitions: Sequence[Transition], directory: Directory,
+               now_ms: int) -> bool:
+        """Record transitions and the notifications due, in one transaction; True when notifications
+        were queued, for the caller to wake delivery."""
+        entities, ids = directory.entities, directory.ids
+        if not transitions:
+            notes = self.dispatcher.due(now_ms)
+            if notes:
+                with conn.transaction():
+                    self._enqueue(conn, notes)
+            return bool(notes)  # nothing else to record: no round trip to the database
+        with conn.transaction():
+            for t in transitions:
+                entity = entities[t.entity]
+                key = (t.rule.id, entity.key)
+                self.metrics.transitions.labels(t.to).inc()
+                aid = self.open.get(key)
+                if t.to in ("pending", "firing") and aid is None:
+                    labels = alert_labels(t.rule, entity)
+                    aid = store.open_alert(
+                        conn,
+                        rule=t.rule,
+                        series_key=entity.key,
+                        ids=ids[t.entity],
+                        state=t.to,
+                        at_ms=t.ts_ms,
+                        value=t.value,
+                        labels=labels,
+                    )
+                    if aid is None:
+                        log.warning("series %s of rule %s already had an open alarm", entity.key, t.rule.id)
+                        continue
+                    self.open[key] = aid
+                elif aid is not None:
+                    store.move_alert(conn, alert_id=aid, to=t.to, at_ms=t.ts_ms, value=t.value)
+                    if t.to in ("resolved", "cancelled"):
+                        del self.open[key]
+                else:
+                    continue
+                if t.to == "firing":
+                    view = AlertView(aid, "firing", alert_labels(t.rule, entity), t.rule.summary, t.ts_ms, t.value)
+                    self.views[aid] = view
+                    self.dispatcher.update(view, now_ms)
+                elif t.to == "resolved" and aid in self.views:
+                    v = self.views.pop(aid)
+                    self.dispatcher.update(
+                        AlertView(aid, "resolved", v.labels, v.summary, v.started_ms, t.value, t.ts_ms), now_ms
+                    )
+            notes = self.dispatcher.due(now_ms)
+            self._enqueue(conn, notes)
+        return bool(notes)
+
+    @staticmethod
+    def _enqueue(conn: psycopg.Connection[Any], notes: Sequence[Notification]) -> None:
+        for n in notes:
+            store.enqueue_notification(
+                conn,
+                receiver_id=n.receiver.receiver_id,
+                group_key=n.group_key,
+                status=n.status,
+                payload=n.payload,
+                alert_statuses=[(a.alert_id, a.status) for a in n.alerts],
+            )
