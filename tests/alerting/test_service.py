@@ -30,6 +30,22 @@ def _receivers_end_with_the_test(db: psycopg.Connection[Any], park: dict[str, An
                " WHERE code = %s)", (park["parks"][0]["code"],))
 
 
+@pytest.fixture
+def gw(park: dict[str, Any]) -> Iterator[Gateway]:
+    """The test park's gateway, publishing with its own broker account."""
+    gateway = Gateway(park)
+    yield gateway
+    gateway.close()
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    """A receiver's endpoint, registered by the test with the grouping it needs."""
+    sink = WebhookReceiver()
+    yield sink
+    sink.close()
+
+
 def park_id(db: psycopg.Connection[Any], model: dict[str, Any]) -> int:
     row = db.execute("SELECT park_id FROM parks WHERE code = %s", (model["parks"][0]["code"],)).fetchone()
     assert row is not None
@@ -49,7 +65,7 @@ def receiver(db: psycopg.Connection[Any], pid: int, hook: WebhookReceiver, categ
 
 
 def test_each_condition_through_the_service(settings: Settings, db: psycopg.Connection[Any],
-                                            park: dict[str, Any]) -> None:
+                                            park: dict[str, Any], gw: Gateway) -> None:
     code, pid = park["parks"][0]["code"], park_id(db, park)
     rules = scoped(
         code,
@@ -67,32 +83,28 @@ def test_each_condition_through_the_service(settings: Settings, db: psycopg.Conn
         {"id": "t-offline", "metric": "device.online", "condition": {"op": "<", "threshold": 0.5},
          "scope": {"devices": ["e1/fa1"]}},
     )
-    gw = Gateway(park)
-    try:
-        with running(settings, rules, parks=[code]):
-            gw.send({"gd1": {"safety.lel_pct": 10, "safety.o2_pct": 20.9, "safety.h2s_ppm": 0, "safety.co_ppm": 0},
-                     "em1": {"elec.power_kw": 500}, "cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 30},
-                     "wm1": {"water.volume_m3": 1}})
-            gw.send({"gd1": {"safety.lel_pct": 30, "safety.o2_pct": 18.0, "safety.h2s_ppm": 12, "safety.co_ppm": 40},
-                     "em1": {"elec.power_kw": 650}, "cems1": {"stack.o2_pct": 12, "stack.so2_mgm3": 33}})
-            gw.status("fa1", "offline")
-            for rule_id in ("t-lel", "t-o2", "t-co-avg", "t-power-rate", "t-so2", "t-offline"):
-                wait_for(lambda r=rule_id: states(db, pid, r) == ["firing"], what=f"{rule_id} firing")
-            assert states(db, pid, "t-h2s-for")[:1] == ["pending"]
-            wait_for(lambda: states(db, pid, "t-h2s-for") == ["firing"], what="for elapsed on the clock")
-            # (a slow broker may deliver wm1's first reading after the window: an earlier episode)
-            wait_for(lambda: states(db, pid, "t-nodata")[-1:] == ["firing"], what="no data from wm1")
-            # hysteresis: 22 %LEL is below 25 but not below 20: still firing
-            gw.send({"gd1": {"safety.lel_pct": 22, "safety.o2_pct": 20.9}, "wm1": {"water.volume_m3": 2}})
-            wait_for(lambda: states(db, pid, "t-o2") == ["resolved"], what="o2 back in band")
-            wait_for(lambda: states(db, pid, "t-nodata")[-1:] == ["resolved"], what="data from wm1 again")
-            assert states(db, pid, "t-lel") == ["firing"]
-            gw.send({"gd1": {"safety.lel_pct": 19}, "cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 30}})
-            gw.status("fa1", "online")
-            for rule_id in ("t-lel", "t-so2", "t-offline"):
-                wait_for(lambda r=rule_id: states(db, pid, r) == ["resolved"], what=f"{rule_id} resolved")
-    finally:
-        gw.close()
+    with running(settings, rules, parks=[code]):
+        gw.send({"gd1": {"safety.lel_pct": 10, "safety.o2_pct": 20.9, "safety.h2s_ppm": 0, "safety.co_ppm": 0},
+                 "em1": {"elec.power_kw": 500}, "cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 30},
+                 "wm1": {"water.volume_m3": 1}})
+        gw.send({"gd1": {"safety.lel_pct": 30, "safety.o2_pct": 18.0, "safety.h2s_ppm": 12, "safety.co_ppm": 40},
+                 "em1": {"elec.power_kw": 650}, "cems1": {"stack.o2_pct": 12, "stack.so2_mgm3": 33}})
+        gw.status("fa1", "offline")
+        for rule_id in ("t-lel", "t-o2", "t-co-avg", "t-power-rate", "t-so2", "t-offline"):
+            wait_for(lambda r=rule_id: states(db, pid, r) == ["firing"], what=f"{rule_id} firing")
+        assert states(db, pid, "t-h2s-for")[:1] == ["pending"]
+        wait_for(lambda: states(db, pid, "t-h2s-for") == ["firing"], what="for elapsed on the clock")
+        # (a slow broker may deliver wm1's first reading after the window: an earlier episode)
+        wait_for(lambda: states(db, pid, "t-nodata")[-1:] == ["firing"], what="no data from wm1")
+        # hysteresis: 22 %LEL is below 25 but not below 20: still firing
+        gw.send({"gd1": {"safety.lel_pct": 22, "safety.o2_pct": 20.9}, "wm1": {"water.volume_m3": 2}})
+        wait_for(lambda: states(db, pid, "t-o2") == ["resolved"], what="o2 back in band")
+        wait_for(lambda: states(db, pid, "t-nodata")[-1:] == ["resolved"], what="data from wm1 again")
+        assert states(db, pid, "t-lel") == ["firing"]
+        gw.send({"gd1": {"safety.lel_pct": 19}, "cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 30}})
+        gw.status("fa1", "online")
+        for rule_id in ("t-lel", "t-so2", "t-offline"):
+            wait_for(lambda r=rule_id: states(db, pid, r) == ["resolved"], what=f"{rule_id} resolved")
     lel = lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), rule_id="t-lel"))[0]
     assert lel["trigger_value"] == 30 and lel["labels"]["zone"] == "C1" and lel["labels"]["device"] == "gd1"
     so2 = lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), rule_id="t-so2"))[0]
@@ -100,28 +112,22 @@ def test_each_condition_through_the_service(settings: Settings, db: psycopg.Conn
 
 
 def test_manual_clear_and_acknowledgement(settings: Settings, db: psycopg.Connection[Any],
-                                          park: dict[str, Any]) -> None:
+                                          park: dict[str, Any], gw: Gateway, hook: WebhookReceiver) -> None:
     code, pid = park["parks"][0]["code"], park_id(db, park)
-    hook = WebhookReceiver()
     receiver(db, pid, hook, group_interval_s=0.2)
     rules = scoped(code, {"id": "t-lel", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25}})
-    gw = Gateway(park)
-    try:
-        with running(settings, rules, parks=[code]):
-            gw.send({"gd1": {"safety.lel_pct": 40}})
-            first = wait_for(lambda: lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), states=("firing",))),
-                             what="firing")[0]
-            with db.transaction():
-                lifecycle.acknowledge(db, alert_id=first["alert_id"], by="operator", comment="seen, crew on the way")
-            with db.transaction():
-                lifecycle.resolve(db, alert_id=first["alert_id"], by="operator", comment="sensor recalibrated")
-            wait_for(lambda: ("t-lel", "gd1", "resolved") in hook.alerts(), what="manual clear notified")
-            gw.send({"gd1": {"safety.lel_pct": 41}})  # still leaking: a new alarm
-            wait_for(lambda: states(db, pid, "t-lel") == ["resolved", "firing"], what="a new alarm")
-            wait_for(lambda: hook.alerts().count(("t-lel", "gd1", "firing")) == 2, what="second firing notified")
-    finally:
-        gw.close()
-        hook.close()
+    with running(settings, rules, parks=[code]):
+        gw.send({"gd1": {"safety.lel_pct": 40}})
+        first = wait_for(lambda: lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), states=("firing",))),
+                         what="firing")[0]
+        with db.transaction():
+            lifecycle.acknowledge(db, alert_id=first["alert_id"], by="operator", comment="seen, crew on the way")
+        with db.transaction():
+            lifecycle.resolve(db, alert_id=first["alert_id"], by="operator", comment="sensor recalibrated")
+        wait_for(lambda: ("t-lel", "gd1", "resolved") in hook.alerts(), what="manual clear notified")
+        gw.send({"gd1": {"safety.lel_pct": 41}})  # still leaking: a new alarm
+        wait_for(lambda: states(db, pid, "t-lel") == ["resolved", "firing"], what="a new alarm")
+        wait_for(lambda: hook.alerts().count(("t-lel", "gd1", "firing")) == 2, what="second firing notified")
     alert = lifecycle.get_alert(db, alert_id=first["alert_id"])
     assert alert["acknowledged_by"] == "operator" and alert["resolved_by"] == "operator"
     assert [e["kind"] for e in alert["events"]] == ["firing", "acknowledged", "cleared"]
@@ -129,9 +135,8 @@ def test_manual_clear_and_acknowledgement(settings: Settings, db: psycopg.Connec
 
 
 def test_grouping_silence_and_inhibition(settings: Settings, db: psycopg.Connection[Any],
-                                         park: dict[str, Any]) -> None:
+                                         park: dict[str, Any], gw: Gateway, hook: WebhookReceiver) -> None:
     code, pid = park["parks"][0]["code"], park_id(db, park)
-    hook = WebhookReceiver()
     receiver(db, pid, hook, group_by=("park", "category"), group_interval_s=0.5)
     now_ms = int(time.time() * 1000)
     store.create_silence(db, matchers=[f"park={code}", "alertname=t-co"], starts_ms=now_ms - 1000,
@@ -145,27 +150,22 @@ def test_grouping_silence_and_inhibition(settings: Settings, db: psycopg.Connect
          "severity": "critical"},
     )
     inhibit = inhibit_rules_from_list(default_document()["inhibit"])
-    gw = Gateway(park)
-    try:
-        with running(settings, rules, parks=[code], inhibit=inhibit):
-            gw.send({"gd1": {"safety.lel_pct": 30, "safety.h2s_ppm": 12, "safety.co_ppm": 50}})
-            wait_for(lambda: hook.hits, what="a notification")
-            time.sleep(0.3)
-            assert len(hook.hits) == 1  # one notification for the group, the silenced alarm left out
-            assert sorted(a[0] for a in hook.alerts()) == ["t-h2s", "t-lel"]
-            assert states(db, pid, "t-co") == ["firing"]  # silenced, still recorded
-            # a fire in zone C1 inhibits the gas alarms of C1 that rise after it
-            gw.send({"fa1": {"safety.fire_alarm": 1}, "gd1": {"safety.lel_pct": 10, "safety.h2s_ppm": 0}})
-            wait_for(lambda: ("fire-alarm", "fa1", "firing") in hook.alerts(), what="fire notified")
-            gw.send({"gd1": {"safety.lel_pct": 60}})
-            wait_for(lambda: states(db, pid, "t-lel") == ["resolved", "firing"], what="second gas alarm")
-            time.sleep(1.2)  # two group intervals: it would have been notified by now
-            second = states_id(db, pid, "t-lel")
-            assert [a["status"] for h in hook.hits for a in h.payload["alerts"] if a["alert_id"] == second] == []
-            assert hook.alerts().count(("t-lel", "gd1", "resolved")) == 1  # the first one, notified
-    finally:
-        gw.close()
-        hook.close()
+    with running(settings, rules, parks=[code], inhibit=inhibit):
+        gw.send({"gd1": {"safety.lel_pct": 30, "safety.h2s_ppm": 12, "safety.co_ppm": 50}})
+        wait_for(lambda: hook.hits, what="a notification")
+        time.sleep(0.3)
+        assert len(hook.hits) == 1  # one notification for the group, the silenced alarm left out
+        assert sorted(a[0] for a in hook.alerts()) == ["t-h2s", "t-lel"]
+        assert states(db, pid, "t-co") == ["firing"]  # silenced, still recorded
+        # a fire in zone C1 inhibits the gas alarms of C1 that rise after it
+        gw.send({"fa1": {"safety.fire_alarm": 1}, "gd1": {"safety.lel_pct": 10, "safety.h2s_ppm": 0}})
+        wait_for(lambda: ("fire-alarm", "fa1", "firing") in hook.alerts(), what="fire notified")
+        gw.send({"gd1": {"safety.lel_pct": 60}})
+        wait_for(lambda: states(db, pid, "t-lel") == ["resolved", "firing"], what="second gas alarm")
+        time.sleep(1.2)  # two group intervals: it would have been notified by now
+        second = states_id(db, pid, "t-lel")
+        assert [a["status"] for h in hook.hits for a in h.payload["alerts"] if a["alert_id"] == second] == []
+        assert hook.alerts().count(("t-lel", "gd1", "resolved")) == 1  # the first one, notified
 
 
 def sample(metric: Any, suffix: str = "", **labels: str) -> float:
@@ -183,27 +183,23 @@ def states_id(db: psycopg.Connection[Any], pid: int, rule_id: str) -> int:
 
 @pytest.mark.slow
 def test_receiver_down_then_back_gets_every_notification_once(settings: Settings, db: psycopg.Connection[Any],
-                                                              park: dict[str, Any]) -> None:
+                                                              park: dict[str, Any], gw: Gateway,
+                                                              hook: WebhookReceiver) -> None:
     code, pid = park["parks"][0]["code"], park_id(db, park)
-    hook = WebhookReceiver(down=True)
+    hook.down = True
     receiver(db, pid, hook, group_by=("alertname", "device"), group_interval_s=0)
     rules = scoped(code, {"id": "t-lel", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25}})
-    gw = Gateway(park)
-    try:
-        with running(settings, rules, parks=[code], max_backoff_s=0.5):
-            for i in range(3):
-                gw.send({"gd1": {"safety.lel_pct": 40}})
-                wait_for(lambda i=i: states(db, pid, "t-lel") == ["resolved"] * i + ["firing"], what="firing")
-                gw.send({"gd1": {"safety.lel_pct": 5}})
-                wait_for(lambda i=i: states(db, pid, "t-lel") == ["resolved"] * (i + 1), what="resolved")
-            wait_for(lambda: hook.refused >= 3, what="failed attempts")
-            assert store.outbox_counts(db)["pending"] >= 1
-            hook.down = False
-            wait_for(lambda: len(hook.hits) >= 6, timeout=60, what="all 6 notifications")
-            time.sleep(1.5)
-    finally:
-        gw.close()
-        hook.close()
+    with running(settings, rules, parks=[code], max_backoff_s=0.5):
+        for i in range(3):
+            gw.send({"gd1": {"safety.lel_pct": 40}})
+            wait_for(lambda i=i: states(db, pid, "t-lel") == ["resolved"] * i + ["firing"], what="firing")
+            gw.send({"gd1": {"safety.lel_pct": 5}})
+            wait_for(lambda i=i: states(db, pid, "t-lel") == ["resolved"] * (i + 1), what="resolved")
+        wait_for(lambda: hook.refused >= 3, what="failed attempts")
+        assert store.outbox_counts(db)["pending"] >= 1
+        hook.down = False
+        wait_for(lambda: len(hook.hits) >= 6, timeout=60, what="all 6 notifications")
+        time.sleep(1.5)
     ids = [h.notification_id for h in hook.hits]
     assert len(ids) == len(set(ids)) == 6
     assert [a[2] for a in hook.alerts()] == ["firing", "resolved"] * 3  # in order per receiver
@@ -211,33 +207,28 @@ def test_receiver_down_then_back_gets_every_notification_once(settings: Settings
 
 @pytest.mark.slow
 def test_restart_mid_episode_no_duplicate_no_lost_resolution(settings: Settings, db: psycopg.Connection[Any],
-                                                             park: dict[str, Any]) -> None:
+                                                             park: dict[str, Any], gw: Gateway,
+                                                             hook: WebhookReceiver) -> None:
     code, pid = park["parks"][0]["code"], park_id(db, park)
-    hook = WebhookReceiver()
     receiver(db, pid, hook, group_by=("alertname", "device"), group_interval_s=0.2)
     rules = scoped(code, {"id": "t-lel", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25},
                           "hysteresis": 5})
     client_id, group = f"alerting-restart-{pid}", f"alerting-restart-{pid}"
-    gw = Gateway(park)
-    try:
-        with running(settings, rules, parks=[code], client_id=client_id, group=group, session_expiry_s=60):
-            gw.send({"gd1": {"safety.lel_pct": 35}})
-            wait_for(lambda: ("t-lel", "gd1", "firing") in hook.alerts(), what="firing notified")
-        # while the service is away: still high, then back to normal (queued by its session)
-        gw.send({"gd1": {"safety.lel_pct": 36}})
-        gw.send({"gd1": {"safety.lel_pct": 3}})
-        with running(settings, rules, parks=[code], client_id=client_id, group=group, session_expiry_s=0):
-            wait_for(lambda: ("t-lel", "gd1", "resolved") in hook.alerts(), what="resolution after restart")
-            time.sleep(0.5)
-    finally:
-        gw.close()
-        hook.close()
+    with running(settings, rules, parks=[code], client_id=client_id, group=group, session_expiry_s=60):
+        gw.send({"gd1": {"safety.lel_pct": 35}})
+        wait_for(lambda: ("t-lel", "gd1", "firing") in hook.alerts(), what="firing notified")
+    # while the service is away: still high, then back to normal (queued by its session)
+    gw.send({"gd1": {"safety.lel_pct": 36}})
+    gw.send({"gd1": {"safety.lel_pct": 3}})
+    with running(settings, rules, parks=[code], client_id=client_id, group=group, session_expiry_s=0):
+        wait_for(lambda: ("t-lel", "gd1", "resolved") in hook.alerts(), what="resolution after restart")
+        time.sleep(0.5)
     assert hook.alerts() == [("t-lel", "gd1", "firing"), ("t-lel", "gd1", "resolved")]
     assert states(db, pid, "t-lel") == ["resolved"]
 
 
 def test_gas_leak_reaches_the_emergency_receiver(settings: Settings, db: psycopg.Connection[Any],
-                                                 park: dict[str, Any]) -> None:
+                                                 park: dict[str, Any], gw: Gateway) -> None:
     """End to end with the default rules: gateway publishes a leak; emergency management hears it
     (webhook, signed), the operations centre gets it over MQTT, the environment bureau does not."""
     code, pid = park["parks"][0]["code"], park_id(db, park)
@@ -257,7 +248,6 @@ def test_gas_leak_reaches_the_emergency_receiver(settings: Settings, db: psycopg
     assert subscribed.wait(30)
     rules = [in_park(r, code) for r in default_rules() if r.condition.type != "nodata"]
     assert {r.id for r in rules} >= {"lel-level1", "lel-level2"}
-    gw = Gateway(park)
     try:
         inhibit = inhibit_rules_from_list(default_document()["inhibit"])
         with running(settings, rules, parks=[code], inhibit=inhibit) as service:
@@ -271,7 +261,6 @@ def test_gas_leak_reaches_the_emergency_receiver(settings: Settings, db: psycopg
             wait_for(lambda: sample(m.notifications_sent, channel="mqtt") >= 1, what="PUBACK of the alert")
             assert sample(m.evaluation_latency, suffix="_count") >= 1
     finally:
-        gw.close()
         ops.disconnect()
         ops.loop_stop()
         emergency.close()
@@ -286,7 +275,7 @@ def test_gas_leak_reaches_the_emergency_receiver(settings: Settings, db: psycopg
 
 
 def test_average_windows_resume_from_stored_telemetry(settings: Settings, db: psycopg.Connection[Any],
-                                                      park: dict[str, Any]) -> None:
+                                                      park: dict[str, Any], gw: Gateway) -> None:
     """After a restart an hourly average continues over the stored last hour: one low reading
     cannot stand for the hour (and one reading alone could not fire it either)."""
     code, pid = park["parks"][0]["code"], park_id(db, park)
@@ -302,12 +291,8 @@ def test_average_windows_resume_from_stored_telemetry(settings: Settings, db: ps
     rules = scoped(code, {"id": "t-so2-avg", "metric": "stack.so2_mgm3", "category": "emissions",
                           "transform": "o2_reference",
                           "condition": {"type": "avg", "window": "1h", "op": ">", "threshold": 35}})
-    gw = Gateway(park)
-    try:
-        with running(settings, rules, parks=[code]):
-            gw.send({"cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 20}})
-            wait_for(lambda: states(db, pid, "t-so2-avg") == ["firing"], what="hourly average over the limit")
-    finally:
-        gw.close()
+    with running(settings, rules, parks=[code]):
+        gw.send({"cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 20}})
+        wait_for(lambda: states(db, pid, "t-so2-avg") == ["firing"], what="hourly average over the limit")
     alert = lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), rule_id="t-so2-avg"))[0]
     assert alert["trigger_value"] == pytest.approx((50 * 45 + 20) / 51)
