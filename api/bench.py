@@ -10,6 +10,7 @@ run at the same rate, is ``/healthz``: the HTTP floor of this machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -216,6 +217,40 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _db_backends_cpu(url: str) -> dict[int, float]:
+    """CPU seconds of every PostgreSQL backend connected to the bench database (the API's pool):
+    the database's share of a request, on the same cores as the API."""
+    with psycopg.connect(url, autocommit=True) as c:
+        pids = [
+            r[0]
+            for r in c.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
+    out = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):  # a backend that just ended, or a server elsewhere
+            out[pid] = _cpu_s(pid)
+    return out
+
+
+class CpuMeter:
+    """API-process and database-backend CPU spent between ``start()`` and ``stop(requests)``."""
+
+    def __init__(self, api_pid: int, db_url: str) -> None:
+        self.api_pid, self.db_url = api_pid, db_url
+
+    def start(self) -> None:
+        self._api0, self._db0 = _cpu_s(self.api_pid), _db_backends_cpu(self.db_url)
+
+    def stop(self, requests: int) -> dict[str, float]:
+        api = _cpu_s(self.api_pid) - self._api0
+        db = sum(cpu - self._db0.get(pid, 0.0) for pid, cpu in _db_backends_cpu(self.db_url).items())
+        n = max(requests, 1)
+        return {"api_cpu_ms": round(api * 1000 / n, 2), "db_cpu_ms": round(db * 1000 / n, 2)}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -343,10 +378,18 @@ def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.perf_coun
         mix = [k for k, share in MIX for _ in range(int(share * 10))]
         load_before = os.getloadavg()[0]
         baseline = _drive(base, ctx, ["healthz"], args.rate, args.seconds / 2)
-        cpu0 = _cpu_s(proc.pid)
+        meter = CpuMeter(proc.pid, url)
+        meter.start()
         figures = _drive(base, ctx, mix, args.rate, args.seconds)
-        cpu_ms = (_cpu_s(proc.pid) - cpu0) * 1000 / max(figures["requests"], 1)
+        cpu = meter.stop(figures["requests"])
         load_after = os.getloadavg()[0]
+        # Each request kind alone, same rate: where the CPU of the mix goes, per route (healthz:
+        # the HTTP floor of one request).
+        per_route = {}
+        for kind in [k for k, _ in MIX] + ["healthz"] if args.route_seconds > 0 else ():
+            meter.start()
+            alone = _drive(base, ctx, [kind], args.rate, args.route_seconds)
+            per_route[kind] = {**alone[kind], **meter.stop(alone["requests"])}
     finally:
         if proc is not None:
             proc.terminate()
@@ -375,10 +418,18 @@ def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.perf_coun
         " (*baseline, same rate)"
     )
     print(
-        f"API process CPU {cpu_ms:.2f} ms/request; machine load average {load_before:.1f} ->"
-        f" {load_after:.1f}"
-        f" on {os.cpu_count()} cores"
+        f"CPU per request of the mix: API process {cpu['api_cpu_ms']:.2f} ms, database backends"
+        f" {cpu['db_cpu_ms']:.2f} ms; machine load average {load_before:.1f} ->"
+        f" {load_after:.1f} on {os.cpu_count()} cores"
     )
+    if per_route:
+        print(f"each kind alone at {args.rate:g} req/s for {args.route_seconds:g} s:")
+        print(f"{'request':<10} {'p50 ms':>8} {'p95 ms':>8} {'API CPU ms':>11} {'DB CPU ms':>10}")
+        for kind, f in per_route.items():
+            print(
+                f"{kind:<10} {f['p50_ms']:>8} {f['p95_ms']:>8} {f['api_cpu_ms']:>11}"
+                f" {f['db_cpu_ms']:>10}"
+            )
     target_ok = figures["overview"]["p95_ms"] < 100 and figures["series"]["p95_ms"] < 100
     print(
         json.dumps(
@@ -395,7 +446,9 @@ def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.perf_coun
                 "alarms": figures["alarms"],
                 "all": figures["all"],
                 "baseline_healthz": b,
-                "api_cpu_ms_per_request": round(cpu_ms, 2),
+                "api_cpu_ms_per_request": cpu["api_cpu_ms"],
+                "db_cpu_ms_per_request": cpu["db_cpu_ms"],
+                "per_route": per_route,
                 "load_average": [round(load_before, 1), round(load_after, 1)],
                 "target_p95_under_100ms": target_ok,
             }
@@ -410,4 +463,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
     parser.add_argument("--seconds", type=float, default=15.0, help="duration of the mix")
     parser.add_argument("--pool", type=int, default=10, help="API connection pool size")
+    parser.add_argument(
+        "--route-seconds", type=float, default=4.0, help="each kind alone afterwards (0: skip)"
+    )
     parser.set_defaults(func=run)
