@@ -68,8 +68,30 @@ class Rows:
     def sorted(self) -> Rows:
         """By (device, metric, ts): index order, so inserts touch each index page once and
         concurrent writers take row locks in the same order (no deadlocks)."""
-        order = np.lexsort((self.ts_us, self._series_key()))
-        return self.take(order)
+        order = self._key_order()
+        return self if order is None else self.take(order)
+
+    def _key_order(self) -> np.ndarray | None:
+        """The permutation into (device, metric, ts) order; None if the rows are in it already
+        (a sorted batch is checked in one pass instead of sorted again)."""
+        key, ts = self._series_key(), self.ts_us
+        if len(key) < 2:
+            return None
+        step = key[1:] - key[:-1]
+        if ((step > 0) | ((step == 0) & (ts[1:] >= ts[:-1]))).all():
+            return None
+        return np.lexsort((ts, key))
+
+    def distinct(self) -> Rows:
+        """Sorted rows without repeated (device, metric, ts) keys (a message twice in one batch);
+        the first of each is kept."""
+        if len(self) < 2:
+            return self
+        key = self._series_key()
+        repeated = (key[1:] == key[:-1]) & (self.ts_us[1:] == self.ts_us[:-1])
+        if not repeated.any():
+            return self
+        return self.take(np.flatnonzero(np.r_[True, ~repeated]))
 
     def take(self, index: np.ndarray) -> Rows:
         return Rows(self.ts_us[index], self.device_id[index], self.metric_id[index],
@@ -77,20 +99,23 @@ class Rows:
 
     def latest(self) -> Rows:
         """The newest reading of each (device, metric), in key order."""
-        if not len(self):
-            return self
-        key = self._series_key()
-        order = np.lexsort((self.ts_us, key))
-        k = key[order]
-        return self.take(order[np.r_[k[1:] != k[:-1], True]])
+        rows = self.sorted()
+        if not len(rows):
+            return rows
+        key = rows._series_key()
+        return rows.take(np.flatnonzero(np.r_[key[1:] != key[:-1], True]))
 
     def touched(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Distinct (device, metric, 15-minute bucket start in PostgreSQL µs), in key order."""
+        rows = self.sorted()
         # PostgreSQL's epoch (2000-01-01T00:00Z) is on a 15-minute boundary, so buckets are
-        # plain multiples of 15 minutes as time_bucket() makes them.
-        bucket = self.ts_us - self.ts_us % BUCKET_US
-        keys = np.unique(np.stack([self._series_key(), bucket]), axis=1)
-        return (keys[0] >> 16).astype(np.int32), (keys[0] & 0xFFFF).astype(np.int16), keys[1]
+        # plain multiples of 15 minutes as time_bucket() makes them. In (key, ts) order the
+        # buckets of a series ascend, so the distinct pairs are where either changes.
+        key = rows._series_key()
+        bucket = rows.ts_us - rows.ts_us % BUCKET_US
+        first = np.flatnonzero(np.r_[len(key) > 0, (key[1:] != key[:-1]) | (bucket[1:] != bucket[:-1])])
+        key, bucket = key[first], bucket[first]
+        return (key >> 16).astype(np.int32), (key & 0xFFFF).astype(np.int16), bucket
 
     @classmethod
     def empty(cls) -> Rows:

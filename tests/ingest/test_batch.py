@@ -221,3 +221,15 @@ def test_flags_the_decoder_reports_are_stored_with_the_receipt_time_flag(
         _msg(device_topic("p", "e1", "em1"), {"values": {"elec.power_kw": 1.0}}),
     )
     assert batch.rows.flag.tolist() == [5, 5 | FLAG_RECEIPT_TIME]
+
+
+def test_repeated_keys_keep_their_first_reading() -> None:
+    rows = _rows([1, 1, 2, 1], [1, 1, 1, 2], [1, 1, 1, 1]).sorted().distinct()
+    assert list(zip(rows.device_id.tolist(), (rows.ts_us // 60_000_000).tolist(), rows.value.tolist(),
+                    strict=True)) == [(1, 1, 0.0), (1, 2, 2.0), (2, 1, 3.0)]
+
+
+def test_rows_already_in_key_order_are_not_sorted_again() -> None:
+    rows = _rows([1, 2, 2, 0], [1, 1, 1, 2], [1, 1, 2, 1])
+    assert rows.sorted() is rows
+    assert rows.take(np.array([1, 0, 2, 3])).sorted().ts_us.tolist() == rows.ts_us.tolist()
