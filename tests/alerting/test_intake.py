@@ -16,7 +16,8 @@ from tests.alerting.test_directory import snapshot
 
 
 def ignored_counts(metrics: AlertingMetrics) -> dict[str, float]:
-    return {s.labels["reason"]: s.value for s in metrics.ignored.collect()[0].samples if s.name.endswith("_total")}
+    [family] = metrics.ignored.collect()
+    return {s.labels["reason"]: s.value for s in family.samples if s.name.endswith("_total")}
 
 
 def test_messages_become_columns_and_the_rest_is_counted() -> None:
