@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from api import problems
+from api.answers import AnswerCache
 from api.config import ApiSettings, get_api_settings
 from api.db import make_pool
 from api.middleware import BodyLimit, RequestMetrics
@@ -75,6 +76,7 @@ def create_app(
     app.state.limits = limits
     app.state.clock = clock
     app.state.registry = registry or CollectorRegistry()
+    app.state.answers = AnswerCache(limits.overview_ttl_s)
     app.state.broker_factory = broker_factory or _local_broker(settings)
     problems.install(app)
 

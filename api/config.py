@@ -21,6 +21,7 @@ class ApiSettings(BaseSettings):
     max_raw_range_days: float = 7.0  # raw readings; rollups allow longer
     max_range_days: float = 3660.0
     token_ttl_s: int = 900
+    overview_ttl_s: float = 5.0  # one overview answer shared per (park, scope); 0: none
     live_poll_s: float = 1.0
     live_max_devices: int = 500
     cors_origins: list[str] = []

@@ -13,6 +13,7 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.answers import AnswerCache
 from api.auth import AuthError, Principal, looks_like_token, verify_token
 from api.config import ApiSettings
 from api.problems import Forbidden, Unauthorized
@@ -59,6 +60,13 @@ async def _runner(request: Request) -> DbRunner:
 
 
 DbRun = Annotated[DbRunner, Depends(_runner)]
+
+
+async def _answers(request: Request) -> AnswerCache:
+    return request.app.state.answers
+
+
+Answers = Annotated[AnswerCache, Depends(_answers)]
 
 
 async def _limits(request: Request) -> ApiSettings:

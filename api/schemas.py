@@ -546,13 +546,17 @@ class OverviewOut(Out):
     latest_alarms: list[AlarmOut]
 
 
-def fast_json(model: type[BaseModel], data: Any) -> Any:
-    """Validate once and encode in pydantic-core; FastAPI would validate a returned dict again.
+def encoded(model: type[BaseModel], data: Any) -> bytes:
+    """Validate once and encode in pydantic-core; FastAPI would validate a returned dict again."""
+    return model.model_validate(data).model_dump_json(by_alias=True).encode()
 
-    The route keeps ``response_model`` for the OpenAPI schema; hot routes return this instead.
-    """
+
+def json_response(body: bytes) -> Any:
     from fastapi.responses import Response
 
-    return Response(
-        model.model_validate(data).model_dump_json(by_alias=True), media_type="application/json"
-    )
+    return Response(body, media_type="application/json")
+
+
+def fast_json(model: type[BaseModel], data: Any) -> Any:
+    """The route keeps ``response_model`` for the OpenAPI schema; hot routes return this instead."""
+    return json_response(encoded(model, data))

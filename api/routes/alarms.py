@@ -10,8 +10,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from psycopg.rows import dict_row, tuple_row
 
+from api.answers import AnswerCache
 from api.auth import Principal, Role
-from api.deps import BigId, CurrentPrincipal, DbConn, DbRun, OperatorPrincipal, OptId, Paging
+from api.deps import (
+    Answers,
+    BigId,
+    CurrentPrincipal,
+    DbConn,
+    DbRun,
+    OperatorPrincipal,
+    OptId,
+    Paging,
+)
 from api.problems import Conflict, Forbidden, NotFound
 from api.queries import alarms as q
 from api.schemas import (
@@ -85,7 +95,9 @@ def get_alarm(alert_id: BigId, conn: DbConn, p: CurrentPrincipal) -> dict[str, A
     return _detail(conn, p, alert_id)
 
 
-def _act(conn: DbConn, p: Principal, alert_id: int, action: str, **kwargs: Any) -> dict[str, Any]:
+def _act(
+    conn: DbConn, p: Principal, answers: AnswerCache, alert_id: int, action: str, **kwargs: Any
+) -> dict[str, Any]:
     from alerting import lifecycle
 
     _detail(conn, p, alert_id)  # 404 unless visible to the caller
@@ -97,6 +109,7 @@ def _act(conn: DbConn, p: Principal, alert_id: int, action: str, **kwargs: Any) 
         raise Conflict(f"cannot {action} alarm {alert_id}: {exc}") from exc
     finally:
         conn.row_factory = dict_row
+    answers.clear()  # the overview's alarm counts changed: the caller sees it at once
     return _detail(conn, p, alert_id)
 
 
@@ -107,11 +120,11 @@ def _act(conn: DbConn, p: Principal, alert_id: int, action: str, **kwargs: Any) 
     summary="acknowledge with a comment (operators; enterprises their own alarms)",
 )
 def acknowledge(
-    alert_id: BigId, body: CommentIn, conn: DbConn, p: CurrentPrincipal
+    alert_id: BigId, body: CommentIn, conn: DbConn, p: CurrentPrincipal, answers: Answers
 ) -> dict[str, Any]:
     if not (p.can_operate or p.role is Role.ENTERPRISE):
         raise Forbidden(f"role {p.role.value!r} may not acknowledge alarms")
-    return _act(conn, p, alert_id, "acknowledge", comment=body.comment)
+    return _act(conn, p, answers, alert_id, "acknowledge", comment=body.comment)
 
 
 @router.post(
@@ -119,8 +132,10 @@ def acknowledge(
     response_model=AlarmDetailOut,
     responses={403: {}, 404: {}, 409: {}},
 )
-def assign(alert_id: BigId, body: AssignIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
-    return _act(conn, p, alert_id, "assign", assignee=body.assignee, comment=body.comment)
+def assign(
+    alert_id: BigId, body: AssignIn, conn: DbConn, p: OperatorPrincipal, answers: Answers
+) -> dict[str, Any]:
+    return _act(conn, p, answers, alert_id, "assign", assignee=body.assignee, comment=body.comment)
 
 
 @router.post(
@@ -128,5 +143,7 @@ def assign(alert_id: BigId, body: AssignIn, conn: DbConn, p: OperatorPrincipal) 
     response_model=AlarmDetailOut,
     responses={403: {}, 404: {}, 409: {}},
 )
-def resolve(alert_id: BigId, body: CommentIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
-    return _act(conn, p, alert_id, "resolve", comment=body.comment)
+def resolve(
+    alert_id: BigId, body: CommentIn, conn: DbConn, p: OperatorPrincipal, answers: Answers
+) -> dict[str, Any]:
+    return _act(conn, p, answers, alert_id, "resolve", comment=body.comment)

@@ -9,7 +9,17 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query
 
 from api.auth import Principal, Role
-from api.deps import Clock, CurrentPrincipal, DbConn, DbRun, Id, OperatorPrincipal, OptId, Paging
+from api.deps import (
+    Answers,
+    Clock,
+    CurrentPrincipal,
+    DbConn,
+    DbRun,
+    Id,
+    OperatorPrincipal,
+    OptId,
+    Paging,
+)
 from api.problems import BadRequest, Forbidden, NotFound
 from api.queries import alarms as alarm_q
 from api.queries import statistics as q
@@ -22,7 +32,8 @@ from api.schemas import (
     PageOut,
     ParkEvaluationOut,
     StatsResponse,
-    fast_json,
+    encoded,
+    json_response,
     paged,
 )
 from api.statistics import daily_aqi, evaluation, shape
@@ -258,10 +269,25 @@ def import_reports(body: EconomicImportIn, conn: DbConn, p: OperatorPrincipal) -
 # --- overview -------------------------------------------------------------------------------------
 
 
-@router.get("/overview", response_model=OverviewOut, summary="the ops-centre overview of a park")
-async def overview(run: DbRun, p: CurrentPrincipal, clock: Clock, park_id: OptId = None) -> Any:
-    now = datetime.fromtimestamp(clock(), UTC)
-    return fast_json(OverviewOut, await run(_overview, p, park_id or p.park_id, now))
+@router.get(
+    "/overview",
+    response_model=OverviewOut,
+    summary="the ops-centre overview of a park",
+    description="Shared by every caller of the same scope for up to `SMARTPARK_API_OVERVIEW_TTL_S`"
+    " seconds (default 5).",
+)
+async def overview(
+    run: DbRun, p: CurrentPrincipal, clock: Clock, answers: Answers, park_id: OptId = None
+) -> Any:
+    park_id = park_id or p.park_id
+
+    async def compute() -> bytes:
+        now = datetime.fromtimestamp(clock(), UTC)
+        return encoded(OverviewOut, await run(_overview, p, park_id, now))
+
+    # Everything of the caller the answer depends on: the same answer for the same scope only.
+    scope = (p.role, p.park_id, p.enterprise_id, p.categories)
+    return json_response(await answers.get(("overview", park_id, *scope), compute))
 
 
 def _overview(conn: Any, p: Principal, park_id: int | None, now: datetime) -> dict[str, Any]:

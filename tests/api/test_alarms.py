@@ -190,3 +190,30 @@ def test_summary_counts_open_alarms(
     ).json()
     assert {r["category"] for r in rows} == {"safety"}
     assert sum(r["n"] for r in rows) == 1
+
+
+def _overview_alarms(client: TestClient, t: Tenancy, who: str) -> tuple[int, set[int]]:
+    r = client.get("/api/v1/overview", headers=t.headers(who))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return body["unacknowledged_alarms"], {a["alert_id"] for a in body["latest_alarms"]}
+
+
+def test_overview_answers_are_shared_only_within_one_scope(
+    client: TestClient, tenancy: Tenancy, alarms: dict[str, int]
+) -> None:
+    # Asked one right after the other, inside the overview's sharing time: each scope its own.
+    expected = {k: v for k, v in EXPECTED.items() if k != "admin"}
+    for who, names in expected.items():
+        n, latest = _overview_alarms(client, tenancy, who)
+        assert (n, latest) == (len(names), {alarms[k] for k in names}), who
+
+
+def test_own_alarm_action_shows_in_the_overview_at_once(
+    client: TestClient, tenancy: Tenancy, alarms: dict[str, int]
+) -> None:
+    h = tenancy.headers("operator")
+    assert _overview_alarms(client, tenancy, "operator")[0] == 3
+    r = client.post(f"/api/v1/alarms/{alarms['cod_e2']}/acknowledge", headers=h, json={})
+    assert r.status_code == 200, r.text
+    assert _overview_alarms(client, tenancy, "operator")[0] == 2
