@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import queue
+import signal
 import socket
 import threading
 import time
@@ -303,6 +304,9 @@ class AlertingService:
 
 
 def serve(service: AlertingService) -> int:
+    # The supervisor and service managers stop children with SIGTERM: end the loop, then close
+    # the delivery thread and the MQTT session cleanly as for Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: service.stop_event.set())
     try:
         service.start()
         log.info("alerting service %s (pid %d) running", service.client_id, os.getpid())
@@ -311,4 +315,5 @@ def serve(service: AlertingService) -> int:
         service.stop_event.set()
     finally:
         service.stop()
+    log.info("alerting service %s stopped", service.client_id)
     return 0
