@@ -30,6 +30,7 @@ from ingest import validate as v
 from ingest.batch import Batch, BatchBuilder, Message, reject
 from ingest.binary_copy import PG_EPOCH_US
 from ingest.metrics import IngestMetrics
+from ingest.mqtt_client import BufferedClient
 from ingest.registry_index import RegistryIndex, index_from_snapshot
 from ingest.store import Stored, prepare_session, record_rejections, store_batch
 from smartpark import mqtt as sp_mqtt
@@ -165,6 +166,7 @@ class Ingester:
             clean_start=False,
             session_expiry=self.config.session_expiry_s,
             manual_ack=True,
+            client_class=BufferedClient,
         )
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

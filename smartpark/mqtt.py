@@ -73,10 +73,11 @@ def make_client(
     session_expiry: int = SESSION_EXPIRY_S,
     manual_ack: bool = False,
     userdata: Any = None,
+    client_class: type[mqtt.Client] = mqtt.Client,
 ) -> mqtt.Client:
     """A configured, not yet connected client. Connect with :func:`connect` or ``connect_async``."""
     target = target or BrokerTarget.parse(url or mqtt_url())
-    client = mqtt.Client(
+    client = client_class(
         callback_api_version=CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=mqtt.MQTTv5,
