@@ -11,17 +11,19 @@ counts anything twice.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from aggregation import arrays, store
 from aggregation import coefficients as co
-from aggregation import store
 from aggregation.calendar import WIDTH_MS, calendar_start_end, fixed_start
 from aggregation.rollup import Readings, Rollup, concat, counter_deltas_of, rebucket, rollup
 from aggregation.windows import Windows
@@ -121,6 +123,12 @@ def _unique_pairs(series: I64, bucket: I64) -> tuple[I64, I64]:
     return s[keep], b[keep]
 
 
+def _unique_keys(series: I64, bucket: I64) -> tuple[I64, I64]:
+    """Distinct (series, 15-minute bucket), sorted: one sort of packed keys."""
+    k = arrays.unique(_key(series, bucket))
+    return k >> 23, (k & ((1 << 23) - 1)) * Q
+
+
 def _key(series: I64, bucket: I64) -> I64:
     if series.size and int(series.max()) >= 1 << 40:
         raise ValueError(f"device id {int(series.max()) >> 16} too large for the job's bucket keys")
@@ -161,11 +169,74 @@ def compute_15m(r: Readings, params: SeriesParams) -> tuple[Rollup, npt.NDArray[
     return out, params.counter[params.index(out.series)]
 
 
+PART_READINGS = 250_000  # a big batch is processed in parts of about this many readings...
+MAX_PARTS = 16  # ...but in no more parts than this (each part costs a dozen round trips)
+
+
+def parts(ws: I64, lo: I64, hi: I64, interval_ms: F64, *, size: int = PART_READINGS) -> list[slice]:
+    """Slices of the windows (sorted by series) holding about ``size`` expected readings each,
+    cut only between devices, so that a part's range scan of devices holds only its own series."""
+    est = np.cumsum((hi - lo) / interval_ms)
+    n = int(min(MAX_PARTS, est[-1] // size)) if est.size else 0
+    dev = ws >> 16
+    between = np.flatnonzero(dev[1:] != dev[:-1]) + 1  # first window of each next device
+    if n < 2 or between.size == 0:
+        return [slice(0, ws.size)]
+    want = np.searchsorted(est, est[-1] * np.arange(1, n) / n)
+    cuts = arrays.unique(between[np.searchsorted(between, want).clip(0, between.size - 1)])
+    edges = [0, *cuts.tolist(), ws.size]
+    return [slice(a, b) for a, b in itertools.pairwise(edges) if b > a]
+
+
+@dataclass(frozen=True, slots=True)
+class PartInput:
+    """What a part reads: its readings and the buckets it must write (the touched ones, plus
+    for counters the next bucket with data, whose first delta depends on this part's last reading)."""
+
+    readings: Readings
+    t_series: I64
+    t_bucket: I64
+    seconds: float
+
+
+def read_part(
+    conn: store.Conn, params: SeriesParams, series: I64, bucket: I64, ws: I64, lo: I64, hi: I64, *, clock: Any
+) -> PartInput:
+    t0 = clock()
+    wc = params.counter[params.index(ws)]
+    # counters: read from the previous reading and through the next bucket with data
+    prev, nxt = store.neighbours(conn, series=ws[wc], lo=lo[wc], hi=hi[wc])
+    read_lo, read_hi = lo.copy(), hi.copy()
+    read_lo[wc] = np.where(prev >= 0, prev, lo[wc])
+    nb = fixed_start(nxt, Q)
+    read_hi[wc] = np.where(nxt >= 0, nb + Q, hi[wc])
+    extra = nxt >= 0
+    rs, rt, rv = store.readings(conn, windows=Windows.merged(ws, read_lo, read_hi))
+    return PartInput(
+        Readings.of(rs, rt, rv),
+        np.concatenate([series, ws[wc][extra]]),
+        np.concatenate([bucket, nb[extra]]),
+        clock() - t0,
+    )
+
+
 def refresh_rollups(
-    conn: store.Conn, *, batch: int = 20_000, default_interval_s: float = DEFAULT_INTERVAL_S, clock: Any = None
+    conn: store.Conn,
+    *,
+    reader: store.Conn | None = None,
+    batch: int = 20_000,
+    default_interval_s: float = DEFAULT_INTERVAL_S,
+    part_readings: int = PART_READINGS,
+    clock: Any = None,
 ) -> RollupStats:
     """One batch of the queue in one transaction; returns what it did (touched == 0: queue empty
-    or another process is running the job)."""
+    or another process is running the job).
+
+    A big batch runs in parts of whole devices. With a ``reader`` (a second connection, in
+    autocommit mode) a thread reads the next parts' readings there while this one computes and
+    writes: PostgreSQL reads on one core while it writes on the other. Readings are immutable
+    and a late one queues its bucket again, so reading them outside the job's transaction is safe.
+    """
     import time
 
     now = clock or time.perf_counter
@@ -179,65 +250,84 @@ def refresh_rollups(
         stats.touched = int(series.size)
         if series.size == 0:
             return stats
-        series, bucket = _unique_pairs(series, bucket)
-        useries = np.unique(series)
+        series, bucket = _unique_keys(series, bucket)
+        useries = arrays.unique(series)
         devs = store.devices(conn, device_ids=store.unpack(useries)[0])
         params = series_params(useries, devs, default_interval_s=default_interval_s)
         known = params.known[params.index(series)]
-        stats.unknown_series = int(np.unique(series[~known]).size)
+        stats.unknown_series = int(arrays.unique(series[~known]).size)
         if stats.unknown_series:
             log.warning("%d touched series name no registered device/metric; skipped", stats.unknown_series)
         series, bucket = series[known], bucket[known]
         ws, lo, hi = runs(series, bucket, bucket + Q)
-        # counters: read from the previous reading and through the next bucket with data
-        wc = params.counter[params.index(ws)]
-        prev, nxt = store.neighbours(conn, series=ws[wc], lo=lo[wc], hi=hi[wc])
-        read_lo, read_hi = lo.copy(), hi.copy()
-        read_lo[wc] = np.where(prev >= 0, prev, lo[wc])
-        nb = fixed_start(nxt, Q)
-        read_hi[wc] = np.where(nxt >= 0, nb + Q, hi[wc])
-        extra = nxt >= 0
-        t_series = np.concatenate([series, ws[wc][extra]])
-        t_bucket = np.concatenate([bucket, nb[extra]])
+        cut = parts(ws, lo, hi, params.interval_ms[params.index(ws)], size=part_readings)
         stats.phases["claim"] = now() - t0
+        for k in ("read", "wait", "compute", "coarser", "write"):
+            stats.phases[k] = 0.0
 
-        t1 = now()
-        rs, rt, rv = store.readings(conn, windows=Windows.merged(ws, read_lo, read_hi))
-        stats.phases["read"] = now() - t1
-        t2 = now()
-        r = Readings.of(rs, rt, rv)
-        stats.readings = len(r)
-        fine, _ = compute_15m(r, params)
-        fine = fine.take(np.isin(_key(fine.series, fine.bucket), _key(t_series, t_bucket)))
-        stats.phases["compute"] = now() - t2
+        def fetch(part: slice) -> PartInput:
+            a = np.searchsorted(series, ws[part.start])
+            b = np.searchsorted(series, ws[part.stop - 1], side="right")
+            src = reader if reader is not None else conn
+            return read_part(src, params, series[a:b], bucket[a:b], ws[part], lo[part], hi[part], clock=now)
 
-        t3 = now()
-        hb = fixed_start(fine.bucket, H)
-        hourly, old_15m = _coarser(conn, params, fine, "rollup_15m", hb, hb + H, to="1h")
-        d0, d1 = _local_days(hourly.bucket, params.index(hourly.series), params)
-        old_1h: tuple[I64, I64] | None = None
-        # local days start on whole UTC hours in most zones (Asia/Shanghai): build them from hours
-        if not (d0 % H).any():
-            daily, old_1h = _coarser(conn, params, hourly, "rollup_1h", d0, d1, to="1d")
-        else:
-            f0, f1 = _local_days(fine.bucket, params.index(fine.series), params)
-            daily, _ = _coarser(conn, params, fine, "rollup_15m", f0, f1, to="1d")
-        stats.phases["coarser"] = now() - t3
+        days: list[tuple[I64, I64]] = []
+        with ThreadPoolExecutor(1) as pool:
+            pending = [pool.submit(fetch, p) for p in cut] if reader is not None else []
+            try:
+                for i, part in enumerate(cut):
+                    t1 = now()
+                    got = pending[i].result() if pending else fetch(part)
+                    stats.phases["wait" if pending else "read"] += now() - t1
+                    if pending:
+                        stats.phases["read"] += got.seconds
+                    days.append(_write_part(conn, params, got, stats, clock=now))
+            finally:
+                for f in pending:
+                    f.cancel()
         t4 = now()
-        for table, rows, old in (
-            ("rollup_15m", fine, old_15m),
-            ("rollup_1h", hourly, old_1h),
-            ("rollup_1d", daily, None),
-        ):
-            counter = params.counter[params.index(rows.series)]
-            n = store.write_rollups(conn, table=table, rollup=rows, counter=counter, existing=old)
-            setattr(stats, f"rows_{table[7:]}", n)
-        pi = params.index(daily.series)
-        days_p, days_d = _unique_pairs(params.park_id[pi], daily.bucket)
+        pi = params.index(np.concatenate([d[0] for d in days]))
+        days_p, days_d = _unique_pairs(params.park_id[pi], np.concatenate([d[1] for d in days]))
         tz_by_park = dict(zip(params.park_id.tolist(), params.timezone, strict=True))
         store.mark_dirty_days(conn, park_id=days_p, day_ms=days_d, timezone=[tz_by_park[p] for p in days_p.tolist()])
-        stats.phases["write"] = now() - t4
+        stats.phases["write"] += now() - t4
     return stats
+
+
+def _write_part(
+    conn: store.Conn, params: SeriesParams, got: PartInput, stats: RollupStats, *, clock: Any
+) -> tuple[I64, I64]:
+    """Compute a part's 15-minute rows and the hours and days they fall in, write them; returns
+    the (series, day) of the daily rows."""
+    t2 = clock()
+    stats.readings += len(got.readings)
+    fine, _ = compute_15m(got.readings, params)
+    fine = fine.take(arrays.isin(_key(fine.series, fine.bucket), _key(got.t_series, got.t_bucket)))
+    stats.phases["compute"] += clock() - t2
+
+    t3 = clock()
+    hb = fixed_start(fine.bucket, H)
+    hourly, old_15m = _coarser(conn, params, fine, "rollup_15m", hb, hb + H, to="1h")
+    d0, d1 = _local_days(hourly.bucket, params.index(hourly.series), params)
+    old_1h: tuple[I64, I64] | None = None
+    # local days start on whole UTC hours in most zones (Asia/Shanghai): build them from hours
+    if not (d0 % H).any():
+        daily, old_1h = _coarser(conn, params, hourly, "rollup_1h", d0, d1, to="1d")
+    else:
+        f0, f1 = _local_days(fine.bucket, params.index(fine.series), params)
+        daily, _ = _coarser(conn, params, fine, "rollup_15m", f0, f1, to="1d")
+    stats.phases["coarser"] += clock() - t3
+    t4 = clock()
+    for table, rows, old in (
+        ("rollup_15m", fine, old_15m),
+        ("rollup_1h", hourly, old_1h),
+        ("rollup_1d", daily, None),
+    ):
+        counter = params.counter[params.index(rows.series)]
+        n = store.write_rollups(conn, table=table, rollup=rows, counter=counter, existing=old)
+        setattr(stats, f"rows_{table[7:]}", getattr(stats, f"rows_{table[7:]}") + n)
+    stats.phases["write"] += clock() - t4
+    return daily.series, daily.bucket
 
 
 def _coarser(
@@ -252,7 +342,7 @@ def _coarser(
     ws, lo, hi = runs(fresh.series[first], start[first], end[first])
     width = Q if source == "rollup_15m" else H
     stored = store.rollups(conn, table=source, windows=Windows(ws, lo, hi), width_ms=width)
-    replaced = np.isin(_key(stored.series, stored.bucket), _key(fresh.series, fresh.bucket))
+    replaced = arrays.isin(_key(stored.series, stored.bucket), _key(fresh.series, fresh.bucket))
     old = (stored.series[replaced], stored.bucket[replaced])
     stored = stored.take(~replaced)
     idx = params.index(stored.series)
@@ -266,11 +356,13 @@ def _coarser(
     return rebucket(both, *_local_days(both.bucket, params.index(both.series), params)), old
 
 
-def drain(conn: store.Conn, *, batch: int = 20_000, max_batches: int = 1000, **kw: Any) -> list[RollupStats]:
+def drain(
+    conn: store.Conn, *, reader: store.Conn | None = None, batch: int = 20_000, max_batches: int = 1000, **kw: Any
+) -> list[RollupStats]:
     """Run batches until the queue is empty (bounded, so a flood cannot pin the job forever)."""
     done: list[RollupStats] = []
     for _ in range(max_batches):
-        s = refresh_rollups(conn, batch=batch, **kw)
+        s = refresh_rollups(conn, reader=reader, batch=batch, **kw)
         if s.touched == 0:
             break
         done.append(s)

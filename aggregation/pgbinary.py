@@ -1,7 +1,8 @@
 """PostgreSQL binary COPY of fixed-width, non-null columns to and from numpy arrays (pure).
 
 Every row of such a COPY has the same length, so one structured dtype describes the whole
-payload and no Python code runs per row, in either direction. Timestamps cross as epoch
+payload and no Python code runs per row, in either direction. The same holds for the elements of
+a one-dimensional binary array without NULLs (:func:`decode_array`). Timestamps cross as epoch
 milliseconds (PostgreSQL sends microseconds since 2000-01-01).
 """
 
@@ -61,3 +62,20 @@ def decode(columns: Columns, payload: bytes) -> dict[str, npt.NDArray[np.generic
         col = rows[name].astype(dtype[name].newbyteorder("="))
         out[name] = col // 1000 + PG_EPOCH_MS if pgtype == "timestamptz" else col
     return out
+
+
+_ARRAY_HEADER = 12  # ndim, has-nulls flag, element type; then (length, lower bound) per dimension
+
+
+def decode_array(pgtype: str, blob: bytes | None) -> npt.NDArray[np.generic]:
+    """Native-endian elements of a one-dimensional binary array without NULLs (None: empty)."""
+    dtype = np.dtype(_TYPES[pgtype])
+    if blob is None or int.from_bytes(blob[:4], "big") == 0:
+        return np.zeros(0, dtype.newbyteorder("="))
+    if int.from_bytes(blob[:4], "big") != 1:
+        raise ValueError("only one-dimensional arrays are decoded")
+    if int.from_bytes(blob[4:8], "big"):
+        raise ValueError("unexpected NULL in an aggregated array")
+    raw = np.frombuffer(blob, dtype=np.dtype([("len", ">i4"), ("v", dtype)]), offset=_ARRAY_HEADER + 8)["v"]
+    col = raw.astype(dtype.newbyteorder("="))
+    return col // 1000 + PG_EPOCH_MS if pgtype == "timestamptz" else col

@@ -44,7 +44,7 @@ class Readings:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"non-finite value {float(v[i])!r} in series {s[i]} at ts {t[i]} (index {i})")
-        if not _is_sorted(s, t):
+        if not is_sorted(s, t):
             order = _sort_order(s, t)
             s, t, v = s[order], t[order], v[order]
         if s.size > 1:
@@ -70,7 +70,8 @@ def _sort_order(s: I64, t: I64) -> I64:
     return np.lexsort((t, s))  # stable: among duplicates the given order survives
 
 
-def _is_sorted(s: I64, t: I64) -> bool:
+def is_sorted(s: I64, t: I64) -> bool:
+    """Whether (series, ts) pairs are in order."""
     if s.size < 2:
         return True
     ds = s[1:] - s[:-1]

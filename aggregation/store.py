@@ -17,7 +17,7 @@ from psycopg.adapt import Loader
 from psycopg.pq import Format
 
 from aggregation import pgbinary
-from aggregation.rollup import Rollup
+from aggregation.rollup import Rollup, is_sorted
 from aggregation.windows import Windows
 
 I64 = npt.NDArray[np.int64]
@@ -38,7 +38,6 @@ def unpack(series: I64) -> tuple[I64, I64]:
 
 
 JOB_LOCK = 0x5350_4147  # advisory lock: one rollup job at a time across processes
-TOUCHED_COLUMNS = (("device_id", "int4"), ("metric_id", "int2"), ("bucket", "timestamptz"))
 
 
 def lock_job(conn: Conn) -> bool:
@@ -52,19 +51,28 @@ def claim_touched(conn: Conn, *, limit: int) -> tuple[I64, I64]:
 
     In key order, so that a batch holds long contiguous runs of few series (one read each)
     rather than scattered buckets of many: a back-fill touches every bucket of every series.
+    The batch is the keys below the first one left (one index-only step), deleted in one pass
+    and returned as two arrays in one row: a COPY would cost the client a message per key.
 
     Deleted in the caller's transaction (which holds :func:`lock_job`): a crash before commit
     puts them back; rows that ingest writes meanwhile wait for the commit and queue again.
     """
-    payload = _copy_out(
-        conn,
-        "COPY (DELETE FROM telemetry_touched t USING (SELECT ctid FROM telemetry_touched"
-        " ORDER BY device_id, metric_id, bucket LIMIT %(limit)s) c"
-        " WHERE t.ctid = c.ctid RETURNING t.device_id, t.metric_id, t.bucket) TO STDOUT (FORMAT BINARY)",
+    cut = conn.execute(
+        "SELECT device_id, metric_id, bucket FROM telemetry_touched"
+        " ORDER BY device_id, metric_id, bucket OFFSET %(limit)s LIMIT 1",
         {"limit": limit},
-    )
-    cols = pgbinary.decode(TOUCHED_COLUMNS, payload)
-    return pack(cols["device_id"], cols["metric_id"]), cols["bucket"].astype(np.int64)
+    ).fetchone()
+    below = "" if cut is None else " WHERE (device_id, metric_id, bucket) < (%(d)s, %(m)s, %(b)s)"
+    with conn.cursor(binary=True) as cur:
+        _raw_arrays(cur)
+        row = cur.execute(
+            f"WITH c AS (DELETE FROM telemetry_touched{below} RETURNING device_id, metric_id, bucket)"
+            " SELECT array_agg((device_id::int8 << 16) | metric_id), array_agg(bucket) FROM c",
+            {} if cut is None else {"d": cut[0], "m": cut[1], "b": cut[2]},
+        ).fetchone()
+    assert row is not None
+    series, bucket = pgbinary.decode_array("int8", row[0]), pgbinary.decode_array("timestamptz", row[1])
+    return series.astype(np.int64, copy=False), bucket.astype(np.int64, copy=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,20 +120,27 @@ def _window_params(series: I64, lo: I64, hi: I64) -> dict[str, Any]:
     return {"dev": dev.tolist(), "met": met.tolist(), "lo": lo.tolist(), "hi": hi.tolist()}
 
 
+def _device_range(windows: Windows) -> tuple[int, int]:
+    """First and last device of the windows (sorted by series): bounds a scan to a job's part."""
+    first, last = unpack(windows.series[[0, -1]])[0].tolist()
+    return int(first), int(last)
+
+
 def _scan_or_probe(conn: Conn, *, columns: Any, select: str, table: str, ts: str, windows: Windows) -> dict[str, Any]:
     """Rows of ``table`` inside the windows: one time-range scan per merged span when the
     windows are dense (then filtered here), else one index probe per window."""
     if not windows.scan_is_cheaper():
         sql = _windows_sql(select, table, ts)
         return pgbinary.decode(columns, _copy_out(conn, sql, _window_params(windows.series, windows.lo, windows.hi)))
+    d0, d1 = _device_range(windows)
     parts = [
         pgbinary.decode(
             columns,
             _copy_out(
                 conn,
-                f"COPY (SELECT {select} FROM {table} t WHERE t.{ts} >= {_ms('%(a)s::int8')}"
-                f" AND t.{ts} < {_ms('%(b)s::int8')}) TO STDOUT (FORMAT BINARY)",
-                {"a": int(a), "b": int(b)},
+                f"COPY (SELECT {select} FROM {table} t WHERE t.device_id >= %(d0)s AND t.device_id <= %(d1)s"
+                f" AND t.{ts} >= {_ms('%(a)s::int8')} AND t.{ts} < {_ms('%(b)s::int8')}) TO STDOUT (FORMAT BINARY)",
+                {"a": int(a), "b": int(b), "d0": d0, "d1": d1},
             ),
         )
         for a, b in zip(*windows.time_ranges(), strict=True)  # few merged spans: constant bounds
@@ -144,18 +159,12 @@ class _RawArray(Loader):
         return bytes(data)
 
 
-TIMESTAMPTZ_ARRAY_OID, FLOAT8_ARRAY_OID = 1185, 1022  # fixed in PostgreSQL's catalogue
-_ARRAY_HEADER = 20  # ndim, has-nulls, element type, length, lower bound (one dimension)
-_ELEMENT = np.dtype([("len", ">i4"), ("v", ">i8")])
+INT8_ARRAY_OID, TIMESTAMPTZ_ARRAY_OID, FLOAT8_ARRAY_OID = 1016, 1185, 1022  # fixed in PostgreSQL's catalogue
 
 
-def _elements(blob: bytes, kind: str) -> npt.NDArray[Any]:
-    if int.from_bytes(blob[4:8], "big"):
-        raise ValueError("unexpected NULL in an aggregated array")
-    raw = np.frombuffer(blob, dtype=_ELEMENT, offset=_ARRAY_HEADER)["v"]
-    if kind == "timestamptz":
-        return raw.astype(np.int64) // 1000 + pgbinary.PG_EPOCH_MS
-    return raw.view(">f8").astype(np.float64)
+def _raw_arrays(cur: psycopg.Cursor[Any]) -> None:
+    for oid in (INT8_ARRAY_OID, TIMESTAMPTZ_ARRAY_OID, FLOAT8_ARRAY_OID):
+        cur.adapters.register_loader(oid, _RawArray)
 
 
 def _grouped(conn: Conn, sql: str, params: dict[str, Any]) -> tuple[I64, I64, F64]:
@@ -164,15 +173,14 @@ def _grouped(conn: Conn, sql: str, params: dict[str, Any]) -> tuple[I64, I64, F6
     One array pair per series: a million readings cross as a few thousand rows, where a COPY
     would cost one client round of work per reading."""
     with conn.cursor(binary=True) as cur:
-        cur.adapters.register_loader(TIMESTAMPTZ_ARRAY_OID, _RawArray)
-        cur.adapters.register_loader(FLOAT8_ARRAY_OID, _RawArray)
+        _raw_arrays(cur)
         rows = cur.execute(sql, params).fetchall()
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    ts = [_elements(r[2], "timestamptz") for r in rows]
+    ts = [pgbinary.decode_array("timestamptz", r[2]) for r in rows]
     lengths = np.asarray([a.size for a in ts])
     series = np.repeat(pack([r[0] for r in rows], [r[1] for r in rows]), lengths)
-    return series, np.concatenate(ts), np.concatenate([_elements(r[3], "float8") for r in rows])
+    return series, np.concatenate(ts), np.concatenate([pgbinary.decode_array("float8", r[3]) for r in rows])
 
 
 def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
@@ -193,20 +201,22 @@ def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
             " GROUP BY w.i, w.device_id, w.metric_id, w.lo ORDER BY w.device_id, w.metric_id, w.lo",
             _window_params(windows.series, windows.lo, windows.hi),
         )
+    d0, d1 = _device_range(windows)
     parts = []
     for a, b in zip(*windows.time_ranges(), strict=True):  # few merged spans: constant bounds
-        parts.append(
-            _grouped(
-                conn,
-                "SELECT device_id, metric_id, array_agg(ts), array_agg(value) FROM telemetry"
-                f" WHERE ts >= {_ms('%(a)s::int8')} AND ts < {_ms('%(b)s::int8')} AND flag = 0"
-                " GROUP BY device_id, metric_id ORDER BY device_id, metric_id",  # sorted: no client sort
-                {"a": int(a), "b": int(b)},
-            )
+        series, ts, value = _grouped(
+            conn,
+            "SELECT device_id, metric_id, array_agg(ts), array_agg(value) FROM telemetry"
+            " WHERE device_id >= %(d0)s AND device_id <= %(d1)s"
+            f" AND ts >= {_ms('%(a)s::int8')} AND ts < {_ms('%(b)s::int8')} AND flag = 0"
+            " GROUP BY device_id, metric_id ORDER BY device_id, metric_id",  # sorted: no client sort
+            {"a": int(a), "b": int(b), "d0": d0, "d1": d1},
         )
-    series, ts, value = (np.concatenate(c) for c in zip(*parts, strict=True))
-    inside = windows.contains(series, ts)
-    return series[inside], ts[inside], value[inside]
+        ordered = is_sorted(series, ts)  # the primary key's order, unless the plan chose otherwise
+        inside = windows.contains_sorted(series, ts) if ordered else windows.contains(series, ts)
+        parts.append((series, ts, value) if inside.all() else (series[inside], ts[inside], value[inside]))
+    s, t, v = (np.concatenate(c) for c in zip(*parts, strict=True))
+    return s, t, v
 
 
 def neighbours(conn: Conn, *, series: I64, lo: I64, hi: I64) -> tuple[I64, I64]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from aggregation import arrays
+
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 
@@ -62,14 +64,14 @@ class Windows:
         if len(self) < MIN_WINDOWS_FOR_SCAN:
             return False
         a, b = self.time_ranges()
-        rectangle = float((b - a).sum()) * np.unique(self.series).size
+        rectangle = float((b - a).sum()) * arrays.unique(self.series).size
         return float((self.hi - self.lo).sum()) >= DENSE_ENOUGH * rectangle
 
     def contains(self, series: I64, ts: I64) -> Mask:
         """Which (series, ts) points fall inside a window of their series."""
         if len(self) == 0 or series.size == 0:
             return np.zeros(series.size, bool)
-        useries = np.unique(self.series)
+        useries = arrays.unique(self.series)
         di = np.searchsorted(useries, series).clip(0, useries.size - 1)
         known = useries[di] == series
         base = int(self.lo.min())
@@ -78,3 +80,23 @@ class Windows:
         j = np.searchsorted(wkey, rkey, side="right") - 1
         jj = j.clip(0)
         return known & (j >= 0) & (self.series[jj] == series) & (ts >= base) & (ts < self.hi[jj])
+
+    def contains_sorted(self, series: I64, ts: I64) -> Mask:
+        """:meth:`contains` for points sorted by (series, ts), as the job reads them: the windows'
+        edges are searched among the points (few searches) instead of every point among the
+        windows, and the mask is painted from the edges."""
+        n = series.size
+        if len(self) == 0 or n == 0:
+            return np.zeros(n, bool)
+        starts = np.flatnonzero(np.concatenate([[True], series[1:] != series[:-1]]))
+        present = series[starts]  # sorted, distinct
+        di = np.searchsorted(present, self.series).clip(0, present.size - 1)
+        known = present[di] == self.series
+        base = min(int(ts.min()), int(self.lo.min()))
+        dense = np.zeros(n, np.int64)
+        dense[starts[1:]] = 1
+        key = (np.cumsum(dense) << _TS_BITS) + (ts - base)
+        a = np.searchsorted(key, (di << _TS_BITS) + (self.lo - base))[known]
+        b = np.searchsorted(key, (di << _TS_BITS) + (self.hi - base))[known]
+        edges = np.bincount(a, minlength=n + 1) - np.bincount(b, minlength=n + 1)
+        return np.cumsum(edges[:n]) > 0

@@ -183,3 +183,30 @@ def test_many_dense_windows_take_the_range_scan_and_agree(db: psycopg.Connection
     rows = rollup_rows(db, "rollup_15m", dev, KWH)
     assert len(rows) == n and [r[7] for r in rows] == [0.0] + [10.0] * (n - 1)
     assert len(rollup_rows(db, "rollup_15m", dev, KW)) == n
+
+
+def test_parts_read_on_a_second_connection_agree_with_one_pass(
+    db: psycopg.Connection[Any], park: dict[str, Any], db_url: str
+) -> None:
+    """The pipelined job (parts of whole devices, readings read by a thread on another
+    connection) writes the same rows as one sequential pass over the same queue."""
+    devices = [device_id(db, park, e, d) for e, d in (("e1", "em1"), ("e1", "wm1"), ("e2", "em1"), ("e2", "gm1"))]
+    t0 = ms(2026, 8, 1, 15)
+    rows = []
+    for k, dev in enumerate(devices):
+        rows += [(dev, KWH, t0 + i * 60_000 + k * 7_000, 100.0 * k + 2.5 * i) for i in range(150)]
+        rows += [(dev, KW, t0 + i * 60_000, float((i * 37 + k) % 50)) for i in range(150)]
+    store_readings(db, rows)
+    with psycopg.connect(db_url, autocommit=True) as reader:
+        stats = drain(db, reader=reader, part_readings=100)
+    assert sum(s.readings for s in stats) == len(rows)
+    tables = ("rollup_15m", "rollup_1h", "rollup_1d")
+    piped = {t: [rollup_rows(db, t, dev, m) for dev in devices for m in (KWH, KW)] for t in tables}
+    assert len(piped["rollup_15m"][0]) == 10 and piped["rollup_15m"][0][1][7] == 37.5
+    db.execute(
+        "INSERT INTO telemetry_touched SELECT device_id, metric_id, bucket FROM rollup_15m"
+        " WHERE device_id = ANY(%s) ON CONFLICT DO NOTHING",
+        (devices,),
+    )
+    drain(db)
+    assert {t: [rollup_rows(db, t, dev, m) for dev in devices for m in (KWH, KW)] for t in tables} == piped

@@ -38,3 +38,25 @@ def test_bad_input_is_named() -> None:
         pgbinary.decode(COLUMNS, b"nope")
     with pytest.raises(ValueError, match="not fixed width"):
         pgbinary.decode(COLUMNS, pgbinary.HEADER + b"\x00\x05" + pgbinary.TRAILER)
+
+
+def _array_blob(pgtype: str, values: list[float]) -> bytes:
+    width = {"int8": 8, "float8": 8, "timestamptz": 8, "int4": 4}[pgtype]
+    head = (1).to_bytes(4, "big") + bytes(4) + (20).to_bytes(4, "big") + len(values).to_bytes(4, "big")
+    head += (1).to_bytes(4, "big")
+    fmt = ">f8" if pgtype == "float8" else f">i{width}"
+    body = b"".join(width.to_bytes(4, "big") + np.asarray([v], dtype=fmt).tobytes() for v in values)
+    return head + body
+
+
+def test_arrays_decode_by_element_type() -> None:
+    assert pgbinary.decode_array("int8", _array_blob("int8", [3, -(2**40)])).tolist() == [3, -(2**40)]
+    assert pgbinary.decode_array("float8", _array_blob("float8", [1.5, -2.0])).tolist() == [1.5, -2.0]
+    assert pgbinary.decode_array("int4", _array_blob("int4", [7])).tolist() == [7]
+    ts = pgbinary.decode_array("timestamptz", _array_blob("timestamptz", [0, 1_000]))
+    assert ts.tolist() == [pgbinary.PG_EPOCH_MS, pgbinary.PG_EPOCH_MS + 1]
+    assert pgbinary.decode_array("int8", None).size == 0  # array_agg of no rows
+    with pytest.raises(ValueError, match="NULL"):
+        blob = bytearray(_array_blob("int8", [1]))
+        blob[7] = 1
+        pgbinary.decode_array("int8", bytes(blob))

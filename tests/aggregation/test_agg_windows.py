@@ -50,4 +50,6 @@ def test_merged_windows_contain_exactly_the_union(
     pt = A([p[1] for p in points], dtype=np.int64)
     expected = [any(si == a and l0 <= b < h0 for si, l0, h0 in zip(s, lo, hi, strict=True)) for a, b in points]
     assert w.contains(ps, pt).tolist() == expected
+    order = np.lexsort((pt, ps))  # the job's reads come sorted: edges searched among the points
+    assert w.contains_sorted(ps[order], pt[order]).tolist() == A(expected, dtype=bool)[order].tolist()
     assert (w.lo[1:] > w.hi[:-1])[w.series[1:] == w.series[:-1]].all()  # disjoint, not adjacent
