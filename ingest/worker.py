@@ -30,7 +30,7 @@ from ingest import validate as v
 from ingest.batch import Batch, BatchBuilder, Message, reject
 from ingest.binary_copy import PG_EPOCH_US
 from ingest.metrics import IngestMetrics
-from ingest.mqtt_client import BufferedClient
+from ingest.mqtt_client import IngestClient
 from ingest.registry_index import RegistryIndex, index_from_snapshot
 from ingest.store import Stored, prepare_session, record_rejections, store_batch
 from smartpark import mqtt as sp_mqtt
@@ -166,7 +166,7 @@ class Ingester:
             clean_start=False,
             session_expiry=self.config.session_expiry_s,
             manual_ack=True,
-            client_class=BufferedClient,
+            client_class=IngestClient,
         )
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -354,11 +354,9 @@ class Ingester:
     def _ack(self, items: list[Pending]) -> None:
         client = self.client
         generation = self.generation
-        if client is not None:
-            for item in items:
-                # A message from an earlier connection is redelivered on this one: ack it then.
-                if item.generation == generation and item.qos > 0:
-                    client.ack(item.mid, item.qos)
+        if isinstance(client, IngestClient):
+            # A message from an earlier connection is redelivered on this one: ack it then.
+            client.ack_all(i.mid for i in items if i.generation == generation and i.qos == 1)
         self._in_batch = 0
 
     def _observe(self, batch: Batch, stored: Stored) -> None:

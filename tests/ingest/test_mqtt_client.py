@@ -6,13 +6,14 @@ from __future__ import annotations
 import random
 import secrets
 import threading
+import time
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from ingest.mqtt_client import READ_SIZE, BufferedClient
+from ingest.mqtt_client import READ_SIZE, IngestClient
 from smartpark import mqtt as sp_mqtt
 from tests.ingest.support import disconnect, platform_client, publish_accepted, wait_until
 
@@ -29,7 +30,7 @@ def test_small_and_large_messages_arrive_whole_and_in_order(settings: Any) -> No
     received: list[tuple[str, bytes]] = []
     subscribed = threading.Event()
     client = sp_mqtt.make_client(f"test-buffered-{secrets.token_hex(4)}", clean_start=True,
-                                 session_expiry=0, client_class=BufferedClient)
+                                 session_expiry=0, client_class=IngestClient)
 
     def on_message(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         received.append((msg.topic, msg.payload))
@@ -47,3 +48,38 @@ def test_small_and_large_messages_arrive_whole_and_in_order(settings: Any) -> No
         disconnect(publisher)
         disconnect(client)
     assert received == sent
+
+
+def test_acknowledged_messages_are_not_redelivered_the_others_are(settings: Any) -> None:
+    topic = f"smartpark/v1/ack{secrets.token_hex(3)}/e1/d1/telemetry"
+    client_id = f"test-ack-{secrets.token_hex(4)}"
+    publisher = platform_client()
+
+    def session(on_message: Any) -> mqtt.Client:
+        client = sp_mqtt.make_client(client_id, clean_start=False, session_expiry=60, manual_ack=True,
+                                     client_class=IngestClient)
+        client.on_message = on_message
+        sp_mqtt.connect(client)
+        return client
+
+    first: list[mqtt.MQTTMessage] = []
+    client = session(lambda _c, _u, msg: first.append(msg))
+    try:
+        subscribed = threading.Event()
+        client.on_subscribe = lambda *_a: subscribed.set()
+        client.subscribe(topic, options=SubscribeOptions(qos=1))
+        assert subscribed.wait(10)
+        publish_accepted(publisher, [(topic, b"%d" % i) for i in range(10)])
+        wait_until(lambda: len(first) == 10, 10, "the first delivery")
+        assert isinstance(client, IngestClient)
+        client.ack_all(m.mid for m in first[:6])
+        disconnect(client)  # a clean DISCONNECT: the acknowledgements queued before it are sent
+
+        again: list[bytes] = []
+        client = session(lambda _c, _u, msg: again.append(msg.payload))
+        wait_until(lambda: len(again) >= 4, 10, "the unacknowledged messages to come back")
+        time.sleep(0.5)  # nothing else may follow
+        assert again == [b"6", b"7", b"8", b"9"]
+    finally:
+        disconnect(publisher)
+        disconnect(client)
