@@ -274,7 +274,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.core_only:
         import psycopg
 
-        with bench_database() as url, psycopg.connect(url, autocommit=True) as conn:
+        with (
+            bench_database() as url,
+            psycopg.connect(url, autocommit=True) as conn,
+            psycopg.connect(url, autocommit=True) as reader,
+        ):
             _, sec = timed(lambda: load(conn, s, t, v))
             rows.append(("load (binary COPY, setup)", sec, ""))
             conn.execute("SET work_mem = '256MB'")
@@ -284,7 +288,7 @@ def run(args: argparse.Namespace) -> int:
             equal["sql_compute"] = same(np_out, fetch_sql(conn, "SELECT * FROM sql_core"))
 
             touch_all(conn)
-            stats, sec = timed(lambda: drain(conn, batch=args.batch))
+            stats, sec = timed(lambda: drain(conn, reader=reader, batch=args.batch))
             res["job_rps"] = n / sec
             phases: dict[str, float] = {}
             for st in stats:

@@ -48,9 +48,13 @@ class Jobs:
 
     def rollups(self) -> dict[str, Any]:
         t0 = self.clock()
-        with self.connect() as conn:
+        # a second connection reads the next part of a big batch while the first writes
+        with self.connect() as conn, self.connect() as reader:
             done = job.drain(
-                conn, batch=self.settings.rollup_batch, default_interval_s=self.settings.default_interval_s
+                conn,
+                reader=reader,
+                batch=self.settings.rollup_batch,
+                default_interval_s=self.settings.default_interval_s,
             )
         out = {**job.totals(done), "seconds": round(self.clock() - t0, 3)}
         if done:
