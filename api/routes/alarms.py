@@ -24,7 +24,7 @@ from api.deps import (
 )
 from api.problems import Conflict, Forbidden, NotFound
 from api.queries import alarms as q
-from api.schemas import (
+from api.schemas.alarms import (
     AlarmCategory,
     AlarmCountOut,
     AlarmDetailOut,
@@ -32,11 +32,9 @@ from api.schemas import (
     AlarmState,
     AssignIn,
     CommentIn,
-    PageOut,
     Severity,
-    fast_json,
-    paged,
 )
+from api.schemas.common import PageOut, fast_json, paged
 
 router = APIRouter(tags=["alarms"])
 

@@ -12,17 +12,8 @@ from api.auth import Principal, Role, sign_token
 from api.deps import AdminPrincipal, Clock, CurrentPrincipal, DbConn, Limits, Paging
 from api.problems import BadRequest, Conflict, NotFound
 from api.queries import users as q
-from api.schemas import (
-    KeyIn,
-    KeyOut,
-    NewKeyOut,
-    PageOut,
-    PrincipalOut,
-    TokenOut,
-    UserIn,
-    UserOut,
-    paged,
-)
+from api.schemas.auth import KeyIn, KeyOut, NewKeyOut, PrincipalOut, TokenOut, UserIn, UserOut
+from api.schemas.common import PageOut, paged
 
 router = APIRouter(tags=["auth"])
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.schemas import HealthOut
+from api.schemas.auth import HealthOut
 
 router = APIRouter(tags=["health"])
 

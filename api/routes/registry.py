@@ -12,7 +12,8 @@ from fastapi import APIRouter, Query, Request, status
 from api.deps import AdminPrincipal, CurrentPrincipal, DbConn, Id, OptId, Paging
 from api.problems import BadRequest, Conflict, NotFound, Unavailable
 from api.queries import registry as q
-from api.schemas import (
+from api.schemas.common import PageOut, paged
+from api.schemas.registry import (
     Credentials,
     DeviceIn,
     DeviceOut,
@@ -23,13 +24,11 @@ from api.schemas import (
     GatewayIn,
     GatewayOut,
     MetricOut,
-    PageOut,
     ParkIn,
     ParkOut,
     ParkPatch,
     ProvisionedDeviceOut,
     ProvisionedGatewayOut,
-    paged,
 )
 from smartpark.catalogue import BY_CODE, DEVICE_KINDS
 

@@ -12,7 +12,8 @@ from api.auth import Role
 from api.deps import CurrentPrincipal, DbConn, OptId, Paging
 from api.problems import Forbidden
 from api.queries.rejected import list_rejected
-from api.schemas import PageOut, RejectedOut, paged
+from api.schemas.common import PageOut, paged
+from api.schemas.telemetry import RejectedOut
 
 router = APIRouter(tags=["rejected"])
 

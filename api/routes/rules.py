@@ -16,16 +16,8 @@ from api.auth import Principal
 from api.deps import Clock, CurrentPrincipal, DbConn, Id, OperatorPrincipal, Paging
 from api.problems import BadRequest, Conflict, Forbidden, NotFound
 from api.queries import rules as q
-from api.schemas import (
-    PageOut,
-    ReceiverIn,
-    ReceiverOut,
-    ReceiverPatch,
-    RuleOut,
-    SilenceIn,
-    SilenceOut,
-    paged,
-)
+from api.schemas.common import PageOut, paged
+from api.schemas.rules import ReceiverIn, ReceiverOut, ReceiverPatch, RuleOut, SilenceIn, SilenceOut
 
 router = APIRouter(tags=["rules"])
 RuleId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}$")]

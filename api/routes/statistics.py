@@ -24,17 +24,14 @@ from api.problems import BadRequest, Forbidden, NotFound
 from api.queries import alarms as alarm_q
 from api.queries import statistics as q
 from api.queries.registry import get_enterprise, get_park
-from api.schemas import (
+from api.schemas.common import PageOut, encoded, json_response, paged
+from api.schemas.statistics import (
     EconomicImportIn,
     EconomicIn,
     EconomicOut,
     OverviewOut,
-    PageOut,
     ParkEvaluationOut,
     StatsResponse,
-    encoded,
-    json_response,
-    paged,
 )
 from api.statistics import daily_aqi, evaluation, shape
 

@@ -12,7 +12,8 @@ from api.deps import CurrentPrincipal, DbConn, DbRun, Id, Limits, OptId, Paging
 from api.problems import BadRequest, NotFound
 from api.queries import telemetry as q
 from api.queries.registry import get_device
-from api.schemas import LatestOut, PageOut, SeriesOut, SeriesResponse, fast_json, paged
+from api.schemas.common import PageOut, fast_json, paged
+from api.schemas.telemetry import LatestOut, SeriesOut, SeriesResponse
 from api.series import Aggregate, Interval, SeriesError, SeriesPlan, parse_pair, plan
 from smartpark.catalogue import BY_CODE
 

@@ -1,0 +1,96 @@
+"""Park and enterprise statistics, economic reports and the ops-centre overview."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from api.schemas.alarms import AlarmOut
+from api.schemas.common import Id32, In, Out
+
+
+class AqiOut(Out):
+    aqi: int
+    level: int
+    category: str
+    category_en: str
+    primary: list[str]
+    iaqi: dict[str, int]
+
+
+class EvaluationOut(Out):
+    park_class: int = Field(description="Article 12: 1, 2, or 0 below class 2")
+    score: float | None = Field(description="0-100 among ranked (class 1 and 2) parks")
+    rank: int | None
+    ranked_parks: int
+    rewarded: bool
+    penalised: bool
+
+
+class StatOut(Out):
+    period: date = Field(description="first day of the day, month or year (park's calendar)")
+    readings: int
+    energy: dict[str, float | None] | None = Field(description="null when the caller may not read energy")
+    emissions: dict[str, float | None] | None
+    economic: dict[str, float | None] | None = Field(description="monthly and yearly only")
+    intensities: dict[str, float | None] | None
+    aqi: AqiOut | None = None
+    evaluation: EvaluationOut | None = None
+
+
+class StatsResponse(Out):
+    subject: Literal["park", "enterprise"]
+    id: int
+    period: Literal["day", "month", "year"]
+    rows: list[StatOut]
+
+
+class ParkEvaluationOut(EvaluationOut):
+    park_id: int
+    code: str
+    name: str
+    year: int
+
+
+class EconomicIn(In):
+    output_value: float | None = Field(default=None, ge=0, le=1e12, description="10⁴ yuan")
+    value_added: float | None = Field(default=None, ge=-1e12, le=1e12)
+    tax: float | None = Field(default=None, ge=-1e12, le=1e12)
+    fixed_asset_investment: float | None = Field(default=None, ge=0, le=1e12)
+    employees: int | None = Field(default=None, ge=0, le=10_000_000)
+
+
+class EconomicImportRow(EconomicIn):
+    enterprise_id: int = Id32
+    month: date
+
+
+class EconomicImportIn(In):
+    source: str = Field(default="api import", max_length=200)
+    reports: list[EconomicImportRow] = Field(min_length=1, max_length=5000)
+
+
+class EconomicOut(Out):
+    enterprise_id: int
+    park_id: int
+    month: date
+    output_value: float | None
+    value_added: float | None
+    tax: float | None
+    fixed_asset_investment: float | None
+    employees: int | None
+    source: str
+    imported_at: datetime
+
+
+class OverviewOut(Out):
+    park_id: int | None
+    enterprises: int
+    devices: int
+    devices_reporting: int = Field(description="devices with a reading in the last 15 minutes")
+    open_alarms: dict[str, int] = Field(description="open alarms per severity")
+    unacknowledged_alarms: int
+    today: StatOut | None = Field(description="the park's indicators of its current local day")
+    latest_alarms: list[AlarmOut]
