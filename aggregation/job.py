@@ -169,7 +169,7 @@ def compute_15m(r: Readings, params: SeriesParams) -> tuple[Rollup, npt.NDArray[
     return out, params.counter[params.index(out.series)]
 
 
-PART_READINGS = 250_000  # a big batch is processed in parts of about this many readings...
+PART_READINGS = 100_000  # a big batch is processed in parts of about this many readings...
 MAX_PARTS = 16  # ...but in no more parts than this (each part costs a dozen round trips)
 
 
