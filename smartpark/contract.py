@@ -207,6 +207,15 @@ def _flag(raw: Any) -> int | None:
 
 def _entries(device: str, body: Any, out: Decoded, received_ms: int) -> None:
     for entry in body if isinstance(body, list) else [body]:
+        # The common entry, an epoch-ms integer and plain values, without the general checks.
+        if (
+            type(entry) is dict
+            and type(ts := entry.get("ts")) is int
+            and "flags" not in entry
+            and type(values := entry.get("values")) is dict
+            and _add_plain_values(out, device, values, ts, False)
+        ):
+            continue
         _add_entry(out, device, entry, received_ms)
 
 
