@@ -28,17 +28,32 @@ def _fetch(conn: psycopg.Connection[Any], sql: str, params: dict[str, Any]) -> l
     return conn.execute(sql, params).fetchall()
 
 
+def _page_of(
+    conn: psycopg.Connection[Any], w: Where, *, cols: str, source: str, order: str, limit: int, offset: int
+) -> list[Row]:
+    """One page of ``source`` within ``w`` (the caller's scope and filters already in it)."""
+    tail = page(w, limit, offset)
+    return _fetch(conn, f"SELECT {cols} FROM {source} WHERE {w.sql} ORDER BY {order}{tail}", w.params)
+
+
+def _one_of(conn: psycopg.Connection[Any], w: Where, *, cols: str, source: str) -> Row | None:
+    rows = _fetch(conn, f"SELECT {cols} FROM {source} WHERE {w.sql}", w.params)
+    return rows[0] if rows else None
+
+
+GW_SOURCE = "gateways g JOIN enterprises e USING (enterprise_id)"
+DEV_SOURCE = "devices d JOIN enterprises e USING (enterprise_id)"
+
+
 def list_parks(conn: psycopg.Connection[Any], p: Principal, *, limit: int, offset: int) -> list[Row]:
     w = Where().when(p.park_id, "p.park_id = %(s_park)s", "s_park")  # enterprises: their park
-    tail = page(w, limit, offset)
-    return _fetch(conn, f"SELECT {PARK_COLS} FROM parks p WHERE {w.sql} ORDER BY p.park_id{tail}", w.params)
+    return _page_of(conn, w, cols=PARK_COLS, source="parks p", order="p.park_id", limit=limit, offset=offset)
 
 
 def get_park(conn: psycopg.Connection[Any], p: Principal, *, park_id: int) -> Row | None:
     w = Where().add("p.park_id = %(id)s", id=park_id)
     w.when(p.park_id, "p.park_id = %(s_park)s", "s_park")
-    rows = _fetch(conn, f"SELECT {PARK_COLS} FROM parks p WHERE {w.sql}", w.params)
-    return rows[0] if rows else None
+    return _one_of(conn, w, cols=PARK_COLS, source="parks p")
 
 
 def list_enterprises(
@@ -52,19 +67,15 @@ def list_enterprises(
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
     w.when(park_id, "e.park_id = %(park_id)s", "park_id").when(industry, "e.industry = %(ind)s", "ind")
-    tail = page(w, limit, offset)
-    return _fetch(
-        conn,
-        f"SELECT {ENT_COLS} FROM enterprises e WHERE {w.sql} ORDER BY e.enterprise_id{tail}",
-        w.params,
+    return _page_of(
+        conn, w, cols=ENT_COLS, source="enterprises e", order="e.enterprise_id", limit=limit, offset=offset
     )
 
 
 def get_enterprise(conn: psycopg.Connection[Any], p: Principal, *, enterprise_id: int) -> Row | None:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
     w.add("e.enterprise_id = %(id)s", id=enterprise_id)
-    rows = _fetch(conn, f"SELECT {ENT_COLS} FROM enterprises e WHERE {w.sql}", w.params)
-    return rows[0] if rows else None
+    return _one_of(conn, w, cols=ENT_COLS, source="enterprises e")
 
 
 def list_gateways(
@@ -78,24 +89,13 @@ def list_gateways(
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
     w.when(enterprise_id, "g.enterprise_id = %(eid)s", "eid").when(park_id, "e.park_id = %(pid)s", "pid")
-    tail = page(w, limit, offset)
-    return _fetch(
-        conn,
-        f"SELECT {GW_COLS} FROM gateways g JOIN enterprises e USING (enterprise_id)"
-        f" WHERE {w.sql} ORDER BY g.gateway_id{tail}",
-        w.params,
-    )
+    return _page_of(conn, w, cols=GW_COLS, source=GW_SOURCE, order="g.gateway_id", limit=limit, offset=offset)
 
 
 def get_gateway(conn: psycopg.Connection[Any], p: Principal, *, gateway_id: int) -> Row | None:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
     w.add("g.gateway_id = %(id)s", id=gateway_id)
-    rows = _fetch(
-        conn,
-        f"SELECT {GW_COLS} FROM gateways g JOIN enterprises e USING (enterprise_id) WHERE {w.sql}",
-        w.params,
-    )
-    return rows[0] if rows else None
+    return _one_of(conn, w, cols=GW_COLS, source=GW_SOURCE)
 
 
 def _dev_cols(p: Principal, w: Where) -> str:
@@ -120,25 +120,13 @@ def list_devices(
     w.when(park_id, "e.park_id = %(pid)s", "pid").when(enterprise_id, "d.enterprise_id = %(eid)s", "eid")
     w.when(gateway_id, "d.gateway_id = %(gid)s", "gid").when(kind, "d.kind = %(kind)s", "kind")
     cols = _dev_cols(p, w)
-    tail = page(w, limit, offset)
-    return _fetch(
-        conn,
-        f"SELECT {cols} FROM devices d JOIN enterprises e USING (enterprise_id)"
-        f" WHERE {w.sql} ORDER BY d.device_id{tail}",
-        w.params,
-    )
+    return _page_of(conn, w, cols=cols, source=DEV_SOURCE, order="d.device_id", limit=limit, offset=offset)
 
 
 def get_device(conn: psycopg.Connection[Any], p: Principal, *, device_id: int) -> Row | None:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id", device="d.device_id")
     w.add("d.device_id = %(id)s", id=device_id)
-    cols = _dev_cols(p, w)
-    rows = _fetch(
-        conn,
-        f"SELECT {cols} FROM devices d JOIN enterprises e USING (enterprise_id) WHERE {w.sql}",
-        w.params,
-    )
-    return rows[0] if rows else None
+    return _one_of(conn, w, cols=_dev_cols(p, w), source=DEV_SOURCE)
 
 
 def list_metrics(conn: psycopg.Connection[Any], p: Principal) -> list[Row]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 from fastapi import APIRouter, Query, Request, status
 
+from api.auth import Principal
 from api.deps import AdminPrincipal, CurrentPrincipal, DbConn, Id, OptId, Paging
 from api.problems import BadRequest, Conflict, NotFound, Unavailable
 from api.queries import registry as q
@@ -77,6 +79,43 @@ def _provision(request: Request, *, username: str, park: str, enterprise: str) -
     except (BrokerAdminError, OSError, ConnectionError) as exc:
         raise Unavailable(f"broker account {username!r} could not be created: {exc}") from exc
     return Credentials(username=username, password=password)
+
+
+def _enterprise_and_park(
+    conn: DbConn, p: Principal, enterprise_id: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    ent = _found(q.get_enterprise(conn, p, enterprise_id=enterprise_id), "enterprise", enterprise_id)
+    park = _found(q.get_park(conn, p, park_id=ent["park_id"]), "park", ent["park_id"])
+    return ent, park
+
+
+def _check_gateway(conn: DbConn, p: Principal, gateway_id: int, enterprise_id: int) -> None:
+    """A device's gateway must be visible to the caller and belong to the device's enterprise."""
+    gw = _found(q.get_gateway(conn, p, gateway_id=gateway_id), "gateway", gateway_id)
+    if gw["enterprise_id"] != enterprise_id:
+        raise BadRequest(f"gateway {gateway_id} belongs to another enterprise")
+
+
+def _insert_provisioned(
+    conn: DbConn,
+    request: Request,
+    insert: Callable[[], int],
+    *,
+    username: str | None,
+    ent: dict[str, Any],
+    park: dict[str, Any],
+    conflict: str,
+) -> tuple[int, Credentials | None]:
+    """The row and its broker account (when it has one) in one transaction; a duplicate is 409."""
+    creds = None
+    try:
+        with conn.transaction():
+            new_id = insert()
+            if username is not None:
+                creds = _provision(request, username=username, park=park["code"], enterprise=ent["code"])
+    except psycopg.errors.UniqueViolation as exc:
+        raise Conflict(conflict) from exc
+    return new_id, creds
 
 
 # --- parks ----------------------------------------------------------------------------------
@@ -194,27 +233,23 @@ def get_gateway(gateway_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, 
 def create_gateway(
     body: GatewayIn, request: Request, conn: DbConn, p: AdminPrincipal
 ) -> dict[str, Any]:
-    ent = _found(
-        q.get_enterprise(conn, p, enterprise_id=body.enterprise_id),
-        "enterprise",
-        body.enterprise_id,
-    )
-    park = _found(q.get_park(conn, p, park_id=ent["park_id"]), "park", ent["park_id"])
+    ent, park = _enterprise_and_park(conn, p, body.enterprise_id)
     username = f"{park['code']}.{ent['code']}.{body.code}"
-    try:
-        with conn.transaction():
-            gw_id = q.insert_gateway(
-                conn,
-                enterprise_id=ent["enterprise_id"],
-                code=body.code,
-                username=username,
-                attributes=body.attributes,
-            )
-            creds = _provision(
-                request, username=username, park=park["code"], enterprise=ent["code"]
-            )
-    except psycopg.errors.UniqueViolation as exc:
-        raise Conflict(f"gateway {body.code!r} or broker user {username!r} exists") from exc
+    gw_id, creds = _insert_provisioned(
+        conn,
+        request,
+        lambda: q.insert_gateway(
+            conn,
+            enterprise_id=ent["enterprise_id"],
+            code=body.code,
+            username=username,
+            attributes=body.attributes,
+        ),
+        username=username,
+        ent=ent,
+        park=park,
+        conflict=f"gateway {body.code!r} or broker user {username!r} exists",
+    )
     row = _found(q.get_gateway(conn, p, gateway_id=gw_id), "gateway", gw_id)
     return {**row, "credentials": creds}
 
@@ -259,29 +294,21 @@ def get_device(device_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, An
 def create_device(
     body: DeviceIn, request: Request, conn: DbConn, p: AdminPrincipal
 ) -> dict[str, Any]:
-    ent = _found(
-        q.get_enterprise(conn, p, enterprise_id=body.enterprise_id),
-        "enterprise",
-        body.enterprise_id,
-    )
+    ent, park = _enterprise_and_park(conn, p, body.enterprise_id)
     if body.gateway_id is not None:
-        gw = _found(q.get_gateway(conn, p, gateway_id=body.gateway_id), "gateway", body.gateway_id)
-        if gw["enterprise_id"] != ent["enterprise_id"]:
-            raise BadRequest(f"gateway {body.gateway_id} belongs to another enterprise")
+        _check_gateway(conn, p, body.gateway_id, ent["enterprise_id"])
     metric_ids = _metric_ids(body.kind, body.metrics)
-    park = _found(q.get_park(conn, p, park_id=ent["park_id"]), "park", ent["park_id"])
     username = f"{park['code']}.{ent['code']}.{body.code}" if body.credentials else None
     values = body.model_dump(exclude={"metrics", "credentials"}) | {"mqtt_username": username}
-    creds = None
-    try:
-        with conn.transaction():
-            dev_id = q.insert_device(conn, values=values, metric_ids=metric_ids)
-            if username is not None:
-                creds = _provision(
-                    request, username=username, park=park["code"], enterprise=ent["code"]
-                )
-    except psycopg.errors.UniqueViolation as exc:
-        raise Conflict(f"device {body.code!r} exists in enterprise {body.enterprise_id}") from exc
+    dev_id, creds = _insert_provisioned(
+        conn,
+        request,
+        lambda: q.insert_device(conn, values=values, metric_ids=metric_ids),
+        username=username,
+        ent=ent,
+        park=park,
+        conflict=f"device {body.code!r} exists in enterprise {body.enterprise_id}",
+    )
     row = _found(q.get_device(conn, p, device_id=dev_id), "device", dev_id)
     return {**row, "credentials": creds}
 
@@ -293,13 +320,7 @@ def update_device(
     current = _found(q.get_device(conn, p, device_id=device_id), "device", device_id)
     changes = body.model_dump(exclude_unset=True)
     if changes.get("gateway_id") is not None:
-        gw = _found(
-            q.get_gateway(conn, p, gateway_id=changes["gateway_id"]),
-            "gateway",
-            changes["gateway_id"],
-        )
-        if gw["enterprise_id"] != current["enterprise_id"]:
-            raise BadRequest(f"gateway {changes['gateway_id']} belongs to another enterprise")
+        _check_gateway(conn, p, changes["gateway_id"], current["enterprise_id"])
     with conn.transaction():
         q.update_row(conn, table="devices", id_=device_id, changes=changes)
         if body.metrics is not None:
