@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import signal
 import sys
@@ -166,6 +167,41 @@ def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return True
 
 
+def _proc_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process (Linux /proc; None when the server is elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU spent from construction to :meth:`per` by this process (the job and its reader thread)
+    and by the given database backends: a cost per reading that the machine's load inflates far
+    less than wall time."""
+
+    def __init__(self, backend_pids: list[int]) -> None:
+        self.pids = backend_pids
+        self.own = time.process_time()
+        self.db = [_proc_cpu_s(p) for p in backend_pids]
+
+    def per(self, readings: int) -> dict[str, float | None]:
+        own = time.process_time() - self.own
+        now = [_proc_cpu_s(p) for p in self.pids]
+        pairs = [(a, b) for a, b in zip(self.db, now, strict=True) if a is not None and b is not None]
+        db = sum(b - a for a, b in pairs) if len(pairs) == len(self.pids) else None
+        return {
+            "job_process": round(own / readings * 1e6, 3),
+            "database": None if db is None else round(db / readings * 1e6, 3),
+        }
+
+
+def _cpu_note(cpu: dict[str, float | None]) -> str:
+    return f"CPU µs/reading: process {cpu['job_process']}, database {cpu['database']}"
+
+
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     t0 = time.perf_counter()
     out = fn()
@@ -288,14 +324,22 @@ def run(args: argparse.Namespace) -> int:
             equal["sql_compute"] = same(np_out, fetch_sql(conn, "SELECT * FROM sql_core"))
 
             touch_all(conn)
+            cpu = CpuMeter([conn.info.backend_pid, reader.info.backend_pid])
             stats, sec = timed(lambda: drain(conn, reader=reader, batch=args.batch))
             res["job_rps"] = n / sec
+            res["job_cpu_us_per_reading"] = cpu.per(n)
             phases: dict[str, float] = {}
             for st in stats:
                 for k, x in st.phases.items():
                     phases[k] = phases.get(k, 0.0) + x
             res["job_phases_s"] = {k: round(x, 3) for k, x in phases.items()}
-            rows.append(("incremental job (read, numpy, upsert 15m/1h/1d)", sec, f"{len(stats)} batch(es)"))
+            rows.append(
+                (
+                    "incremental job (read, numpy, upsert 15m/1h/1d)",
+                    sec,
+                    f"{len(stats)} batch(es); {_cpu_note(res['job_cpu_us_per_reading'])}",
+                )
+            )
             job_rows = snapshot(conn)
             equal["job_15m"] = same(np_out, fetch_sql(conn, "SELECT * FROM rollup_15m"))
             for tname in store.ROLLUP_TABLES:
@@ -319,9 +363,11 @@ def run(args: argparse.Namespace) -> int:
                         )
                     )
 
+            cpu = CpuMeter([conn.info.backend_pid])
             _, sec = timed(sql_job)
             res["sql_job_rps"] = n / sec
-            rows.append(("pure SQL job (same upserts)", sec, ""))
+            res["sql_job_cpu_us_per_reading"] = cpu.per(n)
+            rows.append(("pure SQL job (same upserts)", sec, _cpu_note(res["sql_job_cpu_us_per_reading"])))
             equal["sql_job_15m"] = same(np_out, fetch_sql(conn, "SELECT * FROM rollup_15m"))
             for tname in ("rollup_1h", "rollup_1d"):
                 equal[f"sql_job_{tname[7:]}"] = same(
@@ -336,6 +382,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'what':<50} {'seconds':>9} {'readings/s':>14}  note")
     for name, sec, note in rows:
         print(f"{name:<50} {sec:>9.3f} {n / sec:>14,.0f}  {note}")
+    if "job_phases_s" in res:
+        print(f"job phases (s; read runs beside the others on a second connection): {res['job_phases_s']}")
     print(f"results equal: {equal}")
     print(json.dumps({k: (round(x) if isinstance(x, float) and x > 100 else x) for k, x in res.items()}))
     return 0 if all(equal.values()) else 1
