@@ -29,6 +29,8 @@ METRICS = ("elec.import_kwh", "elec.export_kwh", "elec.power_kw", "elec.pf")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from smartpark.settings import get_settings
+
     parser.add_argument("--messages-100", type=int, default=4000,
                         help="messages of 100 readings (default 4000 = 400 000 readings)")
     parser.add_argument("--messages-1", type=int, default=40000,
@@ -37,8 +39,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--publishers", type=int, default=2, help="publisher processes (default 2)")
     parser.add_argument("--naive-seconds", type=float, default=8.0,
                         help="how long the naive baseline runs (default 8)")
-    parser.add_argument("--batch-max-readings", type=int, default=20000)
-    parser.add_argument("--batch-max-ms", type=int, default=200)
+    settings = get_settings()
+    parser.add_argument("--batch-max-readings", type=int, default=settings.batch_max_readings)
+    parser.add_argument("--batch-max-ms", type=int, default=settings.batch_max_ms)
     parser.add_argument("--broker", choices=("own", "shared"), default="own",
                         help="own: a fresh broker with the project's configuration, started for "
                              "the run (default); shared: the configured/machine-wide broker")

@@ -56,7 +56,7 @@ class WorkerConfig:
     exclusive: bool = False  # a plain subscription: see `smartpark ingest --exclusive`
     park: str = "+"  # one park's code, or every park
     root: str = "smartpark/v1"
-    batch_max_readings: int = 5000
+    batch_max_readings: int = 20000
     batch_max_ms: int = 200
     # Flush at half the broker's window so the next batch fills while this one commits.
     batch_max_messages: int = max(1, INFLIGHT_WINDOW // 2)
