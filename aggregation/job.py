@@ -259,6 +259,8 @@ def refresh_rollups(
         if stats.unknown_series:
             log.warning("%d touched series name no registered device/metric; skipped", stats.unknown_series)
         series, bucket = series[known], bucket[known]
+        if series.size == 0:
+            return stats  # only unknown series: their queue entries go, nothing to compute
         ws, lo, hi = runs(series, bucket, bucket + Q)
         cut = parts(ws, lo, hi, params.interval_ms[params.index(ws)], size=part_readings)
         stats.phases["claim"] = now() - t0

@@ -102,6 +102,9 @@ def test_invalid_flag_readings_are_left_out_and_unknown_devices_skipped(
     assert sum(s.unknown_series for s in stats) == 1
     (row,) = rollup_rows(db, "rollup_15m", dev, KW)
     assert row[1] == 1 and row[2] == 5.0
+    store_readings(db, [(999_999, KW, t0 + 60_000, 1.0)])  # a batch of nothing but unknown series
+    assert [s.unknown_series for s in drain(db)] == [1]
+    assert db.execute("SELECT count(*) FROM telemetry_touched WHERE device_id = 999999").fetchone() == (0,)
 
 
 def test_end_to_end_stored_readings_to_indicator_rows(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:
