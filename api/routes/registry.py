@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
@@ -35,6 +35,7 @@ from api.schemas.registry import (
 from smartpark.catalogue import BY_CODE, DEVICE_KINDS
 
 router = APIRouter(tags=["registry"])
+T = TypeVar("T")
 Kind = Annotated[str | None, Query(max_length=64)]
 Industry = Annotated[str | None, Query(max_length=64)]
 
@@ -96,26 +97,14 @@ def _check_gateway(conn: DbConn, p: Principal, gateway_id: int, enterprise_id: i
         raise BadRequest(f"gateway {gateway_id} belongs to another enterprise")
 
 
-def _insert_provisioned(
-    conn: DbConn,
-    request: Request,
-    insert: Callable[[], int],
-    *,
-    username: str | None,
-    ent: dict[str, Any],
-    park: dict[str, Any],
-    conflict: str,
-) -> tuple[int, Credentials | None]:
-    """The row and its broker account (when it has one) in one transaction; a duplicate is 409."""
-    creds = None
+def _insert_unique(conn: DbConn, insert: Callable[[], T], conflict: str) -> T:
+    """``insert`` in one transaction (a broker account made in it too: a broker failure rolls the
+    row back); a duplicate code answers 409 with ``conflict``."""
     try:
         with conn.transaction():
-            new_id = insert()
-            if username is not None:
-                creds = _provision(request, username=username, park=park["code"], enterprise=ent["code"])
+            return insert()
     except psycopg.errors.UniqueViolation as exc:
         raise Conflict(conflict) from exc
-    return new_id, creds
 
 
 # --- parks ----------------------------------------------------------------------------------
@@ -136,11 +125,9 @@ def get_park(park_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
 @router.post("/parks", response_model=ParkOut, status_code=status.HTTP_201_CREATED)
 def create_park(body: ParkIn, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
     _check_timezone(body.timezone)
-    try:
-        with conn.transaction():
-            park_id = q.insert_park(conn, values=body.model_dump())
-    except psycopg.errors.UniqueViolation as exc:
-        raise Conflict(f"park {body.code!r} exists") from exc
+    park_id = _insert_unique(
+        conn, lambda: q.insert_park(conn, values=body.model_dump()), f"park {body.code!r} exists"
+    )
     return _found(q.get_park(conn, p, park_id=park_id), "park", park_id)
 
 
@@ -181,11 +168,11 @@ def get_enterprise(enterprise_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict
 @router.post("/enterprises", response_model=EnterpriseOut, status_code=status.HTTP_201_CREATED)
 def create_enterprise(body: EnterpriseIn, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
     _found(q.get_park(conn, p, park_id=body.park_id), "park", body.park_id)
-    try:
-        with conn.transaction():
-            ent_id = q.insert_enterprise(conn, values=body.model_dump())
-    except psycopg.errors.UniqueViolation as exc:
-        raise Conflict(f"enterprise {body.code!r} exists in park {body.park_id}") from exc
+    ent_id = _insert_unique(
+        conn,
+        lambda: q.insert_enterprise(conn, values=body.model_dump()),
+        f"enterprise {body.code!r} exists in park {body.park_id}",
+    )
     return _found(q.get_enterprise(conn, p, enterprise_id=ent_id), "enterprise", ent_id)
 
 
@@ -235,20 +222,19 @@ def create_gateway(
 ) -> dict[str, Any]:
     ent, park = _enterprise_and_park(conn, p, body.enterprise_id)
     username = f"{park['code']}.{ent['code']}.{body.code}"
-    gw_id, creds = _insert_provisioned(
+    gw_id, creds = _insert_unique(
         conn,
-        request,
-        lambda: q.insert_gateway(
-            conn,
-            enterprise_id=ent["enterprise_id"],
-            code=body.code,
-            username=username,
-            attributes=body.attributes,
+        lambda: (
+            q.insert_gateway(
+                conn,
+                enterprise_id=ent["enterprise_id"],
+                code=body.code,
+                username=username,
+                attributes=body.attributes,
+            ),
+            _provision(request, username=username, park=park["code"], enterprise=ent["code"]),
         ),
-        username=username,
-        ent=ent,
-        park=park,
-        conflict=f"gateway {body.code!r} or broker user {username!r} exists",
+        f"gateway {body.code!r} or broker user {username!r} exists",
     )
     row = _found(q.get_gateway(conn, p, gateway_id=gw_id), "gateway", gw_id)
     return {**row, "credentials": creds}
@@ -300,14 +286,15 @@ def create_device(
     metric_ids = _metric_ids(body.kind, body.metrics)
     username = f"{park['code']}.{ent['code']}.{body.code}" if body.credentials else None
     values = body.model_dump(exclude={"metrics", "credentials"}) | {"mqtt_username": username}
-    dev_id, creds = _insert_provisioned(
+    dev_id, creds = _insert_unique(
         conn,
-        request,
-        lambda: q.insert_device(conn, values=values, metric_ids=metric_ids),
-        username=username,
-        ent=ent,
-        park=park,
-        conflict=f"device {body.code!r} exists in enterprise {body.enterprise_id}",
+        lambda: (
+            q.insert_device(conn, values=values, metric_ids=metric_ids),
+            None
+            if username is None
+            else _provision(request, username=username, park=park["code"], enterprise=ent["code"]),
+        ),
+        f"device {body.code!r} exists in enterprise {body.enterprise_id}",
     )
     row = _found(q.get_device(conn, p, device_id=dev_id), "device", dev_id)
     return {**row, "credentials": creds}

@@ -117,6 +117,13 @@ def test_admin_creates_and_provisions(client: TestClient, tenancy: Tenancy) -> N
     body = dev.json()
     assert body["metrics"] == ["elec.import_kwh", "elec.export_kwh", "elec.power_kw", "elec.pf"]
     assert body["credentials"]["password"]
+    # the same codes again: 409, and no second row or broker account
+    again = {"enterprise_id": ent["enterprise_id"], "code": "gw1"}
+    assert client.post("/api/v1/gateways", headers=h, json=again).status_code == 409
+    again = {"enterprise_id": ent["enterprise_id"], "code": "em1", "kind": "elec_meter"}
+    assert client.post("/api/v1/devices", headers=h, json=again).status_code == 409
+    gateways = client.get("/api/v1/gateways", headers=h, params={"enterprise_id": ent["enterprise_id"]}).json()
+    assert [g["code"] for g in gateways["items"]] == ["gw1"]
     bad = client.post(
         "/api/v1/devices",
         headers=h,
