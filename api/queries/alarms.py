@@ -29,18 +29,19 @@ def list_alarms(
     conn: psycopg.Connection[Any],
     p: Principal,
     *,
-    states: Sequence[str] | None,
-    severities: Sequence[str] | None,
-    category: str | None,
-    park_id: int | None,
-    enterprise_id: int | None,
-    device_id: int | None,
-    acknowledged: bool | None,
-    since: datetime | None,
-    until: datetime | None,
     limit: int,
-    offset: int,
+    offset: int = 0,
+    states: Sequence[str] | None = None,
+    severities: Sequence[str] | None = None,
+    category: str | None = None,
+    park_id: int | None = None,
+    enterprise_id: int | None = None,
+    device_id: int | None = None,
+    acknowledged: bool | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[Row]:
+    """Newest first; each filter left at None is absent (the caller's scope always applies)."""
     w = _scoped(p)
     w.when(states, "a.state = ANY(%(states)s)", "states")
     w.when(severities, "a.severity = ANY(%(sev)s)", "sev")

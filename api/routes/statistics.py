@@ -306,21 +306,7 @@ def _overview(conn: Any, p: Principal, park_id: int | None, now: datetime) -> di
             conn, park_id=park_id, enterprise_id=None, start=local, end=local + timedelta(days=1)
         )
         today = shape(rows[0], p.categories) if rows else None
-    latest = alarm_q.list_alarms(
-        conn,
-        p,
-        states=["pending", "firing"],
-        severities=None,
-        category=None,
-        park_id=park_id,
-        enterprise_id=None,
-        device_id=None,
-        acknowledged=None,
-        since=None,
-        until=None,
-        limit=10,
-        offset=0,
-    )[:10]
+    latest = alarm_q.list_alarms(conn, p, states=["pending", "firing"], park_id=park_id, limit=10)[:10]
     return {
         "park_id": park_id,
         **c,
