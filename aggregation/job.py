@@ -202,6 +202,8 @@ class PartInput:
 def read_part(
     conn: store.Conn, params: SeriesParams, series: I64, bucket: I64, ws: I64, lo: I64, hi: I64, *, clock: Any
 ) -> PartInput:
+    """Read one part: the touched (``series``, ``bucket``) and their merged windows ``ws``/``lo``/``hi``.
+    Only reads, so it may run on another connection than the job's transaction."""
     t0 = clock()
     wc = params.counter[params.index(ws)]
     # counters: read from the previous reading and through the next bucket with data
