@@ -16,6 +16,7 @@ import sys
 import time
 from typing import Any
 
+from ingest.partition import Partition
 from smartpark.settings import get_settings
 
 log = logging.getLogger("smartpark.ingest")
@@ -36,6 +37,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="one ingester takes every message on a plain persistent subscription instead of a shared"
         " one; Mosquitto 2.0.11 restores plain subscriptions after a restart but not shared ones,"
         " so this mode alone loses nothing across broker restarts (see README, Ingest)",
+    )
+    parser.add_argument(
+        "--partitioned",
+        action="store_true",
+        help="split the enterprises between the N workers (by a hash of their codes) on plain persistent"
+        " subscriptions instead of sharing one subscription: like --exclusive, loses nothing across"
+        " broker restarts, and scales out (see README, Ingest)",
+    )
+    parser.add_argument(
+        "--partition",
+        metavar="I/N",
+        help="this ingester is partition I of N (from 0), for partitions run on several hosts;"
+        " needs --workers 1",
     )
     parser.add_argument(
         "--client-id-prefix",
@@ -71,11 +85,28 @@ def run(args: argparse.Namespace) -> int:
     if args.exclusive and args.workers != 1:
         log.error("--exclusive takes every message in one ingester: it needs --workers 1, not %d", args.workers)
         return 2
+    if sum((args.exclusive, args.partitioned, args.partition is not None)) > 1:
+        log.error("choose one of --exclusive, --partitioned and --partition")
+        return 2
+    if args.partition is not None:
+        if args.workers != 1:
+            log.error("--partition I/N names one ingester: it needs --workers 1; use --partitioned for N here")
+            return 2
+        try:
+            Partition.parse(args.partition)
+        except ValueError as exc:
+            log.error("%s", exc)
+            return 2
     options = vars(args).copy()
     options.pop("func", None)
     if options["client_id_prefix"] is None:
         park = "all" if args.park == "+" else args.park
-        options["client_id_prefix"] = f"ingest-{socket.gethostname()}-{args.group}-{park}"
+        if args.partition is not None:
+            # One session per partition, whichever host runs it: its queued messages follow it.
+            index, count = args.partition.strip().split("/")
+            options["client_id_prefix"] = f"ingest-{args.group}-{park}-p{index}of{count}"
+        else:
+            options["client_id_prefix"] = f"ingest-{socket.gethostname()}-{args.group}-{park}"
     if args.workers == 1:
         return run_worker(0, options)
     return supervise(args.workers, options)
@@ -101,6 +132,7 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
         client_id=client_id,
         group=options["group"],
         exclusive=options["exclusive"],
+        partition=_partition(index, options),
         park=options["park"],
         root=settings.topic_root,
         batch_max_readings=options["batch_max_readings"],
@@ -115,9 +147,17 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
     ingester = Ingester(config, db_url=database_url(settings), mqtt_url=mqtt_url(settings), metrics=metrics)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: ingester.stop.set())
-    log.info("ingesting %s as %s", config.subscriptions(), config.client_id)
+    part = config.partition
+    log.info("ingesting %s as %s", f"partition {part.index}/{part.count}" if part else config.subscriptions(),
+             config.client_id)
     ingester.run()
     return EXIT_TAKEN_OVER if ingester.taken_over else 0
+
+
+def _partition(index: int, options: dict[str, Any]) -> Partition | None:
+    if options["partition"] is not None:
+        return Partition.parse(options["partition"])
+    return Partition(index, options["workers"]) if options["partitioned"] else None
 
 
 def _claim(client_id: str) -> Any:

@@ -17,7 +17,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ from ingest.batch import Batch, BatchBuilder, Message, reject
 from ingest.binary_copy import PG_EPOCH_US
 from ingest.metrics import IngestMetrics
 from ingest.mqtt_client import IngestClient
+from ingest.partition import Partition, enterprise_filters
 from ingest.registry_index import RegistryIndex, index_from_snapshot
 from ingest.store import Stored, prepare_session, record_rejections, store_batch
 from smartpark import mqtt as sp_mqtt
@@ -43,6 +44,9 @@ INFLIGHT_WINDOW: int = sp_mqtt.connect_properties(0).ReceiveMaximum  # type: ign
 
 SESSION_TAKEN_OVER = 142  # MQTT v5 DISCONNECT reason code
 
+# A partitioned ingester subscribes to a new enterprise's topics within this many seconds.
+PARTITION_REFRESH_S = 5.0
+
 # Reasons that may only mean "registered a moment ago": re-read the registry and check again.
 _REGISTRY_MISSES = frozenset(
     {v.UNKNOWN_PARK, v.UNKNOWN_ENTERPRISE, v.UNKNOWN_GATEWAY, v.UNKNOWN_DEVICE, v.FOREIGN_DEVICE}
@@ -54,6 +58,7 @@ class WorkerConfig:
     client_id: str
     group: str = "ingest"
     exclusive: bool = False  # a plain subscription: see `smartpark ingest --exclusive`
+    partition: Partition | None = None  # plain subscriptions to a share of the enterprises
     park: str = "+"  # one park's code, or every park
     root: str = "smartpark/v1"
     batch_max_readings: int = 20000
@@ -76,10 +81,33 @@ class WorkerConfig:
             )
         if self.park != "+" and any(c in self.park for c in "/+#"):
             raise ValueError(f"park filter {self.park!r} must be one park code")
+        if self.exclusive and self.partition is not None:
+            raise ValueError("an exclusive ingester takes every enterprise: it has no partition")
 
-    def subscriptions(self) -> list[str]:
-        base = f"{self.root}/{self.park}" if self.exclusive else f"$share/{self.group}/{self.root}/{self.park}"
+    def subscriptions(self, enterprises: Iterable[tuple[str, str]] = ()) -> list[str]:
+        """What to subscribe to; with a partition, the telemetry of the enterprises it owns."""
+        if self.partition is not None:
+            return enterprise_filters(self.root, self.partition.split(self._in_park(enterprises))[0])
+        return self._wildcards(exclusive=self.exclusive)
+
+    def stale_subscriptions(self, enterprises: Iterable[tuple[str, str]]) -> list[str]:
+        """Filters the session may hold from an earlier run with another mode or partition count:
+        left in place they would deliver messages a second time, or to the wrong ingester."""
+        pairs = self._in_park(enterprises)
+        wanted = set(self.subscriptions(pairs))
+        candidates = [*self._wildcards(exclusive=False), *self._wildcards(exclusive=True),
+                      *enterprise_filters(self.root, pairs)]
+        return [f for f in candidates if f not in wanted]
+
+    def registry_refresh_every_s(self) -> float:
+        return min(self.registry_refresh_s, PARTITION_REFRESH_S) if self.partition else self.registry_refresh_s
+
+    def _wildcards(self, *, exclusive: bool) -> list[str]:
+        base = f"{self.root}/{self.park}" if exclusive else f"$share/{self.group}/{self.root}/{self.park}"
         return [f"{base}/+/+/telemetry", f"{base}/+/gateway/+/telemetry"]
+
+    def _in_park(self, enterprises: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        return sorted({(p, e) for p, e in enterprises if self.park in ("+", p)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +146,9 @@ class Ingester:
         self.client: mqtt.Client | None = None
         self.index: RegistryIndex | None = None
         self.index_at = 0.0
+        self.enterprises: frozenset[tuple[str, str]] = frozenset()  # (park, enterprise) codes
+        self._subscribed: set[str] = set()
+        self._subscribe_lock = threading.Lock()
         self._in_batch = 0
         self._stopping_since: float | None = None
         self.taken_over = False
@@ -131,9 +162,25 @@ class Ingester:
             return
         self.generation += 1
         self.metrics.connected.set(1)
-        opts = SubscribeOptions(qos=1)
-        client.subscribe([(t, opts) for t in self.config.subscriptions()])
+        stale = self.config.stale_subscriptions(self.enterprises)
+        if stale:
+            client.unsubscribe(stale)
+        with self._subscribe_lock:
+            self._subscribed = set()
+        self._subscribe_new(client)
         log.info("connected as %s (session present: %s)", self.config.client_id, flags.session_present)
+
+    def _subscribe_new(self, client: mqtt.Client) -> None:
+        """Subscribe to what the configuration wants and this connection does not have yet."""
+        with self._subscribe_lock:
+            new = [t for t in self.config.subscriptions(self.enterprises) if t not in self._subscribed]
+            self._subscribed.update(new)
+        if new:
+            opts = SubscribeOptions(qos=1)
+            client.subscribe([(t, opts) for t in new])
+            log.info("subscribed to %d topic filters", len(new))
+        elif not self._subscribed:
+            self.metrics.subscribed.set(1)  # a partition that owns no enterprise yet is ready too
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
         refused = [str(r) for r in reasons if r.is_failure]
@@ -192,13 +239,21 @@ class Ingester:
     def _refresh_index(self) -> RegistryIndex:
         def fetch() -> RegistryIndex:
             try:
-                return index_from_snapshot(Snapshot.fetch(self._db()))
+                snapshot = Snapshot.fetch(self._db())
             except psycopg.OperationalError:
                 self._drop_db()
                 raise
+            self.enterprises = frozenset(
+                {(d.park, d.enterprise) for d in snapshot.devices.values()}
+                | {(park, ent) for park, ent, _gw in snapshot.gateways}
+            )
+            return index_from_snapshot(snapshot)
 
         self.index = self._retry("read the registry", fetch)
         self.index_at = time.monotonic()
+        client = self.client
+        if self.config.partition is not None and client is not None and client.is_connected():
+            self._subscribe_new(client)  # enterprises registered since the last look
         return self.index
 
     def _retry(self, what: str, action: Callable[[], Any]) -> Any:
@@ -252,7 +307,7 @@ class Ingester:
         self._drop_db()
 
     def _cycle(self, *, block: bool) -> None:
-        if time.monotonic() - self.index_at > self.config.registry_refresh_s:
+        if time.monotonic() - self.index_at > self.config.registry_refresh_every_s():
             self._refresh_index()
         items, builder = self._collect(block)
         if not items:

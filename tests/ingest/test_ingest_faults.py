@@ -33,35 +33,33 @@ def _stream_through(
     *,
     workers: int = 1,
     extra: tuple[str, ...] = (),
+    enterprises: tuple[str, ...] = ("e1",),
 ) -> None:
     code = park["parks"][0]["code"]
     url = settings.database_url or ""
     ingest = IngestProcess(code, workers=workers, extra=extra).start()
-    client = None
+    clients = []
     try:
-        client = gateway_client(park, "e1")
-        # Ten readings a message, a message every 5 ms: ~4 s of traffic, the fault in the middle.
-        stream = Stream(
-            client,
-            code,
-            "e1",
-            "gw1",
-            ["em1"],
-            messages=800,
-            per_device=10,
-            rate=200,
-            start_ms=int(time.time() * 1000) - 3 * 3600 * 1000,
-        )
-        stream.start()
-        wait_until(lambda: park_readings(url, code) > 0 and stream.sent > 150, 30, "the stream to be flowing")
+        streams = []
+        for ent in enterprises:
+            clients.append(gateway_client(park, ent))
+            # Ten readings a message, a message every 5 ms: ~4 s of traffic, the fault in the middle.
+            streams.append(Stream(clients[-1], code, ent, "gw1", ["em1"], messages=800, per_device=10, rate=200,
+                                  start_ms=int(time.time() * 1000) - 3 * 3600 * 1000))
+        for stream in streams:
+            stream.start()
+        total = sum(s.readings for s in streams)
+        wait_until(lambda: park_readings(url, code) > 0 and min(s.sent for s in streams) > 150, 30,
+                   "the stream to be flowing")
         fault(ingest)
-        stream.join()
-        wait_until(lambda: park_readings(url, code) >= stream.readings, 90, "every published reading to be stored")
+        for stream in streams:
+            stream.join()
+        wait_until(lambda: park_readings(url, code) >= total, 90, "every published reading to be stored")
         time.sleep(1)
-        assert park_readings(url, code) == stream.readings
+        assert park_readings(url, code) == total
         assert park_rejections(url, code) == {}
     finally:
-        if client is not None:
+        for client in clients:
             disconnect(client)
         ingest.stop()
 
@@ -110,13 +108,7 @@ def test_postgresql_restarted_mid_stream(settings: Settings, park: dict[str, Any
     _stream_through(settings, park, restart)
 
 
-def test_mosquitto_restarted_mid_stream(settings: Settings, park: dict[str, Any]) -> None:
-    """With a plain persistent subscription, which Mosquitto restores after a restart.
-
-    Mosquitto 2.0.11 does not restore shared subscriptions from its persistence file, so behind a
-    shared subscription the readings published between the restart and the ingester's
-    re-subscription have no subscriber (see `smartpark ingest --exclusive`).
-    """
+def _restart_mosquitto(settings: Settings) -> Callable[[IngestProcess], None]:
     from smartpark.services import mosquitto
 
     def restart(ingest: IngestProcess) -> None:
@@ -125,7 +117,24 @@ def test_mosquitto_restarted_mid_stream(settings: Settings, park: dict[str, Any]
         mosquitto.start(settings)
         assert ingest.alive()
 
-    _stream_through(settings, park, restart, extra=("--exclusive",))
+    return restart
+
+
+def test_mosquitto_restarted_mid_stream(settings: Settings, park: dict[str, Any]) -> None:
+    """With a plain persistent subscription, which Mosquitto restores after a restart.
+
+    Mosquitto 2.0.11 does not restore shared subscriptions from its persistence file, so behind a
+    shared subscription the readings published between the restart and the ingester's
+    re-subscription have no subscriber (see `smartpark ingest --exclusive`).
+    """
+    _stream_through(settings, park, _restart_mosquitto(settings), extra=("--exclusive",))
+
+
+def test_mosquitto_restarted_mid_stream_with_partitioned_workers(settings: Settings, park: dict[str, Any]) -> None:
+    """Two workers, each on plain subscriptions to its own enterprises: both enterprises' streams
+    land whole across the broker restart, whichever worker owns which."""
+    _stream_through(settings, park, _restart_mosquitto(settings), workers=2, extra=("--partitioned",),
+                    enterprises=("e1", "e2"))
 
 
 def test_kill_9_of_one_of_two_workers(settings: Settings, park: dict[str, Any]) -> None:
