@@ -1,4 +1,5 @@
-"""`smartpark ingest`: N ingest processes sharing the telemetry subscription.
+"""`smartpark ingest`: N ingest processes splitting the telemetry, by message on a shared
+subscription or by enterprise on plain ones (``--partitioned``, see ingest/partition.py).
 
 Worker i connects with the client id ``{prefix}-{i}``, the same after every restart, because
 the broker keeps a persistent session's unacknowledged (and, for a shared subscription, its
@@ -36,7 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="one ingester takes every message on a plain persistent subscription instead of a shared"
         " one; Mosquitto 2.0.11 restores plain subscriptions after a restart but not shared ones,"
-        " so this mode alone loses nothing across broker restarts (see README, Ingest)",
+        " so this mode, like --partitioned, loses nothing across broker restarts (see README, Ingest)",
     )
     parser.add_argument(
         "--partitioned",

@@ -71,7 +71,7 @@ class Options:
 def components(opts: Options, *, model: Path) -> list[Component]:
     """The long-running children, in start order (ingest first: the simulator publishes to it)."""
     out = [
-        Component("ingest", ("ingest", "--workers", str(opts.ingest_workers))),
+        Component("ingest", ("ingest", "--workers", str(opts.ingest_workers), "--partitioned")),
         Component("alerting", ("alerting",)),
         Component("scheduler", ("scheduler",)),
         Component("api", ("api",)),
