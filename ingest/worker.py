@@ -162,9 +162,8 @@ class Ingester:
             return
         self.generation += 1
         self.metrics.connected.set(1)
-        stale = self.config.stale_subscriptions(self.enterprises)
-        if stale:
-            client.unsubscribe(stale)
+        for chunk in _chunks(self.config.stale_subscriptions(self.enterprises)):
+            client.unsubscribe(chunk)
         with self._subscribe_lock:
             self._subscribed = set()
         self._subscribe_new(client)
@@ -177,8 +176,9 @@ class Ingester:
             self._subscribed.update(new)
         if new:
             opts = SubscribeOptions(qos=1)
-            client.subscribe([(t, opts) for t in new])
-            log.info("subscribed to %d topic filters", len(new))
+            for chunk in _chunks(new):
+                client.subscribe([(t, opts) for t in chunk])
+            log.info("subscribing to %d topic filters", len(new))
         elif not self._subscribed:
             self.metrics.subscribed.set(1)  # a partition that owns no enterprise yet is ready too
 
@@ -426,6 +426,11 @@ class Ingester:
             m.batch_readings.observe(len(batch.rows))
             now_us = self.clock() * 1e6 - PG_EPOCH_US
             m.lag_seconds.observe(max(0.0, (now_us - float(np.median(batch.rows.ts_us))) / 1e6))
+
+
+def _chunks(filters: list[str], size: int = 1000) -> list[list[str]]:
+    """Keeps each SUBSCRIBE/UNSUBSCRIBE far below the broker's packet size limit."""
+    return [filters[i : i + size] for i in range(0, len(filters), size)]
 
 
 def _connect_db(url: str) -> psycopg.Connection[Any]:
