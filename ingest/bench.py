@@ -36,6 +36,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--messages-1", type=int, default=40000,
                         help="messages of 1 reading (default 40 000)")
     parser.add_argument("--workers", type=int, default=1, help="ingest processes (default 1)")
+    parser.add_argument("--partitioned", action="store_true",
+                        help="workers split the enterprises (one per publisher) instead of sharing a subscription")
     parser.add_argument("--publishers", type=int, default=2, help="publisher processes (default 2)")
     parser.add_argument("--naive-seconds", type=float, default=8.0,
                         help="how long the naive baseline runs (default 8)")
@@ -169,7 +171,8 @@ class IngestService:
              "--park", park, "--group", f"bench{tag}", "--client-id-prefix", f"bench-ingest-{tag}",
              "--metrics-port", str(self.port), "--session-expiry", "120",
              "--batch-max-readings", str(args.batch_max_readings),
-             "--batch-max-ms", str(args.batch_max_ms), "--log-level", args.log_level],
+             "--batch-max-ms", str(args.batch_max_ms), "--log-level", args.log_level,
+             *(["--partitioned"] if args.partitioned else [])],
             env=env,
             preexec_fn=die_with_parent,
         )
@@ -483,6 +486,7 @@ def run(args: argparse.Namespace) -> int:
     exact = in_db == batch["readings"] + single["readings"]
     figures = {
         "workers": args.workers,
+        "split": "partitioned" if args.partitioned else "shared",
         "publishers": args.publishers,
         "batch100_readings_per_s": round(batch["readings_per_s"]),
         "batch100_messages": batch["messages"],
