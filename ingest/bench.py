@@ -24,6 +24,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ingest.bench_naive import naive_consumer
+
 DEVICES_PER_GATEWAY = 25  # elec meters with 4 metrics each: 100 readings per gateway message
 METRICS = ("elec.import_kwh", "elec.export_kwh", "elec.power_kw", "elec.pf")
 
@@ -285,48 +287,6 @@ class DbProbe:
 # -- the naive baseline ---------------------------------------------------------------------
 
 
-def _naive_consumer(db_url: str, mqtt_url: str, park: str, devices: dict[str, int],
-                    seconds: float, ready: Any, results: Any) -> None:
-    import psycopg
-
-    from smartpark import mqtt as sp_mqtt
-    from smartpark.catalogue import BY_CODE
-    from smartpark.contract import Topic
-
-    conn = psycopg.connect(db_url, autocommit=True)
-    state = {"stored": 0, "first": 0.0}
-
-    def on_message(_c: Any, _u: Any, msg: Any) -> None:
-        if not state["first"]:
-            state["first"] = time.time()
-        topic = Topic.parse(msg.topic)
-        for code, entries in json.loads(msg.payload).items():
-            for entry in entries if isinstance(entries, list) else [entries]:
-                for metric, value in entry["values"].items():
-                    conn.execute(
-                        "INSERT INTO telemetry (ts, device_id, metric_id, value)"
-                        " VALUES (to_timestamp(%s / 1000.0), %s, %s, %s) ON CONFLICT DO NOTHING",
-                        (entry["ts"], devices[f"{topic.enterprise}/{code}"], BY_CODE[metric].id,
-                         value),
-                    )
-                    state["stored"] += 1
-
-    client = sp_mqtt.make_client(f"bench-naive-{secrets.token_hex(4)}", url=mqtt_url,
-                                 clean_start=True, session_expiry=0)
-    client.on_message = on_message
-    client.on_connect = lambda c, *_a: c.subscribe(f"smartpark/v1/{park}/+/gateway/+/telemetry", 1)
-    sp_mqtt.connect(client)
-    time.sleep(1)
-    ready.release()
-    while not state["first"]:
-        time.sleep(0.01)
-    time.sleep(seconds)
-    stored, elapsed = state["stored"], time.time() - state["first"]
-    client.disconnect()
-    client.loop_stop()
-    results.put({"stored": stored, "seconds": elapsed, "readings_per_s": stored / elapsed})
-
-
 def _run_naive(db_url: str, mqtt_url: str, gws: list[Gateway], park: str, seconds: float,
                messages: int, base_ms: int) -> dict[str, Any]:
     import psycopg
@@ -337,7 +297,7 @@ def _run_naive(db_url: str, mqtt_url: str, gws: list[Gateway], park: str, second
             " JOIN parks p USING (park_id) WHERE p.code = %s", (park,)).fetchall()}
     ctx = multiprocessing.get_context("spawn")
     ready, results = ctx.Semaphore(0), ctx.Queue()
-    consumer = ctx.Process(target=_naive_consumer,
+    consumer = ctx.Process(target=naive_consumer,
                            args=(db_url, mqtt_url, park, devices, seconds, ready, results))
     consumer.start()
     if not ready.acquire(timeout=60):
