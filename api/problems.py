@@ -7,7 +7,7 @@ validation errors and unexpected exceptions into the same shape, so clients pars
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+T = TypeVar("T")
 
 
 class Problem(Exception):
@@ -50,6 +51,13 @@ class NotFound(Problem):
 
     status = 404
     title = "Not found"
+
+
+def found(value: T | None, detail: str) -> T:
+    """``value`` unless the scoped lookup found nothing: then 404, as for another tenant's object."""
+    if value is None:
+        raise NotFound(detail)
+    return value
 
 
 class Conflict(Problem):

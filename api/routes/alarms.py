@@ -22,7 +22,7 @@ from api.deps import (
     OptId,
     Paging,
 )
-from api.problems import Conflict, Forbidden, NotFound
+from api.problems import Conflict, Forbidden, found
 from api.queries import alarms as q
 from api.schemas.alarms import (
     AlarmCategory,
@@ -82,9 +82,7 @@ def summary(conn: DbConn, p: CurrentPrincipal, park_id: OptId = None) -> list[di
 
 
 def _detail(conn: DbConn, p: Principal, alert_id: int) -> dict[str, Any]:
-    row = q.get_alarm(conn, p, alert_id=alert_id)
-    if row is None:
-        raise NotFound(f"no alarm {alert_id}")
+    row = found(q.get_alarm(conn, p, alert_id=alert_id), f"no alarm {alert_id}")
     return {**row, "events": q.events(conn, alert_id=alert_id)}
 
 

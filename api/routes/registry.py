@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, status
 
 from api.auth import Principal
 from api.deps import AdminPrincipal, CurrentPrincipal, DbConn, Id, OptId, Paging
-from api.problems import BadRequest, Conflict, NotFound, Unavailable
+from api.problems import BadRequest, Conflict, NotFound, Unavailable, found
 from api.queries import registry as q
 from api.schemas.common import PageOut, paged
 from api.schemas.registry import (
@@ -38,12 +38,6 @@ router = APIRouter(tags=["registry"])
 T = TypeVar("T")
 Kind = Annotated[str | None, Query(max_length=64)]
 Industry = Annotated[str | None, Query(max_length=64)]
-
-
-def _found(row: dict[str, Any] | None, what: str, id_: int) -> dict[str, Any]:
-    if row is None:
-        raise NotFound(f"no {what} {id_}")
-    return row
 
 
 def _check_timezone(name: str | None) -> None:
@@ -85,14 +79,16 @@ def _provision(request: Request, *, username: str, park: str, enterprise: str) -
 def _enterprise_and_park(
     conn: DbConn, p: Principal, enterprise_id: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    ent = _found(q.get_enterprise(conn, p, enterprise_id=enterprise_id), "enterprise", enterprise_id)
-    park = _found(q.get_park(conn, p, park_id=ent["park_id"]), "park", ent["park_id"])
+    ent = found(
+        q.get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}"
+    )
+    park = found(q.get_park(conn, p, park_id=ent["park_id"]), f"no park {ent['park_id']}")
     return ent, park
 
 
 def _check_gateway(conn: DbConn, p: Principal, gateway_id: int, enterprise_id: int) -> None:
     """A device's gateway must be visible to the caller and belong to the device's enterprise."""
-    gw = _found(q.get_gateway(conn, p, gateway_id=gateway_id), "gateway", gateway_id)
+    gw = found(q.get_gateway(conn, p, gateway_id=gateway_id), f"no gateway {gateway_id}")
     if gw["enterprise_id"] != enterprise_id:
         raise BadRequest(f"gateway {gateway_id} belongs to another enterprise")
 
@@ -119,7 +115,7 @@ def list_parks(conn: DbConn, p: CurrentPrincipal, page: Paging) -> dict[str, Any
 
 @router.get("/parks/{park_id}", response_model=ParkOut, responses={404: {}})
 def get_park(park_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
-    return _found(q.get_park(conn, p, park_id=park_id), "park", park_id)
+    return found(q.get_park(conn, p, park_id=park_id), f"no park {park_id}")
 
 
 @router.post("/parks", response_model=ParkOut, status_code=status.HTTP_201_CREATED)
@@ -128,7 +124,7 @@ def create_park(body: ParkIn, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]
     park_id = _insert_unique(
         conn, lambda: q.insert_park(conn, values=body.model_dump()), f"park {body.code!r} exists"
     )
-    return _found(q.get_park(conn, p, park_id=park_id), "park", park_id)
+    return found(q.get_park(conn, p, park_id=park_id), f"no park {park_id}")
 
 
 @router.patch("/parks/{park_id}", response_model=ParkOut, responses={404: {}})
@@ -138,7 +134,7 @@ def update_park(park_id: Id, body: ParkPatch, conn: DbConn, p: AdminPrincipal) -
         conn, table="parks", id_=park_id, changes=body.model_dump(exclude_unset=True)
     ):
         raise NotFound(f"no park {park_id}")
-    return _found(q.get_park(conn, p, park_id=park_id), "park", park_id)
+    return found(q.get_park(conn, p, park_id=park_id), f"no park {park_id}")
 
 
 # --- enterprises ------------------------------------------------------------------------------
@@ -160,20 +156,20 @@ def list_enterprises(
 
 @router.get("/enterprises/{enterprise_id}", response_model=EnterpriseOut, responses={404: {}})
 def get_enterprise(enterprise_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
-    return _found(
-        q.get_enterprise(conn, p, enterprise_id=enterprise_id), "enterprise", enterprise_id
+    return found(
+        q.get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}"
     )
 
 
 @router.post("/enterprises", response_model=EnterpriseOut, status_code=status.HTTP_201_CREATED)
 def create_enterprise(body: EnterpriseIn, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
-    _found(q.get_park(conn, p, park_id=body.park_id), "park", body.park_id)
+    found(q.get_park(conn, p, park_id=body.park_id), f"no park {body.park_id}")
     ent_id = _insert_unique(
         conn,
         lambda: q.insert_enterprise(conn, values=body.model_dump()),
         f"enterprise {body.code!r} exists in park {body.park_id}",
     )
-    return _found(q.get_enterprise(conn, p, enterprise_id=ent_id), "enterprise", ent_id)
+    return found(q.get_enterprise(conn, p, enterprise_id=ent_id), f"no enterprise {ent_id}")
 
 
 @router.patch("/enterprises/{enterprise_id}", response_model=EnterpriseOut, responses={404: {}})
@@ -184,8 +180,8 @@ def update_enterprise(
         conn, table="enterprises", id_=enterprise_id, changes=body.model_dump(exclude_unset=True)
     ):
         raise NotFound(f"no enterprise {enterprise_id}")
-    return _found(
-        q.get_enterprise(conn, p, enterprise_id=enterprise_id), "enterprise", enterprise_id
+    return found(
+        q.get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}"
     )
 
 
@@ -208,7 +204,7 @@ def list_gateways(
 
 @router.get("/gateways/{gateway_id}", response_model=GatewayOut, responses={404: {}})
 def get_gateway(gateway_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
-    return _found(q.get_gateway(conn, p, gateway_id=gateway_id), "gateway", gateway_id)
+    return found(q.get_gateway(conn, p, gateway_id=gateway_id), f"no gateway {gateway_id}")
 
 
 @router.post(
@@ -236,7 +232,7 @@ def create_gateway(
         ),
         f"gateway {body.code!r} or broker user {username!r} exists",
     )
-    row = _found(q.get_gateway(conn, p, gateway_id=gw_id), "gateway", gw_id)
+    row = found(q.get_gateway(conn, p, gateway_id=gw_id), f"no gateway {gw_id}")
     return {**row, "credentials": creds}
 
 
@@ -268,7 +264,7 @@ def list_devices(
 
 @router.get("/devices/{device_id}", response_model=DeviceOut, responses={404: {}})
 def get_device(device_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
-    return _found(q.get_device(conn, p, device_id=device_id), "device", device_id)
+    return found(q.get_device(conn, p, device_id=device_id), f"no device {device_id}")
 
 
 @router.post(
@@ -296,7 +292,7 @@ def create_device(
         ),
         f"device {body.code!r} exists in enterprise {body.enterprise_id}",
     )
-    row = _found(q.get_device(conn, p, device_id=dev_id), "device", dev_id)
+    row = found(q.get_device(conn, p, device_id=dev_id), f"no device {dev_id}")
     return {**row, "credentials": creds}
 
 
@@ -304,7 +300,7 @@ def create_device(
 def update_device(
     device_id: Id, body: DevicePatch, conn: DbConn, p: AdminPrincipal
 ) -> dict[str, Any]:
-    current = _found(q.get_device(conn, p, device_id=device_id), "device", device_id)
+    current = found(q.get_device(conn, p, device_id=device_id), f"no device {device_id}")
     changes = body.model_dump(exclude_unset=True)
     if changes.get("gateway_id") is not None:
         _check_gateway(conn, p, changes["gateway_id"], current["enterprise_id"])
@@ -314,7 +310,7 @@ def update_device(
             q.set_device_metrics(
                 conn, device_id=device_id, metric_ids=_metric_ids(current["kind"], body.metrics)
             )
-    return _found(q.get_device(conn, p, device_id=device_id), "device", device_id)
+    return found(q.get_device(conn, p, device_id=device_id), f"no device {device_id}")
 
 
 # --- metrics ----------------------------------------------------------------------------------

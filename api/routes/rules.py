@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Path, status
 
 from api.auth import Principal
 from api.deps import Clock, CurrentPrincipal, DbConn, Id, OperatorPrincipal, Paging
-from api.problems import BadRequest, Conflict, Forbidden, NotFound
+from api.problems import BadRequest, Conflict, Forbidden, NotFound, found
 from api.queries import rules as q
 from api.schemas.common import PageOut, paged
 from api.schemas.rules import ReceiverIn, ReceiverOut, ReceiverPatch, RuleOut, SilenceIn, SilenceOut
@@ -78,9 +78,7 @@ def list_rules(conn: DbConn, p: CurrentPrincipal, page: Paging) -> dict[str, Any
 @router.get("/rules/{rule_id}", response_model=RuleOut, responses={404: {}})
 def get_rule(rule_id: RuleId, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
     row = q.get_rule(conn, rule_id=rule_id, park=_own_park(conn, p), categories=p.category_list)
-    if row is None:
-        raise NotFound(f"no rule {rule_id!r}")
-    return row
+    return found(row, f"no rule {rule_id!r}")
 
 
 @router.post(
@@ -194,9 +192,7 @@ def list_receivers(conn: DbConn, p: OperatorPrincipal, page: Paging) -> dict[str
 @router.get("/receivers/{receiver_id}", response_model=ReceiverOut, responses={404: {}})
 def get_receiver(receiver_id: Id, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     row = q.get_receiver(conn, receiver_id=receiver_id, park_id=p.park_id)
-    if row is None:
-        raise NotFound(f"no receiver {receiver_id}")
-    return row
+    return found(row, f"no receiver {receiver_id}")
 
 
 @router.post(

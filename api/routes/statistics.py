@@ -20,7 +20,7 @@ from api.deps import (
     OptId,
     Paging,
 )
-from api.problems import BadRequest, Forbidden, NotFound
+from api.problems import BadRequest, Forbidden, NotFound, found
 from api.queries import alarms as alarm_q
 from api.queries import statistics as q
 from api.queries.registry import get_enterprise, get_park
@@ -127,9 +127,9 @@ def enterprise_statistics(
     end: To,
     period: Period = "day",
 ) -> dict[str, Any]:
-    ent = get_enterprise(conn, p, enterprise_id=enterprise_id)
-    if ent is None:
-        raise NotFound(f"no enterprise {enterprise_id}")
+    ent = found(
+        get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}"
+    )
     rows = _stats(
         conn,
         p,
@@ -213,9 +213,9 @@ def submit_report(
         raise Forbidden(f"role {p.role.value!r} may not submit economic reports")
     if month.day != 1:
         raise BadRequest(f"month {month} is not the first day of a month")
-    ent = get_enterprise(conn, p, enterprise_id=enterprise_id)
-    if ent is None:
-        raise NotFound(f"no enterprise {enterprise_id}")
+    ent = found(
+        get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}"
+    )
     with conn.transaction():
         q.upsert_report(
             conn,
@@ -249,9 +249,10 @@ def import_reports(body: EconomicImportIn, conn: DbConn, p: OperatorPrincipal) -
         for i, r in enumerate(body.reports):
             if r.month.day != 1:
                 raise BadRequest(f"reports[{i}].month {r.month} is not the first day of a month")
-            ent = get_enterprise(conn, p, enterprise_id=r.enterprise_id)
-            if ent is None:
-                raise NotFound(f"reports[{i}]: no enterprise {r.enterprise_id}")
+            ent = found(
+                get_enterprise(conn, p, enterprise_id=r.enterprise_id),
+                f"reports[{i}]: no enterprise {r.enterprise_id}",
+            )
             q.upsert_report(
                 conn,
                 enterprise_id=r.enterprise_id,
