@@ -54,43 +54,24 @@ def _alarm(
 @pytest.fixture
 def alarms(db: psycopg.Connection[Any], tenancy: Tenancy) -> dict[str, int]:
     t = tenancy
+    # name: park, enterprise, device code, metric, category, rule
+    specs = {
+        "gas_e1": (t.park_id, t.e1, "gd1", "safety.lel_pct", "safety", "lel-level1"),
+        "so2_e1": (t.park_id, t.e1, "cems1", "stack.so2_mgm3", "emissions", "so2-limit"),
+        "cod_e2": (t.park_id, t.e2, "ww1", "ww.cod_mgl", "emissions", "cod-limit"),
+        "other": (t.other_park_id, t.other_e1, "gd1", "safety.lel_pct", "safety", "lel-level1"),
+    }
     return {
-        "gas_e1": _alarm(
+        name: _alarm(
             db,
-            park_id=t.park_id,
-            enterprise_id=t.e1,
-            device_id=_device(db, t.e1, "gd1"),
-            metric="safety.lel_pct",
-            category="safety",
-            rule="lel-level1",
-        ),
-        "so2_e1": _alarm(
-            db,
-            park_id=t.park_id,
-            enterprise_id=t.e1,
-            device_id=_device(db, t.e1, "cems1"),
-            metric="stack.so2_mgm3",
-            category="emissions",
-            rule="so2-limit",
-        ),
-        "cod_e2": _alarm(
-            db,
-            park_id=t.park_id,
-            enterprise_id=t.e2,
-            device_id=_device(db, t.e2, "ww1"),
-            metric="ww.cod_mgl",
-            category="emissions",
-            rule="cod-limit",
-        ),
-        "other": _alarm(
-            db,
-            park_id=t.other_park_id,
-            enterprise_id=t.other_e1,
-            device_id=_device(db, t.other_e1, "gd1"),
-            metric="safety.lel_pct",
-            category="safety",
-            rule="lel-level1",
-        ),
+            park_id=park_id,
+            enterprise_id=enterprise_id,
+            device_id=_device(db, enterprise_id, code),
+            metric=metric,
+            category=category,
+            rule=rule,
+        )
+        for name, (park_id, enterprise_id, code, metric, category, rule) in specs.items()
     }
 
 
