@@ -118,18 +118,19 @@ def _get(client: TestClient, t: Tenancy, who: str, path: str, **params: Any) -> 
     return client.get(path, headers=t.headers(who), params=params)
 
 
+def _park_stats(
+    client: TestClient, t: Tenancy, who: str, start: str, end: str, **params: Any
+) -> Any:
+    """``who``'s statistics of the tenancy's own park from ``start`` to ``end``."""
+    path = f"/api/v1/statistics/parks/{t.park_id}"
+    return _get(client, t, who, path, **{"from": start, "to": end}, **params)
+
+
 def test_park_days_with_energy_emissions_and_aqi(
     client: TestClient, tenancy: Tenancy, stats: None
 ) -> None:
     t = tenancy
-    r = _get(
-        client,
-        t,
-        "operator",
-        f"/api/v1/statistics/parks/{t.park_id}",
-        period="day",
-        **{"from": "2026-02-01", "to": "2026-02-03"},
-    )
+    r = _park_stats(client, t, "operator", "2026-02-01", "2026-02-03", period="day")
     assert r.status_code == 200, r.text
     rows = r.json()["rows"]
     assert [row["period"] for row in rows] == ["2026-02-01", "2026-02-02"]
@@ -140,13 +141,7 @@ def test_park_days_with_energy_emissions_and_aqi(
     assert (aqi["aqi"], aqi["primary"], aqi["category"]) == (107, ["PM25"], "轻度污染")
     assert aqi["iaqi"] == {"PM25": 107, "PM10": 85, "SO2": 20, "NO2": 57, "CO": 30}
     assert rows[1]["aqi"] is None
-    later = _get(
-        client,
-        t,
-        "operator",
-        f"/api/v1/statistics/parks/{t.park_id}",
-        **{"from": "2026-11-01", "to": "2026-11-02"},
-    ).json()["rows"][0]["aqi"]
+    later = _park_stats(client, t, "operator", "2026-11-01", "2026-11-02").json()["rows"][0]["aqi"]
     # HJ 633-2026: PM2.5 80 lies in 60..115 -> (150 - 100) / (115 - 60) x (80 - 60) + 100 -> 119
     assert (later["aqi"], later["iaqi"]["PM25"]) == (119, 119)
 
@@ -155,14 +150,9 @@ def test_categories_shape_what_a_regulator_sees(
     client: TestClient, tenancy: Tenancy, stats: None
 ) -> None:
     t = tenancy
-    span = {"from": "2026-02-01", "to": "2026-02-02"}
-    env = _get(client, t, "env_regulator", f"/api/v1/statistics/parks/{t.park_id}", **span).json()[
-        "rows"
-    ][0]
+    env = _park_stats(client, t, "env_regulator", "2026-02-01", "2026-02-02").json()["rows"][0]
     assert env["energy"] is None and env["emissions"]["so2_kg"] == 12.0 and env["aqi"]["aqi"] == 107
-    emg = _get(client, t, "emg_regulator", f"/api/v1/statistics/parks/{t.park_id}", **span).json()[
-        "rows"
-    ][0]
+    emg = _park_stats(client, t, "emg_regulator", "2026-02-01", "2026-02-02").json()["rows"][0]
     assert emg["energy"] is None and emg["emissions"] is None and emg["aqi"] is None
 
 
@@ -179,30 +169,16 @@ def test_enterprise_reads_its_own_statistics_only(
         _get(client, t, "enterprise", f"/api/v1/statistics/enterprises/{t.e2}", **span).status_code
         == 404
     )
-    assert (
-        _get(client, t, "enterprise", f"/api/v1/statistics/parks/{t.park_id}", **span).status_code
-        == 404
-    )
-    assert (
-        _get(
-            client, t, "other_operator", f"/api/v1/statistics/parks/{t.park_id}", **span
-        ).status_code
-        == 404
-    )
+    for outsider in ("enterprise", "other_operator"):
+        r = _park_stats(client, t, outsider, "2026-02-01", "2026-02-03")
+        assert r.status_code == 404, outsider
 
 
 def test_year_sums_months_with_class_and_evaluation(
     client: TestClient, tenancy: Tenancy, stats: None
 ) -> None:
     t = tenancy
-    r = _get(
-        client,
-        t,
-        "operator",
-        f"/api/v1/statistics/parks/{t.park_id}",
-        period="year",
-        **{"from": "2037-01-01", "to": "2038-01-01"},
-    )
+    r = _park_stats(client, t, "operator", "2037-01-01", "2038-01-01", period="year")
     (year,) = r.json()["rows"]
     assert year["economic"]["output_value"] == 120_000.0  # 12 months x 10 000 (10⁴ yuan)
     assert year["economic"]["employees"] == 1012  # the stock at the last month
