@@ -116,6 +116,17 @@ def test_filters_cannot_widen_the_scope(
     }
 
 
+def test_since_and_until_bound_the_start_half_open(
+    client: TestClient, tenancy: Tenancy, alarms: dict[str, int]
+) -> None:
+    gas = alarms["gas_e1"]
+    r = client.get(f"/api/v1/alarms/{gas}", headers=tenancy.headers("operator"))
+    started = r.json()["started_at"]
+    assert gas in _listed(client, tenancy, "operator", since=started)
+    assert gas not in _listed(client, tenancy, "operator", until=started)
+    assert gas in _listed(client, tenancy, "operator", since=started, until="2100-01-01T00:00:00Z")
+
+
 def test_acknowledge_assign_resolve_with_events(
     client: TestClient, tenancy: Tenancy, alarms: dict[str, int]
 ) -> None:

@@ -186,6 +186,10 @@ def test_rejected_messages_per_role(
     assert seen("operator", reason_code="unknown_device") == {t.e2}
     assert seen("enterprise") == {t.e1}
     assert seen("enterprise", enterprise_id=t.e2) == set()
+    own = client.get("/api/v1/rejected", headers=t.headers("enterprise")).json()["items"]
+    received = own[0]["received_at"]
+    assert seen("enterprise", since=received) == {t.e1}  # from, inclusive
+    assert seen("enterprise", until=received) == set()  # to, exclusive
     assert client.get("/api/v1/rejected", headers=t.headers("env_regulator")).status_code == 403
 
 

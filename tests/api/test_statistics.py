@@ -236,6 +236,19 @@ def test_economic_reports(
         },
     )
     assert imp.json() == {"imported": 2}
+
+    def months(**span: str) -> list[str]:
+        r = client.get(
+            "/api/v1/economic-reports",
+            headers=t.headers("operator"),
+            params={"enterprise_id": t.e2, **span},
+        )
+        assert r.status_code == 200, r.text
+        return [x["month"] for x in r.json()["items"]]
+
+    assert months() == ["2026-10-01", "2026-09-01"]  # newest first
+    assert months(**{"from": "2026-10-01"}) == ["2026-10-01"]
+    assert months(to="2026-10-01") == ["2026-09-01"]
     cross = client.post(
         "/api/v1/economic-reports/import",
         headers=t.headers("operator"),
