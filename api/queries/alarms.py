@@ -50,9 +50,7 @@ def list_alarms(
         enterprise_id, "a.enterprise_id = %(eid)s", "eid"
     )
     w.when(device_id, "a.device_id = %(did)s", "did")
-    w.when(since, "a.started_at >= %(since)s", "since").when(
-        until, "a.started_at < %(until)s", "until"
-    )
+    w.during("a.started_at", since, until)
     if acknowledged is not None:
         w.add("(a.acknowledged_at IS NOT NULL) = %(ack)s", ack=acknowledged)
     tail = page(w, limit, offset)

@@ -28,9 +28,7 @@ def list_rejected(
         enterprise_id, "r.enterprise_id = %(eid)s", "eid"
     )
     w.when(reason_code, "r.reason_code = %(rc)s", "rc")
-    w.when(since, "r.received_at >= %(since)s", "since").when(
-        until, "r.received_at < %(until)s", "until"
-    )
+    w.during("r.received_at", since, until)
     tail = page(w, limit, offset)
     return conn.execute(
         "SELECT r.received_at, r.topic, r.reason_code, r.reason, r.device, r.metric, r.device_id,"

@@ -28,6 +28,11 @@ class Where:
             self.add(clause, **{name: value})
         return self
 
+    def during(self, column: str, since: Any, until: Any) -> Where:
+        """``since <= column < until``; a bound left at None leaves that side open."""
+        self.when(since, f"{column} >= %(since)s", "since")
+        return self.when(until, f"{column} < %(until)s", "until")
+
     @property
     def sql(self) -> str:
         return " AND ".join(f"({c})" for c in self.clauses) if self.clauses else "TRUE"

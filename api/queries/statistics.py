@@ -9,7 +9,7 @@ import psycopg
 
 from aggregation.indicator_job import QUANTITIES
 from api.auth import Principal
-from api.queries.scope import Where, tenant
+from api.queries.scope import Where, page, tenant
 
 Row = dict[str, Any]
 
@@ -148,13 +148,13 @@ def list_reports(
     w.when(park_id, "e.park_id = %(pid)s", "pid").when(
         enterprise_id, "r.enterprise_id = %(eid)s", "eid"
     )
-    w.when(start, "r.month >= %(start)s", "start").when(end, "r.month < %(end)s", "end")
-    w.params.update(lim=limit + 1, off=offset)
+    w.during("r.month", start, end)
+    tail = page(w, limit, offset)
     return conn.execute(
         "SELECT r.enterprise_id, e.park_id, r.month, r.output_value, r.value_added, r.tax,"
         " r.fixed_asset_investment, r.employees, r.source, r.imported_at"
         " FROM economic_monthly r JOIN enterprises e USING (enterprise_id)"
-        f" WHERE {w.sql} ORDER BY r.month DESC, r.enterprise_id LIMIT %(lim)s OFFSET %(off)s",
+        f" WHERE {w.sql} ORDER BY r.month DESC, r.enterprise_id{tail}",
         w.params,
     ).fetchall()
 
