@@ -19,6 +19,10 @@ class AggregationSettings(BaseSettings):
     rollup_batch: Annotated[int, Field(ge=100, le=1_000_000)] = 20_000  # touched buckets per transaction
     indicator_batch: Annotated[int, Field(ge=1, le=100_000)] = 400  # dirty (park, day) per transaction
     default_interval_s: Annotated[float, Field(gt=0, le=86_400)] = 60.0  # expected reading spacing (coverage)
+    # After a pass that wrote this many 15-minute rows (a back-fill), refresh the planner's
+    # statistics of the rollup tables at once (0 = never): the indicator queries that follow
+    # would otherwise be planned for empty chunks, 24 s instead of 0.6 s on the demo's week.
+    analyze_after_rows: Annotated[int, Field(ge=0)] = 100_000
     telemetry_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 90
     rollup_15m_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 400
     rollup_1h_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 1100

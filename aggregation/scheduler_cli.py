@@ -56,7 +56,12 @@ class Jobs:
                 batch=self.settings.rollup_batch,
                 default_interval_s=self.settings.default_interval_s,
             )
-        out = {**job.totals(done), "seconds": round(self.clock() - t0, 3)}
+            out: dict[str, Any] = dict(job.totals(done))
+            threshold = self.settings.analyze_after_rows
+            if threshold and out["rows_15m"] >= threshold:
+                conn.execute("ANALYZE rollup_15m, rollup_1h, rollup_1d")
+                out["analyzed"] = True
+        out["seconds"] = round(self.clock() - t0, 3)
         if done:
             log.info("rollups: %s", out)
         return out

@@ -26,8 +26,8 @@ KEEP = {
 }
 
 
-def scheduler(*args: str, **popen: Any) -> subprocess.Popen[str]:
-    env = {**os.environ, **KEEP}
+def scheduler(*args: str, extra_env: dict[str, str] | None = None, **popen: Any) -> subprocess.Popen[str]:
+    env = {**os.environ, **KEEP, **(extra_env or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "smartpark.cli", "scheduler", *args],
         env=env,
@@ -115,3 +115,21 @@ def test_retention_drops_only_chunks_older_than_the_policy(db: psycopg.Connectio
     assert left == [(2.0,)]
     with pytest.raises(ValueError, match="retention of telemetry: -1 days"):
         RetentionPolicy(telemetry_days=-1)
+
+
+def test_a_large_pass_refreshes_the_planner_statistics_of_the_rollups(
+    db: psycopg.Connection[Any], park: dict[str, Any], settings: Any
+) -> None:
+    """After a back-fill the indicator queries must not be planned for empty rollup chunks."""
+    dev = device_id(db, park, "e1", "em1")
+    store_readings(db, [(dev, KWH, ms(2026, 7, 1) + i * 60_000, 100.0 + i) for i in range(120)])
+    p = scheduler("--once", extra_env={"SMARTPARK_AGG_ANALYZE_AFTER_ROWS": "8"})
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["rollups"]["analyzed"] is True
+    analyzed = db.execute(
+        "SELECT count(*) FILTER (WHERE s.last_analyze IS NOT NULL), count(*) FROM pg_stat_user_tables s"
+        " JOIN timescaledb_information.chunks c ON c.chunk_schema = s.schemaname AND c.chunk_name = s.relname"
+        " WHERE c.hypertable_name = 'rollup_15m'"
+    ).fetchone()
+    assert analyzed is not None and analyzed[1] >= 1 and analyzed[0] == analyzed[1]
