@@ -54,10 +54,10 @@ def test_components_and_roles() -> None:
     assert SERVICES["grafana"]["image"].startswith("grafana/")
     commands = {name: s["command"] for name, s in PROJECT.items()}
     ingest = [c for c in commands.values() if c[0] == "ingest"]
-    assert len(ingest) == 2, "two ingest replicas on the shared subscription"
-    prefixes = {c[c.index("--client-id-prefix") + 1] for c in ingest}
-    assert len(prefixes) == 2, "replicas need distinct client ids for their persistent sessions"
-    assert "--group" not in " ".join(" ".join(c) for c in ingest), "both replicas use the default group"
+    assert len(ingest) == 2, "two ingest partitions"
+    partitions = sorted(c[c.index("--partition") + 1] for c in ingest)
+    assert partitions == ["0/2", "1/2"], "each enterprise in exactly one partition, whichever replica restarts"
+    assert "--client-id-prefix" not in " ".join(" ".join(c) for c in ingest), "ids follow the partition number"
     for wanted in ("alerting", "scheduler", "api", "sim"):
         assert any(c[0] == wanted for c in commands.values()), f"no service runs smartpark {wanted}"
     sim = [n for n, c in commands.items() if c[0] == "sim"]
