@@ -1,0 +1,68 @@
+"""A partitioned ingester subscribes to an enterprise registered while it runs."""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import time
+from typing import Any
+
+import psycopg
+import pytest
+
+from ingest.worker import PARTITION_REFRESH_S
+from smartpark.settings import Settings
+from tests.ingest.support import (
+    IngestProcess,
+    disconnect,
+    gateway_client,
+    park_readings,
+    publish_all,
+    readings_message,
+    wait_until,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_new_enterprise_is_taken_within_the_refresh_time(
+    settings: Settings, db: psycopg.Connection[Any], park: dict[str, Any], broker: Any
+) -> None:
+    from smartpark.registry import load_model
+
+    code = park["parks"][0]["code"]
+    url = settings.database_url or ""
+    ingest = IngestProcess(code, extra=("--partitioned",)).start()
+    model = copy.deepcopy(park)
+    username = f"{code}.e3.gw1"
+    model["parks"][0]["enterprises"].append({
+        "code": "e3", "name": "新入园企业", "industry": "other",
+        "gateways": [{"code": "gw1", "username": username, "password": secrets.token_urlsafe(12),
+                      "devices": [{"code": "em1", "kind": "elec_meter", "zone": "E1"}]}],
+    })
+    client = None
+    try:
+        with db.transaction():
+            load_model(db, model, broker=broker)
+        registered = time.monotonic()
+        client = gateway_client(model, "e3")
+        ts = int(time.time() * 1000) - 60_000
+        # Until the partition subscribes, the broker has no subscriber for e3 and says so.
+        reasons: list[str] = []
+        while time.monotonic() - registered < PARTITION_REFRESH_S + 10:
+            reasons = publish_all(client, [readings_message(code, "e3", "em1", ts, {"elec.power_kw": 1.0})])
+            if reasons == ["Success"]:
+                break
+            time.sleep(0.5)
+        taken_after = time.monotonic() - registered
+        assert reasons == ["Success"], reasons
+        assert taken_after < PARTITION_REFRESH_S + 3
+        messages = [readings_message(code, "e3", "em1", ts + i, {"elec.power_kw": float(i)}) for i in range(1, 51)]
+        assert publish_all(client, messages) == ["Success"] * 50
+        wait_until(lambda: park_readings(url, code) >= 51, 30, "the new enterprise's readings to be stored")
+        assert park_readings(url, code) == 51
+    finally:
+        if client is not None:
+            disconnect(client)
+        ingest.stop()
+        broker.delete_client(username)
