@@ -89,23 +89,23 @@ def run(args: argparse.Namespace) -> int:
     if sum((args.exclusive, args.partitioned, args.partition is not None)) > 1:
         log.error("choose one of --exclusive, --partitioned and --partition")
         return 2
+    options = vars(args).copy()
+    options.pop("func", None)
     if args.partition is not None:
         if args.workers != 1:
             log.error("--partition I/N names one ingester: it needs --workers 1; use --partitioned for N here")
             return 2
         try:
-            Partition.parse(args.partition)
+            options["partition"] = Partition.parse(args.partition)
         except ValueError as exc:
             log.error("%s", exc)
             return 2
-    options = vars(args).copy()
-    options.pop("func", None)
     if options["client_id_prefix"] is None:
         park = "all" if args.park == "+" else args.park
-        if args.partition is not None:
+        part = options["partition"]
+        if part is not None:
             # One session per partition, whichever host runs it: its queued messages follow it.
-            index, count = args.partition.strip().split("/")
-            options["client_id_prefix"] = f"ingest-{args.group}-{park}-p{index}of{count}"
+            options["client_id_prefix"] = f"ingest-{args.group}-{park}-p{part.index}of{part.count}"
         else:
             options["client_id_prefix"] = f"ingest-{socket.gethostname()}-{args.group}-{park}"
     if args.workers == 1:
@@ -157,7 +157,7 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
 
 def _partition(index: int, options: dict[str, Any]) -> Partition | None:
     if options["partition"] is not None:
-        return Partition.parse(options["partition"])
+        return options["partition"]  # parsed once, in run()
     return Partition(index, options["workers"]) if options["partitioned"] else None
 
 

@@ -143,7 +143,7 @@ class Ingester:
         self.inbox: queue.SimpleQueue[Pending] = queue.SimpleQueue()
         self.generation = 0
         self.conn: psycopg.Connection[Any] | None = None
-        self.client: mqtt.Client | None = None
+        self.client: IngestClient | None = None
         self.index: RegistryIndex | None = None
         self.index_at = 0.0
         self.enterprises: frozenset[tuple[str, str]] = frozenset()  # (park, enterprise) codes
@@ -215,6 +215,7 @@ class Ingester:
             manual_ack=True,
             client_class=IngestClient,
         )
+        assert isinstance(client, IngestClient)  # acknowledgements go out through its ack_all
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -409,7 +410,7 @@ class Ingester:
     def _ack(self, items: list[Pending]) -> None:
         client = self.client
         generation = self.generation
-        if isinstance(client, IngestClient):
+        if client is not None:
             # A message from an earlier connection is redelivered on this one: ack it then.
             client.ack_all(i.mid for i in items if i.generation == generation and i.qos == 1)
         self._in_batch = 0
