@@ -174,12 +174,13 @@ class Ingester:
         with self._subscribe_lock:
             new = [t for t in self.config.subscriptions(self.enterprises) if t not in self._subscribed]
             self._subscribed.update(new)
+            owns_nothing = not self._subscribed
         if new:
             opts = SubscribeOptions(qos=1)
             for chunk in _chunks(new):
                 client.subscribe([(t, opts) for t in chunk])
             log.info("subscribing to %d topic filters", len(new))
-        elif not self._subscribed:
+        elif owns_nothing:
             self.metrics.subscribed.set(1)  # a partition that owns no enterprise yet is ready too
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
