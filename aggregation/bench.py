@@ -13,14 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import numpy.typing as npt
@@ -210,24 +208,10 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 @contextmanager
 def bench_database() -> Iterator[str]:
-    import psycopg
+    from smartpark.db.scratch import scratch_database
 
-    from smartpark.db import database_url
-    from smartpark.db.migrate import migrate
-
-    admin = database_url()
-    name = f"smartpark_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    p = urlsplit(admin)
-    url = urlunsplit((p.scheme, p.netloc, f"/{name}", p.query, p.fragment))
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            migrate(conn)
-        yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("smartpark_bench") as scratch:
+        yield scratch.url
 
 
 TELEMETRY = (("ts", "timestamptz"), ("device_id", "int4"), ("metric_id", "int2"), ("value", "float8"), ("flag", "int2"))

@@ -266,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
     from alerting.sink import Hit, WebhookSink
     from smartpark.contract import gateway_topic
     from smartpark.db import database_url
-    from smartpark.db.migrate import migrate
+    from smartpark.db.scratch import scratch_database
     from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
     from smartpark.registry import broker_accounts, load_model
     from smartpark.settings import get_settings
@@ -282,118 +282,112 @@ def run(args: argparse.Namespace) -> int:
     else:
         model = bench_model(code, args.gateways, args.devices, spare)
         inj_ent = "e0"
-    admin_url = database_url(settings)
-    scratch = f"smartpark_bench_alerts_{secrets.token_hex(4)}"
-    with psycopg.connect(admin_url, autocommit=True) as admin_conn:
-        admin_conn.execute(f'CREATE DATABASE "{scratch}"')
-    url = admin_url.rsplit("/", 1)[0] + "/" + scratch
-    conn = psycopg.connect(url, autocommit=True)
-    migrate(conn)
-    with conn.transaction():
-        load_model(conn, model)
-    _ensure_accounts(settings, broker_accounts(model))
-    time.sleep(2.0)  # the broker persists its account file after changes: let it settle
-    row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()
-    assert row is not None
-    park_id = int(row[0])
-    sink = WebhookSink()
-    store.create_receiver(conn, name=f"emergency-{code}", park_id=park_id, categories=["safety"],
-                          channel="webhook", url=sink.url, secret=sink.secret, group_by=HOOK_GROUP_BY,
-                          group_interval_s=0)
-    rules = [replace(r, scope=replace(r.scope, parks=(code,))) for r in default_rules()
-             if r.condition.type != "nodata" and r.metric != "device.online"]
-    metrics = AlertingMetrics.create(CollectorRegistry())
-    service = AlertingService(
-        settings=settings.model_copy(update={"alerting_share_group": f"alerting-{code}"}), rules=rules,
-        inhibit=inhibit_rules_from_list(default_document()["inhibit"]), metrics=metrics,
-        client_id=f"alerting-{code}", tick_s=1.0, session_expiry_s=60, parks=(code,),
-        connect=lambda: psycopg.connect(url, autocommit=True),
-    )
-    phase = Phase("idle")
+    with scratch_database("smartpark_bench_alerts", admin_url=database_url(settings)) as scratch:
+        url = scratch.url
+        conn = psycopg.connect(url, autocommit=True)
+        with conn.transaction():
+            load_model(conn, model)
+        _ensure_accounts(settings, broker_accounts(model))
+        time.sleep(2.0)  # the broker persists its account file after changes: let it settle
+        row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()
+        assert row is not None
+        park_id = int(row[0])
+        sink = WebhookSink()
+        store.create_receiver(conn, name=f"emergency-{code}", park_id=park_id, categories=["safety"],
+                              channel="webhook", url=sink.url, secret=sink.secret, group_by=HOOK_GROUP_BY,
+                              group_interval_s=0)
+        rules = [replace(r, scope=replace(r.scope, parks=(code,))) for r in default_rules()
+                 if r.condition.type != "nodata" and r.metric != "device.online"]
+        metrics = AlertingMetrics.create(CollectorRegistry())
+        service = AlertingService(
+            settings=settings.model_copy(update={"alerting_share_group": f"alerting-{code}"}), rules=rules,
+            inhibit=inhibit_rules_from_list(default_document()["inhibit"]), metrics=metrics,
+            client_id=f"alerting-{code}", tick_s=1.0, session_expiry_s=60, parks=(code,),
+            connect=lambda: psycopg.connect(url, autocommit=True),
+        )
+        phase = Phase("idle")
 
-    def on_hit(hit: Hit) -> None:
-        for a in hit.payload["alerts"]:
-            if (a["status"] == "firing" and a["labels"]["alertname"] == "lel-level1"
-                    and a["labels"]["device"] in phase.sent):
-                phase.got.setdefault(a["labels"]["device"], hit.at)
-                phase.firing_hits[a["alert_id"]] = phase.firing_hits.get(a["alert_id"], 0) + 1
+        def on_hit(hit: Hit) -> None:
+            for a in hit.payload["alerts"]:
+                if (a["status"] == "firing" and a["labels"]["alertname"] == "lel-level1"
+                        and a["labels"]["device"] in phase.sent):
+                    phase.got.setdefault(a["labels"]["device"], hit.at)
+                    phase.firing_hits[a["alert_id"]] = phase.firing_hits.get(a["alert_id"], 0) + 1
 
-    sink.on_hit = on_hit
-    service.start()
-    inj_prefix = f"{settings.topic_root}/{code}/{inj_ent}/"
+        sink.on_hit = on_hit
+        service.start()
+        inj_prefix = f"{settings.topic_root}/{code}/{inj_ent}/"
 
-    class Tap:
-        """The service's inbox, noting when an injected reading reached the service."""
+        class Tap:
+            """The service's inbox, noting when an injected reading reached the service."""
 
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
+            def __init__(self, inner: Any) -> None:
+                self.inner = inner
 
-        def put(self, msg: Any) -> None:
-            if msg.topic.startswith(inj_prefix):
-                for dev in json.loads(msg.payload):
-                    phase.received.setdefault(dev, msg.received_ms / 1000)
-            self.inner.put(msg)
+            def put(self, msg: Any) -> None:
+                if msg.topic.startswith(inj_prefix):
+                    for dev in json.loads(msg.payload):
+                        phase.received.setdefault(dev, msg.received_ms / 1000)
+                self.inner.put(msg)
 
-        def get(self, timeout: float | None = None) -> Any:
-            return self.inner.get(timeout=timeout)
+            def get(self, timeout: float | None = None) -> Any:
+                return self.inner.get(timeout=timeout)
 
-        def get_nowait(self) -> Any:
-            return self.inner.get_nowait()
+            def get_nowait(self) -> Any:
+                return self.inner.get_nowait()
 
-    service.inbox = Tap(service.inbox)  # type: ignore[assignment]
-    service.ready.wait(10)
-    loop = threading.Thread(target=service.run, name="alerting-loop", daemon=True)
-    loop.start()
+        service.inbox = Tap(service.inbox)  # type: ignore[assignment]
+        service.ready.wait(10)
+        loop = threading.Thread(target=service.run, name="alerting-loop", daemon=True)
+        loop.start()
 
-    gw0 = next(e for e in model["parks"][0]["enterprises"] if e["code"] == inj_ent)["gateways"][0]
-    target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(gw0["username"], gw0["password"])
-    injector = make_client(f"{gw0['username']}-inject", target=target, clean_start=True, session_expiry=0)
-    connect(injector)
-    topic = gateway_topic(code, inj_ent, "gw1")
-    spares = iter(range(spare))
+        gw0 = next(e for e in model["parks"][0]["enterprises"] if e["code"] == inj_ent)["gateways"][0]
+        target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(gw0["username"], gw0["password"])
+        injector = make_client(f"{gw0['username']}-inject", target=target, clean_start=True, session_expiry=0)
+        connect(injector)
+        topic = gateway_topic(code, inj_ent, "gw1")
+        spares = iter(range(spare))
 
-    def inject(count: int, seconds: float) -> None:
-        for _ in range(count):
-            dev = f"inj{next(spares):04d}"
-            phase.sent[dev] = time.time()
-            body = {dev: [{"ts": int(time.time() * 1000), "values": {"safety.lel_pct": 30.0}}]}
-            injector.publish(topic, json.dumps(body), qos=1)
-            time.sleep(seconds / count)
+        def inject(count: int, seconds: float) -> None:
+            for _ in range(count):
+                dev = f"inj{next(spares):04d}"
+                phase.sent[dev] = time.time()
+                body = {dev: [{"ts": int(time.time() * 1000), "values": {"safety.lel_pct": 30.0}}]}
+                injector.publish(topic, json.dumps(body), qos=1)
+                time.sleep(seconds / count)
 
-    def settle(timeout: float = 10.0) -> None:
-        end = time.time() + timeout
-        while time.time() < end and len(phase.got) < len(phase.sent):
-            time.sleep(0.05)
-        time.sleep(0.5)  # a duplicate would arrive now
+        def settle(timeout: float = 10.0) -> None:
+            end = time.time() + timeout
+            while time.time() < end and len(phase.got) < len(phase.sent):
+                time.sleep(0.05)
+            time.sleep(0.5)  # a duplicate would arrive now
 
-    results: dict[str, Any] = {}
-    try:
-        inject(args.baseline_injections, max(2.0, args.baseline_injections * 0.1))
-        settle()
-        results["idle"] = phase.figures(committed_at(conn))
+        results: dict[str, Any] = {}
+        try:
+            inject(args.baseline_injections, max(2.0, args.baseline_injections * 0.1))
+            settle()
+            results["idle"] = phase.figures(committed_at(conn))
 
-        phase = Phase("load")
-        readings_before = metrics.readings._value.get()
-        if args.load == "sim":
-            published, load_seconds = _sim_load(background, args, settle_s=2.0, inject=inject)
-        else:
-            published, load_seconds = _own_load(model, code, args, settings, inject)
-        evaluated = metrics.readings._value.get() - readings_before
-        settle()
-        results["load"] = phase.figures(committed_at(conn))
-        results["load"]["published_per_s"] = round(published / load_seconds)
-        results["load"]["evaluated_per_s"] = round(evaluated / load_seconds)
-    finally:
-        injector.disconnect()
-        injector.loop_stop()
-        service.stop_event.set()
-        loop.join(timeout=10)
-        service.stop()
-        sink.close()
-        conn.close()
-        with psycopg.connect(admin_url, autocommit=True) as admin_conn:
-            admin_conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        _drop_accounts(settings, model)
+            phase = Phase("load")
+            readings_before = metrics.readings._value.get()
+            if args.load == "sim":
+                published, load_seconds = _sim_load(background, args, settle_s=2.0, inject=inject)
+            else:
+                published, load_seconds = _own_load(model, code, args, settings, inject)
+            evaluated = metrics.readings._value.get() - readings_before
+            settle()
+            results["load"] = phase.figures(committed_at(conn))
+            results["load"]["published_per_s"] = round(published / load_seconds)
+            results["load"]["evaluated_per_s"] = round(evaluated / load_seconds)
+        finally:
+            injector.disconnect()
+            injector.loop_stop()
+            service.stop_event.set()
+            loop.join(timeout=10)
+            service.stop()
+            sink.close()
+            conn.close()
+            _drop_accounts(settings, model)
 
     print(f"{'phase':<6} {'injected':>8} {'received':>8} {'missed':>6} {'dup':>4} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8}")

@@ -14,7 +14,6 @@ import contextlib
 import json
 import multiprocessing as mp
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -24,16 +23,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 
 MIX = (("overview", 0.3), ("series", 0.5), ("alarms", 0.2))
-
-
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
 def _model(enterprises: int, per_enterprise: int) -> dict[str, Any]:
@@ -335,67 +329,63 @@ def _drive(
 
 
 def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.perf_counter) -> int:
-    from smartpark.db import database_url
     from smartpark.db.migrate import migrate
+    from smartpark.db.scratch import scratch_database
 
-    admin = database_url()
-    name = f"smartpark_bench_api_{secrets.token_hex(3)}"
-    with psycopg.connect(admin, autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    url = _with_db(admin, name)
     proc = None
-    try:
-        t = clock()
-        with psycopg.connect(url, autocommit=True) as conn:
-            migrate(conn)
-            ctx = populate(conn, devices=args.devices, days=args.days)
-            rows = conn.execute(
-                "SELECT (SELECT count(*) FROM rollup_1h) + (SELECT count(*) FROM rollup_1d)"
-            ).fetchone()
-        setup_s = clock() - t
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "SMARTPARK_DATABASE_URL": url,
-            "SMARTPARK_API_POOL_MAX": str(args.pool),
-        }
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "smartpark.cli",
-                "api",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        _wait_ready(base, proc)
-        warm_up(base, ctx)
-        mix = [k for k, share in MIX for _ in range(int(share * 10))]
-        load_before = os.getloadavg()[0]
-        baseline = _drive(base, ctx, ["healthz"], args.rate, args.seconds / 2)
-        meter = CpuMeter(proc.pid, url)
-        meter.start()
-        figures = _drive(base, ctx, mix, args.rate, args.seconds)
-        cpu = meter.stop(figures["requests"])
-        load_after = os.getloadavg()[0]
-        # Each request kind alone, same rate: where the CPU of the mix goes, per route (healthz:
-        # the HTTP floor of one request).
-        per_route = {}
-        for kind in [k for k, _ in MIX] + ["healthz"] if args.route_seconds > 0 else ():
+    # migrated below, inside the timed set-up
+    with scratch_database("smartpark_bench_api", migrated=False) as scratch:
+        url = scratch.url
+        try:
+            t = clock()
+            with psycopg.connect(url, autocommit=True) as conn:
+                migrate(conn)
+                ctx = populate(conn, devices=args.devices, days=args.days)
+                rows = conn.execute(
+                    "SELECT (SELECT count(*) FROM rollup_1h) + (SELECT count(*) FROM rollup_1d)"
+                ).fetchone()
+            setup_s = clock() - t
+            port = _free_port()
+            base = f"http://127.0.0.1:{port}"
+            env = {
+                **os.environ,
+                "SMARTPARK_DATABASE_URL": url,
+                "SMARTPARK_API_POOL_MAX": str(args.pool),
+            }
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "smartpark.cli",
+                    "api",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                env=env,
+            )
+            _wait_ready(base, proc)
+            warm_up(base, ctx)
+            mix = [k for k, share in MIX for _ in range(int(share * 10))]
+            load_before = os.getloadavg()[0]
+            baseline = _drive(base, ctx, ["healthz"], args.rate, args.seconds / 2)
+            meter = CpuMeter(proc.pid, url)
             meter.start()
-            alone = _drive(base, ctx, [kind], args.rate, args.route_seconds)
-            per_route[kind] = {**alone[kind], **meter.stop(alone["requests"])}
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=15)
-        with psycopg.connect(admin, autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            figures = _drive(base, ctx, mix, args.rate, args.seconds)
+            cpu = meter.stop(figures["requests"])
+            load_after = os.getloadavg()[0]
+            # Each request kind alone, same rate: where the CPU of the mix goes, per route (healthz:
+            # the HTTP floor of one request).
+            per_route = {}
+            for kind in [k for k, _ in MIX] + ["healthz"] if args.route_seconds > 0 else ():
+                meter.start()
+                alone = _drive(base, ctx, [kind], args.rate, args.route_seconds)
+                per_route[kind] = {**alone[kind], **meter.stop(alone["requests"])}
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=15)
     print(
         f"setup: {ctx['device_count']} devices x {args.days} days, {rows[0] if rows else 0}"
         " rollup rows,"

@@ -221,16 +221,13 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
     import psycopg
 
     from smartpark.db import database_url
-    from smartpark.db.migrate import migrate
+    from smartpark.db.scratch import scratch_database
     from smartpark.registry import broker_accounts, load_model
     from smartpark.settings import get_settings
 
     from .load import ProgressBar, backfill
 
     settings = get_settings()
-    admin_db = database_url(settings)
-    dbname = f"smartpark_simbench_{secrets.token_hex(4)}"
-    db_url = admin_db.rsplit("/", 1)[0] + "/" + dbname
     model = generate_model(enterprises=args.backfill_enterprises, seed=args.seed, park="simbackfill")
     park = park_from(model)
     with socket.socket() as sock:
@@ -249,52 +246,49 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
                          if line.startswith(f"smartpark_ingest_{name} "))
         return total
 
-    with psycopg.connect(admin_db, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
     proc = None
-    try:
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            migrate(conn)
-            _ensure(broker_accounts(model))
-            with conn.transaction():
-                load_model(conn, model)  # accounts are in place: skip re-hashing passwords
-        tag = secrets.token_hex(3)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "smartpark.cli", "ingest", "--workers", str(args.workers),
-             "--park", park.code, "--group", f"simbench{tag}", "--client-id-prefix",
-             f"simbench-ingest-{tag}", "--metrics-port", str(port), "--session-expiry", "120",
-             "--log-level", "WARNING"],
-            env=dict(os.environ, SMARTPARK_DATABASE_URL=db_url),
-        )
-        deadline = time.monotonic() + 90
-        while stored_metric("subscribed") < args.workers:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the ingest workers did not subscribe within 90 s")
-            time.sleep(0.2)
-        end = int(time.time()) - 60
-        t0 = time.monotonic()
-        with Publisher(park.gateways, max_inflight=1000, client_prefix="simbench",
-                       session_expiry=120) as pub:
-            pub.connect(timeout=120)
-            summary = backfill(park, pub, start_s=int(end - args.backfill_days * 86_400),
-                               end_s=end, interval_s=args.backfill_interval, progress=ProgressBar())
-        published_s = time.monotonic() - t0
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            count_sql = "SELECT count(*) FROM telemetry"
-            deadline = time.monotonic() + 600
-            while True:
-                row = conn.execute(count_sql).fetchone()
-                stored = int(row[0]) if row else 0
-                if stored >= summary.readings or time.monotonic() > deadline:
-                    break
-                time.sleep(0.5)
-        stored_s = time.monotonic() - t0
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(60)
-        with psycopg.connect(admin_db, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    with scratch_database("smartpark_simbench", admin_url=database_url(settings)) as scratch:
+        db_url = scratch.url
+        try:
+            with psycopg.connect(db_url, autocommit=True) as conn:
+                _ensure(broker_accounts(model))
+                with conn.transaction():
+                    load_model(conn, model)  # accounts are in place: skip re-hashing passwords
+            tag = secrets.token_hex(3)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "smartpark.cli", "ingest", "--workers", str(args.workers),
+                 "--park", park.code, "--group", f"simbench{tag}", "--client-id-prefix",
+                 f"simbench-ingest-{tag}", "--metrics-port", str(port), "--session-expiry", "120",
+                 "--log-level", "WARNING"],
+                env=dict(os.environ, SMARTPARK_DATABASE_URL=db_url),
+            )
+            deadline = time.monotonic() + 90
+            while stored_metric("subscribed") < args.workers:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the ingest workers did not subscribe within 90 s")
+                time.sleep(0.2)
+            end = int(time.time()) - 60
+            t0 = time.monotonic()
+            with Publisher(park.gateways, max_inflight=1000, client_prefix="simbench",
+                           session_expiry=120) as pub:
+                pub.connect(timeout=120)
+                summary = backfill(park, pub, start_s=int(end - args.backfill_days * 86_400),
+                                   end_s=end, interval_s=args.backfill_interval, progress=ProgressBar())
+            published_s = time.monotonic() - t0
+            with psycopg.connect(db_url, autocommit=True) as conn:
+                count_sql = "SELECT count(*) FROM telemetry"
+                deadline = time.monotonic() + 600
+                while True:
+                    row = conn.execute(count_sql).fetchone()
+                    stored = int(row[0]) if row else 0
+                    if stored >= summary.readings or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.5)
+            stored_s = time.monotonic() - t0
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(60)
     figures = {
         "enterprises": args.backfill_enterprises,
         "devices": len(park.devices),

@@ -379,13 +379,6 @@ def _broker_pid(settings: Any) -> int | None:
         return None
 
 
-def _drop_database(admin_db: str, dbname: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_db, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-
-
 def _remove_accounts(settings: Any, usernames: list[str]) -> None:
     from smartpark.broker_admin import BrokerAdmin, BrokerAdminError
 
@@ -401,7 +394,7 @@ def run(args: argparse.Namespace) -> int:
     import psycopg
 
     from smartpark.db import database_url
-    from smartpark.db.migrate import migrate
+    from smartpark.db.scratch import scratch_database
     from smartpark.mqtt import mqtt_url
     from smartpark.settings import get_settings
 
@@ -410,25 +403,20 @@ def run(args: argparse.Namespace) -> int:
         args.messages_1 //= 5
         args.naive_seconds = min(args.naive_seconds, 4.0)
     settings = get_settings()
-    admin_db = database_url(settings)
-    dbname = f"smartpark_bench_{secrets.token_hex(4)}"
-    db_url = admin_db.rsplit("/", 1)[0] + "/" + dbname
     tag = secrets.token_hex(3)
     fast_park, naive_park = f"bench{tag}", f"naive{tag}"
     fast_model, fast_gws = bench_model(fast_park, args.publishers)
     naive_model, naive_gws = bench_model(naive_park, args.publishers)
     base_ms = int(time.time() * 1000) - 86_400_000  # a day ago: inside the accepted window
-    with psycopg.connect(admin_db, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
     with ExitStack() as cleanup:
-        cleanup.callback(_drop_database, admin_db, dbname)
+        scratch = cleanup.enter_context(scratch_database("smartpark_bench", admin_url=database_url(settings)))
+        db_url, dbname = scratch.url, scratch.name
         brokers = cleanup.enter_context(_own_broker(settings)) if args.broker == "own" else settings
         broker_url = mqtt_url(brokers)
         if args.broker == "shared":
             cleanup.callback(_remove_accounts, brokers,
                              [gw.username for gw in fast_gws + naive_gws])
         with psycopg.connect(db_url, autocommit=True) as conn:
-            migrate(conn)
             _load(conn, brokers, [fast_model, naive_model])
         service = IngestService(args, db_url, broker_url, fast_park)
         cleanup.callback(service.stop)

@@ -9,21 +9,14 @@ alerting, API) use it too. Unit tests of pure code use none of these fixtures.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
 from smartpark.settings import Settings, get_settings
 from tests.factories import small_model, unique_code
-
-
-def _with_dbname(url: str, dbname: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{dbname}", parts.query, parts.fragment))
 
 
 @pytest.fixture(scope="session")
@@ -45,18 +38,10 @@ def services() -> Settings:
 @pytest.fixture(scope="session")
 def db_url(services: Settings) -> Iterator[str]:
     from smartpark.db import database_url
-    from smartpark.db.migrate import migrate
+    from smartpark.db.scratch import scratch_database
 
-    admin = database_url(services)
-    name = f"smartpark_test_{secrets.token_hex(4)}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _with_dbname(admin, name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        migrate(conn)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("smartpark_test", admin_url=database_url(services)) as scratch:
+        yield scratch.url
 
 
 @pytest.fixture(scope="session")

@@ -119,70 +119,63 @@ def stored(loggers: int, uploads: int) -> dict[str, float]:
     import psycopg
 
     from smartpark.db import database_url
-    from smartpark.db.migrate import migrate
+    from smartpark.db.scratch import scratch_database
     from smartpark.registry import load_model
     from smartpark.settings import get_settings
 
     settings = get_settings()
-    admin = database_url(settings)
-    name = f"smartpark_bench_hj212_{secrets.token_hex(4)}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin.rsplit("/", 1)[0] + "/" + name
     park = f"hjb{secrets.token_hex(3)}"
     ingest: subprocess.Popen[bytes] | None = None
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            migrate(conn)
-            with conn.transaction():
+    with scratch_database("smartpark_bench_hj212", admin_url=database_url(settings)) as scratch:
+        url = scratch.url
+        try:
+            with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
                 load_model(conn, _bench_model(park, loggers))
-        env = {**os.environ, "SMARTPARK_DATABASE_URL": url}
-        ingest = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "smartpark.cli",
-                "ingest",
-                "--park",
-                park,
-                "--group",
-                f"g{park}",
-                "--client-id-prefix",
-                f"bench-{park}",
-                "--session-expiry",
-                "60",
-                "--log-level",
-                "WARNING",
-            ],
-            env=env,
-        )
-        _await_ingest(url, park, settings.topic_root)
-        total = loggers * uploads * READINGS_PER_UPLOAD
-        base_ms = (int(time.time()) // 60 - 2 * uploads - 5) * 60_000
-        direct = _direct(url, park, loggers, uploads, base_ms - uploads * 60_000, settings.topic_root)
-        port = _free_port()
-        with tempfile.TemporaryFile() as log:
-            gateway_proc = _serve(env, port, log)
-            try:
-                gateway = asyncio.run(_through_gateway(url, park, port, loggers, uploads, base_ms))
-            except Exception:
-                log.seek(0)
-                sys.stderr.write(log.read()[-4000:].decode(errors="replace"))  # what the gateway said
-                raise
-            finally:
-                gateway_proc.terminate()
-                gateway_proc.wait(60)
-        return {
-            "readings": total,
-            "gateway_readings_per_s": total / gateway,
-            "direct_mqtt_readings_per_s": total / direct,
-        }
-    finally:
-        if ingest is not None:
-            ingest.terminate()
-            ingest.wait(60)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            env = {**os.environ, "SMARTPARK_DATABASE_URL": url}
+            ingest = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "smartpark.cli",
+                    "ingest",
+                    "--park",
+                    park,
+                    "--group",
+                    f"g{park}",
+                    "--client-id-prefix",
+                    f"bench-{park}",
+                    "--session-expiry",
+                    "60",
+                    "--log-level",
+                    "WARNING",
+                ],
+                env=env,
+            )
+            _await_ingest(url, park, settings.topic_root)
+            total = loggers * uploads * READINGS_PER_UPLOAD
+            base_ms = (int(time.time()) // 60 - 2 * uploads - 5) * 60_000
+            direct = _direct(url, park, loggers, uploads, base_ms - uploads * 60_000, settings.topic_root)
+            port = _free_port()
+            with tempfile.TemporaryFile() as log:
+                gateway_proc = _serve(env, port, log)
+                try:
+                    gateway = asyncio.run(_through_gateway(url, park, port, loggers, uploads, base_ms))
+                except Exception:
+                    log.seek(0)
+                    sys.stderr.write(log.read()[-4000:].decode(errors="replace"))  # what the gateway said
+                    raise
+                finally:
+                    gateway_proc.terminate()
+                    gateway_proc.wait(60)
+            return {
+                "readings": total,
+                "gateway_readings_per_s": total / gateway,
+                "direct_mqtt_readings_per_s": total / direct,
+            }
+        finally:
+            if ingest is not None:
+                ingest.terminate()
+                ingest.wait(60)
 
 
 PROBE_ROWS = 1  # the reading that shows ingest is subscribed
