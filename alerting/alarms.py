@@ -47,8 +47,9 @@ class OpenAlarms:
         self.dispatcher.set_receivers(receivers)
         self.dispatcher.silences = list(silences)
 
-    def restore(self, conn: psycopg.Connection[Any], evaluator: Evaluator, *, park_ids: Sequence[int] | None,
-                now_ms: int) -> None:
+    def restore(
+        self, conn: psycopg.Connection[Any], evaluator: Evaluator, *, park_ids: Sequence[int] | None, now_ms: int
+    ) -> None:
         """Resume from the open alarms: evaluator state, and which receivers heard of what."""
         ev = evaluator
         open_alerts = []
@@ -110,8 +111,9 @@ class OpenAlarms:
                 counts["pending" if st == 1 else "firing"] += 1
         return counts
 
-    def record(self, conn: psycopg.Connection[Any], transitions: Sequence[Transition], directory: Directory,
-               now_ms: int) -> bool:
+    def record(
+        self, conn: psycopg.Connection[Any], transitions: Sequence[Transition], directory: Directory, now_ms: int
+    ) -> bool:
         """Record transitions and the notifications due, in one transaction; True when notifications
         were queued, for the caller to wake delivery."""
         entities, ids = directory.entities, directory.ids

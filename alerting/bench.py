@@ -38,11 +38,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="length of the loaded phase")
     parser.add_argument("--injections", type=int, default=60, help="threshold crossings in the loaded phase")
     parser.add_argument("--baseline-injections", type=int, default=20, help="crossings without load")
-    parser.add_argument("--load", choices=("sim", "own"), default="sim",
-                        help="background publisher: `smartpark sim run` on a generated park, or this "
-                             "module's own gas-detector gateways")
-    parser.add_argument("--sim-series", type=int, default=4000,
-                        help="sim load: about this many series, published every series/rate seconds")
+    parser.add_argument(
+        "--load",
+        choices=("sim", "own"),
+        default="sim",
+        help="background publisher: `smartpark sim run` on a generated park, or this "
+        "module's own gas-detector gateways",
+    )
+    parser.add_argument(
+        "--sim-series",
+        type=int,
+        default=4000,
+        help="sim load: about this many series, published every series/rate seconds",
+    )
     parser.add_argument("--gateways", type=int, default=4, help="own load: gateways")
     parser.add_argument("--devices", type=int, default=125, help="own load: gas detectors per gateway")
     parser.add_argument("--publishers", type=int, default=2, help="own load: publisher processes")
@@ -51,15 +59,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def injection_enterprise(code: str, spare: int) -> dict[str, Any]:
     devs = [{"code": f"inj{i:04d}", "kind": "gas_detector", "zone": "INJ"} for i in range(spare)]
-    return {"code": "inj", "name": "injections", "gateways": [
-        {"code": "gw1", "username": f"{code}.inj.gw1", "password": secrets.token_urlsafe(12), "devices": devs}]}
+    return {
+        "code": "inj",
+        "name": "injections",
+        "gateways": [
+            {"code": "gw1", "username": f"{code}.inj.gw1", "password": secrets.token_urlsafe(12), "devices": devs}
+        ],
+    }
 
 
 def series_of(model: dict[str, Any]) -> int:
     from smartpark.catalogue import DEVICE_KINDS
 
-    return sum(len(d.get("metrics") or DEVICE_KINDS[d["kind"]]) for e in model["parks"][0]["enterprises"]
-               for g in e.get("gateways", []) for d in g.get("devices", []))
+    return sum(
+        len(d.get("metrics") or DEVICE_KINDS[d["kind"]])
+        for e in model["parks"][0]["enterprises"]
+        for g in e.get("gateways", [])
+        for d in g.get("devices", [])
+    )
 
 
 def sim_model(code: str, series: int) -> dict[str, Any]:
@@ -76,13 +93,34 @@ def bench_model(code: str, gateways: int, devices: int, spare: int) -> dict[str,
         devs = [{"code": f"gd{i:04d}", "kind": "gas_detector", "zone": f"Z{i % 10}"} for i in range(devices)]
         if g == 0:
             devs += [{"code": f"inj{i:04d}", "kind": "gas_detector", "zone": "INJ"} for i in range(spare)]
-        ents.append({"code": f"e{g}", "name": f"bench {g}", "gateways": [
-            {"code": "gw1", "username": f"{code}.e{g}.gw1", "password": secrets.token_urlsafe(12), "devices": devs}]})
+        ents.append(
+            {
+                "code": f"e{g}",
+                "name": f"bench {g}",
+                "gateways": [
+                    {
+                        "code": "gw1",
+                        "username": f"{code}.e{g}.gw1",
+                        "password": secrets.token_urlsafe(12),
+                        "devices": devs,
+                    }
+                ],
+            }
+        )
     return {"parks": [{"code": code, "name": "bench", "enterprises": ents}]}
 
 
-def _publisher(url: str, park: str, gws: list[dict[str, Any]], devices: int, rate: float, seconds: float,
-               counter: Any, ready: Any, go: Any) -> None:
+def _publisher(
+    url: str,
+    park: str,
+    gws: list[dict[str, Any]],
+    devices: int,
+    rate: float,
+    seconds: float,
+    counter: Any,
+    ready: Any,
+    go: Any,
+) -> None:
     """Background load of one process: every gateway publishes rounds of all its devices."""
     from smartpark.contract import gateway_topic
     from smartpark.mqtt import BrokerTarget, connect, make_client
@@ -90,8 +128,9 @@ def _publisher(url: str, park: str, gws: list[dict[str, Any]], devices: int, rat
     clients = []
     for gw in gws:
         target = BrokerTarget.parse(url).with_credentials(gw["username"], gw["password"])
-        c = make_client(f"{gw['username']}-load-{secrets.token_hex(3)}", target=target, clean_start=True,
-                        session_expiry=0)
+        c = make_client(
+            f"{gw['username']}-load-{secrets.token_hex(3)}", target=target, clean_start=True, session_expiry=0
+        )
         connect(c)
         clients.append((c, gateway_topic(park, gw["enterprise"], "gw1")))
     ready.release()
@@ -102,9 +141,20 @@ def _publisher(url: str, park: str, gws: list[dict[str, Any]], devices: int, rat
     templates = []
     for _ in range(8):
         noise = rng.random((devices, 3))
-        body = {f"gd{i:04d}": [{"ts": 0, "values": {
-            "safety.lel_pct": round(noise[i, 0] * 5, 2), "safety.h2s_ppm": round(noise[i, 1] * 2, 2),
-            "safety.co_ppm": round(noise[i, 2] * 5, 2), "safety.o2_pct": 20.9}}] for i in range(devices)}
+        body = {
+            f"gd{i:04d}": [
+                {
+                    "ts": 0,
+                    "values": {
+                        "safety.lel_pct": round(noise[i, 0] * 5, 2),
+                        "safety.h2s_ppm": round(noise[i, 1] * 2, 2),
+                        "safety.co_ppm": round(noise[i, 2] * 5, 2),
+                        "safety.o2_pct": 20.9,
+                    },
+                }
+            ]
+            for i in range(devices)
+        }
         templates.append(json.dumps(body, separators=(",", ":")).split('"ts":0'))
     per_round = devices * len(METRICS) * len(clients)
     interval = per_round / rate
@@ -168,8 +218,9 @@ def _drop_accounts(settings: Any, model: dict[str, Any]) -> None:
         print(f"note: bench broker accounts not all removed: {exc}", file=sys.stderr)
 
 
-def _sim_load(background: dict[str, Any], args: argparse.Namespace, *, settle_s: float,
-              inject: Callable[[int, float], None]) -> tuple[int, float]:
+def _sim_load(
+    background: dict[str, Any], args: argparse.Namespace, *, settle_s: float, inject: Callable[[int, float], None]
+) -> tuple[int, float]:
     """`smartpark sim run` in its own process publishes the generated park (injection devices
     left out) every series/rate seconds while the crossings are injected."""
     from device_sim.model import write_model
@@ -180,9 +231,22 @@ def _sim_load(background: dict[str, Any], args: argparse.Namespace, *, settle_s:
         write_model(background, path)
         started = time.time()
         sim = subprocess.Popen(
-            [sys.executable, "-m", "smartpark.cli", "sim", "run", "--model", str(path), "--interval",
-             f"{interval:.3f}", "--duration", f"{args.seconds + settle_s + 1:.1f}", "--json"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "smartpark.cli",
+                "sim",
+                "run",
+                "--model",
+                str(path),
+                "--interval",
+                f"{interval:.3f}",
+                "--duration",
+                f"{args.seconds + settle_s + 1:.1f}",
+                "--json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         try:
             time.sleep(settle_s + 1.0)  # connect, then let the load settle before timing
@@ -195,18 +259,37 @@ def _sim_load(background: dict[str, Any], args: argparse.Namespace, *, settle_s:
     return int(summary["readings"]), float(summary["seconds"]) or time.time() - started
 
 
-def _own_load(model: dict[str, Any], code: str, args: argparse.Namespace, settings: Any,
-              inject: Callable[[int, float], None]) -> tuple[int, float]:
+def _own_load(
+    model: dict[str, Any], code: str, args: argparse.Namespace, settings: Any, inject: Callable[[int, float], None]
+) -> tuple[int, float]:
     from smartpark.mqtt import mqtt_url
 
     ctx = mp.get_context("spawn")
     counter, ready, go = ctx.Value("q", 0), ctx.Semaphore(0), ctx.Event()
-    gws = [{"username": e["gateways"][0]["username"], "password": e["gateways"][0]["password"],
-            "enterprise": e["code"]} for e in model["parks"][0]["enterprises"]]
+    gws = [
+        {"username": e["gateways"][0]["username"], "password": e["gateways"][0]["password"], "enterprise": e["code"]}
+        for e in model["parks"][0]["enterprises"]
+    ]
     shares = [gws[i :: args.publishers] for i in range(args.publishers)]
-    procs = [ctx.Process(target=_publisher, args=(mqtt_url(settings), code, share, args.devices,
-                                                  args.rate / args.publishers, args.seconds + 2, counter,
-                                                  ready, go), daemon=True) for share in shares if share]
+    procs = [
+        ctx.Process(
+            target=_publisher,
+            args=(
+                mqtt_url(settings),
+                code,
+                share,
+                args.devices,
+                args.rate / args.publishers,
+                args.seconds + 2,
+                counter,
+                ready,
+                go,
+            ),
+            daemon=True,
+        )
+        for share in shares
+        if share
+    ]
     for p in procs:
         p.start()
     for _ in procs:
@@ -237,13 +320,16 @@ class Phase:
         if committed:
             ev = np.array([committed[d] - t for d, t in self.sent.items() if d in committed]) * 1000
             dl = np.array([self.got[d] - committed[d] for d in self.got if d in committed]) * 1000
-            split = {"commit_p50_ms": round(float(np.percentile(ev, 50)), 1) if ev.size else None,
-                     "deliver_p50_ms": round(float(np.percentile(dl, 50)), 1) if dl.size else None}
+            split = {
+                "commit_p50_ms": round(float(np.percentile(ev, 50)), 1) if ev.size else None,
+                "deliver_p50_ms": round(float(np.percentile(dl, 50)), 1) if dl.size else None,
+            }
         svc = np.array([self.got[d] - self.received[d] for d in self.got if d in self.received]) * 1000
         if svc.size:
             split["service_p50_ms"] = round(float(np.percentile(svc, 50)), 1)
             split["service_p99_ms"] = round(float(np.percentile(svc, 99)), 1)
-        return {**split,
+        return {
+            **split,
             "injected": len(self.sent),
             "received": len(lat),
             "missed": len(self.sent) - len(lat),
@@ -293,24 +379,43 @@ def run(args: argparse.Namespace) -> int:
         assert row is not None
         park_id = int(row[0])
         sink = WebhookSink()
-        store.create_receiver(conn, name=f"emergency-{code}", park_id=park_id, categories=["safety"],
-                              channel="webhook", url=sink.url, secret=sink.secret, group_by=HOOK_GROUP_BY,
-                              group_interval_s=0)
-        rules = [replace(r, scope=replace(r.scope, parks=(code,))) for r in default_rules()
-                 if r.condition.type != "nodata" and r.metric != "device.online"]
+        store.create_receiver(
+            conn,
+            name=f"emergency-{code}",
+            park_id=park_id,
+            categories=["safety"],
+            channel="webhook",
+            url=sink.url,
+            secret=sink.secret,
+            group_by=HOOK_GROUP_BY,
+            group_interval_s=0,
+        )
+        rules = [
+            replace(r, scope=replace(r.scope, parks=(code,)))
+            for r in default_rules()
+            if r.condition.type != "nodata" and r.metric != "device.online"
+        ]
         metrics = AlertingMetrics.create(CollectorRegistry())
         service = AlertingService(
-            settings=settings.model_copy(update={"alerting_share_group": f"alerting-{code}"}), rules=rules,
-            inhibit=inhibit_rules_from_list(default_document()["inhibit"]), metrics=metrics,
-            client_id=f"alerting-{code}", tick_s=1.0, session_expiry_s=60, parks=(code,),
+            settings=settings.model_copy(update={"alerting_share_group": f"alerting-{code}"}),
+            rules=rules,
+            inhibit=inhibit_rules_from_list(default_document()["inhibit"]),
+            metrics=metrics,
+            client_id=f"alerting-{code}",
+            tick_s=1.0,
+            session_expiry_s=60,
+            parks=(code,),
             connect=lambda: psycopg.connect(url, autocommit=True),
         )
         phase = Phase("idle")
 
         def on_hit(hit: Hit) -> None:
             for a in hit.payload["alerts"]:
-                if (a["status"] == "firing" and a["labels"]["alertname"] == "lel-level1"
-                        and a["labels"]["device"] in phase.sent):
+                if (
+                    a["status"] == "firing"
+                    and a["labels"]["alertname"] == "lel-level1"
+                    and a["labels"]["device"] in phase.sent
+                ):
                     phase.got.setdefault(a["labels"]["device"], hit.at)
                     phase.firing_hits[a["alert_id"]] = phase.firing_hits.get(a["alert_id"], 0) + 1
 
@@ -389,21 +494,41 @@ def run(args: argparse.Namespace) -> int:
             conn.close()
             _drop_accounts(settings, model)
 
-    print(f"{'phase':<6} {'injected':>8} {'received':>8} {'missed':>6} {'dup':>4} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8}")
+    print(
+        f"{'phase':<6} {'injected':>8} {'received':>8} {'missed':>6} {'dup':>4} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'max ms':>8}"
+    )
     for name in ("idle", "load"):
         r = results[name]
-        print(f"{name:<6} {r['injected']:>8} {r['received']:>8} {r['missed']:>6} {r['duplicated']:>4} "
-              f"{r['p50_ms']!s:>8} {r['p99_ms']!s:>8} {r['max_ms']!s:>8}")
+        print(
+            f"{name:<6} {r['injected']:>8} {r['received']:>8} {r['missed']:>6} {r['duplicated']:>4} "
+            f"{r['p50_ms']!s:>8} {r['p99_ms']!s:>8} {r['max_ms']!s:>8}"
+        )
     load = results["load"]
     print(f"background load: {load['published_per_s']} readings/s published, {load['evaluated_per_s']} evaluated/s")
     for name in ("idle", "load"):
         r = results[name]
-        print(f"{name}: publish -> notification committed p50 {r.get('commit_p50_ms')} ms, "
-              f"committed -> webhook received p50 {r.get('deliver_p50_ms')} ms; "
-              f"service receipt -> webhook p50 {r.get('service_p50_ms')} ms, p99 {r.get('service_p99_ms')} ms")
-    print(json.dumps({"bench": "alerts", "load": args.load, "park": code, "rate_target": args.rate, **{
-        f"{ph}_{k}": v for ph in ("idle", "load") for k, v in results[ph].items()},
-        "target_p99_ms": 250, "met": bool(load["p99_ms"] is not None and load["p99_ms"] < 250
-                                           and load["missed"] == 0 and load["duplicated"] == 0)}))
+        print(
+            f"{name}: publish -> notification committed p50 {r.get('commit_p50_ms')} ms, "
+            f"committed -> webhook received p50 {r.get('deliver_p50_ms')} ms; "
+            f"service receipt -> webhook p50 {r.get('service_p50_ms')} ms, p99 {r.get('service_p99_ms')} ms"
+        )
+    print(
+        json.dumps(
+            {
+                "bench": "alerts",
+                "load": args.load,
+                "park": code,
+                "rate_target": args.rate,
+                **{f"{ph}_{k}": v for ph in ("idle", "load") for k, v in results[ph].items()},
+                "target_p99_ms": 250,
+                "met": bool(
+                    load["p99_ms"] is not None
+                    and load["p99_ms"] < 250
+                    and load["missed"] == 0
+                    and load["duplicated"] == 0
+                ),
+            }
+        )
+    )
     return 0

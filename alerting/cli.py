@@ -16,11 +16,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=_run)
     parser.add_argument("--client-id", help="MQTT client id (stable across restarts: a persistent session)")
     parser.add_argument("--tick", type=float, default=1.0, help="seconds between periodic passes")
-    parser.add_argument("--park", action="append", dest="parks",
-                        help="handle only this park (repeatable; default: every park)")
-    parser.add_argument("--session-expiry", type=int, default=3600,
-                        help="seconds the broker keeps queueing telemetry while the service is away "
-                             "(alarms on older readings would be stale)")
+    parser.add_argument(
+        "--park", action="append", dest="parks", help="handle only this park (repeatable; default: every park)"
+    )
+    parser.add_argument(
+        "--session-expiry",
+        type=int,
+        default=3600,
+        help="seconds the broker keeps queueing telemetry while the service is away "
+        "(alarms on older readings would be stale)",
+    )
     parser.add_argument("--log-level", default="INFO")
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     p = sub.add_parser("run", help="run the service (the default)")
@@ -64,8 +69,15 @@ def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
     if settings.metrics_port:
         start_http_server(settings.metrics_port)
-    return serve(AlertingService(settings=settings, client_id=args.client_id, tick_s=args.tick, parks=args.parks,
-                                 session_expiry_s=args.session_expiry))
+    return serve(
+        AlertingService(
+            settings=settings,
+            client_id=args.client_id,
+            tick_s=args.tick,
+            parks=args.parks,
+            session_expiry_s=args.session_expiry,
+        )
+    )
 
 
 def _fail(exc: Exception) -> int:
@@ -107,10 +119,22 @@ def _receiver(args: argparse.Namespace) -> int:
 
     try:
         group_by = tuple(x.strip() for x in args.group_by.split(",") if x.strip())
-        timing = [parse_duration(args.group_wait), parse_duration(args.group_interval),
-                  parse_duration(args.repeat_interval)]
-        Receiver(0, args.name, args.park, frozenset(args.categories.split(",")), args.channel, args.url,
-                 args.secret, group_by, *timing)
+        timing = [
+            parse_duration(args.group_wait),
+            parse_duration(args.group_interval),
+            parse_duration(args.repeat_interval),
+        ]
+        Receiver(
+            0,
+            args.name,
+            args.park,
+            frozenset(args.categories.split(",")),
+            args.channel,
+            args.url,
+            args.secret,
+            group_by,
+            *timing,
+        )
     except RuleError as exc:
         return _fail(exc)
     with _db() as conn, conn.transaction():
@@ -120,9 +144,19 @@ def _receiver(args: argparse.Namespace) -> int:
             if row is None:
                 return _fail(LookupError(f"no park {args.park!r}"))
             park_id = row[0]
-        rid = store.create_receiver(conn, name=args.name, park_id=park_id, categories=args.categories.split(","),
-                                    channel=args.channel, url=args.url, secret=args.secret, group_by=group_by,
-                                    group_wait_s=timing[0], group_interval_s=timing[1], repeat_interval_s=timing[2])
+        rid = store.create_receiver(
+            conn,
+            name=args.name,
+            park_id=park_id,
+            categories=args.categories.split(","),
+            channel=args.channel,
+            url=args.url,
+            secret=args.secret,
+            group_by=group_by,
+            group_wait_s=timing[0],
+            group_interval_s=timing[1],
+            repeat_interval_s=timing[2],
+        )
     print(f"receiver {rid} {args.name!r}")
     return 0
 
@@ -134,8 +168,14 @@ def _silence(args: argparse.Namespace) -> int:
         seconds = parse_duration(args.duration, "--for")
         now_ms = int(time.time() * 1000)
         with _db() as conn, conn.transaction():
-            sid = store.create_silence(conn, matchers=args.matchers, starts_ms=now_ms,
-                                       ends_ms=now_ms + int(seconds * 1000), by=args.by, comment=args.comment)
+            sid = store.create_silence(
+                conn,
+                matchers=args.matchers,
+                starts_ms=now_ms,
+                ends_ms=now_ms + int(seconds * 1000),
+                by=args.by,
+                comment=args.comment,
+            )
     except RuleError as exc:
         return _fail(exc)
     print(f"silence {sid} until {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(now_ms / 1000 + seconds))}")

@@ -59,8 +59,9 @@ def alerts_topic(category: str, park: str, root: str = ROOT) -> str:
     return f"{root}/alerts/{category}/{park}"
 
 
-def backoff_s(attempts: int, *, base: float = 0.5, cap: float = 300.0,
-              rng: Callable[[], float] = random.random) -> float:
+def backoff_s(
+    attempts: int, *, base: float = 0.5, cap: float = 300.0, rng: Callable[[], float] = random.random
+) -> float:
     return min(cap, base * 2 ** max(0, attempts)) * (0.75 + 0.5 * rng())
 
 
@@ -71,8 +72,14 @@ class DeliveryError(RuntimeError):
 class Sender:
     """One delivery attempt per call; raises DeliveryError with the reason."""
 
-    def __init__(self, *, http: httpx.Client | None = None, mqtt_client: Any = None, root: str = ROOT,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        http: httpx.Client | None = None,
+        mqtt_client: Any = None,
+        root: str = ROOT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.http = http or httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0))
         self.mqtt = mqtt_client
         self.root = root
@@ -114,9 +121,16 @@ class Deliverer(threading.Thread):
     """Works through the outbox: woken right after a notification is committed, and on a poll
     interval for retries."""
 
-    def __init__(self, *, connect: Callable[[], psycopg.Connection[Any]], sender: Sender,
-                 receivers: Callable[[], Mapping[int, Receiver]], metrics: AlertingMetrics,
-                 poll_s: float = 0.5, max_backoff_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        *,
+        connect: Callable[[], psycopg.Connection[Any]],
+        sender: Sender,
+        receivers: Callable[[], Mapping[int, Receiver]],
+        metrics: AlertingMetrics,
+        poll_s: float = 0.5,
+        max_backoff_s: float = 300.0,
+    ) -> None:
         super().__init__(name="alerting-delivery", daemon=True)
         self._connect = connect
         self.sender = sender
@@ -175,8 +189,9 @@ class Deliverer(threading.Thread):
         self.metrics.notifications_pending.set(pending - sent)
         return sent
 
-    def _deliver_one(self, conn: psycopg.Connection[Any], nid: int,
-                     receivers: Mapping[int, Receiver]) -> tuple[int | None, int]:
+    def _deliver_one(
+        self, conn: psycopg.Connection[Any], nid: int, receivers: Mapping[int, Receiver]
+    ) -> tuple[int | None, int]:
         """Send one; on success return the receiver's next due notification to keep its order."""
         with conn.transaction():
             rows = store.claim_due(conn, ids=[nid], limit=1)
@@ -190,8 +205,14 @@ class Deliverer(threading.Thread):
                 delay = backoff_s(row.attempts, cap=self.max_backoff_s)
                 store.mark_failed(conn, notification_id=nid, error=str(exc), retry_in_s=delay)
                 self.metrics.notifications_failed.labels(receiver.channel).inc()
-                log.warning("notification %s to %s failed (attempt %s, retry in %.1f s): %s",
-                            nid, receiver.name, row.attempts + 1, delay, exc)
+                log.warning(
+                    "notification %s to %s failed (attempt %s, retry in %.1f s): %s",
+                    nid,
+                    receiver.name,
+                    row.attempts + 1,
+                    delay,
+                    exc,
+                )
                 return None, 0
             store.mark_delivered(conn, notification_id=nid)
             self.metrics.notifications_sent.labels(receiver.channel).inc()

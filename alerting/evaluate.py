@@ -61,8 +61,12 @@ class Entity:
     @property
     def labels(self) -> dict[str, str]:
         return {
-            "park": self.park, "enterprise": self.enterprise, "device": self.code, "kind": self.kind,
-            "zone": self.zone, "gateway": self.code if self.kind == GATEWAY_KIND else self.gateway,
+            "park": self.park,
+            "enterprise": self.enterprise,
+            "device": self.code,
+            "kind": self.kind,
+            "zone": self.zone,
+            "gateway": self.code if self.kind == GATEWAY_KIND else self.gateway,
         }
 
 
@@ -96,8 +100,10 @@ class Batch:
     @classmethod
     def of(cls, entity: Sequence[int], metric: Sequence[int], ts_ms: Sequence[int], value: Sequence[float]) -> Batch:
         return cls(
-            np.asarray(entity, dtype=np.int32), np.asarray(metric, dtype=np.int32),
-            np.asarray(ts_ms, dtype=np.int64), np.asarray(value, dtype=np.float64),
+            np.asarray(entity, dtype=np.int32),
+            np.asarray(metric, dtype=np.int32),
+            np.asarray(ts_ms, dtype=np.int64),
+            np.asarray(value, dtype=np.float64),
         )
 
     def __len__(self) -> int:
@@ -130,8 +136,15 @@ def breach_and_clear(rule: Rule, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 class Evaluator:
-    def __init__(self, rules: Iterable[Rule], entities: Sequence[Entity], *, now_ms: int,
-                 max_age_s: float = 3600.0, max_future_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        rules: Iterable[Rule],
+        entities: Sequence[Entity],
+        *,
+        now_ms: int,
+        max_age_s: float = 3600.0,
+        max_future_s: float = 300.0,
+    ) -> None:
         # Readings older than max_age_s (a back-fill, a logger's buffer after an outage) are history,
         # not news: they keep no-data alarms quiet but raise and clear nothing.
         self.max_age_ms, self.max_future_ms = int(max_age_s * 1000), int(max_future_s * 1000)
@@ -164,8 +177,15 @@ class Evaluator:
         out = []
         for r, e in zip(*np.nonzero(self.state), strict=True):
             v = self.last_value[r, e]
-            out.append(SeriesState(self.rules[r].id, self.entities[e].key, int(self.state[r, e]),
-                                   int(self.since_ms[r, e]), None if np.isnan(v) else float(v)))
+            out.append(
+                SeriesState(
+                    self.rules[r].id,
+                    self.entities[e].key,
+                    int(self.state[r, e]),
+                    int(self.since_ms[r, e]),
+                    None if np.isnan(v) else float(v),
+                )
+            )
         return out
 
     def import_state(self, states: Iterable[SeriesState]) -> int:

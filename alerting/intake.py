@@ -35,8 +35,9 @@ def subscriptions(root: str, group: str, parks: Sequence[str] | None) -> list[st
     ]
 
 
-def batch_of(msgs: Sequence[Message], directory: Directory, *, root: str, max_payload_bytes: int,
-             ignored: Counter) -> Batch:
+def batch_of(
+    msgs: Sequence[Message], directory: Directory, *, root: str, max_payload_bytes: int, ignored: Counter
+) -> Batch:
     """Readings of the messages as columns of entity index, metric id, ts, value."""
     ent: list[int] = []
     met: list[int] = []

@@ -99,10 +99,30 @@ def comment(conn: Conn, *, alert_id: int, by: str, comment: str) -> None:
 
 
 ALERT_COLUMNS = (
-    "alert_id", "rule_id", "series_key", "park_id", "enterprise_id", "device_id", "gateway_id", "metric",
-    "severity", "category", "state", "labels", "summary", "trigger_value", "value", "started_at",
-    "firing_at", "resolved_at", "resolved_by", "acknowledged_at", "acknowledged_by", "assignee",
-    "assigned_at", "updated_at",
+    "alert_id",
+    "rule_id",
+    "series_key",
+    "park_id",
+    "enterprise_id",
+    "device_id",
+    "gateway_id",
+    "metric",
+    "severity",
+    "category",
+    "state",
+    "labels",
+    "summary",
+    "trigger_value",
+    "value",
+    "started_at",
+    "firing_at",
+    "resolved_at",
+    "resolved_by",
+    "acknowledged_at",
+    "acknowledged_by",
+    "assignee",
+    "assigned_at",
+    "updated_at",
 )
 
 
@@ -120,30 +140,38 @@ class AlertFilter:
     until: datetime | None = None  # started_at < until
 
 
-def list_alerts(conn: Conn, *, where: AlertFilter = AlertFilter(), limit: int = 100,
-                before_id: int | None = None) -> list[dict[str, Any]]:
+def list_alerts(
+    conn: Conn, *, where: AlertFilter = AlertFilter(), limit: int = 100, before_id: int | None = None
+) -> list[dict[str, Any]]:
     """Newest first; page with ``before_id`` = the last alert_id of the previous page."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit {limit} is outside 1..{MAX_LIMIT}")
     conds: list[str] = ["true"]
     params: list[Any] = []
-    for column, values in (("park_id", where.park_ids), ("enterprise_id", where.enterprise_ids),
-                           ("state", where.states), ("category", where.categories),
-                           ("severity", where.severities)):
+    for column, values in (
+        ("park_id", where.park_ids),
+        ("enterprise_id", where.enterprise_ids),
+        ("state", where.states),
+        ("category", where.categories),
+        ("severity", where.severities),
+    ):
         if values is not None:
             conds.append(f"{column} = ANY(%s)")
             params.append(list(values))
-    for column, value, op in (("device_id", where.device_id, "="), ("rule_id", where.rule_id, "="),
-                              ("started_at", where.since, ">="), ("started_at", where.until, "<"),
-                              ("alert_id", before_id, "<")):
+    for column, value, op in (
+        ("device_id", where.device_id, "="),
+        ("rule_id", where.rule_id, "="),
+        ("started_at", where.since, ">="),
+        ("started_at", where.until, "<"),
+        ("alert_id", before_id, "<"),
+    ):
         if value is not None:
             conds.append(f"{column} {op} %s")
             params.append(value)
     if where.acknowledged is not None:
         conds.append("acknowledged_at IS NOT NULL" if where.acknowledged else "acknowledged_at IS NULL")
     rows = conn.execute(
-        f"SELECT {', '.join(ALERT_COLUMNS)} FROM alerts WHERE {' AND '.join(conds)}"
-        " ORDER BY alert_id DESC LIMIT %s",
+        f"SELECT {', '.join(ALERT_COLUMNS)} FROM alerts WHERE {' AND '.join(conds)} ORDER BY alert_id DESC LIMIT %s",
         (*params, limit),
     ).fetchall()
     return [dict(zip(ALERT_COLUMNS, r, strict=True)) for r in rows]

@@ -22,17 +22,28 @@ class AlertingMetrics:
     def create(cls, registry: CollectorRegistry = REGISTRY) -> AlertingMetrics:
         return cls(
             alarms=Gauge("smartpark_alerting_alarms", "open alarms by state", ["state"], registry=registry),
-            transitions=Counter("smartpark_alerting_transitions_total", "alarm transitions", ["to"],
-                                registry=registry),
+            transitions=Counter("smartpark_alerting_transitions_total", "alarm transitions", ["to"], registry=registry),
             readings=Counter("smartpark_alerting_readings_total", "readings evaluated", registry=registry),
-            ignored=Counter("smartpark_alerting_ignored_total",
-                            "readings or messages not evaluated, by reason", ["reason"], registry=registry),
-            notifications_sent=Counter("smartpark_alerting_notifications_sent_total",
-                                       "notifications delivered", ["channel"], registry=registry),
-            notifications_failed=Counter("smartpark_alerting_notifications_failed_total",
-                                         "failed delivery attempts (retried)", ["channel"], registry=registry),
-            notifications_pending=Gauge("smartpark_alerting_notifications_pending",
-                                        "notifications in the outbox not yet delivered", registry=registry),
+            ignored=Counter(
+                "smartpark_alerting_ignored_total",
+                "readings or messages not evaluated, by reason",
+                ["reason"],
+                registry=registry,
+            ),
+            notifications_sent=Counter(
+                "smartpark_alerting_notifications_sent_total", "notifications delivered", ["channel"], registry=registry
+            ),
+            notifications_failed=Counter(
+                "smartpark_alerting_notifications_failed_total",
+                "failed delivery attempts (retried)",
+                ["channel"],
+                registry=registry,
+            ),
+            notifications_pending=Gauge(
+                "smartpark_alerting_notifications_pending",
+                "notifications in the outbox not yet delivered",
+                registry=registry,
+            ),
             evaluation_latency=Histogram(
                 "smartpark_alerting_evaluation_seconds",
                 "from receipt of a message to its alarms committed",

@@ -101,8 +101,13 @@ def inhibit_rules_from_list(raw: Any) -> list[InhibitRule]:
         equal = r.get("equal") or []
         if not isinstance(equal, list) or not all(isinstance(x, str) for x in equal):
             raise RuleError(f"inhibit[{i}]: equal {equal!r} must be a list of label names")
-        out.append(InhibitRule(parse_matchers(r.get("source"), f"inhibit[{i}].source"),
-                               parse_matchers(r.get("target"), f"inhibit[{i}].target"), tuple(equal)))
+        out.append(
+            InhibitRule(
+                parse_matchers(r.get("source"), f"inhibit[{i}].source"),
+                parse_matchers(r.get("target"), f"inhibit[{i}].target"),
+                tuple(equal),
+            )
+        )
     return out
 
 
@@ -153,8 +158,12 @@ class AlertView:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "alert_id": self.alert_id, "status": self.status, "labels": dict(self.labels),
-            "summary": self.summary, "starts_at_ms": self.started_ms, "ends_at_ms": self.ended_ms,
+            "alert_id": self.alert_id,
+            "status": self.status,
+            "labels": dict(self.labels),
+            "summary": self.summary,
+            "starts_at_ms": self.started_ms,
+            "ends_at_ms": self.ended_ms,
             "value": self.value,
         }
 
@@ -181,8 +190,9 @@ class Notification:
 class Dispatcher:
     """Groups alarms per receiver and decides when a group is notified."""
 
-    def __init__(self, receivers: Sequence[Receiver] = (), inhibit: Sequence[InhibitRule] = (),
-                 silences: Sequence[Silence] = ()) -> None:
+    def __init__(
+        self, receivers: Sequence[Receiver] = (), inhibit: Sequence[InhibitRule] = (), silences: Sequence[Silence] = ()
+    ) -> None:
         self.receivers = list(receivers)
         self.inhibit = list(inhibit)
         self.silences = list(silences)
@@ -198,8 +208,15 @@ class Dispatcher:
         for g in self.groups.values():
             g.receiver = ids[g.receiver.receiver_id]
 
-    def update(self, alert: AlertView, now_ms: int, *, sent: Mapping[int, str] | None = None,
-               sent_ms: int | None = None, only: Collection[int] | None = None) -> None:
+    def update(
+        self,
+        alert: AlertView,
+        now_ms: int,
+        *,
+        sent: Mapping[int, str] | None = None,
+        sent_ms: int | None = None,
+        only: Collection[int] | None = None,
+    ) -> None:
         """An alarm fired or resolved. ``sent`` (receiver_id -> status already notified) and
         ``only`` (these receivers) restore what was delivered before a restart."""
         if alert.status == "firing":
@@ -264,7 +281,8 @@ class Dispatcher:
         # episode that ended before it could be notified once, as resolved: a short gas spike is
         # still news.
         show = {
-            aid: a for aid, a in g.alerts.items()
+            aid: a
+            for aid, a in g.alerts.items()
             if (a.status == "firing" and not self.muted(a, now_ms))
             or (a.status == "resolved" and g.sent.get(aid) == "firing")
             or (a.status == "resolved" and aid not in g.sent and not self.muted(a, now_ms))
@@ -287,10 +305,19 @@ class Dispatcher:
             return None
         alerts = tuple(sorted(show.values(), key=lambda a: a.alert_id))
         status = "firing" if any(a.status == "firing" for a in alerts) else "resolved"
-        note = Notification(rec, g.key, status, alerts, {
-            "receiver": rec.name, "status": status, "group_key": g.key,
-            "group_labels": _common_labels(alerts), "alerts": [a.as_json() for a in alerts],
-        })
+        note = Notification(
+            rec,
+            g.key,
+            status,
+            alerts,
+            {
+                "receiver": rec.name,
+                "status": status,
+                "group_key": g.key,
+                "group_labels": _common_labels(alerts),
+                "alerts": [a.as_json() for a in alerts],
+            },
+        )
         g.last_sent_ms = now_ms
         for aid, a in show.items():
             if a.status == "resolved":

@@ -177,8 +177,19 @@ def _number(raw: Any, what: str) -> float:
 
 
 _RULE_KEYS = {
-    "id", "metric", "condition", "severity", "category", "scope", "for", "hysteresis", "transform",
-    "summary", "source", "labels", "enabled",
+    "id",
+    "metric",
+    "condition",
+    "severity",
+    "category",
+    "scope",
+    "for",
+    "hysteresis",
+    "transform",
+    "summary",
+    "source",
+    "labels",
+    "enabled",
 }
 _CONDITION_KEYS = {"type", "op", "threshold", "band", "window"}
 _SCOPE_KEYS = {"parks", "enterprises", "devices", "kinds", "zones"}
@@ -267,9 +278,17 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
         cond["window"] = c.window_s
     scope = {k: list(getattr(rule.scope, k)) for k in _SCOPE_KEYS if getattr(rule.scope, k)}
     out: dict[str, Any] = {
-        "id": rule.id, "metric": rule.metric, "condition": cond, "severity": rule.severity,
-        "category": rule.category, "scope": scope, "for": rule.for_s, "hysteresis": rule.hysteresis,
-        "summary": rule.summary, "source": rule.source, "labels": dict(rule.labels),
+        "id": rule.id,
+        "metric": rule.metric,
+        "condition": cond,
+        "severity": rule.severity,
+        "category": rule.category,
+        "scope": scope,
+        "for": rule.for_s,
+        "hysteresis": rule.hysteresis,
+        "summary": rule.summary,
+        "source": rule.source,
+        "labels": dict(rule.labels),
         "enabled": rule.enabled,
     }
     if rule.transform:

@@ -213,8 +213,13 @@ class AlertingService:
         return int(self.clock() * 1000)
 
     def process(self, msgs: Sequence[Message]) -> None:
-        batch = batch_of(msgs, self.directory, root=self.settings.topic_root,
-                         max_payload_bytes=self.settings.max_payload_bytes, ignored=self.metrics.ignored)
+        batch = batch_of(
+            msgs,
+            self.directory,
+            root=self.settings.topic_root,
+            max_payload_bytes=self.settings.max_payload_bytes,
+            ignored=self.metrics.ignored,
+        )
         self.metrics.readings.inc(len(batch))
         now_ms = self._now_ms()
         transitions = self.evaluator.evaluate(batch, now_ms=now_ms)
@@ -280,8 +285,14 @@ class AlertingService:
         if not ids or not devices:
             return
         start_ms = now_ms - int(min(longest, PRIME_MAX_S) * 1000)
-        rows = store.window_readings(self.conn, metric_ids=sorted(ids), device_ids=devices, start_ms=start_ms,
-                                     end_ms=now_ms, limit=PRIME_MAX_ROWS)
+        rows = store.window_readings(
+            self.conn,
+            metric_ids=sorted(ids),
+            device_ids=devices,
+            start_ms=start_ms,
+            end_ms=now_ms,
+            limit=PRIME_MAX_ROWS,
+        )
         index = self.evaluator.entity_index
         rows = [r for r in rows if f"d:{r[0]}" in index]
         batch = Batch.of(

@@ -46,8 +46,12 @@ class WebhookSink:
                     self.send_response(503)
                     self.end_headers()
                     return
-                hit = Hit(at, int(self.headers.get(ID_HEADER, "0")), json.loads(body),
-                          verify(outer.secret, dict(self.headers), body))
+                hit = Hit(
+                    at,
+                    int(self.headers.get(ID_HEADER, "0")),
+                    json.loads(body),
+                    verify(outer.secret, dict(self.headers), body),
+                )
                 outer.hits.append(hit)
                 if outer.on_hit is not None:
                     outer.on_hit(hit)
@@ -67,8 +71,11 @@ class WebhookSink:
 
     def alerts(self) -> list[tuple[str, str, str]]:
         """(alertname, device, status) of every alarm in every notification received."""
-        return [(a["labels"]["alertname"], a["labels"]["device"], a["status"]) for h in self.hits
-                for a in h.payload["alerts"]]
+        return [
+            (a["labels"]["alertname"], a["labels"]["device"], a["status"])
+            for h in self.hits
+            for a in h.payload["alerts"]
+        ]
 
     def close(self) -> None:
         self.server.shutdown()

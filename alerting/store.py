@@ -50,8 +50,8 @@ def save_rules(conn: Conn, *, rules: Iterable[Rule], by: str) -> int:
 
 def set_rule_enabled(conn: Conn, *, rule_id: str, enabled: bool, by: str) -> bool:
     row = conn.execute(
-        "UPDATE alert_rules SET enabled = %s, updated_at = now(), updated_by = %s WHERE rule_id = %s"
-        " RETURNING rule_id", (enabled, by, rule_id),
+        "UPDATE alert_rules SET enabled = %s, updated_at = now(), updated_by = %s WHERE rule_id = %s RETURNING rule_id",
+        (enabled, by, rule_id),
     ).fetchone()
     return row is not None
 
@@ -79,8 +79,15 @@ class SeriesIds:
 
 
 def open_alert(
-    conn: Conn, *, rule: Rule, series_key: str, ids: SeriesIds, state: str, at_ms: int,
-    value: float | None, labels: Mapping[str, str],
+    conn: Conn,
+    *,
+    rule: Rule,
+    series_key: str,
+    ids: SeriesIds,
+    state: str,
+    at_ms: int,
+    value: float | None,
+    labels: Mapping[str, str],
 ) -> int | None:
     """A new pending or firing alarm, or None when the series already has an open one."""
     row = conn.execute(
@@ -89,9 +96,24 @@ def open_alert(
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (rule_id, series_key) WHERE state IN ('pending', 'firing') DO NOTHING"
         " RETURNING alert_id",
-        (rule.id, series_key, ids.park_id, ids.enterprise_id, ids.device_id, ids.gateway_id, rule.metric,
-         rule.severity, rule.category, state, Jsonb(dict(labels)), rule.summary, value, value,
-         ts(at_ms), ts(at_ms) if state == "firing" else None),
+        (
+            rule.id,
+            series_key,
+            ids.park_id,
+            ids.enterprise_id,
+            ids.device_id,
+            ids.gateway_id,
+            rule.metric,
+            rule.severity,
+            rule.category,
+            state,
+            Jsonb(dict(labels)),
+            rule.summary,
+            value,
+            value,
+            ts(at_ms),
+            ts(at_ms) if state == "firing" else None,
+        ),
     ).fetchone()
     if row is None:
         return None
@@ -101,8 +123,7 @@ def open_alert(
 
 def move_alert(conn: Conn, *, alert_id: int, to: str, at_ms: int, value: float | None) -> bool:
     """pending → firing, or an open alarm → resolved / cancelled by the evaluator."""
-    sets = {"firing": "firing_at = %(at)s", "resolved": "resolved_at = %(at)s",
-            "cancelled": "resolved_at = %(at)s"}[to]
+    sets = {"firing": "firing_at = %(at)s", "resolved": "resolved_at = %(at)s", "cancelled": "resolved_at = %(at)s"}[to]
     row = conn.execute(
         f"UPDATE alerts SET state = %(to)s, {sets}, value = coalesce(%(v)s, value), updated_at = now()"
         " WHERE alert_id = %(id)s AND state IN ('pending', 'firing') RETURNING alert_id",
@@ -113,8 +134,16 @@ def move_alert(conn: Conn, *, alert_id: int, to: str, at_ms: int, value: float |
     return row is not None
 
 
-def add_event(conn: Conn, *, alert_id: int, kind: str, by: str, at_ms: int | None = None,
-              comment: str = "", value: float | None = None) -> None:
+def add_event(
+    conn: Conn,
+    *,
+    alert_id: int,
+    kind: str,
+    by: str,
+    at_ms: int | None = None,
+    comment: str = "",
+    value: float | None = None,
+) -> None:
     conn.execute(
         "INSERT INTO alert_events (alert_id, at, kind, by, comment, value)"
         " VALUES (%s, coalesce(%s, now()), %s, %s, %s, %s)",
@@ -145,7 +174,8 @@ def fetch_open_alerts(conn: Conn, *, park_ids: Sequence[int] | None = None) -> l
         for r in conn.execute(
             "SELECT alert_id, rule_id, series_key, state, started_at, value, labels, summary FROM alerts"
             " WHERE state IN ('pending', 'firing') AND (%(p)s::int[] IS NULL OR park_id = ANY(%(p)s))"
-            " ORDER BY alert_id", {"p": _parks(park_ids)},
+            " ORDER BY alert_id",
+            {"p": _parks(park_ids)},
         )
     ]
 
@@ -169,7 +199,8 @@ def unsent_resolutions(conn: Conn, *, park_ids: Sequence[int] | None = None) -> 
         " n.receiver_id, a.resolved_at FROM alerts a JOIN alert_notified n ON n.alert_id = a.alert_id"
         " AND n.status = 'firing' WHERE a.state = 'resolved' AND NOT EXISTS (SELECT 1 FROM alert_notified r"
         " WHERE r.alert_id = a.alert_id AND r.receiver_id = n.receiver_id AND r.status = 'resolved')"
-        " AND (%(p)s::int[] IS NULL OR a.park_id = ANY(%(p)s))", {"p": _parks(park_ids)},
+        " AND (%(p)s::int[] IS NULL OR a.park_id = ANY(%(p)s))",
+        {"p": _parks(park_ids)},
     ).fetchall()
     return [(OpenAlert(r[0], r[1], r[2], r[3], ms(r[4]), r[5], r[6], r[7]), r[8], ms(r[9])) for r in rows]
 
@@ -180,24 +211,44 @@ def notified(conn: Conn, *, alert_ids: Sequence[int]) -> dict[int, dict[int, tup
     if not alert_ids:
         return out
     for aid, rid, status, at in conn.execute(
-        "SELECT alert_id, receiver_id, status, at FROM alert_notified WHERE alert_id = ANY(%s)"
-        " ORDER BY at", (list(alert_ids),),
+        "SELECT alert_id, receiver_id, status, at FROM alert_notified WHERE alert_id = ANY(%s) ORDER BY at",
+        (list(alert_ids),),
     ):
         out.setdefault(aid, {})[rid] = (status, ms(at))
     return out
 
 
 # -- receivers and silences -------------------------------------------------------------------
-def create_receiver(conn: Conn, *, name: str, park_id: int | None, categories: Sequence[str], channel: str,
-                    url: str | None = None, secret: str | None = None,
-                    group_by: Sequence[str] = ("park", "category", "alertname"), group_wait_s: float = 0,
-                    group_interval_s: float = 30, repeat_interval_s: float = 14400) -> int:
+def create_receiver(
+    conn: Conn,
+    *,
+    name: str,
+    park_id: int | None,
+    categories: Sequence[str],
+    channel: str,
+    url: str | None = None,
+    secret: str | None = None,
+    group_by: Sequence[str] = ("park", "category", "alertname"),
+    group_wait_s: float = 0,
+    group_interval_s: float = 30,
+    repeat_interval_s: float = 14400,
+) -> int:
     row = conn.execute(
         "INSERT INTO alert_receivers (name, park_id, categories, channel, url, secret, group_by, group_wait_s,"
         " group_interval_s, repeat_interval_s) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " RETURNING receiver_id",
-        (name, park_id, list(categories), channel, url, secret, list(group_by), group_wait_s, group_interval_s,
-         repeat_interval_s),
+        (
+            name,
+            park_id,
+            list(categories),
+            channel,
+            url,
+            secret,
+            list(group_by),
+            group_wait_s,
+            group_interval_s,
+            repeat_interval_s,
+        ),
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -211,7 +262,8 @@ def fetch_receivers(conn: Conn, *, park_ids: Sequence[int] | None = None) -> tup
         "SELECT r.receiver_id, r.name, p.code, r.categories, r.channel, r.url, r.secret, r.group_by,"
         " r.group_wait_s, r.group_interval_s, r.repeat_interval_s FROM alert_receivers r"
         " LEFT JOIN parks p USING (park_id) WHERE r.enabled"
-        " AND (%(p)s::int[] IS NULL OR r.park_id = ANY(%(p)s)) ORDER BY r.receiver_id", {"p": _parks(park_ids)},
+        " AND (%(p)s::int[] IS NULL OR r.park_id = ANY(%(p)s)) ORDER BY r.receiver_id",
+        {"p": _parks(park_ids)},
     ):
         try:
             out.append(Receiver(r[0], r[1], r[2], frozenset(r[3]), r[4], r[5], r[6], tuple(r[7]), r[8], r[9], r[10]))
@@ -220,8 +272,9 @@ def fetch_receivers(conn: Conn, *, park_ids: Sequence[int] | None = None) -> tup
     return out, errors
 
 
-def create_silence(conn: Conn, *, matchers: Sequence[str], starts_ms: int, ends_ms: int, by: str,
-                   comment: str = "") -> int:
+def create_silence(
+    conn: Conn, *, matchers: Sequence[str], starts_ms: int, ends_ms: int, by: str, comment: str = ""
+) -> int:
     parse_matchers(list(matchers))  # reject a bad matcher before it is stored
     row = conn.execute(
         "INSERT INTO alert_silences (matchers, starts_at, ends_at, created_by, comment)"
@@ -256,8 +309,15 @@ def fetch_silences(conn: Conn, *, now_ms: int) -> tuple[list[Silence], list[str]
 
 
 # -- outbox ---------------------------------------------------------------------------------
-def enqueue_notification(conn: Conn, *, receiver_id: int, group_key: str, status: str,
-                         payload: Mapping[str, Any], alert_statuses: Iterable[tuple[int, str]]) -> int:
+def enqueue_notification(
+    conn: Conn,
+    *,
+    receiver_id: int,
+    group_key: str,
+    status: str,
+    payload: Mapping[str, Any],
+    alert_statuses: Iterable[tuple[int, str]],
+) -> int:
     row = conn.execute(
         "INSERT INTO alert_notifications (receiver_id, group_key, status, payload)"
         " VALUES (%s, %s, %s, %s) RETURNING notification_id",
@@ -274,8 +334,9 @@ def enqueue_notification(conn: Conn, *, receiver_id: int, group_key: str, status
     return nid
 
 
-def window_readings(conn: Conn, *, metric_ids: Sequence[int], device_ids: Sequence[int], start_ms: int, end_ms: int,
-                    limit: int) -> list[tuple[int, int, int, float]]:
+def window_readings(
+    conn: Conn, *, metric_ids: Sequence[int], device_ids: Sequence[int], start_ms: int, end_ms: int, limit: int
+) -> list[tuple[int, int, int, float]]:
     """(device_id, metric_id, ts ms, value) of the valid stored readings (ingest's), oldest first."""
     return conn.execute(
         "SELECT device_id, metric_id, (extract(epoch FROM ts) * 1000)::int8, value FROM telemetry"
@@ -309,7 +370,8 @@ def claim_due(conn: Conn, *, limit: int = 50, ids: Sequence[int] | None = None) 
 def mark_delivered(conn: Conn, *, notification_id: int) -> None:
     conn.execute(
         "UPDATE alert_notifications SET delivered_at = now(), attempts = attempts + 1, last_error = NULL"
-        " WHERE notification_id = %s", (notification_id,),
+        " WHERE notification_id = %s",
+        (notification_id,),
     )
 
 

@@ -21,9 +21,7 @@ class AnswerCache:
     enterprise, categories): answers are shared between callers, never between scopes.
     """
 
-    def __init__(
-        self, ttl_s: float, *, clock: Callable[[], float] = time.monotonic, max_keys: int = 1024
-    ) -> None:
+    def __init__(self, ttl_s: float, *, clock: Callable[[], float] = time.monotonic, max_keys: int = 1024) -> None:
         self.ttl_s = ttl_s
         self._clock = clock
         self._max_keys = max_keys

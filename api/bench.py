@@ -44,10 +44,7 @@ def _model(enterprises: int, per_enterprise: int) -> dict[str, Any]:
                         "code": f"e{e:03d}",
                         "name": f"enterprise {e}",
                         "industry": "metallurgy",
-                        "devices": [
-                            {"code": f"em{d:03d}", "kind": "elec_meter"}
-                            for d in range(per_enterprise)
-                        ],
+                        "devices": [{"code": f"em{d:03d}", "kind": "elec_meter"} for d in range(per_enterprise)],
                     }
                     for e in range(enterprises)
                 ],
@@ -81,8 +78,7 @@ def populate(conn: psycopg.Connection[Any], *, devices: int, days: int) -> dict[
                 f"  date_trunc('day', now()), interval '{step}') b"
             )
         conn.execute(
-            "INSERT INTO telemetry_latest (device_id, metric_id, ts, value)"
-            " SELECT device_id, 3, now(), 50 FROM devices"
+            "INSERT INTO telemetry_latest (device_id, metric_id, ts, value) SELECT device_id, 3, now(), 50 FROM devices"
         )
         conn.execute(
             "INSERT INTO alerts (rule_id, series_key, park_id, enterprise_id, device_id, metric,"
@@ -102,9 +98,7 @@ def populate(conn: psycopg.Connection[Any], *, devices: int, days: int) -> dict[
             f" CROSS JOIN generate_series(current_date - {days}, current_date, interval '1 day') g"
         )
         park_id = conn.execute("SELECT park_id FROM parks").fetchone()[0]  # type: ignore[index]
-        ent = conn.execute(
-            "SELECT enterprise_id FROM enterprises ORDER BY enterprise_id LIMIT 1"
-        ).fetchone()[0]  # type: ignore[index]
+        ent = conn.execute("SELECT enterprise_id FROM enterprises ORDER BY enterprise_id LIMIT 1").fetchone()[0]  # type: ignore[index]
         op = uq.create_user(conn, name="bench-operator", role=Role.OPERATOR, park_id=park_id)
         en = uq.create_user(conn, name="bench-enterprise", role=Role.ENTERPRISE, enterprise_id=ent)
         op_key, _ = uq.create_key(conn, user_id=op["user_id"])
@@ -146,9 +140,7 @@ def _requests(ctx: dict[str, Any], base: str) -> dict[str, tuple[str, dict[str, 
     }
 
 
-def load(
-    base: str, ctx: dict[str, Any], kinds: list[str], rate: float, seconds: float, out: Any
-) -> None:
+def load(base: str, ctx: dict[str, Any], kinds: list[str], rate: float, seconds: float, out: Any) -> None:
     """Open loop: request i is due at i / rate whatever the earlier ones did (no coordinated
     omission); latency counts from the due time. http.client keeps the generator's own CPU low."""
     import http.client
@@ -218,8 +210,7 @@ def _db_backends_cpu(url: str) -> dict[int, float]:
         pids = [
             r[0]
             for r in c.execute(
-                "SELECT pid FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         ]
     out = {}
@@ -307,9 +298,7 @@ def warm_up(base: str, ctx: dict[str, Any]) -> None:
 
     with httpx.Client(timeout=30.0) as c:
         tokens = {
-            who: c.post(
-                f"{base}/api/v1/auth/token", headers={"X-API-Key": ctx[f"{who}_key"]}
-            ).json()["access_token"]
+            who: c.post(f"{base}/api/v1/auth/token", headers={"X-API-Key": ctx[f"{who}_key"]}).json()["access_token"]
             for who in ("operator", "enterprise")
         }
         for url, params, who in _requests(ctx, base).values():
@@ -317,9 +306,7 @@ def warm_up(base: str, ctx: dict[str, Any]) -> None:
                 c.get(url, params=params, headers={"Authorization": f"Bearer {tokens[who]}"})
 
 
-def _drive(
-    base: str, ctx: dict[str, Any], kinds: list[str], rate: float, seconds: float
-) -> dict[str, Any]:
+def _drive(base: str, ctx: dict[str, Any], kinds: list[str], rate: float, seconds: float) -> dict[str, Any]:
     q: mp.Queue[Any] = mp.get_context("spawn").Queue()
     proc = mp.get_context("spawn").Process(target=load, args=(base, ctx, kinds, rate, seconds, q))
     proc.start()
@@ -398,15 +385,9 @@ def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.perf_coun
     print(f"{'request':<10} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for kind in ("overview", "series", "alarms", "all"):
         f = figures[kind]
-        print(
-            f"{kind:<10} {f.get('n', figures['requests']):>6} {f['p50_ms']:>8} {f['p95_ms']:>8}"
-            f" {f['p99_ms']:>8}"
-        )
+        print(f"{kind:<10} {f.get('n', figures['requests']):>6} {f['p50_ms']:>8} {f['p95_ms']:>8} {f['p99_ms']:>8}")
     b = baseline["healthz"]
-    print(
-        f"{'healthz*':<10} {b['n']:>6} {b['p50_ms']:>8} {b['p95_ms']:>8} {b['p99_ms']:>8}  "
-        " (*baseline, same rate)"
-    )
+    print(f"{'healthz*':<10} {b['n']:>6} {b['p50_ms']:>8} {b['p95_ms']:>8} {b['p99_ms']:>8}   (*baseline, same rate)")
     print(
         f"CPU per request of the mix: API process {cpu['api_cpu_ms']:.2f} ms, database backends"
         f" {cpu['db_cpu_ms']:.2f} ms; machine load average {load_before:.1f} ->"
@@ -416,10 +397,7 @@ def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.perf_coun
         print(f"each kind alone at {args.rate:g} req/s for {args.route_seconds:g} s:")
         print(f"{'request':<10} {'p50 ms':>8} {'p95 ms':>8} {'API CPU ms':>11} {'DB CPU ms':>10}")
         for kind, f in per_route.items():
-            print(
-                f"{kind:<10} {f['p50_ms']:>8} {f['p95_ms']:>8} {f['api_cpu_ms']:>11}"
-                f" {f['db_cpu_ms']:>10}"
-            )
+            print(f"{kind:<10} {f['p50_ms']:>8} {f['p95_ms']:>8} {f['api_cpu_ms']:>11} {f['db_cpu_ms']:>10}")
     target_ok = figures["overview"]["p95_ms"] < 100 and figures["series"]["p95_ms"] < 100
     print(
         json.dumps(
@@ -453,7 +431,5 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
     parser.add_argument("--seconds", type=float, default=15.0, help="duration of the mix")
     parser.add_argument("--pool", type=int, default=10, help="API connection pool size")
-    parser.add_argument(
-        "--route-seconds", type=float, default=4.0, help="each kind alone afterwards (0: skip)"
-    )
+    parser.add_argument("--route-seconds", type=float, default=4.0, help="each kind alone afterwards (0: skip)")
     parser.set_defaults(func=run)

@@ -29,11 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="listen address (default: SMARTPARK_API_HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default: SMARTPARK_API_PORT or 8040)")
-    parser.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
-    )
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     parser.add_argument("--access-log", action="store_true", help="log every request")
-    parser.add_argument(
-        "--workers", type=int, default=1, help="worker processes (each has its own pool)"
-    )
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (each has its own pool)")
     parser.set_defaults(func=_serve)

@@ -22,9 +22,7 @@ from api.queries.users import authenticate_key
 API_KEY_HEADER = "X-API-Key"
 T = TypeVar("T")
 
-_bearer = HTTPBearer(
-    auto_error=False, description="a token from POST /api/v1/auth/token, or an API key"
-)
+_bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/token, or an API key")
 _api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="an API key (spk_…)")
 
 
@@ -102,9 +100,7 @@ async def _principal(
     # async: a token is verified on the event loop (no thread hop); a key lookup goes to a thread.
     credential = api_key or (bearer.credentials if bearer else None)
     if not credential:
-        raise Unauthorized(
-            f"send 'Authorization: Bearer <token or key>' or '{API_KEY_HEADER}: <key>'"
-        )
+        raise Unauthorized(f"send 'Authorization: Bearer <token or key>' or '{API_KEY_HEADER}: <key>'")
     state = request.app.state
     try:
         if looks_like_token(credential):
@@ -147,9 +143,7 @@ class Page:
 
 async def _paging(
     limits: Limits,
-    limit: Annotated[
-        int | None, Query(ge=1, description="page size (capped by the server)")
-    ] = None,
+    limit: Annotated[int | None, Query(ge=1, description="page size (capped by the server)")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Page:
     size = limits.page_size if limit is None else limit

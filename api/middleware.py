@@ -48,9 +48,7 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413, "Request too large", f"request bodies are limited to {self.max_bytes} bytes"
-        )
+        response = problem_response(413, "Request too large", f"request bodies are limited to {self.max_bytes} bytes")
         await response(scope, receive, send)
 
 

@@ -106,27 +106,16 @@ def plan(
     days = (end - start) / timedelta(days=1)
     limit_days = max_raw_days if interval is Interval.RAW else max_days
     if days > limit_days:
-        raise SeriesError(
-            f"range of {days:.1f} days exceeds {limit_days:g} days for interval {interval.value!r}"
-        )
+        raise SeriesError(f"range of {days:.1f} days exceeds {limit_days:g} days for interval {interval.value!r}")
     if len(aggregates) not in (0, 1, len(pairs)):
-        raise SeriesError(
-            f"give one aggregate, or one per series ({len(pairs)}), not {len(aggregates)}"
-        )
+        raise SeriesError(f"give one aggregate, or one per series ({len(pairs)}), not {len(aggregates)}")
     aggs = tuple(
-        aggregates[0]
-        if len(aggregates) == 1
-        else aggregates[i]
-        if aggregates
-        else default_aggregate(p.metric)
+        aggregates[0] if len(aggregates) == 1 else aggregates[i] if aggregates else default_aggregate(p.metric)
         for i, p in enumerate(pairs)
     )
     for p, a in zip(pairs, aggs, strict=True):
         if a is Aggregate.CONSUMPTION and p.metric.kind is not MetricKind.COUNTER:
-            raise SeriesError(
-                f"aggregate 'consumption' needs a counter; {p.metric.code!r} is a"
-                f" {p.metric.kind.value}"
-            )
+            raise SeriesError(f"aggregate 'consumption' needs a counter; {p.metric.code!r} is a {p.metric.kind.value}")
     per_series = max_points // len(pairs)
     if interval is not Interval.RAW:
         expected = math.ceil((end - start).total_seconds() / BUCKET_SECONDS[interval])

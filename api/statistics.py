@@ -46,14 +46,10 @@ def _num(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def shape(
-    row: Mapping[str, Any], categories: frozenset[str], *, land_area_mu: float | None = None
-) -> dict[str, Any]:
+def shape(row: Mapping[str, Any], categories: frozenset[str], *, land_area_mu: float | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"period": row["period"], "readings": int(row.get("readings") or 0)}
     out["energy"] = {k: _num(row.get(k)) for k in ENERGY} if "energy" in categories else None
-    out["emissions"] = (
-        {k: _num(row.get(k)) for k in EMISSIONS} if "emissions" in categories else None
-    )
+    out["emissions"] = {k: _num(row.get(k)) for k in EMISSIONS} if "emissions" in categories else None
     has_economic = "output_value" in row
     out["economic"] = {k: _num(row.get(k)) for k in ECONOMIC} if has_economic else None
     out["intensities"] = None

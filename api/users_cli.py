@@ -16,9 +16,7 @@ def _connect() -> Any:
     return connect()
 
 
-def _resolve_scope(
-    conn: Any, park: str | None, enterprise: str | None
-) -> tuple[int | None, int | None]:
+def _resolve_scope(conn: Any, park: str | None, enterprise: str | None) -> tuple[int | None, int | None]:
     park_id = ent_id = None
     if park is not None:
         row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (park,)).fetchone()
@@ -95,9 +93,7 @@ def _list(args: argparse.Namespace) -> int:
     with _connect() as conn:
         users = q.list_users(conn)
         keys = q.list_keys(conn)
-    print(
-        f"{'id':>4}  {'name':<24} {'role':<10} {'park':>5} {'ent':>5} {'bureaus':<22} keys  state"
-    )
+    print(f"{'id':>4}  {'name':<24} {'role':<10} {'park':>5} {'ent':>5} {'bureaus':<22} keys  state")
     for u in users:
         state = "disabled" if u["disabled_at"] else "active"
         print(
@@ -110,10 +106,7 @@ def _list(args: argparse.Namespace) -> int:
         for k in keys:
             state = "revoked" if k["revoked_at"] else "active"
             used = f"{k['last_used_at']:%Y-%m-%d %H:%M}" if k["last_used_at"] else "never"
-            print(
-                f"key {k['key_id']:>4}  {k['prefix']}  user {k['user_name']:<24} used {used:<16}"
-                f" {state}"
-            )
+            print(f"key {k['key_id']:>4}  {k['prefix']}  user {k['user_name']:<24} used {used:<16} {state}")
     return 0
 
 

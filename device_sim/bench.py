@@ -37,10 +37,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per real-time run")
     parser.add_argument("--loops", default="select,threads", help="network loops to compare")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--remove-accounts", action="store_true",
-                        help="delete the benchmark's broker accounts afterwards")
-    parser.add_argument("--backfill-days", type=float, default=0,
-                        help="also back-fill this many days through a real ingester (0: skip)")
+    parser.add_argument(
+        "--remove-accounts", action="store_true", help="delete the benchmark's broker accounts afterwards"
+    )
+    parser.add_argument(
+        "--backfill-days", type=float, default=0, help="also back-fill this many days through a real ingester (0: skip)"
+    )
     parser.add_argument("--backfill-enterprises", type=int, default=40)
     parser.add_argument("--backfill-interval", type=int, default=300)
     parser.add_argument("--workers", type=int, default=1, help="ingest workers for the back-fill")
@@ -83,8 +85,9 @@ def tick_cost(park: SimPark, interval: float, repeats: int = 5) -> float:
 
 
 def realtime(park: SimPark, loop: str, interval: float, duration: float) -> dict[str, Any]:
-    with Publisher(park.gateways, loop=loop, max_inflight=5000, client_prefix=f"bench-{loop}",
-                   session_expiry=60) as pub:
+    with Publisher(
+        park.gateways, loop=loop, max_inflight=5000, client_prefix=f"bench-{loop}", session_expiry=60
+    ) as pub:
         t = time.monotonic()
         pub.connect(timeout=120)
         connect_s = time.monotonic() - t
@@ -169,8 +172,7 @@ def run(args: argparse.Namespace) -> int:
                 if loop == "threads" and n_gw > THREADS_MAX_GATEWAYS:
                     # paho's own loop select()s its socket and wake-up pair: past fd 1024 it
                     # fails, so compare both loops on as many gateways as threads can hold.
-                    part = SimPark(park.code, park.timezone, park.seed,
-                                   park.gateways[:THREADS_MAX_GATEWAYS])
+                    part = SimPark(park.code, park.timezone, park.seed, park.gateways[:THREADS_MAX_GATEWAYS])
                     if "select" in loops:
                         rows.append(realtime(part, "select", args.interval, args.duration))
                     rows.append(realtime(part, "threads", args.interval, args.duration))
@@ -179,19 +181,31 @@ def run(args: argparse.Namespace) -> int:
         finally:
             if args.remove_accounts:
                 _remove(admin, accounts)
-    print(f"park: {n_dev} devices on {n_gw} gateways, a reading every {args.interval:g} s "
-          f"({created} broker accounts created in {setup_s:.1f} s)")
-    print(f"tick cost (signals + payloads, all devices): {cost * 1000:.0f} ms CPU "
-          f"-> ceiling ~{ceiling:,.0f} devices per process at this interval")
-    header = ("loop", "gateways", "devices", "connect_s", "ticks", "late_ticks", "max_lag_s",
-              "readings_per_s", "cpu_pct", "devices_per_core")
+    print(
+        f"park: {n_dev} devices on {n_gw} gateways, a reading every {args.interval:g} s "
+        f"({created} broker accounts created in {setup_s:.1f} s)"
+    )
+    print(
+        f"tick cost (signals + payloads, all devices): {cost * 1000:.0f} ms CPU "
+        f"-> ceiling ~{ceiling:,.0f} devices per process at this interval"
+    )
+    header = (
+        "loop",
+        "gateways",
+        "devices",
+        "connect_s",
+        "ticks",
+        "late_ticks",
+        "max_lag_s",
+        "readings_per_s",
+        "cpu_pct",
+        "devices_per_core",
+    )
     print(" | ".join(f"{h:>12}" for h in header))
     for r in rows:
         print(" | ".join(f"{r[h]!s:>12}" for h in header))
     base = next((r for r in rows if r["loop"] == "threads"), None)
-    best = next(
-        (r for r in rows if r["loop"] == "select" and base and r["gateways"] == base["gateways"]), None
-    )
+    best = next((r for r in rows if r["loop"] == "select" and base and r["gateways"] == base["gateways"]), None)
     result = {
         "bench": "sim",
         "devices": n_dev,
@@ -242,8 +256,9 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
                     text = r.read().decode()
             except OSError:
                 continue
-            total += sum(float(line.split()[1]) for line in text.splitlines()
-                         if line.startswith(f"smartpark_ingest_{name} "))
+            total += sum(
+                float(line.split()[1]) for line in text.splitlines() if line.startswith(f"smartpark_ingest_{name} ")
+            )
         return total
 
     proc = None
@@ -256,10 +271,26 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
                     load_model(conn, model)  # accounts are in place: skip re-hashing passwords
             tag = secrets.token_hex(3)
             proc = subprocess.Popen(
-                [sys.executable, "-m", "smartpark.cli", "ingest", "--workers", str(args.workers),
-                 "--park", park.code, "--group", f"simbench{tag}", "--client-id-prefix",
-                 f"simbench-ingest-{tag}", "--metrics-port", str(port), "--session-expiry", "120",
-                 "--log-level", "WARNING"],
+                [
+                    sys.executable,
+                    "-m",
+                    "smartpark.cli",
+                    "ingest",
+                    "--workers",
+                    str(args.workers),
+                    "--park",
+                    park.code,
+                    "--group",
+                    f"simbench{tag}",
+                    "--client-id-prefix",
+                    f"simbench-ingest-{tag}",
+                    "--metrics-port",
+                    str(port),
+                    "--session-expiry",
+                    "120",
+                    "--log-level",
+                    "WARNING",
+                ],
                 env=dict(os.environ, SMARTPARK_DATABASE_URL=db_url),
             )
             deadline = time.monotonic() + 90
@@ -269,11 +300,16 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
                 time.sleep(0.2)
             end = int(time.time()) - 60
             t0 = time.monotonic()
-            with Publisher(park.gateways, max_inflight=1000, client_prefix="simbench",
-                           session_expiry=120) as pub:
+            with Publisher(park.gateways, max_inflight=1000, client_prefix="simbench", session_expiry=120) as pub:
                 pub.connect(timeout=120)
-                summary = backfill(park, pub, start_s=int(end - args.backfill_days * 86_400),
-                                   end_s=end, interval_s=args.backfill_interval, progress=ProgressBar())
+                summary = backfill(
+                    park,
+                    pub,
+                    start_s=int(end - args.backfill_days * 86_400),
+                    end_s=end,
+                    interval_s=args.backfill_interval,
+                    progress=ProgressBar(),
+                )
             published_s = time.monotonic() - t0
             with psycopg.connect(db_url, autocommit=True) as conn:
                 count_sql = "SELECT count(*) FROM telemetry"
@@ -306,4 +342,3 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
     }
     print("back-fill: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     return figures
-

@@ -29,9 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     try:
-        model = generate_model(
-            enterprises=args.enterprises, seed=args.seed, park=args.park, name=args.name
-        )
+        model = generate_model(enterprises=args.enterprises, seed=args.seed, park=args.park, name=args.name)
     except ModelError as exc:
         print(f"smartpark sim init: {exc}", file=sys.stderr)
         return 2
@@ -60,12 +58,19 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="signal seed (default: the model's sim_seed)")
     p.add_argument("--faults", default="", help="e.g. 'drop=0.01,late=0.02,offline=0.5' or 'all'")
     p.add_argument("--url", help="broker URL (default: the configured / local broker)")
-    p.add_argument("--loop", choices=("select", "threads"), default="select",
-                   help="network I/O: one polling thread, or a paho thread per gateway")
+    p.add_argument(
+        "--loop",
+        choices=("select", "threads"),
+        default="select",
+        help="network I/O: one polling thread, or a paho thread per gateway",
+    )
     p.add_argument("--max-inflight", type=int, default=1000, help="unacknowledged messages at most")
     p.add_argument("--json", action="store_true", help="summary as one JSON line only")
-    p.add_argument("--hj212", metavar="HOST:PORT",
-                   help="CEMS, wastewater and air stations upload over HJ 212 to smartpark hj212 serve")
+    p.add_argument(
+        "--hj212",
+        metavar="HOST:PORT",
+        help="CEMS, wastewater and air stations upload over HJ 212 to smartpark hj212 serve",
+    )
 
 
 def configure_runs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,8 +85,9 @@ def configure_runs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--days", type=float, default=30.0)
     p.add_argument("--end", help="end of the history, RFC 3339 (default: now)")
     p.add_argument("--interval", type=int, default=300, help="seconds between readings")
-    p.add_argument("--ticks-per-message", type=int, default=12,
-                   help="readings of each device batched per gateway message")
+    p.add_argument(
+        "--ticks-per-message", type=int, default=12, help="readings of each device batched per gateway message"
+    )
     p.set_defaults(func=cmd_backfill)
 
 
@@ -92,8 +98,7 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
     if args.first is not None and args.first < 1:
         raise ModelError(f"--first {args.first} must be at least 1")
-    park = park_from(args.model, park=args.park, enterprises=args.enterprise, first=args.first,
-                     seed=args.seed)
+    park = park_from(args.model, park=args.park, enterprises=args.enterprise, first=args.first, seed=args.seed)
     if not park.gateways:
         raise ModelError(f"no gateways selected in {str(args.model)!r}")
     faults = FaultConfig.parse(args.faults)
@@ -124,14 +129,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     park, faults, pub = _setup(args)
     n = len(park.devices)
-    print(f"{len(park.gateways)} gateways, {n} devices, a reading every {args.interval:g} s",
-          file=sys.stderr)
+    print(f"{len(park.gateways)} gateways, {n} devices, a reading every {args.interval:g} s", file=sys.stderr)
     direct = _hj212(args, park)
     try:
         with pub:
             pub.connect()
-            summary = run_realtime(park, pub, interval_s=args.interval, duration_s=args.duration,
-                                   faults=faults, direct=direct, on_tick=_status_line())
+            summary = run_realtime(
+                park,
+                pub,
+                interval_s=args.interval,
+                duration_s=args.duration,
+                faults=faults,
+                direct=direct,
+                on_tick=_status_line(),
+            )
     finally:
         if direct is not None:
             direct.close()
@@ -156,15 +167,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     window_days = get_settings().accept_past_days
     oldest = int(time.time() - window_days * 86_400 + 600)
     if start < oldest:
-        print(f"the platform accepts readings up to {window_days:g} days old: starting at "
-              f"{datetime.fromtimestamp(oldest, UTC).isoformat()}", file=sys.stderr)
+        print(
+            f"the platform accepts readings up to {window_days:g} days old: starting at "
+            f"{datetime.fromtimestamp(oldest, UTC).isoformat()}",
+            file=sys.stderr,
+        )
         start = oldest
     if start >= end:
         raise ValueError(f"--end {args.end!r} is older than the platform accepts")
     park, faults, pub = _setup(args)
     print(
-        f"{len(park.gateways)} gateways, {len(park.devices)} devices, {args.days:g} days "
-        f"every {args.interval} s",
+        f"{len(park.gateways)} gateways, {len(park.devices)} devices, {args.days:g} days every {args.interval} s",
         file=sys.stderr,
     )
     direct = _hj212(args, park)
@@ -172,8 +185,14 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         with pub:
             pub.connect()
             summary = backfill(
-                park, pub, start_s=start, end_s=end, interval_s=args.interval,
-                ticks_per_round=args.ticks_per_message, faults=faults, progress=ProgressBar(),
+                park,
+                pub,
+                start_s=start,
+                end_s=end,
+                interval_s=args.interval,
+                ticks_per_round=args.ticks_per_message,
+                faults=faults,
+                progress=ProgressBar(),
                 direct=direct,
             )
     finally:
@@ -191,9 +210,12 @@ def _status_line(every_s: float = 60.0) -> Callable[[Any], None]:
         now = time.monotonic()
         if now - last[0] >= every_s:
             last[0] = now
-            print(f"{summary.ticks} ticks, {summary.readings} readings in {summary.messages} "
-                  f"messages, max lag {summary.max_lag_s:.2f} s, late ticks {summary.late_ticks}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"{summary.ticks} ticks, {summary.readings} readings in {summary.messages} "
+                f"messages, max lag {summary.max_lag_s:.2f} s, late ticks {summary.late_ticks}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     return show
 

@@ -78,14 +78,19 @@ class FaultConfig:
 
     @property
     def any(self) -> bool:
-        return any(
-            getattr(self, f.name) for f in fields(self) if not f.name.endswith(("_rounds", "_s"))
-        )
+        return any(getattr(self, f.name) for f in fields(self) if not f.name.endswith(("_rounds", "_s")))
 
 
 ALL = FaultConfig(
-    drop=0.01, duplicate=0.01, late=0.01, reorder=0.01, stuck=0.01, spike=0.002, skew=0.1,
-    malformed=0.005, offline=0.2,
+    drop=0.01,
+    duplicate=0.01,
+    late=0.01,
+    reorder=0.01,
+    stuck=0.01,
+    spike=0.002,
+    skew=0.1,
+    malformed=0.005,
+    offline=0.2,
 )
 
 
@@ -125,7 +130,10 @@ class GatewayFaults:
         return self._offline_until is not None
 
     def round(
-        self, entries: Sequence[Entry], now_s: float, round_s: float,
+        self,
+        entries: Sequence[Entry],
+        now_s: float,
+        round_s: float,
         max_bytes: int = MAX_MESSAGE_BYTES,
     ) -> list[Action]:
         """Actions for one publish round of this gateway at simulated time ``now_s``."""

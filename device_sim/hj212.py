@@ -69,8 +69,9 @@ class Hj212Sender:
         self._idle = threading.Condition()
         self._loop = asyncio.new_event_loop()
         self._loggers = {
-            d.key: DataLogger(host, port, mn=str(d.attributes["hj212_mn"]),
-                              pw=str(d.attributes["hj212_pw"]), tz=ZoneInfo(tz))
+            d.key: DataLogger(
+                host, port, mn=str(d.attributes["hj212_mn"]), pw=str(d.attributes["hj212_pw"]), tz=ZoneInfo(tz)
+            )
             for d in devices
         }
         self._queues: dict[str, asyncio.Queue[tuple[int, dict[str, float]] | None]] = {}

@@ -103,9 +103,7 @@ def park_from(
     return sim
 
 
-def _execute(
-    pub: Publisher, rounds: list[Round], summary: Summary, direct: Hj212Sender | None = None
-) -> None:
+def _execute(pub: Publisher, rounds: list[Round], summary: Summary, direct: Hj212Sender | None = None) -> None:
     for r in rounds:
         key = r.gateway.key
         for device_key, entry in r.direct:
@@ -243,7 +241,12 @@ def publish_readings(
     with Publisher(park.gateways, url=url, max_inflight=max_inflight) as pub:
         pub.connect()
         return backfill(
-            park, pub, start_s=start_s, end_s=end_s, interval_s=interval_s, faults=faults,
+            park,
+            pub,
+            start_s=start_s,
+            end_s=end_s,
+            interval_s=interval_s,
+            faults=faults,
             signals=signals,
         )
 

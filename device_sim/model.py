@@ -29,25 +29,45 @@ DEVICES_PER_GATEWAY = 32  # a realistic data concentrator; keeps one message wel
 REGISTER_MAX = 99_999_999.99  # an 8+2 digit register, the usual meter display
 
 _PREFIX = {
-    "elec_meter": "em", "water_meter": "wm", "gas_meter": "gm", "steam_meter": "sm",
-    "heat_meter": "hm", "coal_scale": "cs", "stack_cems": "cems", "wastewater": "ww",
-    "air_station": "aq", "gas_detector": "gd", "temp_sensor": "ts", "pressure_sensor": "ps",
+    "elec_meter": "em",
+    "water_meter": "wm",
+    "gas_meter": "gm",
+    "steam_meter": "sm",
+    "heat_meter": "hm",
+    "coal_scale": "cs",
+    "stack_cems": "cems",
+    "wastewater": "ww",
+    "air_station": "aq",
+    "gas_detector": "gd",
+    "temp_sensor": "ts",
+    "pressure_sensor": "ps",
     "fire_alarm": "fa",
 }
 _NAME = {
-    "water_meter": "自来水总表", "gas_meter": "天然气计量表", "steam_meter": "蒸汽流量计",
-    "heat_meter": "热量表", "coal_scale": "入炉煤皮带秤", "stack_cems": "烟气排放连续监测系统",
-    "wastewater": "废水总排口在线监测", "air_station": "环境空气质量监测站",
-    "gas_detector": "气体探测器", "temp_sensor": "工艺温度", "pressure_sensor": "工艺压力",
+    "water_meter": "自来水总表",
+    "gas_meter": "天然气计量表",
+    "steam_meter": "蒸汽流量计",
+    "heat_meter": "热量表",
+    "coal_scale": "入炉煤皮带秤",
+    "stack_cems": "烟气排放连续监测系统",
+    "wastewater": "废水总排口在线监测",
+    "air_station": "环境空气质量监测站",
+    "gas_detector": "气体探测器",
+    "temp_sensor": "工艺温度",
+    "pressure_sensor": "工艺压力",
     "fire_alarm": "火灾报警控制器",
 }
 _GAS_NAME = {
-    "safety.lel_pct": "可燃", "safety.h2s_ppm": "硫化氢", "safety.co_ppm": "一氧化碳",
+    "safety.lel_pct": "可燃",
+    "safety.h2s_ppm": "硫化氢",
+    "safety.co_ppm": "一氧化碳",
     "safety.o2_pct": "氧气",
 }
 # Process set-points: temperature °C and pressure MPa ranges by industry family.
 _TEMP: dict[str, tuple[float, float]] = {
-    "coal_chemical": (180, 420), "metallurgy": (300, 1100), "building_materials": (250, 900),
+    "coal_chemical": (180, 420),
+    "metallurgy": (300, 1100),
+    "building_materials": (250, 900),
 }
 _PRESSURE = {"coal_chemical": (1.0, 6.5), "fine_chemical": (0.3, 2.5)}
 
@@ -95,9 +115,7 @@ def generate_model(
     }
 
 
-def _enterprise(
-    rng: random.Random, park: str, code: str, industry: Industry, names: set[str]
-) -> dict[str, Any]:
+def _enterprise(rng: random.Random, park: str, code: str, industry: Industry, names: set[str]) -> dict[str, Any]:
     operations = industry.code == PARK_OPERATIONS
     ent_name = industry.company_suffix if operations else _company_name(rng, industry, names)
     land = round(rng.uniform(*industry.land_mu), 1)
@@ -135,9 +153,7 @@ def _company_name(rng: random.Random, industry: Industry, names: set[str]) -> st
     return candidate
 
 
-def _devices(
-    rng: random.Random, industry: Industry, land: float, zones: Sequence[str]
-) -> list[dict[str, Any]]:
+def _devices(rng: random.Random, industry: Industry, land: float, zones: Sequence[str]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
 
@@ -162,8 +178,11 @@ def _devices(
         add("elec_meter", "总进线电表", main)
         n_sub = rng.randint(*industry.devices.get("elec_sub", (0, 0)))
         for i, share in enumerate(_shares(rng, n_sub), start=1):
-            add("elec_meter", f"{i}#车间分表",
-                {"register_max": REGISTER_MAX, "rated_kw": round(rated_kw * share * 0.9, 1)})
+            add(
+                "elec_meter",
+                f"{i}#车间分表",
+                {"register_max": REGISTER_MAX, "rated_kw": round(rated_kw * share * 0.9, 1)},
+            )
     for kind, (lo, hi) in industry.devices.items():
         if kind == "elec_sub":
             continue
@@ -187,25 +206,37 @@ def _kind_spec(
         return "{n}#" + _NAME[kind], {"register_max": REGISTER_MAX, "rated_per_h": round(rate, 3)}, {}
     if kind == "stack_cems":
         source = rng.choice(industry.cems_sources or ("gas_boiler",))
-        return "{n}#排气筒" + _NAME[kind], {
-            "source_type": source,
-            "o2_ref_pct": SOURCES[source]["o2_ref_pct"],
-            "rated_flow_m3h": round(rng.uniform(20_000, 300_000), -2),
-            "hj212_mn": "".join(rng.choices("0123456789ABCDEF", k=24)),
-            "hj212_pw": f"{rng.randint(0, 999999):06d}",
-        }, {}
+        return (
+            "{n}#排气筒" + _NAME[kind],
+            {
+                "source_type": source,
+                "o2_ref_pct": SOURCES[source]["o2_ref_pct"],
+                "rated_flow_m3h": round(rng.uniform(20_000, 300_000), -2),
+                "hj212_mn": "".join(rng.choices("0123456789ABCDEF", k=24)),
+                "hj212_pw": f"{rng.randint(0, 999999):06d}",
+            },
+            {},
+        )
     if kind == "wastewater":
         rate = industry.rates_per_mu.get(kind, 0.2) * land * rng.uniform(0.5, 1.2)
-        return _NAME[kind], {
-            "rated_flow_m3h": round(rate, 2),
-            "hj212_mn": "".join(rng.choices("0123456789ABCDEF", k=24)),
-            "hj212_pw": f"{rng.randint(0, 999999):06d}",
-        }, {}
+        return (
+            _NAME[kind],
+            {
+                "rated_flow_m3h": round(rate, 2),
+                "hj212_mn": "".join(rng.choices("0123456789ABCDEF", k=24)),
+                "hj212_pw": f"{rng.randint(0, 999999):06d}",
+            },
+            {},
+        )
     if kind == "air_station":
-        return _NAME[kind] + "{n}#", {
-            "hj212_mn": "".join(rng.choices("0123456789ABCDEF", k=24)),
-            "hj212_pw": f"{rng.randint(0, 999999):06d}",
-        }, {}
+        return (
+            _NAME[kind] + "{n}#",
+            {
+                "hj212_mn": "".join(rng.choices("0123456789ABCDEF", k=24)),
+                "hj212_pw": f"{rng.randint(0, 999999):06d}",
+            },
+            {},
+        )
     if kind == "gas_detector":
         metrics = sorted(
             rng.sample(industry.gas_metrics, rng.randint(1, len(industry.gas_metrics))),
@@ -319,13 +350,10 @@ def sim_parks(
             for g in _items(e, "gateways", f"enterprise {ecode!r}"):
                 gcode = _code(g, f"gateway of {ecode!r}", CODE_RE)
                 devices = tuple(
-                    _sim_device(d, pcode, ecode, industry, gcode)
-                    for d in _items(g, "devices", f"gateway {gcode!r}")
+                    _sim_device(d, pcode, ecode, industry, gcode) for d in _items(g, "devices", f"gateway {gcode!r}")
                 )
                 username = str(g.get("username") or f"{pcode}.{ecode}.{gcode}")
-                gateways.append(
-                    SimGateway(pcode, ecode, gcode, username, str(g.get("password", "")), devices)
-                )
+                gateways.append(SimGateway(pcode, ecode, gcode, username, str(g.get("password", "")), devices))
         parks.append(SimPark(pcode, str(p.get("timezone", "Asia/Shanghai")), pseed, tuple(gateways)))
     if park is not None and not parks:
         raise ModelError(f"park {park!r} is not in the model")

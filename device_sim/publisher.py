@@ -98,7 +98,9 @@ class Publisher:
                 session_expiry=session_expiry,
             )
             link = _Link(
-                g, client, gateway_topic(g.park, g.enterprise, g.code, root),
+                g,
+                client,
+                gateway_topic(g.park, g.enterprise, g.code, root),
                 status_topic(g.park, g.enterprise, g.code, root),
             )
             client.will_set(link.status, b"offline", qos=1, retain=True)
@@ -147,7 +149,8 @@ class Publisher:
         while True:
             with self._cond:
                 waiting = [
-                    lk for lk in self._links.values()
+                    lk
+                    for lk in self._links.values()
                     if not lk.connected and lk.gateway.username not in self.stats.refused
                 ]
             if not waiting or self.clock() > deadline:

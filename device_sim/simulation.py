@@ -45,9 +45,7 @@ class Simulation:
         )
         # Where each device sits: gateway index, and which of its kind's metrics it reports.
         gw_index = {g.key: i for i, g in enumerate(park.gateways)}
-        self._place = {
-            d.key: (gw_index[g.key], d.metrics) for g in park.gateways for d in g.devices
-        }
+        self._place = {d.key: (gw_index[g.key], d.metrics) for g in park.gateways for d in g.devices}
 
     def entries(
         self, ts_s: npt.ArrayLike, interval_s: float

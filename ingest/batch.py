@@ -94,8 +94,9 @@ class Rows:
         return self.take(np.flatnonzero(np.r_[True, ~repeated]))
 
     def take(self, index: np.ndarray) -> Rows:
-        return Rows(self.ts_us[index], self.device_id[index], self.metric_id[index],
-                    self.value[index], self.flag[index])
+        return Rows(
+            self.ts_us[index], self.device_id[index], self.metric_id[index], self.value[index], self.flag[index]
+        )
 
     def latest(self) -> Rows:
         """The newest reading of each (device, metric), in key order."""
@@ -204,14 +205,19 @@ class BatchBuilder:
         except (ValueError, OverflowError, RecursionError) as exc:
             # Numbers too large for a float, integers beyond Python's digit limit, deep nesting.
             self.rejections.append(
-                reject(msg, v.DECODE_FAILED, f"payload could not be decoded: {exc}",
-                        device=topic.device, enterprise_id=ent_id, park_id=park_id)
+                reject(
+                    msg,
+                    v.DECODE_FAILED,
+                    f"payload could not be decoded: {exc}",
+                    device=topic.device,
+                    enterprise_id=ent_id,
+                    park_id=park_id,
+                )
             )
             return
         for p in dec.problems:
             self.rejections.append(
-                reject(msg, p.reason, p.detail, device=p.device, metric=p.metric,
-                        enterprise_id=ent_id, park_id=park_id)
+                reject(msg, p.reason, p.detail, device=p.device, metric=p.metric, enterprise_id=ent_id, park_id=park_id)
             )
         if len(dec):
             self.device += dec.device
@@ -240,8 +246,13 @@ class BatchBuilder:
         value = np.asarray(self.value, dtype=np.float64)
         ts_ms = _ts_array(self.ts_ms)
         checked = v.check_readings(
-            index, device_idx=device_idx, metric_id=metric_id, value=value, ts_ms=ts_ms,
-            now_ms=now_ms, window=self.window,
+            index,
+            device_idx=device_idx,
+            metric_id=metric_id,
+            value=value,
+            ts_ms=ts_ms,
+            now_ms=now_ms,
+            window=self.window,
         )
         ok = checked.valid
         flag = np.asarray(self.flags, dtype=np.int16)[ok] | np.where(
@@ -291,11 +302,22 @@ class BatchBuilder:
                 )
             else:
                 when = _iso(float(ts_ms[i]))
-                limit = (f"{window.past_ms / 86_400_000:g} days old" if code == v.TS_TOO_OLD
-                         else f"{window.future_ms / 1000:g} s ahead of the receiving clock")
+                limit = (
+                    f"{window.past_ms / 86_400_000:g} days old"
+                    if code == v.TS_TOO_OLD
+                    else f"{window.future_ms / 1000:g} s ahead of the receiving clock"
+                )
                 detail = f"timestamp {when} of {metric!r} on device {device!r} is more than {limit}"
-        return reject(self.messages[pos], code, detail, device=device, metric=metric,
-                       device_id=device_id, enterprise_id=ent_id, park_id=park_id)
+        return reject(
+            self.messages[pos],
+            code,
+            detail,
+            device=device,
+            metric=metric,
+            device_id=device_id,
+            enterprise_id=ent_id,
+            park_id=park_id,
+        )
 
 
 def build_batch(
@@ -332,23 +354,30 @@ def _resolve(
         return None
     park_id = index.park_ids.get(topic.park)
     if park_id is None:
-        rejections.append(reject(msg, v.UNKNOWN_PARK, f"unknown park {topic.park!r}",
-                                  device=topic.device))
+        rejections.append(reject(msg, v.UNKNOWN_PARK, f"unknown park {topic.park!r}", device=topic.device))
         return None
     ent_id = index.enterprise_ids.get((park_id, topic.enterprise))
     if ent_id is None:
         rejections.append(
-            reject(msg, v.UNKNOWN_ENTERPRISE,
-                    f"unknown enterprise {topic.enterprise!r} in park {topic.park!r}",
-                    device=topic.device, park_id=park_id)
+            reject(
+                msg,
+                v.UNKNOWN_ENTERPRISE,
+                f"unknown enterprise {topic.enterprise!r} in park {topic.park!r}",
+                device=topic.device,
+                park_id=park_id,
+            )
         )
         return None
     if topic.gateway is not None and (ent_id, topic.gateway) not in index.gateway_ids:
         rejections.append(
-            reject(msg, v.UNKNOWN_GATEWAY,
-                    f"gateway {topic.gateway!r} is not registered in enterprise "
-                    f"{topic.enterprise!r} of park {topic.park!r}",
-                    enterprise_id=ent_id, park_id=park_id)
+            reject(
+                msg,
+                v.UNKNOWN_GATEWAY,
+                f"gateway {topic.gateway!r} is not registered in enterprise "
+                f"{topic.enterprise!r} of park {topic.park!r}",
+                enterprise_id=ent_id,
+                park_id=park_id,
+            )
         )
         return None
     return topic, park_id, ent_id
@@ -373,10 +402,16 @@ def reject(
     park_id: int | None = None,
 ) -> Rejection:
     return Rejection(
-        msg.received_ms, _text(msg.topic, 1000), code, _text(detail, 2000), excerpt(msg.payload),
+        msg.received_ms,
+        _text(msg.topic, 1000),
+        code,
+        _text(detail, 2000),
+        excerpt(msg.payload),
         None if device is None else _text(device, 200),
         None if metric is None else _text(metric, 200),
-        device_id, enterprise_id, park_id,
+        device_id,
+        enterprise_id,
+        park_id,
     )
 
 

@@ -33,22 +33,28 @@ METRICS = ("elec.import_kwh", "elec.export_kwh", "elec.power_kw", "elec.pf")
 def configure(parser: argparse.ArgumentParser) -> None:
     from smartpark.settings import get_settings
 
-    parser.add_argument("--messages-100", type=int, default=4000,
-                        help="messages of 100 readings (default 4000 = 400 000 readings)")
-    parser.add_argument("--messages-1", type=int, default=40000,
-                        help="messages of 1 reading (default 40 000)")
+    parser.add_argument(
+        "--messages-100", type=int, default=4000, help="messages of 100 readings (default 4000 = 400 000 readings)"
+    )
+    parser.add_argument("--messages-1", type=int, default=40000, help="messages of 1 reading (default 40 000)")
     parser.add_argument("--workers", type=int, default=1, help="ingest processes (default 1)")
-    parser.add_argument("--partitioned", action="store_true",
-                        help="workers split the enterprises (one per publisher) instead of sharing a subscription")
+    parser.add_argument(
+        "--partitioned",
+        action="store_true",
+        help="workers split the enterprises (one per publisher) instead of sharing a subscription",
+    )
     parser.add_argument("--publishers", type=int, default=2, help="publisher processes (default 2)")
-    parser.add_argument("--naive-seconds", type=float, default=8.0,
-                        help="how long the naive baseline runs (default 8)")
+    parser.add_argument("--naive-seconds", type=float, default=8.0, help="how long the naive baseline runs (default 8)")
     settings = get_settings()
     parser.add_argument("--batch-max-readings", type=int, default=settings.batch_max_readings)
     parser.add_argument("--batch-max-ms", type=int, default=settings.batch_max_ms)
-    parser.add_argument("--broker", choices=("own", "shared"), default="own",
-                        help="own: a fresh broker with the project's configuration, started for "
-                             "the run (default); shared: the configured/machine-wide broker")
+    parser.add_argument(
+        "--broker",
+        choices=("own", "shared"),
+        default="own",
+        help="own: a fresh broker with the project's configuration, started for "
+        "the run (default); shared: the configured/machine-wide broker",
+    )
     parser.add_argument("--log-level", default="WARNING", help="of the ingest workers")
     parser.add_argument("--quick", action="store_true", help="a fifth of the messages, 4 s baseline")
     parser.set_defaults(func=run)
@@ -63,17 +69,33 @@ class Gateway:
 
 def bench_model(park: str, gateways: int) -> tuple[dict[str, Any], list[Gateway]]:
     gws = [Gateway(f"e{i}", f"{park}.e{i}.gw1", secrets.token_urlsafe(16)) for i in range(gateways)]
-    model = {"parks": [{
-        "code": park, "name": park, "grid_region": "east",
-        "enterprises": [{
-            "code": g.enterprise, "name": g.enterprise, "industry": "other",
-            "gateways": [{
-                "code": "gw1", "username": g.username, "password": g.password,
-                "devices": [{"code": f"m{d:02d}", "kind": "elec_meter"}
-                            for d in range(DEVICES_PER_GATEWAY)],
-            }],
-        } for g in gws],
-    }]}
+    model = {
+        "parks": [
+            {
+                "code": park,
+                "name": park,
+                "grid_region": "east",
+                "enterprises": [
+                    {
+                        "code": g.enterprise,
+                        "name": g.enterprise,
+                        "industry": "other",
+                        "gateways": [
+                            {
+                                "code": "gw1",
+                                "username": g.username,
+                                "password": g.password,
+                                "devices": [
+                                    {"code": f"m{d:02d}", "kind": "elec_meter"} for d in range(DEVICES_PER_GATEWAY)
+                                ],
+                            }
+                        ],
+                    }
+                    for g in gws
+                ],
+            }
+        ]
+    }
     return model, gws
 
 
@@ -83,11 +105,15 @@ def bench_model(park: str, gateways: int) -> tuple[dict[str, Any], list[Gateway]
 def _batch_payloads(park: str, ent: str, base_ms: int) -> tuple[str, Any]:
     from smartpark.contract import gateway_topic
 
-    template = "{" + ",".join(
-        f'"m{d:02d}":{{"ts":TS,"values":{{"elec.import_kwh":N.{d:02d},"elec.export_kwh":0.5,'
-        f'"elec.power_kw":{d}.25,"elec.pf":0.9{d % 10}}}}}'
-        for d in range(DEVICES_PER_GATEWAY)
-    ) + "}"
+    template = (
+        "{"
+        + ",".join(
+            f'"m{d:02d}":{{"ts":TS,"values":{{"elec.import_kwh":N.{d:02d},"elec.export_kwh":0.5,'
+            f'"elec.power_kw":{d}.25,"elec.pf":0.9{d % 10}}}}}'
+            for d in range(DEVICES_PER_GATEWAY)
+        )
+        + "}"
+    )
     topic = gateway_topic(park, ent, "gw1")
 
     def payload(i: int) -> tuple[str, bytes]:
@@ -108,8 +134,9 @@ def _single_payloads(park: str, ent: str, base_ms: int) -> tuple[str, Any]:
     return topics[0], payload
 
 
-def _publisher(mqtt_url: str, gw: Gateway, park: str, shape: str, messages: int, base_ms: int,
-               ready: Any, go: Any, results: Any) -> None:
+def _publisher(
+    mqtt_url: str, gw: Gateway, park: str, shape: str, messages: int, base_ms: int, ready: Any, go: Any, results: Any
+) -> None:
     from smartpark import mqtt as sp_mqtt
 
     make = _batch_payloads if shape == "batch" else _single_payloads
@@ -118,7 +145,8 @@ def _publisher(mqtt_url: str, gw: Gateway, park: str, shape: str, messages: int,
     client = sp_mqtt.make_client(
         f"bench-pub-{secrets.token_hex(4)}",
         target=sp_mqtt.BrokerTarget.parse(mqtt_url).with_credentials(gw.username, gw.password),
-        clean_start=True, session_expiry=0,
+        clean_start=True,
+        session_expiry=0,
     )
     client.on_publish = lambda *_a: acked.__setitem__(0, acked[0] + 1)
     sp_mqtt.connect(client)
@@ -136,15 +164,17 @@ def _publisher(mqtt_url: str, gw: Gateway, park: str, shape: str, messages: int,
     client.loop_stop()
 
 
-def _publish(mqtt_url: str, gws: list[Gateway], park: str, shape: str, messages: int,
-             base_ms: int) -> tuple[list[Any], Any]:
+def _publish(
+    mqtt_url: str, gws: list[Gateway], park: str, shape: str, messages: int, base_ms: int
+) -> tuple[list[Any], Any]:
     """Start one publisher process per gateway, connected and waiting; return (procs, go)."""
     ctx = multiprocessing.get_context("spawn")
     ready, go, results = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
     share = [messages // len(gws) + (1 if i < messages % len(gws) else 0) for i in range(len(gws))]
-    procs = [ctx.Process(target=_publisher, args=(mqtt_url, gw, park, shape, n, base_ms, ready, go,
-                                                  results), daemon=True)
-             for gw, n in zip(gws, share, strict=True)]
+    procs = [
+        ctx.Process(target=_publisher, args=(mqtt_url, gw, park, shape, n, base_ms, ready, go, results), daemon=True)
+        for gw, n in zip(gws, share, strict=True)
+    ]
     for p in procs:
         p.start()
     for _ in procs:
@@ -169,12 +199,31 @@ class IngestService:
         tag = secrets.token_hex(3)
         env = dict(os.environ, SMARTPARK_DATABASE_URL=db_url, SMARTPARK_MQTT_URL=mqtt_url)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "smartpark.cli", "ingest", "--workers", str(args.workers),
-             "--park", park, "--group", f"bench{tag}", "--client-id-prefix", f"bench-ingest-{tag}",
-             "--metrics-port", str(self.port), "--session-expiry", "120",
-             "--batch-max-readings", str(args.batch_max_readings),
-             "--batch-max-ms", str(args.batch_max_ms), "--log-level", args.log_level,
-             *(["--partitioned"] if args.partitioned else [])],
+            [
+                sys.executable,
+                "-m",
+                "smartpark.cli",
+                "ingest",
+                "--workers",
+                str(args.workers),
+                "--park",
+                park,
+                "--group",
+                f"bench{tag}",
+                "--client-id-prefix",
+                f"bench-ingest-{tag}",
+                "--metrics-port",
+                str(self.port),
+                "--session-expiry",
+                "120",
+                "--batch-max-readings",
+                str(args.batch_max_readings),
+                "--batch-max-ms",
+                str(args.batch_max_ms),
+                "--log-level",
+                args.log_level,
+                *(["--partitioned"] if args.partitioned else []),
+            ],
             env=env,
             preexec_fn=die_with_parent,
         )
@@ -189,8 +238,7 @@ class IngestService:
         values = []
         for i in range(self.workers):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port + i}/metrics",
-                                            timeout=5) as resp:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port + i}/metrics", timeout=5) as resp:
                     text = resp.read().decode()
             except OSError:
                 continue
@@ -208,8 +256,16 @@ class IngestService:
             self.proc.wait(60)
 
 
-def _run_workload(service: IngestService, db: DbProbe, mqtt_url: str, gws: list[Gateway],
-                  park: str, shape: str, messages: int, base_ms: int) -> dict[str, Any]:
+def _run_workload(
+    service: IngestService,
+    db: DbProbe,
+    mqtt_url: str,
+    gws: list[Gateway],
+    park: str,
+    shape: str,
+    messages: int,
+    base_ms: int,
+) -> dict[str, Any]:
     readings = messages * (len(METRICS) * DEVICES_PER_GATEWAY if shape == "batch" else 1)
     stored0, msgs0 = service.metric("readings_stored_total"), service.metric("messages_total")
     procs, (go, results, n) = _publish(mqtt_url, gws, park, shape, messages, base_ms)
@@ -227,8 +283,7 @@ def _run_workload(service: IngestService, db: DbProbe, mqtt_url: str, gws: list[
             last_progress, last_value = time.monotonic(), stored
         elif time.monotonic() - last_progress > 60:
             break  # stalled: report what was committed
-    finished = max(service.samples("smartpark_ingest_last_commit_timestamp_seconds"),
-                   default=time.time())
+    finished = max(service.samples("smartpark_ingest_last_commit_timestamp_seconds"), default=time.time())
     cpu = {k: v - cpu0.get(k, 0.0) for k, v in _cpu(service, db).items()}
     pubs = [results.get(timeout=60) for _ in range(n)]
     for p in procs:
@@ -238,8 +293,13 @@ def _run_workload(service: IngestService, db: DbProbe, mqtt_url: str, gws: list[
     published_s = max(p["published"] for p in pubs) - started
     handled = service.metric("messages_total") - msgs0
     return {
-        "shape": shape, "messages": messages, "readings": readings, "stored": int(stored),
-        "seconds": elapsed, "readings_per_s": stored / elapsed, "messages_per_s": handled / elapsed,
+        "shape": shape,
+        "messages": messages,
+        "readings": readings,
+        "stored": int(stored),
+        "seconds": elapsed,
+        "readings_per_s": stored / elapsed,
+        "messages_per_s": handled / elapsed,
         "publish_messages_per_s": messages / published_s if published_s > 0 else 0.0,
         "cpu_us_per_reading": {k: v / max(stored, 1) * 1e6 for k, v in cpu.items()},
     }
@@ -276,9 +336,13 @@ class DbProbe:
         import psycopg
 
         with psycopg.connect(self.db_url, autocommit=True) as conn:
-            pids = [r[0] for r in conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s"
-                " AND application_name = 'smartpark-ingest'", (self.dbname,)).fetchall()]
+            pids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = 'smartpark-ingest'",
+                    (self.dbname,),
+                ).fetchall()
+            ]
         for pid in pids:  # a backend that went away keeps its last reading
             self.seen[pid] = _proc_cpu(pid)
         return sum(self.seen.values())
@@ -287,18 +351,23 @@ class DbProbe:
 # -- the naive baseline ---------------------------------------------------------------------
 
 
-def _run_naive(db_url: str, mqtt_url: str, gws: list[Gateway], park: str, seconds: float,
-               messages: int, base_ms: int) -> dict[str, Any]:
+def _run_naive(
+    db_url: str, mqtt_url: str, gws: list[Gateway], park: str, seconds: float, messages: int, base_ms: int
+) -> dict[str, Any]:
     import psycopg
 
     with psycopg.connect(db_url) as conn:
-        devices = {f"{e}/{d}": i for i, e, d in conn.execute(
-            "SELECT d.device_id, e.code, d.code FROM devices d JOIN enterprises e USING (enterprise_id)"
-            " JOIN parks p USING (park_id) WHERE p.code = %s", (park,)).fetchall()}
+        devices = {
+            f"{e}/{d}": i
+            for i, e, d in conn.execute(
+                "SELECT d.device_id, e.code, d.code FROM devices d JOIN enterprises e USING (enterprise_id)"
+                " JOIN parks p USING (park_id) WHERE p.code = %s",
+                (park,),
+            ).fetchall()
+        }
     ctx = multiprocessing.get_context("spawn")
     ready, results = ctx.Semaphore(0), ctx.Queue()
-    consumer = ctx.Process(target=naive_consumer,
-                           args=(db_url, mqtt_url, park, devices, seconds, ready, results))
+    consumer = ctx.Process(target=naive_consumer, args=(db_url, mqtt_url, park, devices, seconds, ready, results))
     consumer.start()
     if not ready.acquire(timeout=60):
         raise RuntimeError("the naive consumer did not start within 60 s")
@@ -337,9 +406,7 @@ def _own_broker(settings: Any) -> Iterator[Any]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    own = settings.model_copy(
-        update={"state_dir": state, "mqtt_port": port, "mqtt_url": None, "mqtt_admin_url": None}
-    )
+    own = settings.model_copy(update={"state_dir": state, "mqtt_port": port, "mqtt_url": None, "mqtt_admin_url": None})
     try:
         mosquitto.start(own)
         yield own
@@ -414,23 +481,23 @@ def run(args: argparse.Namespace) -> int:
         brokers = cleanup.enter_context(_own_broker(settings)) if args.broker == "own" else settings
         broker_url = mqtt_url(brokers)
         if args.broker == "shared":
-            cleanup.callback(_remove_accounts, brokers,
-                             [gw.username for gw in fast_gws + naive_gws])
+            cleanup.callback(_remove_accounts, brokers, [gw.username for gw in fast_gws + naive_gws])
         with psycopg.connect(db_url, autocommit=True) as conn:
             _load(conn, brokers, [fast_model, naive_model])
         service = IngestService(args, db_url, broker_url, fast_park)
         cleanup.callback(service.stop)
         probe = DbProbe(db_url, dbname, _broker_pid(brokers))
-        batch = _run_workload(service, probe, broker_url, fast_gws, fast_park, "batch",
-                              args.messages_100, base_ms)
-        single = _run_workload(service, probe, broker_url, fast_gws, fast_park, "single",
-                               args.messages_1, base_ms + 10_000_000)
+        batch = _run_workload(service, probe, broker_url, fast_gws, fast_park, "batch", args.messages_100, base_ms)
+        single = _run_workload(
+            service, probe, broker_url, fast_gws, fast_park, "single", args.messages_1, base_ms + 10_000_000
+        )
         service.stop()
         with psycopg.connect(db_url) as conn:
             row = conn.execute("SELECT count(*) FROM telemetry").fetchone()
             in_db = int(row[0]) if row else 0
-        naive = _run_naive(db_url, broker_url, naive_gws, naive_park, args.naive_seconds,
-                           max(200, args.messages_100 // 4), base_ms)
+        naive = _run_naive(
+            db_url, broker_url, naive_gws, naive_park, args.naive_seconds, max(200, args.messages_100 // 4), base_ms
+        )
     exact = in_db == batch["readings"] + single["readings"]
     figures = {
         "workers": args.workers,
@@ -451,29 +518,53 @@ def run(args: argparse.Namespace) -> int:
     }
     rows = [
         ("workload", "messages", "readings", "seconds", "readings/s", "messages/s", "publish msg/s"),
-        ("100 readings/message", batch["messages"], batch["stored"], f"{batch['seconds']:.2f}",
-         f"{batch['readings_per_s']:,.0f}", f"{batch['messages_per_s']:,.0f}",
-         f"{batch['publish_messages_per_s']:,.0f}"),
-        ("1 reading/message", single["messages"], single["stored"], f"{single['seconds']:.2f}",
-         f"{single['readings_per_s']:,.0f}", f"{single['messages_per_s']:,.0f}",
-         f"{single['publish_messages_per_s']:,.0f}"),
-        ("naive, 100 readings/message", "-", naive["stored"], f"{naive['seconds']:.2f}",
-         f"{naive['readings_per_s']:,.0f}", "-", "-"),
+        (
+            "100 readings/message",
+            batch["messages"],
+            batch["stored"],
+            f"{batch['seconds']:.2f}",
+            f"{batch['readings_per_s']:,.0f}",
+            f"{batch['messages_per_s']:,.0f}",
+            f"{batch['publish_messages_per_s']:,.0f}",
+        ),
+        (
+            "1 reading/message",
+            single["messages"],
+            single["stored"],
+            f"{single['seconds']:.2f}",
+            f"{single['readings_per_s']:,.0f}",
+            f"{single['messages_per_s']:,.0f}",
+            f"{single['publish_messages_per_s']:,.0f}",
+        ),
+        (
+            "naive, 100 readings/message",
+            "-",
+            naive["stored"],
+            f"{naive['seconds']:.2f}",
+            f"{naive['readings_per_s']:,.0f}",
+            "-",
+            "-",
+        ),
     ]
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
-        print("  ".join(str(c).rjust(w) if i else str(c).ljust(w)
-                        for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+        print(
+            "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        )
     print()
-    print("CPU per reading (µs)      ingest  database  broker*  -> readings per CPU-second"
-          .replace("*", "*" if args.broker == "shared" else " "))
+    print(
+        "CPU per reading (µs)      ingest  database  broker*  -> readings per CPU-second".replace(
+            "*", "*" if args.broker == "shared" else " "
+        )
+    )
     for label, w in (("100 readings/message", batch), ("1 reading/message", single)):
         c = w["cpu_us_per_reading"]
-        print(f"{label:24s} {c['ingest']:8.1f} {c['database']:9.1f} {c['broker']:8.1f}"
-              f"  -> {_per_cpu_s(w):,.0f}")
+        print(f"{label:24s} {c['ingest']:8.1f} {c['database']:9.1f} {c['broker']:8.1f}  -> {_per_cpu_s(w):,.0f}")
     if args.broker == "shared":
         print("* the shared broker's CPU includes everyone else's traffic")
-    print(f"ingest workers: {args.workers}, publishers: {args.publishers}, "
-          f"load average: {os.getloadavg()[0]:.1f}, stored exactly once: {exact} ({in_db} rows)")
+    print(
+        f"ingest workers: {args.workers}, publishers: {args.publishers}, "
+        f"load average: {os.getloadavg()[0]:.1f}, stored exactly once: {exact} ({in_db} rows)"
+    )
     print(json.dumps(figures))
     return 0 if exact else 1

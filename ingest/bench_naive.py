@@ -12,8 +12,9 @@ import time
 from typing import Any
 
 
-def naive_consumer(db_url: str, mqtt_url: str, park: str, devices: dict[str, int],
-                    seconds: float, ready: Any, results: Any) -> None:
+def naive_consumer(
+    db_url: str, mqtt_url: str, park: str, devices: dict[str, int], seconds: float, ready: Any, results: Any
+) -> None:
     import psycopg
 
     from smartpark import mqtt as sp_mqtt
@@ -33,13 +34,13 @@ def naive_consumer(db_url: str, mqtt_url: str, park: str, devices: dict[str, int
                     conn.execute(
                         "INSERT INTO telemetry (ts, device_id, metric_id, value)"
                         " VALUES (to_timestamp(%s / 1000.0), %s, %s, %s) ON CONFLICT DO NOTHING",
-                        (entry["ts"], devices[f"{topic.enterprise}/{code}"], BY_CODE[metric].id,
-                         value),
+                        (entry["ts"], devices[f"{topic.enterprise}/{code}"], BY_CODE[metric].id, value),
                     )
                     state["stored"] += 1
 
-    client = sp_mqtt.make_client(f"bench-naive-{secrets.token_hex(4)}", url=mqtt_url,
-                                 clean_start=True, session_expiry=0)
+    client = sp_mqtt.make_client(
+        f"bench-naive-{secrets.token_hex(4)}", url=mqtt_url, clean_start=True, session_expiry=0
+    )
     client.on_message = on_message
     client.on_connect = lambda c, *_a: c.subscribe(f"smartpark/v1/{park}/+/gateway/+/telemetry", 1)
     sp_mqtt.connect(client)

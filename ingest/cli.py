@@ -49,8 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--partition",
         metavar="I/N",
-        help="this ingester is partition I of N (from 0), for partitions run on several hosts;"
-        " needs --workers 1",
+        help="this ingester is partition I of N (from 0), for partitions run on several hosts; needs --workers 1",
     )
     parser.add_argument(
         "--client-id-prefix",
@@ -149,8 +148,11 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: ingester.stop.set())
     part = config.partition
-    log.info("ingesting %s as %s", f"partition {part.index}/{part.count}" if part else config.subscriptions(),
-             config.client_id)
+    log.info(
+        "ingesting %s as %s",
+        f"partition {part.index}/{part.count}" if part else config.subscriptions(),
+        config.client_id,
+    )
     ingester.run()
     return EXIT_TAKEN_OVER if ingester.taken_over else 0
 

@@ -45,9 +45,7 @@ class RegistryIndex:
     # device code -> enterprises that have a device of that code (to name spoofing attempts)
     enterprises_by_device_code: Mapping[str, frozenset[int]]
     enterprise_codes: Mapping[int, str] = field(default_factory=dict)
-    metric_ids: Mapping[str, int] = field(
-        default_factory=lambda: MappingProxyType({m.code: m.id for m in METRICS})
-    )
+    metric_ids: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({m.code: m.id for m in METRICS}))
     metric_lo: np.ndarray = field(default_factory=lambda: _range_array(0))
     metric_hi: np.ndarray = field(default_factory=lambda: _range_array(1))
 
@@ -78,9 +76,7 @@ class RegistryIndex:
             device_ids=np.fromiter((d.device_id for d in devs), np.int32, len(devs)),
             device_enterprises=np.fromiter((d.enterprise_id for d in devs), np.int32, len(devs)),
             allowed=allowed,
-            enterprises_by_device_code=MappingProxyType(
-                {code: frozenset(e) for code, e in by_code.items()}
-            ),
+            enterprises_by_device_code=MappingProxyType({code: frozenset(e) for code, e in by_code.items()}),
             enterprise_codes=MappingProxyType({eid: code for eid, _park, code in ents}),
         )
 

@@ -60,8 +60,16 @@ LATEST_SQL = (
 )
 
 REJECTION_COLUMNS = (
-    "received_at", "topic", "reason_code", "reason", "device", "metric",
-    "device_id", "enterprise_id", "park_id", "excerpt",
+    "received_at",
+    "topic",
+    "reason_code",
+    "reason",
+    "device",
+    "metric",
+    "device_id",
+    "enterprise_id",
+    "park_id",
+    "excerpt",
 )
 
 
@@ -115,8 +123,13 @@ def record_series(cur: psycopg.Cursor[Any], *, rows: Rows) -> None:
     latest = rows.latest()
     cur.execute(
         LATEST_SQL,
-        (latest.device_id.tolist(), latest.metric_id.tolist(), latest.ts_us.tolist(),
-         latest.value.tolist(), latest.flag.tolist()),
+        (
+            latest.device_id.tolist(),
+            latest.metric_id.tolist(),
+            latest.ts_us.tolist(),
+            latest.value.tolist(),
+            latest.flag.tolist(),
+        ),
     )
 
 
@@ -126,7 +139,14 @@ def record_rejections(cur: psycopg.Cursor[Any], *, rejections: tuple[Rejection, 
             copy.write_row(
                 (
                     datetime.fromtimestamp(r.received_ms / 1000, UTC),
-                    r.topic, r.reason_code, r.reason, r.device, r.metric,
-                    r.device_id, r.enterprise_id, r.park_id, r.excerpt,
+                    r.topic,
+                    r.reason_code,
+                    r.reason,
+                    r.device,
+                    r.metric,
+                    r.device_id,
+                    r.enterprise_id,
+                    r.park_id,
+                    r.excerpt,
                 )
             )

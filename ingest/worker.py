@@ -95,8 +95,11 @@ class WorkerConfig:
         left in place they would deliver messages a second time, or to the wrong ingester."""
         pairs = self._in_park(enterprises)
         wanted = set(self.subscriptions(pairs))
-        candidates = [*self._wildcards(exclusive=False), *self._wildcards(exclusive=True),
-                      *enterprise_filters(self.root, pairs)]
+        candidates = [
+            *self._wildcards(exclusive=False),
+            *self._wildcards(exclusive=True),
+            *enterprise_filters(self.root, pairs),
+        ]
         return [f for f in candidates if f not in wanted]
 
     def registry_refresh_every_s(self) -> float:

@@ -46,17 +46,14 @@ def list_alarms(
     w.when(states, "a.state = ANY(%(states)s)", "states")
     w.when(severities, "a.severity = ANY(%(sev)s)", "sev")
     w.when(category, "a.category = %(cat)s", "cat")
-    w.when(park_id, "a.park_id = %(pid)s", "pid").when(
-        enterprise_id, "a.enterprise_id = %(eid)s", "eid"
-    )
+    w.when(park_id, "a.park_id = %(pid)s", "pid").when(enterprise_id, "a.enterprise_id = %(eid)s", "eid")
     w.when(device_id, "a.device_id = %(did)s", "did")
     w.during("a.started_at", since, until)
     if acknowledged is not None:
         w.add("(a.acknowledged_at IS NOT NULL) = %(ack)s", ack=acknowledged)
     tail = page(w, limit, offset)
     return conn.execute(
-        f"SELECT {ALERT_COLS} FROM alerts a WHERE {w.sql}"
-        f" ORDER BY a.started_at DESC, a.alert_id DESC{tail}",
+        f"SELECT {ALERT_COLS} FROM alerts a WHERE {w.sql} ORDER BY a.started_at DESC, a.alert_id DESC{tail}",
         w.params,
     ).fetchall()
 
@@ -69,8 +66,7 @@ def get_alarm(conn: psycopg.Connection[Any], p: Principal, *, alert_id: int) -> 
 
 def events(conn: psycopg.Connection[Any], *, alert_id: int) -> list[Row]:
     return conn.execute(
-        "SELECT event_id, at, kind, by, comment, value FROM alert_events WHERE alert_id = %s"
-        " ORDER BY at, event_id",
+        "SELECT event_id, at, kind, by, comment, value FROM alert_events WHERE alert_id = %s ORDER BY at, event_id",
         (alert_id,),
     ).fetchall()
 

@@ -11,9 +11,7 @@ from api.auth import Principal
 from api.queries.scope import Where, required, tenant
 
 
-def counts(
-    conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None, since: datetime
-) -> dict[str, int]:
+def counts(conn: psycopg.Connection[Any], p: Principal, *, park_id: int | None, since: datetime) -> dict[str, int]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id", device="d.device_id")
     w.when(park_id, "e.park_id = %(pid)s", "pid")
     w.params["since"] = since

@@ -67,9 +67,7 @@ def list_enterprises(
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
     w.when(park_id, "e.park_id = %(park_id)s", "park_id").when(industry, "e.industry = %(ind)s", "ind")
-    return _page_of(
-        conn, w, cols=ENT_COLS, source="enterprises e", order="e.enterprise_id", limit=limit, offset=offset
-    )
+    return _page_of(conn, w, cols=ENT_COLS, source="enterprises e", order="e.enterprise_id", limit=limit, offset=offset)
 
 
 def get_enterprise(conn: psycopg.Connection[Any], p: Principal, *, enterprise_id: int) -> Row | None:

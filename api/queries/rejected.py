@@ -24,9 +24,7 @@ def list_rejected(
     offset: int,
 ) -> list[dict[str, Any]]:
     w = tenant(Where(), p, park="r.park_id", enterprise="r.enterprise_id")
-    w.when(park_id, "r.park_id = %(pid)s", "pid").when(
-        enterprise_id, "r.enterprise_id = %(eid)s", "eid"
-    )
+    w.when(park_id, "r.park_id = %(pid)s", "pid").when(enterprise_id, "r.enterprise_id = %(eid)s", "eid")
     w.when(reason_code, "r.reason_code = %(rc)s", "rc")
     w.during("r.received_at", since, until)
     tail = page(w, limit, offset)

@@ -48,15 +48,12 @@ def list_rules(
 ) -> list[Row]:
     where = "category = ANY(%(cats)s)" + (f" AND {_RULE_PARK}" if park is not None else "")
     return conn.execute(
-        f"SELECT {RULE_COLS} FROM alert_rules WHERE {where} ORDER BY rule_id"
-        " LIMIT %(lim)s OFFSET %(off)s",
+        f"SELECT {RULE_COLS} FROM alert_rules WHERE {where} ORDER BY rule_id LIMIT %(lim)s OFFSET %(off)s",
         {"cats": categories, "park": park, "lim": limit + 1, "off": offset},
     ).fetchall()
 
 
-def get_rule(
-    conn: psycopg.Connection[Any], *, rule_id: str, park: str | None, categories: list[str]
-) -> Row | None:
+def get_rule(conn: psycopg.Connection[Any], *, rule_id: str, park: str | None, categories: list[str]) -> Row | None:
     where = "rule_id = %(id)s AND category = ANY(%(cats)s)" + (f" AND {_RULE_PARK}" if park else "")
     return conn.execute(
         f"SELECT {RULE_COLS} FROM alert_rules WHERE {where}",
@@ -64,9 +61,7 @@ def get_rule(
     ).fetchone()
 
 
-def upsert_rule(
-    conn: psycopg.Connection[Any], *, definition: dict[str, Any], by: str, create: bool
-) -> bool:
+def upsert_rule(conn: psycopg.Connection[Any], *, definition: dict[str, Any], by: str, create: bool) -> bool:
     params = {
         "id": definition["id"],
         "def": Jsonb(definition),
@@ -159,9 +154,7 @@ def expire_silence(conn: psycopg.Connection[Any], *, silence_id: int, at: dateti
 # --- receivers ------------------------------------------------------------------------------
 
 
-def list_receivers(
-    conn: psycopg.Connection[Any], *, park_id: int | None, limit: int, offset: int
-) -> list[Row]:
+def list_receivers(conn: psycopg.Connection[Any], *, park_id: int | None, limit: int, offset: int) -> list[Row]:
     where = "r.park_id = %(pid)s" if park_id is not None else "TRUE"
     return conn.execute(
         f"SELECT {RECEIVER_COLS} FROM alert_receivers r WHERE {where}"
@@ -170,9 +163,7 @@ def list_receivers(
     ).fetchall()
 
 
-def get_receiver(
-    conn: psycopg.Connection[Any], *, receiver_id: int, park_id: int | None
-) -> Row | None:
+def get_receiver(conn: psycopg.Connection[Any], *, receiver_id: int, park_id: int | None) -> Row | None:
     extra = " AND r.park_id = %(pid)s" if park_id is not None else ""
     return conn.execute(
         f"SELECT {RECEIVER_COLS} FROM alert_receivers r WHERE r.receiver_id = %(id)s{extra}",
@@ -209,8 +200,7 @@ def update_receiver(conn: psycopg.Connection[Any], *, receiver_id: int, changes:
     cols = [c for c in _RECEIVER_FIELDS if c in changes and c != "park_id"]
     if cols:
         conn.execute(
-            f"UPDATE alert_receivers SET {', '.join(f'{c} = %({c})s' for c in cols)}"
-            " WHERE receiver_id = %(_id)s",
+            f"UPDATE alert_receivers SET {', '.join(f'{c} = %({c})s' for c in cols)} WHERE receiver_id = %(_id)s",
             {**{c: changes[c] for c in cols}, "_id": receiver_id},
         )
 

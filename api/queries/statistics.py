@@ -145,9 +145,7 @@ def list_reports(
     offset: int,
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
-    w.when(park_id, "e.park_id = %(pid)s", "pid").when(
-        enterprise_id, "r.enterprise_id = %(eid)s", "eid"
-    )
+    w.when(park_id, "e.park_id = %(pid)s", "pid").when(enterprise_id, "r.enterprise_id = %(eid)s", "eid")
     w.during("r.month", start, end)
     tail = page(w, limit, offset)
     return conn.execute(

@@ -36,9 +36,7 @@ def latest(
     offset: int,
 ) -> list[Row]:
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id", category="m.category")
-    w.when(park_id, "e.park_id = %(pid)s", "pid").when(
-        enterprise_id, "d.enterprise_id = %(eid)s", "eid"
-    )
+    w.when(park_id, "e.park_id = %(pid)s", "pid").when(enterprise_id, "d.enterprise_id = %(eid)s", "eid")
     w.when(device_ids, "l.device_id = ANY(%(dids)s)", "dids")
     w.when(metric_ids, "l.metric_id = ANY(%(mids)s)", "mids")
     tail = page(w, limit, offset)
@@ -81,9 +79,7 @@ def latest_since(
     ).fetchall()
 
 
-def visible_devices(
-    conn: psycopg.Connection[Any], p: Principal, *, device_ids: list[int]
-) -> dict[int, Row]:
+def visible_devices(conn: psycopg.Connection[Any], p: Principal, *, device_ids: list[int]) -> dict[int, Row]:
     """The requested devices the principal may read, with their park's time zone."""
     w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id")
     w.add("d.device_id = ANY(%(ids)s)", ids=device_ids)
@@ -116,9 +112,7 @@ EPOCH_MS = "(extract(epoch FROM {col}) * 1000)::bigint"  # exact for any timesta
 BUCKET_MS = "(date_part('epoch', {col}) * 1000)::bigint"
 
 
-def series(
-    conn: psycopg.Connection[Any], plan: SeriesPlan, *, timezones: list[str]
-) -> list[Points]:
+def series(conn: psycopg.Connection[Any], plan: SeriesPlan, *, timezones: list[str]) -> list[Points]:
     """Points of every pair in the plan, in the plan's order (the devices are already checked).
 
     Each series comes back as one row of arrays: per-point rows cost far more to decode.

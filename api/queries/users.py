@@ -60,9 +60,7 @@ def _one_user(conn: psycopg.Connection[Any], clause: str, value: Any) -> dict[st
     ).fetchone()
 
 
-def list_users(
-    conn: psycopg.Connection[Any], *, limit: int = 1000, offset: int = 0
-) -> list[dict[str, Any]]:
+def list_users(conn: psycopg.Connection[Any], *, limit: int = 1000, offset: int = 0) -> list[dict[str, Any]]:
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     return cur.execute(
         f"SELECT {_USER_COLS},"
@@ -116,9 +114,7 @@ def list_keys(conn: psycopg.Connection[Any], *, user_id: int | None = None) -> l
 
 
 def revoke_key(conn: psycopg.Connection[Any], *, key_id: int, at: datetime) -> bool:
-    cur = conn.execute(
-        "UPDATE api_keys SET revoked_at = %s WHERE key_id = %s AND revoked_at IS NULL", (at, key_id)
-    )
+    cur = conn.execute("UPDATE api_keys SET revoked_at = %s WHERE key_id = %s AND revoked_at IS NULL", (at, key_id))
     return cur.rowcount > 0
 
 

@@ -91,9 +91,7 @@ def get_alarm(alert_id: BigId, conn: DbConn, p: CurrentPrincipal) -> dict[str, A
     return _detail(conn, p, alert_id)
 
 
-def _act(
-    conn: DbConn, p: Principal, answers: AnswerCache, alert_id: int, action: str, **kwargs: Any
-) -> dict[str, Any]:
+def _act(conn: DbConn, p: Principal, answers: AnswerCache, alert_id: int, action: str, **kwargs: Any) -> dict[str, Any]:
     from alerting import lifecycle
 
     _detail(conn, p, alert_id)  # 404 unless visible to the caller
@@ -128,9 +126,7 @@ def acknowledge(
     response_model=AlarmDetailOut,
     responses={403: {}, 404: {}, 409: {}},
 )
-def assign(
-    alert_id: BigId, body: AssignIn, conn: DbConn, p: OperatorPrincipal, answers: Answers
-) -> dict[str, Any]:
+def assign(alert_id: BigId, body: AssignIn, conn: DbConn, p: OperatorPrincipal, answers: Answers) -> dict[str, Any]:
     return _act(conn, p, answers, alert_id, "assign", assignee=body.assignee, comment=body.comment)
 
 
@@ -139,7 +135,5 @@ def assign(
     response_model=AlarmDetailOut,
     responses={403: {}, 404: {}, 409: {}},
 )
-def resolve(
-    alert_id: BigId, body: CommentIn, conn: DbConn, p: OperatorPrincipal, answers: Answers
-) -> dict[str, Any]:
+def resolve(alert_id: BigId, body: CommentIn, conn: DbConn, p: OperatorPrincipal, answers: Answers) -> dict[str, Any]:
     return _act(conn, p, answers, alert_id, "resolve", comment=body.comment)

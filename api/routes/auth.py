@@ -36,9 +36,7 @@ def principal_out(p: Principal) -> PrincipalOut:
     summary="exchange an API key (X-API-Key or Bearer) for a short-lived signed token",
 )
 def token(request: Request, p: CurrentPrincipal, limits: Limits, clock: Clock) -> TokenOut:
-    value, exp = sign_token(
-        p, secret=request.app.state.token_secret, ttl_s=limits.token_ttl_s, clock=clock
-    )
+    value, exp = sign_token(p, secret=request.app.state.token_secret, ttl_s=limits.token_ttl_s, clock=clock)
     return TokenOut(access_token=value, expires_at=exp)
 
 
@@ -91,9 +89,7 @@ def create_user(body: UserIn, conn: DbConn, p: AdminPrincipal) -> UserOut:
             " park_id (regulator also bureaus), enterprise an enterprise_id"
         ) from exc
     except psycopg.errors.ForeignKeyViolation as exc:
-        raise BadRequest(
-            f"unknown park_id {body.park_id} or enterprise_id {body.enterprise_id}"
-        ) from exc
+        raise BadRequest(f"unknown park_id {body.park_id} or enterprise_id {body.enterprise_id}") from exc
     return _user_out(row)
 
 
@@ -115,11 +111,7 @@ def list_keys(conn: DbConn, p: AdminPrincipal, user_id: int | None = None) -> li
     return [KeyOut.model_validate(r) for r in q.list_keys(conn, user_id=user_id)]
 
 
-@router.delete(
-    "/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="revoke an API key (admins)"
-)
+@router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="revoke an API key (admins)")
 def revoke_key(key_id: int, conn: DbConn, p: AdminPrincipal, clock: Clock) -> None:
-    if key_id > 2**31 - 1 or not q.revoke_key(
-        conn, key_id=key_id, at=datetime.fromtimestamp(clock(), UTC)
-    ):
+    if key_id > 2**31 - 1 or not q.revoke_key(conn, key_id=key_id, at=datetime.fromtimestamp(clock(), UTC)):
         raise NotFound(f"no active key {key_id}")

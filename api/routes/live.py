@@ -49,9 +49,7 @@ class SelectionError(ValueError):
 
 def parse_selection(raw: Any, max_devices: int) -> Selection:
     if not isinstance(raw, dict):
-        raise SelectionError(
-            'send a JSON object: {"devices": [...], "enterprise_id": n, "alarms": true}'
-        )
+        raise SelectionError('send a JSON object: {"devices": [...], "enterprise_id": n, "alarms": true}')
     unknown = set(raw) - {"devices", "enterprise_id", "metrics", "alarms"}
     if unknown:
         raise SelectionError(f"unknown field(s) {sorted(unknown)}")
@@ -59,15 +57,11 @@ def parse_selection(raw: Any, max_devices: int) -> Selection:
     if devices is not None and (
         not isinstance(devices, list)
         or len(devices) > max_devices
-        or not all(
-            isinstance(d, int) and not isinstance(d, bool) and 0 < d < 2**31 for d in devices
-        )
+        or not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d < 2**31 for d in devices)
     ):
         raise SelectionError(f"devices must be a list of at most {max_devices} device ids")
     ent = raw.get("enterprise_id")
-    if ent is not None and (
-        not isinstance(ent, int) or isinstance(ent, bool) or not 0 < ent < 2**31
-    ):
+    if ent is not None and (not isinstance(ent, int) or isinstance(ent, bool) or not 0 < ent < 2**31):
         raise SelectionError(f"enterprise_id {ent!r} is not an id")
     metrics = raw.get("metrics")
     if metrics is not None:
@@ -133,10 +127,7 @@ async def live(ws: WebSocket) -> None:
 def _check(pool: Any, p: Principal, sel: Selection) -> str | None:
     """None when the whole selection is readable by ``p``; else what is not (as a 404 would say)."""
     with pool.connection() as conn:
-        if (
-            sel.enterprise_id is not None
-            and get_enterprise(conn, p, enterprise_id=sel.enterprise_id) is None
-        ):
+        if sel.enterprise_id is not None and get_enterprise(conn, p, enterprise_id=sel.enterprise_id) is None:
             return f"no enterprise {sel.enterprise_id}"
         if sel.devices:
             seen = tq.visible_devices(conn, p, device_ids=sel.devices)

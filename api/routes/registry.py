@@ -76,12 +76,8 @@ def _provision(request: Request, *, username: str, park: str, enterprise: str) -
     return Credentials(username=username, password=password)
 
 
-def _enterprise_and_park(
-    conn: DbConn, p: Principal, enterprise_id: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    ent = found(
-        q.get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}"
-    )
+def _enterprise_and_park(conn: DbConn, p: Principal, enterprise_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    ent = found(q.get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}")
     park = found(q.get_park(conn, p, park_id=ent["park_id"]), f"no park {ent['park_id']}")
     return ent, park
 
@@ -108,9 +104,7 @@ def _insert_unique(conn: DbConn, insert: Callable[[], T], conflict: str) -> T:
 
 @router.get("/parks", response_model=PageOut[ParkOut], summary="parks visible to the caller")
 def list_parks(conn: DbConn, p: CurrentPrincipal, page: Paging) -> dict[str, Any]:
-    return paged(
-        q.list_parks(conn, p, limit=page.limit, offset=page.offset), page.limit, page.offset
-    )
+    return paged(q.list_parks(conn, p, limit=page.limit, offset=page.offset), page.limit, page.offset)
 
 
 @router.get("/parks/{park_id}", response_model=ParkOut, responses={404: {}})
@@ -121,18 +115,14 @@ def get_park(park_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
 @router.post("/parks", response_model=ParkOut, status_code=status.HTTP_201_CREATED)
 def create_park(body: ParkIn, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
     _check_timezone(body.timezone)
-    park_id = _insert_unique(
-        conn, lambda: q.insert_park(conn, values=body.model_dump()), f"park {body.code!r} exists"
-    )
+    park_id = _insert_unique(conn, lambda: q.insert_park(conn, values=body.model_dump()), f"park {body.code!r} exists")
     return found(q.get_park(conn, p, park_id=park_id), f"no park {park_id}")
 
 
 @router.patch("/parks/{park_id}", response_model=ParkOut, responses={404: {}})
 def update_park(park_id: Id, body: ParkPatch, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
     _check_timezone(body.timezone)
-    if not q.update_row(
-        conn, table="parks", id_=park_id, changes=body.model_dump(exclude_unset=True)
-    ):
+    if not q.update_row(conn, table="parks", id_=park_id, changes=body.model_dump(exclude_unset=True)):
         raise NotFound(f"no park {park_id}")
     return found(q.get_park(conn, p, park_id=park_id), f"no park {park_id}")
 
@@ -148,17 +138,13 @@ def list_enterprises(
     park_id: OptId = None,
     industry: Industry = None,
 ) -> dict[str, Any]:
-    rows = q.list_enterprises(
-        conn, p, park_id=park_id, industry=industry, limit=page.limit, offset=page.offset
-    )
+    rows = q.list_enterprises(conn, p, park_id=park_id, industry=industry, limit=page.limit, offset=page.offset)
     return paged(rows, page.limit, page.offset)
 
 
 @router.get("/enterprises/{enterprise_id}", response_model=EnterpriseOut, responses={404: {}})
 def get_enterprise(enterprise_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
-    return found(
-        q.get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}"
-    )
+    return found(q.get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}")
 
 
 @router.post("/enterprises", response_model=EnterpriseOut, status_code=status.HTTP_201_CREATED)
@@ -173,16 +159,10 @@ def create_enterprise(body: EnterpriseIn, conn: DbConn, p: AdminPrincipal) -> di
 
 
 @router.patch("/enterprises/{enterprise_id}", response_model=EnterpriseOut, responses={404: {}})
-def update_enterprise(
-    enterprise_id: Id, body: EnterprisePatch, conn: DbConn, p: AdminPrincipal
-) -> dict[str, Any]:
-    if not q.update_row(
-        conn, table="enterprises", id_=enterprise_id, changes=body.model_dump(exclude_unset=True)
-    ):
+def update_enterprise(enterprise_id: Id, body: EnterprisePatch, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
+    if not q.update_row(conn, table="enterprises", id_=enterprise_id, changes=body.model_dump(exclude_unset=True)):
         raise NotFound(f"no enterprise {enterprise_id}")
-    return found(
-        q.get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}"
-    )
+    return found(q.get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}")
 
 
 # --- gateways ---------------------------------------------------------------------------------
@@ -196,9 +176,7 @@ def list_gateways(
     enterprise_id: OptId = None,
     park_id: OptId = None,
 ) -> dict[str, Any]:
-    rows = q.list_gateways(
-        conn, p, enterprise_id=enterprise_id, park_id=park_id, limit=page.limit, offset=page.offset
-    )
+    rows = q.list_gateways(conn, p, enterprise_id=enterprise_id, park_id=park_id, limit=page.limit, offset=page.offset)
     return paged(rows, page.limit, page.offset)
 
 
@@ -213,9 +191,7 @@ def get_gateway(gateway_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, 
     status_code=status.HTTP_201_CREATED,
     summary="create a gateway and its broker account (the password is shown once)",
 )
-def create_gateway(
-    body: GatewayIn, request: Request, conn: DbConn, p: AdminPrincipal
-) -> dict[str, Any]:
+def create_gateway(body: GatewayIn, request: Request, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
     ent, park = _enterprise_and_park(conn, p, body.enterprise_id)
     username = f"{park['code']}.{ent['code']}.{body.code}"
     gw_id, creds = _insert_unique(
@@ -273,9 +249,7 @@ def get_device(device_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, An
     status_code=status.HTTP_201_CREATED,
     summary="provision a device (optionally with its own broker account)",
 )
-def create_device(
-    body: DeviceIn, request: Request, conn: DbConn, p: AdminPrincipal
-) -> dict[str, Any]:
+def create_device(body: DeviceIn, request: Request, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
     ent, park = _enterprise_and_park(conn, p, body.enterprise_id)
     if body.gateway_id is not None:
         _check_gateway(conn, p, body.gateway_id, ent["enterprise_id"])
@@ -297,9 +271,7 @@ def create_device(
 
 
 @router.patch("/devices/{device_id}", response_model=DeviceOut, responses={404: {}})
-def update_device(
-    device_id: Id, body: DevicePatch, conn: DbConn, p: AdminPrincipal
-) -> dict[str, Any]:
+def update_device(device_id: Id, body: DevicePatch, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
     current = found(q.get_device(conn, p, device_id=device_id), f"no device {device_id}")
     changes = body.model_dump(exclude_unset=True)
     if changes.get("gateway_id") is not None:
@@ -307,9 +279,7 @@ def update_device(
     with conn.transaction():
         q.update_row(conn, table="devices", id_=device_id, changes=changes)
         if body.metrics is not None:
-            q.set_device_metrics(
-                conn, device_id=device_id, metric_ids=_metric_ids(current["kind"], body.metrics)
-            )
+            q.set_device_metrics(conn, device_id=device_id, metric_ids=_metric_ids(current["kind"], body.metrics))
     return found(q.get_device(conn, p, device_id=device_id), f"no device {device_id}")
 
 

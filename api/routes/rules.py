@@ -24,9 +24,7 @@ RuleId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}$")]
 RuleBody = Annotated[
     dict[str, Any],
     Body(
-        description=(
-            "a rule in the rule-file shape (id, metric, condition, severity, category, scope…)"
-        ),
+        description=("a rule in the rule-file shape (id, metric, condition, severity, category, scope…)"),
         examples=[
             {
                 "id": "lel-demo",
@@ -61,9 +59,7 @@ def _validated(conn: DbConn, p: Principal, raw: dict[str, Any]) -> dict[str, Any
 # --- rules ------------------------------------------------------------------------------------
 
 
-@router.get(
-    "/rules", response_model=PageOut[RuleOut], summary="alert rules that apply to the caller's park"
-)
+@router.get("/rules", response_model=PageOut[RuleOut], summary="alert rules that apply to the caller's park")
 def list_rules(conn: DbConn, p: CurrentPrincipal, page: Paging) -> dict[str, Any]:
     rows = q.list_rules(
         conn,
@@ -95,18 +91,14 @@ def create_rule(body: RuleBody, conn: DbConn, p: OperatorPrincipal) -> dict[str,
 
 
 @router.put("/rules/{rule_id}", response_model=RuleOut, responses={400: {}, 403: {}, 404: {}})
-def replace_rule(
-    rule_id: RuleId, body: RuleBody, conn: DbConn, p: OperatorPrincipal
-) -> dict[str, Any]:
+def replace_rule(rule_id: RuleId, body: RuleBody, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     get_rule(rule_id, conn, p)  # visible (and so in the operator's park) or 404
     definition = _validated(conn, p, {**body, "id": rule_id})
     q.upsert_rule(conn, definition=definition, by=p.name, create=False)
     return get_rule(rule_id, conn, p)
 
 
-@router.delete(
-    "/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, responses={403: {}, 404: {}}
-)
+@router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, responses={403: {}, 404: {}})
 def delete_rule(rule_id: RuleId, conn: DbConn, p: OperatorPrincipal) -> None:
     row = get_rule(rule_id, conn, p)
     park = _own_park(conn, p)
@@ -123,9 +115,7 @@ def list_silences(
     conn: DbConn, p: CurrentPrincipal, page: Paging, clock: Clock, active: bool = False
 ) -> dict[str, Any]:
     at = datetime.fromtimestamp(clock(), UTC) if active else None
-    rows = q.list_silences(
-        conn, park=_own_park(conn, p), active_at=at, limit=page.limit, offset=page.offset
-    )
+    rows = q.list_silences(conn, park=_own_park(conn, p), active_at=at, limit=page.limit, offset=page.offset)
     return paged(rows, page.limit, page.offset)
 
 
@@ -135,9 +125,7 @@ def list_silences(
     status_code=status.HTTP_201_CREATED,
     responses={400: {}, 403: {}},
 )
-def create_silence(
-    body: SilenceIn, conn: DbConn, p: OperatorPrincipal, clock: Clock
-) -> dict[str, Any]:
+def create_silence(body: SilenceIn, conn: DbConn, p: OperatorPrincipal, clock: Clock) -> dict[str, Any]:
     from alerting.routing import parse_matchers
     from alerting.rules import RuleError
 
@@ -150,9 +138,7 @@ def create_silence(
         raise Forbidden(f"an operator's silence needs the matcher 'park={park}'")
     starts = body.starts_at or datetime.fromtimestamp(clock(), UTC)
     if body.ends_at <= starts:
-        raise BadRequest(
-            f"ends_at {body.ends_at.isoformat()} is not after starts_at {starts.isoformat()}"
-        )
+        raise BadRequest(f"ends_at {body.ends_at.isoformat()} is not after starts_at {starts.isoformat()}")
     sid = q.insert_silence(
         conn,
         matchers=matchers,
@@ -181,9 +167,7 @@ def expire_silence(silence_id: Id, conn: DbConn, p: OperatorPrincipal, clock: Cl
 # --- receivers --------------------------------------------------------------------------------
 
 
-@router.get(
-    "/receivers", response_model=PageOut[ReceiverOut], summary="notification receivers (operators)"
-)
+@router.get("/receivers", response_model=PageOut[ReceiverOut], summary="notification receivers (operators)")
 def list_receivers(conn: DbConn, p: OperatorPrincipal, page: Paging) -> dict[str, Any]:
     rows = q.list_receivers(conn, park_id=p.park_id, limit=page.limit, offset=page.offset)
     return paged(rows, page.limit, page.offset)
@@ -217,23 +201,17 @@ def create_receiver(body: ReceiverIn, conn: DbConn, p: OperatorPrincipal) -> dic
 
 
 @router.patch("/receivers/{receiver_id}", response_model=ReceiverOut, responses={404: {}})
-def update_receiver(
-    receiver_id: Id, body: ReceiverPatch, conn: DbConn, p: OperatorPrincipal
-) -> dict[str, Any]:
+def update_receiver(receiver_id: Id, body: ReceiverPatch, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     get_receiver(receiver_id, conn, p)
     try:
         with conn.transaction():
-            q.update_receiver(
-                conn, receiver_id=receiver_id, changes=body.model_dump(exclude_unset=True)
-            )
+            q.update_receiver(conn, receiver_id=receiver_id, changes=body.model_dump(exclude_unset=True))
     except psycopg.errors.CheckViolation as exc:
         raise BadRequest(f"receiver {receiver_id}: {str(exc).splitlines()[0]}") from exc
     return get_receiver(receiver_id, conn, p)
 
 
-@router.delete(
-    "/receivers/{receiver_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}}
-)
+@router.delete("/receivers/{receiver_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})
 def delete_receiver(receiver_id: Id, conn: DbConn, p: OperatorPrincipal) -> None:
     get_receiver(receiver_id, conn, p)
     q.delete_receiver(conn, receiver_id=receiver_id)

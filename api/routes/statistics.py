@@ -108,9 +108,7 @@ def park_statistics(
     park = get_park(conn, p, park_id=park_id)
     if park is None or p.role is Role.ENTERPRISE:  # an enterprise reads its own figures only
         raise NotFound(f"no park {park_id}")
-    rows = _stats(
-        conn, p, period=period, start=start, end=end, park_id=park_id, enterprise_id=None, park=park
-    )
+    rows = _stats(conn, p, period=period, start=start, end=end, park_id=park_id, enterprise_id=None, park=park)
     return {"subject": "park", "id": park_id, "period": period, "rows": rows}
 
 
@@ -127,9 +125,7 @@ def enterprise_statistics(
     end: To,
     period: Period = "day",
 ) -> dict[str, Any]:
-    ent = found(
-        get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}"
-    )
+    ent = found(get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}")
     rows = _stats(
         conn,
         p,
@@ -213,9 +209,7 @@ def submit_report(
         raise Forbidden(f"role {p.role.value!r} may not submit economic reports")
     if month.day != 1:
         raise BadRequest(f"month {month} is not the first day of a month")
-    ent = found(
-        get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}"
-    )
+    ent = found(get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}")
     with conn.transaction():
         q.upsert_report(
             conn,
@@ -274,9 +268,7 @@ def import_reports(body: EconomicImportIn, conn: DbConn, p: OperatorPrincipal) -
     description="Shared by every caller of the same scope for up to `SMARTPARK_API_OVERVIEW_TTL_S`"
     " seconds (default 5).",
 )
-async def overview(
-    run: DbRun, p: CurrentPrincipal, clock: Clock, answers: Answers, park_id: OptId = None
-) -> Any:
+async def overview(run: DbRun, p: CurrentPrincipal, clock: Clock, answers: Answers, park_id: OptId = None) -> Any:
     park_id = park_id or p.park_id
 
     async def compute() -> bytes:
@@ -303,9 +295,7 @@ def _overview(conn: Any, p: Principal, park_id: int | None, now: datetime) -> di
     today = None
     if park is not None and p.role is not Role.ENTERPRISE:
         local = now.astimezone(ZoneInfo(park["timezone"])).date()
-        rows = q.daily(
-            conn, park_id=park_id, enterprise_id=None, start=local, end=local + timedelta(days=1)
-        )
+        rows = q.daily(conn, park_id=park_id, enterprise_id=None, start=local, end=local + timedelta(days=1))
         today = shape(rows[0], p.categories) if rows else None
     latest = alarm_q.list_alarms(conn, p, states=["pending", "firing"], park_id=park_id, limit=10)[:10]
     return {

@@ -19,9 +19,7 @@ from smartpark.catalogue import BY_CODE
 
 router = APIRouter(tags=["telemetry"])
 
-MetricCodes = Annotated[
-    list[str] | None, Query(alias="metric", max_length=64, description="metric codes (repeatable)")
-]
+MetricCodes = Annotated[list[str] | None, Query(alias="metric", max_length=64, description="metric codes (repeatable)")]
 DeviceIds = Annotated[
     list[Annotated[int, Query(ge=1, le=2**31 - 1)]] | None,
     Query(alias="device_id", max_length=500, description="device ids (repeatable)"),

@@ -35,8 +35,9 @@ class Gateway:
         gw = ent["gateways"][0]
         self.park, self.enterprise, self.code = park["code"], enterprise, gw["code"]
         target = BrokerTarget.parse(mqtt_url()).with_credentials(gw["username"], gw["password"])
-        self.client = make_client(f"{gw['username']}-{secrets.token_hex(3)}", target=target, clean_start=True,
-                                  session_expiry=0)
+        self.client = make_client(
+            f"{gw['username']}-{secrets.token_hex(3)}", target=target, clean_start=True, session_expiry=0
+        )
         connect(self.client)
 
     def send(self, readings: dict[str, dict[str, float]], ts_ms: int | None = None) -> None:
@@ -68,15 +69,29 @@ def in_park(rule: Rule, park_code: str) -> Rule:
 
 
 @contextmanager
-def running(settings: Settings, rules: Sequence[Rule], *, inhibit: Sequence[InhibitRule] = (),
-            client_id: str | None = None, group: str | None = None, tick_s: float = 0.1,
-            max_backoff_s: float = 1.0, parks: Sequence[str] | None = None,
-            session_expiry_s: int = 5) -> Iterator[AlertingService]:
+def running(
+    settings: Settings,
+    rules: Sequence[Rule],
+    *,
+    inhibit: Sequence[InhibitRule] = (),
+    client_id: str | None = None,
+    group: str | None = None,
+    tick_s: float = 0.1,
+    max_backoff_s: float = 1.0,
+    parks: Sequence[str] | None = None,
+    session_expiry_s: int = 5,
+) -> Iterator[AlertingService]:
     service = AlertingService(
         settings=settings.model_copy(update={"alerting_share_group": group or f"alerting-{secrets.token_hex(4)}"}),
-        rules=rules, inhibit=inhibit, metrics=AlertingMetrics.create(CollectorRegistry()),
-        client_id=client_id or f"alerting-test-{secrets.token_hex(4)}", tick_s=tick_s, refresh_s=0.5,
-        max_backoff_s=max_backoff_s, session_expiry_s=session_expiry_s, parks=parks,
+        rules=rules,
+        inhibit=inhibit,
+        metrics=AlertingMetrics.create(CollectorRegistry()),
+        client_id=client_id or f"alerting-test-{secrets.token_hex(4)}",
+        tick_s=tick_s,
+        refresh_s=0.5,
+        max_backoff_s=max_backoff_s,
+        session_expiry_s=session_expiry_s,
+        parks=parks,
     )
     service.start()
     assert service.ready.wait(10), "the alerting service did not subscribe"

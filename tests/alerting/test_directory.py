@@ -11,8 +11,11 @@ def snapshot() -> Snapshot:
         DeviceInfo(11, 1, 5, 7, "p1", "e1", "gd1", "gas_detector", "C1", frozenset({50}), {}),
         DeviceInfo(12, 1, 5, None, "p1", "e1", "cems1", "stack_cems", "B1", frozenset({20, 23}), {"o2_ref_pct": 9}),
     ]
-    return Snapshot(devices={(d.park, d.enterprise, d.code): d for d in devs},
-                    gateways={("p1", "e1", "gw1"): 7}, by_id={d.device_id: d for d in devs})
+    return Snapshot(
+        devices={(d.park, d.enterprise, d.code): d for d in devs},
+        gateways={("p1", "e1", "gw1"): 7},
+        by_id={d.device_id: d for d in devs},
+    )
 
 
 def test_devices_and_gateways_become_series() -> None:

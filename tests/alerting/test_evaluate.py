@@ -27,15 +27,22 @@ ENTITIES = [GD, GD2, CEMS, AIR, GW]
 
 
 def rule(**kw: object) -> Rule:
-    base: dict[str, object] = {"id": "r", "metric": "safety.lel_pct", "severity": "major", "category": "safety",
-                               "condition": {"op": ">=", "threshold": 25}}
+    base: dict[str, object] = {
+        "id": "r",
+        "metric": "safety.lel_pct",
+        "severity": "major",
+        "category": "safety",
+        "condition": {"op": ">=", "threshold": 25},
+    }
     return rule_from_dict({**base, **kw})
 
 
 def feed(ev: Evaluator, entity: int, metric: str, points: list[tuple[int, float]]) -> list[tuple[str, int, int]]:
     mid = metric_id(metric)
-    out = ev.evaluate(Batch.of([entity] * len(points), [mid] * len(points), [T0 + t for t, _ in points],
-                               [v for _, v in points]), now_ms=T0 + max(t for t, _ in points))
+    out = ev.evaluate(
+        Batch.of([entity] * len(points), [mid] * len(points), [T0 + t for t, _ in points], [v for _, v in points]),
+        now_ms=T0 + max(t for t, _ in points),
+    )
     return [(t.to, t.entity, t.ts_ms - T0) for t in out]
 
 
@@ -142,8 +149,15 @@ def test_no_data_fires_on_time_and_resolves_on_data() -> None:
 
 
 def test_device_offline_from_status_readings() -> None:
-    ev = make(rule(id="gw-off", metric="device.online", condition={"op": "<", "threshold": 0.5},
-                   scope={"kinds": ["gateway"]}, **{"for": "30s"}))
+    ev = make(
+        rule(
+            id="gw-off",
+            metric="device.online",
+            condition={"op": "<", "threshold": 0.5},
+            scope={"kinds": ["gateway"]},
+            **{"for": "30s"},
+        )
+    )
     b = Batch.of([4], [DEVICE_ONLINE_ID], [T0], [0.0])
     assert [t.to for t in ev.evaluate(b, now_ms=T0)] == ["pending"]
     assert [t.to for t in ev.tick(now_ms=T0 + 30_000)] == ["firing"]
@@ -152,8 +166,15 @@ def test_device_offline_from_status_readings() -> None:
 
 
 def test_stack_limits_after_o2_reference_correction() -> None:
-    ev = make(rule(id="so2", metric="stack.so2_mgm3", category="emissions", transform="o2_reference",
-                   condition={"op": ">", "threshold": 50}))
+    ev = make(
+        rule(
+            id="so2",
+            metric="stack.so2_mgm3",
+            category="emissions",
+            transform="o2_reference",
+            condition={"op": ">", "threshold": 50},
+        )
+    )
     so2, o2 = metric_id("stack.so2_mgm3"), metric_id("stack.o2_pct")
     # no O2 yet: the reading cannot be judged, and is counted
     assert ev.evaluate(Batch.of([2], [so2], [T0], [40.0]), now_ms=T0) == []
@@ -183,9 +204,16 @@ def test_aqi_levels_from_station_concentrations() -> None:
 
 
 def test_stack_and_air_station_in_one_batch() -> None:
-    ev = make(rule(id="so2", metric="stack.so2_mgm3", category="emissions", transform="o2_reference",
-                   condition={"op": ">", "threshold": 50}),
-              rule(id="aqi", metric="air.aqi", category="environment", condition={"op": ">", "threshold": 100}))
+    ev = make(
+        rule(
+            id="so2",
+            metric="stack.so2_mgm3",
+            category="emissions",
+            transform="o2_reference",
+            condition={"op": ">", "threshold": 50},
+        ),
+        rule(id="aqi", metric="air.aqi", category="environment", condition={"op": ">", "threshold": 100}),
+    )
     ids = [metric_id(c) for c in ("stack.o2_pct", "stack.so2_mgm3", "air.pm25_ugm3", "air.no2_ugm3")]
     out = ev.evaluate(Batch.of([2, 2, 3, 3], ids, [T0] * 4, [10.0, 40.0, 200.0, 50.0]), now_ms=T0)
     assert sorted(t.rule.id for t in out) == ["aqi", "so2"]
@@ -219,8 +247,14 @@ def test_history_and_late_readings_raise_nothing() -> None:
 
 
 def test_windows_primed_from_stored_readings_resume_after_a_restart() -> None:
-    avg = rule(id="so2-avg", metric="stack.so2_mgm3", category="emissions", transform="o2_reference",
-               condition={"type": "avg", "window": "1h", "op": ">", "threshold": 35}, hysteresis=2)
+    avg = rule(
+        id="so2-avg",
+        metric="stack.so2_mgm3",
+        category="emissions",
+        transform="o2_reference",
+        condition={"type": "avg", "window": "1h", "op": ">", "threshold": 35},
+        hysteresis=2,
+    )
     so2, o2 = metric_id("stack.so2_mgm3"), metric_id("stack.o2_pct")
     ev = make(avg)
     assert ev.window_metrics() == ({so2, o2}, 3600.0)

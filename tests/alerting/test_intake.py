@@ -22,9 +22,11 @@ def ignored_counts(metrics: AlertingMetrics) -> dict[str, float]:
 
 def test_messages_become_columns_and_the_rest_is_counted() -> None:
     metrics = AlertingMetrics.create(CollectorRegistry())
-    body = {"gd1": [{"ts": 1000, "values": {"safety.lel_pct": 12.5}}],
-            "ghost": [{"ts": 1000, "values": {"safety.lel_pct": 1}}],
-            "cems1": [{"ts": 1000, "values": {"stack.so2_mgm3": 30, "stack.bogus": 1, "stack.o2_pct": "x"}}]}
+    body = {
+        "gd1": [{"ts": 1000, "values": {"safety.lel_pct": 12.5}}],
+        "ghost": [{"ts": 1000, "values": {"safety.lel_pct": 1}}],
+        "cems1": [{"ts": 1000, "values": {"stack.so2_mgm3": 30, "stack.bogus": 1, "stack.o2_pct": "x"}}],
+    }
     msgs = [
         Message("smartpark/v1/p1/e1/gateway/gw1/telemetry", json.dumps(body).encode(), 5000),
         Message("smartpark/v1/p1/e1/gw1/status", b"offline", 6000),
@@ -33,13 +35,29 @@ def test_messages_become_columns_and_the_rest_is_counted() -> None:
         Message("elsewhere/x", b"{}", 6000),
     ]
     settings = Settings()
-    b = batch_of(msgs, Directory.of(snapshot(), {"p1": 1}), root=settings.topic_root,
-                 max_payload_bytes=settings.max_payload_bytes, ignored=metrics.ignored)
+    b = batch_of(
+        msgs,
+        Directory.of(snapshot(), {"p1": 1}),
+        root=settings.topic_root,
+        max_payload_bytes=settings.max_payload_bytes,
+        ignored=metrics.ignored,
+    )
     got = sorted(zip(b.entity.tolist(), b.metric.tolist(), b.ts_ms.tolist(), b.value.tolist(), strict=True))
-    assert got == sorted([(1, metric_id("safety.lel_pct"), 1000, 12.5), (2, metric_id("stack.so2_mgm3"), 1000, 30.0),
-                          (0, DEVICE_ONLINE_ID, 6000, 0.0)])
-    assert ignored_counts(metrics) == {"unknown_device": 1, "unknown_metric": 1, "bad_value": 1, "bad_status": 1,
-                       "malformed_json": 1, "unknown_topic": 1}
+    assert got == sorted(
+        [
+            (1, metric_id("safety.lel_pct"), 1000, 12.5),
+            (2, metric_id("stack.so2_mgm3"), 1000, 30.0),
+            (0, DEVICE_ONLINE_ID, 6000, 0.0),
+        ]
+    )
+    assert ignored_counts(metrics) == {
+        "unknown_device": 1,
+        "unknown_metric": 1,
+        "bad_value": 1,
+        "bad_status": 1,
+        "malformed_json": 1,
+        "unknown_topic": 1,
+    }
 
 
 def test_subscriptions_cover_telemetry_and_status_of_the_parks_served() -> None:

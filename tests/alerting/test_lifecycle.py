@@ -14,8 +14,16 @@ from alerting.rules import RuleError, default_rules, rule_from_dict
 
 pytestmark = pytest.mark.integration
 T0 = 1_764_115_200_000
-RULE = rule_from_dict({"id": "lel-test", "metric": "safety.lel_pct", "severity": "major", "category": "safety",
-                       "condition": {"op": ">=", "threshold": 25}, "summary": "gas"})
+RULE = rule_from_dict(
+    {
+        "id": "lel-test",
+        "metric": "safety.lel_pct",
+        "severity": "major",
+        "category": "safety",
+        "condition": {"op": ">=", "threshold": 25},
+        "summary": "gas",
+    }
+)
 
 
 def series(db: psycopg.Connection[Any], park: dict[str, Any]) -> tuple[str, store.SeriesIds]:
@@ -43,11 +51,16 @@ def test_one_open_alarm_per_series_and_every_transition_recorded(
     key, ids = series(db, park)
     labels = {"alertname": RULE.id, "park": park["parks"][0]["code"]}
     with db.transaction():
-        aid = store.open_alert(db, rule=RULE, series_key=key, ids=ids, state="pending", at_ms=T0, value=30.0,
-                               labels=labels)
+        aid = store.open_alert(
+            db, rule=RULE, series_key=key, ids=ids, state="pending", at_ms=T0, value=30.0, labels=labels
+        )
         assert aid is not None
-        assert store.open_alert(db, rule=RULE, series_key=key, ids=ids, state="firing", at_ms=T0, value=31.0,
-                                labels=labels) is None
+        assert (
+            store.open_alert(
+                db, rule=RULE, series_key=key, ids=ids, state="firing", at_ms=T0, value=31.0, labels=labels
+            )
+            is None
+        )
         assert store.move_alert(db, alert_id=aid, to="firing", at_ms=T0 + 1000, value=32.0)
     with db.transaction():
         lifecycle.acknowledge(db, alert_id=aid, by="operator-li", comment="crew sent to C1")
@@ -60,24 +73,40 @@ def test_one_open_alarm_per_series_and_every_transition_recorded(
     assert alert["acknowledged_by"] == "operator-li" and alert["assignee"] == "wang"
     assert alert["trigger_value"] == 30.0 and alert["value"] == 32.0
     kinds = [(e["kind"], e["by"], e["comment"]) for e in alert["events"]]
-    assert kinds == [("pending", "system", ""), ("firing", "system", ""),
-                     ("acknowledged", "operator-li", "crew sent to C1"), ("assigned", "operator-li", "assignee: wang"),
-                     ("commented", "wang", "valve closed"), ("cleared", "wang", "leak fixed")]
+    assert kinds == [
+        ("pending", "system", ""),
+        ("firing", "system", ""),
+        ("acknowledged", "operator-li", "crew sent to C1"),
+        ("assigned", "operator-li", "assignee: wang"),
+        ("commented", "wang", "valve closed"),
+        ("cleared", "wang", "leak fixed"),
+    ]
     assert store.closed_by_hand(db, alert_ids=[aid]) == [aid]
     # the evaluator's own resolution of an alarm already cleared by hand changes nothing
     assert not store.move_alert(db, alert_id=aid, to="resolved", at_ms=T0 + 5000, value=1.0)
     with pytest.raises(lifecycle.AlertStateError, match="already resolved"):
         lifecycle.resolve(db, alert_id=aid, by="wang")
     # the series may raise a new alarm now
-    assert store.open_alert(db, rule=RULE, series_key=key, ids=ids, state="firing", at_ms=T0 + 9000, value=40.0,
-                            labels=labels) is not None
+    assert (
+        store.open_alert(
+            db, rule=RULE, series_key=key, ids=ids, state="firing", at_ms=T0 + 9000, value=40.0, labels=labels
+        )
+        is not None
+    )
 
 
 def test_listing_with_filters(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:
     key, ids = series(db, park)
     a = store.open_alert(db, rule=RULE, series_key=key, ids=ids, state="firing", at_ms=T0, value=30.0, labels={})
-    other = rule_from_dict({"id": "so2-test", "metric": "stack.so2_mgm3",
-                            "severity": "minor", "category": "emissions", "condition": {"threshold": 1}})
+    other = rule_from_dict(
+        {
+            "id": "so2-test",
+            "metric": "stack.so2_mgm3",
+            "severity": "minor",
+            "category": "emissions",
+            "condition": {"threshold": 1},
+        }
+    )
     b = store.open_alert(db, rule=other, series_key=key, ids=ids, state="firing", at_ms=T0, value=3.0, labels={})
     lifecycle.acknowledge(db, alert_id=b or 0, by="x")
     park_only = AlertFilter(park_ids=(ids.park_id,))
@@ -97,8 +126,14 @@ def test_listing_with_filters(db: psycopg.Connection[Any], park: dict[str, Any])
 
 def test_silences_expire_and_rules_switch_off(db: psycopg.Connection[Any]) -> None:
     now_ms = int(time.time() * 1000)
-    sid = store.create_silence(db, matchers=["alertname=lel-level1", "zone=~C.*"], starts_ms=now_ms - 1000,
-                               ends_ms=now_ms + 3_600_000, by="maint", comment="calibration")
+    sid = store.create_silence(
+        db,
+        matchers=["alertname=lel-level1", "zone=~C.*"],
+        starts_ms=now_ms - 1000,
+        ends_ms=now_ms + 3_600_000,
+        by="maint",
+        comment="calibration",
+    )
     active, errors = store.fetch_silences(db, now_ms=now_ms)
     assert errors == [] and sid in [s.silence_id for s in active]
     assert store.expire_silence(db, silence_id=sid, by="maint")

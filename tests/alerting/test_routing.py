@@ -9,13 +9,28 @@ from alerting.rules import RuleError, default_document
 
 EMERGENCY = Receiver(1, "emergency", "p1", frozenset({"safety"}), "webhook", "http://x/e")
 BUREAU = Receiver(2, "bureau", "p1", frozenset({"emissions", "environment"}), "webhook", "http://x/b")
-OPS = Receiver(3, "ops", None, frozenset({"safety", "emissions", "environment", "energy"}), "mqtt",
-               group_interval_s=10, repeat_interval_s=600)
+OPS = Receiver(
+    3,
+    "ops",
+    None,
+    frozenset({"safety", "emissions", "environment", "energy"}),
+    "mqtt",
+    group_interval_s=10,
+    repeat_interval_s=600,
+)
 
 
 def alert(aid: int, rule: str, status: str = "firing", **labels: str) -> AlertView:
-    base = {"alertname": rule, "park": "p1", "enterprise": "e1", "category": "safety", "device": f"d{aid}",
-            "zone": "C1", "severity": "major", "gateway": "gw1"}
+    base = {
+        "alertname": rule,
+        "park": "p1",
+        "enterprise": "e1",
+        "category": "safety",
+        "device": f"d{aid}",
+        "zone": "C1",
+        "severity": "major",
+        "gateway": "gw1",
+    }
     return AlertView(aid, status, {**base, **labels}, rule, 0)
 
 
@@ -53,8 +68,17 @@ def test_routing_by_category_and_park_then_grouping() -> None:
 
 
 def test_group_wait_interval_and_repeat() -> None:
-    rec = Receiver(9, "r", None, frozenset({"safety"}), "webhook", "http://x", group_wait_s=5,
-                   group_interval_s=30, repeat_interval_s=300)
+    rec = Receiver(
+        9,
+        "r",
+        None,
+        frozenset({"safety"}),
+        "webhook",
+        "http://x",
+        group_wait_s=5,
+        group_interval_s=30,
+        repeat_interval_s=300,
+    )
     d = Dispatcher([rec])
     d.update(alert(1, "lel-level1"), 0)
     assert d.due(4_999) == []
@@ -95,8 +119,10 @@ def test_inhibition_fire_alarm_and_gateway_offline() -> None:
     d.update(alert(1, "fire-alarm", metric="safety.fire_alarm", severity="critical"), 0)
     d.update(alert(2, "lel-level1", metric="safety.lel_pct"), 0)
     d.update(alert(3, "lel-level1", metric="safety.lel_pct", zone="C9"), 0)
-    assert sorted(sent(d.due(0))) == [("emergency", "firing", [(1, "firing")]),
-                                      ("emergency", "firing", [(3, "firing")])]
+    assert sorted(sent(d.due(0))) == [
+        ("emergency", "firing", [(1, "firing")]),
+        ("emergency", "firing", [(3, "firing")]),
+    ]
     gw = Dispatcher([OPS], inhibit)
     gw.update(alert(10, "gateway-offline", category="energy", device="gw1", kind="gateway"), 0)
     gw.update(alert(11, "nodata-safety", condition="nodata"), 0)
@@ -109,8 +135,10 @@ def test_higher_level_inhibits_lower_of_the_same_family() -> None:
     d.update(alert(1, "lel-level1", family="lel", device="gd1"), 0)
     d.update(alert(2, "lel-level2", family="lel", severity="critical", device="gd1"), 0)
     d.update(alert(3, "o2-low", severity="critical", device="gd1"), 0)  # no family: inhibits nothing
-    assert sorted(sent(d.due(0))) == [("emergency", "firing", [(2, "firing")]),
-                                      ("emergency", "firing", [(3, "firing")])]
+    assert sorted(sent(d.due(0))) == [
+        ("emergency", "firing", [(2, "firing")]),
+        ("emergency", "firing", [(3, "firing")]),
+    ]
 
 
 def test_an_episode_shorter_than_the_group_wait_is_still_reported() -> None:

@@ -100,8 +100,18 @@ def test_default_rules_cover_the_standards() -> None:
     assert rules["o2-high"].condition.threshold == 23.5
     ultra = {r.metric: r.condition.threshold for r in rules.values() if r.transform == "o2_reference"}
     assert ultra == {"stack.so2_mgm3": 35, "stack.nox_mgm3": 50, "stack.dust_mgm3": 10}
-    assert {"ww.cod_mgl", "ww.nh3n_mgl", "air.aqi", "device.online", "safety.fire_alarm",
-            "safety.h2s_ppm", "safety.co_ppm"} <= {r.metric for r in rules.values()}
-    assert all(r.source for r in rules.values() if r.category in ("safety", "emissions") and r.metric != "*"
-               and r.metric != "device.online")
+    assert {
+        "ww.cod_mgl",
+        "ww.nh3n_mgl",
+        "air.aqi",
+        "device.online",
+        "safety.fire_alarm",
+        "safety.h2s_ppm",
+        "safety.co_ppm",
+    } <= {r.metric for r in rules.values()}
+    assert all(
+        r.source
+        for r in rules.values()
+        if r.category in ("safety", "emissions") and r.metric != "*" and r.metric != "device.online"
+    )
     assert len(default_document()["inhibit"]) >= 2

@@ -26,8 +26,10 @@ pytestmark = pytest.mark.integration
 def _receivers_end_with_the_test(db: psycopg.Connection[Any], park: dict[str, Any]) -> Iterator[None]:
     """The run's database is shared: nothing may keep calling this test's dead hooks."""
     yield
-    db.execute("UPDATE alert_receivers SET enabled = false WHERE park_id = (SELECT park_id FROM parks"
-               " WHERE code = %s)", (park["parks"][0]["code"],))
+    db.execute(
+        "UPDATE alert_receivers SET enabled = false WHERE park_id = (SELECT park_id FROM parks WHERE code = %s)",
+        (park["parks"][0]["code"],),
+    )
 
 
 @pytest.fixture
@@ -57,38 +59,71 @@ def states(db: psycopg.Connection[Any], pid: int, rule_id: str) -> list[str]:
     return [r["state"] for r in reversed(rows)]
 
 
-def receiver(db: psycopg.Connection[Any], pid: int, hook: WebhookReceiver, categories: tuple[str, ...] = ("safety",),
-             **kw: Any) -> int:
+def receiver(
+    db: psycopg.Connection[Any], pid: int, hook: WebhookReceiver, categories: tuple[str, ...] = ("safety",), **kw: Any
+) -> int:
     name = f"rx-{pid}-{hook.server.server_address[1]}"
-    return store.create_receiver(db, name=name, park_id=pid, categories=categories, channel="webhook", url=hook.url,
-                                 secret=hook.secret, **kw)
+    return store.create_receiver(
+        db, name=name, park_id=pid, categories=categories, channel="webhook", url=hook.url, secret=hook.secret, **kw
+    )
 
 
-def test_each_condition_through_the_service(settings: Settings, db: psycopg.Connection[Any],
-                                            park: dict[str, Any], gw: Gateway) -> None:
+def test_each_condition_through_the_service(
+    settings: Settings, db: psycopg.Connection[Any], park: dict[str, Any], gw: Gateway
+) -> None:
     code, pid = park["parks"][0]["code"], park_id(db, park)
     rules = scoped(
         code,
         {"id": "t-lel", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25}, "hysteresis": 5},
         {"id": "t-o2", "metric": "safety.o2_pct", "condition": {"band": [19.5, 23.5]}},
         {"id": "t-h2s-for", "metric": "safety.h2s_ppm", "condition": {"op": ">=", "threshold": 10}, "for": "600ms"},
-        {"id": "t-co-avg", "metric": "safety.co_ppm", "condition": {"type": "avg", "window": "30s", "op": ">",
-                                                                    "threshold": 10}},
-        {"id": "t-power-rate", "metric": "elec.power_kw", "category": "energy",
-         "condition": {"type": "rate", "window": "30s", "op": ">", "threshold": 100}},
-        {"id": "t-so2", "metric": "stack.so2_mgm3", "category": "emissions", "transform": "o2_reference",
-         "condition": {"op": ">", "threshold": 35}},
-        {"id": "t-nodata", "metric": "*", "condition": {"type": "nodata", "window": "1500ms"},
-         "scope": {"devices": ["e1/wm1"]}},
-        {"id": "t-offline", "metric": "device.online", "condition": {"op": "<", "threshold": 0.5},
-         "scope": {"devices": ["e1/fa1"]}},
+        {
+            "id": "t-co-avg",
+            "metric": "safety.co_ppm",
+            "condition": {"type": "avg", "window": "30s", "op": ">", "threshold": 10},
+        },
+        {
+            "id": "t-power-rate",
+            "metric": "elec.power_kw",
+            "category": "energy",
+            "condition": {"type": "rate", "window": "30s", "op": ">", "threshold": 100},
+        },
+        {
+            "id": "t-so2",
+            "metric": "stack.so2_mgm3",
+            "category": "emissions",
+            "transform": "o2_reference",
+            "condition": {"op": ">", "threshold": 35},
+        },
+        {
+            "id": "t-nodata",
+            "metric": "*",
+            "condition": {"type": "nodata", "window": "1500ms"},
+            "scope": {"devices": ["e1/wm1"]},
+        },
+        {
+            "id": "t-offline",
+            "metric": "device.online",
+            "condition": {"op": "<", "threshold": 0.5},
+            "scope": {"devices": ["e1/fa1"]},
+        },
     )
     with running(settings, rules, parks=[code]):
-        gw.send({"gd1": {"safety.lel_pct": 10, "safety.o2_pct": 20.9, "safety.h2s_ppm": 0, "safety.co_ppm": 0},
-                 "em1": {"elec.power_kw": 500}, "cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 30},
-                 "wm1": {"water.volume_m3": 1}})
-        gw.send({"gd1": {"safety.lel_pct": 30, "safety.o2_pct": 18.0, "safety.h2s_ppm": 12, "safety.co_ppm": 40},
-                 "em1": {"elec.power_kw": 650}, "cems1": {"stack.o2_pct": 12, "stack.so2_mgm3": 33}})
+        gw.send(
+            {
+                "gd1": {"safety.lel_pct": 10, "safety.o2_pct": 20.9, "safety.h2s_ppm": 0, "safety.co_ppm": 0},
+                "em1": {"elec.power_kw": 500},
+                "cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 30},
+                "wm1": {"water.volume_m3": 1},
+            }
+        )
+        gw.send(
+            {
+                "gd1": {"safety.lel_pct": 30, "safety.o2_pct": 18.0, "safety.h2s_ppm": 12, "safety.co_ppm": 40},
+                "em1": {"elec.power_kw": 650},
+                "cems1": {"stack.o2_pct": 12, "stack.so2_mgm3": 33},
+            }
+        )
         gw.status("fa1", "offline")
         for rule_id in ("t-lel", "t-o2", "t-co-avg", "t-power-rate", "t-so2", "t-offline"):
             wait_for(lambda r=rule_id: states(db, pid, r) == ["firing"], what=f"{rule_id} firing")
@@ -111,15 +146,17 @@ def test_each_condition_through_the_service(settings: Settings, db: psycopg.Conn
     assert so2["trigger_value"] == pytest.approx(33 * (21 - 9) / (21 - 12))
 
 
-def test_manual_clear_and_acknowledgement(settings: Settings, db: psycopg.Connection[Any],
-                                          park: dict[str, Any], gw: Gateway, hook: WebhookReceiver) -> None:
+def test_manual_clear_and_acknowledgement(
+    settings: Settings, db: psycopg.Connection[Any], park: dict[str, Any], gw: Gateway, hook: WebhookReceiver
+) -> None:
     code, pid = park["parks"][0]["code"], park_id(db, park)
     receiver(db, pid, hook, group_interval_s=0.2)
     rules = scoped(code, {"id": "t-lel", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25}})
     with running(settings, rules, parks=[code]):
         gw.send({"gd1": {"safety.lel_pct": 40}})
-        first = wait_for(lambda: lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), states=("firing",))),
-                         what="firing")[0]
+        first = wait_for(
+            lambda: lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), states=("firing",))), what="firing"
+        )[0]
         with db.transaction():
             lifecycle.acknowledge(db, alert_id=first["alert_id"], by="operator", comment="seen, crew on the way")
         with db.transaction():
@@ -134,20 +171,31 @@ def test_manual_clear_and_acknowledgement(settings: Settings, db: psycopg.Connec
     assert all(h.signed for h in hook.hits)
 
 
-def test_grouping_silence_and_inhibition(settings: Settings, db: psycopg.Connection[Any],
-                                         park: dict[str, Any], gw: Gateway, hook: WebhookReceiver) -> None:
+def test_grouping_silence_and_inhibition(
+    settings: Settings, db: psycopg.Connection[Any], park: dict[str, Any], gw: Gateway, hook: WebhookReceiver
+) -> None:
     code, pid = park["parks"][0]["code"], park_id(db, park)
     receiver(db, pid, hook, group_by=("park", "category"), group_interval_s=0.5)
     now_ms = int(time.time() * 1000)
-    store.create_silence(db, matchers=[f"park={code}", "alertname=t-co"], starts_ms=now_ms - 1000,
-                         ends_ms=now_ms + 3_600_000, by="maintenance", comment="sensor swap")
+    store.create_silence(
+        db,
+        matchers=[f"park={code}", "alertname=t-co"],
+        starts_ms=now_ms - 1000,
+        ends_ms=now_ms + 3_600_000,
+        by="maintenance",
+        comment="sensor swap",
+    )
     rules = scoped(
         code,
         {"id": "t-lel", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25}},
         {"id": "t-h2s", "metric": "safety.h2s_ppm", "condition": {"op": ">=", "threshold": 10}},
         {"id": "t-co", "metric": "safety.co_ppm", "condition": {"op": ">=", "threshold": 30}},
-        {"id": "fire-alarm", "metric": "safety.fire_alarm", "condition": {"op": ">=", "threshold": 1},
-         "severity": "critical"},
+        {
+            "id": "fire-alarm",
+            "metric": "safety.fire_alarm",
+            "condition": {"op": ">=", "threshold": 1},
+            "severity": "critical",
+        },
     )
     inhibit = inhibit_rules_from_list(default_document()["inhibit"])
     with running(settings, rules, parks=[code], inhibit=inhibit):
@@ -182,9 +230,9 @@ def states_id(db: psycopg.Connection[Any], pid: int, rule_id: str) -> int:
 
 
 @pytest.mark.slow
-def test_receiver_down_then_back_gets_every_notification_once(settings: Settings, db: psycopg.Connection[Any],
-                                                              park: dict[str, Any], gw: Gateway,
-                                                              hook: WebhookReceiver) -> None:
+def test_receiver_down_then_back_gets_every_notification_once(
+    settings: Settings, db: psycopg.Connection[Any], park: dict[str, Any], gw: Gateway, hook: WebhookReceiver
+) -> None:
     code, pid = park["parks"][0]["code"], park_id(db, park)
     hook.down = True
     receiver(db, pid, hook, group_by=("alertname", "device"), group_interval_s=0)
@@ -206,13 +254,14 @@ def test_receiver_down_then_back_gets_every_notification_once(settings: Settings
 
 
 @pytest.mark.slow
-def test_restart_mid_episode_no_duplicate_no_lost_resolution(settings: Settings, db: psycopg.Connection[Any],
-                                                             park: dict[str, Any], gw: Gateway,
-                                                             hook: WebhookReceiver) -> None:
+def test_restart_mid_episode_no_duplicate_no_lost_resolution(
+    settings: Settings, db: psycopg.Connection[Any], park: dict[str, Any], gw: Gateway, hook: WebhookReceiver
+) -> None:
     code, pid = park["parks"][0]["code"], park_id(db, park)
     receiver(db, pid, hook, group_by=("alertname", "device"), group_interval_s=0.2)
-    rules = scoped(code, {"id": "t-lel", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25},
-                          "hysteresis": 5})
+    rules = scoped(
+        code, {"id": "t-lel", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25}, "hysteresis": 5}
+    )
     client_id, group = f"alerting-restart-{pid}", f"alerting-restart-{pid}"
     with running(settings, rules, parks=[code], client_id=client_id, group=group, session_expiry_s=60):
         gw.send({"gd1": {"safety.lel_pct": 35}})
@@ -227,16 +276,18 @@ def test_restart_mid_episode_no_duplicate_no_lost_resolution(settings: Settings,
     assert states(db, pid, "t-lel") == ["resolved"]
 
 
-def test_gas_leak_reaches_the_emergency_receiver(settings: Settings, db: psycopg.Connection[Any],
-                                                 park: dict[str, Any], gw: Gateway) -> None:
+def test_gas_leak_reaches_the_emergency_receiver(
+    settings: Settings, db: psycopg.Connection[Any], park: dict[str, Any], gw: Gateway
+) -> None:
     """End to end with the default rules: gateway publishes a leak; emergency management hears it
     (webhook, signed), the operations centre gets it over MQTT, the environment bureau does not."""
     code, pid = park["parks"][0]["code"], park_id(db, park)
     emergency, bureau = WebhookReceiver(), WebhookReceiver()
     receiver(db, pid, emergency, ("safety",))
     receiver(db, pid, bureau, ("emissions", "environment"))
-    store.create_receiver(db, name=f"ops-{pid}", park_id=pid, categories=["safety", "emissions", "environment",
-                                                                            "energy"], channel="mqtt")
+    store.create_receiver(
+        db, name=f"ops-{pid}", park_id=pid, categories=["safety", "emissions", "environment", "energy"], channel="mqtt"
+    )
     got: list[dict[str, Any]] = []
     arrived = threading.Event()
     ops = make_client(f"ops-centre-{pid}", clean_start=True, session_expiry=0)
@@ -274,13 +325,17 @@ def test_gas_leak_reaches_the_emergency_receiver(settings: Settings, db: psycopg
     assert bureau.hits == []
 
 
-def test_average_windows_resume_from_stored_telemetry(settings: Settings, db: psycopg.Connection[Any],
-                                                      park: dict[str, Any], gw: Gateway) -> None:
+def test_average_windows_resume_from_stored_telemetry(
+    settings: Settings, db: psycopg.Connection[Any], park: dict[str, Any], gw: Gateway
+) -> None:
     """After a restart an hourly average continues over the stored last hour: one low reading
     cannot stand for the hour (and one reading alone could not fire it either)."""
     code, pid = park["parks"][0]["code"], park_id(db, park)
-    row = db.execute("SELECT device_id FROM devices d JOIN enterprises e USING (enterprise_id)"
-                     " WHERE e.park_id = %s AND e.code = 'e1' AND d.code = 'cems1'", (pid,)).fetchone()
+    row = db.execute(
+        "SELECT device_id FROM devices d JOIN enterprises e USING (enterprise_id)"
+        " WHERE e.park_id = %s AND e.code = 'e1' AND d.code = 'cems1'",
+        (pid,),
+    ).fetchone()
     assert row is not None
     now = time.time()
     with db.cursor() as cur:
@@ -288,9 +343,16 @@ def test_average_windows_resume_from_stored_telemetry(settings: Settings, db: ps
             "INSERT INTO telemetry (ts, device_id, metric_id, value) VALUES (to_timestamp(%s), %s, %s, %s)",
             [(now - 60 * i, row[0], m, x) for i in range(1, 51) for m, x in ((23, 9.0), (20, 45.0))],
         )
-    rules = scoped(code, {"id": "t-so2-avg", "metric": "stack.so2_mgm3", "category": "emissions",
-                          "transform": "o2_reference",
-                          "condition": {"type": "avg", "window": "1h", "op": ">", "threshold": 35}})
+    rules = scoped(
+        code,
+        {
+            "id": "t-so2-avg",
+            "metric": "stack.so2_mgm3",
+            "category": "emissions",
+            "transform": "o2_reference",
+            "condition": {"type": "avg", "window": "1h", "op": ">", "threshold": 35},
+        },
+    )
     with running(settings, rules, parks=[code]):
         gw.send({"cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 20}})
         wait_for(lambda: states(db, pid, "t-so2-avg") == ["firing"], what="hourly average over the limit")

@@ -19,15 +19,28 @@ from tests.ingest.support import ROOT
 pytestmark = pytest.mark.integration
 
 
-def test_sigterm_closes_the_service_and_exits_zero(settings: Settings, park: dict[str, Any],
-                                                     tmp_path: Any) -> None:
+def test_sigterm_closes_the_service_and_exits_zero(settings: Settings, park: dict[str, Any], tmp_path: Any) -> None:
     log_path = tmp_path / "alerting.log"
     client_id = f"test-alerting-{secrets.token_hex(3)}"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "smartpark.cli", "alerting", "--client-id", client_id,
-             "--park", park["parks"][0]["code"], "--session-expiry", "0"],
-            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
+            [
+                sys.executable,
+                "-m",
+                "smartpark.cli",
+                "alerting",
+                "--client-id",
+                client_id,
+                "--park",
+                park["parks"][0]["code"],
+                "--session-expiry",
+                "0",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
         try:
             deadline = time.monotonic() + 60

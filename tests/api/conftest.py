@@ -49,11 +49,7 @@ class Tenancy:
 
 def _ids(db: psycopg.Connection[Any], park_code: str) -> tuple[int, dict[str, int]]:
     park_id = db.execute("SELECT park_id FROM parks WHERE code = %s", (park_code,)).fetchone()[0]  # type: ignore[index]
-    ents = dict(
-        db.execute(
-            "SELECT code, enterprise_id FROM enterprises WHERE park_id = %s", (park_id,)
-        ).fetchall()
-    )
+    ents = dict(db.execute("SELECT code, enterprise_id FROM enterprises WHERE park_id = %s", (park_id,)).fetchall())
     return park_id, ents
 
 
@@ -87,9 +83,7 @@ def tenancy(db: psycopg.Connection[Any]) -> Tenancy:
         "admin": make_user(db, Role.ADMIN),
         "operator": make_user(db, Role.OPERATOR, park_id=park_id),
         "enterprise": make_user(db, Role.ENTERPRISE, enterprise_id=ents["e1"]),
-        "env_regulator": make_user(
-            db, Role.REGULATOR, park_id=park_id, bureaus=[Bureau.ENVIRONMENT]
-        ),
+        "env_regulator": make_user(db, Role.REGULATOR, park_id=park_id, bureaus=[Bureau.ENVIRONMENT]),
         "emg_regulator": make_user(db, Role.REGULATOR, park_id=park_id, bureaus=[Bureau.EMERGENCY]),
         "readonly": make_user(db, Role.READONLY, park_id=park_id),
         "other_operator": make_user(db, Role.OPERATOR, park_id=other_id),

@@ -104,9 +104,7 @@ def test_each_role_lists_and_reads_only_its_alarms(
             assert [e["kind"] for e in r.json()["events"]] == ["firing"]
 
 
-def test_filters_cannot_widen_the_scope(
-    client: TestClient, tenancy: Tenancy, alarms: dict[str, int]
-) -> None:
+def test_filters_cannot_widen_the_scope(client: TestClient, tenancy: Tenancy, alarms: dict[str, int]) -> None:
     assert _listed(client, tenancy, "enterprise", enterprise_id=tenancy.e2) == set()
     assert _listed(client, tenancy, "env_regulator", category="safety") == set()
     assert _listed(client, tenancy, "operator", park_id=tenancy.other_park_id) == set()
@@ -127,9 +125,7 @@ def test_since_and_until_bound_the_start_half_open(
     assert gas in _listed(client, tenancy, "operator", since=started, until="2100-01-01T00:00:00Z")
 
 
-def test_acknowledge_assign_resolve_with_events(
-    client: TestClient, tenancy: Tenancy, alarms: dict[str, int]
-) -> None:
+def test_acknowledge_assign_resolve_with_events(client: TestClient, tenancy: Tenancy, alarms: dict[str, int]) -> None:
     h = tenancy.headers("operator")
     a = alarms["cod_e2"]
     r = client.post(f"/api/v1/alarms/{a}/acknowledge", headers=h, json={"comment": "crew sent"})
@@ -149,32 +145,20 @@ def test_acknowledge_assign_resolve_with_events(
 def test_forbidden_actions(client: TestClient, tenancy: Tenancy, alarms: dict[str, int]) -> None:
     t = tenancy
     # an enterprise acknowledges its own alarm, not another's (404), and may not resolve (403)
-    ok = client.post(
-        f"/api/v1/alarms/{alarms['gas_e1']}/acknowledge", headers=t.headers("enterprise"), json={}
-    )
+    ok = client.post(f"/api/v1/alarms/{alarms['gas_e1']}/acknowledge", headers=t.headers("enterprise"), json={})
     assert ok.status_code == 200
-    other = client.post(
-        f"/api/v1/alarms/{alarms['cod_e2']}/acknowledge", headers=t.headers("enterprise"), json={}
-    )
+    other = client.post(f"/api/v1/alarms/{alarms['cod_e2']}/acknowledge", headers=t.headers("enterprise"), json={})
     assert other.status_code == 404
-    r = client.post(
-        f"/api/v1/alarms/{alarms['gas_e1']}/resolve", headers=t.headers("enterprise"), json={}
-    )
+    r = client.post(f"/api/v1/alarms/{alarms['gas_e1']}/resolve", headers=t.headers("enterprise"), json={})
     assert r.status_code == 403
     for who in ("env_regulator", "emg_regulator", "readonly"):
-        r = client.post(
-            f"/api/v1/alarms/{alarms['gas_e1']}/acknowledge", headers=t.headers(who), json={}
-        )
+        r = client.post(f"/api/v1/alarms/{alarms['gas_e1']}/acknowledge", headers=t.headers(who), json={})
         assert r.status_code == 403, who
-    r = client.post(
-        f"/api/v1/alarms/{alarms['other']}/resolve", headers=t.headers("operator"), json={}
-    )
+    r = client.post(f"/api/v1/alarms/{alarms['other']}/resolve", headers=t.headers("operator"), json={})
     assert r.status_code == 404
 
 
-def test_summary_counts_open_alarms(
-    client: TestClient, tenancy: Tenancy, alarms: dict[str, int]
-) -> None:
+def test_summary_counts_open_alarms(client: TestClient, tenancy: Tenancy, alarms: dict[str, int]) -> None:
     rows = client.get(
         "/api/v1/alarms/summary",
         headers=tenancy.headers("emg_regulator"),

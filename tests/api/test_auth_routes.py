@@ -33,9 +33,7 @@ def test_key_exchanged_for_token_carries_the_scope(client: TestClient, tenancy: 
     assert me["enterprise_id"] == tenancy.e1 and me["park_id"] == tenancy.park_id
 
 
-def test_revoked_key_is_refused(
-    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
-) -> None:
+def test_revoked_key_is_refused(client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]) -> None:
     admin = tenancy.headers("admin")
     made = client.post(
         "/api/v1/users",
@@ -45,9 +43,7 @@ def test_revoked_key_is_refused(
     assert made.status_code == 201, made.text
     key = client.post(f"/api/v1/users/{made.json()['user_id']}/keys", headers=admin, json={}).json()
     assert client.get("/api/v1/parks", headers={"X-API-Key": key["key"]}).status_code == 200
-    stored = db.execute(
-        "SELECT key_hash, last_used_at FROM api_keys WHERE key_id = %s", (key["key_id"],)
-    ).fetchone()
+    stored = db.execute("SELECT key_hash, last_used_at FROM api_keys WHERE key_id = %s", (key["key_id"],)).fetchone()
     assert stored is not None and key["key"].encode() not in bytes(stored[0])
     assert stored[1] is not None  # last use recorded
     assert client.delete(f"/api/v1/keys/{key['key_id']}", headers=admin).status_code == 204

@@ -30,9 +30,7 @@ def test_new_key_has_prefix_and_only_its_hash_matches() -> None:
     assert new_key().key != made.key
 
 
-@pytest.mark.parametrize(
-    "bad", ["", "spk_short", "abc_12345678_" + "x" * 40, "spk_1234_" + "x" * 40]
-)
+@pytest.mark.parametrize("bad", ["", "spk_short", "abc_12345678_" + "x" * 40, "spk_1234_" + "x" * 40])
 def test_malformed_keys_are_refused_by_name(bad: str) -> None:
     with pytest.raises(AuthError, match="malformed API key"):
         key_prefix(bad)
@@ -58,9 +56,7 @@ def test_token_expires_and_tampering_is_detected() -> None:
     forged = Principal(1, "op", Role.ADMIN)
     forged_token, _ = sign_token(forged, secret=b"x" * 32, ttl_s=60, clock=lambda: 1000.0)
     with pytest.raises(AuthError, match="signature"):
-        verify_token(
-            f"{head}.{forged_token.split('.')[1]}.{sig}", secret=SECRET, clock=lambda: 1000.0
-        )
+        verify_token(f"{head}.{forged_token.split('.')[1]}.{sig}", secret=SECRET, clock=lambda: 1000.0)
 
 
 def test_principal_requires_its_scope() -> None:

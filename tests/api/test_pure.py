@@ -117,14 +117,9 @@ def test_shape_hides_groups_outside_the_categories() -> None:
     }
     full = shape(row, frozenset({"energy", "emissions", "environment", "safety"}))
     assert full["energy"]["electricity_kwh"] == 10.0 and full["emissions"]["so2_kg"] == 1.5
-    assert (
-        full["intensities"]["tce_per_output"] == 0.01
-        and full["intensities"]["output_per_mu"] == 10.0
-    )
+    assert full["intensities"]["tce_per_output"] == 0.01 and full["intensities"]["output_per_mu"] == 10.0
     env = shape(row, frozenset({"emissions", "environment"}))
-    assert (
-        env["energy"] is None and env["intensities"] is None and env["emissions"]["so2_kg"] == 1.5
-    )
+    assert env["energy"] is None and env["intensities"] is None and env["emissions"]["so2_kg"] == 1.5
 
 
 def test_daily_aqi_is_the_standards_worked_example() -> None:

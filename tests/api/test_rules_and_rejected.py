@@ -41,41 +41,24 @@ def test_operator_manages_rules_of_its_park_only(
     assert made.json()["updated_by"].startswith("u")
     wide = client.post("/api/v1/rules", headers=h, json=_rule(f"lel-all-{own}", []))
     assert wide.status_code == 403 and own in wide.json()["detail"]
-    bad = client.post(
-        "/api/v1/rules", headers=h, json={**_rule(f"x-{own}", [own]), "severity": "apocalyptic"}
-    )
+    bad = client.post("/api/v1/rules", headers=h, json={**_rule(f"x-{own}", [own]), "severity": "apocalyptic"})
     assert bad.status_code == 400 and "apocalyptic" in bad.json()["detail"]
     # the other park's operator neither sees nor changes it
-    assert (
-        client.get(f"/api/v1/rules/lel-{own}", headers=t.headers("other_operator")).status_code
-        == 404
-    )
-    assert (
-        client.delete(f"/api/v1/rules/lel-{own}", headers=t.headers("other_operator")).status_code
-        == 404
-    )
+    assert client.get(f"/api/v1/rules/lel-{own}", headers=t.headers("other_operator")).status_code == 404
+    assert client.delete(f"/api/v1/rules/lel-{own}", headers=t.headers("other_operator")).status_code == 404
     # an admin's rule for the other park is invisible to this operator
-    admin_rule = client.post(
-        "/api/v1/rules", headers=t.headers("admin"), json=_rule(f"lel-{other}", [other])
-    )
+    admin_rule = client.post("/api/v1/rules", headers=t.headers("admin"), json=_rule(f"lel-{other}", [other]))
     assert admin_rule.status_code == 201
-    ids = {
-        r["rule_id"]
-        for r in client.get("/api/v1/rules", headers=h, params={"limit": 1000}).json()["items"]
-    }
+    ids = {r["rule_id"] for r in client.get("/api/v1/rules", headers=h, params={"limit": 1000}).json()["items"]}
     assert f"lel-{own}" in ids and f"lel-{other}" not in ids
     # regulators read the rules of their categories, never write
     env = {
         r["rule_id"]
-        for r in client.get(
-            "/api/v1/rules", headers=t.headers("env_regulator"), params={"limit": 1000}
-        ).json()["items"]
+        for r in client.get("/api/v1/rules", headers=t.headers("env_regulator"), params={"limit": 1000}).json()["items"]
     }
     assert f"lel-{own}" not in env
     assert (
-        client.post(
-            "/api/v1/rules", headers=t.headers("emg_regulator"), json=_rule(f"y-{own}", [own])
-        ).status_code
+        client.post("/api/v1/rules", headers=t.headers("emg_regulator"), json=_rule(f"y-{own}", [own])).status_code
         == 403
     )
     changed = client.put(
@@ -87,9 +70,7 @@ def test_operator_manages_rules_of_its_park_only(
     assert client.delete(f"/api/v1/rules/lel-{own}", headers=h).status_code == 204
 
 
-def test_silences_need_the_operators_park(
-    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
-) -> None:
+def test_silences_need_the_operators_park(client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]) -> None:
     t = tenancy
     own = _code(db, t.park_id)
     h = t.headers("operator")
@@ -117,17 +98,12 @@ def test_silences_need_the_operators_park(
     assert bad.status_code == 400 and "oops" in bad.json()["detail"]
     sid = ok.json()["silence_id"]
     assert sid in {
-        s["silence_id"]
-        for s in client.get("/api/v1/silences", headers=h, params={"active": True}).json()["items"]
+        s["silence_id"] for s in client.get("/api/v1/silences", headers=h, params={"active": True}).json()["items"]
     }
-    assert (
-        client.delete(f"/api/v1/silences/{sid}", headers=t.headers("other_operator")).status_code
-        == 404
-    )
+    assert client.delete(f"/api/v1/silences/{sid}", headers=t.headers("other_operator")).status_code == 404
     assert client.delete(f"/api/v1/silences/{sid}", headers=h).status_code == 204
     assert sid not in {
-        s["silence_id"]
-        for s in client.get("/api/v1/silences", headers=h, params={"active": True}).json()["items"]
+        s["silence_id"] for s in client.get("/api/v1/silences", headers=h, params={"active": True}).json()["items"]
     }
 
 
@@ -149,19 +125,14 @@ def test_receivers_crud_for_operators(client: TestClient, tenancy: Tenancy) -> N
     elsewhere = {**body, "name": "x", "park_id": t.other_park_id}
     assert client.post("/api/v1/receivers", headers=h, json=elsewhere).status_code == 403
     assert client.post("/api/v1/receivers", headers=h, json=body).status_code == 409
-    assert (
-        client.get(f"/api/v1/receivers/{rid}", headers=t.headers("other_operator")).status_code
-        == 404
-    )
+    assert client.get(f"/api/v1/receivers/{rid}", headers=t.headers("other_operator")).status_code == 404
     assert client.get("/api/v1/receivers", headers=t.headers("enterprise")).status_code == 403
     patched = client.patch(f"/api/v1/receivers/{rid}", headers=h, json={"enabled": False})
     assert patched.json()["enabled"] is False
     assert client.delete(f"/api/v1/receivers/{rid}", headers=h).status_code == 204
 
 
-def test_rejected_messages_per_role(
-    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
-) -> None:
+def test_rejected_messages_per_role(client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]) -> None:
     t = tenancy
     for ent, reason in (
         (t.e1, "implausible"),

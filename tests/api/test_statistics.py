@@ -72,8 +72,7 @@ def stats(db: psycopg.Connection[Any], tenancy: Tenancy) -> None:
     # An air station of e1 with the HJ 633 worked example as daily means on 2026-02-01 (2012
     # tables) and on 2026-11-01 (HJ 633-2026 in force: new PM2.5 breakpoints).
     dev = db.execute(
-        "INSERT INTO devices (enterprise_id, code, kind) VALUES (%s, 'aq1', 'air_station')"
-        " RETURNING device_id",
+        "INSERT INTO devices (enterprise_id, code, kind) VALUES (%s, 'aq1', 'air_station') RETURNING device_id",
         (t.e1,),
     ).fetchone()[0]  # type: ignore[index]
     example = (
@@ -106,29 +105,21 @@ def stats(db: psycopg.Connection[Any], tenancy: Tenancy) -> None:
             )
     _daily(db, t.park_id, None, date(2026, 11, 1), 0.0, 0.0)
     for m in range(1, 13):
-        _monthly(
-            db, t.park_id, None, date(2037, m, 1), output=10_000.0, tce=100.0, employees=1000 + m
-        )
-        _monthly(
-            db, t.other_park_id, None, date(2037, m, 1), output=200_000.0, tce=100.0, employees=500
-        )
+        _monthly(db, t.park_id, None, date(2037, m, 1), output=10_000.0, tce=100.0, employees=1000 + m)
+        _monthly(db, t.other_park_id, None, date(2037, m, 1), output=200_000.0, tce=100.0, employees=500)
 
 
 def _get(client: TestClient, t: Tenancy, who: str, path: str, **params: Any) -> Any:
     return client.get(path, headers=t.headers(who), params=params)
 
 
-def _park_stats(
-    client: TestClient, t: Tenancy, who: str, start: str, end: str, **params: Any
-) -> Any:
+def _park_stats(client: TestClient, t: Tenancy, who: str, start: str, end: str, **params: Any) -> Any:
     """``who``'s statistics of the tenancy's own park from ``start`` to ``end``."""
     path = f"/api/v1/statistics/parks/{t.park_id}"
     return _get(client, t, who, path, **{"from": start, "to": end}, **params)
 
 
-def test_park_days_with_energy_emissions_and_aqi(
-    client: TestClient, tenancy: Tenancy, stats: None
-) -> None:
+def test_park_days_with_energy_emissions_and_aqi(client: TestClient, tenancy: Tenancy, stats: None) -> None:
     t = tenancy
     r = _park_stats(client, t, "operator", "2026-02-01", "2026-02-03", period="day")
     assert r.status_code == 200, r.text
@@ -146,9 +137,7 @@ def test_park_days_with_energy_emissions_and_aqi(
     assert (later["aqi"], later["iaqi"]["PM25"]) == (119, 119)
 
 
-def test_categories_shape_what_a_regulator_sees(
-    client: TestClient, tenancy: Tenancy, stats: None
-) -> None:
+def test_categories_shape_what_a_regulator_sees(client: TestClient, tenancy: Tenancy, stats: None) -> None:
     t = tenancy
     env = _park_stats(client, t, "env_regulator", "2026-02-01", "2026-02-02").json()["rows"][0]
     assert env["energy"] is None and env["emissions"]["so2_kg"] == 12.0 and env["aqi"]["aqi"] == 107
@@ -156,27 +145,18 @@ def test_categories_shape_what_a_regulator_sees(
     assert emg["energy"] is None and emg["emissions"] is None and emg["aqi"] is None
 
 
-def test_enterprise_reads_its_own_statistics_only(
-    client: TestClient, tenancy: Tenancy, stats: None
-) -> None:
+def test_enterprise_reads_its_own_statistics_only(client: TestClient, tenancy: Tenancy, stats: None) -> None:
     t = tenancy
     span = {"from": "2026-02-01", "to": "2026-02-03"}
     own = _get(client, t, "enterprise", f"/api/v1/statistics/enterprises/{t.e1}", **span)
-    assert (
-        own.status_code == 200 and own.json()["rows"][0]["energy"]["electricity_kwh"] == 500_000.0
-    )
-    assert (
-        _get(client, t, "enterprise", f"/api/v1/statistics/enterprises/{t.e2}", **span).status_code
-        == 404
-    )
+    assert own.status_code == 200 and own.json()["rows"][0]["energy"]["electricity_kwh"] == 500_000.0
+    assert _get(client, t, "enterprise", f"/api/v1/statistics/enterprises/{t.e2}", **span).status_code == 404
     for outsider in ("enterprise", "other_operator"):
         r = _park_stats(client, t, outsider, "2026-02-01", "2026-02-03")
         assert r.status_code == 404, outsider
 
 
-def test_year_sums_months_with_class_and_evaluation(
-    client: TestClient, tenancy: Tenancy, stats: None
-) -> None:
+def test_year_sums_months_with_class_and_evaluation(client: TestClient, tenancy: Tenancy, stats: None) -> None:
     t = tenancy
     r = _park_stats(client, t, "operator", "2037-01-01", "2038-01-01", period="year")
     (year,) = r.json()["rows"]
@@ -185,43 +165,26 @@ def test_year_sums_months_with_class_and_evaluation(
     assert year["energy"]["tce_equivalent"] == 1200.0
     assert year["intensities"]["tce_per_output"] == pytest.approx(0.01)
     assert year["evaluation"]["park_class"] == 2  # 12亿 yuan >= 10亿
-    ev = {
-        row["park_id"]: row
-        for row in _get(client, t, "admin", "/api/v1/statistics/evaluation", year=2037).json()
-    }
+    ev = {row["park_id"]: row for row in _get(client, t, "admin", "/api/v1/statistics/evaluation", year=2037).json()}
     assert ev[t.other_park_id]["park_class"] == 1  # 240亿 yuan >= 150亿
-    assert {ev[t.park_id]["rank"], ev[t.other_park_id]["rank"]} <= set(
-        range(1, ev[t.park_id]["ranked_parks"] + 1)
-    )
+    assert {ev[t.park_id]["rank"], ev[t.other_park_id]["rank"]} <= set(range(1, ev[t.park_id]["ranked_parks"] + 1))
     only_own = _get(client, t, "operator", "/api/v1/statistics/evaluation", year=2037).json()
     assert [row["park_id"] for row in only_own] == [t.park_id]
-    assert (
-        _get(client, t, "enterprise", "/api/v1/statistics/evaluation", year=2037).status_code == 403
-    )
+    assert _get(client, t, "enterprise", "/api/v1/statistics/evaluation", year=2037).status_code == 403
 
 
-def test_economic_reports(
-    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
-) -> None:
+def test_economic_reports(client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]) -> None:
     t = tenancy
     body = {"output_value": 1234.5, "value_added": 300.0, "tax": 55.0, "employees": 120}
-    own = client.put(
-        f"/api/v1/economic-reports/{t.e1}/2026-10-01", headers=t.headers("enterprise"), json=body
-    )
+    own = client.put(f"/api/v1/economic-reports/{t.e1}/2026-10-01", headers=t.headers("enterprise"), json=body)
     assert own.status_code == 200, own.text
     assert own.json()["output_value"] == 1234.5
-    other = client.put(
-        f"/api/v1/economic-reports/{t.e2}/2026-10-01", headers=t.headers("enterprise"), json=body
-    )
+    other = client.put(f"/api/v1/economic-reports/{t.e2}/2026-10-01", headers=t.headers("enterprise"), json=body)
     assert other.status_code == 404
-    bad = client.put(
-        f"/api/v1/economic-reports/{t.e1}/2026-10-15", headers=t.headers("enterprise"), json=body
-    )
+    bad = client.put(f"/api/v1/economic-reports/{t.e1}/2026-10-15", headers=t.headers("enterprise"), json=body)
     assert bad.status_code == 400 and "2026-10-15" in bad.json()["detail"]
     assert (
-        client.put(
-            f"/api/v1/economic-reports/{t.e1}/2026-10-01", headers=t.headers("readonly"), json=body
-        ).status_code
+        client.put(f"/api/v1/economic-reports/{t.e1}/2026-10-01", headers=t.headers("readonly"), json=body).status_code
         == 403
     )
     imp = client.post(
@@ -252,9 +215,7 @@ def test_economic_reports(
     cross = client.post(
         "/api/v1/economic-reports/import",
         headers=t.headers("operator"),
-        json={
-            "reports": [{"enterprise_id": t.other_e1, "month": "2026-10-01", "output_value": 1.0}]
-        },
+        json={"reports": [{"enterprise_id": t.other_e1, "month": "2026-10-01", "output_value": 1.0}]},
     )
     assert cross.status_code == 404
     listed = client.get("/api/v1/economic-reports", headers=t.headers("enterprise")).json()["items"]
@@ -272,8 +233,6 @@ def test_overview(client: TestClient, tenancy: Tenancy, stats: None) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["park_id"] == t.park_id and body["enterprises"] == 2 and body["devices"] == 9
-    assert (
-        _get(client, t, "operator", "/api/v1/overview", park_id=t.other_park_id).status_code == 404
-    )
+    assert _get(client, t, "operator", "/api/v1/overview", park_id=t.other_park_id).status_code == 404
     ent = _get(client, t, "enterprise", "/api/v1/overview").json()
     assert ent["enterprises"] == 1 and ent["today"] is None

@@ -70,9 +70,7 @@ def example(db: psycopg.Connection[Any], tenancy: Tenancy) -> dict[str, int]:
         (datetime(2026, 10, 30, 16, tzinfo=UTC), 50.0),
         (datetime(2026, 10, 31, 16, tzinfo=UTC), 70.0),
     ):
-        _rollup(
-            db, "rollup_1d", em1, "elec.import_kwh", day, [1000.0, 1000.0 + kwh], consumption=kwh
-        )
+        _rollup(db, "rollup_1d", em1, "elec.import_kwh", day, [1000.0, 1000.0 + kwh], consumption=kwh)
     return {"em1": em1}
 
 
@@ -82,9 +80,7 @@ def _series(client: TestClient, h: dict[str, str], **params: Any) -> Any:
     return r.json()["series"]
 
 
-def test_hourly_aggregates_equal_rollups_and_raw(
-    client: TestClient, tenancy: Tenancy, example: dict[str, int]
-) -> None:
+def test_hourly_aggregates_equal_rollups_and_raw(client: TestClient, tenancy: Tenancy, example: dict[str, int]) -> None:
     h = tenancy.headers("enterprise")
     pair = f"{example['em1']}:elec.power_kw"
     span = {"from": T0.isoformat(), "to": (T0 + timedelta(hours=2)).isoformat(), "series": pair}
@@ -107,9 +103,7 @@ def test_hourly_aggregates_equal_rollups_and_raw(
     assert sum(raw["values"][:3]) / 3 == 20.0
 
 
-def test_month_buckets_follow_the_park_calendar(
-    client: TestClient, tenancy: Tenancy, example: dict[str, int]
-) -> None:
+def test_month_buckets_follow_the_park_calendar(client: TestClient, tenancy: Tenancy, example: dict[str, int]) -> None:
     (s,) = _series(
         client,
         tenancy.headers("operator"),
@@ -192,9 +186,7 @@ def test_latest_per_role(client: TestClient, tenancy: Tenancy, db: psycopg.Conne
     _latest(db, _device(db, t.e2, "em1"), "elec.power_kw", 7.0)
 
     def metrics(who: str, **params: Any) -> set[tuple[int, str]]:
-        r = client.get(
-            "/api/v1/telemetry/latest", headers=t.headers(who), params={"limit": 1000, **params}
-        )
+        r = client.get("/api/v1/telemetry/latest", headers=t.headers(who), params={"limit": 1000, **params})
         assert r.status_code == 200, r.text
         return {(x["enterprise_id"], x["metric"]) for x in r.json()["items"]}
 
@@ -208,21 +200,11 @@ def test_latest_per_role(client: TestClient, tenancy: Tenancy, db: psycopg.Conne
     assert metrics("emg_regulator") == {(t.e1, "safety.lel_pct")}
     assert metrics("other_operator", park_id=t.park_id) == set()
     gd1 = _device(db, t.e1, "gd1")
-    assert (
-        client.get(f"/api/v1/devices/{gd1}/latest", headers=t.headers("enterprise")).json()[0][
-            "value"
-        ]
-        == 3.0
-    )
-    assert (
-        client.get(f"/api/v1/devices/{gd1}/latest", headers=t.headers("other_operator")).status_code
-        == 404
-    )
+    assert client.get(f"/api/v1/devices/{gd1}/latest", headers=t.headers("enterprise")).json()[0]["value"] == 3.0
+    assert client.get(f"/api/v1/devices/{gd1}/latest", headers=t.headers("other_operator")).status_code == 404
 
 
-def test_live_stream_obeys_the_same_scope(
-    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
-) -> None:
+def test_live_stream_obeys_the_same_scope(client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]) -> None:
     t = tenancy
     own, other = _device(db, t.e1, "em1"), _device(db, t.e2, "em1")
     with client.websocket_connect(f"/api/v1/live?token={t.keys['enterprise']}") as ws:

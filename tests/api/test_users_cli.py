@@ -31,10 +31,7 @@ def test_users_cli_round_trip(
 ) -> None:
     park = db.execute("SELECT code FROM parks WHERE park_id = %s", (tenancy.park_id,)).fetchone()[0]  # type: ignore[index]
     name = unique_code("cli")
-    assert (
-        main(["users", "add", name, "--role", "enterprise", "--park", park, "--enterprise", "e1"])
-        == 0
-    )
+    assert main(["users", "add", name, "--role", "enterprise", "--park", park, "--enterprise", "e1"]) == 0
     key = _key(capsys.readouterr().out)
     me = client.get("/api/v1/auth/me", headers={"X-API-Key": key}).json()
     assert me["role"] == "enterprise" and me["enterprise_id"] == tenancy.e1
@@ -51,9 +48,7 @@ def test_users_cli_round_trip(
         assert client.get("/api/v1/auth/me", headers={"X-API-Key": k}).status_code == 401
 
 
-def test_users_cli_names_what_is_missing(
-    tenancy: Tenancy, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_users_cli_names_what_is_missing(tenancy: Tenancy, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["users", "add", unique_code("cli"), "--role", "regulator"]) == 2
     assert "--bureau" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="unknown park 'nowhere'"):

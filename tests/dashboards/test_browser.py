@@ -34,8 +34,16 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 SHOTS = ARTIFACTS / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWS = ("overview", "energy", "environment", "safety", "enterprise", "regulator")
 
 
@@ -86,40 +94,68 @@ def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
     logs = ARTIFACTS / "logs" / code
     # Groups of their own, so this platform's ingest and alerting take nothing from other runs
     # sharing the broker.
-    env = {"SMARTPARK_API_PORT": str(_free_port()), "SMARTPARK_INGEST_SHARE_GROUP": f"ingest-{code}",
-           "SMARTPARK_ALERTING_SHARE_GROUP": f"alerting-{code}"}
+    env = {
+        "SMARTPARK_API_PORT": str(_free_port()),
+        "SMARTPARK_INGEST_SHARE_GROUP": f"ingest-{code}",
+        "SMARTPARK_ALERTING_SHARE_GROUP": f"alerting-{code}",
+    }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     run_step("registry", ("registry", "load", str(model_path)), log_dir=logs, say=_log, attempts=3)
     run_step("rules", ("alerting", "load"), log_dir=logs, say=_log)
-    admin = parse_key(run_step("admin", ("users", "add", f"{code}-admin", "--role", "admin"),
-                               log_dir=logs, say=_log, capture=True))
-    ent = parse_key(run_step("enterprise", ("users", "add", f"{code}-e2", "--role", "enterprise",
-                                            "--park", code, "--enterprise", "e2"),
-                             log_dir=logs, say=_log, capture=True))
-    reg = parse_key(run_step("regulator", ("users", "add", f"{code}-env", "--role", "regulator",
-                                           "--park", code, "--bureau", "environment"),
-                             log_dir=logs, say=_log, capture=True))
+    admin = parse_key(
+        run_step("admin", ("users", "add", f"{code}-admin", "--role", "admin"), log_dir=logs, say=_log, capture=True)
+    )
+    ent = parse_key(
+        run_step(
+            "enterprise",
+            ("users", "add", f"{code}-e2", "--role", "enterprise", "--park", code, "--enterprise", "e2"),
+            log_dir=logs,
+            say=_log,
+            capture=True,
+        )
+    )
+    reg = parse_key(
+        run_step(
+            "regulator",
+            ("users", "add", f"{code}-env", "--role", "regulator", "--park", code, "--bureau", "environment"),
+            log_dir=logs,
+            say=_log,
+            capture=True,
+        )
+    )
     assert admin and ent and reg
     with psycopg.connect(settings.database_url or "") as conn:
         park_id = conn.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()[0]
-        ents = dict(conn.execute("SELECT code, enterprise_id FROM enterprises WHERE park_id = %s",
-                                 (park_id,)).fetchall())
-    sup = Supervisor([
-        Component("ingest", ("ingest", "--workers", "1", "--park", code)),
-        Component("alerting", ("alerting", "--client-id", f"alerting-{code}")),
-        Component("scheduler", ("scheduler",)),
-        Component("api", ("api",)),
-        # Live data of e2; e1 (with the gas detector) is driven by the leak test.
-        Component("simulator", ("sim", "run", "--model", str(model_path), "--enterprise", "e2",
-                                "--interval", "2")),
-    ], log_dir=logs)
+        ents = dict(
+            conn.execute("SELECT code, enterprise_id FROM enterprises WHERE park_id = %s", (park_id,)).fetchall()
+        )
+    sup = Supervisor(
+        [
+            Component("ingest", ("ingest", "--workers", "1", "--park", code)),
+            Component("alerting", ("alerting", "--client-id", f"alerting-{code}")),
+            Component("scheduler", ("scheduler",)),
+            Component("api", ("api",)),
+            # Live data of e2; e1 (with the gas detector) is driven by the leak test.
+            Component("simulator", ("sim", "run", "--model", str(model_path), "--enterprise", "e2", "--interval", "2")),
+        ],
+        log_dir=logs,
+    )
     sup.start_all()
     try:
         url = f"http://127.0.0.1:{env['SMARTPARK_API_PORT']}/"
         _wait_http(url + "healthz", 60)
-        yield Platform(url=url, park_code=code, park_id=park_id, enterprise_ids=ents, admin_key=admin,
-                       enterprise_key=ent, regulator_key=reg, model_path=model_path, model=model)
+        yield Platform(
+            url=url,
+            park_code=code,
+            park_id=park_id,
+            enterprise_ids=ents,
+            admin_key=admin,
+            enterprise_key=ent,
+            regulator_key=reg,
+            model_path=model_path,
+            model=model,
+        )
     finally:
         sup.stop_all()
         for k, v in saved.items():
@@ -141,8 +177,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, timezone_id="Asia/Shanghai",
-                              locale="zh-CN")
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, timezone_id="Asia/Shanghai", locale="zh-CN")
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
@@ -190,11 +225,11 @@ def test_overview_shows_live_numbers(page: Any, platform: Platform) -> None:
     assert page.url.endswith("#/overview")
     load = page.locator("#live-load")
     # Live readings arrive over the WebSocket: the counter of received readings keeps growing.
-    page.wait_for_function("Number(document.querySelector('#live-load').dataset.received || 0) > 0",
-                           timeout=60_000)
+    page.wait_for_function("Number(document.querySelector('#live-load').dataset.received || 0) > 0", timeout=60_000)
     first = int(load.get_attribute("data-received") or 0)
     page.wait_for_function(
-        f"Number(document.querySelector('#live-load').dataset.received || 0) > {first}", timeout=30_000)
+        f"Number(document.querySelector('#live-load').dataset.received || 0) > {first}", timeout=30_000
+    )
     assert _number(load.inner_text()) > 0, "the park's live load is not shown"
     assert "on" in (page.get_attribute("#live", "class") or ""), "live indicator is off"
     # The labels are Chinese by default and switch to English.
@@ -241,8 +276,14 @@ def _inject_gas_leak(platform: Platform, stop: threading.Event) -> tuple[threadi
     def replay() -> None:
         with Publisher(park.gateways) as pub:
             pub.connect()
-            run_realtime(park, pub, interval_s=2, duration_s=300, signals=signals,
-                         clock=lambda: time.time() if not stop.is_set() else 1e12)
+            run_realtime(
+                park,
+                pub,
+                interval_s=2,
+                duration_s=300,
+                signals=signals,
+                clock=lambda: time.time() if not stop.is_set() else 1e12,
+            )
 
     thread = threading.Thread(target=replay, daemon=True)
     thread.start()
@@ -301,8 +342,11 @@ def test_enterprise_login_sees_no_other_enterprise(page: Any, platform: Platform
           }
           return out;
         }""",
-        {"enterprise": f"/enterprises/{other}", "latest": f"/telemetry/latest?enterprise_id={other}",
-         "stats": f"/statistics/enterprises/{other}?from=2026-01-01&to=2026-01-02"},
+        {
+            "enterprise": f"/enterprises/{other}",
+            "latest": f"/telemetry/latest?enterprise_id={other}",
+            "stats": f"/statistics/enterprises/{other}?from=2026-01-01&to=2026-01-02",
+        },
     )
     assert answers["enterprise"] == 404 and answers["stats"] == 404, answers
     assert answers["latest"] in (404, "empty"), answers

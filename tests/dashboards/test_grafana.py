@@ -38,8 +38,11 @@ def _datasource_uid() -> str:
 
 def substitute_macros(sql: str, *, park_id: int) -> str:
     """Grafana's PostgreSQL macros and the dashboards' variables, as Grafana would expand them."""
-    sql = re.sub(r"\$__timeFilter\(([^)]+)\)",
-                 lambda m: f"{m.group(1)} BETWEEN '{FROM}'::timestamptz AND '{TO}'::timestamptz", sql)
+    sql = re.sub(
+        r"\$__timeFilter\(([^)]+)\)",
+        lambda m: f"{m.group(1)} BETWEEN '{FROM}'::timestamptz AND '{TO}'::timestamptz",
+        sql,
+    )
     sql = sql.replace("$__timeFrom()", f"'{FROM}'::timestamptz").replace("$__timeTo()", f"'{TO}'::timestamptz")
     sql = re.sub(r"\$park\b", str(park_id), sql)
     assert "$" not in sql, f"unsubstituted macro or variable in: {sql}"
@@ -83,8 +86,9 @@ def test_provisioning_points_at_the_dashboards() -> None:
 
 def test_macro_substitution() -> None:
     sql = substitute_macros("WHERE $__timeFilter(r.bucket) AND d < $__timeTo() AND p = $park", park_id=3)
-    assert sql == (f"WHERE r.bucket BETWEEN '{FROM}'::timestamptz AND '{TO}'::timestamptz"
-                   f" AND d < '{TO}'::timestamptz AND p = 3")
+    assert sql == (
+        f"WHERE r.bucket BETWEEN '{FROM}'::timestamptz AND '{TO}'::timestamptz AND d < '{TO}'::timestamptz AND p = 3"
+    )
 
 
 @pytest.mark.integration

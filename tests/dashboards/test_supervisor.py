@@ -34,8 +34,18 @@ def test_components_of_the_platform_and_the_demo() -> None:
 
 def test_demo_steps_are_the_documented_commands() -> None:
     steps = demo_steps(Options(demo=True), model=Path("/s/park.yaml"))
-    assert steps["model"] == ("sim", "init", "--enterprises", "40", "--seed", "7", "--park", "demo",
-                              "-o", "/s/park.yaml")
+    assert steps["model"] == (
+        "sim",
+        "init",
+        "--enterprises",
+        "40",
+        "--seed",
+        "7",
+        "--park",
+        "demo",
+        "-o",
+        "/s/park.yaml",
+    )
     assert steps["backfill"][:5] == ("sim", "backfill", "--model", "/s/park.yaml", "--days")
     assert steps["registry"] == ("registry", "load", "/s/park.yaml")
 
@@ -68,8 +78,10 @@ def test_parse_key_finds_the_printed_key() -> None:
     assert parse_key("no key here") is None
 
 
-@pytest.mark.parametrize("kwargs", [{"ingest_workers": 0}, {"days": 40}, {"backfill_interval_s": 1},
-                                    {"enterprises": 0}, {"sim_interval_s": 0}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"ingest_workers": 0}, {"days": 40}, {"backfill_interval_s": 1}, {"enterprises": 0}, {"sim_interval_s": 0}],
+)
 def test_options_reject_bad_values_by_name(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=next(iter(kwargs)).split("_")[0]):
         Options(**kwargs)  # type: ignore[arg-type]
@@ -78,11 +90,11 @@ def test_options_reject_bad_values_by_name(kwargs: dict[str, float]) -> None:
 PROGRAMS = {
     # Crashes at once, then (second run) stays up: a flag file says which run this is.
     "flaky": "import pathlib,sys,time; p=pathlib.Path(sys.argv[1]);"
-             " first=not p.exists(); p.touch(); print('run', 'first' if first else 'again', flush=True);"
-             " sys.exit(3) if first else time.sleep(60)",
+    " first=not p.exists(); p.touch(); print('run', 'first' if first else 'again', flush=True);"
+    " sys.exit(3) if first else time.sleep(60)",
     # Runs until SIGTERM, and reports that it got it.
     "steady": "import signal,sys,time; signal.signal(signal.SIGTERM, lambda *a: (print('got SIGTERM',"
-              " flush=True), sys.exit(0))); print('up', flush=True); time.sleep(60)",
+    " flush=True), sys.exit(0))); print('up', flush=True); time.sleep(60)",
 }
 
 
@@ -95,8 +107,12 @@ def _programs(tmp: Path) -> object:
 
 def test_crashed_child_is_restarted_and_everything_stops_cleanly(tmp_path: Path) -> None:
     out = io.StringIO()
-    sup = Supervisor([Component("flaky", ("flaky",)), Component("steady", ("steady",))],
-                     log_dir=tmp_path / "logs", out=out, argv_for=_programs(tmp_path))  # type: ignore[arg-type]
+    sup = Supervisor(
+        [Component("flaky", ("flaky",)), Component("steady", ("steady",))],
+        log_dir=tmp_path / "logs",
+        out=out,
+        argv_for=_programs(tmp_path),
+    )  # type: ignore[arg-type]
     sup.start_all()
     deadline = time.monotonic() + 20
     flaky = sup.children[0]

@@ -14,7 +14,7 @@ JS = sorted((WEB / "js").rglob("*.js"))
 def _dictionaries() -> dict[str, dict[str, str]]:
     """The label dictionaries of i18n.js: one `lang: { "key": "text", ... }` block per language."""
     source = (WEB / "js" / "i18n.js").read_text()
-    body = source[source.index("const DICT = {"): source.index("\n};")]
+    body = source[source.index("const DICT = {") : source.index("\n};")]
     out: dict[str, dict[str, str]] = {}
     for lang, block in re.findall(r"^  (\w+): \{(.*?)^  \},", body, re.M | re.S):
         out[lang] = dict(re.findall(r'"([a-z_.]+)": "((?:[^"\\]|\\.)*)"', block))

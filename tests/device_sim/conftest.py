@@ -21,8 +21,9 @@ def sim_model(db: psycopg.Connection[Any], settings: Any) -> dict[str, Any]:
     # logger, so the HJ 212 tests always see CEMS, wastewater and air stations.
     while True:
         model = generate_model(enterprises=3, seed=11, park=unique_code("sim"))
-        kinds = {d["kind"] for e in model["parks"][0]["enterprises"] for g in e.get("gateways", [])
-                 for d in g["devices"]}
+        kinds = {
+            d["kind"] for e in model["parks"][0]["enterprises"] for g in e.get("gateways", []) for d in g["devices"]
+        }
         if kinds >= HJ212_KINDS:
             break
     # Every admin connection receives every dynamic-security response, so while other test

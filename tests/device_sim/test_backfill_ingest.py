@@ -21,9 +21,7 @@ def ingest(sim_model: dict[str, Any]) -> Any:
     proc.stop()
 
 
-def test_a_day_of_backfill_lands_every_reading(
-    settings: Any, sim_model: dict[str, Any], ingest: IngestProcess
-) -> None:
+def test_a_day_of_backfill_lands_every_reading(settings: Any, sim_model: dict[str, Any], ingest: IngestProcess) -> None:
     end = int(time.time()) - 60
     summary = publish_readings(sim_model, start_s=end - 86_400, end_s=end, interval_s=600)
     code = sim_model["parks"][0]["code"]
@@ -45,8 +43,7 @@ def test_duplicates_and_late_readings_are_stored_once(
     url = settings.database_url
     wait_until(lambda: park_readings(url, code) >= clean.readings, 120, "the clean copy")
     # The same history again, faulty this time: idempotent storage adds nothing.
-    faulty = publish_readings(sim_model, start_s=end - 4 * 3600, end_s=end, interval_s=600, first=2,
-                              faults=faults)
+    faulty = publish_readings(sim_model, start_s=end - 4 * 3600, end_s=end, interval_s=600, first=2, faults=faults)
     assert faulty.faults.get("duplicated", 0) > 0 and faulty.readings > clean.readings
     total = clean.messages + faulty.messages
     wait_until(lambda: (ingest.metric("messages_total") or 0) >= total, 120, "every message handled")

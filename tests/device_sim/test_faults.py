@@ -22,9 +22,14 @@ ROUND_S = 10
 def stream(rounds: int, devices: int = 20) -> list[list[Entry]]:
     """Distinct, increasing values per device, so every fault is visible after decoding."""
     return [
-        [Entry(f"d{d}", (1_764_000_000 + r * ROUND_S) * 1000,
-               {"elec.power_kw": float(r * 1000 + d), "elec.import_kwh": float(r)})
-         for d in range(devices)]
+        [
+            Entry(
+                f"d{d}",
+                (1_764_000_000 + r * ROUND_S) * 1000,
+                {"elec.power_kw": float(r * 1000 + d), "elec.import_kwh": float(r)},
+            )
+            for d in range(devices)
+        ]
         for r in range(rounds)
     ]
 

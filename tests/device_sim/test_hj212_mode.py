@@ -26,9 +26,9 @@ def hj212_port(settings: Any) -> Any:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smartpark.cli", "hj212", "serve", "--host", "127.0.0.1",
-         "--port", str(port)],
-        env=os.environ.copy(), stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "smartpark.cli", "hj212", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=os.environ.copy(),
+        stderr=subprocess.DEVNULL,
     )
 
     def listening() -> bool:
@@ -60,8 +60,7 @@ def test_hj212_devices_upload_directly_and_every_reading_lands(
         try:
             with Publisher(park.gateways) as pub:
                 pub.connect()
-                summary = backfill(park, pub, start_s=end - 2 * 3600, end_s=end, interval_s=600,
-                                   direct=sender)
+                summary = backfill(park, pub, start_s=end - 2 * 3600, end_s=end, interval_s=600, direct=sender)
         finally:
             sender.close()
         assert summary.hj212_uploads == len(loggers) * summary.ticks

@@ -126,9 +126,7 @@ def test_written_file_is_what_the_registry_reads(model: dict, tmp_path: Path) ->
     assert len(registry.broker_accounts(loaded)) == gateways
 
 
-def test_cli_init_writes_a_model_and_names_bad_arguments(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_init_writes_a_model_and_names_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "p.yaml"
     assert main(["sim", "init", "--enterprises", "3", "--seed", "1", "--park", "p1", "-o", str(out)]) == 0
     assert read_model(out) == generate_model(enterprises=3, seed=1, park="p1")

@@ -26,8 +26,7 @@ class Collector:
     def __init__(self, settings: Any, park: str) -> None:
         self.got: list[tuple[str, bytes, bool]] = []
         self.lock = threading.Lock()
-        self.client = make_client(f"test-simsub-{uuid.uuid4().hex[:8]}", url=mqtt_url(settings),
-                                  clean_start=True)
+        self.client = make_client(f"test-simsub-{uuid.uuid4().hex[:8]}", url=mqtt_url(settings), clean_start=True)
         self.client.on_message = self._on_message
         done = threading.Event()
         self.client.on_subscribe = lambda *a: done.set()
@@ -65,8 +64,7 @@ def test_gateways_publish_batched_readings_with_their_own_accounts(
         with Publisher(park.gateways, loop=loop, max_inflight=50) as pub:
             pub.connect()
             t0 = int(time.time()) - 2 * 3600
-            summary = backfill(park, pub, start_s=t0, end_s=t0 + 3600, interval_s=300,
-                               ticks_per_round=6)
+            summary = backfill(park, pub, start_s=t0, end_s=t0 + 3600, interval_s=300, ticks_per_round=6)
             assert pub.inflight == 0
         telemetry = lambda got: [g for g in got if g[0].endswith("/telemetry")]  # noqa: E731
         assert collector.wait(lambda got: len(telemetry(got)) >= summary.messages)
@@ -83,8 +81,7 @@ def test_gateways_publish_batched_readings_with_their_own_accounts(
             assert set(decoded.device) <= {d.code for d in gw.devices}
         assert readings == summary.readings > 0
         assert summary.messages == len(telemetry(collector.got))
-        expected = {f"{g.enterprise}/{g.code}": sum(len(d.metrics) for d in g.devices) * 12
-                    for g in park.gateways}
+        expected = {f"{g.enterprise}/{g.code}": sum(len(d.metrics) for d in g.devices) * 12 for g in park.gateways}
         assert dict(by_gateway) == expected
         statuses = {(t, p) for t, p, _ in collector.got if t.endswith("/status")}
         assert {p for _, p in statuses} >= {b"online"}
@@ -101,8 +98,9 @@ def test_an_offline_gateway_leaves_its_will_and_comes_back(settings: Any, sim_mo
     try:
         with Publisher([gw]) as pub:
             pub.connect()
-            assert collector.wait(lambda got: (status, b"online", False) in got or
-                                  any(t == status and p == b"online" for t, p, _ in got))
+            assert collector.wait(
+                lambda got: (status, b"online", False) in got or any(t == status and p == b"online" for t, p, _ in got)
+            )
             pub.set_online(gw.key, False)
             assert collector.wait(lambda got: any(t == status and p == b"offline" for t, p, _ in got))
             pub.set_online(gw.key, True)
@@ -132,20 +130,51 @@ def test_cli_backfill_and_run_print_a_summary(
 
     path = tmp_path / "park.yaml"
     write_model(sim_model, path)
-    assert main(["sim", "backfill", "--model", str(path), "--first", "2", "--days", "0.05",
-                 "--interval", "60"]) == 0
+    assert main(["sim", "backfill", "--model", str(path), "--first", "2", "--days", "0.05", "--interval", "60"]) == 0
     out, err = capsys.readouterr()
     summary = json.loads(out.strip().splitlines()[-1])
     park = park_from(sim_model, first=2)
     per_tick = sum(len(d.metrics) for d in park.devices)
     assert summary["readings"] == per_tick * summary["ticks"] and summary["ticks"] == 72
     assert "100.0%" in err
-    assert main(["sim", "run", "--model", str(path), "--enterprise", "e001", "--interval", "1",
-                 "--duration", "2.5", "--json"]) == 0
+    assert (
+        main(
+            [
+                "sim",
+                "run",
+                "--model",
+                str(path),
+                "--enterprise",
+                "e001",
+                "--interval",
+                "1",
+                "--duration",
+                "2.5",
+                "--json",
+            ]
+        )
+        == 0
+    )
     run = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert run["ticks"] >= 2 and run["readings"] > 0
-    assert main(["sim", "run", "--model", str(path), "--interval", "0.5", "--duration", "4",
-                 "--faults", "all,offline=2000,offline_s=1,malformed=0.5", "--json"]) == 0
+    assert (
+        main(
+            [
+                "sim",
+                "run",
+                "--model",
+                str(path),
+                "--interval",
+                "0.5",
+                "--duration",
+                "4",
+                "--faults",
+                "all,offline=2000,offline_s=1,malformed=0.5",
+                "--json",
+            ]
+        )
+        == 0
+    )
     faulty = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert faulty["faults"].get("offline", 0) > 0 and faulty["malformed"] > 0
     assert main(["sim", "run", "--model", str(path), "--enterprise", "e999"]) == 2
@@ -162,8 +191,15 @@ def test_outages_fire_the_will_and_the_backlog_follows(settings: Any, sim_model:
         with Publisher(park.gateways) as pub:
             pub.connect()
             t0 = int(time.time()) - 6 * 3600
-            summary = backfill(park, pub, start_s=t0, end_s=t0 + 4 * 3600, interval_s=60,
-                               ticks_per_round=1, faults=FaultConfig(offline=3, offline_s=600))
+            summary = backfill(
+                park,
+                pub,
+                start_s=t0,
+                end_s=t0 + 4 * 3600,
+                interval_s=60,
+                ticks_per_round=1,
+                faults=FaultConfig(offline=3, offline_s=600),
+            )
         assert summary.faults["offline"] > 0
         telemetry = lambda got: {(t, p) for t, p, _ in got if t.endswith("/telemetry")}  # noqa: E731
         # QoS 1: what was in flight when a gateway dropped is sent again after it reconnects, so

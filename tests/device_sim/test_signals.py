@@ -152,8 +152,12 @@ def test_continuous_process_is_flat_with_shift_change_dips() -> None:
 
 
 def test_emissions_follow_load_with_oxygen_opposite() -> None:
-    park = park_of(*[(f"c{i}", "stack_cems", "new_materials",
-                      {"source_type": "coal_boiler", "rated_flow_m3h": 1e5}) for i in range(4)])
+    park = park_of(
+        *[
+            (f"c{i}", "stack_cems", "new_materials", {"source_type": "coal_boiler", "rated_flow_m3h": 1e5})
+            for i in range(4)
+        ]
+    )
     ts = T0 + np.arange(0, 7 * DAY, 900)
     v = by_kind(ParkSignals(park, SignalConfig(exceed_per_day=0)).block(ts, 900))["stack_cems"].values
     so2, o2, flow = v[:, 0].ravel(), v[:, 3].ravel(), v[:, 4].ravel()
@@ -172,8 +176,10 @@ def test_ambient_air_swings_over_days_and_is_smooth_within_an_hour() -> None:
 
 
 def test_gas_leaks_and_fires_are_rare_episodes_that_rise_and_fall() -> None:
-    park = park_of(*[(f"gd{i}", "gas_detector", "coal_chemical", {}) for i in range(20)],
-                   *[(f"fa{i}", "fire_alarm", "logistics", {}) for i in range(20)])
+    park = park_of(
+        *[(f"gd{i}", "gas_detector", "coal_chemical", {}) for i in range(20)],
+        *[(f"fa{i}", "fire_alarm", "logistics", {}) for i in range(20)],
+    )
     config = SignalConfig(leak_per_day=0.5, fire_per_day=0.5)
     ts = T0 + np.arange(0, 10 * DAY, 60)
     blocks = by_kind(ParkSignals(park, config).block(ts, 60))

@@ -59,24 +59,38 @@ def _port_free(port: int) -> bool:
 class IngestProcess:
     """`smartpark ingest` as a child process with a unique group and client ids."""
 
-    def __init__(self, park: str, *, workers: int = 1, extra: Iterable[str] = (),
-                 tag: str | None = None) -> None:
+    def __init__(self, park: str, *, workers: int = 1, extra: Iterable[str] = (), tag: str | None = None) -> None:
         tag = tag or secrets.token_hex(3)
         self.tag = tag
         self.metrics_port = free_port(workers)
         self.workers = workers
         self.args = [
-            sys.executable, "-m", "smartpark.cli", "ingest",
-            "--workers", str(workers), "--park", park, "--group", f"g{tag}",
-            "--client-id-prefix", f"test-ingest-{tag}", "--session-expiry", "900",
-            "--batch-max-ms", "50", "--log-level", "WARNING",
-            "--metrics-port", str(self.metrics_port), *extra,
+            sys.executable,
+            "-m",
+            "smartpark.cli",
+            "ingest",
+            "--workers",
+            str(workers),
+            "--park",
+            park,
+            "--group",
+            f"g{tag}",
+            "--client-id-prefix",
+            f"test-ingest-{tag}",
+            "--session-expiry",
+            "900",
+            "--batch-max-ms",
+            "50",
+            "--log-level",
+            "WARNING",
+            "--metrics-port",
+            str(self.metrics_port),
+            *extra,
         ]
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, *, wait: bool = True) -> IngestProcess:
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=os.environ.copy(),
-                                     preexec_fn=die_with_parent)
+        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=os.environ.copy(), preexec_fn=die_with_parent)
         if wait:
             try:
                 wait_until(self.subscribed, 60, "the ingest workers to subscribe")
@@ -88,9 +102,7 @@ class IngestProcess:
     def metric(self, name: str, worker: int = 0) -> float | None:
         """A metric's value from a worker's Prometheus exporter (None while it is not up)."""
         try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{self.metrics_port + worker}/metrics", timeout=2
-            ) as resp:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port + worker}/metrics", timeout=2) as resp:
                 text = resp.read().decode()
         except OSError:
             return None
@@ -123,26 +135,22 @@ def gateway_client(model: dict[str, Any], enterprise: str) -> mqtt.Client:
     for ent in model["parks"][0]["enterprises"]:
         if ent["code"] == enterprise:
             gw = ent["gateways"][0]
-            target = sp_mqtt.BrokerTarget.parse(sp_mqtt.mqtt_url()).with_credentials(
-                gw["username"], gw["password"]
+            target = sp_mqtt.BrokerTarget.parse(sp_mqtt.mqtt_url()).with_credentials(gw["username"], gw["password"])
+            client = sp_mqtt.make_client(
+                f"test-pub-{secrets.token_hex(4)}", target=target, clean_start=True, session_expiry=0
             )
-            client = sp_mqtt.make_client(f"test-pub-{secrets.token_hex(4)}", target=target,
-                                         clean_start=True, session_expiry=0)
             sp_mqtt.connect(client)
             return client
     raise KeyError(f"no enterprise {enterprise!r}")
 
 
 def platform_client() -> mqtt.Client:
-    client = sp_mqtt.make_client(f"test-platform-{secrets.token_hex(4)}", clean_start=True,
-                                 session_expiry=0)
+    client = sp_mqtt.make_client(f"test-platform-{secrets.token_hex(4)}", clean_start=True, session_expiry=0)
     sp_mqtt.connect(client)
     return client
 
 
-def publish_all(
-    client: mqtt.Client, messages: Iterable[tuple[str, bytes]], timeout: float = 60
-) -> list[str]:
+def publish_all(client: mqtt.Client, messages: Iterable[tuple[str, bytes]], timeout: float = 60) -> list[str]:
     """Publish with QoS 1 and wait for every PUBACK; the broker's reason code of each message."""
     acks: dict[int, str] = {}
     client.on_publish = lambda _c, _u, mid, reason, _p: acks.__setitem__(mid, str(reason))
@@ -198,8 +206,19 @@ def park_rejections(url: str, park: str) -> dict[str, int]:
 class Stream:
     """Publishes numbered gateway messages from a thread, so a fault can be injected mid-stream."""
 
-    def __init__(self, client: mqtt.Client, park: str, ent: str, gateway: str, devices: list[str],
-                 *, messages: int, per_device: int = 1, rate: float = 500.0, start_ms: int) -> None:
+    def __init__(
+        self,
+        client: mqtt.Client,
+        park: str,
+        ent: str,
+        gateway: str,
+        devices: list[str],
+        *,
+        messages: int,
+        per_device: int = 1,
+        rate: float = 500.0,
+        start_ms: int,
+    ) -> None:
         self.client = client
         self.topic = gateway_topic(park, ent, gateway)
         self.devices = devices
@@ -219,8 +238,10 @@ class Stream:
 
     def payload(self, i: int) -> bytes:
         body = {
-            d: [{"ts": self.start_ms + i * 1000 + k, "values": {"elec.power_kw": float(i)}}
-                for k in range(self.per_device)]
+            d: [
+                {"ts": self.start_ms + i * 1000 + k, "values": {"elec.power_kw": float(i)}}
+                for k in range(self.per_device)
+            ]
             for d in self.devices
         }
         return json.dumps(body).encode()
@@ -247,6 +268,7 @@ class Stream:
     def join(self, timeout: float = 120) -> None:
         """Until every message was acknowledged by the broker (paho resends across reconnects)."""
         self.thread.join(timeout)
-        wait_until(lambda: self.acked >= self.total_messages, timeout,
-                   "the broker to acknowledge every published message")
+        wait_until(
+            lambda: self.acked >= self.total_messages, timeout, "the broker to acknowledge every published message"
+        )
         assert not self.refused, f"the broker refused messages: {self.refused[:3]}"

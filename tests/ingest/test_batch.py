@@ -80,23 +80,34 @@ def test_each_fault_has_its_own_reason(index: RegistryIndex) -> None:
     day = 86_400_000
     batch = _build(
         index,
-        _msg(e1("em1"), {"ts": NOW, "values": {
-            "elec.import_kwh": 1.0,           # valid
-            "elec.pf": 1.5,                   # out_of_range
-            "ww.ph": 7.0,                     # metric_not_allowed
-            "nonsense.metric": 1.0,           # unknown_metric
-            "elec.power_kw": "12",            # bad_value (decoder)
-        }}),
-        _msg(e1("em1"), [
-            {"ts": NOW - 31 * day, "values": {"elec.import_kwh": 2.0}},   # ts_too_old
-            {"ts": NOW + 301_000, "values": {"elec.import_kwh": 3.0}},    # ts_in_future
-            {"ts": NOW - 29 * day, "values": {"elec.import_kwh": 4.0}},   # valid
-            {"ts": "yesterday", "values": {"elec.import_kwh": 5.0}},      # bad_timestamp
-        ]),
-        _msg(e1("ghost"), {"ts": NOW, "values": {"elec.import_kwh": 1.0}}),       # unknown_device
-        _msg(e1("ww1"), {"ts": NOW, "values": {"ww.ph": 7.0}}),                  # foreign_device
-        _msg(gateway_topic("p", "e1", "g1"), {"ww1": {"ts": NOW, "values": {"ww.ph": 7.0}},
-                                               "gd1": {"ts": NOW, "values": {"safety.o2_pct": 20.9}}}),
+        _msg(
+            e1("em1"),
+            {
+                "ts": NOW,
+                "values": {
+                    "elec.import_kwh": 1.0,  # valid
+                    "elec.pf": 1.5,  # out_of_range
+                    "ww.ph": 7.0,  # metric_not_allowed
+                    "nonsense.metric": 1.0,  # unknown_metric
+                    "elec.power_kw": "12",  # bad_value (decoder)
+                },
+            },
+        ),
+        _msg(
+            e1("em1"),
+            [
+                {"ts": NOW - 31 * day, "values": {"elec.import_kwh": 2.0}},  # ts_too_old
+                {"ts": NOW + 301_000, "values": {"elec.import_kwh": 3.0}},  # ts_in_future
+                {"ts": NOW - 29 * day, "values": {"elec.import_kwh": 4.0}},  # valid
+                {"ts": "yesterday", "values": {"elec.import_kwh": 5.0}},  # bad_timestamp
+            ],
+        ),
+        _msg(e1("ghost"), {"ts": NOW, "values": {"elec.import_kwh": 1.0}}),  # unknown_device
+        _msg(e1("ww1"), {"ts": NOW, "values": {"ww.ph": 7.0}}),  # foreign_device
+        _msg(
+            gateway_topic("p", "e1", "g1"),
+            {"ww1": {"ts": NOW, "values": {"ww.ph": 7.0}}, "gd1": {"ts": NOW, "values": {"safety.o2_pct": 20.9}}},
+        ),
         _msg(gateway_topic("p", "e1", "g2"), {"em1": {"ts": NOW, "values": {"elec.pf": 1}}}),
         _msg(device_topic("nopark", "e1", "em1"), {"ts": NOW, "values": {}}),
         _msg(device_topic("p", "e9", "em1"), {"ts": NOW, "values": {}}),
@@ -108,10 +119,21 @@ def test_each_fault_has_its_own_reason(index: RegistryIndex) -> None:
     )
     reasons = Counter(r.reason_code for r in batch.rejections)
     assert reasons == {
-        v.OUT_OF_RANGE: 1, v.METRIC_NOT_ALLOWED: 1, v.UNKNOWN_METRIC: 1, "bad_value": 1,
-        v.TS_TOO_OLD: 1, v.TS_IN_FUTURE: 1, "bad_timestamp": 1,
-        v.UNKNOWN_DEVICE: 1, v.FOREIGN_DEVICE: 2, v.UNKNOWN_GATEWAY: 1, v.UNKNOWN_PARK: 1,
-        v.UNKNOWN_ENTERPRISE: 1, "unknown_topic": 1, "malformed_json": 2, "non_finite": 1,
+        v.OUT_OF_RANGE: 1,
+        v.METRIC_NOT_ALLOWED: 1,
+        v.UNKNOWN_METRIC: 1,
+        "bad_value": 1,
+        v.TS_TOO_OLD: 1,
+        v.TS_IN_FUTURE: 1,
+        "bad_timestamp": 1,
+        v.UNKNOWN_DEVICE: 1,
+        v.FOREIGN_DEVICE: 2,
+        v.UNKNOWN_GATEWAY: 1,
+        v.UNKNOWN_PARK: 1,
+        v.UNKNOWN_ENTERPRISE: 1,
+        "unknown_topic": 1,
+        "malformed_json": 2,
+        "non_finite": 1,
         v.NOT_TELEMETRY: 1,
     }
     assert batch.rows.value.tolist() == [1.0, 4.0, 20.9]
@@ -129,8 +151,9 @@ def test_each_fault_has_its_own_reason(index: RegistryIndex) -> None:
 def test_large_payload_is_recorded_with_a_bounded_excerpt(index: RegistryIndex) -> None:
     body = {"ts": NOW, "values": {f"m{i}": i for i in range(20000)}}
     raw = json.dumps(body).encode()
-    batch = build_batch([_msg(device_topic("p", "e1", "em1"), body)], index, now_ms=NOW,
-                        window=WINDOW, max_payload_bytes=len(raw) - 1)
+    batch = build_batch(
+        [_msg(device_topic("p", "e1", "em1"), body)], index, now_ms=NOW, window=WINDOW, max_payload_bytes=len(raw) - 1
+    )
     (rej,) = batch.rejections
     assert rej.reason_code == "payload_too_large"
     assert len(rej.excerpt) == EXCERPT_CHARS and rej.excerpt.endswith("…")
@@ -170,8 +193,9 @@ def _rows(ts_min: list[int], device: list[int], metric: list[int]) -> Rows:
 
 def test_rows_sort_in_primary_key_order() -> None:
     rows = _rows([5, 1, 3, 2], [2, 2, 1, 2], [1, 1, 1, 3]).sorted()
-    assert list(zip(rows.device_id.tolist(), rows.metric_id.tolist(), (rows.ts_us // 60_000_000).tolist(),
-                    strict=True)) == [(1, 1, 3), (2, 1, 1), (2, 1, 5), (2, 3, 2)]
+    assert list(
+        zip(rows.device_id.tolist(), rows.metric_id.tolist(), (rows.ts_us // 60_000_000).tolist(), strict=True)
+    ) == [(1, 1, 3), (2, 1, 1), (2, 1, 5), (2, 3, 2)]
 
 
 def test_latest_is_the_newest_reading_of_each_series_whatever_the_arrival_order() -> None:
@@ -189,7 +213,10 @@ def test_touched_buckets_are_distinct_quarter_hours() -> None:
     rows = _rows([0, 14, 15, 14, -1], [1, 1, 1, 2, 1], [1, 1, 1, 1, 1])
     device, metric, bucket = rows.touched()
     assert list(zip(device.tolist(), metric.tolist(), (bucket // 60_000_000).tolist(), strict=True)) == [
-        (1, 1, -15), (1, 1, 0), (1, 1, 15), (2, 1, 0),
+        (1, 1, -15),
+        (1, 1, 0),
+        (1, 1, 15),
+        (2, 1, 0),
     ]
 
 
@@ -225,8 +252,9 @@ def test_flags_the_decoder_reports_are_stored_with_the_receipt_time_flag(
 
 def test_repeated_keys_keep_their_first_reading() -> None:
     rows = _rows([1, 1, 2, 1], [1, 1, 1, 2], [1, 1, 1, 1]).sorted().distinct()
-    assert list(zip(rows.device_id.tolist(), (rows.ts_us // 60_000_000).tolist(), rows.value.tolist(),
-                    strict=True)) == [(1, 1, 0.0), (1, 2, 2.0), (2, 1, 3.0)]
+    assert list(
+        zip(rows.device_id.tolist(), (rows.ts_us // 60_000_000).tolist(), rows.value.tolist(), strict=True)
+    ) == [(1, 1, 0.0), (1, 2, 2.0), (2, 1, 3.0)]
 
 
 def test_rows_already_in_key_order_are_not_sorted_again() -> None:

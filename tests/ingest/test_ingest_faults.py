@@ -44,13 +44,25 @@ def _stream_through(
         for ent in enterprises:
             clients.append(gateway_client(park, ent))
             # Ten readings a message, a message every 5 ms: ~4 s of traffic, the fault in the middle.
-            streams.append(Stream(clients[-1], code, ent, "gw1", ["em1"], messages=800, per_device=10, rate=200,
-                                  start_ms=int(time.time() * 1000) - 3 * 3600 * 1000))
+            streams.append(
+                Stream(
+                    clients[-1],
+                    code,
+                    ent,
+                    "gw1",
+                    ["em1"],
+                    messages=800,
+                    per_device=10,
+                    rate=200,
+                    start_ms=int(time.time() * 1000) - 3 * 3600 * 1000,
+                )
+            )
         for stream in streams:
             stream.start()
         total = sum(s.readings for s in streams)
-        wait_until(lambda: park_readings(url, code) > 0 and min(s.sent for s in streams) > 150, 30,
-                   "the stream to be flowing")
+        wait_until(
+            lambda: park_readings(url, code) > 0 and min(s.sent for s in streams) > 150, 30, "the stream to be flowing"
+        )
         fault(ingest)
         for stream in streams:
             stream.join()
@@ -133,8 +145,9 @@ def test_mosquitto_restarted_mid_stream(settings: Settings, park: dict[str, Any]
 def test_mosquitto_restarted_mid_stream_with_partitioned_workers(settings: Settings, park: dict[str, Any]) -> None:
     """Two workers, each on plain subscriptions to its own enterprises: both enterprises' streams
     land whole across the broker restart, whichever worker owns which."""
-    _stream_through(settings, park, _restart_mosquitto(settings), workers=2, extra=("--partitioned",),
-                    enterprises=("e1", "e2"))
+    _stream_through(
+        settings, park, _restart_mosquitto(settings), workers=2, extra=("--partitioned",), enterprises=("e1", "e2")
+    )
 
 
 def test_kill_9_of_one_of_two_workers(settings: Settings, park: dict[str, Any]) -> None:

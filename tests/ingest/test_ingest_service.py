@@ -54,14 +54,26 @@ def test_mixed_traffic_is_stored_or_rejected_exactly(
     now = _now_ms()
     day = 86_400_000
     good = [
-        readings_message(code, "e1", "em1", now - (i + 1) * 60_000,
-                         {"elec.import_kwh": 1000.0 + i, "elec.power_kw": 12.0, "elec.pf": 0.95})
+        readings_message(
+            code,
+            "e1",
+            "em1",
+            now - (i + 1) * 60_000,
+            {"elec.import_kwh": 1000.0 + i, "elec.power_kw": 12.0, "elec.pf": 0.95},
+        )
         for i in range(20)
     ]  # 60 valid readings
-    good.append(gateway_message(code, "e2", "gw1", {
-        "em1": [{"ts": now - 1000, "values": {"elec.import_kwh": 5.0}}],
-        "ww1": {"ts": now - 1000, "values": {"ww.ph": 7.2, "ww.cod_mgl": 40.0}},
-    }))  # 3 valid readings
+    good.append(
+        gateway_message(
+            code,
+            "e2",
+            "gw1",
+            {
+                "em1": [{"ts": now - 1000, "values": {"elec.import_kwh": 5.0}}],
+                "ww1": {"ts": now - 1000, "values": {"ww.ph": 7.2, "ww.cod_mgl": 40.0}},
+            },
+        )
+    )  # 3 valid readings
     bad = [
         readings_message(code, "e1", "em1", now, {"elec.pf": 3.0, "elec.import_kwh": 7.0}),
         readings_message(code, "e1", "em1", now, {"ww.ph": 7.0}),
@@ -84,13 +96,25 @@ def test_mixed_traffic_is_stored_or_rejected_exactly(
         disconnect(client2)
     expected_readings = 60 + 3 + 1
     expected_rejections = {
-        v.OUT_OF_RANGE: 1, v.METRIC_NOT_ALLOWED: 1, v.TS_TOO_OLD: 1, v.TS_IN_FUTURE: 1,
-        v.UNKNOWN_DEVICE: 1, v.UNKNOWN_METRIC: 1, "malformed_json": 1, "bad_value": 1,
-        "bad_timestamp": 1, "bad_shape": 1,
+        v.OUT_OF_RANGE: 1,
+        v.METRIC_NOT_ALLOWED: 1,
+        v.TS_TOO_OLD: 1,
+        v.TS_IN_FUTURE: 1,
+        v.UNKNOWN_DEVICE: 1,
+        v.UNKNOWN_METRIC: 1,
+        "malformed_json": 1,
+        "bad_value": 1,
+        "bad_timestamp": 1,
+        "bad_shape": 1,
     }
-    wait_until(lambda: park_readings(url, code) >= expected_readings
-               and sum(park_rejections(url, code).values()) >= sum(expected_rejections.values()),
-               30, "the readings and rejections to be committed")
+    wait_until(
+        lambda: (
+            park_readings(url, code) >= expected_readings
+            and sum(park_rejections(url, code).values()) >= sum(expected_rejections.values())
+        ),
+        30,
+        "the readings and rejections to be committed",
+    )
     time.sleep(0.5)  # nothing more may arrive
     assert park_readings(url, code) == expected_readings
     assert park_rejections(url, code) == expected_rejections
@@ -109,7 +133,8 @@ def test_mixed_traffic_is_stored_or_rejected_exactly(
         ).fetchone()
         rejected = conn.execute(
             "SELECT reason, device, excerpt FROM rejected_messages"
-            " WHERE topic LIKE %s AND reason_code = 'out_of_range'", (f"smartpark/v1/{code}/%",)
+            " WHERE topic LIKE %s AND reason_code = 'out_of_range'",
+            (f"smartpark/v1/{code}/%",),
         ).fetchone()
     # The newest import reading wins even though the out-of-range message came later.
     assert latest is not None and latest[0] == 7.0
@@ -120,14 +145,15 @@ def test_mixed_traffic_is_stored_or_rejected_exactly(
     assert '"elec.pf": 3.0' in rejected[2]
 
 
-def test_the_same_message_twice_is_stored_once(
-    settings: Settings, park: dict[str, Any], ingest: IngestProcess
-) -> None:
+def test_the_same_message_twice_is_stored_once(settings: Settings, park: dict[str, Any], ingest: IngestProcess) -> None:
     code = park["parks"][0]["code"]
     url = settings.database_url or ""
-    msg = gateway_message(code, "e1", "gw1", {
-        "em1": [{"ts": _now_ms() - k * 1000, "values": {"elec.power_kw": 1.0 * k}} for k in range(50)]
-    })
+    msg = gateway_message(
+        code,
+        "e1",
+        "gw1",
+        {"em1": [{"ts": _now_ms() - k * 1000, "values": {"elec.power_kw": 1.0 * k}} for k in range(50)]},
+    )
     client = gateway_client(park, "e1")
     try:
         publish_accepted(client, [msg])
@@ -145,8 +171,9 @@ def test_redelivery_after_a_crash_adds_nothing(settings: Settings, park: dict[st
     again (same client id, persistent session) and storing them again changes nothing."""
     code = park["parks"][0]["code"]
     url = settings.database_url or ""
-    config = WorkerConfig(client_id=f"test-redeliver-{code}", group=f"r{code}", park=code,
-                          batch_max_ms=50, session_expiry_s=600)
+    config = WorkerConfig(
+        client_id=f"test-redeliver-{code}", group=f"r{code}", park=code, batch_max_ms=50, session_expiry_s=600
+    )
 
     class CrashesBeforeAck(Ingester):
         def _ack(self, items: Any) -> None:
@@ -162,8 +189,9 @@ def test_redelivery_after_a_crash_adds_nothing(settings: Settings, park: dict[st
     first, first_metric, thread = start(CrashesBeforeAck)
     wait_until(lambda: first_metric("subscribed") == 1, 30, "the first ingester to subscribe")
     messages = [
-        gateway_message(code, "e2", "gw1", {"gm1": {"ts": _now_ms() - i * 1000,
-                                                    "values": {"gas.volume_nm3": 10.0 + i}}})
+        gateway_message(
+            code, "e2", "gw1", {"gm1": {"ts": _now_ms() - i * 1000, "values": {"gas.volume_nm3": 10.0 + i}}}
+        )
         for i in range(30)
     ]
     client = gateway_client(park, "e2")
@@ -177,8 +205,7 @@ def test_redelivery_after_a_crash_adds_nothing(settings: Settings, park: dict[st
 
     second, second_metric, thread = start(Ingester)
     try:
-        wait_until(lambda: second_metric("messages_total") == 30, 30,
-                   "the unacknowledged messages to be redelivered")
+        wait_until(lambda: second_metric("messages_total") == 30, 30, "the unacknowledged messages to be redelivered")
         assert second_metric("readings_duplicate_total") == 30
         assert second_metric("readings_stored_total") == 0
         assert park_readings(url, code) == 30
@@ -204,18 +231,23 @@ def test_a_gateway_cannot_publish_for_another_enterprise(
     now = _now_ms()
     admin = platform_client()
     try:
-        publish_accepted(admin, [
-            gateway_message(code, "e2", "gw1", {"cems1": {"ts": now, "values": {"stack.o2_pct": 9.0}}}),
-            readings_message(code, "e2", "cems1", now, {"stack.o2_pct": 9.0}),
-            gateway_message(code, "e2", "gw9", {"gm1": {"ts": now, "values": {"gas.volume_nm3": 1.0}}}),
-            (gateway_topic(code, "e9", "gw1"), b"{}"),
-        ])
+        publish_accepted(
+            admin,
+            [
+                gateway_message(code, "e2", "gw1", {"cems1": {"ts": now, "values": {"stack.o2_pct": 9.0}}}),
+                readings_message(code, "e2", "cems1", now, {"stack.o2_pct": 9.0}),
+                gateway_message(code, "e2", "gw9", {"gm1": {"ts": now, "values": {"gas.volume_nm3": 1.0}}}),
+                (gateway_topic(code, "e9", "gw1"), b"{}"),
+            ],
+        )
     finally:
         disconnect(admin)
     wait_until(lambda: sum(park_rejections(url, code).values()) >= 4, 30, "the rejections")
     time.sleep(0.5)
     assert park_rejections(url, code) == {
-        v.FOREIGN_DEVICE: 2, v.UNKNOWN_GATEWAY: 1, v.UNKNOWN_ENTERPRISE: 1,
+        v.FOREIGN_DEVICE: 2,
+        v.UNKNOWN_GATEWAY: 1,
+        v.UNKNOWN_ENTERPRISE: 1,
     }
     assert park_readings(url, code) == 0
 
@@ -242,16 +274,20 @@ def test_a_message_the_database_refuses_is_recorded_and_the_rest_stored(
     db.execute(f"CREATE TRIGGER {trigger} BEFORE INSERT ON telemetry FOR EACH ROW EXECUTE FUNCTION {fn}()")
     try:
         now = _now_ms()
-        messages = [readings_message(code, "e1", "wm1", now - i * 1000, {"water.volume_m3": 10.0 + i})
-                    for i in range(1, 21)]
+        messages = [
+            readings_message(code, "e1", "wm1", now - i * 1000, {"water.volume_m3": 10.0 + i}) for i in range(1, 21)
+        ]
         messages.insert(10, readings_message(code, "e1", "wm1", now, {"water.volume_m3": 666.0}))
         client = gateway_client(park, "e1")
         try:
             publish_accepted(client, messages)
         finally:
             disconnect(client)
-        wait_until(lambda: park_readings(url, code) >= 20 and bool(park_rejections(url, code)), 30,
-                   "the good readings and the refusal")
+        wait_until(
+            lambda: park_readings(url, code) >= 20 and bool(park_rejections(url, code)),
+            30,
+            "the good readings and the refusal",
+        )
         time.sleep(0.5)
         assert park_readings(url, code) == 20
         assert park_rejections(url, code) == {v.STORE_FAILED: 1}

@@ -37,8 +37,15 @@ def test_parse(spec: str, expected: Partition) -> None:
     assert Partition.parse(spec) == expected
 
 
-@pytest.mark.parametrize(("spec", "message"), [("2/2", "index must be in 0..1"), ("1", "expected I/N"),
-                                               ("-1/2", "expected I/N"), ("0/0", "index must be in 0..-1")])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("2/2", "index must be in 0..1"),
+        ("1", "expected I/N"),
+        ("-1/2", "expected I/N"),
+        ("0/0", "index must be in 0..-1"),
+    ],
+)
 def test_parse_refuses(spec: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Partition.parse(spec)

@@ -35,11 +35,21 @@ def test_a_new_enterprise_is_taken_within_the_refresh_time(
     ingest = IngestProcess(code, extra=("--partitioned",)).start()
     model = copy.deepcopy(park)
     username = f"{code}.e3.gw1"
-    model["parks"][0]["enterprises"].append({
-        "code": "e3", "name": "新入园企业", "industry": "other",
-        "gateways": [{"code": "gw1", "username": username, "password": secrets.token_urlsafe(12),
-                      "devices": [{"code": "em1", "kind": "elec_meter", "zone": "E1"}]}],
-    })
+    model["parks"][0]["enterprises"].append(
+        {
+            "code": "e3",
+            "name": "新入园企业",
+            "industry": "other",
+            "gateways": [
+                {
+                    "code": "gw1",
+                    "username": username,
+                    "password": secrets.token_urlsafe(12),
+                    "devices": [{"code": "em1", "kind": "elec_meter", "zone": "E1"}],
+                }
+            ],
+        }
+    )
     client = None
     try:
         with db.transaction():

@@ -54,7 +54,7 @@ def _same(topic: Topic, payload: bytes) -> Decoded:
         b'{"ts": 1, "values": {"a": 1.0}, "flags": "D"}',
         b'[{"ts": 1, "values": {"a": 1.0}}, {"ts": 2, "values": {"a": 2}}]',
         b'{"ts": 1, "values": {"a": 1.0}',  # malformed: the standard library's message is kept
-        b'\xff\xfe{\x00}\x00',  # UTF-16, which only the standard library reads
+        b"\xff\xfe{\x00}\x00",  # UTF-16, which only the standard library reads
     ],
 )
 def test_device_payloads_decode_as_the_general_path_does(payload: bytes) -> None:
@@ -62,8 +62,7 @@ def test_device_payloads_decode_as_the_general_path_does(payload: bytes) -> None
 
 
 def test_a_gateway_payload_of_plain_entries_decodes_every_reading() -> None:
-    body = {f"m{d:02d}": {"ts": NOW + d, "values": {"elec.import_kwh": d + 0.5, "elec.power_kw": d}}
-            for d in range(25)}
+    body = {f"m{d:02d}": {"ts": NOW + d, "values": {"elec.import_kwh": d + 0.5, "elec.power_kw": d}} for d in range(25)}
     got = _same(GATEWAY, json.dumps(body).encode())
     assert len(got) == 50 and not got.problems
     assert got.device[:2] == ["m00", "m00"] and got.metric[:2] == ["elec.import_kwh", "elec.power_kw"]

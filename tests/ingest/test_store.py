@@ -70,8 +70,7 @@ def _stored(conn: psycopg.Connection[Any], device: int) -> list[tuple[int, float
 
 def _latest(conn: psycopg.Connection[Any], device: int) -> tuple[int, float] | None:
     return conn.execute(
-        "SELECT (extract(epoch FROM ts - %s::timestamptz) / 60)::int, value FROM telemetry_latest"
-        " WHERE device_id = %s",
+        "SELECT (extract(epoch FROM ts - %s::timestamptz) / 60)::int, value FROM telemetry_latest WHERE device_id = %s",
         ("2025-11-26T00:00Z", device),
     ).fetchone()
 
@@ -82,17 +81,16 @@ def test_new_readings_are_copied_straight_into_telemetry(conn: psycopg.Connectio
     assert staged == 0  # the direct path: nothing went through the staging table
     assert _stored(conn, device) == [(1, 1.0), (2, 1.0), (3, 1.0), (20, 1.0)]
     assert _latest(conn, device) == (20, 1.0)
-    buckets = conn.execute(
-        "SELECT count(*) FROM telemetry_touched WHERE device_id = %s", (device,)
-    ).fetchone()
+    buckets = conn.execute("SELECT count(*) FROM telemetry_touched WHERE device_id = %s", (device,)).fetchone()
     assert buckets == (2,)  # minutes 1-3 share a quarter hour, 20 starts the next
 
 
 def test_a_redelivered_message_among_new_ones_is_stored_once(conn: psycopg.Connection[Any], device: int) -> None:
     _store(conn, _batch(_rows(device, [1, 2], value=1.0)))
     # The redelivery carries other values: the stored reading is kept, never replaced.
-    stored, staged = _store(conn, _batch(_rows(device, [3, 4], value=2.0), _rows(device, [1, 2], value=9.0),
-                                         _rows(device, [5], value=2.0)))
+    stored, staged = _store(
+        conn, _batch(_rows(device, [3, 4], value=2.0), _rows(device, [1, 2], value=9.0), _rows(device, [5], value=2.0))
+    )
     assert stored == Stored(inserted=3, duplicates=2, rejected=0)
     assert staged == 5  # the fallback through the staging table
     assert _stored(conn, device) == [(1, 1.0), (2, 1.0), (3, 2.0), (4, 2.0), (5, 2.0)]
@@ -107,9 +105,7 @@ def test_a_batch_of_nothing_but_redeliveries_changes_nothing(conn: psycopg.Conne
     assert _latest(conn, device) == (3, 1.0)
 
 
-def test_the_same_reading_twice_in_one_batch_needs_no_fallback(
-    conn: psycopg.Connection[Any], device: int
-) -> None:
+def test_the_same_reading_twice_in_one_batch_needs_no_fallback(conn: psycopg.Connection[Any], device: int) -> None:
     stored, staged = _store(conn, _batch(_rows(device, [7]), _rows(device, [8]), _rows(device, [7])))
     assert stored == Stored(inserted=2, duplicates=1, rejected=0)
     assert staged == 0
@@ -126,9 +122,7 @@ def test_a_reading_another_writer_has_not_committed_yet_is_stored_once(
         outcome: list[Stored] = []
         with other.transaction():
             store_batch(other, batch=_batch(_rows(device, [1, 2])))
-            writer = threading.Thread(
-                target=lambda: outcome.append(_store(conn, _batch(_rows(device, [1, 2, 3])))[0])
-            )
+            writer = threading.Thread(target=lambda: outcome.append(_store(conn, _batch(_rows(device, [1, 2, 3])))[0]))
             writer.start()
             writer.join(0.5)
             assert writer.is_alive()  # waiting for the first transaction's rows
