@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from smartpark.settings import Settings, get_settings
-from tests.factories import small_model, unique_code
+from tests.support.factories import small_model, unique_code
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.factories import small_model, unique_code
+from tests.support.factories import small_model, unique_code
 
 
 @pytest.fixture

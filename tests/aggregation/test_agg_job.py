@@ -9,7 +9,7 @@ import pytest
 
 from aggregation.job import drain
 from smartpark.catalogue import metric
-from tests.aggregation.helpers import device_id, ms, store_readings
+from tests.support.readings import device_id, ms, store_readings
 
 pytestmark = pytest.mark.integration
 

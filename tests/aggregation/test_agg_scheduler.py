@@ -14,7 +14,7 @@ import pytest
 
 from aggregation.retention import RetentionPolicy, apply_retention
 from smartpark.catalogue import metric
-from tests.aggregation.helpers import device_id, ms, store_readings
+from tests.support.readings import device_id, ms, store_readings
 
 pytestmark = pytest.mark.integration
 

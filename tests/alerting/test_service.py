@@ -17,7 +17,8 @@ from alerting.routing import inhibit_rules_from_list
 from alerting.rules import default_document, default_rules
 from smartpark.mqtt import connect, make_client
 from smartpark.settings import Settings
-from tests.alerting.harness import Gateway, WebhookReceiver, in_park, running, scoped, wait_for
+from tests.support.alerting import Gateway, WebhookReceiver, in_park, running, scoped
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -126,20 +127,20 @@ def test_each_condition_through_the_service(
         )
         gw.status("fa1", "offline")
         for rule_id in ("t-lel", "t-o2", "t-co-avg", "t-power-rate", "t-so2", "t-offline"):
-            wait_for(lambda r=rule_id: states(db, pid, r) == ["firing"], what=f"{rule_id} firing")
+            wait_until(lambda r=rule_id: states(db, pid, r) == ["firing"], what=f"{rule_id} firing")
         assert states(db, pid, "t-h2s-for")[:1] == ["pending"]
-        wait_for(lambda: states(db, pid, "t-h2s-for") == ["firing"], what="for elapsed on the clock")
+        wait_until(lambda: states(db, pid, "t-h2s-for") == ["firing"], what="for elapsed on the clock")
         # (a slow broker may deliver wm1's first reading after the window: an earlier episode)
-        wait_for(lambda: states(db, pid, "t-nodata")[-1:] == ["firing"], what="no data from wm1")
+        wait_until(lambda: states(db, pid, "t-nodata")[-1:] == ["firing"], what="no data from wm1")
         # hysteresis: 22 %LEL is below 25 but not below 20: still firing
         gw.send({"gd1": {"safety.lel_pct": 22, "safety.o2_pct": 20.9}, "wm1": {"water.volume_m3": 2}})
-        wait_for(lambda: states(db, pid, "t-o2") == ["resolved"], what="o2 back in band")
-        wait_for(lambda: states(db, pid, "t-nodata")[-1:] == ["resolved"], what="data from wm1 again")
+        wait_until(lambda: states(db, pid, "t-o2") == ["resolved"], what="o2 back in band")
+        wait_until(lambda: states(db, pid, "t-nodata")[-1:] == ["resolved"], what="data from wm1 again")
         assert states(db, pid, "t-lel") == ["firing"]
         gw.send({"gd1": {"safety.lel_pct": 19}, "cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 30}})
         gw.status("fa1", "online")
         for rule_id in ("t-lel", "t-so2", "t-offline"):
-            wait_for(lambda r=rule_id: states(db, pid, r) == ["resolved"], what=f"{rule_id} resolved")
+            wait_until(lambda r=rule_id: states(db, pid, r) == ["resolved"], what=f"{rule_id} resolved")
     lel = lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), rule_id="t-lel"))[0]
     assert lel["trigger_value"] == 30 and lel["labels"]["zone"] == "C1" and lel["labels"]["device"] == "gd1"
     so2 = lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), rule_id="t-so2"))[0]
@@ -154,17 +155,17 @@ def test_manual_clear_and_acknowledgement(
     rules = scoped(code, {"id": "t-lel", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25}})
     with running(settings, rules, parks=[code]):
         gw.send({"gd1": {"safety.lel_pct": 40}})
-        first = wait_for(
+        first = wait_until(
             lambda: lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), states=("firing",))), what="firing"
         )[0]
         with db.transaction():
             lifecycle.acknowledge(db, alert_id=first["alert_id"], by="operator", comment="seen, crew on the way")
         with db.transaction():
             lifecycle.resolve(db, alert_id=first["alert_id"], by="operator", comment="sensor recalibrated")
-        wait_for(lambda: ("t-lel", "gd1", "resolved") in hook.alerts(), what="manual clear notified")
+        wait_until(lambda: ("t-lel", "gd1", "resolved") in hook.alerts(), what="manual clear notified")
         gw.send({"gd1": {"safety.lel_pct": 41}})  # still leaking: a new alarm
-        wait_for(lambda: states(db, pid, "t-lel") == ["resolved", "firing"], what="a new alarm")
-        wait_for(lambda: hook.alerts().count(("t-lel", "gd1", "firing")) == 2, what="second firing notified")
+        wait_until(lambda: states(db, pid, "t-lel") == ["resolved", "firing"], what="a new alarm")
+        wait_until(lambda: hook.alerts().count(("t-lel", "gd1", "firing")) == 2, what="second firing notified")
     alert = lifecycle.get_alert(db, alert_id=first["alert_id"])
     assert alert["acknowledged_by"] == "operator" and alert["resolved_by"] == "operator"
     assert [e["kind"] for e in alert["events"]] == ["firing", "acknowledged", "cleared"]
@@ -200,16 +201,16 @@ def test_grouping_silence_and_inhibition(
     inhibit = inhibit_rules_from_list(default_document()["inhibit"])
     with running(settings, rules, parks=[code], inhibit=inhibit):
         gw.send({"gd1": {"safety.lel_pct": 30, "safety.h2s_ppm": 12, "safety.co_ppm": 50}})
-        wait_for(lambda: hook.hits, what="a notification")
+        wait_until(lambda: hook.hits, what="a notification")
         time.sleep(0.3)
         assert len(hook.hits) == 1  # one notification for the group, the silenced alarm left out
         assert sorted(a[0] for a in hook.alerts()) == ["t-h2s", "t-lel"]
         assert states(db, pid, "t-co") == ["firing"]  # silenced, still recorded
         # a fire in zone C1 inhibits the gas alarms of C1 that rise after it
         gw.send({"fa1": {"safety.fire_alarm": 1}, "gd1": {"safety.lel_pct": 10, "safety.h2s_ppm": 0}})
-        wait_for(lambda: ("fire-alarm", "fa1", "firing") in hook.alerts(), what="fire notified")
+        wait_until(lambda: ("fire-alarm", "fa1", "firing") in hook.alerts(), what="fire notified")
         gw.send({"gd1": {"safety.lel_pct": 60}})
-        wait_for(lambda: states(db, pid, "t-lel") == ["resolved", "firing"], what="second gas alarm")
+        wait_until(lambda: states(db, pid, "t-lel") == ["resolved", "firing"], what="second gas alarm")
         time.sleep(1.2)  # two group intervals: it would have been notified by now
         second = states_id(db, pid, "t-lel")
         assert [a["status"] for h in hook.hits for a in h.payload["alerts"] if a["alert_id"] == second] == []
@@ -240,13 +241,13 @@ def test_receiver_down_then_back_gets_every_notification_once(
     with running(settings, rules, parks=[code], max_backoff_s=0.5):
         for i in range(3):
             gw.send({"gd1": {"safety.lel_pct": 40}})
-            wait_for(lambda i=i: states(db, pid, "t-lel") == ["resolved"] * i + ["firing"], what="firing")
+            wait_until(lambda i=i: states(db, pid, "t-lel") == ["resolved"] * i + ["firing"], what="firing")
             gw.send({"gd1": {"safety.lel_pct": 5}})
-            wait_for(lambda i=i: states(db, pid, "t-lel") == ["resolved"] * (i + 1), what="resolved")
-        wait_for(lambda: hook.refused >= 3, what="failed attempts")
+            wait_until(lambda i=i: states(db, pid, "t-lel") == ["resolved"] * (i + 1), what="resolved")
+        wait_until(lambda: hook.refused >= 3, what="failed attempts")
         assert store.outbox_counts(db)["pending"] >= 1
         hook.down = False
-        wait_for(lambda: len(hook.hits) >= 6, timeout=60, what="all 6 notifications")
+        wait_until(lambda: len(hook.hits) >= 6, timeout=60, what="all 6 notifications")
         time.sleep(1.5)
     ids = [h.notification_id for h in hook.hits]
     assert len(ids) == len(set(ids)) == 6
@@ -265,12 +266,12 @@ def test_restart_mid_episode_no_duplicate_no_lost_resolution(
     client_id, group = f"alerting-restart-{pid}", f"alerting-restart-{pid}"
     with running(settings, rules, parks=[code], client_id=client_id, group=group, session_expiry_s=60):
         gw.send({"gd1": {"safety.lel_pct": 35}})
-        wait_for(lambda: ("t-lel", "gd1", "firing") in hook.alerts(), what="firing notified")
+        wait_until(lambda: ("t-lel", "gd1", "firing") in hook.alerts(), what="firing notified")
     # while the service is away: still high, then back to normal (queued by its session)
     gw.send({"gd1": {"safety.lel_pct": 36}})
     gw.send({"gd1": {"safety.lel_pct": 3}})
     with running(settings, rules, parks=[code], client_id=client_id, group=group, session_expiry_s=0):
-        wait_for(lambda: ("t-lel", "gd1", "resolved") in hook.alerts(), what="resolution after restart")
+        wait_until(lambda: ("t-lel", "gd1", "resolved") in hook.alerts(), what="resolution after restart")
         time.sleep(0.5)
     assert hook.alerts() == [("t-lel", "gd1", "firing"), ("t-lel", "gd1", "resolved")]
     assert states(db, pid, "t-lel") == ["resolved"]
@@ -304,12 +305,12 @@ def test_gas_leak_reaches_the_emergency_receiver(
         with running(settings, rules, parks=[code], inhibit=inhibit) as service:
             sent_at = time.time()
             gw.send({"gd1": {"safety.lel_pct": 32.5}})
-            hit = wait_for(lambda: emergency.hits, what="emergency notified")[0]
+            hit = wait_until(lambda: emergency.hits, what="emergency notified")[0]
             assert arrived.wait(30)  # the shared broker can take seconds
             m = service.metrics
-            wait_for(lambda: sample(m.alarms, state="firing") == 1, what="alarms gauge")
+            wait_until(lambda: sample(m.alarms, state="firing") == 1, what="alarms gauge")
             assert sample(m.notifications_sent, channel="webhook") >= 1
-            wait_for(lambda: sample(m.notifications_sent, channel="mqtt") >= 1, what="PUBACK of the alert")
+            wait_until(lambda: sample(m.notifications_sent, channel="mqtt") >= 1, what="PUBACK of the alert")
             assert sample(m.evaluation_latency, suffix="_count") >= 1
     finally:
         ops.disconnect()
@@ -355,6 +356,6 @@ def test_average_windows_resume_from_stored_telemetry(
     )
     with running(settings, rules, parks=[code]):
         gw.send({"cems1": {"stack.o2_pct": 9, "stack.so2_mgm3": 20}})
-        wait_for(lambda: states(db, pid, "t-so2-avg") == ["firing"], what="hourly average over the limit")
+        wait_until(lambda: states(db, pid, "t-so2-avg") == ["firing"], what="hourly average over the limit")
     alert = lifecycle.list_alerts(db, where=AlertFilter(park_ids=(pid,), rule_id="t-so2-avg"))[0]
     assert alert["trigger_value"] == pytest.approx((50 * 45 + 20) / 51)

@@ -14,7 +14,7 @@ import pytest
 
 from ingest.cli import die_with_parent
 from smartpark.settings import Settings
-from tests.ingest.support import ROOT
+from tests.support.ingest import ROOT
 
 pytestmark = pytest.mark.integration
 

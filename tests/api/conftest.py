@@ -14,7 +14,7 @@ from api.auth import Bureau, Role
 from api.config import ApiSettings
 from api.queries import users as uq
 from smartpark.settings import Settings
-from tests.factories import small_model, unique_code
+from tests.support.factories import small_model, unique_code
 
 
 @pytest.fixture(scope="session")

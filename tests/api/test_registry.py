@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import Tenancy
-from tests.factories import unique_code
+from tests.support.factories import unique_code
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from smartpark.cli import main
 from tests.api.conftest import Tenancy
-from tests.factories import unique_code
+from tests.support.factories import unique_code
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import threading
 import time
 import urllib.request
@@ -26,7 +25,8 @@ import yaml
 from smartpark.preparation import run_step
 from smartpark.settings import Settings
 from smartpark.supervisor import Component, Supervisor, parse_key
-from tests.factories import small_model, unique_code
+from tests.support.factories import small_model, unique_code
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
@@ -60,12 +60,6 @@ class Platform:
     model: dict[str, Any]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_http(url: str, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
@@ -95,7 +89,7 @@ def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
     # Groups of their own, so this platform's ingest and alerting take nothing from other runs
     # sharing the broker.
     env = {
-        "SMARTPARK_API_PORT": str(_free_port()),
+        "SMARTPARK_API_PORT": str(free_port()),
         "SMARTPARK_INGEST_SHARE_GROUP": f"ingest-{code}",
         "SMARTPARK_ALERTING_SHARE_GROUP": f"alerting-{code}",
     }

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from device_sim.model import generate_model
-from tests.factories import unique_code
+from tests.support.factories import unique_code
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import pytest
 
 from device_sim.faults import FaultConfig
 from device_sim.load import publish_readings
-from tests.ingest.support import IngestProcess, park_readings, park_rejections, wait_until
+from tests.support.ingest import IngestProcess, park_readings, park_rejections
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

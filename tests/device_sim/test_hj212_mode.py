@@ -15,7 +15,8 @@ import pytest
 from device_sim.hj212 import Hj212Sender, parse_address, speaks_hj212
 from device_sim.load import backfill, park_from
 from device_sim.publisher import Publisher
-from tests.ingest.support import IngestProcess, park_readings, wait_until
+from tests.support.ingest import IngestProcess, park_readings
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -22,7 +22,7 @@ from ingest.hj212.publisher import MqttPublisher
 from ingest.hj212.rejections import RejectionLog, database_sink
 from ingest.hj212.server import Hj212Server
 from smartpark.settings import Settings
-from tests.factories import small_model, unique_code
+from tests.support.factories import small_model, unique_code
 
 LOGGERS = 50
 # as real loggers do: wait, then send again (on a loaded machine a broker restart by another

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from ingest.hj212.cli import MAX_LINE, decode_stream
-from tests.hj212.packets import APPENDIX, data_frame
+from tests.support.hj212 import APPENDIX, data_frame
 
 
 def _run(data: bytes) -> tuple[int, list[dict]]:

@@ -8,7 +8,7 @@ from ingest.hj212 import encode
 from ingest.hj212.encode import Pollutant, data_reply, request_reply
 from ingest.hj212.packet import decode_frame
 from ingest.hj212.reassembly import Reassembler
-from tests.hj212.packets import MN, PW, upload
+from tests.support.hj212 import MN, PW, upload
 
 
 def test_data_reply_9014_echoes_qn() -> None:

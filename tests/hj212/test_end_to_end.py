@@ -15,7 +15,8 @@ from ingest.hj212.logger import DataLogger
 from smartpark import catalogue
 from smartpark.settings import Settings
 from tests.hj212.conftest import PATIENT, hj212_devices, running_gateway
-from tests.ingest.support import IngestProcess, park_rejections, wait_until
+from tests.support.ingest import IngestProcess, park_rejections
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -89,7 +90,7 @@ def test_packet_to_alarm_and_flagged_data_raise_none(
 ) -> None:
     from alerting import lifecycle
     from alerting.lifecycle import AlertFilter
-    from tests.alerting.harness import running, scoped, wait_for
+    from tests.support.alerting import running, scoped
 
     code = hj212_park["parks"][0]["code"]
     row = db.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()
@@ -128,7 +129,7 @@ def test_packet_to_alarm_and_flagged_data_raise_none(
 
     with running(settings, rules):
         replies = asyncio.run(scenario())
-        alerts = wait_for(firing, 30, "the SO2 alarm of the normal logger")
+        alerts = wait_until(firing, 30, "the SO2 alarm of the normal logger")
     assert [r.cn for r in replies] == [codes.CN_DATA_REPLY] * 2
     assert [a["labels"]["device"] for a in alerts] == [normal["code"]]
     # 40 mg/m³ at 11 % O2 is 60 mg/m³ at the device's reference 6 %

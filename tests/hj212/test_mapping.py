@@ -8,7 +8,7 @@ from ingest.hj212.encode import Pollutant
 from ingest.hj212.mapping import Mapped, map_packet
 from ingest.hj212.packet import decode_frame
 from smartpark import catalogue
-from tests.hj212.packets import data_frame, upload
+from tests.support.hj212 import data_frame, upload
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TS = 1769385600000  # 2026-01-26T08:00:00+08:00

@@ -7,7 +7,7 @@ import pytest
 from ingest.hj212 import errors
 from ingest.hj212.errors import Hj212Error
 from ingest.hj212.packet import Reading, decode_frame, parse_segment
-from tests.hj212.packets import APPENDIX, MN, data_frame
+from tests.support.hj212 import APPENDIX, MN, data_frame
 
 
 def test_appendix_example() -> None:

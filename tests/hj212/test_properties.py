@@ -9,7 +9,7 @@ from ingest.hj212.encode import Pollutant
 from ingest.hj212.frame import FrameScanner, Junk
 from ingest.hj212.packet import decode_frame
 from ingest.hj212.reassembly import Reassembler
-from tests.hj212.packets import upload
+from tests.support.hj212 import upload
 
 values = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False)
 codes = st.from_regex(r"[aw][0-9]{5}", fullmatch=True)

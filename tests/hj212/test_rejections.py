@@ -6,7 +6,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from ingest.hj212.rejections import RejectionLog, redact
-from tests.hj212.packets import APPENDIX
+from tests.support.hj212 import APPENDIX
 
 
 def test_passwords_never_reach_excerpts_or_logs(caplog: pytest.LogCaptureFixture) -> None:

@@ -13,7 +13,7 @@ from ingest.hj212 import codes
 from ingest.hj212.logger import DataLogger
 from smartpark.settings import Settings
 from tests.hj212.conftest import LOGGERS, PATIENT, Subscriber, hj212_devices, running_gateway
-from tests.hj212.packets import data_frame
+from tests.support.hj212 import data_frame
 
 pytestmark = pytest.mark.integration
 TS = 1769385600000  # 2026-01-26T08:00:00+08:00, within ingest's 30-day window is not needed here

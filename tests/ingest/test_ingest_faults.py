@@ -13,15 +13,8 @@ import pytest
 
 from ingest.cli import EXIT_TAKEN_OVER
 from smartpark.settings import Settings
-from tests.ingest.support import (
-    IngestProcess,
-    Stream,
-    disconnect,
-    gateway_client,
-    park_readings,
-    park_rejections,
-    wait_until,
-)
+from tests.support.ingest import IngestProcess, Stream, disconnect, gateway_client, park_readings, park_rejections
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -18,7 +18,7 @@ from ingest.worker import Ingester, WorkerConfig
 from smartpark.contract import device_topic, gateway_topic
 from smartpark.mqtt import mqtt_url
 from smartpark.settings import Settings
-from tests.ingest.support import (
+from tests.support.ingest import (
     IngestProcess,
     disconnect,
     gateway_client,
@@ -29,8 +29,8 @@ from tests.ingest.support import (
     publish_accepted,
     publish_all,
     readings_message,
-    wait_until,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,8 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ingest.mqtt_client import READ_SIZE, IngestClient
 from smartpark import mqtt as sp_mqtt
-from tests.ingest.support import disconnect, platform_client, publish_accepted, wait_until
+from tests.support.ingest import disconnect, platform_client, publish_accepted
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -12,15 +12,8 @@ import pytest
 
 from ingest.worker import PARTITION_REFRESH_S
 from smartpark.settings import Settings
-from tests.ingest.support import (
-    IngestProcess,
-    disconnect,
-    gateway_client,
-    park_readings,
-    publish_all,
-    readings_message,
-    wait_until,
-)
+from tests.support.ingest import IngestProcess, disconnect, gateway_client, park_readings, publish_all, readings_message
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,8 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from smartpark.mqtt import BrokerTarget, ConnectRefused, connect, make_client, mqtt_url
-from tests.factories import gateway_credentials
+from tests.support.factories import gateway_credentials
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -30,13 +31,6 @@ def _collector(settings, topic_filter, client_id=None, clean_start=True):
     return sub, got
 
 
-def _wait(pred, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not pred():
-        time.sleep(0.05)
-    return pred()
-
-
 def test_gateway_publishes_only_below_its_enterprise(settings, park):
     code = park["parks"][0]["code"]
     sub, got = _collector(settings, f"smartpark/v1/{code}/#")
@@ -49,7 +43,7 @@ def test_gateway_publishes_only_below_its_enterprise(settings, park):
     own = _client(settings, user, pw, clean_start=True)
     connect(own)
     own.publish(f"smartpark/v1/{code}/e1/em1/telemetry", b'{"values": {"elec.power_kw": 2}}', qos=1).wait_for_publish(5)
-    assert _wait(lambda: len(got) >= 1)
+    wait_until(lambda: len(got) >= 1, 10, "the allowed publication")
     time.sleep(0.5)
     assert [t for t, _ in got] == [f"smartpark/v1/{code}/e1/em1/telemetry"]
     for c in (spoof, own, sub):
@@ -88,7 +82,7 @@ def test_offline_persistent_session_keeps_more_than_a_default_queue(settings, pa
     again = make_client(client_id, url=mqtt_url(settings), clean_start=False)
     again.on_message = lambda c, u, m: got.append(m.payload)
     connect(again)
-    assert _wait(lambda: len(got) >= n, timeout=30)
+    wait_until(lambda: len(got) >= n, 30, f"{n} messages")
     assert sorted(int(p) for p in got) == list(range(n))
     again.disconnect()
     again.loop_stop()

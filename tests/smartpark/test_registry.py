@@ -4,7 +4,7 @@ import pytest
 
 from smartpark.catalogue import DEVICE_KINDS
 from smartpark.registry import ModelError, Snapshot, load_model, read_model
-from tests.factories import small_model, unique_code
+from tests.support.factories import small_model, unique_code
 
 pytestmark = pytest.mark.integration
 
