@@ -36,7 +36,14 @@ def private() -> Iterator[Settings]:
     # Not under pytest's 0700 temporary folder: the database runs as its own OS user.
     state = Path(tempfile.mkdtemp(prefix="smartpark-services-", dir="/var/tmp"))
     state.chmod(0o755)
-    own = Settings(state_dir=state, pg_port=free_port(), mqtt_port=free_port(), database_url=None, mqtt_url=None)
+    own = Settings(
+        state_dir=state,
+        pg_port=free_port(),
+        mqtt_port=free_port(),
+        database_url=None,
+        mqtt_url=None,
+        mqtt_admin_url=None,
+    )
     try:
         yield own
     finally:
