@@ -6,7 +6,10 @@ fixed-width columns decoded straight into numpy arrays.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -361,3 +364,27 @@ def mark_dirty_days(conn: Conn, *, park_id: npt.ArrayLike, day_ms: npt.ArrayLike
         " ON CONFLICT DO NOTHING",
         {"p": np.asarray(park_id).tolist(), "d": np.asarray(day_ms).tolist(), "tz": timezone},
     )
+
+
+def mark_dirty_park_days(conn: Conn, *, park_days: Iterable[tuple[int, date]]) -> None:
+    """Queue these (park_id, local day) for the indicator job (a month's first day: its month)."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO aggregation_dirty_days (park_id, day) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            sorted(set(park_days)),
+        )
+
+
+def claim_dirty_days(conn: Conn, *, limit: int) -> dict[int, list[date]]:
+    """Take up to ``limit`` queued (park, day), oldest first, locked so that no other indicator job
+    takes them too: park_id -> sorted days. They leave the queue when the caller commits."""
+    rows = conn.execute(
+        "DELETE FROM aggregation_dirty_days t USING (SELECT park_id, day FROM aggregation_dirty_days"
+        " ORDER BY day LIMIT %s FOR UPDATE SKIP LOCKED) c"
+        " WHERE t.park_id = c.park_id AND t.day = c.day RETURNING t.park_id, t.day",
+        (limit,),
+    ).fetchall()
+    out: dict[int, list[date]] = defaultdict(list)
+    for p, d in rows:
+        out[p].append(d)
+    return {p: sorted(ds) for p, ds in out.items()}
