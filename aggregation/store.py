@@ -19,9 +19,9 @@ from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from psycopg.pq import Format
 
-from aggregation import pgbinary
 from aggregation.rollup import Rollup, is_sorted
 from aggregation.windows import Windows
+from smartpark.db import binary_copy
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -74,7 +74,7 @@ def claim_touched(conn: Conn, *, limit: int) -> tuple[I64, I64]:
             {} if cut is None else {"d": cut[0], "m": cut[1], "b": cut[2]},
         ).fetchone()
     assert row is not None
-    series, bucket = pgbinary.decode_array("int8", row[0]), pgbinary.decode_array("timestamptz", row[1])
+    series, bucket = binary_copy.decode_array("int8", row[0]), binary_copy.decode_array("timestamptz", row[1])
     return series.astype(np.int64, copy=False), bucket.astype(np.int64, copy=False)
 
 
@@ -134,10 +134,10 @@ def _scan_or_probe(conn: Conn, *, columns: Any, select: str, table: str, ts: str
     windows are dense (then filtered here), else one index probe per window."""
     if not windows.scan_is_cheaper():
         sql = _windows_sql(select, table, ts)
-        return pgbinary.decode(columns, _copy_out(conn, sql, _window_params(windows.series, windows.lo, windows.hi)))
+        return binary_copy.decode(columns, _copy_out(conn, sql, _window_params(windows.series, windows.lo, windows.hi)))
     d0, d1 = _device_range(windows)
     parts = [
-        pgbinary.decode(
+        binary_copy.decode(
             columns,
             _copy_out(
                 conn,
@@ -180,10 +180,10 @@ def _grouped(conn: Conn, sql: str, params: dict[str, Any]) -> tuple[I64, I64, F6
         rows = cur.execute(sql, params).fetchall()
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    ts = [pgbinary.decode_array("timestamptz", r[2]) for r in rows]
+    ts = [binary_copy.decode_array("timestamptz", r[2]) for r in rows]
     lengths = np.asarray([a.size for a in ts])
     series = np.repeat(pack([r[0] for r in rows], [r[1] for r in rows]), lengths)
-    return series, np.concatenate(ts), np.concatenate([pgbinary.decode_array("float8", r[3]) for r in rows])
+    return series, np.concatenate(ts), np.concatenate([binary_copy.decode_array("float8", r[3]) for r in rows])
 
 
 def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
@@ -303,7 +303,7 @@ def write_rollups(
     for columns, rows in ((COUNTER_COLUMNS, counter), (GAUGE_COLUMNS, ~counter)):
         if rows.any():
             names = ", ".join(c for c, _ in columns)
-            payload = pgbinary.encode(columns, {k: np.asarray(v)[rows] for k, v in arrays.items()})
+            payload = binary_copy.encode(columns, {k: np.asarray(v)[rows] for k, v in arrays.items()})
             with conn.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.write(payload)
     return len(rollup)

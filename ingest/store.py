@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from ingest.batch import Batch, Rejection, Rows
+from ingest.batch import COPY_COLUMNS, Batch, Rejection, Rows
 
 STAGE_DDL = (
     "CREATE TEMP TABLE IF NOT EXISTS ingest_stage ("
@@ -26,9 +26,10 @@ STAGE_DDL = (
     " value float8 NOT NULL, flag smallint NOT NULL) ON COMMIT DELETE ROWS"
 )
 
-DIRECT_COPY_SQL = "COPY telemetry (ts, device_id, metric_id, value, flag) FROM STDIN (FORMAT binary)"
+_COPIED = ", ".join(name for name, _ in COPY_COLUMNS)  # the order Rows.copy_data lays them out in
+DIRECT_COPY_SQL = f"COPY telemetry ({_COPIED}) FROM STDIN (FORMAT binary)"
 
-COPY_SQL = "COPY ingest_stage (ts, device_id, metric_id, value, flag) FROM STDIN (FORMAT binary)"
+COPY_SQL = f"COPY ingest_stage ({_COPIED}) FROM STDIN (FORMAT binary)"
 
 # Sorted like the primary key: each index page is visited once, and concurrent writers lock
 # rows in the same order.
