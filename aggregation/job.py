@@ -28,6 +28,7 @@ from aggregation.calendar import WIDTH_MS, calendar_start_end, fixed_start
 from aggregation.rollup import Readings, Rollup, concat, counter_deltas_of, rebucket, rollup
 from aggregation.windows import Windows
 from smartpark.catalogue import BY_ID, MetricKind
+from smartpark.series_key import device_of
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def _unique_keys(series: I64, bucket: I64) -> tuple[I64, I64]:
 
 def _key(series: I64, bucket: I64) -> I64:
     if series.size and int(series.max()) >= 1 << 40:
-        raise ValueError(f"device id {int(series.max()) >> 16} too large for the job's bucket keys")
+        raise ValueError(f"device id {int(device_of(series.max()))} too large for the job's bucket keys")
     return (series << 23) | (bucket // Q)
 
 
@@ -178,7 +179,7 @@ def parts(ws: I64, lo: I64, hi: I64, interval_ms: F64, *, size: int = PART_READI
     cut only between devices, so that a part's range scan of devices holds only its own series."""
     est = np.cumsum((hi - lo) / interval_ms)
     n = int(min(MAX_PARTS, est[-1] // size)) if est.size else 0
-    dev = ws >> 16
+    dev = device_of(ws)
     between = np.flatnonzero(dev[1:] != dev[:-1]) + 1  # first window of each next device
     if n < 2 or between.size == 0:
         return [slice(0, ws.size)]

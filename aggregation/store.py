@@ -22,6 +22,7 @@ from psycopg.pq import Format
 from aggregation.rollup import Rollup, is_sorted
 from aggregation.windows import Windows
 from smartpark.db import binary_copy
+from smartpark.series_key import pack, pack_sql, unpack
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -29,15 +30,6 @@ Conn = psycopg.Connection[Any]
 
 ROLLUP_TABLES = ("rollup_15m", "rollup_1h", "rollup_1d")
 READING_COLUMNS = (("device_id", "int4"), ("metric_id", "int2"), ("ts", "timestamptz"), ("value", "float8"))
-
-
-def pack(device_id: npt.ArrayLike, metric_id: npt.ArrayLike) -> I64:
-    """One int64 series id per (device, metric)."""
-    return (np.asarray(device_id, dtype=np.int64) << 16) | np.asarray(metric_id, dtype=np.int64)
-
-
-def unpack(series: I64) -> tuple[I64, I64]:
-    return series >> 16, series & 0xFFFF
 
 
 JOB_LOCK = 0x5350_4147  # advisory lock: one rollup job at a time across processes
@@ -70,7 +62,7 @@ def claim_touched(conn: Conn, *, limit: int) -> tuple[I64, I64]:
         _raw_arrays(cur)
         row = cur.execute(
             f"WITH c AS (DELETE FROM telemetry_touched{below} RETURNING device_id, metric_id, bucket)"
-            " SELECT array_agg((device_id::int8 << 16) | metric_id), array_agg(bucket) FROM c",
+            f" SELECT array_agg({pack_sql('device_id', 'metric_id')}), array_agg(bucket) FROM c",
             {} if cut is None else {"d": cut[0], "m": cut[1], "b": cut[2]},
         ).fetchone()
     assert row is not None

@@ -17,6 +17,7 @@ import numpy as np
 
 from ingest import validate as v
 from ingest.registry_index import RegistryIndex
+from smartpark import series_key
 from smartpark.catalogue import FLAG_RECEIPT_TIME, FLAG_VALID
 from smartpark.contract import ROOT, UNKNOWN_TOPIC, Topic, TopicError, decode
 from smartpark.db import binary_copy
@@ -84,7 +85,7 @@ class Rows:
         )
 
     def _series_key(self) -> np.ndarray:
-        return (self.device_id.astype(np.int64) << 16) | self.metric_id.astype(np.int64)
+        return series_key.pack(self.device_id, self.metric_id)
 
     def sorted(self) -> Rows:
         """By (device, metric, ts): index order, so inserts touch each index page once and
@@ -137,7 +138,8 @@ class Rows:
         bucket = rows.ts_us - rows.ts_us % BUCKET_US
         first = np.flatnonzero(np.r_[len(key) > 0, (key[1:] != key[:-1]) | (bucket[1:] != bucket[:-1])])
         key, bucket = key[first], bucket[first]
-        return (key >> 16).astype(np.int32), (key & 0xFFFF).astype(np.int16), bucket
+        device, metric = series_key.unpack(key)
+        return device.astype(np.int32), metric.astype(np.int16), bucket
 
     @classmethod
     def empty(cls) -> Rows:
