@@ -28,6 +28,7 @@ from aggregation.calendar import WIDTH_MS, calendar_start_end, fixed_start
 from aggregation.rollup import Readings, Rollup, concat, counter_deltas_of, rebucket, rollup
 from aggregation.windows import Windows
 from smartpark.catalogue import BY_ID, MetricKind
+from smartpark.db import touched
 from smartpark.series_key import device_of
 
 log = logging.getLogger(__name__)
@@ -249,7 +250,7 @@ def refresh_rollups(
         if not store.lock_job(conn):
             log.info("another rollup job holds the lock; skipping this run")
             return stats
-        series, bucket = store.claim_touched(conn, limit=batch)
+        series, bucket = touched.claim(conn, limit=batch)
         stats.touched = int(series.size)
         if series.size == 0:
             return stats

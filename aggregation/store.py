@@ -1,4 +1,4 @@
-"""SQL of the aggregation job: claim touched buckets, read windows of readings and rollups, upsert.
+"""SQL of the aggregation job: read windows of readings and rollups, replace rollups, queue days.
 
 Keyword-only functions; the caller owns the transaction. Bulk data crosses as binary COPY of
 fixed-width columns decoded straight into numpy arrays.
@@ -15,14 +15,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import psycopg
-from psycopg.abc import Buffer
-from psycopg.adapt import Loader
-from psycopg.pq import Format
 
 from aggregation.rollup import Rollup, is_sorted
 from aggregation.windows import Windows
 from smartpark.db import binary_copy
-from smartpark.series_key import pack, pack_sql, unpack
+from smartpark.series_key import pack, unpack
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -39,35 +36,6 @@ def lock_job(conn: Conn) -> bool:
     """Take the rollup job's transaction-scoped lock; False when another process holds it."""
     row = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (JOB_LOCK,)).fetchone()
     return bool(row and row[0])
-
-
-def claim_touched(conn: Conn, *, limit: int) -> tuple[I64, I64]:
-    """Take up to ``limit`` touched (series, 15-min bucket start ms) off the queue.
-
-    In key order, so that a batch holds long contiguous runs of few series (one read each)
-    rather than scattered buckets of many: a back-fill touches every bucket of every series.
-    The batch is the keys below the first one left (one index-only step), deleted in one pass
-    and returned as two arrays in one row: a COPY would cost the client a message per key.
-
-    Deleted in the caller's transaction (which holds :func:`lock_job`): a crash before commit
-    puts them back; rows that ingest writes meanwhile wait for the commit and queue again.
-    """
-    cut = conn.execute(
-        "SELECT device_id, metric_id, bucket FROM telemetry_touched"
-        " ORDER BY device_id, metric_id, bucket OFFSET %(limit)s LIMIT 1",
-        {"limit": limit},
-    ).fetchone()
-    below = "" if cut is None else " WHERE (device_id, metric_id, bucket) < (%(d)s, %(m)s, %(b)s)"
-    with conn.cursor(binary=True) as cur:
-        _raw_arrays(cur)
-        row = cur.execute(
-            f"WITH c AS (DELETE FROM telemetry_touched{below} RETURNING device_id, metric_id, bucket)"
-            f" SELECT array_agg({pack_sql('device_id', 'metric_id')}), array_agg(bucket) FROM c",
-            {} if cut is None else {"d": cut[0], "m": cut[1], "b": cut[2]},
-        ).fetchone()
-    assert row is not None
-    series, bucket = binary_copy.decode_array("int8", row[0]), binary_copy.decode_array("timestamptz", row[1])
-    return series.astype(np.int64, copy=False), bucket.astype(np.int64, copy=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,30 +113,13 @@ def _scan_or_probe(conn: Conn, *, columns: Any, select: str, table: str, ts: str
     return {k: v[inside] for k, v in cols.items()}
 
 
-class _RawArray(Loader):
-    """Binary arrays handed over as bytes, decoded by numpy instead of element by element."""
-
-    format = Format.BINARY
-
-    def load(self, data: Buffer) -> bytes:
-        return bytes(data)
-
-
-INT8_ARRAY_OID, TIMESTAMPTZ_ARRAY_OID, FLOAT8_ARRAY_OID = 1016, 1185, 1022  # fixed in PostgreSQL's catalogue
-
-
-def _raw_arrays(cur: psycopg.Cursor[Any]) -> None:
-    for oid in (INT8_ARRAY_OID, TIMESTAMPTZ_ARRAY_OID, FLOAT8_ARRAY_OID):
-        cur.adapters.register_loader(oid, _RawArray)
-
-
 def _grouped(conn: Conn, sql: str, params: dict[str, Any]) -> tuple[I64, I64, F64]:
     """Rows of (device_id, metric_id, ts[], value[]) flattened to (series, ts ms, value).
 
     One array pair per series: a million readings cross as a few thousand rows, where a COPY
     would cost one client round of work per reading."""
     with conn.cursor(binary=True) as cur:
-        _raw_arrays(cur)
+        binary_copy.load_arrays_raw(cur)
         rows = cur.execute(sql, params).fetchall()
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)

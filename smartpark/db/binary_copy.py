@@ -1,4 +1,4 @@
-"""PostgreSQL binary COPY of fixed-width, non-null columns to and from numpy arrays (pure).
+"""PostgreSQL binary COPY of fixed-width, non-null columns to and from numpy arrays (no I/O).
 
 The one codec of the project: ingest writes telemetry with it, the rollup job reads readings and
 writes rollups with it. Every row of such a COPY has the same length, so one structured dtype
@@ -14,9 +14,14 @@ Timestamps: a ``timestamptz`` column crosses as epoch milliseconds (converted he
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import psycopg
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
+from psycopg.pq import Format
 
 PG_EPOCH_MS = 946_684_800_000  # 2000-01-01T00:00:00Z, PostgreSQL's epoch, in Unix ms
 PG_EPOCH_US = PG_EPOCH_MS * 1000
@@ -112,3 +117,23 @@ def decode_array(pgtype: str, blob: bytes | None) -> npt.NDArray[np.generic]:
         raise ValueError("unexpected NULL in an aggregated array")
     raw = np.frombuffer(blob, dtype=np.dtype([("len", ">i4"), ("v", dtype)]), offset=_ARRAY_HEADER + 8)["v"]
     return _from_wire(pgtype, raw.astype(dtype.newbyteorder("=")))
+
+
+class _RawArray(Loader):
+    """Binary arrays handed over as bytes, decoded by numpy (:func:`decode_array`) instead of
+    element by element."""
+
+    format = Format.BINARY
+
+    def load(self, data: Buffer) -> bytes:
+        return bytes(data)
+
+
+INT8_ARRAY_OID, TIMESTAMPTZ_ARRAY_OID, FLOAT8_ARRAY_OID = 1016, 1185, 1022  # fixed in PostgreSQL's catalogue
+
+
+def load_arrays_raw(cur: psycopg.Cursor[Any]) -> None:
+    """Make this (binary) cursor return int8[], timestamptz[] and float8[] columns as the bytes
+    that :func:`decode_array` takes."""
+    for oid in (INT8_ARRAY_OID, TIMESTAMPTZ_ARRAY_OID, FLOAT8_ARRAY_OID):
+        cur.adapters.register_loader(oid, _RawArray)
