@@ -85,7 +85,7 @@ def _sql_strings(tree: ast.AST) -> list[str]:
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr):
-            out.append("".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values))
+            out.append("".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values))
         elif (
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)
