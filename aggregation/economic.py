@@ -12,11 +12,14 @@ import csv
 import io
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import psycopg
+
+from aggregation import store as agg_store
 
 COLUMNS = ("park", "enterprise", "month", "output_value", "value_added", "tax", "fixed_asset_investment", "employees")
 MAX_BYTES = 10 * 1024 * 1024
@@ -126,31 +129,39 @@ def store(conn: psycopg.Connection[Any], *, reports: list[Report], source: str) 
     unknown = [f"{p}/{e}" for p, e in codes if (p, e) not in ids]
     if unknown:
         raise RefusedImport([f"unknown enterprise(s) {unknown}"])
+    save_months(
+        conn,
+        months=[
+            {
+                "enterprise_id": ids[(r.park, r.enterprise)][0],
+                "park_id": ids[(r.park, r.enterprise)][1],
+                "month": r.month,
+                **{f: getattr(r, f) for f in FIGURES},
+            }
+            for r in reports
+        ],
+        source=source,
+    )
+    return len(reports)
+
+
+FIGURES = ("output_value", "value_added", "tax", "fixed_asset_investment", "employees")
+
+
+def save_months(conn: psycopg.Connection[Any], *, months: Sequence[Mapping[str, Any]], source: str) -> None:
+    """Upsert one report per mapping (enterprise_id, park_id, month and the FIGURES, None: not
+    reported) and queue the parks' months for the indicator job to recompute. The one writer of
+    economic_monthly: the CSV import above and the API both store through it."""
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO economic_monthly (enterprise_id, month, output_value, value_added, tax,"
-            " fixed_asset_investment, employees, source) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (enterprise_id, month) DO UPDATE SET output_value = EXCLUDED.output_value,"
-            " value_added = EXCLUDED.value_added, tax = EXCLUDED.tax,"
-            " fixed_asset_investment = EXCLUDED.fixed_asset_investment,"
-            " employees = EXCLUDED.employees, source = EXCLUDED.source, imported_at = now()",
-            [
-                (
-                    ids[(r.park, r.enterprise)][0],
-                    r.month,
-                    r.output_value,
-                    r.value_added,
-                    r.tax,
-                    r.fixed_asset_investment,
-                    r.employees,
-                    source,
-                )
-                for r in reports
-            ],
+            " fixed_asset_investment, employees, source) VALUES (%(enterprise_id)s, %(month)s,"
+            " %(output_value)s, %(value_added)s, %(tax)s, %(fixed_asset_investment)s, %(employees)s,"
+            " %(source)s) ON CONFLICT (enterprise_id, month) DO UPDATE SET output_value = excluded.output_value,"
+            " value_added = excluded.value_added, tax = excluded.tax,"
+            " fixed_asset_investment = excluded.fixed_asset_investment,"
+            " employees = excluded.employees, source = excluded.source, imported_at = now()",
+            [{**{f: m.get(f) for f in FIGURES}, **m, "source": source} for m in months],
         )
-        # the monthly indicators of these months must be recomputed
-        cur.executemany(
-            "INSERT INTO aggregation_dirty_days (park_id, day) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            sorted({(ids[(r.park, r.enterprise)][1], r.month) for r in reports}),
-        )
-    return len(reports)
+    # the monthly indicators of these months must be recomputed
+    agg_store.mark_dirty_park_days(conn, park_days=[(m["park_id"], m["month"]) for m in months])

@@ -9,7 +9,6 @@ for every recomputed day, zeros included, so "no consumption" and "not computed"
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -68,19 +67,6 @@ def _park(conn: store.Conn, park_id: int) -> Park | None:
         "SELECT enterprise_id, land_area_mu FROM enterprises WHERE park_id = %s ORDER BY enterprise_id", (park_id,)
     ).fetchall()
     return Park(park_id, row[0], row[1], row[2], dict(ents))
-
-
-def claim_dirty(conn: store.Conn, *, limit: int) -> dict[int, list[date]]:
-    rows = conn.execute(
-        "DELETE FROM aggregation_dirty_days t USING (SELECT park_id, day FROM aggregation_dirty_days"
-        " ORDER BY day LIMIT %s FOR UPDATE SKIP LOCKED) c"
-        " WHERE t.park_id = c.park_id AND t.day = c.day RETURNING t.park_id, t.day",
-        (limit,),
-    ).fetchall()
-    out: dict[int, list[date]] = defaultdict(list)
-    for p, d in rows:
-        out[p].append(d)
-    return {p: sorted(ds) for p, ds in out.items()}
 
 
 def _energy_columns(rows: dict[tuple[int | None, date], dict[str, float]], park: Park) -> None:
@@ -256,7 +242,7 @@ def refresh_indicators(conn: store.Conn, *, batch: int = 400) -> IndicatorStats:
     """One batch of dirty (park, day) in one transaction."""
     stats = IndicatorStats()
     with conn.transaction():
-        dirty = claim_dirty(conn, limit=batch)
+        dirty = store.claim_dirty_days(conn, limit=batch)
         stats.claimed = sum(len(d) for d in dirty.values())
         for park_id, days in dirty.items():
             park = _park(conn, park_id)

@@ -28,6 +28,8 @@ from aggregation.calendar import WIDTH_MS, calendar_start_end, fixed_start
 from aggregation.rollup import Readings, Rollup, concat, counter_deltas_of, rebucket, rollup
 from aggregation.windows import Windows
 from smartpark.catalogue import BY_ID, MetricKind
+from smartpark.db import touched
+from smartpark.series_key import device_of
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +133,7 @@ def _unique_keys(series: I64, bucket: I64) -> tuple[I64, I64]:
 
 def _key(series: I64, bucket: I64) -> I64:
     if series.size and int(series.max()) >= 1 << 40:
-        raise ValueError(f"device id {int(series.max()) >> 16} too large for the job's bucket keys")
+        raise ValueError(f"device id {int(device_of(series.max()))} too large for the job's bucket keys")
     return (series << 23) | (bucket // Q)
 
 
@@ -178,7 +180,7 @@ def parts(ws: I64, lo: I64, hi: I64, interval_ms: F64, *, size: int = PART_READI
     cut only between devices, so that a part's range scan of devices holds only its own series."""
     est = np.cumsum((hi - lo) / interval_ms)
     n = int(min(MAX_PARTS, est[-1] // size)) if est.size else 0
-    dev = ws >> 16
+    dev = device_of(ws)
     between = np.flatnonzero(dev[1:] != dev[:-1]) + 1  # first window of each next device
     if n < 2 or between.size == 0:
         return [slice(0, ws.size)]
@@ -248,7 +250,7 @@ def refresh_rollups(
         if not store.lock_job(conn):
             log.info("another rollup job holds the lock; skipping this run")
             return stats
-        series, bucket = store.claim_touched(conn, limit=batch)
+        series, bucket = touched.claim(conn, limit=batch)
         stats.touched = int(series.size)
         if series.size == 0:
             return stats

@@ -2,7 +2,8 @@
 
 Readings are sorted once by (series, ts); a group is a run of equal (series, bucket) and every
 statistic is one ``reduceat`` (or one fancy index) over the run starts. No Python loop touches a
-reading. A series is any int64 id (the job packs ``device_id << 16 | metric_id``).
+reading. A series is any int64 id (the job uses smartpark.series_key's packing of device and
+metric).
 
 Partial rollups of disjoint parts of a stream combine exactly (:func:`merge`): counts and sums add,
 extremes take the extreme, first/last take the earliest/latest instant. That is what lets late data

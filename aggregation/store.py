@@ -1,4 +1,4 @@
-"""SQL of the aggregation job: claim touched buckets, read windows of readings and rollups, upsert.
+"""SQL of the aggregation job: read windows of readings and rollups, replace rollups, queue days.
 
 Keyword-only functions; the caller owns the transaction. Bulk data crosses as binary COPY of
 fixed-width columns decoded straight into numpy arrays.
@@ -6,19 +6,20 @@ fixed-width columns decoded straight into numpy arrays.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import psycopg
-from psycopg.abc import Buffer
-from psycopg.adapt import Loader
-from psycopg.pq import Format
 
-from aggregation import pgbinary
 from aggregation.rollup import Rollup, is_sorted
 from aggregation.windows import Windows
+from smartpark.db import binary_copy
+from smartpark.series_key import pack, unpack
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -28,15 +29,6 @@ ROLLUP_TABLES = ("rollup_15m", "rollup_1h", "rollup_1d")
 READING_COLUMNS = (("device_id", "int4"), ("metric_id", "int2"), ("ts", "timestamptz"), ("value", "float8"))
 
 
-def pack(device_id: npt.ArrayLike, metric_id: npt.ArrayLike) -> I64:
-    """One int64 series id per (device, metric)."""
-    return (np.asarray(device_id, dtype=np.int64) << 16) | np.asarray(metric_id, dtype=np.int64)
-
-
-def unpack(series: I64) -> tuple[I64, I64]:
-    return series >> 16, series & 0xFFFF
-
-
 JOB_LOCK = 0x5350_4147  # advisory lock: one rollup job at a time across processes
 
 
@@ -44,35 +36,6 @@ def lock_job(conn: Conn) -> bool:
     """Take the rollup job's transaction-scoped lock; False when another process holds it."""
     row = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (JOB_LOCK,)).fetchone()
     return bool(row and row[0])
-
-
-def claim_touched(conn: Conn, *, limit: int) -> tuple[I64, I64]:
-    """Take up to ``limit`` touched (series, 15-min bucket start ms) off the queue.
-
-    In key order, so that a batch holds long contiguous runs of few series (one read each)
-    rather than scattered buckets of many: a back-fill touches every bucket of every series.
-    The batch is the keys below the first one left (one index-only step), deleted in one pass
-    and returned as two arrays in one row: a COPY would cost the client a message per key.
-
-    Deleted in the caller's transaction (which holds :func:`lock_job`): a crash before commit
-    puts them back; rows that ingest writes meanwhile wait for the commit and queue again.
-    """
-    cut = conn.execute(
-        "SELECT device_id, metric_id, bucket FROM telemetry_touched"
-        " ORDER BY device_id, metric_id, bucket OFFSET %(limit)s LIMIT 1",
-        {"limit": limit},
-    ).fetchone()
-    below = "" if cut is None else " WHERE (device_id, metric_id, bucket) < (%(d)s, %(m)s, %(b)s)"
-    with conn.cursor(binary=True) as cur:
-        _raw_arrays(cur)
-        row = cur.execute(
-            f"WITH c AS (DELETE FROM telemetry_touched{below} RETURNING device_id, metric_id, bucket)"
-            " SELECT array_agg((device_id::int8 << 16) | metric_id), array_agg(bucket) FROM c",
-            {} if cut is None else {"d": cut[0], "m": cut[1], "b": cut[2]},
-        ).fetchone()
-    assert row is not None
-    series, bucket = pgbinary.decode_array("int8", row[0]), pgbinary.decode_array("timestamptz", row[1])
-    return series.astype(np.int64, copy=False), bucket.astype(np.int64, copy=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +94,10 @@ def _scan_or_probe(conn: Conn, *, columns: Any, select: str, table: str, ts: str
     windows are dense (then filtered here), else one index probe per window."""
     if not windows.scan_is_cheaper():
         sql = _windows_sql(select, table, ts)
-        return pgbinary.decode(columns, _copy_out(conn, sql, _window_params(windows.series, windows.lo, windows.hi)))
+        return binary_copy.decode(columns, _copy_out(conn, sql, _window_params(windows.series, windows.lo, windows.hi)))
     d0, d1 = _device_range(windows)
     parts = [
-        pgbinary.decode(
+        binary_copy.decode(
             columns,
             _copy_out(
                 conn,
@@ -150,37 +113,20 @@ def _scan_or_probe(conn: Conn, *, columns: Any, select: str, table: str, ts: str
     return {k: v[inside] for k, v in cols.items()}
 
 
-class _RawArray(Loader):
-    """Binary arrays handed over as bytes, decoded by numpy instead of element by element."""
-
-    format = Format.BINARY
-
-    def load(self, data: Buffer) -> bytes:
-        return bytes(data)
-
-
-INT8_ARRAY_OID, TIMESTAMPTZ_ARRAY_OID, FLOAT8_ARRAY_OID = 1016, 1185, 1022  # fixed in PostgreSQL's catalogue
-
-
-def _raw_arrays(cur: psycopg.Cursor[Any]) -> None:
-    for oid in (INT8_ARRAY_OID, TIMESTAMPTZ_ARRAY_OID, FLOAT8_ARRAY_OID):
-        cur.adapters.register_loader(oid, _RawArray)
-
-
 def _grouped(conn: Conn, sql: str, params: dict[str, Any]) -> tuple[I64, I64, F64]:
     """Rows of (device_id, metric_id, ts[], value[]) flattened to (series, ts ms, value).
 
     One array pair per series: a million readings cross as a few thousand rows, where a COPY
     would cost one client round of work per reading."""
     with conn.cursor(binary=True) as cur:
-        _raw_arrays(cur)
+        binary_copy.load_arrays_raw(cur)
         rows = cur.execute(sql, params).fetchall()
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    ts = [pgbinary.decode_array("timestamptz", r[2]) for r in rows]
+    ts = [binary_copy.decode_array("timestamptz", r[2]) for r in rows]
     lengths = np.asarray([a.size for a in ts])
     series = np.repeat(pack([r[0] for r in rows], [r[1] for r in rows]), lengths)
-    return series, np.concatenate(ts), np.concatenate([pgbinary.decode_array("float8", r[3]) for r in rows])
+    return series, np.concatenate(ts), np.concatenate([binary_copy.decode_array("float8", r[3]) for r in rows])
 
 
 def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
@@ -300,7 +246,7 @@ def write_rollups(
     for columns, rows in ((COUNTER_COLUMNS, counter), (GAUGE_COLUMNS, ~counter)):
         if rows.any():
             names = ", ".join(c for c, _ in columns)
-            payload = pgbinary.encode(columns, {k: np.asarray(v)[rows] for k, v in arrays.items()})
+            payload = binary_copy.encode(columns, {k: np.asarray(v)[rows] for k, v in arrays.items()})
             with conn.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.write(payload)
     return len(rollup)
@@ -361,3 +307,27 @@ def mark_dirty_days(conn: Conn, *, park_id: npt.ArrayLike, day_ms: npt.ArrayLike
         " ON CONFLICT DO NOTHING",
         {"p": np.asarray(park_id).tolist(), "d": np.asarray(day_ms).tolist(), "tz": timezone},
     )
+
+
+def mark_dirty_park_days(conn: Conn, *, park_days: Iterable[tuple[int, date]]) -> None:
+    """Queue these (park_id, local day) for the indicator job (a month's first day: its month)."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO aggregation_dirty_days (park_id, day) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            sorted(set(park_days)),
+        )
+
+
+def claim_dirty_days(conn: Conn, *, limit: int) -> dict[int, list[date]]:
+    """Take up to ``limit`` queued (park, day), oldest first, locked so that no other indicator job
+    takes them too: park_id -> sorted days. They leave the queue when the caller commits."""
+    rows = conn.execute(
+        "DELETE FROM aggregation_dirty_days t USING (SELECT park_id, day FROM aggregation_dirty_days"
+        " ORDER BY day LIMIT %s FOR UPDATE SKIP LOCKED) c"
+        " WHERE t.park_id = c.park_id AND t.day = c.day RETURNING t.park_id, t.day",
+        (limit,),
+    ).fetchall()
+    out: dict[int, list[date]] = defaultdict(list)
+    for p, d in rows:
+        out[p].append(d)
+    return {p: sorted(ds) for p, ds in out.items()}

@@ -1,6 +1,7 @@
 """Operators' actions on alarms (the API calls these): acknowledge, assign, resolve, comment, list.
 
-Keyword-only, the caller owns the transaction. Each action is recorded as an alert event with
+Keyword-only, the caller owns the transaction; the rows are written through alerting.store,
+the owner of the alerting tables. Each action is recorded as an alert event with
 who, when and the comment. Acknowledging does not end an alarm (ThingsBoard's active/ack
 split); resolving by hand ends it, and the alerting service then forgets the series so that a
 condition still present raises a new alarm.
@@ -14,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from alerting.store import add_event
+from alerting.store import add_event, clear_by_hand, mark_acknowledged, set_assignee
 
 Conn = psycopg.Connection[Any]
 MAX_COMMENT = 4000
@@ -54,11 +55,7 @@ def acknowledge(conn: Conn, *, alert_id: int, by: str, comment: str | None = Non
     """Record that someone has seen the alarm; acknowledging twice keeps the first time."""
     by, text = _who(by), _comment(comment)
     _state(conn, alert_id)
-    conn.execute(
-        "UPDATE alerts SET acknowledged_at = coalesce(acknowledged_at, now()),"
-        " acknowledged_by = coalesce(acknowledged_by, %s), updated_at = now() WHERE alert_id = %s",
-        (by, alert_id),
-    )
+    mark_acknowledged(conn, alert_id=alert_id, by=by)
     add_event(conn, alert_id=alert_id, kind="acknowledged", by=by, comment=text)
 
 
@@ -68,11 +65,7 @@ def assign(conn: Conn, *, alert_id: int, by: str, assignee: str | None, comment:
     if assignee is not None:
         assignee = _who(assignee)
     _state(conn, alert_id)
-    conn.execute(
-        "UPDATE alerts SET assignee = %s, assigned_at = CASE WHEN %s::text IS NULL THEN NULL ELSE now() END,"
-        " updated_at = now() WHERE alert_id = %s",
-        (assignee, assignee, alert_id),
-    )
+    set_assignee(conn, alert_id=alert_id, assignee=assignee)
     add_event(conn, alert_id=alert_id, kind="assigned", by=by, comment=text or f"assignee: {assignee}")
 
 
@@ -82,11 +75,7 @@ def resolve(conn: Conn, *, alert_id: int, by: str, comment: str | None = None) -
     state = _state(conn, alert_id)
     if state not in ("pending", "firing"):
         raise AlertStateError(f"alert {alert_id} is already {state}")
-    conn.execute(
-        "UPDATE alerts SET state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE 'resolved' END,"
-        " resolved_at = now(), resolved_by = %s, updated_at = now() WHERE alert_id = %s",
-        (by, alert_id),
-    )
+    clear_by_hand(conn, alert_id=alert_id, by=by)
     add_event(conn, alert_id=alert_id, kind="cleared", by=by, comment=text)
 
 

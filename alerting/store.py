@@ -1,8 +1,10 @@
 """SQL of the alerting service: rules, alarm transitions, receivers, silences, the outbox, and the
 stored telemetry that average and rate windows resume from.
 
-Keyword-only functions; the caller owns the transaction. Table shapes are documented at the top
-of smartpark/db/migrations/0300_alerting.sql.
+The one module that writes alerting's tables: the service, the CLI, the operators' actions of
+alerting.lifecycle and the API all write through it, so that a rule, an alarm or a silence
+changes the same way whoever changes it. Keyword-only functions; the caller owns the
+transaction. Table shapes are documented at the top of smartpark/db/migrations/0300_alerting.sql.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from alerting.routing import Receiver, Silence, parse_matchers
@@ -22,6 +25,14 @@ from alerting.rules import Rule, RuleError, rule_from_dict, rule_to_dict
 log = logging.getLogger(__name__)
 Conn = psycopg.Connection[Any]
 OPEN_STATES = ("pending", "firing")
+
+
+def _new_id(conn: Conn, sql: str, params: Sequence[Any]) -> int:
+    """The id an INSERT ... RETURNING yields, whatever row factory the caller's connection has."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        row = cur.execute(sql, params).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def ts(ms: int) -> datetime:
@@ -54,6 +65,30 @@ def set_rule_enabled(conn: Conn, *, rule_id: str, enabled: bool, by: str) -> boo
         (enabled, by, rule_id),
     ).fetchone()
     return row is not None
+
+
+def create_rule(conn: Conn, *, rule: Rule, by: str) -> bool:
+    """Store a new rule; False when one with its id exists (nothing is changed then)."""
+    cur = conn.execute(
+        "INSERT INTO alert_rules (rule_id, definition, metric, severity, category, enabled, updated_by)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (rule_id) DO NOTHING",
+        (rule.id, Jsonb(rule_to_dict(rule)), rule.metric, rule.severity, rule.category, rule.enabled, by),
+    )
+    return cur.rowcount > 0
+
+
+def replace_rule(conn: Conn, *, rule: Rule, by: str) -> bool:
+    """Replace a stored rule's definition; False when there is no rule with its id."""
+    cur = conn.execute(
+        "UPDATE alert_rules SET definition = %s, metric = %s, severity = %s, category = %s, enabled = %s,"
+        " updated_by = %s, updated_at = now() WHERE rule_id = %s",
+        (Jsonb(rule_to_dict(rule)), rule.metric, rule.severity, rule.category, rule.enabled, by, rule.id),
+    )
+    return cur.rowcount > 0
+
+
+def delete_rule(conn: Conn, *, rule_id: str) -> bool:
+    return conn.execute("DELETE FROM alert_rules WHERE rule_id = %s", (rule_id,)).rowcount > 0
 
 
 def fetch_rules(conn: Conn) -> tuple[list[Rule], list[str]]:
@@ -151,6 +186,32 @@ def add_event(
     )
 
 
+def mark_acknowledged(conn: Conn, *, alert_id: int, by: str) -> None:
+    """Acknowledging twice keeps the first time and person."""
+    conn.execute(
+        "UPDATE alerts SET acknowledged_at = coalesce(acknowledged_at, now()),"
+        " acknowledged_by = coalesce(acknowledged_by, %s), updated_at = now() WHERE alert_id = %s",
+        (by, alert_id),
+    )
+
+
+def set_assignee(conn: Conn, *, alert_id: int, assignee: str | None) -> None:
+    conn.execute(
+        "UPDATE alerts SET assignee = %s, assigned_at = CASE WHEN %s::text IS NULL THEN NULL ELSE now() END,"
+        " updated_at = now() WHERE alert_id = %s",
+        (assignee, assignee, alert_id),
+    )
+
+
+def clear_by_hand(conn: Conn, *, alert_id: int, by: str) -> None:
+    """An operator ends an open alarm: a pending one is cancelled, a firing one resolved."""
+    conn.execute(
+        "UPDATE alerts SET state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE 'resolved' END,"
+        " resolved_at = now(), resolved_by = %s, updated_at = now() WHERE alert_id = %s",
+        (by, alert_id),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class OpenAlert:
     alert_id: int
@@ -232,10 +293,12 @@ def create_receiver(
     group_wait_s: float = 0,
     group_interval_s: float = 30,
     repeat_interval_s: float = 14400,
+    enabled: bool = True,
 ) -> int:
-    row = conn.execute(
+    return _new_id(
+        conn,
         "INSERT INTO alert_receivers (name, park_id, categories, channel, url, secret, group_by, group_wait_s,"
-        " group_interval_s, repeat_interval_s) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " group_interval_s, repeat_interval_s, enabled) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " RETURNING receiver_id",
         (
             name,
@@ -248,10 +311,38 @@ def create_receiver(
             group_wait_s,
             group_interval_s,
             repeat_interval_s,
+            enabled,
         ),
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    )
+
+
+# What may change on a stored receiver; its park stays (an operator could otherwise move it out).
+RECEIVER_CHANGEABLE = (
+    "name",
+    "categories",
+    "channel",
+    "url",
+    "secret",
+    "group_by",
+    "group_wait_s",
+    "group_interval_s",
+    "repeat_interval_s",
+    "enabled",
+)
+
+
+def update_receiver(conn: Conn, *, receiver_id: int, changes: Mapping[str, Any]) -> None:
+    """Set the given fields (those of RECEIVER_CHANGEABLE; others are ignored)."""
+    cols = [c for c in RECEIVER_CHANGEABLE if c in changes]
+    if cols:
+        conn.execute(
+            f"UPDATE alert_receivers SET {', '.join(f'{c} = %({c})s' for c in cols)} WHERE receiver_id = %(_id)s",
+            {**{c: changes[c] for c in cols}, "_id": receiver_id},
+        )
+
+
+def delete_receiver(conn: Conn, *, receiver_id: int) -> None:
+    conn.execute("DELETE FROM alert_receivers WHERE receiver_id = %s", (receiver_id,))
 
 
 def fetch_receivers(conn: Conn, *, park_ids: Sequence[int] | None = None) -> tuple[list[Receiver], list[str]]:
@@ -276,21 +367,24 @@ def create_silence(
     conn: Conn, *, matchers: Sequence[str], starts_ms: int, ends_ms: int, by: str, comment: str = ""
 ) -> int:
     parse_matchers(list(matchers))  # reject a bad matcher before it is stored
-    row = conn.execute(
+    return _new_id(
+        conn,
         "INSERT INTO alert_silences (matchers, starts_at, ends_at, created_by, comment)"
         " VALUES (%s, %s, %s, %s, %s) RETURNING silence_id",
         (Jsonb(list(matchers)), ts(starts_ms), ts(ends_ms), by, comment),
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    )
 
 
-def expire_silence(conn: Conn, *, silence_id: int, by: str) -> bool:
-    """End a silence now (kept for the record); False when it had already ended."""
+def expire_silence(conn: Conn, *, silence_id: int, by: str, at_ms: int) -> bool:
+    """End a silence at ``at_ms`` (kept for the record, with who ended it); False when it had
+    already ended. A silence that has not started yet ends 1 ms after its start, because a
+    silence must end after it starts (the table's CHECK)."""
     row = conn.execute(
-        "UPDATE alert_silences SET ends_at = now(), comment = comment || %s"
-        " WHERE silence_id = %s AND ends_at > now() RETURNING silence_id",
-        (f" [ended by {by}]", silence_id),
+        "UPDATE alert_silences SET ends_at = GREATEST(starts_at + interval '1 millisecond', %(at)s),"
+        " comment = comment || %(note)s"
+        " WHERE silence_id = %(id)s AND ends_at > GREATEST(starts_at + interval '1 millisecond', %(at)s)"
+        " RETURNING silence_id",
+        {"at": ts(at_ms), "note": f" [ended by {by}]", "id": silence_id},
     ).fetchone()
     return row is not None
 

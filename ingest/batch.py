@@ -16,10 +16,12 @@ from itertools import repeat
 import numpy as np
 
 from ingest import validate as v
-from ingest.binary_copy import PG_EPOCH_US, encode_rows
 from ingest.registry_index import RegistryIndex
+from smartpark import series_key
 from smartpark.catalogue import FLAG_RECEIPT_TIME, FLAG_VALID
 from smartpark.contract import ROOT, UNKNOWN_TOPIC, Topic, TopicError, decode
+from smartpark.db import binary_copy
+from smartpark.db.binary_copy import PG_EPOCH_US
 
 EXCERPT_CHARS = 240
 BUCKET_US = 15 * 60 * 1_000_000
@@ -46,6 +48,16 @@ class Rejection:
     park_id: int | None = None
 
 
+# The columns of a COPY of readings, in the order ingest.store's COPY statements name them.
+COPY_COLUMNS = (
+    ("ts", "timestamptz_pg_us"),
+    ("device_id", "int4"),
+    ("metric_id", "int2"),
+    ("value", "float8"),
+    ("flag", "int2"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Rows:
     """Valid readings as columns, in the staging table's types."""
@@ -59,11 +71,21 @@ class Rows:
     def __len__(self) -> int:
         return len(self.ts_us)
 
-    def copy_data(self) -> bytes:
-        return encode_rows(self.ts_us, self.device_id, self.metric_id, self.value, self.flag)
+    def copy_data(self) -> bytearray:
+        """The binary COPY payload, columns in COPY_COLUMNS order."""
+        return binary_copy.encode(
+            COPY_COLUMNS,
+            {
+                "ts": self.ts_us,
+                "device_id": self.device_id,
+                "metric_id": self.metric_id,
+                "value": self.value,
+                "flag": self.flag,
+            },
+        )
 
     def _series_key(self) -> np.ndarray:
-        return (self.device_id.astype(np.int64) << 16) | self.metric_id.astype(np.int64)
+        return series_key.pack(self.device_id, self.metric_id)
 
     def sorted(self) -> Rows:
         """By (device, metric, ts): index order, so inserts touch each index page once and
@@ -116,7 +138,8 @@ class Rows:
         bucket = rows.ts_us - rows.ts_us % BUCKET_US
         first = np.flatnonzero(np.r_[len(key) > 0, (key[1:] != key[:-1]) | (bucket[1:] != bucket[:-1])])
         key, bucket = key[first], bucket[first]
-        return (key >> 16).astype(np.int32), (key & 0xFFFF).astype(np.int16), bucket
+        device, metric = series_key.unpack(key)
+        return device.astype(np.int32), metric.astype(np.int16), bucket
 
     @classmethod
     def empty(cls) -> Rows:

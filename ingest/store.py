@@ -18,7 +18,8 @@ from typing import Any
 
 import psycopg
 
-from ingest.batch import Batch, Rejection, Rows
+from ingest.batch import COPY_COLUMNS, Batch, Rejection, Rows
+from smartpark.db import touched
 
 STAGE_DDL = (
     "CREATE TEMP TABLE IF NOT EXISTS ingest_stage ("
@@ -26,9 +27,10 @@ STAGE_DDL = (
     " value float8 NOT NULL, flag smallint NOT NULL) ON COMMIT DELETE ROWS"
 )
 
-DIRECT_COPY_SQL = "COPY telemetry (ts, device_id, metric_id, value, flag) FROM STDIN (FORMAT binary)"
+_COPIED = ", ".join(name for name, _ in COPY_COLUMNS)  # the order Rows.copy_data lays them out in
+DIRECT_COPY_SQL = f"COPY telemetry ({_COPIED}) FROM STDIN (FORMAT binary)"
 
-COPY_SQL = "COPY ingest_stage (ts, device_id, metric_id, value, flag) FROM STDIN (FORMAT binary)"
+COPY_SQL = f"COPY ingest_stage ({_COPIED}) FROM STDIN (FORMAT binary)"
 
 # Sorted like the primary key: each index page is visited once, and concurrent writers lock
 # rows in the same order.
@@ -40,13 +42,6 @@ INSERT_SQL = (
 
 # Timestamps travel as integer microseconds since 2000-01-01 UTC (exact, no float rounding).
 _TS = "timestamptz '2000-01-01 00:00:00+00' + {} * interval '1 microsecond'"
-
-TOUCH_SQL = (
-    "INSERT INTO telemetry_touched (device_id, metric_id, bucket)"
-    f" SELECT d, m, {_TS.format('b')}"
-    " FROM unnest(%s::int[], %s::smallint[], %s::bigint[]) AS u(d, m, b)"
-    " ON CONFLICT DO NOTHING"
-)
 
 # A late reading never replaces a newer one.
 LATEST_SQL = (
@@ -119,7 +114,7 @@ def insert_rows(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], *, rows
 
 def record_series(cur: psycopg.Cursor[Any], *, rows: Rows) -> None:
     device, metric, bucket = rows.touched()
-    cur.execute(TOUCH_SQL, (device.tolist(), metric.tolist(), bucket.tolist()))
+    touched.record(cur, device_id=device, metric_id=metric, bucket_us=bucket)
     latest = rows.latest()
     cur.execute(
         LATEST_SQL,

@@ -28,13 +28,13 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ingest import validate as v
 from ingest.batch import Batch, BatchBuilder, Message, reject
-from ingest.binary_copy import PG_EPOCH_US
 from ingest.metrics import IngestMetrics
 from ingest.mqtt_client import IngestClient
 from ingest.partition import Partition, enterprise_filters
 from ingest.registry_index import RegistryIndex, index_from_snapshot
 from ingest.store import Stored, prepare_session, record_rejections, store_batch
 from smartpark import mqtt as sp_mqtt
+from smartpark.db.binary_copy import PG_EPOCH_US
 from smartpark.registry import Snapshot
 
 log = logging.getLogger("smartpark.ingest")

@@ -2,7 +2,8 @@
 
 The model file (YAML or JSON) is what `smartpark sim init` writes and what a park's IT person
 edits; loading it upserts rows by their codes and creates each gateway's broker account, so
-loading the same file again changes nothing. :class:`Snapshot` is the in-memory view the
+loading the same file again changes nothing. This module is the one writer of the registry
+tables: the API's admin routes create and change single rows through it too. :class:`Snapshot` is the in-memory view the
 ingesters and the alerting service resolve topics with.
 """
 
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 import yaml
+from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from smartpark.catalogue import BY_CODE, DEVICE_KINDS
@@ -142,7 +144,7 @@ def load_model(
     return LoadSummary(broker_accounts=accounts, **counts)
 
 
-def _one(cur: psycopg.Cursor[Any], sql: str, params: tuple[Any, ...]) -> int:
+def _one(cur: psycopg.Cursor[Any], sql: str, params: Mapping[str, Any] | tuple[Any, ...]) -> int:
     cur.execute(sql, params)
     row = cur.fetchone()
     assert row is not None
@@ -207,12 +209,99 @@ def _upsert_device(
             Jsonb(dev.get("attributes") or {}),
         ),
     )
-    ids = [BY_CODE[c].id for c in codes]
-    cur.execute("DELETE FROM device_metrics WHERE device_id = %s AND NOT (metric_id = ANY(%s))", (dev_id, ids))
+    _replace_device_metrics(cur, dev_id, [BY_CODE[c].id for c in codes])
+
+
+def _replace_device_metrics(cur: psycopg.Cursor[Any], device_id: int, metric_ids: list[int]) -> None:
+    cur.execute(
+        "DELETE FROM device_metrics WHERE device_id = %s AND NOT (metric_id = ANY(%s))", (device_id, metric_ids)
+    )
     cur.executemany(
         "INSERT INTO device_metrics (device_id, metric_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-        [(dev_id, i) for i in ids],
+        [(device_id, i) for i in metric_ids],
     )
+
+
+# -- single rows, as the API's admin routes write them: a duplicate code is an error there (the
+# caller maps the UniqueViolation), where loading a model file updates the existing row.
+Row = dict[str, Any]
+
+
+def _new_id(conn: psycopg.Connection[Any], sql: str, params: Mapping[str, Any] | tuple[Any, ...]) -> int:
+    """The id an INSERT ... RETURNING yields, whatever row factory the caller's connection has."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        return _one(cur, sql, params)
+
+
+def insert_park(conn: psycopg.Connection[Any], *, values: Row) -> int:
+    return _new_id(
+        conn,
+        "INSERT INTO parks (code, name, timezone, grid_region, land_area_mu, attributes)"
+        " VALUES (%(code)s, %(name)s, %(timezone)s, %(grid_region)s, %(land_area_mu)s,"
+        " %(attributes)s) RETURNING park_id",
+        {**values, "attributes": Jsonb(values.get("attributes") or {})},
+    )
+
+
+def insert_enterprise(conn: psycopg.Connection[Any], *, values: Row) -> int:
+    return _new_id(
+        conn,
+        "INSERT INTO enterprises (park_id, code, name, industry, land_area_mu, attributes)"
+        " VALUES (%(park_id)s, %(code)s, %(name)s, %(industry)s, %(land_area_mu)s, %(attributes)s)"
+        " RETURNING enterprise_id",
+        {**values, "attributes": Jsonb(values.get("attributes") or {})},
+    )
+
+
+def insert_gateway(
+    conn: psycopg.Connection[Any], *, enterprise_id: int, code: str, username: str, attributes: Row
+) -> int:
+    return _new_id(
+        conn,
+        "INSERT INTO gateways (enterprise_id, code, mqtt_username, attributes)"
+        " VALUES (%s, %s, %s, %s) RETURNING gateway_id",
+        (enterprise_id, code, username, Jsonb(attributes)),
+    )
+
+
+def insert_device(conn: psycopg.Connection[Any], *, values: Row, metric_ids: list[int]) -> int:
+    device_id = _new_id(
+        conn,
+        "INSERT INTO devices (enterprise_id, gateway_id, code, kind, name, zone, mqtt_username,"
+        " attributes) VALUES (%(enterprise_id)s, %(gateway_id)s, %(code)s, %(kind)s, %(name)s,"
+        " %(zone)s, %(mqtt_username)s, %(attributes)s) RETURNING device_id",
+        {**values, "attributes": Jsonb(values.get("attributes") or {})},
+    )
+    set_device_metrics(conn, device_id=device_id, metric_ids=metric_ids)
+    return device_id
+
+
+def set_device_metrics(conn: psycopg.Connection[Any], *, device_id: int, metric_ids: list[int]) -> None:
+    """The device's metrics become exactly these."""
+    with conn.cursor() as cur:
+        _replace_device_metrics(cur, device_id, metric_ids)
+
+
+_UPDATABLE = {
+    "parks": ("park_id", {"name", "timezone", "grid_region", "land_area_mu", "attributes"}),
+    "enterprises": ("enterprise_id", {"name", "industry", "land_area_mu", "attributes"}),
+    "devices": ("device_id", {"name", "zone", "gateway_id", "attributes"}),
+}
+_NULLABLE = {"land_area_mu", "gateway_id"}
+
+
+def update_row(conn: psycopg.Connection[Any], *, table: str, id_: int, changes: Row) -> bool:
+    """UPDATE of the given columns of a park, enterprise or device; False when there is no such
+    row. Table and column names come from the fixed _UPDATABLE list, never from the caller."""
+    key, allowed = _UPDATABLE[table]
+    # null clears a nullable column (land area, gateway); for the others it means "unchanged"
+    cols = [c for c in changes if c in allowed and (changes[c] is not None or c in _NULLABLE)]
+    if not cols:
+        return conn.execute(f"SELECT 1 FROM {table} WHERE {key} = %s", (id_,)).fetchone() is not None
+    params = {c: Jsonb(changes[c]) if c == "attributes" else changes[c] for c in cols}
+    sets = ", ".join(f"{c} = %({c})s" for c in cols)
+    cur = conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = %(_id)s", {**params, "_id": id_})
+    return cur.rowcount > 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,14 @@
-"""Registry reads and admin writes: parks, enterprises, gateways, devices, metrics."""
+"""Registry reads: parks, enterprises, gateways, devices, metrics (the routes write through
+smartpark.registry, the registry tables' owner)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from api.auth import Principal
-from api.queries.scope import Where, page, required, tenant
+from api.queries.scope import Where, page, tenant
 
 Row = dict[str, Any]
 
@@ -134,85 +134,3 @@ def list_metrics(conn: psycopg.Connection[Any], p: Principal) -> list[Row]:
         " FROM metrics WHERE category = ANY(%(cats)s) ORDER BY metric_id",
         {"cats": p.category_list},
     )
-
-
-# --- admin writes (caller owns the transaction) --------------------------------------------
-
-
-def insert_park(conn: psycopg.Connection[Any], *, values: Row) -> int:
-    row = conn.execute(
-        "INSERT INTO parks (code, name, timezone, grid_region, land_area_mu, attributes)"
-        " VALUES (%(code)s, %(name)s, %(timezone)s, %(grid_region)s, %(land_area_mu)s,"
-        " %(attributes)s)"
-        " RETURNING park_id",
-        {**values, "attributes": Jsonb(values.get("attributes") or {})},
-    ).fetchone()
-    return int(required(row)["park_id"])
-
-
-def insert_enterprise(conn: psycopg.Connection[Any], *, values: Row) -> int:
-    row = conn.execute(
-        "INSERT INTO enterprises (park_id, code, name, industry, land_area_mu, attributes)"
-        " VALUES (%(park_id)s, %(code)s, %(name)s, %(industry)s, %(land_area_mu)s, %(attributes)s)"
-        " RETURNING enterprise_id",
-        {**values, "attributes": Jsonb(values.get("attributes") or {})},
-    ).fetchone()
-    return int(required(row)["enterprise_id"])
-
-
-def insert_gateway(
-    conn: psycopg.Connection[Any], *, enterprise_id: int, code: str, username: str, attributes: Row
-) -> int:
-    row = conn.execute(
-        "INSERT INTO gateways (enterprise_id, code, mqtt_username, attributes)"
-        " VALUES (%s, %s, %s, %s) RETURNING gateway_id",
-        (enterprise_id, code, username, Jsonb(attributes)),
-    ).fetchone()
-    return int(required(row)["gateway_id"])
-
-
-def insert_device(conn: psycopg.Connection[Any], *, values: Row, metric_ids: list[int]) -> int:
-    row = conn.execute(
-        "INSERT INTO devices (enterprise_id, gateway_id, code, kind, name, zone, mqtt_username,"
-        " attributes) VALUES (%(enterprise_id)s, %(gateway_id)s, %(code)s, %(kind)s, %(name)s,"
-        " %(zone)s, %(mqtt_username)s, %(attributes)s) RETURNING device_id",
-        {**values, "attributes": Jsonb(values.get("attributes") or {})},
-    ).fetchone()
-    device_id = int(required(row)["device_id"])
-    set_device_metrics(conn, device_id=device_id, metric_ids=metric_ids)
-    return device_id
-
-
-def set_device_metrics(conn: psycopg.Connection[Any], *, device_id: int, metric_ids: list[int]) -> None:
-    conn.execute(
-        "DELETE FROM device_metrics WHERE device_id = %s AND NOT (metric_id = ANY(%s))",
-        (device_id, metric_ids),
-    )
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO device_metrics (device_id, metric_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            [(device_id, m) for m in metric_ids],
-        )
-
-
-_UPDATABLE = {
-    "parks": ("park_id", {"name", "timezone", "grid_region", "land_area_mu", "attributes"}),
-    "enterprises": ("enterprise_id", {"name", "industry", "land_area_mu", "attributes"}),
-    "devices": ("device_id", {"name", "zone", "gateway_id", "attributes"}),
-}
-
-
-_NULLABLE = {"land_area_mu", "gateway_id"}
-
-
-def update_row(conn: psycopg.Connection[Any], *, table: str, id_: int, changes: Row) -> bool:
-    """UPDATE of the given columns; table and column names come from the fixed _UPDATABLE list."""
-    key, allowed = _UPDATABLE[table]
-    # null clears a nullable column (land area, gateway); for the others it means "unchanged"
-    cols = [c for c in changes if c in allowed and (changes[c] is not None or c in _NULLABLE)]
-    if not cols:
-        return conn.execute(f"SELECT 1 FROM {table} WHERE {key} = %s", (id_,)).fetchone() is not None
-    params = {c: Jsonb(changes[c]) if c == "attributes" else changes[c] for c in cols}
-    sets = ", ".join(f"{c} = %({c})s" for c in cols)
-    cur = conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = %(_id)s", {**params, "_id": id_})
-    return cur.rowcount > 0

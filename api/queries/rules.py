@@ -1,4 +1,5 @@
-"""Alert rules, silences and receivers (alerting's tables), scoped to an operator's park.
+"""Alert rules, silences and receivers (alerting's tables), scoped to an operator's park: reads
+only; the routes write through alerting.store, the tables' owner.
 
 Rules and silences carry park codes (rule scope, ``park=`` matchers) rather than ids, so the scope
 here is the principal's park code: an operator sees and writes what names its park only.
@@ -10,9 +11,6 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
-
-from api.queries.scope import required
 
 Row = dict[str, Any]
 
@@ -61,37 +59,6 @@ def get_rule(conn: psycopg.Connection[Any], *, rule_id: str, park: str | None, c
     ).fetchone()
 
 
-def upsert_rule(conn: psycopg.Connection[Any], *, definition: dict[str, Any], by: str, create: bool) -> bool:
-    params = {
-        "id": definition["id"],
-        "def": Jsonb(definition),
-        "metric": definition["metric"],
-        "sev": definition["severity"],
-        "cat": definition["category"],
-        "en": definition.get("enabled", True),
-        "by": by,
-    }
-    if create:
-        cur = conn.execute(
-            "INSERT INTO alert_rules (rule_id, definition, metric, severity, category, enabled,"
-            " updated_by) VALUES (%(id)s, %(def)s, %(metric)s, %(sev)s, %(cat)s, %(en)s, %(by)s)"
-            " ON CONFLICT (rule_id) DO NOTHING",
-            params,
-        )
-    else:
-        cur = conn.execute(
-            "UPDATE alert_rules SET definition = %(def)s, metric = %(metric)s, severity = %(sev)s,"
-            " category = %(cat)s, enabled = %(en)s, updated_by = %(by)s, updated_at = now()"
-            " WHERE rule_id = %(id)s",
-            params,
-        )
-    return cur.rowcount > 0
-
-
-def delete_rule(conn: psycopg.Connection[Any], *, rule_id: str) -> bool:
-    return conn.execute("DELETE FROM alert_rules WHERE rule_id = %s", (rule_id,)).rowcount > 0
-
-
 # --- silences -------------------------------------------------------------------------------
 
 _SILENCE_PARK = "matchers ? ('park=' || %(park)s)"
@@ -125,32 +92,6 @@ def get_silence(conn: psycopg.Connection[Any], *, silence_id: int, park: str | N
     ).fetchone()
 
 
-def insert_silence(
-    conn: psycopg.Connection[Any],
-    *,
-    matchers: list[str],
-    starts_at: datetime,
-    ends_at: datetime,
-    by: str,
-    comment: str,
-) -> int:
-    row = conn.execute(
-        "INSERT INTO alert_silences (matchers, starts_at, ends_at, created_by, comment)"
-        " VALUES (%s, %s, %s, %s, %s) RETURNING silence_id",
-        (Jsonb(matchers), starts_at, ends_at, by, comment),
-    ).fetchone()
-    return int(required(row)["silence_id"])
-
-
-def expire_silence(conn: psycopg.Connection[Any], *, silence_id: int, at: datetime) -> None:
-    """Ending a silence keeps it for the record: its end moves to now (or to its start)."""
-    conn.execute(
-        "UPDATE alert_silences SET ends_at = GREATEST(starts_at + interval '1 millisecond', %s)"
-        " WHERE silence_id = %s AND ends_at > %s",
-        (at, silence_id, at),
-    )
-
-
 # --- receivers ------------------------------------------------------------------------------
 
 
@@ -169,41 +110,3 @@ def get_receiver(conn: psycopg.Connection[Any], *, receiver_id: int, park_id: in
         f"SELECT {RECEIVER_COLS} FROM alert_receivers r WHERE r.receiver_id = %(id)s{extra}",
         {"id": receiver_id, "pid": park_id},
     ).fetchone()
-
-
-_RECEIVER_FIELDS = (
-    "name",
-    "park_id",
-    "categories",
-    "channel",
-    "url",
-    "secret",
-    "group_by",
-    "group_wait_s",
-    "group_interval_s",
-    "repeat_interval_s",
-    "enabled",
-)
-
-
-def insert_receiver(conn: psycopg.Connection[Any], *, values: Row) -> int:
-    cols = [c for c in _RECEIVER_FIELDS if c in values]
-    row = conn.execute(
-        f"INSERT INTO alert_receivers ({', '.join(cols)})"
-        f" VALUES ({', '.join(f'%({c})s' for c in cols)}) RETURNING receiver_id",
-        {c: values[c] for c in cols},
-    ).fetchone()
-    return int(required(row)["receiver_id"])
-
-
-def update_receiver(conn: psycopg.Connection[Any], *, receiver_id: int, changes: Row) -> None:
-    cols = [c for c in _RECEIVER_FIELDS if c in changes and c != "park_id"]
-    if cols:
-        conn.execute(
-            f"UPDATE alert_receivers SET {', '.join(f'{c} = %({c})s' for c in cols)} WHERE receiver_id = %(_id)s",
-            {**{c: changes[c] for c in cols}, "_id": receiver_id},
-        )
-
-
-def delete_receiver(conn: psycopg.Connection[Any], *, receiver_id: int) -> None:
-    conn.execute("DELETE FROM alert_receivers WHERE receiver_id = %s", (receiver_id,))

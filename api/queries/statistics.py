@@ -155,29 +155,3 @@ def list_reports(
         f" WHERE {w.sql} ORDER BY r.month DESC, r.enterprise_id{tail}",
         w.params,
     ).fetchall()
-
-
-def upsert_report(
-    conn: psycopg.Connection[Any],
-    *,
-    enterprise_id: int,
-    park_id: int,
-    month: date,
-    values: Row,
-    source: str,
-) -> None:
-    """Store one month and mark the park's month for the indicator job to recompute."""
-    conn.execute(
-        "INSERT INTO economic_monthly (enterprise_id, month, output_value, value_added, tax,"
-        " fixed_asset_investment, employees, source) VALUES (%(eid)s, %(month)s, %(output_value)s,"
-        " %(value_added)s, %(tax)s, %(fixed_asset_investment)s, %(employees)s, %(source)s)"
-        " ON CONFLICT (enterprise_id, month) DO UPDATE SET output_value = excluded.output_value,"
-        " value_added = excluded.value_added, tax = excluded.tax,"
-        " fixed_asset_investment = excluded.fixed_asset_investment, employees = excluded.employees,"
-        " source = excluded.source, imported_at = now()",
-        {**values, "eid": enterprise_id, "month": month, "source": source},
-    )
-    conn.execute(
-        "INSERT INTO aggregation_dirty_days (park_id, day) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-        (park_id, month),
-    )

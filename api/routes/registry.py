@@ -32,6 +32,7 @@ from api.schemas.registry import (
     ProvisionedDeviceOut,
     ProvisionedGatewayOut,
 )
+from smartpark import registry
 from smartpark.catalogue import BY_CODE, DEVICE_KINDS
 
 router = APIRouter(tags=["registry"])
@@ -115,14 +116,16 @@ def get_park(park_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
 @router.post("/parks", response_model=ParkOut, status_code=status.HTTP_201_CREATED)
 def create_park(body: ParkIn, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
     _check_timezone(body.timezone)
-    park_id = _insert_unique(conn, lambda: q.insert_park(conn, values=body.model_dump()), f"park {body.code!r} exists")
+    park_id = _insert_unique(
+        conn, lambda: registry.insert_park(conn, values=body.model_dump()), f"park {body.code!r} exists"
+    )
     return found(q.get_park(conn, p, park_id=park_id), f"no park {park_id}")
 
 
 @router.patch("/parks/{park_id}", response_model=ParkOut, responses={404: {}})
 def update_park(park_id: Id, body: ParkPatch, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
     _check_timezone(body.timezone)
-    if not q.update_row(conn, table="parks", id_=park_id, changes=body.model_dump(exclude_unset=True)):
+    if not registry.update_row(conn, table="parks", id_=park_id, changes=body.model_dump(exclude_unset=True)):
         raise NotFound(f"no park {park_id}")
     return found(q.get_park(conn, p, park_id=park_id), f"no park {park_id}")
 
@@ -152,7 +155,7 @@ def create_enterprise(body: EnterpriseIn, conn: DbConn, p: AdminPrincipal) -> di
     found(q.get_park(conn, p, park_id=body.park_id), f"no park {body.park_id}")
     ent_id = _insert_unique(
         conn,
-        lambda: q.insert_enterprise(conn, values=body.model_dump()),
+        lambda: registry.insert_enterprise(conn, values=body.model_dump()),
         f"enterprise {body.code!r} exists in park {body.park_id}",
     )
     return found(q.get_enterprise(conn, p, enterprise_id=ent_id), f"no enterprise {ent_id}")
@@ -160,7 +163,9 @@ def create_enterprise(body: EnterpriseIn, conn: DbConn, p: AdminPrincipal) -> di
 
 @router.patch("/enterprises/{enterprise_id}", response_model=EnterpriseOut, responses={404: {}})
 def update_enterprise(enterprise_id: Id, body: EnterprisePatch, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
-    if not q.update_row(conn, table="enterprises", id_=enterprise_id, changes=body.model_dump(exclude_unset=True)):
+    if not registry.update_row(
+        conn, table="enterprises", id_=enterprise_id, changes=body.model_dump(exclude_unset=True)
+    ):
         raise NotFound(f"no enterprise {enterprise_id}")
     return found(q.get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}")
 
@@ -197,7 +202,7 @@ def create_gateway(body: GatewayIn, request: Request, conn: DbConn, p: AdminPrin
     gw_id, creds = _insert_unique(
         conn,
         lambda: (
-            q.insert_gateway(
+            registry.insert_gateway(
                 conn,
                 enterprise_id=ent["enterprise_id"],
                 code=body.code,
@@ -259,7 +264,7 @@ def create_device(body: DeviceIn, request: Request, conn: DbConn, p: AdminPrinci
     dev_id, creds = _insert_unique(
         conn,
         lambda: (
-            q.insert_device(conn, values=values, metric_ids=metric_ids),
+            registry.insert_device(conn, values=values, metric_ids=metric_ids),
             None
             if username is None
             else _provision(request, username=username, park=park["code"], enterprise=ent["code"]),
@@ -277,9 +282,11 @@ def update_device(device_id: Id, body: DevicePatch, conn: DbConn, p: AdminPrinci
     if changes.get("gateway_id") is not None:
         _check_gateway(conn, p, changes["gateway_id"], current["enterprise_id"])
     with conn.transaction():
-        q.update_row(conn, table="devices", id_=device_id, changes=changes)
+        registry.update_row(conn, table="devices", id_=device_id, changes=changes)
         if body.metrics is not None:
-            q.set_device_metrics(conn, device_id=device_id, metric_ids=_metric_ids(current["kind"], body.metrics))
+            registry.set_device_metrics(
+                conn, device_id=device_id, metric_ids=_metric_ids(current["kind"], body.metrics)
+            )
     return found(q.get_device(conn, p, device_id=device_id), f"no device {device_id}")
 
 

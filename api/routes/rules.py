@@ -12,6 +12,9 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import APIRouter, Body, Path, status
 
+from alerting import store
+from alerting.routing import parse_matchers
+from alerting.rules import Rule, RuleError, rule_from_dict, rule_to_dict
 from api.auth import Principal
 from api.deps import Clock, CurrentPrincipal, DbConn, Id, OperatorPrincipal, Paging
 from api.problems import BadRequest, Conflict, Forbidden, NotFound, found
@@ -43,17 +46,15 @@ def _own_park(conn: DbConn, p: Principal) -> str | None:
     return None if p.park_id is None else q.park_code(conn, park_id=p.park_id)
 
 
-def _validated(conn: DbConn, p: Principal, raw: dict[str, Any]) -> dict[str, Any]:
-    from alerting.rules import RuleError, rule_from_dict, rule_to_dict
-
+def _validated(conn: DbConn, p: Principal, raw: dict[str, Any]) -> Rule:
     try:
-        definition = rule_to_dict(rule_from_dict(raw, "rule"))
+        rule = rule_from_dict(raw, "rule")
     except RuleError as exc:
         raise BadRequest(str(exc)) from exc
     park = _own_park(conn, p)
-    if park is not None and definition["scope"].get("parks") != [park]:
+    if park is not None and rule_to_dict(rule)["scope"].get("parks") != [park]:
         raise Forbidden(f"an operator's rule must have scope.parks exactly [{park!r}]")
-    return definition
+    return rule
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -84,17 +85,16 @@ def get_rule(rule_id: RuleId, conn: DbConn, p: CurrentPrincipal) -> dict[str, An
     responses={400: {}, 403: {}, 409: {}},
 )
 def create_rule(body: RuleBody, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
-    definition = _validated(conn, p, body)
-    if not q.upsert_rule(conn, definition=definition, by=p.name, create=True):
-        raise Conflict(f"rule {definition['id']!r} exists")
-    return get_rule(definition["id"], conn, p)
+    rule = _validated(conn, p, body)
+    if not store.create_rule(conn, rule=rule, by=p.name):
+        raise Conflict(f"rule {rule.id!r} exists")
+    return get_rule(rule.id, conn, p)
 
 
 @router.put("/rules/{rule_id}", response_model=RuleOut, responses={400: {}, 403: {}, 404: {}})
 def replace_rule(rule_id: RuleId, body: RuleBody, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     get_rule(rule_id, conn, p)  # visible (and so in the operator's park) or 404
-    definition = _validated(conn, p, {**body, "id": rule_id})
-    q.upsert_rule(conn, definition=definition, by=p.name, create=False)
+    store.replace_rule(conn, rule=_validated(conn, p, {**body, "id": rule_id}), by=p.name)
     return get_rule(rule_id, conn, p)
 
 
@@ -104,7 +104,7 @@ def delete_rule(rule_id: RuleId, conn: DbConn, p: OperatorPrincipal) -> None:
     park = _own_park(conn, p)
     if park is not None and row["definition"].get("scope", {}).get("parks") != [park]:
         raise Forbidden(f"rule {rule_id!r} applies beyond park {park!r}; an admin may delete it")
-    q.delete_rule(conn, rule_id=rule_id)
+    store.delete_rule(conn, rule_id=rule_id)
 
 
 # --- silences ---------------------------------------------------------------------------------
@@ -126,9 +126,6 @@ def list_silences(
     responses={400: {}, 403: {}},
 )
 def create_silence(body: SilenceIn, conn: DbConn, p: OperatorPrincipal, clock: Clock) -> dict[str, Any]:
-    from alerting.routing import parse_matchers
-    from alerting.rules import RuleError
-
     try:
         matchers = [str(m) for m in parse_matchers(body.matchers)]
     except RuleError as exc:
@@ -137,13 +134,14 @@ def create_silence(body: SilenceIn, conn: DbConn, p: OperatorPrincipal, clock: C
     if park is not None and f"park={park}" not in matchers:
         raise Forbidden(f"an operator's silence needs the matcher 'park={park}'")
     starts = body.starts_at or datetime.fromtimestamp(clock(), UTC)
-    if body.ends_at <= starts:
+    # compared in the ms the silence is stored in, so that what passes here passes the table's CHECK
+    if store.ms(body.ends_at) <= store.ms(starts):
         raise BadRequest(f"ends_at {body.ends_at.isoformat()} is not after starts_at {starts.isoformat()}")
-    sid = q.insert_silence(
+    sid = store.create_silence(
         conn,
         matchers=matchers,
-        starts_at=starts,
-        ends_at=body.ends_at,
+        starts_ms=store.ms(starts),
+        ends_ms=store.ms(body.ends_at),
         by=p.name,
         comment=body.comment,
     )
@@ -161,7 +159,7 @@ def create_silence(body: SilenceIn, conn: DbConn, p: OperatorPrincipal, clock: C
 def expire_silence(silence_id: Id, conn: DbConn, p: OperatorPrincipal, clock: Clock) -> None:
     if q.get_silence(conn, silence_id=silence_id, park=_own_park(conn, p)) is None:
         raise NotFound(f"no silence {silence_id}")
-    q.expire_silence(conn, silence_id=silence_id, at=datetime.fromtimestamp(clock(), UTC))
+    store.expire_silence(conn, silence_id=silence_id, by=p.name, at_ms=round(clock() * 1000))
 
 
 # --- receivers --------------------------------------------------------------------------------
@@ -192,7 +190,7 @@ def create_receiver(body: ReceiverIn, conn: DbConn, p: OperatorPrincipal) -> dic
         raise BadRequest("a webhook receiver needs a url")
     try:
         with conn.transaction():
-            rid = q.insert_receiver(conn, values=body.model_dump())
+            rid = store.create_receiver(conn, **body.model_dump())
     except psycopg.errors.UniqueViolation as exc:
         raise Conflict(f"receiver {body.name!r} exists") from exc
     except psycopg.errors.ForeignKeyViolation as exc:
@@ -205,7 +203,7 @@ def update_receiver(receiver_id: Id, body: ReceiverPatch, conn: DbConn, p: Opera
     get_receiver(receiver_id, conn, p)
     try:
         with conn.transaction():
-            q.update_receiver(conn, receiver_id=receiver_id, changes=body.model_dump(exclude_unset=True))
+            store.update_receiver(conn, receiver_id=receiver_id, changes=body.model_dump(exclude_unset=True))
     except psycopg.errors.CheckViolation as exc:
         raise BadRequest(f"receiver {receiver_id}: {str(exc).splitlines()[0]}") from exc
     return get_receiver(receiver_id, conn, p)
@@ -214,4 +212,4 @@ def update_receiver(receiver_id: Id, body: ReceiverPatch, conn: DbConn, p: Opera
 @router.delete("/receivers/{receiver_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})
 def delete_receiver(receiver_id: Id, conn: DbConn, p: OperatorPrincipal) -> None:
     get_receiver(receiver_id, conn, p)
-    q.delete_receiver(conn, receiver_id=receiver_id)
+    store.delete_receiver(conn, receiver_id=receiver_id)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 
+from aggregation import economic
 from api.auth import Principal, Role
 from api.deps import (
     Answers,
@@ -211,12 +212,9 @@ def submit_report(
         raise BadRequest(f"month {month} is not the first day of a month")
     ent = found(get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}")
     with conn.transaction():
-        q.upsert_report(
+        economic.save_months(
             conn,
-            enterprise_id=enterprise_id,
-            park_id=ent["park_id"],
-            month=month,
-            values=body.model_dump(),
+            months=[{**body.model_dump(), "enterprise_id": enterprise_id, "park_id": ent["park_id"], "month": month}],
             source=f"api:{p.name}",
         )
     rows = q.list_reports(
@@ -240,6 +238,7 @@ def submit_report(
 )
 def import_reports(body: EconomicImportIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, int]:
     with conn.transaction():
+        months = []
         for i, r in enumerate(body.reports):
             if r.month.day != 1:
                 raise BadRequest(f"reports[{i}].month {r.month} is not the first day of a month")
@@ -247,14 +246,8 @@ def import_reports(body: EconomicImportIn, conn: DbConn, p: OperatorPrincipal) -
                 get_enterprise(conn, p, enterprise_id=r.enterprise_id),
                 f"reports[{i}]: no enterprise {r.enterprise_id}",
             )
-            q.upsert_report(
-                conn,
-                enterprise_id=r.enterprise_id,
-                park_id=ent["park_id"],
-                month=r.month,
-                values=r.model_dump(exclude={"enterprise_id", "month"}),
-                source=body.source,
-            )
+            months.append({**r.model_dump(), "park_id": ent["park_id"]})
+        economic.save_months(conn, months=months, source=body.source)
     return {"imported": len(body.reports)}
 
 

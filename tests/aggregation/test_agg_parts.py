@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 
 from aggregation.job import MAX_PARTS, parts
-from aggregation.store import pack
+from smartpark.series_key import device_of, pack
 
 
 def test_parts_cut_between_devices_and_cover_every_window() -> None:
@@ -19,7 +19,7 @@ def test_parts_cut_between_devices_and_cover_every_window() -> None:
     assert len(cut) == 8
     assert cut[0].start == 0 and cut[-1].stop == ws.size
     assert all(a.stop == b.start for a, b in itertools.pairwise(cut))
-    assert all((ws[p.start] >> 16) != (ws[p.start - 1] >> 16) for p in cut[1:])  # whole devices
+    assert all(device_of(ws[p.start]) != device_of(ws[p.start - 1]) for p in cut[1:])  # whole devices
     assert len(parts(ws, lo, hi, np.full(ws.size, 60_000.0), size=1)) == MAX_PARTS
     assert parts(ws, lo, hi, np.full(ws.size, 60_000.0), size=10**9) == [slice(0, ws.size)]
     assert parts(ws[:1], lo[:1], hi[:1], np.full(1, 60.0), size=1) == [slice(0, 1)]

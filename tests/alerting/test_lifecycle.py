@@ -10,7 +10,7 @@ import pytest
 
 from alerting import lifecycle, store
 from alerting.lifecycle import AlertFilter
-from alerting.rules import RuleError, default_rules, rule_from_dict
+from alerting.rules import RuleError, default_rules, rule_from_dict, rule_to_dict
 
 pytestmark = pytest.mark.integration
 T0 = 1_764_115_200_000
@@ -136,9 +136,9 @@ def test_silences_expire_and_rules_switch_off(db: psycopg.Connection[Any]) -> No
     )
     active, errors = store.fetch_silences(db, now_ms=now_ms)
     assert errors == [] and sid in [s.silence_id for s in active]
-    assert store.expire_silence(db, silence_id=sid, by="maint")
-    assert not store.expire_silence(db, silence_id=sid, by="maint")
-    later = int(time.time() * 1000) + 10
+    assert store.expire_silence(db, silence_id=sid, by="maint", at_ms=now_ms)
+    assert not store.expire_silence(db, silence_id=sid, by="maint", at_ms=now_ms + 1)
+    later = now_ms + 10
     assert sid not in [s.silence_id for s in store.fetch_silences(db, now_ms=later)[0]]
     with pytest.raises(RuleError, match="'zone is C1'"):
         store.create_silence(db, matchers=["zone is C1"], starts_ms=now_ms, ends_ms=now_ms + 1, by="x")
@@ -146,3 +146,39 @@ def test_silences_expire_and_rules_switch_off(db: psycopg.Connection[Any]) -> No
     assert store.set_rule_enabled(db, rule_id=RULE.id, enabled=False, by="operator")
     assert not {r.id: r for r in store.fetch_rules(db)[0]}[RULE.id].enabled
     assert not store.set_rule_enabled(db, rule_id="no-such-rule", enabled=False, by="operator")
+
+
+def test_ending_a_silence_keeps_it_with_who_ended_it(db: psycopg.Connection[Any]) -> None:
+    now_ms = int(time.time() * 1000)
+    sid = store.create_silence(
+        db, matchers=["alertname=lel-level1"], starts_ms=now_ms - 1000, ends_ms=now_ms + 60_000, by="a", comment="c"
+    )
+    assert store.expire_silence(db, silence_id=sid, by="night shift", at_ms=now_ms)
+    ends, comment = db.execute("SELECT ends_at, comment FROM alert_silences WHERE silence_id = %s", (sid,)).fetchone()
+    assert store.ms(ends) == now_ms and comment == "c [ended by night shift]"
+    assert sid not in [s.silence_id for s in store.fetch_silences(db, now_ms=now_ms)[0]]
+
+
+def test_ending_a_silence_that_has_not_started_never_lets_it_start(db: psycopg.Connection[Any]) -> None:
+    """Ending it "now" would put its end before its start, which the table refuses: it ends 1 ms
+    after its start instead, and a second end finds it already ended."""
+    now_ms = int(time.time() * 1000)
+    starts = now_ms + 3_600_000
+    sid = store.create_silence(db, matchers=["alertname=lel-level1"], starts_ms=starts, ends_ms=starts + 60_000, by="a")
+    assert store.expire_silence(db, silence_id=sid, by="b", at_ms=now_ms)
+    (ends,) = db.execute("SELECT ends_at FROM alert_silences WHERE silence_id = %s", (sid,)).fetchone()
+    assert store.ms(ends) == starts + 1
+    assert not store.expire_silence(db, silence_id=sid, by="b", at_ms=now_ms)
+    assert sid not in [s.silence_id for s in store.fetch_silences(db, now_ms=starts + 1)[0]]
+
+
+def test_rules_created_replaced_and_deleted_through_the_store(db: psycopg.Connection[Any]) -> None:
+    rule = rule_from_dict({**rule_to_dict(RULE), "id": f"lel-owner-{time.time_ns()}"}, "test")
+    assert store.create_rule(db, rule=rule, by="op")
+    assert not store.create_rule(db, rule=rule, by="op")
+    off = rule_from_dict({**rule_to_dict(rule), "enabled": False}, "test")
+    assert store.replace_rule(db, rule=off, by="op2")
+    assert not {r.id: r for r in store.fetch_rules(db)[0]}[rule.id].enabled
+    assert store.delete_rule(db, rule_id=rule.id)
+    assert not store.delete_rule(db, rule_id=rule.id)
+    assert not store.replace_rule(db, rule=rule, by="op")

@@ -107,6 +107,31 @@ def test_silences_need_the_operators_park(client: TestClient, tenancy: Tenancy, 
     }
 
 
+def test_ending_a_silence_that_has_not_started(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    """The API ends silences through alerting.store like every other caller: who ended it is kept,
+    and one that has not started yet ends without tripping the table's end-after-start check."""
+    h = tenancy.headers("operator")
+    made = client.post(
+        "/api/v1/silences",
+        headers=h,
+        json={
+            "matchers": [f"park={_code(db, tenancy.park_id)}"],
+            "starts_at": "2098-01-01T00:00:00Z",
+            "ends_at": "2099-01-01T00:00:00Z",
+            "comment": "planned outage",
+        },
+    )
+    assert made.status_code == 201, made.text
+    sid = made.json()["silence_id"]
+    assert client.delete(f"/api/v1/silences/{sid}", headers=h).status_code == 204
+    row = db.execute("SELECT starts_at, ends_at, comment FROM alert_silences WHERE silence_id = %s", (sid,)).fetchone()
+    assert row is not None
+    assert (row[1] - row[0]).total_seconds() == 0.001
+    assert row[2].startswith("planned outage [ended by ")
+
+
 def test_receivers_crud_for_operators(client: TestClient, tenancy: Tenancy) -> None:
     t = tenancy
     h = t.headers("operator")

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from ingest import validate as v
-from ingest.batch import EXCERPT_CHARS, Batch, Message, Rows, build_batch, excerpt
-from ingest.binary_copy import PG_EPOCH_US, decode_rows
+from ingest.batch import COPY_COLUMNS, EXCERPT_CHARS, Batch, Message, Rows, build_batch, excerpt
 from ingest.registry_index import DeviceEntry, RegistryIndex
 from smartpark.catalogue import BY_CODE, DEVICE_KINDS, FLAG_RECEIPT_TIME
 from smartpark.contract import device_topic, gateway_topic
+from smartpark.db.binary_copy import PG_EPOCH_US, decode
 
 NOW = 1_764_115_200_000
 WINDOW = v.Window.of(past_days=30, future_s=300)
@@ -70,7 +70,7 @@ def test_device_and_gateway_payloads_become_rows(index: RegistryIndex) -> None:
     ms = [NOW - 1000, NOW, NOW, NOW, NOW]
     assert rows.ts_us.tolist() == [t * 1000 - PG_EPOCH_US for t in ms]
     assert rows.flag.tolist() == [0, 0, 0, 0, FLAG_RECEIPT_TIME]
-    copied = decode_rows(rows.copy_data())
+    copied = decode(COPY_COLUMNS, rows.copy_data())
     assert copied["device_id"].tolist() == rows.device_id.tolist()
     assert copied["value"].tolist() == rows.value.tolist()
 

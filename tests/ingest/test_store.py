@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from ingest.batch import Batch, Rows
-from ingest.binary_copy import PG_EPOCH_US
 from ingest.store import Stored, prepare_session, store_batch
+from smartpark.db.binary_copy import PG_EPOCH_US
 
 pytestmark = pytest.mark.integration
 

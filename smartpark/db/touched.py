@@ -1,0 +1,69 @@
+"""The touched-bucket queue between ingest and the rollup job: both ends, one owner.
+
+Ingest records which 15-minute buckets of which series new or late readings fell into, in the
+same transaction as the readings (:func:`record`); the rollup job takes them off in key order and
+recomputes those buckets (:func:`claim`). The table is telemetry_touched
+(smartpark/db/migrations/0001_registry_and_telemetry.sql). Keyword-only; the caller owns the
+transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import psycopg
+
+from smartpark.db import binary_copy
+from smartpark.series_key import pack_sql
+
+I64 = npt.NDArray[np.int64]
+
+# Bucket starts travel as integer microseconds since 2000-01-01 UTC, as ingest keeps them.
+RECORD_SQL = (
+    "INSERT INTO telemetry_touched (device_id, metric_id, bucket)"
+    " SELECT d, m, timestamptz '2000-01-01 00:00:00+00' + b * interval '1 microsecond'"
+    " FROM unnest(%s::int[], %s::smallint[], %s::bigint[]) AS u(d, m, b)"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+def record(
+    cur: psycopg.Cursor[Any], *, device_id: npt.ArrayLike, metric_id: npt.ArrayLike, bucket_us: npt.ArrayLike
+) -> None:
+    """Queue (device, metric, 15-minute bucket start in µs since 2000); already queued is a no-op."""
+    cur.execute(
+        RECORD_SQL,
+        (np.asarray(device_id).tolist(), np.asarray(metric_id).tolist(), np.asarray(bucket_us).tolist()),
+    )
+
+
+def claim(conn: psycopg.Connection[Any], *, limit: int) -> tuple[I64, I64]:
+    """Take up to ``limit`` touched (series, 15-min bucket start ms) off the queue.
+
+    In key order, so that a batch holds long contiguous runs of few series (one read each)
+    rather than scattered buckets of many: a back-fill touches every bucket of every series.
+    The batch is the keys below the first one left (one index-only step), deleted in one pass
+    and returned as two arrays in one row: a COPY would cost the client a message per key.
+
+    Deleted in the caller's transaction (which holds the rollup job's lock,
+    aggregation.store.lock_job): a crash before commit puts them back; rows that ingest writes
+    meanwhile wait for the commit and queue again.
+    """
+    cut = conn.execute(
+        "SELECT device_id, metric_id, bucket FROM telemetry_touched"
+        " ORDER BY device_id, metric_id, bucket OFFSET %(limit)s LIMIT 1",
+        {"limit": limit},
+    ).fetchone()
+    below = "" if cut is None else " WHERE (device_id, metric_id, bucket) < (%(d)s, %(m)s, %(b)s)"
+    with conn.cursor(binary=True) as cur:
+        binary_copy.load_arrays_raw(cur)
+        row = cur.execute(
+            f"WITH c AS (DELETE FROM telemetry_touched{below} RETURNING device_id, metric_id, bucket)"
+            f" SELECT array_agg({pack_sql('device_id', 'metric_id')}), array_agg(bucket) FROM c",
+            {} if cut is None else {"d": cut[0], "m": cut[1], "b": cut[2]},
+        ).fetchone()
+    assert row is not None
+    series, bucket = binary_copy.decode_array("int8", row[0]), binary_copy.decode_array("timestamptz", row[1])
+    return series.astype(np.int64, copy=False), bucket.astype(np.int64, copy=False)

@@ -1,0 +1,148 @@
+"""One owner module per table: every INSERT, UPDATE, DELETE, COPY FROM or TRUNCATE of a table in
+the product's SQL is in that table's owner module, and docs/architecture.md lists the same owners.
+
+The SQL is read from the string literals of every product module (docstrings and comments are
+prose, not SQL); benchmarks and tests set up their own data and are not scanned. Retention's
+drop_chunks deletes by age across hypertables and is allowed in aggregation/retention.py only.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+OWNERS = {
+    "schema_migrations": "smartpark/db/migrate.py",
+    "metrics": "smartpark/db/seed.py",
+    "parks": "smartpark/registry.py",
+    "enterprises": "smartpark/registry.py",
+    "gateways": "smartpark/registry.py",
+    "devices": "smartpark/registry.py",
+    "device_metrics": "smartpark/registry.py",
+    "telemetry": "ingest/store.py",
+    "telemetry_latest": "ingest/store.py",
+    "rejected_messages": "ingest/store.py",
+    "telemetry_touched": "smartpark/db/touched.py",
+    "rollup_15m": "aggregation/store.py",
+    "rollup_1h": "aggregation/store.py",
+    "rollup_1d": "aggregation/store.py",
+    "aggregation_dirty_days": "aggregation/store.py",
+    "indicator_daily": "aggregation/indicator_job.py",
+    "indicator_monthly": "aggregation/indicator_job.py",
+    "economic_monthly": "aggregation/economic.py",
+    "alert_rules": "alerting/store.py",
+    "alerts": "alerting/store.py",
+    "alert_events": "alerting/store.py",
+    "alert_silences": "alerting/store.py",
+    "alert_receivers": "alerting/store.py",
+    "alert_notifications": "alerting/store.py",
+    "alert_notified": "alerting/store.py",
+    "api_users": "api/queries/users.py",
+    "api_keys": "api/queries/users.py",
+    "api_token_secret": "api/queries/users.py",
+}
+# Session-local temporary tables: not in the migrations, written by the module that creates them.
+TEMPORARY = {"ingest_stage": "ingest/store.py"}
+RETENTION = "aggregation/retention.py"
+
+# A table name, or "{}" where an f-string computes it (then the module must own tables).
+_NAME = r"([a-z_][a-z0-9_]*|\{\})"
+WRITE = re.compile(
+    rf"\bINSERT\s+INTO\s+{_NAME}"
+    rf"|\bUPDATE\s+{_NAME}(?:\s+\w+)?\s+SET\b"
+    rf"|\bDELETE\s+FROM\s+{_NAME}"
+    rf"|\bCOPY\s+{_NAME}\s*(?:\([^)]*\))?\s*FROM\b"
+    rf"|\bTRUNCATE\s+(?:TABLE\s+)?{_NAME}"
+)
+CREATE = re.compile(r"\bCREATE TABLE (?:IF NOT EXISTS )?([a-z_][a-z0-9_]*)", re.IGNORECASE)
+
+
+def _product_modules() -> list[Path]:
+    skip = {"tests", "benchmarks", ".venv", "node_modules"}
+    return [
+        p
+        for p in sorted(ROOT.rglob("*.py"))
+        if not skip & set(p.relative_to(ROOT).parts)
+        and not any(part.startswith(".") for part in p.relative_to(ROOT).parts)
+        and not p.name.startswith("bench")
+    ]
+
+
+def _sql_strings(tree: ast.AST) -> list[str]:
+    """String literals, f-strings with "{}" for their computed parts; docstrings left out."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    inside_fstring = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            out.append("".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values))
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and id(node) not in inside_fstring
+        ):
+            out.append(node.value)
+    return out
+
+
+def _writes() -> dict[str, set[str]]:
+    """Table (or "{}") -> the modules whose SQL writes it."""
+    found: dict[str, set[str]] = {}
+    for path in _product_modules():
+        module = path.relative_to(ROOT).as_posix()
+        for sql in _sql_strings(ast.parse(path.read_text(encoding="utf-8"))):
+            for match in WRITE.finditer(sql):
+                table = next(g for g in match.groups() if g)
+                found.setdefault(table, set()).add(module)
+    return found
+
+
+def test_every_table_of_the_migrations_has_one_owner() -> None:
+    created = {
+        name.lower()
+        for sql in (ROOT / "smartpark/db/migrations").glob("*.sql")
+        for name in CREATE.findall(sql.read_text(encoding="utf-8"))
+    }
+    created.add("schema_migrations")  # made by smartpark/db/migrate.py before any migration
+    assert created == set(OWNERS), f"tables without an owner: {created - set(OWNERS)}; gone: {set(OWNERS) - created}"
+    assert all((ROOT / module).is_file() for module in OWNERS.values())
+
+
+def test_each_table_is_written_by_its_owner_only() -> None:
+    owners = OWNERS | TEMPORARY
+    writes = _writes()
+    for table, modules in writes.items():
+        if table == "{}":
+            # a computed table name: only a module that owns tables may compute one
+            assert modules <= set(owners.values()), f"writes to a computed table in {modules - set(owners.values())}"
+            continue
+        assert table in owners, f"{sorted(modules)} write {table!r}, which no migration creates"
+        assert modules == {owners[table]}, f"{table!r} is written by {sorted(modules)}; its owner is {owners[table]}"
+    # the scan sees the writes it is meant to see
+    assert {"telemetry", "alert_silences", "economic_monthly", "parks", "telemetry_touched"} <= set(writes)
+
+
+def test_only_retention_drops_chunks() -> None:
+    dropping = {
+        path.relative_to(ROOT).as_posix()
+        for path in _product_modules()
+        if any("drop_chunks" in s for s in _sql_strings(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+    assert dropping == {RETENTION}
+
+
+def test_the_architecture_page_lists_the_same_owners() -> None:
+    page = (ROOT / "docs/architecture.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| `([a-z_0-9]+)` \| `([a-z_/0-9]+\.py)` \|", page, re.MULTILINE))
+    assert listed == OWNERS
