@@ -5,6 +5,7 @@ RUN useradd --system --create-home --home-dir /var/lib/smartpark smartpark
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY smartpark ./smartpark
+COPY hj212 ./hj212
 COPY ingest ./ingest
 COPY aggregation ./aggregation
 COPY alerting ./alerting

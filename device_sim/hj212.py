@@ -2,8 +2,8 @@
 
 With ``--hj212 HOST:PORT`` a device whose registry attributes carry ``hj212_mn`` and
 ``hj212_pw`` sends its readings as real-time (CN 2011) uploads from its own data-logger
-connection to ``smartpark hj212 serve`` instead of through its MQTT gateway. The wire format
-and the logger's reply handling are the HJ 212 gateway's own client (``ingest.hj212.logger``).
+connection to ``smartpark hj212 serve`` instead of through its MQTT gateway. The wire format is
+the protocol package ``hj212``; the logger's session and reply handling, ``hj212_logger``.
 All loggers run concurrently on one asyncio loop in a background thread; :meth:`submit` blocks
 while ``max_pending`` uploads await their 9014 reply, so a back-fill goes as fast as the
 platform replies. Faults are not applied on this path.
@@ -60,7 +60,7 @@ class Hj212Sender:
     ) -> None:
         from zoneinfo import ZoneInfo
 
-        from ingest.hj212.logger import DataLogger
+        from device_sim.hj212_logger import DataLogger
 
         self.stats = Hj212Stats()
         self._timeout = timeout
@@ -89,8 +89,8 @@ class Hj212Sender:
         self._loop.run_forever()
 
     async def _worker(self, key: str) -> None:
-        from ingest.hj212 import codes
-        from ingest.hj212.errors import Hj212Error
+        from hj212 import codes
+        from hj212.errors import Hj212Error
 
         logger, queue = self._loggers[key], self._queues[key]
         connected = False

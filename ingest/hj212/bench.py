@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+from hj212.crc import crc16, crc16_reference
+from hj212.encode import Pollutant, data_packets, qn_of
+from hj212.packet import decode_frame
 from ingest.hj212 import mapping
-from ingest.hj212.crc import crc16, crc16_reference
-from ingest.hj212.encode import Pollutant, data_packets, qn_of
-from ingest.hj212.packet import decode_frame
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 READINGS_PER_UPLOAD = 5
@@ -270,7 +270,7 @@ def _serve(env: dict[str, str], port: int, log: IO[bytes]) -> subprocess.Popen[b
 
 
 async def _through_gateway(url: str, park: str, port: int, loggers: int, uploads: int, base_ms: int) -> float:
-    from ingest.hj212.logger import DataLogger
+    from device_sim.hj212_logger import DataLogger
 
     already = PROBE_ROWS + loggers * uploads * READINGS_PER_UPLOAD  # the probe's and the baseline's rows
 

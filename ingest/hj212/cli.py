@@ -27,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def decode_stream(stdin: IO[bytes], stdout: IO[str]) -> int:
     """Exit status 1 when any packet was invalid, so scripts can tell."""
-    from ingest.hj212.describe import describe
+    from hj212.describe import describe
 
     status = 0
     for raw in iter(lambda: stdin.readline(MAX_LINE), b""):

@@ -1,12 +1,9 @@
-"""HJ 212 readings -> the platform's metric catalogue (pure).
+"""HJ 212 packets -> the platform's catalogue readings, as the gateway stores them (pure).
 
-The table is keyed by the packet's system code (ST), because the same pollutant code means a
-stack concentration in mg/m³ under ST=31 and an ambient concentration under ST=22. Units follow
-HJ 212-2017 appendix B: flue-gas flow (a00000) in m³/s and wastewater flow (w00000) in L/s, which
-the catalogue keeps in m³/h.
-
-Which field is the reading: the real-time value (-Rtd) of 2011 data and the average (-Avg) of
-minute, hourly and daily data. -ZsRtd/-ZsAvg are concentrations corrected to the reference O2
+Which pollutant code is which metric is the table of :mod:`smartpark.hj212_metrics`, shared with
+the data loggers that send readings the other way. Which field is the reading: the real-time
+value (-Rtd) of 2011 data and the average (-Avg) of minute, hourly and daily data
+(:data:`hj212.codes.VALUE_SUFFIX`). -ZsRtd/-ZsAvg are concentrations corrected to the reference O2
 and are a different quantity from the measured one (limits apply to them, emitted mass uses the
 measured one); they get their own metrics. Storing both under one metric would collide on
 (device, metric, ts) and keep whichever came first.
@@ -14,70 +11,15 @@ measured one); they get their own metrics. Storing both under one metric would c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from types import MappingProxyType
 from typing import Any
 
-from ingest.hj212 import codes
-from ingest.hj212.packet import Packet
+from hj212 import codes
+from hj212.packet import Packet
 from smartpark import catalogue
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    metric: str
-    scale: float = 1.0  # catalogue value = HJ 212 value × scale
-    corrected: str | None = None  # metric of the O2-corrected (-Zs…) figure
-
-
-ST_AMBIENT_AIR = "22"
-ST_AIR_SOURCE = "31"
-ST_WATER_SOURCE = "32"
-
-# Edition: HJ 212-2017 appendix B codes and units.
-TARGETS: Mapping[str, Mapping[str, Target]] = MappingProxyType(
-    {
-        ST_AIR_SOURCE: MappingProxyType(
-            {
-                "a21026": Target("stack.so2_mgm3", corrected="stack.so2_zs_mgm3"),
-                "a21002": Target("stack.nox_mgm3", corrected="stack.nox_zs_mgm3"),
-                "a34013": Target("stack.dust_mgm3", corrected="stack.dust_zs_mgm3"),
-                "a19001": Target("stack.o2_pct"),
-                "a00000": Target("stack.flow_m3h", scale=3600.0),  # m³/s -> m³/h
-            }
-        ),
-        ST_WATER_SOURCE: MappingProxyType(
-            {
-                "w01018": Target("ww.cod_mgl"),
-                "w21003": Target("ww.nh3n_mgl"),
-                "w01001": Target("ww.ph"),
-                "w00000": Target("ww.flow_m3h", scale=3.6),  # L/s -> m³/h
-            }
-        ),
-        ST_AMBIENT_AIR: MappingProxyType(
-            {
-                "a34004": Target("air.pm25_ugm3"),
-                "a34002": Target("air.pm10_ugm3"),
-                "a21026": Target("air.so2_ugm3"),
-                "a21004": Target("air.no2_ugm3"),
-                "a05024": Target("air.o3_ugm3"),
-                "a21005": Target("air.co_mgm3"),
-            }
-        ),
-    }
-)
-
-# The field that is the reading, per command; and its O2-corrected twin.
-VALUE_SUFFIX: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        codes.CN_REALTIME: ("Rtd", "ZsRtd"),
-        codes.CN_MINUTE: ("Avg", "ZsAvg"),
-        codes.CN_HOURLY: ("Avg", "ZsAvg"),
-        codes.CN_DAILY: ("Avg", "ZsAvg"),
-    }
-)
+from smartpark.hj212_metrics import TARGETS
 
 # Reasons a reading is not stored that are not errors of the sender.
 UNMAPPED_CODE = "unmapped_code"  # a pollutant the catalogue has no metric for
@@ -117,7 +59,7 @@ def map_packet(
     Hourly and daily data are by default not stored: they are averages of the real-time and
     minute data the aggregation core rolls up itself, and storing both would count twice.
     """
-    if packet.cn not in VALUE_SUFFIX:
+    if packet.cn not in codes.VALUE_SUFFIX:
         return [], [Skipped(NOT_STORED_CN, f"CN={packet.cn} carries no monitoring data")]
     if packet.cn not in store_cns:
         return [], [
@@ -130,7 +72,7 @@ def map_packet(
         return [], [Skipped(UNMAPPED_ST, f"ST={packet.st} is not a system the gateway takes")]
     assert packet.data_time is not None  # parse_segment requires it for data commands
     ts_ms = to_epoch_ms(packet.data_time, tz)
-    plain, corrected = VALUE_SUFFIX[packet.cn]
+    plain, corrected = codes.VALUE_SUFFIX[packet.cn]
     out: list[Mapped] = []
     skipped: list[Skipped] = []
     for r in packet.readings:
@@ -154,20 +96,6 @@ def map_packet(
         value = r.value if target.scale == 1.0 else round(r.value * target.scale, 6)
         out.append(Mapped(metric, ts_ms, value, flag))
     return out, skipped
-
-
-# The inverse, for loggers and the simulator: catalogue metric -> (ST, code, scale).
-SOURCES: Mapping[str, tuple[str, str, float]] = MappingProxyType(
-    {
-        **{t.metric: (st, code, t.scale) for st, table in TARGETS.items() for code, t in table.items()},
-        **{
-            t.corrected: (st, code, t.scale)
-            for st, table in TARGETS.items()
-            for code, t in table.items()
-            if t.corrected
-        },
-    }
-)
 
 
 def to_payload(mapped: list[Mapped]) -> bytes:

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from ingest.hj212 import codes, encode, errors, mapping
+from hj212 import codes, encode, errors
+from hj212.errors import Hj212Error
+from hj212.frame import FrameScanner, Junk
+from hj212.packet import Packet, decode_frame
+from hj212.reassembly import Reassembler
+from ingest.hj212 import mapping
 from ingest.hj212.directory import Directory, LoggerDevice
-from ingest.hj212.errors import Hj212Error
-from ingest.hj212.frame import FrameScanner, Junk
-from ingest.hj212.packet import Packet, decode_frame
 from ingest.hj212.publisher import Publisher, PublishError
-from ingest.hj212.reassembly import Reassembler
 from ingest.hj212.rejections import RejectionLog
 from smartpark import contract
 

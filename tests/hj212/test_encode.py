@@ -4,10 +4,10 @@ from datetime import datetime
 
 import pytest
 
-from ingest.hj212 import encode
-from ingest.hj212.encode import Pollutant, data_reply, request_reply
-from ingest.hj212.packet import decode_frame
-from ingest.hj212.reassembly import Reassembler
+from hj212 import encode
+from hj212.encode import Pollutant, data_reply, request_reply
+from hj212.packet import decode_frame
+from hj212.reassembly import Reassembler
 from tests.support.hj212 import MN, PW, upload
 
 

@@ -9,9 +9,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from device_sim.hj212_logger import DataLogger
+from hj212 import codes
 from ingest import validate as v
-from ingest.hj212 import codes
-from ingest.hj212.logger import DataLogger
 from smartpark import catalogue
 from smartpark.settings import Settings
 from tests.hj212.conftest import PATIENT, hj212_devices, running_gateway

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.hj212 import errors
-from ingest.hj212.crc import crc16, crc16_reference, crc_hex
-from ingest.hj212.errors import Hj212Error
-from ingest.hj212.frame import FrameScanner, Junk, encode_frame, parse_frame
+from hj212 import errors
+from hj212.crc import crc16, crc16_reference, crc_hex
+from hj212.errors import Hj212Error
+from hj212.frame import FrameScanner, Junk, encode_frame, parse_frame
 from tests.support.hj212 import APPENDIX, data_frame
 
 SEGMENT = APPENDIX[6:-6]

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.hj212.logger import UploadEncoder, pollutants_of
+from device_sim.hj212_logger import UploadEncoder
+from hj212.packet import decode_frame
 from ingest.hj212.mapping import map_packet
-from ingest.hj212.packet import decode_frame
+from smartpark.hj212_metrics import pollutants_of
 from tests.hj212.test_mapping import SHANGHAI, TS
 
 
@@ -45,7 +46,7 @@ def test_readings_the_standard_cannot_carry_are_refused() -> None:
 
 
 def test_split_carried_groups_by_system() -> None:
-    from ingest.hj212.logger import split_carried
+    from smartpark.hj212_metrics import split_carried
 
     got = split_carried({"stack.so2_mgm3": 1.0, "ww.ph": 7.0, "elec.power_kw": 3.0, "stack.o2_pct": 9.0})
     assert got == {"31": {"stack.so2_mgm3": 1.0, "stack.o2_pct": 9.0}, "32": {"ww.ph": 7.0}, "": {"elec.power_kw": 3.0}}

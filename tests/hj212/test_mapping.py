@@ -3,11 +3,11 @@ from __future__ import annotations
 import json
 from zoneinfo import ZoneInfo
 
+from hj212.encode import Pollutant
+from hj212.packet import decode_frame
 from ingest.hj212 import mapping
-from ingest.hj212.encode import Pollutant
 from ingest.hj212.mapping import Mapped, map_packet
-from ingest.hj212.packet import decode_frame
-from smartpark import catalogue
+from smartpark import catalogue, hj212_metrics
 from tests.support.hj212 import data_frame, upload
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -108,16 +108,16 @@ def test_2005_packets_map_like_2017() -> None:
 
 
 def test_every_target_is_in_the_catalogue_or_a_corrected_figure() -> None:
-    for st, table in mapping.TARGETS.items():
+    for st, table in hj212_metrics.TARGETS.items():
         for code, target in table.items():
             assert target.metric in catalogue.BY_CODE, (st, code)
             assert target.corrected is None or "_zs_" in target.corrected
 
 
 def test_sources_invert_targets() -> None:
-    frames = upload([Pollutant("a00000", {"Rtd": 45000.0 / mapping.SOURCES["stack.flow_m3h"][2]})])
+    frames = upload([Pollutant("a00000", {"Rtd": 45000.0 / hj212_metrics.SOURCES["stack.flow_m3h"][2]})])
     mapped, _ = map_packet(decode_frame(frames[0]), tz=SHANGHAI)
-    assert mapping.SOURCES["stack.flow_m3h"][:2] == ("31", "a00000")
+    assert hj212_metrics.SOURCES["stack.flow_m3h"][:2] == ("31", "a00000")
     assert [(m.metric, m.value) for m in mapped] == [("stack.flow_m3h", 45000.0)]
 
 

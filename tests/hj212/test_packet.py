@@ -4,9 +4,9 @@ from datetime import datetime
 
 import pytest
 
-from ingest.hj212 import errors
-from ingest.hj212.errors import Hj212Error
-from ingest.hj212.packet import Reading, decode_frame, parse_segment
+from hj212 import errors
+from hj212.errors import Hj212Error
+from hj212.packet import Reading, decode_frame, parse_segment
 from tests.support.hj212 import APPENDIX, MN, data_frame
 
 

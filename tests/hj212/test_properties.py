@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.hj212.encode import Pollutant
-from ingest.hj212.frame import FrameScanner, Junk
-from ingest.hj212.packet import decode_frame
-from ingest.hj212.reassembly import Reassembler
+from hj212.encode import Pollutant
+from hj212.frame import FrameScanner, Junk
+from hj212.packet import decode_frame
+from hj212.reassembly import Reassembler
 from tests.support.hj212 import upload
 
 values = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False)

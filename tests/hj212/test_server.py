@@ -9,8 +9,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from ingest.hj212 import codes
-from ingest.hj212.logger import DataLogger
+from device_sim.hj212_logger import DataLogger
+from hj212 import codes
 from smartpark.settings import Settings
 from tests.hj212.conftest import LOGGERS, PATIENT, Subscriber, hj212_devices, running_gateway
 from tests.support.hj212 import data_frame
@@ -174,9 +174,9 @@ def test_split_upload_is_published_once_whole(
             values = {"ww.cod_mgl": 25.5, "ww.nh3n_mgl": 1.25, "ww.ph": 7.2, "ww.flow_m3h": 36.0}
             qn, frames = lg.frames(values, ts_ms=TS, cn="2061")
             # force a split by re-encoding with a small segment limit
-            from ingest.hj212.encode import data_packets
-            from ingest.hj212.logger import pollutants_of
-            from ingest.hj212.packet import decode_frame
+            from hj212.encode import data_packets
+            from hj212.packet import decode_frame
+            from smartpark.hj212_metrics import pollutants_of
 
             head = decode_frame(frames[0])
             st, pollutants = pollutants_of(values, cn="2061")
@@ -229,7 +229,7 @@ def test_flagged_readings_travel_with_their_flag(
 def test_blocking_logger_for_threaded_callers(
     settings: Settings, hj212_park: dict[str, Any], subscriber: Subscriber
 ) -> None:
-    from ingest.hj212.logger import BlockingDataLogger
+    from device_sim.hj212_logger import BlockingDataLogger
 
     dev = hj212_devices(hj212_park)[4]
     mn, pw = dev["attributes"]["hj212_mn"], dev["attributes"]["hj212_pw"]
@@ -303,7 +303,7 @@ def test_serve_command(settings: Settings, hj212_park: dict[str, Any], subscribe
     dev = hj212_devices(hj212_park)[5]
     mn, pw = dev["attributes"]["hj212_mn"], dev["attributes"]["hj212_pw"]
     try:
-        from ingest.hj212.logger import BlockingDataLogger
+        from device_sim.hj212_logger import BlockingDataLogger
 
         deadline = time.monotonic() + 30
         while True:

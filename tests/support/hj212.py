@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ingest.hj212.encode import Pollutant, data_packets
-from ingest.hj212.frame import encode_frame
+from hj212.encode import Pollutant, data_packets
+from hj212.frame import encode_frame
 
 APPENDIX = (
     b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;"

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ingest.hj212 import codes
-from ingest.hj212.frame import encode_frame
+from hj212 import codes
+from hj212.frame import encode_frame
 
 MAX_CP_SEGMENT = 1024  # HJ 212-2017: a data segment of at most 1024 characters
 

@@ -95,6 +95,17 @@ DATA_CNS: Mapping[str, str] = MappingProxyType(
 )
 ST_SYSTEM = "91"  # system interaction: replies
 
+# The field that is the reading of each data command, and its O2-corrected twin: the real-time
+# value of 2011 data, the average of minute, hourly and daily data (HJ 212-2017 6.6, appendix B).
+VALUE_SUFFIX: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        CN_REALTIME: ("Rtd", "ZsRtd"),
+        CN_MINUTE: ("Avg", "ZsAvg"),
+        CN_HOURLY: ("Avg", "ZsAvg"),
+        CN_DAILY: ("Avg", "ZsAvg"),
+    }
+)
+
 # QnRtn of a 9011 request reply.
 QN_READY = 1
 QN_REFUSED = 2

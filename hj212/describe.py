@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest.hj212 import errors
-from ingest.hj212.errors import Hj212Error
-from ingest.hj212.frame import parse_frame
-from ingest.hj212.packet import Packet, parse_segment
+from hj212 import errors
+from hj212.errors import Hj212Error
+from hj212.frame import parse_frame
+from hj212.packet import Packet, parse_segment
 
 # Faults found before the CRC could be checked: crc_ok is unknown (null) for them.
 _BEFORE_CRC = frozenset({errors.BAD_HEADER, errors.BAD_LENGTH, errors.BAD_TRAILER, errors.BAD_ENCODING})

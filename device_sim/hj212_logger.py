@@ -1,7 +1,10 @@
 """A small HJ 212 data-logger client: what a CEMS or water analyser's 数采仪 does on the wire.
 
 Used by the simulator's CEMS devices, the benchmark and the tests: it encodes catalogue readings
-as HJ 212 data packets (splitting long ones), sends them, and waits for the platform's replies.
+as HJ 212 data packets (splitting long ones) with the protocol package ``hj212`` and the shared
+code table ``smartpark.hj212_metrics``, sends them over TCP, and waits for the platform's replies.
+It lives with the simulator, apart from the gateway it talks to, so that what the tests and the
+simulator send is not the server's own idea of the protocol.
 """
 
 from __future__ import annotations
@@ -14,50 +17,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from ingest.hj212 import codes, mapping
-from ingest.hj212.encode import Pollutant, data_packets, qn_of
-from ingest.hj212.errors import Hj212Error
-from ingest.hj212.frame import FrameScanner
-from ingest.hj212.packet import Packet, decode_frame
+from hj212 import codes
+from hj212.encode import data_packets, qn_of
+from hj212.errors import Hj212Error
+from hj212.frame import FrameScanner
+from hj212.packet import Packet, decode_frame
+from smartpark.hj212_metrics import pollutants_of
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def split_carried(values: Mapping[str, float]) -> dict[str, dict[str, float]]:
-    """Readings grouped by the HJ 212 system (ST) that carries them; key "" for those none does.
-
-    One packet carries one ST, so a device with readings of several systems sends several.
-    """
-    out: dict[str, dict[str, float]] = {}
-    for metric, value in values.items():
-        st = mapping.SOURCES[metric][0] if metric in mapping.SOURCES else ""
-        out.setdefault(st, {})[metric] = value
-    return out
-
-
-def pollutants_of(
-    values: Mapping[str, float], *, cn: str = codes.CN_REALTIME, flags: Mapping[str, str] | None = None
-) -> tuple[str, list[Pollutant]]:
-    """(ST, pollutants) of catalogue readings: codes, units and field suffix per the standard."""
-    plain, corrected = mapping.VALUE_SUFFIX.get(cn, ("Rtd", "ZsRtd"))
-    st: str | None = None
-    fields: dict[str, dict[str, float]] = {}
-    flag_of: dict[str, str] = {}
-    for metric, value in values.items():
-        try:
-            src_st, code, scale = mapping.SOURCES[metric]
-        except KeyError:
-            raise ValueError(f"metric {metric!r} has no HJ 212 pollutant code") from None
-        if st is not None and src_st != st:
-            raise ValueError(f"metric {metric!r} belongs to ST={src_st}, not ST={st}")
-        st = src_st
-        suffix = corrected if metric == mapping.TARGETS[src_st][code].corrected else plain
-        fields.setdefault(code, {})[suffix] = value / scale
-        if flags and metric in flags:
-            flag_of[code] = flags[metric]
-    if st is None:
-        raise ValueError("no readings to send")
-    return st, [Pollutant(code, v, flag_of.get(code, "N")) for code, v in fields.items()]
 
 
 class UploadEncoder:

@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ingest.hj212 import codes, errors
-from ingest.hj212.packet import Packet, Problem
+from hj212 import codes, errors
+from hj212.packet import Packet, Problem
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ingest.hj212 import codes, errors
-from ingest.hj212.errors import Hj212Error
-from ingest.hj212.frame import parse_frame
+from hj212 import codes, errors
+from hj212.errors import Hj212Error
+from hj212.frame import parse_frame
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?")
 _QN = re.compile(r"\d{17}")

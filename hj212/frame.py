@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.hj212 import errors
-from ingest.hj212.crc import crc_hex
-from ingest.hj212.errors import Hj212Error
+from hj212 import errors
+from hj212.crc import crc_hex
+from hj212.errors import Hj212Error
 
 HEAD = b"##"
 TAIL = b"\r\n"
