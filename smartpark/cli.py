@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -26,9 +29,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "api": ("api.cli", "the HTTP API and the ops-centre page"),
     "users": ("api.users_cli", "users and API keys"),
     "hj212": ("ingest.hj212.cli", "HJ 212 data-logger protocol: decode, serve"),
-    "bench": ("smartpark.bench", "benchmarks that print their figures"),
+    "bench": ("benchmarks.cli", "benchmarks that print their figures (source checkout only)"),
     "up": ("smartpark.supervisor", "run every component of the platform in the foreground"),
 }
+
+
+def _command_module(module: str) -> ModuleType:
+    """The module of a command. The benchmarks are not installed (neither in the wheel nor in the
+    image): in a source checkout they sit beside the ``smartpark`` package, and are found there."""
+    if module.split(".")[0] == "benchmarks" and importlib.util.find_spec("benchmarks") is None:
+        checkout = Path(__file__).resolve().parent.parent
+        if not (checkout / "benchmarks" / "__init__.py").is_file():
+            raise SystemExit(
+                "smartpark bench: the benchmarks come with the source tree, not with the installed package"
+            )
+        sys.path.insert(0, str(checkout))  # spawned bench processes inherit it
+    return importlib.import_module(module)
 
 
 def build_parser(commands: dict[str, tuple[str, str]] = COMMANDS) -> argparse.ArgumentParser:
@@ -38,7 +54,7 @@ def build_parser(commands: dict[str, tuple[str, str]] = COMMANDS) -> argparse.Ar
     for name, (module, help_) in commands.items():
         p = sub.add_parser(name, help=help_, description=help_)
         if name == wanted:  # import only the module that runs
-            importlib.import_module(module).configure(p)
+            _command_module(module).configure(p)
     return parser
 
 

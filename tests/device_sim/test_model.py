@@ -158,12 +158,3 @@ def test_missing_or_broken_model_files_are_named(tmp_path: Path) -> None:
     bad.write_text("parks: [\n", encoding="utf-8")
     with pytest.raises(ModelError, match=r"bad\.yaml"):
         read_model(bad)
-
-
-def test_benchmark_park_reaches_the_requested_devices_in_whole_enterprises() -> None:
-    from device_sim.bench import bench_model
-
-    model = bench_model(600, seed=7)
-    (park,) = sim_parks(model)
-    assert 600 <= len(park.devices) < 600 + 80
-    assert park.code == "simbench" and bench_model(600, seed=7) == model

@@ -18,7 +18,7 @@ from alerting.metrics import AlertingMetrics
 from alerting.routing import InhibitRule
 from alerting.rules import Rule, rule_from_dict
 from alerting.service import AlertingService
-from alerting.sink import WebhookSink
+from benchmarks.webhook_sink import WebhookSink
 from smartpark.contract import gateway_topic, status_topic
 from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
 from smartpark.settings import Settings

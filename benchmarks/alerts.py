@@ -29,6 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.harness import ensure_accounts, remove_accounts, scratch_db
+from benchmarks.webhook_sink import Hit, WebhookSink
+
 HOOK_GROUP_BY = ("alertname", "device")
 METRICS = ("safety.lel_pct", "safety.h2s_ppm", "safety.co_ppm", "safety.o2_pct")
 
@@ -175,23 +178,6 @@ def _publisher(
         c.loop_stop()
 
 
-def _ensure_accounts(settings: Any, accounts: list[Any], attempts: int = 6) -> None:
-    """Broker accounts of the bench park. Every admin client hears every dynamic-security reply,
-    so on a shared broker a reply can belong to someone else's command: retry (idempotent)."""
-    from smartpark.broker_admin import BrokerAdmin, BrokerAdminError
-
-    for i in range(0, len(accounts), 10):
-        for attempt in range(attempts):
-            try:
-                with BrokerAdmin.local(settings) as admin:
-                    admin.ensure_gateways(accounts[i : i + 10])
-                break
-            except (ValueError, BrokerAdminError):
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
-
-
 def committed_at(conn: Any) -> dict[str, float]:
     """device -> when the first firing notification of its lel-level1 alarm was committed."""
     rows = conn.execute(
@@ -201,21 +187,6 @@ def committed_at(conn: Any) -> dict[str, float]:
         " WHERE a.rule_id = 'lel-level1' GROUP BY 1"
     ).fetchall()
     return {d: float(t) for d, t in rows}
-
-
-def _drop_accounts(settings: Any, model: dict[str, Any]) -> None:
-    """Leave the shared broker as found: every account and role the bench created."""
-    from smartpark.broker_admin import BrokerAdmin, BrokerAdminError, enterprise_role
-    from smartpark.registry import broker_accounts
-
-    accounts = broker_accounts(model)
-    commands = [{"command": "deleteClient", "username": a.username} for a in accounts]
-    commands += [{"command": "deleteRole", "rolename": enterprise_role(a.park, a.enterprise)} for a in accounts]
-    try:
-        with BrokerAdmin.local(settings) as admin:
-            admin.execute(commands, tolerate=("not found", "Client", "Role"))
-    except (ValueError, BrokerAdminError) as exc:
-        print(f"note: bench broker accounts not all removed: {exc}", file=sys.stderr)
 
 
 def _sim_load(
@@ -349,10 +320,7 @@ def run(args: argparse.Namespace) -> int:
     from alerting.routing import inhibit_rules_from_list
     from alerting.rules import default_document, default_rules
     from alerting.service import AlertingService
-    from alerting.sink import Hit, WebhookSink
     from smartpark.contract import gateway_topic
-    from smartpark.db import database_url
-    from smartpark.db.scratch import scratch_database
     from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
     from smartpark.registry import broker_accounts, load_model
     from smartpark.settings import get_settings
@@ -368,12 +336,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         model = bench_model(code, args.gateways, args.devices, spare)
         inj_ent = "e0"
-    with scratch_database("smartpark_bench_alerts", admin_url=database_url(settings)) as scratch:
+    with scratch_db("smartpark_bench_alerts", settings) as scratch:
         url = scratch.url
         conn = psycopg.connect(url, autocommit=True)
         with conn.transaction():
             load_model(conn, model)
-        _ensure_accounts(settings, broker_accounts(model))
+        ensure_accounts(settings, broker_accounts(model))
         time.sleep(2.0)  # the broker persists its account file after changes: let it settle
         row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()
         assert row is not None
@@ -492,7 +460,7 @@ def run(args: argparse.Namespace) -> int:
             service.stop()
             sink.close()
             conn.close()
-            _drop_accounts(settings, model)
+            remove_accounts(settings, broker_accounts(model))
 
     print(
         f"{'phase':<6} {'injected':>8} {'received':>8} {'missed':>6} {'dup':>4} {'p50 ms':>8} {'p99 ms':>8} "

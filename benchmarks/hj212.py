@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+from benchmarks.harness import free_port, scratch_db
 from hj212.crc import crc16, crc16_reference
 from hj212.encode import Pollutant, data_packets, qn_of
 from hj212.packet import decode_frame
@@ -118,15 +119,13 @@ def _values(i: int, k: int) -> dict[str, float]:
 def stored(loggers: int, uploads: int) -> dict[str, float]:
     import psycopg
 
-    from smartpark.db import database_url
-    from smartpark.db.scratch import scratch_database
     from smartpark.registry import load_model
     from smartpark.settings import get_settings
 
     settings = get_settings()
     park = f"hjb{secrets.token_hex(3)}"
     ingest: subprocess.Popen[bytes] | None = None
-    with scratch_database("smartpark_bench_hj212", admin_url=database_url(settings)) as scratch:
+    with scratch_db("smartpark_bench_hj212", settings) as scratch:
         url = scratch.url
         try:
             with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
@@ -155,7 +154,7 @@ def stored(loggers: int, uploads: int) -> dict[str, float]:
             total = loggers * uploads * READINGS_PER_UPLOAD
             base_ms = (int(time.time()) // 60 - 2 * uploads - 5) * 60_000
             direct = _direct(url, park, loggers, uploads, base_ms - uploads * 60_000, settings.topic_root)
-            port = _free_port()
+            port = free_port()
             with tempfile.TemporaryFile() as log:
                 gateway_proc = _serve(env, port, log)
                 try:
@@ -241,12 +240,6 @@ def _direct(url: str, park: str, loggers: int, uploads: int, base_ms: int, root:
     client.disconnect()
     client.loop_stop()
     return elapsed
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _serve(env: dict[str, str], port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:

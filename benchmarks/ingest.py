@@ -15,16 +15,23 @@ import json
 import multiprocessing
 import os
 import secrets
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.bench_naive import naive_consumer
+from benchmarks.harness import (
+    BackendCpu,
+    CpuMeter,
+    IngestProcess,
+    ensure_accounts,
+    free_port,
+    process_cpu_s,
+    remove_accounts,
+    scratch_db,
+)
+from benchmarks.ingest_naive import naive_consumer
 
 DEVICES_PER_GATEWAY = 25  # elec meters with 4 metrics each: 100 readings per gateway message
 METRICS = ("elec.import_kwh", "elec.export_kwh", "elec.power_kw", "elec.pf")
@@ -186,79 +193,26 @@ def _publish(
 # -- the ingest service ---------------------------------------------------------------------
 
 
-class IngestService:
-    def __init__(self, args: argparse.Namespace, db_url: str, mqtt_url: str, park: str) -> None:
-        import socket
-
-        from ingest.cli import die_with_parent
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.workers = args.workers
-        tag = secrets.token_hex(3)
-        env = dict(os.environ, SMARTPARK_DATABASE_URL=db_url, SMARTPARK_MQTT_URL=mqtt_url)
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "smartpark.cli",
-                "ingest",
-                "--workers",
-                str(args.workers),
-                "--park",
-                park,
-                "--group",
-                f"bench{tag}",
-                "--client-id-prefix",
-                f"bench-ingest-{tag}",
-                "--metrics-port",
-                str(self.port),
-                "--session-expiry",
-                "120",
-                "--batch-max-readings",
-                str(args.batch_max_readings),
-                "--batch-max-ms",
-                str(args.batch_max_ms),
-                "--log-level",
-                args.log_level,
-                *(["--partitioned"] if args.partitioned else []),
-            ],
-            env=env,
-            preexec_fn=die_with_parent,
-        )
-        deadline = time.monotonic() + 90
-        while self.metric("subscribed") < self.workers:
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("the ingest workers did not subscribe within 90 s")
-            time.sleep(0.2)
-
-    def samples(self, name: str) -> list[float]:
-        """One value per worker of a metric (full name) from the workers' exporters."""
-        values = []
-        for i in range(self.workers):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port + i}/metrics", timeout=5) as resp:
-                    text = resp.read().decode()
-            except OSError:
-                continue
-            for line in text.splitlines():
-                if line.startswith(f"{name} "):
-                    values.append(float(line.split()[1]))
-        return values
-
-    def metric(self, name: str) -> float:
-        return sum(self.samples(f"smartpark_ingest_{name}"))
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(60)
+def start_ingest(args: argparse.Namespace, db_url: str, mqtt_url: str, park: str) -> IngestProcess:
+    return IngestProcess(
+        db_url=db_url,
+        park=park,
+        workers=args.workers,
+        mqtt_url=mqtt_url,
+        log_level=args.log_level,
+        extra=[
+            "--batch-max-readings",
+            str(args.batch_max_readings),
+            "--batch-max-ms",
+            str(args.batch_max_ms),
+            *(["--partitioned"] if args.partitioned else []),
+        ],
+    )
 
 
 def _run_workload(
-    service: IngestService,
-    db: DbProbe,
+    service: IngestProcess,
+    meter: CpuMeter,
     mqtt_url: str,
     gws: list[Gateway],
     park: str,
@@ -269,7 +223,7 @@ def _run_workload(
     readings = messages * (len(METRICS) * DEVICES_PER_GATEWAY if shape == "batch" else 1)
     stored0, msgs0 = service.metric("readings_stored_total"), service.metric("messages_total")
     procs, (go, results, n) = _publish(mqtt_url, gws, park, shape, messages, base_ms)
-    cpu0 = _cpu(service, db)
+    meter.start()
     go.set()
     started = time.time()
     last_progress, last_value = time.monotonic(), 0.0
@@ -284,7 +238,7 @@ def _run_workload(
         elif time.monotonic() - last_progress > 60:
             break  # stalled: report what was committed
     finished = max(service.samples("smartpark_ingest_last_commit_timestamp_seconds"), default=time.time())
-    cpu = {k: v - cpu0.get(k, 0.0) for k, v in _cpu(service, db).items()}
+    cpu = {k: v or 0.0 for k, v in meter.spent().items()}
     pubs = [results.get(timeout=60) for _ in range(n)]
     for p in procs:
         p.join(10)
@@ -305,47 +259,16 @@ def _run_workload(
     }
 
 
-def _cpu(service: IngestService, db: DbProbe) -> dict[str, float]:
-    """CPU seconds so far of the ingest workers, their database backends and the broker."""
-    return {
-        "ingest": sum(service.samples("process_cpu_seconds_total")),
-        "database": db.backend_cpu(),
-        "broker": _proc_cpu(db.broker_pid) if db.broker_pid else 0.0,
-    }
-
-
-def _proc_cpu(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class DbProbe:
-    """CPU of the ingesters' database backends (the server runs on this machine)."""
-
-    def __init__(self, db_url: str, dbname: str, broker_pid: int | None) -> None:
-        self.db_url = db_url
-        self.dbname = dbname
-        self.broker_pid = broker_pid
-        self.seen: dict[int, float] = {}
-
-    def backend_cpu(self) -> float:
-        import psycopg
-
-        with psycopg.connect(self.db_url, autocommit=True) as conn:
-            pids = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = 'smartpark-ingest'",
-                    (self.dbname,),
-                ).fetchall()
-            ]
-        for pid in pids:  # a backend that went away keeps its last reading
-            self.seen[pid] = _proc_cpu(pid)
-        return sum(self.seen.values())
+def cpu_meter(service: IngestProcess, db_url: str, dbname: str, broker_pid: int | None) -> CpuMeter:
+    """CPU of the ingest workers, their database backends (the server runs on this machine)
+    and the broker."""
+    return CpuMeter(
+        {
+            "ingest": service.cpu_s,
+            "database": BackendCpu(db_url, dbname=dbname, application="smartpark-ingest").total,
+            "broker": (lambda: process_cpu_s(broker_pid)) if broker_pid else (lambda: 0.0),
+        }
+    )
 
 
 # -- the naive baseline ---------------------------------------------------------------------
@@ -395,7 +318,6 @@ def _own_broker(settings: Any) -> Iterator[Any]:
     """A broker of our own, configured like the local one, on a free port, removed afterwards:
     the machine-wide broker also carries everyone's sessions, which is not what is measured."""
     import shutil
-    import socket
     import tempfile
     from pathlib import Path
 
@@ -403,35 +325,15 @@ def _own_broker(settings: Any) -> Iterator[Any]:
 
     state = Path(tempfile.mkdtemp(prefix="smartpark-bench-"))
     state.chmod(0o755)  # the broker drops to its own user
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    own = settings.model_copy(update={"state_dir": state, "mqtt_port": port, "mqtt_url": None, "mqtt_admin_url": None})
+    own = settings.model_copy(
+        update={"state_dir": state, "mqtt_port": free_port(), "mqtt_url": None, "mqtt_admin_url": None}
+    )
     try:
         mosquitto.start(own)
         yield own
     finally:
         mosquitto.destroy(own)
         shutil.rmtree(state, ignore_errors=True)
-
-
-def _load(conn: Any, settings: Any, models: list[dict[str, Any]], attempts: int = 4) -> None:
-    """Load the models and their broker accounts; loading is idempotent, so retry on a hiccup
-    of the shared broker's administration channel."""
-    from smartpark.broker_admin import BrokerAdmin, BrokerAdminError
-    from smartpark.registry import load_model
-
-    for attempt in range(attempts):
-        try:
-            with BrokerAdmin.local(settings) as broker, conn.transaction():
-                for model in models:
-                    load_model(conn, model, broker=broker)
-            return
-        except (BrokerAdminError, ValueError, TimeoutError) as exc:
-            if attempt == attempts - 1:
-                raise
-            print(f"setting up the bench park failed ({exc}); retrying", file=sys.stderr)
-            time.sleep(2)
 
 
 def _broker_pid(settings: Any) -> int | None:
@@ -446,23 +348,11 @@ def _broker_pid(settings: Any) -> int | None:
         return None
 
 
-def _remove_accounts(settings: Any, usernames: list[str]) -> None:
-    from smartpark.broker_admin import BrokerAdmin, BrokerAdminError
-
-    try:
-        with BrokerAdmin.local(settings) as broker:
-            for username in usernames:
-                broker.delete_client(username)
-    except BrokerAdminError as exc:
-        print(f"could not remove every bench account from the broker: {exc}", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     import psycopg
 
-    from smartpark.db import database_url
-    from smartpark.db.scratch import scratch_database
     from smartpark.mqtt import mqtt_url
+    from smartpark.registry import broker_accounts, load_model
     from smartpark.settings import get_settings
 
     if args.quick:
@@ -476,20 +366,23 @@ def run(args: argparse.Namespace) -> int:
     naive_model, naive_gws = bench_model(naive_park, args.publishers)
     base_ms = int(time.time() * 1000) - 86_400_000  # a day ago: inside the accepted window
     with ExitStack() as cleanup:
-        scratch = cleanup.enter_context(scratch_database("smartpark_bench", admin_url=database_url(settings)))
+        scratch = cleanup.enter_context(scratch_db("smartpark_bench", settings))
         db_url, dbname = scratch.url, scratch.name
         brokers = cleanup.enter_context(_own_broker(settings)) if args.broker == "own" else settings
         broker_url = mqtt_url(brokers)
+        accounts = broker_accounts(fast_model) + broker_accounts(naive_model)
         if args.broker == "shared":
-            cleanup.callback(_remove_accounts, brokers, [gw.username for gw in fast_gws + naive_gws])
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            _load(conn, brokers, [fast_model, naive_model])
-        service = IngestService(args, db_url, broker_url, fast_park)
+            cleanup.callback(remove_accounts, brokers, accounts)
+        ensure_accounts(brokers, accounts)
+        with psycopg.connect(db_url, autocommit=True) as conn, conn.transaction():
+            for model in (fast_model, naive_model):
+                load_model(conn, model)
+        service = start_ingest(args, db_url, broker_url, fast_park)
         cleanup.callback(service.stop)
-        probe = DbProbe(db_url, dbname, _broker_pid(brokers))
-        batch = _run_workload(service, probe, broker_url, fast_gws, fast_park, "batch", args.messages_100, base_ms)
+        meter = cpu_meter(service, db_url, dbname, _broker_pid(brokers))
+        batch = _run_workload(service, meter, broker_url, fast_gws, fast_park, "batch", args.messages_100, base_ms)
         single = _run_workload(
-            service, probe, broker_url, fast_gws, fast_park, "single", args.messages_1, base_ms + 10_000_000
+            service, meter, broker_url, fast_gws, fast_park, "single", args.messages_1, base_ms + 10_000_000
         )
         service.stop()
         with psycopg.connect(db_url) as conn:

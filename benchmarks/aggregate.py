@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,6 +25,7 @@ from aggregation import pgbinary, store
 from aggregation.calendar import WIDTH_MS, fixed_start
 from aggregation.job import drain
 from aggregation.rollup import Readings, Rollup, counter_deltas_of, rollup
+from benchmarks.harness import CpuMeter, pids_cpu, scratch_db
 
 Q = WIDTH_MS["15m"]
 KWH, KW = 1, 3  # elec.import_kwh (counter), elec.power_kw (gauge)
@@ -165,35 +164,15 @@ def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return True
 
 
-def _proc_cpu_s(pid: int) -> float | None:
-    """User + system CPU seconds of a process (Linux /proc; None when the server is elsewhere)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def job_cpu_meter(backend_pids: list[int]) -> CpuMeter:
+    """CPU of this process (the job and its reader thread) and of the given database backends:
+    a cost per reading that the machine's load inflates far less than wall time."""
+    return CpuMeter({"job_process": time.process_time, "database": pids_cpu(backend_pids)}).start()
 
 
-class CpuMeter:
-    """CPU spent from construction to :meth:`per` by this process (the job and its reader thread)
-    and by the given database backends: a cost per reading that the machine's load inflates far
-    less than wall time."""
-
-    def __init__(self, backend_pids: list[int]) -> None:
-        self.pids = backend_pids
-        self.own = time.process_time()
-        self.db = [_proc_cpu_s(p) for p in backend_pids]
-
-    def per(self, readings: int) -> dict[str, float | None]:
-        own = time.process_time() - self.own
-        now = [_proc_cpu_s(p) for p in self.pids]
-        pairs = [(a, b) for a, b in zip(self.db, now, strict=True) if a is not None and b is not None]
-        db = sum(b - a for a, b in pairs) if len(pairs) == len(self.pids) else None
-        return {
-            "job_process": round(own / readings * 1e6, 3),
-            "database": None if db is None else round(db / readings * 1e6, 3),
-        }
+def per_reading(meter: CpuMeter, readings: int) -> dict[str, float | None]:
+    """µs of CPU per reading; the database's None when its backends cannot be read (elsewhere)."""
+    return {k: None if v is None else round(v / readings * 1e6, 3) for k, v in meter.spent().items()}
 
 
 def _cpu_note(cpu: dict[str, float | None]) -> str:
@@ -204,14 +183,6 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     t0 = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - t0
-
-
-@contextmanager
-def bench_database() -> Iterator[str]:
-    from smartpark.db.scratch import scratch_database
-
-    with scratch_database("smartpark_bench") as scratch:
-        yield scratch.url
 
 
 TELEMETRY = (("ts", "timestamptz"), ("device_id", "int4"), ("metric_id", "int2"), ("value", "float8"), ("flag", "int2"))
@@ -295,9 +266,9 @@ def run(args: argparse.Namespace) -> int:
         import psycopg
 
         with (
-            bench_database() as url,
-            psycopg.connect(url, autocommit=True) as conn,
-            psycopg.connect(url, autocommit=True) as reader,
+            scratch_db("smartpark_bench") as scratch,
+            psycopg.connect(scratch.url, autocommit=True) as conn,
+            psycopg.connect(scratch.url, autocommit=True) as reader,
         ):
             _, sec = timed(lambda: load(conn, s, t, v))
             rows.append(("load (binary COPY, setup)", sec, ""))
@@ -308,10 +279,10 @@ def run(args: argparse.Namespace) -> int:
             equal["sql_compute"] = same(np_out, fetch_sql(conn, "SELECT * FROM sql_core"))
 
             touch_all(conn)
-            cpu = CpuMeter([conn.info.backend_pid, reader.info.backend_pid])
+            cpu = job_cpu_meter([conn.info.backend_pid, reader.info.backend_pid])
             stats, sec = timed(lambda: drain(conn, reader=reader, batch=args.batch))
             res["job_rps"] = n / sec
-            res["job_cpu_us_per_reading"] = cpu.per(n)
+            res["job_cpu_us_per_reading"] = per_reading(cpu, n)
             phases: dict[str, float] = {}
             for st in stats:
                 for k, x in st.phases.items():
@@ -347,10 +318,10 @@ def run(args: argparse.Namespace) -> int:
                         )
                     )
 
-            cpu = CpuMeter([conn.info.backend_pid])
+            cpu = job_cpu_meter([conn.info.backend_pid])
             _, sec = timed(sql_job)
             res["sql_job_rps"] = n / sec
-            res["sql_job_cpu_us_per_reading"] = cpu.per(n)
+            res["sql_job_cpu_us_per_reading"] = per_reading(cpu, n)
             rows.append(("pure SQL job (same upserts)", sec, _cpu_note(res["sql_job_cpu_us_per_reading"])))
             equal["sql_job_15m"] = same(np_out, fetch_sql(conn, "SELECT * FROM rollup_15m"))
             for tname in ("rollup_1h", "rollup_1d"):

@@ -10,22 +10,21 @@ run at the same rate, is ``/healthz``: the HTTP floor of this machine.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import multiprocessing as mp
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
+
+from benchmarks.harness import BackendCpu, CpuMeter, free_port, process_cpu_s, scratch_db
 
 MIX = (("overview", 0.3), ("series", 0.5), ("alarms", 0.2))
 
@@ -196,50 +195,16 @@ def load(base: str, ctx: dict[str, Any], kinds: list[str], rate: float, seconds:
     out.put({"results": results, "wall": wall})
 
 
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc): the API's own cost per request,
-    which the shared machine's load does not inflate as much as latency."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def api_cpu_meter(api_pid: int, db_url: str) -> CpuMeter:
+    """The API process's own cost, and the PostgreSQL backends of the bench database (the API's
+    pool, on the same cores): per request, a figure the shared machine's load inflates far less
+    than latency."""
+    return CpuMeter({"api": lambda: process_cpu_s(api_pid), "db": BackendCpu(db_url).total})
 
 
-def _db_backends_cpu(url: str) -> dict[int, float]:
-    """CPU seconds of every PostgreSQL backend connected to the bench database (the API's pool):
-    the database's share of a request, on the same cores as the API."""
-    with psycopg.connect(url, autocommit=True) as c:
-        pids = [
-            r[0]
-            for r in c.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ]
-    out = {}
-    for pid in pids:
-        with contextlib.suppress(OSError):  # a backend that just ended, or a server elsewhere
-            out[pid] = _cpu_s(pid)
-    return out
-
-
-class CpuMeter:
-    """API-process and database-backend CPU spent between ``start()`` and ``stop(requests)``."""
-
-    def __init__(self, api_pid: int, db_url: str) -> None:
-        self.api_pid, self.db_url = api_pid, db_url
-
-    def start(self) -> None:
-        self._api0, self._db0 = _cpu_s(self.api_pid), _db_backends_cpu(self.db_url)
-
-    def stop(self, requests: int) -> dict[str, float]:
-        api = _cpu_s(self.api_pid) - self._api0
-        db = sum(cpu - self._db0.get(pid, 0.0) for pid, cpu in _db_backends_cpu(self.db_url).items())
-        n = max(requests, 1)
-        return {"api_cpu_ms": round(api * 1000 / n, 2), "db_cpu_ms": round(db * 1000 / n, 2)}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def cpu_per_request(spent: dict[str, float | None], requests: int) -> dict[str, float]:
+    n = max(requests, 1)
+    return {f"{k}_cpu_ms": round((v or 0.0) * 1000 / n, 2) for k, v in spent.items()}
 
 
 def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -317,11 +282,10 @@ def _drive(base: str, ctx: dict[str, Any], kinds: list[str], rate: float, second
 
 def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.perf_counter) -> int:
     from smartpark.db.migrate import migrate
-    from smartpark.db.scratch import scratch_database
 
     proc = None
     # migrated below, inside the timed set-up
-    with scratch_database("smartpark_bench_api", migrated=False) as scratch:
+    with scratch_db("smartpark_bench_api", migrated=False) as scratch:
         url = scratch.url
         try:
             t = clock()
@@ -332,7 +296,7 @@ def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.perf_coun
                     "SELECT (SELECT count(*) FROM rollup_1h) + (SELECT count(*) FROM rollup_1d)"
                 ).fetchone()
             setup_s = clock() - t
-            port = _free_port()
+            port = free_port()
             base = f"http://127.0.0.1:{port}"
             env = {
                 **os.environ,
@@ -357,10 +321,9 @@ def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.perf_coun
             mix = [k for k, share in MIX for _ in range(int(share * 10))]
             load_before = os.getloadavg()[0]
             baseline = _drive(base, ctx, ["healthz"], args.rate, args.seconds / 2)
-            meter = CpuMeter(proc.pid, url)
-            meter.start()
+            meter = api_cpu_meter(proc.pid, url).start()
             figures = _drive(base, ctx, mix, args.rate, args.seconds)
-            cpu = meter.stop(figures["requests"])
+            cpu = cpu_per_request(meter.spent(), figures["requests"])
             load_after = os.getloadavg()[0]
             # Each request kind alone, same rate: where the CPU of the mix goes, per route (healthz:
             # the HTTP floor of one request).
@@ -368,7 +331,7 @@ def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.perf_coun
             for kind in [k for k, _ in MIX] + ["healthz"] if args.route_seconds > 0 else ():
                 meter.start()
                 alone = _drive(base, ctx, [kind], args.rate, args.route_seconds)
-                per_route[kind] = {**alone[kind], **meter.stop(alone["requests"])}
+                per_route[kind] = {**alone[kind], **cpu_per_request(meter.spent(), alone["requests"])}
         finally:
             if proc is not None:
                 proc.terminate()

@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from .load import park_from, run_realtime
-from .model import SimPark, generate_model
-from .publisher import Publisher
-from .simulation import Simulation
+from benchmarks.harness import IngestProcess, ensure_accounts, remove_accounts, scratch_db
+from device_sim.load import park_from, run_realtime
+from device_sim.model import SimPark, generate_model
+from device_sim.publisher import Publisher
+from device_sim.simulation import Simulation
 
 THREADS_MAX_GATEWAYS = 300
 
@@ -112,45 +113,11 @@ def realtime(park: SimPark, loop: str, interval: float, duration: float) -> dict
     }
 
 
-def _ensure(accounts: list[Any], attempts: int = 5) -> int:
-    """Create the accounts the broker lacks; returns how many were missing."""
-    from smartpark.broker_admin import BrokerAdmin, BrokerAdminError
-    from smartpark.mqtt import admin_url
-
-    created = 0
-    for _ in range(attempts):
-        # A fresh connection each time: every admin connection receives every dynamic-security
-        # response, so with other admins at work an answer can be someone else's, after which
-        # that connection's answers stay out of step.
-        try:
-            with BrokerAdmin(admin_url(), timeout=600) as admin:
-                existing = set(admin.list_clients())
-                missing = [a for a in accounts if a.username not in existing]
-                if not missing:
-                    break
-                created = max(created, len(missing))
-                admin.ensure_gateways(missing)
-        except (ValueError, BrokerAdminError):
-            continue
-    return created
-
-
-def _remove(admin: Any, accounts: list[Any]) -> None:
-    from smartpark.broker_admin import enterprise_role
-
-    roles = sorted({enterprise_role(a.park, a.enterprise) for a in accounts})
-    admin.execute(  # one request: the broker rewrites its security file once per request
-        [{"command": "deleteClient", "username": a.username} for a in accounts]
-        + [{"command": "deleteRole", "rolename": r} for r in roles],
-        tolerate=("not found",),
-    )
-
-
 def run(args: argparse.Namespace) -> int:
-    from smartpark.broker_admin import BrokerAdmin
-    from smartpark.mqtt import admin_url
     from smartpark.registry import broker_accounts
+    from smartpark.settings import get_settings
 
+    settings = get_settings()
     backfill_figures = backfill_bench(args) if args.backfill_days > 0 else None
     if args.skip_realtime:
         print(json.dumps({"bench": "sim", "backfill": backfill_figures}))
@@ -163,24 +130,23 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     accounts = broker_accounts(model)
     t = time.monotonic()
-    created = _ensure(accounts)
+    created = ensure_accounts(settings, accounts)
     setup_s = time.monotonic() - t
-    with BrokerAdmin(admin_url(), timeout=600) as admin:
-        try:
-            loops = [x.strip() for x in args.loops.split(",") if x.strip()]
-            for loop in loops:
-                if loop == "threads" and n_gw > THREADS_MAX_GATEWAYS:
-                    # paho's own loop select()s its socket and wake-up pair: past fd 1024 it
-                    # fails, so compare both loops on as many gateways as threads can hold.
-                    part = SimPark(park.code, park.timezone, park.seed, park.gateways[:THREADS_MAX_GATEWAYS])
-                    if "select" in loops:
-                        rows.append(realtime(part, "select", args.interval, args.duration))
-                    rows.append(realtime(part, "threads", args.interval, args.duration))
-                else:
-                    rows.append(realtime(park, loop, args.interval, args.duration))
-        finally:
-            if args.remove_accounts:
-                _remove(admin, accounts)
+    try:
+        loops = [x.strip() for x in args.loops.split(",") if x.strip()]
+        for loop in loops:
+            if loop == "threads" and n_gw > THREADS_MAX_GATEWAYS:
+                # paho's own loop select()s its socket and wake-up pair: past fd 1024 it
+                # fails, so compare both loops on as many gateways as threads can hold.
+                part = SimPark(park.code, park.timezone, park.seed, park.gateways[:THREADS_MAX_GATEWAYS])
+                if "select" in loops:
+                    rows.append(realtime(part, "select", args.interval, args.duration))
+                rows.append(realtime(part, "threads", args.interval, args.duration))
+            else:
+                rows.append(realtime(park, loop, args.interval, args.duration))
+    finally:
+        if args.remove_accounts:
+            remove_accounts(settings, accounts)
     print(
         f"park: {n_dev} devices on {n_gw} gateways, a reading every {args.interval:g} s "
         f"({created} broker accounts created in {setup_s:.1f} s)"
@@ -225,79 +191,23 @@ def run(args: argparse.Namespace) -> int:
 
 def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
     """Back-fill a generated park through ``smartpark ingest`` into a scratch database."""
-    import os
-    import secrets
-    import socket
-    import subprocess
-    import sys
-    import urllib.request
-
     import psycopg
 
-    from smartpark.db import database_url
-    from smartpark.db.scratch import scratch_database
+    from device_sim.load import ProgressBar, backfill
     from smartpark.registry import broker_accounts, load_model
     from smartpark.settings import get_settings
-
-    from .load import ProgressBar, backfill
 
     settings = get_settings()
     model = generate_model(enterprises=args.backfill_enterprises, seed=args.seed, park="simbackfill")
     park = park_from(model)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-
-    def stored_metric(name: str) -> float:
-        total = 0.0
-        for i in range(args.workers):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port + i}/metrics", timeout=2) as r:
-                    text = r.read().decode()
-            except OSError:
-                continue
-            total += sum(
-                float(line.split()[1]) for line in text.splitlines() if line.startswith(f"smartpark_ingest_{name} ")
-            )
-        return total
-
-    proc = None
-    with scratch_database("smartpark_simbench", admin_url=database_url(settings)) as scratch:
+    service = None
+    with scratch_db("smartpark_simbench", settings) as scratch:
         db_url = scratch.url
         try:
-            with psycopg.connect(db_url, autocommit=True) as conn:
-                _ensure(broker_accounts(model))
-                with conn.transaction():
-                    load_model(conn, model)  # accounts are in place: skip re-hashing passwords
-            tag = secrets.token_hex(3)
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "smartpark.cli",
-                    "ingest",
-                    "--workers",
-                    str(args.workers),
-                    "--park",
-                    park.code,
-                    "--group",
-                    f"simbench{tag}",
-                    "--client-id-prefix",
-                    f"simbench-ingest-{tag}",
-                    "--metrics-port",
-                    str(port),
-                    "--session-expiry",
-                    "120",
-                    "--log-level",
-                    "WARNING",
-                ],
-                env=dict(os.environ, SMARTPARK_DATABASE_URL=db_url),
-            )
-            deadline = time.monotonic() + 90
-            while stored_metric("subscribed") < args.workers:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the ingest workers did not subscribe within 90 s")
-                time.sleep(0.2)
+            ensure_accounts(settings, broker_accounts(model))
+            with psycopg.connect(db_url, autocommit=True) as conn, conn.transaction():
+                load_model(conn, model)  # accounts are in place: skip re-hashing passwords
+            service = IngestProcess(db_url=db_url, park=park.code, workers=args.workers, name="simbench")
             end = int(time.time()) - 60
             t0 = time.monotonic()
             with Publisher(park.gateways, max_inflight=1000, client_prefix="simbench", session_expiry=120) as pub:
@@ -322,9 +232,8 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
                     time.sleep(0.5)
             stored_s = time.monotonic() - t0
         finally:
-            if proc is not None:
-                proc.terminate()
-                proc.wait(60)
+            if service is not None:
+                service.stop()
     figures = {
         "enterprises": args.backfill_enterprises,
         "devices": len(park.devices),
