@@ -94,9 +94,13 @@ DATA_CNS: Mapping[str, str] = MappingProxyType(
     {CN_REALTIME: "real-time", CN_MINUTE: "minute", CN_HOURLY: "hourly", CN_DAILY: "daily"}
 )
 ST_SYSTEM = "91"  # system interaction: replies
+# System codes (ST) of the data this platform takes (HJ 212-2017, the system code table).
+ST_AMBIENT_AIR = "22"
+ST_AIR_SOURCE = "31"
+ST_WATER_SOURCE = "32"
 
 # The field that is the reading of each data command, and its O2-corrected twin: the real-time
-# value of 2011 data, the average of minute, hourly and daily data (HJ 212-2017 6.6, appendix B).
+# value of 2011 data, the average of minute, hourly and daily data (HJ 212-2017 field names).
 VALUE_SUFFIX: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
         CN_REALTIME: ("Rtd", "ZsRtd"),

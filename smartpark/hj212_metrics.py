@@ -28,14 +28,10 @@ class Target:
     corrected: str | None = None  # metric of the O2-corrected (-Zs…) figure
 
 
-ST_AMBIENT_AIR = "22"
-ST_AIR_SOURCE = "31"
-ST_WATER_SOURCE = "32"
-
 # Edition: HJ 212-2017 appendix B codes and units.
 TARGETS: Mapping[str, Mapping[str, Target]] = MappingProxyType(
     {
-        ST_AIR_SOURCE: MappingProxyType(
+        codes.ST_AIR_SOURCE: MappingProxyType(
             {
                 "a21026": Target("stack.so2_mgm3", corrected="stack.so2_zs_mgm3"),
                 "a21002": Target("stack.nox_mgm3", corrected="stack.nox_zs_mgm3"),
@@ -44,7 +40,7 @@ TARGETS: Mapping[str, Mapping[str, Target]] = MappingProxyType(
                 "a00000": Target("stack.flow_m3h", scale=3600.0),  # m³/s -> m³/h
             }
         ),
-        ST_WATER_SOURCE: MappingProxyType(
+        codes.ST_WATER_SOURCE: MappingProxyType(
             {
                 "w01018": Target("ww.cod_mgl"),
                 "w21003": Target("ww.nh3n_mgl"),
@@ -52,7 +48,7 @@ TARGETS: Mapping[str, Mapping[str, Target]] = MappingProxyType(
                 "w00000": Target("ww.flow_m3h", scale=3.6),  # L/s -> m³/h
             }
         ),
-        ST_AMBIENT_AIR: MappingProxyType(
+        codes.ST_AMBIENT_AIR: MappingProxyType(
             {
                 "a34004": Target("air.pm25_ugm3"),
                 "a34002": Target("air.pm10_ugm3"),
