@@ -21,11 +21,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from aggregation import pgbinary, store
+from aggregation import store
 from aggregation.calendar import WIDTH_MS, fixed_start
 from aggregation.job import drain
 from aggregation.rollup import Readings, Rollup, counter_deltas_of, rollup
 from benchmarks.harness import CpuMeter, pids_cpu, scratch_db
+from smartpark import series_key
+from smartpark.db import binary_copy
 
 Q = WIDTH_MS["15m"]
 KWH, KW = 1, 3  # elec.import_kwh (counter), elec.power_kw (gauge)
@@ -40,7 +42,7 @@ def generate(n_readings: int, n_series: int, seed: int = 7) -> tuple[I64, I64, F
     per = max(2, n_readings // n_series)
     rng = np.random.default_rng(seed)
     devices = np.arange(1, n_series // 2 + 2, dtype=np.int64)
-    series = np.sort(np.concatenate([store.pack(devices, KWH), store.pack(devices, KW)]))[:n_series]
+    series = np.sort(np.concatenate([series_key.pack(devices, KWH), series_key.pack(devices, KW)]))[:n_series]
     counter = (series & 0xFFFF) == KWH
     ts = T0 + np.arange(per, dtype=np.int64) * 60_000 + rng.integers(0, 59_000, (n_series, per))
     value = rng.normal(500.0, 50.0, (n_series, per)).round(3)
@@ -189,7 +191,7 @@ TELEMETRY = (("ts", "timestamptz"), ("device_id", "int4"), ("metric_id", "int2")
 
 
 def load(conn: Any, s: I64, t: I64, v: F64) -> None:
-    dev, _ = store.unpack(np.unique(s))
+    dev, _ = series_key.unpack(np.unique(s))
     conn.execute("INSERT INTO parks (park_id, code, name) VALUES (1, 'bench', 'bench')")
     conn.execute("INSERT INTO enterprises (enterprise_id, park_id, code, name) VALUES (1, 1, 'e1', 'bench')")
     conn.execute(
@@ -197,8 +199,8 @@ def load(conn: Any, s: I64, t: I64, v: F64) -> None:
         " FROM unnest(%s::int[]) AS d",
         (np.unique(dev).tolist(),),
     )
-    d, m = store.unpack(s)
-    payload = pgbinary.encode(
+    d, m = series_key.unpack(s)
+    payload = binary_copy.encode(
         TELEMETRY, {"ts": t, "device_id": d, "metric_id": m, "value": v, "flag": np.zeros(s.size, np.int16)}
     )
     with (
@@ -224,7 +226,7 @@ def fetch_sql(conn: Any, sql: str) -> dict[str, Any]:
         f" first, last, coalesce(consumption, 0) FROM ({sql}) q"
     ).fetchall()
     a = np.asarray(rows, dtype=np.float64) if rows else np.zeros((0, 10))
-    keys = (store.pack(a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)), a[:, 2].astype(np.int64))
+    keys = (series_key.pack(a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)), a[:, 2].astype(np.int64))
     return _aligned(keys, dict(zip(COMPARED, a[:, 3:].T, strict=True)))
 
 
