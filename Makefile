@@ -17,8 +17,9 @@ test: setup
 test-unit: setup
 	$(VENV)/bin/python -m pytest -m "not integration and not browser" $(PYTEST_ARGS)
 
-lint:
+lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 services-down:
