@@ -6,6 +6,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY smartpark ./smartpark
 COPY hj212 ./hj212
+COPY operations ./operations
 COPY ingest ./ingest
 COPY aggregation ./aggregation
 COPY alerting ./alerting

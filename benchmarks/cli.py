@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from collections.abc import Callable
 
 BENCHES: dict[str, tuple[str, str]] = {
     "ingest": ("benchmarks.ingest", "MQTT -> TimescaleDB throughput against a naive baseline"),
@@ -23,3 +25,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         p = sub.add_parser(name, help=help_, description=help_)
         if name == wanted:
             importlib.import_module(module).configure(p)
+            p.set_defaults(func=_on_local_services(p.get_default("func")))
+
+
+def _on_local_services(run: Callable[[argparse.Namespace], int | None]) -> Callable[[argparse.Namespace], int | None]:
+    """A benchmark runs on the servers of the settings, else on the local services: their URLs
+    are resolved here, once, for the benchmark and the processes it starts."""
+
+    def with_urls(args: argparse.Namespace) -> int | None:
+        from operations.services import local
+        from smartpark.settings import get_settings
+
+        os.environ.update(local.runtime_env(local.resolved(get_settings())))
+        get_settings.cache_clear()
+        return run(args)
+
+    return with_urls

@@ -321,7 +321,7 @@ def _own_broker(settings: Any) -> Iterator[Any]:
     import tempfile
     from pathlib import Path
 
-    from smartpark.services import mosquitto
+    from operations.services import mosquitto
 
     state = Path(tempfile.mkdtemp(prefix="smartpark-bench-"))
     state.chmod(0o755)  # the broker drops to its own user
@@ -340,7 +340,7 @@ def _broker_pid(settings: Any) -> int | None:
     """The local broker's pid, when it is the machine's own (for its CPU figures)."""
     if settings.mqtt_url:
         return None
-    from smartpark.services.local import paths
+    from operations.services.local import paths
 
     try:
         return int(paths(settings).mqtt_pid.read_text().strip())

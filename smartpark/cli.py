@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
+from smartpark.settings import SettingMissing
+
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "services": ("smartpark.services.cli", "start, stop and inspect the local TimescaleDB and Mosquitto"),
+    "services": ("operations.services.cli", "start, stop and inspect the local TimescaleDB and Mosquitto"),
     "db": ("smartpark.db.cli", "database migrations"),
     "registry": ("smartpark.registry_cli", "load parks, enterprises, gateways and devices"),
     "ingest": ("ingest.cli", "MQTT -> TimescaleDB ingesters"),
@@ -30,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("api.users_cli", "users and API keys"),
     "hj212": ("ingest.hj212.cli", "HJ 212 data-logger protocol: decode, serve"),
     "bench": ("benchmarks.cli", "benchmarks that print their figures (source checkout only)"),
-    "up": ("smartpark.supervisor", "run every component of the platform in the foreground"),
+    "up": ("operations.supervisor", "run every component of the platform in the foreground"),
 }
 
 
@@ -67,7 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.parse_args([args.command, "--help"])
         return 2
-    return int(func(args) or 0)
+    try:
+        return int(func(args) or 0)
+    except SettingMissing as exc:  # a configuration error, not a crash: no traceback
+        print(f"smartpark {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

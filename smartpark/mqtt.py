@@ -12,7 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from smartpark.settings import Settings, get_settings
+from smartpark.settings import Settings, get_settings, required
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
 
@@ -46,22 +46,15 @@ class BrokerTarget:
 
 
 def mqtt_url(settings: Settings | None = None) -> str:
-    """The platform services' account: configured, else the local broker's."""
+    """The platform services' account (SMARTPARK_MQTT_URL); an error naming it when unset."""
     settings = settings or get_settings()
-    if settings.mqtt_url:
-        return settings.mqtt_url
-    from smartpark.services.local import local_mqtt_url
-
-    return local_mqtt_url(settings)
+    return required(settings.mqtt_url, "SMARTPARK_MQTT_URL")
 
 
 def admin_url(settings: Settings | None = None) -> str:
+    """The dynamic-security admin account (SMARTPARK_MQTT_ADMIN_URL); an error naming it when unset."""
     settings = settings or get_settings()
-    if settings.mqtt_admin_url:
-        return settings.mqtt_admin_url
-    from smartpark.services.local import local_mqtt_url
-
-    return local_mqtt_url(settings, admin=True)
+    return required(settings.mqtt_admin_url, "SMARTPARK_MQTT_ADMIN_URL")
 
 
 def make_client(

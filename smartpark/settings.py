@@ -24,8 +24,9 @@ def _default_state_dir() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SMARTPARK_", env_file=".env", extra="ignore")
 
-    # Existing servers. When unset, the local services under state_dir are used (and started by
-    # `smartpark services up`).
+    # The servers. A runtime process needs them set; the operations side (`smartpark up`,
+    # `smartpark services env`, the test fixtures) fills them in from the local services'
+    # credentials under state_dir when they are unset.
     database_url: str | None = None
     mqtt_url: str | None = None  # platform services' account: mqtt://user:password@host:port
     mqtt_admin_url: str | None = None  # dynamic-security admin account
@@ -56,6 +57,20 @@ class Settings(BaseSettings):
     api_port: int = 8040
 
     metrics_port: int = 0  # Prometheus exporter of non-HTTP services; 0 = off
+
+
+class SettingMissing(RuntimeError):
+    """A process started without a setting it cannot run without."""
+
+
+def required(value: str | None, env: str) -> str:
+    """The value, or a clear error naming the environment variable that should have set it."""
+    if not value:
+        raise SettingMissing(
+            f"{env} is not set: point it at the server, or start through `smartpark up`, which passes"
+            ' the local services\' URLs (in a shell: eval "$(smartpark services env)")'
+        )
+    return value
 
 
 @lru_cache(maxsize=1)

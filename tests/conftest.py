@@ -21,18 +21,20 @@ from tests.support.factories import small_model, unique_code
 
 @pytest.fixture(scope="session")
 def services() -> Settings:
-    """Start the local services unless external ones are configured."""
+    """Start the local services unless external ones are configured; the settings with their URLs."""
+    from operations.services import local
+
     get_settings.cache_clear()
     base = get_settings()
     if not base.database_url:
-        from smartpark.services import postgres
+        from operations.services import postgres
 
         postgres.start(base)
     if not base.mqtt_url:
-        from smartpark.services import mosquitto
+        from operations.services import mosquitto
 
         mosquitto.start(base)
-    return base
+    return local.resolved(base)
 
 
 @pytest.fixture(scope="session")

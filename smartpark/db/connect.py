@@ -6,17 +6,13 @@ from typing import Any
 
 import psycopg
 
-from smartpark.settings import Settings, get_settings
+from smartpark.settings import Settings, get_settings, required
 
 
 def database_url(settings: Settings | None = None) -> str:
-    """The configured URL, else the local cluster that `smartpark services up` runs."""
+    """SMARTPARK_DATABASE_URL; an error naming it when it is unset."""
     settings = settings or get_settings()
-    if settings.database_url:
-        return settings.database_url
-    from smartpark.services import local  # only needed for the local default
-
-    return local.local_database_url(settings)
+    return required(settings.database_url, "SMARTPARK_DATABASE_URL")
 
 
 def connect(url: str | None = None, **kwargs: Any) -> psycopg.Connection[Any]:

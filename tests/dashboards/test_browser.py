@@ -22,9 +22,10 @@ import psycopg
 import pytest
 import yaml
 
-from smartpark.preparation import run_step
+from operations.plan import Component, parse_key
+from operations.preparation import run_step
+from operations.supervisor import Supervisor
 from smartpark.settings import Settings
-from smartpark.supervisor import Component, Supervisor, parse_key
 from tests.support.factories import small_model, unique_code
 from tests.support.ports import free_port
 

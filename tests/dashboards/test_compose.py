@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from smartpark.supervisor import check_command
+from operations.supervisor import check_command
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()

@@ -11,16 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from smartpark.supervisor import (
-    Component,
-    Options,
-    Supervisor,
-    backoff_s,
-    check_command,
-    components,
-    demo_steps,
-    parse_key,
-)
+from operations.plan import Component, Options, components, demo_steps, parse_key
+from operations.supervisor import Supervisor, backoff_s, check_command
 
 
 def test_components_of_the_platform_and_the_demo() -> None:

@@ -102,7 +102,7 @@ def test_a_second_ingester_with_the_same_client_id_does_not_start(park: dict[str
 
 
 def test_postgresql_restarted_mid_stream(settings: Settings, park: dict[str, Any]) -> None:
-    from smartpark.services import postgres
+    from operations.services import postgres
 
     def restart(ingest: IngestProcess) -> None:
         postgres.stop(settings, mode="fast")
@@ -114,7 +114,7 @@ def test_postgresql_restarted_mid_stream(settings: Settings, park: dict[str, Any
 
 
 def _restart_mosquitto(settings: Settings) -> Callable[[IngestProcess], None]:
-    from smartpark.services import mosquitto
+    from operations.services import mosquitto
 
     def restart(ingest: IngestProcess) -> None:
         mosquitto.stop(settings)

@@ -15,8 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from smartpark.services import local, mosquitto, postgres
-from smartpark.services.process import pid_alive, read_pid
+from operations.services import local, mosquitto, postgres
+from operations.services.process import pid_alive, read_pid
 from smartpark.settings import Settings
 from tests.support.ports import free_port
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import psycopg
 
-from smartpark.services import local
-from smartpark.services.process import as_user, chown_tree, pid_alive, port_open, run, wait_for
+from operations.services import local
+from operations.services.process import as_user, chown_tree, pid_alive, port_open, run, wait_for
 from smartpark.settings import Settings, get_settings
 
 OS_USER = "postgres"
@@ -210,7 +210,7 @@ def stop(settings: Settings | None = None, *, mode: str = "fast") -> None:
 def versions(settings: Settings | None = None) -> dict[str, str]:
     from smartpark.db import database_url
 
-    with psycopg.connect(database_url(settings), connect_timeout=5) as conn:
+    with psycopg.connect(database_url(local.resolved(settings or get_settings())), connect_timeout=5) as conn:
         server = conn.execute("SHOW server_version").fetchone()
         row = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
         available = conn.execute(
@@ -232,6 +232,6 @@ def destroy(settings: Settings | None = None) -> None:
 
 
 def postmaster_pid(settings: Settings | None = None) -> int | None:
-    from smartpark.services.process import read_pid
+    from operations.services.process import read_pid
 
     return read_pid(local.paths(settings).pg_data / "postmaster.pid")

@@ -103,6 +103,29 @@ def local_database_url(settings: Settings | None = None, dbname: str = DB_NAME) 
     return f"postgresql://{DB_USER}:{pw}@127.0.0.1:{settings.pg_port}/{dbname}"
 
 
+def resolved(settings: Settings) -> Settings:
+    """The settings with every unset server URL filled in from the local services' credentials."""
+    local_db, local_mqtt = not settings.database_url, not settings.mqtt_url
+    admin = settings.mqtt_admin_url or (local_mqtt_url(settings, admin=True) if local_mqtt else None)
+    return settings.model_copy(
+        update={
+            "database_url": settings.database_url or (local_database_url(settings) if local_db else None),
+            "mqtt_url": settings.mqtt_url or (local_mqtt_url(settings) if local_mqtt else None),
+            "mqtt_admin_url": admin,
+        }
+    )
+
+
+def runtime_env(settings: Settings) -> dict[str, str]:
+    """The environment that hands the servers' URLs to a runtime process (of resolved settings)."""
+    urls = {
+        "SMARTPARK_DATABASE_URL": settings.database_url,
+        "SMARTPARK_MQTT_URL": settings.mqtt_url,
+        "SMARTPARK_MQTT_ADMIN_URL": settings.mqtt_admin_url,
+    }
+    return {name: url for name, url in urls.items() if url}
+
+
 def local_mqtt_url(settings: Settings | None = None, *, admin: bool = False) -> str:
     settings = settings or get_settings()
     creds = credentials(settings)

@@ -13,8 +13,8 @@ import shutil
 import signal
 from pathlib import Path
 
-from smartpark.services import local
-from smartpark.services.process import chown_tree, pid_alive, port_open, read_pid, run, wait_for
+from operations.services import local
+from operations.services.process import chown_tree, pid_alive, port_open, read_pid, run, wait_for
 from smartpark.settings import Settings, get_settings
 
 OS_USER = "mosquitto"
@@ -113,7 +113,7 @@ def start(settings: Settings | None = None) -> None:
     wait_for(lambda: port_open(settings.mqtt_port), 30, "Mosquitto to listen")
     from smartpark.broker_admin import BrokerAdmin
 
-    with BrokerAdmin.local(settings) as admin:
+    with BrokerAdmin(local.local_mqtt_url(settings, admin=True), root=settings.topic_root) as admin:
         admin.ensure_platform_account(local.MQTT_PLATFORM, creds["mqtt_platform_password"])
 
 

@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import importlib
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -24,95 +23,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from operations.children import smartpark_argv, tail
+from operations.plan import Component, Options, components, demo_steps
+from operations.preparation import (
+    StepFailed,
+    dashboard_url,
+    demo_history,
+    demo_model_and_login,
+    prepare,
+    services_ready,
+    wait_for_api,
+)
+from operations.services import local
 from smartpark.settings import get_settings
 
-DEMO_PARK = "demo"
-DEMO_USER = "demo-admin"
 BACKOFF_START_S = 1.0
 BACKOFF_MAX_S = 60.0
 HEALTHY_AFTER_S = 60.0  # a child that ran this long is healthy again: its backoff restarts
 STOP_GRACE_S = 10.0
-
-# --- what to run (pure) ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Component:
-    """A long-running child: a name for the operator and the smartpark argv that runs it."""
-
-    name: str
-    argv: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    demo: bool = False
-    ingest_workers: int = 2
-    hj212: bool = True
-    enterprises: int = 40
-    seed: int = 7
-    days: float = 7.0
-    backfill_interval_s: int = 900
-    sim_interval_s: float = 10.0
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.ingest_workers <= 32:
-            raise ValueError(f"--ingest-workers {self.ingest_workers} outside 1..32")
-        if not 1 <= self.enterprises <= 1000:
-            raise ValueError(f"--enterprises {self.enterprises} outside 1..1000")
-        if not 0 < self.days <= 30:
-            raise ValueError(f"--days {self.days} outside (0, 30]")
-        if not 10 <= self.backfill_interval_s <= 3600:
-            raise ValueError(f"--backfill-interval {self.backfill_interval_s} outside 10..3600 s")
-        if not 1 <= self.sim_interval_s <= 3600:
-            raise ValueError(f"--sim-interval {self.sim_interval_s} outside 1..3600 s")
-
-
-def components(opts: Options, *, model: Path) -> list[Component]:
-    """The long-running children, in start order (ingest first: the simulator publishes to it)."""
-    out = [
-        Component("ingest", ("ingest", "--workers", str(opts.ingest_workers), "--partitioned")),
-        Component("alerting", ("alerting",)),
-        Component("scheduler", ("scheduler",)),
-        Component("api", ("api",)),
-    ]
-    if opts.hj212:
-        out.append(Component("hj212", ("hj212", "serve")))
-    if opts.demo:
-        out.append(
-            Component("simulator", ("sim", "run", "--model", str(model), "--interval", f"{opts.sim_interval_s:g}"))
-        )
-    return out
-
-
-def demo_steps(opts: Options, *, model: Path) -> dict[str, tuple[str, ...]]:
-    """The one-shot commands of the demo, by step name."""
-    return {
-        "model": (
-            "sim",
-            "init",
-            "--enterprises",
-            str(opts.enterprises),
-            "--seed",
-            str(opts.seed),
-            "--park",
-            DEMO_PARK,
-            "-o",
-            str(model),
-        ),
-        "registry": ("registry", "load", str(model)),
-        "backfill": (
-            "sim",
-            "backfill",
-            "--model",
-            str(model),
-            "--days",
-            f"{opts.days:g}",
-            "--interval",
-            str(opts.backfill_interval_s),
-        ),
-        "user": ("users", "add", DEMO_USER, "--role", "admin", "--label", "demo"),
-    }
 
 
 def check_command(argv: Sequence[str], commands: dict[str, tuple[str, str]] | None = None) -> str | None:
@@ -153,21 +81,7 @@ def backoff_s(failures: int, *, start: float = BACKOFF_START_S, cap: float = BAC
     return float(min(cap, start * 2 ** (failures - 1)))
 
 
-KEY_RE = re.compile(r"\bspk_[a-z2-7]{8}_[A-Za-z0-9_-]{32,}")
-
-
-def parse_key(output: str) -> str | None:
-    """The API key printed by `smartpark users add|key`."""
-    m = KEY_RE.search(output)
-    return m.group(0) if m else None
-
-
 # --- running children (I/O) ---------------------------------------------------------------------
-
-
-def smartpark_argv(args: Sequence[str]) -> list[str]:
-    # The same interpreter and CLI as this process, whatever PATH says.
-    return [sys.executable, "-m", "smartpark.cli", *args]
 
 
 @dataclass(slots=True)
@@ -204,14 +118,6 @@ class Child:
         if self.log is not None:
             self.log.close()
             self.log = None
-
-
-def tail(path: Path, lines: int = 8) -> str:
-    try:
-        text = path.read_bytes()[-8192:].decode(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join("    " + line for line in text.splitlines()[-lines:])
 
 
 class Supervisor:
@@ -316,15 +222,6 @@ def missing(comps: list[Component], extra: list[tuple[str, ...]]) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from smartpark.preparation import (
-        StepFailed,
-        dashboard_url,
-        demo_history,
-        demo_model_and_login,
-        prepare,
-        wait_for_api,
-    )
-
     try:
         opts = Options(
             demo=args.demo,
@@ -364,6 +261,10 @@ def _run(args: argparse.Namespace) -> int:
     say = sup.say
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
+        settings = services_ready(settings, state=state, say=say)
+        # Every child from here on (steps and components) gets the servers' URLs: the runtime
+        # never reads the local services' credentials itself.
+        os.environ.update(local.runtime_env(settings))
         prepare(opts, settings, state=state, registry=registry, say=say)
         key = demo_model_and_login(opts, settings, state=state, say=say) if opts.demo else None
         if args.init_only and opts.demo:

@@ -15,8 +15,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from operations.children import smartpark_argv, tail
+from operations.plan import DEMO_PARK, DEMO_USER, Options, demo_steps, parse_key
+from operations.services import local
 from smartpark.settings import Settings
-from smartpark.supervisor import DEMO_PARK, DEMO_USER, Options, demo_steps, parse_key, smartpark_argv, tail
 
 
 class StepFailed(Exception):
@@ -80,9 +82,9 @@ except ImportError:  # pragma: no cover - psycopg is a dependency
 
 
 def _connect(settings: Settings) -> Any:
-    from smartpark.db import connect
+    from smartpark.db import connect, database_url
 
-    return connect(autocommit=True)
+    return connect(database_url(settings), autocommit=True)
 
 
 def demo_state(conn: Any, *, park: str = DEMO_PARK, days: float) -> dict[str, bool]:
@@ -129,16 +131,23 @@ def ensure_platform_account(settings: Settings, say: Callable[[str], None]) -> N
     say(f"broker: platform account {unquote(url.username)!r} ready")
 
 
-def prepare(
-    opts: Options, settings: Settings, *, state: Path, registry: Path | None, say: Callable[[str], None]
-) -> None:
-    """Services, schema, broker account, alert rules, and a registry file if given."""
+def services_ready(settings: Settings, *, state: Path, say: Callable[[str], None]) -> Settings:
+    """External servers migrated and the platform account made, or the local services started;
+    returns the settings with every server URL the components need filled in."""
     log_dir = state / "logs"
     if settings.database_url and settings.mqtt_url:
         run_step("migrate", ("db", "migrate"), log_dir=log_dir, say=say)
         ensure_platform_account(settings, say)
-    else:
-        run_step("services", ("services", "up", "--migrate"), log_dir=log_dir, say=say)
+        return settings
+    run_step("services", ("services", "up", "--migrate"), log_dir=log_dir, say=say)
+    return local.resolved(settings)
+
+
+def prepare(
+    opts: Options, settings: Settings, *, state: Path, registry: Path | None, say: Callable[[str], None]
+) -> None:
+    """Alert rules and a registry file if given (on services made ready by :func:`services_ready`)."""
+    log_dir = state / "logs"
     with _connect(settings) as conn:
         has_rules = conn.execute("SELECT EXISTS (SELECT 1 FROM alert_rules)").fetchone()[0]
     if not has_rules:

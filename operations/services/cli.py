@@ -1,10 +1,11 @@
-"""`smartpark services up|down|status`."""
+"""`smartpark services up|down|status|env`."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 
-from smartpark.services import local, mosquitto, postgres
+from operations.services import local, mosquitto, postgres
 from smartpark.settings import get_settings
 
 
@@ -22,7 +23,7 @@ def up(args: argparse.Namespace | None = None) -> int:
         from smartpark.db import connect
         from smartpark.db.migrate import migrate
 
-        with connect(autocommit=True) as conn:
+        with connect(local.resolved(settings).database_url, autocommit=True) as conn:
             applied = migrate(conn)
         print(f"database: {len(applied)} migration(s) applied")
     return status(None)
@@ -68,6 +69,16 @@ def status(args: argparse.Namespace | None) -> int:
     return 0 if ok else 1
 
 
+def env(args: argparse.Namespace | None = None) -> int:
+    """The servers' URLs as shell assignments, for `eval "$(smartpark services env)"`.
+
+    They hold the local passwords: printed for the caller's shell only, never logged.
+    """
+    for name, url in local.runtime_env(local.resolved(get_settings())).items():
+        print(f"export {name}={shlex.quote(url)}")
+    return 0
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     p_up = sub.add_parser("up", help="start (and set up on first use) TimescaleDB and Mosquitto")
@@ -77,3 +88,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p_down.add_argument("--purge", action="store_true", help="also delete their data")
     p_down.set_defaults(func=down)
     sub.add_parser("status", help="versions, edition, ports, data directories").set_defaults(func=status)
+    sub.add_parser(
+        "env", help='the servers\' URLs as shell exports (secrets): eval "$(smartpark services env)"'
+    ).set_defaults(func=env)
