@@ -8,12 +8,14 @@ over the readings, so the cost per reading stays vectorised.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
+
+from smartpark.timebase import datetime_from_ms, ms_from_datetime
 
 Unit = Literal["day", "month", "year"]
 UNITS: tuple[Unit, ...] = ("day", "month", "year")
@@ -56,11 +58,11 @@ def _floor(d: date, unit: Unit) -> date:
 
 
 def _local_midnight_ms(d: date, tz: ZoneInfo) -> int:
-    return int(datetime(d.year, d.month, d.day, tzinfo=tz).timestamp() * 1000)
+    return ms_from_datetime(datetime(d.year, d.month, d.day, tzinfo=tz))
 
 
 def local_date(ts_ms: int, tz: ZoneInfo) -> date:
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).astimezone(tz).date()
+    return datetime_from_ms(ts_ms).astimezone(tz).date()
 
 
 def calendar_edges(lo_ms: int, hi_ms: int, unit: Unit, tz: ZoneInfo) -> I64:

@@ -19,9 +19,10 @@ def import_file(args: argparse.Namespace) -> int:
         if args.dry_run:
             print(json.dumps({"file": str(path), "reports": len(reports), "stored": 0}))
             return 0
-        from smartpark.db import connect
+        from smartpark.db import connect, database_url
+        from smartpark.settings import get_settings
 
-        with connect(autocommit=True) as conn, conn.transaction():
+        with connect(database_url(get_settings()), autocommit=True) as conn, conn.transaction():
             n = economic.store(conn, reports=reports, source=path.name)
     except OSError as exc:
         print(f"smartpark economic import: cannot read {path}: {exc.strerror}", file=sys.stderr)

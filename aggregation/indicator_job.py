@@ -20,6 +20,7 @@ from aggregation import indicators as ind
 from aggregation import store
 from aggregation.calendar import local_day_start
 from smartpark.catalogue import metric
+from smartpark.timebase import datetime_from_ms
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +112,7 @@ def daily(conn: store.Conn, *, park: Park, days: list[date]) -> int:
 
 
 def _iso(ms: int) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
+    return datetime_from_ms(ms).isoformat()
 
 
 def _loads(

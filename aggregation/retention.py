@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aggregation.store import Conn
+from smartpark.settings import AggregationSettings
 
 TABLES = ("telemetry", "rollup_15m", "rollup_1h", "rollup_1d")
 
@@ -25,6 +26,15 @@ class RetentionPolicy:
             days = getattr(self, f"{table}_days")
             if not 0 <= days <= 36_500:
                 raise ValueError(f"retention of {table}: {days} days is outside 0..36500")
+
+    @classmethod
+    def of(cls, settings: AggregationSettings) -> RetentionPolicy:
+        return cls(
+            settings.telemetry_retention_days,
+            settings.rollup_15m_retention_days,
+            settings.rollup_1h_retention_days,
+            settings.rollup_1d_retention_days,
+        )
 
     def days(self, table: str) -> int:
         return int(getattr(self, f"{table}_days"))

@@ -19,18 +19,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aggregation import indicator_job, job
-from aggregation.config import AggregationSettings
-from aggregation.retention import apply_retention
+from aggregation.retention import RetentionPolicy, apply_retention
+from smartpark.settings import AggregationSettings, get_settings
 
 log = logging.getLogger("aggregation.scheduler")
 
 Connect = Callable[[], AbstractContextManager[Any]]
-
-
-def _default_connect() -> AbstractContextManager[Any]:
-    from smartpark.db import connect
-
-    return connect(autocommit=True)
 
 
 class Jobs:
@@ -39,7 +33,7 @@ class Jobs:
     def __init__(
         self,
         settings: AggregationSettings,
-        connect: Connect = _default_connect,
+        connect: Connect,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.settings = settings
@@ -82,7 +76,7 @@ class Jobs:
 
     def retention(self) -> dict[str, Any]:
         with self.connect() as conn:
-            dropped = apply_retention(conn, policy=self.settings.retention())
+            dropped = apply_retention(conn, policy=RetentionPolicy.of(self.settings))
         if any(dropped.values()):
             log.info("retention dropped chunks: %s", dropped)
         return dropped
@@ -115,12 +109,11 @@ def serve(jobs: Jobs) -> None:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    try:
-        settings = AggregationSettings()
-    except ValueError as exc:
-        print(f"smartpark scheduler: bad setting: {exc}", file=sys.stderr)
-        return 2
-    jobs = Jobs(settings)
+    from smartpark.db import connect, database_url
+
+    settings = get_settings()
+    url = database_url(settings)
+    jobs = Jobs(settings.aggregation, connect=lambda: connect(url, autocommit=True))
     if args.once:
         try:
             print(json.dumps(run_once(jobs)))

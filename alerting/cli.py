@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from alerting.rules import RuleError, default_rules, load_rules_file, parse_duration, rule_to_dict
+from smartpark import timebase
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -95,9 +96,11 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _db() -> Any:
-    from smartpark.db import connect
+    """The database of this command's settings (each subcommand opens one connection)."""
+    from smartpark.db import connect, database_url
+    from smartpark.settings import get_settings
 
-    return connect(autocommit=True)
+    return connect(database_url(get_settings()), autocommit=True)
 
 
 def _load(args: argparse.Namespace) -> int:
@@ -166,7 +169,7 @@ def _silence(args: argparse.Namespace) -> int:
 
     try:
         seconds = parse_duration(args.duration, "--for")
-        now_ms = int(time.time() * 1000)
+        now_ms = timebase.now_ms()
         with _db() as conn, conn.transaction():
             sid = store.create_silence(
                 conn,

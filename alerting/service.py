@@ -34,7 +34,8 @@ from alerting.intake import Message, SkippedReadings, batch_of, subscriptions
 from alerting.metrics import AlertingMetrics
 from alerting.routing import InhibitRule, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
-from smartpark.settings import Settings, get_settings
+from smartpark import timebase
+from smartpark.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_DRAIN = 5000  # messages judged as one batch at most
@@ -52,7 +53,7 @@ class AlertingService:
     def __init__(
         self,
         *,
-        settings: Settings | None = None,
+        settings: Settings,
         rules: Sequence[Rule] | None = None,  # None: the rules table (seeded with the defaults)
         inhibit: Sequence[InhibitRule] | None = None,  # None: those of the default rule file
         metrics: AlertingMetrics | None = None,
@@ -65,7 +66,7 @@ class AlertingService:
         session_expiry_s: int | None = None,  # None: the platform default (a week)
         parks: Sequence[str] | None = None,  # None: every park; else only these (sharding, benches)
     ) -> None:
-        self.settings = settings or get_settings()
+        self.settings = settings
         self.fixed_rules = list(rules) if rules is not None else None
         self.inhibit = list(inhibit) if inhibit is not None else inhibit_rules_from_list(default_document()["inhibit"])
         self.metrics = metrics or AlertingMetrics.create()
@@ -87,9 +88,9 @@ class AlertingService:
         self.park_ids: list[int] | None = None
 
     def _default_connect(self) -> psycopg.Connection[Any]:
-        from smartpark.db import connect
+        from smartpark.db import connect, database_url
 
-        return connect(autocommit=True)
+        return connect(database_url(self.settings), autocommit=True)
 
     # -- start-up --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -139,12 +140,14 @@ class AlertingService:
         self._prime_windows(now_ms)
 
     def _start_mqtt(self) -> None:
-        from smartpark.mqtt import connect, make_client
+        from smartpark.mqtt import connect, make_client, mqtt_url
 
         if self.session_expiry_s is None:
-            client = make_client(self.client_id, clean_start=False)
+            client = make_client(self.client_id, url=mqtt_url(self.settings), clean_start=False)
         else:
-            client = make_client(self.client_id, clean_start=False, session_expiry=self.session_expiry_s)
+            client = make_client(
+                self.client_id, url=mqtt_url(self.settings), clean_start=False, session_expiry=self.session_expiry_s
+            )
         root, group = self.settings.topic_root, self.settings.alerting_share_group
         subs = subscriptions(root, group, self.parks)
 
@@ -154,7 +157,7 @@ class AlertingService:
                 self.ready.set()
 
         def on_message(c: Any, userdata: Any, msg: Any) -> None:
-            self.inbox.put(Message(msg.topic, msg.payload, int(self.clock() * 1000)))
+            self.inbox.put(Message(msg.topic, msg.payload, timebase.now_ms(self.clock)))
 
         client.on_connect = on_connect
         client.on_message = on_message
@@ -210,7 +213,7 @@ class AlertingService:
         return msgs
 
     def _now_ms(self) -> int:
-        return int(self.clock() * 1000)
+        return timebase.now_ms(self.clock)
 
     def process(self, msgs: Sequence[Message]) -> None:
         batch = batch_of(

@@ -15,11 +15,10 @@ from prometheus_client import CollectorRegistry
 
 from api import problems
 from api.answers import AnswerCache
-from api.config import ApiSettings, get_api_settings
 from api.db import make_pool
 from api.middleware import BodyLimit, RequestMetrics
 from api.queries.users import token_secret
-from smartpark.settings import Settings, get_settings
+from smartpark.settings import ApiSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +35,13 @@ Errors are `application/problem+json`. Another tenant's object answers 404.
 """
 
 
+def app_from_environment() -> FastAPI:
+    """The entry point of `smartpark api --workers N`: each worker process resolves its settings."""
+    return create_app(get_settings())
+
+
 def create_app(
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     limits: ApiSettings | None = None,
     database_url: str | None = None,
@@ -46,8 +50,7 @@ def create_app(
     static_dir: Path | None = DASHBOARD_DIR,
     broker_factory: Callable[[], Any] | None = None,
 ) -> FastAPI:
-    settings = settings or get_settings()
-    limits = limits or get_api_settings()
+    limits = limits or settings.api
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,6 +113,6 @@ def _local_broker(settings: Settings) -> Callable[[], Any]:
     def factory() -> Any:
         from smartpark.broker_admin import BrokerAdmin
 
-        return BrokerAdmin.local(settings)
+        return BrokerAdmin.of(settings)
 
     return factory

@@ -14,13 +14,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     common: dict[str, Any] = {
-        "host": args.host or settings.api_host,
-        "port": args.port or settings.api_port,
+        "host": args.host or settings.api.host,
+        "port": args.port or settings.api.port,
         "log_level": args.log_level,
         "access_log": args.access_log,
     }
     if args.workers > 1:  # separate processes, each with its own pool: the factory builds the app
-        uvicorn.run("api.app:create_app", factory=True, workers=args.workers, **common)
+        uvicorn.run("api.app:app_from_environment", factory=True, workers=args.workers, **common)
     else:
         uvicorn.run(create_app(settings), **common)
     return 0

@@ -12,7 +12,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from api.config import ApiSettings
+from smartpark.settings import ApiSettings
 
 
 def make_pool(url: str, limits: ApiSettings, *, open_: bool = True) -> ConnectionPool[Any]:

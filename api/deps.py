@@ -15,9 +15,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.answers import AnswerCache
 from api.auth import AuthError, Principal, looks_like_token, verify_token
-from api.config import ApiSettings
 from api.problems import Forbidden, Unauthorized
 from api.queries.users import authenticate_key
+from smartpark.settings import ApiSettings
 
 API_KEY_HEADER = "X-API-Key"
 T = TypeVar("T")

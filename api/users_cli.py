@@ -11,9 +11,11 @@ from api.auth import Bureau, Role
 
 
 def _connect() -> Any:
-    from smartpark.db import connect
+    """The database of this command's settings (each subcommand opens one connection)."""
+    from smartpark.db import connect, database_url
+    from smartpark.settings import get_settings
 
-    return connect()
+    return connect(database_url(get_settings()))
 
 
 def _resolve_scope(conn: Any, park: str | None, enterprise: str | None) -> tuple[int | None, int | None]:

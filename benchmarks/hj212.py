@@ -183,9 +183,10 @@ PROBE_ROWS = 1  # the reading that shows ingest is subscribed
 def _await_ingest(url: str, park: str, root: str, timeout: float = 120.0) -> None:
     """Until ingest has subscribed nothing is queued for it: publish a probe until it is stored."""
     from smartpark.contract import device_topic
-    from smartpark.mqtt import connect, make_client
+    from smartpark.mqtt import connect, make_client, mqtt_url
+    from smartpark.settings import get_settings
 
-    client = make_client(f"bench-probe-{park}", clean_start=True, session_expiry=0)
+    client = make_client(f"bench-probe-{park}", url=mqtt_url(get_settings()), clean_start=True, session_expiry=0)
     connect(client)
     body = json.dumps({"ts": int(time.time() * 1000) // 60_000 * 60_000 - 86_400_000, "values": {"stack.o2_pct": 9.0}})
     deadline = time.monotonic() + timeout
@@ -219,9 +220,10 @@ def _wait_stored(url: str, expected: int, timeout: float = 300.0) -> None:
 def _direct(url: str, park: str, loggers: int, uploads: int, base_ms: int, root: str) -> float:
     """Baseline: the same readings published by one platform client straight to the broker."""
     from smartpark.contract import device_topic
-    from smartpark.mqtt import connect, make_client
+    from smartpark.mqtt import connect, make_client, mqtt_url
+    from smartpark.settings import get_settings
 
-    client = make_client(f"bench-direct-{park}", clean_start=True, session_expiry=0)
+    client = make_client(f"bench-direct-{park}", url=mqtt_url(get_settings()), clean_start=True, session_expiry=0)
     connect(client)
     start = time.perf_counter()
     infos = [

@@ -53,8 +53,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--publishers", type=int, default=2, help="publisher processes (default 2)")
     parser.add_argument("--naive-seconds", type=float, default=8.0, help="how long the naive baseline runs (default 8)")
     settings = get_settings()
-    parser.add_argument("--batch-max-readings", type=int, default=settings.batch_max_readings)
-    parser.add_argument("--batch-max-ms", type=int, default=settings.batch_max_ms)
+    parser.add_argument("--batch-max-readings", type=int, default=settings.ingest.batch_max_readings)
+    parser.add_argument("--batch-max-ms", type=int, default=settings.ingest.batch_max_ms)
     parser.add_argument(
         "--broker",
         choices=("own", "shared"),

@@ -86,8 +86,16 @@ def tick_cost(park: SimPark, interval: float, repeats: int = 5) -> float:
 
 
 def realtime(park: SimPark, loop: str, interval: float, duration: float) -> dict[str, Any]:
+    from smartpark.mqtt import mqtt_url
+    from smartpark.settings import get_settings
+
     with Publisher(
-        park.gateways, loop=loop, max_inflight=5000, client_prefix=f"bench-{loop}", session_expiry=60
+        park.gateways,
+        url=mqtt_url(get_settings()),
+        loop=loop,
+        max_inflight=5000,
+        client_prefix=f"bench-{loop}",
+        session_expiry=60,
     ) as pub:
         t = time.monotonic()
         pub.connect(timeout=120)
@@ -194,6 +202,7 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
     import psycopg
 
     from device_sim.load import ProgressBar, backfill
+    from smartpark.mqtt import mqtt_url
     from smartpark.registry import broker_accounts, load_model
     from smartpark.settings import get_settings
 
@@ -210,7 +219,9 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
             service = IngestProcess(db_url=db_url, park=park.code, workers=args.workers, name="simbench")
             end = int(time.time()) - 60
             t0 = time.monotonic()
-            with Publisher(park.gateways, max_inflight=1000, client_prefix="simbench", session_expiry=120) as pub:
+            with Publisher(
+                park.gateways, url=mqtt_url(settings), max_inflight=1000, client_prefix="simbench", session_expiry=120
+            ) as pub:
                 pub.connect(timeout=120)
                 summary = backfill(
                     park,

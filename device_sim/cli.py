@@ -102,7 +102,11 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     if not park.gateways:
         raise ModelError(f"no gateways selected in {str(args.model)!r}")
     faults = FaultConfig.parse(args.faults)
-    pub = Publisher(park.gateways, url=args.url, loop=args.loop, max_inflight=args.max_inflight)
+    from smartpark.mqtt import mqtt_url
+    from smartpark.settings import get_settings
+
+    url = args.url or mqtt_url(get_settings())
+    pub = Publisher(park.gateways, url=url, loop=args.loop, max_inflight=args.max_inflight)
     return park, faults, pub
 
 
@@ -164,7 +168,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     # the time the back-fill itself takes to reach the ingester.
     from smartpark.settings import get_settings
 
-    window_days = get_settings().accept_past_days
+    window_days = get_settings().ingest.accept_past_days
     oldest = int(time.time() - window_days * 86_400 + 600)
     if start < oldest:
         print(

@@ -7,14 +7,15 @@ benchmark or an alerting test (in-process, or in a child process running ``smart
     from device_sim.publisher import Publisher
 
     park = park_from(model_dict_or_path, enterprises=["e001", "e002"])   # or first=3
-    with Publisher(park.gateways) as pub:          # each gateway: own account, will, QoS 1
+    with Publisher(park.gateways, url=broker_url) as pub:  # each gateway: own account, will, QoS 1
         pub.connect()
         summary = backfill(park, pub, start_s=t0, end_s=t0 + 86_400, interval_s=300)
     summary.readings   # values the ingester will accept (what must land in telemetry)
 
-or in one call: ``publish_readings(model, start_s=..., end_s=..., interval_s=...)``.
+or in one call: ``publish_readings(model, start_s=..., end_s=..., interval_s=..., url=broker_url)``.
 Options everywhere: ``faults=FaultConfig.parse("drop=0.01,offline=0.5")``, ``signals=
-SignalConfig(leak_per_day=2)`` (make alarms likely), ``url=`` another broker. The model's
+SignalConfig(leak_per_day=2)`` (make alarms likely). ``broker_url`` is the platform account's
+(``smartpark.mqtt.mqtt_url(settings)``) or any other whose ACLs allow the gateways. The model's
 gateways must be loaded in the registry and broker first (``smartpark registry load``).
 """
 
@@ -233,7 +234,7 @@ def publish_readings(
     first: int | None = None,
     faults: FaultConfig | None = None,
     signals: SignalConfig | None = None,
-    url: str | None = None,
+    url: str,
     max_inflight: int = 1000,
 ) -> Summary:
     """Connect the model's gateways, back-fill [start_s, end_s) through the broker, disconnect."""

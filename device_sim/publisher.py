@@ -28,9 +28,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from smartpark.contract import gateway_topic, status_topic
-from smartpark.mqtt import BrokerTarget, connect_properties, make_client, mqtt_url
-from smartpark.settings import get_settings
+from smartpark.contract import ROOT, gateway_topic, status_topic
+from smartpark.mqtt import BrokerTarget, connect_properties, make_client
 
 from .model import SimGateway
 
@@ -70,7 +69,8 @@ class Publisher:
         self,
         gateways: Iterable[SimGateway],
         *,
-        url: str | None = None,
+        url: str,
+        topic_root: str = ROOT,
         loop: str = "select",
         max_inflight: int = 2000,
         client_prefix: str = "sim",
@@ -81,8 +81,7 @@ class Publisher:
             raise ValueError(f"network loop {loop!r}: choose 'select' or 'threads'")
         if not 1 <= max_inflight <= 100_000:
             raise ValueError(f"max_inflight {max_inflight} outside 1..100000")
-        settings = get_settings()
-        self.target = BrokerTarget.parse(url or mqtt_url(settings))
+        self.target = BrokerTarget.parse(url)
         self.loop = loop
         self.max_inflight = max_inflight
         self.clock = clock
@@ -90,7 +89,7 @@ class Publisher:
         self.stats = Stats()
         self._cond = threading.Condition()
         self._links: dict[str, _Link] = {}
-        root = settings.topic_root
+        root = topic_root
         for g in gateways:
             client = make_client(
                 f"{client_prefix}-{g.username}",

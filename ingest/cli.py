@@ -62,8 +62,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=s.metrics_port,
         help="Prometheus exporter of worker 0; worker i uses PORT+i (0 = off)",
     )
-    parser.add_argument("--batch-max-readings", type=int, default=s.batch_max_readings)
-    parser.add_argument("--batch-max-ms", type=int, default=s.batch_max_ms)
+    parser.add_argument("--batch-max-readings", type=int, default=s.ingest.batch_max_readings)
+    parser.add_argument("--batch-max-ms", type=int, default=s.ingest.batch_max_ms)
     parser.add_argument(
         "--session-expiry",
         type=int,
@@ -137,7 +137,7 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
         root=settings.topic_root,
         batch_max_readings=options["batch_max_readings"],
         batch_max_ms=options["batch_max_ms"],
-        window=v.Window.of(past_days=settings.accept_past_days, future_s=settings.accept_future_s),
+        window=v.Window.of(past_days=settings.ingest.accept_past_days, future_s=settings.ingest.accept_future_s),
         max_payload_bytes=settings.max_payload_bytes,
         session_expiry_s=options["session_expiry"] or SESSION_EXPIRY_S,
     )

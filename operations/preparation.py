@@ -237,5 +237,5 @@ def wait_for_api(url: str, say: Callable[[str], None], *, timeout_s: float = 60.
 
 
 def dashboard_url(settings: Settings) -> str:
-    host = settings.api_host if settings.api_host not in ("0.0.0.0", "::") else "127.0.0.1"
-    return f"http://{host}:{settings.api_port}/"
+    host = settings.api.host if settings.api.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    return f"http://{host}:{settings.api.port}/"

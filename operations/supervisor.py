@@ -238,9 +238,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     settings = get_settings()
     state = Path(settings.state_dir)
-    registry = args.registry or (
-        Path(os.environ["SMARTPARK_REGISTRY_FILE"]) if os.environ.get("SMARTPARK_REGISTRY_FILE") else None
-    )
+    registry = args.registry or settings.registry_file
     if registry is not None and not registry.is_file():
         print(f"smartpark up: registry file {str(registry)!r} does not exist", file=sys.stderr)
         return 2

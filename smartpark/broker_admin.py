@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartpark.mqtt import BrokerTarget, admin_url, connect, make_client
-from smartpark.settings import Settings, get_settings
+from smartpark.settings import Settings
 
 CONTROL = "$CONTROL/dynamic-security/v1"
 PLATFORM_ROLE = "smartpark-platform"
@@ -72,8 +72,8 @@ class BrokerAdmin:
             raise BrokerAdminError("could not subscribe to the dynamic-security responses")
 
     @classmethod
-    def local(cls, settings: Settings | None = None) -> BrokerAdmin:
-        settings = settings or get_settings()
+    def of(cls, settings: Settings) -> BrokerAdmin:
+        """Through the admin account of the settings (SMARTPARK_MQTT_ADMIN_URL)."""
         return cls(admin_url(settings), root=settings.topic_root)
 
     def __enter__(self) -> BrokerAdmin:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
+from pydantic import ValidationError
+
 from smartpark.settings import SettingMissing
 
 # name -> (module, one-line help)
@@ -73,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args) or 0)
     except SettingMissing as exc:  # a configuration error, not a crash: no traceback
         print(f"smartpark {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # a bad SMARTPARK_* value, named by pydantic
+        print(f"smartpark {args.command}: bad setting: {exc}", file=sys.stderr)
         return 2
 
 

@@ -12,7 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from smartpark.settings import Settings, get_settings, required
+from smartpark.settings import Settings, required
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
 
@@ -45,15 +45,13 @@ class BrokerTarget:
         return BrokerTarget(self.host, self.port, username, password, self.tls)
 
 
-def mqtt_url(settings: Settings | None = None) -> str:
+def mqtt_url(settings: Settings) -> str:
     """The platform services' account (SMARTPARK_MQTT_URL); an error naming it when unset."""
-    settings = settings or get_settings()
     return required(settings.mqtt_url, "SMARTPARK_MQTT_URL")
 
 
-def admin_url(settings: Settings | None = None) -> str:
+def admin_url(settings: Settings) -> str:
     """The dynamic-security admin account (SMARTPARK_MQTT_ADMIN_URL); an error naming it when unset."""
-    settings = settings or get_settings()
     return required(settings.mqtt_admin_url, "SMARTPARK_MQTT_ADMIN_URL")
 
 
@@ -68,8 +66,12 @@ def make_client(
     userdata: Any = None,
     client_class: type[mqtt.Client] = mqtt.Client,
 ) -> mqtt.Client:
-    """A configured, not yet connected client. Connect with :func:`connect` or ``connect_async``."""
-    target = target or BrokerTarget.parse(url or mqtt_url())
+    """A configured, not yet connected client (of ``url`` or ``target``, one of them required).
+    Connect with :func:`connect` or ``connect_async``."""
+    if target is None:
+        if url is None:
+            raise TypeError(f"make_client({client_id!r}) needs the broker: url= or target=")
+        target = BrokerTarget.parse(url)
     client = client_class(
         callback_api_version=CallbackAPIVersion.VERSION2,
         client_id=client_id,

@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 
 from smartpark.broker_admin import BrokerAdmin
-from smartpark.db import connect
+from smartpark.db import connect, database_url
 from smartpark.registry import ModelError, load_model, read_model
+from smartpark.settings import get_settings
 
 
 def _load(args: argparse.Namespace) -> int:
+    settings = get_settings()
     try:
         model = read_model(args.file)
-        with connect() as conn:
-            broker = None if args.no_broker else BrokerAdmin.local()
+        with connect(database_url(settings)) as conn:
+            broker = None if args.no_broker else BrokerAdmin.of(settings)
             try:
                 summary = load_model(conn, model, broker=broker)
             finally:

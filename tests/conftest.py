@@ -77,7 +77,7 @@ def db(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
 def broker(settings: Settings) -> Iterator[Any]:
     from smartpark.broker_admin import BrokerAdmin
 
-    with BrokerAdmin.local(settings) as admin:
+    with BrokerAdmin.of(settings) as admin:
         yield admin
 
 

@@ -56,6 +56,7 @@ def _decode(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from ingest.hj212.service import run
+    from smartpark.settings import get_settings
 
     store = tuple(c.strip() for c in args.store_cn.split(",") if c.strip())
-    return run(host=args.host, port=args.port, store_cns=store)
+    return run(get_settings(), host=args.host, port=args.port, store_cns=store)

@@ -16,19 +16,22 @@ from ingest.hj212.publisher import MqttPublisher
 from ingest.hj212.rejections import RejectionLog, database_sink
 from ingest.hj212.server import Hj212Server
 from smartpark.db import database_url
-from smartpark.mqtt import connect, make_client
-from smartpark.settings import get_settings
+from smartpark.mqtt import connect, make_client, mqtt_url
+from smartpark.settings import Settings
 
 log = logging.getLogger("smartpark.hj212")
 DEFAULT_HOST = "127.0.0.1"  # data loggers are outside: pass --host 0.0.0.0 on the park's gateway host
 DEFAULT_PORT = 8212
 
 
-async def serve(host: str, port: int, store_cns: Collection[str], *, ready: asyncio.Event | None = None) -> None:
-    settings = get_settings()
+async def serve(
+    settings: Settings, host: str, port: int, store_cns: Collection[str], *, ready: asyncio.Event | None = None
+) -> None:
     url = database_url(settings)
     # no session to keep: a message unacknowledged at exit was never replied to, so the logger resends it
-    client = make_client(f"hj212-{socket.gethostname()}-{os.getpid()}", clean_start=True, session_expiry=0)
+    client = make_client(
+        f"hj212-{socket.gethostname()}-{os.getpid()}", url=mqtt_url(settings), clean_start=True, session_expiry=0
+    )
     await asyncio.to_thread(connect, client)
     rejections = RejectionLog(sink=await asyncio.to_thread(database_sink, url), registry=REGISTRY)
     server = Hj212Server(
@@ -71,10 +74,9 @@ async def _refresh(server: Hj212Server) -> None:
             log.exception("hj212 directory reload failed")
 
 
-def run(*, host: str | None, port: int | None, store_cns: Collection[str]) -> int:
+def run(settings: Settings, *, host: str | None, port: int | None, store_cns: Collection[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = get_settings()
     if settings.metrics_port:
         start_http_server(settings.metrics_port)
-    asyncio.run(serve(host or DEFAULT_HOST, port or DEFAULT_PORT, store_cns))
+    asyncio.run(serve(settings, host or DEFAULT_HOST, port or DEFAULT_PORT, store_cns))
     return 0

@@ -20,10 +20,10 @@ def up(args: argparse.Namespace | None = None) -> int:
     else:
         mosquitto.start(settings)
     if args is not None and getattr(args, "migrate", False):
-        from smartpark.db import connect
+        from smartpark.db import connect, database_url
         from smartpark.db.migrate import migrate
 
-        with connect(local.resolved(settings).database_url, autocommit=True) as conn:
+        with connect(database_url(local.resolved(settings)), autocommit=True) as conn:
             applied = migrate(conn)
         print(f"database: {len(applied)} migration(s) applied")
     return status(None)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from smartpark.settings import Settings, get_settings
+from smartpark.settings import Settings
 
 DB_USER = "smartpark"
 DB_NAME = "smartpark"
@@ -70,11 +70,11 @@ class Paths:
         return self.mqtt / "data" / "mosquitto.log"
 
 
-def paths(settings: Settings | None = None) -> Paths:
-    return Paths((settings or get_settings()).state_dir)
+def paths(settings: Settings) -> Paths:
+    return Paths((settings).state_dir)
 
 
-def credentials(settings: Settings | None = None, *, create: bool = False) -> dict[str, str]:
+def credentials(settings: Settings, *, create: bool = False) -> dict[str, str]:
     """Generated passwords of the local services, kept readable by their owner only."""
     file = paths(settings).credentials
     if file.exists():
@@ -97,8 +97,7 @@ def credentials(settings: Settings | None = None, *, create: bool = False) -> di
     return data
 
 
-def local_database_url(settings: Settings | None = None, dbname: str = DB_NAME) -> str:
-    settings = settings or get_settings()
+def local_database_url(settings: Settings, dbname: str = DB_NAME) -> str:
     pw = quote(credentials(settings)["pg_password"], safe="")
     return f"postgresql://{DB_USER}:{pw}@127.0.0.1:{settings.pg_port}/{dbname}"
 
@@ -126,8 +125,7 @@ def runtime_env(settings: Settings) -> dict[str, str]:
     return {name: url for name, url in urls.items() if url}
 
 
-def local_mqtt_url(settings: Settings | None = None, *, admin: bool = False) -> str:
-    settings = settings or get_settings()
+def local_mqtt_url(settings: Settings, *, admin: bool = False) -> str:
     creds = credentials(settings)
     user, key = (MQTT_ADMIN, "mqtt_admin_password") if admin else (MQTT_PLATFORM, "mqtt_platform_password")
     return f"mqtt://{user}:{quote(creds[key], safe='')}@127.0.0.1:{settings.mqtt_port}"

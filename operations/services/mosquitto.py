@@ -15,7 +15,7 @@ from pathlib import Path
 
 from operations.services import local
 from operations.services.process import chown_tree, pid_alive, port_open, read_pid, run, wait_for
-from smartpark.settings import Settings, get_settings
+from smartpark.settings import Settings
 
 OS_USER = "mosquitto"
 PLUGIN_CANDIDATES = (
@@ -79,14 +79,12 @@ def _owner() -> str:
         return "root"
 
 
-def is_running(settings: Settings | None = None) -> bool:
-    settings = settings or get_settings()
+def is_running(settings: Settings) -> bool:
     pid = read_pid(local.paths(settings).mqtt_pid)
     return pid is not None and pid_alive(pid) and port_open(settings.mqtt_port)
 
 
-def start(settings: Settings | None = None) -> None:
-    settings = settings or get_settings()
+def start(settings: Settings) -> None:
     p = local.paths(settings)
     creds = local.credentials(settings, create=True)
     p.mqtt_data.mkdir(parents=True, exist_ok=True)
@@ -117,9 +115,8 @@ def start(settings: Settings | None = None) -> None:
         admin.ensure_platform_account(local.MQTT_PLATFORM, creds["mqtt_platform_password"])
 
 
-def stop(settings: Settings | None = None, *, kill: bool = False) -> None:
+def stop(settings: Settings, *, kill: bool = False) -> None:
     """Stop the broker; ``kill=True`` is a crash (SIGKILL: only what was autosaved survives)."""
-    settings = settings or get_settings()
     p = local.paths(settings)
     pid = read_pid(p.mqtt_pid)
     if pid is None or not pid_alive(pid):
@@ -136,7 +133,6 @@ def version() -> str:
     return first.replace("mosquitto version ", "").strip() or "?"
 
 
-def destroy(settings: Settings | None = None) -> None:
-    settings = settings or get_settings()
+def destroy(settings: Settings) -> None:
     stop(settings)
     shutil.rmtree(local.paths(settings).mqtt, ignore_errors=True)

@@ -17,7 +17,7 @@ import psycopg
 
 from operations.services import local
 from operations.services.process import as_user, chown_tree, pid_alive, port_open, run, wait_for
-from smartpark.settings import Settings, get_settings
+from smartpark.settings import Settings
 
 OS_USER = "postgres"
 INSTALLER = Path(__file__).resolve().parents[2] / "scripts" / "install-timescaledb.sh"
@@ -73,12 +73,11 @@ def _pg_ctl(bindir: Path, data: Path, *args: str) -> list[str]:
     return as_user(OS_USER, [str(bindir / "pg_ctl"), "-D", str(data), *args])
 
 
-def initialised(settings: Settings | None = None) -> bool:
+def initialised(settings: Settings) -> bool:
     return (local.paths(settings).pg_data / "PG_VERSION").exists()
 
 
-def is_running(settings: Settings | None = None) -> bool:
-    settings = settings or get_settings()
+def is_running(settings: Settings) -> bool:
     p = local.paths(settings)
     if not initialised(settings):
         return False
@@ -114,8 +113,7 @@ def init(settings: Settings) -> None:
         out.write("\ninclude_if_exists = 'smartpark.conf'\n")
 
 
-def start(settings: Settings | None = None) -> None:
-    settings = settings or get_settings()
+def start(settings: Settings) -> None:
     p = local.paths(settings)
     bindir = server_bin_dir()
     if not initialised(settings):
@@ -197,9 +195,8 @@ def _ensure_role_and_database(settings: Settings, bindir: Path) -> None:
         _psql_as_postgres(settings, bindir, f"CREATE DATABASE {local.DB_NAME} OWNER {local.DB_USER}")
 
 
-def stop(settings: Settings | None = None, *, mode: str = "fast") -> None:
+def stop(settings: Settings, *, mode: str = "fast") -> None:
     """Stop the cluster; ``mode="immediate"`` is a crash (recovery from WAL at the next start)."""
-    settings = settings or get_settings()
     if not initialised(settings):
         return
     p = local.paths(settings)
@@ -207,10 +204,10 @@ def stop(settings: Settings | None = None, *, mode: str = "fast") -> None:
     subprocess.run(_pg_ctl(bindir, p.pg_data, "-m", mode, "-w", "stop"), capture_output=True, check=False)
 
 
-def versions(settings: Settings | None = None) -> dict[str, str]:
+def versions(settings: Settings) -> dict[str, str]:
     from smartpark.db import database_url
 
-    with psycopg.connect(database_url(local.resolved(settings or get_settings())), connect_timeout=5) as conn:
+    with psycopg.connect(database_url(local.resolved(settings)), connect_timeout=5) as conn:
         server = conn.execute("SHOW server_version").fetchone()
         row = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
         available = conn.execute(
@@ -224,14 +221,13 @@ def versions(settings: Settings | None = None) -> dict[str, str]:
     }
 
 
-def destroy(settings: Settings | None = None) -> None:
+def destroy(settings: Settings) -> None:
     """Remove the cluster and its data (used by `smartpark services down --purge`)."""
-    settings = settings or get_settings()
     stop(settings, mode="fast")
     shutil.rmtree(local.paths(settings).pg, ignore_errors=True)
 
 
-def postmaster_pid(settings: Settings | None = None) -> int | None:
+def postmaster_pid(settings: Settings) -> int | None:
     from operations.services.process import read_pid
 
     return read_pid(local.paths(settings).pg_data / "postmaster.pid")

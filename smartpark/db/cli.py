@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from smartpark.db.connect import connect
+from smartpark.db.connect import connect, database_url
 from smartpark.db.migrate import available, migrate
+from smartpark.settings import get_settings
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    with connect(autocommit=True) as conn:
+    with connect(database_url(get_settings()), autocommit=True) as conn:
         applied = migrate(conn)
     print(f"applied {len(applied)} migration(s)" + "".join(f"\n  {n}" for n in applied))
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    with connect(autocommit=True) as conn:
+    with connect(database_url(get_settings()), autocommit=True) as conn:
         rows = conn.execute("SELECT name, applied_at FROM schema_migrations ORDER BY version").fetchall()
     applied = {name for name, _ in rows}
     for name, at in rows:

@@ -6,14 +6,13 @@ from typing import Any
 
 import psycopg
 
-from smartpark.settings import Settings, get_settings, required
+from smartpark.settings import Settings, required
 
 
-def database_url(settings: Settings | None = None) -> str:
+def database_url(settings: Settings) -> str:
     """SMARTPARK_DATABASE_URL; an error naming it when it is unset."""
-    settings = settings or get_settings()
     return required(settings.database_url, "SMARTPARK_DATABASE_URL")
 
 
-def connect(url: str | None = None, **kwargs: Any) -> psycopg.Connection[Any]:
-    return psycopg.connect(url or database_url(), **kwargs)
+def connect(url: str, **kwargs: Any) -> psycopg.Connection[Any]:
+    return psycopg.connect(url, **kwargs)

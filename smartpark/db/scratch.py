@@ -28,13 +28,12 @@ def with_dbname(url: str, dbname: str) -> str:
 
 
 @contextmanager
-def scratch_database(prefix: str, *, admin_url: str | None = None, migrated: bool = True) -> Iterator[Scratch]:
+def scratch_database(prefix: str, *, admin_url: str, migrated: bool = True) -> Iterator[Scratch]:
     """A fresh database ``{prefix}_{random}``, migrated unless told otherwise; dropped on exit,
     with any connection still open to it."""
-    from smartpark.db import database_url
     from smartpark.db.migrate import migrate
 
-    admin = admin_url or database_url()
+    admin = admin_url
     name = f"{prefix}_{secrets.token_hex(4)}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -291,7 +291,7 @@ def test_gas_leak_reaches_the_emergency_receiver(
     )
     got: list[dict[str, Any]] = []
     arrived = threading.Event()
-    ops = make_client(f"ops-centre-{pid}", clean_start=True, session_expiry=0)
+    ops = make_client(f"ops-centre-{pid}", url=settings.mqtt_url, clean_start=True, session_expiry=0)
     ops.on_message = lambda c, u, m: (got.append(json.loads(m.payload)), arrived.set())
     connect(ops)
     subscribed = threading.Event()

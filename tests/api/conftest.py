@@ -11,9 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.auth import Bureau, Role
-from api.config import ApiSettings
 from api.queries import users as uq
-from smartpark.settings import Settings
+from smartpark.settings import ApiSettings, Settings
 from tests.support.factories import small_model, unique_code
 
 

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
 
-from api.config import ApiSettings
-from smartpark.settings import Settings
+from smartpark.settings import ApiSettings, Settings
 from tests.api.conftest import Tenancy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -25,7 +25,8 @@ import yaml
 from operations.plan import Component, parse_key
 from operations.preparation import run_step
 from operations.supervisor import Supervisor
-from smartpark.settings import Settings
+from smartpark.mqtt import mqtt_url
+from smartpark.settings import Settings, get_settings
 from tests.support.factories import small_model, unique_code
 from tests.support.ports import free_port
 
@@ -269,7 +270,7 @@ def _inject_gas_leak(platform: Platform, stop: threading.Event) -> tuple[threadi
         raise AssertionError("no signal seed with a current leak episode on gd1")
 
     def replay() -> None:
-        with Publisher(park.gateways) as pub:
+        with Publisher(park.gateways, url=mqtt_url(get_settings())) as pub:
             pub.connect()
             run_realtime(
                 park,

@@ -31,7 +31,7 @@ def sim_model(db: psycopg.Connection[Any], settings: Any) -> dict[str, Any]:
     # answers stay out of step: load again (idempotent) over a fresh connection.
     for attempt in range(4):
         try:
-            with BrokerAdmin.local(settings) as admin, db.transaction():
+            with BrokerAdmin.of(settings) as admin, db.transaction():
                 load_model(db, model, broker=admin)
             break
         except (ValueError, BrokerAdminError):

@@ -24,7 +24,7 @@ def ingest(sim_model: dict[str, Any]) -> Any:
 
 def test_a_day_of_backfill_lands_every_reading(settings: Any, sim_model: dict[str, Any], ingest: IngestProcess) -> None:
     end = int(time.time()) - 60
-    summary = publish_readings(sim_model, start_s=end - 86_400, end_s=end, interval_s=600)
+    summary = publish_readings(sim_model, start_s=end - 86_400, end_s=end, interval_s=600, url=settings.mqtt_url)
     code = sim_model["parks"][0]["code"]
     assert summary.readings > 10_000 and summary.malformed == 0
     url = settings.database_url
@@ -39,12 +39,16 @@ def test_duplicates_and_late_readings_are_stored_once(
 ) -> None:
     end = int(time.time()) - 60
     faults = FaultConfig(duplicate=0.05, late=0.05, reorder=0.05)
-    clean = publish_readings(sim_model, start_s=end - 4 * 3600, end_s=end, interval_s=600, first=2)
+    clean = publish_readings(
+        sim_model, start_s=end - 4 * 3600, end_s=end, interval_s=600, first=2, url=settings.mqtt_url
+    )
     code = sim_model["parks"][0]["code"]
     url = settings.database_url
     wait_until(lambda: park_readings(url, code) >= clean.readings, 120, "the clean copy")
     # The same history again, faulty this time: idempotent storage adds nothing.
-    faulty = publish_readings(sim_model, start_s=end - 4 * 3600, end_s=end, interval_s=600, first=2, faults=faults)
+    faulty = publish_readings(
+        sim_model, start_s=end - 4 * 3600, end_s=end, interval_s=600, first=2, faults=faults, url=settings.mqtt_url
+    )
     assert faulty.faults.get("duplicated", 0) > 0 and faulty.readings > clean.readings
     total = clean.messages + faulty.messages
     wait_until(lambda: (ingest.metric("messages_total") or 0) >= total, 120, "every message handled")

@@ -59,7 +59,7 @@ def test_hj212_devices_upload_directly_and_every_reading_lands(
         sender = Hj212Sender(loggers, "127.0.0.1", hj212_port, tz=park.timezone)
         end = int(time.time()) - 60
         try:
-            with Publisher(park.gateways) as pub:
+            with Publisher(park.gateways, url=settings.mqtt_url) as pub:
                 pub.connect()
                 summary = backfill(park, pub, start_s=end - 2 * 3600, end_s=end, interval_s=600, direct=sender)
         finally:

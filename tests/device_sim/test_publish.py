@@ -61,7 +61,7 @@ def test_gateways_publish_batched_readings_with_their_own_accounts(
     code = park.code
     collector = Collector(settings, code)
     try:
-        with Publisher(park.gateways, loop=loop, max_inflight=50) as pub:
+        with Publisher(park.gateways, url=settings.mqtt_url, loop=loop, max_inflight=50) as pub:
             pub.connect()
             t0 = int(time.time()) - 2 * 3600
             summary = backfill(park, pub, start_s=t0, end_s=t0 + 3600, interval_s=300, ticks_per_round=6)
@@ -96,7 +96,7 @@ def test_an_offline_gateway_leaves_its_will_and_comes_back(settings: Any, sim_mo
     collector = Collector(settings, park.code)
     status = f"{settings.topic_root}/{gw.park}/{gw.enterprise}/{gw.code}/status"
     try:
-        with Publisher([gw]) as pub:
+        with Publisher([gw], url=settings.mqtt_url) as pub:
             pub.connect()
             assert collector.wait(
                 lambda got: (status, b"online", False) in got or any(t == status and p == b"online" for t, p, _ in got)
@@ -113,7 +113,7 @@ def test_an_offline_gateway_leaves_its_will_and_comes_back(settings: Any, sim_mo
 def test_wrong_password_is_refused_by_name(settings: Any, sim_model: dict[str, Any]) -> None:
     sim_model["parks"][0]["enterprises"][1]["gateways"][0]["password"] = "wrong-password"
     park = sim_parks(sim_model, enterprises=[sim_model["parks"][0]["enterprises"][1]["code"]])[0]
-    pub = Publisher(park.gateways)
+    pub = Publisher(park.gateways, url=settings.mqtt_url)
     with pytest.raises(PublishError, match=park.gateways[0].username):
         pub.connect(timeout=10)
     pub.close(timeout=1)
@@ -188,7 +188,7 @@ def test_outages_fire_the_will_and_the_backlog_follows(settings: Any, sim_model:
     park = park_from(sim_model, first=2)
     collector = Collector(settings, park.code)
     try:
-        with Publisher(park.gateways) as pub:
+        with Publisher(park.gateways, url=settings.mqtt_url) as pub:
             pub.connect()
             t0 = int(time.time()) - 6 * 3600
             summary = backfill(

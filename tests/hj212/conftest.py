@@ -77,7 +77,9 @@ class Subscriber:
         from smartpark.mqtt import connect, make_client
 
         self.messages: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self.client = make_client(f"hj212-test-{secrets.token_hex(4)}", clean_start=True, session_expiry=0)
+        self.client = make_client(
+            f"hj212-test-{secrets.token_hex(4)}", url=settings.mqtt_url, clean_start=True, session_expiry=0
+        )
         subscribed = threading.Event()
         self.client.on_message = lambda c, u, m: self.messages.put((m.topic, json.loads(m.payload)))
         self.client.on_subscribe = lambda *a: subscribed.set()
@@ -118,7 +120,9 @@ async def running_gateway(settings: Settings, **kw: Any) -> AsyncIterator[Gatewa
     from smartpark.mqtt import connect, make_client
 
     url = settings.database_url or ""
-    client = make_client(f"hj212-gw-test-{secrets.token_hex(4)}", clean_start=True, session_expiry=0)
+    client = make_client(
+        f"hj212-gw-test-{secrets.token_hex(4)}", url=settings.mqtt_url, clean_start=True, session_expiry=0
+    )
     await asyncio.to_thread(connect, client)
     registry = CollectorRegistry()
     rejections = RejectionLog(sink=database_sink(url), registry=registry)

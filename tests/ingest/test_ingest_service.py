@@ -181,7 +181,7 @@ def test_redelivery_after_a_crash_adds_nothing(settings: Settings, park: dict[st
 
     def start(cls: type[Ingester]) -> tuple[Ingester, Callable[[str], float], threading.Thread]:
         registry = CollectorRegistry()
-        ing = cls(config, db_url=url, mqtt_url=mqtt_url(), metrics=IngestMetrics.create(registry))
+        ing = cls(config, db_url=url, mqtt_url=mqtt_url(settings), metrics=IngestMetrics.create(registry))
         thread = threading.Thread(target=ing.run, daemon=True)
         thread.start()
         return ing, lambda name: registry.get_sample_value(f"smartpark_ingest_{name}") or 0.0, thread

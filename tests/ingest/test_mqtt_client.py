@@ -31,7 +31,11 @@ def test_small_and_large_messages_arrive_whole_and_in_order(settings: Any) -> No
     received: list[tuple[str, bytes]] = []
     subscribed = threading.Event()
     client = sp_mqtt.make_client(
-        f"test-buffered-{secrets.token_hex(4)}", clean_start=True, session_expiry=0, client_class=IngestClient
+        f"test-buffered-{secrets.token_hex(4)}",
+        url=settings.mqtt_url,
+        clean_start=True,
+        session_expiry=0,
+        client_class=IngestClient,
     )
 
     def on_message(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
@@ -59,7 +63,12 @@ def test_acknowledged_messages_are_not_redelivered_the_others_are(settings: Any)
 
     def session(on_message: Any) -> mqtt.Client:
         client = sp_mqtt.make_client(
-            client_id, clean_start=False, session_expiry=60, manual_ack=True, client_class=IngestClient
+            client_id,
+            url=settings.mqtt_url,
+            clean_start=False,
+            session_expiry=60,
+            manual_ack=True,
+            client_class=IngestClient,
         )
         client.on_message = on_message
         sp_mqtt.connect(client)

@@ -124,7 +124,7 @@ def test_concurrent_admins_get_their_own_answers(settings, park):
             errors.append(exc)
 
     user, _ = gateway_credentials(park, "e2")
-    admins = [BrokerAdmin.local(settings) for _ in range(3)]
+    admins = [BrokerAdmin.of(settings) for _ in range(3)]
     threads = [threading.Thread(target=work, args=(a,)) for a in admins]
     for t in threads:
         t.start()

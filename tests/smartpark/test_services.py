@@ -61,7 +61,7 @@ def test_killed_services_come_back_with_their_data(private):
         db.execute("INSERT INTO services_probe VALUES (%s)", (code,))
     from smartpark.broker_admin import BrokerAdmin
 
-    with BrokerAdmin.local(private) as admin:
+    with BrokerAdmin.of(local.resolved(private)) as admin:
         admin.execute([{"command": "createClient", "username": f"{code}.gw1", "password": "secret-pass-1"}])
 
     _kill(postgres.postmaster_pid(private))
@@ -74,5 +74,5 @@ def test_killed_services_come_back_with_their_data(private):
     assert postgres.is_running(private) and mosquitto.is_running(private)
     with psycopg.connect(local.local_database_url(private), autocommit=True) as conn:
         assert conn.execute("SELECT v FROM services_probe WHERE v = %s", (code,)).fetchone() == (code,)
-    with BrokerAdmin.local(private) as admin:
+    with BrokerAdmin.of(local.resolved(private)) as admin:
         assert f"{code}.gw1" in admin.list_clients()

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from operations.services import local
+from smartpark.cli import main
 from smartpark.db import database_url
 from smartpark.mqtt import admin_url, mqtt_url
-from smartpark.settings import SettingMissing, Settings
+from smartpark.settings import SettingMissing, Settings, get_settings
 
 
 def _bare(state_dir: Path, **urls: str | None) -> Settings:
@@ -58,3 +59,48 @@ def test_configured_servers_are_kept_and_no_credentials_file_is_needed(tmp_path:
         "SMARTPARK_DATABASE_URL": "postgresql://db/x",
         "SMARTPARK_MQTT_URL": "mqtt://u:p@broker:1883",
     }
+
+
+def test_a_command_without_its_database_url_exits_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env file
+    monkeypatch.delenv("SMARTPARK_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert main(["db", "status"]) == 2
+    finally:
+        get_settings.cache_clear()
+    assert "SMARTPARK_DATABASE_URL is not set" in capsys.readouterr().err
+
+
+def test_the_sections_keep_their_environment_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = tmp_path / "park.yaml"
+    env = {
+        "SMARTPARK_BATCH_MAX_READINGS": "5000",
+        "SMARTPARK_ACCEPT_PAST_DAYS": "7.5",
+        "SMARTPARK_API_HOST": "0.0.0.0",
+        "SMARTPARK_API_PORT": "8123",
+        "SMARTPARK_API_POOL_MAX": "3",
+        "SMARTPARK_AGG_ROLLUP_BATCH": "500",
+        "SMARTPARK_AGG_TELEMETRY_RETENTION_DAYS": "30",
+        "SMARTPARK_INGEST_SHARE_GROUP": "ingest-x",
+        "SMARTPARK_REGISTRY_FILE": str(model),
+    }
+    monkeypatch.chdir(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    s = Settings()
+    assert (s.ingest.batch_max_readings, s.ingest.accept_past_days) == (5000, 7.5)
+    assert (s.api.host, s.api.port, s.api.pool_max) == ("0.0.0.0", 8123, 3)
+    assert (s.aggregation.rollup_batch, s.aggregation.telemetry_retention_days) == (500, 30)
+    assert (s.ingest_share_group, s.registry_file) == ("ingest-x", model)
+    monkeypatch.setenv("SMARTPARK_REGISTRY_FILE", "")
+    assert Settings().registry_file is None
+
+
+def test_a_bad_section_value_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMARTPARK_AGG_ROLLUP_EVERY_S", "600")  # at most 60 s
+    with pytest.raises(ValueError, match="rollup_every_s"):
+        Settings()

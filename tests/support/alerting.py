@@ -21,7 +21,7 @@ from alerting.service import AlertingService
 from benchmarks.webhook_sink import WebhookSink
 from smartpark.contract import gateway_topic, status_topic
 from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
-from smartpark.settings import Settings
+from smartpark.settings import Settings, get_settings
 
 WebhookReceiver = WebhookSink
 
@@ -34,7 +34,7 @@ class Gateway:
         ent = next(e for e in park["enterprises"] if e["code"] == enterprise)
         gw = ent["gateways"][0]
         self.park, self.enterprise, self.code = park["code"], enterprise, gw["code"]
-        target = BrokerTarget.parse(mqtt_url()).with_credentials(gw["username"], gw["password"])
+        target = BrokerTarget.parse(mqtt_url(get_settings())).with_credentials(gw["username"], gw["password"])
         self.client = make_client(
             f"{gw['username']}-{secrets.token_hex(3)}", target=target, clean_start=True, session_expiry=0
         )

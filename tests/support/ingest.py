@@ -21,6 +21,7 @@ import psycopg
 from ingest.cli import die_with_parent
 from smartpark import mqtt as sp_mqtt
 from smartpark.contract import device_topic, gateway_topic
+from smartpark.settings import get_settings
 from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 
@@ -107,7 +108,9 @@ def gateway_client(model: dict[str, Any], enterprise: str) -> mqtt.Client:
     for ent in model["parks"][0]["enterprises"]:
         if ent["code"] == enterprise:
             gw = ent["gateways"][0]
-            target = sp_mqtt.BrokerTarget.parse(sp_mqtt.mqtt_url()).with_credentials(gw["username"], gw["password"])
+            target = sp_mqtt.BrokerTarget.parse(sp_mqtt.mqtt_url(get_settings())).with_credentials(
+                gw["username"], gw["password"]
+            )
             client = sp_mqtt.make_client(
                 f"test-pub-{secrets.token_hex(4)}", target=target, clean_start=True, session_expiry=0
             )
@@ -117,7 +120,12 @@ def gateway_client(model: dict[str, Any], enterprise: str) -> mqtt.Client:
 
 
 def platform_client() -> mqtt.Client:
-    client = sp_mqtt.make_client(f"test-platform-{secrets.token_hex(4)}", clean_start=True, session_expiry=0)
+    client = sp_mqtt.make_client(
+        f"test-platform-{secrets.token_hex(4)}",
+        url=sp_mqtt.mqtt_url(get_settings()),
+        clean_start=True,
+        session_expiry=0,
+    )
     sp_mqtt.connect(client)
     return client
 
