@@ -10,9 +10,11 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from smartpark.db import database_url
     from smartpark.settings import get_settings
 
     settings = get_settings()
+    database_url(settings)  # a missing SMARTPARK_DATABASE_URL is named here, not inside uvicorn's start-up
     common: dict[str, Any] = {
         "host": args.host or settings.api.host,
         "port": args.port or settings.api.port,
