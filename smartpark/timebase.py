@@ -7,7 +7,7 @@ times in alerting. Other forms live only at the edges, converted here:
 - timezone-aware ``datetime`` (UTC) where psycopg reads or writes ``timestamptz`` row by row and
   where the API speaks ISO 8601;
 - PostgreSQL's binary ``timestamptz`` (microseconds since 2000-01-01 UTC) only inside the binary
-  COPY codecs;
+  COPY codec, which owns that conversion (:mod:`smartpark.db.binary_copy`);
 - a clock's float seconds (``time.time``) only where it is read.
 
 docs/architecture.md ("Time") lists where each conversion happens.
@@ -20,9 +20,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# PostgreSQL's epoch, 2000-01-01T00:00:00Z, from the Unix epoch.
-PG_EPOCH_MS = 946_684_800_000
-PG_EPOCH_US = PG_EPOCH_MS * 1000
 _MS = timedelta(milliseconds=1)
 
 

@@ -8,15 +8,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from smartpark import timebase
+from smartpark.db import binary_copy
 
 # 1970-01-01 .. 2026-01-01: 56 years, 14 of them leap (1972 .. 2024): 20 454 days.
 NEW_YEAR_2026_MS = 20_454 * 86_400_000
 
 
-def test_postgresql_epoch_is_2000_01_01_utc() -> None:
+def test_the_copy_codecs_epoch_is_2000_01_01_utc() -> None:
     # 1970 .. 1999: 30 years, 7 leap (1972 .. 1996): 10 957 days.
-    assert timebase.PG_EPOCH_MS == 10_957 * 86_400_000 == 946_684_800_000
-    assert timebase.PG_EPOCH_US == timebase.PG_EPOCH_MS * 1000
+    assert binary_copy.PG_EPOCH_MS == 10_957 * 86_400_000
+    assert timebase.ms_from_datetime(datetime(2000, 1, 1, tzinfo=UTC)) == binary_copy.PG_EPOCH_MS
 
 
 def test_aware_datetimes_become_epoch_ms_whatever_their_zone() -> None:
