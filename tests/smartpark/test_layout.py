@@ -12,15 +12,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("smartpark", "operations", "ingest", "aggregation", "alerting", "api", "device_sim", "dashboards")
-PACKAGES += tuple(p for p in ("benchmarks", "hj212") if (ROOT / p / "__init__.py").is_file())
+PACKAGES = (
+    "smartpark",
+    "hj212",
+    "operations",
+    "ingest",
+    "aggregation",
+    "alerting",
+    "api",
+    "device_sim",
+    "dashboards",
+    "benchmarks",
+)
 RUNTIME = ("smartpark", "ingest", "aggregation", "alerting", "api", "device_sim", "hj212")
-
-
-def _is_benchmark(module: str) -> bool:
-    # Benchmark code still inside a product package sets up local services on purpose; it belongs
-    # with the tools (benchmarks/), not to the package that holds it.
-    return any(part == "bench" or part.startswith("bench_") for part in module.split("."))
 
 
 def project_modules() -> dict[str, Path]:
@@ -119,8 +123,6 @@ def test_no_import_circle_among_modules() -> None:
 def test_no_import_circle_among_packages() -> None:
     packages: dict[str, set[str]] = {}
     for module, targets in _module_graph().items():
-        if _is_benchmark(module):
-            continue
         top = module.split(".")[0]
         packages.setdefault(top, set()).update(t.split(".")[0] for t in targets if t.split(".")[0] != top)
     assert circles(packages) == []
@@ -130,7 +132,7 @@ def test_the_runtime_never_imports_operations() -> None:
     offenders = sorted(
         f"{module} imports {target}"
         for module, targets in _module_graph().items()
-        if module.split(".")[0] in RUNTIME and not _is_benchmark(module)
+        if module.split(".")[0] in RUNTIME
         for target in targets
         if target.split(".")[0] == "operations"
     )
