@@ -49,6 +49,7 @@ class SeriesParams:
     counter: npt.NDArray[np.bool_]
     interval_ms: F64
     register_max: F64
+    register_step: F64
     max_rate_per_s: F64
     limit: F64
     park_id: I64
@@ -76,6 +77,7 @@ def series_params(series: I64, devices: dict[int, store.Device], *, default_inte
         "counter": np.zeros(n, bool),
         "interval_ms": np.full(n, default_interval_s * 1000.0),
         "register_max": np.full(n, np.nan),
+        "register_step": np.full(n, np.nan),
         "max_rate_per_s": np.full(n, np.nan),
         "limit": np.full(n, np.nan),
         "park_id": np.zeros(n, np.int64),
@@ -95,6 +97,7 @@ def series_params(series: I64, devices: dict[int, store.Device], *, default_inte
         if metric.kind is MetricKind.COUNTER:
             out["counter"][i] = True
             out["register_max"][i] = _num(a, "register_max") or np.nan
+            out["register_step"][i] = _num(a, "register_step") or np.nan  # else from register_max's decimals
             rated = _num(a, "rated_per_h") or _num(a, "rated_kw")
             rate = _num(a, "max_rate_per_h") or (rated * 3 if rated else None)
             out["max_rate_per_s"][i] = (rate or co.COUNTER_MAX_RATE_PER_H.get(metric.code, math.inf)) / 3600
@@ -163,7 +166,11 @@ def compute_15m(r: Readings, params: SeriesParams) -> tuple[Rollup, npt.NDArray[
     """15-minute rollups of readings, with counter consumption for counter series."""
     idx = params.index(r.series)
     deltas = counter_deltas_of(
-        r, params.counter[idx], register_max=params.register_max[idx], max_rate_per_s=params.max_rate_per_s[idx]
+        r,
+        params.counter[idx],
+        register_max=params.register_max[idx],
+        register_step=params.register_step[idx],
+        max_rate_per_s=params.max_rate_per_s[idx],
     )
     out = rollup(
         r, fixed_start(r.ts, Q), Q, interval_ms=params.interval_ms[idx], deltas=deltas, limit=params.limit[idx]

@@ -12,7 +12,9 @@ be folded in and 15-minute rollups be re-bucketed into hours and days.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -85,7 +87,7 @@ def is_sorted(s: I64, t: I64) -> bool:
 FIRST = 0  # no earlier reading of the series in the input: no delta
 NORMAL = 1
 RESET = 2  # register went down and was not near its maximum: counted from zero
-ROLLOVER = 3  # register wrapped at its declared maximum
+ROLLOVER = 3  # register wrapped past its declared maximum
 IMPLAUSIBLE = 4  # faster than the declared maximum rate: flagged, not summed
 
 
@@ -99,14 +101,18 @@ def counter_deltas(
     r: Readings,
     *,
     register_max: npt.ArrayLike = np.nan,
+    register_step: npt.ArrayLike = np.nan,
     max_rate_per_s: npt.ArrayLike = np.nan,
     rollover_band: float = 0.1,
 ) -> CounterDeltas:
     """Consumption between successive readings of each meter register.
 
-    ``register_max`` and ``max_rate_per_s`` are scalars or per-reading arrays (NaN: undeclared).
-    A drop is a rollover when the previous reading lay in the top ``rollover_band`` of a declared
-    register maximum (consumption = max - previous + current), otherwise a reset (consumption =
+    ``register_max``, ``register_step`` and ``max_rate_per_s`` are scalars or per-reading arrays
+    (NaN: undeclared). ``register_max`` is the largest value the register shows and
+    ``register_step`` its resolution (undeclared: :func:`register_step_of` the maximum): the
+    register counts modulo max + step, so 99999999.99 -> 0.00 is one step, 0.01. A drop is a
+    rollover when the previous reading lay in the top ``rollover_band`` of a declared register
+    maximum (consumption = max + step - previous + current), otherwise a reset (consumption =
     current). A delta faster than ``max_rate_per_s`` is implausible: flagged, counted as zero.
     The delta belongs to the later reading, so it lands in that reading's bucket and bucket totals
     add up to the meter's total across any bucket edge.
@@ -127,8 +133,11 @@ def counter_deltas(
     if down.size:
         prev, cur = r.value[down - 1], r.value[down]
         rmax = np.broadcast_to(np.asarray(register_max, dtype=np.float64), (n,))[down]
+        rstep = np.broadcast_to(np.asarray(register_step, dtype=np.float64), (n,))[down]
+        rstep = np.where(np.isfinite(rstep), rstep, register_step_of(rmax))
         wrap = np.isfinite(rmax) & (prev >= rmax * (1.0 - rollover_band)) & (cur <= rmax)
-        delta[down] = np.where(wrap, rmax - prev + cur, cur)
+        # (max - prev) + step + cur, summed in that order: the small terms first keep 20.00 exact
+        delta[down] = np.where(wrap, (rmax - prev) + rstep + cur, cur)
         status[down] = np.where(wrap, ROLLOVER, RESET)
     rate = np.asarray(max_rate_per_s, dtype=np.float64)
     if np.isfinite(rate).any():
@@ -140,6 +149,18 @@ def counter_deltas(
     delta[first] = 0.0
     status[first] = FIRST
     return CounterDeltas(delta, status)
+
+
+def register_step_of(register_max: npt.ArrayLike) -> F64:
+    """A register's resolution from the decimals of its declared maximum: 99999999.99 -> 0.01,
+    99999 -> 1 (NaN stays NaN). Declare ``register_step`` where the maximum does not show it."""
+    rmax = np.atleast_1d(np.asarray(register_max, dtype=np.float64))
+    out = np.full(rmax.shape, np.nan)
+    for i, v in enumerate(rmax.tolist()):  # per declared register (a few), never per reading
+        if math.isfinite(v):
+            exponent = Decimal(repr(v)).normalize().as_tuple().exponent
+            out[i] = 10.0 ** min(int(exponent), 0) if isinstance(exponent, int) else np.nan
+    return out
 
 
 def counter_deltas_of(r: Readings, counter: Bool, **kw: Any) -> CounterDeltas:

@@ -165,3 +165,8 @@ def codes(metrics: Iterable[Metric]) -> list[str]:
 FLAG_VALID = 0
 HJ212_FLAGS: Mapping[str, int] = MappingProxyType({"N": 0, "F": 1, "M": 2, "S": 3, "D": 4, "C": 5, "T": 6, "B": 7})
 FLAG_RECEIPT_TIME = 64
+# Valid monitoring data, whether the device stamped it or it was stamped on receipt: rollups,
+# consumption and alarms all use both (a meter that sends no ts still has a consumption; its
+# readings may land in a bucket later than measured by the transmission delay, never lost or
+# doubled, since a counter's consumption is a difference of its register values).
+VALID_FLAGS = (FLAG_VALID, FLAG_RECEIPT_TIME)

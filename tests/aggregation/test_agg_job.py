@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from aggregation.job import drain
-from smartpark.catalogue import metric
+from smartpark.catalogue import FLAG_RECEIPT_TIME, metric
 from tests.support.readings import device_id, ms, store_readings
 
 pytestmark = pytest.mark.integration
@@ -86,7 +86,8 @@ def test_counter_reset_and_rollover_at_register_max(db: psycopg.Connection[Any],
     store_readings(db, [(dev, KWH, t0 + i * 60_000, v) for i, v in enumerate(values)])
     drain(db)
     (row,) = rollup_rows(db, "rollup_15m", dev, KWH)
-    assert row[7] == pytest.approx(9 + 4.99 + 6 + 3 + 5)
+    # 99999999.00 -> 99999999.99 -> (wrap, one step of 0.01) 0.00 -> 4.00: 0.99 + 0.01 + 4 = 5.00
+    assert row[7] == pytest.approx(9 + 5.00 + 6 + 3 + 5)
     assert row[9] == 2
 
 
@@ -105,6 +106,19 @@ def test_invalid_flag_readings_are_left_out_and_unknown_devices_skipped(
     store_readings(db, [(999_999, KW, t0 + 60_000, 1.0)])  # a batch of nothing but unknown series
     assert [s.unknown_series for s in drain(db)] == [1]
     assert db.execute("SELECT count(*) FROM telemetry_touched WHERE device_id = 999999").fetchone() == (0,)
+
+
+def test_receipt_time_readings_count_and_a_meter_sending_only_them_has_consumption(
+    db: psycopg.Connection[Any], park: dict[str, Any]
+) -> None:
+    """Flag 64 (no device ts, stamped on receipt) is valid data: alarms use it, so rollups do."""
+    dev = device_id(db, park, "e1", "em1")
+    t0 = ms(2026, 3, 4)
+    store_readings(db, [(dev, KWH, t0 + i * 60_000, 100.0 + 2 * i) for i in range(5)], flag=FLAG_RECEIPT_TIME)
+    store_readings(db, [(dev, KWH, t0 + 5 * 60_000, 1000.0)], flag=FLAG_RECEIPT_TIME | 4)  # fault: out
+    drain(db)
+    (row,) = rollup_rows(db, "rollup_15m", dev, KWH)
+    assert row[1] == 5 and row[7] == 8.0  # 100, 102, ..., 108: four steps of 2 kWh
 
 
 def test_end_to_end_stored_readings_to_indicator_rows(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from aggregation.rollup import (
     counter_deltas_of,
     merge,
     rebucket,
+    register_step_of,
     rollup,
 )
 
@@ -73,11 +74,39 @@ def test_counter_across_bucket_edge_lands_in_later_bucket() -> None:
     assert out.consumption.tolist() == [0.0, 10.0]
 
 
-def test_reset_counts_from_zero_and_rollover_wraps_at_register_max() -> None:
+def test_reset_counts_from_zero_and_rollover_wraps_past_register_max() -> None:
+    # a 5-digit integer register shows 0..99999: 99998 -> 99999 -> 0 -> 4 is 1 + 1 + 4 = 6
     r = Readings.of([1] * 4 + [2] * 3, [0, 1, 2, 3, 0, 1, 2], [10, 20, 3, 5, 99_990, 99_998, 4])
-    d = counter_deltas(r, register_max=100_000.0)
+    d = counter_deltas(r, register_max=99_999.0)
     assert d.status.tolist() == [FIRST, NORMAL, RESET, NORMAL, FIRST, NORMAL, ROLLOVER]
     assert d.delta.tolist() == [0, 10, 3, 2, 0, 8, 6]
+
+
+def test_rollover_of_an_8_plus_2_digit_register_counts_the_wrap_step() -> None:
+    """An 8+2-digit register shows 0.00..99999999.99 and counts modulo 10^8: the step from
+    99999999.99 to 0.00 is one unit of the last digit, 0.01 (issue 16 item 13)."""
+    rmax = 99_999_999.99
+    r = Readings.of([1, 1, 2, 2], [0, 1, 0, 1], [99_999_990.00, 10.00, 99_999_999.99, 0.00])
+    d = counter_deltas(r, register_max=rmax)
+    assert d.status.tolist() == [FIRST, ROLLOVER, FIRST, ROLLOVER]
+    # by hand: (99999999.99 - 99999990.00) + 0.01 + 10.00 = 9.99 + 0.01 + 10.00 = 20.00
+    assert d.delta[1] == pytest.approx(20.00, abs=1e-6)
+    assert d.delta[3] == pytest.approx(0.01, abs=1e-6)
+
+
+def test_declared_register_step_wins_over_the_maximum_s_decimals() -> None:
+    # a register declared as max 99999999.9 with a step of 0.1: 99999999.9 -> 0.4 is 0.1 + 0.4
+    r = Readings.of([1, 1], [0, 1], [99_999_999.9, 0.4])
+    d = counter_deltas(r, register_max=99_999_999.9, register_step=0.1)
+    assert d.delta[1] == pytest.approx(0.5, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("rmax", "step"), [(99_999_999.99, 0.01), (99_999.0, 1.0), (999_999.9, 0.1), (float("nan"), float("nan"))]
+)
+def test_register_step_from_the_maximum_s_decimals(rmax: float, step: float) -> None:
+    got = float(register_step_of(rmax)[0])
+    assert (got == pytest.approx(step)) if step == step else got != got
 
 
 def test_implausible_jump_flagged_not_summed() -> None:
@@ -170,7 +199,7 @@ def _reference_deltas(rows: list[tuple[int, int, float]], rmax: float, rate: flo
             if v >= prev[2]:
                 step, status = v - prev[2], NORMAL
             elif rmax == rmax and prev[2] >= rmax * 0.9 and v <= rmax:
-                step, status = rmax - prev[2] + v, ROLLOVER
+                step, status = rmax - prev[2] + 1.0 + v, ROLLOVER  # integer registers: step 1
             else:
                 step, status = v, RESET
             if rate == rate and step > rate * (t - prev[1]) * 0.001:
@@ -188,7 +217,7 @@ def _reference_deltas(rows: list[tuple[int, int, float]], rmax: float, rate: flo
         max_size=60,
         unique_by=lambda x: (x[0], x[1]),
     ),
-    st.sampled_from([float("nan"), 1000.0, 900.0]),
+    st.sampled_from([float("nan"), 999.0, 900.0]),
     st.sampled_from([float("nan"), 0.001, 1.0]),
 )
 def test_counter_deltas_match_the_reading_by_reading_rule(
