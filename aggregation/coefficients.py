@@ -60,42 +60,29 @@ STANDARD_COAL_GBT_2589_2020 = _table(
     steam=C(128.6, "kgce/t", "low-pressure steam, 0.1286 kgce/kg; secondary source, verify"),
 )
 
-# Electricity at equal value (等价值): the previous year's average coal use per kWh supplied by
-# thermal power. Keyed by that year; configurable, verify against the year's published figure.
+# Electricity at equal value (等价值): the average coal use per kWh supplied by thermal power
+# (全国6000千瓦及以上火电厂供电标准煤耗, China Electricity Council's annual statistics), keyed by the
+# year of that figure; data of year N take year N-1's (GB/T 2589-2020 §3: the equal value of
+# secondary energy is the primary energy used to make it). The figures are those of the CEC's
+# annual releases as publicly reported (secondary): verify against the CEC yearbook. A data year
+# before 2016 has no figure; after 2023 the latest is used provisionally (conversions).
 ELECTRICITY_EQUAL_VALUE = _table(
-    "electricity equal value (kgce/kWh) by statistics year",
+    "electricity equal value (kgce/kWh) by year of the thermal power figure",
     "China Electricity Council, thermal power coal use per kWh supplied (供电标准煤耗)",
     "annual; verify",
     **{
-        "2020": C(0.3055, "kgce/kWh"),
-        "2021": C(0.3025, "kgce/kWh"),
-        "2022": C(0.3007, "kgce/kWh"),
+        "2015": C(0.3150, "kgce/kWh", "315 gce/kWh; verify"),
+        "2016": C(0.3120, "kgce/kWh", "312 gce/kWh; verify"),
+        "2017": C(0.3094, "kgce/kWh", "309.4 gce/kWh; verify"),
+        "2018": C(0.3076, "kgce/kWh", "307.6 gce/kWh; verify"),
+        "2019": C(0.3064, "kgce/kWh", "306.4 gce/kWh; verify"),
+        "2020": C(0.3055, "kgce/kWh", "305.5 gce/kWh; verify"),
+        "2021": C(0.3025, "kgce/kWh", "302.5 gce/kWh; verify"),
+        "2022": C(0.3007, "kgce/kWh", "300.7 gce/kWh; verify"),
     },
 )
 
-# Electricity consumption CO2 factors (tCO2/MWh = kgCO2/kWh), keyed "year:region".
-CO2_ELECTRICITY_MEE_NBS = _table(
-    "electricity CO2 factors (kgCO2/kWh) by data year and grid region",
-    "Ministry of Ecology and Environment with National Bureau of Statistics",
-    "published factors for data years 2021-2023",
-    **{
-        "2021:national": C(0.5568, "kgCO2/kWh"),
-        "2021:national_fossil": C(0.8426, "kgCO2/kWh"),
-        "2022:national": C(0.5366, "kgCO2/kWh"),
-        "2022:national_fossil": C(0.8325, "kgCO2/kWh"),
-        "2022:north": C(0.6776, "kgCO2/kWh"),
-        "2022:inner_mongolia": C(0.6849, "kgCO2/kWh"),
-        "2023:national": C(0.5306, "kgCO2/kWh"),
-        "2023:national_fossil": C(0.8273, "kgCO2/kWh"),
-        "2023:north": C(0.6361, "kgCO2/kWh"),
-        "2023:northeast": C(0.5122, "kgCO2/kWh"),
-        "2023:east": C(0.5500, "kgCO2/kWh"),
-        "2023:central": C(0.5271, "kgCO2/kWh"),
-        "2023:northwest": C(0.5543, "kgCO2/kWh"),
-        "2023:south": C(0.4042, "kgCO2/kWh"),
-        "2023:southwest": C(0.2472, "kgCO2/kWh"),
-    },
-)
+# Electricity CO2 factors (by data year and province or grid): aggregation.grid_factors.
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +108,19 @@ FUEL_CARBON_GBT_32151: Mapping[str, FuelCarbon] = MappingProxyType(
     }
 )
 
-# Purchased heat and steam: tCO2 per GJ of heat (national enterprise GHG accounting default).
-CO2_HEAT_T_PER_GJ = Coefficient(0.11, "tCO2/GJ", "enterprise GHG accounting guidelines; verify")
+# Purchased heat and steam: tCO2 per GJ of heat. The national enterprise GHG accounting
+# guidelines (NDRC, 24 industries, 2013-2015, e.g. 工业其他行业企业温室气体排放核算方法与报告指南
+# (试行) §"净购入电力和热力": 热力 0.11 tCO2/GJ) take it "pending an official figure"; verify.
+CO2_HEAT_T_PER_GJ = Coefficient(0.11, "tCO2/GJ", "enterprise GHG accounting guidelines default; verify")
+
+# Steam measured by mass becomes heat through its enthalpy, counted above feedwater at 20 °C
+# (the same guidelines: AD_steam = Ma_st × (En_st − 83.74) × 10⁻³ GJ, Ma_st in t, En_st in
+# kJ/kg; 83.74 kJ/kg is the enthalpy of water at 20 °C; verify). A steam meter's device attribute
+# ``steam_enthalpy_kj_kg`` gives its steam's enthalpy (from its pressure and temperature, IAPWS-IF97
+# steam tables); without it the default below: saturated steam at 1.0 MPa absolute (179.9 °C),
+# h'' = 2777.1 kJ/kg (IAPWS-IF97 saturation table; low-pressure process steam).
+FEEDWATER_ENTHALPY_KJ_KG = Coefficient(83.74, "kJ/kg", "water at 20 °C; GHG accounting guidelines; verify")
+STEAM_ENTHALPY_DEFAULT_KJ_KG = Coefficient(2777.1, "kJ/kg", "saturated steam at 1.0 MPa absolute, IAPWS-IF97")
 
 # Reference O2 (%) of the emission standards, by source type.
 REFERENCE_O2_PCT = _table(

@@ -7,50 +7,47 @@ reference-oxygen correction and wastewater loads. Elementwise numpy, coefficient
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from aggregation import coefficients as co
+from aggregation import grid_factors as grid
+from aggregation.grid_factors import Chosen, NoFactor
+
+__all__ = ["Chosen", "NoFactor"]  # re-exported: callers of conversions name them from here
 
 F64 = npt.NDArray[np.float64]
 Basis = Literal["equivalent", "equal"]
 
 
-@dataclass(frozen=True, slots=True)
-class Chosen:
-    """A coefficient together with the table key it came from (reports name their sources)."""
-
-    value: float
-    key: str
-    table: str
-
-
-def _latest(table: co.CoefficientTable, year: int, region: str | None = None) -> Chosen:
-    keys = [k for k in table.entries if (region is None or k.split(":")[1] == region)]
-    years = sorted(int(k.split(":")[0]) for k in keys if int(k.split(":")[0]) <= year)
-    if not years:
-        raise KeyError(f"no entry for year <= {year}{f' in region {region!r}' if region else ''} in {table.name}")
-    key = f"{years[-1]}:{region}" if region else str(years[-1])
-    return Chosen(table[key].value, key, f"{table.source} {table.edition}")
-
-
 def electricity_equal_value(year: int, table: co.CoefficientTable = co.ELECTRICITY_EQUAL_VALUE) -> Chosen:
-    """kgce/kWh at equal value for data of ``year``: the previous year's figure (or latest known)."""
-    return _latest(table, year - 1)
+    """kgce/kWh at equal value for data of ``year``: the previous year's thermal power figure.
+
+    A data year whose previous year is past the table takes the latest figure, noted as
+    provisional; one before the table raises :class:`NoFactor` (for that figure only)."""
+    years = sorted(int(k) for k in table.entries)
+    want = year - 1
+    if want < years[0]:
+        raise NoFactor(
+            f"no electricity equal value for data year {year}: {table.name} covers data years"
+            f" {years[0] + 1}-{years[-1] + 1} ({table.source})"
+        )
+    used = max(y for y in years if y <= want)
+    note = None if used == want else f"provisional: the {want} figure is not in the table, {used}'s is used"
+    return Chosen(table[str(used)].value, str(used), f"{table.source} {table.edition}", note)
 
 
-def co2_electricity_factor(year: int, region: str, table: co.CoefficientTable = co.CO2_ELECTRICITY_MEE_NBS) -> Chosen:
-    """kgCO2/kWh for (year, region): that year's or the latest earlier figure of the region,
-    else the national figure of the same rule."""
-    try:
-        return _latest(table, year, region)
-    except KeyError:
-        if region == "national":
-            raise
-        return _latest(table, year, "national")
+def co2_electricity_factor(year: int, region: str, factors: Mapping[int, Mapping[str, float]] = grid.FACTORS) -> Chosen:
+    """kgCO2/kWh for (year, region): see :mod:`aggregation.grid_factors` (notes any fallback)."""
+    return grid.factor(year, region, factors)
+
+
+def steam_heat_gj(mass_t: npt.ArrayLike, enthalpy_kj_kg: npt.ArrayLike) -> F64:
+    """Heat of steam above feedwater at 20 °C: Ma × (En − 83.74) × 10⁻³ GJ (t, kJ/kg)."""
+    h = np.asarray(enthalpy_kj_kg, dtype=np.float64) - co.FEEDWATER_ENTHALPY_KJ_KG.value
+    return np.asarray(mass_t, dtype=np.float64) * h * 1e-3
 
 
 def standard_coal_t(
@@ -79,10 +76,11 @@ def co2_t(
     *,
     year: int,
     region: str = "national",
-    electricity: co.CoefficientTable = co.CO2_ELECTRICITY_MEE_NBS,
+    electricity: Mapping[int, Mapping[str, float]] = grid.FACTORS,
     fuels: Mapping[str, co.FuelCarbon] = co.FUEL_CARBON_GBT_32151,
 ) -> F64:
-    """Tonnes of CO2 of ``amount`` of a carrier (kWh, Nm³, t, GJ as in the catalogue)."""
+    """Tonnes of CO2 of ``amount`` of a carrier (kWh, Nm³, t, GJ as in the catalogue). Steam is
+    not a carrier here: its heat (:func:`steam_heat_gj`) counts as ``heat``."""
     a = np.asarray(amount, dtype=np.float64)
     if carrier == "electricity":
         return a * co2_electricity_factor(year, region, electricity).value / 1000.0

@@ -9,12 +9,15 @@ for every recomputed day, zeros included, so "no consumption" and "not computed"
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
+from psycopg.types.json import Jsonb
 
+from aggregation import coefficients as co
 from aggregation import conversions as cv
 from aggregation import indicators as ind
 from aggregation import store
@@ -34,7 +37,9 @@ CARRIER_COLUMN = {
     "water": "water_m3",
 }
 # Indicator columns, in the groups the statistics report them in.
-ENERGY_COLUMNS = (*CARRIER_COLUMN.values(), "tce_equivalent", "tce_equal", "co2_t")
+ENERGY_COLUMNS = (*CARRIER_COLUMN.values(), "steam_heat_gj", "tce_equivalent", "tce_equal", "co2_t")
+# Figures NULL when a coefficient is missing for the year (their notes say why).
+NULLABLE = frozenset({"tce_equal", "co2_t"})
 EMISSION_COLUMNS = ("so2_kg", "nox_kg", "dust_kg", "cod_kg", "nh3n_kg", "exceedance_minutes")
 QUANTITIES = (*ENERGY_COLUMNS, *EMISSION_COLUMNS, "readings")
 # concentration metric -> (flow metric, indicator column, mass function)
@@ -70,20 +75,71 @@ def _park(conn: store.Conn, park_id: int) -> Park | None:
     return Park(park_id, row[0], row[1], row[2], dict(ents))
 
 
-def _energy_columns(rows: dict[tuple[int | None, date], dict[str, float]], park: Park) -> None:
-    """Fill tce and CO2 from the carrier columns (vectorised per statistics year)."""
+def _energy_columns(rows: dict[tuple[int | None, date], dict[str, Any]], park: Park) -> None:
+    """Fill tce and CO2 from the carrier columns (vectorised per statistics year), and the notes
+    on missing or substituted coefficients: a year without a coefficient loses that figure only."""
     keys = list(rows)
     for year in sorted({d.year for _, d in keys}):
         ks = [k for k in keys if k[1].year == year]
         carriers = {c: np.asarray([rows[k][col] for k in ks]) for c, col in CARRIER_COLUMN.items()}
-        e = ind.energy(carriers, year=year, region=park.grid_region)
+        steam_heat = np.asarray([rows[k]["steam_heat_gj"] for k in ks])
+        e = ind.energy(carriers, year=year, region=park.grid_region, steam_heat_gj=steam_heat)
+        if e.notes:
+            log.info("park %d, %d: %s", park.park_id, year, e.notes)
         for i, k in enumerate(ks):
             for col in ("tce_equivalent", "tce_equal", "co2_t"):
-                rows[k][col] = float(e[col][i])
+                v = float(e.values[col][i])
+                rows[k][col] = v if np.isfinite(v) else None
+            rows[k]["notes"] = Jsonb(e.notes)
+
+
+def _steam_heat(
+    conn: store.Conn,
+    *,
+    park: Park,
+    starts: list[str],
+    day_of_start: dict[int, date],
+    rows: dict[tuple[int | None, date], dict[str, Any]],
+) -> None:
+    """Heat above feedwater of each day's steam, meter by meter at its own enthalpy."""
+    for ent, start_ms, device, enthalpy, mass in conn.execute(
+        "SELECT d.enterprise_id, (extract(epoch FROM r.bucket) * 1000)::int8, d.device_id,"
+        " d.attributes->'steam_enthalpy_kj_kg', sum(r.consumption)"
+        " FROM rollup_1d r JOIN devices d USING (device_id) JOIN metrics m USING (metric_id)"
+        " WHERE m.carrier = 'steam' AND d.enterprise_id = ANY(%(ents)s)"
+        " AND r.bucket = ANY(%(starts)s::timestamptz[]) GROUP BY 1, 2, 3, 4",
+        {"ents": list(park.enterprises), "starts": starts},
+    ).fetchall():
+        row = rows.get((ent, day_of_start.get(start_ms, date.min)))
+        if row is not None and mass is not None:
+            row["steam_heat_gj"] += float(cv.steam_heat_gj(mass, _enthalpy(device, enthalpy)))
+
+
+# Plausible enthalpy of process steam (kJ/kg): above water at 100 °C, below superheated steam of
+# 25 MPa / 600 °C (IAPWS-IF97 about 3490 kJ/kg) with a margin.
+ENTHALPY_RANGE_KJ_KG = (420.0, 4000.0)
+
+
+def _enthalpy(device: int, declared: Any) -> float:
+    default = co.STEAM_ENTHALPY_DEFAULT_KJ_KG.value
+    if declared is None:
+        return default
+    lo, hi = ENTHALPY_RANGE_KJ_KG
+    if isinstance(declared, bool) or not isinstance(declared, int | float) or not lo <= declared <= hi:
+        log.warning(
+            "device %d: steam_enthalpy_kj_kg=%r is not a number in [%s, %s] kJ/kg; %s used",
+            device,
+            declared,
+            lo,
+            hi,
+            default,
+        )
+        return default
+    return float(declared)
 
 
 def daily(conn: store.Conn, *, park: Park, days: list[date]) -> int:
-    rows: dict[tuple[int | None, date], dict[str, float]] = {
+    rows: dict[tuple[int | None, date], dict[str, Any]] = {
         (e, d): dict.fromkeys(QUANTITIES, 0.0) for e in park.enterprises for d in days
     }
     starts = [local_day_start(d, park.timezone) for d in days]
@@ -103,6 +159,7 @@ def daily(conn: store.Conn, *, park: Park, days: list[date]) -> int:
             row[CARRIER_COLUMN[carrier]] += consumption
         row["readings"] += readings
         row["exceedance_minutes"] += exceed
+    _steam_heat(conn, park=park, starts=[_iso(s) for s in starts], day_of_start=day_of_start, rows=rows)
     _loads(conn, park=park, days=days, rows=rows)
     for d in days:  # park totals
         rows[(None, d)] = {q: sum(rows[(e, d)][q] for e in park.enterprises) for q in QUANTITIES}
@@ -172,18 +229,44 @@ def _upsert(
         )
 
 
+STORED_INTENSITIES = (
+    "tce_per_output",
+    "tce_per_value_added",
+    "co2_per_output",
+    "output_per_mu",
+    "tax_per_mu",
+    "investment_per_mu",
+)
+
+
+def _month_sums() -> str:
+    # a figure missing on one day is missing for the month: a partial sum would pass for a whole
+    return ", ".join(f"CASE WHEN bool_and({q} IS NOT NULL) THEN sum({q}) END" for q in QUANTITIES)
+
+
+def merge_notes(notes: list[dict[str, str]]) -> dict[str, str]:
+    """One note per figure from the notes of the days of a period (distinct texts, in order)."""
+    texts: dict[str, list[str]] = defaultdict(list)
+    for n in notes:
+        for figure, text in n.items():
+            if text not in texts[figure]:
+                texts[figure].append(text)
+    return {f: " | ".join(t) for f, t in sorted(texts.items())}
+
+
 def monthly(conn: store.Conn, *, park: Park, months: list[date]) -> int:
-    sums = ", ".join(f"sum({q})" for q in QUANTITIES)
     rows: dict[tuple[int | None, date], dict[str, Any]] = {
         (e, m): dict.fromkeys(QUANTITIES, 0.0) for e in [*park.enterprises, None] for m in months
     }
-    for ent, month, *vals in conn.execute(
-        f"SELECT enterprise_id, date_trunc('month', day)::date, {sums} FROM indicator_daily"
-        " WHERE park_id = %s AND date_trunc('month', day)::date = ANY(%s) GROUP BY 1, 2",
+    for ent, month, notes, *vals in conn.execute(
+        f"SELECT enterprise_id, date_trunc('month', day)::date,"
+        f" coalesce(jsonb_agg(notes ORDER BY day) FILTER (WHERE notes <> '{{}}'), '[]'), {_month_sums()}"
+        " FROM indicator_daily WHERE park_id = %s AND date_trunc('month', day)::date = ANY(%s) GROUP BY 1, 2",
         (park.park_id, months),
     ).fetchall():
         if (ent, month) in rows:
             rows[(ent, month)].update(zip(QUANTITIES, vals, strict=True))
+            rows[(ent, month)]["notes"] = merge_notes(notes)
     econ: dict[tuple[int, date], tuple[Any, ...]] = {
         (r[0], r[1]): r[2:]
         for r in conn.execute(
@@ -193,40 +276,47 @@ def monthly(conn: store.Conn, *, park: Park, months: list[date]) -> int:
         ).fetchall()
     }
     for (ent, month), row in rows.items():
-        if ent is None:
-            reported = [econ[(e, month)] for e in park.enterprises if (e, month) in econ]
-            for i, name in enumerate(ECONOMIC):
-                vals = [r[i] for r in reported if r[i] is not None]
-                row[name] = sum(vals) if vals else None
-            row["land_area_mu"] = park.land_area_mu
-            row["enterprises"] = len(park.enterprises)
-        else:
-            e = econ.get((ent, month), (None,) * len(ECONOMIC))
-            row.update(zip(ECONOMIC, e, strict=True))
-            row["land_area_mu"] = park.enterprises[ent]
-            row["enterprises"] = 1
-        nan = float("nan")
-        inten = ind.intensities(
-            tce=row["tce_equivalent"],
-            co2_t=row["co2_t"],
-            output_value=nan if row["output_value"] is None else row["output_value"],
-            value_added=nan if row["value_added"] is None else row["value_added"],
-            tax=nan if row["tax"] is None else row["tax"],
-            investment=nan if row["fixed_asset_investment"] is None else row["fixed_asset_investment"],
-            land_mu=nan if row["land_area_mu"] is None else row["land_area_mu"],
+        members = list(park.enterprises) if ent is None else [ent]
+        reported = [econ[(e, month)] for e in members if (e, month) in econ]
+        for i, name in enumerate(ECONOMIC):
+            vals = [r[i] for r in reported if r[i] is not None]
+            row[name] = sum(vals) if vals else None
+        row["land_area_mu"] = park.land_area_mu if ent is None else park.enterprises[ent]
+        row["enterprises"] = len(members)
+        matched = ind.matched_intensities(
+            _cells(rows, econ, members, month),
+            land=park.enterprises,
+            total_land=row["land_area_mu"],
         )
-        for k in (
-            "tce_per_output",
-            "tce_per_value_added",
-            "co2_per_output",
-            "output_per_mu",
-            "tax_per_mu",
-            "investment_per_mu",
-        ):
-            v = float(inten[k])
-            row[k] = v if np.isfinite(v) else None
+        row.update({k: matched.values[k] for k in STORED_INTENSITIES})
+        row["coverage"] = Jsonb(matched.coverage)
+        row["notes"] = Jsonb(row.get("notes") or {})
     _upsert(conn, "indicator_monthly", "month", park.park_id, rows)
     return len(rows)
+
+
+def _cells(
+    rows: dict[tuple[int | None, date], dict[str, Any]],
+    econ: dict[tuple[int, date], tuple[Any, ...]],
+    members: list[int],
+    month: date,
+) -> dict[str, np.ndarray]:
+    """The (enterprise, month) cells of one subject-month for :func:`ind.matched_intensities`."""
+    nan = float("nan")
+
+    def num(v: Any) -> float:
+        return nan if v is None else float(v)
+
+    cells: dict[str, list[Any]] = defaultdict(list)
+    for e in members:
+        r = rows[(e, month)]
+        cells["enterprise"].append(e)
+        cells["energy_reported"].append(r["readings"] > 0)
+        for name in ind.ENERGY_FIGURES:
+            cells[name].append(num(r[name]))
+        for i, name in enumerate(ECONOMIC):
+            cells[name].append(num(econ[(e, month)][i]) if (e, month) in econ else nan)
+    return {k: np.asarray(v) for k, v in cells.items()}
 
 
 @dataclass(slots=True)

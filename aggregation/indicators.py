@@ -7,13 +7,15 @@ on industrial parks in the shared reference (Articles 7, 12, 21, 22).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from aggregation import coefficients as co
 from aggregation import conversions as cv
 
 F64 = npt.NDArray[np.float64]
@@ -29,11 +31,43 @@ def _div(a: npt.ArrayLike, b: npt.ArrayLike) -> F64:
         return np.where(b > 0, a / b, np.nan)
 
 
-def energy(carriers: Mapping[str, npt.ArrayLike], *, year: int, region: str = "national") -> dict[str, F64]:
+@dataclass(frozen=True, slots=True)
+class EnergyFigures:
+    """Figures per entity, and per figure why it is missing (NaN) or not computed with the data
+    year's own coefficient for the park's region (a fallback, a provisional figure)."""
+
+    values: dict[str, F64]
+    notes: dict[str, str]
+
+
+def _with_factor(
+    notes: dict[str, str], figure: str, amount: F64, get: Callable[[], cv.Chosen], per: float = 1.0
+) -> F64:
+    """``amount`` × the chosen factor / ``per``; NaN where the amount is not 0 and there is no factor."""
+    try:
+        chosen = get()
+    except cv.NoFactor as e:
+        notes[figure] = f"missing: {e}"
+        return np.where(amount == 0, 0.0, np.nan)
+    if chosen.note:
+        notes[figure] = f"{chosen.key}: {chosen.note}"
+    return amount * chosen.value / per
+
+
+def energy(
+    carriers: Mapping[str, npt.ArrayLike],
+    *,
+    year: int,
+    region: str = "national",
+    steam_heat_gj: npt.ArrayLike | None = None,
+) -> EnergyFigures:
     """Standard coal (equivalent and equal value) and CO2 of consumption per carrier.
 
     ``carriers`` maps catalogue carriers to amounts; ``water`` is passed through (not energy),
-    exports are deducted from their carrier. Missing carriers count as zero.
+    exports are deducted from their carrier. Missing carriers count as zero. ``steam_heat_gj`` is
+    the heat of the steam above feedwater (each meter's enthalpy); without it the steam's mass at
+    the default enthalpy. A coefficient missing for the year makes its figure NaN (noted), never
+    the others.
     """
     amounts = {k: np.asarray(v, dtype=np.float64) for k, v in carriers.items()}
     unknown = set(amounts) - {*ENERGY_CARRIERS, *EXPORT_OF, "water"}
@@ -45,19 +79,25 @@ def energy(carriers: Mapping[str, npt.ArrayLike], *, year: int, region: str = "n
     for exp, c in EXPORT_OF.items():
         net[c] = net[c] - amounts.get(exp, zero)
     out: dict[str, F64] = {}
+    notes: dict[str, str] = {}
     for c in ENERGY_CARRIERS:
         out[f"{c}"] = net[c]
         out[f"tce_{c}"] = cv.standard_coal_t(c, net[c], year=year)
     others = sum((out[f"tce_{c}"] for c in ENERGY_CARRIERS if c != "electricity"), zero)
     out["tce_equivalent"] = others + out["tce_electricity"]
-    out["tce_equal"] = others + cv.standard_coal_t("electricity", net["electricity"], year=year, basis="equal")
-    co2 = cv.co2_t("electricity", net["electricity"], year=year, region=region)
+    equal = _with_factor(notes, "tce_equal", net["electricity"], lambda: cv.electricity_equal_value(year), 1000.0)
+    out["tce_equal"] = others + equal
+    if steam_heat_gj is None:
+        steam_heat_gj = cv.steam_heat_gj(net["steam"], co.STEAM_ENTHALPY_DEFAULT_KJ_KG.value)
+    out["steam_heat_gj"] = np.broadcast_to(np.asarray(steam_heat_gj, dtype=np.float64), shape).copy()
+    co2 = _with_factor(notes, "co2_t", net["electricity"], lambda: cv.co2_electricity_factor(year, region), 1000.0)
     co2 = co2 + cv.co2_t("natural_gas", net["natural_gas"], year=year)
     co2 = co2 + cv.co2_t("raw_coal", net["raw_coal"], year=year)
-    co2 = co2 + cv.co2_t("heat", net["heat"], year=year)
-    out["co2_t"] = co2  # steam is not counted: no agreed steam factor yet
+    # purchased heat and steam: the heat factor on the GJ of both (steam through its enthalpy)
+    co2 = co2 + cv.co2_t("heat", net["heat"] + out["steam_heat_gj"], year=year)
+    out["co2_t"] = co2
     out["water"] = amounts.get("water", zero)
-    return out
+    return EnergyFigures(out, notes)
 
 
 def intensities(
@@ -81,6 +121,80 @@ def intensities(
         "tax_per_mu": _div(tax, land_mu),
         "investment_per_mu": _div(investment, land_mu),
     }
+
+
+# Intensities whose numerator and denominator must cover the same enterprises and months.
+RATIOS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "tce_per_output": ("tce_equivalent", "output_value"),
+        "tce_per_value_added": ("tce_equivalent", "value_added"),
+        "co2_per_output": ("co2_t", "output_value"),
+        "co2_per_value_added": ("co2_t", "value_added"),
+    }
+)
+# Per-mu figures (Article 7): a flow of the period over the land of the same enterprises.
+PER_MU: Mapping[str, str] = MappingProxyType(
+    {
+        "output_per_mu": "output_value",
+        "tax_per_mu": "tax",
+        "investment_per_mu": "fixed_asset_investment",
+        "tce_per_mu": "tce_equivalent",
+    }
+)
+ENERGY_FIGURES = frozenset({"tce_equivalent", "co2_t"})
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    values: dict[str, float | None]
+    coverage: dict[str, dict[str, Any]]  # figure -> {"reported": n, "of": m, "unit": ...}
+
+
+def matched_intensities(
+    cells: Mapping[str, npt.ArrayLike],
+    *,
+    land: Mapping[int, float | None],
+    total_land: float | None,
+) -> Matched:
+    """Intensities of a subject over a period from its (enterprise, month) cells.
+
+    ``cells`` holds aligned arrays: ``enterprise`` ids, ``energy_reported`` (the month has
+    energy figures), the energy figures of RATIOS and the economic ones (NaN: not reported).
+    A ratio sums its numerator and denominator over the cells where both are reported, so a
+    month or an enterprise without an economic report leaves its energy out too. A per-mu figure
+    takes the enterprises whose every cell reports it, over their own land, or ``total_land``
+    (the park's area) when that is every enterprise. Coverage says how many of how many.
+    """
+    ent = np.asarray(cells["enterprise"], dtype=np.int64)
+    energy_ok = np.asarray(cells["energy_reported"], dtype=bool)
+
+    def col(name: str) -> F64:
+        return np.asarray(cells[name], dtype=np.float64)
+
+    def reported(name: str) -> npt.NDArray[np.bool_]:
+        ok = np.isfinite(col(name))
+        return ok & energy_ok if name in ENERGY_FIGURES else ok
+
+    values: dict[str, float | None] = {}
+    coverage: dict[str, dict[str, Any]] = {}
+    for name, (num, den) in RATIOS.items():
+        sel = reported(num) & reported(den)
+        d = float(col(den)[sel].sum())
+        values[name] = float(col(num)[sel].sum()) / d if sel.any() and d > 0 else None
+        coverage[name] = {"reported": int(sel.sum()), "of": int(ent.size), "unit": "enterprise-months"}
+    everyone = np.unique(ent).tolist()
+    for name, flow in PER_MU.items():
+        ok = reported(flow)
+        full = [e for e in everyone if ok[ent == e].all()]
+        if len(full) == len(everyone) and total_land:
+            mu = total_land
+        else:
+            full = [e for e in full if (land.get(e) or 0.0) > 0]  # a share of the park: their own land
+            mu = sum(land[e] or 0.0 for e in full)
+        keep = np.isin(ent, full)
+        values[name] = float(col(flow)[keep].sum()) / mu if full and mu > 0 else None
+        coverage[name] = {"reported": len(full), "of": len(everyone), "unit": "enterprises"}
+    return Matched(values, coverage)
 
 
 # Article 12: class 1 at an annual output of 150亿 yuan or more, class 2 at 10亿 or more (10⁴ yuan).

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from aggregation import aqi as aqi_core
-from aggregation.indicator_job import EMISSION_COLUMNS, ENERGY_COLUMNS
+from aggregation import indicators as ind
+from aggregation.indicator_job import EMISSION_COLUMNS, ENERGY_COLUMNS, merge_notes
 from aggregation.indicators import evaluate, intensities, park_class
 
 ENERGY = ENERGY_COLUMNS
@@ -46,26 +47,52 @@ def _num(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def shape(row: Mapping[str, Any], categories: frozenset[str], *, land_area_mu: float | None = None) -> dict[str, Any]:
+def shape(row: Mapping[str, Any], categories: frozenset[str], *, matched: ind.Matched | None = None) -> dict[str, Any]:
+    """One period's figures for a caller. ``matched``: the period's intensities and their
+    coverage (:func:`intensities_by_period`); daily rows have none."""
     out: dict[str, Any] = {"period": row["period"], "readings": int(row.get("readings") or 0)}
     out["energy"] = {k: _num(row.get(k)) for k in ENERGY} if "energy" in categories else None
     out["emissions"] = {k: _num(row.get(k)) for k in EMISSIONS} if "emissions" in categories else None
     has_economic = "output_value" in row
     out["economic"] = {k: _num(row.get(k)) for k in ECONOMIC} if has_economic else None
     out["intensities"] = None
-    if has_economic and "energy" in categories:
-        land = _num(row.get("land_area_mu")) or land_area_mu
-        ints = intensities(
-            tce=_nan(row.get("tce_equivalent")),
-            co2_t=_nan(row.get("co2_t")),
-            output_value=_nan(row.get("output_value")),
-            value_added=_nan(row.get("value_added")),
-            tax=_nan(row.get("tax")),
-            investment=_nan(row.get("fixed_asset_investment")),
-            land_mu=_nan(land),
-        )
-        out["intensities"] = {k: _num(v) for k, v in ints.items()}
+    out["coverage"] = None
+    if matched is not None and "energy" in categories:
+        out["intensities"] = {k: _num(v) for k, v in matched.values.items()}
+        out["coverage"] = matched.coverage
+    notes = row.get("notes") or {}
+    if isinstance(notes, list):  # a year: the notes of its months
+        notes = merge_notes(notes)
+    visible = {k: v for k, v in notes.items() if k in ENERGY and "energy" in categories}
+    out["notes"] = visible
     return out
+
+
+def intensities_by_period(
+    cells: Sequence[Mapping[str, Any]], period: str, *, total_land: float | None
+) -> dict[date, ind.Matched]:
+    """Matched intensities (numerator and denominator over the same enterprises and months)
+    per month or calendar year, from the subject's (enterprise, month) rows."""
+    groups: dict[date, list[Mapping[str, Any]]] = defaultdict(list)
+    for c in cells:
+        month: date = c["month"]
+        groups[month.replace(month=1) if period == "year" else month].append(c)
+    land = {int(c["enterprise_id"]): _num(c.get("land_area_mu")) for c in cells}
+    return {
+        key: ind.matched_intensities(
+            {
+                "enterprise": [int(c["enterprise_id"]) for c in rows],
+                "energy_reported": [bool(c["readings"]) for c in rows],
+                **{k: [_nan(c.get(k)) for c in rows] for k in (*ind.ENERGY_FIGURES, *ECONOMIC_REPORTED)},
+            },
+            land=land,
+            total_land=total_land,
+        )
+        for key, rows in groups.items()
+    }
+
+
+ECONOMIC_REPORTED = ("output_value", "value_added", "tax", "fixed_asset_investment")
 
 
 def _nan(v: Any) -> float:

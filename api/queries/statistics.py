@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from aggregation.indicator_job import QUANTITIES
+from aggregation.indicator_job import NULLABLE, QUANTITIES
 from api.auth import Principal
 from api.queries.scope import Where, page, tenant
 
@@ -32,7 +32,7 @@ def daily(
     start: date,
     end: date,
 ) -> list[Row]:
-    return _periods(conn, "indicator_daily", "day", QUANTITIES, park_id, enterprise_id, start, end)
+    return _periods(conn, "indicator_daily", "day", (*QUANTITIES, "notes"), park_id, enterprise_id, start, end)
 
 
 def monthly(
@@ -43,7 +43,7 @@ def monthly(
     start: date,
     end: date,
 ) -> list[Row]:
-    columns = QUANTITIES + MONTHLY_EXTRA
+    columns = (*QUANTITIES, *MONTHLY_EXTRA, "notes", "coverage")
     return _periods(conn, "indicator_monthly", "month", columns, park_id, enterprise_id, start, end)
 
 
@@ -75,16 +75,44 @@ def yearly(
     start: date,
     end: date,
 ) -> list[Row]:
-    """Calendar years as sums of the months (stocks: employees at the last month, land as is)."""
+    """Calendar years as sums of the months (stocks: employees at the last month, land as is).
+    A figure missing in a month (NULL) is missing for the year; the months' notes come along."""
     w = Where().add("i.month >= %(start)s AND i.month < %(end)s", start=start, end=end)
     _subject(w, park_id=park_id, enterprise_id=enterprise_id)
-    sums = ", ".join(f"sum(i.{c}) AS {c}" for c in QUANTITIES + ECONOMIC)
+    sums = ", ".join(
+        f"CASE WHEN bool_and(i.{c} IS NOT NULL) THEN sum(i.{c}) END AS {c}" if c in NULLABLE else f"sum(i.{c}) AS {c}"
+        for c in QUANTITIES + ECONOMIC
+    )
     return conn.execute(
         f"SELECT make_date(extract(year FROM i.month)::int, 1, 1) AS period, {sums},"
         " (array_agg(i.employees ORDER BY i.month DESC) FILTER (WHERE i.employees IS NOT NULL))[1]"
         " AS employees, max(i.land_area_mu) AS land_area_mu, max(i.enterprises) AS enterprises,"
-        " count(*) AS months"
+        " count(*) AS months,"
+        " coalesce(jsonb_agg(i.notes ORDER BY i.month) FILTER (WHERE i.notes <> '{}'), '[]') AS notes"
         f" FROM indicator_monthly i WHERE {w.sql} GROUP BY 1 ORDER BY 1",
+        w.params,
+    ).fetchall()
+
+
+def cells(
+    conn: psycopg.Connection[Any],
+    *,
+    park_id: int | None,
+    enterprise_id: int | None,
+    start: date,
+    end: date,
+) -> list[Row]:
+    """The (enterprise, month) rows behind a subject's intensities over [start, end): every
+    enterprise of the park, or the one enterprise, with its energy and economic figures."""
+    w = Where().add("i.month >= %(start)s AND i.month < %(end)s AND i.enterprise_id IS NOT NULL", start=start, end=end)
+    if enterprise_id is not None:
+        w.add("i.enterprise_id = %(eid)s", eid=enterprise_id)
+    else:
+        w.add("i.park_id = %(pid)s", pid=park_id)
+    return conn.execute(
+        "SELECT i.enterprise_id, i.month, i.readings, i.tce_equivalent, i.co2_t,"
+        f" {', '.join('i.' + c for c in ECONOMIC)}, i.land_area_mu"
+        f" FROM indicator_monthly i WHERE {w.sql} ORDER BY i.month, i.enterprise_id",
         w.params,
     ).fetchall()
 

@@ -34,7 +34,7 @@ from api.schemas.statistics import (
     ParkEvaluationOut,
     StatsResponse,
 )
-from api.statistics import daily_aqi, evaluation, shape
+from api.statistics import daily_aqi, evaluation, intensities_by_period, shape
 
 router = APIRouter(tags=["statistics"])
 Period = Literal["day", "month", "year"]
@@ -73,14 +73,12 @@ def _stats(
     start, end = _range(period, start, end)
     fetch = {"day": q.daily, "month": q.monthly, "year": q.yearly}[period]
     rows = fetch(conn, park_id=park_id, enterprise_id=enterprise_id, start=start, end=end)
-    out = [
-        shape(
-            r,
-            p.categories,
-            land_area_mu=park.get("land_area_mu") if enterprise_id is None else None,
-        )
-        for r in rows
-    ]
+    matched = {}
+    if period != "day" and "energy" in p.categories:
+        cells = q.cells(conn, park_id=park_id, enterprise_id=enterprise_id, start=start, end=end)
+        land = park.get("land_area_mu") if enterprise_id is None else None
+        matched = intensities_by_period(cells, period, total_land=land)
+    out = [shape(r, p.categories, matched=matched.get(r["period"])) for r in rows]
     if period == "day" and enterprise_id is None and "environment" in p.categories:
         aqis = daily_aqi(q.daily_air(conn, park_id=park["park_id"], start=start, end=end))
         for row in out:

@@ -29,13 +29,30 @@ class EvaluationOut(Out):
     penalised: bool
 
 
+class CoverageOut(Out):
+    reported: int
+    of: int
+    unit: Literal["enterprise-months", "enterprises"]
+
+
 class StatOut(Out):
     period: date = Field(description="first day of the day, month or year (park's calendar)")
     readings: int
     energy: dict[str, float | None] | None = Field(description="null when the caller may not read energy")
     emissions: dict[str, float | None] | None
     economic: dict[str, float | None] | None = Field(description="monthly and yearly only")
-    intensities: dict[str, float | None] | None
+    intensities: dict[str, float | None] | None = Field(
+        description="monthly and yearly: each divides the energy of exactly the enterprises and months"
+        " that reported its economic figure (see coverage)"
+    )
+    coverage: dict[str, CoverageOut] | None = Field(
+        default=None, description="per intensity: how many enterprise-months (or enterprises) it covers"
+    )
+    notes: dict[str, str] = Field(
+        default_factory=dict,
+        description="per energy figure: 'missing: <why>' when it is null for want of a coefficient, or"
+        " the coefficient used and why it is not the data year's own for the park's grid region",
+    )
     aqi: AqiOut | None = None
     evaluation: EvaluationOut | None = None
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from aggregation.job import drain
 from smartpark.catalogue import FLAG_RECEIPT_TIME, metric
@@ -181,11 +182,52 @@ def test_end_to_end_stored_readings_to_indicator_rows(db: psycopg.Connection[Any
     assert month[2] == pytest.approx(96 * 25 * 0.1229 / 1000 / 250)
     assert month[3] == pytest.approx(1000 / 300)
     park_month = db.execute(
-        "SELECT output_value, enterprises FROM indicator_monthly WHERE month = '2026-05-01' AND enterprise_id IS NULL"
+        "SELECT output_value, enterprises, tce_per_value_added, coverage, notes FROM indicator_monthly"
+        " WHERE month = '2026-05-01' AND enterprise_id IS NULL"
         " AND park_id = (SELECT park_id FROM parks WHERE code = %s)",
         (park["parks"][0]["code"],),
     ).fetchone()
-    assert park_month == (1000, 2)
+    assert park_month is not None and park_month[:2] == (1000, 2)
+    # issue 16 item 16: e2 sent no report, so its gas stays out of the park's intensity
+    assert park_month[2] == pytest.approx(96 * 25 * 0.1229 / 1000 / 250)
+    assert park_month[3]["tce_per_value_added"] == {"reported": 1, "of": 2, "unit": "enterprise-months"}
+    # item 11: the park is on the East China grid; 2026 has no table: 2023's, noted
+    assert park_month[4]["co2_t"].startswith("2023:east: data year 2026 has no table yet")
+
+
+def test_steam_counts_in_co2_at_each_meter_s_enthalpy(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:
+    """Issue 16 item 10: 2 t at 3009.6 kJ/kg (superheated 2.5 MPa / 300 °C, IAPWS-IF97) and
+    3 t at the default 2777.1 kJ/kg: 2 × 2.92586 + 3 × 2.69336 = 13.93180 GJ; × 0.11 tCO2/GJ
+    (GHG accounting guidelines, verify) = 1.532498 t; standard coal 5 t × 0.1286 = 0.643 tce."""
+    from aggregation import indicator_job
+
+    e1 = db.execute(
+        "SELECT e.enterprise_id FROM enterprises e JOIN parks p USING (park_id) WHERE p.code = %s AND e.code = 'e1'",
+        (park["parks"][0]["code"],),
+    ).fetchone()[0]  # type: ignore[index]
+    steam = metric("steam.mass_t").id
+    devs = [
+        db.execute(
+            "INSERT INTO devices (enterprise_id, code, kind, attributes) VALUES (%s, %s, 'steam_meter', %s)"
+            " RETURNING device_id",
+            (e1, code, Jsonb(attrs)),
+        ).fetchone()[0]  # type: ignore[index]
+        for code, attrs in (("sm1", {"steam_enthalpy_kj_kg": 3009.6}), ("sm2", {}))
+    ]
+    db.commit()
+    t0 = ms(2026, 6, 1, 1)  # 09:00 in Shanghai
+    store_readings(db, [(devs[0], steam, t0 + i * 60_000, 10.0 + i) for i in range(3)])
+    store_readings(db, [(devs[1], steam, t0 + i * 60_000, 50.0 + 1.5 * i) for i in range(3)])
+    drain(db)
+    indicator_job.drain(db)
+    row = db.execute(
+        "SELECT steam_t, steam_heat_gj, co2_t, tce_equivalent FROM indicator_daily WHERE enterprise_id = %s"
+        " AND day = '2026-06-01'",
+        (e1,),
+    ).fetchone()
+    assert row is not None
+    assert row[0] == pytest.approx(5.0) and row[1] == pytest.approx(13.93180)
+    assert row[2] == pytest.approx(1.532498) and row[3] == pytest.approx(0.643)
 
 
 def test_many_dense_windows_take_the_range_scan_and_agree(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from aggregation.indicators import Matched
 from api.auth import Bureau, Principal, Role
 from api.queries.scope import Where, tenant
 from api.routes.live import SelectionError, parse_selection
@@ -115,10 +116,14 @@ def test_shape_hides_groups_outside_the_categories() -> None:
         "value_added": 50.0,
         "land_area_mu": 10.0,
     }
-    full = shape(row, frozenset({"energy", "emissions", "environment", "safety"}))
+    matched = Matched({"tce_per_output": 0.01}, {"tce_per_output": {"reported": 1, "of": 1, "unit": "enterprises"}})
+    row["notes"] = {"co2_t": "2023:north: no inner_mongolia figure in the 2023 table: north used"}
+    full = shape(row, frozenset({"energy", "emissions", "environment", "safety"}), matched=matched)
     assert full["energy"]["electricity_kwh"] == 10.0 and full["emissions"]["so2_kg"] == 1.5
-    assert full["intensities"]["tce_per_output"] == 0.01 and full["intensities"]["output_per_mu"] == 10.0
-    env = shape(row, frozenset({"emissions", "environment"}))
+    assert full["intensities"]["tce_per_output"] == 0.01 and full["coverage"] == matched.coverage
+    assert full["notes"]["co2_t"].startswith("2023:north")
+    env = shape(row, frozenset({"emissions", "environment"}), matched=matched)
+    assert env["notes"] == {}
     assert env["energy"] is None and env["intensities"] is None and env["emissions"]["so2_kg"] == 1.5
 
 

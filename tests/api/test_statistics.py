@@ -38,15 +38,16 @@ def _monthly(
     enterprise_id: int | None,
     month: date,
     *,
-    output: float,
+    output: float | None,
     tce: float,
     employees: int,
+    land: float = 3000,
 ) -> None:
     db.execute(
         "INSERT INTO indicator_monthly (park_id, enterprise_id, month, tce_equivalent, co2_t,"
         " output_value,"
-        " value_added, tax, fixed_asset_investment, employees, land_area_mu, enterprises)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 3000, 2)",
+        " value_added, tax, fixed_asset_investment, employees, land_area_mu, enterprises, readings)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 2, 2976)",
         (
             park_id,
             enterprise_id,
@@ -54,10 +55,11 @@ def _monthly(
             tce,
             tce * 2,
             output,
-            output / 4,
-            output / 20,
-            output / 10,
+            None if output is None else output / 4,
+            None if output is None else output / 20,
+            None if output is None else output / 10,
             employees,
+            land,
         ),
     )
 
@@ -106,6 +108,10 @@ def stats(db: psycopg.Connection[Any], tenancy: Tenancy) -> None:
     _daily(db, t.park_id, None, date(2026, 11, 1), 0.0, 0.0)
     for m in range(1, 13):
         _monthly(db, t.park_id, None, date(2037, m, 1), output=10_000.0, tce=100.0, employees=1000 + m)
+        # the park's two enterprises: e2 has not reported December
+        _monthly(db, t.park_id, t.e1, date(2037, m, 1), output=5_000.0, tce=50.0, employees=500, land=300)
+        e2_output = None if m == 12 else 5_000.0
+        _monthly(db, t.park_id, t.e2, date(2037, m, 1), output=e2_output, tce=50.0, employees=500, land=120)
         _monthly(db, t.other_park_id, None, date(2037, m, 1), output=200_000.0, tce=100.0, employees=500)
 
 
@@ -163,7 +169,16 @@ def test_year_sums_months_with_class_and_evaluation(client: TestClient, tenancy:
     assert year["economic"]["output_value"] == 120_000.0  # 12 months x 10 000 (10⁴ yuan)
     assert year["economic"]["employees"] == 1012  # the stock at the last month
     assert year["energy"]["tce_equivalent"] == 1200.0
+    # issue 16 item 16: e2's December energy (50 tce) has no output beside it and stays out:
+    # (12 × 50 + 11 × 50) / (12 × 5000 + 11 × 5000) = 1150 / 115000 = 0.01 (not 1200 / 115000)
     assert year["intensities"]["tce_per_output"] == pytest.approx(0.01)
+    assert year["coverage"]["tce_per_output"] == {"reported": 23, "of": 24, "unit": "enterprise-months"}
+    # output per mu needs every month: e1 alone, 12 × 5000 / its 300 mu = 200
+    assert year["intensities"]["output_per_mu"] == pytest.approx(200.0)
+    assert year["coverage"]["output_per_mu"] == {"reported": 1, "of": 2, "unit": "enterprises"}
+    month = _park_stats(client, t, "operator", "2037-12-01", "2038-01-01", period="month").json()["rows"][0]
+    assert month["intensities"]["tce_per_output"] == pytest.approx(50 / 5000)
+    assert month["coverage"]["tce_per_output"] == {"reported": 1, "of": 2, "unit": "enterprise-months"}
     assert year["evaluation"]["park_class"] == 2  # 12亿 yuan >= 10亿
     ev = {row["park_id"]: row for row in _get(client, t, "admin", "/api/v1/statistics/evaluation", year=2037).json()}
     assert ev[t.other_park_id]["park_class"] == 1  # 240亿 yuan >= 150亿
