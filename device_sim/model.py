@@ -105,7 +105,8 @@ def generate_model(
                 "code": park,
                 "name": name or f"{rng.choice(PLACE_WORDS)}示范化工园区",
                 "timezone": "Asia/Shanghai",
-                "grid_region": "east",
+                # the regulation is Inner Mongolia's: the demo park sits on the western (蒙西) grid
+                "grid_region": "inner_mongolia_west",
                 # Roads, green belts and shared utilities take about 40 % of a park's land.
                 "land_area_mu": round(land / 0.6, 1),
                 "attributes": {"sim_seed": seed},

@@ -195,6 +195,35 @@ def test_end_to_end_stored_readings_to_indicator_rows(db: psycopg.Connection[Any
     assert park_month[4]["co2_t"].startswith("2023:east: data year 2026 has no table yet")
 
 
+def test_a_year_without_coefficients_loses_those_figures_only(
+    db: psycopg.Connection[Any], park: dict[str, Any]
+) -> None:
+    """Issue 16 item 12: 2015 has no equal value (table from data year 2016) and no grid CO2
+    factor (from 2021); the batch holding it goes on, with 2026 days computed beside it."""
+    from aggregation import indicator_job
+
+    rows = []
+    for ent, t0 in (("e1", ms(2015, 6, 1, 1)), ("e2", ms(2026, 6, 2, 1))):  # two meters: no delta between
+        rows += [(device_id(db, park, ent, "em1"), KWH, t0 + i * 60_000, 100.0 + 10 * i) for i in range(3)]
+    store_readings(db, rows)
+    drain(db)
+    indicator_job.drain(db)
+    got = db.execute(
+        "SELECT day, electricity_kwh, tce_equivalent, tce_equal, co2_t, notes FROM indicator_daily"
+        " WHERE enterprise_id IS NULL AND park_id = (SELECT park_id FROM parks WHERE code = %s)"
+        " AND day IN ('2015-06-01', '2026-06-02') ORDER BY day",
+        (park["parks"][0]["code"],),
+    ).fetchall()
+    old, new = got
+    # 20 kWh × 0.1229 kgce/kWh (GB/T 2589-2020) = 2.458 kgce
+    assert old[1] == 20.0 and old[2] == pytest.approx(0.002458) and old[3] is None and old[4] is None
+    assert old[5]["tce_equal"].startswith("missing: no electricity equal value for data year 2015")
+    assert old[5]["co2_t"].startswith("missing: no electricity CO2 factor for data year 2015")
+    # 2026: 20 kWh × 0.3007 (2022's thermal figure, provisional) and × 0.5500 (East China 2023)
+    assert new[3] == pytest.approx(20 * 0.3007 / 1000) and new[4] == pytest.approx(20 * 0.55 / 1000)
+    assert "provisional" in new[5]["tce_equal"]
+
+
 def test_steam_counts_in_co2_at_each_meter_s_enthalpy(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:
     """Issue 16 item 10: 2 t at 3009.6 kJ/kg (superheated 2.5 MPa / 300 °C, IAPWS-IF97) and
     3 t at the default 2777.1 kJ/kg: 2 × 2.92586 + 3 × 2.69336 = 13.93180 GJ; × 0.11 tCO2/GJ

@@ -50,7 +50,7 @@ def test_park_has_the_requested_enterprises_plus_operations(model: dict) -> None
     assert len(industries) >= 6
     assert set(industries) <= set(INDUSTRIES)
     park = model["parks"][0]
-    assert park["timezone"] == "Asia/Shanghai" and park["grid_region"] == "east"
+    assert park["timezone"] == "Asia/Shanghai" and park["grid_region"] == "inner_mongolia_west"
     assert park["land_area_mu"] > sum(e["land_area_mu"] for e in ents)
 
 
