@@ -1,7 +1,8 @@
 """Economic monthly reports per enterprise: CSV parsing (pure) and storage.
 
 CSV header (UTF-8, comma-separated; money in 10⁴ yuan):
-``park,enterprise,month,output_value,value_added,tax,fixed_asset_investment,employees``
+``park,enterprise,month,output_value,value_added,tax,fixed_asset_investment,employees``, and
+optionally ``rd_expense`` (R&D spending, Article 21's science and innovation).
 ``month`` is ``YYYY-MM``; empty cells mean "not reported". A file with any bad row is refused
 whole, every bad row named with its line number, so a half-imported month cannot mislead.
 """
@@ -22,6 +23,7 @@ import psycopg
 from aggregation import store as agg_store
 
 COLUMNS = ("park", "enterprise", "month", "output_value", "value_added", "tax", "fixed_asset_investment", "employees")
+OPTIONAL = ("rd_expense",)  # files without it still import: R&D is then "not reported"
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
 MAX_MONEY = 1e9  # 10⁴ yuan: 10 trillion yuan, far above any enterprise
@@ -38,6 +40,7 @@ class Report:
     tax: float | None
     fixed_asset_investment: float | None
     employees: int | None
+    rd_expense: float | None = None
 
 
 class RefusedImport(ValueError):
@@ -78,6 +81,7 @@ def _row(rec: dict[str, str]) -> Report:
         tax=_money(rec["tax"], "tax", signed=True),
         fixed_asset_investment=_money(rec["fixed_asset_investment"], "fixed_asset_investment", signed=False),
         employees=int(emp_raw) if emp_raw else None,
+        rd_expense=_money(rec.get("rd_expense") or "", "rd_expense", signed=False),
     )
 
 
@@ -145,7 +149,7 @@ def store(conn: psycopg.Connection[Any], *, reports: list[Report], source: str) 
     return len(reports)
 
 
-FIGURES = ("output_value", "value_added", "tax", "fixed_asset_investment", "employees")
+FIGURES = ("output_value", "value_added", "tax", "fixed_asset_investment", "employees", "rd_expense")
 
 
 def save_months(conn: psycopg.Connection[Any], *, months: Sequence[Mapping[str, Any]], source: str) -> None:
@@ -155,12 +159,12 @@ def save_months(conn: psycopg.Connection[Any], *, months: Sequence[Mapping[str, 
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO economic_monthly (enterprise_id, month, output_value, value_added, tax,"
-            " fixed_asset_investment, employees, source) VALUES (%(enterprise_id)s, %(month)s,"
+            " fixed_asset_investment, employees, rd_expense, source) VALUES (%(enterprise_id)s, %(month)s,"
             " %(output_value)s, %(value_added)s, %(tax)s, %(fixed_asset_investment)s, %(employees)s,"
-            " %(source)s) ON CONFLICT (enterprise_id, month) DO UPDATE SET output_value = excluded.output_value,"
-            " value_added = excluded.value_added, tax = excluded.tax,"
-            " fixed_asset_investment = excluded.fixed_asset_investment,"
-            " employees = excluded.employees, source = excluded.source, imported_at = now()",
+            " %(rd_expense)s, %(source)s) ON CONFLICT (enterprise_id, month) DO UPDATE"
+            " SET output_value = excluded.output_value, value_added = excluded.value_added, tax = excluded.tax,"
+            " fixed_asset_investment = excluded.fixed_asset_investment, employees = excluded.employees,"
+            " rd_expense = excluded.rd_expense, source = excluded.source, imported_at = now()",
             [{**{f: m.get(f) for f in FIGURES}, **m, "source": source} for m in months],
         )
     # the monthly indicators of these months must be recomputed

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -50,7 +50,7 @@ LOADS = {
     "ww.cod_mgl": ("ww.flow_m3h", "cod_kg", cv.wastewater_load_kg),
     "ww.nh3n_mgl": ("ww.flow_m3h", "nh3n_kg", cv.wastewater_load_kg),
 }
-ECONOMIC = ("output_value", "value_added", "tax", "fixed_asset_investment", "employees")
+ECONOMIC = ("output_value", "value_added", "tax", "fixed_asset_investment", "employees", "rd_expense")
 BUCKET_HOURS = 0.25
 
 
@@ -61,6 +61,7 @@ class Park:
     grid_region: str
     land_area_mu: float | None
     enterprises: dict[int, float | None]  # enterprise_id -> land area (mu)
+    industries: dict[int, str] = field(default_factory=dict)  # enterprise_id -> industry code
 
 
 def _park(conn: store.Conn, park_id: int) -> Park | None:
@@ -70,9 +71,10 @@ def _park(conn: store.Conn, park_id: int) -> Park | None:
     if row is None:
         return None
     ents = conn.execute(
-        "SELECT enterprise_id, land_area_mu FROM enterprises WHERE park_id = %s ORDER BY enterprise_id", (park_id,)
+        "SELECT enterprise_id, land_area_mu, industry FROM enterprises WHERE park_id = %s ORDER BY enterprise_id",
+        (park_id,),
     ).fetchall()
-    return Park(park_id, row[0], row[1], row[2], dict(ents))
+    return Park(park_id, row[0], row[1], row[2], {e: land for e, land, _ in ents}, {e: i for e, _, i in ents})
 
 
 def _energy_columns(rows: dict[tuple[int | None, date], dict[str, Any]], park: Park) -> None:
@@ -289,10 +291,23 @@ def monthly(conn: store.Conn, *, park: Park, months: list[date]) -> int:
             total_land=row["land_area_mu"],
         )
         row.update({k: matched.values[k] for k in STORED_INTENSITIES})
+        row["leading_industry_share"] = _concentration(park, econ, members, month) if ent is None else None
         row["coverage"] = Jsonb(matched.coverage)
         row["notes"] = Jsonb(row.get("notes") or {})
     _upsert(conn, "indicator_monthly", "month", park.park_id, rows)
     return len(rows)
+
+
+def _concentration(
+    park: Park, econ: dict[tuple[int, date], tuple[Any, ...]], members: list[int], month: date
+) -> float | None:
+    """Article 21's industrial concentration of the month, over the enterprises that reported output."""
+    out_i = ECONOMIC.index("output_value")
+    reported = [e for e in members if (e, month) in econ and econ[(e, month)][out_i] is not None]
+    share = ind.leading_industry_share(
+        [park.industries.get(e, "other") for e in reported], [econ[(e, month)][out_i] for e in reported]
+    )
+    return share if np.isfinite(share) else None
 
 
 def _cells(

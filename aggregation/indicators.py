@@ -7,8 +7,8 @@ on industrial parks in the shared reference (Articles 7, 12, 21, 22).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -130,6 +130,7 @@ RATIOS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "tce_per_value_added": ("tce_equivalent", "value_added"),
         "co2_per_output": ("co2_t", "output_value"),
         "co2_per_value_added": ("co2_t", "value_added"),
+        "rd_intensity": ("rd_expense", "output_value"),  # Article 21 science and innovation
     }
 )
 # Per-mu figures (Article 7): a flow of the period over the land of the same enterprises.
@@ -159,7 +160,8 @@ def matched_intensities(
     """Intensities of a subject over a period from its (enterprise, month) cells.
 
     ``cells`` holds aligned arrays: ``enterprise`` ids, ``energy_reported`` (the month has
-    energy figures), the energy figures of RATIOS and the economic ones (NaN: not reported).
+    energy figures), the energy figures of RATIOS and the economic ones (NaN or absent: not
+    reported).
     A ratio sums its numerator and denominator over the cells where both are reported, so a
     month or an enterprise without an economic report leaves its energy out too. A per-mu figure
     takes the enterprises whose every cell reports it, over their own land, or ``total_land``
@@ -168,8 +170,8 @@ def matched_intensities(
     ent = np.asarray(cells["enterprise"], dtype=np.int64)
     energy_ok = np.asarray(cells["energy_reported"], dtype=bool)
 
-    def col(name: str) -> F64:
-        return np.asarray(cells[name], dtype=np.float64)
+    def col(name: str) -> F64:  # a figure absent from the cells is reported by none
+        return np.asarray(cells[name], dtype=np.float64) if name in cells else np.full(ent.size, np.nan)
 
     def reported(name: str) -> npt.NDArray[np.bool_]:
         ok = np.isfinite(col(name))
@@ -210,42 +212,88 @@ def park_class(annual_output_10k_yuan: npt.ArrayLike) -> I64:
     return cls
 
 
+# Article 12's reference indicators for the class (参考依据): reported beside the class, never
+# thresholds of it.
+ARTICLE_12_REFERENCE = ("output_per_mu", "investment_per_mu", "enterprises", "tax", "fixed_asset_investment")
+
+
+def below_class_streak(designated: int, outputs_10k_yuan: Sequence[float | None]) -> int:
+    """Article 22: consecutive years, up to the last of ``outputs`` (oldest first), in which a
+    park designated class ``designated`` stayed below that class's output (Article 12); an
+    unknown year breaks the streak (nothing proves it was below)."""
+    threshold = dict(CLASS_THRESHOLDS_10K_YUAN).get(designated)
+    if threshold is None:
+        raise ValueError(f"designated class {designated!r} is not one of {sorted(dict(CLASS_THRESHOLDS_10K_YUAN))}")
+    streak = 0
+    for v in outputs_10k_yuan:
+        streak = streak + 1 if v is not None and np.isfinite(v) and v < threshold else 0
+    return streak
+
+
+DOWNGRADE_AFTER_YEARS = 3  # Article 22: 连续三年达不到分类标准 -> downgrade or merge
+
+
 @dataclass(frozen=True, slots=True)
 class Criterion:
     weight: float
     higher_is_better: bool
 
 
-def _default_weights() -> Mapping[str, Criterion]:
-    # Article 21's dimensions, weighted so scale and intensity of land use count as much as
-    # energy and environment; a deployment passes its own assessment method's weights.
-    return MappingProxyType(
-        {
-            "output_value": Criterion(0.15, True),  # total scale
-            "tax": Criterion(0.10, True),  # economic benefit
-            "output_per_mu": Criterion(0.15, True),  # input-output intensity (Article 7 land use)
-            "investment_per_mu": Criterion(0.10, True),
-            "enterprises": Criterion(0.05, True),  # concentration
-            "employees": Criterion(0.05, True),  # employment
-            "tce_per_value_added": Criterion(0.15, False),  # energy use
-            "co2_per_output": Criterion(0.10, False),
-            "exceedance_minutes": Criterion(0.15, False),  # environmental protection
-        }
-    )
-
-
 @dataclass(frozen=True, slots=True)
-class EvaluationWeights:
-    """Weights of the comprehensive evaluation (Article 22); configurable, normalised to sum 1."""
+class EvaluationMethod:
+    """The comprehensive evaluation of Article 22 as data: the criteria and weights, the year
+    from which they apply, and where they come from. Article 21 charges the regional office
+    with the method; until it publishes one, the method here is an assumption and says so."""
 
-    criteria: Mapping[str, Criterion] = field(default_factory=_default_weights)
+    applies_from: int
+    criteria: Mapping[str, Criterion]
+    source: str
+    assumption: bool
     reward_top: int = 10  # Article 22: the top 10 are rewarded
     penalise_bottom: int = 3  # the bottom 3 lose 5 points of subsidy ratio
+    min_parks: int = 2  # a ranking of one park ranks nothing
 
     def __post_init__(self) -> None:
         bad = {k: c.weight for k, c in self.criteria.items() if not c.weight >= 0}
         if bad or not self.criteria or sum(c.weight for c in self.criteria.values()) <= 0:
             raise ValueError(f"evaluation weights must be non-negative with a positive sum: {bad or self.criteria}")
+        if self.reward_top < 0 or self.penalise_bottom < 0 or self.min_parks < 2:
+            raise ValueError(
+                f"reward_top {self.reward_top} and penalise_bottom {self.penalise_bottom} must be >= 0,"
+                f" min_parks {self.min_parks} >= 2"
+            )
+
+
+# Article 21's dimensions weighted so scale and intensity of land use count as much as energy and
+# environment, Article 12's reference indicators among them.
+ASSUMED_2021 = EvaluationMethod(
+    applies_from=2021,
+    criteria=MappingProxyType(
+        {
+            "output_value": Criterion(0.15, True),  # total scale
+            "tax": Criterion(0.10, True),  # economic benefit (Article 12 reference)
+            "output_per_mu": Criterion(0.15, True),  # input-output intensity (Articles 7, 12)
+            "investment_per_mu": Criterion(0.10, True),  # Article 12 reference
+            "enterprises": Criterion(0.05, True),  # Article 12 reference
+            "employees": Criterion(0.05, True),  # employment
+            "tce_per_value_added": Criterion(0.15, False),  # energy use
+            "co2_per_output": Criterion(0.10, False),
+            "exceedance_minutes": Criterion(0.15, False),  # environmental protection
+        }
+    ),
+    source="assumption: the platform's weighting of Article 21's dimensions; the regional office's"
+    " assessment method (Article 21 para. 1) is not published",
+    assumption=True,
+)
+EVALUATION_METHODS: Mapping[int, EvaluationMethod] = MappingProxyType({2021: ASSUMED_2021})
+
+
+def method_for(year: int, methods: Mapping[int, EvaluationMethod] = EVALUATION_METHODS) -> EvaluationMethod:
+    """The method in force for an evaluation year: the latest that applies from it or earlier."""
+    years = [y for y in methods if y <= year]
+    if not years:
+        raise LookupError(f"no evaluation method applies to {year}; methods apply from {sorted(methods)}")
+    return methods[max(years)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,28 +302,35 @@ class Evaluation:
     rank: I64  # 1 = best, ties share a rank; 0 for parks not ranked
     rewarded: npt.NDArray[np.bool_]
     penalised: npt.NDArray[np.bool_]
+    ranked: int  # parks in the ranking (0: too few to rank)
 
 
 def evaluate(
     values: Mapping[str, npt.ArrayLike],
     *,
     eligible: npt.ArrayLike | None = None,
-    weights: EvaluationWeights | None = None,
+    method: EvaluationMethod = ASSUMED_2021,
 ) -> Evaluation:
     """Score parks by min-max normalised criteria among the eligible ones (class 1 and 2), rank.
 
     A criterion missing for a park scores 0 on it: a park that does not report cannot gain.
+    Fewer eligible parks than ``method.min_parks``: no ranking. Reward and penalty never meet:
+    the bottom ``penalise_bottom`` are counted among the parks outside the top ``reward_top``
+    (Article 22 names the reward first), so with 13 parks or fewer some bottom ranks go free.
     """
-    w = weights or EvaluationWeights()
-    missing = set(w.criteria) - set(values)
+    missing = set(method.criteria) - set(values)
     if missing:
         raise KeyError(f"evaluation needs criteria {sorted(missing)}")
-    cols = {k: np.asarray(values[k], dtype=np.float64) for k in w.criteria}
+    cols = {k: np.asarray(values[k], dtype=np.float64) for k in method.criteria}
     n = next(iter(cols.values())).shape[0]
     ok = np.ones(n, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
-    total_w = sum(c.weight for c in w.criteria.values())
+    n_ok = int(ok.sum())
+    if n_ok < method.min_parks:
+        none = np.zeros(n, dtype=bool)
+        return Evaluation(np.full(n, np.nan), np.zeros(n, dtype=np.int64), none, none.copy(), 0)
+    total_w = sum(c.weight for c in method.criteria.values())
     score = np.zeros(n)
-    for k, crit in w.criteria.items():
+    for k, crit in method.criteria.items():
         x = cols[k]
         sel = ok & np.isfinite(x)
         if not sel.any():
@@ -293,10 +348,10 @@ def evaluate(
     # competition ranking: 1 + number of eligible parks with a strictly higher score
     higher = (ranked[None, :] > ranked[:, None]) & ok[None, :]
     rank = np.where(ok, 1 + higher.sum(axis=1), 0).astype(np.int64)
-    n_ok = int(ok.sum())
-    rewarded = ok & (rank <= w.reward_top)
-    penalised = ok & (rank > max(n_ok - w.penalise_bottom, 0)) & (n_ok > w.penalise_bottom)
-    return Evaluation(score, rank, rewarded, penalised)
+    rewarded = ok & (rank <= method.reward_top)
+    bottom = ok & (rank > n_ok - method.penalise_bottom)
+    penalised = bottom & ~rewarded
+    return Evaluation(score, rank, rewarded, penalised, n_ok)
 
 
 def leading_industry_share(industry: npt.ArrayLike, output_value: npt.ArrayLike) -> float:
@@ -332,8 +387,8 @@ ARTICLE_21_GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "tce_equivalent",
             "tce_equal",
             "tce_per_value_added",
-            "electricity",
-            "water",
+            "electricity_kwh",
+            "water_m3",
         ),
     }
 )

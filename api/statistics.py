@@ -17,7 +17,7 @@ import numpy as np
 from aggregation import aqi as aqi_core
 from aggregation import indicators as ind
 from aggregation.indicator_job import EMISSION_COLUMNS, ENERGY_COLUMNS, merge_notes
-from aggregation.indicators import evaluate, intensities, park_class
+from aggregation.indicators import evaluate, park_class
 
 ENERGY = ENERGY_COLUMNS
 EMISSIONS = EMISSION_COLUMNS
@@ -28,6 +28,9 @@ ECONOMIC = (
     "fixed_asset_investment",
     "employees",
     "land_area_mu",
+    "rd_expense",
+    "leading_industry_share",
+    "enterprises",
 )
 
 # Daily means of the air metrics, keyed by the AQI core's pollutant names (24 h tables).
@@ -76,7 +79,7 @@ def intensities_by_period(
     groups: dict[date, list[Mapping[str, Any]]] = defaultdict(list)
     for c in cells:
         month: date = c["month"]
-        groups[month.replace(month=1) if period == "year" else month].append(c)
+        groups[_period_of(month, period)].append(c)
     land = {int(c["enterprise_id"]): _num(c.get("land_area_mu")) for c in cells}
     return {
         key: ind.matched_intensities(
@@ -92,7 +95,33 @@ def intensities_by_period(
     }
 
 
-ECONOMIC_REPORTED = ("output_value", "value_added", "tax", "fixed_asset_investment")
+ECONOMIC_REPORTED = ("output_value", "value_added", "tax", "fixed_asset_investment", "rd_expense")
+
+
+def concentration_by_period(cells: Sequence[Mapping[str, Any]], period: str) -> dict[date, float | None]:
+    """Article 21's industrial concentration per month or year: the largest industry's share of
+    the output of the enterprises that reported it."""
+    groups: dict[date, list[Mapping[str, Any]]] = defaultdict(list)
+    for c in cells:
+        if c.get("output_value") is not None:
+            groups[_period_of(c["month"], period)].append(c)
+    out = {}
+    for key, rows in groups.items():
+        share = ind.leading_industry_share([c["industry"] for c in rows], [float(c["output_value"]) for c in rows])
+        out[key] = share if math.isfinite(share) else None
+    return out
+
+
+def _period_of(month: date, period: str) -> date:
+    return month.replace(month=1) if period == "year" else month
+
+
+def article_21(out: Mapping[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Article 21's statistic groups of one shaped period (groups the caller may not read: None)."""
+    values: dict[str, float | None] = {"readings": None}
+    for group in ("energy", "emissions", "economic", "intensities"):
+        values.update(out.get(group) or {})
+    return ind.statistic_groups(values)
 
 
 def _nan(v: Any) -> float:
@@ -123,43 +152,70 @@ def daily_aqi(rows: Iterable[Mapping[str, Any]]) -> dict[date, dict[str, Any]]:
     return out
 
 
-def evaluation(park_rows: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
-    """Class (Article 12) and comprehensive evaluation (Article 22) of every park in one year."""
+def evaluation(
+    park_rows: Sequence[Mapping[str, Any]],
+    *,
+    year: int,
+    cells: Sequence[Mapping[str, Any]] = (),
+    earlier_outputs: Mapping[int, Sequence[float | None]] | None = None,
+) -> dict[int, dict[str, Any]]:
+    """Class (Article 12, with its reference indicators), comprehensive evaluation (Article 22,
+    by the method in force for ``year``) and the three-years-below-class check of every park.
+
+    ``cells``: the enterprise months of the year of all parks (with ``park_id``), so intensities
+    divide matched figures; ``earlier_outputs``: per park, the output of the years before
+    ``year``, oldest first."""
     if not park_rows:
         return {}
+    method = ind.method_for(year)
 
     def col(k: str) -> np.ndarray:
         return np.asarray([_nan(r.get(k)) for r in park_rows], dtype=np.float64)
 
-    land = np.asarray([_nan(r.get("park_area_mu") or r.get("land_area_mu")) for r in park_rows])
-    ints = intensities(
-        tce=col("tce_equivalent"),
-        co2_t=col("co2_t"),
-        output_value=col("output_value"),
-        value_added=col("value_added"),
-        tax=col("tax"),
-        investment=col("fixed_asset_investment"),
-        land_mu=land,
-    )
-    classes = park_class(np.nan_to_num(col("output_value"), nan=0.0))
-    values = {
-        "output_value": col("output_value"),
-        "tax": col("tax"),
-        "enterprises": col("enterprises"),
-        "employees": col("employees"),
-        "exceedance_minutes": col("exceedance_minutes"),
-        **ints,
+    by_park: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
+    for c in cells:
+        by_park[int(c["park_id"])].append(c)
+    matched = [
+        intensities_by_period(by_park[int(r["park_id"])], "year", total_land=_num(r.get("park_area_mu")))
+        for r in park_rows
+    ]
+    ints = {
+        k: np.asarray([_nan(next(iter(m.values())).values.get(k)) if m else np.nan for m in matched])
+        for k in (*ind.RATIOS, *ind.PER_MU)
     }
-    ev = evaluate(values, eligible=classes > 0)
-    n = int((classes > 0).sum())
-    return {
-        int(r["park_id"]): {
+    classes = park_class(np.nan_to_num(col("output_value"), nan=0.0))
+    flows = ("output_value", "tax", "fixed_asset_investment", "enterprises", "employees", "exceedance_minutes")
+    values = {k: col(k) for k in flows}
+    values.update(ints)
+    ev = evaluate(values, eligible=classes > 0, method=method)
+    out = {}
+    for i, r in enumerate(park_rows):
+        pid = int(r["park_id"])
+        designated = _designated(r.get("designated_class"))
+        streak = None
+        if designated is not None:
+            history = [*(earlier_outputs or {}).get(pid, ()), _num(r.get("output_value"))]
+            streak = ind.below_class_streak(designated, history)
+        out[pid] = {
             "park_class": int(classes[i]),
+            "reference": {k: _num(values[k][i]) for k in ind.ARTICLE_12_REFERENCE},
+            "designated_class": designated,
+            "below_class_years": streak,
+            "downgrade_review": streak is not None and streak >= ind.DOWNGRADE_AFTER_YEARS,
             "score": _num(ev.score[i]),
             "rank": int(ev.rank[i]) or None,
-            "ranked_parks": n,
+            "ranked_parks": ev.ranked,
             "rewarded": bool(ev.rewarded[i]),
             "penalised": bool(ev.penalised[i]),
+            "method": {"applies_from": method.applies_from, "source": method.source, "assumption": method.assumption},
         }
-        for i, r in enumerate(park_rows)
-    }
+    return out
+
+
+def _designated(v: Any) -> int | None:
+    """The park attribute designated_class (Article 13's decision), when it is 1 or 2."""
+    try:
+        c = int(v)
+    except (TypeError, ValueError):
+        return None
+    return c if c in (1, 2) else None

@@ -13,8 +13,8 @@ from api.queries.scope import Where, page, tenant
 
 Row = dict[str, Any]
 
-ECONOMIC = ("output_value", "value_added", "tax", "fixed_asset_investment")
-MONTHLY_EXTRA = (*ECONOMIC, "employees", "land_area_mu", "enterprises")
+ECONOMIC = ("output_value", "value_added", "tax", "fixed_asset_investment", "rd_expense")
+MONTHLY_EXTRA = (*ECONOMIC, "employees", "land_area_mu", "enterprises", "leading_industry_share")
 
 
 def _subject(w: Where, *, park_id: int | None, enterprise_id: int | None) -> None:
@@ -111,8 +111,9 @@ def cells(
         w.add("i.park_id = %(pid)s", pid=park_id)
     return conn.execute(
         "SELECT i.enterprise_id, i.month, i.readings, i.tce_equivalent, i.co2_t,"
-        f" {', '.join('i.' + c for c in ECONOMIC)}, i.land_area_mu"
-        f" FROM indicator_monthly i WHERE {w.sql} ORDER BY i.month, i.enterprise_id",
+        f" {', '.join('i.' + c for c in ECONOMIC)}, i.land_area_mu, e.industry"
+        " FROM indicator_monthly i JOIN enterprises e USING (enterprise_id)"
+        f" WHERE {w.sql} ORDER BY i.month, i.enterprise_id",
         w.params,
     ).fetchall()
 
@@ -132,14 +133,41 @@ def park_years(conn: psycopg.Connection[Any], *, year: int) -> list[Row]:
         )
     )
     return conn.execute(
-        f"SELECT i.park_id, p.code, p.name, p.land_area_mu AS park_area_mu, {sums},"
+        f"SELECT i.park_id, p.code, p.name, p.land_area_mu AS park_area_mu,"
+        f" p.attributes->>'designated_class' AS designated_class, {sums},"
         " (array_agg(i.employees ORDER BY i.month DESC) FILTER (WHERE i.employees IS NOT NULL))[1]"
         " AS employees, max(i.enterprises) AS enterprises, max(i.land_area_mu) AS land_area_mu"
         " FROM indicator_monthly i JOIN parks p USING (park_id)"
         " WHERE i.enterprise_id IS NULL AND i.month >= make_date(%(y)s, 1, 1)"
-        " AND i.month < make_date(%(y)s + 1, 1, 1) GROUP BY 1, 2, 3, 4 ORDER BY 1",
+        " AND i.month < make_date(%(y)s + 1, 1, 1) GROUP BY 1, 2, 3, 4, 5 ORDER BY 1",
         {"y": year},
     ).fetchall()
+
+
+def year_cells(conn: psycopg.Connection[Any], *, year: int) -> list[Row]:
+    """Every park's enterprise months of a year (the evaluation's matched intensities)."""
+    return conn.execute(
+        "SELECT i.park_id, i.enterprise_id, i.month, i.readings, i.tce_equivalent, i.co2_t,"
+        f" {', '.join('i.' + c for c in ECONOMIC)}, i.land_area_mu, e.industry"
+        " FROM indicator_monthly i JOIN enterprises e USING (enterprise_id)"
+        " WHERE i.month >= make_date(%(y)s, 1, 1) AND i.month < make_date(%(y)s + 1, 1, 1)",
+        {"y": year},
+    ).fetchall()
+
+
+def park_outputs(conn: psycopg.Connection[Any], *, first: int, last: int) -> dict[int, list[float | None]]:
+    """Per park, its output value of each year in [first, last], oldest first (None: no data)."""
+    got = {
+        (r["park_id"], r["y"]): r["output"]
+        for r in conn.execute(
+            "SELECT park_id, extract(year FROM month)::int AS y, sum(output_value) AS output"
+            " FROM indicator_monthly WHERE enterprise_id IS NULL"
+            " AND month >= make_date(%(a)s, 1, 1) AND month < make_date(%(b)s + 1, 1, 1) GROUP BY 1, 2",
+            {"a": first, "b": last},
+        ).fetchall()
+    }
+    parks = {p for p, _ in got}
+    return {p: [got.get((p, y)) for y in range(first, last + 1)] for p in parks}
 
 
 def daily_air(conn: psycopg.Connection[Any], *, park_id: int, start: date, end: date) -> list[Row]:
@@ -178,7 +206,7 @@ def list_reports(
     tail = page(w, limit, offset)
     return conn.execute(
         "SELECT r.enterprise_id, e.park_id, r.month, r.output_value, r.value_added, r.tax,"
-        " r.fixed_asset_investment, r.employees, r.source, r.imported_at"
+        " r.fixed_asset_investment, r.employees, r.rd_expense, r.source, r.imported_at"
         " FROM economic_monthly r JOIN enterprises e USING (enterprise_id)"
         f" WHERE {w.sql} ORDER BY r.month DESC, r.enterprise_id{tail}",
         w.params,

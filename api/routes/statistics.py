@@ -34,7 +34,14 @@ from api.schemas.statistics import (
     ParkEvaluationOut,
     StatsResponse,
 )
-from api.statistics import daily_aqi, evaluation, intensities_by_period, shape
+from api.statistics import (
+    article_21,
+    concentration_by_period,
+    daily_aqi,
+    evaluation,
+    intensities_by_period,
+    shape,
+)
 
 router = APIRouter(tags=["statistics"])
 Period = Literal["day", "month", "year"]
@@ -73,21 +80,36 @@ def _stats(
     start, end = _range(period, start, end)
     fetch = {"day": q.daily, "month": q.monthly, "year": q.yearly}[period]
     rows = fetch(conn, park_id=park_id, enterprise_id=enterprise_id, start=start, end=end)
-    matched = {}
+    matched, concentration = {}, {}
     if period != "day" and "energy" in p.categories:
         cells = q.cells(conn, park_id=park_id, enterprise_id=enterprise_id, start=start, end=end)
         land = park.get("land_area_mu") if enterprise_id is None else None
         matched = intensities_by_period(cells, period, total_land=land)
+        concentration = concentration_by_period(cells, period) if enterprise_id is None else {}
     out = [shape(r, p.categories, matched=matched.get(r["period"])) for r in rows]
+    for row in out:
+        if row["economic"] is not None:
+            row["economic"]["leading_industry_share"] = concentration.get(row["period"])
+        if period != "day" and enterprise_id is None and "energy" in p.categories:
+            row["article_21"] = article_21(row)
     if period == "day" and enterprise_id is None and "environment" in p.categories:
         aqis = daily_aqi(q.daily_air(conn, park_id=park["park_id"], start=start, end=end))
         for row in out:
             row["aqi"] = aqis.get(row["period"])
     if period == "year" and enterprise_id is None and "energy" in p.categories:
         for row in out:
-            evals = evaluation(q.park_years(conn, year=row["period"].year))
-            row["evaluation"] = evals.get(park["park_id"])
+            row["evaluation"] = _evaluate_year(conn, row["period"].year).get(park["park_id"])
     return out
+
+
+def _evaluate_year(conn: DbConn, year: int) -> dict[int, dict[str, Any]]:
+    """Every park's class and evaluation of a year, with the two years before for Article 22."""
+    return evaluation(
+        q.park_years(conn, year=year),
+        year=year,
+        cells=q.year_cells(conn, year=year),
+        earlier_outputs=q.park_outputs(conn, first=year - 2, last=year - 1),
+    )
 
 
 From = Annotated[date, Query(alias="from", description="first day (inclusive)")]
@@ -149,7 +171,7 @@ def park_evaluation(
     if "energy" not in p.categories or p.role is Role.ENTERPRISE:
         raise Forbidden("the park evaluation is for operators, admins and read-only users")
     rows = q.park_years(conn, year=year)
-    evals = evaluation(rows)
+    evals = _evaluate_year(conn, year)
     return [
         {
             **evals[r["park_id"]],

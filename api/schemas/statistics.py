@@ -20,13 +20,29 @@ class AqiOut(Out):
     iaqi: dict[str, int]
 
 
+class MethodOut(Out):
+    applies_from: int = Field(description="first evaluation year the method applies to")
+    source: str
+    assumption: bool = Field(description="true until the regional office publishes its method (Article 21)")
+
+
 class EvaluationOut(Out):
-    park_class: int = Field(description="Article 12: 1, 2, or 0 below class 2")
+    park_class: int = Field(description="Article 12: 1, 2, or 0 below class 2, by the year's output")
+    reference: dict[str, float | None] = Field(
+        description="Article 12's reference indicators: output and investment per mu, enterprises, tax,"
+        " industrial fixed-asset investment"
+    )
+    designated_class: int | None = Field(description="the class the park was designated (park attribute)")
+    below_class_years: int | None = Field(
+        description="consecutive years up to this one below the designated class's output (Article 22)"
+    )
+    downgrade_review: bool = Field(description="three or more such years: downgrade or merge (Article 22)")
     score: float | None = Field(description="0-100 among ranked (class 1 and 2) parks")
-    rank: int | None
+    rank: int | None = Field(description="null when not ranked (not class 1 or 2, or fewer than 2 parks)")
     ranked_parks: int
-    rewarded: bool
-    penalised: bool
+    rewarded: bool = Field(description="top 10 (Article 22); never also penalised")
+    penalised: bool = Field(description="bottom 3 among the parks outside the top 10")
+    method: MethodOut
 
 
 class CoverageOut(Out):
@@ -55,6 +71,12 @@ class StatOut(Out):
     )
     aqi: AqiOut | None = None
     evaluation: EvaluationOut | None = None
+    article_21: dict[str, dict[str, float | None]] | None = Field(
+        default=None,
+        description="park months and years: the statistics Article 21 requires, by group (total scale,"
+        " economic benefit, industrial concentration, science and innovation, input-output intensity,"
+        " employment, environmental protection, energy use); null where unknown or not the caller's",
+    )
 
 
 class StatsResponse(Out):
@@ -77,6 +99,7 @@ class EconomicIn(In):
     tax: float | None = Field(default=None, ge=-1e12, le=1e12)
     fixed_asset_investment: float | None = Field(default=None, ge=0, le=1e12)
     employees: int | None = Field(default=None, ge=0, le=10_000_000)
+    rd_expense: float | None = Field(default=None, ge=0, le=1e12, description="R&D spending, 10⁴ yuan (Article 21)")
 
 
 class EconomicImportRow(EconomicIn):
@@ -98,6 +121,7 @@ class EconomicOut(Out):
     tax: float | None
     fixed_asset_investment: float | None
     employees: int | None
+    rd_expense: float | None
     source: str
     imported_at: datetime
 

@@ -23,6 +23,16 @@ def test_parse_good_rows_and_empty_cells() -> None:
     assert r.output_value == 1200.5 and r.tax is None and r.employees == 42
 
 
+def test_rd_expense_is_an_optional_column() -> None:
+    """Article 21 (science and innovation): R&D spending, 10⁴ yuan, when the file has it."""
+    (r,) = parse((HEADER.rstrip("\n") + ",rd_expense\n" + "demo,e001,2026-05,1200,300,,80,42,36.5\n").encode())
+    assert r.rd_expense == 36.5
+    (old,) = parse((HEADER + "demo,e001,2026-05,1200,300,,80,42\n").encode())
+    assert old.rd_expense is None
+    with pytest.raises(RefusedImport, match="rd_expense '-1' is out of range"):
+        parse((HEADER.rstrip("\n") + ",rd_expense\n" + "demo,e001,2026-05,1,1,1,1,1,-1\n").encode())
+
+
 @pytest.mark.parametrize(
     ("row", "message"),
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,13 +11,17 @@ from hypothesis import strategies as st
 
 from aggregation.indicators import (
     ARTICLE_21_GROUPS,
+    ASSUMED_2021,
+    DOWNGRADE_AFTER_YEARS,
     Criterion,
-    EvaluationWeights,
+    EvaluationMethod,
+    below_class_streak,
     energy,
     evaluate,
     intensities,
     leading_industry_share,
     matched_intensities,
+    method_for,
     park_class,
     statistic_groups,
 )
@@ -96,28 +102,95 @@ def test_park_class_article_12() -> None:
     assert park_class([1_500_000, 1_499_999, 100_000, 99_999, np.nan]).tolist() == [1, 2, 2, 0, 0]
 
 
+def _method(**kw: Any) -> EvaluationMethod:
+    criteria = {"output_value": Criterion(2, True), "tce_per_value_added": Criterion(1, False)}
+    return EvaluationMethod(applies_from=2021, criteria=criteria, source="test", assumption=True, **kw)
+
+
 def test_evaluation_ranks_eligible_parks_with_ties() -> None:
-    w = EvaluationWeights(
-        {"output_value": Criterion(2, True), "tce_per_value_added": Criterion(1, False)},
-        reward_top=1,
-        penalise_bottom=1,
-    )
     ev = evaluate(
         {"output_value": [300.0, 100.0, 300.0, 999.0], "tce_per_value_added": [1.0, 1.0, 1.0, 0.1]},
         eligible=[True, True, True, False],
-        weights=w,
+        method=_method(reward_top=1, penalise_bottom=1),
     )
     assert ev.score[:3].tolist() == pytest.approx([100.0, 100 / 3, 100.0])
-    assert ev.rank.tolist() == [1, 3, 1, 0]
+    assert ev.rank.tolist() == [1, 3, 1, 0] and ev.ranked == 3
     assert ev.rewarded.tolist() == [True, False, True, False]
     assert ev.penalised.tolist() == [False, True, False, False]
 
 
-def test_default_weights_cover_article_21_dimensions() -> None:
-    w = EvaluationWeights()
-    assert sum(c.weight for c in w.criteria.values()) == pytest.approx(1.0)
+def test_a_lone_park_is_not_ranked_first_and_rewarded() -> None:
+    """Article 22 ranks class 1 and 2 parks against each other: one park has no ranking."""
+    ev = evaluate(
+        {"output_value": [500.0, 1.0], "tce_per_value_added": [1.0, 1.0]}, eligible=[True, False], method=_method()
+    )
+    assert ev.ranked == 0 and ev.rank.tolist() == [0, 0]
+    assert not ev.rewarded.any() and not ev.penalised.any() and np.isnan(ev.score).all()
+
+
+@pytest.mark.parametrize(
+    ("n", "rewarded", "penalised"),
+    [
+        (4, [1, 2, 3, 4], []),  # the top 10 hold all four: nobody is also among the bottom 3
+        (12, list(range(1, 11)), [11, 12]),  # bottom 3 = ranks 10-12; rank 10 is rewarded
+        (13, list(range(1, 11)), [11, 12, 13]),
+        (14, list(range(1, 11)), [12, 13, 14]),  # rank 11: neither
+    ],
+)
+def test_article_22_top_10_rewarded_bottom_3_penalised_never_both(
+    n: int, rewarded: list[int], penalised: list[int]
+) -> None:
+    out = np.arange(n, 0, -1, dtype=float)  # distinct scores: rank i has output n + 1 - i
+    ev = evaluate({"output_value": out, "tce_per_value_added": np.ones(n)}, method=_method())
+    assert ev.rank[ev.rewarded].tolist() == rewarded
+    assert ev.rank[ev.penalised].tolist() == penalised
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 1e6), min_size=1, max_size=30), st.integers(0, 12), st.integers(0, 5))
+def test_no_park_is_both_rewarded_and_penalised(outputs: list[float], top: int, bottom: int) -> None:
+    n = len(outputs)
+    ev = evaluate(
+        {"output_value": outputs, "tce_per_value_added": [1.0] * n},
+        method=_method(reward_top=top, penalise_bottom=bottom),
+    )
+    assert not (ev.rewarded & ev.penalised).any()
+    assert (ev.ranked == 0) == (n < 2)
+
+
+def test_methods_are_data_with_the_year_they_apply_from() -> None:
+    m = method_for(2026)
+    assert m is ASSUMED_2021 and m.assumption and m.applies_from == 2021
+    assert sum(c.weight for c in m.criteria.values()) == pytest.approx(1.0)
+    later = EvaluationMethod(applies_from=2027, criteria={"tax": Criterion(1, True)}, source="office", assumption=False)
+    methods = {2021: ASSUMED_2021, 2027: later}
+    assert method_for(2026, methods) is ASSUMED_2021 and method_for(2030, methods) is later
+    with pytest.raises(LookupError, match="no evaluation method applies to 2020"):
+        method_for(2020)
     with pytest.raises(ValueError, match="non-negative"):
-        EvaluationWeights({"tax": Criterion(-1, True)})
+        EvaluationMethod(applies_from=2021, criteria={"tax": Criterion(-1, True)}, source="x", assumption=True)
+    # Article 12's reference indicators are among the assumed criteria
+    assert {"output_per_mu", "investment_per_mu", "enterprises", "tax"} <= set(m.criteria)
+
+
+@pytest.mark.parametrize(
+    ("designated", "outputs", "streak"),
+    [
+        # class 1 needs 150亿 yuan = 1 500 000 (10⁴ yuan) a year (Article 12)
+        (1, [1_600_000, 1_400_000, 1_200_000, 1_499_999], 3),  # three years below: downgrade review
+        (1, [1_400_000, None, 1_400_000, 1_400_000], 2),  # an unknown year breaks the streak
+        (2, [90_000, 95_000, 100_000], 0),  # class 2: 10亿 = 100 000, reached in the last year
+        (2, [], 0),
+    ],
+)
+def test_three_consecutive_years_below_class(designated: int, outputs: list[float | None], streak: int) -> None:
+    assert below_class_streak(designated, outputs) == streak
+    assert (below_class_streak(designated, outputs) >= DOWNGRADE_AFTER_YEARS) == (streak >= 3)
+
+
+def test_below_class_names_a_bad_designation() -> None:
+    with pytest.raises(ValueError, match="designated class 3"):
+        below_class_streak(3, [1.0])
 
 
 def test_concentration_and_statistic_groups() -> None:

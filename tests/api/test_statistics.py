@@ -183,17 +183,54 @@ def test_year_sums_months_with_class_and_evaluation(client: TestClient, tenancy:
     ev = {row["park_id"]: row for row in _get(client, t, "admin", "/api/v1/statistics/evaluation", year=2037).json()}
     assert ev[t.other_park_id]["park_class"] == 1  # 240亿 yuan >= 150亿
     assert {ev[t.park_id]["rank"], ev[t.other_park_id]["rank"]} <= set(range(1, ev[t.park_id]["ranked_parks"] + 1))
+    own = ev[t.park_id]
+    assert own["method"] == {
+        "applies_from": 2021,
+        "source": own["method"]["source"],
+        "assumption": True,
+    } and own["method"]["source"].startswith("assumption")
+    assert not any(row["rewarded"] and row["penalised"] for row in ev.values())
+    # Article 12's reference indicators: 12 × 500 tax (10⁴ yuan), 2 enterprises
+    assert own["reference"]["tax"] == 6000.0 and own["reference"]["enterprises"] == 2
+    # Article 21: concentration and R&D served; e1 (coal chemical) makes 60 000 of 115 000
+    art = year["article_21"]
+    assert art["industrial_concentration"]["leading_industry_share"] == pytest.approx(60_000 / 115_000)
+    assert art["total_scale"]["output_value"] == 120_000.0
+    assert set(art["science_innovation"]) == {"rd_expense", "rd_intensity"}
     only_own = _get(client, t, "operator", "/api/v1/statistics/evaluation", year=2037).json()
     assert [row["park_id"] for row in only_own] == [t.park_id]
     assert _get(client, t, "enterprise", "/api/v1/statistics/evaluation", year=2037).status_code == 403
 
 
+def test_three_years_below_the_designated_class_and_a_lone_park(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    """Article 22: a park designated class 1 (150亿 yuan = 1 500 000 × 10⁴) that makes
+    120 000 a year in 2044, 2045 and 2046 has three consecutive years below: downgrade review.
+    It is the only park with 2044-2046 figures: not ranked, so not 'rank 1, rewarded'."""
+    t = tenancy
+    db.execute(
+        "UPDATE parks SET attributes = attributes || '{\"designated_class\": 1}'::jsonb WHERE park_id = %s",
+        (t.park_id,),
+    )
+    for y in (2044, 2045, 2046):
+        for m in range(1, 13):
+            _monthly(db, t.park_id, None, date(y, m, 1), output=10_000.0, tce=100.0, employees=100)
+    ev = {r["park_id"]: r for r in _get(client, t, "admin", "/api/v1/statistics/evaluation", year=2046).json()}
+    own = ev[t.park_id]
+    assert (own["designated_class"], own["below_class_years"], own["downgrade_review"]) == (1, 3, True)
+    assert own["park_class"] == 2  # 12亿 >= 10亿
+    assert (own["rank"], own["ranked_parks"], own["rewarded"], own["penalised"]) == (None, 0, False, False)
+    two_years = {r["park_id"]: r for r in _get(client, t, "admin", "/api/v1/statistics/evaluation", year=2045).json()}
+    assert (two_years[t.park_id]["below_class_years"], two_years[t.park_id]["downgrade_review"]) == (2, False)
+
+
 def test_economic_reports(client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]) -> None:
     t = tenancy
-    body = {"output_value": 1234.5, "value_added": 300.0, "tax": 55.0, "employees": 120}
+    body = {"output_value": 1234.5, "value_added": 300.0, "tax": 55.0, "employees": 120, "rd_expense": 12.5}
     own = client.put(f"/api/v1/economic-reports/{t.e1}/2026-10-01", headers=t.headers("enterprise"), json=body)
     assert own.status_code == 200, own.text
-    assert own.json()["output_value"] == 1234.5
+    assert own.json()["output_value"] == 1234.5 and own.json()["rd_expense"] == 12.5  # Article 21
     other = client.put(f"/api/v1/economic-reports/{t.e2}/2026-10-01", headers=t.headers("enterprise"), json=body)
     assert other.status_code == 404
     bad = client.put(f"/api/v1/economic-reports/{t.e1}/2026-10-15", headers=t.headers("enterprise"), json=body)
