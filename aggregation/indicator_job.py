@@ -11,18 +11,19 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 from psycopg.types.json import Jsonb
 
+from aggregation import apportion, arrays, job, store
 from aggregation import coefficients as co
 from aggregation import conversions as cv
 from aggregation import indicators as ind
-from aggregation import store
-from aggregation.calendar import local_day_start
-from smartpark.catalogue import metric
+from aggregation.calendar import local_date, local_day_start, zone
+from aggregation.rollup import Readings, counter_deltas
+from smartpark.catalogue import BY_ID, DEVICE_KINDS, MetricKind, metric
 from smartpark.timebase import datetime_from_ms
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,9 @@ def _enthalpy(device: int, declared: Any) -> float:
     return float(declared)
 
 
-def daily(conn: store.Conn, *, park: Park, days: list[date]) -> int:
+def daily(conn: store.Conn, *, park: Park, days: list[date], gaps: Gaps | None = None) -> int:
+    """Daily rows of ``days``; ``gaps``: the meters' intervals across day bounds to apportion
+    linearly (None: consumption stays in the later reading's day)."""
     rows: dict[tuple[int | None, date], dict[str, Any]] = {
         (e, d): dict.fromkeys(QUANTITIES, 0.0) for e in park.enterprises for d in days
     }
@@ -162,12 +165,120 @@ def daily(conn: store.Conn, *, park: Park, days: list[date]) -> int:
         row["readings"] += readings
         row["exceedance_minutes"] += exceed
     _steam_heat(conn, park=park, starts=[_iso(s) for s in starts], day_of_start=day_of_start, rows=rows)
+    if gaps is not None:
+        _apportion(gaps, park=park, days=days, rows=rows)
     _loads(conn, park=park, days=days, rows=rows)
     for d in days:  # park totals
         rows[(None, d)] = {q: sum(rows[(e, d)][q] for e in park.enterprises) for q in QUANTITIES}
     _energy_columns(rows, park)
     _upsert(conn, "indicator_daily", "day", park.park_id, rows)
     return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Gaps:
+    """Intervals between successive valid readings of a park's energy and water counters that
+    cross a local midnight, with the consumption the rollups credit to the later reading."""
+
+    device: np.ndarray
+    enterprise: np.ndarray
+    metric: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+    delta: np.ndarray
+    enthalpy: dict[int, float]  # steam meters' enthalpy, for the heat of moved steam
+
+
+def _counter_series(conn: store.Conn, park: Park) -> tuple[list[int], list[int]]:
+    """(device, metric) of the park's counters that feed a carrier column."""
+    devs, mets = [], []
+    for dev, kind in conn.execute(
+        "SELECT device_id, kind FROM devices WHERE enterprise_id = ANY(%s) ORDER BY device_id",
+        (list(park.enterprises),),
+    ).fetchall():
+        for code in DEVICE_KINDS.get(kind, ()):
+            m = metric(code)
+            if m.kind is MetricKind.COUNTER and m.carrier in CARRIER_COLUMN:
+                devs.append(dev)
+                mets.append(m.id)
+    return devs, mets
+
+
+def find_gaps(conn: store.Conn, *, park: Park, days: list[date]) -> Gaps:
+    """The intervals across the local midnights that bound ``days`` (one probe each way per
+    counter and midnight), with each one's consumption by the rollups' counter rule."""
+    devs, mets = _counter_series(conn, park)
+    bounds = sorted({local_day_start(d, park.timezone) for d in days} | {_next_start(d, park) for d in days})
+    found = conn.execute(
+        "SELECT DISTINCT s.d, s.m, p.t, p.v, n.t, n.v"
+        " FROM unnest(%(d)s::int[], %(m)s::int[]) AS s(d, m) CROSS JOIN unnest(%(b)s::int8[]) AS b(b)"
+        " JOIN LATERAL (SELECT (extract(epoch FROM t.ts) * 1000)::int8 AS t, t.value AS v FROM telemetry t"
+        f"  WHERE t.device_id = s.d AND t.metric_id = s.m AND t.flag IN {store.VALID_SQL}"
+        f"  AND t.ts < {store.ms_sql('b.b')} ORDER BY t.ts DESC LIMIT 1) p ON true"
+        " JOIN LATERAL (SELECT (extract(epoch FROM t.ts) * 1000)::int8 AS t, t.value AS v FROM telemetry t"
+        f"  WHERE t.device_id = s.d AND t.metric_id = s.m AND t.flag IN {store.VALID_SQL}"
+        f"  AND t.ts >= {store.ms_sql('b.b')} ORDER BY t.ts LIMIT 1) n ON true",
+        {"d": devs, "m": mets, "b": bounds},
+    ).fetchall()
+    dev = np.asarray([r[0] for r in found], dtype=np.int64)
+    met = np.asarray([r[1] for r in found], dtype=np.int64)
+    t0 = np.asarray([r[2] for r in found], dtype=np.int64)
+    t1 = np.asarray([r[4] for r in found], dtype=np.int64)
+    n = len(found)
+    # each interval as its own two-reading series: its consumption by the rollups' rule
+    pair = np.repeat(np.arange(n, dtype=np.int64), 2)
+    r = Readings.of(pair, np.column_stack([t0, t1]).ravel(), np.asarray([(a[3], a[5]) for a in found]).ravel())
+    devices = store.devices(conn, device_ids=dev)
+    params = job.series_params(arrays.unique(store.pack(dev, met)), devices, default_interval_s=job.DEFAULT_INTERVAL_S)
+    idx = params.index(store.pack(dev, met))[pair] if n else np.zeros(0, np.int64)
+    d = counter_deltas(
+        r,
+        register_max=params.register_max[idx],
+        register_step=params.register_step[idx],
+        max_rate_per_s=params.max_rate_per_s[idx],
+    )
+    enthalpy = {int(k): _enthalpy(int(k), (v.attributes or {}).get("steam_enthalpy_kj_kg")) for k, v in devices.items()}
+    ent = np.asarray([devices[int(i)].enterprise_id for i in dev.tolist()], dtype=np.int64)
+    return Gaps(dev, ent, met, t0, t1, d.delta[1::2], enthalpy)
+
+
+def _next_start(d: date, park: Park) -> int:
+    return local_day_start(d + timedelta(days=1), park.timezone)
+
+
+def gap_days(gaps: Gaps, park: Park) -> set[date]:
+    """Every local day an interval touches: all of them change when it is apportioned."""
+    out: set[date] = set()
+    for a, b in zip(gaps.t0.tolist(), gaps.t1.tolist(), strict=True):
+        d, last = local_date(a, zone(park.timezone)), local_date(b, zone(park.timezone))
+        while d <= last:
+            out.add(d)
+            d += timedelta(days=1)
+    return out
+
+
+def _apportion(
+    gaps: Gaps, *, park: Park, days: list[date], rows: dict[tuple[int | None, date], dict[str, Any]]
+) -> None:
+    """Move each interval's consumption from the later reading's day to the days it spans."""
+    if gaps.t0.size == 0:
+        return
+    span = sorted(gap_days(gaps, park) | set(days))
+    every = [span[0] + timedelta(days=i) for i in range((span[-1] - span[0]).days + 1)]
+    bounds = np.asarray([local_day_start(d, park.timezone) for d in every] + [_next_start(every[-1], park)])
+    m = apportion.moves(gaps.t0, gaps.t1, gaps.delta, bounds)
+    for i, k, amount in zip(m.interval.tolist(), m.day.tolist(), m.amount.tolist(), strict=True):
+        row = rows.get((int(gaps.enterprise[i]), every[k]))
+        if row is None:  # a day outside this computation: the caller extends days to cover all
+            continue
+        carrier = BY_ID[int(gaps.metric[i])].carrier
+        assert carrier is not None
+        row[CARRIER_COLUMN[carrier]] += amount
+        if carrier == "steam":
+            heat = cv.steam_heat_gj(
+                amount, gaps.enthalpy.get(int(gaps.device[i]), co.STEAM_ENTHALPY_DEFAULT_KJ_KG.value)
+            )
+            row["steam_heat_gj"] += float(heat)
 
 
 def _iso(ms: int) -> str:
@@ -342,8 +453,11 @@ class IndicatorStats:
     monthly_rows: int = 0
 
 
-def refresh_indicators(conn: store.Conn, *, batch: int = 400) -> IndicatorStats:
-    """One batch of dirty (park, day) in one transaction."""
+def refresh_indicators(
+    conn: store.Conn, *, batch: int = 400, gap_apportionment: apportion.Apportionment = "linear"
+) -> IndicatorStats:
+    """One batch of dirty (park, day) in one transaction. With linear gap apportionment the days
+    an interval across midnight spans are recomputed together, so the shares always add up."""
     stats = IndicatorStats()
     with conn.transaction():
         dirty = store.claim_dirty_days(conn, limit=batch)
@@ -353,17 +467,30 @@ def refresh_indicators(conn: store.Conn, *, batch: int = 400) -> IndicatorStats:
             if park is None:
                 log.warning("indicator queue names park %d, which does not exist; skipped", park_id)
                 continue
+            gaps = None
+            if gap_apportionment == "linear":
+                gaps = find_gaps(conn, park=park, days=days)
+                more = gap_days(gaps, park) - set(days)
+                if more:
+                    days = sorted({*days, *more})
+                    gaps = find_gaps(conn, park=park, days=days)
             stats.days += len(days)
-            stats.daily_rows += daily(conn, park=park, days=days)
+            stats.daily_rows += daily(conn, park=park, days=days, gaps=gaps)
             months = sorted({d.replace(day=1) for d in days})
             stats.monthly_rows += monthly(conn, park=park, months=months)
     return stats
 
 
-def drain(conn: store.Conn, *, batch: int = 400, max_batches: int = 100) -> list[IndicatorStats]:
+def drain(
+    conn: store.Conn,
+    *,
+    batch: int = 400,
+    max_batches: int = 100,
+    gap_apportionment: apportion.Apportionment = "linear",
+) -> list[IndicatorStats]:
     done = []
     for _ in range(max_batches):
-        s = refresh_indicators(conn, batch=batch)
+        s = refresh_indicators(conn, batch=batch, gap_apportionment=gap_apportionment)
         if s.claimed == 0:
             break
         done.append(s)

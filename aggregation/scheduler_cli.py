@@ -63,7 +63,9 @@ class Jobs:
     def indicators(self) -> dict[str, Any]:
         t0 = self.clock()
         with self.connect() as conn:
-            done = indicator_job.drain(conn, batch=self.settings.indicator_batch)
+            done = indicator_job.drain(
+                conn, batch=self.settings.indicator_batch, gap_apportionment=self.settings.gap_apportionment
+            )
         out = {
             "days": sum(s.days for s in done),
             "daily_rows": sum(s.daily_rows for s in done),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +67,9 @@ class AggregationSettings(BaseSettings):
     rollup_batch: Annotated[int, Field(ge=100, le=1_000_000)] = 20_000  # touched buckets per transaction
     indicator_batch: Annotated[int, Field(ge=1, le=100_000)] = 400  # dirty (park, day) per transaction
     default_interval_s: Annotated[float, Field(gt=0, le=86_400)] = 60.0  # expected reading spacing (coverage)
+    # A meter's consumption over a gap across midnight (or a month end): shared by time between
+    # the days (linear), or all in the later reading's day (later). See aggregation.apportion.
+    gap_apportionment: Literal["linear", "later"] = "linear"
     # After a pass that wrote this many 15-minute rows (a back-fill), refresh the planner's
     # statistics of the rollup tables at once (0 = never): the indicator queries that follow
     # would otherwise be planned for empty chunks, 24 s instead of 0.6 s on the demo's week.

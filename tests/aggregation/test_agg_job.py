@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -163,13 +164,13 @@ def test_end_to_end_stored_readings_to_indicator_rows(db: psycopg.Connection[Any
     ).fetchall()
     e1, e2, total = day
     assert e1[0] == ids["e1"] and e2[0] == ids["e2"] and total[0] is None
-    # the first reading of the day has no predecessor: 95 of 96 intervals of the day fall in it,
-    # the interval ending at the next midnight belongs to the next day
-    assert e1[1] == pytest.approx(95 * 25.0)
-    assert e2[2] == pytest.approx(95 * 10.0)
+    # the first reading of the day has no predecessor; the interval 23:45-00:00 ends with the next
+    # day's first reading and lies wholly in this day (linear apportionment): 96 intervals
+    assert e1[1] == pytest.approx(96 * 25.0)
+    assert e2[2] == pytest.approx(96 * 10.0)
     assert e1[3] == pytest.approx(96 * 40 * 100_000 * 0.25 / 1e6)  # 96 kg
     assert e1[4] == pytest.approx(96.0)  # 96 readings above the limit, each standing for 1 minute
-    assert total[5] == pytest.approx(95 * 25 * 0.1229 / 1000 + 95 * 10 * 1.2143 / 1000)
+    assert total[5] == pytest.approx(96 * 25 * 0.1229 / 1000 + 96 * 10 * 1.2143 / 1000)
     assert total[6] > 0
     month = db.execute(
         "SELECT electricity_kwh, output_value, tce_per_value_added, output_per_mu, enterprises"
@@ -177,7 +178,6 @@ def test_end_to_end_stored_readings_to_indicator_rows(db: psycopg.Connection[Any
         (ids["e1"],),
     ).fetchone()
     assert month is not None
-    # the month also holds May 2nd, whose first reading (midnight) closes the last interval
     assert month[0] == pytest.approx(96 * 25.0) and month[1] == 1000
     assert month[2] == pytest.approx(96 * 25 * 0.1229 / 1000 / 250)
     assert month[3] == pytest.approx(1000 / 300)
@@ -193,6 +193,73 @@ def test_end_to_end_stored_readings_to_indicator_rows(db: psycopg.Connection[Any
     assert park_month[3]["tce_per_value_added"] == {"reported": 1, "of": 2, "unit": "enterprise-months"}
     # item 11: the park is on the East China grid; 2026 has no table: 2023's, noted
     assert park_month[4]["co2_t"].startswith("2023:east: data year 2026 has no table yet")
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("linear", [20.0, 20.0, 8.0]), ("later", [0.0, 40.0, 8.0])])
+def test_a_gap_across_a_month_end_is_apportioned_by_time(
+    db: psycopg.Connection[Any], park: dict[str, Any], mode: str, expected: list[float]
+) -> None:
+    """Issue 16 item 15: readings 22:00 on 31 July and 02:00 on 1 August (Shanghai), 40 kWh
+    apart: linear gives each day 2 h of 4 h = 20 kWh, July and August 20 each; the later mode
+    puts all 40 into 1 August. Then 8 kWh within 1 August. Totals are equal either way."""
+    from aggregation import indicator_job
+
+    em1 = device_id(db, park, "e1", "em1")
+    july_22h = ms(2026, 7, 31, 14)  # 22:00 in Shanghai
+    readings = [(july_22h, 1000.0), (july_22h + 4 * 3_600_000, 1040.0), (july_22h + 5 * 3_600_000, 1048.0)]
+    store_readings(db, [(em1, KWH, t, v) for t, v in readings])
+    drain(db)
+    indicator_job.drain(db, gap_apportionment=mode)  # type: ignore[arg-type]
+    days = dict(
+        db.execute(
+            "SELECT day, electricity_kwh FROM indicator_daily WHERE enterprise_id = %s"
+            " AND day BETWEEN '2026-07-31' AND '2026-08-01'",
+            (db.execute("SELECT enterprise_id FROM devices WHERE device_id = %s", (em1,)).fetchone()[0],),  # type: ignore[index]
+        ).fetchall()
+    )
+    got = [days[date(2026, 7, 31)], days[date(2026, 8, 1)]]
+    # 1 August: 20 (or 40) from the gap + 8 within the day
+    assert got == pytest.approx([expected[0], expected[1] + expected[2]])
+    months = db.execute(
+        "SELECT month, electricity_kwh FROM indicator_monthly WHERE enterprise_id IS NULL"
+        " AND park_id = (SELECT park_id FROM parks WHERE code = %s) AND month IN ('2026-07-01', '2026-08-01')"
+        " ORDER BY month",
+        (park["parks"][0]["code"],),
+    ).fetchall()
+    assert [m[1] for m in months] == pytest.approx([expected[0], expected[1] + expected[2]])
+    assert sum(m[1] for m in months) == pytest.approx(48.0)  # conserved
+
+
+def test_a_late_reading_in_an_old_gap_recomputes_every_day_it_spans(
+    db: psycopg.Connection[Any], park: dict[str, Any]
+) -> None:
+    """A gap from 12:00 on 1 Sept to 12:00 on 4 Sept (72 h, 720 kWh): 120, 240, 240, 120. A
+    reading of 12:00 on 2 Sept arriving late (value 1400) splits it: 400 in 24 h (200, 200)
+    and 320 in 48 h (80, 160, 80): 200, 280, 160, 80, every day recomputed, still 720."""
+    from aggregation import indicator_job
+
+    em1 = device_id(db, park, "e1", "em1")
+    noon = ms(2026, 9, 1, 4)  # 12:00 in Shanghai
+    day_ms = 86_400_000
+    store_readings(db, [(em1, KWH, noon, 1000.0), (em1, KWH, noon + 3 * day_ms, 1720.0)])
+    drain(db)
+    indicator_job.drain(db)
+
+    def kwh() -> list[float]:
+        return [
+            r[0]
+            for r in db.execute(
+                "SELECT electricity_kwh FROM indicator_daily i JOIN devices d USING (enterprise_id)"
+                " WHERE d.device_id = %s AND i.day BETWEEN '2026-09-01' AND '2026-09-04' ORDER BY i.day",
+                (em1,),
+            ).fetchall()
+        ]
+
+    assert kwh() == pytest.approx([120.0, 240.0, 240.0, 120.0])
+    store_readings(db, [(em1, KWH, noon + day_ms, 1400.0)])
+    drain(db)
+    indicator_job.drain(db)
+    assert kwh() == pytest.approx([200.0, 200.0 + 80.0, 160.0, 80.0])
 
 
 def test_a_year_without_coefficients_loses_those_figures_only(
