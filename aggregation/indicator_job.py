@@ -141,9 +141,10 @@ def _enthalpy(device: int, declared: Any) -> float:
     return float(declared)
 
 
-def daily(conn: store.Conn, *, park: Park, days: list[date], gaps: Gaps | None = None) -> int:
-    """Daily rows of ``days``; ``gaps``: the meters' intervals across day bounds to apportion
-    linearly (None: consumption stays in the later reading's day)."""
+def daily(conn: store.Conn, *, park: Park, days: list[date], gaps: Gaps | None = None, linear: bool = False) -> int:
+    """Daily rows of ``days``. ``linear``: consumption across midnight shared by time, with the
+    moves of ``gaps`` (found in raw telemetry) replacing the stored ones of their days; days
+    whose raw telemetry has expired keep their stored moves."""
     rows: dict[tuple[int | None, date], dict[str, Any]] = {
         (e, d): dict.fromkeys(QUANTITIES, 0.0) for e in park.enterprises for d in days
     }
@@ -165,8 +166,11 @@ def daily(conn: store.Conn, *, park: Park, days: list[date], gaps: Gaps | None =
         row["readings"] += readings
         row["exceedance_minutes"] += exceed
     _steam_heat(conn, park=park, starts=[_iso(s) for s in starts], day_of_start=day_of_start, rows=rows)
-    if gaps is not None:
-        _apportion(gaps, park=park, days=days, rows=rows)
+    if linear:
+        if gaps is not None:
+            fresh = sorted({d for d in days if local_day_start(d, park.timezone) >= gaps.raw_from_ms})
+            _store_moves(conn, park=park, days=fresh, moves=_fresh_moves(gaps, park=park, days=fresh))
+        _apply_moves(conn, park=park, days=days, rows=rows)
     _loads(conn, park=park, days=days, rows=rows)
     for d in days:  # park totals
         rows[(None, d)] = {q: sum(rows[(e, d)][q] for e in park.enterprises) for q in QUANTITIES}
@@ -186,7 +190,7 @@ class Gaps:
     t0: np.ndarray
     t1: np.ndarray
     delta: np.ndarray
-    enthalpy: dict[int, float]  # steam meters' enthalpy, for the heat of moved steam
+    raw_from_ms: int  # days from here on were searched in raw telemetry (older: expired)
 
 
 def _counter_series(conn: store.Conn, park: Park) -> tuple[list[int], list[int]]:
@@ -204,10 +208,12 @@ def _counter_series(conn: store.Conn, park: Park) -> tuple[list[int], list[int]]
     return devs, mets
 
 
-def find_gaps(conn: store.Conn, *, park: Park, days: list[date]) -> Gaps:
+def find_gaps(conn: store.Conn, *, park: Park, days: list[date], raw_from_ms: int = 0) -> Gaps:
     """The intervals across the local midnights that bound ``days`` (one probe each way per
-    counter and midnight), with each one's consumption by the rollups' counter rule."""
+    counter and midnight), with each one's consumption by the rollups' counter rule. Days that
+    start before ``raw_from_ms`` (raw telemetry expired) are not searched."""
     devs, mets = _counter_series(conn, park)
+    days = [d for d in days if local_day_start(d, park.timezone) >= raw_from_ms]
     bounds = sorted({local_day_start(d, park.timezone) for d in days} | {_next_start(d, park) for d in days})
     found = conn.execute(
         "SELECT DISTINCT s.d, s.m, p.t, p.v, n.t, n.v"
@@ -237,9 +243,8 @@ def find_gaps(conn: store.Conn, *, park: Park, days: list[date]) -> Gaps:
         register_step=params.register_step[idx],
         max_rate_per_s=params.max_rate_per_s[idx],
     )
-    enthalpy = {int(k): _enthalpy(int(k), (v.attributes or {}).get("steam_enthalpy_kj_kg")) for k, v in devices.items()}
     ent = np.asarray([devices[int(i)].enterprise_id for i in dev.tolist()], dtype=np.int64)
-    return Gaps(dev, ent, met, t0, t1, d.delta[1::2], enthalpy)
+    return Gaps(dev, ent, met, t0, t1, d.delta[1::2], raw_from_ms)
 
 
 def _next_start(d: date, park: Park) -> int:
@@ -257,28 +262,54 @@ def gap_days(gaps: Gaps, park: Park) -> set[date]:
     return out
 
 
-def _apportion(
-    gaps: Gaps, *, park: Park, days: list[date], rows: dict[tuple[int | None, date], dict[str, Any]]
-) -> None:
-    """Move each interval's consumption from the later reading's day to the days it spans."""
+def _fresh_moves(gaps: Gaps, *, park: Park, days: list[date]) -> dict[tuple[int, int, date], float]:
+    """Per (device, metric, day) of ``days``: what linear apportionment of the gaps moves."""
+    out: dict[tuple[int, int, date], float] = defaultdict(float)
     if gaps.t0.size == 0:
-        return
+        return out
     span = sorted(gap_days(gaps, park) | set(days))
     every = [span[0] + timedelta(days=i) for i in range((span[-1] - span[0]).days + 1)]
     bounds = np.asarray([local_day_start(d, park.timezone) for d in every] + [_next_start(every[-1], park)])
     m = apportion.moves(gaps.t0, gaps.t1, gaps.delta, bounds)
+    wanted = set(days)  # the caller extends days over every gap, so nothing of a gap is left out
     for i, k, amount in zip(m.interval.tolist(), m.day.tolist(), m.amount.tolist(), strict=True):
-        row = rows.get((int(gaps.enterprise[i]), every[k]))
-        if row is None:  # a day outside this computation: the caller extends days to cover all
+        if every[k] in wanted:
+            out[(int(gaps.device[i]), int(gaps.metric[i]), every[k])] += amount
+    return out
+
+
+def _store_moves(conn: store.Conn, *, park: Park, days: list[date], moves: dict[tuple[int, int, date], float]) -> None:
+    """Replace the stored moves of the park's counters on ``days``."""
+    conn.execute(
+        "DELETE FROM consumption_moves c USING devices d WHERE d.device_id = c.device_id"
+        " AND d.enterprise_id = ANY(%s) AND c.day = ANY(%s)",
+        (list(park.enterprises), days),
+    )
+    keep = [(d, m, day, a) for (d, m, day), a in moves.items() if a != 0.0]
+    if keep:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO consumption_moves (device_id, metric_id, day, amount) VALUES (%s, %s, %s, %s)", keep
+            )
+
+
+def _apply_moves(
+    conn: store.Conn, *, park: Park, days: list[date], rows: dict[tuple[int | None, date], dict[str, Any]]
+) -> None:
+    """Add the stored moves of ``days`` to the carrier columns (steam also to its heat)."""
+    for ent, device, metric_id, day, amount, enthalpy in conn.execute(
+        "SELECT d.enterprise_id, c.device_id, c.metric_id, c.day, c.amount, d.attributes->'steam_enthalpy_kj_kg'"
+        " FROM consumption_moves c JOIN devices d USING (device_id)"
+        " WHERE d.enterprise_id = ANY(%s) AND c.day = ANY(%s)",
+        (list(park.enterprises), days),
+    ).fetchall():
+        row = rows.get((ent, day))
+        carrier = BY_ID[metric_id].carrier if metric_id in BY_ID else None
+        if row is None or carrier not in CARRIER_COLUMN:
             continue
-        carrier = BY_ID[int(gaps.metric[i])].carrier
-        assert carrier is not None
         row[CARRIER_COLUMN[carrier]] += amount
         if carrier == "steam":
-            heat = cv.steam_heat_gj(
-                amount, gaps.enthalpy.get(int(gaps.device[i]), co.STEAM_ENTHALPY_DEFAULT_KJ_KG.value)
-            )
-            row["steam_heat_gj"] += float(heat)
+            row["steam_heat_gj"] += float(cv.steam_heat_gj(amount, _enthalpy(device, enthalpy)))
 
 
 def _iso(ms: int) -> str:
@@ -454,10 +485,15 @@ class IndicatorStats:
 
 
 def refresh_indicators(
-    conn: store.Conn, *, batch: int = 400, gap_apportionment: apportion.Apportionment = "linear"
+    conn: store.Conn,
+    *,
+    batch: int = 400,
+    gap_apportionment: apportion.Apportionment = "linear",
+    raw_from_ms: int = 0,
 ) -> IndicatorStats:
     """One batch of dirty (park, day) in one transaction. With linear gap apportionment the days
-    an interval across midnight spans are recomputed together, so the shares always add up."""
+    an interval across midnight spans are recomputed together, so the shares always add up;
+    ``raw_from_ms``: where raw telemetry begins (retention), before which stored moves stand."""
     stats = IndicatorStats()
     with conn.transaction():
         dirty = store.claim_dirty_days(conn, limit=batch)
@@ -467,15 +503,15 @@ def refresh_indicators(
             if park is None:
                 log.warning("indicator queue names park %d, which does not exist; skipped", park_id)
                 continue
-            gaps = None
-            if gap_apportionment == "linear":
-                gaps = find_gaps(conn, park=park, days=days)
+            gaps, linear = None, gap_apportionment == "linear"
+            if linear:
+                gaps = find_gaps(conn, park=park, days=days, raw_from_ms=raw_from_ms)
                 more = gap_days(gaps, park) - set(days)
                 if more:
                     days = sorted({*days, *more})
-                    gaps = find_gaps(conn, park=park, days=days)
+                    gaps = find_gaps(conn, park=park, days=days, raw_from_ms=raw_from_ms)
             stats.days += len(days)
-            stats.daily_rows += daily(conn, park=park, days=days, gaps=gaps)
+            stats.daily_rows += daily(conn, park=park, days=days, gaps=gaps, linear=linear)
             months = sorted({d.replace(day=1) for d in days})
             stats.monthly_rows += monthly(conn, park=park, months=months)
     return stats
@@ -487,10 +523,11 @@ def drain(
     batch: int = 400,
     max_batches: int = 100,
     gap_apportionment: apportion.Apportionment = "linear",
+    raw_from_ms: int = 0,
 ) -> list[IndicatorStats]:
     done = []
     for _ in range(max_batches):
-        s = refresh_indicators(conn, batch=batch, gap_apportionment=gap_apportionment)
+        s = refresh_indicators(conn, batch=batch, gap_apportionment=gap_apportionment, raw_from_ms=raw_from_ms)
         if s.claimed == 0:
             break
         done.append(s)

@@ -64,7 +64,10 @@ class Jobs:
         t0 = self.clock()
         with self.connect() as conn:
             done = indicator_job.drain(
-                conn, batch=self.settings.indicator_batch, gap_apportionment=self.settings.gap_apportionment
+                conn,
+                batch=self.settings.indicator_batch,
+                gap_apportionment=self.settings.gap_apportionment,
+                raw_from_ms=self.settings.raw_telemetry_from_ms(time.time()),
             )
         out = {
             "days": sum(s.days for s in done),

@@ -79,6 +79,12 @@ class AggregationSettings(BaseSettings):
     rollup_1h_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 1100
     rollup_1d_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 0  # 0 keeps forever
 
+    def raw_telemetry_from_ms(self, now_s: float) -> int:
+        """Where raw telemetry may begin under retention (a day's margin): gaps of older days
+        cannot be searched again, so their stored apportionment stands (0: kept forever)."""
+        days = self.telemetry_retention_days
+        return 0 if days == 0 else int((now_s - (days - 1) * 86_400) * 1000)
+
 
 def _default_state_dir() -> Path:
     # One machine-wide instance of the local services: every checkout shares it.
