@@ -32,6 +32,7 @@ OWNERS = {
     "aggregation_dirty_days": "aggregation/store.py",
     "indicator_daily": "aggregation/indicator_job.py",
     "indicator_monthly": "aggregation/indicator_job.py",
+    "consumption_moves": "aggregation/indicator_job.py",
     "economic_monthly": "aggregation/economic.py",
     "alert_rules": "alerting/store.py",
     "alerts": "alerting/store.py",
