@@ -66,7 +66,7 @@ def _regions() -> Mapping[str, Region]:
         "hebei": ("河北", "north"),
         "shanxi": ("山西", "north"),
         "shandong": ("山东", "north"),
-        "inner_mongolia": ("内蒙古", "north"),  # the west holds most of its load; the east: see below
+        "inner_mongolia": ("内蒙古", "north"),  # the province as a whole; its two grids below
         "liaoning": ("辽宁", "northeast"),
         "jilin": ("吉林", "northeast"),
         "heilongjiang": ("黑龙江", "northeast"),
