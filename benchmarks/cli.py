@@ -15,6 +15,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "api": ("benchmarks.api", "requests/s and latency of a realistic API mix"),
     "hj212": ("benchmarks.hj212", "HJ 212 packets/s decoded and readings/s stored"),
     "sim": ("benchmarks.sim", "simulator readings/s from one process"),
+    "indicators": ("benchmarks.indicators", "indicator job per live run: gaps across midnight later vs linear"),
 }
 
 
