@@ -57,8 +57,10 @@ def _store_counters(conn: psycopg.Connection[Any], *, start: datetime, days: int
 def run(args: argparse.Namespace) -> int:
     start = datetime(2026, 12, 4, 16, tzinfo=UTC)  # local midnight in Asia/Shanghai
     last_day = (start + timedelta(hours=8) + timedelta(days=args.days - 1)).date()
+    from smartpark.settings import get_settings
+
     figures: dict[str, Any] = {}
-    with scratch_db("benchind") as scratch, psycopg.connect(scratch.url, autocommit=True) as conn:
+    with scratch_db("benchind", get_settings()) as scratch, psycopg.connect(scratch.url, autocommit=True) as conn:
         with conn.transaction():
             load_model(conn, generate_model(seed=7), broker=None)
         figures["readings"] = _store_counters(conn, start=start, days=args.days, interval_s=args.interval)
