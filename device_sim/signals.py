@@ -26,6 +26,7 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from aggregation.rollup import register_step_of
 from smartpark.catalogue import BY_CODE, DEVICE_KINDS, MetricKind
 
 from . import noise
@@ -242,8 +243,12 @@ class Registers:
             base = np.where(today, self._energy(d2, np.where(today, hour, h2)), base)
             count = count + today
         raw = energy - base
-        values = np.mod(raw, self.max[:, None])
-        wraps = np.floor(raw / self.max[:, None])
+        # A register shows whole steps (0.01 on an 8+2-digit one) and wraps from 99999999.99 to
+        # 0.00: it counts modulo max + one step, as the rollups read it back.
+        step = register_step_of(self.max)[:, None]
+        modulus = self.max[:, None] + step
+        values = np.floor(np.mod(raw, modulus) / step) * step
+        wraps = np.floor(raw / modulus)
         reset = np.diff(count, axis=1) > 0
         rolled = (np.diff(wraps, axis=1) > 0) & ~reset
         events = np.where(reset, RESET, 0) | np.where(rolled, ROLLOVER, 0)

@@ -83,8 +83,9 @@ def test_rollover_wraps_at_the_declared_register_max() -> None:
     assert len(rolls) >= 3
     assert np.all(v <= 1000.0)
     for i in rolls:
-        # Consumption across the wrap is small and positive once the maximum is added back.
-        assert 0 <= v[i] + 1000.0 - v[i - 1] < 30.0 * 600 / 3600 * 2
+        # Consumption across the wrap is small and positive once max + one step (1) is added back.
+        assert 0 <= v[i] + 1001.0 - v[i - 1] < 30.0 * 600 / 3600 * 2
+    assert np.all(v == np.floor(v))  # a register of whole units shows whole units
 
 
 def test_register_is_the_integral_of_the_load() -> None:
