@@ -1,4 +1,8 @@
-"""`smartpark aqi PM25=80 PM10=120 ... [--hourly] [--edition 2012|2026]`: one JSON object."""
+"""`smartpark aqi PM25=80 PM10=120 ... [--hourly] [--edition 2012|2026 | --date D]`: one JSON object.
+
+The edition is the one in force on ``--date`` (HJ 633-2026 from 2026-03-01) unless ``--edition``
+names it; both editions answer, each with its own rules (see :mod:`smartpark.aqi`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from aggregation.aqi import (
+from smartpark.aqi import (
     LEVEL_NAMES,
     MISSING,
     POLLUTANTS,
@@ -41,21 +45,29 @@ def report(pairs: dict[str, int], *, hourly: bool, edition: Edition) -> dict[str
     so2_24h = pairs.pop("SO2_24H", None)
     r = aqi_milli(pairs, hourly=hourly, edition=edition, so2_24h=so2_24h)
     value = int(r.aqi)
+    iaqi = {p: (None if int(v) == MISSING else int(v)) for p, v in r.iaqi.items()}
     out: dict[str, Any] = {"aqi": value, "edition": f"HJ 633-{edition}", "hourly": hourly}
+    missing = [p for p, v in iaqi.items() if v is None]
     if value == MISSING:
-        return {**out, "aqi": None, "category": None, "level": None, "primary_pollutants": [], "iaqi": {}}
+        na = {"aqi": "NA", "category": None, "level": None, "primary_pollutants": [], "missing": missing}
+        return {**out, **na, "iaqi": iaqi}
     level, zh, en = category(value)
-    return {
+    out = {
         **out,
         "category": zh,
         "category_en": en,
         "level": level,
         "level_name": LEVEL_NAMES[level],
         "primary_pollutants": [p for p in r.iaqi if bool(r.primary[p])],
-        "exceeding": [p for p in r.iaqi if bool(r.exceeding(p))],
-        "substituted": [p for p, m in r.substituted.items() if bool(m)],
-        "iaqi": {p: int(v) for p, v in r.iaqi.items()},
+        "iaqi": iaqi,
     }
+    if edition == "2012":
+        out["exceeding"] = [p for p in r.iaqi if bool(r.exceeding(p))]
+        out["substituted"] = [p for p, m in r.substituted.items() if bool(m)]
+    else:
+        out["capped"] = [p for p, m in r.capped.items() if bool(m)]
+        out["missing"] = missing
+    return out
 
 
 def run(args: argparse.Namespace) -> int:

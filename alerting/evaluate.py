@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from alerting import aqi
 from alerting.rules import AIR_AQI, ANY_METRIC, DEVICE_ONLINE, GATEWAY_KIND, Rule, any_match
+from smartpark import aqi
 from smartpark.catalogue import BY_CODE
 
 OK, PENDING, FIRING = 0, 1, 2
@@ -31,7 +31,8 @@ DEVICE_ONLINE_ID = 1001
 AIR_AQI_ID = 1002
 ANY_METRIC_ID = -1
 O2_ID = BY_CODE["stack.o2_pct"].id
-AQI_INPUT_IDS = {BY_CODE[c].id: c for c in aqi.POLLUTANTS}
+AQI_INPUT_IDS = {BY_CODE[c].id: c for c in aqi.HOURLY_ITEM_OF_METRIC}
+AQI_WINDOW_MS = 3_600_000  # the real-time AQI is that of the 1 h mean concentrations
 MAX_WINDOW_POINTS = 10_000  # per series: bounds memory whatever the publishing rate
 
 
@@ -164,7 +165,7 @@ class Evaluator:
         self.windows: dict[tuple[int, int], deque[tuple[int, float]]] = {}
         self.o2 = np.full(n_ent, np.nan)
         self.o2_ref = np.array([_float(e.attributes.get("o2_ref_pct")) for e in self.entities])
-        self.aqi_inputs: dict[int, dict[str, float]] = {}
+        self.aqi_inputs: dict[int, dict[str, deque[tuple[int, float]]]] = {}
         self.wants_aqi = any(r.metric == AIR_AQI for r in self.rules)
         self._batch_o2: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.int64), np.empty(0))
         self.unevaluable = 0  # readings a rule could not judge (e.g. no O2 yet for a correction)
@@ -292,10 +293,13 @@ class Evaluator:
             return ent, met, ts, val
         stamp: dict[int, int] = {}
         for i in rows:
-            e = int(ent[i])
-            self.aqi_inputs.setdefault(e, {})[AQI_INPUT_IDS[int(met[i])]] = float(val[i])
-            stamp[e] = int(ts[i])
-        extra = [(e, t, aqi.hourly_aqi(self.aqi_inputs[e], t)) for e, t in stamp.items()]
+            e, t = int(ent[i]), int(ts[i])
+            buf = self.aqi_inputs.setdefault(e, {}).setdefault(
+                AQI_INPUT_IDS[int(met[i])], deque(maxlen=MAX_WINDOW_POINTS)
+            )
+            buf.append((t, float(val[i])))
+            stamp[e] = max(stamp.get(e, t), t)
+        extra = [(e, t, aqi.realtime_aqi(self._hourly_means(e, t), t)) for e, t in stamp.items()]
         extra = [x for x in extra if x[2] is not None]
         if not extra:
             return ent, met, ts, val
@@ -305,6 +309,16 @@ class Evaluator:
             np.concatenate([ts, np.array([x[1] for x in extra], dtype=np.int64)]),
             np.concatenate([val, np.array([x[2] for x in extra], dtype=np.float64)]),
         )
+
+    def _hourly_means(self, e: int, now_ts: int) -> dict[str, float]:
+        """Mean of each pollutant over the hour before ``now_ts`` (the station's latest reading)."""
+        out = {}
+        for code, buf in self.aqi_inputs.get(e, {}).items():
+            while buf and buf[0][0] <= now_ts - AQI_WINDOW_MS:
+                buf.popleft()
+            if buf:
+                out[code] = sum(x for _, x in buf) / len(buf)
+        return out
 
     def _seen(self, r: int, ents: np.ndarray, now_ms: int, out: list[Transition]) -> None:
         if ents.size == 0:

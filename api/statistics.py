@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from aggregation import aqi as aqi_core
 from aggregation import indicators as ind
 from aggregation.indicator_job import EMISSION_COLUMNS, ENERGY_COLUMNS, merge_notes
 from aggregation.indicators import evaluate, park_class
+from smartpark import aqi as aqi_core
 
 ENERGY = ENERGY_COLUMNS
 EMISSIONS = EMISSION_COLUMNS
@@ -33,14 +33,17 @@ ECONOMIC = (
     "enterprises",
 )
 
-# Daily means of the air metrics, keyed by the AQI core's pollutant names (24 h tables).
+# Daily means of the air metrics, keyed by the AQI core's pollutant names (24 h tables); O3 comes
+# from the hourly means (daily maximum 8 h, and for HJ 633-2012 also the maximum 1 h).
 AIR_POLLUTANTS = {
     "air.pm25_ugm3": "PM25",
     "air.pm10_ugm3": "PM10",
     "air.so2_ugm3": "SO2",
     "air.no2_ugm3": "NO2",
     "air.co_mgm3": "CO",
+    "air.o3_ugm3": "O3",
 }
+O3_METRIC = "air.o3_ugm3"
 
 
 def _num(v: Any) -> float | None:
@@ -128,17 +131,48 @@ def _nan(v: Any) -> float:
     return float("nan") if v is None else float(v)
 
 
-def daily_aqi(rows: Iterable[Mapping[str, Any]]) -> dict[date, dict[str, Any]]:
-    """AQI of each day from the daily mean concentrations (HJ 633, edition by the date)."""
+def daily_aqi(
+    rows: Iterable[Mapping[str, Any]], o3_hourly: Iterable[Mapping[str, Any]] = ()
+) -> dict[date, dict[str, Any]]:
+    """AQI of each day (HJ 633, edition by the date): the daily means of SO2, NO2, CO, PM10 and
+    PM2.5 and, from ``o3_hourly`` rows (day, hour 0-23 local, mean), the O3 daily maximum 8 h and
+    (2012 only) maximum 1 h."""
     by_day: dict[date, dict[str, float]] = defaultdict(dict)
     for r in rows:
         name = AIR_POLLUTANTS.get(r["metric"])
-        if name is not None and r["mean"] is not None:
+        if name is not None and name != "O3" and r["mean"] is not None:
             by_day[r["day"]][name] = float(r["mean"])
-    out = {}
+    o3: dict[date, np.ndarray] = {}
+    for r in o3_hourly:
+        if r["mean"] is not None:
+            o3.setdefault(r["day"], np.full(24, np.nan))[int(r["hour"])] = float(r["mean"])
+    for day, hours in o3.items():
+        max_1h, max_8h = aqi_core.o3_daily(hours)
+        if math.isfinite(max_8h):
+            by_day[day]["O3_8H"] = max_8h
+        if math.isfinite(max_1h) and aqi_core.edition_for(day) == "2012":
+            by_day[day]["O3_1H"] = max_1h
+    out: dict[date, dict[str, Any]] = {}
     for day, conc in by_day.items():
-        result = aqi_core.aqi(conc, edition=aqi_core.edition_for(day))
+        edition = aqi_core.edition_for(day)
+        if edition == "2012" and conc.get("O3_8H", 0) > 800 and "O3_1H" not in conc:
+            conc.pop("O3_8H")
+        result = aqi_core.aqi(conc, edition=edition)
         value = int(result.aqi)
+        iaqi = {p: int(v) for p, v in result.iaqi.items() if int(v) != aqi_core.MISSING}
+        missing = sorted(p for p in result.iaqi if bool(result.missing(p)))
+        if value == aqi_core.MISSING:
+            out[day] = {
+                "aqi": None,
+                "level": None,
+                "category": None,
+                "category_en": None,
+                "primary": [],
+                "iaqi": iaqi,
+                "missing": missing,
+                "edition": f"HJ 633-{edition}",
+            }
+            continue
         level, zh, en = aqi_core.category(value)
         primary = sorted(p for p, flag in result.primary.items() if bool(flag))
         out[day] = {
@@ -147,7 +181,9 @@ def daily_aqi(rows: Iterable[Mapping[str, Any]]) -> dict[date, dict[str, Any]]:
             "category": zh,
             "category_en": en,
             "primary": primary,
-            "iaqi": {p: int(v) for p, v in result.iaqi.items()},
+            "iaqi": iaqi,
+            "missing": missing,
+            "edition": f"HJ 633-{edition}",
         }
     return out
 

@@ -170,20 +170,33 @@ def park_outputs(conn: psycopg.Connection[Any], *, first: int, last: int) -> dic
     return {p: [got.get((p, y)) for y in range(first, last + 1)] for p in parks}
 
 
-def daily_air(conn: psycopg.Connection[Any], *, park_id: int, start: date, end: date) -> list[Row]:
-    """Daily mean concentrations of the park's air stations (mean over stations), per local day."""
+def _park_air(conn: psycopg.Connection[Any], table: str, keys: str, where: str, **params: Any) -> list[Row]:
+    """Means over the park's air stations of one rollup table, grouped by the given local keys."""
     return conn.execute(
-        "SELECT (x.bucket AT TIME ZONE p.timezone)::date AS day, m.code AS metric,"
-        " sum(x.sum) / nullif(sum(x.count), 0) AS mean, max(x.max) AS max"
-        " FROM rollup_1d x JOIN devices d USING (device_id) JOIN enterprises e USING"
-        " (enterprise_id)"
+        f"SELECT {keys}, sum(x.sum) / nullif(sum(x.count), 0) AS mean, max(x.max) AS max"
+        f" FROM {table} x JOIN devices d USING (device_id) JOIN enterprises e USING (enterprise_id)"
         " JOIN parks p ON p.park_id = e.park_id JOIN metrics m ON m.metric_id = x.metric_id"
-        " WHERE e.park_id = %(pid)s AND m.category = 'environment'"
+        f" WHERE e.park_id = %(pid)s AND {where}"
         " AND x.bucket >= (%(start)s::date::timestamp AT TIME ZONE p.timezone)"
         " AND x.bucket < (%(end)s::date::timestamp AT TIME ZONE p.timezone)"
         " GROUP BY 1, 2 ORDER BY 1, 2",
-        {"pid": park_id, "start": start, "end": end},
+        params,
     ).fetchall()
+
+
+DAY = "(x.bucket AT TIME ZONE p.timezone)::date AS day"
+
+
+def daily_air(conn: psycopg.Connection[Any], *, park_id: int, start: date, end: date) -> list[Row]:
+    """Daily mean concentrations of the park's air stations (mean over stations), per local day."""
+    where = "m.category = 'environment'"
+    return _park_air(conn, "rollup_1d", f"{DAY}, m.code AS metric", where, pid=park_id, start=start, end=end)
+
+
+def hourly_o3(conn: psycopg.Connection[Any], *, park_id: int, start: date, end: date) -> list[Row]:
+    """Hourly O3 means of the park's air stations (mean over stations), per local day and hour."""
+    keys = f"{DAY}, extract(hour FROM x.bucket AT TIME ZONE p.timezone)::int AS hour"
+    return _park_air(conn, "rollup_1h", keys, "m.code = 'air.o3_ugm3'", pid=park_id, start=start, end=end)
 
 
 # --- economic reports ---------------------------------------------------------------------------

@@ -93,7 +93,11 @@ def _stats(
         if period != "day" and enterprise_id is None and "energy" in p.categories:
             row["article_21"] = article_21(row)
     if period == "day" and enterprise_id is None and "environment" in p.categories:
-        aqis = daily_aqi(q.daily_air(conn, park_id=park["park_id"], start=start, end=end))
+        pid = park["park_id"]
+        aqis = daily_aqi(
+            q.daily_air(conn, park_id=pid, start=start, end=end),
+            q.hourly_o3(conn, park_id=pid, start=start, end=end),
+        )
         for row in out:
             row["aqi"] = aqis.get(row["period"])
     if period == "year" and enterprise_id is None and "energy" in p.categories:

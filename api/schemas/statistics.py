@@ -12,12 +12,14 @@ from api.schemas.common import Id32, In, Out
 
 
 class AqiOut(Out):
-    aqi: int
-    level: int
-    category: str
-    category_en: str
+    aqi: int | None = Field(description='null: "NA" (HJ 633-2026, an item missing and no other above 100)')
+    level: int | None
+    category: str | None
+    category_en: str | None
     primary: list[str]
     iaqi: dict[str, int]
+    missing: list[str] = Field(default_factory=list, description="items without a valid concentration (NA)")
+    edition: str
 
 
 class MethodOut(Out):

@@ -62,3 +62,17 @@ def test_bad_input_named_on_stderr(capsys: pytest.CaptureFixture[str], arg: str,
     code, out, err = run(capsys, arg)
     assert code == 2 and out == ""
     assert message in err
+
+
+def test_both_editions_answer_with_their_own_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    six = ["PM25=80.5", "PM10=40", "SO2=10", "NO2=20", "CO=0.4", "O3_8H=60"]
+    _, out, _ = run(capsys, *six, "--edition", "2026")
+    doc = json.loads(out)
+    # GB/T 8170: 80.5 -> 80; 2026 PM2.5 60-115 -> 100-150: 100 + 50 × 20 / 55 = 118.2 -> 119
+    assert doc["aqi"] == 119 and doc["edition"] == "HJ 633-2026" and "exceeding" not in doc
+    _, out, _ = run(capsys, *six, "--date", "2026-02-28")
+    doc = json.loads(out)
+    # 2012: 75-115 -> 100-150: 100 + 50 × 5.5 / 40 = 106.9 -> 107, PM2.5 exceeding (IAQI > 100)
+    assert doc["aqi"] == 107 and doc["exceeding"] == ["PM25"]
+    _, out, _ = run(capsys, "PM10=120", "--date", "2026-03-01")
+    assert json.loads(out)["aqi"] == "NA"  # five items missing, PM10 IAQI 100 is not above 100

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from alerting.aqi import PM_24H, TABLES_1H, hourly_aqi, iaqi
 from alerting.evaluate import (
     AIR_AQI_ID,
     DEVICE_ONLINE_ID,
@@ -190,17 +189,29 @@ def test_stack_limits_after_o2_reference_correction() -> None:
 
 
 def test_aqi_levels_from_station_concentrations() -> None:
-    assert iaqi(2.2, (0, 2, 4, 14, 24, 36, 48, 60)) == 55  # CO 24 h, exact at a breakpoint fraction
-    # worked example of standards.md (2012 tables): PM2.5 80 -> 107
-    assert iaqi(80, PM_24H[2012]["air.pm25_ugm3"]) == 107
-    assert iaqi(170, TABLES_1H["air.o3_ugm3"]) == 63
-    assert hourly_aqi({"air.pm25_ugm3": 80, "air.pm10_ugm3": 120}, 1_700_000_000_000) == 107
     ev = make(rule(id="aqi", metric="air.aqi", category="environment", condition={"op": ">", "threshold": 100}))
     pm25 = metric_id("air.pm25_ugm3")
     assert ev.evaluate(Batch.of([3], [pm25], [T0], [50.0]), now_ms=T0) == []
     out = ev.evaluate(Batch.of([3], [pm25], [T0 + 1], [200.0]), now_ms=T0 + 1)
-    assert [(t.to, t.value) for t in out] == [("firing", 250.0)]
+    # the AQI of the hourly mean (50 + 200) / 2 = 125 on HJ 633-2012 table 1 (PM2.5 24 h 115-150
+    # -> IAQI 150-200): 150 + 50 × 10 / 35 = 164.29 -> 165
+    assert [(t.to, t.value) for t in out] == [("firing", 165.0)]
     assert metric_id("air.aqi") == AIR_AQI_ID
+
+
+def test_hourly_aqi_is_the_aqi_of_the_hourly_mean_not_the_mean_of_aqis() -> None:
+    """Issue 16 item 8: PM2.5 alternating 0 and 250 µg/m³ for an hour. Mean 125 -> IAQI 165
+    (HJ 633-2012 table 1, 150 + 50 × (125 − 115) / (150 − 115) = 164.3, rounded up); the mean of
+    the per-reading IAQIs (0 and 300) would be 150."""
+    ev = make(rule(id="aqi", metric="air.aqi", category="environment", condition={"op": ">", "threshold": 150}))
+    pm25 = metric_id("air.pm25_ugm3")
+    ts = [T0 + i * 60_000 for i in range(60)]
+    out = ev.evaluate(Batch.of([3] * 60, [pm25] * 60, ts, [0.0, 250.0] * 30), now_ms=ts[-1])
+    assert [(t.to, t.value) for t in out][-1] == ("firing", 165.0)
+    # an hour later the old readings have left the window: the AQI is that of the new hour only
+    later = T0 + 2 * 3_600_000
+    out = ev.evaluate(Batch.of([3], [pm25], [later], [10.0]), now_ms=later)
+    assert [(t.to, t.value) for t in out] == [("resolved", 15.0)]  # 50 × 10 / 35 = 14.3 -> 15
 
 
 def test_stack_and_air_station_in_one_batch() -> None:

@@ -144,6 +144,45 @@ def test_daily_aqi_is_the_standards_worked_example() -> None:
     assert out["aqi"] == 107 and out["primary"] == ["PM25"] and out["level"] == 3
 
 
+def _o3_hours(day: date, hours: list[float]) -> list[dict[str, object]]:
+    return [{"day": day, "hour": h, "mean": v} for h, v in enumerate(hours)]
+
+
+def _five_at_50(day: date) -> list[dict[str, object]]:
+    """Daily means at the IAQI 50 breakpoints (or below) of the five non-O3 items."""
+    means = {"air.pm25_ugm3": 35, "air.pm10_ugm3": 50, "air.so2_ugm3": 20, "air.no2_ugm3": 40, "air.co_mgm3": 1.0}
+    return [{"day": day, "metric": m, "mean": v} for m, v in means.items()]
+
+
+def test_daily_aqi_includes_o3() -> None:
+    """Issue 16 item 7. HJ 633-2012 5.1: the daily report indexes the O3 maximum 1 h and daily
+    maximum 8 h. A day of clean air whose O3 peaks at 250 µg/m³ for one hour (others 100):
+    O3 1 h 250 on table 1 (200-300 -> IAQI 100-150): 100 + 50 × 50 / 100 = 125; the best 8 h
+    window (100 × 7 + 250) / 8 = 118.75 on the O3 8 h row (100-160 -> 50-100): 50 + 50 × 18.75 / 60
+    = 65.6 -> 66. AQI 125 (primary O3 1 h), not 50."""
+    day = date(2025, 6, 1)
+    rows = _five_at_50(day)
+    hours = [100.0] * 24
+    hours[14] = 250.0
+    out = daily_aqi(rows, _o3_hours(day, hours))[day]
+    assert out["iaqi"]["O3_1H"] == 125 and out["iaqi"]["O3_8H"] == 66
+    assert out["aqi"] == 125 and out["primary"] == ["O3_1H"]
+    assert daily_aqi(rows)[day]["aqi"] == 50  # without O3: what the issue saw
+
+
+def test_daily_aqi_2026_has_six_items_and_na() -> None:
+    """HJ 633-2026: O3 daily maximum 8 h only (no O3 1 h); a missing item makes the AQI NA when
+    the others do not exceed 100 (verify: public transcription of the 2026 text)."""
+    day = date(2026, 3, 2)
+    five = _five_at_50(day)
+    hours = [100.0] * 24
+    out = daily_aqi(five, _o3_hours(day, hours))[day]
+    # O3 8 h 100 -> IAQI 50; PM2.5 35 -> 50; PM10 50 -> 50: AQI 50, no O3_1H item
+    assert out["aqi"] == 50 and "O3_1H" not in out["iaqi"] and out["edition"] == "HJ 633-2026"
+    na = daily_aqi(five)[day]
+    assert na["aqi"] is None and na["missing"] == ["O3_8H"]
+
+
 @pytest.mark.parametrize("text", ["¹:elec.power_kw", "٣:elec.power_kw", "0:elec.power_kw", "x:elec.power_kw", "1-elec"])
 def test_series_pairs_take_ascii_device_ids_only(text: str) -> None:
     with pytest.raises(SeriesError, match="is not '<device_id>:<metric code>'"):
