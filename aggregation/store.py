@@ -18,7 +18,7 @@ import psycopg
 
 from aggregation.rollup import Rollup, is_sorted
 from aggregation.windows import Windows
-from smartpark.catalogue import VALID_FLAGS
+from smartpark.catalogue import COUNTED_FLAGS_SQL
 from smartpark.db import binary_copy
 from smartpark.series_key import pack, unpack
 
@@ -27,7 +27,6 @@ F64 = npt.NDArray[np.float64]
 Conn = psycopg.Connection[Any]
 
 # The flags of valid readings as a SQL list (constants of the catalogue, not input).
-VALID_SQL = "(" + ", ".join(str(f) for f in VALID_FLAGS) + ")"
 
 ROLLUP_TABLES = ("rollup_15m", "rollup_1h", "rollup_1d")
 READING_COLUMNS = (("device_id", "int4"), ("metric_id", "int2"), ("ts", "timestamptz"), ("value", "float8"))
@@ -137,8 +136,8 @@ def _grouped(conn: Conn, sql: str, params: dict[str, Any]) -> tuple[I64, I64, F6
 
 
 def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
-    """Valid readings inside the windows: (series, ts ms, value), grouped by series. Valid is
-    flag 0 or 64 (valid, stamped on receipt): ``VALID_FLAGS``, as alarms use them.
+    """Counted readings inside the windows: (series, ts ms, value), grouped by series. Counted is
+    valid (flag 0, or 64: stamped on receipt) or over range (T): ``COUNTED_FLAGS``, as alarms use.
 
     Dense windows (the live case): one time-range scan per merged span, filtered here; sparse
     ones (late data of a few meters): one index probe per window."""
@@ -151,7 +150,7 @@ def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
             " FROM unnest(%(dev)s::int[], %(met)s::int[], %(lo)s::int8[], %(hi)s::int8[])"
             " WITH ORDINALITY AS w(device_id, metric_id, lo, hi, i)"
             " JOIN telemetry t ON t.device_id = w.device_id AND t.metric_id = w.metric_id"
-            f" AND t.ts >= {_ms('w.lo')} AND t.ts < {_ms('w.hi')} WHERE t.flag IN {VALID_SQL}"
+            f" AND t.ts >= {_ms('w.lo')} AND t.ts < {_ms('w.hi')} WHERE t.flag {COUNTED_FLAGS_SQL}"
             " GROUP BY w.i, w.device_id, w.metric_id, w.lo ORDER BY w.device_id, w.metric_id, w.lo",
             _window_params(windows.series, windows.lo, windows.hi),
         )
@@ -162,7 +161,7 @@ def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
             conn,
             "SELECT device_id, metric_id, array_agg(ts), array_agg(value) FROM telemetry"
             " WHERE device_id >= %(d0)s AND device_id <= %(d1)s"
-            f" AND ts >= {_ms('%(a)s::int8')} AND ts < {_ms('%(b)s::int8')} AND flag IN {VALID_SQL}"
+            f" AND ts >= {_ms('%(a)s::int8')} AND ts < {_ms('%(b)s::int8')} AND flag {COUNTED_FLAGS_SQL}"
             " GROUP BY device_id, metric_id ORDER BY device_id, metric_id",  # sorted: no client sort
             {"a": int(a), "b": int(b), "d0": d0, "d1": d1},
         )
@@ -180,10 +179,10 @@ def neighbours(conn: Conn, *, series: I64, lo: I64, hi: I64) -> tuple[I64, I64]:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     rows = conn.execute(
         "SELECT (SELECT (extract(epoch FROM t.ts) * 1000)::int8 FROM telemetry t"
-        f"  WHERE t.device_id = w.device_id AND t.metric_id = w.metric_id AND t.flag IN {VALID_SQL}"
+        f"  WHERE t.device_id = w.device_id AND t.metric_id = w.metric_id AND t.flag {COUNTED_FLAGS_SQL}"
         f"  AND t.ts < {_ms('w.lo')} ORDER BY t.ts DESC LIMIT 1),"
         " (SELECT (extract(epoch FROM t.ts) * 1000)::int8 FROM telemetry t"
-        f"  WHERE t.device_id = w.device_id AND t.metric_id = w.metric_id AND t.flag IN {VALID_SQL}"
+        f"  WHERE t.device_id = w.device_id AND t.metric_id = w.metric_id AND t.flag {COUNTED_FLAGS_SQL}"
         f"  AND t.ts >= {_ms('w.hi')} ORDER BY t.ts LIMIT 1)"
         " FROM unnest(%(dev)s::int[], %(met)s::int[], %(lo)s::int8[], %(hi)s::int8[])"
         " WITH ORDINALITY AS w(device_id, metric_id, lo, hi, i) ORDER BY w.i",

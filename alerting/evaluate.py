@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from alerting.rules import AIR_AQI, ANY_METRIC, DEVICE_ONLINE, GATEWAY_KIND, Rule, any_match
-from smartpark import aqi
+from smartpark import aqi, limits
 from smartpark.catalogue import BY_CODE
 
 OK, PENDING, FIRING = 0, 1, 2
@@ -123,14 +123,16 @@ def _compare(op: str, v: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return (v < lo) | (v > hi)  # outside the band
 
 
-def breach_and_clear(rule: Rule, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each value breaches, and whether it is back far enough to clear a firing alarm."""
+def breach_and_clear(rule: Rule, v: np.ndarray, threshold: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each value breaches, and whether it is back far enough to clear a firing alarm.
+    ``threshold`` (per value) replaces the rule's own, for rules judged against each outlet's limit."""
     c, h = rule.condition, rule.hysteresis
-    breach = _compare(c.op, v, c.threshold, c.high)
+    thr = c.threshold if threshold is None else threshold
+    breach = _compare(c.op, v, thr, c.high)
     if c.op in (">", ">="):
-        held = _compare(c.op, v, c.threshold - h, 0.0)
+        held = _compare(c.op, v, thr - h, 0.0)
     elif c.op in ("<", "<="):
-        held = _compare(c.op, v, c.threshold + h, 0.0)
+        held = _compare(c.op, v, thr + h, 0.0)
     else:
         held = _compare(c.op, v, c.threshold + h, c.high - h)
     return breach, ~held & ~np.isnan(v)
@@ -164,7 +166,15 @@ class Evaluator:
         self.last_seen = np.full((n_rules, n_ent), now_ms, dtype=np.int64)
         self.windows: dict[tuple[int, int], deque[tuple[int, float]]] = {}
         self.o2 = np.full(n_ent, np.nan)
-        self.o2_ref = np.array([_float(e.attributes.get("o2_ref_pct")) for e in self.entities])
+        outlets = [limits.outlet_limits(e.kind, e.attributes) for e in self.entities]
+        self.o2_ref = np.array([np.nan if o.o2_ref_pct is None else o.o2_ref_pct for o in outlets])
+        self.o2_ceiling = np.array([o.o2_ceiling_pct for o in outlets])
+        # per (rule, entity): the outlet's limit for rules judged against it (NaN: no limit, not judged)
+        self.threshold = np.full((n_rules, n_ent), np.nan)
+        for i, r in enumerate(self.rules):
+            if r.condition.outlet_limit:
+                self.threshold[i] = [o.threshold(r.metric) for o in outlets]
+                self.applies[i] &= np.isfinite(self.threshold[i])
         self.aqi_inputs: dict[int, dict[str, deque[tuple[int, float]]]] = {}
         self.wants_aqi = any(r.metric == AIR_AQI for r in self.rules)
         self._batch_o2: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.int64), np.empty(0))
@@ -263,7 +273,7 @@ class Evaluator:
             rows = rows[self.applies[r, ent[rows]]]
             ents, tss, v = ent[rows], ts[rows], val[rows]
             if rule.transform == "o2_reference":
-                v = v * (21.0 - self.o2_ref[ents]) / (21.0 - self._o2_at(ents, tss))
+                v = limits.o2_corrected(v, self._o2_at(ents, tss), self.o2_ref[ents], self.o2_ceiling[ents])
                 ok = np.isfinite(v)
                 ents, tss, v = ents[ok], tss[ok], v[ok]
             for e, t, x in zip(ents.tolist(), tss.tolist(), v.tolist(), strict=True):
@@ -340,16 +350,17 @@ class Evaluator:
                 return
         np.maximum.at(self.last_ts[r], ents, ts)
         if rule.transform == "o2_reference":
-            o2 = self._o2_at(ents, ts)
-            v = v * (21.0 - self.o2_ref[ents]) / (21.0 - o2)
-            ok = np.isfinite(v) & (o2 < 21.0)
+            # above the O2 ceiling the source is not firing: not evaluable (smartpark.limits)
+            v = limits.o2_corrected(v, self._o2_at(ents, ts), self.o2_ref[ents], self.o2_ceiling[ents])
+            ok = np.isfinite(v)
             self.unevaluable += int((~ok).sum())
             ents, ts, v = ents[ok], ts[ok], v[ok]
             if ents.size == 0:
                 return
         if rule.is_window:
             v = self._window_values(r, ents, ts, v)
-        breach, clear = breach_and_clear(rule, v)
+        thr = self.threshold[r, ents] if rule.condition.outlet_limit else None
+        breach, clear = breach_and_clear(rule, v, thr)
         s = self.state[r, ents]
         moving = (breach & (s != FIRING)) | (~breach & (s == PENDING)) | (clear & (s == FIRING))
         if not moving.any():
@@ -435,7 +446,8 @@ class Evaluator:
             v = np.array([_window_stat(rule.condition.type, buf, start)])
             if np.isnan(v[0]):
                 continue  # the window is empty: no evidence either way
-            breach, clear = breach_and_clear(rule, v)
+            thr = self.threshold[r, e] if rule.condition.outlet_limit else None
+            breach, clear = breach_and_clear(rule, v, thr)
             self._step(r, int(e), now_ms, float(v[0]), bool(breach[0]), bool(clear[0]), out)
 
 
@@ -474,10 +486,3 @@ def _window_stat(ctype: str, buf: deque[tuple[int, float]], start_ms: int) -> fl
     if ctype == "avg":
         return sum(x for _, x in buf) / len(buf)
     return buf[-1][1] - buf[0][1]  # rate: change across the window
-
-
-def _float(raw: Any) -> float:
-    try:
-        return float(raw)
-    except (TypeError, ValueError):
-        return float("nan")

@@ -11,7 +11,7 @@ from prometheus_client import Counter
 
 from alerting.directory import Directory
 from alerting.evaluate import DEVICE_ONLINE_ID, Batch, Evaluator
-from smartpark.catalogue import BY_CODE, FLAG_VALID
+from smartpark.catalogue import BY_CODE, COUNTED_FLAGS
 from smartpark.contract import Topic, TopicError, decode
 
 STATUS_VALUES = {b"online": 1.0, b"offline": 0.0}
@@ -67,9 +67,9 @@ def batch_of(
         # look each device up once per message, not once per reading
         where = {d: lookup.get((topic.park, topic.enterprise, d), -1) for d in dict.fromkeys(decoded.device)}
         if any(decoded.flag):
-            # Only valid monitoring data (HJ 212 "N") raises or clears an alarm: calibration,
-            # maintenance or fault data of a CEMS must not.
-            valid = [i for i, f in enumerate(decoded.flag) if f == FLAG_VALID]
+            # Only valid monitoring data (HJ 212 "N") and over-range data ("T", at least that
+            # high) raise or clear an alarm: calibration, maintenance or fault data must not.
+            valid = [i for i, f in enumerate(decoded.flag) if f in COUNTED_FLAGS]
             ignored.labels("flagged").inc(len(decoded.flag) - len(valid))
             ent.extend([where[decoded.device[i]] for i in valid])
             met.extend([METRIC_IDS.get(decoded.metric[i], -1) for i in valid])

@@ -32,6 +32,7 @@ OP_ALIASES = {"gt": ">", "ge": ">=", "≥": ">=", "lt": "<", "le": "<=", "≤": 
 CONDITION_TYPES = ("value", "avg", "rate", "nodata")
 SEVERITIES = ("critical", "major", "minor", "warning")
 TRANSFORMS = ("o2_reference",)
+OUTLET_LIMIT = "outlet_limit"  # condition threshold: the limit of each outlet (permit or default)
 CATEGORIES = tuple(c.value for c in Category)
 MAX_WINDOW_S = 7 * 86400
 MAX_LABELS = 32
@@ -96,6 +97,7 @@ class Condition:
     threshold: float = 0.0
     high: float = 0.0  # upper bound of the band for "outside" (threshold is the lower)
     window_s: float = 0.0  # avg / rate window; nodata: silence that raises the alarm
+    outlet_limit: bool = False  # the threshold is each outlet's limit (smartpark.limits), not ``threshold``
 
     def __post_init__(self) -> None:
         if self.type not in CONDITION_TYPES:
@@ -109,6 +111,8 @@ class Condition:
             raise RuleError(f"band [{self.threshold}, {self.high}] is empty")
         if self.type in ("avg", "rate", "nodata") and self.window_s <= 0:
             raise RuleError(f"a {self.type} condition needs a window > 0")
+        if self.outlet_limit and (self.op not in (">", ">=") or self.type not in ("value", "avg")):
+            raise RuleError("threshold outlet_limit needs op > or >= on a value or avg condition")
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +213,7 @@ def condition_from_dict(raw: Any, where: str) -> Condition:
     op = raw.get("op", "outside" if "band" in raw else ">")
     op = OP_ALIASES.get(op, op) if isinstance(op, str) else op
     lo = hi = 0.0
+    per_outlet = False
     if op == "outside":
         band = raw.get("band")
         if not isinstance(band, list) or len(band) != 2:
@@ -217,10 +222,13 @@ def condition_from_dict(raw: Any, where: str) -> Condition:
     elif ctype != "nodata":
         if "threshold" not in raw:
             raise RuleError(f"{where}: condition needs a threshold")
-        lo = _number(raw["threshold"], f"{where}: threshold")
+        if raw["threshold"] == OUTLET_LIMIT:
+            per_outlet = True
+        else:
+            lo = _number(raw["threshold"], f"{where}: threshold")
     window = parse_duration(raw["window"], f"{where}: window") if "window" in raw else 0.0
     try:
-        return Condition(type=ctype, op=op, threshold=lo, high=hi, window_s=window)
+        return Condition(type=ctype, op=op, threshold=lo, high=hi, window_s=window, outlet_limit=per_outlet)
     except RuleError as exc:
         raise RuleError(f"{where}: {exc}") from None
 
@@ -273,7 +281,7 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
     if c.op == "outside":
         cond["band"] = [c.threshold, c.high]
     elif c.type != "nodata":
-        cond["threshold"] = c.threshold
+        cond["threshold"] = OUTLET_LIMIT if c.outlet_limit else c.threshold
     if c.window_s:
         cond["window"] = c.window_s
     scope = {k: list(getattr(rule.scope, k)) for k in _SCOPE_KEYS if getattr(rule.scope, k)}

@@ -170,3 +170,10 @@ FLAG_RECEIPT_TIME = 64
 # readings may land in a bucket later than measured by the transmission delay, never lost or
 # doubled, since a counter's consumption is a difference of its register values).
 VALID_FLAGS = (FLAG_VALID, FLAG_RECEIPT_TIME)
+# Flags whose readings count in statistics and alarms: valid data, and over-range data (T): the
+# instrument at its full scale, a lower bound of the true value, evidence an emission is at least
+# that high (HJ 75-2017 keeps over-range data in the record; clause to verify). Dropping them
+# would hide the worst hours from alarms, means and emitted mass.
+FLAG_OVER_RANGE = HJ212_FLAGS["T"]
+COUNTED_FLAGS = frozenset({*VALID_FLAGS, FLAG_OVER_RANGE})
+COUNTED_FLAGS_SQL = f"IN ({', '.join(str(f) for f in sorted(COUNTED_FLAGS))})"

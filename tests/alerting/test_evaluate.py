@@ -292,3 +292,38 @@ def test_default_rule_set_on_a_gas_leak() -> None:
     batch = Batch.of([0, 0, 0], [lel] * 3, [T0, T0 + 1000, T0 + 2000], [5.0, 30.0, 55.0])
     out = [(t.rule.id, t.to, t.ts_ms - T0) for t in ev.evaluate(batch, now_ms=T0 + 2000)]
     assert out == [("lel-level1", "firing", 1000), ("lel-level2", "firing", 2000)]
+
+
+def test_each_outlet_is_judged_against_its_own_limit_at_reference_o2() -> None:
+    """Issue 16 items 1, 4, 5. SO2 30 mg/m³ measured at 12 % O2 is 30 × 12 / 9 = 40 at 9 % (coal
+    boiler) and 30 × 15 / 9 = 50 at 6 % (power unit). The power unit's ultra-low limit 35 is
+    exceeded; the coal boiler's GB 13271-2014 table 2 limit 300 is not; an outlet with a permit
+    of 38 at 9 % is. Readings at O2 above 19 % are not evaluable."""
+    coal = Entity("d:10", "p1", "e1", "c1", "stack_cems", attributes={"source_type": "coal_boiler"})
+    power = Entity("d:11", "p1", "e1", "c2", "stack_cems", attributes={"source_type": "power_boiler"})
+    permit = Entity(
+        "d:12",
+        "p1",
+        "e1",
+        "c3",
+        "stack_cems",
+        attributes={"source_type": "coal_boiler", "limits": {"stack.so2_mgm3": 38}},
+    )
+    unknown = Entity("d:13", "p1", "e1", "c4", "stack_cems")
+    so2_rule = rule(
+        id="so2",
+        metric="stack.so2_mgm3",
+        category="emissions",
+        transform="o2_reference",
+        condition={"op": ">", "threshold": "outlet_limit"},
+    )
+    ev = Evaluator([so2_rule], [coal, power, permit, unknown], now_ms=T0)
+    o2, so2 = metric_id("stack.o2_pct"), metric_id("stack.so2_mgm3")
+    batch = Batch.of([0, 0, 1, 1, 2, 2, 3, 3], [o2, so2] * 4, [T0] * 8, [12.0, 30.0] * 4)
+    out = ev.evaluate(batch, now_ms=T0)
+    assert sorted((ev.entities[t.entity].code, round(t.value or 0, 6)) for t in out) == [("c2", 50.0), ("c3", 40.0)]
+    assert not ev.applies[0, 3]  # no source type, no permit: no limit to judge against
+    # not firing: O2 20.9 % -> 1 mg/m³ would read 120 at 9 %; not evaluable, no alarm, no clear
+    before = ev.unevaluable
+    quiet = ev.evaluate(Batch.of([0, 0, 1, 1], [o2, so2, o2, so2], [T0 + 1] * 4, [20.9, 1.0, 20.9, 1.0]), now_ms=T0 + 1)
+    assert quiet == [] and ev.unevaluable == before + 2

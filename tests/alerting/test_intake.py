@@ -82,3 +82,25 @@ def test_skipped_readings_are_counted_once_and_again_after_a_new_evaluator() -> 
     fresh.unevaluable = 2
     skipped.export(fresh)
     assert ignored_counts(metrics) == {"stale": 5, "out_of_order": 1, "no_reference_o2": 2}
+
+
+def test_over_range_readings_reach_the_alarms_and_maintenance_does_not() -> None:
+    """Issue 16 item 6: an over-range (HJ 212 flag T) reading is the instrument at its full scale,
+    a lower bound of the emission, and must raise alarms; M (maintenance) and C (calibration)
+    readings must not."""
+    metrics = AlertingMetrics.create(CollectorRegistry())
+    body = [
+        {"ts": 1000, "values": {"stack.so2_mgm3": 500}, "flags": {"stack.so2_mgm3": "T"}},
+        {"ts": 2000, "values": {"stack.so2_mgm3": 20}, "flags": {"stack.so2_mgm3": "M"}},
+        {"ts": 3000, "values": {"stack.so2_mgm3": 0}, "flags": {"stack.so2_mgm3": "C"}},
+    ]
+    settings = Settings()
+    b = batch_of(
+        [Message("smartpark/v1/p1/e1/cems1/telemetry", json.dumps(body).encode(), 5000)],
+        Directory.of(snapshot(), {"p1": 1}),
+        root=settings.topic_root,
+        max_payload_bytes=settings.max_payload_bytes,
+        ignored=metrics.ignored,
+    )
+    assert list(zip(b.ts_ms.tolist(), b.value.tolist(), strict=True)) == [(1000, 500.0)]
+    assert ignored_counts(metrics) == {"flagged": 2}

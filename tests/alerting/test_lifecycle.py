@@ -42,7 +42,7 @@ def test_rules_round_trip_through_the_table(db: psycopg.Connection[Any]) -> None
         assert store.save_rules(db, rules=rules, by="test") == len(rules)
     stored, errors = store.fetch_rules(db)
     assert errors == []
-    assert {r.id: r for r in stored}["stack-so2-ultralow"] == {r.id: r for r in rules}["stack-so2-ultralow"]
+    assert {r.id: r for r in stored}["stack-so2-limit"] == {r.id: r for r in rules}["stack-so2-limit"]
 
 
 def test_one_open_alarm_per_series_and_every_transition_recorded(

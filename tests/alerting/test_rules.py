@@ -13,6 +13,7 @@ from alerting.rules import (
     rule_from_dict,
     rule_to_dict,
 )
+from smartpark.gas_setpoints import LEL_LEVELS_PCT, toxic_levels
 
 GOOD = {
     "id": "lel-high",
@@ -98,8 +99,10 @@ def test_default_rules_cover_the_standards() -> None:
     assert rules["lel-level2"].condition.threshold == 50
     assert rules["o2-low"].condition.threshold == 19.5 and rules["o2-low"].condition.op == "<"
     assert rules["o2-high"].condition.threshold == 23.5
-    ultra = {r.metric: r.condition.threshold for r in rules.values() if r.transform == "o2_reference"}
-    assert ultra == {"stack.so2_mgm3": 35, "stack.nox_mgm3": 50, "stack.dust_mgm3": 10}
+    # stacks and wastewater outlets are judged against each outlet's own limit (smartpark.limits)
+    per_outlet = {r.metric for r in rules.values() if r.condition.outlet_limit}
+    assert per_outlet == {"stack.so2_mgm3", "stack.nox_mgm3", "stack.dust_mgm3", "ww.cod_mgl", "ww.nh3n_mgl"}
+    assert all(r.transform == "o2_reference" for r in rules.values() if r.metric.startswith("stack."))
     assert {
         "ww.cod_mgl",
         "ww.nh3n_mgl",
@@ -115,3 +118,30 @@ def test_default_rules_cover_the_standards() -> None:
         if r.category in ("safety", "emissions") and r.metric != "*" and r.metric != "device.online"
     )
     assert len(default_document()["inhibit"]) >= 2
+
+
+def test_gas_setpoints_round_toward_safety() -> None:
+    """Issue 16 item 18. GB/T 50493-2019 5.5.2: first level at most 100 % OEL, second at most
+    200 %. CO PC-TWA 20 mg/m³ (GBZ 2.1, verify) × 24.04 / 28.01 = 17.165 ppm -> 17.1 (not 17.2);
+    40 mg/m³ -> 34.331 -> 34.3. H2S MAC 10 mg/m³ × 24.04 / 34.08 = 7.054 -> 7.0; 20 -> 14.108 -> 14.1."""
+    assert toxic_levels("safety.co_ppm") == (17.1, 34.3)
+    assert toxic_levels("safety.h2s_ppm") == (7.0, 14.1)
+    rules = {r.id: r.condition.threshold for r in default_rules()}
+    assert (rules["co-level1"], rules["co-level2"]) == toxic_levels("safety.co_ppm")
+    assert (rules["h2s-level1"], rules["h2s-level2"]) == toxic_levels("safety.h2s_ppm")
+    assert (rules["lel-level1"], rules["lel-level2"]) == LEL_LEVELS_PCT
+
+
+def test_outlet_limit_threshold_round_trips_and_is_validated() -> None:
+    r = rule_from_dict(
+        {
+            **GOOD,
+            "metric": "stack.so2_mgm3",
+            "category": "emissions",
+            "transform": "o2_reference",
+            "condition": {"type": "avg", "window": "1h", "op": ">", "threshold": "outlet_limit"},
+        }
+    )
+    assert r.condition.outlet_limit and rule_from_dict(rule_to_dict(r)) == r
+    with pytest.raises(RuleError, match="outlet_limit needs op"):
+        rule_from_dict({**GOOD, "condition": {"op": "<", "threshold": "outlet_limit"}})
