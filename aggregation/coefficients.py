@@ -122,33 +122,6 @@ CO2_HEAT_T_PER_GJ = Coefficient(0.11, "tCO2/GJ", "enterprise GHG accounting guid
 FEEDWATER_ENTHALPY_KJ_KG = Coefficient(83.74, "kJ/kg", "water at 20 °C; GHG accounting guidelines; verify")
 STEAM_ENTHALPY_DEFAULT_KJ_KG = Coefficient(2777.1, "kJ/kg", "saturated steam at 1.0 MPa absolute, IAPWS-IF97")
 
-# Reference O2 (%) of the emission standards, by source type.
-REFERENCE_O2_PCT = _table(
-    "reference oxygen content (%)",
-    "GB 13223-2011 (power) and GB 13271-2014 (industrial boilers)",
-    "2011 / 2014",
-    coal_power_boiler=C(6.0, "%"),
-    oil_gas_power_boiler=C(3.0, "%"),
-    gas_turbine=C(15.0, "%"),
-    coal_boiler=C(9.0, "%"),
-    oil_gas_boiler=C(3.5, "%"),
-)
-
-# Limits for exceedance minutes (measured concentration), configurable per metric.
-EMISSION_LIMITS = _table(
-    "emission limits for exceedance minutes",
-    "ultra-low emission for coal power (dust 10, SO2 35, NOx 50 mg/m³ at 6 % O2); "
-    "GB 8978-1996 grade 3 COD; GB/T 31962-2015 class B NH3-N",
-    "configurable; verify against each permit",
-    **{
-        "stack.so2_mgm3": C(35.0, "mg/m³"),
-        "stack.nox_mgm3": C(50.0, "mg/m³"),
-        "stack.dust_mgm3": C(10.0, "mg/m³"),
-        "ww.cod_mgl": C(500.0, "mg/L"),
-        "ww.nh3n_mgl": C(45.0, "mg/L"),
-    },
-)
-
 # Plausible maximum rate of each counter (units per hour), above which a jump is flagged. A
 # device's attribute ``max_rate_per_h`` overrides it.
 COUNTER_MAX_RATE_PER_H: Mapping[str, float] = MappingProxyType(

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from psycopg.types.json import Jsonb
 
-from aggregation import apportion, arrays, job, store
+from aggregation import apportion, arrays, emissions, job, store
 from aggregation import coefficients as co
 from aggregation import conversions as cv
 from aggregation import indicators as ind
@@ -41,18 +41,9 @@ CARRIER_COLUMN = {
 ENERGY_COLUMNS = (*CARRIER_COLUMN.values(), "steam_heat_gj", "tce_equivalent", "tce_equal", "co2_t")
 # Figures NULL when a coefficient is missing for the year (their notes say why).
 NULLABLE = frozenset({"tce_equal", "co2_t"})
-EMISSION_COLUMNS = ("so2_kg", "nox_kg", "dust_kg", "cod_kg", "nh3n_kg", "exceedance_minutes")
+EMISSION_COLUMNS = emissions.COLUMNS
 QUANTITIES = (*ENERGY_COLUMNS, *EMISSION_COLUMNS, "readings")
-# concentration metric -> (flow metric, indicator column, mass function)
-LOADS = {
-    "stack.so2_mgm3": ("stack.flow_m3h", "so2_kg", cv.stack_mass_kg),
-    "stack.nox_mgm3": ("stack.flow_m3h", "nox_kg", cv.stack_mass_kg),
-    "stack.dust_mgm3": ("stack.flow_m3h", "dust_kg", cv.stack_mass_kg),
-    "ww.cod_mgl": ("ww.flow_m3h", "cod_kg", cv.wastewater_load_kg),
-    "ww.nh3n_mgl": ("ww.flow_m3h", "nh3n_kg", cv.wastewater_load_kg),
-}
 ECONOMIC = ("output_value", "value_added", "tax", "fixed_asset_investment", "employees", "rd_expense")
-BUCKET_HOURS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +141,9 @@ def daily(conn: store.Conn, *, park: Park, days: list[date], gaps: Gaps | None =
     }
     starts = [local_day_start(d, park.timezone) for d in days]
     day_of_start = dict(zip(starts, days, strict=True))
-    for ent, start_ms, carrier, consumption, readings, exceed in conn.execute(
+    for ent, start_ms, carrier, consumption, readings in conn.execute(
         "SELECT d.enterprise_id, (extract(epoch FROM r.bucket) * 1000)::int8, m.carrier,"
-        " sum(r.consumption), sum(r.count), sum(r.exceed_minutes)"
+        " sum(r.consumption), sum(r.count)"
         " FROM rollup_1d r JOIN devices d USING (device_id) JOIN metrics m USING (metric_id)"
         " WHERE d.enterprise_id = ANY(%(ents)s) AND r.bucket = ANY(%(starts)s::timestamptz[])"
         " GROUP BY 1, 2, 3",
@@ -164,14 +155,19 @@ def daily(conn: store.Conn, *, park: Park, days: list[date], gaps: Gaps | None =
         if carrier in CARRIER_COLUMN and consumption is not None:
             row[CARRIER_COLUMN[carrier]] += consumption
         row["readings"] += readings
-        row["exceedance_minutes"] += exceed
     _steam_heat(conn, park=park, starts=[_iso(s) for s in starts], day_of_start=day_of_start, rows=rows)
     if linear:
         if gaps is not None:
             fresh = sorted({d for d in days if local_day_start(d, park.timezone) >= gaps.raw_from_ms})
             _store_moves(conn, park=park, days=fresh, moves=_fresh_moves(gaps, park=park, days=fresh))
         _apply_moves(conn, park=park, days=days, rows=rows)
-    _loads(conn, park=park, days=days, rows=rows)
+    # emitted mass and exceedance minutes: hourly means judged as HJ 75-2017 does (aggregation.emissions)
+    for key, figures in emissions.daily_figures(
+        conn, enterprises=park.enterprises, days=days, timezone=park.timezone
+    ).items():
+        if key in rows:
+            for column, value in figures.items():
+                rows[key][column] += value
     for d in days:  # park totals
         rows[(None, d)] = {q: sum(rows[(e, d)][q] for e in park.enterprises) for q in QUANTITIES}
     _energy_columns(rows, park)
@@ -314,46 +310,6 @@ def _apply_moves(
 
 def _iso(ms: int) -> str:
     return datetime_from_ms(ms).isoformat()
-
-
-def _loads(
-    conn: store.Conn, *, park: Park, days: list[date], rows: dict[tuple[int | None, date], dict[str, float]]
-) -> None:
-    """Emitted mass and wastewater loads from 15-minute means of concentration and flow."""
-    conc_ids = {metric(c).id: c for c in LOADS}
-    flow_ids = sorted({metric(f).id for f, _, _ in LOADS.values()})
-    data = conn.execute(
-        "SELECT d.enterprise_id, (c.bucket AT TIME ZONE %(tz)s)::date, c.metric_id, c.mean, f.mean"
-        " FROM rollup_15m c JOIN rollup_15m f ON f.device_id = c.device_id AND f.bucket = c.bucket"
-        " AND f.metric_id = ANY(%(flows)s) JOIN devices d ON d.device_id = c.device_id"
-        " WHERE d.enterprise_id = ANY(%(ents)s) AND c.metric_id = ANY(%(concs)s)"
-        " AND c.bucket >= %(lo)s::timestamptz AND c.bucket < %(hi)s::timestamptz"
-        " AND (c.bucket AT TIME ZONE %(tz)s)::date = ANY(%(days)s)",
-        {
-            "tz": park.timezone,
-            "flows": flow_ids,
-            "ents": list(park.enterprises),
-            "concs": list(conc_ids),
-            "lo": _iso(local_day_start(min(days), park.timezone)),
-            "hi": _iso(local_day_start(max(days), park.timezone) + 86_400_000 * 2),
-            "days": days,
-        },
-    ).fetchall()
-    if not data:
-        return
-    ent = [r[0] for r in data]
-    day = [r[1] for r in data]
-    met = np.asarray([r[2] for r in data])
-    c = np.asarray([r[3] for r in data], dtype=np.float64)
-    q = np.asarray([r[4] for r in data], dtype=np.float64)
-    for mid, code in conc_ids.items():
-        _flow, column, mass = LOADS[code]
-        sel = np.flatnonzero(met == mid)
-        kg = mass(c[sel], q[sel], BUCKET_HOURS)
-        for i, v in zip(sel.tolist(), kg.tolist(), strict=True):  # per 15-min row, not per reading
-            row = rows.get((ent[i], day[i]))
-            if row is not None and np.isfinite(v):
-                row[column] += v
 
 
 def _upsert(

@@ -51,7 +51,6 @@ class SeriesParams:
     register_max: F64
     register_step: F64
     max_rate_per_s: F64
-    limit: F64
     park_id: I64
     timezone: list[str]
 
@@ -79,7 +78,6 @@ def series_params(series: I64, devices: dict[int, store.Device], *, default_inte
         "register_max": np.full(n, np.nan),
         "register_step": np.full(n, np.nan),
         "max_rate_per_s": np.full(n, np.nan),
-        "limit": np.full(n, np.nan),
         "park_id": np.zeros(n, np.int64),
     }
     tzs: list[str] = []
@@ -101,11 +99,6 @@ def series_params(series: I64, devices: dict[int, store.Device], *, default_inte
             rated = _num(a, "rated_per_h") or _num(a, "rated_kw")
             rate = _num(a, "max_rate_per_h") or (rated * 3 if rated else None)
             out["max_rate_per_s"][i] = (rate or co.COUNTER_MAX_RATE_PER_H.get(metric.code, math.inf)) / 3600
-        limits = a.get("limits") if isinstance(a.get("limits"), dict) else {}
-        lim = _num(limits, metric.code) if limits else None
-        if lim is None and metric.code in co.EMISSION_LIMITS.entries:
-            lim = co.EMISSION_LIMITS[metric.code].value
-        out["limit"][i] = lim if lim is not None else np.nan
     return SeriesParams(series=series, timezone=tzs, **out)
 
 
@@ -172,9 +165,7 @@ def compute_15m(r: Readings, params: SeriesParams) -> tuple[Rollup, npt.NDArray[
         register_step=params.register_step[idx],
         max_rate_per_s=params.max_rate_per_s[idx],
     )
-    out = rollup(
-        r, fixed_start(r.ts, Q), Q, interval_ms=params.interval_ms[idx], deltas=deltas, limit=params.limit[idx]
-    )
+    out = rollup(r, fixed_start(r.ts, Q), Q, interval_ms=params.interval_ms[idx], deltas=deltas)
     return out, params.counter[params.index(out.series)]
 
 

@@ -196,7 +196,6 @@ class Rollup:
     consumption: F64  # counters: sum of deltas (0 for gauges)
     resets: I64  # counter resets and rollovers
     jumps: I64  # implausible counter jumps (flagged, not summed)
-    exceed: I64  # readings above the series' limit
 
     def __len__(self) -> int:
         return int(self.series.size)
@@ -237,13 +236,13 @@ def rollup(
     *,
     interval_ms: npt.ArrayLike = np.nan,
     deltas: CounterDeltas | None = None,
-    limit: npt.ArrayLike | None = None,
 ) -> Rollup:
     """Roll readings up per (series, bucket).
 
     ``bucket`` is the bucket start of each reading (non-decreasing within a series, as any
     bucketing of sorted instants is); ``end`` the bucket end (per reading, or a fixed width added
-    to the start when an int). ``interval_ms`` and ``limit`` are scalars or per-reading arrays.
+    to the start when an int). ``interval_ms`` is a scalar or a per-reading array.
+    Limits are judged on hourly means, not here (aggregation.emissions).
     """
     n = len(r)
     bucket = np.asarray(bucket, dtype=np.int64)
@@ -253,7 +252,7 @@ def rollup(
     starts = _run_starts(r.series, bucket)
     if n == 0:
         z, f = np.zeros(0, np.int64), np.zeros(0, np.float64)
-        return Rollup(z, z, z, z, f, f, f, f, z, f, z, f, f, z, z, z)
+        return Rollup(z, z, z, z, f, f, f, f, z, f, z, f, f, z, z)
     last = np.append(starts[1:], n) - 1
     count = np.diff(np.append(starts, n))
     interval = np.broadcast_to(np.asarray(interval_ms, dtype=np.float64), (n,))[starts]
@@ -266,11 +265,6 @@ def rollup(
         st = deltas.status[odd]
         resets = _count_in_groups(odd[(st == RESET) | (st == ROLLOVER)], starts)
         jumps = _count_in_groups(odd[st == IMPLAUSIBLE], starts)
-    lim = None if limit is None else np.asarray(limit, dtype=np.float64)
-    if lim is None or not np.isfinite(lim).any():
-        exceed = np.zeros(starts.size, dtype=np.int64)
-    else:
-        exceed = _count_in_groups(np.flatnonzero(r.value > np.broadcast_to(lim, (n,))), starts)
     return Rollup(
         series=r.series[starts],
         bucket=bucket[starts],
@@ -287,7 +281,6 @@ def rollup(
         consumption=consumption,
         resets=resets,
         jumps=jumps,
-        exceed=exceed,
     )
 
 
@@ -338,5 +331,4 @@ def regroup(r: Rollup) -> Rollup:
         consumption=add(r.consumption),
         resets=add(r.resets),
         jumps=add(r.jumps),
-        exceed=add(r.exceed),
     )

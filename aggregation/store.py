@@ -202,8 +202,8 @@ _STATS = (
     ("last_ts", "timestamptz"),
 )
 _HEAD = (("device_id", "int4"), ("metric_id", "int2"), ("bucket", "timestamptz"), ("count", "int4"))
-_TAIL = (("resets", "int4"), ("jumps", "int4"), ("exceed_count", "int4"))
-GAUGE_COLUMNS = (*_HEAD, *_STATS, ("mean", "float8"), ("coverage", "float8"), *_TAIL, ("exceed_minutes", "float8"))
+_TAIL = (("resets", "int4"), ("jumps", "int4"))
+GAUGE_COLUMNS = (*_HEAD, *_STATS, ("mean", "float8"), ("coverage", "float8"), *_TAIL)
 COUNTER_COLUMNS = (*GAUGE_COLUMNS, ("consumption", "float8"))
 
 
@@ -246,8 +246,6 @@ def write_rollups(
         "coverage": rollup.coverage,
         "resets": rollup.resets,
         "jumps": rollup.jumps,
-        "exceed_count": rollup.exceed,
-        "exceed_minutes": rollup.exceed * rollup.interval_ms / 60_000,
         "consumption": rollup.consumption,
     }
     for columns, rows in ((COUNTER_COLUMNS, counter), (GAUGE_COLUMNS, ~counter)):
@@ -268,7 +266,6 @@ FETCH_ROLLUP_COLUMNS = (
     ("consumption", "float8"),
     ("resets", "int4"),
     ("jumps", "int4"),
-    ("exceed_count", "int4"),
 )
 
 
@@ -280,10 +277,7 @@ def rollups(conn: Conn, *, table: str, windows: Windows, width_ms: int) -> Rollu
     names = ", ".join("coalesce(t.consumption, 0)" if n == "consumption" else f"t.{n}" for n, _ in FETCH_ROLLUP_COLUMNS)
     cols = _scan_or_probe(conn, columns=FETCH_ROLLUP_COLUMNS, select=names, table=table, ts="bucket", windows=windows)
     n = cols["bucket"].size
-    i64 = {
-        k: cols[k].astype(np.int64)
-        for k in ("bucket", "count", "first_ts", "last_ts", "resets", "jumps", "exceed_count")
-    }
+    i64 = {k: cols[k].astype(np.int64) for k in ("bucket", "count", "first_ts", "last_ts", "resets", "jumps")}
     f64 = {k: cols[k].astype(np.float64) for k in ("sum", "min", "max", "first", "last", "consumption")}
     return Rollup(
         series=pack(cols["device_id"], cols["metric_id"]),
@@ -301,7 +295,6 @@ def rollups(conn: Conn, *, table: str, windows: Windows, width_ms: int) -> Rollu
         consumption=f64["consumption"],
         resets=i64["resets"],
         jumps=i64["jumps"],
-        exceed=i64["exceed_count"],
     )
 
 
