@@ -88,6 +88,7 @@ def create_app(
         auth,
         health,
         live,
+        reference,
         rejected,
         rules,
         statistics,
@@ -98,7 +99,7 @@ def create_app(
     )
 
     app.include_router(health.router)
-    for module in (auth, registry_routes, telemetry, statistics, alarms, rules, rejected, live):
+    for module in (auth, registry_routes, telemetry, statistics, alarms, rules, rejected, live, reference):
         app.include_router(module.router, prefix=PREFIX)
 
     app.add_middleware(RequestMetrics, registry=app.state.registry, prefix=PREFIX)

@@ -1,45 +1,59 @@
-// Thresholds the views colour values against; the same figures (and sources) as the default
-// alert rules (alerting/default_rules.yaml), so the page and the alarms agree.
+// The rules the views colour values with, read once from the API (GET /reference/aqi and
+// /reference/limits): the very tables the statistics and the alarms use, never a copy here.
+import * as api from "./api.js";
 
-/** Stack concentrations at reference O2, mg/m³: ultra-low emission limits for coal power. */
-export const STACK_LIMITS = { "stack.so2_mgm3": 35, "stack.nox_mgm3": 50, "stack.dust_mgm3": 10 };
+let aqiRef = { categories: [], colours: [] };
+let limitsRef = { outlets: [], gas_levels: {}, o2_band: [null, null], wastewater: {} };
+let outlets = new Map();
 
-/** Wastewater: GB 8978-1996 table 4 grade 1 (a permit's own limit replaces it). */
-export const WASTEWATER_LIMITS = { "ww.cod_mgl": [null, 100], "ww.nh3n_mgl": [null, 15], "ww.ph": [6, 9] };
+/** Fetch the reference tables (at sign-in); per-outlet limits for the outlets the user may see. */
+export async function loadReference(query = {}) {
+  [aqiRef, limitsRef] = await Promise.all([api.get("/reference/aqi"), api.get("/reference/limits", query)]);
+  outlets = new Map(limitsRef.outlets.map((o) => [o.device_id, o]));
+}
 
-/** Gas detectors, GB/T 50493-2019: [first level, second level]; O2 as a [low, high] band. */
-export const GAS_LEVELS = {
-  "safety.lel_pct": [25, 50],
-  "safety.h2s_ppm": [7.05, 14.1],
-  "safety.co_ppm": [17.2, 34.3],
-};
-export const O2_BAND = [19.5, 23.5];
+/** {o2_ref_pct, o2_ceiling_pct, limits: {metric: {value, unit, source}}} of an outlet, or null. */
+export function outletLimits(deviceId) {
+  return outlets.get(deviceId) || null;
+}
 
-/** Reference-oxygen correction: C_ref = C_meas × (21 − O2_ref) / (21 − O2_meas). */
-export function o2Corrected(measured, o2Measured, o2Ref) {
-  if (measured == null || o2Measured == null || o2Ref == null || o2Measured >= 21) return null;
+/** GB 8978-1996 pH band of wastewater outlets (every grade). */
+export function phBand() {
+  return Object.values(limitsRef.wastewater)[0]?.ph_band || [null, null];
+}
+
+/** Reference-oxygen correction C × (21 − O2_ref) / (21 − O2); null above the outlet's O2
+ * ceiling (source not firing: not evaluable) or without the figures. */
+export function o2Corrected(measured, o2Measured, o2Ref, ceiling) {
+  if (measured == null || o2Measured == null || o2Ref == null || ceiling == null || o2Measured > ceiling) return null;
   return (measured * (21 - o2Ref)) / (21 - o2Measured);
 }
 
-/** "ok" | "warn" | "bad" for a gas reading. */
+/** "ok" | "warn" | "bad" for a gas reading (GB/T 50493-2019 setpoints, rounded toward safety). */
 export function gasLevel(metric, value) {
   if (value == null) return "ok";
-  if (metric === "safety.o2_pct") return value < O2_BAND[0] || value > O2_BAND[1] ? "bad" : "ok";
-  const levels = GAS_LEVELS[metric];
+  if (metric === "safety.o2_pct") {
+    const [low, high] = limitsRef.o2_band;
+    return value < low || value > high ? "bad" : "ok";
+  }
+  const levels = limitsRef.gas_levels[metric];
   if (!levels) return "ok";
   if (value >= levels[1]) return "bad";
   return value >= levels[0] ? "warn" : "ok";
 }
 
-/** HJ 633 AQI category (1..6) and its colour. */
-export const AQI_COLOURS = ["#00e400", "#ffff00", "#ff7e00", "#ff0000", "#99004c", "#7e0023"];
+/** HJ 633 category (1..6) of an AQI; 0 for none ("NA"). */
 export function aqiLevel(aqi) {
   if (aqi == null) return 0;
-  const bounds = [50, 100, 150, 200, 300];
-  const i = bounds.findIndex((b) => aqi <= b);
-  return i === -1 ? 6 : i + 1;
+  const c = aqiRef.categories.find((x) => x.max == null || aqi <= x.max);
+  return c ? c.level : 0;
 }
-export const AQI_NAMES = {
-  zh: ["优", "良", "轻度污染", "中度污染", "重度污染", "严重污染"],
-  en: ["Good", "Moderate", "Unhealthy for sensitive groups", "Unhealthy", "Very unhealthy", "Hazardous"],
-};
+
+export function aqiColour(level) {
+  return aqiRef.colours[level - 1] || "transparent";
+}
+
+export function aqiName(level, lang) {
+  const c = aqiRef.categories.find((x) => x.level === level);
+  return c ? (lang === "zh" ? c.zh : c.en) : "NA";
+}

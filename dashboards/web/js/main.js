@@ -3,6 +3,7 @@ import * as api from "./api.js";
 import { disposeAll } from "./charts.js";
 import { escape } from "./format.js";
 import { applyStatic, currentLang, onLangChange, setLang, t } from "./i18n.js";
+import { loadReference } from "./limits.js";
 import * as live from "./live.js";
 
 const VIEWS = {
@@ -58,6 +59,7 @@ async function loadContext() {
   const [enterprises, devices, metrics] = park
     ? await Promise.all([api.enterprises(park.park_id), api.devices({ park_id: park.park_id }), api.metrics()])
     : [[], [], await api.metrics()];
+  await loadReference(park ? { park_id: park.park_id } : {});
   const entById = new Map(enterprises.map((e) => [e.enterprise_id, e]));
   const devById = new Map(devices.map((d) => [d.device_id, d]));
   return {

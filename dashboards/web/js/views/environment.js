@@ -3,10 +3,11 @@ import * as api from "../api.js";
 import { chart, lineOption } from "../charts.js";
 import { escape, num, parkDate, time } from "../format.js";
 import { t } from "../i18n.js";
-import { AQI_COLOURS, STACK_LIMITS, WASTEWATER_LIMITS, aqiLevel, o2Corrected } from "../limits.js";
+import { aqiColour, aqiLevel, o2Corrected, outletLimits, phBand } from "../limits.js";
 import { addDays, periods } from "../stats.js";
 
-const DEFAULT_O2_REF = 9; // industrial coal boilers (GB 13271) when a stack declares none
+const STACK = ["stack.so2_mgm3", "stack.nox_mgm3", "stack.dust_mgm3"];
+const WATER = ["ww.cod_mgl", "ww.nh3n_mgl", "ww.ph"];
 const AIR = ["air.pm25_ugm3", "air.pm10_ugm3", "air.so2_ugm3", "air.no2_ugm3", "air.o3_ugm3"];
 
 /** latest rows -> Map(device_id -> {metric: row}) */
@@ -40,17 +41,20 @@ export async function render(el, ctx) {
     const lines = [];
     for (const [id, m] of devs) {
       const d = ctx.devById.get(id) || { enterprise_id: rows.find((r) => r.device_id === id)?.enterprise_id, code: id };
-      const o2ref = Number(d.attributes?.o2_ref_pct ?? DEFAULT_O2_REF);
+      // the outlet's own limits (permit, else its source type's defaults), served by the API
+      const lim = outletLimits(id);
+      const o2ref = lim?.o2_ref_pct ?? null;
       const o2 = m["stack.o2_pct"]?.value;
       let exceeding = false;
-      const cells = Object.entries(STACK_LIMITS).map(([metric, limit]) => {
-        const c = o2Corrected(m[metric]?.value, o2, o2ref);
-        const over = c != null && c > limit;
+      const cells = STACK.map((metric) => {
+        const c = o2Corrected(m[metric]?.value, o2, o2ref, lim?.o2_ceiling_pct);
+        const limit = lim?.limits?.[metric]?.value ?? null;
+        const over = c != null && limit != null && c > limit;
         exceeding ||= over;
-        return `<td class="num ${over ? "st-bad" : ""}">${num(c, 1)} <small>/ ${limit}</small></td>`;
+        return `<td class="num ${over ? "st-bad" : ""}">${num(c, 1)} <small>/ ${limit ?? "—"}</small></td>`;
       });
       lines.push(`<tr data-device="${id}"><td>${entName(d)}</td><td>${escape(d.name || d.code)}</td>
-        <td class="num">${num(o2, 1)}% <small>→ ${o2ref}%</small></td>${cells.join("")}<td>${status(exceeding)}</td>
+        <td class="num">${num(o2, 1)}% <small>→ ${o2ref ?? "—"}%</small></td>${cells.join("")}<td>${status(exceeding)}</td>
         <td>${time(m["stack.so2_mgm3"]?.ts)}</td></tr>`);
     }
     el.querySelector("#stacks").innerHTML = lines.length ? `<table><thead><tr><th>${t("common.enterprise")}</th>
@@ -60,21 +64,24 @@ export async function render(el, ctx) {
   }
 
   async function loadWastewater() {
-    const rows = await api.latest({ park_id: ctx.park?.park_id, metric: Object.keys(WASTEWATER_LIMITS).concat("ww.flow_m3h") });
+    const rows = await api.latest({ park_id: ctx.park?.park_id, metric: WATER.concat("ww.flow_m3h") });
     const lines = [];
     for (const [id, m] of byDevice(rows)) {
       const d = ctx.devById.get(id) || { code: id };
+      const lim = outletLimits(id);
       let exceeding = false;
-      const cells = Object.entries(WASTEWATER_LIMITS).map(([metric, [lo, hi]]) => {
+      const cells = WATER.map((metric) => {
+        const [lo, hi] = metric === "ww.ph" ? phBand() : [null, lim?.limits?.[metric]?.value ?? null];
         const v = m[metric]?.value;
         const over = v != null && ((lo != null && v < lo) || (hi != null && v > hi));
         exceeding ||= over;
-        return `<td class="num ${over ? "st-bad" : ""}">${num(v, metric === "ww.ph" ? 2 : 1)}</td>`;
+        const bound = metric === "ww.ph" || hi == null ? "" : ` <small>/ ${hi}</small>`;
+        return `<td class="num ${over ? "st-bad" : ""}">${num(v, metric === "ww.ph" ? 2 : 1)}${bound}</td>`;
       });
       lines.push(`<tr><td>${entName(d)}</td>${cells.join("")}<td class="num">${num(m["ww.flow_m3h"]?.value, 1)}</td><td>${status(exceeding)}</td></tr>`);
     }
     el.querySelector("#ww").innerHTML = lines.length ? `<table><thead><tr><th>${t("common.enterprise")}</th>
-      <th class="num">COD mg/L ≤100</th><th class="num">NH₃-N mg/L ≤15</th><th class="num">pH 6–9</th><th class="num">m³/h</th>
+      <th class="num">COD mg/L</th><th class="num">NH₃-N mg/L</th><th class="num">pH ${phBand().join("–")}</th><th class="num">m³/h</th>
       <th>${t("env.status")}</th></tr></thead><tbody>${lines.join("")}</tbody></table>` : `<div class="empty">${t("safety.no_devices")}</div>`;
   }
 
@@ -84,7 +91,7 @@ export async function render(el, ctx) {
     const cells = [...days.values()].filter((f) => f.aqi).map((f) => {
       const lvl = f.aqi.level || aqiLevel(f.aqi.aqi);
       return `<td style="text-align:center"><div class="muted">${escape(f.period.slice(5))}</div>
-        <span class="tag" style="color:${AQI_COLOURS[lvl - 1]}">${f.aqi.aqi}</span></td>`;
+        <span class="tag" style="color:${aqiColour(lvl)}">${f.aqi.aqi ?? "NA"}</span></td>`;
     });
     el.querySelector("#air-now").innerHTML = cells.length
       ? `<table><tbody><tr><td class="muted">${t("env.daily_aqi")}</td>${cells.join("")}</tr></tbody></table>` : "";

@@ -3,7 +3,7 @@
 import { chart, pieOption, sumSeries } from "../charts.js";
 import { change, escape, num, parkDate, parkMonth, pct } from "../format.js";
 import { currentLang, t } from "../i18n.js";
-import { AQI_COLOURS, AQI_NAMES, aqiLevel } from "../limits.js";
+import { aqiColour, aqiLevel, aqiName } from "../limits.js";
 import * as api from "../api.js";
 import { addDays, addMonths, periods } from "../stats.js";
 
@@ -99,10 +99,11 @@ export async function render(el, ctx) {
     const box = el.querySelector("#aqi");
     if (!info) { box.innerHTML = `<div class="empty">${t("common.unavailable")}</div>`; return; }
     const level = info.level || aqiLevel(info.aqi);
+    const shown = info.aqi == null ? "NA" : info.aqi; // HJ 633-2026: an item missing, the others not above 100
     const primary = (info.primary || []).join(", ");
     const iaqi = Object.entries(info.iaqi || {}).map(([k, v]) => `<tr><td>${escape(k)}</td><td class="num">${v}</td></tr>`).join("");
-    box.innerHTML = `<div class="aqi-box" data-aqi="${info.aqi}"><span class="big" style="background:${AQI_COLOURS[level - 1]}">${info.aqi}</span>
-      <span>${AQI_NAMES[currentLang()][level - 1]} · ${escape(when)}${primary ? `<br>${t("aqi.primary")}: ${escape(primary)}` : ""}</span></div>
+    box.innerHTML = `<div class="aqi-box" data-aqi="${shown}"><span class="big" style="background:${aqiColour(level)}">${shown}</span>
+      <span>${escape(aqiName(level, currentLang()))} · ${escape(when)}${primary ? `<br>${t("aqi.primary")}: ${escape(primary)}` : ""}</span></div>
       <table style="margin-top:8px"><thead><tr><th>IAQI</th><th class="num"></th></tr></thead><tbody>${iaqi}</tbody></table>`;
   }
 
