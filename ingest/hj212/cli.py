@@ -19,8 +19,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     srv.add_argument("--port", type=int, default=None, help="listen port (default: settings hj212_port or 8212)")
     srv.add_argument(
         "--store-cn",
-        default="2011,2051",
-        help="data commands whose readings are stored (default real-time and minute: 2011,2051)",
+        default="2011",
+        help="data commands a logger may send; the finest becomes telemetry, coarser ones (averages"
+        " of it) are counted for reconciliation, never stored twice (default real-time: 2011)",
     )
     srv.set_defaults(func=_serve)
 

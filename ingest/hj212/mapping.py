@@ -21,11 +21,28 @@ from hj212.packet import Packet
 from smartpark import catalogue
 from smartpark.hj212_metrics import TARGETS
 
+# What each data command becomes. Minute (2051), hourly (2061) and daily (2031) data are averages
+# of the real-time data (2011) of the same instrument: stored under the same metrics they count
+# every reading twice or more in means, emitted mass and exceedances. So exactly one command per
+# logger becomes telemetry, the finest of those configured for it (the attribute ``hj212_cn``,
+# else the server's default: real-time); the coarser ones are the logger's own averages, counted
+# as kept for reconciliation (reason ``cn_reconciliation``) and not stored as telemetry. A logger
+# that uploads minute data only is configured ``hj212_cn: ["2051"]``.
+FINEST_FIRST = (codes.CN_REALTIME, codes.CN_MINUTE, codes.CN_HOURLY, codes.CN_DAILY)
+DEFAULT_STORE_CNS = (codes.CN_REALTIME,)
+
+
+def telemetry_cn(store_cns: Collection[str]) -> str | None:
+    """The one data command whose readings become telemetry: the finest configured."""
+    return next((cn for cn in FINEST_FIRST if cn in store_cns), None)
+
+
 # Reasons a reading is not stored that are not errors of the sender.
 UNMAPPED_CODE = "unmapped_code"  # a pollutant the catalogue has no metric for
 UNMAPPED_ST = "unmapped_st"  # a system code the gateway does not take
 NOT_IN_CATALOGUE = "metric_not_in_catalogue"  # target metric not (yet) in the catalogue
 NOT_STORED_CN = "cn_not_stored"  # a command the device is configured not to store
+RECONCILIATION = "cn_reconciliation"  # a coarser average of the telemetry command: not telemetry
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +68,24 @@ def map_packet(
     packet: Packet,
     *,
     tz: tzinfo,
-    store_cns: Collection[str] = (codes.CN_REALTIME, codes.CN_MINUTE),
+    store_cns: Collection[str] = DEFAULT_STORE_CNS,
     known: Callable[[str], bool] = catalogue.BY_CODE.__contains__,
 ) -> tuple[list[Mapped], list[Skipped]]:
     """Catalogue readings of one data packet, and what was left out and why.
 
-    Hourly and daily data are by default not stored: they are averages of the real-time and
-    minute data the aggregation core rolls up itself, and storing both would count twice.
+    Only the packets of :func:`telemetry_cn` of ``store_cns`` are mapped; the other configured
+    data commands are averages of the same readings (see :data:`FINEST_FIRST`).
     """
     if packet.cn not in codes.VALUE_SUFFIX:
         return [], [Skipped(NOT_STORED_CN, f"CN={packet.cn} carries no monitoring data")]
+    if packet.cn in store_cns and packet.cn != telemetry_cn(store_cns):
+        return [], [
+            Skipped(
+                RECONCILIATION,
+                f"CN={packet.cn} ({codes.DATA_CNS[packet.cn]}) averages the CN={telemetry_cn(store_cns)} telemetry"
+                f" of MN={packet.mn}: kept for reconciliation, not stored as telemetry",
+            )
+        ]
     if packet.cn not in store_cns:
         return [], [
             Skipped(

@@ -56,7 +56,7 @@ class Hj212Server:
         directory: Directory,
         publisher: Publisher,
         rejections: RejectionLog,
-        store_cns: Collection[str] = (codes.CN_REALTIME, codes.CN_MINUTE),
+        store_cns: Collection[str] = mapping.DEFAULT_STORE_CNS,
         topic_root: str = contract.ROOT,
         limits: Limits = Limits(),
         registry: CollectorRegistry | None = None,

@@ -54,7 +54,11 @@ def hj212_park(db: psycopg.Connection[Any]) -> dict[str, Any]:
     e1["gateways"][0]["devices"] += cems
     for dev in e2["gateways"][0]["devices"]:
         if dev["code"] == "ww1":
-            dev["attributes"] = {"hj212_mn": f"{tag}W001", "hj212_pw": "654321", "hj212_cn": ["2011", "2051", "2061"]}
+            dev["attributes"] = {
+                "hj212_mn": f"{tag}W001",
+                "hj212_pw": "654321",
+                "hj212_cn": ["2061"],
+            }  # an hourly-only logger
     with db.transaction():
         load_model(db, model)
     return model

@@ -23,7 +23,7 @@ def test_catalogue_readings_survive_the_wire(values: dict[str, float], st: str) 
         qn, frames = enc.frames(values, ts_ms=TS, cn=cn, flags={next(iter(values)): "M"})
         packet = decode_frame(frames[0])
         assert (packet.qn, packet.st, packet.cn, packet.wants_reply) == (qn, st, cn, True)
-        mapped, skipped = map_packet(packet, tz=SHANGHAI)
+        mapped, skipped = map_packet(packet, tz=SHANGHAI, store_cns={cn})  # the logger's telemetry command
         assert skipped == []
         assert {m.metric: m.value for m in mapped} == values
         assert [m.flag for m in mapped] == [2] + [0] * (len(values) - 1)

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from hj212.encode import Pollutant
 from hj212.packet import decode_frame
 from ingest.hj212 import mapping
-from ingest.hj212.mapping import Mapped, map_packet
+from ingest.hj212.mapping import Mapped, map_packet, telemetry_cn
 from smartpark import catalogue, hj212_metrics
 from tests.support.hj212 import data_frame, upload
 
@@ -46,7 +46,7 @@ def test_minute_data_take_the_average() -> None:
             st="32",
         )
     )
-    mapped, skipped = map_packet(p, tz=SHANGHAI)
+    mapped, skipped = map_packet(p, tz=SHANGHAI, store_cns={"2051"})  # a logger sending minute data only
     assert [(m.metric, m.value) for m in mapped] == [
         ("ww.cod_mgl", 25.5),
         ("ww.nh3n_mgl", 1.5),
@@ -90,6 +90,23 @@ def test_hourly_and_daily_data_are_not_stored_by_default() -> None:
         assert mapped == [] and [s.reason for s in skipped] == [mapping.NOT_STORED_CN]
         mapped, _ = map_packet(p, tz=SHANGHAI, store_cns={cn})
         assert [m.metric for m in mapped] == ["stack.so2_mgm3"]
+
+
+def test_one_command_becomes_telemetry_the_coarser_are_for_reconciliation() -> None:
+    """Issue 16 item 3: minute data (2051) average the real-time data (2011) of the same
+    instrument; stored under the same metric they would count every reading twice. With both
+    configured, 2011 is telemetry and 2051 is not stored; a minute-only logger stores 2051."""
+    rt = decode_frame(data_frame("2011", "DataTime=20260126080000;a21026-Rtd=40"))
+    minute = decode_frame(data_frame("2051", "DataTime=20260126080000;a21026-Avg=40"))
+    both = {"2011", "2051", "2061"}
+    assert telemetry_cn(both) == "2011" and telemetry_cn({"2061", "2051"}) == "2051"
+    assert [m.metric for m in map_packet(rt, tz=SHANGHAI, store_cns=both)[0]] == ["stack.so2_mgm3"]
+    mapped, skipped = map_packet(minute, tz=SHANGHAI, store_cns=both)
+    assert mapped == [] and [s.reason for s in skipped] == [mapping.RECONCILIATION]
+    assert "CN=2011" in skipped[0].detail
+    # the server's default: real-time data only
+    assert map_packet(minute, tz=SHANGHAI)[1][0].reason == mapping.NOT_STORED_CN
+    assert [m.metric for m in map_packet(minute, tz=SHANGHAI, store_cns={"2051"})[0]] == ["stack.so2_mgm3"]
 
 
 def test_unknown_pollutants_and_systems_are_reported() -> None:
