@@ -2,7 +2,7 @@
 
 An outlet's limits come from the registry: the enterprise's permit limits as device attributes
 (``limits: {metric: value}``) win; otherwise the default of the outlet's source type applies. The
-defaults, each with its source (see also ``docs/limits.md``):
+defaults, each with its source (see also ``docs/regulatory-figures.md``):
 
 - coal-fired power units (``power_boiler``): ultra-low emission limits, dust 10, SO2 35, NOx 50
   mg/m³ at 6 % O2 (环发〔2015〕164号 ultra-low emission plan; reference O2 of GB 13223-2011).
