@@ -2,8 +2,8 @@
 
 Compliance and emitted mass are figures of *hours*, not of single readings:
 
-- an hourly mean counts when it holds :data:`VALID_HOUR_COVERAGE` of the hour's expected readings
-  (HJ 75-2017: at least 45 valid minutes in the hour; verify the clause);
+- an hourly mean counts when its readings cover :data:`VALID_HOUR_MINUTES` of the hour (HJ 75-2017:
+  at least 45 valid minutes in the hour; verify the clause), see :func:`covered_minutes`;
 - a stack's hourly mean is corrected to the outlet's reference O2 with the hour's mean O2 (or
   taken from the instrument's own corrected -Zs series), and is not evaluable above the O2
   ceiling (source not firing), see :mod:`smartpark.limits`;
@@ -41,7 +41,8 @@ from smartpark.timebase import datetime_from_ms
 F64 = npt.NDArray[np.float64]
 Bool = npt.NDArray[np.bool_]
 H = 3_600_000
-VALID_HOUR_COVERAGE = 0.75  # 45 of 60 minutes (HJ 75-2017; verify)
+VALID_HOUR_MINUTES = 45.0  # of 60 (HJ 75-2017; verify)
+DEFAULT_SPACING_S = 60.0  # a lone reading of a device that declares no interval_s stands for a minute
 SHORT_GAP_HOURS = 24
 CAPTURE_RATE_FLOOR = 0.90
 HISTORY_HOURS = (720, 2160)  # HJ 75-2017: max of the previous 720 / 2160 valid hours
@@ -58,6 +59,22 @@ STACK_LOADS = {
 }
 WATER_LOADS = {"ww.cod_mgl": "cod_kg", "ww.nh3n_mgl": "nh3n_kg"}
 COLUMNS = ("so2_kg", "nox_kg", "dust_kg", "cod_kg", "nh3n_kg", "exceedance_minutes")
+
+
+def covered_minutes(count: int, first_ms: int, last_ms: int, interval_s: float | None) -> float:
+    """Minutes of an hour its readings stand for: from the first to the last reading plus one
+    spacing (the declared ``interval_s``, else the spacing observed in the hour), at most 60.
+    A CEMS sending every 30 s or every 5 minutes covers its hour; one that stopped at :20 does
+    not; a lone reading stands for its declared interval (3600 s for an hourly-data logger)."""
+    if count <= 0:
+        return 0.0
+    if interval_s is not None:
+        spacing_ms = interval_s * 1000.0
+    elif count >= 2:
+        spacing_ms = (last_ms - first_ms) / (count - 1)
+    else:
+        spacing_ms = DEFAULT_SPACING_S * 1000.0
+    return min(60.0, (last_ms - first_ms + spacing_ms) / 60_000.0)
 
 
 def exceeding_hours(corrected: F64, limit: float) -> Bool:
@@ -169,6 +186,14 @@ EMISSION_METRICS = tuple(
 CODE_OF = {BY_CODE[c].id: c for c in BY_CODE}
 
 
+def _interval_s(raw: Any) -> float | None:
+    try:
+        v = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return v if 0 < v <= 86_400 else None
+
+
 def _next(day: date) -> date:
     return date.fromordinal(day.toordinal() + 1)
 
@@ -185,25 +210,27 @@ def daily_figures(
     lo = (day_starts[0] // H - HISTORY_HOURS[1]) * H
     hi = (max(local_day_start(d, timezone) for d in days) // H + 48) * H
     n = (hi - lo) // H
-    outlets = [
-        Outlet(d, e, kind, limits.outlet_limits(kind, attrs))
-        for d, e, kind, attrs in conn.execute(
-            "SELECT device_id, enterprise_id, kind, attributes FROM devices"
-            " WHERE enterprise_id = ANY(%s) AND kind = ANY(%s) ORDER BY device_id",
-            (ents, [limits.STACK_KIND, limits.WASTEWATER_KIND]),
-        ).fetchall()
-    ]
+    declared: dict[int, float | None] = {}
+    outlets = []
+    for d, e, kind, attrs in conn.execute(
+        "SELECT device_id, enterprise_id, kind, attributes FROM devices"
+        " WHERE enterprise_id = ANY(%s) AND kind = ANY(%s) ORDER BY device_id",
+        (ents, [limits.STACK_KIND, limits.WASTEWATER_KIND]),
+    ).fetchall():
+        outlets.append(Outlet(d, e, kind, limits.outlet_limits(kind, attrs)))
+        declared[d] = _interval_s((attrs or {}).get("interval_s"))
     if not outlets:
         return out
     ids = [o.device_id for o in outlets]
     hourly: dict[int, dict[str, F64]] = defaultdict(dict)
-    for dev, met, bucket_ms, mean, coverage in conn.execute(
-        "SELECT device_id, metric_id, (extract(epoch FROM bucket) * 1000)::int8, mean, coverage FROM rollup_1h"
+    for dev, met, bucket_ms, mean, count, first_ms, last_ms in conn.execute(
+        "SELECT device_id, metric_id, (extract(epoch FROM bucket) * 1000)::int8, mean, count,"
+        " (extract(epoch FROM first_ts) * 1000)::int8, (extract(epoch FROM last_ts) * 1000)::int8 FROM rollup_1h"
         " WHERE device_id = ANY(%(ids)s) AND metric_id = ANY(%(mets)s)"
         " AND bucket >= %(lo)s::timestamptz AND bucket < %(hi)s::timestamptz",
         {"ids": ids, "mets": list(EMISSION_METRICS), "lo": datetime_from_ms(lo), "hi": datetime_from_ms(hi)},
     ).fetchall():
-        if mean is None or coverage is None or coverage < VALID_HOUR_COVERAGE:
+        if mean is None or covered_minutes(count, first_ms, last_ms, declared[dev]) < VALID_HOUR_MINUTES:
             continue
         series = hourly[dev].setdefault(CODE_OF[met], np.full(n, np.nan))
         series[(bucket_ms - lo) // H] = mean
@@ -211,8 +238,8 @@ def daily_figures(
     for dev, bucket_ms in conn.execute(
         "SELECT DISTINCT device_id, (extract(epoch FROM date_trunc('hour', ts)) * 1000)::int8 FROM telemetry"
         " WHERE device_id = ANY(%(ids)s) AND ts >= %(lo)s::timestamptz AND ts < %(hi)s::timestamptz"
-        " AND flag & 63 = %(f)s",
-        {"ids": ids, "lo": datetime_from_ms(lo), "hi": datetime_from_ms(hi), "f": FLAG_STOPPED},
+        f" AND (flag & 63) = {FLAG_STOPPED}",  # a literal: the partial index of migration 0631 applies
+        {"ids": ids, "lo": datetime_from_ms(lo), "hi": datetime_from_ms(hi)},
     ).fetchall():
         stopped[dev][(bucket_ms - lo) // H] = True
     hour_start = lo + np.arange(n, dtype=np.int64) * H

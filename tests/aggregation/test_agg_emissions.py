@@ -18,6 +18,7 @@ from aggregation.emissions import (
     PROVISIONAL,
     STOPPED,
     Outlet,
+    covered_minutes,
     outlet_figures,
     substitute,
 )
@@ -64,6 +65,18 @@ def test_above_the_o2_ceiling_an_hour_is_not_evaluable() -> None:
     assert exceeded.tolist() == [False]
     zs = outlet_figures(outlet, hours(so2_zs_mgm3=[36.0], o2_pct=[20.9]), np.zeros(1, bool))
     assert zs[1].tolist() == [True]
+
+
+def test_an_hourly_mean_needs_45_minutes_of_readings() -> None:
+    """HJ 75-2017 (verify): an hourly mean counts with at least 45 valid minutes. Readings every
+    5 minutes from :00 to :55 cover 55 + 5 = 60; every 30 s from :00 to :59:30 cover 60; every
+    minute up to :20 cover 21; a lone reading of an hourly-data logger (interval_s 3600) 60."""
+    m = 60_000
+    assert covered_minutes(12, 0, 55 * m, None) == 60.0
+    assert covered_minutes(120, 0, 119 * 30_000, None) == 60.0
+    assert covered_minutes(21, 0, 20 * m, None) == 21.0
+    assert covered_minutes(1, 0, 0, 3600.0) == 60.0 and covered_minutes(1, 0, 0, None) == 1.0
+    assert covered_minutes(45, 0, 44 * m, 60.0) == 45.0  # the boundary itself counts
 
 
 def test_hourly_mass_is_mean_concentration_times_mean_flow() -> None:
