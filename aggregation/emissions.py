@@ -194,6 +194,43 @@ def _interval_s(raw: Any) -> float | None:
     return v if 0 < v <= 86_400 else None
 
 
+def _has_gap(series: Mapping[str, F64], in_days: Bool) -> bool:
+    """Whether some hour of the days lacks a valid mean of a stack pollutant it reports, or of flow."""
+    return any(bool((~np.isfinite(series[c]) & in_days).any()) for c in (*STACK_LOADS, "stack.flow_m3h") if c in series)
+
+
+def _read(
+    conn: Any,
+    ids: list[int],
+    read_lo: int,
+    read_hi: int,
+    lo: int,
+    declared: Mapping[int, float | None],
+    hourly: dict[int, dict[str, F64]],
+    stopped: dict[int, Bool],
+) -> None:
+    """Valid hourly means and stopped (F) hours of the outlets in [read_lo, read_hi), into the
+    arrays of hours counted from ``lo`` (``stopped`` makes an outlet's arrays of the right size)."""
+    for dev, met, bucket_ms, mean, count, first_ms, last_ms in conn.execute(
+        "SELECT device_id, metric_id, (extract(epoch FROM bucket) * 1000)::int8, mean, count,"
+        " (extract(epoch FROM first_ts) * 1000)::int8, (extract(epoch FROM last_ts) * 1000)::int8 FROM rollup_1h"
+        " WHERE device_id = ANY(%(ids)s) AND metric_id = ANY(%(mets)s)"
+        " AND bucket >= %(lo)s::timestamptz AND bucket < %(hi)s::timestamptz",
+        {"ids": ids, "mets": list(EMISSION_METRICS), "lo": datetime_from_ms(read_lo), "hi": datetime_from_ms(read_hi)},
+    ).fetchall():
+        if mean is None or covered_minutes(count, first_ms, last_ms, declared[dev]) < VALID_HOUR_MINUTES:
+            continue
+        series = hourly[dev].setdefault(CODE_OF[met], np.full(stopped[dev].size, np.nan))
+        series[(bucket_ms - lo) // H] = mean
+    for dev, bucket_ms in conn.execute(
+        "SELECT DISTINCT device_id, (extract(epoch FROM date_trunc('hour', ts)) * 1000)::int8 FROM telemetry"
+        " WHERE device_id = ANY(%(ids)s) AND ts >= %(lo)s::timestamptz AND ts < %(hi)s::timestamptz"
+        f" AND (flag & 63) = {FLAG_STOPPED}",  # a literal: the partial index of migration 0631 applies
+        {"ids": ids, "lo": datetime_from_ms(read_lo), "hi": datetime_from_ms(read_hi)},
+    ).fetchall():
+        stopped[dev][(bucket_ms - lo) // H] = True
+
+
 def _next(day: date) -> date:
     return date.fromordinal(day.toordinal() + 1)
 
@@ -221,27 +258,18 @@ def daily_figures(
         declared[d] = _interval_s((attrs or {}).get("interval_s"))
     if not outlets:
         return out
-    ids = [o.device_id for o in outlets]
     hourly: dict[int, dict[str, F64]] = defaultdict(dict)
-    for dev, met, bucket_ms, mean, count, first_ms, last_ms in conn.execute(
-        "SELECT device_id, metric_id, (extract(epoch FROM bucket) * 1000)::int8, mean, count,"
-        " (extract(epoch FROM first_ts) * 1000)::int8, (extract(epoch FROM last_ts) * 1000)::int8 FROM rollup_1h"
-        " WHERE device_id = ANY(%(ids)s) AND metric_id = ANY(%(mets)s)"
-        " AND bucket >= %(lo)s::timestamptz AND bucket < %(hi)s::timestamptz",
-        {"ids": ids, "mets": list(EMISSION_METRICS), "lo": datetime_from_ms(lo), "hi": datetime_from_ms(hi)},
-    ).fetchall():
-        if mean is None or covered_minutes(count, first_ms, last_ms, declared[dev]) < VALID_HOUR_MINUTES:
-            continue
-        series = hourly[dev].setdefault(CODE_OF[met], np.full(n, np.nan))
-        series[(bucket_ms - lo) // H] = mean
     stopped: dict[int, Bool] = defaultdict(lambda: np.zeros(n, dtype=bool))
-    for dev, bucket_ms in conn.execute(
-        "SELECT DISTINCT device_id, (extract(epoch FROM date_trunc('hour', ts)) * 1000)::int8 FROM telemetry"
-        " WHERE device_id = ANY(%(ids)s) AND ts >= %(lo)s::timestamptz AND ts < %(hi)s::timestamptz"
-        f" AND (flag & 63) = {FLAG_STOPPED}",  # a literal: the partial index of migration 0631 applies
-        {"ids": ids, "lo": datetime_from_ms(lo), "hi": datetime_from_ms(hi)},
-    ).fetchall():
-        stopped[dev][(bucket_ms - lo) // H] = True
+    # The days and a day around them first; the three months before only for the stacks with a
+    # gap in those days to substitute (most days have none: the history is not read at all).
+    near = (day_starts[0] // H - SHORT_GAP_HOURS) * H
+    ids = [o.device_id for o in outlets]
+    _read(conn, ids, near, hi, lo, declared, hourly, stopped)
+    in_days = np.zeros(n, dtype=bool)
+    in_days[(near - lo) // H + SHORT_GAP_HOURS :] = True
+    gaps = [o.device_id for o in outlets if o.kind == limits.STACK_KIND and _has_gap(hourly[o.device_id], in_days)]
+    if gaps:
+        _read(conn, gaps, lo, near, lo, declared, hourly, stopped)
     hour_start = lo + np.arange(n, dtype=np.int64) * H
     spans = [
         (day, (hour_start >= local_day_start(day, timezone)) & (hour_start < local_day_start(_next(day), timezone)))

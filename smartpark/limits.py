@@ -64,7 +64,10 @@ def _mg(dust: float, so2: float, nox: float) -> Mapping[str, float]:
 STACK_DEFAULTS: Mapping[str, SourceDefault] = MappingProxyType(
     {
         "power_boiler": SourceDefault(
-            6.0, _mg(10, 35, 50), None, "ultra-low emission limits for coal-fired power units (环发〔2015〕164号)"
+            6.0,
+            _mg(10, 35, 50),
+            None,
+            "ultra-low emission limits for coal-fired power units (发改能源〔2014〕2093号, 环发〔2015〕164号)",
         ),
         "gas_turbine": SourceDefault(15.0, _mg(5, 35, 50), None, "GB 13223-2011 table 1, gas turbine (verify)"),
         "coal_boiler": SourceDefault(
