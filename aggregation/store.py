@@ -18,10 +18,12 @@ import psycopg
 
 from aggregation.rollup import Rollup, is_sorted
 from aggregation.windows import Windows
-from smartpark.catalogue import COUNTED_FLAGS_SQL
+from smartpark.catalogue import COUNTED_FLAGS
 from smartpark.db import binary_copy
 from smartpark.series_key import pack, unpack
 
+# The flags that count (catalogue.COUNTED_FLAGS: valid, stamped on receipt, over range) in SQL.
+VALID_SQL = "(" + ", ".join(str(f) for f in sorted(COUNTED_FLAGS)) + ")"
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 Conn = psycopg.Connection[Any]
@@ -150,7 +152,7 @@ def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
             " FROM unnest(%(dev)s::int[], %(met)s::int[], %(lo)s::int8[], %(hi)s::int8[])"
             " WITH ORDINALITY AS w(device_id, metric_id, lo, hi, i)"
             " JOIN telemetry t ON t.device_id = w.device_id AND t.metric_id = w.metric_id"
-            f" AND t.ts >= {_ms('w.lo')} AND t.ts < {_ms('w.hi')} WHERE t.flag {COUNTED_FLAGS_SQL}"
+            f" AND t.ts >= {_ms('w.lo')} AND t.ts < {_ms('w.hi')} WHERE t.flag IN {VALID_SQL}"
             " GROUP BY w.i, w.device_id, w.metric_id, w.lo ORDER BY w.device_id, w.metric_id, w.lo",
             _window_params(windows.series, windows.lo, windows.hi),
         )
@@ -161,7 +163,7 @@ def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
             conn,
             "SELECT device_id, metric_id, array_agg(ts), array_agg(value) FROM telemetry"
             " WHERE device_id >= %(d0)s AND device_id <= %(d1)s"
-            f" AND ts >= {_ms('%(a)s::int8')} AND ts < {_ms('%(b)s::int8')} AND flag {COUNTED_FLAGS_SQL}"
+            f" AND ts >= {_ms('%(a)s::int8')} AND ts < {_ms('%(b)s::int8')} AND flag IN {VALID_SQL}"
             " GROUP BY device_id, metric_id ORDER BY device_id, metric_id",  # sorted: no client sort
             {"a": int(a), "b": int(b), "d0": d0, "d1": d1},
         )
@@ -179,10 +181,10 @@ def neighbours(conn: Conn, *, series: I64, lo: I64, hi: I64) -> tuple[I64, I64]:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     rows = conn.execute(
         "SELECT (SELECT (extract(epoch FROM t.ts) * 1000)::int8 FROM telemetry t"
-        f"  WHERE t.device_id = w.device_id AND t.metric_id = w.metric_id AND t.flag {COUNTED_FLAGS_SQL}"
+        f"  WHERE t.device_id = w.device_id AND t.metric_id = w.metric_id AND t.flag IN {VALID_SQL}"
         f"  AND t.ts < {_ms('w.lo')} ORDER BY t.ts DESC LIMIT 1),"
         " (SELECT (extract(epoch FROM t.ts) * 1000)::int8 FROM telemetry t"
-        f"  WHERE t.device_id = w.device_id AND t.metric_id = w.metric_id AND t.flag {COUNTED_FLAGS_SQL}"
+        f"  WHERE t.device_id = w.device_id AND t.metric_id = w.metric_id AND t.flag IN {VALID_SQL}"
         f"  AND t.ts >= {_ms('w.hi')} ORDER BY t.ts LIMIT 1)"
         " FROM unnest(%(dev)s::int[], %(met)s::int[], %(lo)s::int8[], %(hi)s::int8[])"
         " WITH ORDINALITY AS w(device_id, metric_id, lo, hi, i) ORDER BY w.i",

@@ -176,4 +176,3 @@ VALID_FLAGS = (FLAG_VALID, FLAG_RECEIPT_TIME)
 # would hide the worst hours from alarms, means and emitted mass.
 FLAG_OVER_RANGE = HJ212_FLAGS["T"]
 COUNTED_FLAGS = frozenset({*VALID_FLAGS, FLAG_OVER_RANGE})
-COUNTED_FLAGS_SQL = f"IN ({', '.join(str(f) for f in sorted(COUNTED_FLAGS))})"
