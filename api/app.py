@@ -16,8 +16,12 @@ from prometheus_client import CollectorRegistry
 from api import problems
 from api.answers import AnswerCache
 from api.db import make_pool
-from api.middleware import BodyLimit, RequestMetrics
+from api.deps import Authenticator
+from api.middleware import BodyLimit, RequestMetrics, SecurityHeaders
 from api.queries.users import token_secret
+from api.routes.live import LiveSlots
+from api.standing import StandingCache
+from api.throttle import FailureThrottle
 from smartpark.settings import ApiSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,13 @@ def create_app(
         try:
             with pool.connection() as conn:
                 app.state.token_secret = token_secret(conn)
+            app.state.auth = Authenticator(
+                secret=app.state.token_secret,
+                pool=pool,
+                standing=StandingCache(limits.token_check_s),
+                throttle=FailureThrottle(limit=limits.auth_fail_limit, window_s=limits.auth_fail_window_s),
+                clock=clock,
+            )
             yield
         finally:
             pool.close()
@@ -80,6 +91,7 @@ def create_app(
     app.state.clock = clock
     app.state.registry = registry or CollectorRegistry()
     app.state.answers = AnswerCache(limits.overview_ttl_s)
+    app.state.live_slots = LiveSlots(limits.live_max_per_user)
     app.state.broker_factory = broker_factory or _local_broker(settings)
     problems.install(app)
 
@@ -104,6 +116,7 @@ def create_app(
 
     app.add_middleware(RequestMetrics, registry=app.state.registry, prefix=PREFIX)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries them, errors included
     if static_dir is not None and static_dir.is_dir():
         # The ops-centre page; mounted last so every API route wins over a file name.
         app.mount("/", StaticFiles(directory=static_dir, html=True), name="dashboard")

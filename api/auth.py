@@ -2,7 +2,9 @@
 
 An API key is ``spk_<prefix>_<secret>``: the prefix finds the row, sha256 of the whole key is
 what is stored, so the table alone cannot be replayed. A key is exchanged for a token signed with
-HMAC-SHA256 that carries the principal and expires within minutes; requests then need no lookup.
+HMAC-SHA256 that carries the principal and the key it came from, and expires within minutes (never
+after its key). A token is no credential for another token, and every request with one still
+checks that its key is active and its user enabled (``api.standing``): revoking either ends access.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Role(StrEnum):
     ENTERPRISE = "enterprise"
     REGULATOR = "regulator"
     READONLY = "readonly"
+    METRICS = "metrics"  # a Prometheus scraper: /metrics and nothing else
 
 
 class Bureau(StrEnum):
@@ -77,6 +80,8 @@ class Principal:
         cats: frozenset[str] = ALL_CATEGORIES
         if self.role is Role.REGULATOR:
             cats = frozenset().union(*(BUREAU_CATEGORIES[b] for b in self.bureaus))
+        elif self.role is Role.METRICS:
+            cats = frozenset()
         object.__setattr__(self, "categories", cats)
 
     @property
@@ -87,6 +92,18 @@ class Principal:
     @property
     def can_write_registry(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def can_read_economic(self) -> bool:
+        """Economic reports and every figure made from them (the one rule for economic data):
+        the park's own people and each enterprise for itself, not the regulators' bureaus."""
+        return self.role in (Role.ADMIN, Role.OPERATOR, Role.ENTERPRISE, Role.READONLY)
+
+    @property
+    def sees_logger_ids(self) -> bool:
+        """Data-logger MNs identify a logger to the HJ 212 server (half of its credential): those
+        who manage the registry and each enterprise for its own devices, nobody else."""
+        return self.role in (Role.ADMIN, Role.OPERATOR, Role.ENTERPRISE)
 
     @property
     def can_operate(self) -> bool:
@@ -172,10 +189,20 @@ def _unb64(text: str) -> bytes:
 
 
 def sign_token(
-    principal: Principal, *, secret: bytes, ttl_s: float, clock: Callable[[], float] = time.time
+    principal: Principal,
+    *,
+    secret: bytes,
+    ttl_s: float,
+    clock: Callable[[], float] = time.time,
+    not_after: float | None = None,
 ) -> tuple[str, int]:
-    """A bearer token ``spt.<claims>.<hmac>`` and its expiry (epoch seconds)."""
+    """A bearer token ``spt.<claims>.<hmac>`` and its expiry (epoch seconds), at the latest
+    ``not_after`` (its key's expiry)."""
+    if principal.key_id is None:
+        raise AuthError("a token is issued for an API key only")
     exp = int(clock() + ttl_s)
+    if not_after is not None:
+        exp = min(exp, int(not_after))
     body = _b64(json.dumps({**principal.claims(), "exp": exp}, separators=(",", ":")).encode())
     sig = _b64(hmac.new(secret, f"{TOKEN_SCHEME}.{body}".encode(), hashlib.sha256).digest())
     return f"{TOKEN_SCHEME}.{body}.{sig}", exp
@@ -197,7 +224,10 @@ def verify_token(token: str, *, secret: bytes, clock: Callable[[], float] = time
         raise AuthError("token has no expiry")
     if claims["exp"] <= clock():
         raise AuthError("token expired")
-    return Principal.from_claims(claims)
+    principal = Principal.from_claims(claims)
+    if principal.key_id is None:
+        raise AuthError("token names no API key")
+    return principal
 
 
 def looks_like_token(credential: str) -> bool:

@@ -14,9 +14,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.answers import AnswerCache
-from api.auth import AuthError, Principal, looks_like_token, verify_token
-from api.problems import Forbidden, Unauthorized
-from api.queries.users import authenticate_key
+from api.auth import AuthError, Principal, Role, looks_like_token, verify_token
+from api.problems import Forbidden, TooManyRequests, Unauthorized
+from api.queries.users import authenticate_key, key_standing
+from api.standing import StandingCache
+from api.throttle import FailureThrottle
 from smartpark.settings import ApiSettings
 
 API_KEY_HEADER = "X-API-Key"
@@ -81,42 +83,108 @@ async def _clock(request: Request) -> Callable[[], float]:
 Clock = Annotated[Callable[[], float], Depends(_clock)]
 
 
-def resolve_credential(
-    credential: str, *, secret: bytes, conn_factory: Callable[[], Any], clock: Callable[[], float]
-) -> Principal:
-    """A token is checked by its signature alone; a key needs one lookup."""
-    if looks_like_token(credential):
-        return verify_token(credential, secret=secret, clock=clock)
-    with conn_factory() as conn:
-        return authenticate_key(conn, key=credential)
+class Authenticator:
+    """Turns a presented credential into a principal, for HTTP requests and the live stream.
+
+    A token is verified by its signature on the event loop, then its key's standing is checked
+    (``api.standing``: cached for ``token_check_s``, else one read in a worker thread); a key is
+    one lookup in a worker thread, refused with 429 while its source address is throttled
+    (``api.throttle``). A token is never a credential for ``POST /auth/token``.
+    """
+
+    def __init__(
+        self,
+        *,
+        secret: bytes,
+        pool: Any,
+        standing: StandingCache,
+        throttle: FailureThrottle,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.secret = secret
+        self.pool = pool
+        self.standing = standing
+        self.throttle = throttle
+        self.clock = clock
+
+    async def principal(self, credential: str, source: str) -> Principal:
+        """AuthError when the credential does not stand; TooManyRequests while throttled."""
+        if looks_like_token(credential):
+            p = verify_token(credential, secret=self.secret, clock=self.clock)
+            await self._stands(p)
+            return p
+        wait = self.throttle.retry_after(source)
+        if wait is not None:
+            raise TooManyRequests(
+                f"too many failed API-key authentications from {source}; retry in {wait} s", retry_after_s=wait
+            )
+        try:
+            return await run_in_threadpool(self._key, credential)
+        except AuthError:
+            self.throttle.failed(source)
+            raise
+
+    async def recheck(self, p: Principal, credential: str) -> None:
+        """AuthError unless ``p``'s key is still active and its user enabled (and its token, when
+        ``credential`` is one, unexpired)."""
+        if looks_like_token(credential):
+            verify_token(credential, secret=self.secret, clock=self.clock)
+        await self._stands(p)
+
+    async def _stands(self, p: Principal) -> None:
+        if p.key_id is None:
+            raise AuthError("credential names no API key")
+        if not self.standing.cached(p.key_id):
+            await run_in_threadpool(self.standing.check, p.key_id, self._standing)
+
+    def _key(self, credential: str) -> Principal:
+        with self.pool.connection() as conn:
+            return authenticate_key(conn, key=credential)
+
+    def _standing(self, key_id: int) -> None:
+        with self.pool.connection() as conn:
+            key_standing(conn, key_id=key_id)
 
 
-async def _principal(
+def source_of(client: Any) -> str:
+    """The peer address a failure is counted against."""
+    return str(client.host) if client is not None else "unknown"
+
+
+async def _authenticated(
     request: Request,
-    clock: Clock,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    # async: a token is verified on the event loop (no thread hop); a key lookup goes to a thread.
     credential = api_key or (bearer.credentials if bearer else None)
     if not credential:
         raise Unauthorized(f"send 'Authorization: Bearer <token or key>' or '{API_KEY_HEADER}: <key>'")
-    state = request.app.state
+    request.state.credential_is_token = looks_like_token(credential)
     try:
-        if looks_like_token(credential):
-            return verify_token(credential, secret=state.token_secret, clock=clock)
-        return await run_in_threadpool(
-            resolve_credential,
-            credential,
-            secret=state.token_secret,
-            conn_factory=state.pool.connection,
-            clock=clock,
-        )
+        return await request.app.state.auth.principal(credential, source_of(request.client))
     except AuthError as exc:
         raise Unauthorized(str(exc)) from exc
 
 
+Authenticated = Annotated[Principal, Depends(_authenticated)]
+
+
+async def _principal(p: Authenticated) -> Principal:
+    if p.role is Role.METRICS:
+        raise Forbidden("role 'metrics' reads /metrics only")
+    return p
+
+
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+
+
+async def _scraper(p: Authenticated) -> Principal:
+    if p.role not in (Role.ADMIN, Role.METRICS):
+        raise Forbidden(f"role {p.role.value!r} may not read /metrics; an admin or a 'metrics' user may")
+    return p
+
+
+ScrapePrincipal = Annotated[Principal, Depends(_scraper)]
 
 
 async def _operator(p: CurrentPrincipal) -> Principal:

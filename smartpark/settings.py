@@ -50,9 +50,17 @@ class ApiSettings(BaseSettings):
     max_raw_range_days: float = 7.0  # raw readings; rollups allow longer
     max_range_days: float = 3660.0
     token_ttl_s: int = 900
+    # A token's key and user are re-read at most this often per process (api.standing): revoking
+    # a key or disabling a user ends its tokens within this time.
+    token_check_s: float = 1.0
+    # Failed API-key authentications per source address and window before 429 (api.throttle).
+    auth_fail_limit: int = 20
+    auth_fail_window_s: float = 60.0
     overview_ttl_s: float = 5.0  # one overview answer shared per (park, scope); 0: none
     live_poll_s: float = 1.0
     live_max_devices: int = 500
+    live_recheck_s: float = 2.0  # an open live stream re-checks its credential this often
+    live_max_per_user: int = 8  # concurrent live streams of one user per API process
     cors_origins: list[str] = []
 
 

@@ -143,12 +143,7 @@ def authenticate_key(conn: psycopg.Connection[Any], *, key: str) -> Principal:
     ).fetchone()
     if row is None or not key_matches(key, bytes(row["key_hash"])):
         raise AuthError("unknown API key")
-    if row["revoked_at"] is not None:
-        raise AuthError(f"API key {prefix} was revoked")
-    if row["expired"]:
-        raise AuthError(f"API key {prefix} expired")
-    if row["disabled_at"] is not None:
-        raise AuthError(f"user {row['name']!r} is disabled")
+    _refuse_inactive(row, prefix)
     # At most one write a minute per key: last_used_at is for audits, not a hot counter.
     cur.execute(
         "UPDATE api_keys SET last_used_at = now() WHERE key_id = %s"
@@ -156,6 +151,31 @@ def authenticate_key(conn: psycopg.Connection[Any], *, key: str) -> Principal:
         (row["key_id"],),
     )
     return principal_of(row, key_id=row["key_id"])
+
+
+def _refuse_inactive(row: dict[str, Any], prefix: str) -> None:
+    if row["revoked_at"] is not None:
+        raise AuthError(f"API key {prefix} was revoked")
+    if row["expired"]:
+        raise AuthError(f"API key {prefix} expired")
+    if row["disabled_at"] is not None:
+        raise AuthError(f"user {row['name']!r} is disabled")
+
+
+def key_standing(conn: psycopg.Connection[Any], *, key_id: int) -> datetime | None:
+    """The expiry of an active key of an enabled user (None: it does not expire); AuthError when
+    the key is gone, revoked or expired or its user disabled: what a token is checked against."""
+    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+    row = cur.execute(
+        "SELECT k.prefix, k.revoked_at, (k.expires_at <= now()) AS expired, k.expires_at, u.name,"
+        " u.disabled_at FROM api_keys k JOIN api_users u USING (user_id) WHERE k.key_id = %s",
+        (key_id,),
+    ).fetchone()
+    if row is None:
+        raise AuthError(f"API key {key_id} no longer exists")
+    _refuse_inactive(row, row["prefix"])
+    expires: datetime | None = row["expires_at"]
+    return expires
 
 
 def token_secret(conn: psycopg.Connection[Any]) -> bytes:

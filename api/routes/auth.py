@@ -8,9 +8,9 @@ from typing import Any
 import psycopg
 from fastapi import APIRouter, Request, status
 
-from api.auth import Principal, Role, sign_token
-from api.deps import AdminPrincipal, Clock, CurrentPrincipal, DbConn, Limits, Paging
-from api.problems import BadRequest, Conflict, NotFound
+from api.auth import AuthError, Principal, Role, sign_token
+from api.deps import AdminPrincipal, Clock, CurrentPrincipal, DbConn, Limits, OptId, Paging
+from api.problems import BadRequest, Conflict, NotFound, Unauthorized
 from api.queries import users as q
 from api.schemas.auth import KeyIn, KeyOut, NewKeyOut, PrincipalOut, TokenOut, UserIn, UserOut
 from api.schemas.common import PageOut, paged
@@ -34,9 +34,24 @@ def principal_out(p: Principal) -> PrincipalOut:
     "/auth/token",
     response_model=TokenOut,
     summary="exchange an API key (X-API-Key or Bearer) for a short-lived signed token",
+    description="Only a key is exchanged (a token is refused with 401); the token expires at the"
+    " latest with its key, and stops working as soon as its key is revoked or its user disabled.",
 )
-def token(request: Request, p: CurrentPrincipal, limits: Limits, clock: Clock) -> TokenOut:
-    value, exp = sign_token(p, secret=request.app.state.token_secret, ttl_s=limits.token_ttl_s, clock=clock)
+def token(request: Request, conn: DbConn, p: CurrentPrincipal, limits: Limits, clock: Clock) -> TokenOut:
+    # A token renewing itself would outlive its key: only a key is exchanged.
+    if request.state.credential_is_token:
+        raise Unauthorized("a token cannot be exchanged for another; send the API key")
+    try:
+        key_expires = q.key_standing(conn, key_id=p.key_id) if p.key_id is not None else None
+    except AuthError as exc:
+        raise Unauthorized(str(exc)) from exc
+    value, exp = sign_token(
+        p,
+        secret=request.app.state.token_secret,
+        ttl_s=limits.token_ttl_s,
+        clock=clock,
+        not_after=None if key_expires is None else key_expires.timestamp(),
+    )
     return TokenOut(access_token=value, expires_at=exp)
 
 
@@ -107,7 +122,7 @@ def create_key(user_id: int, body: KeyIn, conn: DbConn, p: AdminPrincipal) -> Ne
 
 
 @router.get("/keys", response_model=list[KeyOut], summary="API keys, never their secrets (admins)")
-def list_keys(conn: DbConn, p: AdminPrincipal, user_id: int | None = None) -> list[KeyOut]:
+def list_keys(conn: DbConn, p: AdminPrincipal, user_id: OptId = None) -> list[KeyOut]:
     return [KeyOut.model_validate(r) for r in q.list_keys(conn, user_id=user_id)]
 
 

@@ -1,4 +1,9 @@
-"""Liveness, readiness and Prometheus metrics (no authentication: for probes and scrapers)."""
+"""Liveness and readiness (no authentication: for probes), and Prometheus metrics.
+
+``/metrics`` names routes, request counts and latencies, which tell an outsider what the platform
+runs and how busy it is: it answers admins and users of the ``metrics`` role only. Prometheus
+scrapes it with such a user's key as a bearer token (``authorization: {credentials: spk_…}``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api.deps import ScrapePrincipal
 from api.schemas.auth import HealthOut
 
 router = APIRouter(tags=["health"])
@@ -35,6 +41,11 @@ def readyz(request: Request) -> Response:
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(request: Request) -> Response:
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (admins, or a user of role 'metrics' with its key as a bearer token)",
+    response_class=Response,
+    responses={401: {}, 403: {}},
+)
+def metrics(request: Request, p: ScrapePrincipal) -> Response:
     return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,8 +26,9 @@ from typing import Any
 from anyio import to_thread
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from api.auth import AuthError, Principal
-from api.deps import resolve_credential
+from api.auth import AuthError, Principal, Role
+from api.deps import source_of
+from api.problems import TooManyRequests
 from api.queries import alarms as alarm_q
 from api.queries import telemetry as tq
 from api.queries.registry import get_enterprise
@@ -33,6 +36,10 @@ from smartpark.catalogue import BY_CODE
 
 router = APIRouter(tags=["live"])
 MAX_BATCH = 2000
+CLOSE_POLICY = 1008  # RFC 6455 policy violation: the credential stopped standing mid-stream
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_MANY = 4429
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +93,33 @@ def _json(row: dict[str, Any], kind: str) -> str:
     )
 
 
+class LiveSlots:
+    """Open live streams per user in this process, at most ``per_user`` each: one user's page
+    left open in many tabs (or a script) cannot take every poll slot of the API."""
+
+    def __init__(self, per_user: int) -> None:
+        self.per_user = per_user
+        self._open: dict[int, int] = {}
+
+    def take(self, user_id: int) -> bool:
+        if self._open.get(user_id, 0) >= self.per_user:
+            return False
+        self._open[user_id] = self._open.get(user_id, 0) + 1
+        return True
+
+    def give_back(self, user_id: int) -> None:
+        left = self._open.get(user_id, 0) - 1
+        if left > 0:
+            self._open[user_id] = left
+        else:
+            self._open.pop(user_id, None)
+
+
+async def _refuse(ws: WebSocket, status: int, detail: str, code: int) -> None:
+    await ws.send_text(json.dumps({"type": "error", "status": status, "detail": detail}))
+    await ws.close(code=code)
+
+
 @router.websocket("/live")
 async def live(ws: WebSocket) -> None:
     app = ws.app
@@ -96,32 +130,67 @@ async def live(ws: WebSocket) -> None:
     if not credential and ws.headers.get("authorization", "").lower().startswith("bearer "):
         credential = ws.headers["authorization"][7:]
     try:
-        p: Principal = await to_thread.run_sync(
-            lambda: resolve_credential(
-                credential,
-                secret=app.state.token_secret,
-                conn_factory=pool.connection,
-                clock=app.state.clock,
-            )
-        )
+        p: Principal = await app.state.auth.principal(credential, source_of(ws.client))
     except AuthError as exc:
-        await ws.send_text(json.dumps({"type": "error", "status": 401, "detail": str(exc)}))
-        await ws.close(code=4401)
+        await _refuse(ws, 401, str(exc), CLOSE_UNAUTHORIZED)
         return
+    except TooManyRequests as exc:
+        await _refuse(ws, 429, exc.detail, CLOSE_TOO_MANY)
+        return
+    if p.role is Role.METRICS:
+        await _refuse(ws, 403, "role 'metrics' reads /metrics only", CLOSE_FORBIDDEN)
+        return
+    slots: LiveSlots = app.state.live_slots
+    if not slots.take(p.user_id):
+        detail = f"user {p.name!r} has {slots.per_user} live streams open, the most one user may"
+        await _refuse(ws, 429, detail, CLOSE_TOO_MANY)
+        return
+    try:
+        await _serve(ws, pool, p, limits, Recheck(app.state.auth, credential, p, limits.live_recheck_s))
+    finally:
+        slots.give_back(p.user_id)
+
+
+async def _serve(ws: WebSocket, pool: Any, p: Principal, limits: Any, recheck: Recheck) -> None:
     try:
         sel = parse_selection(await ws.receive_json(), limits.live_max_devices)
         problem = await to_thread.run_sync(lambda: _check(pool, p, sel))
     except (SelectionError, json.JSONDecodeError) as exc:
-        await ws.send_text(json.dumps({"type": "error", "status": 400, "detail": str(exc)}))
-        await ws.close(code=4400)
+        await _refuse(ws, 400, str(exc), 4400)
         return
     except WebSocketDisconnect:
         return
     if problem:
-        await ws.send_text(json.dumps({"type": "error", "status": 404, "detail": problem}))
-        await ws.close(code=4404)
+        await _refuse(ws, 404, problem, 4404)
         return
-    await _stream(ws, pool, p, sel, limits.live_poll_s)
+    await _stream(ws, pool, p, sel, limits.live_poll_s, recheck)
+
+
+class Recheck:
+    """Credentials of an open stream are checked again every ``every_s`` (monotonic time): a
+    revoked key, an expired key or token, or a disabled user ends the stream."""
+
+    def __init__(
+        self,
+        auth: Any,
+        credential: str,
+        p: Principal,
+        every_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.auth, self.credential, self.p, self.every_s, self.clock = auth, credential, p, every_s, clock
+        self.next_at = clock() + every_s
+
+    async def refusal(self) -> str | None:
+        """Why the stream must end now, or None."""
+        if self.clock() < self.next_at:
+            return None
+        self.next_at = self.clock() + self.every_s
+        try:
+            await self.auth.recheck(self.p, self.credential)
+        except AuthError as exc:
+            return str(exc)
+        return None
 
 
 def _check(pool: Any, p: Principal, sel: Selection) -> str | None:
@@ -180,7 +249,7 @@ def _whole_instants(readings: list[Any]) -> list[Any]:
     return kept or readings
 
 
-async def _stream(ws: WebSocket, pool: Any, p: Principal, sel: Selection, every_s: float) -> None:
+async def _stream(ws: WebSocket, pool: Any, p: Principal, sel: Selection, every_s: float, recheck: Recheck) -> None:
     since: datetime | None = None
     after: int | None = None
     await ws.send_text(
@@ -205,6 +274,10 @@ async def _stream(ws: WebSocket, pool: Any, p: Principal, sel: Selection, every_
     watcher = asyncio.create_task(watch_close())
     try:
         while not closed.is_set():
+            refusal = await recheck.refusal()
+            if refusal is not None:
+                await _refuse(ws, 401, refusal, CLOSE_POLICY)
+                return
             readings, events, after = await to_thread.run_sync(_poll, pool, p, sel, since, after)
             readings = _whole_instants(readings)
             for r in readings:
@@ -214,7 +287,7 @@ async def _stream(ws: WebSocket, pool: Any, p: Principal, sel: Selection, every_
             for e in events:
                 await ws.send_text(_json(e, "alarm"))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(closed.wait(), timeout=every_s)
+                await asyncio.wait_for(closed.wait(), timeout=min(every_s, recheck.every_s))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

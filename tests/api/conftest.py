@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,15 +19,32 @@ from tests.support.factories import small_model, unique_code
 
 @pytest.fixture(scope="session")
 def api_limits() -> ApiSettings:
-    return ApiSettings(pool_min=1, pool_max=4, max_points=5000, live_poll_s=0.2)
+    # token_check_s=0: every token request reads its key's standing (the cache has unit tests);
+    # the failure throttle is tested on an app of its own, not shared by every test of the run.
+    return ApiSettings(
+        pool_min=1,
+        pool_max=4,
+        max_points=5000,
+        live_poll_s=0.2,
+        live_recheck_s=0.5,
+        token_check_s=0.0,
+        auth_fail_limit=10_000,
+    )
+
+
+@contextmanager
+def app_client(settings: Settings, db_url: str, limits: ApiSettings) -> Iterator[TestClient]:
+    """A TestClient of an app of its own (its own pool, throttle and live slots)."""
+    from api.app import create_app
+
+    app = create_app(settings, limits=limits, database_url=db_url, static_dir=None)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")
 def client(settings: Settings, db_url: str, api_limits: ApiSettings) -> Iterator[TestClient]:
-    from api.app import create_app
-
-    app = create_app(settings, limits=api_limits, database_url=db_url, static_dir=None)
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with app_client(settings, db_url, api_limits) as c:
         yield c
 
 

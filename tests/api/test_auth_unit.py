@@ -46,14 +46,14 @@ def test_token_round_trip_keeps_the_scope() -> None:
 
 
 def test_token_expires_and_tampering_is_detected() -> None:
-    p = Principal(1, "op", Role.OPERATOR, park_id=1)
+    p = Principal(1, "op", Role.OPERATOR, park_id=1, key_id=4)
     token, _ = sign_token(p, secret=SECRET, ttl_s=60, clock=lambda: 1000.0)
     with pytest.raises(AuthError, match="expired"):
         verify_token(token, secret=SECRET, clock=lambda: 1060.0)
     with pytest.raises(AuthError, match="signature"):
         verify_token(token, secret=b"t" * 32, clock=lambda: 1000.0)
     head, _body, sig = token.split(".")
-    forged = Principal(1, "op", Role.ADMIN)
+    forged = Principal(1, "op", Role.ADMIN, key_id=4)
     forged_token, _ = sign_token(forged, secret=b"x" * 32, ttl_s=60, clock=lambda: 1000.0)
     with pytest.raises(AuthError, match="signature"):
         verify_token(f"{head}.{forged_token.split('.')[1]}.{sig}", secret=SECRET, clock=lambda: 1000.0)
@@ -68,3 +68,17 @@ def test_principal_requires_its_scope() -> None:
     assert emg.categories == frozenset({"safety"})
     assert not emg.can_operate
     assert Principal(1, "a", Role.ADMIN).can_write_registry
+
+
+def test_a_token_never_outlives_its_key_and_always_names_it() -> None:
+    p = Principal(1, "op", Role.OPERATOR, park_id=1, key_id=4)
+    _, exp = sign_token(p, secret=SECRET, ttl_s=900, clock=lambda: 1000.0, not_after=1300.5)
+    assert exp == 1300  # the key expires before the token would
+    with pytest.raises(AuthError, match="API key only"):
+        sign_token(Principal(1, "op", Role.OPERATOR, park_id=1), secret=SECRET, ttl_s=60)
+
+
+def test_metrics_role_reads_nothing_but_metrics() -> None:
+    scraper = Principal(1, "prometheus", Role.METRICS, key_id=2)
+    assert scraper.categories == frozenset()
+    assert not (scraper.can_operate or scraper.can_read_economic or scraper.sees_logger_ids)

@@ -140,7 +140,7 @@ def test_receivers_crud_for_operators(client: TestClient, tenancy: Tenancy) -> N
         "park_id": t.park_id,
         "categories": ["emissions"],
         "channel": "webhook",
-        "url": "http://127.0.0.1:9/hook",
+        "url": "http://93.184.215.14:9/hook",  # a global address (refused targets: test_webhook_targets)
         "secret": "s" * 32,
     }
     made = client.post("/api/v1/receivers", headers=h, json=body)
@@ -189,12 +189,12 @@ def test_rejected_messages_per_role(client: TestClient, tenancy: Tenancy, db: ps
     assert client.get("/api/v1/rejected", headers=t.headers("env_regulator")).status_code == 403
 
 
-def test_health_ready_and_metrics(client: TestClient) -> None:
+def test_health_ready_and_metrics(client: TestClient, tenancy: Tenancy) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
     client.get("/api/v1/parks")  # a 401, counted under its route template
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=tenancy.headers("admin")).text
     assert 'smartpark_api_requests_total{method="GET",route="/api/v1/parks",status="401"}' in text
     big = client.post("/api/v1/auth/token", content=b"x" * (2 * 1024 * 1024))
     assert big.status_code == 413 and "limited" in big.json()["detail"]

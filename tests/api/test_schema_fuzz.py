@@ -27,10 +27,16 @@ def test_no_operation_answers_a_server_error(
     # An app of its own: schemathesis runs its lifespan, whose end closes that app's pool.
     app = create_app(settings, limits=api_limits, database_url=db_url, static_dir=None)
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
-    # Tokens, not keys: a fuzzed DELETE /keys/{id} may revoke a key, not a signed token.
+    # Tokens, not keys (a generated X-API-Key header is dropped below); a token dies with its key,
+    # so a fuzzed DELETE /keys/{id} never names the keys these tokens came from.
     tokens = {
         who: client.post("/api/v1/auth/token", headers=tenancy.headers(who)).json()["access_token"]
         for who in ("admin", "operator", "enterprise")
+    }
+    own_keys = {
+        f"/api/v1/keys/{k['key_id']}"
+        for k in client.get("/api/v1/keys", headers=tenancy.headers("admin")).json()
+        if any(key.startswith(f"spk_{k['prefix']}_") for key in tenancy.keys.values())
     }
     failures: list[str] = []
     statuses: Counter[int] = Counter()
@@ -49,8 +55,13 @@ def test_no_operation_answers_a_server_error(
         def run(case: Any) -> None:
             if case.headers:  # a generated X-API-Key would override the token (and fail: 401)
                 case.headers.pop("X-API-Key", None)
+            if case.method == "DELETE" and case.formatted_path in own_keys:
+                return
             for who, token in tokens.items():
                 response = case.call(headers={"Authorization": f"Bearer {token}"})
+                if case.formatted_path == "/api/v1/auth/token":
+                    assert response.status_code in (401, 413, 422), response.text  # no token renews itself
+                    continue
                 statuses[response.status_code] += 1
                 if response.status_code >= 500 and not _database_outage(response):
                     failures.append(
