@@ -50,6 +50,16 @@ def steam_heat_gj(mass_t: npt.ArrayLike, enthalpy_kj_kg: npt.ArrayLike) -> F64:
     return np.asarray(mass_t, dtype=np.float64) * h * 1e-3
 
 
+def first_supported_year(
+    equal_table: co.CoefficientTable = co.ELECTRICITY_EQUAL_VALUE,
+    factors: Mapping[int, Mapping[str, float]] = grid.FACTORS,
+) -> int:
+    """The first statistics year every conversion above has a coefficient for: equal-value
+    electricity uses the previous year's figure, CO2 of electricity the year's (or latest earlier)
+    grid factor. Later years take the latest figures, so the range is open upwards."""
+    return max(min(int(k) for k in equal_table.entries) + 1, min(factors))
+
+
 def standard_coal_t(
     carrier: str,
     amount: npt.ArrayLike,

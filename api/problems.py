@@ -66,6 +66,13 @@ class Conflict(Problem):
     title = "Conflict"
 
 
+class Unprocessable(Problem):
+    """A well-formed value the platform cannot take (e.g. a month outside the supported range)."""
+
+    status = 422
+    title = "Unprocessable value"
+
+
 class TooLarge(Problem):
     status = 413
     title = "Request too large"

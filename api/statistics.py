@@ -53,17 +53,25 @@ def _num(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def shape(row: Mapping[str, Any], categories: frozenset[str], *, matched: ind.Matched | None = None) -> dict[str, Any]:
+def shape(
+    row: Mapping[str, Any],
+    categories: frozenset[str],
+    *,
+    economic: bool,
+    matched: ind.Matched | None = None,
+) -> dict[str, Any]:
     """One period's figures for a caller. ``matched``: the period's intensities and their
-    coverage (:func:`intensities_by_period`); daily rows have none."""
+    coverage (:func:`intensities_by_period`); daily rows have none. ``economic``: whether the
+    caller may read economic figures (Principal.can_read_economic, the one rule that also guards
+    /economic-reports); if not, they and the intensities made from them are null."""
     out: dict[str, Any] = {"period": row["period"], "readings": int(row.get("readings") or 0)}
     out["energy"] = {k: _num(row.get(k)) for k in ENERGY} if "energy" in categories else None
     out["emissions"] = {k: _num(row.get(k)) for k in EMISSIONS} if "emissions" in categories else None
-    has_economic = "output_value" in row
+    has_economic = economic and "output_value" in row
     out["economic"] = {k: _num(row.get(k)) for k in ECONOMIC} if has_economic else None
     out["intensities"] = None
     out["coverage"] = None
-    if matched is not None and "energy" in categories:
+    if economic and matched is not None and "energy" in categories:
         out["intensities"] = {k: _num(v) for k, v in matched.values.items()}
         out["coverage"] = matched.coverage
     notes = row.get("notes") or {}

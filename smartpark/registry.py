@@ -298,9 +298,16 @@ def update_row(conn: psycopg.Connection[Any], *, table: str, id_: int, changes: 
     cols = [c for c in changes if c in allowed and (changes[c] is not None or c in _NULLABLE)]
     if not cols:
         return conn.execute(f"SELECT 1 FROM {table} WHERE {key} = %s", (id_,)).fetchone() is not None
-    params = {c: Jsonb(changes[c]) if c == "attributes" else changes[c] for c in cols}
-    sets = ", ".join(f"{c} = %({c})s" for c in cols)
-    cur = conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = %(_id)s", {**params, "_id": id_})
+    params = {c: changes[c] for c in cols if c != "attributes"}
+    sets = [f"{c} = %({c})s" for c in params]
+    if "attributes" in cols:
+        # A JSON merge patch (RFC 7386, top level): given keys replace, null removes, absent keys
+        # stay; so a secret such as a logger's password survives an edit that does not name it.
+        patch = changes["attributes"]
+        params["attr_set"] = Jsonb({k: v for k, v in patch.items() if v is not None})
+        params["attr_drop"] = [k for k, v in patch.items() if v is None]
+        sets.append("attributes = (attributes || %(attr_set)s) - %(attr_drop)s::text[]")
+    cur = conn.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE {key} = %(_id)s", {**params, "_id": id_})
     return cur.rowcount > 0
 
 

@@ -15,10 +15,13 @@ Row = dict[str, Any]
 PARK_COLS = "p.park_id, p.code, p.name, p.timezone, p.grid_region, p.land_area_mu, p.attributes"
 ENT_COLS = "e.enterprise_id, e.park_id, e.code, e.name, e.industry, e.land_area_mu, e.attributes"
 GW_COLS = "g.gateway_id, g.enterprise_id, e.park_id, g.code, g.mqtt_username, g.attributes"
-# A data logger's HJ 212 password is a credential: it is set, never read back, by anyone.
+# A data logger's HJ 212 password is a credential: it is set, never read back, by anyone. Its MN
+# is the other half of what a logger presents: only those who see it need it (sees_logger_ids).
+SECRET_ATTRIBUTES = ("hj212_pw",)
+LOGGER_ID_ATTRIBUTES = ("hj212_mn",)
 DEV_COLS = (
     "d.device_id, d.enterprise_id, e.park_id, d.gateway_id, d.code, d.kind, d.name, d.zone,"
-    " d.mqtt_username, d.attributes - 'hj212_pw' AS attributes,"
+    " d.mqtt_username, d.attributes - %(s_hidden)s::text[] AS attributes,"
     " ARRAY(SELECT m.code FROM device_metrics dm JOIN metrics m USING (metric_id)"
     "  WHERE dm.device_id = d.device_id {cat} ORDER BY m.metric_id) AS metrics"
 )
@@ -97,6 +100,7 @@ def get_gateway(conn: psycopg.Connection[Any], p: Principal, *, gateway_id: int)
 
 
 def _dev_cols(p: Principal, w: Where) -> str:
+    w.params["s_hidden"] = [*SECRET_ATTRIBUTES, *(() if p.sees_logger_ids else LOGGER_ID_ATTRIBUTES)]
     if p.role.value == "regulator":
         w.params["s_cats"] = p.category_list
         return DEV_COLS.format(cat="AND m.category = ANY(%(s_cats)s)")

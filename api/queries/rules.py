@@ -64,6 +64,20 @@ def get_rule(conn: psycopg.Connection[Any], *, rule_id: str, park: str | None, c
 _SILENCE_PARK = "matchers ? ('park=' || %(park)s)"
 
 
+# A silence concerns an enterprise when it names it; it concerns a category unless it names
+# (exactly) another one. Enterprise users and regulators read only those that concern them.
+_SILENCE_ENTERPRISE = "matchers ? ('enterprise=' || %(ent)s)"
+_SILENCE_CATEGORIES = (
+    "NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(matchers) m"
+    " WHERE m LIKE 'category=%%' AND m NOT LIKE 'category=~%%' AND substr(m, 10) <> ALL(%(cats)s))"
+)
+
+
+def enterprise_code(conn: psycopg.Connection[Any], *, enterprise_id: int) -> str | None:
+    row = conn.execute("SELECT code FROM enterprises WHERE enterprise_id = %s", (enterprise_id,)).fetchone()
+    return None if row is None else row["code"]
+
+
 def list_silences(
     conn: psycopg.Connection[Any],
     *,
@@ -71,16 +85,22 @@ def list_silences(
     active_at: datetime | None,
     limit: int,
     offset: int,
+    enterprise: str | None = None,
+    categories: list[str] | None = None,
 ) -> list[Row]:
     clauses = ["TRUE"]
     if park is not None:
         clauses.append(_SILENCE_PARK)
+    if enterprise is not None:
+        clauses.append(_SILENCE_ENTERPRISE)
+    if categories is not None:
+        clauses.append(_SILENCE_CATEGORIES)
     if active_at is not None:
         clauses.append("starts_at <= %(at)s AND ends_at > %(at)s")
     return conn.execute(
         f"SELECT {SILENCE_COLS} FROM alert_silences WHERE {' AND '.join(clauses)}"
         " ORDER BY silence_id DESC LIMIT %(lim)s OFFSET %(off)s",
-        {"park": park, "at": active_at, "lim": limit + 1, "off": offset},
+        {"park": park, "ent": enterprise, "cats": categories, "at": active_at, "lim": limit + 1, "off": offset},
     ).fetchall()
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, Path, status
 from alerting import store
 from alerting.routing import parse_matchers
 from alerting.rules import Rule, RuleError, rule_from_dict, rule_to_dict
-from api.auth import Principal
+from api.auth import Principal, Role
 from api.deps import Clock, CurrentPrincipal, DbConn, Id, OperatorPrincipal, Paging
 from api.problems import BadRequest, Conflict, Forbidden, NotFound, found
 from api.queries import rules as q
@@ -91,19 +91,25 @@ def create_rule(body: RuleBody, conn: DbConn, p: OperatorPrincipal) -> dict[str,
     return get_rule(rule.id, conn, p)
 
 
+def _authority_over(conn: DbConn, p: Principal, row: dict[str, Any], doing: str) -> None:
+    """An operator changes or deletes only a rule whose current scope is exactly its park: a rule
+    of every park (no ``scope.parks``) or naming another park is an admin's, even if visible."""
+    park = _own_park(conn, p)
+    if park is not None and row["definition"].get("scope", {}).get("parks") != [park]:
+        raise Forbidden(f"rule {row['rule_id']!r} applies beyond park {park!r}; an admin may {doing} it")
+
+
 @router.put("/rules/{rule_id}", response_model=RuleOut, responses={400: {}, 403: {}, 404: {}})
 def replace_rule(rule_id: RuleId, body: RuleBody, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
-    get_rule(rule_id, conn, p)  # visible (and so in the operator's park) or 404
+    # authority over the rule as it is (its old scope) and as it will be (_validated: the new one)
+    _authority_over(conn, p, get_rule(rule_id, conn, p), "change")
     store.replace_rule(conn, rule=_validated(conn, p, {**body, "id": rule_id}), by=p.name)
     return get_rule(rule_id, conn, p)
 
 
 @router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, responses={403: {}, 404: {}})
 def delete_rule(rule_id: RuleId, conn: DbConn, p: OperatorPrincipal) -> None:
-    row = get_rule(rule_id, conn, p)
-    park = _own_park(conn, p)
-    if park is not None and row["definition"].get("scope", {}).get("parks") != [park]:
-        raise Forbidden(f"rule {rule_id!r} applies beyond park {park!r}; an admin may delete it")
+    _authority_over(conn, p, get_rule(rule_id, conn, p), "delete")
     store.delete_rule(conn, rule_id=rule_id)
 
 
@@ -115,7 +121,18 @@ def list_silences(
     conn: DbConn, p: CurrentPrincipal, page: Paging, clock: Clock, active: bool = False
 ) -> dict[str, Any]:
     at = datetime.fromtimestamp(clock(), UTC) if active else None
-    rows = q.list_silences(conn, park=_own_park(conn, p), active_at=at, limit=page.limit, offset=page.offset)
+    # an enterprise user reads the silences naming its enterprise, a regulator those that can
+    # touch its categories: not every silence of the park and its comment
+    ent = None if p.enterprise_id is None else q.enterprise_code(conn, enterprise_id=p.enterprise_id)
+    rows = q.list_silences(
+        conn,
+        park=_own_park(conn, p),
+        active_at=at,
+        limit=page.limit,
+        offset=page.offset,
+        enterprise=ent,
+        categories=p.category_list if p.role is Role.REGULATOR else None,
+    )
     return paged(rows, page.limit, page.offset)
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query
 
 from aggregation import economic
+from aggregation.conversions import first_supported_year
 from api.auth import Principal, Role
 from api.deps import (
     Answers,
@@ -21,7 +22,7 @@ from api.deps import (
     OptId,
     Paging,
 )
-from api.problems import BadRequest, Forbidden, NotFound, found
+from api.problems import BadRequest, Forbidden, NotFound, Unprocessable, found
 from api.queries import alarms as alarm_q
 from api.queries import statistics as q
 from api.queries.registry import get_enterprise, get_park
@@ -86,7 +87,7 @@ def _stats(
         land = park.get("land_area_mu") if enterprise_id is None else None
         matched = intensities_by_period(cells, period, total_land=land)
         concentration = concentration_by_period(cells, period) if enterprise_id is None else {}
-    out = [shape(r, p.categories, matched=matched.get(r["period"])) for r in rows]
+    out = [shape(r, p.categories, economic=p.can_read_economic, matched=matched.get(r["period"])) for r in rows]
     for row in out:
         if row["economic"] is not None:
             row["economic"]["leading_industry_share"] = concentration.get(row["period"])
@@ -192,6 +193,22 @@ def park_evaluation(
 # --- economic reports ---------------------------------------------------------------------------
 
 
+def _reportable(month: date, now_s: float, where: str = "month") -> None:
+    """A report's month must be one the indicator job can turn into figures (the conversion
+    tables' first year, aggregation.conversions) and not after the current month: anything else
+    would be stored and then stop the statistics of its whole park."""
+    first = date(first_supported_year(), 1, 1)
+    # the current month where it is latest (UTC+14), so no park's own current month is refused
+    latest = (datetime.fromtimestamp(now_s, UTC) + timedelta(hours=14)).date().replace(day=1)
+    if not first <= month <= latest:
+        raise Unprocessable(
+            f"{where} {month:%Y-%m} is outside the supported range {first:%Y-%m} to {latest:%Y-%m}"
+            f" (conversion coefficients start in {first.year}; no month after the current one)",
+            supported_from=f"{first:%Y-%m}",
+            supported_to=f"{latest:%Y-%m}",
+        )
+
+
 @router.get("/economic-reports", response_model=PageOut[EconomicOut])
 def list_reports(
     conn: DbConn,
@@ -202,8 +219,8 @@ def list_reports(
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
-    if p.role is Role.REGULATOR:
-        raise Forbidden("economic reports are not in a regulator's remit")
+    if not p.can_read_economic:
+        raise Forbidden(f"economic reports are not in the remit of role {p.role.value!r}")
     rows = q.list_reports(
         conn,
         p,
@@ -220,7 +237,7 @@ def list_reports(
 @router.put(
     "/economic-reports/{enterprise_id}/{month}",
     response_model=EconomicOut,
-    responses={400: {}, 403: {}, 404: {}},
+    responses={400: {}, 403: {}, 404: {}, 422: {}},
     summary="submit one month (an enterprise its own; operators their park's)",
 )
 def submit_report(
@@ -229,11 +246,13 @@ def submit_report(
     body: EconomicIn,
     conn: DbConn,
     p: CurrentPrincipal,
+    clock: Clock,
 ) -> dict[str, Any]:
     if not (p.can_operate or p.role is Role.ENTERPRISE):
         raise Forbidden(f"role {p.role.value!r} may not submit economic reports")
     if month.day != 1:
         raise BadRequest(f"month {month} is not the first day of a month")
+    _reportable(month, clock())
     ent = found(get_enterprise(conn, p, enterprise_id=enterprise_id), f"no enterprise {enterprise_id}")
     with conn.transaction():
         economic.save_months(
@@ -257,15 +276,16 @@ def submit_report(
 @router.post(
     "/economic-reports/import",
     response_model=dict[str, int],
-    responses={400: {}, 404: {}},
+    responses={400: {}, 404: {}, 422: {}},
     summary="import many months at once (operators, admins)",
 )
-def import_reports(body: EconomicImportIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, int]:
+def import_reports(body: EconomicImportIn, conn: DbConn, p: OperatorPrincipal, clock: Clock) -> dict[str, int]:
     with conn.transaction():
         months = []
         for i, r in enumerate(body.reports):
             if r.month.day != 1:
                 raise BadRequest(f"reports[{i}].month {r.month} is not the first day of a month")
+            _reportable(r.month, clock(), f"reports[{i}].month")
             ent = found(
                 get_enterprise(conn, p, enterprise_id=r.enterprise_id),
                 f"reports[{i}]: no enterprise {r.enterprise_id}",
@@ -313,7 +333,7 @@ def _overview(conn: Any, p: Principal, park_id: int | None, now: datetime) -> di
     if park is not None and p.role is not Role.ENTERPRISE:
         local = now.astimezone(ZoneInfo(park["timezone"])).date()
         rows = q.daily(conn, park_id=park_id, enterprise_id=None, start=local, end=local + timedelta(days=1))
-        today = shape(rows[0], p.categories) if rows else None
+        today = shape(rows[0], p.categories, economic=p.can_read_economic) if rows else None
     latest = alarm_q.list_alarms(conn, p, states=["pending", "firing"], park_id=park_id, limit=10)[:10]
     return {
         "park_id": park_id,

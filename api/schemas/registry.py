@@ -10,6 +10,11 @@ from api.schemas.common import CODE_RE, Id32, In, Out
 
 PARK_CODE_RE = r"^[a-z0-9][a-z0-9-]{0,62}$"
 Area = Field(default=None, ge=0, le=1e9)
+MergePatch = Field(
+    default=None,
+    description="merged into the stored attributes: a key given replaces, a key set to null is removed,"
+    " a key left out (a logger's hj212_pw, say) is kept",
+)
 
 
 class ParkOut(Out):
@@ -40,7 +45,7 @@ class ParkPatch(In):
         Literal["north", "northeast", "east", "central", "northwest", "south", "southwest", "national"] | None
     ) = None
     land_area_mu: float | None = Area
-    attributes: dict[str, Any] | None = None
+    attributes: dict[str, Any] | None = MergePatch
 
 
 class EnterpriseOut(Out):
@@ -66,7 +71,7 @@ class EnterprisePatch(In):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     industry: str | None = Field(default=None, min_length=1, max_length=64)
     land_area_mu: float | None = Area
-    attributes: dict[str, Any] | None = None
+    attributes: dict[str, Any] | None = MergePatch
 
 
 class GatewayOut(Out):
@@ -129,7 +134,7 @@ class DevicePatch(In):
     zone: str | None = Field(default=None, max_length=64)
     gateway_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     metrics: list[str] | None = Field(default=None, max_length=64)
-    attributes: dict[str, Any] | None = None
+    attributes: dict[str, Any] | None = MergePatch
 
 
 class ProvisionedDeviceOut(DeviceOut):

@@ -118,13 +118,16 @@ def test_shape_hides_groups_outside_the_categories() -> None:
     }
     matched = Matched({"tce_per_output": 0.01}, {"tce_per_output": {"reported": 1, "of": 1, "unit": "enterprises"}})
     row["notes"] = {"co2_t": "2023:north: no inner_mongolia figure in the 2023 table: north used"}
-    full = shape(row, frozenset({"energy", "emissions", "environment", "safety"}), matched=matched)
+    full = shape(row, frozenset({"energy", "emissions", "environment", "safety"}), economic=True, matched=matched)
     assert full["energy"]["electricity_kwh"] == 10.0 and full["emissions"]["so2_kg"] == 1.5
     assert full["intensities"]["tce_per_output"] == 0.01 and full["coverage"] == matched.coverage
     assert full["notes"]["co2_t"].startswith("2023:north")
-    env = shape(row, frozenset({"emissions", "environment"}), matched=matched)
+    env = shape(row, frozenset({"emissions", "environment"}), economic=False, matched=matched)
     assert env["notes"] == {}
     assert env["energy"] is None and env["intensities"] is None and env["emissions"]["so2_kg"] == 1.5
+    assert env["economic"] is None  # issue 14, M4: no economic group where economic reports are refused
+    blind = shape(row, frozenset({"energy", "emissions", "environment", "safety"}), economic=False, matched=matched)
+    assert blind["economic"] is None and blind["intensities"] is None and blind["energy"]["tce_equivalent"] == 1.0
 
 
 def test_daily_aqi_is_the_standards_worked_example() -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -156,3 +160,76 @@ def test_a_loggers_hj212_password_is_never_read_back(client: TestClient, tenancy
         read = client.get(f"/api/v1/devices/{dev.json()['device_id']}", headers=tenancy.headers(who))
         assert read.status_code == 200, read.text
         assert "hj212_pw" not in read.json()["attributes"] and read.json()["attributes"]["o2_ref_pct"] == 9
+
+
+def _logger(client: TestClient, tenancy: Tenancy, mn: str) -> int:
+    dev = client.post(
+        "/api/v1/devices",
+        headers=tenancy.headers("admin"),
+        json={
+            "enterprise_id": tenancy.e1,
+            "code": unique_code("cems"),
+            "kind": "stack_cems",
+            "attributes": {"hj212_mn": mn, "hj212_pw": "123456", "o2_ref_pct": 9},
+        },
+    )
+    assert dev.status_code == 201, dev.text
+    return int(dev.json()["device_id"])
+
+
+def _stored_attributes(db: psycopg.Connection[Any], device_id: int) -> dict[str, Any]:
+    row = db.execute("SELECT attributes FROM devices WHERE device_id = %s", (device_id,)).fetchone()
+    assert row is not None
+    return dict(row[0])
+
+
+def test_editing_attributes_keeps_the_loggers_password(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    """Issue 14, M3: the GET hides hj212_pw, so a PATCH of what it shows deleted it."""
+    h, mn = tenancy.headers("admin"), unique_code("mn")
+    device_id = _logger(client, tenancy, mn)
+    shown = client.get(f"/api/v1/devices/{device_id}", headers=h).json()["attributes"]
+    edited = client.patch(f"/api/v1/devices/{device_id}", headers=h, json={"attributes": {**shown, "o2_ref_pct": 11}})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["attributes"] == {"hj212_mn": mn, "o2_ref_pct": 11}  # never the password
+    assert _stored_attributes(db, device_id) == {"hj212_mn": mn, "hj212_pw": "123456", "o2_ref_pct": 11}
+    # replaced only when named; removed only by an explicit null
+    client.patch(f"/api/v1/devices/{device_id}", headers=h, json={"attributes": {"hj212_pw": "654321"}})
+    client.patch(f"/api/v1/devices/{device_id}", headers=h, json={"attributes": {"o2_ref_pct": None}})
+    assert _stored_attributes(db, device_id) == {"hj212_mn": mn, "hj212_pw": "654321"}
+
+
+def test_logger_mns_only_for_those_who_need_them(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    """Issue 14, H4 (API part): an MN is half of a data logger's HJ 212 credential."""
+    t, mn = tenancy, unique_code("mn")
+    device_id = _logger(client, t, mn)
+    for who, sees in (
+        ("admin", True),
+        ("operator", True),
+        ("enterprise", True),  # its own logger
+        ("env_regulator", False),
+        ("readonly", False),
+    ):
+        one = client.get(f"/api/v1/devices/{device_id}", headers=t.headers(who))
+        assert one.status_code == 200, (who, one.text)
+        listed = client.get("/api/v1/devices", headers=t.headers(who), params={"kind": "stack_cems", "limit": 1000})
+        mns = {d["attributes"].get("hj212_mn") for d in listed.json()["items"]}
+        assert ("hj212_mn" in one.json()["attributes"]) is sees, who
+        assert (mn in mns) is sees, who
+        assert "hj212_pw" not in one.json()["attributes"]
+    # nor through ingest's rejections of that logger's frames
+    db.execute(
+        "INSERT INTO rejected_messages (received_at, topic, reason_code, reason, device, enterprise_id, park_id,"
+        " excerpt) VALUES (now(), %s, 'bad_password', %s, 'cems', %s, %s, %s)",
+        (f"hj212://192.0.2.7:40000/{mn}", f"wrong password for MN={mn}", t.e1, t.park_id, f"QN=1;ST=31;MN={mn};PW=***"),
+    )
+    for who, sees in (("operator", True), ("enterprise", True), ("readonly", False)):
+        rows = client.get("/api/v1/rejected", headers=t.headers(who), params={"reason_code": "bad_password"}).json()
+        text = json.dumps(rows["items"])
+        assert rows["items"] and (mn in text) is sees, who
+        if not sees:
+            assert rows["items"][0]["topic"] == "hj212://192.0.2.7:40000/***"
+            assert rows["items"][0]["excerpt"] == "QN=1;ST=31;MN=***;PW=***"

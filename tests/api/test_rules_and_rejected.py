@@ -213,3 +213,113 @@ def test_dashboard_page_is_served_at_root_and_api_routes_win(
         assert "ops centre" in c.get("/").text
         assert c.get("/healthz").json()["status"] == "ok"
         assert c.get("/api/v1/parks").status_code == 401
+
+
+@pytest.mark.parametrize("default_id", ["lel-level2", "fire-alarm"])
+def test_operator_cannot_rewrite_or_delete_rules_beyond_its_park(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any], default_id: str
+) -> None:
+    """Issue 14, H2: the demo's lel-level2 and fire-alarm apply to every park (no scope.parks);
+    an operator of one park rewrote one to its own park (PUT checked the new scope only), then
+    deleted it."""
+    from alerting.rules import by_id, default_rules, rule_to_dict
+
+    t = tenancy
+    own, other = _code(db, t.park_id), _code(db, t.other_park_id)
+    admin, h = t.headers("admin"), t.headers("operator")
+    demo = rule_to_dict(by_id(default_rules())[default_id])
+    assert "parks" not in demo["scope"]  # as the demo stores it: every park
+    everywhere = {**demo, "id": f"{default_id}-{own}"}
+    both_parks = {**demo, "id": f"{default_id}-2-{own}", "scope": {"parks": [own, other]}}
+    for rule in (everywhere, both_parks):
+        assert client.post("/api/v1/rules", headers=admin, json=rule).status_code == 201
+        rid = rule["id"]
+        assert client.get(f"/api/v1/rules/{rid}", headers=h).status_code == 200  # it applies to the park
+        narrowed = client.put(f"/api/v1/rules/{rid}", headers=h, json={**rule, "scope": {"parks": [own]}})
+        assert narrowed.status_code == 403 and "an admin may change it" in narrowed.json()["detail"]
+        disabled = client.put(f"/api/v1/rules/{rid}", headers=h, json={**rule, "enabled": False})
+        assert disabled.status_code == 403
+        deleted = client.delete(f"/api/v1/rules/{rid}", headers=h)
+        assert deleted.status_code == 403 and "an admin may delete it" in deleted.json()["detail"]
+        kept = client.get(f"/api/v1/rules/{rid}", headers=admin).json()
+        assert kept["definition"]["scope"] == rule["scope"] and kept["enabled"] is True
+        # an admin has authority over every park
+        assert client.put(f"/api/v1/rules/{rid}", headers=admin, json={**rule, "enabled": False}).status_code == 200
+        assert client.delete(f"/api/v1/rules/{rid}", headers=admin).status_code == 204
+
+
+def test_enterprise_users_and_regulators_read_only_the_silences_that_concern_them(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    """Issue 14, Low: enterprise users and regulators read every silence of the park and its
+    comment (another enterprise's maintenance, the operators' notes)."""
+    t = tenancy
+    own = _code(db, t.park_id)
+    made = {}
+    for label, matchers in (
+        ("e1", [f"park={own}", "enterprise=e1"]),
+        ("e2-safety", [f"park={own}", "enterprise=e2", "category=safety"]),
+        ("energy", [f"park={own}", "category=energy"]),
+        ("park", [f"park={own}"]),
+    ):
+        r = client.post(
+            "/api/v1/silences",
+            headers=t.headers("operator"),
+            json={"matchers": matchers, "ends_at": "2099-01-01T00:00:00Z", "comment": f"note {label}"},
+        )
+        assert r.status_code == 201, r.text
+        made[r.json()["silence_id"]] = label
+
+    def seen(who: str) -> set[str]:
+        r = client.get("/api/v1/silences", headers=t.headers(who), params={"limit": 1000})
+        assert r.status_code == 200, r.text
+        return {made[s["silence_id"]] for s in r.json()["items"] if s["silence_id"] in made}
+
+    assert seen("operator") == seen("readonly") == {"e1", "e2-safety", "energy", "park"}
+    assert seen("enterprise") == {"e1"}  # the user of e1
+    # a regulator: those that can silence an alarm of its categories (naming none names every one)
+    assert seen("emg_regulator") == {"e1", "e2-safety", "park"}
+    assert seen("env_regulator") == {"e1", "park"}
+    assert seen("other_operator") == set()
+
+
+def test_metrics_need_an_admin_or_a_metrics_key(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    """Issue 14, Low: /metrics answered anyone. Prometheus scrapes with a 'metrics' user's key
+    as a bearer token; that key reads nothing else."""
+    from api.auth import Role
+    from tests.api.conftest import make_user
+
+    scraper = {"Authorization": f"Bearer {make_user(db, Role.METRICS)}"}
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers=tenancy.headers("operator")).status_code == 403
+    for h in (scraper, tenancy.headers("admin")):
+        r = client.get("/metrics", headers=h)
+        assert r.status_code == 200 and "smartpark_api_requests_total" in r.text
+    assert client.get("/api/v1/parks", headers=scraper).status_code == 403
+    assert client.get("/api/v1/auth/me", headers=scraper).status_code == 403
+
+
+def test_every_answer_carries_the_security_headers(client: TestClient, tenancy: Tenancy) -> None:
+    """Issue 14, Low: no CSP, X-Frame-Options or nosniff."""
+    for path, headers in (
+        ("/api/v1/parks", tenancy.headers("operator")),
+        ("/api/v1/parks", {}),  # an error answer too
+        ("/healthz", {}),
+        ("/api/v1/docs", {}),
+    ):
+        r = client.get(path, headers=headers)
+        assert r.headers["x-frame-options"] == "DENY", path
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        assert r.headers["referrer-policy"] == "no-referrer", path
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp, path
+    page_csp = client.get("/healthz").headers["content-security-policy"]
+    assert "script-src 'self';" in page_csp and "unsafe-eval" not in page_csp
+
+
+def test_key_list_filter_out_of_range_is_a_validation_error(client: TestClient, tenancy: Tenancy) -> None:
+    """Issue 14, Low: /keys?user_id=2^40 answered 400 (a database error) instead of 422."""
+    r = client.get("/api/v1/keys", headers=tenancy.headers("admin"), params={"user_id": 2**40})
+    assert r.status_code == 422 and "user_id" in r.json()["detail"]

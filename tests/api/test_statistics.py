@@ -288,3 +288,59 @@ def test_overview(client: TestClient, tenancy: Tenancy, stats: None) -> None:
     assert _get(client, t, "operator", "/api/v1/overview", park_id=t.other_park_id).status_code == 404
     ent = _get(client, t, "enterprise", "/api/v1/overview").json()
     assert ent["enterprises"] == 1 and ent["today"] is None
+
+
+def test_economic_figures_follow_one_rule_for_every_route(client: TestClient, tenancy: Tenancy, stats: None) -> None:
+    """Issue 14, M4: regulators got the economic group through /statistics although
+    /economic-reports is refused to them."""
+    t = tenancy
+    for who, may in (
+        ("operator", True),
+        ("readonly", True),
+        ("admin", True),
+        ("env_regulator", False),
+        ("emg_regulator", False),
+    ):
+        reports = _get(client, t, who, "/api/v1/economic-reports")
+        assert (reports.status_code == 200) is may, (who, reports.status_code)
+        for period in ("month", "year"):
+            rows = _park_stats(client, t, who, "2037-01-01", "2038-01-01", period=period).json()["rows"]
+            assert rows, (who, period)
+            for row in rows:
+                assert (row["economic"] is not None) is may, (who, period)
+                assert row["economic"] is None or row["economic"]["output_value"] > 0
+                if not may:
+                    assert row["intensities"] is None
+
+
+@pytest.mark.parametrize("month", ["2020-01-01", "1999-12-01", "2999-01-01"])
+def test_economic_reports_outside_the_supported_months_are_refused(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any], month: str
+) -> None:
+    """Issue 14, H6: one report for 2020-01 stopped the statistics of every park. The conversion
+    tables start in 2021: CO2 of electricity (MEE/NBS national factor) from 2021, equal-value
+    electricity uses the previous year's figure, which starts at 2020 (aggregation/coefficients.py)."""
+    t = tenancy
+    body = {"output_value": 1.0}
+    put = client.put(f"/api/v1/economic-reports/{t.e1}/{month}", headers=t.headers("enterprise"), json=body)
+    assert put.status_code == 422, put.text
+    detail = put.json()["detail"]
+    assert month[:7] in detail and "2021-01" in detail and put.json()["supported_from"] == "2021-01"
+    imp = client.post(
+        "/api/v1/economic-reports/import",
+        headers=t.headers("operator"),
+        json={
+            "reports": [
+                {"enterprise_id": t.e2, "month": "2021-01-01", "output_value": 1.0},
+                {"enterprise_id": t.e2, "month": month, "output_value": 1.0},
+            ]
+        },
+    )
+    assert imp.status_code == 422 and f"reports[1].month {month[:7]}" in imp.json()["detail"]
+    stored = db.execute(
+        "SELECT count(*) FROM economic_monthly WHERE enterprise_id IN (%s, %s) AND month IN (%s, '2021-01-01')",
+        (t.e1, t.e2, month),
+    ).fetchone()
+    assert stored is not None and stored[0] == 0  # nothing of the refused import was kept
+    first = client.put(f"/api/v1/economic-reports/{t.e1}/2021-01-01", headers=t.headers("enterprise"), json=body)
+    assert first.status_code == 200, first.text  # the first supported month
