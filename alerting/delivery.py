@@ -17,9 +17,10 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import httpcore
 import httpx
 import psycopg
 
@@ -27,6 +28,7 @@ from alerting import store
 from alerting.metrics import AlertingMetrics
 from alerting.routing import Receiver
 from smartpark.contract import ROOT
+from smartpark.webhook_targets import TargetPolicy, TargetRefused
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Smartpark-Signature"
@@ -69,8 +71,59 @@ class DeliveryError(RuntimeError):
     pass
 
 
+class _GuardedBackend(httpcore.NetworkBackend):
+    """Connects only to addresses the target policy allows, checked when connecting: the address
+    checked is the address connected to, so a name that resolved to a public address when the
+    receiver was saved and resolves to 127.0.0.1 now (DNS rebinding) is refused."""
+
+    def __init__(self, targets: TargetPolicy, inner: httpcore.NetworkBackend | None = None) -> None:
+        self.targets = targets
+        self.inner = inner or httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            addresses = self.targets.addresses(host, port)
+        except TargetRefused as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                return self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:  # the next address of the name, as a resolver would
+                failure = exc
+        assert failure is not None
+        raise failure
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError(f"webhooks are not delivered to unix sockets ({path!r})")
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+def guarded_http(targets: TargetPolicy, timeout: httpx.Timeout) -> httpx.Client:
+    """An HTTP client whose every connection passes ``targets`` (and no proxy from the
+    environment: a proxy would connect on its own terms)."""
+    transport = httpx.HTTPTransport()
+    transport._pool._network_backend = _GuardedBackend(targets)  # httpx exposes no backend option
+    return httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
+
+
 class Sender:
-    """One delivery attempt per call; raises DeliveryError with the reason."""
+    """One delivery attempt per call; raises DeliveryError with the reason.
+
+    Webhooks go only to targets ``targets`` allows (smartpark.webhook_targets; by default public
+    addresses only), checked at connection time, and are always signed.
+    """
 
     def __init__(
         self,
@@ -79,8 +132,9 @@ class Sender:
         mqtt_client: Any = None,
         root: str = ROOT,
         clock: Callable[[], float] = time.time,
+        targets: TargetPolicy | None = None,
     ) -> None:
-        self.http = http or httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0))
+        self.http = http or guarded_http(targets or TargetPolicy(), httpx.Timeout(5.0, connect=2.0))
         self.mqtt = mqtt_client
         self.root = root
         self.clock = clock
@@ -96,9 +150,14 @@ class Sender:
 
     def _webhook(self, receiver: Receiver, notification_id: int, body: bytes) -> None:
         now_ms = int(self.clock() * 1000)
-        headers = {"Content-Type": "application/json", ID_HEADER: str(notification_id), TIMESTAMP_HEADER: str(now_ms)}
-        if receiver.secret:
-            headers[SIGNATURE_HEADER] = signature(receiver.secret, now_ms, body)
+        if not receiver.secret:  # the table gives every webhook receiver one (migration 0620)
+            raise DeliveryError(f"receiver {receiver.name!r} has no secret: notifications are always signed")
+        headers = {
+            "Content-Type": "application/json",
+            ID_HEADER: str(notification_id),
+            TIMESTAMP_HEADER: str(now_ms),
+            SIGNATURE_HEADER: signature(receiver.secret, now_ms, body),
+        }
         try:
             resp = self.http.post(receiver.url or "", content=body, headers=headers)
         except httpx.HTTPError as exc:

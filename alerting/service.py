@@ -36,6 +36,7 @@ from alerting.routing import InhibitRule, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
 from smartpark import timebase
 from smartpark.settings import Settings
+from smartpark.webhook_targets import TargetPolicy
 
 log = logging.getLogger(__name__)
 MAX_DRAIN = 5000  # messages judged as one batch at most
@@ -105,7 +106,11 @@ class AlertingService:
         self._start_mqtt()
         self.deliverer = Deliverer(
             connect=self._connect,
-            sender=Sender(mqtt_client=self.mqtt, root=self.settings.topic_root),
+            sender=Sender(
+                mqtt_client=self.mqtt,
+                root=self.settings.topic_root,
+                targets=TargetPolicy.from_cidrs(self.settings.webhook_allowed_networks),
+            ),
             receivers=lambda: self.receivers,
             metrics=self.metrics,
             max_backoff_s=self.max_backoff_s,

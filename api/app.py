@@ -23,6 +23,7 @@ from api.routes.live import LiveSlots
 from api.standing import StandingCache
 from api.throttle import FailureThrottle
 from smartpark.settings import ApiSettings, Settings, get_settings
+from smartpark.webhook_targets import TargetPolicy
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def create_app(
     app.state.registry = registry or CollectorRegistry()
     app.state.answers = AnswerCache(limits.overview_ttl_s)
     app.state.live_slots = LiveSlots(limits.live_max_per_user)
+    app.state.webhook_targets = TargetPolicy.from_cidrs(settings.webhook_allowed_networks)
     app.state.broker_factory = broker_factory or _local_broker(settings)
     problems.install(app)
 

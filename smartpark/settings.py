@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     # A park model file that `smartpark up` loads (docker-compose's init container).
     registry_file: Path | None = None
 
+    # Webhook receivers may target only public addresses, plus these networks (CIDRs, JSON list):
+    # loopback, link-local and private targets are refused otherwise (smartpark.webhook_targets).
+    webhook_allowed_networks: list[str] = []
+
     # The sections: each reads its own environment names when the settings are built.
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

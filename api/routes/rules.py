@@ -6,11 +6,12 @@ park, silences with a ``park=<its code>`` matcher, receivers of its park.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, Body, Path, status
+from fastapi import APIRouter, Body, Path, Request, status
 
 from alerting import store
 from alerting.routing import parse_matchers
@@ -20,7 +21,16 @@ from api.deps import Clock, CurrentPrincipal, DbConn, Id, OperatorPrincipal, Pag
 from api.problems import BadRequest, Conflict, Forbidden, NotFound, found
 from api.queries import rules as q
 from api.schemas.common import PageOut, paged
-from api.schemas.rules import ReceiverIn, ReceiverOut, ReceiverPatch, RuleOut, SilenceIn, SilenceOut
+from api.schemas.rules import (
+    NewReceiverOut,
+    ReceiverIn,
+    ReceiverOut,
+    ReceiverPatch,
+    RuleOut,
+    SilenceIn,
+    SilenceOut,
+)
+from smartpark.webhook_targets import TargetRefused
 
 router = APIRouter(tags=["rules"])
 RuleId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}$")]
@@ -182,6 +192,17 @@ def expire_silence(silence_id: Id, conn: DbConn, p: OperatorPrincipal, clock: Cl
 # --- receivers --------------------------------------------------------------------------------
 
 
+def _allowed_target(request: Request, url: str | None) -> None:
+    """A webhook's host, every address it resolves to, must be public or in an allowed network
+    (smartpark.webhook_targets; delivery checks again when it connects)."""
+    if url is None:
+        return
+    try:
+        request.app.state.webhook_targets.check_url(url)
+    except TargetRefused as exc:
+        raise BadRequest(str(exc)) from exc
+
+
 @router.get("/receivers", response_model=PageOut[ReceiverOut], summary="notification receivers (operators)")
 def list_receivers(conn: DbConn, p: OperatorPrincipal, page: Paging) -> dict[str, Any]:
     rows = q.list_receivers(conn, park_id=p.park_id, limit=page.limit, offset=page.offset)
@@ -196,28 +217,40 @@ def get_receiver(receiver_id: Id, conn: DbConn, p: OperatorPrincipal) -> dict[st
 
 @router.post(
     "/receivers",
-    response_model=ReceiverOut,
+    response_model=NewReceiverOut,
     status_code=status.HTTP_201_CREATED,
     responses={400: {}, 403: {}, 409: {}},
+    summary="add a receiver; a webhook's target must be public or in an allowed network, and a"
+    " webhook without a secret gets one, shown once as generated_secret",
 )
-def create_receiver(body: ReceiverIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
+def create_receiver(body: ReceiverIn, request: Request, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     if p.park_id is not None and body.park_id != p.park_id:
         raise Forbidden(f"an operator's receiver needs park_id {p.park_id}")
     if body.channel == "webhook" and not body.url:
         raise BadRequest("a webhook receiver needs a url")
+    _allowed_target(request, body.url)
+    values = body.model_dump()
+    # every notification is signed: without a secret of its own, a webhook gets one, shown once
+    generated = secrets.token_urlsafe(32) if body.channel == "webhook" and not body.secret else None
+    values["secret"] = body.secret or generated
     try:
         with conn.transaction():
-            rid = store.create_receiver(conn, **body.model_dump())
+            rid = store.create_receiver(conn, **values)
     except psycopg.errors.UniqueViolation as exc:
         raise Conflict(f"receiver {body.name!r} exists") from exc
     except psycopg.errors.ForeignKeyViolation as exc:
         raise BadRequest(f"unknown park_id {body.park_id}") from exc
-    return get_receiver(rid, conn, p)
+    return {**get_receiver(rid, conn, p), "generated_secret": generated}
 
 
 @router.patch("/receivers/{receiver_id}", response_model=ReceiverOut, responses={404: {}})
-def update_receiver(receiver_id: Id, body: ReceiverPatch, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
+def update_receiver(
+    receiver_id: Id, body: ReceiverPatch, request: Request, conn: DbConn, p: OperatorPrincipal
+) -> dict[str, Any]:
     get_receiver(receiver_id, conn, p)
+    if "secret" in body.model_fields_set and body.secret is None:
+        raise BadRequest("a receiver's secret is replaced, never removed: notifications are always signed")
+    _allowed_target(request, body.url)
     try:
         with conn.transaction():
             store.update_receiver(conn, receiver_id=receiver_id, changes=body.model_dump(exclude_unset=True))

@@ -78,3 +78,9 @@ class ReceiverOut(Out):
     repeat_interval_s: float
     enabled: bool
     created_at: datetime
+
+
+class NewReceiverOut(ReceiverOut):
+    generated_secret: str | None = Field(
+        description="the signing secret made for a webhook created without one: shown once, never again"
+    )

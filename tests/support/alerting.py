@@ -82,7 +82,12 @@ def running(
     session_expiry_s: int = 5,
 ) -> Iterator[AlertingService]:
     service = AlertingService(
-        settings=settings.model_copy(update={"alerting_share_group": group or f"alerting-{secrets.token_hex(4)}"}),
+        settings=settings.model_copy(
+            update={
+                "alerting_share_group": group or f"alerting-{secrets.token_hex(4)}",
+                "webhook_allowed_networks": ["127.0.0.0/8"],  # the test's webhook receivers
+            }
+        ),
         rules=rules,
         inhibit=inhibit,
         metrics=AlertingMetrics.create(CollectorRegistry()),
