@@ -19,7 +19,7 @@ from api.auth import Role
 from api.queries import users as uq
 from smartpark.settings import ApiSettings, Settings
 from tests.api.conftest import Tenancy, app_client
-from tests.factories import unique_code
+from tests.support.factories import unique_code
 
 pytestmark = pytest.mark.integration
 

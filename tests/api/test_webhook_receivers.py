@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.config import ApiSettings
 from smartpark.settings import Settings
 from tests.api.conftest import Tenancy, app_client
-from tests.factories import unique_code
+from tests.support.factories import unique_code
 
 pytestmark = pytest.mark.integration
 

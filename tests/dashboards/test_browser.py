@@ -29,6 +29,7 @@ from smartpark.mqtt import mqtt_url
 from smartpark.settings import Settings, get_settings
 from tests.support.factories import small_model, unique_code
 from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
@@ -177,9 +178,17 @@ def page(browser: Any) -> Iterator[Any]:
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
+    # the page runs under the API's Content-Security-Policy: anything it blocks is a failure
+    pg.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     yield pg
     ctx.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def wait_js(page: Any, expression: str, timeout_s: float) -> Any:
+    """What page.wait_for_function does, from outside: it would compile its predicate in the page
+    (an eval, which the page's CSP forbids); page.evaluate goes through the DevTools protocol."""
+    return wait_until(lambda: page.evaluate(expression), timeout=timeout_s, what=expression, poll=0.2)
 
 
 def login(page: Any, platform: Platform, key: str) -> None:
@@ -221,11 +230,9 @@ def test_overview_shows_live_numbers(page: Any, platform: Platform) -> None:
     assert page.url.endswith("#/overview")
     load = page.locator("#live-load")
     # Live readings arrive over the WebSocket: the counter of received readings keeps growing.
-    page.wait_for_function("Number(document.querySelector('#live-load').dataset.received || 0) > 0", timeout=60_000)
+    wait_js(page, "Number(document.querySelector('#live-load').dataset.received || 0) > 0", 60)
     first = int(load.get_attribute("data-received") or 0)
-    page.wait_for_function(
-        f"Number(document.querySelector('#live-load').dataset.received || 0) > {first}", timeout=30_000
-    )
+    wait_js(page, f"Number(document.querySelector('#live-load').dataset.received || 0) > {first}", 30)
     assert _number(load.inner_text()) > 0, "the park's live load is not shown"
     assert "on" in (page.get_attribute("#live", "class") or ""), "live indicator is off"
     # The labels are Chinese by default and switch to English.
