@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 
 from aggregation import store as agg_store
+from aggregation.conversions import first_supported_year
 
 COLUMNS = ("park", "enterprise", "month", "output_value", "value_added", "tax", "fixed_asset_investment", "employees")
 OPTIONAL = ("rd_expense",)  # files without it still import: R&D is then "not reported"
@@ -49,6 +50,24 @@ class RefusedImport(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors[:20]) + (f" (+{len(errors) - 20} more)" if len(errors) > 20 else ""))
         self.errors = errors
+
+
+def reportable_months(today: date) -> tuple[date, date]:
+    """The first and last month a report may be for: from January of the conversion tables' first
+    year (aggregation.conversions.first_supported_year: before it the indicator job has no
+    coefficient and would stop on that month) to the current month (``today``'s)."""
+    return date(first_supported_year(), 1, 1), today.replace(day=1)
+
+
+def month_refusal(month: date, today: date) -> str | None:
+    """Why a report for ``month`` cannot be taken, or None."""
+    first, latest = reportable_months(today)
+    if first <= month <= latest:
+        return None
+    return (
+        f"month {month:%Y-%m} is outside the supported range {first:%Y-%m} to {latest:%Y-%m}"
+        f" (conversion coefficients start in {first.year}; no month after the current one)"
+    )
 
 
 def _money(raw: str, name: str, *, signed: bool) -> float | None:

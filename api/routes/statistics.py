@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query
 
 from aggregation import economic
-from aggregation.conversions import first_supported_year
 from api.auth import Principal, Role
 from api.deps import (
     Answers,
@@ -194,16 +193,15 @@ def park_evaluation(
 
 
 def _reportable(month: date, now_s: float, where: str = "month") -> None:
-    """A report's month must be one the indicator job can turn into figures (the conversion
-    tables' first year, aggregation.conversions) and not after the current month: anything else
-    would be stored and then stop the statistics of its whole park."""
-    first = date(first_supported_year(), 1, 1)
-    # the current month where it is latest (UTC+14), so no park's own current month is refused
-    latest = (datetime.fromtimestamp(now_s, UTC) + timedelta(hours=14)).date().replace(day=1)
-    if not first <= month <= latest:
+    """A report's month must be one the indicator job can turn into figures: anything else would
+    be stored and then stop the statistics of its whole park (aggregation.economic owns the rule)."""
+    # today where it is latest (UTC+14), so no park's own current month is refused
+    today = (datetime.fromtimestamp(now_s, UTC) + timedelta(hours=14)).date()
+    why = economic.month_refusal(month, today)
+    if why is not None:
+        first, latest = economic.reportable_months(today)
         raise Unprocessable(
-            f"{where} {month:%Y-%m} is outside the supported range {first:%Y-%m} to {latest:%Y-%m}"
-            f" (conversion coefficients start in {first.year}; no month after the current one)",
+            f"{where} {why.removeprefix('month ')}",
             supported_from=f"{first:%Y-%m}",
             supported_to=f"{latest:%Y-%m}",
         )

@@ -11,7 +11,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from aggregation.economic import RefusedImport, parse
+from aggregation.conversions import first_supported_year
+from aggregation.economic import RefusedImport, month_refusal, parse, reportable_months
 from smartpark.cli import main
 
 HEADER = "park,enterprise,month,output_value,value_added,tax,fixed_asset_investment,employees\n"
@@ -103,3 +104,18 @@ def test_import_refuses_unknown_enterprise_whole(
     assert stored == (0,)
     assert _main("economic", "import", str(tmp_path / "missing.csv")) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_reportable_months_start_with_the_conversion_tables() -> None:
+    """Issue 14, H6: a report for 2020-01 stopped the indicator job of every park. The national
+    CO2 factor of electricity (MEE/NBS) is published from 2021, and the equal-value coefficient
+    for data of year Y is year Y-1's, published from 2020: 2021 is the first year both exist."""
+    assert first_supported_year() == 2021
+    today = date(2026, 12, 6)
+    assert reportable_months(today) == (date(2021, 1, 1), date(2026, 12, 1))
+    assert month_refusal(date(2021, 1, 1), today) is None and month_refusal(date(2026, 12, 1), today) is None
+    assert month_refusal(date(2020, 12, 1), today) == (
+        "month 2020-12 is outside the supported range 2021-01 to 2026-12"
+        " (conversion coefficients start in 2021; no month after the current one)"
+    )
+    assert "2027-01" in (month_refusal(date(2027, 1, 1), today) or "")
