@@ -53,3 +53,13 @@ def test_users_cli_names_what_is_missing(tenancy: Tenancy, capsys: pytest.Captur
     assert "--bureau" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="unknown park 'nowhere'"):
         main(["users", "add", unique_code("cli"), "--role", "operator", "--park", "nowhere"])
+
+
+def test_a_prometheus_user_scrapes_metrics_and_nothing_else(
+    client: TestClient, tenancy: Tenancy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, Low: /metrics needs auth; the scrape key comes from `smartpark users add`."""
+    assert main(["users", "add", unique_code("prometheus"), "--role", "metrics"]) == 0
+    scraper = {"Authorization": f"Bearer {_key(capsys.readouterr().out)}"}
+    assert client.get("/metrics", headers=scraper).status_code == 200
+    assert client.get("/api/v1/enterprises", headers=scraper).status_code == 403
