@@ -10,8 +10,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.config import ApiSettings
-from smartpark.settings import Settings
+from smartpark.settings import ApiSettings, Settings
 from tests.api.conftest import Tenancy, app_client
 from tests.support.factories import unique_code
 
