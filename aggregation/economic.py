@@ -104,7 +104,9 @@ def _row(rec: dict[str, str]) -> Report:
     )
 
 
-def parse(data: bytes) -> list[Report]:
+def parse(data: bytes, *, today: date) -> list[Report]:
+    """Reports of a CSV file; every bad cell and every month outside :func:`reportable_months`
+    (as of ``today``) is named in one :class:`RefusedImport`, and nothing is taken."""
     if len(data) > MAX_BYTES:
         raise RefusedImport([f"file is {len(data)} bytes, more than {MAX_BYTES}"])
     try:
@@ -127,6 +129,9 @@ def parse(data: bytes) -> list[Report]:
             if None in rec.values() or None in rec:
                 raise ValueError("wrong number of cells")
             r = _row(rec)
+            why = month_refusal(r.month, today)
+            if why is not None:
+                raise ValueError(why)
         except ValueError as exc:
             errors.append(f"line {line}: {exc}")
             continue

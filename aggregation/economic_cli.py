@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aggregation import economic
@@ -15,7 +16,9 @@ def import_file(args: argparse.Namespace) -> int:
     try:
         if path.stat().st_size > economic.MAX_BYTES:
             raise economic.RefusedImport([f"{path} is larger than {economic.MAX_BYTES} bytes"])
-        reports = economic.parse(path.read_bytes())
+        # today where it is latest (UTC+14), so no park's own current month is refused
+        today = (datetime.now(UTC) + timedelta(hours=14)).date()
+        reports = economic.parse(path.read_bytes(), today=today)
         if args.dry_run:
             print(json.dumps({"file": str(path), "reports": len(reports), "stored": 0}))
             return 0

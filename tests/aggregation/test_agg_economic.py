@@ -15,23 +15,26 @@ from aggregation.conversions import first_supported_year
 from aggregation.economic import RefusedImport, month_refusal, parse, reportable_months
 from smartpark.cli import main
 
+TODAY = date(2026, 12, 6)
 HEADER = "park,enterprise,month,output_value,value_added,tax,fixed_asset_investment,employees\n"
 
 
 def test_parse_good_rows_and_empty_cells() -> None:
-    (r,) = parse((HEADER + "demo,e001,2026-05,1200.5,300,,80,42\n").encode())
+    (r,) = parse((HEADER + "demo,e001,2026-05,1200.5,300,,80,42\n").encode(), today=TODAY)
     assert (r.park, r.enterprise, r.month) == ("demo", "e001", date(2026, 5, 1))
     assert r.output_value == 1200.5 and r.tax is None and r.employees == 42
 
 
 def test_rd_expense_is_an_optional_column() -> None:
     """Article 21 (science and innovation): R&D spending, 10⁴ yuan, when the file has it."""
-    (r,) = parse((HEADER.rstrip("\n") + ",rd_expense\n" + "demo,e001,2026-05,1200,300,,80,42,36.5\n").encode())
+    (r,) = parse(
+        (HEADER.rstrip("\n") + ",rd_expense\n" + "demo,e001,2026-05,1200,300,,80,42,36.5\n").encode(), today=TODAY
+    )
     assert r.rd_expense == 36.5
-    (old,) = parse((HEADER + "demo,e001,2026-05,1200,300,,80,42\n").encode())
+    (old,) = parse((HEADER + "demo,e001,2026-05,1200,300,,80,42\n").encode(), today=TODAY)
     assert old.rd_expense is None
     with pytest.raises(RefusedImport, match="rd_expense '-1' is out of range"):
-        parse((HEADER.rstrip("\n") + ",rd_expense\n" + "demo,e001,2026-05,1,1,1,1,1,-1\n").encode())
+        parse((HEADER.rstrip("\n") + ",rd_expense\n" + "demo,e001,2026-05,1,1,1,1,1,-1\n").encode(), today=TODAY)
 
 
 @pytest.mark.parametrize(
@@ -48,15 +51,15 @@ def test_rd_expense_is_an_optional_column() -> None:
 )
 def test_bad_rows_refuse_the_file_naming_the_line(row: str, message: str) -> None:
     with pytest.raises(RefusedImport) as exc:
-        parse((HEADER + row + "\n").encode())
+        parse((HEADER + row + "\n").encode(), today=TODAY)
     assert any(message in e for e in exc.value.errors), exc.value.errors
 
 
 def test_duplicates_and_header_are_checked() -> None:
     with pytest.raises(RefusedImport, match="second report for demo/e001 2026-05"):
-        parse((HEADER + "demo,e001,2026-05,1,1,1,1,1\ndemo,e001,2026-05,2,2,2,2,2\n").encode())
+        parse((HEADER + "demo,e001,2026-05,1,1,1,1,1\ndemo,e001,2026-05,2,2,2,2,2\n").encode(), today=TODAY)
     with pytest.raises(RefusedImport, match="lacks column"):
-        parse(b"park,enterprise,month\n")
+        parse(b"park,enterprise,month\n", today=TODAY)
 
 
 def _main(*argv: str) -> int:
@@ -119,3 +122,14 @@ def test_reportable_months_start_with_the_conversion_tables() -> None:
         " (conversion coefficients start in 2021; no month after the current one)"
     )
     assert "2027-01" in (month_refusal(date(2027, 1, 1), today) or "")
+
+
+def test_an_import_with_a_month_outside_the_supported_range_is_refused_whole() -> None:
+    # The same rule as the API's 422 (issue H6): a month the indicator job cannot convert would
+    # stop its park's statistics, so the file is refused, naming the line and the range.
+    with pytest.raises(RefusedImport) as exc:
+        parse((HEADER + "demo,e001,2026-05,1,1,1,1,1\ndemo,e001,2020-01,1,1,1,1,1\n").encode(), today=TODAY)
+    assert exc.value.errors == [
+        f"line 3: month 2020-01 is outside the supported range {first_supported_year()}-01 to 2026-12"
+        f" (conversion coefficients start in {first_supported_year()}; no month after the current one)"
+    ]

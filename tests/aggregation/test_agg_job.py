@@ -155,7 +155,8 @@ def test_end_to_end_stored_readings_to_indicator_rows(db: psycopg.Connection[Any
         db,
         reports=economic.parse(
             f"park,enterprise,month,output_value,value_added,tax,fixed_asset_investment,employees\n"
-            f"{park['parks'][0]['code']},e1,2026-05,1000,250,40,300,120\n".encode()
+            f"{park['parks'][0]['code']},e1,2026-05,1000,250,40,300,120\n".encode(),
+            today=date(2026, 6, 1),
         ),
         source="test.csv",
     )
