@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -156,3 +157,27 @@ def test_a_loggers_hj212_password_is_never_read_back(client: TestClient, tenancy
         read = client.get(f"/api/v1/devices/{dev.json()['device_id']}", headers=tenancy.headers(who))
         assert read.status_code == 200, read.text
         assert "hj212_pw" not in read.json()["attributes"] and read.json()["attributes"]["o2_ref_pct"] == 9
+
+
+def test_the_simulators_seed_is_not_served(client: TestClient, tenancy: Tenancy, db: psycopg.Connection) -> None:
+    """Issue 14 C1: every user read the seed in GET /parks. A generated model no longer stores it,
+    and migration 0610 removes it from parks loaded before."""
+    from device_sim.model import generate_model
+    from smartpark.db.migrate import available
+    from smartpark.registry import load_model
+
+    model = generate_model(enterprises=1, seed=5, park=unique_code("sim"))
+    with db.transaction():
+        load_model(db, model)
+    old = db.execute(
+        "UPDATE parks SET attributes = attributes || '{\"sim_seed\": 7}' WHERE park_id = %s RETURNING park_id",
+        (tenancy.park_id,),
+    ).fetchone()
+    assert old is not None
+    (migration,) = [m for m in available() if m.version == "0610"]
+    db.execute(migration.sql)
+    r = client.get("/api/v1/parks", headers=tenancy.headers("admin"), params={"limit": 1000})
+    assert r.status_code == 200, r.text
+    served = {p["code"]: p for p in r.json()["items"]}
+    assert model["parks"][0]["code"] in served
+    assert all("sim_seed" not in (p.get("attributes") or {}) for p in served.values())
