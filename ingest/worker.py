@@ -32,7 +32,8 @@ from ingest.metrics import IngestMetrics
 from ingest.mqtt_client import IngestClient
 from ingest.partition import Partition, enterprise_filters
 from ingest.registry_index import RegistryIndex, index_from_snapshot
-from ingest.store import Stored, prepare_session, record_rejections, store_batch
+from ingest.rejections import DEFAULT_LIMITS, RejectionFolder, RejectionLimits, record_rejections
+from ingest.store import Stored, prepare_session, store_batch
 from smartpark import mqtt as sp_mqtt
 from smartpark.db.binary_copy import PG_EPOCH_US
 from smartpark.registry import Snapshot
@@ -72,6 +73,7 @@ class WorkerConfig:
     registry_miss_refresh_s: float = 1.0
     stop_grace_s: float = 15.0
     backoff_max_s: float = 5.0
+    rejection_limits: RejectionLimits = DEFAULT_LIMITS
 
     def __post_init__(self) -> None:
         if self.batch_max_readings < 1 or self.batch_max_ms < 1 or self.batch_max_messages < 1:
@@ -155,6 +157,7 @@ class Ingester:
         self._in_batch = 0
         self._stopping_since: float | None = None
         self.taken_over = False
+        self.folder = RejectionFolder(config.rejection_limits)
         metrics.track_queue(lambda: self.inbox.qsize() + self._in_batch)
 
     # -- MQTT (network thread) ------------------------------------------------------------
@@ -212,7 +215,7 @@ class Ingester:
 
     def _connect_broker(self) -> None:
         client = sp_mqtt.make_client(
-            self.config.client_id,
+            sp_mqtt.platform_client_id(self.config.client_id, self.mqtt_url),
             url=self.mqtt_url,
             clean_start=False,
             session_expiry=self.config.session_expiry_s,
@@ -373,7 +376,7 @@ class Ingester:
         """One transaction; a lost connection is dropped (and the error passed on for a retry)."""
         try:
             with conn.transaction():
-                return store_batch(conn, batch=batch)
+                return store_batch(conn, batch=batch, folder=self.folder)
         except (psycopg.OperationalError, psycopg.InterfaceError):
             self._drop_db()
             raise
@@ -403,7 +406,7 @@ class Ingester:
             except psycopg.Error as exc:
                 refusal = reject(item.message, v.STORE_FAILED, f"the database refused the readings: {exc}")
                 with conn.transaction(), conn.cursor() as cur:
-                    record_rejections(cur, rejections=(refusal,))
+                    record_rejections(cur, rejections=(refusal,), folder=self.folder)
                 s = Stored(0, 0, 1)
                 self.metrics.rejected.labels(v.STORE_FAILED).inc()
             inserted += s.inserted
