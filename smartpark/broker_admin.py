@@ -176,7 +176,9 @@ class BrokerAdmin:
 
         Changing an account disconnects its sessions, so reloading the same model must not touch
         it: each account carries a salted fingerprint of its password to compare with. A client
-        id of None leaves the account unbound (the platform's services share one account).
+        id of None leaves the account unbound (the platform's services share one account). An
+        existing account with another role is someone else's (the platform's, another
+        enterprise's gateway): it is refused, never taken over by resetting its password.
         """
         created = self.execute([_client_command("createClient", *c) for c in clients], tolerate=ALREADY)
         existing = [c for c, res in zip(clients, created, strict=True) if res.get("error")]
@@ -185,6 +187,10 @@ class BrokerAdmin:
         for (u, pw, r, cid), res in zip(existing, current, strict=True):
             client = res.get("data", {}).get("client", {})
             roles = {role.get("rolename") for role in client.get("roles", [])}
+            if roles and roles != {r}:
+                raise BrokerAdminError(
+                    f"broker user {u!r} exists with role(s) {sorted(roles)}, not {r!r}: left as it is"
+                )
             if client.get("textdescription") != fingerprint(u, pw) or roles != {r} or client.get("clientid") != cid:
                 stale.append((u, pw, r, cid))
         self.execute([_client_command("modifyClient", *c) for c in stale])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -181,3 +183,29 @@ def test_the_simulators_seed_is_not_served(client: TestClient, tenancy: Tenancy,
     served = {p["code"]: p for p in r.json()["items"]}
     assert model["parks"][0]["code"] in served
     assert all("sim_seed" not in (p.get("attributes") or {}) for p in served.values())
+
+
+def test_a_device_named_like_a_gateway_does_not_take_its_broker_account(
+    client: TestClient, tenancy: Tenancy, settings: Any, broker: Any
+) -> None:
+    """Issue 14 M6: the device's account reset the gateway's broker password."""
+    from smartpark.broker_admin import gateway_client_id
+    from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
+
+    h = tenancy.headers("admin")
+    code = unique_code("gw")
+    gw = client.post("/api/v1/gateways", headers=h, json={"enterprise_id": tenancy.e1, "code": code})
+    assert gw.status_code == 201, gw.text
+    creds = gw.json()["credentials"]
+    dev = client.post(
+        "/api/v1/devices",
+        headers=h,
+        json={"enterprise_id": tenancy.e1, "code": code, "kind": "elec_meter", "credentials": True},
+    )
+    assert dev.status_code == 409 and f"broker user {creds['username']!r} is taken" in dev.json()["detail"]
+    target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(creds["username"], creds["password"])
+    still = make_client(gateway_client_id(creds["username"]), target=target, clean_start=True, session_expiry=0)
+    connect(still)  # the gateway's password is what it was
+    still.disconnect()
+    still.loop_stop()
+    broker.delete_client(creds["username"])

@@ -80,3 +80,33 @@ def test_a_gateway_cannot_connect_as_the_ingester_nor_resume_its_session(setting
     connect(cleanup)
     cleanup.disconnect()
     cleanup.loop_stop()
+
+
+def test_a_model_cannot_name_one_broker_account_twice() -> None:
+    """Issue 14 M6, in model files: a device with a gateway's username."""
+    from smartpark.registry import ModelError, broker_accounts
+    from tests.factories import small_model, unique_code
+
+    model = small_model(unique_code())
+    ent = model["parks"][0]["enterprises"][0]
+    gw = ent["gateways"][0]
+    gw["devices"][0]["username"] = gw["username"]
+    ent.setdefault("devices", []).append(
+        {"code": "own1", "kind": "gas_detector", "username": gw["username"], "password": "x" * 20}
+    )
+    with pytest.raises(ModelError, match=f"broker user {gw['username']!r} is given to more than one"):
+        broker_accounts(model)
+
+
+def test_provisioning_never_takes_over_an_account_with_another_role(settings: Any, broker: Any) -> None:
+    """Neither the platform's account nor another enterprise's gateway is reset by a model."""
+    from smartpark.broker_admin import Account, BrokerAdminError
+
+    platform = BrokerTarget.parse(mqtt_url(settings))
+    assert platform.username is not None
+    with pytest.raises(BrokerAdminError, match=f"broker user {platform.username!r} exists with role"):
+        broker.ensure_gateways([Account(platform.username, "new-password-000000", "px", "ex")])
+    still = make_client(f"check-{platform.username}", target=platform, clean_start=True, session_expiry=0)
+    connect(still)
+    still.disconnect()
+    still.loop_stop()
