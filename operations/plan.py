@@ -100,3 +100,8 @@ def parse_key(output: str) -> str | None:
     """The API key printed by `smartpark users add|key`."""
     m = KEY_RE.search(output)
     return m.group(0) if m else None
+
+
+def redact_keys(text: str) -> str:
+    """``text`` with every API key cut to its public prefix (``spk_<id>_``), for logs."""
+    return KEY_RE.sub(lambda m: m.group(0)[:13] + "***", text)
