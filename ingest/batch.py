@@ -32,6 +32,7 @@ class Message:
     topic: str
     payload: bytes
     received_ms: int
+    from_logger: bool = False  # published by the HJ 212 server (checked by the receiver)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +210,7 @@ class BatchBuilder:
         self.message: list[int] = []  # position in the batch, one per message with readings
         self.counts: list[int] = []
         self.enterprise: list[int] = []
+        self.from_logger: list[bool] = []  # per message with readings
         self.rejections: list[Rejection] = []
 
     @property
@@ -252,6 +254,7 @@ class BatchBuilder:
             self.message.append(pos)
             self.counts.append(len(dec))
             self.enterprise.append(ent_id)
+            self.from_logger.append(msg.from_logger)
 
     def finish(self, now_ms: int) -> Batch:
         n = self.readings
@@ -276,6 +279,7 @@ class BatchBuilder:
             ts_ms=ts_ms,
             now_ms=now_ms,
             window=self.window,
+            from_logger=np.repeat(np.asarray(self.from_logger, dtype=bool), counts),
         )
         ok = checked.valid
         flag = np.asarray(self.flags, dtype=np.int16)[ok] | np.where(
@@ -313,7 +317,12 @@ class BatchBuilder:
                 detail = f"device {device!r} is not registered in {where}"
         else:
             device_id = int(index.device_ids[checked.device_idx[i]])
-            if code == v.UNKNOWN_METRIC:
+            if code == v.HJ212_DEVICE:
+                detail = (
+                    f"device {device!r} reports over HJ 212: its readings come from its data logger only,"
+                    f" not from {topic.render(self.root)!r}"
+                )
+            elif code == v.UNKNOWN_METRIC:
                 detail = f"unknown metric {metric!r} for device {device!r}"
             elif code == v.METRIC_NOT_ALLOWED:
                 detail = f"metric {metric!r} is not measured by device {device!r}"

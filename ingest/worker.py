@@ -36,6 +36,7 @@ from ingest.rejections import DEFAULT_LIMITS, RejectionFolder, RejectionLimits, 
 from ingest.store import Stored, prepare_session, store_batch
 from smartpark import mqtt as sp_mqtt
 from smartpark.db.binary_copy import PG_EPOCH_US
+from smartpark.origin import origin_key, signed_by_platform
 from smartpark.registry import Snapshot
 
 log = logging.getLogger("smartpark.ingest")
@@ -158,6 +159,7 @@ class Ingester:
         self._stopping_since: float | None = None
         self.taken_over = False
         self.folder = RejectionFolder(config.rejection_limits)
+        self._origin_key = origin_key(mqtt_url)
         metrics.track_queue(lambda: self.inbox.qsize() + self._in_batch)
 
     # -- MQTT (network thread) ------------------------------------------------------------
@@ -210,7 +212,12 @@ class Ingester:
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        message = Message(msg.topic, bytes(msg.payload), int(self.clock() * 1000))
+        payload = bytes(msg.payload)
+        # only the HJ 212 server marks its messages: checking the rest would cost for nothing
+        from_logger = msg.properties is not None and signed_by_platform(
+            self._origin_key, msg.topic, payload, msg.properties
+        )
+        message = Message(msg.topic, payload, int(self.clock() * 1000), from_logger)
         self.inbox.put(Pending(message, msg.mid, msg.qos, self.generation))
 
     def _connect_broker(self) -> None:

@@ -235,6 +235,7 @@ def _run(args: argparse.Namespace) -> int:
             days=args.days,
             backfill_interval_s=args.backfill_interval,
             sim_interval_s=args.sim_interval,
+            hj212_server=get_settings().hj212.server,
         )
     except ValueError as exc:
         print(f"smartpark up: {exc}", file=sys.stderr)

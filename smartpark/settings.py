@@ -50,6 +50,8 @@ class Hj212Settings(BaseSettings):
     failure_window_s: float = Field(default=600.0, gt=0)
     lockout_s: float = Field(default=60.0, gt=0)
     max_lockout_s: float = Field(default=3600.0, gt=0)
+    # where `smartpark up --demo` has the simulated data loggers upload (SMARTPARK_HJ212_SERVER)
+    server: str = "127.0.0.1:8212"
 
 
 class ApiSettings(BaseSettings):

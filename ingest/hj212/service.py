@@ -18,6 +18,7 @@ from ingest.hj212.server import Hj212Server
 from ingest.rejections import rejection_limits
 from smartpark.db import database_url
 from smartpark.mqtt import connect, make_client, mqtt_url
+from smartpark.origin import origin_key
 from smartpark.settings import Settings
 
 log = logging.getLogger("smartpark.hj212")
@@ -38,7 +39,7 @@ async def serve(
     )
     server = Hj212Server(
         directory=Directory(from_database(url)),
-        publisher=MqttPublisher(client),
+        publisher=MqttPublisher(client, origin_key=origin_key(mqtt_url(settings))),
         rejections=rejections,
         store_cns=store_cns,
         topic_root=settings.topic_root,

@@ -261,3 +261,21 @@ def test_rows_already_in_key_order_are_not_sorted_again() -> None:
     rows = _rows([1, 2, 2, 0], [1, 1, 1, 2], [1, 1, 2, 1])
     assert rows.sorted() is rows
     assert rows.take(np.array([1, 0, 2, 3])).sorted().ts_us.tolist() == rows.ts_us.tolist()
+
+
+def test_a_device_on_hj212_takes_readings_from_its_data_logger_only() -> None:
+    """Issue 14 M2: a gateway's forged reading for a CEMS won over the logger's, silently."""
+    index = RegistryIndex.build(
+        parks={"p": 1},
+        enterprises=[(10, 1, "e1")],
+        gateways=[(100, 10, "g1")],
+        devices=[DeviceEntry(1002, 10, "cems1", _ids("stack_cems"), 100, hj212=True)],
+    )
+    body = {"ts": NOW, "values": {"stack.so2_mgm3": 5.0}}
+    forged = Message(device_topic("p", "e1", "cems1"), json.dumps(body).encode(), NOW)
+    via_gateway = Message(gateway_topic("p", "e1", "g1"), json.dumps({"cems1": body}).encode(), NOW)
+    logger = Message(device_topic("p", "e1", "cems1"), json.dumps(body).encode(), NOW, from_logger=True)
+    batch = _build(index, forged, via_gateway, logger)
+    assert len(batch.rows) == 1 and batch.rows.device_id.tolist() == [1002]
+    assert [r.reason_code for r in batch.rejections] == [v.HJ212_DEVICE, v.HJ212_DEVICE]
+    assert all("data logger only" in r.reason and r.device_id == 1002 for r in batch.rejections)
