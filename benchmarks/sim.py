@@ -218,9 +218,7 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
             service = IngestProcess(db_url=db_url, park=park.code, workers=args.workers, name="simbench")
             end = int(time.time()) - 60
             t0 = time.monotonic()
-            with Publisher(
-                park.gateways, url=mqtt_url(settings), max_inflight=1000, session_expiry=120
-            ) as pub:
+            with Publisher(park.gateways, url=mqtt_url(settings), max_inflight=1000, session_expiry=120) as pub:
                 pub.connect(timeout=120)
                 summary = backfill(
                     park,

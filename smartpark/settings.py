@@ -50,6 +50,9 @@ class Hj212Settings(BaseSettings):
     failure_window_s: float = Field(default=600.0, gt=0)
     lockout_s: float = Field(default=60.0, gt=0)
     max_lockout_s: float = Field(default=3600.0, gt=0)
+    # frames of split uploads held for reassembly, per connection and in all (bytes)
+    split_bytes_per_connection: int = Field(default=256 * 1024, ge=1024)
+    split_bytes_total: int = Field(default=16 * 1024 * 1024, ge=1024)
     # where `smartpark up --demo` has the simulated data loggers upload (SMARTPARK_HJ212_SERVER)
     server: str = "127.0.0.1:8212"
 

@@ -24,7 +24,7 @@ from hj212 import codes, encode, errors
 from hj212.errors import Hj212Error
 from hj212.frame import FrameScanner, Junk
 from hj212.packet import Packet, decode_frame
-from hj212.reassembly import Reassembler
+from hj212.reassembly import ByteBudget, Reassembler
 from ingest.hj212 import mapping
 from ingest.hj212.directory import Directory, LoggerDevice
 from ingest.hj212.lockout import DEFAULT_LOCKOUT, LockoutLimits, LoginGuard
@@ -44,6 +44,9 @@ class Limits:
     # bounds what one misbehaving peer can write into rejected_messages; loggers reconnect
     max_refused: int = 50
     read_size: int = 64 * 1024
+    # frames of split uploads held for reassembly: per connection, and over all connections
+    split_bytes_per_connection: int = 256 * 1024
+    split_bytes_total: int = 16 * 1024 * 1024
 
 
 class _Metrics:
@@ -75,6 +78,7 @@ class Hj212Server:
         self.topic_root = topic_root
         self.limits = limits
         self.guard = LoginGuard(lockout)
+        self.split_budget = ByteBudget(limits.split_bytes_total)
         self.metrics = _Metrics(registry)
         self._reload_lock = asyncio.Lock()
         self._handlers: set[asyncio.Task[None]] = set()
@@ -128,7 +132,7 @@ class _Connection:
         self.address = address  # the peer without its port: what lockouts count
         self.writer = writer
         self.scanner = FrameScanner()
-        self.parts = Reassembler()
+        self.parts = Reassembler(max_bytes=server.limits.split_bytes_per_connection, budget=server.split_budget)
         self.refused = 0  # in a row: reset by every accepted packet
 
     def reject(
@@ -191,7 +195,7 @@ class _Connection:
             return
         for problem in packet.problems:
             self.reject(problem.reason, problem.detail, mn=packet.mn, device=device, metric=problem.key)
-        whole, expired = self.parts.add(packet)
+        whole, expired = self.parts.add(packet, frame)
         for lost in expired:
             self.reject(errors.BAD_SPLIT, lost.detail, mn=lost.mn, device=device)
         if whole is None:  # a part held for reassembly: acknowledge receipt of the part

@@ -14,7 +14,7 @@ from ingest.hj212.directory import Directory, from_database
 from ingest.hj212.lockout import lockout_limits
 from ingest.hj212.publisher import MqttPublisher
 from ingest.hj212.rejections import RejectionLog, database_sink
-from ingest.hj212.server import Hj212Server
+from ingest.hj212.server import Hj212Server, Limits
 from ingest.rejections import rejection_limits
 from smartpark.db import database_url
 from smartpark.mqtt import connect, make_client, mqtt_url
@@ -44,6 +44,10 @@ async def serve(
         store_cns=store_cns,
         topic_root=settings.topic_root,
         lockout=lockout_limits(settings.hj212),
+        limits=Limits(
+            split_bytes_per_connection=settings.hj212.split_bytes_per_connection,
+            split_bytes_total=settings.hj212.split_bytes_total,
+        ),
         registry=REGISTRY,
     )
     tcp = await server.start(host, port)

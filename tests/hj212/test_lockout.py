@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from ingest.hj212.logger import DataLogger
 
-from ingest.hj212 import codes
+from hj212 import codes
 from ingest.hj212.lockout import LockoutLimits, LoginGuard
 from smartpark.settings import Settings
 from tests.hj212.conftest import hj212_devices, running_gateway
