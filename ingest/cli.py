@@ -118,6 +118,7 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
 
     from ingest import validate as v
     from ingest.metrics import IngestMetrics
+    from ingest.quota import QuotaLimits
     from ingest.rejections import rejection_limits
     from ingest.worker import Ingester, WorkerConfig
     from smartpark.db import database_url
@@ -142,6 +143,9 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
         max_payload_bytes=settings.max_payload_bytes,
         session_expiry_s=options["session_expiry"] or SESSION_EXPIRY_S,
         rejection_limits=rejection_limits(settings.ingest),
+        quota=QuotaLimits(
+            settings.ingest.ingest_messages_per_s_per_enterprise, settings.ingest.ingest_message_burst_per_enterprise
+        ),
     )
     metrics = IngestMetrics.create()
     if options["metrics_port"]:

@@ -28,6 +28,8 @@ DECODE_FAILED = "decode_failed"
 STORE_FAILED = "store_failed"  # the database refused a message that passed every check
 # the device reports over HJ 212: readings for it from anyone but the HJ 212 server are refused
 HJ212_DEVICE = "hj212_device"
+RETAINED = "retained"  # telemetry published as a retained message (the broker would replay it)
+QUOTA_EXCEEDED = "quota_exceeded"  # the topic's enterprise sent more than its quota
 
 # Per-reading reason codes in check order; index = value of the reason array.
 READING_REASONS: tuple[str, ...] = (

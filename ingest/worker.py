@@ -31,8 +31,9 @@ from ingest.batch import Batch, BatchBuilder, Message, reject
 from ingest.metrics import IngestMetrics
 from ingest.mqtt_client import IngestClient
 from ingest.partition import Partition, enterprise_filters
+from ingest.quota import DEFAULT_QUOTA, Quota, QuotaLimits
 from ingest.registry_index import RegistryIndex, index_from_snapshot
-from ingest.rejections import DEFAULT_LIMITS, RejectionFolder, RejectionLimits, record_rejections
+from ingest.rejections import DEFAULT_LIMITS, RejectionFolder, RejectionLimits, mqtt_source, record_rejections
 from ingest.store import Stored, prepare_session, store_batch
 from smartpark import mqtt as sp_mqtt
 from smartpark.db.binary_copy import PG_EPOCH_US
@@ -75,6 +76,7 @@ class WorkerConfig:
     stop_grace_s: float = 15.0
     backoff_max_s: float = 5.0
     rejection_limits: RejectionLimits = DEFAULT_LIMITS
+    quota: QuotaLimits = DEFAULT_QUOTA
 
     def __post_init__(self) -> None:
         if self.batch_max_readings < 1 or self.batch_max_ms < 1 or self.batch_max_messages < 1:
@@ -160,6 +162,7 @@ class Ingester:
         self.taken_over = False
         self.folder = RejectionFolder(config.rejection_limits)
         self._origin_key = origin_key(mqtt_url)
+        self.quota = Quota(config.quota)
         metrics.track_queue(lambda: self.inbox.qsize() + self._in_batch)
 
     # -- MQTT (network thread) ------------------------------------------------------------
@@ -184,7 +187,8 @@ class Ingester:
             self._subscribed.update(new)
             owns_nothing = not self._subscribed
         if new:
-            opts = SubscribeOptions(qos=1)
+            # retain-as-published: the ingester must see that a gateway retained a message
+            opts = SubscribeOptions(qos=1, retainAsPublished=True)
             for chunk in _chunks(new):
                 client.subscribe([(t, opts) for t in chunk])
             log.info("subscribing to %d topic filters", len(new))
@@ -217,7 +221,17 @@ class Ingester:
         from_logger = msg.properties is not None and signed_by_platform(
             self._origin_key, msg.topic, payload, msg.properties
         )
-        message = Message(msg.topic, payload, int(self.clock() * 1000), from_logger)
+        if msg.retain and payload:
+            # refused below; cleared here so that the broker does not replay it to subscribers
+            _c.publish(msg.topic, b"", qos=1, retain=True)
+        message = Message(
+            msg.topic,
+            payload,
+            int(self.clock() * 1000),
+            from_logger,
+            retained=msg.retain,
+            over_quota=not from_logger and not self.quota.allow(mqtt_source(msg.topic)),
+        )
         self.inbox.put(Pending(message, msg.mid, msg.qos, self.generation))
 
     def _connect_broker(self) -> None:

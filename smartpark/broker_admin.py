@@ -3,7 +3,9 @@
 Commands go as JSON to ``$CONTROL/dynamic-security/v1`` and answers come back on its
 ``/response`` topic, so thousands of gateways are provisioned in a few round trips instead of one
 `mosquitto_ctrl` process each. Every gateway gets its own client; the role of its enterprise
-allows publishing only below ``{root}/{park}/{enterprise}/``.
+allows publishing only the contract's topics below ``{root}/{park}/{enterprise}/`` (telemetry
+and status), so a gateway cannot fill the broker with retained messages on topics of its own
+invention; the ingester refuses and clears retained telemetry.
 
 Every gateway and device account is bound to one MQTT client id, its username (dynamic
 security refuses the account under any other id). A gateway therefore cannot connect as a
@@ -153,22 +155,36 @@ class BrokerAdmin:
     def ensure_gateways(self, accounts: Iterable[Account]) -> int:
         """Create or update gateway/device accounts; idempotent. Returns how many were given."""
         accounts = list(accounts)
-        roles = {(a.park, a.enterprise) for a in accounts}
-        self.execute(
-            [
-                {
-                    "command": "createRole",
-                    "rolename": enterprise_role(park, ent),
-                    "acls": [{"acltype": "publishClientSend", "topic": f"{self._root}/{park}/{ent}/#", "allow": True}],
-                }
-                for park, ent in sorted(roles)
-            ],
+        roles = {
+            enterprise_role(p, e): self.enterprise_acls(p, e)
+            for p, e in sorted({(a.park, a.enterprise) for a in accounts})
+        }
+        created = self.execute(
+            [{"command": "createRole", "rolename": name, "acls": acls} for name, acls in roles.items()],
             tolerate=ALREADY,
         )
+        # roles made before the ACLs were narrowed to the contract's topics get them now
+        existing = [name for name, res in zip(roles, created, strict=True) if res.get("error")]
+        current = self.execute([{"command": "getRole", "rolename": name} for name in existing])
+        stale = [
+            name
+            for name, res in zip(existing, current, strict=True)
+            if _acl_set(res.get("data", {}).get("role", {}).get("acls", [])) != _acl_set(roles[name])
+        ]
+        self.execute([{"command": "modifyRole", "rolename": name, "acls": roles[name]} for name in stale])
         self._ensure_clients(
             [(a.username, a.password, enterprise_role(a.park, a.enterprise), a.client_id) for a in accounts]
         )
         return len(accounts)
+
+    def enterprise_acls(self, park: str, enterprise: str) -> list[dict[str, Any]]:
+        """What an enterprise's gateways may publish: its devices' and gateways' telemetry and
+        its devices' status, nothing else (default deny)."""
+        base = f"{self._root}/{park}/{enterprise}"
+        return [
+            {"acltype": "publishClientSend", "topic": topic, "allow": True}
+            for topic in (f"{base}/+/telemetry", f"{base}/+/status", f"{base}/gateway/+/telemetry")
+        ]
 
     def _ensure_clients(self, clients: list[tuple[str, str, str, str | None]]) -> None:
         """Create what is missing; change an existing account only when its password, role or
@@ -224,3 +240,7 @@ def _client_command(command: str, username: str, password: str, role: str, clien
     elif command == "modifyClient":
         fields["clientid"] = ""  # clears a binding
     return fields
+
+
+def _acl_set(acls: list[dict[str, Any]]) -> set[tuple[str, str, bool]]:
+    return {(a.get("acltype", ""), a.get("topic", ""), bool(a.get("allow"))) for a in acls}

@@ -30,6 +30,10 @@ class IngestSettings(BaseSettings):
     batch_max_ms: int = 200
     accept_past_days: float = 30.0
     accept_future_s: float = 300.0
+    # Quota per enterprise (ingest/quota.py): messages per second sustained and at once that the
+    # ingester takes from one enterprise's topics; the rest is refused (quota_exceeded). 0 = none.
+    ingest_messages_per_s_per_enterprise: float = Field(default=1000.0, ge=0)
+    ingest_message_burst_per_enterprise: int = Field(default=20_000, ge=1)
     # Refused input (ingest/rejections.py): per minute and process, one source (an MQTT topic's
     # enterprise, an HJ 212 peer address) adds at most this many rows to rejected_messages,
     # repeats counted on them, the rest on one more row; so many sources are kept apart.

@@ -8,7 +8,7 @@ import tracemalloc
 from hj212 import codes
 from hj212.packet import decode_frame
 from hj212.reassembly import ByteBudget, Reassembler
-from tests.hj212.packets import data_frame
+from tests.support.hj212 import data_frame
 
 CP = "DataTime=20260126080000;" + ";".join(f"a{i:05d}-Rtd={i}.5,a{i:05d}-Flag=N" for i in range(30))
 

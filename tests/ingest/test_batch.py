@@ -279,3 +279,28 @@ def test_a_device_on_hj212_takes_readings_from_its_data_logger_only() -> None:
     assert len(batch.rows) == 1 and batch.rows.device_id.tolist() == [1002]
     assert [r.reason_code for r in batch.rejections] == [v.HJ212_DEVICE, v.HJ212_DEVICE]
     assert all("data logger only" in r.reason and r.device_id == 1002 for r in batch.rejections)
+
+
+def test_a_foreign_device_is_not_shown_to_the_sending_enterprise(index: RegistryIndex) -> None:
+    """Issue 14 (Low): the rejection told e2's users that e1 has a device 'gd1'. It is recorded
+    for the park's operators only (no enterprise), and names no other enterprise."""
+    batch = _build(index, _msg(device_topic("p", "e2", "gd1"), {"ts": NOW, "values": {"safety.lel_pct": 1}}))
+    (rej,) = batch.rejections
+    assert rej.reason_code == v.FOREIGN_DEVICE
+    assert (rej.enterprise_id, rej.park_id, rej.device_id) == (None, 1, None)
+    assert "'e1'" not in rej.reason and "'e2'" in rej.reason
+
+
+def test_retained_and_over_quota_messages_are_refused_whole(index: RegistryIndex) -> None:
+    """Issue 14 M8: gateways may not retain telemetry, and an enterprise has a message quota."""
+    body = json.dumps({"ts": NOW, "values": {"elec.pf": 0.9}}).encode()
+    topic = device_topic("p", "e1", "em1")
+    batch = _build(
+        index,
+        Message(topic, body, NOW, retained=True),
+        Message(topic, body, NOW, over_quota=True),
+        Message(topic, b"", NOW, retained=True),  # a retained message being cleared: nothing at all
+        Message(topic, body, NOW),
+    )
+    assert [r.reason_code for r in batch.rejections] == [v.RETAINED, v.QUOTA_EXCEEDED]
+    assert len(batch.rows) == 1 and batch.messages == 4
