@@ -20,6 +20,13 @@ def write_private(path: Path, text: str) -> None:
         out.write(text)
 
 
+def replace_private(path: Path, text: str) -> None:
+    """Replace ``path`` whole, atomically: a reader (a program starting) never sees half a file."""
+    fresh = path.with_name(f".{path.name}.new")
+    write_private(fresh, text)
+    os.replace(fresh, path)
+
+
 def make_private(path: Path) -> None:
     """Narrow an existing file (written by another program) to its owner."""
     if path.exists():

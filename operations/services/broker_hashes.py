@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from smartpark.private_files import write_private
+from smartpark.private_files import replace_private
 
 HASH_ITERATIONS = 210_000
 SALT_BYTES = 12  # what Mosquitto itself uses
@@ -65,7 +65,7 @@ def strengthen_file(path: Path, passwords: Mapping[str, str], iterations: int = 
     document = json.loads(path.read_text())
     changed = strengthen(document, passwords, iterations)
     if changed:
-        write_private(path, json.dumps(document, indent=2))
+        replace_private(path, json.dumps(document, indent=2))
     return changed
 
 
