@@ -20,7 +20,7 @@ from ingest.rejections import (
     peer_source,
     record_rejections,
 )
-from tests.factories import unique_code
+from tests.support.factories import unique_code
 
 MINUTE_MS = 60_000
 T0 = 1_764_115_200_000  # 2025-11-26T00:00:00Z, on a minute boundary

@@ -12,7 +12,7 @@ import pytest
 
 from smartpark.broker_admin import gateway_client_id
 from smartpark.mqtt import BrokerTarget, ConnectRefused, connect, make_client, mqtt_url, platform_client_id
-from tests.factories import gateway_credentials
+from tests.support.factories import gateway_credentials
 
 pytestmark = pytest.mark.integration
 
@@ -85,7 +85,7 @@ def test_a_gateway_cannot_connect_as_the_ingester_nor_resume_its_session(setting
 def test_a_model_cannot_name_one_broker_account_twice() -> None:
     """Issue 14 M6, in model files: a device with a gateway's username."""
     from smartpark.registry import ModelError, broker_accounts
-    from tests.factories import small_model, unique_code
+    from tests.support.factories import small_model, unique_code
 
     model = small_model(unique_code())
     ent = model["parks"][0]["enterprises"][0]
