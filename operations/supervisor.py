@@ -225,6 +225,7 @@ def missing(comps: list[Component], extra: list[tuple[str, ...]]) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    settings = get_settings()
     try:
         opts = Options(
             demo=args.demo,
@@ -235,12 +236,11 @@ def _run(args: argparse.Namespace) -> int:
             days=args.days,
             backfill_interval_s=args.backfill_interval,
             sim_interval_s=args.sim_interval,
-            hj212_server=get_settings().hj212.server,
+            hj212_server=settings.hj212.server,
         )
     except ValueError as exc:
         print(f"smartpark up: {exc}", file=sys.stderr)
         return 2
-    settings = get_settings()
     state = Path(settings.state_dir)
     registry = args.registry or settings.registry_file
     if registry is not None and not registry.is_file():

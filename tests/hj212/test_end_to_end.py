@@ -156,7 +156,7 @@ def test_a_gateway_cannot_publish_for_a_device_on_hj212(
     mn, pw = dev["attributes"]["hj212_mn"], dev["attributes"]["hj212_pw"]
     gw = hj212_park["parks"][0]["enterprises"][0]["gateways"][0]
     now = (int(time.time()) // 60) * 60_000
-    with BrokerAdmin.local(settings) as admin, db.transaction():
+    with BrokerAdmin.of(settings) as admin, db.transaction():
         load_model(db, hj212_park, broker=admin)
     ingest = IngestProcess(code).start()
     try:
@@ -192,7 +192,7 @@ def test_a_gateway_cannot_publish_for_a_device_on_hj212(
         forger.loop_stop()
     finally:
         ingest.stop()
-        with BrokerAdmin.local(settings) as admin:
+        with BrokerAdmin.of(settings) as admin:
             for account in broker_accounts(hj212_park):
                 admin.delete_client(account.username)
 

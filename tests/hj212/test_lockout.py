@@ -9,8 +9,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from ingest.hj212.logger import DataLogger
 
+from device_sim.hj212_logger import DataLogger
 from hj212 import codes
 from ingest.hj212.lockout import LockoutLimits, LoginGuard
 from smartpark.settings import Settings
