@@ -1,7 +1,8 @@
 """Retention: drop whole chunks older than each table's configured age (TimescaleDB drop_chunks).
 
 Raw telemetry is usually kept for months, rollups for years; 0 days keeps a table forever. The
-Apache-2 edition has no retention policies, so the scheduler calls this itself.
+Apache-2 edition has no retention policies, so the scheduler calls this itself. Refused input
+(rejected_messages) is diagnostics that anyone able to connect can add to: a month by default.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from aggregation.store import Conn
 from smartpark.settings import AggregationSettings
 
-TABLES = ("telemetry", "rollup_15m", "rollup_1h", "rollup_1d")
+TABLES = ("telemetry", "rollup_15m", "rollup_1h", "rollup_1d", "rejected_messages")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class RetentionPolicy:
     rollup_15m_days: int = 400
     rollup_1h_days: int = 1100
     rollup_1d_days: int = 0  # forever
+    rejected_messages_days: int = 30
 
     def __post_init__(self) -> None:
         for table in TABLES:
@@ -34,6 +36,7 @@ class RetentionPolicy:
             settings.rollup_15m_retention_days,
             settings.rollup_1h_retention_days,
             settings.rollup_1d_retention_days,
+            settings.rejected_messages_retention_days,
         )
 
     def days(self, table: str) -> int:

@@ -145,14 +145,14 @@ class AlertingService:
         self._prime_windows(now_ms)
 
     def _start_mqtt(self) -> None:
-        from smartpark.mqtt import connect, make_client, mqtt_url
+        from smartpark.mqtt import connect, make_client, mqtt_url, platform_client_id
 
+        url = mqtt_url(self.settings)
+        client_id = platform_client_id(self.client_id, url)
         if self.session_expiry_s is None:
-            client = make_client(self.client_id, url=mqtt_url(self.settings), clean_start=False)
+            client = make_client(client_id, url=url, clean_start=False)
         else:
-            client = make_client(
-                self.client_id, url=mqtt_url(self.settings), clean_start=False, session_expiry=self.session_expiry_s
-            )
+            client = make_client(client_id, url=url, clean_start=False, session_expiry=self.session_expiry_s)
         root, group = self.settings.topic_root, self.settings.alerting_share_group
         subs = subscriptions(root, group, self.parks)
 

@@ -9,6 +9,7 @@ from typing import Any
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.access_log import log_config
     from api.app import create_app
     from smartpark.db import database_url
     from smartpark.settings import get_settings
@@ -20,6 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
         "port": args.port or settings.api.port,
         "log_level": args.log_level,
         "access_log": args.access_log,
+        "log_config": log_config(),  # no token of a WebSocket URL in the log
     }
     if args.workers > 1:  # separate processes, each with its own pool: the factory builds the app
         uvicorn.run("api.app:app_from_environment", factory=True, workers=args.workers, **common)

@@ -125,15 +125,14 @@ def _publisher(
     go: Any,
 ) -> None:
     """Background load of one process: every gateway publishes rounds of all its devices."""
+    from smartpark.broker_admin import gateway_client_id
     from smartpark.contract import gateway_topic
     from smartpark.mqtt import BrokerTarget, connect, make_client
 
     clients = []
     for gw in gws:
         target = BrokerTarget.parse(url).with_credentials(gw["username"], gw["password"])
-        c = make_client(
-            f"{gw['username']}-load-{secrets.token_hex(3)}", target=target, clean_start=True, session_expiry=0
-        )
+        c = make_client(gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0)
         connect(c)
         clients.append((c, gateway_topic(park, gw["enterprise"], "gw1")))
     ready.release()
@@ -231,7 +230,12 @@ def _sim_load(
 
 
 def _own_load(
-    model: dict[str, Any], code: str, args: argparse.Namespace, settings: Any, inject: Callable[[int, float], None]
+    model: dict[str, Any],
+    code: str,
+    args: argparse.Namespace,
+    settings: Any,
+    inject: Callable[[int, float], None],
+    injecting: str,
 ) -> tuple[int, float]:
     from smartpark.mqtt import mqtt_url
 
@@ -240,6 +244,7 @@ def _own_load(
     gws = [
         {"username": e["gateways"][0]["username"], "password": e["gateways"][0]["password"], "enterprise": e["code"]}
         for e in model["parks"][0]["enterprises"]
+        if e["code"] != injecting  # its gateway's one connection is the injector's
     ]
     shares = [gws[i :: args.publishers] for i in range(args.publishers)]
     procs = [
@@ -320,6 +325,7 @@ def run(args: argparse.Namespace) -> int:
     from alerting.routing import inhibit_rules_from_list
     from alerting.rules import default_document, default_rules
     from alerting.service import AlertingService
+    from smartpark.broker_admin import gateway_client_id
     from smartpark.contract import gateway_topic
     from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
     from smartpark.registry import broker_accounts, load_model
@@ -418,7 +424,7 @@ def run(args: argparse.Namespace) -> int:
 
         gw0 = next(e for e in model["parks"][0]["enterprises"] if e["code"] == inj_ent)["gateways"][0]
         target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(gw0["username"], gw0["password"])
-        injector = make_client(f"{gw0['username']}-inject", target=target, clean_start=True, session_expiry=0)
+        injector = make_client(gateway_client_id(gw0["username"]), target=target, clean_start=True, session_expiry=0)
         connect(injector)
         topic = gateway_topic(code, inj_ent, "gw1")
         spares = iter(range(spare))
@@ -448,7 +454,7 @@ def run(args: argparse.Namespace) -> int:
             if args.load == "sim":
                 published, load_seconds = _sim_load(background, args, settle_s=2.0, inject=inject)
             else:
-                published, load_seconds = _own_load(model, code, args, settings, inject)
+                published, load_seconds = _own_load(model, code, args, settings, inject, inj_ent)
             evaluated = metrics.readings._value.get() - readings_before
             settle()
             results["load"] = phase.figures(committed_at(conn))

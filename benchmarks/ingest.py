@@ -145,12 +145,13 @@ def _publisher(
     mqtt_url: str, gw: Gateway, park: str, shape: str, messages: int, base_ms: int, ready: Any, go: Any, results: Any
 ) -> None:
     from smartpark import mqtt as sp_mqtt
+    from smartpark.broker_admin import gateway_client_id
 
     make = _batch_payloads if shape == "batch" else _single_payloads
     _topic, payload = make(park, gw.enterprise, base_ms)
     acked = [0]
     client = sp_mqtt.make_client(
-        f"bench-pub-{secrets.token_hex(4)}",
+        gateway_client_id(gw.username),
         target=sp_mqtt.BrokerTarget.parse(mqtt_url).with_credentials(gw.username, gw.password),
         clean_start=True,
         session_expiry=0,

@@ -94,7 +94,6 @@ def realtime(park: SimPark, loop: str, interval: float, duration: float) -> dict
         url=mqtt_url(get_settings()),
         loop=loop,
         max_inflight=5000,
-        client_prefix=f"bench-{loop}",
         session_expiry=60,
     ) as pub:
         t = time.monotonic()
@@ -219,9 +218,7 @@ def backfill_bench(args: argparse.Namespace) -> dict[str, Any]:
             service = IngestProcess(db_url=db_url, park=park.code, workers=args.workers, name="simbench")
             end = int(time.time()) - 60
             t0 = time.monotonic()
-            with Publisher(
-                park.gateways, url=mqtt_url(settings), max_inflight=1000, client_prefix="simbench", session_expiry=120
-            ) as pub:
+            with Publisher(park.gateways, url=mqtt_url(settings), max_inflight=1000, session_expiry=120) as pub:
                 pub.connect(timeout=120)
                 summary = backfill(
                     park,

@@ -3,13 +3,17 @@
 One file serves two readers: ``smartpark registry load`` (parks, enterprises, gateways with
 their broker credentials, devices) and the simulator, which finds its signal parameters in the
 device ``attributes`` (``rated_per_h``, ``register_max``, ``source_type`` ...) and the park's
-``attributes.sim_seed``. Generation is a pure function of its arguments.
+``sim_seed``. Generation is a pure function of its arguments, apart from the credentials: the
+gateways' broker passwords and the data loggers' HJ 212 passwords come from :mod:`secrets`, so
+knowing the seed tells nothing about them. The seed is a key of the park beside its attributes,
+not one of them, because the registry stores attributes and the API serves them.
 """
 
 from __future__ import annotations
 
 import random
 import re
+import secrets
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +23,7 @@ from typing import Any
 import yaml
 
 from smartpark.catalogue import BY_CODE, DEVICE_KINDS
+from smartpark.private_files import write_private
 
 from .industries import INDUSTRIES, MIX, NAME_WORDS, PARK_OPERATIONS, PLACE_WORDS, SOURCES, Industry
 
@@ -109,7 +114,7 @@ def generate_model(
                 "grid_region": "inner_mongolia_west",
                 # Roads, green belts and shared utilities take about 40 % of a park's land.
                 "land_area_mu": round(land / 0.6, 1),
-                "attributes": {"sim_seed": seed},
+                "sim_seed": seed,
                 "enterprises": ents,
             }
         ]
@@ -130,7 +135,7 @@ def _enterprise(rng: random.Random, park: str, code: str, industry: Industry, na
             {
                 "code": gw_code,
                 "username": f"{park}.{code}.{gw_code}",
-                "password": "".join(rng.choices(string.ascii_letters + string.digits, k=20)),
+                "password": _broker_password(rng),
                 "devices": devices[g::n_gw],
             }
         )
@@ -141,6 +146,22 @@ def _enterprise(rng: random.Random, park: str, code: str, industry: Industry, na
         "land_area_mu": land,
         "gateways": gateways,
     }
+
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+def _broker_password(rng: random.Random) -> str:
+    """20 random alphanumerics (119 bits). The seeded draw is still made, and thrown away, so
+    that every other part of a model generated from a seed stays what it was."""
+    rng.choices(_ALPHANUMERIC, k=20)
+    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(20))
+
+
+def _logger_password(rng: random.Random) -> str:
+    """Six digits, as data loggers take them (HJ 212-2017 PW); the seeded draw is thrown away."""
+    rng.randint(0, 999999)
+    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 def _company_name(rng: random.Random, industry: Industry, names: set[str]) -> str:
@@ -214,7 +235,7 @@ def _kind_spec(
                 "o2_ref_pct": SOURCES[source]["o2_ref_pct"],
                 "rated_flow_m3h": round(rng.uniform(20_000, 300_000), -2),
                 "hj212_mn": "".join(rng.choices("0123456789ABCDEF", k=24)),
-                "hj212_pw": f"{rng.randint(0, 999999):06d}",
+                "hj212_pw": _logger_password(rng),
             },
             {},
         )
@@ -225,7 +246,7 @@ def _kind_spec(
             {
                 "rated_flow_m3h": round(rate, 2),
                 "hj212_mn": "".join(rng.choices("0123456789ABCDEF", k=24)),
-                "hj212_pw": f"{rng.randint(0, 999999):06d}",
+                "hj212_pw": _logger_password(rng),
             },
             {},
         )
@@ -234,7 +255,7 @@ def _kind_spec(
             _NAME[kind] + "{n}#",
             {
                 "hj212_mn": "".join(rng.choices("0123456789ABCDEF", k=24)),
-                "hj212_pw": f"{rng.randint(0, 999999):06d}",
+                "hj212_pw": _logger_password(rng),
             },
             {},
         )
@@ -264,7 +285,8 @@ def dump_model(model: Mapping[str, Any]) -> str:
 
 
 def write_model(model: Mapping[str, Any], path: Path) -> None:
-    path.write_text(dump_model(model), encoding="utf-8")
+    """Write the model readable by its owner only: it holds every gateway's and logger's password."""
+    write_private(path, dump_model(model))
 
 
 def read_model(path: Path) -> dict[str, Any]:
@@ -340,7 +362,7 @@ def sim_parks(
         pcode = _code(p, "park", CODE_RE)
         if park is not None and pcode != park:
             continue
-        pseed = seed if seed is not None else int((p.get("attributes") or {}).get("sim_seed", 0))
+        pseed = seed if seed is not None else _model_seed(p)
         gateways = []
         for e in _items(p, "enterprises", f"park {pcode!r}"):
             ecode = _code(e, f"enterprise of park {pcode!r}", CODE_RE)
@@ -361,6 +383,13 @@ def sim_parks(
     if wanted is not None and wanted - seen:
         raise ModelError(f"enterprises {sorted(wanted - seen)} are not in the model")
     return parks
+
+
+def _model_seed(park: Mapping[str, Any]) -> int:
+    """The park's signal seed; files written before it left the attributes keep it there."""
+    if "sim_seed" in park:
+        return int(park["sim_seed"])
+    return int((park.get("attributes") or {}).get("sim_seed", 0))
 
 
 def _sim_device(d: Any, park: str, enterprise: str, industry: str, gateway: str) -> SimDevice:

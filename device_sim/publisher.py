@@ -28,6 +28,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
+from smartpark.broker_admin import gateway_client_id
 from smartpark.contract import ROOT, gateway_topic, status_topic
 from smartpark.mqtt import BrokerTarget, connect_properties, make_client
 
@@ -73,7 +74,6 @@ class Publisher:
         topic_root: str = ROOT,
         loop: str = "select",
         max_inflight: int = 2000,
-        client_prefix: str = "sim",
         session_expiry: int = SESSION_EXPIRY_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -92,7 +92,7 @@ class Publisher:
         root = topic_root
         for g in gateways:
             client = make_client(
-                f"{client_prefix}-{g.username}",
+                gateway_client_id(g.username),  # the only id its account is allowed
                 target=self.target.with_credentials(g.username, g.password),
                 session_expiry=session_expiry,
             )

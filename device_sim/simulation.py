@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .faults import Action, FaultConfig, GatewayFaults, Publish
+from .hj212 import speaks_hj212
 from .model import SimGateway, SimPark
 from .payloads import MAX_MESSAGE_BYTES, Entry, encode
 from .signals import ParkSignals, SignalConfig
@@ -33,9 +34,13 @@ class Simulation:
         max_bytes: int = MAX_MESSAGE_BYTES,
         direct: frozenset[str] = frozenset(),
     ) -> None:
-        """``direct``: keys of devices that send on their own (HJ 212), not via their gateway."""
+        """``direct``: keys of devices that send on their own (HJ 212), not via their gateway.
+
+        A data logger's readings never go through its gateway (the platform refuses them from
+        anywhere but its HJ 212 connection): without a direct route it sends nothing."""
         self.park = park
         self.direct = direct
+        self._loggers = frozenset(d.key for d in park.devices if speaks_hj212(d))
         self.signals = ParkSignals(park, signals)
         self.max_bytes = max_bytes
         self.faults = (
@@ -73,7 +78,7 @@ class Simulation:
                     made.append(Entry(code, t, dict(zip(metrics, vals, strict=True))))
                 if device.key in self.direct:
                     direct[gw].extend((device.key, e) for e in made)
-                else:
+                elif device.key not in self._loggers:
                     out[gw].extend(made)
         return out, direct
 

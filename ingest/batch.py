@@ -32,6 +32,9 @@ class Message:
     topic: str
     payload: bytes
     received_ms: int
+    from_logger: bool = False  # published by the HJ 212 server (checked by the receiver)
+    retained: bool = False  # published with the retain flag
+    over_quota: bool = False  # beyond its enterprise's message quota (see ingest.quota)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +212,7 @@ class BatchBuilder:
         self.message: list[int] = []  # position in the batch, one per message with readings
         self.counts: list[int] = []
         self.enterprise: list[int] = []
+        self.from_logger: list[bool] = []  # per message with readings
         self.rejections: list[Rejection] = []
 
     @property
@@ -218,6 +222,13 @@ class BatchBuilder:
     def add(self, msg: Message) -> None:
         pos = len(self.messages)
         self.messages.append(msg)
+        if msg.retained and not msg.payload:
+            self.resolved.append(None)  # a retained message being cleared: nothing to store
+            return
+        if msg.retained or msg.over_quota:
+            self.resolved.append(None)
+            self.rejections.append(_refused_whole(msg))
+            return
         res = _resolve(msg, self.index, self.root, self.rejections)
         self.resolved.append(res)
         if res is None:
@@ -252,6 +263,7 @@ class BatchBuilder:
             self.message.append(pos)
             self.counts.append(len(dec))
             self.enterprise.append(ent_id)
+            self.from_logger.append(msg.from_logger)
 
     def finish(self, now_ms: int) -> Batch:
         n = self.readings
@@ -276,6 +288,7 @@ class BatchBuilder:
             ts_ms=ts_ms,
             now_ms=now_ms,
             window=self.window,
+            from_logger=np.repeat(np.asarray(self.from_logger, dtype=bool), counts),
         )
         ok = checked.valid
         flag = np.asarray(self.flags, dtype=np.int16)[ok] | np.where(
@@ -307,13 +320,28 @@ class BatchBuilder:
         device_id: int | None = None
         if code == v.UNKNOWN_DEVICE:
             if index.enterprises_by_device_code.get(device, frozenset()) - {ent_id}:
-                code = v.FOREIGN_DEVICE
-                detail = f"device {device!r} belongs to another enterprise, not to {where}"
+                # A spoofing attempt, for the park's operators: recorded without the sending
+                # enterprise, whose users would otherwise learn that another enterprise has a
+                # device of that code (to them it is refused like any unknown device).
+                return reject(
+                    self.messages[pos],
+                    v.FOREIGN_DEVICE,
+                    f"a device code of another enterprise of park {topic.park!r} on the topics of"
+                    f" enterprise {topic.enterprise!r}",
+                    device=device,
+                    metric=metric,
+                    park_id=park_id,
+                )
             else:
                 detail = f"device {device!r} is not registered in {where}"
         else:
             device_id = int(index.device_ids[checked.device_idx[i]])
-            if code == v.UNKNOWN_METRIC:
+            if code == v.HJ212_DEVICE:
+                detail = (
+                    f"device {device!r} reports over HJ 212: its readings come from its data logger only,"
+                    f" not from {topic.render(self.root)!r}"
+                )
+            elif code == v.UNKNOWN_METRIC:
                 detail = f"unknown metric {metric!r} for device {device!r}"
             elif code == v.METRIC_NOT_ALLOWED:
                 detail = f"metric {metric!r} is not measured by device {device!r}"
@@ -404,6 +432,12 @@ def _resolve(
         )
         return None
     return topic, park_id, ent_id
+
+
+def _refused_whole(msg: Message) -> Rejection:
+    if msg.retained:
+        return reject(msg, v.RETAINED, f"telemetry on {msg.topic!r} was published retained: gateways may not retain")
+    return reject(msg, v.QUOTA_EXCEEDED, f"the enterprise of {msg.topic!r} sent more messages than its quota")
 
 
 def _iso(ts_ms: float) -> str:

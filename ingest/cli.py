@@ -118,6 +118,8 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
 
     from ingest import validate as v
     from ingest.metrics import IngestMetrics
+    from ingest.quota import QuotaLimits
+    from ingest.rejections import rejection_limits
     from ingest.worker import Ingester, WorkerConfig
     from smartpark.db import database_url
     from smartpark.mqtt import SESSION_EXPIRY_S, mqtt_url
@@ -140,6 +142,10 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
         window=v.Window.of(past_days=settings.ingest.accept_past_days, future_s=settings.ingest.accept_future_s),
         max_payload_bytes=settings.max_payload_bytes,
         session_expiry_s=options["session_expiry"] or SESSION_EXPIRY_S,
+        rejection_limits=rejection_limits(settings.ingest),
+        quota=QuotaLimits(
+            settings.ingest.ingest_messages_per_s_per_enterprise, settings.ingest.ingest_message_burst_per_enterprise
+        ),
     )
     metrics = IngestMetrics.create()
     if options["metrics_port"]:

@@ -28,6 +28,7 @@ class DeviceEntry:
     code: str
     metric_ids: tuple[int, ...]
     gateway_id: int | None = None
+    hj212: bool = False  # reports over HJ 212: readings from its data logger only
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class RegistryIndex:
     device_ids: np.ndarray  # int32, by dense index
     device_enterprises: np.ndarray  # int32, by dense index
     allowed: np.ndarray  # bool [dense index, metric id]
+    device_hj212: np.ndarray  # bool, by dense index
     # device code -> enterprises that have a device of that code (to name spoofing attempts)
     enterprises_by_device_code: Mapping[str, frozenset[int]]
     enterprise_codes: Mapping[int, str] = field(default_factory=dict)
@@ -76,6 +78,7 @@ class RegistryIndex:
             device_ids=np.fromiter((d.device_id for d in devs), np.int32, len(devs)),
             device_enterprises=np.fromiter((d.enterprise_id for d in devs), np.int32, len(devs)),
             allowed=allowed,
+            device_hj212=np.fromiter((d.hj212 for d in devs), bool, len(devs)),
             enterprises_by_device_code=MappingProxyType({code: frozenset(e) for code, e in by_code.items()}),
             enterprise_codes=MappingProxyType({eid: code for eid, _park, code in ents}),
         )
@@ -108,7 +111,14 @@ def index_from_snapshot(snapshot: Snapshot) -> RegistryIndex:
         enterprises=enterprises.values(),
         gateways=gateways,
         devices=(
-            DeviceEntry(d.device_id, d.enterprise_id, d.code, tuple(sorted(d.metric_ids)), d.gateway_id)
+            DeviceEntry(
+                d.device_id,
+                d.enterprise_id,
+                d.code,
+                tuple(sorted(d.metric_ids)),
+                d.gateway_id,
+                hj212="hj212_mn" in d.attributes,
+            )
             for d in snapshot.devices.values()
         ),
     )

@@ -13,12 +13,12 @@ not 20 000 upserts, and the database sorts nothing but what it must.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
-from ingest.batch import COPY_COLUMNS, Batch, Rejection, Rows
+from ingest.batch import COPY_COLUMNS, Batch, Rows
+from ingest.rejections import RejectionFolder, record_rejections
 from smartpark.db import touched
 
 STAGE_DDL = (
@@ -54,19 +54,6 @@ LATEST_SQL = (
     " WHERE excluded.ts > l.ts"
 )
 
-REJECTION_COLUMNS = (
-    "received_at",
-    "topic",
-    "reason_code",
-    "reason",
-    "device",
-    "metric",
-    "device_id",
-    "enterprise_id",
-    "park_id",
-    "excerpt",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Stored:
@@ -81,8 +68,10 @@ def prepare_session(conn: psycopg.Connection[Any]) -> None:
         conn.execute(STAGE_DDL)
 
 
-def store_batch(conn: psycopg.Connection[Any], *, batch: Batch) -> Stored:
-    """Write one batch in the caller's transaction; :func:`prepare_session` must have run."""
+def store_batch(conn: psycopg.Connection[Any], *, batch: Batch, folder: RejectionFolder | None = None) -> Stored:
+    """Write one batch in the caller's transaction; :func:`prepare_session` must have run.
+
+    ``folder`` folds this batch's refusals into the rows of earlier ones (the worker keeps one)."""
     inserted = 0
     with conn.cursor() as cur:
         if len(batch.rows):
@@ -93,7 +82,7 @@ def store_batch(conn: psycopg.Connection[Any], *, batch: Batch) -> Stored:
                 # is re-touched at worst (harmless) and its timestamp never beats the latest.
                 record_series(cur, rows=rows)
         if batch.rejections:
-            record_rejections(cur, rejections=batch.rejections)
+            record_rejections(cur, rejections=batch.rejections, folder=folder)
     return Stored(inserted, len(batch.rows) - inserted, len(batch.rejections))
 
 
@@ -126,22 +115,3 @@ def record_series(cur: psycopg.Cursor[Any], *, rows: Rows) -> None:
             latest.flag.tolist(),
         ),
     )
-
-
-def record_rejections(cur: psycopg.Cursor[Any], *, rejections: tuple[Rejection, ...]) -> None:
-    with cur.copy(f"COPY rejected_messages ({', '.join(REJECTION_COLUMNS)}) FROM STDIN") as copy:
-        for r in rejections:
-            copy.write_row(
-                (
-                    datetime.fromtimestamp(r.received_ms / 1000, UTC),
-                    r.topic,
-                    r.reason_code,
-                    r.reason,
-                    r.device,
-                    r.metric,
-                    r.device_id,
-                    r.enterprise_id,
-                    r.park_id,
-                    r.excerpt,
-                )
-            )

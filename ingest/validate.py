@@ -26,6 +26,10 @@ TS_IN_FUTURE = "ts_in_future"
 NOT_TELEMETRY = "not_telemetry"
 DECODE_FAILED = "decode_failed"
 STORE_FAILED = "store_failed"  # the database refused a message that passed every check
+# the device reports over HJ 212: readings for it from anyone but the HJ 212 server are refused
+HJ212_DEVICE = "hj212_device"
+RETAINED = "retained"  # telemetry published as a retained message (the broker would replay it)
+QUOTA_EXCEEDED = "quota_exceeded"  # the topic's enterprise sent more than its quota
 
 # Per-reading reason codes in check order; index = value of the reason array.
 READING_REASONS: tuple[str, ...] = (
@@ -36,6 +40,7 @@ READING_REASONS: tuple[str, ...] = (
     OUT_OF_RANGE,
     TS_TOO_OLD,
     TS_IN_FUTURE,
+    HJ212_DEVICE,
 )
 
 
@@ -77,8 +82,12 @@ def check_readings(
     ts_ms: np.ndarray,
     now_ms: int,
     window: Window,
+    from_logger: np.ndarray | None = None,
 ) -> Checked:
-    """Reason per reading; inputs are parallel arrays (ts_ms as float64 so any JSON number fits)."""
+    """Reason per reading; inputs are parallel arrays (ts_ms as float64 so any JSON number fits).
+
+    ``from_logger`` tells, per reading, whether the HJ 212 server published it (None: none did).
+    """
     known_device = device_idx >= 0
     known_metric = metric_id > 0
     allowed = np.zeros(len(device_idx), dtype=bool)
@@ -87,16 +96,23 @@ def check_readings(
         allowed[both] = index.allowed[device_idx[both], metric_id[both]]
     # Unknown metric ids index the empty range (lo = inf), so they never count as in range.
     in_range = (value >= index.metric_lo[metric_id]) & (value <= index.metric_hi[metric_id])
+    logger_only = np.zeros(len(device_idx), dtype=bool)
+    if known_device.any():
+        logger_only[known_device] = index.device_hj212[device_idx[known_device]]
+    if from_logger is not None:
+        logger_only &= ~from_logger
+    conditions = [
+        (UNKNOWN_DEVICE, ~known_device),
+        (HJ212_DEVICE, logger_only),
+        (UNKNOWN_METRIC, ~known_metric),
+        (METRIC_NOT_ALLOWED, ~allowed),
+        (OUT_OF_RANGE, ~in_range),
+        (TS_TOO_OLD, ts_ms < now_ms - window.past_ms),
+        (TS_IN_FUTURE, ts_ms > now_ms + window.future_ms),
+    ]
     reason = np.select(
-        [
-            ~known_device,
-            ~known_metric,
-            ~allowed,
-            ~in_range,
-            ts_ms < now_ms - window.past_ms,
-            ts_ms > now_ms + window.future_ms,
-        ],
-        np.arange(1, len(READING_REASONS), dtype=np.int8),
+        [c for _, c in conditions],
+        np.array([READING_REASONS.index(code) for code, _ in conditions], dtype=np.int8),
         default=0,
     ).astype(np.int8)
     return Checked(reason, device_idx, metric_id)

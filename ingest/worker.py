@@ -31,10 +31,13 @@ from ingest.batch import Batch, BatchBuilder, Message, reject
 from ingest.metrics import IngestMetrics
 from ingest.mqtt_client import IngestClient
 from ingest.partition import Partition, enterprise_filters
+from ingest.quota import DEFAULT_QUOTA, Quota, QuotaLimits
 from ingest.registry_index import RegistryIndex, index_from_snapshot
-from ingest.store import Stored, prepare_session, record_rejections, store_batch
+from ingest.rejections import DEFAULT_LIMITS, RejectionFolder, RejectionLimits, mqtt_source, record_rejections
+from ingest.store import Stored, prepare_session, store_batch
 from smartpark import mqtt as sp_mqtt
 from smartpark.db.binary_copy import PG_EPOCH_US
+from smartpark.origin import origin_key, signed_by_platform
 from smartpark.registry import Snapshot
 
 log = logging.getLogger("smartpark.ingest")
@@ -72,6 +75,8 @@ class WorkerConfig:
     registry_miss_refresh_s: float = 1.0
     stop_grace_s: float = 15.0
     backoff_max_s: float = 5.0
+    rejection_limits: RejectionLimits = DEFAULT_LIMITS
+    quota: QuotaLimits = DEFAULT_QUOTA
 
     def __post_init__(self) -> None:
         if self.batch_max_readings < 1 or self.batch_max_ms < 1 or self.batch_max_messages < 1:
@@ -155,6 +160,9 @@ class Ingester:
         self._in_batch = 0
         self._stopping_since: float | None = None
         self.taken_over = False
+        self.folder = RejectionFolder(config.rejection_limits)
+        self._origin_key = origin_key(mqtt_url)
+        self.quota = Quota(config.quota)
         metrics.track_queue(lambda: self.inbox.qsize() + self._in_batch)
 
     # -- MQTT (network thread) ------------------------------------------------------------
@@ -179,7 +187,8 @@ class Ingester:
             self._subscribed.update(new)
             owns_nothing = not self._subscribed
         if new:
-            opts = SubscribeOptions(qos=1)
+            # retain-as-published: the ingester must see that a gateway retained a message
+            opts = SubscribeOptions(qos=1, retainAsPublished=True)
             for chunk in _chunks(new):
                 client.subscribe([(t, opts) for t in chunk])
             log.info("subscribing to %d topic filters", len(new))
@@ -207,12 +216,27 @@ class Ingester:
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        message = Message(msg.topic, bytes(msg.payload), int(self.clock() * 1000))
+        payload = bytes(msg.payload)
+        # only the HJ 212 server marks its messages: checking the rest would cost for nothing
+        from_logger = msg.properties is not None and signed_by_platform(
+            self._origin_key, msg.topic, payload, msg.properties
+        )
+        if msg.retain and payload:
+            # refused below; cleared here so that the broker does not replay it to subscribers
+            _c.publish(msg.topic, b"", qos=1, retain=True)
+        message = Message(
+            msg.topic,
+            payload,
+            int(self.clock() * 1000),
+            from_logger,
+            retained=msg.retain,
+            over_quota=not from_logger and not self.quota.allow(mqtt_source(msg.topic)),
+        )
         self.inbox.put(Pending(message, msg.mid, msg.qos, self.generation))
 
     def _connect_broker(self) -> None:
         client = sp_mqtt.make_client(
-            self.config.client_id,
+            sp_mqtt.platform_client_id(self.config.client_id, self.mqtt_url),
             url=self.mqtt_url,
             clean_start=False,
             session_expiry=self.config.session_expiry_s,
@@ -373,7 +397,7 @@ class Ingester:
         """One transaction; a lost connection is dropped (and the error passed on for a retry)."""
         try:
             with conn.transaction():
-                return store_batch(conn, batch=batch)
+                return store_batch(conn, batch=batch, folder=self.folder)
         except (psycopg.OperationalError, psycopg.InterfaceError):
             self._drop_db()
             raise
@@ -403,7 +427,7 @@ class Ingester:
             except psycopg.Error as exc:
                 refusal = reject(item.message, v.STORE_FAILED, f"the database refused the readings: {exc}")
                 with conn.transaction(), conn.cursor() as cur:
-                    record_rejections(cur, rejections=(refusal,))
+                    record_rejections(cur, rejections=(refusal,), folder=self.folder)
                 s = Stored(0, 0, 1)
                 self.metrics.rejected.labels(v.STORE_FAILED).inc()
             inserted += s.inserted

@@ -32,6 +32,7 @@ class Options:
     days: float = 7.0
     backfill_interval_s: int = 900
     sim_interval_s: float = 10.0
+    hj212_server: str = "127.0.0.1:8212"  # where the simulated data loggers upload
 
     def __post_init__(self) -> None:
         if not 1 <= self.ingest_workers <= 32:
@@ -57,10 +58,15 @@ def components(opts: Options, *, model: Path) -> list[Component]:
     if opts.hj212:
         out.append(Component("hj212", ("hj212", "serve")))
     if opts.demo:
-        out.append(
-            Component("simulator", ("sim", "run", "--model", str(model), "--interval", f"{opts.sim_interval_s:g}"))
-        )
+        live = ("sim", "run", "--model", str(model), "--interval", f"{opts.sim_interval_s:g}")
+        out.append(Component("simulator", live + _loggers_over_hj212(opts)))
     return out
+
+
+def _loggers_over_hj212(opts: Options) -> tuple[str, ...]:
+    """The simulated data loggers upload to the HJ 212 server when it runs: the ingester takes a
+    logger's readings from there only, never from a gateway."""
+    return ("--hj212", opts.hj212_server) if opts.hj212 else ()
 
 
 def demo_steps(opts: Options, *, model: Path) -> dict[str, tuple[str, ...]]:
@@ -88,6 +94,7 @@ def demo_steps(opts: Options, *, model: Path) -> dict[str, tuple[str, ...]]:
             f"{opts.days:g}",
             "--interval",
             str(opts.backfill_interval_s),
+            *_loggers_over_hj212(opts),
         ),
         "user": ("users", "add", DEMO_USER, "--role", "admin", "--label", "demo"),
     }
@@ -100,3 +107,8 @@ def parse_key(output: str) -> str | None:
     """The API key printed by `smartpark users add|key`."""
     m = KEY_RE.search(output)
     return m.group(0) if m else None
+
+
+def redact_keys(text: str) -> str:
+    """``text`` with every API key cut to its public prefix (``spk_<id>_``), for logs."""
+    return KEY_RE.sub(lambda m: m.group(0)[:13] + "***", text)

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from operations.children import smartpark_argv, tail
-from operations.plan import DEMO_PARK, DEMO_USER, Options, demo_steps, parse_key
+from operations.plan import DEMO_PARK, DEMO_USER, Options, demo_steps, parse_key, redact_keys
 from operations.services import local
+from smartpark.private_files import write_private
 from smartpark.settings import Settings
 
 
@@ -53,7 +54,7 @@ def _run_step_once(name: str, argv: Sequence[str], *, log_dir: Path, say: Callab
     started = time.monotonic()
     say(f"{name}: smartpark {' '.join(argv)}")
     log_path = log_dir / f"step-{name}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     proc = subprocess.Popen(
         smartpark_argv(argv),
         stdout=subprocess.PIPE,
@@ -68,7 +69,7 @@ def _run_step_once(name: str, argv: Sequence[str], *, log_dir: Path, say: Callab
         proc.wait()
         raise
     text = out.decode(errors="replace")
-    log_path.write_text(text)
+    write_private(log_path, redact_keys(text))  # a step's output may carry the key it made
     if proc.returncode != 0:
         raise StepFailed(f"{name} failed with exit code {proc.returncode} (log {log_path}):\n{tail(log_path)}")
     say(f"{name}: done in {time.monotonic() - started:.1f} s")

@@ -95,8 +95,11 @@ class Child:
     log: Any = field(default=None, repr=False)
 
     def start(self, now: float, argv_for: Callable[[Sequence[str]], list[str]] = smartpark_argv) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
+        self.log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # the owner's only: a component's log may name what it was given
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        self.log = os.fdopen(fd, "ab")
         # A session of its own, so Ctrl-C reaches only the supervisor, which then stops the whole
         # group (ingest's workers too) in order.
         self.proc = subprocess.Popen(
@@ -222,6 +225,7 @@ def missing(comps: list[Component], extra: list[tuple[str, ...]]) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    settings = get_settings()
     try:
         opts = Options(
             demo=args.demo,
@@ -232,11 +236,11 @@ def _run(args: argparse.Namespace) -> int:
             days=args.days,
             backfill_interval_s=args.backfill_interval,
             sim_interval_s=args.sim_interval,
+            hj212_server=settings.hj212.server,
         )
     except ValueError as exc:
         print(f"smartpark up: {exc}", file=sys.stderr)
         return 2
-    settings = get_settings()
     state = Path(settings.state_dir)
     registry = args.registry or settings.registry_file
     if registry is not None and not registry.is_file():

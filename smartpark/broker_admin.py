@@ -3,7 +3,13 @@
 Commands go as JSON to ``$CONTROL/dynamic-security/v1`` and answers come back on its
 ``/response`` topic, so thousands of gateways are provisioned in a few round trips instead of one
 `mosquitto_ctrl` process each. Every gateway gets its own client; the role of its enterprise
-allows publishing only below ``{root}/{park}/{enterprise}/``.
+allows publishing only the contract's topics below ``{root}/{park}/{enterprise}/`` (telemetry
+and status), so a gateway cannot fill the broker with retained messages on topics of its own
+invention; the ingester refuses and clears retained telemetry.
+
+Every gateway and device account is bound to one MQTT client id, its username (dynamic
+security refuses the account under any other id). A gateway therefore cannot connect as a
+platform service and take over its persistent session, whatever that service's client id is.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import hashlib
 import itertools
 import json
 import queue
+import secrets
 import threading
 import time
 import uuid
@@ -38,6 +45,15 @@ class Account:
     park: str
     enterprise: str
 
+    @property
+    def client_id(self) -> str:
+        return gateway_client_id(self.username)
+
+
+def gateway_client_id(username: str) -> str:
+    """The only client id a gateway or device account may connect with."""
+    return username
+
 
 def fingerprint(username: str, password: str) -> str:
     """A slow salted hash of a password, to tell whether an account's password changed."""
@@ -55,7 +71,7 @@ class BrokerAdmin:
         self._timeout = timeout
         self._answers: queue.Queue[dict[str, Any]] = queue.Queue()
         self._client = make_client(
-            f"smartpark-admin-{uuid.uuid4().hex[:8]}",
+            f"smartpark-admin-{secrets.token_hex(12)}",  # unguessable: nobody can take its place
             target=BrokerTarget.parse(url),
             clean_start=True,
             session_expiry=0,
@@ -134,68 +150,73 @@ class BrokerAdmin:
             {"acltype": "publishClientSend", "topic": f"{root}/#", "allow": True},
         ]
         self.execute([{"command": "createRole", "rolename": PLATFORM_ROLE, "acls": acls}], tolerate=ALREADY)
-        self._ensure_client(username, password, PLATFORM_ROLE)
+        self._ensure_clients([(username, password, PLATFORM_ROLE, None)])
 
     def ensure_gateways(self, accounts: Iterable[Account]) -> int:
         """Create or update gateway/device accounts; idempotent. Returns how many were given."""
         accounts = list(accounts)
-        roles = {(a.park, a.enterprise) for a in accounts}
-        self.execute(
-            [
-                {
-                    "command": "createRole",
-                    "rolename": enterprise_role(park, ent),
-                    "acls": [{"acltype": "publishClientSend", "topic": f"{self._root}/{park}/{ent}/#", "allow": True}],
-                }
-                for park, ent in sorted(roles)
-            ],
+        roles = {
+            enterprise_role(p, e): self.enterprise_acls(p, e)
+            for p, e in sorted({(a.park, a.enterprise) for a in accounts})
+        }
+        created = self.execute(
+            [{"command": "createRole", "rolename": name, "acls": acls} for name, acls in roles.items()],
             tolerate=ALREADY,
         )
-        self._ensure_clients([(a.username, a.password, enterprise_role(a.park, a.enterprise)) for a in accounts])
+        # roles made before the ACLs were narrowed to the contract's topics get them now
+        existing = [name for name, res in zip(roles, created, strict=True) if res.get("error")]
+        current = self.execute([{"command": "getRole", "rolename": name} for name in existing])
+        stale = [
+            name
+            for name, res in zip(existing, current, strict=True)
+            if _acl_set(res.get("data", {}).get("role", {}).get("acls", [])) != _acl_set(roles[name])
+        ]
+        self.execute([{"command": "modifyRole", "rolename": name, "acls": roles[name]} for name in stale])
+        self._ensure_clients(
+            [(a.username, a.password, enterprise_role(a.park, a.enterprise), a.client_id) for a in accounts]
+        )
         return len(accounts)
 
-    def _ensure_client(self, username: str, password: str, role: str) -> None:
-        self._ensure_clients([(username, password, role)])
+    def enterprise_acls(self, park: str, enterprise: str) -> list[dict[str, Any]]:
+        """What an enterprise's gateways may publish: its devices' and gateways' telemetry and
+        its devices' status, nothing else (default deny)."""
+        base = f"{self._root}/{park}/{enterprise}"
+        return [
+            {"acltype": "publishClientSend", "topic": topic, "allow": True}
+            for topic in (f"{base}/+/telemetry", f"{base}/+/status", f"{base}/gateway/+/telemetry")
+        ]
 
-    def _ensure_clients(self, clients: list[tuple[str, str, str]]) -> None:
-        """Create what is missing; change an existing account only when its password or role did.
+    def _ensure_clients(self, clients: list[tuple[str, str, str, str | None]]) -> None:
+        """Create what is missing; change an existing account only when its password, role or
+        client id did.
 
         Changing an account disconnects its sessions, so reloading the same model must not touch
-        it: each account carries a salted fingerprint of its password to compare with.
+        it: each account carries a salted fingerprint of its password to compare with. A client
+        id of None leaves the account unbound (the platform's services share one account). An
+        existing account with another role is someone else's (the platform's, another
+        enterprise's gateway): it is refused, never taken over by resetting its password.
         """
-        created = self.execute(
-            [
-                {
-                    "command": "createClient",
-                    "username": u,
-                    "password": pw,
-                    "textdescription": fingerprint(u, pw),
-                    "roles": [{"rolename": r}],
-                }
-                for u, pw, r in clients
-            ],
-            tolerate=ALREADY,
-        )
+        created = self.execute([_client_command("createClient", *c) for c in clients], tolerate=ALREADY)
         existing = [c for c, res in zip(clients, created, strict=True) if res.get("error")]
-        current = self.execute([{"command": "getClient", "username": u} for u, _, _ in existing])
+        current = self.execute([{"command": "getClient", "username": c[0]} for c in existing])
         stale = []
-        for (u, pw, r), res in zip(existing, current, strict=True):
+        for (u, pw, r, cid), res in zip(existing, current, strict=True):
             client = res.get("data", {}).get("client", {})
             roles = {role.get("rolename") for role in client.get("roles", [])}
-            if client.get("textdescription") != fingerprint(u, pw) or roles != {r}:
-                stale.append((u, pw, r))
-        self.execute(
-            [
-                {
-                    "command": "modifyClient",
-                    "username": u,
-                    "password": pw,
-                    "textdescription": fingerprint(u, pw),
-                    "roles": [{"rolename": r}],
-                }
-                for u, pw, r in stale
-            ]
-        )
+            if roles and roles != {r}:
+                raise BrokerAdminError(
+                    f"broker user {u!r} exists with role(s) {sorted(roles)}, not {r!r}: left as it is"
+                )
+            if client.get("textdescription") != fingerprint(u, pw) or roles != {r} or client.get("clientid") != cid:
+                stale.append((u, pw, r, cid))
+        self.execute([_client_command("modifyClient", *c) for c in stale])
+
+    def client_ids(self, usernames: Iterable[str]) -> dict[str, str | None]:
+        """The client id each account is bound to (None: unbound)."""
+        answers = self.execute([{"command": "getClient", "username": u} for u in usernames])
+        return {
+            res["data"]["client"]["username"]: res["data"]["client"].get("clientid") for res in answers if "data" in res
+        }
 
     def delete_client(self, username: str) -> None:
         self.execute([{"command": "deleteClient", "username": username}], tolerate=("not found",))
@@ -204,3 +225,22 @@ class BrokerAdmin:
         res = self.execute([{"command": "listClients", "verbose": False, "count": -1, "offset": 0}])
         clients: list[str] = res[0].get("data", {}).get("clients", [])
         return clients
+
+
+def _client_command(command: str, username: str, password: str, role: str, client_id: str | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "command": command,
+        "username": username,
+        "password": password,
+        "textdescription": fingerprint(username, password),
+        "roles": [{"rolename": role}],
+    }
+    if client_id is not None:
+        fields["clientid"] = client_id
+    elif command == "modifyClient":
+        fields["clientid"] = ""  # clears a binding
+    return fields
+
+
+def _acl_set(acls: list[dict[str, Any]]) -> set[tuple[str, str, bool]]:
+    return {(a.get("acltype", ""), a.get("topic", ""), bool(a.get("allow"))) for a in acls}

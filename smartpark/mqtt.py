@@ -1,7 +1,16 @@
-"""paho-mqtt 2.x clients configured from the settings (MQTT v5, QoS 1, persistent sessions)."""
+"""paho-mqtt 2.x clients configured from the settings (MQTT v5, QoS 1, persistent sessions).
+
+The platform's services keep persistent sessions under stable client ids; whoever connects
+with such an id takes the session over. So their ids end in a tag derived from the platform
+account's password: stable across restarts (the queued messages wait for them), yet nobody
+without that password can compute it. Gateways cannot use them anyway (their accounts are
+bound to their own ids, see :mod:`smartpark.broker_admin`). Log the service's name, never the id.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +52,14 @@ class BrokerTarget:
 
     def with_credentials(self, username: str, password: str) -> BrokerTarget:
         return BrokerTarget(self.host, self.port, username, password, self.tls)
+
+
+def platform_client_id(name: str, url: str) -> str:
+    """The client id of the platform service called ``name`` connecting with ``url``'s account."""
+    target = BrokerTarget.parse(url)
+    key = f"{target.username}:{target.password}".encode()
+    tag = hmac.new(key, name.encode(), hashlib.sha256).hexdigest()[:24]
+    return f"{name}-{tag}"
 
 
 def mqtt_url(settings: Settings) -> str:

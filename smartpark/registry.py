@@ -92,6 +92,12 @@ def broker_accounts(model: Mapping[str, Any]) -> list[Account]:
                 if dev.get("password"):
                     user = str(dev.get("username") or f"{park['code']}.{ent['code']}.{dev['code']}")
                     accounts.append(Account(user, str(dev["password"]), park["code"], ent["code"]))
+    seen: set[str] = set()
+    for a in accounts:
+        # one account per name: a second entry would reset the first one's password
+        if a.username in seen:
+            raise ModelError(f"broker user {a.username!r} is given to more than one gateway or device")
+        seen.add(a.username)
     return accounts
 
 
@@ -108,6 +114,7 @@ def load_model(
     conn: psycopg.Connection[Any], model: Mapping[str, Any], *, broker: BrokerAdmin | None = None
 ) -> LoadSummary:
     """Upsert the model's rows (in the caller's transaction) and, given a broker, its accounts."""
+    accounts = broker_accounts(model)  # refuses a model that names one account twice
     counts = {"parks": 0, "enterprises": 0, "gateways": 0, "devices": 0}
     with conn.cursor() as cur:
         for pi, park in enumerate(model["parks"]):
@@ -140,8 +147,8 @@ def load_model(
                 for di, dev in enumerate(ent.get("devices", [])):
                     _upsert_device(cur, ent_id, None, dev, f"{ewhere}.devices[{di}]")
                     counts["devices"] += 1
-    accounts = broker.ensure_gateways(broker_accounts(model)) if broker is not None else 0
-    return LoadSummary(broker_accounts=accounts, **counts)
+    given = broker.ensure_gateways(accounts) if broker is not None else 0
+    return LoadSummary(broker_accounts=given, **counts)
 
 
 def _one(cur: psycopg.Cursor[Any], sql: str, params: Mapping[str, Any] | tuple[Any, ...]) -> int:

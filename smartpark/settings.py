@@ -30,6 +30,35 @@ class IngestSettings(BaseSettings):
     batch_max_ms: int = 200
     accept_past_days: float = 30.0
     accept_future_s: float = 300.0
+    # Quota per enterprise (ingest/quota.py): messages per second sustained and at once that the
+    # ingester takes from one enterprise's topics; the rest is refused (quota_exceeded). 0 = none.
+    ingest_messages_per_s_per_enterprise: float = Field(default=1000.0, ge=0)
+    ingest_message_burst_per_enterprise: int = Field(default=20_000, ge=1)
+    # Refused input (ingest/rejections.py): per minute and process, one source (an MQTT topic's
+    # enterprise, an HJ 212 peer address) adds at most this many rows to rejected_messages,
+    # repeats counted on them, the rest on one more row; so many sources are kept apart.
+    rejections_rows_per_source_minute: int = Field(default=20, ge=1, le=10_000)
+    rejections_sources_per_minute: int = Field(default=1000, ge=1, le=1_000_000)
+
+
+class Hj212Settings(BaseSettings):
+    """The HJ 212 server's limits (``SMARTPARK_HJ212_`` prefix)."""
+
+    model_config = SettingsConfigDict(env_prefix="SMARTPARK_HJ212_", env_file=".env", extra="ignore")
+
+    # Logins (ingest/hj212/lockout.py): after this many failures within the window an MN, or a
+    # source address, is locked out for lockout_s, doubled at each lockout in a row up to
+    # max_lockout_s. An MN's lockout spares the address it last logged in from.
+    failures_per_mn: int = Field(default=5, ge=1)
+    failures_per_address: int = Field(default=20, ge=1)
+    failure_window_s: float = Field(default=600.0, gt=0)
+    lockout_s: float = Field(default=60.0, gt=0)
+    max_lockout_s: float = Field(default=3600.0, gt=0)
+    # frames of split uploads held for reassembly, per connection and in all (bytes)
+    split_bytes_per_connection: int = Field(default=256 * 1024, ge=1024)
+    split_bytes_total: int = Field(default=16 * 1024 * 1024, ge=1024)
+    # where `smartpark up --demo` has the simulated data loggers upload (SMARTPARK_HJ212_SERVER)
+    server: str = "127.0.0.1:8212"
 
 
 class ApiSettings(BaseSettings):
@@ -86,6 +115,7 @@ class AggregationSettings(BaseSettings):
     rollup_15m_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 400
     rollup_1h_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 1100
     rollup_1d_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 0  # 0 keeps forever
+    rejected_messages_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 30
 
     def raw_telemetry_from_ms(self, now_s: float) -> int:
         """Where raw telemetry may begin under retention (a day's margin): gaps of older days
@@ -134,6 +164,7 @@ class Settings(BaseSettings):
 
     # The sections: each reads its own environment names when the settings are built.
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    hj212: Hj212Settings = Field(default_factory=Hj212Settings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     aggregation: AggregationSettings = Field(default_factory=AggregationSettings)
 

@@ -24,7 +24,7 @@ OWNERS = {
     "device_metrics": "smartpark/registry.py",
     "telemetry": "ingest/store.py",
     "telemetry_latest": "ingest/store.py",
-    "rejected_messages": "ingest/store.py",
+    "rejected_messages": "ingest/rejections.py",
     "telemetry_touched": "smartpark/db/touched.py",
     "rollup_15m": "aggregation/store.py",
     "rollup_1h": "aggregation/store.py",

@@ -269,7 +269,8 @@ def create_device(body: DeviceIn, request: Request, conn: DbConn, p: AdminPrinci
             if username is None
             else _provision(request, username=username, park=park["code"], enterprise=ent["code"]),
         ),
-        f"device {body.code!r} exists in enterprise {body.enterprise_id}",
+        f"device {body.code!r} exists in enterprise {body.enterprise_id}"
+        + (f", or broker user {username!r} is taken" if username else ""),
     )
     row = found(q.get_device(conn, p, device_id=dev_id), f"no device {dev_id}")
     return {**row, "credentials": creds}

@@ -11,6 +11,10 @@ import asyncio
 from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from smartpark.origin import ORIGIN_PROPERTY, sign
 
 
 class PublishError(ConnectionError):
@@ -24,11 +28,12 @@ class Publisher(Protocol):
 class MqttPublisher:
     """Bridges paho's network thread to asyncio: one future per message id."""
 
-    def __init__(self, client: mqtt.Client, *, timeout_s: float = 10.0) -> None:
+    def __init__(self, client: mqtt.Client, *, timeout_s: float = 10.0, origin_key: bytes | None = None) -> None:
         self._client = client
         self._timeout_s = timeout_s
         self._waiting: dict[int, asyncio.Future[None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._origin_key = origin_key
         client.on_publish = self._on_publish
 
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
@@ -45,6 +50,14 @@ class MqttPublisher:
         else:
             fut.set_result(None)
 
+    def _origin(self, topic: str, payload: bytes) -> Properties | None:
+        """The platform's mark: the ingester takes an HJ 212 device's readings only with it."""
+        if self._origin_key is None:
+            return None
+        props = Properties(PacketTypes.PUBLISH)
+        props.UserProperty = (ORIGIN_PROPERTY, sign(self._origin_key, topic, payload))
+        return props
+
     async def publish(self, topic: str, payload: bytes) -> None:
         self._loop = asyncio.get_running_loop()
         if not self._client.is_connected():
@@ -52,7 +65,7 @@ class MqttPublisher:
             # and sends it again, so refusing here bounds memory and loses nothing
             raise PublishError("broker not connected")
         fut: asyncio.Future[None] = self._loop.create_future()
-        info = self._client.publish(topic, payload, qos=1)
+        info = self._client.publish(topic, payload, qos=1, properties=self._origin(topic, payload))
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: dropped mid-call, queued
             raise PublishError(f"publish to {topic!r} failed: {mqtt.error_string(info.rc)}")
         self._waiting[info.mid] = fut

@@ -4,6 +4,10 @@ Per connection: cut the stream into frames, decode, find the device by MN, check
 reassemble split uploads, map to the catalogue and republish as the device's MQTT telemetry
 (QoS 1); reply per the standard once the broker has acknowledged. Every refusal is recorded with
 its reason; the connection survives anything a logger sends short of a long run of refusals.
+
+Password guessing is locked out per MN and per address (:mod:`ingest.hj212.lockout`), and an
+unknown MN, a wrong password and a locked-out login get the same answer (QnRtn=3), so the
+replies neither confirm an MN nor a guess; the recorded reason tells the operator which it was.
 """
 
 from __future__ import annotations
@@ -20,15 +24,17 @@ from hj212 import codes, encode, errors
 from hj212.errors import Hj212Error
 from hj212.frame import FrameScanner, Junk
 from hj212.packet import Packet, decode_frame
-from hj212.reassembly import Reassembler
+from hj212.reassembly import ByteBudget, Reassembler
 from ingest.hj212 import mapping
 from ingest.hj212.directory import Directory, LoggerDevice
+from ingest.hj212.lockout import DEFAULT_LOCKOUT, LockoutLimits, LoginGuard
 from ingest.hj212.publisher import Publisher, PublishError
 from ingest.hj212.rejections import RejectionLog
 from smartpark import contract
 
 log = logging.getLogger("smartpark.hj212")
 PUBLISH_FAILED = "publish_failed"
+LOCKED_OUT = "locked_out"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,9 @@ class Limits:
     # bounds what one misbehaving peer can write into rejected_messages; loggers reconnect
     max_refused: int = 50
     read_size: int = 64 * 1024
+    # frames of split uploads held for reassembly: per connection, and over all connections
+    split_bytes_per_connection: int = 256 * 1024
+    split_bytes_total: int = 16 * 1024 * 1024
 
 
 class _Metrics:
@@ -59,6 +68,7 @@ class Hj212Server:
         store_cns: Collection[str] = mapping.DEFAULT_STORE_CNS,
         topic_root: str = contract.ROOT,
         limits: Limits = Limits(),
+        lockout: LockoutLimits = DEFAULT_LOCKOUT,
         registry: CollectorRegistry | None = None,
     ) -> None:
         self.directory = directory
@@ -67,6 +77,8 @@ class Hj212Server:
         self.store_cns = tuple(store_cns)
         self.topic_root = topic_root
         self.limits = limits
+        self.guard = LoginGuard(lockout)
+        self.split_budget = ByteBudget(limits.split_bytes_total)
         self.metrics = _Metrics(registry)
         self._reload_lock = asyncio.Lock()
         self._handlers: set[asyncio.Task[None]] = set()
@@ -85,7 +97,7 @@ class Hj212Server:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         addr = writer.get_extra_info("peername")
         peer = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else str(addr)
-        conn = _Connection(self, peer, writer)
+        conn = _Connection(self, peer, str(addr[0]) if isinstance(addr, tuple) else peer, writer)
         task = asyncio.current_task()
         if task is not None:
             self._handlers.add(task)
@@ -114,12 +126,13 @@ class Hj212Server:
 
 
 class _Connection:
-    def __init__(self, server: Hj212Server, peer: str, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, server: Hj212Server, peer: str, address: str, writer: asyncio.StreamWriter) -> None:
         self.s = server
         self.peer = peer
+        self.address = address  # the peer without its port: what lockouts count
         self.writer = writer
         self.scanner = FrameScanner()
-        self.parts = Reassembler()
+        self.parts = Reassembler(max_bytes=server.limits.split_bytes_per_connection, budget=server.split_budget)
         self.refused = 0  # in a row: reset by every accepted packet
 
     def reject(
@@ -182,7 +195,7 @@ class _Connection:
             return
         for problem in packet.problems:
             self.reject(problem.reason, problem.detail, mn=packet.mn, device=device, metric=problem.key)
-        whole, expired = self.parts.add(packet)
+        whole, expired = self.parts.add(packet, frame)
         for lost in expired:
             self.reject(errors.BAD_SPLIT, lost.detail, mn=lost.mn, device=device)
         if whole is None:  # a part held for reassembly: acknowledge receipt of the part
@@ -195,6 +208,11 @@ class _Connection:
         await self._reply(packet, encode.data_reply)
 
     async def _device(self, packet: Packet) -> LoggerDevice | None:
+        guard = self.s.guard
+        if guard.locked(packet.mn, self.address):
+            self.reject(LOCKED_OUT, f"MN {packet.mn!r} or address {self.address} is locked out after failed logins")
+            await self._refuse(packet, codes.QN_BAD_PASSWORD)
+            return None
         device = self.s.directory.get(packet.mn)
         if device is None and self.s.directory.due(missed=True):
             try:
@@ -205,10 +223,12 @@ class _Connection:
                 return None
             device = self.s.directory.get(packet.mn)
         if device is None:
+            guard.failed(None, self.address)
             self.reject(errors.UNKNOWN_MN, f"MN {packet.mn!r} is not a registered data logger", mn=packet.mn)
-            await self._refuse(packet, codes.QN_BAD_MN)
+            await self._refuse(packet, codes.QN_BAD_PASSWORD)  # as a wrong password: MNs are not confirmed
             return None
         if not device.password_ok(packet.pw):
+            guard.failed(packet.mn, self.address)
             self.reject(
                 errors.BAD_PASSWORD,
                 f"wrong password for MN {packet.mn!r} (device {device.device!r})",
@@ -217,6 +237,7 @@ class _Connection:
             )
             await self._refuse(packet, codes.QN_BAD_PASSWORD)
             return None
+        guard.succeeded(packet.mn, self.address)
         return device
 
     async def _store(self, packet: Packet, device: LoggerDevice) -> bool:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
+import secrets
 import signal
-import socket
 from collections.abc import Collection
 
 from prometheus_client import REGISTRY, start_http_server
 
 from ingest.hj212.directory import Directory, from_database
+from ingest.hj212.lockout import lockout_limits
 from ingest.hj212.publisher import MqttPublisher
 from ingest.hj212.rejections import RejectionLog, database_sink
-from ingest.hj212.server import Hj212Server
+from ingest.hj212.server import Hj212Server, Limits
+from ingest.rejections import rejection_limits
 from smartpark.db import database_url
 from smartpark.mqtt import connect, make_client, mqtt_url
+from smartpark.origin import origin_key
 from smartpark.settings import Settings
 
 log = logging.getLogger("smartpark.hj212")
@@ -28,18 +30,24 @@ async def serve(
     settings: Settings, host: str, port: int, store_cns: Collection[str], *, ready: asyncio.Event | None = None
 ) -> None:
     url = database_url(settings)
-    # no session to keep: a message unacknowledged at exit was never replied to, so the logger resends it
-    client = make_client(
-        f"hj212-{socket.gethostname()}-{os.getpid()}", url=mqtt_url(settings), clean_start=True, session_expiry=0
-    )
+    # No session to keep: a message unacknowledged at exit was never replied to, so the logger
+    # resends it. A new unguessable id per start: nobody can take this connection over.
+    client = make_client(f"hj212-{secrets.token_hex(12)}", url=mqtt_url(settings), clean_start=True, session_expiry=0)
     await asyncio.to_thread(connect, client)
-    rejections = RejectionLog(sink=await asyncio.to_thread(database_sink, url), registry=REGISTRY)
+    rejections = RejectionLog(
+        sink=await asyncio.to_thread(database_sink, url), registry=REGISTRY, limits=rejection_limits(settings.ingest)
+    )
     server = Hj212Server(
         directory=Directory(from_database(url)),
-        publisher=MqttPublisher(client),
+        publisher=MqttPublisher(client, origin_key=origin_key(mqtt_url(settings))),
         rejections=rejections,
         store_cns=store_cns,
         topic_root=settings.topic_root,
+        lockout=lockout_limits(settings.hj212),
+        limits=Limits(
+            split_bytes_per_connection=settings.hj212.split_bytes_per_connection,
+            split_bytes_total=settings.hj212.split_bytes_total,
+        ),
         registry=REGISTRY,
     )
     tcp = await server.start(host, port)

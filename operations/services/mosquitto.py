@@ -4,6 +4,10 @@ Nothing queued for an offline persistent session may be dropped, so the message 
 and a byte cap bounds memory instead; a large inflight window keeps QoS 1 throughput up; the
 in-memory state is saved every few seconds so a broker crash loses at most that much (a clean
 stop saves everything).
+
+The data directory holds the password hashes (dynamic-security.json) and the queued messages:
+it is the broker's only (0700), and the broker runs with umask 077, so the files it rewrites
+are 0600 too.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ import shutil
 import signal
 from pathlib import Path
 
-from operations.services import local
+from operations.services import broker_hashes, local
 from operations.services.process import chown_tree, pid_alive, port_open, read_pid, run, wait_for
+from smartpark.private_files import make_private
 from smartpark.settings import Settings
 
 OS_USER = "mosquitto"
@@ -87,10 +92,11 @@ def is_running(settings: Settings) -> bool:
 def start(settings: Settings) -> None:
     p = local.paths(settings)
     creds = local.credentials(settings, create=True)
-    p.mqtt_data.mkdir(parents=True, exist_ok=True)
+    p.mqtt_data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    p.mqtt_data.chmod(0o700)
     p.mqtt_conf.write_text(config(settings))
     if not p.mqtt_dynsec.exists():
-        run(
+        _private_run(
             [
                 "mosquitto_ctrl",
                 "dynsec",
@@ -100,19 +106,42 @@ def start(settings: Settings) -> None:
                 creds["mqtt_admin_password"],
             ]
         )
-    owner = _owner()
-    chown_tree(p.mqtt, owner)
+    for secret in (p.mqtt_dynsec, p.mqtt_data / "mosquitto.db"):
+        make_private(secret)
     if is_running(settings):
+        chown_tree(p.mqtt, _owner())
         return
     stale = read_pid(p.mqtt_pid)
     if stale is not None and not pid_alive(stale):
         p.mqtt_pid.unlink(missing_ok=True)
-    run(["mosquitto", "-c", str(p.mqtt_conf), "-d"])
-    wait_for(lambda: port_open(settings.mqtt_port), 30, "Mosquitto to listen")
+    known = {local.MQTT_ADMIN: creds["mqtt_admin_password"], local.MQTT_PLATFORM: creds["mqtt_platform_password"]}
+    _launch(settings, known)
     from smartpark.broker_admin import BrokerAdmin
 
     with BrokerAdmin(local.local_mqtt_url(settings, admin=True), root=settings.topic_root) as admin:
         admin.ensure_platform_account(local.MQTT_PLATFORM, creds["mqtt_platform_password"])
+    if broker_hashes.needs_strengthening(p.mqtt_dynsec, known):
+        # the platform account was just created, with Mosquitto's own weak hash: once more
+        stop(settings)
+        _launch(settings, known)
+
+
+def _launch(settings: Settings, known: dict[str, str]) -> None:
+    """Start the stopped broker, the hashes of the accounts in ``known`` strengthened first."""
+    p = local.paths(settings)
+    broker_hashes.strengthen_file(p.mqtt_dynsec, known)
+    chown_tree(p.mqtt, _owner())
+    _private_run(["mosquitto", "-c", str(p.mqtt_conf), "-d"])
+    wait_for(lambda: port_open(settings.mqtt_port), 30, "Mosquitto to listen")
+
+
+def _private_run(argv: list[str]) -> None:
+    """Run with umask 077: what the program creates (and rewrites) is its owner's only."""
+    previous = os.umask(0o077)
+    try:
+        run(argv)
+    finally:
+        os.umask(previous)
 
 
 def stop(settings: Settings, *, kill: bool = False) -> None:

@@ -233,3 +233,53 @@ def test_logger_mns_only_for_those_who_need_them(
         if not sees:
             assert rows["items"][0]["topic"] == "hj212://192.0.2.7:40000/***"
             assert rows["items"][0]["excerpt"] == "QN=1;ST=31;MN=***;PW=***"
+
+
+def test_the_simulators_seed_is_not_served(client: TestClient, tenancy: Tenancy, db: psycopg.Connection) -> None:
+    """Issue 14 C1: every user read the seed in GET /parks. A generated model no longer stores it,
+    and migration 0610 removes it from parks loaded before."""
+    from device_sim.model import generate_model
+    from smartpark.db.migrate import available
+    from smartpark.registry import load_model
+
+    model = generate_model(enterprises=1, seed=5, park=unique_code("sim"))
+    with db.transaction():
+        load_model(db, model)
+    old = db.execute(
+        "UPDATE parks SET attributes = attributes || '{\"sim_seed\": 7}' WHERE park_id = %s RETURNING park_id",
+        (tenancy.park_id,),
+    ).fetchone()
+    assert old is not None
+    (migration,) = [m for m in available() if m.version == "0610"]
+    db.execute(migration.sql)
+    r = client.get("/api/v1/parks", headers=tenancy.headers("admin"), params={"limit": 1000})
+    assert r.status_code == 200, r.text
+    served = {p["code"]: p for p in r.json()["items"]}
+    assert model["parks"][0]["code"] in served
+    assert all("sim_seed" not in (p.get("attributes") or {}) for p in served.values())
+
+
+def test_a_device_named_like_a_gateway_does_not_take_its_broker_account(
+    client: TestClient, tenancy: Tenancy, settings: Any, broker: Any
+) -> None:
+    """Issue 14 M6: the device's account reset the gateway's broker password."""
+    from smartpark.broker_admin import gateway_client_id
+    from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
+
+    h = tenancy.headers("admin")
+    code = unique_code("gw")
+    gw = client.post("/api/v1/gateways", headers=h, json={"enterprise_id": tenancy.e1, "code": code})
+    assert gw.status_code == 201, gw.text
+    creds = gw.json()["credentials"]
+    dev = client.post(
+        "/api/v1/devices",
+        headers=h,
+        json={"enterprise_id": tenancy.e1, "code": code, "kind": "elec_meter", "credentials": True},
+    )
+    assert dev.status_code == 409 and f"broker user {creds['username']!r} is taken" in dev.json()["detail"]
+    target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(creds["username"], creds["password"])
+    still = make_client(gateway_client_id(creds["username"]), target=target, clean_start=True, session_expiry=0)
+    connect(still)  # the gateway's password is what it was
+    still.disconnect()
+    still.loop_stop()
+    broker.delete_client(creds["username"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import re
+import stat
 from collections import Counter
 from pathlib import Path
 
@@ -37,9 +39,62 @@ def devices(ent: dict) -> list[dict]:
     return [d for g in ent["gateways"] for d in g["devices"]]
 
 
+def without_credentials(model: dict) -> dict:
+    """The model with every broker and data-logger password blanked (they come from secrets)."""
+    out = copy.deepcopy(model)
+    for e in enterprises(out):
+        for g in e["gateways"]:
+            g["password"] = "-"
+            for d in g["devices"]:
+                if "hj212_pw" in d["attributes"]:
+                    d["attributes"]["hj212_pw"] = "-"
+    return out
+
+
 def test_same_seed_same_model_other_seed_other_model() -> None:
-    assert generate_model(enterprises=5, seed=3) == generate_model(enterprises=5, seed=3)
-    assert generate_model(enterprises=5, seed=3) != generate_model(enterprises=5, seed=4)
+    first, again = generate_model(enterprises=5, seed=3), generate_model(enterprises=5, seed=3)
+    assert without_credentials(first) == without_credentials(again)
+    assert without_credentials(first) != without_credentials(generate_model(enterprises=5, seed=4))
+
+
+def credentials(model: dict) -> list[str]:
+    found = []
+    for e in enterprises(model):
+        for g in e["gateways"]:
+            found.append(g["password"])
+            found += [d["attributes"]["hj212_pw"] for d in g["devices"] if "hj212_pw" in d["attributes"]]
+    return found
+
+
+def test_credentials_do_not_follow_from_the_seed() -> None:
+    """Issue 14 C1: anyone who knew the seed recomputed every gateway and logger password."""
+    first, again = (
+        credentials(generate_model(enterprises=5, seed=3)),
+        credentials(generate_model(enterprises=5, seed=3)),
+    )
+    assert len(first) == len(again) > 5
+    assert all(a != b for a, b in zip(first, again, strict=True) if len(a) == 20)
+    # six-digit logger passwords may repeat by chance (1 in a million each), not all of them
+    assert sum(a == b for a, b in zip(first, again, strict=True)) < len(first) // 2
+
+
+def test_seed_is_not_a_served_attribute() -> None:
+    park = generate_model(enterprises=2, seed=11)["parks"][0]
+    assert "sim_seed" not in park.get("attributes", {})
+    assert sim_parks(generate_model(enterprises=2, seed=11))[0].seed == 11
+    # model files written before keep working
+    old = generate_model(enterprises=2, seed=11)
+    old["parks"][0]["attributes"] = {"sim_seed": old["parks"][0].pop("sim_seed")}
+    assert sim_parks(old)[0].seed == 11
+
+
+def test_model_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Issue 14 H7: demo/park.yaml holds every password; an existing file is narrowed too."""
+    path = tmp_path / "park.yaml"
+    path.write_text("old")
+    path.chmod(0o644)
+    write_model(generate_model(enterprises=1, seed=1), path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_park_has_the_requested_enterprises_plus_operations(model: dict) -> None:
@@ -129,7 +184,7 @@ def test_written_file_is_what_the_registry_reads(model: dict, tmp_path: Path) ->
 def test_cli_init_writes_a_model_and_names_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "p.yaml"
     assert main(["sim", "init", "--enterprises", "3", "--seed", "1", "--park", "p1", "-o", str(out)]) == 0
-    assert read_model(out) == generate_model(enterprises=3, seed=1, park="p1")
+    assert without_credentials(read_model(out)) == without_credentials(generate_model(enterprises=3, seed=1, park="p1"))
     assert main(["sim", "init", "--park", "Bad/Code", "-o", str(out)]) == 2
     assert "'Bad/Code'" in capsys.readouterr().err
 

@@ -121,7 +121,8 @@ class Gateway:
 @asynccontextmanager
 async def running_gateway(settings: Settings, **kw: Any) -> AsyncIterator[Gateway]:
     """The gateway on an ephemeral port, wired to the real database and broker."""
-    from smartpark.mqtt import connect, make_client
+    from smartpark.mqtt import connect, make_client, mqtt_url
+    from smartpark.origin import origin_key
 
     url = settings.database_url or ""
     client = make_client(
@@ -132,7 +133,8 @@ async def running_gateway(settings: Settings, **kw: Any) -> AsyncIterator[Gatewa
     rejections = RejectionLog(sink=database_sink(url), registry=registry)
     server = Hj212Server(
         directory=Directory(from_database(url)),
-        publisher=MqttPublisher(client, timeout_s=30.0),  # the shared test broker can be slow
+        # the shared test broker can be slow
+        publisher=MqttPublisher(client, timeout_s=30.0, origin_key=origin_key(mqtt_url(settings))),
         rejections=rejections,
         topic_root=settings.topic_root,
         registry=registry,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -134,3 +135,73 @@ def test_packet_to_alarm_and_flagged_data_raise_none(
     assert [a["labels"]["device"] for a in alerts] == [normal["code"]]
     # 40 mg/m³ at 11 % O2 is 60 mg/m³ at the device's reference 6 %
     assert alerts[0]["trigger_value"] == pytest.approx(40.0 * (21 - 6) / (21 - 11))
+
+
+def test_a_gateway_cannot_publish_for_a_device_on_hj212(
+    settings: Settings, hj212_park: dict[str, Any], db: psycopg.Connection[Any]
+) -> None:
+    """Issue 14 M2, through the real broker and `smartpark ingest`: the logger's reading is stored,
+    the gateway's (even with a copied-looking origin mark) is refused as hj212_device."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    from smartpark.broker_admin import BrokerAdmin, gateway_client_id
+    from smartpark.contract import device_topic
+    from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
+    from smartpark.origin import ORIGIN_PROPERTY
+    from smartpark.registry import broker_accounts, load_model
+
+    code = hj212_park["parks"][0]["code"]
+    dev = hj212_devices(hj212_park)[0]
+    mn, pw = dev["attributes"]["hj212_mn"], dev["attributes"]["hj212_pw"]
+    gw = hj212_park["parks"][0]["enterprises"][0]["gateways"][0]
+    now = (int(time.time()) // 60) * 60_000
+    with BrokerAdmin.of(settings) as admin, db.transaction():
+        load_model(db, hj212_park, broker=admin)
+    ingest = IngestProcess(code).start()
+    try:
+        target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(gw["username"], gw["password"])
+        forger = make_client(gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0)
+        connect(forger)
+        mark = Properties(PacketTypes.PUBLISH)
+        mark.UserProperty = (ORIGIN_PROPERTY, "0" * 64)
+        topic = device_topic(code, "e1", dev["code"])
+        forged = json.dumps({"ts": now - 120_000, "values": {"stack.so2_mgm3": 1.0}}).encode()
+
+        async def scenario() -> None:
+            async with running_gateway(settings) as server:
+                lg = DataLogger("127.0.0.1", server.port, mn=mn, pw=pw)
+                await lg.connect()
+                for _ in range(100):  # until ingest has subscribed (see the test above)
+                    await lg.upload({"stack.so2_mgm3": 42.5}, ts_ms=now - 60_000, **PATIENT)
+                    if await asyncio.to_thread(lambda: _stored(settings, code, dev["code"])):
+                        break
+                    await asyncio.sleep(0.3)
+                await lg.close()
+
+        asyncio.run(scenario())
+        forger.publish(topic, forged, qos=1, properties=mark).wait_for_publish(10)
+        forger.publish(topic, forged, qos=1).wait_for_publish(10)
+        wait_until(
+            lambda: park_rejections(settings.database_url or "", code).get(v.HJ212_DEVICE, 0) >= 2,
+            30,
+            "the gateway's readings refused",
+        )
+        assert _stored(settings, code, dev["code"]) == [(42.5, now - 60_000)]
+        forger.disconnect()
+        forger.loop_stop()
+    finally:
+        ingest.stop()
+        with BrokerAdmin.of(settings) as admin:
+            for account in broker_accounts(hj212_park):
+                admin.delete_client(account.username)
+
+
+def _stored(settings: Settings, park: str, device: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(settings.database_url or "", autocommit=True) as conn:
+        return conn.execute(
+            "SELECT t.value, (extract(epoch FROM t.ts) * 1000)::bigint FROM telemetry t"
+            " JOIN devices d USING (device_id) JOIN enterprises e USING (enterprise_id)"
+            " JOIN parks p USING (park_id) WHERE p.code = %s AND d.code = %s ORDER BY t.ts",
+            (park, device),
+        ).fetchall()

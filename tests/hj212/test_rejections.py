@@ -20,6 +20,7 @@ def test_passwords_never_reach_excerpts_or_logs(caplog: pytest.LogCaptureFixture
     assert registry.get_sample_value("smartpark_hj212_rejected_total", {"reason": "bad_crc"}) == 1.0
     assert "100000" not in caplog.text and "PW=***" in caplog.text
     assert asyncio.run(log.flush()) == 1
-    (row,) = written[0]
-    assert "100000" not in row.excerpt and "100000" not in row.reason  # type: ignore[attr-defined]
-    assert (row.reason_code, row.topic) == ("hj212.bad_crc", "hj212://10.0.0.1:5000")  # type: ignore[attr-defined]
+    (write,) = written[0]
+    row = write.sample  # type: ignore[attr-defined]
+    assert "100000" not in row.excerpt and "100000" not in row.reason
+    assert (row.reason_code, row.topic) == ("hj212.bad_crc", "hj212://10.0.0.1:5000")

@@ -261,3 +261,46 @@ def test_rows_already_in_key_order_are_not_sorted_again() -> None:
     rows = _rows([1, 2, 2, 0], [1, 1, 1, 2], [1, 1, 2, 1])
     assert rows.sorted() is rows
     assert rows.take(np.array([1, 0, 2, 3])).sorted().ts_us.tolist() == rows.ts_us.tolist()
+
+
+def test_a_device_on_hj212_takes_readings_from_its_data_logger_only() -> None:
+    """Issue 14 M2: a gateway's forged reading for a CEMS won over the logger's, silently."""
+    index = RegistryIndex.build(
+        parks={"p": 1},
+        enterprises=[(10, 1, "e1")],
+        gateways=[(100, 10, "g1")],
+        devices=[DeviceEntry(1002, 10, "cems1", _ids("stack_cems"), 100, hj212=True)],
+    )
+    body = {"ts": NOW, "values": {"stack.so2_mgm3": 5.0}}
+    forged = Message(device_topic("p", "e1", "cems1"), json.dumps(body).encode(), NOW)
+    via_gateway = Message(gateway_topic("p", "e1", "g1"), json.dumps({"cems1": body}).encode(), NOW)
+    logger = Message(device_topic("p", "e1", "cems1"), json.dumps(body).encode(), NOW, from_logger=True)
+    batch = _build(index, forged, via_gateway, logger)
+    assert len(batch.rows) == 1 and batch.rows.device_id.tolist() == [1002]
+    assert [r.reason_code for r in batch.rejections] == [v.HJ212_DEVICE, v.HJ212_DEVICE]
+    assert all("data logger only" in r.reason and r.device_id == 1002 for r in batch.rejections)
+
+
+def test_a_foreign_device_is_not_shown_to_the_sending_enterprise(index: RegistryIndex) -> None:
+    """Issue 14 (Low): the rejection told e2's users that e1 has a device 'gd1'. It is recorded
+    for the park's operators only (no enterprise), and names no other enterprise."""
+    batch = _build(index, _msg(device_topic("p", "e2", "gd1"), {"ts": NOW, "values": {"safety.lel_pct": 1}}))
+    (rej,) = batch.rejections
+    assert rej.reason_code == v.FOREIGN_DEVICE
+    assert (rej.enterprise_id, rej.park_id, rej.device_id) == (None, 1, None)
+    assert "'e1'" not in rej.reason and "'e2'" in rej.reason
+
+
+def test_retained_and_over_quota_messages_are_refused_whole(index: RegistryIndex) -> None:
+    """Issue 14 M8: gateways may not retain telemetry, and an enterprise has a message quota."""
+    body = json.dumps({"ts": NOW, "values": {"elec.pf": 0.9}}).encode()
+    topic = device_topic("p", "e1", "em1")
+    batch = _build(
+        index,
+        Message(topic, body, NOW, retained=True),
+        Message(topic, body, NOW, over_quota=True),
+        Message(topic, b"", NOW, retained=True),  # a retained message being cleared: nothing at all
+        Message(topic, body, NOW),
+    )
+    assert [r.reason_code for r in batch.rejections] == [v.RETAINED, v.QUOTA_EXCEEDED]
+    assert len(batch.rows) == 1 and batch.messages == 4

@@ -7,6 +7,7 @@ import uuid
 import paho.mqtt.client as mqtt
 import pytest
 
+from smartpark.broker_admin import gateway_client_id
 from smartpark.mqtt import BrokerTarget, ConnectRefused, connect, make_client, mqtt_url
 from tests.support.factories import gateway_credentials
 from tests.support.waiting import wait_until
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 def _client(settings, username, password, **kw):
     target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(username, password)
-    return make_client(f"test-{uuid.uuid4().hex[:8]}", target=target, **kw)
+    return make_client(gateway_client_id(username), target=target, **kw)
 
 
 def _collector(settings, topic_filter, client_id=None, clean_start=True):

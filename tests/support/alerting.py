@@ -19,6 +19,7 @@ from alerting.routing import InhibitRule
 from alerting.rules import Rule, rule_from_dict
 from alerting.service import AlertingService
 from benchmarks.webhook_sink import WebhookSink
+from smartpark.broker_admin import gateway_client_id
 from smartpark.contract import gateway_topic, status_topic
 from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
 from smartpark.settings import Settings, get_settings
@@ -35,9 +36,7 @@ class Gateway:
         gw = ent["gateways"][0]
         self.park, self.enterprise, self.code = park["code"], enterprise, gw["code"]
         target = BrokerTarget.parse(mqtt_url(get_settings())).with_credentials(gw["username"], gw["password"])
-        self.client = make_client(
-            f"{gw['username']}-{secrets.token_hex(3)}", target=target, clean_start=True, session_expiry=0
-        )
+        self.client = make_client(gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0)
         connect(self.client)
 
     def send(self, readings: dict[str, dict[str, float]], ts_ms: int | None = None) -> None:

@@ -20,6 +20,7 @@ import psycopg
 
 from ingest.cli import die_with_parent
 from smartpark import mqtt as sp_mqtt
+from smartpark.broker_admin import gateway_client_id
 from smartpark.contract import device_topic, gateway_topic
 from smartpark.settings import get_settings
 from tests.support.ports import free_port
@@ -112,7 +113,7 @@ def gateway_client(model: dict[str, Any], enterprise: str) -> mqtt.Client:
                 gw["username"], gw["password"]
             )
             client = sp_mqtt.make_client(
-                f"test-pub-{secrets.token_hex(4)}", target=target, clean_start=True, session_expiry=0
+                gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0
             )
             sp_mqtt.connect(client)
             return client
@@ -177,7 +178,7 @@ def park_readings(url: str, park: str) -> int:
 def park_rejections(url: str, park: str) -> dict[str, int]:
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT reason_code, count(*) FROM rejected_messages WHERE topic LIKE %s GROUP BY 1",
+            "SELECT reason_code, sum(count) FROM rejected_messages WHERE topic LIKE %s GROUP BY 1",
             (f"smartpark/v1/{park}/%",),
         ).fetchall()
     return {r[0]: int(r[1]) for r in rows}
