@@ -15,13 +15,14 @@ clock, and resolve on the next reading.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from alerting.rules import AIR_AQI, ANY_METRIC, DEVICE_ONLINE, GATEWAY_KIND, Rule, any_match
+from alerting.rules import AIR_AQI, ANY_METRIC, DEVICE_ONLINE, GATEWAY_KIND, Rule
+from alerting.scope import ScopeCache
 from smartpark import aqi, limits
 from smartpark.catalogue import BY_CODE
 
@@ -34,6 +35,10 @@ O2_ID = BY_CODE["stack.o2_pct"].id
 AQI_INPUT_IDS = {BY_CODE[c].id: c for c in aqi.HOURLY_ITEM_OF_METRIC}
 AQI_WINDOW_MS = 3_600_000  # the real-time AQI is that of the 1 h mean concentrations
 MAX_WINDOW_POINTS = 10_000  # per series: bounds memory whatever the publishing rate
+
+
+class BuildCancelled(Exception):
+    """An evaluator build given up because the service is stopping."""
 
 
 def metric_id(code: str) -> int:
@@ -147,6 +152,8 @@ class Evaluator:
         now_ms: int,
         max_age_s: float = 3600.0,
         max_future_s: float = 300.0,
+        scopes: ScopeCache | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> None:
         # Readings older than max_age_s (a back-fill, a logger's buffer after an outage) are history,
         # not news: they keep no-data alarms quiet but raise and clear nothing.
@@ -158,14 +165,18 @@ class Evaluator:
         self.rule_index = {r.id: i for i, r in enumerate(self.rules)}
         self.metric_ids = np.array([metric_id(r.metric) for r in self.rules], dtype=np.int32)
         self.applies = np.ones((n_rules, n_ent), dtype=bool)
+        scopes = scopes or ScopeCache()
         for i, r in enumerate(self.rules):
-            self.applies[i] = _scope_mask(r, self.entities)
+            if cancelled():  # a rebuild beside the running evaluator gives way to a shut-down
+                raise BuildCancelled(f"evaluator build stopped at rule {i} of {n_rules}")
+            self.applies[i] = scopes.get(r.scope).mask(self.entities)
         self.state = np.zeros((n_rules, n_ent), dtype=np.int8)
         self.since_ms = np.zeros((n_rules, n_ent), dtype=np.int64)
         self.last_value = np.full((n_rules, n_ent), np.nan)
         self.last_seen = np.full((n_rules, n_ent), now_ms, dtype=np.int64)
         self.windows: dict[tuple[int, int], deque[tuple[int, float]]] = {}
         self.o2 = np.full(n_ent, np.nan)
+        self.o2_ts = np.full(n_ent, -1, dtype=np.int64)  # when self.o2 was measured
         outlets = [limits.outlet_limits(e.kind, e.attributes) for e in self.entities]
         self.o2_ref = np.array([np.nan if o.o2_ref_pct is None else o.o2_ref_pct for o in outlets])
         self.o2_ceiling = np.array([o.o2_ceiling_pct for o in outlets])
@@ -181,6 +192,7 @@ class Evaluator:
         self.unevaluable = 0  # readings a rule could not judge (e.g. no O2 yet for a correction)
         self.stale = 0  # readings too old (or too far ahead) to raise or clear an alarm
         self.out_of_order = 0  # readings older than one already judged for the same series
+        self.duplicates = 0  # a second reading of a series at an instant already judged (storage keeps the first)
         self.last_ts = np.zeros((n_rules, n_ent), dtype=np.int64)
 
     # -- state across restarts -----------------------------------------------------------------
@@ -220,13 +232,52 @@ class Evaluator:
     def series_state(self, rule_id: str, entity_key: str) -> int:
         return int(self.state[self.rule_index[rule_id], self.entity_index[entity_key]])
 
+    # -- taking over from the evaluator this one replaces ------------------------------------------
+    def carry_map(self, old: Evaluator) -> np.ndarray:
+        """For each entity here, its index in ``old`` (-1: new). Worked out beside the running
+        evaluator, whose entities never change, so that the swap itself is array copies only."""
+        get = old.entity_index.get
+        return np.fromiter((get(e.key, -1) for e in self.entities), dtype=np.int64, count=len(self.entities))
+
+    def carried_rules(self, old: Evaluator) -> set[int]:
+        """Indexes of the rules here that ``old`` runs unchanged: their windows are carried over,
+        the others' are primed from storage."""
+        carried = set()
+        for r, rule in enumerate(self.rules):
+            ro = old.rule_index.get(rule.id)
+            if ro is not None and old.rules[ro] == rule:
+                carried.add(r)
+        return carried
+
+    def take_over(self, old: Evaluator, entity_map: np.ndarray | None = None) -> None:
+        """Carry the live state of ``old`` (series states, last readings, windows of unchanged
+        rules, O2 and AQI inputs) over by rule id and entity key: vectorised, a few milliseconds
+        at tens of thousands of series, so the evaluation thread can do it between two batches."""
+        emap = self.carry_map(old) if entity_map is None else entity_map
+        new_e = np.flatnonzero(emap >= 0)
+        old_e = emap[new_e]
+        back = dict(zip(old_e.tolist(), new_e.tolist(), strict=True)) if old.windows or old.aqi_inputs else {}
+        for r, rule in enumerate(self.rules):
+            ro = old.rule_index.get(rule.id)
+            if ro is None:
+                continue
+            for name in ("state", "since_ms", "last_value", "last_ts", "last_seen"):
+                getattr(self, name)[r, new_e] = getattr(old, name)[ro, old_e]
+            self.state[r, ~self.applies[r]] = OK  # out of scope now: nothing to judge
+        same = {old.rule_index[self.rules[r].id]: r for r in self.carried_rules(old)}
+        for (ro, eo), buf in old.windows.items():
+            if ro in same and eo in back:
+                self.windows[(same[ro], back[eo])] = buf
+        self.o2[new_e], self.o2_ts[new_e] = old.o2[old_e], old.o2_ts[old_e]
+        self.aqi_inputs = {back[e]: v for e, v in old.aqi_inputs.items() if e in back}
+
     # -- the stream ------------------------------------------------------------------------------
     def evaluate(self, batch: Batch, *, now_ms: int) -> list[Transition]:
         if len(batch) == 0:
             return []
         ent, met, ts, val = self._sorted(batch)
         o2_rows = met == O2_ID
-        o2_ent, o2_val = ent[o2_rows], val[o2_rows]
+        o2_ent, o2_val, o2_ts = ent[o2_rows], val[o2_rows], ts[o2_rows]
         if self.wants_aqi:
             ent, met, ts, val = self._with_aqi(ent, met, ts, val)
         out: list[Transition] = []
@@ -243,12 +294,18 @@ class Evaluator:
             rows = rows[self.applies[r, ent[rows]]]
             if rows.size:
                 self._judge(r, ent[rows], ts[rows], val[rows], out)
-        self.o2[o2_ent] = o2_val
+        newer = o2_ts > self.o2_ts[o2_ent]  # a repeat of the O2 instant held does not replace it
+        self.o2[o2_ent[newer]], self.o2_ts[o2_ent[newer]] = o2_val[newer], o2_ts[newer]
         return out
 
     def _sorted(self, batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The batch in time order; its O2 readings indexed by (entity, ts) so that a concentration
-        is corrected with the O2 measured with it (or just before it), not the batch's last."""
+        """The batch in time order, the first of repeated (entity, metric, ts) only (as storage
+        keeps it); its O2 readings indexed by (entity, ts) so that a concentration is corrected
+        with the O2 measured with it (or just before it), not the batch's last."""
+        keep = _first_of_each(batch)
+        if keep is not None:
+            self.duplicates += int((~keep).sum())
+            batch = Batch(batch.entity[keep], batch.metric[keep], batch.ts_ms[keep], batch.value[keep])
         order = np.argsort(batch.ts_ms, kind="stable")
         ent, met = batch.entity[order], batch.metric[order]
         ts, val = batch.ts_ms[order], batch.value[order]
@@ -258,16 +315,17 @@ class Evaluator:
         self._batch_o2 = (keys[order_o2], val[o2_rows][order_o2])
         return ent, met, ts, val
 
-    def prime(self, batch: Batch) -> int:
-        """Fill the windows of average and rate rules with stored readings (after a restart)
-        without judging them, so that an hourly average resumes over the last hour instead of
-        over the first reading after the restart. Returns the readings taken."""
+    def prime(self, batch: Batch, only: Collection[int] | None = None) -> int:
+        """Fill the windows of average and rate rules (of the rule indexes ``only``, default all)
+        with stored readings (after a restart or for a new rule) without judging them, so that an
+        hourly average resumes over the last hour instead of over the first reading after the
+        restart. Returns the readings taken."""
         if len(batch) == 0:
             return 0
         ent, met, ts, val = self._sorted(batch)
         taken = 0
         for r, rule in enumerate(self.rules):
-            if not rule.is_window:
+            if not rule.is_window or (only is not None and r not in only):
                 continue
             rows = np.flatnonzero(met == self.metric_ids[r])
             rows = rows[self.applies[r, ent[rows]]]
@@ -282,15 +340,16 @@ class Evaluator:
                 np.maximum.at(self.last_ts[r], ents, tss)
             taken += int(ents.size)
         o2_rows = met == O2_ID
-        self.o2[ent[o2_rows]] = val[o2_rows]
+        self.o2[ent[o2_rows]], self.o2_ts[ent[o2_rows]] = val[o2_rows], ts[o2_rows]
         return taken
 
-    def window_metrics(self) -> tuple[set[int], float]:
-        """Metric ids that window rules need (with O2 for corrected ones), and the longest window."""
+    def window_metrics(self, only: Collection[int] | None = None) -> tuple[set[int], float]:
+        """Metric ids that window rules (of the indexes ``only``, default all) need (with O2 for
+        corrected ones), and the longest window."""
         ids: set[int] = set()
         longest = 0.0
         for r, rule in enumerate(self.rules):
-            if rule.is_window and self.metric_ids[r] > 0:
+            if rule.is_window and self.metric_ids[r] > 0 and (only is None or r in only):
                 ids.add(int(self.metric_ids[r]))
                 if rule.transform == "o2_reference":
                     ids.add(O2_ID)
@@ -342,9 +401,14 @@ class Evaluator:
 
     def _judge(self, r: int, ents: np.ndarray, ts: np.ndarray, v: np.ndarray, out: list[Transition]) -> None:
         rule = self.rules[r]
-        in_order = ts >= self.last_ts[r, ents]
+        last = self.last_ts[r, ents]
+        # An instant already judged is a repeat that storage did not keep: judge it no more
+        # (the AQI is recomputed at an instant as its inputs arrive, so it may repeat one).
+        in_order = ts >= last if self.metric_ids[r] == AIR_AQI_ID else ts > last
         if not in_order.all():
-            self.out_of_order += int((~in_order).sum())
+            repeat = ts == last
+            self.duplicates += int((~in_order & repeat).sum())
+            self.out_of_order += int((~in_order & ~repeat).sum())
             ents, ts, v = ents[in_order], ts[in_order], v[in_order]
             if ents.size == 0:
                 return
@@ -451,31 +515,18 @@ class Evaluator:
             self._step(r, int(e), now_ms, float(v[0]), bool(breach[0]), bool(clear[0]), out)
 
 
-def _scope_mask(rule: Rule, entities: Sequence[Entity]) -> np.ndarray:
-    """Which entities a rule's scope selects: each selector field is matched once per distinct
-    value, so tens of thousands of devices cost dictionary look-ups, not glob matches."""
-    mask = np.ones(len(entities), dtype=bool)
-    fields = {
-        "parks": lambda e: (e.park,),
-        "enterprises": lambda e: (e.enterprise, f"{e.park}/{e.enterprise}"),
-        "devices": lambda e: (e.code, f"{e.enterprise}/{e.code}"),
-        "kinds": lambda e: (e.kind,),
-        "zones": lambda e: (e.zone,),
-    }
-    for name, names_of in fields.items():
-        patterns = getattr(rule.scope, name)
-        if not patterns:
-            continue
-        seen: dict[tuple[str, ...], bool] = {}
-        hits = []
-        for e in entities:
-            key = names_of(e)
-            hit = seen.get(key)
-            if hit is None:
-                hit = seen[key] = any_match(patterns, key)
-            hits.append(hit)
-        mask &= np.array(hits, dtype=bool)
-    return mask
+def _first_of_each(batch: Batch) -> np.ndarray | None:
+    """Which readings are the first of their (entity, metric, ts) in the batch; None: all are."""
+    if len(batch) < 2:
+        return None
+    order = np.lexsort((batch.ts_ms, batch.metric, batch.entity))  # stable: arrival order kept
+    e, m, t = batch.entity[order], batch.metric[order], batch.ts_ms[order]
+    repeat = (e[1:] == e[:-1]) & (m[1:] == m[:-1]) & (t[1:] == t[:-1])
+    if not repeat.any():
+        return None
+    keep = np.ones(len(batch), dtype=bool)
+    keep[order[1:][repeat]] = False
+    return keep
 
 
 def _window_stat(ctype: str, buf: deque[tuple[int, float]], start_ms: int) -> float:

@@ -104,6 +104,7 @@ class SkippedReadings:
             ("stale", ev.stale),
             ("out_of_order", ev.out_of_order),
             ("no_reference_o2", ev.unevaluable),
+            ("duplicate", ev.duplicates),
         ):
             if total > self._counted.get((id(ev), reason), 0):
                 self.ignored.labels(reason).inc(total - self._counted.get((id(ev), reason), 0))

@@ -17,6 +17,10 @@ class AlertingMetrics:
     notifications_failed: Counter
     notifications_pending: Gauge
     evaluation_latency: Histogram
+    step_seconds: Histogram
+    longest_pause: Gauge
+    rebuild_seconds: Histogram
+    heartbeat: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry = REGISTRY) -> AlertingMetrics:
@@ -48,6 +52,29 @@ class AlertingMetrics:
                 "smartpark_alerting_evaluation_seconds",
                 "from receipt of a message to its alarms committed",
                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+                registry=registry,
+            ),
+            step_seconds=Histogram(
+                "smartpark_alerting_loop_step_seconds",
+                "time of one step of the evaluation loop (no reading is judged meanwhile)",
+                ["step"],
+                buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+                registry=registry,
+            ),
+            longest_pause=Gauge(
+                "smartpark_alerting_longest_pause_seconds",
+                "longest single step of the evaluation loop since the service started",
+                registry=registry,
+            ),
+            rebuild_seconds=Histogram(
+                "smartpark_alerting_rebuild_seconds",
+                "building the next evaluator beside the running one (rules or registry changed)",
+                buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
+                registry=registry,
+            ),
+            heartbeat=Gauge(
+                "smartpark_alerting_heartbeat_timestamp_seconds",
+                "Unix time the evaluation loop last went round",
                 registry=registry,
             ),
         )

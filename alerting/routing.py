@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from alerting.linear_regex import LinearRegex, PatternError
 from alerting.rules import CATEGORIES, RuleError
 
 _MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
@@ -17,16 +18,21 @@ _MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$"
 
 @dataclass(frozen=True, slots=True)
 class Matcher:
+    """``label=value``, ``label!=value``, ``label=~regex``, ``label!~regex``. Regexes are of the
+    subset that ``alerting.linear_regex`` matches in linear time (checked here, when the matcher
+    is made), so no silence can stall the alerting loop."""
+
     name: str
     op: str  # = != =~ !~
     value: str
+    regex: LinearRegex | None = field(default=None, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.op in ("=~", "!~"):
             try:
-                re.compile(self.value)
-            except re.error as exc:
-                raise RuleError(f"matcher {self.name}{self.op}{self.value!r}: bad regex: {exc}") from None
+                object.__setattr__(self, "regex", LinearRegex(self.value))
+            except PatternError as exc:
+                raise RuleError(f"matcher {self.name}{self.op}{self.value!r}: {exc}") from None
         elif self.op not in ("=", "!="):
             raise RuleError(f"matcher operator {self.op!r} is not one of = != =~ !~")
 
@@ -46,7 +52,8 @@ class Matcher:
             return v == self.value
         if self.op == "!=":
             return v != self.value
-        hit = re.fullmatch(self.value, v) is not None
+        assert self.regex is not None
+        hit = self.regex.fullmatch(v)
         return hit if self.op == "=~" else not hit
 
     def __str__(self) -> str:

@@ -8,7 +8,6 @@ the value, so an operator loading a file sees exactly what to fix.
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from alerting.scope import ScopeLimitError, check_limits
 from smartpark.catalogue import BY_CODE, DEVICE_KINDS, Category
 
 # Readings that are not catalogue metrics but that rules may watch.
@@ -47,6 +47,10 @@ class RuleError(ValueError):
     """A rule (or rule file) that cannot be used; the message names the rule and the value."""
 
 
+class ScopeTooLarge(RuleError):
+    """A rule whose scope is beyond the documented limits (``alerting.scope``)."""
+
+
 def parse_duration(raw: Any, what: str = "duration") -> float:
     """Seconds from ``90``, ``"90s"``, ``"5m"``, ``"1h"``, ``"1d"``, ``"250ms"``."""
     if isinstance(raw, bool):
@@ -67,7 +71,8 @@ class Selector:
     """Which series a rule applies to; every non-empty field must match (shell-style globs).
 
     ``enterprises`` and ``devices`` accept ``code`` or a qualified ``park/enterprise`` and
-    ``enterprise/device``.
+    ``enterprise/device``. Matching is compiled once per scope (``alerting.scope``), within
+    the limits that module documents.
     """
 
     parks: tuple[str, ...] = ()
@@ -75,19 +80,6 @@ class Selector:
     devices: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()
-
-    def matches(self, *, park: str, enterprise: str, device: str, kind: str, zone: str) -> bool:
-        return (
-            any_match(self.parks, (park,))
-            and any_match(self.enterprises, (enterprise, f"{park}/{enterprise}"))
-            and any_match(self.devices, (device, f"{enterprise}/{device}"))
-            and any_match(self.kinds, (kind,))
-            and any_match(self.zones, (zone,))
-        )
-
-
-def any_match(patterns: tuple[str, ...], names: tuple[str, ...]) -> bool:
-    return not patterns or any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +142,10 @@ class Rule:
             raise RuleError(f"{where}: transform {self.transform!r} is not one of {', '.join(TRANSFORMS)}")
         if self.transform == "o2_reference" and not self.metric.startswith("stack."):
             raise RuleError(f"{where}: o2_reference applies to stack concentrations, not {self.metric!r}")
+        try:
+            check_limits(self.scope)
+        except ScopeLimitError as exc:
+            raise ScopeTooLarge(f"{where}: {exc}") from None
         for kind in self.scope.kinds:
             if kind != GATEWAY_KIND and kind not in DEVICE_KINDS and not any(c in kind for c in "*?["):
                 raise RuleError(f"{where}: unknown device kind {kind!r} in scope")
@@ -271,7 +267,7 @@ def rule_from_dict(raw: Any, where: str = "rule") -> Rule:
         )
     except RuleError as exc:
         msg = str(exc).removeprefix(f"rule {raw['id']!r}: ")
-        raise RuleError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+        raise type(exc)(msg if msg.startswith(where) else f"{where}: {msg}") from None
 
 
 def rule_to_dict(rule: Rule) -> dict[str, Any]:

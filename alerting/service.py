@@ -6,8 +6,13 @@ MQTT thread queued, turns them into readings (``intake``), judges them as one ba
 transitions and the notifications they cause in one transaction (``alarms``), and wakes the
 delivery thread (``delivery``). Readings are never written here (ingest does that), so an alarm
 does not wait for telemetry storage. Every ``tick_s`` the periodic pass fires no-data and `for`
-alarms on time and picks up what operators changed (manual clears, silences, receivers); every
-``refresh_s`` rules and registry are reloaded.
+alarms on time and picks up what operators changed (manual clears, silences, receivers).
+
+Every ``refresh_s`` rules and registry are reloaded by a rebuild thread (``rebuild``), which
+builds the next evaluator beside the running one on its own connection; the loop swaps it in
+between two batches (array copies of the series state). So a rule with a scope of ten thousand
+devices, or a thousand new devices, never stops the evaluation of readings: the longest step
+of the loop is reported as ``smartpark_alerting_longest_pause_seconds``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from alerting.directory import Directory
 from alerting.evaluate import Batch, Evaluator, Transition
 from alerting.intake import Message, SkippedReadings, batch_of, subscriptions
 from alerting.metrics import AlertingMetrics
+from alerting.rebuild import Build, Rebuilder
 from alerting.routing import InhibitRule, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
 from smartpark import timebase
@@ -44,6 +50,7 @@ SLOW_STEP_S = 0.1
 ROUTING_REFRESH_S = 5.0
 PRIME_MAX_S = 24 * 3600.0  # windows longer than a day resume from their last day
 PRIME_MAX_ROWS = 2_000_000
+STOP_WAIT_S = 0.5  # for the delivery thread at shut-down: a notification not sent stays in the outbox
 
 
 class AlertingService:
@@ -87,6 +94,9 @@ class AlertingService:
         self.parks = tuple(parks) if parks is not None else None
         self.skipped = SkippedReadings(self.metrics.ignored)
         self.park_ids: list[int] | None = None
+        self.rebuilder: Rebuilder | None = None
+        self.last_evaluation_s = 0.0  # clock time the loop last went round (its heartbeat)
+        self.longest_pause_s = 0.0
 
     def _default_connect(self) -> psycopg.Connection[Any]:
         from smartpark.db import connect, database_url
@@ -97,7 +107,7 @@ class AlertingService:
     def start(self) -> None:
         self.conn = self._connect()
         now_ms = self._now_ms()
-        self.rules = self._load_rules()
+        self.rules = self._load_rules(self.conn)
         if self.parks is not None:
             rows = self.conn.execute("SELECT park_id FROM parks WHERE code = ANY(%s)", (list(self.parks),))
             self.park_ids = [r[0] for r in rows]
@@ -117,15 +127,17 @@ class AlertingService:
         )
         self.deliverer.start()
         self.deliverer.wake()  # whatever the outbox held when the service stopped
+        self.rebuilder = Rebuilder(self, interval_s=self.refresh_s)
+        self.rebuilder.start()
 
-    def _load_rules(self) -> list[Rule]:
+    def _load_rules(self, conn: psycopg.Connection[Any]) -> list[Rule]:
         if self.fixed_rules is not None:
             return self.fixed_rules
-        with self.conn.transaction():
-            rules, errors = store.fetch_rules(self.conn)
+        with conn.transaction():
+            rules, errors = store.fetch_rules(conn)
             if not rules and not errors:
-                store.save_rules(self.conn, rules=default_rules(), by="alerting (default rules)")
-                rules, errors = store.fetch_rules(self.conn)
+                store.save_rules(conn, rules=default_rules(), by="alerting (default rules)")
+                rules, errors = store.fetch_rules(conn)
         for err in errors:
             log.error("stored rule not used: %s", err)
         return rules
@@ -142,7 +154,7 @@ class AlertingService:
             len(self.directory.entities),
             len(self.alarms.open),
         )
-        self._prime_windows(now_ms)
+        self._prime_windows(self.conn, self.evaluator, self.directory, now_ms)
 
     def _start_mqtt(self) -> None:
         from smartpark.mqtt import connect, make_client, mqtt_url, platform_client_id
@@ -171,12 +183,16 @@ class AlertingService:
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self) -> None:
-        next_tick = next_refresh = self.clock()
+        next_tick = self.clock()
         next_routing = next_tick + ROUTING_REFRESH_S
         msgs: list[Message] = []
         while not self.stop_event.is_set():
-            now = self.clock()
+            now = self.last_evaluation_s = self.clock()
+            self.metrics.heartbeat.set(now)
             try:
+                build = self.rebuilder.take() if self.rebuilder is not None else None
+                if build is not None:
+                    self._timed("swap", self._swap, build)
                 msgs = self._drain(timeout=max(0.0, min(next_tick - now, 0.2)))
                 if msgs:
                     self._timed("process", self.process, msgs)
@@ -187,9 +203,6 @@ class AlertingService:
                 if now >= next_routing:  # a new silence or receiver takes effect within seconds
                     self._timed("routing", self._refresh_routing, self._now_ms())
                     next_routing = now + ROUTING_REFRESH_S
-                if now >= next_refresh:
-                    self._timed("refresh", self.refresh)
-                    next_refresh = now + self.refresh_s
             except psycopg.Error as exc:
                 log.error("alerting: database error, resuming from the stored state: %s", exc)
                 self._recover()
@@ -202,6 +215,10 @@ class AlertingService:
         started = time.perf_counter()
         step(*args)
         took = time.perf_counter() - started
+        self.metrics.step_seconds.labels(what).observe(took)
+        if took > self.longest_pause_s:
+            self.longest_pause_s = took
+            self.metrics.longest_pause.set(took)
         if took > SLOW_STEP_S:  # every alarm waits for this loop: say when it stalls
             log.warning("alerting: %s took %.0f ms", what, took * 1000)
 
@@ -249,19 +266,17 @@ class AlertingService:
         if self.alarms.record(self.conn, transitions, self.directory, now_ms) and self.deliverer is not None:
             self.deliverer.wake()
 
-    def refresh(self) -> None:
-        """Reload receivers and silences, and rules and registry when they changed."""
-        now_ms = self._now_ms()
-        self._refresh_routing(now_ms)
-        rules = self._load_rules()
-        directory = Directory.fetch(self.conn, self.parks)
-        if rules != self.rules or directory.entities != self.directory.entities:
-            saved = self.evaluator.export_state()
-            self.rules, self.directory = rules, directory
-            self.evaluator = Evaluator(rules, directory.entities, now_ms=now_ms)
-            self.evaluator.import_state(saved)
-            self._prime_windows(now_ms)
-            log.info("alerting: reloaded %d rules over %d series", len(rules), len(directory.entities))
+    def _swap(self, build: Build) -> None:
+        """Put the evaluator built beside this one in its place, with the live series state."""
+        same_base = build.base is self.evaluator
+        build.evaluator.take_over(self.evaluator, build.entity_map if same_base else None)
+        self.rules, self.directory, self.evaluator = build.rules, build.directory, build.evaluator
+        log.info(
+            "alerting: now %d rules over %d series (built in %.0f ms beside the running evaluator)",
+            len(build.rules),
+            len(build.directory.entities),
+            build.seconds * 1000,
+        )
 
     def _refresh_routing(self, now_ms: int) -> None:
         receivers, errors = store.fetch_receivers(self.conn, park_ids=self.park_ids)
@@ -286,35 +301,45 @@ class AlertingService:
             return
         self._resume(self._now_ms())
 
-    def _prime_windows(self, now_ms: int) -> None:
-        """Average and rate windows resume from the stored telemetry (ingest's, valid readings)."""
-        ids, longest = self.evaluator.window_metrics()
-        devices = [int(e.key[2:]) for e in self.directory.entities if e.key.startswith("d:")]
+    def _prime_windows(
+        self,
+        conn: psycopg.Connection[Any],
+        evaluator: Evaluator,
+        directory: Directory,
+        now_ms: int,
+        only: set[int] | None = None,
+    ) -> None:
+        """Average and rate windows (of the rule indexes ``only``, default all) resume from the
+        stored telemetry (ingest's, valid readings)."""
+        ids, longest = evaluator.window_metrics(only)
+        devices = [int(e.key[2:]) for e in directory.entities if e.key.startswith("d:")]
         if not ids or not devices:
             return
         start_ms = now_ms - int(min(longest, PRIME_MAX_S) * 1000)
         rows = store.window_readings(
-            self.conn,
+            conn,
             metric_ids=sorted(ids),
             device_ids=devices,
             start_ms=start_ms,
             end_ms=now_ms,
             limit=PRIME_MAX_ROWS,
         )
-        index = self.evaluator.entity_index
+        index = evaluator.entity_index
         rows = [r for r in rows if f"d:{r[0]}" in index]
         batch = Batch.of(
             [index[f"d:{r[0]}"] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
         )
         log.info(
-            "alerting: %d stored readings resume the windows of average and rate rules", self.evaluator.prime(batch)
+            "alerting: %d stored readings resume the windows of average and rate rules", evaluator.prime(batch, only)
         )
 
     def stop(self) -> None:
         self.stop_event.set()
+        if self.rebuilder is not None:  # a daemon thread: it gives way at its next rule, or dies with us
+            self.rebuilder.join(timeout=0.2)
         if self.deliverer is not None:
             self.deliverer.stop()
-            self.deliverer.join(timeout=10)
+            self.deliverer.join(timeout=STOP_WAIT_S)
         if self.mqtt is not None:
             self.mqtt.disconnect()
             self.mqtt.loop_stop()

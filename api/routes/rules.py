@@ -15,10 +15,10 @@ from fastapi import APIRouter, Body, Path, Request, status
 
 from alerting import store
 from alerting.routing import parse_matchers
-from alerting.rules import Rule, RuleError, rule_from_dict, rule_to_dict
+from alerting.rules import Rule, RuleError, ScopeTooLarge, rule_from_dict, rule_to_dict
 from api.auth import Principal, Role
 from api.deps import Clock, CurrentPrincipal, DbConn, Id, OperatorPrincipal, Paging
-from api.problems import BadRequest, Conflict, Forbidden, NotFound, found
+from api.problems import BadRequest, Conflict, Forbidden, NotFound, Unprocessable, found
 from api.queries import rules as q
 from api.schemas.common import PageOut, paged
 from api.schemas.rules import (
@@ -59,6 +59,8 @@ def _own_park(conn: DbConn, p: Principal) -> str | None:
 def _validated(conn: DbConn, p: Principal, raw: dict[str, Any]) -> Rule:
     try:
         rule = rule_from_dict(raw, "rule")
+    except ScopeTooLarge as exc:  # the limits of alerting.scope, documented in the API README
+        raise Unprocessable(str(exc)) from exc
     except RuleError as exc:
         raise BadRequest(str(exc)) from exc
     park = _own_park(conn, p)
@@ -92,7 +94,7 @@ def get_rule(rule_id: RuleId, conn: DbConn, p: CurrentPrincipal) -> dict[str, An
     "/rules",
     response_model=RuleOut,
     status_code=status.HTTP_201_CREATED,
-    responses={400: {}, 403: {}, 409: {}},
+    responses={400: {}, 403: {}, 409: {}, 422: {}},
 )
 def create_rule(body: RuleBody, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     rule = _validated(conn, p, body)
@@ -109,7 +111,7 @@ def _authority_over(conn: DbConn, p: Principal, row: dict[str, Any], doing: str)
         raise Forbidden(f"rule {row['rule_id']!r} applies beyond park {park!r}; an admin may {doing} it")
 
 
-@router.put("/rules/{rule_id}", response_model=RuleOut, responses={400: {}, 403: {}, 404: {}})
+@router.put("/rules/{rule_id}", response_model=RuleOut, responses={400: {}, 403: {}, 404: {}, 422: {}})
 def replace_rule(rule_id: RuleId, body: RuleBody, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     # authority over the rule as it is (its old scope) and as it will be (_validated: the new one)
     _authority_over(conn, p, get_rule(rule_id, conn, p), "change")

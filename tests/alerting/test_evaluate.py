@@ -45,6 +45,15 @@ def feed(ev: Evaluator, entity: int, metric: str, points: list[tuple[int, float]
     return [(t.to, t.entity, t.ts_ms - T0) for t in out]
 
 
+SO2_ABOVE_50 = rule(
+    id="so2",
+    metric="stack.so2_mgm3",
+    category="emissions",
+    transform="o2_reference",
+    condition={"op": ">", "threshold": 50},
+)
+
+
 def make(*rules: Rule) -> Evaluator:
     return Evaluator(rules, ENTITIES, now_ms=T0)
 
@@ -165,15 +174,7 @@ def test_device_offline_from_status_readings() -> None:
 
 
 def test_stack_limits_after_o2_reference_correction() -> None:
-    ev = make(
-        rule(
-            id="so2",
-            metric="stack.so2_mgm3",
-            category="emissions",
-            transform="o2_reference",
-            condition={"op": ">", "threshold": 50},
-        )
-    )
+    ev = make(SO2_ABOVE_50)
     so2, o2 = metric_id("stack.so2_mgm3"), metric_id("stack.o2_pct")
     # no O2 yet: the reading cannot be judged, and is counted
     assert ev.evaluate(Batch.of([2], [so2], [T0], [40.0]), now_ms=T0) == []
@@ -216,13 +217,7 @@ def test_hourly_aqi_is_the_aqi_of_the_hourly_mean_not_the_mean_of_aqis() -> None
 
 def test_stack_and_air_station_in_one_batch() -> None:
     ev = make(
-        rule(
-            id="so2",
-            metric="stack.so2_mgm3",
-            category="emissions",
-            transform="o2_reference",
-            condition={"op": ">", "threshold": 50},
-        ),
+        SO2_ABOVE_50,
         rule(id="aqi", metric="air.aqi", category="environment", condition={"op": ">", "threshold": 100}),
     )
     ids = [metric_id(c) for c in ("stack.o2_pct", "stack.so2_mgm3", "air.pm25_ugm3", "air.no2_ugm3")]
@@ -327,3 +322,62 @@ def test_each_outlet_is_judged_against_its_own_limit_at_reference_o2() -> None:
     before = ev.unevaluable
     quiet = ev.evaluate(Batch.of([0, 0, 1, 1], [o2, so2, o2, so2], [T0 + 1] * 4, [20.9, 1.0, 20.9, 1.0]), now_ms=T0 + 1)
     assert quiet == [] and ev.unevaluable == before + 2
+
+
+def test_repeated_instant_keeps_the_first_reading_as_storage_does() -> None:
+    """Storage keeps the first of two readings of one device, metric and ts (ON CONFLICT DO
+    NOTHING); the O2 correction pairs SO2 and O2 of that instant the same way. Hand-worked with
+    standards.md §3 (GB 13223): c' = c (21 - 6) / (21 - O2): 40 at 9 % O2 is 50.0, not above 50; the
+    repeat (44 at 12 %) would have given 73.3 and fired."""
+    ev = make(SO2_ABOVE_50)
+    so2, o2 = metric_id("stack.so2_mgm3"), metric_id("stack.o2_pct")
+    same_batch = Batch.of([2, 2, 2, 2], [o2, so2, o2, so2], [T0] * 4, [9.0, 40.0, 12.0, 44.0])
+    assert ev.evaluate(same_batch, now_ms=T0) == []
+    assert ev.duplicates == 2 and ev.o2[2] == 9.0
+    # the repeat arriving in a later batch changes nothing either
+    later = Batch.of([2, 2], [o2, so2], [T0, T0], [12.0, 44.0])
+    assert ev.evaluate(later, now_ms=T0 + 5) == []
+    assert ev.duplicates == 3 and ev.o2[2] == 9.0  # the O2 repeat is not judged by a rule, only not kept
+    assert ev.series_state("so2", "d:3") == OK
+
+
+def test_a_repeated_gas_reading_neither_raises_nor_clears() -> None:
+    ev = make(rule(hysteresis=5))
+    assert feed(ev, 0, "safety.lel_pct", [(0, 10.0), (0, 30.0)]) == []  # first of the instant: 10
+    assert feed(ev, 0, "safety.lel_pct", [(1, 30.0)]) == [("firing", 0, 1)]
+    assert feed(ev, 0, "safety.lel_pct", [(1, 0.0)]) == []  # a repeat of t=1 does not resolve it
+    assert ev.series_state("r", "d:1") == FIRING
+
+
+def test_take_over_carries_state_windows_and_o2_by_key() -> None:
+    lel = rule(hysteresis=5)
+    avg = rule(id="avg", metric="safety.co_ppm", condition={"type": "avg", "window": "1m", "op": ">", "threshold": 10})
+    old = Evaluator([lel, avg], [GD, GD2, CEMS], now_ms=T0)
+    feed(old, 1, "safety.lel_pct", [(0, 30.0)])  # GD2 firing
+    feed(old, 0, "safety.co_ppm", [(0, 20.0)])  # GD pending nothing, but its window holds 20
+    old.evaluate(Batch.of([2], [metric_id("stack.o2_pct")], [T0], [9.0]), now_ms=T0)
+    new_gd = Entity("d:9", "p1", "e1", "gd09", "gas_detector")
+    tighter = rule(
+        id="avg", metric="safety.co_ppm", condition={"type": "avg", "window": "1m", "op": ">", "threshold": 5}
+    )
+    # entities in another order, one new; the lel rule unchanged, the avg rule changed
+    new = Evaluator([lel, tighter], [new_gd, CEMS, GD2, GD], now_ms=T0)
+    assert new.carried_rules(old) == {0}
+    new.take_over(old, new.carry_map(old))
+    assert new.series_state("r", "d:2") == FIRING and new.series_state("r", "d:9") == OK
+    assert new.o2[1] == 9.0
+    assert (1, 3) not in new.windows  # a changed rule's windows are primed afresh, not carried
+    # the carried firing series resolves as it would have in the old evaluator
+    out = new.evaluate(Batch.of([2], [metric_id("safety.lel_pct")], [T0 + 10], [19.0]), now_ms=T0 + 10)
+    assert [(t.to, new.entities[t.entity].key) for t in out] == [("resolved", "d:2")]
+
+
+def test_take_over_carries_windows_of_an_unchanged_rule() -> None:
+    avg = rule(id="avg", metric="safety.co_ppm", condition={"type": "avg", "window": "1m", "op": ">", "threshold": 10})
+    old = Evaluator([avg], [GD], now_ms=T0)
+    feed(old, 0, "safety.co_ppm", [(0, 8.0), (1000, 9.0)])
+    new = Evaluator([avg], [GD2, GD], now_ms=T0)
+    new.take_over(old)
+    # (8 + 9 + 16) / 3 = 11 > 10: only true if the carried window still holds 8 and 9
+    out = new.evaluate(Batch.of([1], [metric_id("safety.co_ppm")], [T0 + 2000], [16.0]), now_ms=T0 + 2000)
+    assert [(t.to, t.value) for t in out] == [("firing", 11.0)]

@@ -44,7 +44,7 @@ def test_matchers() -> None:
     assert not Matcher.parse("park!=p1").matches(labels)
     assert Matcher.parse('zone=""').matches(labels)  # absent label is the empty string
     assert Matcher.parse("alertname!~co-.*").matches(labels)
-    with pytest.raises(RuleError, match="bad regex"):
+    with pytest.raises(RuleError, match="unclosed group"):
         Matcher.parse("a=~(")
     with pytest.raises(RuleError, match="'park is p1'"):
         parse_matchers(["park is p1"])

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import secrets
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -35,12 +39,14 @@ class Gateway:
         ent = next(e for e in park["enterprises"] if e["code"] == enterprise)
         gw = ent["gateways"][0]
         self.park, self.enterprise, self.code = park["code"], enterprise, gw["code"]
+        self.last_ts_ms = 0
         target = BrokerTarget.parse(mqtt_url(get_settings())).with_credentials(gw["username"], gw["password"])
         self.client = make_client(gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0)
         connect(self.client)
 
     def send(self, readings: dict[str, dict[str, float]], ts_ms: int | None = None) -> None:
-        ts_ms = ts_ms if ts_ms is not None else int(time.time() * 1000)
+        if ts_ms is None:  # each send a new instant: a repeated one is a duplicate, judged no more
+            ts_ms = self.last_ts_ms = max(int(time.time() * 1000), self.last_ts_ms + 1)
         body = {dev: [{"ts": ts_ms, "values": values}] for dev, values in readings.items()}
         info = self.client.publish(gateway_topic(self.park, self.enterprise, self.code), json.dumps(body), qos=1)
         info.wait_for_publish(5)
@@ -70,7 +76,7 @@ def in_park(rule: Rule, park_code: str) -> Rule:
 @contextmanager
 def running(
     settings: Settings,
-    rules: Sequence[Rule],
+    rules: Sequence[Rule] | None,  # None: the rules table
     *,
     inhibit: Sequence[InhibitRule] = (),
     client_id: str | None = None,
@@ -107,3 +113,27 @@ def running(
         service.stop_event.set()
         thread.join(timeout=10)
         service.stop()
+
+
+@contextmanager
+def spawned(args: Sequence[str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A service process of the repository, its output in ``log_path``; killed if still running
+    at the end."""
+    from ingest.cli import die_with_parent
+    from tests.support.ingest import ROOT
+
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
