@@ -17,12 +17,13 @@ import math
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from aggregation import arrays, store
+from aggregation import arrays, failures, store
 from aggregation import coefficients as co
 from aggregation.calendar import WIDTH_MS, calendar_start_end, fixed_start
 from aggregation.rollup import Readings, Rollup, concat, counter_deltas_of, rebucket, rollup
@@ -152,7 +153,14 @@ class RollupStats:
     rows_1h: int = 0
     rows_1d: int = 0
     unknown_series: int = 0
+    failed_parks: int = 0
     phases: dict[str, float] = field(default_factory=dict)
+
+    def add(self, other: RollupStats) -> None:
+        for k in ("readings", "rows_15m", "rows_1h", "rows_1d"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        for k, v in other.phases.items():
+            self.phases[k] = self.phases.get(k, 0.0) + v
 
 
 def compute_15m(r: Readings, params: SeriesParams) -> tuple[Rollup, npt.NDArray[np.bool_]]:
@@ -230,9 +238,14 @@ def refresh_rollups(
     default_interval_s: float = DEFAULT_INTERVAL_S,
     part_readings: int = PART_READINGS,
     clock: Any = None,
+    isolate: bool = False,
 ) -> RollupStats:
     """One batch of the queue in one transaction; returns what it did (touched == 0: queue empty
     or another process is running the job).
+
+    With ``isolate`` (after a batch failed) each park of the batch is rolled up in a savepoint of
+    its own: a park that fails has its buckets held back until its retry time and its failure
+    recorded (``aggregation.failures``), and every other park proceeds.
 
     A big batch runs in parts of whole devices. With a ``reader`` (a second connection, in
     autocommit mode) a thread reads the next parts' readings there while this one computes and
@@ -248,6 +261,7 @@ def refresh_rollups(
         if not store.lock_job(conn):
             log.info("another rollup job holds the lock; skipping this run")
             return stats
+        touched.release_due(conn)
         series, bucket = touched.claim(conn, limit=batch)
         stats.touched = int(series.size)
         if series.size == 0:
@@ -263,39 +277,86 @@ def refresh_rollups(
         series, bucket = series[known], bucket[known]
         if series.size == 0:
             return stats  # only unknown series: their queue entries go, nothing to compute
-        ws, lo, hi = runs(series, bucket, bucket + Q)
-        cut = parts(ws, lo, hi, params.interval_ms[params.index(ws)], size=part_readings)
         stats.phases["claim"] = now() - t0
         for k in ("read", "wait", "compute", "coarser", "write"):
             stats.phases[k] = 0.0
-
-        def fetch(part: slice) -> PartInput:
-            a = np.searchsorted(series, ws[part.start])
-            b = np.searchsorted(series, ws[part.stop - 1], side="right")
-            src = reader if reader is not None else conn
-            return read_part(src, params, series[a:b], bucket[a:b], ws[part], lo[part], hi[part], clock=now)
-
-        days: list[tuple[I64, I64]] = []
-        with ThreadPoolExecutor(1) as pool:
-            pending = [pool.submit(fetch, p) for p in cut] if reader is not None else []
+        if not isolate:
+            _roll(conn, reader, params, series, bucket, stats, part_readings=part_readings, clock=now)
+            failures.clear_rollups(conn, park_ids=np.unique(params.park_id).tolist())
+            return stats
+        park_of = params.park_id[params.index(series)]
+        for park_id in np.unique(park_of).tolist():
+            mine = park_of == park_id
             try:
-                for i, part in enumerate(cut):
-                    t1 = now()
-                    got = pending[i].result() if pending else fetch(part)
-                    stats.phases["wait" if pending else "read"] += now() - t1
-                    if pending:
-                        stats.phases["read"] += got.seconds
-                    days.append(_write_part(conn, params, got, stats, clock=now))
-            finally:
-                for f in pending:
-                    f.cancel()
-        t4 = now()
-        pi = params.index(np.concatenate([d[0] for d in days]))
-        days_p, days_d = _unique_pairs(params.park_id[pi], np.concatenate([d[1] for d in days]))
-        tz_by_park = dict(zip(params.park_id.tolist(), params.timezone, strict=True))
-        store.mark_dirty_days(conn, park_id=days_p, day_ms=days_d, timezone=[tz_by_park[p] for p in days_p.tolist()])
-        stats.phases["write"] += now() - t4
+                with conn.transaction():
+                    done = RollupStats(phases=dict.fromkeys(stats.phases, 0.0))
+                    _roll(conn, None, params, series[mine], bucket[mine], done, part_readings=part_readings, clock=now)
+                    failures.clear_rollups(conn, park_ids=[park_id])
+                stats.add(done)
+            except Exception as exc:  # this park's input: hold it back, never the others
+                _held(conn, park_id, series[mine], bucket[mine], exc)
+                stats.failed_parks += 1
     return stats
+
+
+def _held(conn: store.Conn, park_id: int, series: I64, bucket: I64, exc: Exception) -> None:
+    day = datetime.fromtimestamp(int(bucket.min()) / 1000, UTC).date()
+    attempts = failures.record(conn, job="rollups", park_id=park_id, day=day, error=failures.describe(exc))
+    delay = failures.retry_delay_s(attempts)
+    touched.hold(conn, series=series, bucket_ms=bucket, retry_in_s=delay)
+    log.error(
+        "rollups of park %d from %s failed (%d in a row; retried in %.0f s): %s",
+        park_id,
+        day,
+        attempts,
+        delay,
+        failures.describe(exc),
+    )
+
+
+def _roll(
+    conn: store.Conn,
+    reader: store.Conn | None,
+    params: SeriesParams,
+    series: I64,
+    bucket: I64,
+    stats: RollupStats,
+    *,
+    part_readings: int,
+    clock: Any,
+) -> None:
+    """Roll up the claimed (series, bucket) keys: 15-minute rows, then hours and days, then the
+    indicator queue."""
+    now = clock
+    ws, lo, hi = runs(series, bucket, bucket + Q)
+    cut = parts(ws, lo, hi, params.interval_ms[params.index(ws)], size=part_readings)
+
+    def fetch(part: slice) -> PartInput:
+        a = np.searchsorted(series, ws[part.start])
+        b = np.searchsorted(series, ws[part.stop - 1], side="right")
+        src = reader if reader is not None else conn
+        return read_part(src, params, series[a:b], bucket[a:b], ws[part], lo[part], hi[part], clock=now)
+
+    days: list[tuple[I64, I64]] = []
+    with ThreadPoolExecutor(1) as pool:
+        pending = [pool.submit(fetch, p) for p in cut] if reader is not None else []
+        try:
+            for i, part in enumerate(cut):
+                t1 = now()
+                got = pending[i].result() if pending else fetch(part)
+                stats.phases["wait" if pending else "read"] += now() - t1
+                if pending:
+                    stats.phases["read"] += got.seconds
+                days.append(_write_part(conn, params, got, stats, clock=now))
+        finally:
+            for f in pending:
+                f.cancel()
+    t4 = now()
+    pi = params.index(np.concatenate([d[0] for d in days]))
+    days_p, days_d = _unique_pairs(params.park_id[pi], np.concatenate([d[1] for d in days]))
+    tz_by_park = dict(zip(params.park_id.tolist(), params.timezone, strict=True))
+    store.mark_dirty_days(conn, park_id=days_p, day_ms=days_d, timezone=[tz_by_park[p] for p in days_p.tolist()])
+    stats.phases["write"] += now() - t4
 
 
 def _write_part(
@@ -366,7 +427,11 @@ def drain(
     """Run batches until the queue is empty (bounded, so a flood cannot pin the job forever)."""
     done: list[RollupStats] = []
     for _ in range(max_batches):
-        s = refresh_rollups(conn, reader=reader, batch=batch, **kw)
+        try:
+            s = refresh_rollups(conn, reader=reader, batch=batch, **kw)
+        except Exception as exc:  # rolled back, the queue intact: again, park by park
+            log.warning("rollup batch failed (%s); running it again park by park", failures.describe(exc))
+            s = refresh_rollups(conn, batch=batch, isolate=True, **kw)
         if s.touched == 0:
             break
         done.append(s)
@@ -374,6 +439,6 @@ def drain(
 
 
 def totals(stats: Iterable[RollupStats]) -> dict[str, int]:
-    keys = ("touched", "readings", "rows_15m", "rows_1h", "rows_1d", "unknown_series")
+    keys = ("touched", "readings", "rows_15m", "rows_1h", "rows_1d", "unknown_series", "failed_parks")
     all_ = list(stats)
     return {k: sum(getattr(s, k) for s in all_) for k in keys}

@@ -73,6 +73,7 @@ class Jobs:
             "days": sum(s.days for s in done),
             "daily_rows": sum(s.daily_rows for s in done),
             "monthly_rows": sum(s.monthly_rows for s in done),
+            "failed_days": sum(s.failed_days for s in done),
             "seconds": round(self.clock() - t0, 3),
         }
         if done:

@@ -322,9 +322,12 @@ def mark_dirty_park_days(conn: Conn, *, park_days: Iterable[tuple[int, date]]) -
 
 def claim_dirty_days(conn: Conn, *, limit: int) -> dict[int, list[date]]:
     """Take up to ``limit`` queued (park, day), oldest first, locked so that no other indicator job
-    takes them too: park_id -> sorted days. They leave the queue when the caller commits."""
+    takes them too: park_id -> sorted days. They leave the queue when the caller commits. A day
+    whose computation failed waits for its retry time (aggregation.failures)."""
     rows = conn.execute(
-        "DELETE FROM aggregation_dirty_days t USING (SELECT park_id, day FROM aggregation_dirty_days"
+        "DELETE FROM aggregation_dirty_days t USING (SELECT park_id, day FROM aggregation_dirty_days q"
+        " WHERE NOT EXISTS (SELECT 1 FROM aggregation_failures f WHERE f.job = 'indicators'"
+        " AND f.park_id = q.park_id AND f.day = q.day AND f.retry_at > now())"
         " ORDER BY day LIMIT %s FOR UPDATE SKIP LOCKED) c"
         " WHERE t.park_id = c.park_id AND t.day = c.day RETURNING t.park_id, t.day",
         (limit,),

@@ -64,7 +64,11 @@ def shape(
     coverage (:func:`intensities_by_period`); daily rows have none. ``economic``: whether the
     caller may read economic figures (Principal.can_read_economic, the one rule that also guards
     /economic-reports); if not, they and the intensities made from them are null."""
-    out: dict[str, Any] = {"period": row["period"], "readings": int(row.get("readings") or 0)}
+    out: dict[str, Any] = {
+        "period": row["period"],
+        "readings": int(row.get("readings") or 0),
+        "computed_at": row.get("computed_at"),
+    }
     out["energy"] = {k: _num(row.get(k)) for k in ENERGY} if "energy" in categories else None
     out["emissions"] = {k: _num(row.get(k)) for k in EMISSIONS} if "emissions" in categories else None
     has_economic = economic and "output_value" in row

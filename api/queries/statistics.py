@@ -61,7 +61,7 @@ def _periods(
     w = Where().add(f"i.{column} >= %(start)s AND i.{column} < %(end)s", start=start, end=end)
     _subject(w, park_id=park_id, enterprise_id=enterprise_id)
     return conn.execute(
-        f"SELECT i.{column} AS period, {', '.join('i.' + c for c in columns)}"
+        f"SELECT i.{column} AS period, {', '.join('i.' + c for c in columns)}, i.computed_at"
         f" FROM {table} i WHERE {w.sql} ORDER BY i.{column}",
         w.params,
     ).fetchall()
@@ -87,7 +87,7 @@ def yearly(
         f"SELECT make_date(extract(year FROM i.month)::int, 1, 1) AS period, {sums},"
         " (array_agg(i.employees ORDER BY i.month DESC) FILTER (WHERE i.employees IS NOT NULL))[1]"
         " AS employees, max(i.land_area_mu) AS land_area_mu, max(i.enterprises) AS enterprises,"
-        " count(*) AS months,"
+        " count(*) AS months, min(i.computed_at) AS computed_at,"
         " coalesce(jsonb_agg(i.notes ORDER BY i.month) FILTER (WHERE i.notes <> '{}'), '[]') AS notes"
         f" FROM indicator_monthly i WHERE {w.sql} GROUP BY 1 ORDER BY 1",
         w.params,

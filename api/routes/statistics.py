@@ -30,6 +30,7 @@ from api.schemas.statistics import (
     EconomicImportIn,
     EconomicIn,
     EconomicOut,
+    JobsOut,
     OverviewOut,
     ParkEvaluationOut,
     StatsResponse,
@@ -134,7 +135,13 @@ def park_statistics(
     if park is None or p.role is Role.ENTERPRISE:  # an enterprise reads its own figures only
         raise NotFound(f"no park {park_id}")
     rows = _stats(conn, p, period=period, start=start, end=end, park_id=park_id, enterprise_id=None, park=park)
-    return {"subject": "park", "id": park_id, "period": period, "rows": rows}
+    return {
+        "subject": "park",
+        "id": park_id,
+        "period": period,
+        "rows": rows,
+        **_currency(conn, park_id, rows, start, end),
+    }
 
 
 @router.get(
@@ -161,7 +168,25 @@ def enterprise_statistics(
         enterprise_id=enterprise_id,
         park={"park_id": ent["park_id"]},
     )
-    return {"subject": "enterprise", "id": enterprise_id, "period": period, "rows": rows}
+    currency = _currency(conn, ent["park_id"], rows, start, end)
+    return {"subject": "enterprise", "id": enterprise_id, "period": period, "rows": rows, **currency}
+
+
+def _currency(conn: DbConn, park_id: int, rows: list[dict[str, Any]], start: date, end: date) -> dict[str, Any]:
+    """How current the figures are: the oldest computation among them, and the park's days in
+    the range that fail to compute (retried by the scheduler)."""
+    from aggregation import failures
+
+    times = [r["computed_at"] for r in rows if r.get("computed_at") is not None]
+    failing = sorted({f["day"] for f in failures.current(conn, park_ids=[park_id]) if start <= f["day"] < end})
+    return {"current_to": min(times, default=None), "failing_days": failing}
+
+
+@router.get("/health/jobs", response_model=JobsOut, summary="scheduled jobs that fail, per park and day")
+def jobs(conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
+    from aggregation import failures
+
+    return {"failures": failures.current(conn, park_ids=None if p.park_id is None else [p.park_id])}
 
 
 @router.get(

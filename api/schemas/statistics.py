@@ -79,6 +79,10 @@ class StatOut(Out):
         " economic benefit, industrial concentration, science and innovation, input-output intensity,"
         " employment, environmental protection, energy use); null where unknown or not the caller's",
     )
+    computed_at: datetime | None = Field(
+        default=None,
+        description="when this figure was computed (from the data stored by then); a year: its oldest month",
+    )
 
 
 class StatsResponse(Out):
@@ -86,6 +90,29 @@ class StatsResponse(Out):
     id: int
     period: Literal["day", "month", "year"]
     rows: list[StatOut]
+    current_to: datetime | None = Field(
+        default=None, description="every figure here is computed from the data stored by this time (the oldest row's)"
+    )
+    failing_days: list[date] = Field(
+        default_factory=list,
+        description="days of the park in the range whose figures could not be computed (see GET /health/jobs):"
+        " stale or missing here until a retry succeeds",
+    )
+
+
+class JobFailureOut(Out):
+    job: Literal["rollups", "indicators"]
+    park_id: int
+    day: date
+    error: str
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    retry_at: datetime
+
+
+class JobsOut(Out):
+    failures: list[JobFailureOut] = Field(description="(job, park, day) that failed and wait for their retry")
 
 
 class ParkEvaluationOut(EvaluationOut):

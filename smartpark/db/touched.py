@@ -3,8 +3,9 @@
 Ingest records which 15-minute buckets of which series new or late readings fell into, in the
 same transaction as the readings (:func:`record`); the rollup job takes them off in key order and
 recomputes those buckets (:func:`claim`). The table is telemetry_touched
-(smartpark/db/migrations/0001_registry_and_telemetry.sql). Keyword-only; the caller owns the
-transaction.
+(smartpark/db/migrations/0001_registry_and_telemetry.sql). Buckets of a park whose rollup failed
+wait in rollup_held until their retry time (:func:`hold`, :func:`release_due`; migration 0650).
+Keyword-only; the caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy.typing as npt
 import psycopg
 
 from smartpark.db import binary_copy
-from smartpark.series_key import pack_sql
+from smartpark.series_key import pack_sql, unpack
 
 I64 = npt.NDArray[np.int64]
 
@@ -67,3 +68,25 @@ def claim(conn: psycopg.Connection[Any], *, limit: int) -> tuple[I64, I64]:
     assert row is not None
     series, bucket = binary_copy.decode_array("int8", row[0]), binary_copy.decode_array("timestamptz", row[1])
     return series.astype(np.int64, copy=False), bucket.astype(np.int64, copy=False)
+
+
+def hold(conn: psycopg.Connection[Any], *, series: I64, bucket_ms: I64, retry_in_s: float) -> None:
+    """Keep a failed park's claimed buckets out of the queue until their retry time."""
+    dev, met = unpack(series)
+    conn.execute(
+        "INSERT INTO rollup_held (device_id, metric_id, bucket, retry_at)"
+        " SELECT d, m, to_timestamp(b / 1000.0), now() + %s * interval '1 second'"
+        " FROM unnest(%s::int[], %s::smallint[], %s::int8[]) AS u(d, m, b)"
+        " ON CONFLICT (device_id, metric_id, bucket) DO UPDATE SET retry_at = excluded.retry_at",
+        (retry_in_s, dev.tolist(), met.tolist(), np.asarray(bucket_ms).tolist()),
+    )
+
+
+def release_due(conn: psycopg.Connection[Any]) -> int:
+    """Queue again the held buckets whose retry time has come; returns how many."""
+    cur = conn.execute(
+        "WITH due AS (DELETE FROM rollup_held WHERE retry_at <= now() RETURNING device_id, metric_id, bucket)"
+        " INSERT INTO telemetry_touched (device_id, metric_id, bucket)"
+        " SELECT device_id, metric_id, bucket FROM due ON CONFLICT DO NOTHING"
+    )
+    return cur.rowcount or 0

@@ -10,12 +10,16 @@ import pytest
 from tests.support.factories import small_model, unique_code
 
 
-@pytest.fixture
-def park(db: psycopg.Connection[Any]) -> dict[str, Any]:
-    """The shared small park, loaded into the database only (no MQTT in these tests)."""
+def loaded_park(db: psycopg.Connection[Any]) -> dict[str, Any]:
+    """A small park with a unique code, loaded into the database only (no MQTT in these tests)."""
     from smartpark.registry import load_model
 
     model = small_model(unique_code())
     with db.transaction():
         load_model(db, model, broker=None)
     return model
+
+
+@pytest.fixture
+def park(db: psycopg.Connection[Any]) -> dict[str, Any]:
+    return loaded_park(db)

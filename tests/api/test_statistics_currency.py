@@ -1,0 +1,54 @@
+"""Figures carry the time they are current to, and the days that fail to compute are visible:
+in the statistics answer (failing_days) and in GET /health/jobs, each caller seeing its park's."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from aggregation import failures
+from tests.api.conftest import Tenancy
+
+pytestmark = pytest.mark.integration
+
+
+def test_statistics_say_when_computed_and_which_days_fail(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    t = tenancy
+    for day, at in ((date(2026, 3, 1), "2026-03-02T00:05:00Z"), (date(2026, 3, 2), "2026-03-03T00:05:00Z")):
+        db.execute(
+            "INSERT INTO indicator_daily (park_id, enterprise_id, day, readings, computed_at)"
+            " VALUES (%s, NULL, %s, 96, %s)",
+            (t.park_id, day, at),
+        )
+    failures.record(db, job="indicators", park_id=t.park_id, day=date(2026, 3, 3), error="KeyError: 'x'")
+    failures.record(db, job="indicators", park_id=t.other_park_id, day=date(2026, 3, 3), error="KeyError: 'y'")
+    got = client.get(
+        f"/api/v1/statistics/parks/{t.park_id}",
+        headers=t.headers("operator"),
+        params={"from": "2026-03-01", "to": "2026-03-04"},
+    )
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert [r["computed_at"] for r in body["rows"]] == ["2026-03-02T00:05:00Z", "2026-03-03T00:05:00Z"]
+    assert body["current_to"] == "2026-03-02T00:05:00Z"  # the oldest figure's
+    assert body["failing_days"] == ["2026-03-03"]
+    outside = client.get(
+        f"/api/v1/statistics/parks/{t.park_id}",
+        headers=t.headers("operator"),
+        params={"from": "2026-03-01", "to": "2026-03-03"},
+    )
+    assert outside.json()["failing_days"] == []
+    # the operator sees its park's failures with their error; an admin sees every park's
+    mine = client.get("/api/v1/health/jobs", headers=t.headers("operator")).json()["failures"]
+    assert [(f["park_id"], f["day"], f["error"], f["attempts"]) for f in mine] == [
+        (t.park_id, "2026-03-03", "KeyError: 'x'", 1)
+    ]
+    every = client.get("/api/v1/health/jobs", headers=t.headers("admin")).json()["failures"]
+    assert {t.park_id, t.other_park_id} <= {f["park_id"] for f in every}
+    assert client.get("/api/v1/health/jobs").status_code == 401
