@@ -13,7 +13,7 @@ import pytest
 from aggregation import failures, indicator_job, job
 from smartpark.catalogue import metric
 from tests.aggregation.conftest import loaded_park
-from tests.aggregation.helpers import device_id, ms, store_readings
+from tests.support.readings import device_id, ms, store_readings
 
 pytestmark = pytest.mark.integration
 KW = metric("elec.power_kw").id
