@@ -266,7 +266,6 @@ def refresh_rollups(
         stats.touched = int(series.size)
         if series.size == 0:
             return stats
-        series, bucket = _unique_keys(series, bucket)
         useries = arrays.unique(series)
         devs = store.devices(conn, device_ids=store.unpack(useries)[0])
         params = series_params(useries, devs, default_interval_s=default_interval_s)
@@ -281,6 +280,7 @@ def refresh_rollups(
         for k in ("read", "wait", "compute", "coarser", "write"):
             stats.phases[k] = 0.0
         if not isolate:
+            series, bucket = _unique_keys(series, bucket)
             _roll(conn, reader, params, series, bucket, stats, part_readings=part_readings, clock=now)
             failures.clear_rollups(conn, park_ids=np.unique(params.park_id).tolist())
             return stats
@@ -290,7 +290,8 @@ def refresh_rollups(
             try:
                 with conn.transaction():
                     done = RollupStats(phases=dict.fromkeys(stats.phases, 0.0))
-                    _roll(conn, None, params, series[mine], bucket[mine], done, part_readings=part_readings, clock=now)
+                    s, b = _unique_keys(series[mine], bucket[mine])
+                    _roll(conn, None, params, s, b, done, part_readings=part_readings, clock=now)
                     failures.clear_rollups(conn, park_ids=[park_id])
                 stats.add(done)
             except Exception as exc:  # this park's input: hold it back, never the others
@@ -421,8 +422,16 @@ def _coarser(
     return rebucket(both, *_local_days(both.bucket, params.index(both.series), params)), old
 
 
+MAX_BATCHES = 1000
+
+
 def drain(
-    conn: store.Conn, *, reader: store.Conn | None = None, batch: int = 20_000, max_batches: int = 1000, **kw: Any
+    conn: store.Conn,
+    *,
+    reader: store.Conn | None = None,
+    batch: int = 20_000,
+    max_batches: int = MAX_BATCHES,
+    **kw: Any,
 ) -> list[RollupStats]:
     """Run batches until the queue is empty (bounded, so a flood cannot pin the job forever)."""
     done: list[RollupStats] = []

@@ -18,8 +18,11 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+
 from aggregation import indicator_job, job
 from aggregation.retention import RetentionPolicy, apply_retention
+from smartpark.heartbeat import STALE_AFTER_S, Heartbeat
 from smartpark.settings import AggregationSettings, get_settings
 
 log = logging.getLogger("aggregation.scheduler")
@@ -35,10 +38,15 @@ class Jobs:
         settings: AggregationSettings,
         connect: Connect,
         clock: Callable[[], float] = time.perf_counter,
+        heartbeat: Heartbeat | None = None,  # None: one of its own, not exported
     ) -> None:
         self.settings = settings
         self.connect = connect
         self.clock = clock
+        self.heartbeat = heartbeat or Heartbeat(
+            "scheduler", stale_after_s=STALE_AFTER_S["scheduler"], registry=CollectorRegistry()
+        )
+        self.caught_up = time.time()  # when the rollup queue was last drained to empty
 
     def rollups(self) -> dict[str, Any]:
         t0 = self.clock()
@@ -51,11 +59,15 @@ class Jobs:
                 default_interval_s=self.settings.default_interval_s,
             )
             out: dict[str, Any] = dict(job.totals(done))
+            if len(done) < job.MAX_BATCHES:  # drained: every stored reading is in its rollups
+                self.caught_up = time.time()
             threshold = self.settings.analyze_after_rows
             if threshold and out["rows_15m"] >= threshold:
                 conn.execute("ANALYZE rollup_15m, rollup_1h, rollup_1d")
                 out["analyzed"] = True
         out["seconds"] = round(self.clock() - t0, 3)
+        # lag: how long the rollups have been behind the stored readings (0 once drained)
+        self.heartbeat.beat(time.time() - self.caught_up)
         if done:
             log.info("rollups: %s", out)
         return out
@@ -76,6 +88,7 @@ class Jobs:
             "failed_days": sum(s.failed_days for s in done),
             "seconds": round(self.clock() - t0, 3),
         }
+        self.heartbeat.beat()
         if done:
             log.info("indicators: %s", out)
         return out
@@ -119,7 +132,15 @@ def run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     url = database_url(settings)
-    jobs = Jobs(settings.aggregation, connect=lambda: connect(url, autocommit=True))
+    heartbeat = Heartbeat("scheduler", stale_after_s=STALE_AFTER_S["scheduler"])
+    jobs = Jobs(settings.aggregation, connect=lambda: connect(url, autocommit=True), heartbeat=heartbeat)
+    if not args.once:
+        from smartpark.health_http import serve_health
+        from smartpark.heartbeat import publish
+
+        if settings.metrics_port:
+            serve_health(settings.metrics_port, heartbeat, addr="0.0.0.0")
+        publish(heartbeat, url)
     if args.once:
         try:
             print(json.dumps(run_once(jobs)))

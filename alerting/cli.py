@@ -61,15 +61,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from prometheus_client import start_http_server
-
     from alerting.service import AlertingService, serve
+    from smartpark.db import database_url
+    from smartpark.health_http import serve_health
+    from smartpark.heartbeat import STALE_AFTER_S, Heartbeat, publish
     from smartpark.settings import get_settings
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
+    heartbeat = Heartbeat("alerting", stale_after_s=STALE_AFTER_S["alerting"])
     if settings.metrics_port:
-        start_http_server(settings.metrics_port)
+        serve_health(settings.metrics_port, heartbeat, addr="0.0.0.0")
+    publish(heartbeat, database_url(settings))
     return serve(
         AlertingService(
             settings=settings,
@@ -77,6 +80,7 @@ def _run(args: argparse.Namespace) -> int:
             tick_s=args.tick,
             parks=args.parks,
             session_expiry_s=args.session_expiry,
+            heartbeat=heartbeat,
         )
     )
 

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
+from prometheus_client import CollectorRegistry
 
 from alerting import store
 from alerting.alarms import OpenAlarms
@@ -41,6 +42,7 @@ from alerting.rebuild import Build, Rebuilder
 from alerting.routing import InhibitRule, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
 from smartpark import timebase
+from smartpark.heartbeat import STALE_AFTER_S, Heartbeat
 from smartpark.settings import Settings
 from smartpark.webhook_targets import TargetPolicy
 
@@ -73,11 +75,15 @@ class AlertingService:
         connect: Callable[[], psycopg.Connection[Any]] | None = None,
         session_expiry_s: int | None = None,  # None: the platform default (a week)
         parks: Sequence[str] | None = None,  # None: every park; else only these (sharding, benches)
+        heartbeat: Heartbeat | None = None,  # None: one of its own, not exported
     ) -> None:
         self.settings = settings
         self.fixed_rules = list(rules) if rules is not None else None
         self.inhibit = list(inhibit) if inhibit is not None else inhibit_rules_from_list(default_document()["inhibit"])
         self.metrics = metrics or AlertingMetrics.create()
+        self.heartbeat = heartbeat or Heartbeat(
+            "alerting", stale_after_s=STALE_AFTER_S["alerting"], registry=CollectorRegistry()
+        )
         self.clock = clock
         self.client_id = client_id or f"alerting-{socket.gethostname()}"
         self.tick_s, self.refresh_s, self.max_backoff_s = tick_s, refresh_s, max_backoff_s
@@ -189,6 +195,8 @@ class AlertingService:
         while not self.stop_event.is_set():
             now = self.last_evaluation_s = self.clock()
             self.metrics.heartbeat.set(now)
+            # lag: how long the oldest message of the last batch waited to be judged
+            self.heartbeat.beat(now - min(m.received_ms for m in msgs) / 1000 if msgs else 0.0)
             try:
                 build = self.rebuilder.take() if self.rebuilder is not None else None
                 if build is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -9,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
@@ -22,6 +24,7 @@ from api.queries.users import token_secret
 from api.routes.live import LiveSlots
 from api.standing import StandingCache
 from api.throttle import FailureThrottle
+from smartpark.heartbeat import STALE_AFTER_S, Heartbeat, Publisher, beating
 from smartpark.settings import ApiSettings, Settings, get_settings
 from smartpark.webhook_targets import TargetPolicy
 
@@ -61,9 +64,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from smartpark.db import database_url as default_url
 
-        pool = make_pool(database_url or default_url(settings), limits, open_=False)
+        url = database_url or default_url(settings)
+        pool = make_pool(url, limits, open_=False)
         pool.open(wait=False)
         app.state.pool = pool
+        beats = asyncio.create_task(beating(app.state.heartbeat))  # stops when the event loop is stuck
+        publisher = Publisher(app.state.heartbeat, lambda: psycopg.connect(url, autocommit=True))
+        publisher.start()
         try:
             with pool.connection() as conn:
                 app.state.token_secret = token_secret(conn)
@@ -76,6 +83,8 @@ def create_app(
             )
             yield
         finally:
+            beats.cancel()
+            publisher.stop()
             pool.close()
 
     app = FastAPI(
@@ -91,6 +100,7 @@ def create_app(
     app.state.limits = limits
     app.state.clock = clock
     app.state.registry = registry or CollectorRegistry()
+    app.state.heartbeat = Heartbeat("api", stale_after_s=STALE_AFTER_S["api"], registry=app.state.registry)
     app.state.answers = AnswerCache(limits.overview_ttl_s)
     app.state.live_slots = LiveSlots(limits.live_max_per_user)
     app.state.webhook_targets = TargetPolicy.from_cidrs(settings.webhook_allowed_networks)
@@ -105,6 +115,7 @@ def create_app(
         reference,
         rejected,
         rules,
+        service_health,
         statistics,
         telemetry,
     )
@@ -113,7 +124,8 @@ def create_app(
     )
 
     app.include_router(health.router)
-    for module in (auth, registry_routes, telemetry, statistics, alarms, rules, rejected, live, reference):
+    modules = (auth, registry_routes, telemetry, statistics, alarms, rules, rejected, live, reference, service_health)
+    for module in modules:
         app.include_router(module.router, prefix=PREFIX)
 
     app.add_middleware(RequestMetrics, registry=app.state.registry, prefix=PREFIX)

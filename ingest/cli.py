@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from ingest.partition import Partition
@@ -114,14 +116,14 @@ def run(args: argparse.Namespace) -> int:
 
 def run_worker(index: int, options: dict[str, Any]) -> int:
     """One worker in this process until SIGTERM/SIGINT (flush, commit, ack, exit)."""
-    from prometheus_client import start_http_server
-
     from ingest import validate as v
     from ingest.metrics import IngestMetrics
     from ingest.quota import QuotaLimits
     from ingest.rejections import rejection_limits
     from ingest.worker import Ingester, WorkerConfig
     from smartpark.db import database_url
+    from smartpark.health_http import serve_health
+    from smartpark.heartbeat import FILE_ENV, STALE_AFTER_S, Heartbeat, publish
     from smartpark.mqtt import SESSION_EXPIRY_S, mqtt_url
 
     settings = get_settings()
@@ -148,9 +150,16 @@ def run_worker(index: int, options: dict[str, Any]) -> int:
         ),
     )
     metrics = IngestMetrics.create()
+    beats = os.environ.get(FILE_ENV)  # one file per worker: a stuck one is seen beside a live one
+    heartbeat = Heartbeat(
+        "ingest", stale_after_s=STALE_AFTER_S["ingest"], path=Path(f"{beats}.{index}") if beats else None
+    )
     if options["metrics_port"]:
-        start_http_server(options["metrics_port"] + index, addr="127.0.0.1")
-    ingester = Ingester(config, db_url=database_url(settings), mqtt_url=mqtt_url(settings), metrics=metrics)
+        serve_health(options["metrics_port"] + index, heartbeat)
+    publish(heartbeat, database_url(settings))
+    ingester = Ingester(
+        config, db_url=database_url(settings), mqtt_url=mqtt_url(settings), metrics=metrics, heartbeat=heartbeat
+    )
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: ingester.stop.set())
     part = config.partition

@@ -25,6 +25,7 @@ import numpy as np
 import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.subscribeoptions import SubscribeOptions
+from prometheus_client import CollectorRegistry
 
 from ingest import validate as v
 from ingest.batch import Batch, BatchBuilder, Message, reject
@@ -37,6 +38,7 @@ from ingest.rejections import DEFAULT_LIMITS, RejectionFolder, RejectionLimits, 
 from ingest.store import Stored, prepare_session, store_batch
 from smartpark import mqtt as sp_mqtt
 from smartpark.db.binary_copy import PG_EPOCH_US
+from smartpark.heartbeat import STALE_AFTER_S, Heartbeat
 from smartpark.origin import origin_key, signed_by_platform
 from smartpark.registry import Snapshot
 
@@ -140,8 +142,13 @@ class Ingester:
         metrics: IngestMetrics,
         clock: Callable[[], float] = time.time,
         connect_db: Callable[[str], psycopg.Connection[Any]] | None = None,
+        heartbeat: Heartbeat | None = None,  # None: one of its own, not exported
     ) -> None:
         self.config = config
+        self.heartbeat = heartbeat or Heartbeat(
+            "ingest", stale_after_s=STALE_AFTER_S["ingest"], registry=CollectorRegistry()
+        )
+        self.lag_s = 0.0  # the median reading of the last batch: from its timestamp to committed
         self.db_url = db_url
         self.mqtt_url = mqtt_url
         self.metrics = metrics
@@ -319,6 +326,7 @@ class Ingester:
             self._connect_broker()
             while not self.stop.is_set():
                 self._cycle(block=True)
+                self.heartbeat.beat(self.lag_s)
             # Flush what was received before the stop; later arrivals stay unacknowledged in the
             # persistent session and come back to the next process with this client id.
             while not self.inbox.empty() and time.monotonic() < self._stop_deadline():
@@ -340,6 +348,7 @@ class Ingester:
             self._refresh_index()
         items, builder = self._collect(block)
         if not items:
+            self.lag_s = 0.0
             return
         batch = builder.finish(int(self.clock() * 1000))
         if self._registry_may_be_stale(batch):
@@ -454,7 +463,8 @@ class Ingester:
         if len(batch.rows):
             m.batch_readings.observe(len(batch.rows))
             now_us = self.clock() * 1e6 - PG_EPOCH_US
-            m.lag_seconds.observe(max(0.0, (now_us - float(np.median(batch.rows.ts_us))) / 1e6))
+            self.lag_s = max(0.0, (now_us - float(np.median(batch.rows.ts_us))) / 1e6)
+            m.lag_seconds.observe(self.lag_s)
 
 
 def _chunks(filters: list[str], size: int = 1000) -> list[list[str]]:

@@ -25,7 +25,7 @@ def healthz() -> HealthOut:
 @router.get(
     "/readyz",
     response_model=HealthOut,
-    summary="the database answers and the API schema is migrated",
+    summary="the database answers, the API schema is migrated and the event loop's heartbeat is fresh",
     responses={503: {"model": HealthOut}},
 )
 def readyz(request: Request) -> Response:
@@ -36,6 +36,8 @@ def readyz(request: Request) -> Response:
         checks["database"] = "ok"
     except Exception as exc:  # any failure means "not ready", reported, never raised
         checks["database"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    beat = request.app.state.heartbeat.status()  # the event loop goes round (smartpark.heartbeat)
+    checks["heartbeat"] = "ok" if not beat.stale else f"stale: last beat {beat.as_json()['last_beat']}"
     ok = all(v == "ok" for v in checks.values())
     body = HealthOut(status="ok" if ok else "unavailable", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

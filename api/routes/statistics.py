@@ -30,7 +30,6 @@ from api.schemas.statistics import (
     EconomicImportIn,
     EconomicIn,
     EconomicOut,
-    JobsOut,
     OverviewOut,
     ParkEvaluationOut,
     StatsResponse,
@@ -180,13 +179,6 @@ def _currency(conn: DbConn, park_id: int, rows: list[dict[str, Any]], start: dat
     times = [r["computed_at"] for r in rows if r.get("computed_at") is not None]
     failing = sorted({f["day"] for f in failures.current(conn, park_ids=[park_id]) if start <= f["day"] < end})
     return {"current_to": min(times, default=None), "failing_days": failing}
-
-
-@router.get("/health/jobs", response_model=JobsOut, summary="scheduled jobs that fail, per park and day")
-def jobs(conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
-    from aggregation import failures
-
-    return {"failures": failures.current(conn, park_ids=None if p.park_id is None else [p.park_id])}
 
 
 @router.get(

@@ -164,3 +164,23 @@ class OverviewOut(Out):
     unacknowledged_alarms: int
     today: StatOut | None = Field(description="the park's indicators of its current local day")
     latest_alarms: list[AlarmOut]
+
+
+class ServiceOut(Out):
+    service: str
+    status: Literal["ok", "stale"]
+    last_beat: datetime | None = Field(default=None, description="when its loop last went round; null: never")
+    age_s: float | None = None
+    lag_s: float | None = Field(default=None, description="how far behind its input it was then")
+    stale_after_s: float | None = None
+
+
+class ServicesOut(Out):
+    services: list[ServiceOut]
+    alarms_stale_since: datetime | Literal["never"] | None = Field(
+        description="no alarm is judged since this time (the alerting service's last beat; 'never'); null: live"
+    )
+    statistics_stale_since: datetime | Literal["never"] | None = Field(
+        description="statistics not computed since this time (the scheduler's last beat, or the first failing"
+        " day's failure); null: current"
+    )

@@ -8,7 +8,7 @@ import secrets
 import signal
 from collections.abc import Collection
 
-from prometheus_client import REGISTRY, start_http_server
+from prometheus_client import REGISTRY
 
 from ingest.hj212.directory import Directory, from_database
 from ingest.hj212.lockout import lockout_limits
@@ -17,6 +17,8 @@ from ingest.hj212.rejections import RejectionLog, database_sink
 from ingest.hj212.server import Hj212Server, Limits
 from ingest.rejections import rejection_limits
 from smartpark.db import database_url
+from smartpark.health_http import serve_health
+from smartpark.heartbeat import STALE_AFTER_S, Heartbeat, beating, publish
 from smartpark.mqtt import connect, make_client, mqtt_url
 from smartpark.origin import origin_key
 from smartpark.settings import Settings
@@ -27,7 +29,13 @@ DEFAULT_PORT = 8212
 
 
 async def serve(
-    settings: Settings, host: str, port: int, store_cns: Collection[str], *, ready: asyncio.Event | None = None
+    settings: Settings,
+    host: str,
+    port: int,
+    store_cns: Collection[str],
+    *,
+    ready: asyncio.Event | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> None:
     url = database_url(settings)
     # No session to keep: a message unacknowledged at exit was never replied to, so the logger
@@ -53,6 +61,7 @@ async def serve(
     tcp = await server.start(host, port)
     flusher = asyncio.create_task(rejections.run())
     refresher = asyncio.create_task(_refresh(server))
+    beater = asyncio.create_task(beating(heartbeat)) if heartbeat is not None else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -68,6 +77,8 @@ async def serve(
         await tcp.wait_closed()
         flusher.cancel()
         refresher.cancel()
+        if beater is not None:
+            beater.cancel()
         await rejections.flush()
         client.disconnect()
         client.loop_stop()
@@ -84,7 +95,9 @@ async def _refresh(server: Hj212Server) -> None:
 
 def run(settings: Settings, *, host: str | None, port: int | None, store_cns: Collection[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    heartbeat = Heartbeat("hj212", stale_after_s=STALE_AFTER_S["hj212"])
     if settings.metrics_port:
-        start_http_server(settings.metrics_port)
-    asyncio.run(serve(settings, host or DEFAULT_HOST, port or DEFAULT_PORT, store_cns))
+        serve_health(settings.metrics_port, heartbeat, addr="0.0.0.0")
+    publish(heartbeat, database_url(settings))
+    asyncio.run(serve(settings, host or DEFAULT_HOST, port or DEFAULT_PORT, store_cns, heartbeat=heartbeat))
     return 0

@@ -52,3 +52,28 @@ def test_statistics_say_when_computed_and_which_days_fail(
     every = client.get("/api/v1/health/jobs", headers=t.headers("admin")).json()["failures"]
     assert {t.park_id, t.other_park_id} <= {f["park_id"] for f in every}
     assert client.get("/api/v1/health/jobs").status_code == 401
+
+
+def test_services_say_since_when_alarms_and_statistics_are_stale(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    from smartpark.heartbeat import UPSERT
+
+    db.execute("DELETE FROM service_heartbeats WHERE service IN ('alerting', 'scheduler')")
+    now = db.execute("SELECT extract(epoch FROM now())::float8").fetchone()[0]  # type: ignore[index]
+    db.execute(UPSERT, ("alerting", "h", 1, now - 120, 0.0, 15.0))  # stuck for two minutes
+    db.execute(UPSERT, ("scheduler", "h", 2, now - 5, 0.0, 600.0))
+    db.execute("DELETE FROM aggregation_failures WHERE park_id = %s", (tenancy.park_id,))
+    body = client.get("/api/v1/health/services", headers=tenancy.headers("operator")).json()
+    status = {s["service"]: s["status"] for s in body["services"]}
+    assert status["alerting"] == "stale" and status["scheduler"] == "ok"
+    beat = next(s for s in body["services"] if s["service"] == "alerting")["last_beat"]
+    assert body["alarms_stale_since"] == beat and body["statistics_stale_since"] is None
+    # a failing day of the caller's park makes its statistics stale since that failure
+    failures.record(db, job="indicators", park_id=tenancy.park_id, day=date(2026, 4, 1), error="KeyError: 'z'")
+    body = client.get("/api/v1/health/services", headers=tenancy.headers("operator")).json()
+    assert body["statistics_stale_since"] is not None
+    db.execute(UPSERT, ("alerting", "h", 1, now, 0.0, 15.0))
+    assert (
+        client.get("/api/v1/health/services", headers=tenancy.headers("operator")).json()["alarms_stale_since"] is None
+    )

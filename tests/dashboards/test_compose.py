@@ -67,6 +67,9 @@ def test_components_and_roles() -> None:
 def test_health_checks_and_start_order() -> None:
     for name in ("timescaledb", "mosquitto", "api", "grafana", "ingest-1", "ingest-2"):
         assert SERVICES[name].get("healthcheck", {}).get("test"), f"{name} has no health check"
+    for name in ("ingest-1", "ingest-2", "alerting", "scheduler", "hj212", "api"):
+        # healthy only while the service's heartbeat is fresh (smartpark.heartbeat)
+        assert "/readyz" in " ".join(SERVICES[name]["healthcheck"]["test"]), f"{name} is not checked by heartbeat"
     init = SERVICES["init"]
     assert init["depends_on"]["timescaledb"]["condition"] == "service_healthy"
     assert init["depends_on"]["mosquitto"]["condition"] == "service_healthy"

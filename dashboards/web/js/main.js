@@ -5,6 +5,7 @@ import { escape } from "./format.js";
 import { applyStatic, currentLang, onLangChange, setLang, t } from "./i18n.js";
 import { loadReference } from "./limits.js";
 import * as live from "./live.js";
+import * as staleness from "./staleness.js";
 
 const VIEWS = {
   overview: () => import("./views/overview.js"),
@@ -43,6 +44,7 @@ function setStatus(text) {
 
 function showLogin(message = "") {
   live.stop();
+  staleness.stop();
   $("#nav").hidden = true;
   $("#view").hidden = true;
   $("#logout").hidden = true;
@@ -94,6 +96,7 @@ async function boot() {
   for (const a of document.querySelectorAll("#nav a")) a.hidden = !ctx.views.includes(a.dataset.view);
   $("#nav").hidden = false;
   live.start(ctx.me.enterprise_id ? { enterprise_id: ctx.me.enterprise_id } : ctx.park ? { park_id: ctx.park.park_id } : {});
+  staleness.start();
   route();
 }
 
