@@ -257,17 +257,17 @@ class Evaluator:
         new_e = np.flatnonzero(emap >= 0)
         old_e = emap[new_e]
         back = dict(zip(old_e.tolist(), new_e.tolist(), strict=True)) if old.windows or old.aqi_inputs else {}
-        for r, rule in enumerate(self.rules):
-            ro = old.rule_index.get(rule.id)
-            if ro is None:
-                continue
+        pairs = [(r, old.rule_index[rule.id]) for r, rule in enumerate(self.rules) if rule.id in old.rule_index]
+        if pairs:
+            rn, ro = (np.array(x, dtype=np.int64) for x in zip(*pairs, strict=True))
+            into, out_of = _carry_index(rn, new_e, ro, old_e)
             for name in ("state", "since_ms", "last_value", "last_ts", "last_seen"):
-                getattr(self, name)[r, new_e] = getattr(old, name)[ro, old_e]
-            self.state[r, ~self.applies[r]] = OK  # out of scope now: nothing to judge
+                getattr(self, name)[into] = getattr(old, name)[out_of]
+            self.state[~self.applies] = OK  # out of scope now: nothing to judge
         same = {old.rule_index[self.rules[r].id]: r for r in self.carried_rules(old)}
-        for (ro, eo), buf in old.windows.items():
-            if ro in same and eo in back:
-                self.windows[(same[ro], back[eo])] = buf
+        for (wr, we), buf in old.windows.items():
+            if wr in same and we in back:
+                self.windows[(same[wr], back[we])] = buf
         self.o2[new_e], self.o2_ts[new_e] = old.o2[old_e], old.o2_ts[old_e]
         self.aqi_inputs = {back[e]: v for e, v in old.aqi_inputs.items() if e in back}
 
@@ -513,6 +513,16 @@ class Evaluator:
             thr = self.threshold[r, e] if rule.condition.outlet_limit else None
             breach, clear = breach_and_clear(rule, v, thr)
             self._step(r, int(e), now_ms, float(v[0]), bool(breach[0]), bool(clear[0]), out)
+
+
+def _carry_index(rn: np.ndarray, new_e: np.ndarray, ro: np.ndarray, old_e: np.ndarray) -> tuple[Any, Any]:
+    """Indexes that copy every carried rule's series at once; when the old entities sit in the
+    same order in one run of the new ones (devices added at the end: the usual change), whole
+    rows are copied, several times faster than element by element."""
+    run = old_e.size > 0 and new_e[-1] - new_e[0] == new_e.size - 1
+    if run and old_e[0] == 0 and old_e[-1] == old_e.size - 1 and bool((np.diff(old_e) == 1).all()):
+        return (rn[:, None], slice(int(new_e[0]), int(new_e[-1]) + 1)), (ro[:, None], slice(0, old_e.size))
+    return np.ix_(rn, new_e), np.ix_(ro, old_e)
 
 
 def _first_of_each(batch: Batch) -> np.ndarray | None:
