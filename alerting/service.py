@@ -227,6 +227,7 @@ class AlertingService:
         if took > self.longest_pause_s:
             self.longest_pause_s = took
             self.metrics.longest_pause.set(took)
+            self.heartbeat.detail["longest_pause_s"] = round(took, 4)
         if took > SLOW_STEP_S:  # every alarm waits for this loop: say when it stalls
             log.warning("alerting: %s took %.0f ms", what, took * 1000)
 

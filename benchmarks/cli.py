@@ -16,6 +16,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "hj212": ("benchmarks.hj212", "HJ 212 packets/s decoded and readings/s stored"),
     "sim": ("benchmarks.sim", "simulator readings/s from one process"),
     "indicators": ("benchmarks.indicators", "indicator job per live run: gaps across midnight later vs linear"),
+    "platform": ("benchmarks.platform", "the whole platform under live load and disturbances, minute by minute"),
 }
 
 

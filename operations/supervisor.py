@@ -2,7 +2,9 @@
 
 The supervisor prepares what the components need (services, schema, broker account, rules; with
 ``--demo`` a simulated park with a week of history and a demo login), starts the components,
-restarts a crashed one with exponential backoff, and on Ctrl-C or SIGTERM stops them all. Each
+restarts a crashed one with exponential backoff, restarts one whose heartbeat stops (a file the
+child touches each time its loop goes round, ``smartpark.heartbeat``: stuck is as bad as
+crashed), and on Ctrl-C or SIGTERM stops them all. Each
 step is a ``smartpark`` subcommand run as a child, so a missing component is named precisely
 instead of failing somewhere inside. Steps already done (checked in the database, not only in
 stamp files) are skipped on the next run.
@@ -18,7 +20,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,12 +37,14 @@ from operations.preparation import (
     wait_for_api,
 )
 from operations.services import local
+from smartpark.heartbeat import FILE_ENV, STALE_AFTER_S, file_age_s
 from smartpark.settings import get_settings
 
 BACKOFF_START_S = 1.0
 BACKOFF_MAX_S = 60.0
 HEALTHY_AFTER_S = 60.0  # a child that ran this long is healthy again: its backoff restarts
 STOP_GRACE_S = 10.0
+STARTUP_GRACE_S = 60.0  # a child's first beat may wait for its database and broker
 
 
 def check_command(argv: Sequence[str], commands: dict[str, tuple[str, str]] | None = None) -> str | None:
@@ -92,7 +96,21 @@ class Child:
     started_at: float = 0.0
     failures: int = 0
     restart_at: float | None = None
+    started_wall: float = 0.0  # time.time() of the start, to tell this run's heartbeat files
     log: Any = field(default=None, repr=False)
+
+    @property
+    def heartbeat_path(self) -> Path:
+        return self.log_path.with_suffix(".heartbeat")
+
+    def heartbeat_age_s(self, now_wall: float) -> float | None:
+        """Age of the stalest heartbeat file of the child (ingest: one per worker); None: none yet."""
+        ages = [
+            file_age_s(p, now_wall)
+            for p in self.heartbeat_path.parent.glob(self.heartbeat_path.name + "*")
+            if p.stat().st_mtime >= self.started_wall  # a file of an earlier run says nothing
+        ]
+        return max((a for a in ages if a is not None), default=None)
 
     def start(self, now: float, argv_for: Callable[[Sequence[str]], list[str]] = smartpark_argv) -> None:
         self.log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -100,6 +118,7 @@ class Child:
         fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.fchmod(fd, 0o600)
         self.log = os.fdopen(fd, "ab")
+        self.started_wall = time.time()
         # A session of its own, so Ctrl-C reaches only the supervisor, which then stops the whole
         # group (ingest's workers too) in order.
         self.proc = subprocess.Popen(
@@ -108,6 +127,7 @@ class Child:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            env={**os.environ, FILE_ENV: str(self.heartbeat_path)},
         )
         self.started_at = now
         self.restart_at = None
@@ -134,8 +154,12 @@ class Supervisor:
         out: TextIO = sys.stdout,
         clock: Callable[[], float] = time.monotonic,
         argv_for: Callable[[Sequence[str]], list[str]] = smartpark_argv,
+        stale_after_s: Mapping[str, float] = STALE_AFTER_S,
+        startup_grace_s: float = STARTUP_GRACE_S,
     ) -> None:
         self.children = [Child(c, log_dir / f"{c.name}.log") for c in comps]
+        self.stale_after_s = dict(stale_after_s)  # by component name; others are not watched
+        self.startup_grace_s = startup_grace_s
         self.out = out
         self.clock = clock
         self.argv_for = argv_for
@@ -167,6 +191,10 @@ class Supervisor:
                     self.say(f"restarted {child.component.name} (pid {child.proc.pid})")
                 continue
             code = child.proc.poll()
+            if code is None and self._stuck(child, now):
+                child.signal_group(signal.SIGKILL)  # stuck: a SIGTERM may never be heard
+                child.proc.wait()
+                code = child.proc.returncode
             if code is None:
                 if child.failures and now - child.started_at >= HEALTHY_AFTER_S:
                     child.failures = 0
@@ -178,6 +206,18 @@ class Supervisor:
                 f"{child.component.name} exited with {code}; restarting in {delay:g} s"
                 f" (log {child.log_path}):\n{tail(child.log_path)}"
             )
+
+    def _stuck(self, child: Child, now: float) -> bool:
+        """The child's heartbeat is older than its service's stale time (after a start-up grace)."""
+        stale_after = self.stale_after_s.get(child.component.name)
+        if stale_after is None or now - child.started_at < stale_after + self.startup_grace_s:
+            return False
+        age = child.heartbeat_age_s(time.time())
+        stuck = age is None or age > stale_after
+        if stuck:
+            what = "no heartbeat" if age is None else f"no heartbeat for {age:.0f} s"
+            self.say(f"{child.component.name}: {what} (stale after {stale_after:g} s): killing it to restart")
+        return stuck
 
     def stop_all(self, grace_s: float = STOP_GRACE_S) -> None:
         if self.stopped:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge
+from psycopg.types.json import Jsonb
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class Heartbeat:
         self.path = path if path is not None else (Path(env) if env else None)
         self.last_beat: float | None = None
         self.lag_s: float | None = None
+        self.detail: dict[str, float] = {}  # figures of the service written with the beat
         self._touched = 0.0
         gauges = {
             name: Gauge(f"smartpark_heartbeat_{name}", doc, ["service"], registry=registry).labels(service)
@@ -137,10 +139,10 @@ def file_age_s(path: Path, now: float | None = None) -> float | None:
 
 
 UPSERT = (
-    "INSERT INTO service_heartbeats (service, host, pid, beat_at, lag_s, stale_after_s, written_at)"
-    " VALUES (%s, %s, %s, to_timestamp(%s), %s, %s, now())"
+    "INSERT INTO service_heartbeats (service, host, pid, beat_at, lag_s, stale_after_s, detail, written_at)"
+    " VALUES (%s, %s, %s, to_timestamp(%s), %s, %s, %s, now())"
     " ON CONFLICT (service, host, pid) DO UPDATE SET beat_at = excluded.beat_at, lag_s = excluded.lag_s,"
-    " stale_after_s = excluded.stale_after_s, written_at = now()"
+    " stale_after_s = excluded.stale_after_s, detail = excluded.detail, written_at = now()"
 )
 
 
@@ -175,7 +177,10 @@ class Publisher(threading.Thread):
             try:
                 if conn is None:
                     conn = self.connect()
-                conn.execute(UPSERT, (hb.service, self.host, self.pid, hb.last_beat, hb.lag_s, hb.stale_after_s))
+                conn.execute(
+                    UPSERT,
+                    (hb.service, self.host, self.pid, hb.last_beat, hb.lag_s, hb.stale_after_s, Jsonb(hb.detail)),
+                )
             except Exception as exc:  # the database may be away: the next round tries again
                 log.warning("heartbeat of %s not written: %s", hb.service, exc)
                 if conn is not None:

@@ -44,6 +44,9 @@ OWNERS = {
     "api_users": "api/queries/users.py",
     "api_keys": "api/queries/users.py",
     "api_token_secret": "api/queries/users.py",
+    "aggregation_failures": "aggregation/failures.py",
+    "rollup_held": "smartpark/db/touched.py",
+    "service_heartbeats": "smartpark/heartbeat.py",
 }
 # Session-local temporary tables: not in the migrations, written by the module that creates them.
 TEMPORARY = {"ingest_stage": "ingest/store.py"}

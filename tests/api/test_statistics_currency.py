@@ -57,12 +57,14 @@ def test_statistics_say_when_computed_and_which_days_fail(
 def test_services_say_since_when_alarms_and_statistics_are_stale(
     client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
 ) -> None:
+    from psycopg.types.json import Jsonb
+
     from smartpark.heartbeat import UPSERT
 
     db.execute("DELETE FROM service_heartbeats WHERE service IN ('alerting', 'scheduler')")
     now = db.execute("SELECT extract(epoch FROM now())::float8").fetchone()[0]  # type: ignore[index]
-    db.execute(UPSERT, ("alerting", "h", 1, now - 120, 0.0, 15.0))  # stuck for two minutes
-    db.execute(UPSERT, ("scheduler", "h", 2, now - 5, 0.0, 600.0))
+    db.execute(UPSERT, ("alerting", "h", 1, now - 120, 0.0, 15.0, Jsonb({})))  # stuck for two minutes
+    db.execute(UPSERT, ("scheduler", "h", 2, now - 5, 0.0, 600.0, Jsonb({})))
     db.execute("DELETE FROM aggregation_failures WHERE park_id = %s", (tenancy.park_id,))
     body = client.get("/api/v1/health/services", headers=tenancy.headers("operator")).json()
     status = {s["service"]: s["status"] for s in body["services"]}
@@ -73,7 +75,7 @@ def test_services_say_since_when_alarms_and_statistics_are_stale(
     failures.record(db, job="indicators", park_id=tenancy.park_id, day=date(2026, 4, 1), error="KeyError: 'z'")
     body = client.get("/api/v1/health/services", headers=tenancy.headers("operator")).json()
     assert body["statistics_stale_since"] is not None
-    db.execute(UPSERT, ("alerting", "h", 1, now, 0.0, 15.0))
+    db.execute(UPSERT, ("alerting", "h", 1, now, 0.0, 15.0, Jsonb({})))
     assert (
         client.get("/api/v1/health/services", headers=tenancy.headers("operator")).json()["alarms_stale_since"] is None
     )

@@ -87,6 +87,9 @@ PROGRAMS = {
     " first=not p.exists(); p.touch(); print('run', 'first' if first else 'again', flush=True);"
     " sys.exit(3) if first else time.sleep(60)",
     # Runs until SIGTERM, and reports that it got it.
+    # Beats (touches its heartbeat file) for a while, then hangs without exiting: stuck.
+    "stuck": "import os,pathlib,time; hb=pathlib.Path(os.environ['SMARTPARK_HEARTBEAT_FILE']);"
+    " [(hb.touch(), time.sleep(0.1)) for _ in range(5)]; print('hung', flush=True); time.sleep(600)",
     "steady": "import signal,sys,time; signal.signal(signal.SIGTERM, lambda *a: (print('got SIGTERM',"
     " flush=True), sys.exit(0))); print('up', flush=True); time.sleep(60)",
 }
@@ -123,3 +126,29 @@ def test_crashed_child_is_restarted_and_everything_stops_cleanly(tmp_path: Path)
     assert "got SIGTERM" in (tmp_path / "logs" / "steady.log").read_text()
     assert (tmp_path / "logs" / "flaky.log").read_text().splitlines()[:2] == ["run first", "run again"]
     assert out.getvalue().rstrip().endswith("[up] stopped")
+
+
+def test_a_stuck_child_whose_heartbeat_stops_is_restarted(tmp_path: Path) -> None:
+    out = io.StringIO()
+    sup = Supervisor(
+        [Component("stuck", ("stuck",)), Component("steady", ("steady",))],
+        log_dir=tmp_path / "logs",
+        out=out,
+        argv_for=_programs(tmp_path),  # type: ignore[arg-type]
+        stale_after_s={"stuck": 1.0},  # steady has no heartbeat and is not watched
+        startup_grace_s=0.5,
+    )
+    sup.start_all()
+    stuck, steady = sup.children
+    first_pid = stuck.proc.pid if stuck.proc else None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "restarted stuck" not in out.getvalue():
+        sup.poll_once()
+        time.sleep(0.1)
+    said = out.getvalue()
+    assert "stuck: no heartbeat for" in said and "killing it to restart" in said, said
+    assert "restarted stuck" in said
+    assert stuck.proc is not None and stuck.proc.pid != first_pid
+    assert steady.proc is not None and steady.proc.poll() is None  # the live one was left alone
+    assert (tmp_path / "logs" / "stuck.log").read_text().count("hung") >= 1
+    sup.stop_all(grace_s=10)

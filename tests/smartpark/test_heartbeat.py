@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 from prometheus_client import CollectorRegistry
+from psycopg.types.json import Jsonb
 
 from smartpark.health_http import serve_health
 from smartpark.heartbeat import UPSERT, Heartbeat, file_age_s, latest
@@ -77,9 +78,9 @@ def test_readyz_answers_503_once_the_beat_is_stale() -> None:
 @pytest.mark.integration
 def test_the_table_keeps_the_last_beat_judged_on_the_database_clock(db: psycopg.Connection[Any]) -> None:
     now = db.execute("SELECT extract(epoch FROM now())::float8").fetchone()[0]  # type: ignore[index]
-    db.execute(UPSERT, ("t-stuck", "h", 1, now - 100, 0.5, 15.0))
-    db.execute(UPSERT, ("t-live", "h", 2, now - 1, 0.1, 15.0))
-    db.execute(UPSERT, ("t-live", "h", 3, now - 500, 9.0, 15.0))  # a process long gone
+    db.execute(UPSERT, ("t-stuck", "h", 1, now - 100, 0.5, 15.0, Jsonb({})))
+    db.execute(UPSERT, ("t-live", "h", 2, now - 1, 0.1, 15.0, Jsonb({})))
+    db.execute(UPSERT, ("t-live", "h", 3, now - 500, 9.0, 15.0, Jsonb({})))  # a process long gone
     got = latest(db)
     assert got["t-stuck"].stale and got["t-stuck"].age_s == pytest.approx(100, abs=1)
     assert not got["t-live"].stale and got["t-live"].lag_s == 0.1

@@ -9,6 +9,7 @@ CREATE TABLE service_heartbeats (
     pid           int NOT NULL,
     beat_at       timestamptz NOT NULL,
     lag_s         float8,
+    detail        jsonb NOT NULL DEFAULT '{}',  -- service figures, e.g. alerting's longest_pause_s
     stale_after_s float8 NOT NULL CHECK (stale_after_s > 0),
     written_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (service, host, pid)
