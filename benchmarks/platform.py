@@ -191,7 +191,8 @@ def _run(args: argparse.Namespace, settings: Any, db_url: str, code: str, model:
     out = subprocess_output(["users", "add", f"bench-{code}", "--role", "admin", "--label", "bench"])
     key = parse_key(out)
     assert key, f"no API key in: {out}"
-    sup = Supervisor(components(Options(ingest_workers=2, hj212=False), model=logs / "none.yaml"), log_dir=logs)
+    comps = [_own_ids(c, code) for c in components(Options(ingest_workers=2, hj212=False), model=logs / "none.yaml")]
+    sup = Supervisor(comps, log_dir=logs)
     sup.start_all()
     stop_sup = threading.Event()
 
@@ -204,10 +205,10 @@ def _run(args: argparse.Namespace, settings: Any, db_url: str, code: str, model:
     base = f"http://127.0.0.1:{api_port}"
     _wait(lambda: _get(f"{base}/readyz") == 200, 120, "the API")
     token = key  # an API key is a bearer credential too
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        park_id = conn.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()[0]  # type: ignore[index]
+    with Db(db_url) as db:
+        park_id = db.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()[0]
         leak_ids: dict[str, int] = dict(
-            conn.execute(
+            db.execute(
                 "SELECT d.code, d.device_id FROM devices d JOIN enterprises e USING (enterprise_id)"
                 " WHERE e.park_id = %s AND e.code IN ('leaks', 'probe')",
                 (park_id,),
@@ -259,12 +260,54 @@ def _run(args: argparse.Namespace, settings: Any, db_url: str, code: str, model:
     return _report(args, samples, started, published, stored, cpu, rss)
 
 
+def _own_ids(component: Any, code: str) -> Any:
+    """The component with MQTT client ids of this run: the platform's own are per host, and
+    another platform on the machine (a demo) must keep its sessions."""
+    from dataclasses import replace
+
+    extra = {
+        "ingest": ("--client-id-prefix", f"bench-{code}-ingest", "--session-expiry", "600"),
+        "alerting": ("--client-id", f"bench-{code}-alerting", "--session-expiry", "600"),
+    }.get(component.name, ())
+    return replace(component, argv=(*component.argv, *extra))
+
+
 def subprocess_output(argv: list[str]) -> str:
     import subprocess
 
     from operations.children import smartpark_argv
 
     return subprocess.run(smartpark_argv(argv), capture_output=True, text=True, check=True).stdout
+
+
+class Db:
+    """An autocommit connection that connects again when the database restarts under the run
+    (the machine is shared); a query is retried for up to a minute."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conn: Any = None
+
+    def __enter__(self) -> Db:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        import psycopg
+
+        for _ in range(60):
+            try:
+                if self.conn is None or self.conn.closed:
+                    self.conn = psycopg.connect(self.url, autocommit=True)
+                return self.conn.execute(sql, params)
+            except psycopg.OperationalError as exc:
+                print(f"bench platform: database away ({exc}); connecting again")
+                self.conn = None
+                time.sleep(1.0)
+        raise SystemExit("bench platform: the database stayed away for a minute")
 
 
 def _wait(check: Any, timeout: float, what: str) -> None:
@@ -300,9 +343,8 @@ def _post(url: str, body: Any, token: str | None) -> tuple[int, bytes]:
 
 
 def _alerting_sees(db_url: str, leak_ids: dict[str, int]) -> bool:
-    import psycopg
 
-    with psycopg.connect(db_url, autocommit=True) as conn:
+    with Db(db_url) as conn:
         row = conn.execute(
             "SELECT count(*) FROM service_heartbeats WHERE service = 'alerting' AND beat_at > now() - interval '5 s'"
         ).fetchone()
@@ -345,11 +387,10 @@ class Sender:
 def _leaks(
     db_url: str, park: str, gw: dict[str, Any], ids: dict[str, int], every: float, end: float, s: Samples
 ) -> None:
-    import psycopg
 
     sender = Sender(park, gw)
     i = 0
-    with psycopg.connect(db_url, autocommit=True) as conn:
+    with Db(db_url) as conn:
         while time.time() < end - every:
             dev = f"lk{i % LEAK_DEVICES:04d}"
             t0 = time.time()
@@ -372,10 +413,9 @@ def _leaks(
 
 
 def _probe(db_url: str, park: str, gw: dict[str, Any], ids: dict[str, int], end: float, s: Samples) -> None:
-    import psycopg
 
     sender, dev = Sender(park, gw), "pr0000"
-    with psycopg.connect(db_url, autocommit=True) as conn:
+    with Db(db_url) as conn:
         while time.time() < end:
             t0 = time.time()
             ts_ms = sender.send(dev, NORMAL)
@@ -394,19 +434,18 @@ def _probe(db_url: str, park: str, gw: dict[str, Any], ids: dict[str, int], end:
 
 def _rollup_probe(db_url: str, device_id: int, end: float, s: Samples) -> None:
     """How long until the probe's stored readings are all in their 15-minute rollup."""
-    import psycopg
 
     from smartpark.catalogue import BY_CODE
 
     lel = BY_CODE["safety.lel_pct"].id
-    with psycopg.connect(db_url, autocommit=True) as conn:
+    with Db(db_url) as conn:
         while time.time() < end:
             t0 = time.time()
             bucket, stored = conn.execute(
                 "SELECT time_bucket('15 minutes', now()), count(*) FROM telemetry"
                 " WHERE device_id = %s AND metric_id = %s AND ts >= time_bucket('15 minutes', now())",
                 (device_id, lel),
-            ).fetchone()  # type: ignore[misc]
+            ).fetchone()
             while stored and time.time() < t0 + 300:
                 row = conn.execute(
                     "SELECT count FROM rollup_15m WHERE device_id = %s AND metric_id = %s AND bucket = %s",
@@ -441,9 +480,8 @@ def _api(base: str, token: str, park_id: int, rate: float, end: float, s: Sample
 
 
 def _heartbeats(db_url: str, end: float, s: Samples) -> None:
-    import psycopg
 
-    with psycopg.connect(db_url, autocommit=True) as conn:
+    with Db(db_url) as conn:
         while time.time() < end:
             for (detail,) in conn.execute(
                 "SELECT detail FROM service_heartbeats WHERE service = 'alerting'"
@@ -494,16 +532,15 @@ def _rss(child: Any) -> float:
 
 def _settled_count(db_url: str, park_id: int) -> int:
     """Readings of the load stored, once the count has stopped moving (ingest drained)."""
-    import psycopg
 
     sql = (
         "SELECT count(*) FROM telemetry t JOIN devices d USING (device_id) JOIN enterprises e USING (enterprise_id)"
         " WHERE e.park_id = %s AND e.code LIKE 'e%%'"
     )
     last, still = -1, 0
-    with psycopg.connect(db_url, autocommit=True) as conn:
+    with Db(db_url) as conn:
         while still < 3:
-            n = int(conn.execute(sql, (park_id,)).fetchone()[0])  # type: ignore[index]
+            n = int(conn.execute(sql, (park_id,)).fetchone()[0])
             still = still + 1 if n == last else 0
             last = n
             time.sleep(2)
