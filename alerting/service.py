@@ -228,6 +228,8 @@ class AlertingService:
             self.longest_pause_s = took
             self.metrics.longest_pause.set(took)
             self.heartbeat.detail["longest_pause_s"] = round(took, 4)
+        if took > self.heartbeat.detail.get(f"longest_{what}_s", 0.0):  # which step pauses the most
+            self.heartbeat.detail[f"longest_{what}_s"] = round(took, 4)
         if took > SLOW_STEP_S:  # every alarm waits for this loop: say when it stalls
             log.warning("alerting: %s took %.0f ms", what, took * 1000)
 

@@ -122,7 +122,8 @@ class Samples:
     alarm: list[tuple[float, float]] = field(default_factory=list)
     api: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
     rollup_lag: list[tuple[float, float]] = field(default_factory=list)
-    pause: list[tuple[float, float]] = field(default_factory=list)
+    pause: list[tuple[float, float]] = field(default_factory=list)  # the loop's longest step so far
+    swap: list[tuple[float, float]] = field(default_factory=list)  # of which a reload's swap
     events: list[tuple[float, str]] = field(default_factory=list)
 
 
@@ -145,6 +146,14 @@ def _descendants(pid: int) -> list[int]:
         out.append(p)
         todo.extend(kids.get(p, []))
     return out
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 def _rss_mb(pid: int) -> float:
@@ -488,6 +497,7 @@ def _heartbeats(db_url: str, end: float, s: Samples) -> None:
             ).fetchall():
                 if detail and "longest_pause_s" in detail:
                     s.pause.append((time.time(), float(detail["longest_pause_s"])))
+                    s.swap.append((time.time(), float(detail.get("longest_swap_s", 0.0))))
             time.sleep(5)
 
 
@@ -516,7 +526,7 @@ def _disturb(base: str, token: str, db_url: str, park: str, sup: Any, t0: float,
     s.events.append((time.time(), "1 000 devices registered"))
     time.sleep(max(0.0, t0 + 0.6 * span - time.time()))
     ingest = next(c for c in sup.children if c.component.name == "ingest")
-    workers = [p for p in _descendants(ingest.proc.pid) if p != ingest.proc.pid]
+    workers = [p for p in _descendants(ingest.proc.pid) if b"spawn_main" in _cmdline(p)]
     if workers:
         os.kill(workers[-1], signal.SIGKILL)
     s.events.append((time.time(), f"ingest worker pid {workers[-1] if workers else '?'} killed"))
@@ -568,16 +578,21 @@ def _report(
             "alarm_p99_s": _pct(in_minute(s.alarm, m), 99),
             "alarms": len(in_minute(s.alarm, m)),
             "longest_pause_s": max(in_minute(s.pause, m), default=None),
+            "longest_swap_s": max(in_minute(s.swap, m), default=None),
             "api_p95_s": {k: _pct(in_minute(v, m), 95) for k, v in sorted(s.api.items())},
         }
 
-    print(f"{'minute':>6} {'stored p99':>10} {'rollup lag':>10} {'alarm p99':>9} {'pause':>7}  API p95 per route (s)")
+    print(
+        f"{'minute':>6} {'stored p99':>10} {'rollup lag':>10} {'alarm p99':>9} {'pause':>7} {'swap':>7}"
+        "  API p95 per route (s)"
+    )
     for m in [*range(minutes), None]:
         r = row(m)
         label = "all" if m is None else str(m + 1)
         print(
             f"{label:>6} {r['stored_lag_p99_s'] or '-':>10} {r['rollup_lag_max_s'] or '-':>10}"
-            f" {r['alarm_p99_s'] or '-':>9} {r['longest_pause_s'] or '-':>7}  {r['api_p95_s']}"
+            f" {r['alarm_p99_s'] or '-':>9} {r['longest_pause_s'] or '-':>7} {r['longest_swap_s'] or '-':>7}"
+            f"  {r['api_p95_s']}"
         )
     for t, what in s.events:
         print(f"  at {t - t0:6.1f} s: {what}")
