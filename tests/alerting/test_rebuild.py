@@ -114,6 +114,7 @@ STUCK_REBUILD = """
 import logging, sys
 from alerting import rebuild
 from alerting.service import AlertingService, serve
+from smartpark.settings import get_settings
 
 def stuck(self):
     print("rebuilding", flush=True)
@@ -122,7 +123,7 @@ def stuck(self):
 
 rebuild.Rebuilder.build_once = stuck
 logging.basicConfig(level="INFO")
-sys.exit(serve(AlertingService(parks=[sys.argv[1]], refresh_s=0.2, session_expiry_s=0)))
+sys.exit(serve(AlertingService(settings=get_settings(), parks=[sys.argv[1]], refresh_s=0.2, session_expiry_s=0)))
 """
 
 
