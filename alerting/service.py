@@ -307,6 +307,7 @@ class AlertingService:
                 break
             except psycopg.Error as exc:
                 log.error("alerting: database unavailable: %s", exc)
+                self.heartbeat.beat()  # alive and retrying: an outage is not a stuck loop
                 self.stop_event.wait(2.0)
         else:
             return

@@ -310,6 +310,7 @@ class Ingester:
                 log.warning("could not %s: %s; retrying in %.1f s", what, exc, delay)
             if self.stop.is_set() and time.monotonic() > self._stop_deadline():
                 raise StopRequested(what)
+            self.heartbeat.beat()  # alive and retrying: a database or broker outage is not a stuck loop
             time.sleep(delay)
             delay = min(delay * 2, self.config.backoff_max_s)
 
