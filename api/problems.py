@@ -87,13 +87,6 @@ class TooManyRequests(Problem):
         self.headers = {"Retry-After": str(retry_after_s)}
 
 
-class Unprocessable(Problem):
-    """Well-formed but beyond a documented limit (e.g. a rule scope's size)."""
-
-    status = 422
-    title = "Invalid request"
-
-
 class Unavailable(Problem):
     status = 503
     title = "Service unavailable"
