@@ -140,7 +140,9 @@ def _receiver(args: argparse.Namespace) -> int:
             args.url,
             args.secret,
             group_by,
-            *timing,
+            timing[0],
+            timing[1],
+            timing[2],
         )
     except RuleError as exc:
         return _fail(exc)

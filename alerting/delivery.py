@@ -25,6 +25,7 @@ import httpx
 import psycopg
 
 from alerting import store
+from alerting.channels import PAGING_CHANNELS
 from alerting.metrics import AlertingMetrics
 from alerting.routing import Receiver
 from smartpark.contract import ROOT
@@ -189,8 +190,10 @@ class Deliverer(threading.Thread):
         metrics: AlertingMetrics,
         poll_s: float = 0.5,
         max_backoff_s: float = 300.0,
+        pager: Any = None,  # alerting.paging.Pager: the paging channels (email, robots, SMS)
     ) -> None:
         super().__init__(name="alerting-delivery", daemon=True)
+        self.pager = pager
         self._connect = connect
         self.sender = sender
         self.receivers = receivers
@@ -234,12 +237,17 @@ class Deliverer(threading.Thread):
         sent = 0
         heads = conn.execute(
             "SELECT DISTINCT ON (receiver_id) notification_id, next_attempt_at <= now(),"
-            " count(*) OVER (PARTITION BY receiver_id) FROM alert_notifications"
+            " count(*) OVER (PARTITION BY receiver_id), receiver_id FROM alert_notifications"
             " WHERE delivered_at IS NULL AND receiver_id = ANY(%s) ORDER BY receiver_id, notification_id",
             (list(receivers),),
         ).fetchall()
-        pending = sum(n for _, _, n in heads)
-        for nid, due, _ in heads:
+        pending = sum(n for _, _, n, _ in heads)
+        for nid, due, _, rid in heads:
+            if receivers[rid].channel in PAGING_CHANNELS:
+                # its own pass: budgets per person hold back one person's pages, not the queue
+                if self.pager is not None:
+                    sent += self.pager.deliver(conn, receivers[rid], self.metrics)
+                continue
             if not due:
                 continue
             while nid is not None and not self._halt.is_set():

@@ -10,6 +10,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from alerting import channels
+from alerting.channels import PAGING_CHANNELS
 from alerting.linear_regex import LinearRegex, PatternError
 from alerting.rules import CATEGORIES, RuleError
 
@@ -124,24 +126,31 @@ class Receiver:
     name: str
     park: str | None  # None: every park
     categories: frozenset[str]
-    channel: str  # webhook | mqtt
+    channel: str  # webhook | mqtt | a paging channel (alerting.channels)
     url: str | None = None
     secret: str | None = None
     group_by: tuple[str, ...] = ("park", "category", "alertname")
     group_wait_s: float = 0.0
     group_interval_s: float = 30.0
     repeat_interval_s: float = 4 * 3600.0
+    config: Mapping[str, Any] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         bad = set(self.categories) - set(CATEGORIES)
         if bad or not self.categories:
             raise RuleError(f"receiver {self.name!r}: categories {sorted(self.categories)} not within {CATEGORIES}")
-        if self.channel not in ("webhook", "mqtt"):
-            raise RuleError(f"receiver {self.name!r}: channel {self.channel!r} is not webhook or mqtt")
+        if self.channel not in ("webhook", "mqtt", *PAGING_CHANNELS):
+            raise RuleError(
+                f"receiver {self.name!r}: channel {self.channel!r} is not webhook, mqtt or {PAGING_CHANNELS}"
+            )
+        channels.check(self.name, self.channel, self.url, self.config, self.secrets)
         if self.channel == "webhook" and not (self.url or "").startswith(("http://", "https://")):
             raise RuleError(f"receiver {self.name!r}: webhook url {self.url!r} is not http(s)")
 
     def wants(self, labels: Mapping[str, str]) -> bool:
+        if self.channel in ("email", "sms") and not self.config.get("to"):
+            return False  # nobody standing: it serves escalation pages only
         return labels.get("category") in self.categories and (self.park is None or self.park == labels.get("park"))
 
     def group_key(self, labels: Mapping[str, str]) -> str:

@@ -35,9 +35,11 @@ from alerting import store
 from alerting.alarms import OpenAlarms
 from alerting.delivery import Deliverer, Sender
 from alerting.directory import Directory
+from alerting.escalator import Escalator
 from alerting.evaluate import Batch, Evaluator, Transition
 from alerting.intake import Message, SkippedReadings, batch_of, subscriptions
 from alerting.metrics import AlertingMetrics
+from alerting.paging import Pager, link_settings
 from alerting.rebuild import Build, Rebuilder
 from alerting.routing import InhibitRule, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
@@ -96,6 +98,7 @@ class AlertingService:
         self.receivers: dict[int, Receiver] = {}
         self.mqtt: Any = None
         self.deliverer: Deliverer | None = None
+        self.escalator: Escalator | None = None
         self.session_expiry_s = session_expiry_s
         self.parks = tuple(parks) if parks is not None else None
         self.skipped = SkippedReadings(self.metrics.ignored)
@@ -130,11 +133,16 @@ class AlertingService:
             receivers=lambda: self.receivers,
             metrics=self.metrics,
             max_backoff_s=self.max_backoff_s,
+            pager=Pager(links=link_settings(self.settings), max_backoff_s=self.max_backoff_s, rules=lambda: self.rules),
         )
         self.deliverer.start()
         self.deliverer.wake()  # whatever the outbox held when the service stopped
         self.rebuilder = Rebuilder(self, interval_s=self.refresh_s)
         self.rebuilder.start()
+        self.escalator = Escalator(
+            connect=self._connect, receivers=lambda: self.receivers, wake_delivery=self.deliverer.wake
+        )
+        self.escalator.start()
 
     def _load_rules(self, conn: psycopg.Connection[Any]) -> list[Rule]:
         if self.fixed_rules is not None:
@@ -349,6 +357,9 @@ class AlertingService:
         self.stop_event.set()
         if self.rebuilder is not None:  # a daemon thread: it gives way at its next rule, or dies with us
             self.rebuilder.join(timeout=0.2)
+        if self.escalator is not None:
+            self.escalator.stop()
+            self.escalator.join(timeout=10)
         if self.deliverer is not None:
             self.deliverer.stop()
             self.deliverer.join(timeout=STOP_WAIT_S)

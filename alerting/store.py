@@ -294,12 +294,14 @@ def create_receiver(
     group_interval_s: float = 30,
     repeat_interval_s: float = 14400,
     enabled: bool = True,
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> int:
     return _new_id(
         conn,
         "INSERT INTO alert_receivers (name, park_id, categories, channel, url, secret, group_by, group_wait_s,"
-        " group_interval_s, repeat_interval_s, enabled) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " RETURNING receiver_id",
+        " group_interval_s, repeat_interval_s, enabled, config, secrets)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING receiver_id",
         (
             name,
             park_id,
@@ -312,6 +314,8 @@ def create_receiver(
             group_interval_s,
             repeat_interval_s,
             enabled,
+            Jsonb(dict(config or {})),
+            Jsonb(dict(secrets or {})),
         ),
     )
 
@@ -328,6 +332,8 @@ RECEIVER_CHANGEABLE = (
     "group_interval_s",
     "repeat_interval_s",
     "enabled",
+    "config",
+    "secrets",
 )
 
 
@@ -337,7 +343,10 @@ def update_receiver(conn: Conn, *, receiver_id: int, changes: Mapping[str, Any])
     if cols:
         conn.execute(
             f"UPDATE alert_receivers SET {', '.join(f'{c} = %({c})s' for c in cols)} WHERE receiver_id = %(_id)s",
-            {**{c: changes[c] for c in cols}, "_id": receiver_id},
+            {
+                **{c: Jsonb(dict(changes[c])) if c in ("config", "secrets") else changes[c] for c in cols},
+                "_id": receiver_id,
+            },
         )
 
 
@@ -351,13 +360,17 @@ def fetch_receivers(conn: Conn, *, park_ids: Sequence[int] | None = None) -> tup
     out, errors = [], []
     for r in conn.execute(
         "SELECT r.receiver_id, r.name, p.code, r.categories, r.channel, r.url, r.secret, r.group_by,"
-        " r.group_wait_s, r.group_interval_s, r.repeat_interval_s FROM alert_receivers r"
+        " r.group_wait_s, r.group_interval_s, r.repeat_interval_s, r.config, r.secrets FROM alert_receivers r"
         " LEFT JOIN parks p USING (park_id) WHERE r.enabled"
         " AND (%(p)s::int[] IS NULL OR r.park_id = ANY(%(p)s)) ORDER BY r.receiver_id",
         {"p": _parks(park_ids)},
     ):
         try:
-            out.append(Receiver(r[0], r[1], r[2], frozenset(r[3]), r[4], r[5], r[6], tuple(r[7]), r[8], r[9], r[10]))
+            out.append(
+                Receiver(
+                    r[0], r[1], r[2], frozenset(r[3]), r[4], r[5], r[6], tuple(r[7]), r[8], r[9], r[10], r[11], r[12]
+                )
+            )
         except RuleError as exc:
             errors.append(str(exc))
     return out, errors
@@ -485,3 +498,23 @@ def outbox_counts(conn: Conn) -> dict[str, int]:
     ).fetchone()
     assert row is not None
     return {"delivered": row[0], "pending": row[1], "failing": row[2]}
+
+
+def claim_receiver_due(conn: Conn, *, receiver_id: int, limit: int) -> list[Outgoing]:
+    """A receiver's due notifications, oldest first, locked for this transaction (a paging
+    channel sends what waited as one summary)."""
+    rows = conn.execute(
+        "SELECT notification_id, receiver_id, attempts, payload FROM alert_notifications"
+        " WHERE receiver_id = %s AND delivered_at IS NULL AND next_attempt_at <= now()"
+        " ORDER BY notification_id LIMIT %s FOR UPDATE SKIP LOCKED",
+        (receiver_id, limit),
+    ).fetchall()
+    return [Outgoing(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def defer(conn: Conn, *, notification_ids: Sequence[int], until_s: float) -> None:
+    """Hold notifications back without counting an attempt: a channel's rate budget is spent."""
+    conn.execute(
+        "UPDATE alert_notifications SET next_attempt_at = to_timestamp(%s) WHERE notification_id = ANY(%s)",
+        (until_s, list(notification_ids)),
+    )

@@ -124,6 +124,18 @@ class AggregationSettings(BaseSettings):
         return 0 if days == 0 else int((now_s - (days - 1) * 86_400) * 1000)
 
 
+class NotifySettings(BaseSettings):
+    """Paging (``SMARTPARK_NOTIFY_`` prefix): acknowledge links in messages, HMAC-signed with
+    ``ack_secret`` (unset: messages carry no link), the address people open them at, and how long
+    a link stays valid."""
+
+    model_config = SettingsConfigDict(env_prefix="SMARTPARK_NOTIFY_", env_file=".env", extra="ignore")
+
+    ack_secret: str | None = Field(default=None, repr=False, min_length=16)
+    public_url: str = "http://127.0.0.1:8040"
+    ack_ttl_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 86400.0
+
+
 def _default_state_dir() -> Path:
     # One machine-wide instance of the local services: every checkout shares it.
     if os.geteuid() == 0:
@@ -167,6 +179,7 @@ class Settings(BaseSettings):
     hj212: Hj212Settings = Field(default_factory=Hj212Settings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     aggregation: AggregationSettings = Field(default_factory=AggregationSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @field_validator("registry_file", mode="before")
     @classmethod
