@@ -108,10 +108,12 @@ def create_app(
     problems.install(app)
 
     from api.routes import (
+        ack_page,
         alarms,
         auth,
         health,
         live,
+        paging,
         reference,
         rejected,
         rules,
@@ -124,8 +126,9 @@ def create_app(
     )
 
     app.include_router(health.router)
-    modules = (auth, registry_routes, telemetry, statistics, alarms, rules, rejected, live, reference, service_health)
-    for module in modules:
+    app.include_router(ack_page.router)  # /a/{token}: short, for the link in an SMS
+    modules = (auth, registry_routes, telemetry, statistics, alarms, rules, paging, rejected, live, reference)
+    for module in (*modules, service_health):
         app.include_router(module.router, prefix=PREFIX)
 
     app.add_middleware(RequestMetrics, registry=app.state.registry, prefix=PREFIX)

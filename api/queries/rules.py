@@ -19,7 +19,8 @@ SILENCE_COLS = "silence_id, matchers, starts_at, ends_at, created_by, comment, c
 RECEIVER_COLS = (
     "r.receiver_id, r.name, r.park_id, r.categories, r.channel, r.url, (r.secret IS NOT NULL) AS"
     " has_secret,"
-    " r.group_by, r.group_wait_s, r.group_interval_s, r.repeat_interval_s, r.enabled, r.created_at"
+    " r.group_by, r.group_wait_s, r.group_interval_s, r.repeat_interval_s, r.enabled, r.created_at, r.config,"
+    " ARRAY(SELECT jsonb_object_keys(r.secrets) ORDER BY 1) AS secret_names"
 )
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import APIRouter, Body, Path, Request, status
 
-from alerting import store
+from alerting import channels, store
 from alerting.routing import parse_matchers
 from alerting.rules import Rule, RuleError, ScopeTooLarge, rule_from_dict, rule_to_dict
 from api.auth import Principal, Role
@@ -205,6 +205,20 @@ def _allowed_target(request: Request, url: str | None) -> None:
         raise BadRequest(str(exc)) from exc
 
 
+def _check_channel(
+    p: Principal, name: str, channel: str, url: str | None, config: dict[str, Any], named: dict[str, str]
+) -> None:
+    if config.get("ca_file") and not p.can_write_registry:
+        # a path the alerting service reads: an admin's choice, not an operator's
+        raise Forbidden("only an admin may name a ca_file")
+    if channel in ("webhook", "mqtt") and (config or named):
+        raise BadRequest(f"a {channel} receiver takes no config or secrets (its HMAC key is `secret`)")
+    try:
+        channels.check(name, channel, url, config, named)
+    except RuleError as exc:
+        raise BadRequest(str(exc)) from exc
+
+
 @router.get("/receivers", response_model=PageOut[ReceiverOut], summary="notification receivers (operators)")
 def list_receivers(conn: DbConn, p: OperatorPrincipal, page: Paging) -> dict[str, Any]:
     rows = q.list_receivers(conn, park_id=p.park_id, limit=page.limit, offset=page.offset)
@@ -230,6 +244,7 @@ def create_receiver(body: ReceiverIn, request: Request, conn: DbConn, p: Operato
         raise Forbidden(f"an operator's receiver needs park_id {p.park_id}")
     if body.channel == "webhook" and not body.url:
         raise BadRequest("a webhook receiver needs a url")
+    _check_channel(p, body.name, body.channel, body.url, body.config, body.secrets)
     _allowed_target(request, body.url)
     values = body.model_dump()
     # every notification is signed: without a secret of its own, a webhook gets one, shown once
@@ -253,6 +268,11 @@ def update_receiver(
     if "secret" in body.model_fields_set and body.secret is None:
         raise BadRequest("a receiver's secret is replaced, never removed: notifications are always signed")
     _allowed_target(request, body.url)
+    row = get_receiver(receiver_id, conn, p)
+    named = body.secrets if body.secrets is not None else dict.fromkeys(row["secret_names"], "stored")
+    config = body.config if body.config is not None else row["config"]
+    url = body.url if "url" in body.model_fields_set else row["url"]
+    _check_channel(p, row["name"], row["channel"], url, config, named)
     try:
         with conn.transaction():
             store.update_receiver(conn, receiver_id=receiver_id, changes=body.model_dump(exclude_unset=True))

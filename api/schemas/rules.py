@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from api.schemas.alarms import AlarmCategory
 from api.schemas.common import In, Out
@@ -39,11 +39,26 @@ class SilenceOut(Out):
     created_at: datetime
 
 
+Channel = Literal["webhook", "mqtt", "email", "wecom", "dingtalk", "feishu", "sms"]
+Secrets = dict[str, Annotated[str, StringConstraints(min_length=1, max_length=500)]]
+CONFIG_DOC = (
+    "channel settings that are not secret: email {host, port, security: starttls|tls|none, username,"
+    " from, to, ca_file}; sms {provider: tencent|http, to, sdk_app_id, sign_name, template_id, region,"
+    " body}; any {language: zh|en, per_minute}"
+)
+SECRETS_DOC = (
+    "named secrets, written only (GET answers their names): email {password}; wecom {key}; dingtalk"
+    " {access_token, secret}; feishu {hook_token, secret}; sms {secret_id, secret_key} or {hmac}"
+)
+
+
 class ReceiverIn(In):
     name: str = Field(min_length=1, max_length=128)
     park_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="null: every park (admins only)")
     categories: list[AlarmCategory] = Field(min_length=1, max_length=4)
-    channel: Literal["webhook", "mqtt"]
+    channel: Channel
+    config: dict[str, Any] = Field(default_factory=dict, max_length=20, description=CONFIG_DOC)
+    secrets: Secrets = Field(default_factory=dict, max_length=5, description=SECRETS_DOC)
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     group_by: list[str] = Field(default_factory=lambda: ["park", "category", "alertname"], max_length=10)
@@ -55,6 +70,8 @@ class ReceiverIn(In):
 
 class ReceiverPatch(In):
     categories: list[AlarmCategory] | None = Field(default=None, min_length=1, max_length=4)
+    config: dict[str, Any] | None = Field(default=None, max_length=20, description=CONFIG_DOC)
+    secrets: Secrets | None = Field(default=None, max_length=5, description="replaces every secret; " + SECRETS_DOC)
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     group_by: list[str] | None = Field(default=None, max_length=10)
@@ -72,6 +89,8 @@ class ReceiverOut(Out):
     channel: str
     url: str | None
     has_secret: bool
+    config: dict[str, Any]
+    secret_names: list[str] = Field(description="the names of the stored secrets, never their values")
     group_by: list[str]
     group_wait_s: float
     group_interval_s: float

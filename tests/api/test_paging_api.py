@@ -1,0 +1,249 @@
+"""Paging through the API: receivers' secrets written never read, contacts, rosters and who is
+on duty, escalation policies, an alarm's notification log, and the acknowledge page."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from alerting import ack_links, paging_store
+from api.config import ApiSettings
+from smartpark.settings import Settings
+from tests.api.conftest import Tenancy, device_id
+from tests.api.test_alarms import _alarm
+
+pytestmark = pytest.mark.integration
+SECRET = "api-test-ack-secret-0123456789"
+
+
+@pytest.fixture(scope="module")
+def linked(settings: Settings, db_url: str, api_limits: ApiSettings) -> Iterator[TestClient]:
+    """The app with acknowledge links on."""
+    from api.app import create_app
+
+    app = create_app(
+        settings.model_copy(update={"notify_ack_secret": SECRET}),
+        limits=api_limits,
+        database_url=db_url,
+        static_dir=None,
+    )
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def gas_alarm(db: psycopg.Connection[Any], t: Tenancy) -> int:
+    return _alarm(
+        db,
+        park_id=t.park_id,
+        enterprise_id=t.e1,
+        device_id=device_id(db, t.e1, "gd1"),
+        metric="safety.lel_pct",
+        category="safety",
+        rule="lel-level1",
+    )
+
+
+def test_a_receivers_secrets_are_written_never_read(client: TestClient, tenancy: Tenancy) -> None:
+    t = tenancy
+    h = t.headers("operator")
+    body = {
+        "name": f"ding-{t.park_id}",
+        "park_id": t.park_id,
+        "categories": ["safety"],
+        "channel": "dingtalk",
+        "url": "https://oapi.dingtalk.com/robot/send",
+        "config": {"language": "zh"},
+        "secrets": {"access_token": "token-value-123", "secret": "SECsigning-value-456"},
+    }
+    made = client.post("/api/v1/receivers", headers=h, json=body)
+    assert made.status_code == 201, made.text
+    rid = made.json()["receiver_id"]
+    assert made.json()["secret_names"] == ["access_token", "secret"]
+    for answer in (made, client.get(f"/api/v1/receivers/{rid}", headers=h), client.get("/api/v1/receivers", headers=h)):
+        assert "token-value-123" not in answer.text and "SECsigning-value-456" not in answer.text
+    # a patch that replaces the secrets must still leave what the channel needs
+    bad = client.patch(f"/api/v1/receivers/{rid}", headers=h, json={"secrets": {"secret": "x"}})
+    assert bad.status_code == 400 and "access_token" in bad.text
+    ok = client.patch(f"/api/v1/receivers/{rid}", headers=h, json={"secrets": {"access_token": "t2"}})
+    assert ok.status_code == 200 and ok.json()["secret_names"] == ["access_token"]
+    assert client.patch(f"/api/v1/receivers/{rid}", headers=h, json={"config": {"per_minute": 21}}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("channel", "config", "secrets", "says"),
+    [
+        ("email", {"from": "a@park.example"}, {}, "SMTP host"),
+        ("email", {"host": "mx", "from": "a@b.c", "security": "none", "username": "u"}, {"password": "p"}, "TLS"),
+        ("email", {"host": "mx", "from": "a@b.c", "to": ["not-an-address"]}, {}, "not valid"),
+        ("sms", {"provider": "tencent", "to": ["+8613800000000"]}, {}, "secret_id"),
+        ("sms", {"provider": "carrier-pigeon"}, {}, "provider"),
+        ("wecom", {}, {}, "key"),
+        ("feishu", {"smtp": "x"}, {"hook_token": "t"}, "unknown"),
+        ("webhook", {"language": "zh"}, {}, "no config"),
+    ],
+)
+def test_a_channel_with_bad_settings_is_refused(
+    client: TestClient, tenancy: Tenancy, channel: str, config: dict[str, Any], secrets: dict[str, str], says: str
+) -> None:
+    body = {
+        "name": f"bad-{channel}-{tenancy.park_id}",
+        "park_id": tenancy.park_id,
+        "categories": ["safety"],
+        "channel": channel,
+        "url": "https://example.invalid/x",
+        "config": config,
+        "secrets": secrets,
+    }
+    answer = client.post("/api/v1/receivers", headers=tenancy.headers("operator"), json=body)
+    assert answer.status_code == 400 and says in answer.text, answer.text
+
+
+def test_contacts_rosters_and_who_is_on_duty(client: TestClient, tenancy: Tenancy) -> None:
+    t = tenancy
+    h = t.headers("operator")
+    for name, phone in (("li", "+8613800000011"), ("wang", "+8613800000012")):
+        made = client.post(
+            "/api/v1/notify/contacts",
+            headers=h,
+            json={"name": f"{name}-{t.park_id}", "park_id": t.park_id, "phone": phone},
+        )
+        assert made.status_code == 201, made.text
+    assert (
+        client.post("/api/v1/notify/contacts", headers=h, json={"name": "x", "park_id": t.park_id}).status_code == 400
+    )
+    roster = {
+        "name": f"night-{t.park_id}",
+        "park_id": t.park_id,
+        "definition": {
+            "rotation": "weekly",
+            "handoff": "08:00",
+            "start": "2026-11-30",
+            "members": [f"li-{t.park_id}", f"wang-{t.park_id}"],
+        },
+    }
+    saved = client.put("/api/v1/notify/rosters", headers=h, json=roster)
+    assert saved.status_code == 200, saved.text
+    rid = saved.json()["roster_id"]
+    # 2026-12-07T23:30Z is 07:30 on Tuesday 8 December in Shanghai (UTC+8), before the 08:00
+    # hand-off: the shift of Monday 7 December, the second week from 30 November: wang.
+    duty = client.get(f"/api/v1/notify/rosters/{rid}/on-duty", headers=h, params={"at": "2026-12-07T23:30:00Z"})
+    assert duty.status_code == 200, duty.text
+    assert duty.json()["member"] == f"wang-{t.park_id}" and duty.json()["shift_date"] == "2026-12-07"
+    assert duty.json()["timezone"] == "Asia/Shanghai"
+    # one hour earlier it is still the first week's last shift (Sunday 6 December): li
+    earlier = client.get(f"/api/v1/notify/rosters/{rid}/on-duty", headers=h, params={"at": "2026-12-06T23:59:00Z"})
+    assert earlier.json()["member"] == f"li-{t.park_id}"
+    now = client.get(f"/api/v1/notify/rosters/{rid}/on-duty", headers=h)
+    assert now.status_code == 200 and now.json()["member"] in (f"li-{t.park_id}", f"wang-{t.park_id}")
+    bad = {**roster, "definition": {**roster["definition"], "rotation": "hourly"}}
+    assert client.put("/api/v1/notify/rosters", headers=h, json=bad).status_code == 400
+    elsewhere = {**roster, "name": "x", "park_id": t.other_park_id}
+    assert client.put("/api/v1/notify/rosters", headers=h, json=elsewhere).status_code == 403
+    assert client.get(f"/api/v1/notify/rosters/{rid}/on-duty", headers=t.headers("other_operator")).status_code == 404
+    assert (
+        client.put(
+            "/api/v1/notify/rosters", headers=t.headers("other_operator"), json={**roster, "park_id": t.other_park_id}
+        ).status_code
+        == 409
+    )
+    assert client.get("/api/v1/notify/rosters", headers=t.headers("enterprise")).status_code == 403
+
+
+def test_policies_are_confined_to_the_operators_park(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    t = tenancy
+    h = t.headers("operator")
+    code = db.execute("SELECT code FROM parks WHERE park_id = %s", (t.park_id,)).fetchone()[0]  # type: ignore[index]
+    policy = {
+        "name": f"gas-{t.park_id}",
+        "park_id": t.park_id,
+        "matchers": [f"park={code}", "category=safety"],
+        "definition": {
+            "levels": [{"after_min": 0, "receivers": ["duty-sms"]}, {"after_min": 10, "receivers": ["lead-sms"]}],
+            "repeat_min": 15,
+        },
+    }
+    saved = client.put("/api/v1/notify/policies", headers=h, json=policy)
+    assert saved.status_code == 200, saved.text
+    assert (
+        client.put("/api/v1/notify/policies", headers=h, json={**policy, "matchers": ["category=safety"]}).status_code
+        == 403
+    )
+    not_growing = {
+        **policy,
+        "definition": {"levels": [{"after_min": 0, "receivers": ["a"]}, {"after_min": 0, "receivers": ["b"]}]},
+    }
+    answer = client.put("/api/v1/notify/policies", headers=h, json=not_growing)
+    assert answer.status_code == 400 and "grow" in answer.text
+    listed = client.get("/api/v1/notify/policies", headers=h).json()["items"]
+    assert [p["name"] for p in listed] == [f"gas-{t.park_id}"]
+    assert client.delete(f"/api/v1/notify/policies/{saved.json()['policy_id']}", headers=h).status_code == 204
+
+
+def test_the_notification_log_of_an_alarm(client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]) -> None:
+    t = tenancy
+    aid = gas_alarm(db, t)
+    paging_store.log_attempt(
+        db,
+        receiver_id=None,  # type: ignore[arg-type]
+        channel="sms",
+        target="+8613800000001",
+        budget_key="person:1",
+        notification_ids=[1],
+        alert_ids=[aid],
+        result="error",
+        error="tencent refused: LimitExceeded",
+        latency_ms=12.5,
+    )
+    log = client.get(f"/api/v1/alarms/{aid}/notifications", headers=t.headers("operator"))
+    assert log.status_code == 200, log.text
+    (attempt,) = log.json()["attempts"]
+    assert (attempt["channel"], attempt["target"], attempt["result"], attempt["latency_ms"]) == (
+        "sms",
+        "+8613800000001",
+        "error",
+        12.5,
+    )
+    assert client.get(f"/api/v1/alarms/{aid}/notifications", headers=t.headers("other_operator")).status_code == 404
+
+
+def test_acknowledge_from_the_phone(linked: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]) -> None:
+    aid = gas_alarm(db, tenancy)
+    token = ack_links.make_token(SECRET, alert_id=aid, expires_s=int(time.time()) + 600)
+    page = linked.get(f"/a/{token}")
+    assert page.status_code == 200 and "<form" in page.text and "确认" in page.text
+    assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert linked.post(f"/a/{token}", data={"comment": "no name"}).status_code == 400
+    done = linked.post(f"/a/{token}", data={"name": "张三", "comment": "已关阀,现场通风"})
+    assert done.status_code == 200, done.text
+    row = db.execute("SELECT acknowledged_by FROM alerts WHERE alert_id = %s", (aid,)).fetchone()
+    assert row == ("张三 (link)",)
+    event = db.execute(
+        "SELECT comment FROM alert_events WHERE alert_id = %s AND kind = 'acknowledged'", (aid,)
+    ).fetchone()
+    assert event == ("已关阀,现场通风",)
+    # single use
+    assert linked.post(f"/a/{token}", data={"name": "李四"}).status_code == 410
+    assert linked.get(f"/a/{token}").status_code == 410
+    # forged: another alarm's id under the same signature
+    forged = token[:4] + ("A" if token[4] != "A" else "B") + token[5:]
+    assert linked.get(f"/a/{forged}").status_code == 404
+    assert linked.post(f"/a/{forged}", data={"name": "x"}).status_code == 404
+    # expired (minutes since 2020 in the token: an expiry two minutes ago has passed)
+    old = ack_links.make_token(SECRET, alert_id=aid, expires_s=int(time.time()) - 120)
+    assert linked.get(f"/a/{old}").status_code == 410
+    assert linked.get("/a/short").status_code == 404  # malformed
+
+
+def test_no_links_without_a_secret(client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]) -> None:
+    aid = gas_alarm(db, tenancy)
+    token = ack_links.make_token(SECRET, alert_id=aid, expires_s=int(time.time()) + 600)
+    assert client.get(f"/a/{token}").status_code == 404
+    assert client.post(f"/a/{token}", data={"name": "x"}).status_code == 404
