@@ -47,6 +47,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "rate": "变化率",
         "sms_ack": "确认",
         "sms_since": "起",
+        "sms_summary": "{n}条",
     },
     "en": {
         "critical": "CRITICAL",
@@ -74,6 +75,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "rate": "rate",
         "sms_ack": "ack",
         "sms_since": "",
+        "sms_summary": "{n}x ",
     },
 }
 _OPS = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "=", "!=": "≠"}
@@ -217,7 +219,8 @@ def render(facts: Sequence[AlarmFacts], lang: str = "zh", sms_sign: str = "") ->
 def sms_text(facts: Sequence[AlarmFacts], lang: str = "zh", sign: str = "", unit: int = SMS_UNIT) -> str:
     """At most ``unit`` characters together with the signature 【sign】 that the provider puts in
     front (the text returned leaves it out). Kept whole: severity, the value
-    against the limit and the link; then, as room allows, the device, the start time, the zone,
+    against the limit and the link (with a signature so long that nothing else fits, the value
+    and the link alone); then, as room allows, the device, the start time, the zone,
     the enterprise, the park and what the alarm is (the richest form that fits is sent)."""
     lang = language(lang)
     t = _TEXT[lang]
@@ -225,7 +228,7 @@ def sms_text(facts: Sequence[AlarmFacts], lang: str = "zh", sign: str = "", unit
     unit -= len(f"【{sign}】") if sign else 0
     sev = t.get(f.severity, f.severity) + ("" if f.status == "firing" else t["resolved"])
     if len(facts) > 1:
-        sev = t["summary"].format(n=len(facts)).replace(" ", "") + sev
+        sev = t["sms_summary"].format(n=len(facts)) + sev
     limit = f.limit.replace(f.unit, "").replace(" ", "") if f.unit else f.limit.replace(" ", "")
     value = f"{number(f.value)}{f.unit}({limit})"
     link = f" {t['sms_ack']}{f.ack_url}" if f.ack_url else ""
@@ -240,5 +243,5 @@ def sms_text(facts: Sequence[AlarmFacts], lang: str = "zh", sign: str = "", unit
         text = f"{sev}:{where}{sep if where and what else ''}{what} {value}" + (f" {when}" if when in chosen else "")
         if len(text) + len(link) <= unit:
             return text + link
-    text = f"{sev}:{value}"
-    return (text[: max(0, unit - len(link))] + link)[:unit]
+    bare = f"{sev}:{number(f.value)}{f.unit}"  # a long signature: the limit gives way first
+    return (bare[: max(0, unit - len(link))] + link)[:unit]

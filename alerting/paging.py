@@ -82,8 +82,10 @@ class Pager:
         clock: Callable[[], float] = time.time,
         max_backoff_s: float = 300.0,
         rules: Callable[[], Sequence[Rule]] = tuple,  # the rules the service judges by
+        window_s: float = WINDOW_S,  # the budgets' window (shortened by tests)
     ) -> None:
         self.links = links
+        self.window_s = window_s
         self.rules = rules
         self.http = http or httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0))
         self.clock = clock
@@ -111,9 +113,9 @@ class Pager:
         metrics: AlertingMetrics,
     ) -> int:
         ids = [r.notification_id for r in batch]
-        sent, oldest = paging_store.sent_in_window(conn, budget_key=key, window_s=WINDOW_S)
+        sent, oldest = paging_store.sent_in_window(conn, budget_key=key, window_s=self.window_s)
         if sent >= budget(receiver, key):
-            store.defer(conn, notification_ids=ids, until_s=(oldest or self.clock()) + WINDOW_S + 0.05)
+            store.defer(conn, notification_ids=ids, until_s=(oldest or self.clock()) + self.window_s + 0.05)
             return 0
         alerts = _alerts_of(batch)
         facts_rows = paging_store.alarm_facts(conn, alert_ids=[int(a["alert_id"]) for a in alerts])
