@@ -12,6 +12,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "ingest": ("benchmarks.ingest", "MQTT -> TimescaleDB throughput against a naive baseline"),
     "aggregate": ("benchmarks.aggregate", "rollup core and incremental job against SQL and pandas"),
     "alerts": ("benchmarks.alerts", "publish -> webhook latency of threshold alarms"),
+    "notify": ("benchmarks.notify", "gas leak -> email and robots latency, escalation deadlines, storms"),
     "api": ("benchmarks.api", "requests/s and latency of a realistic API mix"),
     "hj212": ("benchmarks.hj212", "HJ 212 packets/s decoded and readings/s stored"),
     "sim": ("benchmarks.sim", "simulator readings/s from one process"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -19,29 +18,10 @@ from alerting.routing import Receiver
 from smartpark.settings import Settings
 from tests.alerting.test_paging import gas_rule, park_id
 from tests.support.alerting import Gateway, running, scoped
-from tests.support.paging_endpoints import PlatformServer, SmtpServer, self_signed
+from benchmarks.paging_endpoints import PlatformServer, SmtpServer
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return self_signed(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def platforms() -> Iterator[PlatformServer]:
-    server = PlatformServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def smtp(cert: tuple[Path, Path]) -> Iterator[SmtpServer]:
-    server = SmtpServer(*cert)
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -16,23 +16,11 @@ from alerting import ack_links, store
 from alerting.rules import Rule
 from smartpark.settings import Settings
 from tests.support.alerting import Gateway, running, scoped
-from tests.support.paging_endpoints import PlatformServer, SmtpServer, receivers_for, self_signed
+from benchmarks.paging_endpoints import PlatformServer, SmtpServer, receivers_for
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 ACK_SECRET = "ack-secret-for-tests-0123456789"
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return self_signed(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def platforms() -> Iterator[PlatformServer]:
-    server = PlatformServer()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Real local servers the paging channels deliver to, each checking the request as its platform
-documents it: an SMTP server (aiosmtpd) with STARTTLS or implicit TLS and AUTH, and an HTTP
+"""Real local servers the paging channels deliver to (for the benchmark, the tests and trying
+out a deployment), each checking the request as its platform documents it: an SMTP server (aiosmtpd) with STARTTLS or implicit TLS and AUTH, and an HTTP
 server playing WeCom, DingTalk, Feishu, Tencent Cloud SMS and a park's own SMS gateway.
 
 The signature checks are written from the platforms' documents, independently of
@@ -13,7 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 import ssl
 import subprocess
 import threading
@@ -32,14 +31,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, Session
 
 from alerting.delivery import verify as verify_webhook
+from benchmarks.harness import free_port
 
 ONE_HOUR_S = 3600
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
