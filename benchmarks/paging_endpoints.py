@@ -1,6 +1,7 @@
 """Real local servers the paging channels deliver to (for the benchmark, the tests and trying
-out a deployment), each checking the request as its platform documents it: an SMTP server (aiosmtpd) with STARTTLS or implicit TLS and AUTH, and an HTTP
-server playing WeCom, DingTalk, Feishu, Tencent Cloud SMS and a park's own SMS gateway.
+out a deployment), each checking the request as its platform documents it: an SMTP server
+(aiosmtpd) with STARTTLS or implicit TLS and AUTH, and an HTTP server playing WeCom, DingTalk,
+Feishu, Tencent Cloud SMS and a park's own SMS gateway.
 
 The signature checks are written from the platforms' documents, independently of
 alerting/robots.py and alerting/sms.py, so a wrong signer fails here the way the platform would
@@ -55,7 +56,7 @@ class _Session(Session):
     """aiosmtpd sets the deprecated ``login_data`` itself after a successful AUTH; its warning
     would be an error under the test run's warning filter."""
 
-    @property  # type: ignore[override]
+    @property
     def login_data(self) -> Any:
         return self._login_data
 
@@ -261,8 +262,8 @@ class PlatformServer:
             if abs(time.time() - ts) > ONE_HOUR_S:
                 raise ValueError("timestamp out of range")
             key = f"{ts}\n{c.feishu_secret}".encode()
-            want = base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
-            if doc.get("sign") != want:
+            expected = base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+            if doc.get("sign") != expected:
                 raise ValueError("sign match fail or timestamp is not within one hour from current time")
             return "feishu", "", {"code": 0, "msg": "success", "data": {}}
         if path == "/sms/tencent":

@@ -15,10 +15,10 @@ from alerting import lifecycle, paging_store, store
 from alerting.metrics import AlertingMetrics
 from alerting.paging import LinkSettings, Pager
 from alerting.routing import Receiver
+from benchmarks.paging_endpoints import PlatformServer, SmtpServer
 from smartpark.settings import Settings
 from tests.alerting.test_paging import gas_rule, park_id
 from tests.support.alerting import Gateway, running, scoped
-from benchmarks.paging_endpoints import PlatformServer, SmtpServer
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration

@@ -14,9 +14,9 @@ import pytest
 
 from alerting import ack_links, store
 from alerting.rules import Rule
+from benchmarks.paging_endpoints import PlatformServer, SmtpServer, receivers_for
 from smartpark.settings import Settings
 from tests.support.alerting import Gateway, running, scoped
-from benchmarks.paging_endpoints import PlatformServer, SmtpServer, receivers_for
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
