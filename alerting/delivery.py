@@ -229,6 +229,8 @@ class Deliverer(threading.Thread):
                 self._halt.wait(1.0)
         if conn is not None:
             conn.close()
+        if self.pager is not None:
+            self.pager.close()
 
     def deliver_due(self, conn: psycopg.Connection[Any]) -> int:
         """One pass: the oldest undelivered notification of each receiver, if due, then the ones
@@ -242,13 +244,13 @@ class Deliverer(threading.Thread):
             (list(receivers),),
         ).fetchall()
         pending = sum(n for _, _, n, _ in heads)
+        paging = [receivers[rid] for _, _, _, rid in heads if receivers[rid].channel in PAGING_CHANNELS]
+        if paging and self.pager is not None:
+            # side by side, each on its own connection: a slow SMTP server does not hold back the
+            # robots; budgets per person hold back one person's pages, not the queue
+            sent += self.pager.deliver_all(paging, self.metrics)
         for nid, due, _, rid in heads:
-            if receivers[rid].channel in PAGING_CHANNELS:
-                # its own pass: budgets per person hold back one person's pages, not the queue
-                if self.pager is not None:
-                    sent += self.pager.deliver(conn, receivers[rid], self.metrics)
-                continue
-            if not due:
+            if receivers[rid].channel in PAGING_CHANNELS or not due:
                 continue
             while nid is not None and not self._halt.is_set():
                 nid, ok = self._deliver_one(conn, nid, receivers)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,7 @@ from smartpark.settings import Settings
 log = logging.getLogger(__name__)
 WINDOW_S = 60.0
 CLAIM_LIMIT = 2000  # notifications one summary may carry; the rest wait for the next
+WORKERS = 4  # receivers delivered side by side
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +86,43 @@ class Pager:
         max_backoff_s: float = 300.0,
         rules: Callable[[], Sequence[Rule]] = tuple,  # the rules the service judges by
         window_s: float = WINDOW_S,  # the budgets' window (shortened by tests)
+        connect: Callable[[], psycopg.Connection[Any]] | None = None,  # for deliver_all's workers
+        workers: int = WORKERS,
     ) -> None:
         self.links = links
+        self._connect = connect
+        self._local = threading.local()
+        self._conns: list[psycopg.Connection[Any]] = []
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="paging")
         self.window_s = window_s
         self.rules = rules
         self.http = http or httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0))
         self.clock = clock
         self.max_backoff_s = max_backoff_s
+
+    def deliver_all(self, receivers: Sequence[Receiver], metrics: AlertingMetrics) -> int:
+        """Each receiver's pass in a worker of its own (with its own connection); returns the
+        notifications delivered. A database error is raised for the caller to recover from."""
+        futures = [self._pool.submit(self._deliver_on_own_connection, r, metrics) for r in receivers]
+        return sum(f.result() for f in futures)
+
+    def _deliver_on_own_connection(self, receiver: Receiver, metrics: AlertingMetrics) -> int:
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            if self._connect is None:
+                raise RuntimeError("a Pager without connect cannot deliver side by side")
+            conn = self._local.conn = self._connect()
+            self._conns.append(conn)
+        try:
+            return self.deliver(conn, receiver, metrics)
+        except psycopg.Error:
+            conn.close()
+            raise
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        for conn in self._conns:
+            conn.close()
 
     def deliver(self, conn: psycopg.Connection[Any], receiver: Receiver, metrics: AlertingMetrics) -> int:
         """Send what is due for this receiver, one message per budget key; returns the number of

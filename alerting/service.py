@@ -133,7 +133,12 @@ class AlertingService:
             receivers=lambda: self.receivers,
             metrics=self.metrics,
             max_backoff_s=self.max_backoff_s,
-            pager=Pager(links=link_settings(self.settings), max_backoff_s=self.max_backoff_s, rules=lambda: self.rules),
+            pager=Pager(
+                links=link_settings(self.settings),
+                max_backoff_s=self.max_backoff_s,
+                rules=lambda: self.rules,
+                connect=self._connect,
+            ),
         )
         self.deliverer.start()
         self.deliverer.wake()  # whatever the outbox held when the service stopped

@@ -216,6 +216,8 @@ def run(args: argparse.Namespace) -> int:
         "email_p50_s": _pct(mail_lat, 50),
         "email_p99_s": _pct(mail_lat, 99),
         "email_received": len(mail_lat),
+        "email_max_s": max(mail_lat, default=float("nan")),
+        **{f"{ch}_p50_s": _pct(v, 50) for ch, v in robot_lat.items()},
         **{f"{ch}_p99_s": _pct(v, 99) for ch, v in robot_lat.items()},
         **{f"{ch}_received": len(v) for ch, v in robot_lat.items()},
         "escalation_queued_late_max_s": max(esc_queue, default=float("nan")),
