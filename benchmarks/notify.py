@@ -134,6 +134,28 @@ def run(args: argparse.Namespace) -> int:
             parks=(code,),
             connect=lambda: psycopg.connect(url, autocommit=True),
         )
+        received: dict[str, float] = {}  # device -> when its reading reached the service
+
+        class Tap:
+            """The service's inbox, noting when a timed reading reached the service (what the
+            shared broker takes is then apart from what the service takes)."""
+
+            def __init__(self, inner: Any) -> None:
+                self.inner = inner
+
+            def put(self, msg: Any) -> None:
+                for dev in json.loads(msg.payload):
+                    if dev.startswith("t"):
+                        received.setdefault(dev, msg.received_ms / 1000)
+                self.inner.put(msg)
+
+            def get(self, timeout: float | None = None) -> Any:
+                return self.inner.get(timeout=timeout)
+
+            def get_nowait(self) -> Any:
+                return self.inner.get_nowait()
+
+        service.inbox = Tap(service.inbox)  # type: ignore[assignment]
         gw = model["parks"][0]["enterprises"][0]["gateways"][0]
         target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(gw["username"], gw["password"])
         pub = make_client(f"{gw['username']}-bench", target=target, clean_start=True, session_expiry=0)
@@ -160,6 +182,18 @@ def run(args: argparse.Namespace) -> int:
                 time.sleep(0.2)
             mail_lat = _latencies(sent, [(m.at, _plain(m.message)) for m in smtp.mails])
             robot_lat = {ch: _latencies(sent, [(r.at, r.text) for r in robots.of(ch)]) for ch in ("wecom", "dingtalk")}
+            broker_lat = [received[d] - sent[d] for d in sent if d in received]
+            svc_mail = _latencies(received, [(m.at, _plain(m.message)) for m in smtp.mails])
+            svc_robots = [
+                x for ch in ("wecom", "dingtalk") for x in _latencies(received, [(r.at, r.text) for r in robots.of(ch)])
+            ]
+            outbox = conn.execute(
+                "SELECT n.payload->'alerts'->0->'labels'->>'device', extract(epoch FROM n.created_at)::float8,"
+                " extract(epoch FROM n.delivered_at)::float8 FROM alert_notifications n"
+                " JOIN alert_receivers r USING (receiver_id) WHERE r.name = 'mail'"
+            ).fetchall()
+            to_outbox = [c - sent[d] for d, c, _ in outbox if d in sent]
+            outbox_to_sent = [dl - c for d, c, dl in outbox if d in sent and dl is not None]
             fired = {
                 row[0]: row[1].timestamp()
                 for row in conn.execute(
@@ -217,6 +251,14 @@ def run(args: argparse.Namespace) -> int:
         "email_p99_s": _pct(mail_lat, 99),
         "email_received": len(mail_lat),
         "email_max_s": max(mail_lat, default=float("nan")),
+        "publish_to_service_p50_s": _pct(broker_lat, 50),
+        "publish_to_service_p99_s": _pct(broker_lat, 99),
+        "service_to_email_p99_s": _pct(svc_mail, 99),
+        "service_to_robots_p99_s": _pct(svc_robots, 99),
+        "publish_to_outbox_p50_s": _pct(to_outbox, 50),
+        "publish_to_outbox_max_s": max(to_outbox, default=float("nan")),
+        "outbox_to_email_sent_p50_s": _pct(outbox_to_sent, 50),
+        "outbox_to_email_sent_max_s": max(outbox_to_sent, default=float("nan")),
         **{f"{ch}_p50_s": _pct(v, 50) for ch, v in robot_lat.items()},
         **{f"{ch}_p99_s": _pct(v, 99) for ch, v in robot_lat.items()},
         **{f"{ch}_received": len(v) for ch, v in robot_lat.items()},
