@@ -1,7 +1,7 @@
 """Acknowledge links (pure): the link in a page is the credential to acknowledge one alarm.
 
 A token names one alarm (5 bytes) and an expiry (3 bytes: minutes since 2020, to 2051) and
-carries an HMAC-SHA256 of both under the server's secret (settings.notify_ack_secret),
+carries an HMAC-SHA256 of both under the server's secret (settings.notify.ack_secret),
 truncated to 56 bits: 20 characters, short enough for an SMS, and an online guess among 2^56
 is out of reach (each try is a request). Single use is kept by the store
 (notify_ack_uses: the token's digest once used), not by the token.

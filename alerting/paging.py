@@ -33,7 +33,7 @@ from alerting.metrics import AlertingMetrics
 from alerting.routing import Receiver
 from alerting.rules import Rule, rule_to_dict
 from smartpark.catalogue import BY_CODE
-from smartpark.settings import Settings
+from smartpark.settings import NotifySettings
 
 log = logging.getLogger(__name__)
 WINDOW_S = 60.0
@@ -48,11 +48,10 @@ class LinkSettings:
     ttl_s: float
 
 
-def link_settings(settings: Settings) -> LinkSettings:
-    secret = settings.notify_ack_secret
-    if not secret:
+def link_settings(settings: NotifySettings) -> LinkSettings:
+    if not settings.ack_secret:
         log.warning("paging: SMARTPARK_NOTIFY_ACK_SECRET is not set; messages carry no acknowledge link")
-    return LinkSettings(secret or None, settings.notify_public_url, settings.notify_ack_ttl_s)
+    return LinkSettings(settings.ack_secret or None, settings.public_url, settings.ack_ttl_s)
 
 
 def budget_key(receiver: Receiver, payload: Mapping[str, Any]) -> str:

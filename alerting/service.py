@@ -134,7 +134,7 @@ class AlertingService:
             metrics=self.metrics,
             max_backoff_s=self.max_backoff_s,
             pager=Pager(
-                links=link_settings(self.settings),
+                links=link_settings(self.settings.notify),
                 max_backoff_s=self.max_backoff_s,
                 rules=lambda: self.rules,
                 connect=self._connect,

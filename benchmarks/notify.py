@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from smartpark.contract import gateway_topic
     from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
     from smartpark.registry import broker_accounts, load_model
-    from smartpark.settings import get_settings
+    from smartpark.settings import NotifySettings, get_settings
 
     settings = get_settings()
     code = f"bench-{secrets.token_hex(3)}"
@@ -121,8 +121,7 @@ def run(args: argparse.Namespace) -> int:
             settings=settings.model_copy(
                 update={
                     "alerting_share_group": f"alerting-{code}",
-                    "notify_ack_secret": secrets.token_hex(16),
-                    "notify_public_url": "https://p.example",
+                    "notify": NotifySettings(ack_secret=secrets.token_hex(16), public_url="https://p.example"),
                 }
             ),
             rules=rules,

@@ -47,7 +47,7 @@ def _page(status: int, title: str, body: str) -> HTMLResponse:
 
 
 def _link(request: Request, token: str, clock: Clock) -> ack_links.AckLink | HTMLResponse:
-    secret = request.app.state.settings.notify_ack_secret
+    secret = request.app.state.settings.notify.ack_secret
     if not secret:
         return _page(404, "链接无效", "<p>本系统未启用确认链接。</p>")
     try:

@@ -15,7 +15,7 @@ import pytest
 from alerting import ack_links, store
 from alerting.rules import Rule
 from benchmarks.paging_endpoints import PlatformServer, SmtpServer, receivers_for
-from smartpark.settings import Settings
+from smartpark.settings import NotifySettings, Settings
 from tests.support.alerting import Gateway, running, scoped
 from tests.support.waiting import wait_until
 
@@ -25,7 +25,7 @@ ACK_SECRET = "ack-secret-for-tests-0123456789"
 
 @pytest.fixture
 def paging_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"notify_ack_secret": ACK_SECRET, "notify_public_url": "https://p.example"})
+    return settings.model_copy(update={"notify": NotifySettings(ack_secret=ACK_SECRET, public_url="https://p.example")})
 
 
 @pytest.fixture

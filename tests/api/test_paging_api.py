@@ -12,8 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from alerting import ack_links, paging_store
-from api.config import ApiSettings
-from smartpark.settings import Settings
+from smartpark.settings import ApiSettings, NotifySettings, Settings
 from tests.api.conftest import Tenancy, device_id
 from tests.api.test_alarms import _alarm
 
@@ -27,7 +26,7 @@ def linked(settings: Settings, db_url: str, api_limits: ApiSettings) -> Iterator
     from api.app import create_app
 
     app = create_app(
-        settings.model_copy(update={"notify_ack_secret": SECRET}),
+        settings.model_copy(update={"notify": NotifySettings(ack_secret=SECRET)}),
         limits=api_limits,
         database_url=db_url,
         static_dir=None,
