@@ -73,6 +73,21 @@ def test_a_receivers_secrets_are_written_never_read(client: TestClient, tenancy:
     assert client.patch(f"/api/v1/receivers/{rid}", headers=h, json={"config": {"per_minute": 21}}).status_code == 400
 
 
+def test_only_an_admin_names_a_file_the_service_reads(client: TestClient, tenancy: Tenancy) -> None:
+    t = tenancy
+    body = {
+        "name": f"mail-ca-{t.park_id}",
+        "park_id": t.park_id,
+        "categories": ["safety"],
+        "channel": "email",
+        "config": {"host": "mx.park.example", "from": "a@park.example", "ca_file": "/etc/ssl/park-ca.pem"},
+    }
+    assert client.post("/api/v1/receivers", headers=t.headers("operator"), json=body).status_code == 403
+    made = client.post("/api/v1/receivers", headers=t.headers("admin"), json=body)
+    assert made.status_code == 201, made.text
+    assert made.json()["config"]["ca_file"] == "/etc/ssl/park-ca.pem"
+
+
 @pytest.mark.parametrize(
     ("channel", "config", "secrets", "says"),
     [
