@@ -54,8 +54,7 @@ def test_a_receivers_secrets_are_written_never_read(client: TestClient, tenancy:
         "name": f"ding-{t.park_id}",
         "park_id": t.park_id,
         "categories": ["safety"],
-        "channel": "dingtalk",
-        "url": "https://oapi.dingtalk.com/robot/send",
+        "channel": "dingtalk",  # no url: DingTalk's own endpoint (the test machine resolves no public name)
         "config": {"language": "zh"},
         "secrets": {"access_token": "token-value-123", "secret": "SECsigning-value-456"},
     }
