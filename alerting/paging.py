@@ -34,6 +34,7 @@ from alerting.routing import Receiver
 from alerting.rules import Rule, rule_to_dict
 from smartpark.catalogue import BY_CODE
 from smartpark.settings import NotifySettings
+from smartpark.webhook_targets import TargetPolicy, TargetRefused
 
 log = logging.getLogger(__name__)
 WINDOW_S = 60.0
@@ -87,8 +88,10 @@ class Pager:
         window_s: float = WINDOW_S,  # the budgets' window (shortened by tests)
         connect: Callable[[], psycopg.Connection[Any]] | None = None,  # for deliver_all's workers
         workers: int = WORKERS,
+        targets: TargetPolicy | None = None,  # where a page may go (None: anywhere; tests)
     ) -> None:
         self.links = links
+        self.targets = targets
         self._connect = connect
         self._local = threading.local()
         self._conns: list[psycopg.Connection[Any]] = []
@@ -229,7 +232,11 @@ class Pager:
             if not targets:
                 raise DeliveryError(f"email receiver {receiver.name!r} has nobody to write to")
             try:
+                if self.targets is not None:
+                    self.targets.addresses(str(receiver.config["host"]), int(receiver.config.get("port", 587)))
                 email_channel.send(receiver.config, receiver.secrets, targets, message)
+            except TargetRefused as exc:
+                raise DeliveryError(f"SMTP {receiver.config.get('host')}: {exc}") from exc
             except (OSError, smtplib.SMTPException) as exc:
                 raise DeliveryError(f"SMTP {receiver.config.get('host')}: {type(exc).__name__}: {exc}") from exc
             return
@@ -269,6 +276,12 @@ class Pager:
             raise DeliveryError(error)
 
     def _post(self, req: robots.HttpRequest) -> tuple[int, bytes]:
+        try:
+            if self.targets is not None:
+                # the same rule as webhooks: public targets, or networks an admin allowed
+                self.targets.check_url(req.url)
+        except TargetRefused as exc:
+            raise DeliveryError(f"target refused: {exc}") from exc
         try:
             resp = self.http.post(req.url, content=req.body, headers=req.headers)
         except httpx.HTTPError as exc:

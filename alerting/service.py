@@ -138,6 +138,7 @@ class AlertingService:
                 max_backoff_s=self.max_backoff_s,
                 rules=lambda: self.rules,
                 connect=self._connect,
+                targets=TargetPolicy.from_cidrs(self.settings.webhook_allowed_networks),
             ),
         )
         self.deliverer.start()
