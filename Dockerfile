@@ -8,6 +8,7 @@ COPY smartpark ./smartpark
 COPY hj212 ./hj212
 COPY operations ./operations
 COPY ingest ./ingest
+COPY forwarding ./forwarding
 COPY aggregation ./aggregation
 COPY alerting ./alerting
 COPY api ./api

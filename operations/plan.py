@@ -57,6 +57,7 @@ def components(opts: Options, *, model: Path) -> list[Component]:
     ]
     if opts.hj212:
         out.append(Component("hj212", ("hj212", "serve")))
+        out.append(Component("hj212-forward", ("hj212", "forward")))
     if opts.demo:
         live = ("sim", "run", "--model", str(model), "--interval", f"{opts.sim_interval_s:g}")
         out.append(Component("simulator", live + _loggers_over_hj212(opts)))

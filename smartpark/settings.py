@@ -2,7 +2,7 @@
 
 Each command's entry point resolves it once (:func:`get_settings`) and passes it, or the section it
 needs, to what it runs; nothing below an entry point reads the environment. One section per
-service (``settings.ingest``, ``settings.api``, ``settings.aggregation``); each section keeps the
+service (``settings.ingest``, ``settings.api``, ``settings.aggregation``, ``settings.forward``); each section keeps the
 environment names it always had (``SMARTPARK_BATCH_MAX_MS``, ``SMARTPARK_API_POOL_MAX``,
 ``SMARTPARK_AGG_ROLLUP_EVERY_S`` …). Built on demand, never at import time, so tests can set the
 environment first and call ``get_settings.cache_clear()``.
@@ -136,6 +136,16 @@ class NotifySettings(BaseSettings):
     ack_ttl_s: Annotated[float, Field(gt=0, le=7 * 86400)] = 86400.0
 
 
+class ForwardSettings(BaseSettings):
+    """HJ 212 forwarding to upstream platforms (``SMARTPARK_FORWARD_`` prefix); the targets
+    themselves are data (`smartpark hj212 targets load`)."""
+
+    model_config = SettingsConfigDict(env_prefix="SMARTPARK_FORWARD_", env_file=".env", extra="ignore")
+
+    reload_s: Annotated[float, Field(gt=0, le=3600)] = 30.0  # targets re-read from the database
+    report_s: Annotated[float, Field(gt=0, le=300)] = 2.0  # status table and gauges refreshed
+
+
 def _default_state_dir() -> Path:
     # One machine-wide instance of the local services: every checkout shares it.
     if os.geteuid() == 0:
@@ -180,6 +190,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     aggregation: AggregationSettings = Field(default_factory=AggregationSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    forward: ForwardSettings = Field(default_factory=ForwardSettings)
 
     @field_validator("registry_file", mode="before")
     @classmethod

@@ -53,6 +53,11 @@ OWNERS = {
     "aggregation_failures": "aggregation/failures.py",
     "rollup_held": "smartpark/db/touched.py",
     "service_heartbeats": "smartpark/heartbeat.py",
+    "hj212_packets": "forwarding/store.py",
+    "hj212_forward_targets": "forwarding/store.py",
+    "hj212_forward_outlets": "forwarding/store.py",
+    "hj212_forward_outbox": "forwarding/store.py",
+    "hj212_forward_status": "forwarding/store.py",
 }
 # Session-local temporary tables: not in the migrations, written by the module that creates them.
 TEMPORARY = {"ingest_stage": "ingest/store.py"}

@@ -1,4 +1,4 @@
-"""`smartpark hj212 decode` (packets on stdin -> JSON lines) and `smartpark hj212 serve`."""
+"""`smartpark hj212 decode` (packets on stdin -> JSON lines), `serve`, `forward` and `targets load`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         " of it) are counted for reconciliation, never stored twice (default real-time: 2011)",
     )
     srv.set_defaults(func=_serve)
+    fwd = sub.add_parser("forward", help="deliver recorded packets to the upstream platforms (targets)")
+    fwd.set_defaults(func=_forward)
+    tgt = sub.add_parser("targets", help="upstream targets of forwarding")
+    tsub = tgt.add_subparsers(dest="targets", metavar="ACTION", required=True)
+    tload = tsub.add_parser("load", help="create or replace targets and their outlets from a YAML file")
+    tload.add_argument("file", help="YAML file (see forwarding/config.py)")
+    tload.set_defaults(func=_targets_load)
 
 
 def decode_stream(stdin: IO[bytes], stdout: IO[str]) -> int:
@@ -61,3 +68,26 @@ def _serve(args: argparse.Namespace) -> int:
 
     store = tuple(c.strip() for c in args.store_cn.split(",") if c.strip())
     return run(get_settings(), host=args.host, port=args.port, store_cns=store)
+
+
+def _forward(args: argparse.Namespace) -> int:
+    from forwarding.service import run
+    from smartpark.settings import get_settings
+
+    return run(get_settings())
+
+
+def _targets_load(args: argparse.Namespace) -> int:
+    import psycopg
+    import yaml
+
+    from forwarding.config import load
+    from smartpark.db import database_url
+    from smartpark.settings import get_settings
+
+    with open(args.file, encoding="utf-8") as f:
+        doc = yaml.safe_load(f)
+    with psycopg.connect(database_url(get_settings())) as conn:
+        names = load(conn, doc)
+    print(f"{len(names)} targets loaded: {', '.join(names)}")
+    return 0

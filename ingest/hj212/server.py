@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from forwarding.recorder import PacketRecorder, RecordFailed
 from hj212 import codes, encode, errors
 from hj212.errors import Hj212Error
 from hj212.frame import FrameScanner, Junk
@@ -35,6 +36,7 @@ from smartpark import contract
 log = logging.getLogger("smartpark.hj212")
 PUBLISH_FAILED = "publish_failed"
 LOCKED_OUT = "locked_out"
+RECORD_FAILED = "record_failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +72,10 @@ class Hj212Server:
         limits: Limits = Limits(),
         lockout: LockoutLimits = DEFAULT_LOCKOUT,
         registry: CollectorRegistry | None = None,
+        recorder: PacketRecorder | None = None,
     ) -> None:
         self.directory = directory
+        self.recorder = recorder  # the packet log and the forwarding outbox; None: not kept
         self.publisher = publisher
         self.rejections = rejections
         self.store_cns = tuple(store_cns)
@@ -202,7 +206,7 @@ class _Connection:
             self.s.metrics.packets.labels("part").inc()
             await self._reply(packet, encode.data_reply)
             return
-        if not await self._store(whole, device):
+        if not await self._record(whole, device) or not await self._store(whole, device):
             return
         self.refused = 0
         await self._reply(packet, encode.data_reply)
@@ -239,6 +243,17 @@ class _Connection:
             return None
         guard.succeeded(packet.mn, self.address)
         return device
+
+    async def _record(self, packet: Packet, device: LoggerDevice) -> bool:
+        """Keep the packet for forwarding and history requests; False: no reply, the logger resends."""
+        if self.s.recorder is None:
+            return True
+        try:
+            await self.s.recorder.record(packet, device_id=device.device_id, tz=device.tz)
+        except RecordFailed as exc:
+            self.reject(RECORD_FAILED, f"packet log unavailable: {exc}", mn=packet.mn, device=device)
+            return False
+        return True
 
     async def _store(self, packet: Packet, device: LoggerDevice) -> bool:
         """Publish the packet's readings; False when the logger must not get a reply."""

@@ -8,8 +8,10 @@ import secrets
 import signal
 from collections.abc import Collection
 
+import psycopg
 from prometheus_client import REGISTRY
 
+from forwarding.recorder import PacketRecorder
 from ingest.hj212.directory import Directory, from_database
 from ingest.hj212.lockout import lockout_limits
 from ingest.hj212.publisher import MqttPublisher
@@ -45,6 +47,7 @@ async def serve(
     rejections = RejectionLog(
         sink=await asyncio.to_thread(database_sink, url), registry=REGISTRY, limits=rejection_limits(settings.ingest)
     )
+    recorder = PacketRecorder(lambda: psycopg.AsyncConnection.connect(url, autocommit=True))
     server = Hj212Server(
         directory=Directory(from_database(url)),
         publisher=MqttPublisher(client, origin_key=origin_key(mqtt_url(settings))),
@@ -57,7 +60,9 @@ async def serve(
             split_bytes_total=settings.hj212.split_bytes_total,
         ),
         registry=REGISTRY,
+        recorder=recorder,
     )
+    recording = asyncio.create_task(recorder.run())
     tcp = await server.start(host, port)
     flusher = asyncio.create_task(rejections.run())
     refresher = asyncio.create_task(_refresh(server))
@@ -79,6 +84,8 @@ async def serve(
         refresher.cancel()
         if beater is not None:
             beater.cancel()
+        recording.cancel()
+        await recorder.close()
         await rejections.flush()
         client.disconnect()
         client.loop_stop()

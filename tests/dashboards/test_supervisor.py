@@ -17,13 +17,14 @@ from operations.supervisor import Supervisor, backoff_s, check_command
 
 def test_components_of_the_platform_and_the_demo() -> None:
     plain = components(Options(), model=Path("m.yaml"))
-    assert [c.name for c in plain] == ["ingest", "alerting", "scheduler", "api", "hj212"]
+    assert [c.name for c in plain] == ["ingest", "alerting", "scheduler", "api", "hj212", "hj212-forward"]
     assert plain[0].argv == ("ingest", "--workers", "2", "--partitioned")
     demo = components(Options(demo=True, sim_interval_s=5), model=Path("/s/park.yaml"))
     assert demo[-1] == Component(
         "simulator", ("sim", "run", "--model", "/s/park.yaml", "--interval", "5", "--hj212", "127.0.0.1:8212")
     )
-    assert "hj212" not in [c.name for c in components(Options(hj212=False), model=Path("m"))]
+    without = [c.name for c in components(Options(hj212=False), model=Path("m"))]
+    assert "hj212" not in without and "hj212-forward" not in without
 
 
 def test_demo_steps_are_the_documented_commands() -> None:

@@ -1,0 +1,316 @@
+"""One upstream target: its outbox delivered over one TCP connection, in order, at a bounded rate.
+
+Per HJ 212-2017 (communication timeout, CN 1000 OverTime/ReCount): a packet that asks for a reply
+and gets none within OverTime seconds is sent again, at most ReCount times; after that it stays
+queued, the connection is closed and opened again later (backing off up to a minute), and the
+backlog is sent from its oldest packet on. A packet leaves the outbox only when the target replied
+(9014, or 9011 QnRtn=1), or, for a target configured without replies, once written.
+
+Up to ``window`` packets await their replies at a time; ``max_rate`` packets per second are sent
+at most, backlog included. Replies are matched by (MN, QN). A resent packet keeps its QN, so the
+upstream can recognise a repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from forwarding import store, wire
+from hj212 import codes
+from hj212.encode import qn_of
+from hj212.errors import Hj212Error
+from hj212.frame import FrameScanner, Junk
+from hj212.packet import Packet, decode_frame
+
+log = logging.getLogger("smartpark.hj212.forward")
+MAX_BACKOFF_S = 60.0
+IDLE_POLL_S = 0.1  # how often an idle link looks for new packets: part of the end-to-end delay
+ACK_FLUSH_S = 0.05  # replies are committed in batches at most this old
+
+
+class LinkDown(Exception):
+    pass
+
+
+class Outbox(Protocol):
+    async def pending(self, *, target_id: int, after: int, limit: int) -> list[store.Pending]: ...
+    async def delivered(self, *, outbox_ids: list[int]) -> None: ...
+    async def queue_history(self, *, target_id: int, mn: str, cn: str, begin: datetime, end: datetime) -> int: ...
+
+
+@dataclass
+class LinkStatus:
+    connected: bool = False
+    last_connect: datetime | None = None
+    last_reply: datetime | None = None
+    last_error: str | None = None
+    sent: int = 0
+    delivered: int = 0
+    resent: int = 0
+
+
+@dataclass
+class _Out:
+    outbox_id: int
+    mn: str
+    qn: str
+    frames: list[bytes]
+    attempts: int = 0
+    deadline: float = 0.0
+    replies_due: int = 0
+
+
+@dataclass
+class TokenBucket:
+    """At most ``rate`` takes per second, with a burst of a tenth of a second's worth."""
+
+    rate: float
+    clock: Callable[[], float] = time.monotonic
+    _tokens: float = field(default=0.0, init=False)
+    _at: float = field(default=0.0, init=False)
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0:
+            raise ValueError(f"rate {self.rate!r} must be positive")
+        self._at = self.clock()
+        self._tokens = 1.0
+
+    def wait_s(self) -> float:
+        """0 and one token taken, or the seconds until a token is there."""
+        now = self.clock()
+        burst = max(1.0, self.rate / 10)
+        self._tokens = min(burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens >= 1.0 - 1e-9:  # rounding must not leave a token a hair short
+            self._tokens -= 1.0
+            return 0.0
+        return max((1.0 - self._tokens) / self.rate, 1e-6)
+
+
+def outgoing(p: store.Pending, target: store.Target) -> _Out | None:
+    """The frames of one queued packet for this target; None when it cannot be sent any more."""
+    if p.mn is None or p.pw is None:
+        return None  # the outlet was removed from the target
+    qn = p.qn or qn_of(p.data_time.replace(microsecond=(p.packet_id % 1000) * 1000))
+    frames = wire.frames(cp=p.cp, qn=qn, st=p.st, cn=p.cn, mn=p.mn, pw=p.pw, version=target.version, reply=target.reply)
+    return _Out(p.outbox_id, p.mn, qn, frames)
+
+
+def reply_key(packet: Packet) -> tuple[str, str] | None:
+    """(MN, QN) a reply answers: QN in the header (2017) or in CP (the 2005 way)."""
+    qn = packet.qn if packet.cn == codes.CN_DATA_REPLY else None
+    qn = dict(packet.params).get("QN", qn)
+    return None if qn is None else (packet.mn, qn)
+
+
+class Link:
+    def __init__(
+        self,
+        target: store.Target,
+        outbox: Outbox,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        on_request: Callable[[Packet], Awaitable[list[bytes]]] | None = None,
+    ) -> None:
+        self.target = target
+        self.outbox = outbox
+        self.status = LinkStatus()
+        self.clock = clock
+        self.on_request = on_request
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        backoff = 1.0
+        t = self.target
+        while not self._stop.is_set():
+            try:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(t.host, t.port), t.over_time_s)
+            except (OSError, TimeoutError) as exc:
+                self.status.last_error = f"connect to {t.host}:{t.port}: {exc or 'timed out'}"
+                log.info("hj212 forward %s: %s; next try in %.0f s", t.name, self.status.last_error, backoff)
+                await self._pause(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                continue
+            self.status.connected = True
+            self.status.last_connect = datetime.now(UTC)
+            log.info("hj212 forward %s: connected to %s:%d", t.name, t.host, t.port)
+            try:
+                await _Session(self, reader, writer).run()
+                backoff = 1.0
+            except LinkDown as exc:
+                self.status.last_error = str(exc)
+                log.warning("hj212 forward %s: %s", t.name, exc)
+            except (OSError, asyncio.IncompleteReadError) as exc:
+                self.status.last_error = f"connection lost: {exc}"
+                log.warning("hj212 forward %s: %s", t.name, self.status.last_error)
+            finally:
+                self.status.connected = False
+                writer.close()
+                with contextlib.suppress(OSError):
+                    await writer.wait_closed()
+            await self._pause(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+
+class _Session:
+    def __init__(self, link: Link, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.link = link
+        self.t = link.target
+        self.reader = reader
+        self.writer = writer
+        self.queue: deque[_Out] = deque()
+        self.inflight: OrderedDict[tuple[str, str], _Out] = OrderedDict()
+        self.acked: list[int] = []
+        self.after = 0
+        self.bucket = TokenBucket(self.t.max_rate, link.clock)
+        self.progress = asyncio.Event()
+        self.last_flush = link.clock()
+
+    async def run(self) -> None:
+        reading = asyncio.create_task(self._read())
+        try:
+            while not self.link._stop.is_set():
+                if reading.done():
+                    reading.result()  # raises what ended it
+                    raise LinkDown("closed by the upstream")
+                self._check_timeouts()
+                await self._refill()
+                await self._send_ready()
+                await self._flush(force=False)
+                await self._wait()
+        finally:
+            reading.cancel()
+            await self._flush(force=True)
+
+    async def _refill(self) -> None:
+        if len(self.queue) >= self.t.window:
+            return
+        rows = await self.link.outbox.pending(target_id=self.t.target_id, after=self.after, limit=4 * self.t.window)
+        if not rows:
+            if not self.inflight and not self.queue and not self.acked:
+                self.after = 0  # idle: look again from the start (nothing committed late is passed over)
+            return
+        self.after = rows[-1].outbox_id
+        for p in rows:
+            out = outgoing(p, self.t)
+            if out is None:
+                self.acked.append(p.outbox_id)
+            else:
+                self.queue.append(out)
+
+    async def _send_ready(self) -> None:
+        while self.queue and len(self.inflight) < self.t.window:
+            head = self.queue[0]
+            if (head.mn, head.qn) in self.inflight:
+                return  # the same (MN, QN) awaits its reply: keep the order
+            wait = self.bucket.wait_s()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            self.queue.popleft()
+            await self._send(head)
+            if self.t.reply:
+                self.inflight[(head.mn, head.qn)] = head
+            else:
+                self.acked.append(head.outbox_id)
+                self.link.status.delivered += 1
+
+    async def _send(self, out: _Out) -> None:
+        for frame in out.frames:
+            self.writer.write(frame)
+        await self.writer.drain()
+        out.attempts += 1
+        out.replies_due = len(out.frames)
+        out.deadline = self.link.clock() + self.t.over_time_s
+        self.link.status.sent += 1
+        if out.attempts > 1:
+            self.link.status.resent += 1
+
+    def _check_timeouts(self) -> None:
+        now = self.link.clock()
+        expired = [(key, out) for key, out in self.inflight.items() if out.deadline <= now]
+        for key, out in expired:
+            if out.attempts > self.t.re_count:
+                raise LinkDown(
+                    f"no reply to QN {out.qn} of MN {out.mn} after {out.attempts} sends "
+                    f"(OverTime {self.t.over_time_s} s, ReCount {self.t.re_count}); kept queued"
+                )
+            del self.inflight[key]
+        self.queue.extendleft(out for _, out in reversed(expired))  # resent first, in their order
+
+    async def _flush(self, *, force: bool) -> None:
+        now = self.link.clock()
+        if not self.acked:
+            self.last_flush = now  # the age of a batch counts from its first reply
+        elif force or len(self.acked) >= 500 or now - self.last_flush >= ACK_FLUSH_S:
+            ids, self.acked = self.acked, []
+            await self.link.outbox.delivered(outbox_ids=ids)
+            self.last_flush = now
+
+    async def _wait(self) -> None:
+        if self.queue and len(self.inflight) < self.t.window:
+            return
+        timeout = IDLE_POLL_S
+        if self.inflight:
+            first = min(o.deadline for o in self.inflight.values())
+            timeout = max(0.0, min(timeout, first - self.link.clock()))
+        if self.acked:
+            timeout = min(timeout, ACK_FLUSH_S)
+        self.progress.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.progress.wait(), timeout)
+
+    async def _read(self) -> None:
+        scanner = FrameScanner()
+        while True:
+            data = await self.reader.read(65536)
+            if not data:
+                return
+            for piece in scanner.feed(data):
+                if isinstance(piece, Junk):
+                    log.info("hj212 forward %s: junk from the upstream: %s", self.t.name, piece.detail)
+                    continue
+                try:
+                    packet = decode_frame(piece)
+                except Hj212Error as exc:
+                    log.info("hj212 forward %s: bad packet from the upstream: %s", self.t.name, exc.detail)
+                    continue
+                for answer in await self._answer(packet):
+                    self.writer.write(answer)
+            self.progress.set()
+
+    async def _answer(self, packet: Packet) -> list[bytes]:
+        if packet.cn in (codes.CN_DATA_REPLY, codes.CN_REQUEST_REPLY):
+            key = reply_key(packet)
+            out = self.inflight.get(key) if key else None
+            if out is None:
+                return []  # late reply to a packet already resent and answered, or not ours
+            rtn = dict(packet.params).get("QnRtn")
+            if packet.cn == codes.CN_REQUEST_REPLY and rtn != str(codes.QN_READY):
+                self.link.status.last_error = f"upstream refused QN {out.qn} of MN {out.mn}: QnRtn={rtn}"
+                return []  # kept in flight: resent on timeout, then the link is re-established
+            out.replies_due -= 1
+            if out.replies_due <= 0:
+                del self.inflight[key]  # type: ignore[arg-type]
+                self.acked.append(out.outbox_id)
+                self.link.status.delivered += 1
+                self.link.status.last_reply = datetime.now(UTC)
+            return []
+        if self.link.on_request is None:
+            return []
+        return await self.link.on_request(packet)
