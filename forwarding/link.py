@@ -33,7 +33,6 @@ from hj212.packet import Packet, decode_frame
 log = logging.getLogger("smartpark.hj212.forward")
 MAX_BACKOFF_S = 60.0
 IDLE_POLL_S = 0.1  # how often an idle link looks for new packets: part of the end-to-end delay
-ACK_FLUSH_S = 0.05  # replies are committed in batches at most this old
 
 
 class LinkDown(Exception):
@@ -179,7 +178,7 @@ class _Session:
         self.after = 0
         self.bucket = TokenBucket(self.t.max_rate, link.clock)
         self.progress = asyncio.Event()
-        self.last_flush = link.clock()
+        self.rate_wait = 0.0
 
     async def run(self) -> None:
         reading = asyncio.create_task(self._read())
@@ -191,11 +190,11 @@ class _Session:
                 self._check_timeouts()
                 await self._refill()
                 await self._send_ready()
-                await self._flush(force=False)
+                await self._flush()
                 await self._wait()
         finally:
             reading.cancel()
-            await self._flush(force=True)
+            await self._flush()
 
     async def _refill(self) -> None:
         if len(self.queue) >= self.t.window:
@@ -214,14 +213,14 @@ class _Session:
                 self.queue.append(out)
 
     async def _send_ready(self) -> None:
+        self.rate_wait = 0.0
         while self.queue and len(self.inflight) < self.t.window:
             head = self.queue[0]
             if (head.mn, head.qn) in self.inflight:
                 return  # the same (MN, QN) awaits its reply: keep the order
-            wait = self.bucket.wait_s()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
+            self.rate_wait = self.bucket.wait_s()
+            if self.rate_wait > 0:
+                return  # the rate bound: wait in _wait, where replies are still taken
             self.queue.popleft()
             await self._send(head)
             if self.t.reply:
@@ -253,24 +252,22 @@ class _Session:
             del self.inflight[key]
         self.queue.extendleft(out for _, out in reversed(expired))  # resent first, in their order
 
-    async def _flush(self, *, force: bool) -> None:
-        now = self.link.clock()
-        if not self.acked:
-            self.last_flush = now  # the age of a batch counts from its first reply
-        elif force or len(self.acked) >= 500 or now - self.last_flush >= ACK_FLUSH_S:
+    async def _flush(self) -> None:
+        # every pass: what was answered since the last one leaves the outbox in one statement, so
+        # a kill repeats at most the window and the replies of one round trip
+        if self.acked:
             ids, self.acked = self.acked, []
             await self.link.outbox.delivered(outbox_ids=ids)
-            self.last_flush = now
 
     async def _wait(self) -> None:
-        if self.queue and len(self.inflight) < self.t.window:
+        if self.queue and len(self.inflight) < self.t.window and not self.rate_wait:
             return
         timeout = IDLE_POLL_S
+        if self.queue and self.rate_wait:
+            timeout = self.rate_wait
         if self.inflight:
             first = min(o.deadline for o in self.inflight.values())
             timeout = max(0.0, min(timeout, first - self.link.clock()))
-        if self.acked:
-            timeout = min(timeout, ACK_FLUSH_S)
         self.progress.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.progress.wait(), timeout)

@@ -4,7 +4,7 @@ the database: the outbox is in memory. HJ 212-2017 communication timeout: OverTi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -50,15 +50,13 @@ def target(port: int, **kw: object) -> store.Target:
     return store.Target(1, "bureau", "127.0.0.1", port, **{**base, **kw})  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    up = Upstream(free_port())
-    up.accept()
-    yield up
-    up.close()
-
-
-def deliver(link: Link, outbox: MemoryOutbox, *, until: Callable[[], bool] | None = None, during=None) -> None:  # type: ignore[no-untyped-def]
+def deliver(
+    link: Link,
+    outbox: MemoryOutbox,
+    *,
+    until: Callable[[], bool] | None = None,
+    during: Callable[[], Awaitable[None]] | None = None,
+) -> None:
     """Run the link until the outbox is empty (and ``until`` holds)."""
 
     async def scenario() -> None:
@@ -96,7 +94,7 @@ def test_every_packet_arrives_once_in_the_order_queued(upstream: Upstream) -> No
 
 def test_a_packet_without_reply_is_resent_after_overtime_with_its_qn(upstream: Upstream) -> None:
     rows = queued(20)
-    lost = (rows[4].mn, rows[4].qn)
+    lost = (rows[4].mn or "", rows[4].qn)
     upstream.behaviour = Behaviour(drop=lambda p, nth: (p.mn, p.qn) == lost and nth == 1)
     outbox = MemoryOutbox(rows)
     link = Link(target(upstream.port), outbox)
@@ -109,7 +107,7 @@ def test_a_packet_without_reply_is_resent_after_overtime_with_its_qn(upstream: U
 
 def test_after_recount_resends_the_packet_stays_queued_and_the_link_is_opened_again(upstream: Upstream) -> None:
     rows = queued(5)
-    first = (rows[0].mn, rows[0].qn)
+    first = (rows[0].mn or "", rows[0].qn)
     re_count = 2
     # no reply to the first send nor to the ReCount resends: 1 + ReCount sends on the first connection
     upstream.behaviour = Behaviour(drop=lambda p, nth: (p.mn, p.qn) == first and nth <= 1 + re_count)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from hj212.encode import data_reply
 from hj212.frame import FrameScanner, Junk
@@ -40,8 +41,8 @@ class Upstream:
         self._lock = threading.Lock()
         self._thread.start()
 
-    def _call(self, coro):  # type: ignore[no-untyped-def]
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
+    def _call(self, coro: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
 
     def accept(self) -> None:
         async def start() -> None:
