@@ -111,6 +111,7 @@ def create_app(
         ack_page,
         alarms,
         auth,
+        completeness,
         forwarding,
         health,
         live,
@@ -128,7 +129,8 @@ def create_app(
 
     app.include_router(health.router)
     app.include_router(ack_page.router)  # /a/{token}: short, for the link in an SMS
-    modules = (auth, registry_routes, telemetry, statistics, alarms, rules, paging, rejected, forwarding, live, reference)
+    modules = (auth, registry_routes, telemetry, statistics, alarms, rules, paging, rejected, forwarding, completeness,
+               live, reference)  # fmt: skip
     for module in (*modules, service_health):
         app.include_router(module.router, prefix=PREFIX)
 
