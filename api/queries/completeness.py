@@ -54,7 +54,8 @@ GROUP BY 1, 2, 3
 def _fill(
     cells: np.ndarray[Any, Any], rows: Sequence[Any], index: dict[tuple[int, int], int], first: date, days: int
 ) -> None:
-    for device_id, metric_id, day, count in rows:
+    for row in rows:  # dict rows (the API's connections) or tuples
+        device_id, metric_id, day, count = row.values() if isinstance(row, dict) else row
         i = index.get((device_id, metric_id))
         d = (day - first).days
         if i is not None and 0 <= d < days:

@@ -1,0 +1,67 @@
+"""GET /api/v1/completeness: expected, received, valid and the three rates, from the daily
+rollups (valid counts) and telemetry's flagged readings; worked out by hand below."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import Tenancy, device_id
+
+pytestmark = pytest.mark.integration
+DAY = "2026-01-26"  # a past local day of the park (Asia/Shanghai)
+
+
+def test_device_and_enterprise_rates_of_a_day(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    t = tenancy
+    dev = device_id(db, t.e1, "cems1")
+    db.execute("UPDATE devices SET created_at = '2026-01-01' WHERE enterprise_id IN (%s, %s)", (t.e1, t.e2))
+    metrics = [r[0] for r in db.execute("SELECT metric_id FROM device_metrics WHERE device_id = %s ORDER BY 1", (dev,))]
+    assert len(metrics) >= 2
+    first = metrics[0]
+    # one series: 1 368 valid readings in the day's rollup, and 68 flagged readings in telemetry
+    db.execute(
+        "INSERT INTO rollup_1d (device_id, metric_id, bucket, count, sum, min, max, mean, first, first_ts, last,"
+        " last_ts)"
+        " VALUES (%s, %s, %s::date::timestamp AT TIME ZONE 'Asia/Shanghai', 1368, 0, 0, 0, 0, 0, now(), 0, now())",
+        (dev, first, DAY),
+    )
+    db.execute(
+        "INSERT INTO telemetry (ts, device_id, metric_id, value, flag)"
+        " SELECT %s::date::timestamp AT TIME ZONE 'Asia/Shanghai' + make_interval(mins => 5 * i), %s, %s, 1, 3"
+        " FROM generate_series(0, 67) i",
+        (DAY, dev, first),
+    )
+    q = {"from": DAY, "to": DAY, "by": "device", "period": "day", "enterprise_id": t.e1}
+    got = client.get("/api/v1/completeness", params=q, headers=t.headers("admin"))
+    assert got.status_code == 200, got.text
+    (row,) = [r for r in got.json() if r["device"] == dev]
+    n = len(metrics)
+    # every metric owes 86 400 s / 60 s (the default interval) = 1 440 readings
+    assert (row["period"], row["expected"], row["received"], row["valid"]) == (DAY, 1440 * n, 1436, 1368)
+    assert row["transmission_rate"] == pytest.approx(1436 / (1440 * n))
+    assert row["validity_rate"] == pytest.approx(1368 / 1436)
+    assert row["effective_rate"] == pytest.approx(1368 / (1440 * n))
+
+    by_category = client.get(
+        "/api/v1/completeness", params={**q, "by": "category", "period": "range"}, headers=t.headers("admin")
+    ).json()
+    assert sum(r["valid"] for r in by_category) == 1368
+    assert all(r["period"] == f"{DAY}/{DAY}" for r in by_category)
+
+    # the other park's operator sees none of it; a quarter is the longest range
+    theirs = client.get(
+        "/api/v1/completeness",
+        params={k: v for k, v in q.items() if k != "enterprise_id"},
+        headers=t.headers("other_operator"),
+    )
+    assert theirs.status_code == 200 and all(r["device"] != dev for r in theirs.json())
+    long = client.get(
+        "/api/v1/completeness", params={**q, "from": "2026-01-01", "to": "2026-06-30"}, headers=t.headers("admin")
+    )
+    assert long.status_code == 400 and "at most 92" in long.text
