@@ -18,6 +18,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "sim": ("benchmarks.sim", "simulator readings/s from one process"),
     "indicators": ("benchmarks.indicators", "indicator job per live run: gaps across midnight later vs linear"),
     "platform": ("benchmarks.platform", "the whole platform under live load and disturbances, minute by minute"),
+    "completeness": ("benchmarks.completeness", "transmission and effective rates of 1 000 devices × 30 days"),
     "forward": ("benchmarks.forward", "HJ 212 forwarding: packets/s, end-to-end p99, backlog after an outage"),
 }
 

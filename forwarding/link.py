@@ -214,25 +214,28 @@ class _Session:
 
     async def _send_ready(self) -> None:
         self.rate_wait = 0.0
+        sent = 0
         while self.queue and len(self.inflight) < self.t.window:
             head = self.queue[0]
             if (head.mn, head.qn) in self.inflight:
-                return  # the same (MN, QN) awaits its reply: keep the order
+                break  # the same (MN, QN) awaits its reply: keep the order
             self.rate_wait = self.bucket.wait_s()
             if self.rate_wait > 0:
-                return  # the rate bound: wait in _wait, where replies are still taken
+                break  # the rate bound: wait in _wait, where replies are still taken
             self.queue.popleft()
-            await self._send(head)
+            self._write(head)
+            sent += 1
             if self.t.reply:
                 self.inflight[(head.mn, head.qn)] = head
             else:
                 self.acked.append(head.outbox_id)
                 self.link.status.delivered += 1
+        if sent:
+            await self.writer.drain()  # once for what this pass wrote
 
-    async def _send(self, out: _Out) -> None:
+    def _write(self, out: _Out) -> None:
         for frame in out.frames:
             self.writer.write(frame)
-        await self.writer.drain()
         out.attempts += 1
         out.replies_due = len(out.frames)
         out.deadline = self.link.clock() + self.t.over_time_s

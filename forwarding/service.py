@@ -76,6 +76,7 @@ class Forwarder:
         self.report_s = report_s
         self.gauges = _Gauges(registry)
         self.links: dict[int, tuple[Link, asyncio.Task[None], DbOutbox]] = {}
+        self.stopped: list[store.StatusRow] = []  # last word of links stopped since the last report
 
     async def run(self, stop: asyncio.Event) -> None:
         conn = await self.connect()
@@ -116,15 +117,13 @@ class Forwarder:
         except TimeoutError:
             task.cancel()
         await outbox.close()
+        self.stopped.append(_row(target_id, link))
 
     async def _report(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        rows = [
-            store.StatusRow(tid, s.connected, s.last_connect, s.last_reply, s.last_error, s.sent, s.delivered, s.resent)
-            for tid, (link, _, _) in self.links.items()
-            for s in [link.status]
-        ]
+        rows = [*self.stopped, *(_row(tid, link) for tid, (link, _, _) in self.links.items())]
         if rows:
             await store.save_status(conn, rows=rows)
+        self.stopped = []
         queued = await store.backlog(conn)
         now = datetime.now(UTC)
         for tid, (link, _, _) in self.links.items():
@@ -137,6 +136,13 @@ class Forwarder:
             self.gauges.sent.labels(name).set(s.sent)
             self.gauges.delivered.labels(name).set(s.delivered)
             self.gauges.resent.labels(name).set(s.resent)
+
+
+def _row(target_id: int, link: Link) -> store.StatusRow:
+    s = link.status
+    return store.StatusRow(
+        target_id, s.connected, s.last_connect, s.last_reply, s.last_error, s.sent, s.delivered, s.resent
+    )
 
 
 async def forward(url: str, settings: ForwardSettings) -> None:
