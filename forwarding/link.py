@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from forwarding import store, wire
+from forwarding.requests import parse_request
 from hj212 import codes
 from hj212.encode import qn_of
 from hj212.errors import Hj212Error
@@ -288,8 +289,11 @@ class _Session:
                 try:
                     packet = decode_frame(piece)
                 except Hj212Error as exc:
-                    log.info("hj212 forward %s: bad packet from the upstream: %s", self.t.name, exc.detail)
-                    continue
+                    request = parse_request(piece)
+                    if request is None:
+                        log.info("hj212 forward %s: bad packet from the upstream: %s", self.t.name, exc.detail)
+                        continue
+                    packet = request
                 for answer in await self._answer(packet):
                     self.writer.write(answer)
             self.progress.set()

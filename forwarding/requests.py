@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 
 from hj212 import codes
 from hj212.encode import flag_of, request_reply, segment
-from hj212.frame import encode_frame
-from hj212.packet import Packet, parse_time
+from hj212.errors import Hj212Error
+from hj212.frame import encode_frame, parse_frame
+from hj212.packet import Packet, parse_segment, parse_time
 
 if TYPE_CHECKING:
     from forwarding.link import Link, Outbox
@@ -30,6 +31,23 @@ EXE_OK = 1
 EXE_NO_DATA = 100
 HISTORY_CNS = (codes.CN_MINUTE, codes.CN_HOURLY, codes.CN_DAILY)
 BEIJING = ZoneInfo("Asia/Shanghai")  # HJ 212 times are Beijing time
+
+
+def parse_request(frame: bytes) -> Packet | None:
+    """An extraction request (a data CN with BeginTime/EndTime and no DataTime), which the
+    protocol package reads as data missing its DataTime; None when it is not one."""
+    try:
+        seg = parse_frame(frame).segment
+    except Hj212Error:
+        return None
+    cp_at = seg.find("CP=&&")
+    if cp_at < 0 or "BeginTime=" not in seg[cp_at:] or "DataTime=" in seg[cp_at:]:
+        return None
+    begin = seg[cp_at:].split("BeginTime=", 1)[1][:14]
+    try:
+        return parse_segment(f"{seg[: cp_at + 5]}DataTime={begin};{seg[cp_at + 5 :]}")
+    except Hj212Error:
+        return None
 
 
 def result(*, qn: str, pw: str, mn: str, exe_rtn: int, version: str) -> bytes:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -181,3 +183,49 @@ def test_the_token_bucket_allows_rate_per_second_after_a_short_burst() -> None:
     assert 1000 <= taken <= 1001
     with pytest.raises(ValueError, match="rate 0"):
         TokenBucket(0)
+
+
+def test_the_upstreams_time_query_and_history_request_are_answered(upstream: Upstream) -> None:
+    from forwarding.requests import RequestHandler
+    from hj212.frame import encode_frame
+    from hj212.packet import decode_frame
+
+    class History(MemoryOutbox):
+        def __init__(self) -> None:
+            super().__init__([])
+            self.asked: list[tuple[str, str, datetime, datetime]] = []
+
+        async def queue_history(self, **kw: Any) -> int:
+            self.asked.append((kw["mn"], kw["cn"], kw["begin"], kw["end"]))
+            return 3
+
+    outbox = History()
+    link = Link(target(upstream.port), outbox)
+    link.on_request = RequestHandler(link, outbox).handle
+    # HJ 212-2017: 1011 time query; 2051 with BeginTime/EndTime extracts minute data
+    time_query = encode_frame("QN=20260126080000001;ST=31;CN=1011;PW=pw;MN=MN0001;Flag=5;CP=&&PolId=a21026&&")
+    history = encode_frame(
+        "QN=20260126080000002;ST=31;CN=2051;PW=pw;MN=MN0001;Flag=5;CP=&&BeginTime=20260126070000;EndTime=20260126075900&&"
+    )
+
+    async def ask() -> None:
+        while not upstream.connections():
+            await asyncio.sleep(0.02)
+        upstream.send(time_query + history)
+        while len(upstream.other) < 5:
+            await asyncio.sleep(0.02)
+
+    deliver(link, outbox, during=ask)
+    answers = [decode_frame(f) for f in upstream.other]
+    assert [(a.cn, dict(a.params).get("QnRtn"), dict(a.params).get("ExeRtn")) for a in answers] == [
+        ("9011", "1", None),
+        ("1011", None, None),
+        ("9012", None, "1"),
+        ("9011", "1", None),
+        ("9012", None, "1"),
+    ]
+    assert "SystemTime" in dict(answers[1].params)
+    bj = ZoneInfo("Asia/Shanghai")
+    assert outbox.asked == [
+        ("MN0001", "2051", datetime(2026, 1, 26, 7, tzinfo=bj), datetime(2026, 1, 26, 7, 59, tzinfo=bj))
+    ]
