@@ -16,6 +16,7 @@ from api.schemas.completeness import CompletenessOut
 
 router = APIRouter(tags=["completeness"])
 MAX_DAYS = 92  # a quarter: the longest period the bureaus assess at once
+EARLIEST, LATEST = date(1970, 1, 2), date(9999, 12, 1)  # room for the query's ±2-day UTC margin
 
 
 @router.get(
@@ -37,6 +38,8 @@ def get_completeness(
 ) -> list[dict[str, Any]]:
     if end < start:
         raise BadRequest(f"to ({end}) is before from ({start})")
+    if start < EARLIEST or end > LATEST:
+        raise BadRequest(f"days from {EARLIEST} to {LATEST} only (asked {start}..{end})")
     if (end - start).days + 1 > MAX_DAYS:
         raise BadRequest(f"{(end - start).days + 1} days requested; at most {MAX_DAYS}")
     default_interval_s = request.app.state.settings.aggregation.default_interval_s

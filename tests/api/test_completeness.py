@@ -65,3 +65,7 @@ def test_device_and_enterprise_rates_of_a_day(
         "/api/v1/completeness", params={**q, "from": "2026-01-01", "to": "2026-06-30"}, headers=t.headers("admin")
     )
     assert long.status_code == 400 and "at most 92" in long.text
+    ancient = client.get(
+        "/api/v1/completeness", params={**q, "from": "0001-01-01", "to": "0001-01-02"}, headers=t.headers("admin")
+    )
+    assert ancient.status_code == 400 and "1970-01-02" in ancient.text
