@@ -12,6 +12,8 @@ from typing import Any
 
 import psycopg
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
@@ -31,6 +33,7 @@ from smartpark.webhook_targets import TargetPolicy
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
+GZIP_MIN_BYTES = 1024  # smaller answers gain less than the header and the CPU cost
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboards" / "web"
 
 DESCRIPTION = """\
@@ -93,7 +96,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # served from vendored files at /docs (no CDN); /api/v1/docs redirects there
         redoc_url=None,
     )
     app.state.settings = settings
@@ -134,8 +137,15 @@ def create_app(
     for module in (*modules, service_health):
         app.include_router(module.router, prefix=PREFIX)
 
+    @app.get(f"{PREFIX}/docs", include_in_schema=False)
+    def docs_moved() -> RedirectResponse:
+        return RedirectResponse("/docs/", status_code=308)
+
     app.add_middleware(RequestMetrics, registry=app.state.registry, prefix=PREFIX)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    # Answers and static files compressed for clients that accept gzip; GZipMiddleware passes
+    # WebSocket scopes through untouched, so the live stream is not buffered.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
     app.add_middleware(SecurityHeaders)  # outermost: every answer carries them, errors included
     if static_dir is not None and static_dir.is_dir():
         # The ops-centre page; mounted last so every API route wins over a file name.

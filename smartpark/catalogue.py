@@ -176,3 +176,52 @@ VALID_FLAGS = (FLAG_VALID, FLAG_RECEIPT_TIME)
 # would hide the worst hours from alarms, means and emitted mass.
 FLAG_OVER_RANGE = HJ212_FLAGS["T"]
 COUNTED_FLAGS = frozenset({*VALID_FLAGS, FLAG_OVER_RANGE})
+
+
+# Display names of the metrics, Chinese then English: what a page shows instead of a code.
+NAMES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "elec.import_kwh": ("购入电量", "Electricity imported"),
+        "elec.export_kwh": ("上网电量", "Electricity exported"),
+        "elec.power_kw": ("有功功率", "Active power"),
+        "elec.pf": ("功率因数", "Power factor"),
+        "water.volume_m3": ("用水量", "Water volume"),
+        "gas.volume_nm3": ("天然气用量", "Natural gas volume"),
+        "steam.mass_t": ("蒸汽用量", "Steam mass"),
+        "heat.energy_gj": ("热力用量", "Heat energy"),
+        "coal.mass_t": ("原煤用量", "Raw coal mass"),
+        "stack.so2_mgm3": ("烟气二氧化硫浓度", "Stack SO₂"),
+        "stack.nox_mgm3": ("烟气氮氧化物浓度", "Stack NOx"),
+        "stack.dust_mgm3": ("烟气颗粒物浓度", "Stack particulate"),
+        "stack.o2_pct": ("烟气含氧量", "Stack O₂"),
+        "stack.so2_zs_mgm3": ("二氧化硫折算浓度", "SO₂ at reference O₂"),
+        "stack.nox_zs_mgm3": ("氮氧化物折算浓度", "NOx at reference O₂"),
+        "stack.dust_zs_mgm3": ("颗粒物折算浓度", "Particulate at reference O₂"),
+        "stack.flow_m3h": ("烟气流量", "Stack flow"),
+        "ww.cod_mgl": ("废水化学需氧量", "Wastewater COD"),
+        "ww.nh3n_mgl": ("废水氨氮", "Wastewater ammonia nitrogen"),
+        "ww.ph": ("废水酸碱度", "Wastewater pH"),
+        "ww.flow_m3h": ("废水流量", "Wastewater flow"),
+        "air.pm25_ugm3": ("细颗粒物", "PM2.5"),
+        "air.pm10_ugm3": ("可吸入颗粒物", "PM10"),
+        "air.so2_ugm3": ("二氧化硫", "SO₂"),
+        "air.no2_ugm3": ("二氧化氮", "NO₂"),
+        "air.o3_ugm3": ("臭氧", "O₃"),
+        "air.co_mgm3": ("一氧化碳", "CO"),
+        "safety.lel_pct": ("可燃气体浓度", "Combustible gas"),
+        "safety.h2s_ppm": ("硫化氢浓度", "Hydrogen sulphide"),
+        "safety.co_ppm": ("一氧化碳浓度", "Carbon monoxide"),
+        "safety.o2_pct": ("氧气浓度", "Oxygen"),
+        "safety.temp_c": ("工艺温度", "Process temperature"),
+        "safety.pressure_mpa": ("工艺压力", "Process pressure"),
+        "safety.fire_alarm": ("火灾报警状态", "Fire alarm state"),
+    }
+)
+
+
+def names(code: str) -> tuple[str, str]:
+    """(Chinese, English) display name of a metric; KeyError naming an unknown code."""
+    try:
+        return NAMES[code]
+    except KeyError:
+        raise KeyError(f"metric {code!r} has no display name") from None

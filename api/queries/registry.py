@@ -9,6 +9,7 @@ import psycopg
 
 from api.auth import Principal
 from api.queries.scope import Where, page, tenant
+from smartpark.catalogue import NAMES
 
 Row = dict[str, Any]
 
@@ -132,9 +133,13 @@ def get_device(conn: psycopg.Connection[Any], p: Principal, *, device_id: int) -
 
 
 def list_metrics(conn: psycopg.Connection[Any], p: Principal) -> list[Row]:
-    return _fetch(
+    rows = _fetch(
         conn,
         "SELECT metric_id, code, unit, kind, category, min_value, max_value, carrier, description"
         " FROM metrics WHERE category = ANY(%(cats)s) ORDER BY metric_id",
         {"cats": p.category_list},
     )
+    # Display names live with the code's catalogue; a code it does not know shows as itself.
+    for r in rows:
+        r["name_zh"], r["name_en"] = NAMES.get(r["code"], (r["code"], r["code"]))
+    return rows

@@ -67,6 +67,30 @@ def _periods(
     ).fetchall()
 
 
+def by_enterprise(
+    conn: psycopg.Connection[Any],
+    *,
+    park_id: int,
+    period: str,
+    start: date,
+    end: date,
+) -> list[Row]:
+    """Every enterprise of a park with its indicator sums over [start, end) (a ranking's rows).
+
+    Enterprises without a row in the range are listed too (sums null): a ranking shows who is
+    silent as well as who consumes.
+    """
+    table, column = {"day": ("indicator_daily", "day"), "month": ("indicator_monthly", "month")}[period]
+    sums = ", ".join(f"sum(i.{c}) AS {c}" for c in QUANTITIES)
+    return conn.execute(
+        f"SELECT e.enterprise_id, e.code, e.name, count(i.enterprise_id) AS periods, {sums}"
+        f" FROM enterprises e LEFT JOIN {table} i ON i.enterprise_id = e.enterprise_id"
+        f" AND i.{column} >= %(start)s AND i.{column} < %(end)s"
+        " WHERE e.park_id = %(pid)s GROUP BY e.enterprise_id, e.code, e.name ORDER BY e.enterprise_id",
+        {"pid": park_id, "start": start, "end": end},
+    ).fetchall()
+
+
 def yearly(
     conn: psycopg.Connection[Any],
     *,

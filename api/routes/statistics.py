@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query
 
 from aggregation import economic
+from aggregation.indicator_job import EMISSION_COLUMNS, ENERGY_COLUMNS
 from api.auth import Principal, Role
 from api.deps import (
     Answers,
@@ -32,6 +33,7 @@ from api.schemas.statistics import (
     EconomicOut,
     OverviewOut,
     ParkEvaluationOut,
+    RankingResponse,
     StatsResponse,
 )
 from api.statistics import (
@@ -141,6 +143,60 @@ def park_statistics(
         "rows": rows,
         **_currency(conn, park_id, rows, start, end),
     }
+
+
+RANKABLE = {**dict.fromkeys(ENERGY_COLUMNS, "energy"), **dict.fromkeys(EMISSION_COLUMNS, "emissions")}
+
+
+@router.get(
+    "/statistics/parks/{park_id}/ranking",
+    response_model=RankingResponse,
+    responses={400: {}, 403: {}, 404: {}},
+    summary="every enterprise of a park ranked by one indicator over a range, in one answer",
+    description="Sums of the daily (`period=day`) or monthly indicators in [from, to) per"
+    " enterprise, every carrier and emission included, largest first. One call whatever the number"
+    " of enterprises; a range of at most 400 days or 120 months.",
+)
+def park_ranking(
+    park_id: Id,
+    conn: DbConn,
+    p: CurrentPrincipal,
+    start: From,
+    end: To,
+    period: Literal["day", "month"] = "month",
+    by: str = "tce_equivalent",
+) -> dict[str, Any]:
+    park = get_park(conn, p, park_id=park_id)
+    if park is None or p.role is Role.ENTERPRISE:  # an enterprise does not see the others' figures
+        raise NotFound(f"no park {park_id}")
+    group = RANKABLE.get(by)
+    if group is None:
+        raise BadRequest(f"cannot rank by {by!r}; one of {', '.join(RANKABLE)}")
+    if group not in p.categories:
+        raise Forbidden(f"ranking by {by!r} needs the {group!r} category")
+    start, end = _range(period, start, end)
+    rows = q.by_enterprise(conn, park_id=park_id, period=period, start=start, end=end)
+    items = [
+        {"enterprise_id": r["enterprise_id"], "code": r["code"], "name": r["name"], "periods": r["periods"]}
+        | shape({**r, "period": start}, p.categories)
+        for r in rows
+    ]
+    return {
+        "park_id": park_id,
+        "period": period,
+        "from": start,
+        "to": end,
+        "by": by,
+        "items": _ranked(items, group, by),
+    }
+
+
+def _ranked(items: list[dict[str, Any]], group: str, by: str) -> list[dict[str, Any]]:
+    """Largest first; enterprises without the figure last, unranked, by code."""
+    with_figure = [i for i in items if (i[group] or {}).get(by) is not None]
+    without = sorted((i for i in items if (i[group] or {}).get(by) is None), key=lambda i: i["code"])
+    with_figure.sort(key=lambda i: (-i[group][by], i["code"]))
+    return [{**i, "rank": n} for n, i in enumerate(with_figure, 1)] + [{**i, "rank": None} for i in without]
 
 
 @router.get(

@@ -151,3 +151,5 @@ class MetricOut(Out):
     max_value: float
     carrier: str | None
     description: str
+    name_zh: str = Field(description="display name in Chinese")
+    name_en: str = Field(description="display name in English")

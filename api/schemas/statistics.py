@@ -85,6 +85,26 @@ class StatOut(Out):
     )
 
 
+class RankedOut(Out):
+    rank: int | None = Field(description="1 for the largest; null without a figure to rank by")
+    enterprise_id: int
+    code: str
+    name: str
+    periods: int = Field(description="days or months of the range with indicators")
+    readings: int
+    energy: dict[str, float | None] | None
+    emissions: dict[str, float | None] | None
+
+
+class RankingResponse(Out):
+    park_id: int
+    period: Literal["day", "month"]
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    by: str
+    items: list[RankedOut]
+
+
 class StatsResponse(Out):
     subject: Literal["park", "enterprise"]
     id: int

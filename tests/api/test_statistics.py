@@ -344,3 +344,38 @@ def test_economic_reports_outside_the_supported_months_are_refused(
     assert stored is not None and stored[0] == 0  # nothing of the refused import was kept
     first = client.put(f"/api/v1/economic-reports/{t.e1}/2021-01-01", headers=t.headers("enterprise"), json=body)
     assert first.status_code == 200, first.text  # the first supported month
+
+
+def _ranking(client: TestClient, t: Tenancy, who: str, **params: Any) -> Any:
+    path = f"/api/v1/statistics/parks/{t.park_id}/ranking"
+    return _get(client, t, who, path, **{"from": "2026-02-01", "to": "2026-02-03", "period": "day"} | params)
+
+
+def test_ranking_lists_every_enterprise_in_one_answer(client: TestClient, tenancy: Tenancy, stats: None) -> None:
+    t = tenancy
+    r = _ranking(client, t, "operator", by="so2_kg")
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    # e1 emitted 12 + 12 kg of SO2 over the two days, e2 none: every enterprise of the park listed.
+    assert [(i["enterprise_id"], i["rank"], i["emissions"]["so2_kg"]) for i in items][:2] == [
+        (t.e1, 1, 24.0),
+        (t.e2, 2, 0.0),
+    ]
+    assert {i["enterprise_id"] for i in items} == {t.e1, t.e2} | {
+        i["enterprise_id"] for i in items if i["rank"] is None
+    }
+    by_kwh = _ranking(client, t, "operator").json()["items"]  # by tce, the default
+    # (1 000 000 + 500 000) / 2 kWh x 0.1229 kgce/kWh = 92.175 tce each: a tie, ordered by code.
+    assert by_kwh[0]["energy"]["tce_equivalent"] == pytest.approx(92.175)
+    assert "raw_coal_t" in by_kwh[0]["energy"] and "heat_gj" in by_kwh[0]["energy"]
+
+
+def test_ranking_scope_and_bad_values(client: TestClient, tenancy: Tenancy, stats: None) -> None:
+    t = tenancy
+    assert _ranking(client, t, "enterprise").status_code == 404
+    assert _ranking(client, t, "other_operator").status_code == 404
+    assert _ranking(client, t, "env_regulator").status_code == 403  # energy is not its remit
+    assert _ranking(client, t, "env_regulator", by="so2_kg").status_code == 200
+    bad = _ranking(client, t, "operator", by="output_value")
+    assert bad.status_code == 400 and "output_value" in bad.text
+    assert _ranking(client, t, "operator", period="year").status_code == 422
