@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from aggregation import indicators as ind
-from aggregation.indicator_job import EMISSION_COLUMNS, ENERGY_COLUMNS, merge_notes
-from aggregation.indicators import evaluate, park_class
+from aggregation.indicator_job import CARRIER_COLUMN, EMISSION_COLUMNS, ENERGY_COLUMNS, merge_notes
+from aggregation.indicators import ENERGY_CARRIERS, energy, evaluate, park_class
 from smartpark import aqi as aqi_core
 
 ENERGY = ENERGY_COLUMNS
@@ -71,6 +71,7 @@ def shape(
     }
     out["energy"] = {k: _num(row.get(k)) for k in ENERGY} if "energy" in categories else None
     out["emissions"] = {k: _num(row.get(k)) for k in EMISSIONS} if "emissions" in categories else None
+    out["tce_by_carrier"] = tce_by_carrier(row) if "energy" in categories else None
     has_economic = economic and "output_value" in row
     out["economic"] = {k: _num(row.get(k)) for k in ECONOMIC} if has_economic else None
     out["intensities"] = None
@@ -137,6 +138,16 @@ def article_21(out: Mapping[str, Any]) -> dict[str, dict[str, float | None]]:
     for group in ("energy", "emissions", "economic", "intensities"):
         values.update(out.get(group) or {})
     return ind.statistic_groups(values)
+
+
+def tce_by_carrier(row: Mapping[str, Any]) -> dict[str, float | None] | None:
+    """Standard coal (equivalent value) of each carrier's net consumption: the share-by-carrier
+    figures, by the same conversion as the row's tce_equivalent. None when no carrier has a figure."""
+    amounts = {c: row.get(col) for c, col in CARRIER_COLUMN.items()}
+    if all(v is None for v in amounts.values()):
+        return None
+    e = energy({c: float(v or 0.0) for c, v in amounts.items()}, year=row["period"].year)
+    return {c: _num(e[f"tce_{c}"]) for c in ENERGY_CARRIERS}
 
 
 def _nan(v: Any) -> float:

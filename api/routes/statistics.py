@@ -25,6 +25,7 @@ from api.deps import (
 from api.problems import BadRequest, Forbidden, NotFound, Unprocessable, found
 from api.queries import alarms as alarm_q
 from api.queries import statistics as q
+from api.queries import telemetry as tq
 from api.queries.registry import get_enterprise, get_park
 from api.schemas.common import PageOut, encoded, json_response, paged
 from api.schemas.statistics import (
@@ -33,9 +34,11 @@ from api.schemas.statistics import (
     EconomicOut,
     OverviewOut,
     ParkEvaluationOut,
+    ParkLoadOut,
     RankingResponse,
     StatsResponse,
 )
+from api.series import Interval
 from api.statistics import (
     article_21,
     concentration_by_period,
@@ -44,6 +47,7 @@ from api.statistics import (
     intensities_by_period,
     shape,
 )
+from smartpark.catalogue import BY_CODE
 
 router = APIRouter(tags=["statistics"])
 Period = Literal["day", "month", "year"]
@@ -197,6 +201,41 @@ def _ranked(items: list[dict[str, Any]], group: str, by: str) -> list[dict[str, 
     without = sorted((i for i in items if (i[group] or {}).get(by) is None), key=lambda i: i["code"])
     with_figure.sort(key=lambda i: (-i[group][by], i["code"]))
     return [{**i, "rank": n} for n, i in enumerate(with_figure, 1)] + [{**i, "rank": None} for i in without]
+
+
+LOAD_INTERVALS = {"15m": (Interval.M15, timedelta(days=8)), "1h": (Interval.H1, timedelta(days=62))}
+
+
+@router.get(
+    "/statistics/parks/{park_id}/load",
+    response_model=ParkLoadOut,
+    responses={400: {}, 403: {}, 404: {}},
+    summary="the park's electric load: Σ of its meters' mean active power per bucket, in one answer",
+)
+def park_load(
+    park_id: Id,
+    conn: DbConn,
+    p: CurrentPrincipal,
+    start: Annotated[datetime, Query(alias="from")],
+    end: Annotated[datetime, Query(alias="to")],
+    interval: Literal["15m", "1h"] = "15m",
+) -> dict[str, Any]:
+    park = get_park(conn, p, park_id=park_id)
+    if park is None or p.role is Role.ENTERPRISE:
+        raise NotFound(f"no park {park_id}")
+    if "energy" not in p.categories:
+        raise Forbidden("the park load needs the 'energy' category")
+    for name, value in (("from", start), ("to", end)):
+        if value.tzinfo is None:
+            raise BadRequest(f"{name} {value.isoformat()} has no time zone offset")
+    step, longest = LOAD_INTERVALS[interval]
+    if end <= start or end - start > longest:
+        raise BadRequest(
+            f"from {start.isoformat()} to {end.isoformat()}: give at most {longest.days} days of {interval}"
+        )
+    power = BY_CODE["elec.power_kw"]
+    ts, values, meters = tq.park_sum(conn, park_id=park_id, metric_id=power.id, interval=step, start=start, end=end)
+    return {"park_id": park_id, "interval": interval, "unit": power.unit, "meters": meters, "ts": ts, "values": values}
 
 
 @router.get(

@@ -58,6 +58,9 @@ class StatOut(Out):
     readings: int
     energy: dict[str, float | None] | None = Field(description="null when the caller may not read energy")
     emissions: dict[str, float | None] | None
+    tce_by_carrier: dict[str, float | None] | None = Field(
+        default=None, description="tce (equivalent value) of each carrier's net consumption; null without energy"
+    )
     economic: dict[str, float | None] | None = Field(description="monthly and yearly only")
     intensities: dict[str, float | None] | None = Field(
         description="monthly and yearly: each divides the energy of exactly the enterprises and months"
@@ -94,6 +97,7 @@ class RankedOut(Out):
     readings: int
     energy: dict[str, float | None] | None
     emissions: dict[str, float | None] | None
+    tce_by_carrier: dict[str, float | None] | None = None
 
 
 class RankingResponse(Out):
@@ -103,6 +107,15 @@ class RankingResponse(Out):
     end: date = Field(alias="to")
     by: str
     items: list[RankedOut]
+
+
+class ParkLoadOut(Out):
+    park_id: int
+    interval: Literal["15m", "1h"]
+    unit: str
+    meters: int = Field(description="meters with a value in the busiest bucket")
+    ts: list[int] = Field(description="bucket starts, epoch ms")
+    values: list[float | None]
 
 
 class StatsResponse(Out):

@@ -190,3 +190,27 @@ def test_daily_aqi_2026_has_six_items_and_na() -> None:
 def test_series_pairs_take_ascii_device_ids_only(text: str) -> None:
     with pytest.raises(SeriesError, match="is not '<device_id>:<metric code>'"):
         parse_pair(text)
+
+
+def test_tce_by_carrier_uses_the_gbt_2589_coefficients() -> None:
+    from datetime import date
+
+    from api.statistics import tce_by_carrier
+
+    # GB/T 2589-2020 appendix A: raw coal 0.7143 kgce/kg, heat 0.03412 kgce/MJ, electricity
+    # 0.1229 kgce/kWh (equivalent value). 10 t coal -> 7.143 tce; 100 GJ -> 3.412 tce;
+    # 10 000 kWh imported less 2 000 exported -> 8 000 x 0.1229 / 1000 = 0.9832 tce.
+    row = {
+        "period": date(2026, 3, 1),
+        "raw_coal_t": 10.0,
+        "heat_gj": 100.0,
+        "electricity_kwh": 10_000.0,
+        "electricity_export_kwh": 2_000.0,
+    }
+    out = tce_by_carrier(row)
+    assert out is not None
+    assert out["raw_coal"] == pytest.approx(7.143)
+    assert out["heat"] == pytest.approx(3.412)
+    assert out["electricity"] == pytest.approx(0.9832)
+    assert out["natural_gas"] == 0.0 and out["steam"] == 0.0
+    assert tce_by_carrier({"period": date(2026, 3, 1)}) is None

@@ -379,3 +379,45 @@ def test_ranking_scope_and_bad_values(client: TestClient, tenancy: Tenancy, stat
     bad = _ranking(client, t, "operator", by="output_value")
     assert bad.status_code == 400 and "output_value" in bad.text
     assert _ranking(client, t, "operator", period="year").status_code == 422
+
+
+def test_park_load_sums_the_meters_per_bucket(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    from tests.api.conftest import device_id
+
+    t = tenancy
+    power = BY_CODE["elec.power_kw"].id
+    meters = [device_id(db, t.e1, "em1"), device_id(db, t.e2, "em1")]
+    for dev, kw in zip(meters, (120.0, 30.5), strict=True):
+        for bucket in ("2026-02-01T00:00:00Z", "2026-02-01T00:15:00Z"):
+            db.execute(
+                "INSERT INTO rollup_15m (device_id, metric_id, bucket, count, sum, min, max, mean, first,"
+                " first_ts, last, last_ts) VALUES (%s, %s, %s, 15, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (dev, power, bucket, kw * 15, kw, kw, kw, kw, bucket, kw, bucket),
+            )
+    q = {"from": "2026-02-01T08:00:00+08:00", "to": "2026-02-01T08:30:00+08:00"}
+    r = _get(client, t, "operator", f"/api/v1/statistics/parks/{t.park_id}/load", **q)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    ms = int(datetime(2026, 2, 1, tzinfo=UTC).timestamp() * 1000)
+    assert body["ts"] == [ms, ms + 900_000] and body["values"] == [150.5, 150.5]
+    assert (body["meters"], body["unit"]) == (2, "kW")
+    assert _get(client, t, "enterprise", f"/api/v1/statistics/parks/{t.park_id}/load", **q).status_code == 404
+    assert _get(client, t, "env_regulator", f"/api/v1/statistics/parks/{t.park_id}/load", **q).status_code == 403
+    naive = _get(
+        client,
+        t,
+        "operator",
+        f"/api/v1/statistics/parks/{t.park_id}/load",
+        **{"from": "2026-02-01T00:00:00", "to": q["to"]},
+    )
+    assert naive.status_code == 400 and "2026-02-01T00:00:00" in naive.text
+    long = _get(
+        client,
+        t,
+        "operator",
+        f"/api/v1/statistics/parks/{t.park_id}/load",
+        **{"from": "2026-01-01T00:00:00Z", "to": q["to"]},
+    )
+    assert long.status_code == 400 and "8 days" in long.text
