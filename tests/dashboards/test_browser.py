@@ -2,7 +2,13 @@
 
 The platform runs as `smartpark up` runs it (the supervisor's children: ingest, alerting,
 scheduler, API, and the simulator publishing live) on the run's test database and the real broker,
-with a park of its own. Screenshots of every view land in artifacts/screenshots/.
+with a park of its own. Screenshots of every view land in artifacts/screenshots/, and those of the
+layout tests (every view at 1366×768 and 1920×1080, both languages) in docs/screenshots/.
+
+The layout tests run the browser in Europe/London while the park is in Asia/Shanghai: every time
+on the page must still be the park's. They print the cold-load figures of each view (API calls,
+bytes transferred compressed, time to every panel filled): `python -m pytest
+tests/dashboards/test_browser.py -k layout -s`.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +30,7 @@ import pytest
 import yaml
 
 from operations.plan import Component, parse_key
-from operations.preparation import run_step
+from operations.preparation import run_step, wait_for_ingest
 from operations.supervisor import Supervisor
 from smartpark.mqtt import mqtt_url
 from smartpark.settings import Settings, get_settings
@@ -36,6 +43,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 SHOTS = ARTIFACTS / "screenshots"
+DOC_SHOTS = ROOT / "docs" / "screenshots"
+VIEWPORTS = ((1366, 768), (1920, 1080))
+BROWSER_ZONE = "Europe/London"  # not the park's zone, on purpose
+MAX_VIEW_CALLS = 8
+MAX_COLD_BYTES = 500 * 1024
+# The page's sign-in: the token exchange and the park context, the same for every view.
+SIGN_IN_CALLS = {"/auth/token", "/auth/me", "/parks", "/enterprises", "/devices", "/metrics"}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -95,6 +109,8 @@ def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
         "SMARTPARK_API_PORT": str(free_port()),
         "SMARTPARK_INGEST_SHARE_GROUP": f"ingest-{code}",
         "SMARTPARK_ALERTING_SHARE_GROUP": f"alerting-{code}",
+        # Forty days of history (below): last month complete enough for a month-over-month.
+        "SMARTPARK_ACCEPT_PAST_DAYS": "45",
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -142,6 +158,16 @@ def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
     try:
         url = f"http://127.0.0.1:{env['SMARTPARK_API_PORT']}/"
         _wait_http(url + "healthz", 60)
+        # Forty days of history at 15-minute readings, so last month is complete and every panel
+        # has something to show; then one scheduler pass for its rollups and indicators.
+        run_step(
+            "history",
+            ("sim", "backfill", "--model", str(model_path), "--days", "40", "--interval", "900"),
+            log_dir=logs,
+            say=_log,
+        )
+        wait_for_ingest(settings, _log)
+        run_step("rollups", ("scheduler", "--once"), log_dir=logs, say=_log)
         yield Platform(
             url=url,
             park_code=code,
@@ -370,3 +396,221 @@ def test_regulator_sees_its_bureau_only(page: Any, platform: Platform) -> None:
     assert status in (200, 403, 404)
     assert status != 200 or page_["items"] == []
     shot(page, "regulator-environment")
+
+
+# --- layout, language, time zone and load figures -------------------------------------------
+
+FILLED = """() => {
+  const v = document.querySelector('#view');
+  if (v.dataset.ready !== '1' || v.querySelector('.empty:not([data-empty])')) return false;
+  if (v.textContent.includes('加载中') || v.textContent.includes('Loading')) return false;
+  return [...v.querySelectorAll('.chart')].every((c) => c.dataset.empty === '0' || c.dataset.empty === '1');
+}"""
+
+OVERFLOW = """() => {
+  const bad = [];
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : '');
+  if (document.documentElement.scrollWidth > innerWidth + 1) bad.push('page is wider than the window');
+  for (const panel of document.querySelectorAll('#view .panel, header.top, footer.bottom')) {
+    const p = panel.getBoundingClientRect();
+    if (panel.scrollWidth > panel.clientWidth + 1) bad.push(name(panel) + ' scrolls sideways');
+    for (const el of panel.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (!r.width || !r.height) continue;
+      if (r.left < p.left - 1 || r.right > p.right + 1) {
+        bad.push(name(el) + ' outside ' + name(panel) + ': ' + el.textContent.slice(0, 40));
+      }
+      const cs = getComputedStyle(el);
+      const clips = ['auto', 'hidden', 'scroll'].includes(cs.overflowX) && !el.closest('.chart');
+      if (clips && el.scrollWidth > el.clientWidth + 1) {
+        bad.push(name(el) + ' hides content sideways: ' + el.textContent.slice(0, 40));
+      }
+    }
+  }
+  // A control whose label wraps ("Sign/out") is broken, not just tight.
+  for (const el of document.querySelectorAll('header.top button, header.top a, header.top h1, .kpi .sub > span')) {
+    if (!el.offsetParent) continue;
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+    if (lines.size > 1) bad.push(name(el) + ' wraps: ' + el.textContent.trim());
+  }
+  return bad;
+}"""
+
+
+def _latin_words(text: str, allowed: set[str]) -> list[str]:
+    """Words in Latin letters (two or more) that are not units: English or codes on a Chinese page."""
+    return sorted({w for w in re.findall(r"[A-Za-z][A-Za-z0-9_.]*[A-Za-z0-9]", text) if not _allowed(w, allowed)})
+
+
+def _allowed(word: str, allowed: set[str]) -> bool:
+    letters = re.findall(r"[A-Za-z]+", word)
+    return all(part in allowed or len(part) < 2 for part in letters)
+
+
+def _units(platform: Platform) -> set[str]:
+    status, metrics = api(platform, platform.admin_key, "/metrics")
+    assert status == 200
+    words = {w for m in metrics for w in re.findall(r"[A-Za-z]+", m["unit"])}
+    # International symbols a Chinese page writes as they are; UTC labels the time zone.
+    return words | {"UTC", "kW", "EN"}
+
+
+@dataclass
+class Traffic:
+    calls: list[str]
+    bytes: int
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.bytes = 0
+
+
+def _watch(page: Any) -> Traffic:
+    traffic = Traffic([], 0)
+
+    def done(request: Any) -> None:
+        try:
+            sizes = request.sizes()
+        except Exception:  # a request torn down with its page
+            return
+        traffic.bytes += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        if "/api/v1/" in request.url and request.resource_type in ("fetch", "xhr"):
+            traffic.calls.append(request.url.split("/api/v1", 1)[1].split("?")[0])
+
+    page.on("requestfinished", done)
+    return traffic
+
+
+def _park_now(platform: Platform) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    zone = platform.model["parks"][0]["timezone"]
+    return datetime.now(ZoneInfo(zone))
+
+
+def _cold_page(browser: Any, platform: Platform, width: int, height: int, lang: str) -> tuple[Any, Any, list[str]]:
+    """A new browser context (empty cache) in London, signed in through the tab's stored key."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, timezone_id=BROWSER_ZONE, locale="en-GB")
+    ctx.add_init_script(
+        f"localStorage.setItem('smartpark.lang', '{lang}');"
+        f"sessionStorage.setItem('smartpark.apiKey', '{platform.admin_key}');"
+    )
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return ctx, page, errors
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("width,height", VIEWPORTS)
+def test_layout_every_view_fits_speaks_one_language_and_shows_park_time(
+    browser: Any, platform: Platform, width: int, height: int, lang: str
+) -> None:
+    allowed = _units(platform)
+    figures = []
+    for view in VIEWS:
+        ctx, page, errors = _cold_page(browser, platform, width, height, lang)
+        traffic = _watch(page)
+        try:
+            t0 = time.perf_counter()
+            page.goto(f"{platform.url}#/{view}")
+            page.wait_for_selector(f"#view[data-view='{view}'][data-ready='1']", timeout=60_000)
+            page.wait_for_function(FILLED, timeout=60_000)
+            filled = time.perf_counter() - t0
+            signin = [c for c in traffic.calls if c in SIGN_IN_CALLS]
+            own = [c for c in traffic.calls if c not in SIGN_IN_CALLS]
+            figures.append((view, filled, len(signin), len(own), traffic.bytes))
+            assert len(own) <= MAX_VIEW_CALLS, f"{view}: {own}"
+            assert traffic.bytes <= MAX_COLD_BYTES, f"{view}: cold load transferred {traffic.bytes} bytes"
+            page.wait_for_timeout(800)  # charts finish their animation
+            bad = page.evaluate(OVERFLOW)
+            assert not bad, f"{view} at {width}x{height} ({lang}): {bad[:8]}"
+            text = page.inner_text("#view") + page.inner_text("footer") + page.inner_text("nav")
+            if lang == "zh":
+                latin = _latin_words(text, allowed)
+                assert not latin, f"{view}: English or codes on the Chinese page: {latin}"
+            DOC_SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(DOC_SHOTS / f"{view}-{lang}-{width}.png"))
+            # The page's clock and "updated" time are the park's, under a browser in London.
+            clock = page.inner_text("#clock")
+            now = _park_now(platform)
+            found = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", clock)
+            assert found, clock
+            shown = datetime.strptime(found.group(0), "%Y-%m-%d %H:%M:%S")
+            assert abs((shown - now.replace(tzinfo=None)).total_seconds()) < 10, (clock, now)
+            assert "UTC+08:00" in clock and "UTC+08:00" in page.inner_text("#status")
+            assert not errors, errors
+        finally:
+            ctx.close()
+    for view, secs, signin, own, size in figures:
+        print(
+            f"\n[page] {width}x{height} {lang} cold {view:12s} {secs:.2f} s to every panel filled;"
+            f" API calls: {signin} sign-in + {own} view; {size / 1024:.0f} KiB transferred",
+            end="",
+        )
+    print()
+
+
+def test_live_stream_carries_what_the_view_shows(page: Any, platform: Platform) -> None:
+    sent: list[dict[str, Any]] = []
+    readings: list[str] = []
+
+    def on_socket(ws: Any) -> None:
+        ws.on("framesent", lambda f: sent.append(json.loads(f)) if isinstance(f, str) else None)
+        ws.on(
+            "framereceived",
+            lambda f: readings.extend(
+                e.get("metric", "")
+                for e in (lambda d: d if isinstance(d, list) else [d])(json.loads(f))
+                if e.get("type") == "reading"
+            ),
+        )
+
+    page.on("websocket", on_socket)
+    login(page, platform, platform.admin_key)
+    page.wait_for_function("Number(document.querySelector('#live-load').dataset.received || 0) > 0", timeout=60_000)
+    assert sent and sent[-1]["metrics"] == ["elec.power_kw"], sent
+    assert readings and set(readings) == {"elec.power_kw"}, set(readings)
+    # "更新于" follows the live data without a view switch.
+    first = int(page.get_attribute("#status", "data-updated") or 0)
+    page.wait_for_function(f"Number(document.querySelector('#status').dataset.updated) > {first}", timeout=30_000)
+    show(page, platform, "safety")
+    page.wait_for_timeout(1500)
+    assert set(sent[-1]["metrics"]) == {
+        "safety.lel_pct",
+        "safety.h2s_ppm",
+        "safety.co_ppm",
+        "safety.o2_pct",
+        "safety.fire_alarm",
+    }
+
+
+def test_month_over_month_compares_equal_days_and_marks_an_incomplete_month(page: Any, platform: Platform) -> None:
+    login(page, platform, platform.admin_key)
+    # Forty days of history: last month's first days are there, so electricity has a number.
+    page.wait_for_selector("[data-kpi='electricity'] [data-role='mom']", timeout=30_000)
+    mom = page.inner_text("[data-kpi='electricity'] [data-role='mom']")
+    if _park_now(platform).day == 1:  # no complete day of this month to compare yet
+        assert mom == "同期数据不全", mom
+    else:
+        assert re.fullmatch(r"环比 [+-]?\d+\.\d%", mom), mom
+    out = page.evaluate(
+        """async () => {
+          const { monthToDate } = await import('/js/stats.js');
+          const day = (kwh) => ({ electricity: kwh, readings: 96 });
+          const full = new Map();
+          // Last month: 1 000 kWh a day; this month (today the 5th): 1 100 a day, today 300 so far.
+          for (let d = 1; d <= 31; d++) full.set(`2026-10-${String(d).padStart(2, '0')}`, day(1000));
+          for (let d = 1; d <= 4; d++) full.set(`2026-11-0${d}`, day(1100));
+          full.set('2026-11-05', day(300));
+          const oneDay = new Map([...full].filter(([k]) => !k.startsWith('2026-10') || k === '2026-10-31'));
+          return [monthToDate(full, 'electricity', '2026-11-05'), monthToDate(oneDay, 'electricity', '2026-11-05')];
+        }"""
+    )
+    # 4 complete days each side: (4 400 - 4 000) / 4 000 = +10 %; the month so far 4 700 kWh.
+    assert out[0]["complete"] and out[0]["change"] == pytest.approx(10.0) and out[0]["now"] == 4700
+    # Last month back-filled with one day only: incomplete, no number (the issue's +2 673 %).
+    assert out[1]["complete"] is False and out[1]["change"] is None

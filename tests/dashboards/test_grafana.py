@@ -109,3 +109,12 @@ def test_every_query_runs_against_the_schema(path: Path, db: Any, park: dict[str
         names = [c.name for c in cur.description]
         if "AS time" in sql:
             assert names[0] == "time", f"{path.name} {what}: first column {names[0]!r}"
+
+
+def test_dashboards_show_the_park_time_zone_not_the_browser_s() -> None:
+    """A viewer in another zone must read the park's hours (issue: "today" ran 16:00-16:00)."""
+    from smartpark.settings import Settings
+
+    zone = Settings().timezone
+    for path in DASHBOARDS:
+        assert _load(path)["timezone"] == zone, f"{path.name}: timezone is not the park's {zone}"

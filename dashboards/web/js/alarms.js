@@ -1,7 +1,8 @@
 // The alarm list with acknowledge + comment, shared by the safety, enterprise and regulator views.
 import { acknowledge, alarms as fetchAlarms } from "./api.js";
-import { escape, num, time } from "./format.js";
-import { t } from "./i18n.js";
+import { escape, time } from "./format.js";
+import { currentLang, t } from "./i18n.js";
+import { metricName, withUnit } from "./names.js";
 
 const ACTIVE = ["firing"]; // acknowledged alarms stay firing (acknowledged_at set) until resolved
 
@@ -9,6 +10,9 @@ export const alarmId = (a) => a.alert_id;
 /** firing | acknowledged | resolved, as shown. */
 export const shownState = (a) => (a.state === "firing" && a.acknowledged_at ? "acknowledged" : a.state);
 const startedAt = (a) => a.firing_at ?? a.started_at;
+
+/** What the alarm is about, in the page's language: the rules' summaries are English. */
+export const summaryOf = (a) => (currentLang() === "zh" ? `${metricName(a.metric)}${t("alarms.abnormal")}` : a.summary || metricName(a.metric));
 
 /** Active alarms in scope (firing first, newest first). */
 export async function activeAlarms(query = {}) {
@@ -25,7 +29,7 @@ export async function activeAlarms(query = {}) {
  */
 export function renderAlarmTable(el, items, { canAck, names, onChanged }) {
   if (!items.length) {
-    el.innerHTML = `<div class="empty">${t("alarms.none")}</div>`;
+    el.innerHTML = `<div class="empty" data-empty="1">${t("alarms.none")}</div>`;
     return;
   }
   const rows = items.map((a) => {
@@ -41,11 +45,11 @@ export function renderAlarmTable(el, items, { canAck, names, onChanged }) {
       <td><span class="tag sev-${escape(a.severity)}">${t("sev." + a.severity)}</span></td>
       <td>${t("state." + state)}</td>
       <td>${escape(ent)}</td><td>${escape(dev)}</td>
-      <td title="${escape(a.rule_id)}">${escape(a.summary || a.rule_id)}</td>
-      <td class="num">${num(a.value ?? a.trigger_value, 2)}</td>
+      <td class="summary">${escape(summaryOf(a))}</td>
+      <td class="num">${escape(withUnit(a.metric, a.value ?? a.trigger_value, 2))}</td>
       <td>${ack}</td></tr>`;
   });
-  el.innerHTML = `<div class="scroll"><table class="alarms"><thead><tr>
+  el.innerHTML = `<div class="scroll alarms-box"><table class="alarms"><thead><tr>
     <th>${t("alarms.time")}</th><th>${t("alarms.severity")}</th><th>${t("alarms.state")}</th>
     <th>${t("alarms.enterprise")}</th><th>${t("alarms.device")}</th><th>${t("alarms.summary")}</th>
     <th class="num">${t("alarms.value")}</th><th>${t("alarms.action")}</th></tr></thead>

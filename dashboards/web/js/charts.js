@@ -1,4 +1,10 @@
 // ECharts helpers (window.echarts comes from the vendored vendor/echarts/echarts.min.js).
+// Time axes show the park's wall clock: ECharts formats in UTC (useUTC) the instants shifted by
+// the park zone's offset, so a browser in another zone draws the same hours. Every axis is named
+// (unit or zone), values are compact so labels are not clipped, and an empty chart says so.
+import { compact, offsetMs, zoneLabel } from "./format.js";
+import { t } from "./i18n.js";
+
 const charts = new Set();
 
 export function chart(el) {
@@ -14,28 +20,57 @@ export function disposeAll() {
 
 window.addEventListener("resize", () => { for (const c of charts) c.resize(); });
 
-const BASE = {
+const AXIS_TEXT = { color: "#9fb6ca", fontSize: 12 };
+const base = () => ({
   backgroundColor: "transparent",
+  useUTC: true,
   textStyle: { fontFamily: getComputedStyle(document.documentElement).getPropertyValue("--font") },
-  grid: { left: 48, right: 16, top: 30, bottom: 28, containLabel: true },
+  grid: { left: 12, right: 28, top: 40, bottom: 12, containLabel: true },
   tooltip: { trigger: "axis" },
-};
+});
+
+/** [[ts, v], ...] -> the same points at the park's wall-clock time (for a useUTC axis). */
+export function atParkTime(points) {
+  return points.map(([ts, v]) => [ts + offsetMs(ts), v]);
+}
+
+const valueAxis = (unit) => ({
+  type: "value", name: unit, nameTextStyle: AXIS_TEXT, axisLabel: { ...AXIS_TEXT, formatter: compact },
+  splitLine: { lineStyle: { color: "#24405a" } },
+});
+// Hours and minutes of the park's clock; the zone is the axis name, under the labels.
+const timeAxis = () => ({ type: "time", name: zoneLabel(), nameLocation: "middle", nameGap: 26, nameTextStyle: AXIS_TEXT,
+  axisLabel: { ...AXIS_TEXT, hideOverlap: true, formatter: "{HH}:{mm}" } });
+
+/** Draw `option`, or "no data" when `empty`; the container says which (data-empty). */
+export function draw(c, option, empty = false) {
+  c.getDom().dataset.empty = empty ? "1" : "0";
+  if (empty) {
+    c.setOption({ ...base(), title: { text: t("common.no_data"), left: "center", top: "middle", textStyle: { color: "#8aa3b8", fontSize: 16, fontWeight: 400 } } }, true);
+  } else {
+    c.setOption(option, true);
+  }
+}
 
 export function lineOption(seriesList, { unit = "" } = {}) {
   return {
-    ...BASE,
+    ...base(),
     legend: { top: 0, textStyle: { color: "#8aa3b8" } },
-    xAxis: { type: "time" },
-    yAxis: { type: "value", name: unit, splitLine: { lineStyle: { color: "#24405a" } } },
-    series: seriesList.map((s) => ({ type: "line", showSymbol: false, smooth: true, ...s })),
+    grid: { ...base().grid, bottom: 30 },
+    xAxis: timeAxis(),
+    yAxis: valueAxis(unit),
+    series: seriesList.map((s) => ({ type: "line", showSymbol: false, smooth: true, ...s, data: atParkTime(s.data) })),
   };
 }
 
-export function barOption(categories, values, { unit = "", horizontal = false, color } = {}) {
-  const cat = { type: "category", data: categories, axisLabel: { interval: 0, rotate: horizontal ? 0 : 40 } };
-  const val = { type: "value", name: unit, splitLine: { lineStyle: { color: "#24405a" } } };
+export function barOption(categories, values, { unit = "", horizontal = false, color, name } = {}) {
+  const cat = { type: "category", data: categories, name, nameTextStyle: AXIS_TEXT,
+    axisLabel: { ...AXIS_TEXT, interval: 0, rotate: horizontal ? 0 : 30, width: horizontal ? 140 : 90, overflow: "truncate" } };
+  // A horizontal bar's value axis is at the bottom: its unit goes under the labels, not past them.
+  const val = horizontal ? { ...valueAxis(unit), nameLocation: "middle", nameGap: 26 } : valueAxis(unit);
   return {
-    ...BASE,
+    ...base(),
+    grid: { ...base().grid, right: 28, bottom: horizontal ? 30 : 12 },
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
     xAxis: horizontal ? val : cat,
     yAxis: horizontal ? { ...cat, inverse: true } : val,
@@ -43,26 +78,12 @@ export function barOption(categories, values, { unit = "", horizontal = false, c
   };
 }
 
-export function pieOption(items) {
+export function pieOption(items, { unit = "" } = {}) {
   return {
-    ...BASE,
-    tooltip: { trigger: "item" },
+    ...base(),
+    tooltip: { trigger: "item", formatter: (p) => `${p.name}: ${compact(p.value)} ${unit} (${p.percent}%)` },
     legend: { bottom: 0, textStyle: { color: "#8aa3b8" } },
-    series: [{ type: "pie", radius: ["45%", "70%"], center: ["50%", "45%"], data: items,
-               label: { formatter: "{b}: {c}" } }],
+    series: [{ type: "pie", radius: ["40%", "64%"], center: ["50%", "45%"], data: items,
+               label: { color: "#dce8f2", formatter: (p) => `${p.name} ${p.percent}%` } }],
   };
-}
-
-/** Sum several API series bucket by bucket: [[ts_ms, total], ...] (shifted by shiftMs). */
-export function sumSeries(list, shiftMs = 0) {
-  const acc = new Map();
-  for (const s of list) {
-    s.ts.forEach((ts, i) => {
-      const v = s.values[i];
-      if (v == null) return;
-      const k = (typeof ts === "number" ? ts : Date.parse(ts)) + shiftMs; // epoch ms or RFC 3339
-      acc.set(k, (acc.get(k) || 0) + v);
-    });
-  }
-  return [...acc.entries()].sort((a, b) => a[0] - b[0]);
 }

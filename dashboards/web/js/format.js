@@ -1,16 +1,33 @@
-// Number, date and unit formatting shared by the views.
+// Number, time and unit formatting shared by the views. Every time on the page is shown in the
+// park's time zone (setZone at sign-in), whatever zone the browser runs in, and is labelled.
 import { currentLang } from "./i18n.js";
+
+let zone = "Asia/Shanghai";
+
+/** The park's IANA time zone: every later time() and parkDate() uses it. */
+export function setZone(timezone) {
+  zone = timezone;
+  partsCache.clear();
+}
+
+export const parkZone = () => zone;
+
+const locale = () => (currentLang() === "zh" ? "zh-CN" : "en-GB");
 
 export function num(value, digits = 1) {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";
   const abs = Math.abs(value);
   const d = abs >= 1000 ? 0 : digits;
-  return Number(value).toLocaleString(currentLang() === "zh" ? "zh-CN" : "en-GB", {
-    maximumFractionDigits: d, minimumFractionDigits: 0,
-  });
+  return Number(value).toLocaleString(locale(), { maximumFractionDigits: d, minimumFractionDigits: 0 });
 }
 
-/** A change against the previous period, as "+12.3%" (null when there is nothing to compare). */
+/** Short axis numbers: 12 300 -> "1.2万" (zh) or "12.3k" (en), so labels fit the axis. */
+export function compact(value) {
+  if (value == null) return "";
+  return new Intl.NumberFormat(locale(), { notation: "compact", maximumFractionDigits: 1 }).format(value);
+}
+
+/** A change against the previous period in % (null when there is nothing to compare). */
 export function change(now, before) {
   if (now == null || before == null || before === 0) return null;
   return ((now - before) / Math.abs(before)) * 100;
@@ -21,20 +38,60 @@ export function pct(value) {
   return `${value > 0 ? "+" : ""}${value.toFixed(1)}%`;
 }
 
+const partsCache = new Map();
+function formatter(options) {
+  const key = JSON.stringify(options);
+  if (!partsCache.has(key)) partsCache.set(key, new Intl.DateTimeFormat("en-GB", { timeZone: zone, hourCycle: "h23", ...options }));
+  return partsCache.get(key);
+}
+
+/** {year, month, day, hour, minute, second} of an instant in the park's zone. */
+export function parkParts(ts) {
+  const d = typeof ts === "number" ? new Date(ts) : new Date(ts);
+  const out = {};
+  for (const p of formatter({ year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" }).formatToParts(d)) {
+    if (p.type !== "literal") out[p.type] = p.value;
+  }
+  return out;
+}
+
+/** "2026-12-06 14:05:03" in the park's zone. */
 export function time(ts) {
   if (!ts) return "—";
-  const d = new Date(ts);
-  return d.toLocaleString(currentLang() === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+  const p = parkParts(ts);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** "14:05:03" in the park's zone. */
+export function clock(ts) {
+  if (!ts) return "—";
+  const p = parkParts(ts);
+  return `${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** The park zone's offset from UTC at an instant, in ms (DST-aware). */
+export function offsetMs(ts) {
+  const p = parkParts(ts);
+  const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return asUtc - Math.floor(ts / 1000) * 1000;
+}
+
+/** "UTC+08:00": the label every time on the page carries. */
+export function zoneLabel(ts = Date.now()) {
+  const minutes = Math.round(offsetMs(ts) / 60000);
+  const sign = minutes < 0 ? "-" : "+";
+  const a = Math.abs(minutes);
+  return `UTC${sign}${String(Math.floor(a / 60)).padStart(2, "0")}:${String(a % 60).padStart(2, "0")}`;
 }
 
 /** Calendar date (YYYY-MM-DD) in the park's time zone, `offsetDays` days from now. */
-export function parkDate(timezone, offsetDays = 0, now = new Date()) {
+export function parkDate(timezone = zone, offsetDays = 0, now = new Date()) {
   const d = new Date(now.getTime() + offsetDays * 86400000);
   return new Intl.DateTimeFormat("en-CA", { timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit" }).format(d);
 }
 
 /** First day of the month `offsetMonths` from the park's current month (YYYY-MM-01). */
-export function parkMonth(timezone, offsetMonths = 0, now = new Date()) {
+export function parkMonth(timezone = zone, offsetMonths = 0, now = new Date()) {
   const [y, m] = parkDate(timezone, 0, now).split("-").map(Number);
   const idx = y * 12 + (m - 1) + offsetMonths;
   return `${Math.floor(idx / 12)}-${String((idx % 12) + 1).padStart(2, "0")}-01`;

@@ -1,5 +1,7 @@
 // Live updates: the API's WebSocket stream when it answers, polling of the latest values when
 // it does not, so a view keeps moving either way. Subscribers get {type, ...} events.
+// The selection is the view's: {metrics: [codes], devices: [ids], enterprise_id, alarms}, so
+// the stream carries the series the view shows and not every reading of the park.
 import { currentToken, latest } from "./api.js";
 
 const subscribers = new Set();
@@ -7,6 +9,7 @@ let socket = null;
 let pollTimer = null;
 let stateFn = () => {};
 let stopped = true;
+let generation = 0; // a view switch starts a new stream; a late answer of the old one is dropped
 
 export function subscribe(fn) {
   subscribers.add(fn);
@@ -26,10 +29,11 @@ export function onState(fn) {
 export async function start(selection = {}) {
   stop();
   stopped = false;
+  const mine = ++generation;
   try {
-    await openSocket(selection);
+    await openSocket(selection, mine);
   } catch {
-    startPolling(selection);
+    if (mine === generation) startPolling(selection);
   }
 }
 
@@ -40,7 +44,7 @@ export function stop() {
   stateFn(false);
 }
 
-async function openSocket(selection) {
+async function openSocket(selection, mine) {
   const token = await currentToken();
   const url = new URL("/api/v1/live", location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
@@ -49,9 +53,8 @@ async function openSocket(selection) {
     const ws = new WebSocket(url);
     let opened = false;
     ws.onopen = () => {
-      // The selection: readings and alarm transitions of everything the caller may read,
-      // or of one enterprise.
-      ws.send(JSON.stringify({ alarms: true, ...(selection.enterprise_id ? { enterprise_id: selection.enterprise_id } : {}) }));
+      if (mine !== generation) { ws.onclose = null; ws.close(); resolve(); return; }
+      ws.send(JSON.stringify(wire(selection)));
       opened = true; socket = ws; stateFn(true); resolve();
     };
     ws.onerror = () => { if (!opened) reject(new Error("live stream unavailable")); };
@@ -67,16 +70,25 @@ async function openSocket(selection) {
       socket = null;
       stateFn(false);
       if (!opened) return reject(new Error("live stream closed"));
-      if (!stopped) setTimeout(() => start(selection), 3000); // reconnect after a drop
+      if (!stopped && mine === generation) setTimeout(() => { if (mine === generation) start(selection); }, 3000); // reconnect after a drop
     };
   });
 }
 
+/** The stream's selection message: only the fields the API knows, none left undefined. */
+function wire(selection) {
+  const out = { alarms: selection.alarms !== false };
+  for (const k of ["metrics", "devices", "enterprise_id"]) if (selection[k] != null) out[k] = selection[k];
+  return out;
+}
+
 function startPolling(selection) {
   let since = null;
+  const query = { enterprise_id: selection.enterprise_id, device_id: selection.devices, metric: selection.metrics };
+  if (selection.metrics && !selection.metrics.length) return; // nothing to poll for this view
   const tick = async () => {
     try {
-      const rows = await latest(selection);
+      const rows = await latest(query);
       const items = Array.isArray(rows) ? rows : rows.items || [];
       const fresh = since ? items.filter((r) => r.ts > since) : items;
       for (const r of items) if (!since || r.ts > since) since = r.ts;

@@ -1,11 +1,12 @@
 // The ops-centre page: sign-in, the park context, a hash router over the views, live updates.
 import * as api from "./api.js";
 import { disposeAll } from "./charts.js";
-import { escape } from "./format.js";
+import { clock, escape, setZone, time, zoneLabel } from "./format.js";
 import { applyStatic, currentLang, onLangChange, setLang, t } from "./i18n.js";
 import { loadReference } from "./limits.js";
 import * as live from "./live.js";
 import * as staleness from "./staleness.js";
+import { deviceName, setCatalogue } from "./names.js";
 
 const VIEWS = {
   overview: () => import("./views/overview.js"),
@@ -37,9 +38,15 @@ const $ = (sel) => document.querySelector(sel);
 let ctx = null;
 let current = null; // {name, handle}
 let refreshTimer = null;
+let updatedAt = null; // when the page last received data: a view's load or a live frame
 
-function setStatus(text) {
-  $("#status").textContent = text;
+/** "更新于" follows the data: the view's last load and every live reading after it. */
+function markUpdated(ts = Date.now()) {
+  if (updatedAt != null && ts <= updatedAt) return;
+  updatedAt = ts;
+  const el = $("#status");
+  el.dataset.updated = String(ts);
+  el.textContent = `${t("common.updated")} ${clock(ts)} (${zoneLabel(ts)})`;
 }
 
 function showLogin(message = "") {
@@ -61,6 +68,8 @@ async function loadContext() {
   const [enterprises, devices, metrics] = park
     ? await Promise.all([api.enterprises(park.park_id), api.devices({ park_id: park.park_id }), api.metrics()])
     : [[], [], await api.metrics()];
+  setCatalogue(metrics);
+  if (park) setZone(park.timezone);
   await loadReference(park ? { park_id: park.park_id } : {});
   const entById = new Map(enterprises.map((e) => [e.enterprise_id, e]));
   const devById = new Map(devices.map((d) => [d.device_id, d]));
@@ -73,7 +82,7 @@ async function loadContext() {
     views: (ROLE_VIEWS[me.role] || ROLE_VIEWS.readonly).filter((v) => viewAllowed(v, me.categories || [])),
     names: {
       enterprise: (id) => entById.get(id)?.name,
-      device: (id) => { const d = devById.get(id); return d && d.name && d.name !== d.code ? `${d.name} (${d.code})` : d?.code; },
+      device: (id) => deviceName(devById.get(id)),
     },
   };
 }
@@ -95,7 +104,6 @@ async function boot() {
   showWho();
   for (const a of document.querySelectorAll("#nav a")) a.hidden = !ctx.views.includes(a.dataset.view);
   $("#nav").hidden = false;
-  live.start(ctx.me.enterprise_id ? { enterprise_id: ctx.me.enterprise_id } : ctx.park ? { park_id: ctx.park.park_id } : {});
   staleness.start();
   route();
 }
@@ -115,15 +123,26 @@ async function route() {
   const el = $("#view");
   el.innerHTML = `<div class="empty">${t("common.loading")}</div>`;
   el.dataset.view = name;
+  el.dataset.ready = "0";
   const mod = await VIEWS[name]();
+  // The live stream carries what this view shows, nothing more.
+  const selection = { ...(mod.liveSelection?.(ctx) ?? { metrics: [], alarms: true }) };
+  if (ctx.me.enterprise_id) selection.enterprise_id = ctx.me.enterprise_id;
+  live.start(selection);
   const handle = await mod.render(el, ctx);
   current = { name, handle };
+  updatedAt = null;
+  markUpdated();
   el.dataset.ready = "1";
-  setStatus(`${t("common.updated")} ${new Date().toLocaleTimeString(currentLang() === "zh" ? "zh-CN" : "en-GB", { hour12: false })}`);
-  if (handle?.refresh) refreshTimer = setInterval(() => handle.refresh().catch(console.error), REFRESH_MS);
+  if (handle?.refresh) {
+    refreshTimer = setInterval(() => handle.refresh().then(() => markUpdated()).catch(console.error), REFRESH_MS);
+  }
 }
 
-live.subscribe((event) => current?.handle?.onEvent?.(event));
+live.subscribe((event) => {
+  if (event.type === "reading" || event.type === "alarm") markUpdated(); // fresh data just arrived
+  current?.handle?.onEvent?.(event);
+});
 live.onState((on) => {
   const el = $("#live");
   el.classList.toggle("on", on);
@@ -150,7 +169,11 @@ onLangChange((lang) => {
   if (ctx) { showWho(); route(); }
 });
 window.addEventListener("hashchange", route);
-setInterval(() => { $("#clock").textContent = new Date().toLocaleString(currentLang() === "zh" ? "zh-CN" : "en-GB", { hour12: false }); }, 1000);
+// The park's wall clock, labelled with its zone, whatever zone the browser is in.
+setInterval(() => {
+  const now = Date.now();
+  $("#clock").textContent = `${t("common.park_time")} ${time(now)} ${zoneLabel(now)}`;
+}, 1000);
 
 applyStatic(document);
 $("#lang").textContent = currentLang() === "zh" ? "EN" : "中文";

@@ -3,9 +3,15 @@ import * as api from "../api.js";
 import { activeAlarms, renderAlarmTable } from "../alarms.js";
 import { escape, num, parkDate, parkMonth, time } from "../format.js";
 import { t } from "../i18n.js";
+import { carrierUnit, deviceName, metricName, unitOf } from "../names.js";
 import { addDays, addMonths, periods } from "../stats.js";
 
-const CARDS = [["electricity", "kWh"], ["water", "m³"], ["natural_gas", "Nm³"], ["steam", "t"], ["tce", "tce"], ["co2", "t"]];
+const CARDS = [
+  ...["electricity", "water", "natural_gas", "steam", "heat", "raw_coal"].map((c) => [c, () => carrierUnit(c)]),
+  ["tce", () => t("unit.tce")], ["co2", () => t("unit.t")],
+];
+
+export const liveSelection = () => ({ metrics: [], alarms: true });
 
 export async function render(el, ctx) {
   const own = ctx.me.enterprise_id;
@@ -16,9 +22,9 @@ export async function render(el, ctx) {
   el.innerHTML = `
     <div class="toolbar"><h2 id="ent-name"></h2>
       <label>${t("ent.select")} <select id="ent-select" ${own ? "disabled" : ""}>${choices.map((e) =>
-        `<option value="${e.enterprise_id}">${escape(e.code)} · ${escape(e.name)}</option>`).join("")}</select></label></div>
-    <div class="grid cols-6" id="ent-kpis"></div>
-    <div class="grid cols-2" style="margin-top:12px">
+        `<option value="${e.enterprise_id}">${escape(e.name)}</option>`).join("")}</select></label></div>
+    <div class="grid cols-8" id="ent-kpis"></div>
+    <div class="grid cols-2 gap-top">
       <div class="panel"><h3>${t("ent.devices")}</h3><div id="ent-latest" class="scroll"></div></div>
       <div class="panel"><h3>${t("ent.alarms")}</h3><div id="ent-alarms"></div></div>
     </div>`;
@@ -35,14 +41,18 @@ export async function render(el, ctx) {
       periods(ctx, "month", mon, addMonths(mon, 1), { enterpriseId: entId }).catch(() => new Map()),
     ]);
     const today = days.get(day), month = months.get(mon);
-    el.querySelector("#ent-kpis").innerHTML = CARDS.map(([k, unit]) => `<div class="panel kpi"><span class="name">${t("carrier." + k)}</span>
+    el.querySelector("#ent-kpis").innerHTML = CARDS.map(([k, unitOfCard]) => {
+      const unit = escape(unitOfCard());
+      return `<div class="panel kpi" data-kpi="${k}"><span class="name">${t("carrier." + k)}</span>
       <span class="value">${num(today?.[k])}<small>${unit}</small></span>
-      <span class="sub"><span>${t("period.month")}</span><span>${num(month?.[k])} ${unit}</span></span></div>`).join("");
+      <span class="sub"><span>${t("period.month")}</span><span>${num(month?.[k])} ${unit}</span></span></div>`;
+    }).join("");
     const rows = await api.latest({ enterprise_id: entId });
     el.querySelector("#ent-latest").innerHTML = `<table><thead><tr><th>${t("common.device")}</th><th>${t("ent.metric")}</th>
       <th class="num">${t("ent.value")}</th><th>${t("ent.unit")}</th><th>${t("ent.ts")}</th></tr></thead><tbody>
-      ${rows.map((r) => `<tr data-enterprise="${r.enterprise_id}"><td>${escape(r.device)}</td><td>${escape(r.metric)}</td>
-        <td class="num">${num(r.value, 2)}</td><td>${escape(r.unit)}</td><td>${time(r.ts)}</td></tr>`).join("")}</tbody></table>`;
+      ${rows.map((r) => `<tr data-enterprise="${r.enterprise_id}"><td>${escape(deviceName(ctx.devById.get(r.device_id)))}</td>
+        <td>${escape(metricName(r.metric))}</td><td class="num">${num(r.value, 2)}</td><td>${escape(unitOf(r.metric))}</td>
+        <td>${time(r.ts)}</td></tr>`).join("")}</tbody></table>`;
     await loadAlarms();
   }
 
@@ -52,7 +62,8 @@ export async function render(el, ctx) {
       const items = await activeAlarms({ enterprise_id: entId });
       renderAlarmTable(target, items, { canAck: ctx.canAck, names: ctx.names, onChanged: loadAlarms });
     } catch (err) {
-      target.innerHTML = `<div class="empty">${t("common.unavailable")}: ${escape(err.message)}</div>`;
+      console.warn(err);
+      target.innerHTML = `<div class="empty">${t("common.unavailable")}</div>`;
     }
   }
 

@@ -1,14 +1,18 @@
-// Environment: stack emissions at reference O2 against limits, wastewater, ambient air.
+// Environment: stack emissions at reference O2 against each outlet's limits, wastewater, ambient
+// air. Limits come from the API's reference tables; names and units from its catalogue.
 import * as api from "../api.js";
-import { chart, lineOption } from "../charts.js";
+import { chart, draw, lineOption } from "../charts.js";
 import { escape, num, parkDate, time } from "../format.js";
 import { t } from "../i18n.js";
-import { aqiColour, aqiLevel, o2Corrected, outletLimits, phBand } from "../limits.js";
+import { o2Corrected, outletLimits, phBand } from "../limits.js";
+import { deviceName, metricLabel, metricName, unitOf } from "../names.js";
 import { addDays, periods } from "../stats.js";
 
-const STACK = ["stack.so2_mgm3", "stack.nox_mgm3", "stack.dust_mgm3"];
-const WATER = ["ww.cod_mgl", "ww.nh3n_mgl", "ww.ph"];
 const AIR = ["air.pm25_ugm3", "air.pm10_ugm3", "air.so2_ugm3", "air.no2_ugm3", "air.o3_ugm3"];
+const STACK = ["stack.so2_mgm3", "stack.nox_mgm3", "stack.dust_mgm3"];
+const WASTEWATER = ["ww.cod_mgl", "ww.nh3n_mgl", "ww.ph"];
+
+export const liveSelection = () => ({ metrics: [], alarms: false });
 
 /** latest rows -> Map(device_id -> {metric: row}) */
 export function byDevice(rows) {
@@ -34,13 +38,13 @@ export async function render(el, ctx) {
     </div>`;
   const air = chart(el.querySelector("#air"));
   const entName = (d) => escape(ctx.names.enterprise(d.enterprise_id) || "");
+  const none = `<div class="empty" data-empty="1">${t("safety.no_devices")}</div>`;
 
   async function loadStacks() {
-    const rows = await api.latest({ park_id: ctx.park?.park_id, metric: ["stack.so2_mgm3", "stack.nox_mgm3", "stack.dust_mgm3", "stack.o2_pct"] });
-    const devs = byDevice(rows);
+    const rows = await api.latest({ park_id: ctx.park?.park_id, metric: [...STACK, "stack.o2_pct"] });
     const lines = [];
-    for (const [id, m] of devs) {
-      const d = ctx.devById.get(id) || { enterprise_id: rows.find((r) => r.device_id === id)?.enterprise_id, code: id };
+    for (const [id, m] of byDevice(rows)) {
+      const d = ctx.devById.get(id) || { enterprise_id: rows.find((r) => r.device_id === id)?.enterprise_id };
       // the outlet's own limits (permit, else its source type's defaults), served by the API
       const lim = outletLimits(id);
       const o2ref = lim?.o2_ref_pct ?? null;
@@ -53,24 +57,24 @@ export async function render(el, ctx) {
         exceeding ||= over;
         return `<td class="num ${over ? "st-bad" : ""}">${num(c, 1)} <small>/ ${limit ?? "—"}</small></td>`;
       });
-      lines.push(`<tr data-device="${id}"><td>${entName(d)}</td><td>${escape(d.name || d.code)}</td>
+      lines.push(`<tr data-device="${id}"><td>${entName(d)}</td><td>${escape(deviceName(d))}</td>
         <td class="num">${num(o2, 1)}% <small>→ ${o2ref ?? "—"}%</small></td>${cells.join("")}<td>${status(exceeding)}</td>
         <td>${time(m["stack.so2_mgm3"]?.ts)}</td></tr>`);
     }
     el.querySelector("#stacks").innerHTML = lines.length ? `<table><thead><tr><th>${t("common.enterprise")}</th>
-      <th>${t("common.device")}</th><th class="num">${t("env.o2")}</th><th class="num">SO₂ mg/m³</th>
-      <th class="num">NOx mg/m³</th><th class="num">${t("common.dust")}</th><th>${t("env.status")}</th><th>${t("ent.ts")}</th>
-      </tr></thead><tbody>${lines.join("")}</tbody></table>` : `<div class="empty">${t("safety.no_devices")}</div>`;
+      <th>${t("common.device")}</th><th class="num">${metricLabel("stack.o2_pct")}</th>
+      ${STACK.map((s) => `<th class="num">${metricLabel(s)}</th>`).join("")}<th>${t("env.status")}</th><th>${t("ent.ts")}</th>
+      </tr></thead><tbody>${lines.join("")}</tbody></table>` : none;
   }
 
   async function loadWastewater() {
-    const rows = await api.latest({ park_id: ctx.park?.park_id, metric: WATER.concat("ww.flow_m3h") });
+    const rows = await api.latest({ park_id: ctx.park?.park_id, metric: [...WASTEWATER, "ww.flow_m3h"] });
     const lines = [];
     for (const [id, m] of byDevice(rows)) {
-      const d = ctx.devById.get(id) || { code: id };
+      const d = ctx.devById.get(id) || {};
       const lim = outletLimits(id);
       let exceeding = false;
-      const cells = WATER.map((metric) => {
+      const cells = WASTEWATER.map((metric) => {
         const [lo, hi] = metric === "ww.ph" ? phBand() : [null, lim?.limits?.[metric]?.value ?? null];
         const v = m[metric]?.value;
         const over = v != null && ((lo != null && v < lo) || (hi != null && v > hi));
@@ -78,36 +82,34 @@ export async function render(el, ctx) {
         const bound = metric === "ww.ph" || hi == null ? "" : ` <small>/ ${hi}</small>`;
         return `<td class="num ${over ? "st-bad" : ""}">${num(v, metric === "ww.ph" ? 2 : 1)}${bound}</td>`;
       });
-      lines.push(`<tr><td>${entName(d)}</td>${cells.join("")}<td class="num">${num(m["ww.flow_m3h"]?.value, 1)}</td><td>${status(exceeding)}</td></tr>`);
+      lines.push(`<tr data-device="${id}"><td>${entName(d)}</td>${cells.join("")}<td class="num">${num(m["ww.flow_m3h"]?.value, 1)}</td><td>${status(exceeding)}</td></tr>`);
     }
     el.querySelector("#ww").innerHTML = lines.length ? `<table><thead><tr><th>${t("common.enterprise")}</th>
-      <th class="num">COD mg/L</th><th class="num">NH₃-N mg/L</th><th class="num">pH ${phBand().join("–")}</th><th class="num">m³/h</th>
-      <th>${t("env.status")}</th></tr></thead><tbody>${lines.join("")}</tbody></table>` : `<div class="empty">${t("safety.no_devices")}</div>`;
+      ${WASTEWATER.map((w) => `<th class="num">${metricLabel(w)}${w === "ww.ph" ? `<br><small>${phBand().join("–")}</small>` : ""}</th>`).join("")}
+      <th class="num">${metricLabel("ww.flow_m3h")}</th><th>${t("env.status")}</th></tr></thead><tbody>${lines.join("")}</tbody></table>` : none;
   }
 
   async function loadAqi() {
     const today = parkDate(ctx.timezone);
     const days = await periods(ctx, "day", addDays(today, -6), addDays(today, 1));
-    const cells = [...days.values()].filter((f) => f.aqi).map((f) => {
-      const lvl = f.aqi.level || aqiLevel(f.aqi.aqi);
-      return `<td style="text-align:center"><div class="muted">${escape(f.period.slice(5))}</div>
-        <span class="tag" style="color:${aqiColour(lvl)}">${f.aqi.aqi ?? "NA"}</span></td>`;
-    });
+    const cells = [...days.values()].filter((f) => f.aqi).map((f) => `<td class="aqi-day"><div class="muted">${escape(f.period.slice(5))}</div>
+        <span class="tag aqi-text-${Number(f.aqi.level)}">${f.aqi.aqi}</span></td>`);
     el.querySelector("#air-now").innerHTML = cells.length
       ? `<table><tbody><tr><td class="muted">${t("env.daily_aqi")}</td>${cells.join("")}</tr></tbody></table>` : "";
   }
 
   async function loadAir() {
     const stations = ctx.devices.filter((d) => d.kind === "air_station");
-    if (!stations.length) { el.querySelector("#air-now").innerHTML = `<div class="empty">${t("safety.no_devices")}</div>`; return; }
+    if (!stations.length) { draw(air, null, true); return; }
     const to = new Date();
     const from = new Date(to.getTime() - 24 * 3600 * 1000);
     const pairs = AIR.map((m) => [stations[0].device_id, m]);
     const series = await api.series(pairs, { from: from.toISOString(), to: to.toISOString(), interval: "1h", aggregate: "avg" });
-    air.setOption(lineOption(series.map((s) => ({
-      name: s.metric.replace("air.", "").replace(/_ugm3$/, "").toUpperCase(),
-      data: s.ts.map((ts, i) => [ts, s.values[i] == null ? null : Math.round(s.values[i])]),
-    })), { unit: "µg/m³" }), true);
+    const lines = series.map((s) => ({
+      name: metricName(s.metric),
+      data: s.ts.map((ts, i) => [typeof ts === "number" ? ts : Date.parse(ts), s.values[i] == null ? null : Math.round(s.values[i])]),
+    }));
+    draw(air, lineOption(lines, { unit: unitOf(AIR[0]) }), !lines.some((l) => l.data.some(([, v]) => v != null)));
   }
 
   await Promise.allSettled([loadStacks(), loadWastewater(), loadAir(), loadAqi()]);

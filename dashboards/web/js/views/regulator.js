@@ -1,8 +1,10 @@
 // Regulator: the alarms of the bureau's categories across the park, and which enterprises have them.
 import { activeAlarms, renderAlarmTable } from "../alarms.js";
-import { barOption, chart } from "../charts.js";
+import { barOption, chart, draw } from "../charts.js";
 import { escape } from "../format.js";
 import { t } from "../i18n.js";
+
+export const liveSelection = () => ({ metrics: [], alarms: true });
 
 export async function render(el, ctx) {
   const cats = ctx.me.categories || [];
@@ -21,11 +23,11 @@ export async function render(el, ctx) {
     const counts = new Map();
     for (const a of items) counts.set(a.enterprise_id, (counts.get(a.enterprise_id) || 0) + 1);
     const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15);
-    bars.setOption(barOption(top.map(([id]) => ctx.names.enterprise(id) || `#${id}`), top.map(([, n]) => n),
-      { horizontal: true, color: "#ff7e00", unit: t("reg.count") }), true);
+    draw(bars, barOption(top.map(([id]) => ctx.names.enterprise(id) || t("common.enterprise")), top.map(([, n]) => n),
+      { horizontal: true, color: "#ff7e00", unit: t("reg.count") }), !top.length);
   }
 
-  await load().catch((err) => { el.querySelector("#reg-alarms").innerHTML = `<div class="empty">${t("common.unavailable")}: ${escape(err.message)}</div>`; });
+  await load().catch((err) => { console.warn(err); el.querySelector("#reg-alarms").innerHTML = `<div class="empty">${t("common.unavailable")}</div>`; });
   const timer = setInterval(() => { if (!document.querySelector("#ack-dialog")) load().catch(console.warn); }, 10000);
   return {
     onEvent(ev) { if (ev.type === "alarm" || ev.type === "alert") load().catch(console.warn); },

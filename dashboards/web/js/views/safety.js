@@ -2,21 +2,23 @@
 // acknowledge + comment. Alarms are re-read every few seconds besides the live stream.
 import * as api from "../api.js";
 import { activeAlarms, renderAlarmTable } from "../alarms.js";
-import { escape, num } from "../format.js";
+import { escape } from "../format.js";
 import { t } from "../i18n.js";
 import { gasLevel } from "../limits.js";
+import { deviceName, metricName, withUnit, zoneName } from "../names.js";
 import { byDevice } from "./environment.js";
 
 const GAS = ["safety.lel_pct", "safety.h2s_ppm", "safety.co_ppm", "safety.o2_pct"];
-const LABEL = { "safety.lel_pct": "LEL %", "safety.h2s_ppm": "H₂S ppm", "safety.co_ppm": "CO ppm", "safety.o2_pct": "O₂ %" };
 const ALARM_POLL_MS = 5000;
+
+export const liveSelection = () => ({ metrics: [...GAS, "safety.fire_alarm"], alarms: true });
 
 export async function alarmPanel(el, ctx, query = {}) {
   const load = async () => {
     const items = await activeAlarms(query);
     renderAlarmTable(el, items, { canAck: ctx.canAck, names: ctx.names, onChanged: load });
   };
-  await load().catch((err) => { el.innerHTML = `<div class="empty">${t("common.unavailable")}: ${escape(err.message)}</div>`; });
+  await load().catch((err) => { console.warn(err); el.innerHTML = `<div class="empty">${t("common.unavailable")}</div>`; });
   const timer = setInterval(() => { if (!document.querySelector("#ack-dialog")) load().catch(console.warn); }, ALARM_POLL_MS);
   return { load, stop: () => clearInterval(timer) };
 }
@@ -46,21 +48,21 @@ export async function render(el, ctx, { enterpriseId } = {}) {
     el.querySelector("#gas-count").textContent = `${alarming} / ${detectors.length}`;
     for (const { d, m, worst } of detectors) {
       const values = GAS.filter((g) => d.metrics.includes(g))
-        .map((g) => `<span class="${gasLevel(g, m[g]) !== "ok" ? "st-" + gasLevel(g, m[g]) : ""}">${LABEL[g]} ${num(m[g], 1)}</span>`);
-      cards.push(`<div class="gauge ${worst}" data-device="${d.device_id}"><div class="t" title="${escape(d.name)}">
-        ${escape(ctx.names.enterprise(d.enterprise_id) || "")} · ${escape(d.zone || d.code)}</div><div class="v">${values.join("")}</div></div>`);
+        .map((g) => `<span class="${gasLevel(g, m[g]) !== "ok" ? "st-" + gasLevel(g, m[g]) : ""}"><em>${escape(metricName(g))}</em> ${escape(withUnit(g, m[g]))}</span>`);
+      cards.push(`<div class="gauge ${worst}" data-device="${d.device_id}"><div class="t">
+        ${escape(ctx.names.enterprise(d.enterprise_id) || "")} · ${escape(deviceName(d))}</div><div class="v">${values.join("")}</div></div>`);
     }
-    el.querySelector("#gas").innerHTML = cards.join("") || `<div class="empty">${t("safety.no_devices")}</div>`;
+    el.querySelector("#gas").innerHTML = cards.join("") || `<div class="empty" data-empty="1">${t("safety.no_devices")}</div>`;
   }
 
   function drawFire() {
     const rows = ctx.devices.filter((x) => x.kind === "fire_alarm" && (!enterpriseId || x.enterprise_id === enterpriseId))
       .map((d) => {
         const on = (state.get(d.device_id) || {})["safety.fire_alarm"] >= 1;
-        return `<tr><td>${escape(ctx.names.enterprise(d.enterprise_id) || "")}</td><td>${escape(d.zone || d.code)}</td>
+        return `<tr><td>${escape(ctx.names.enterprise(d.enterprise_id) || "")}</td><td>${escape(zoneName(d.zone))}</td>
           <td class="${on ? "st-bad" : "st-ok"}">${t(on ? "safety.fire_on" : "safety.fire_ok")}</td></tr>`;
       });
-    el.querySelector("#fire").innerHTML = rows.length ? `<table><tbody>${rows.join("")}</tbody></table>` : `<div class="empty">${t("safety.no_devices")}</div>`;
+    el.querySelector("#fire").innerHTML = rows.length ? `<table><tbody>${rows.join("")}</tbody></table>` : `<div class="empty" data-empty="1">${t("safety.no_devices")}</div>`;
   }
 
   async function loadLatest() {
