@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 WEB = Path(__file__).resolve().parents[2] / "dashboards" / "web"
-JS = sorted((WEB / "js").rglob("*.js"))
+JS = sorted([*(WEB / "js").rglob("*.js"), *(WEB / "screen").glob("*.js")])
 
 
 def _dictionaries() -> dict[str, dict[str, str]]:
@@ -22,11 +22,12 @@ def _dictionaries() -> dict[str, dict[str, str]]:
 
 
 def test_index_references_exist() -> None:
-    html = (WEB / "index.html").read_text()
-    refs = [r for r in re.findall(r'(?:src|href)="([^"#]+)"', html) if not r.startswith("data:")]
-    assert refs, "index.html references nothing"
-    for ref in refs:
-        assert (WEB / ref).is_file(), f"index.html references missing {ref!r}"
+    for page in (WEB / "index.html", WEB / "screen" / "index.html", WEB / "docs" / "index.html"):
+        html = page.read_text()
+        refs = [r for r in re.findall(r'(?:src|href)="([^"#]+)"', html) if not r.startswith("data:")]
+        assert refs, f"{page.name} references nothing"
+        for ref in refs:
+            assert (page.parent / ref).resolve().is_file(), f"{page} references missing {ref!r}"
 
 
 def test_module_imports_resolve() -> None:
@@ -60,3 +61,28 @@ def test_every_label_in_both_languages() -> None:
     assert not missing, f"labels used but not defined: {missing}"
     # Chinese is the default language and its labels are Chinese.
     assert re.search(r"[\u4e00-\u9fff]", dicts["zh"]["app.title"])
+
+
+def test_no_inline_script_or_style_so_a_strict_csp_holds() -> None:
+    """script-src 'self' and style-src 'self' (no 'unsafe-inline'): every script and style is a file."""
+    pages = [WEB / "index.html", WEB / "docs" / "index.html", WEB / "screen" / "index.html"]
+    for path in pages:
+        html = path.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), f"{path.name}: inline <script>"
+        assert "<style" not in html and " style=" not in html, f"{path.name}: inline style"
+        assert not re.search(r"\son[a-z]+=", html), f"{path.name}: inline event handler"
+        assert "http://" not in html and "https://" not in html, f"{path.name}: loads from elsewhere"
+    for path in JS:
+        text = path.read_text()
+        assert "style=" not in text, f"{path.name} writes a style attribute into HTML"
+        assert not re.search(r"\beval\(|new Function\(", text), f"{path.name} evaluates strings"
+
+
+def test_swagger_ui_vendored_with_its_licence() -> None:
+    vendor = WEB / "vendor" / "swagger-ui"
+    assert "Apache License" in (vendor / "LICENSE").read_text()
+    version = (vendor / "VERSION").read_text()
+    pinned = re.search(r"swagger-ui-dist (\d+\.\d+\.\d+)", version)
+    assert pinned, version
+    assert (vendor / "swagger-ui-bundle.js").stat().st_size > 100_000
+    assert (WEB / "docs" / "docs.js").is_file()

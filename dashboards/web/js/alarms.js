@@ -39,7 +39,7 @@ export function renderAlarmTable(el, items, { canAck, names, onChanged }) {
     const state = shownState(a);
     const ack = canAck && state === "firing"
       ? `<button class="ack" data-alarm="${escape(id)}">${t("alarms.ack")}</button>`
-      : `<span class="muted">${state === "acknowledged" ? escape(a.acknowledged_by ?? "") : ""}</span>`;
+      : `<span class="muted user">${state === "acknowledged" ? escape(a.acknowledged_by ?? "") : ""}</span>`;
     return `<tr data-alarm-row="${escape(id)}" data-state="${escape(state)}" data-category="${escape(a.category)}">
       <td>${time(startedAt(a))}</td>
       <td><span class="tag sev-${escape(a.severity)}">${t("sev." + a.severity)}</span></td>

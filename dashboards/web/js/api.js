@@ -4,6 +4,10 @@
 
 const BASE = "/api/v1";
 const KEY = "smartpark.apiKey";
+// The big screen's read-only display key: in localStorage, so a rebooted wall PC shows the park
+// again without anyone signing in. Issue it as a read-only user of one park; revoke it with
+// DELETE /api/v1/keys/{id} (admins).
+const DISPLAY_KEY = "smartpark.displayKey";
 
 export class ApiError extends Error {
   constructor(status, detail, path) {
@@ -18,11 +22,12 @@ let token = null;
 let tokenExp = 0;
 
 export function storedKey() {
-  return sessionStorage.getItem(KEY);
+  return sessionStorage.getItem(KEY) || localStorage.getItem(DISPLAY_KEY);
 }
 
 export function forget() {
   sessionStorage.removeItem(KEY);
+  localStorage.removeItem(DISPLAY_KEY);
   token = null;
   tokenExp = 0;
 }
@@ -74,10 +79,11 @@ export async function call(method, path, opts = {}) {
 export const get = (path, query) => call("GET", path, { query });
 export const post = (path, body) => call("POST", path, { body });
 
-/** Sign in: check the key by exchanging it, then keep it for this tab. */
-export async function login(key) {
+/** Sign in: check the key by exchanging it, then keep it for this tab (or, a display key, for this browser). */
+export async function login(key, { display = false } = {}) {
   const out = await raw("POST", "/auth/token", { credential: key.trim() });
-  sessionStorage.setItem(KEY, key.trim());
+  if (display) localStorage.setItem(DISPLAY_KEY, key.trim());
+  else sessionStorage.setItem(KEY, key.trim());
   token = out.access_token;
   tokenExp = out.expires_at;
   return me();

@@ -88,7 +88,12 @@ async function loadContext() {
 }
 
 function showWho() {
-  $("#who").textContent = `${ctx.me.name} · ${t("role." + ctx.me.role)}${ctx.park ? " · " + ctx.park.name : ""}`;
+  // The user's name is what they were registered with (data, not a label); a narrow screen shows
+  // the park only, the rest in the tooltip.
+  const who = $("#who");
+  who.title = `${ctx.me.name} · ${t("role." + ctx.me.role)}`;
+  who.innerHTML = `<span class="user who-detail">${escape(ctx.me.name)} · ${escape(t("role." + ctx.me.role))}</span>`
+    + (ctx.park ? `<span class="who-park">${escape(ctx.park.name)}</span>` : "");
 }
 
 async function boot() {

@@ -50,8 +50,8 @@ export async function render(el, ctx) {
     const rows = await api.latest({ enterprise_id: entId });
     el.querySelector("#ent-latest").innerHTML = `<table><thead><tr><th>${t("common.device")}</th><th>${t("ent.metric")}</th>
       <th class="num">${t("ent.value")}</th><th>${t("ent.unit")}</th><th>${t("ent.ts")}</th></tr></thead><tbody>
-      ${rows.map((r) => `<tr data-enterprise="${r.enterprise_id}"><td>${escape(deviceName(ctx.devById.get(r.device_id)))}</td>
-        <td>${escape(metricName(r.metric))}</td><td class="num">${num(r.value, 2)}</td><td>${escape(unitOf(r.metric))}</td>
+      ${rows.map((r) => `<tr data-enterprise="${r.enterprise_id}"><td class="wrap">${escape(deviceName(ctx.devById.get(r.device_id)))}</td>
+        <td class="wrap">${escape(metricName(r.metric))}</td><td class="num">${num(r.value, 2)}</td><td>${escape(unitOf(r.metric))}</td>
         <td>${time(r.ts)}</td></tr>`).join("")}</tbody></table>`;
     await loadAlarms();
   }

@@ -57,7 +57,7 @@ export async function render(el, ctx) {
         exceeding ||= over;
         return `<td class="num ${over ? "st-bad" : ""}">${num(c, 1)} <small>/ ${limit ?? "—"}</small></td>`;
       });
-      lines.push(`<tr data-device="${id}"><td>${entName(d)}</td><td>${escape(deviceName(d))}</td>
+      lines.push(`<tr data-device="${id}"><td class="wrap">${entName(d)}</td><td class="wrap">${escape(deviceName(d))}</td>
         <td class="num">${num(o2, 1)}% <small>→ ${o2ref ?? "—"}%</small></td>${cells.join("")}<td>${status(exceeding)}</td>
         <td>${time(m["stack.so2_mgm3"]?.ts)}</td></tr>`);
     }
@@ -82,7 +82,7 @@ export async function render(el, ctx) {
         const bound = metric === "ww.ph" || hi == null ? "" : ` <small>/ ${hi}</small>`;
         return `<td class="num ${over ? "st-bad" : ""}">${num(v, metric === "ww.ph" ? 2 : 1)}${bound}</td>`;
       });
-      lines.push(`<tr data-device="${id}"><td>${entName(d)}</td>${cells.join("")}<td class="num">${num(m["ww.flow_m3h"]?.value, 1)}</td><td>${status(exceeding)}</td></tr>`);
+      lines.push(`<tr data-device="${id}"><td class="wrap">${entName(d)}</td>${cells.join("")}<td class="num">${num(m["ww.flow_m3h"]?.value, 1)}</td><td>${status(exceeding)}</td></tr>`);
     }
     el.querySelector("#ww").innerHTML = lines.length ? `<table><thead><tr><th>${t("common.enterprise")}</th>
       ${WASTEWATER.map((w) => `<th class="num">${metricLabel(w)}${w === "ww.ph" ? `<br><small>${phBand().join("–")}</small>` : ""}</th>`).join("")}
