@@ -57,7 +57,7 @@ const DICT = {
     "carrier.electricity": "Electricity", "carrier.water": "Water", "carrier.natural_gas": "Natural gas", "carrier.steam": "Steam",
     "carrier.tce": "Total energy", "carrier.co2": "CO₂ emitted",
     "carrier.heat": "Heat", "carrier.raw_coal": "Raw coal", "unit.tce": "tce", "unit.t": "t",
-    "vs.equal_days": "against the first {n} days of last month", "vs.incomplete": "no full comparison",
+    "vs.equal_days": "against the first {n} days of last month", "vs.incomplete": "incomplete",
     "vs.incomplete_title": "last month lacks daily figures for the same days: no month-over-month", "energy.share": "Energy by carrier this month (tce)",
     "energy.top": "Top ten enterprises by energy this month", "live.at": "latest", "aqi.pollutant": "Pollutant", "aqi.iaqi": "Sub-index",
     "common.no_data": "No data", "common.other_metric": "Other metric", "common.park_time": "Park time",
