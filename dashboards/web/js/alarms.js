@@ -27,7 +27,7 @@ export async function activeAlarms(query = {}) {
  * Render `items` into `el` as a table; `canAck` shows the acknowledge button on firing alarms.
  * `names` maps enterprise/device ids to display names.
  */
-export function renderAlarmTable(el, items, { canAck, names, onChanged }) {
+export function renderAlarmTable(el, items, { canAck, names, onChanged, oneEnterprise = false }) {
   if (!items.length) {
     el.innerHTML = `<div class="empty" data-empty="1">${t("alarms.none")}</div>`;
     return;
@@ -44,14 +44,14 @@ export function renderAlarmTable(el, items, { canAck, names, onChanged }) {
       <td>${time(startedAt(a))}</td>
       <td><span class="tag sev-${escape(a.severity)}">${t("sev." + a.severity)}</span></td>
       <td>${t("state." + state)}</td>
-      <td>${escape(ent)}</td><td>${escape(dev)}</td>
+      ${oneEnterprise ? "" : `<td>${escape(ent)}</td>`}<td>${escape(dev)}</td>
       <td class="summary">${escape(summaryOf(a))}</td>
-      <td class="num">${escape(withUnit(a.metric, a.value ?? a.trigger_value, 2))}</td>
+      <td class="num wrap">${escape(withUnit(a.metric, a.value ?? a.trigger_value, 2))}</td>
       <td>${ack}</td></tr>`;
   });
   el.innerHTML = `<div class="scroll alarms-box"><table class="alarms"><thead><tr>
     <th>${t("alarms.time")}</th><th>${t("alarms.severity")}</th><th>${t("alarms.state")}</th>
-    <th>${t("alarms.enterprise")}</th><th>${t("alarms.device")}</th><th>${t("alarms.summary")}</th>
+    ${oneEnterprise ? "" : `<th>${t("alarms.enterprise")}</th>`}<th>${t("alarms.device")}</th><th>${t("alarms.summary")}</th>
     <th class="num">${t("alarms.value")}</th><th>${t("alarms.action")}</th></tr></thead>
     <tbody>${rows.join("")}</tbody></table></div>`;
   for (const btn of el.querySelectorAll("button.ack")) {

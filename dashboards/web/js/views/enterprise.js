@@ -60,7 +60,7 @@ export async function render(el, ctx) {
     const target = el.querySelector("#ent-alarms");
     try {
       const items = await activeAlarms({ enterprise_id: entId });
-      renderAlarmTable(target, items, { canAck: ctx.canAck, names: ctx.names, onChanged: loadAlarms });
+      renderAlarmTable(target, items, { canAck: ctx.canAck, names: ctx.names, onChanged: loadAlarms, oneEnterprise: true });
     } catch (err) {
       console.warn(err);
       target.innerHTML = `<div class="empty">${t("common.unavailable")}</div>`;
