@@ -93,13 +93,13 @@ def populate(conn: psycopg.Connection[Any], *, enterprises: int) -> str:
         store.save_rules(conn, rules=default_rules(), by="bench")
         park_id = conn.execute("SELECT park_id FROM parks WHERE code = 'benchpage'").fetchone()[0]  # type: ignore[index]
         today = "(now() AT TIME ZONE 'Asia/Shanghai')::date"
-        days = f"generate_series({today} - 40, {today}, '1 day')::date"
+        days = f"generate_series(({today} - 40)::timestamp, {today}::timestamp, '1 day') g(ts)"
         conn.execute(
             "INSERT INTO indicator_daily (park_id, enterprise_id, day, electricity_kwh, water_m3, natural_gas_nm3,"
             " raw_coal_t, heat_gj, tce_equivalent, co2_t, so2_kg, readings)"
-            f" SELECT %(p)s, e.enterprise_id, d, 2000 + e.enterprise_id * 10, 30, 50, 5, 20,"
+            f" SELECT %(p)s, e.enterprise_id, g.ts::date, 2000 + e.enterprise_id * 10, 30, 50, 5, 20,"
             " (2000 + e.enterprise_id * 10) * 0.1229 / 1000 + 50 * 1.2143 / 1000 + 5 * 0.7143 + 20 * 0.03412,"
-            f" 3, 1, 1440 FROM enterprises e CROSS JOIN {days} d WHERE e.park_id = %(p)s",
+            f" 3, 1, 1440 FROM enterprises e CROSS JOIN {days} WHERE e.park_id = %(p)s",
             {"p": park_id},
         )
         sums = ", ".join(
@@ -171,9 +171,10 @@ def run(args: argparse.Namespace) -> int:
     from playwright.sync_api import sync_playwright
 
     from smartpark.db.migrate import migrate
+    from smartpark.settings import get_settings
 
     proc = None
-    with scratch_db("smartpark_bench_page", migrated=False) as scratch:
+    with scratch_db("smartpark_bench_page", get_settings(), migrated=False) as scratch:
         try:
             with psycopg.connect(scratch.url, autocommit=True) as conn:
                 migrate(conn)

@@ -45,6 +45,7 @@ const timeAxis = () => ({ type: "time", name: zoneLabel(), nameLocation: "middle
 /** Draw `option`, or "no data" when `empty`; the container says which (data-empty). */
 export function draw(c, option, empty = false) {
   c.getDom().dataset.empty = empty ? "1" : "0";
+  c.resize(); // the container may have changed size since init (content filled in around it)
   if (empty) {
     c.setOption({ ...base(), title: { text: t("common.no_data"), left: "center", top: "middle", textStyle: { color: "#8aa3b8", fontSize: 16, fontWeight: 400 } } }, true);
   } else {
