@@ -146,7 +146,7 @@ def tce_by_carrier(row: Mapping[str, Any]) -> dict[str, float | None] | None:
     amounts = {c: row.get(col) for c, col in CARRIER_COLUMN.items()}
     if all(v is None for v in amounts.values()):
         return None
-    e = energy({c: float(v or 0.0) for c, v in amounts.items()}, year=row["period"].year)
+    e = energy({c: float(v or 0.0) for c, v in amounts.items()}, year=row["period"].year).values
     return {c: _num(e[f"tce_{c}"]) for c in ENERGY_CARRIERS}
 
 
