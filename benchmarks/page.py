@@ -25,7 +25,16 @@ from benchmarks.api import _wait_ready
 from benchmarks.harness import free_port, scratch_db
 
 VIEWS = ("overview", "energy", "environment", "safety", "enterprise", "regulator")
-SIGN_IN = {"/auth/token", "/auth/me", "/parks", "/enterprises", "/devices", "/metrics"}
+SIGN_IN = {
+    "/auth/token",
+    "/auth/me",
+    "/parks",
+    "/enterprises",
+    "/devices",
+    "/metrics",
+    "/reference/aqi",
+    "/reference/limits",
+}
 CHROMIUM = "/usr/bin/chromium"
 # Every panel has its data: the view is ready, nothing is still loading, every chart is drawn.
 FILLED = """() => {

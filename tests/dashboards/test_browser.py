@@ -49,7 +49,16 @@ BROWSER_ZONE = "Europe/London"  # not the park's zone, on purpose
 MAX_VIEW_CALLS = 8
 MAX_COLD_BYTES = 500 * 1024
 # The page's sign-in: the token exchange and the park context, the same for every view.
-SIGN_IN_CALLS = {"/auth/token", "/auth/me", "/parks", "/enterprises", "/devices", "/metrics"}
+SIGN_IN_CALLS = {
+    "/auth/token",
+    "/auth/me",
+    "/parks",
+    "/enterprises",
+    "/devices",
+    "/metrics",
+    "/reference/aqi",
+    "/reference/limits",
+}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
