@@ -182,7 +182,7 @@ def park_ranking(
     rows = q.by_enterprise(conn, park_id=park_id, period=period, start=start, end=end)
     items = [
         {"enterprise_id": r["enterprise_id"], "code": r["code"], "name": r["name"], "periods": r["periods"]}
-        | shape({**r, "period": start}, p.categories)
+        | shape({**r, "period": start}, p.categories, economic=False)
         for r in rows
     ]
     return {
