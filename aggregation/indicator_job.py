@@ -217,12 +217,17 @@ def find_gaps(conn: store.Conn, *, park: Park, days: list[date], raw_from_ms: in
     found = conn.execute(
         "SELECT DISTINCT s.d, s.m, p.t, p.v, n.t, n.v"
         " FROM unnest(%(d)s::int[], %(m)s::int[]) AS s(d, m) CROSS JOIN unnest(%(b)s::int8[]) AS b(b)"
-        " JOIN LATERAL (SELECT (extract(epoch FROM t.ts) * 1000)::int8 AS t, t.value AS v FROM telemetry t"
+        " JOIN LATERAL (SELECT (extract(epoch FROM t.ts) * 1000)::int8 AS t, t.value AS v, t.ts FROM telemetry t"
         f"  WHERE t.device_id = s.d AND t.metric_id = s.m AND t.flag IN {store.VALID_SQL}"
         f"  AND t.ts < {store.ms_sql('b.b')} ORDER BY t.ts DESC LIMIT 1) p ON true"
-        " JOIN LATERAL (SELECT (extract(epoch FROM t.ts) * 1000)::int8 AS t, t.value AS v FROM telemetry t"
+        " JOIN LATERAL (SELECT (extract(epoch FROM t.ts) * 1000)::int8 AS t, t.value AS v, t.ts FROM telemetry t"
         f"  WHERE t.device_id = s.d AND t.metric_id = s.m AND t.flag IN {store.VALID_SQL}"
-        f"  AND t.ts >= {store.ms_sql('b.b')} ORDER BY t.ts LIMIT 1) n ON true",
+        f"  AND t.ts >= {store.ms_sql('b.b')} ORDER BY t.ts LIMIT 1) n ON true"
+        # An interval whose buckets still wait for the rollup job is not yet credited to the later
+        # reading's day: moving it now would leave that day negative. The rollup job marks the
+        # days dirty when it has written them, and the interval is apportioned then.
+        " WHERE NOT EXISTS (SELECT 1 FROM telemetry_touched q WHERE q.device_id = s.d AND q.metric_id = s.m"
+        "  AND q.bucket >= time_bucket('15 minutes', p.ts) AND q.bucket <= n.ts)",
         {"d": devs, "m": mets, "b": bounds},
     ).fetchall()
     dev = np.asarray([r[0] for r in found], dtype=np.int64)

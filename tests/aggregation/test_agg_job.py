@@ -250,6 +250,43 @@ def test_a_gap_across_a_month_end_is_apportioned_by_time(
     assert [r[0] for r in again] == pytest.approx([expected[0], expected[1] + expected[2]])
 
 
+def test_an_interval_not_yet_rolled_up_is_not_apportioned_so_no_day_goes_negative(
+    db: psycopg.Connection[Any], park: dict[str, Any]
+) -> None:
+    """Issue 16 item 15, with the indicator job ahead of the rollup job: 22:00 on 31 July and
+    02:00 on 1 August, 40 kWh apart. While the 02:00 reading's bucket waits for its rollup,
+    1 August holds none of the 40 kWh, so taking 40 from it would show -20 kWh. Nothing moves
+    until the rollup lands; then each day gets its 20 kWh."""
+    from aggregation import indicator_job
+
+    em1 = device_id(db, park, "e1", "em1")
+    july_22h = ms(2026, 7, 31, 14)  # 22:00 in Shanghai
+    store_readings(db, [(em1, KWH, july_22h, 1000.0)])
+    drain(db)
+    indicator_job.drain(db, gap_apportionment="linear")
+    store_readings(db, [(em1, KWH, july_22h + 4 * 3_600_000, 1040.0)])  # not rolled up yet
+    pid = db.execute("SELECT park_id FROM parks WHERE code = %s", (park["parks"][0]["code"],)).fetchone()[0]  # type: ignore[index]
+    db.execute(
+        "INSERT INTO aggregation_dirty_days VALUES (%s, '2026-07-31'), (%s, '2026-08-01') ON CONFLICT DO NOTHING",
+        (pid, pid),
+    )
+    db.commit()
+
+    def park_days() -> list[float]:
+        rows = db.execute(
+            "SELECT electricity_kwh FROM indicator_daily WHERE park_id = %s AND enterprise_id IS NULL"
+            " AND day BETWEEN '2026-07-31' AND '2026-08-01' ORDER BY day",
+            (pid,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    indicator_job.drain(db, gap_apportionment="linear")
+    assert park_days() == pytest.approx([0.0, 0.0])
+    drain(db)  # the rollup job credits the 40 kWh to 1 August and marks the days
+    indicator_job.drain(db, gap_apportionment="linear")
+    assert park_days() == pytest.approx([20.0, 20.0])
+
+
 def test_a_late_reading_in_an_old_gap_recomputes_every_day_it_spans(
     db: psycopg.Connection[Any], park: dict[str, Any]
 ) -> None:
