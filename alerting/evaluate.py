@@ -15,13 +15,14 @@ clock, and resolve on the next reading.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from alerting.rules import AIR_AQI, ANY_METRIC, DEVICE_ONLINE, GATEWAY_KIND, Rule
+from alerting.entity import Entity
+from alerting.rules import AIR_AQI, ANY_METRIC, DEVICE_ONLINE, Rule
 from alerting.scope import ScopeCache
 from smartpark import aqi, limits
 from smartpark.catalogue import BY_CODE
@@ -49,31 +50,6 @@ def metric_id(code: str) -> int:
     if code == ANY_METRIC:
         return ANY_METRIC_ID
     return BY_CODE[code].id
-
-
-@dataclass(frozen=True, slots=True)
-class Entity:
-    """A device or a gateway as alarms see it: where it is and what it is."""
-
-    key: str  # stable across restarts: "d:{device_id}" or "g:{gateway_id}"
-    park: str
-    enterprise: str
-    code: str
-    kind: str
-    zone: str = ""
-    gateway: str = ""
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return {
-            "park": self.park,
-            "enterprise": self.enterprise,
-            "device": self.code,
-            "kind": self.kind,
-            "zone": self.zone,
-            "gateway": self.code if self.kind == GATEWAY_KIND else self.gateway,
-        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,18 +16,44 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import psycopg
 
 from alerting.directory import Directory
-from alerting.evaluate import BuildCancelled, Entity, Evaluator
+from alerting.entity import Entity
+from alerting.evaluate import BuildCancelled, Evaluator
+from alerting.metrics import AlertingMetrics
 from alerting.rules import Rule
 from alerting.scope import ScopeCache
 
-if TYPE_CHECKING:
-    from alerting.service import AlertingService
+
+class RebuildHost(Protocol):
+    """What the rebuilder reads of the alerting service it builds for (the service is one)."""
+
+    rules: list[Rule]
+    directory: Directory
+    evaluator: Evaluator
+    parks: tuple[str, ...] | None
+    stop_event: threading.Event
+    metrics: AlertingMetrics
+
+    def _connect(self) -> psycopg.Connection[Any]: ...
+
+    def _load_rules(self, conn: psycopg.Connection[Any]) -> list[Rule]: ...
+
+    def _now_ms(self) -> int: ...
+
+    def _prime_windows(
+        self,
+        conn: psycopg.Connection[Any],
+        evaluator: Evaluator,
+        directory: Directory,
+        now_ms: int,
+        only: set[int] | None = None,
+    ) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +69,7 @@ class Build:
 
 
 class Rebuilder(threading.Thread):
-    def __init__(self, service: AlertingService, *, interval_s: float) -> None:
+    def __init__(self, service: RebuildHost, *, interval_s: float) -> None:
         super().__init__(name="alerting-rebuild", daemon=True)
         self.service, self.interval_s = service, interval_s
         self.scopes = ScopeCache()

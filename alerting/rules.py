@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from alerting.scope import ScopeLimitError, check_limits
+from alerting.entity import GATEWAY_KIND
+from alerting.scope import ScopeLimitError, Selector, check_limits
 from smartpark.catalogue import BY_CODE, DEVICE_KINDS, Category
 
 # Readings that are not catalogue metrics but that rules may watch.
@@ -25,7 +26,6 @@ DEVICE_ONLINE = "device.online"  # 1 online / 0 offline, from the status topics 
 AIR_AQI = "air.aqi"  # hourly AQI of an air station from its latest concentrations (HJ 633)
 ANY_METRIC = "*"  # no-data rules: any reading of the device
 PSEUDO_METRICS = (DEVICE_ONLINE, AIR_AQI)
-GATEWAY_KIND = "gateway"  # gateways are series too (their status topic)
 
 OPS = (">", ">=", "<", "<=", "outside")
 OP_ALIASES = {"gt": ">", "ge": ">=", "≥": ">=", "lt": "<", "le": "<=", "≤": "<=", "band": "outside"}
@@ -67,22 +67,6 @@ def parse_duration(raw: Any, what: str = "duration") -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class Selector:
-    """Which series a rule applies to; every non-empty field must match (shell-style globs).
-
-    ``enterprises`` and ``devices`` accept ``code`` or a qualified ``park/enterprise`` and
-    ``enterprise/device``. Matching is compiled once per scope (``alerting.scope``), within
-    the limits that module documents.
-    """
-
-    parks: tuple[str, ...] = ()
-    enterprises: tuple[str, ...] = ()
-    devices: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    zones: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Condition:
     type: str = "value"  # value | avg | rate | nodata
     op: str = ">"
@@ -114,7 +98,7 @@ class Rule:
     condition: Condition
     severity: str
     category: str
-    scope: Selector = Selector()
+    scope: Selector = field(default_factory=Selector)
     for_s: float = 0.0
     hysteresis: float = 0.0  # the value must come back this far past the threshold to clear
     transform: str | None = None  # o2_reference: compare the concentration at the reference O2

@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from alerting.evaluate import Entity
-    from alerting.rules import Selector
+    from alerting.entity import Entity
 
 MAX_SCOPE_ENTRIES = 20_000  # patterns in all fields of one rule's scope
 MAX_SCOPE_WILDCARDS = 100  # of which wildcard patterns (each one is a branch of the combined matcher)
@@ -42,6 +41,22 @@ class ScopeLimitError(ValueError):
 
 def is_wildcard(pattern: str) -> bool:
     return _WILDCARD.search(pattern) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """Which series a rule applies to; every non-empty field must match (shell-style globs).
+
+    ``enterprises`` and ``devices`` accept ``code`` or a qualified ``park/enterprise`` and
+    ``enterprise/device``. Matching is compiled once per scope (``alerting.scope``), within
+    the limits that module documents.
+    """
+
+    parks: tuple[str, ...] = ()
+    enterprises: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()
 
 
 def check_limits(scope: Selector) -> None:
