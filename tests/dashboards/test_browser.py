@@ -335,17 +335,16 @@ def _inject_gas_leak(platform: Platform, stop: threading.Event) -> tuple[threadi
     else:
         raise AssertionError("no signal seed with a current leak episode on gd1")
 
+    def stop_when_asked(_summary: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt  # run_realtime's own way out: it flushes and returns
+
     def replay() -> None:
         with Publisher(park.gateways, url=mqtt_url(get_settings())) as pub:
             pub.connect()
-            run_realtime(
-                park,
-                pub,
-                interval_s=2,
-                duration_s=300,
-                signals=signals,
-                clock=lambda: time.time() if not stop.is_set() else 1e12,
-            )
+            if stop.is_set():  # the test ended while the publisher connected
+                return
+            run_realtime(park, pub, interval_s=2, duration_s=300, signals=signals, on_tick=stop_when_asked)
 
     thread = threading.Thread(target=replay, daemon=True)
     thread.start()
@@ -551,7 +550,7 @@ def test_layout_every_view_fits_speaks_one_language_and_shows_park_time(
             t0 = time.perf_counter()
             page.goto(f"{platform.url}#/{view}")
             page.wait_for_selector(f"#view[data-view='{view}'][data-ready='1']", timeout=60_000)
-            page.wait_for_function(FILLED, timeout=60_000)
+            page.wait_for_function(FILLED, timeout=60_000)  # a function, not an eval: the CSP allows it
             filled = time.perf_counter() - t0
             signin = [c for c in traffic.calls if c in SIGN_IN_CALLS]
             own = [c for c in traffic.calls if c not in SIGN_IN_CALLS]
@@ -608,12 +607,12 @@ def test_live_stream_carries_what_the_view_shows(page: Any, platform: Platform) 
 
     page.on("websocket", on_socket)
     login(page, platform, platform.admin_key)
-    page.wait_for_function("Number(document.querySelector('#live-load').dataset.received || 0) > 0", timeout=60_000)
+    wait_js(page, "Number(document.querySelector('#live-load').dataset.received || 0) > 0", 60)
     assert sent and sent[-1]["metrics"] == ["elec.power_kw"], sent
     assert readings and set(readings) == {"elec.power_kw"}, set(readings)
     # "更新于" follows the live data without a view switch.
     first = int(page.get_attribute("#status", "data-updated") or 0)
-    page.wait_for_function(f"Number(document.querySelector('#status').dataset.updated) > {first}", timeout=30_000)
+    wait_js(page, f"Number(document.querySelector('#status').dataset.updated) > {first}", 30)
     show(page, platform, "safety")
     page.wait_for_timeout(1500)
     assert set(sent[-1]["metrics"]) == {
