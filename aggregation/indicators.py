@@ -286,6 +286,7 @@ ASSUMED_2021 = EvaluationMethod(
     assumption=True,
 )
 EVALUATION_METHODS: Mapping[int, EvaluationMethod] = MappingProxyType({2021: ASSUMED_2021})
+FIRST_EVALUATION_YEAR = min(EVALUATION_METHODS)
 
 
 def method_for(year: int, methods: Mapping[int, EvaluationMethod] = EVALUATION_METHODS) -> EvaluationMethod:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 
 from aggregation import economic
 from aggregation.indicator_job import EMISSION_COLUMNS, ENERGY_COLUMNS
+from aggregation.indicators import FIRST_EVALUATION_YEAR
 from api.auth import Principal, Role
 from api.deps import (
     Answers,
@@ -113,7 +114,10 @@ def _stats(
 
 
 def _evaluate_year(conn: DbConn, year: int) -> dict[int, dict[str, Any]]:
-    """Every park's class and evaluation of a year, with the two years before for Article 22."""
+    """Every park's class and evaluation of a year, with the two years before for Article 22;
+    none before the first year an evaluation method applies to."""
+    if year < FIRST_EVALUATION_YEAR:
+        return {}
     return evaluation(
         q.park_years(conn, year=year),
         year=year,
@@ -286,6 +290,8 @@ def park_evaluation(
 ) -> list[dict[str, Any]]:
     if "energy" not in p.categories or p.role is Role.ENTERPRISE:
         raise Forbidden("the park evaluation is for operators, admins and read-only users")
+    if year < FIRST_EVALUATION_YEAR:
+        raise Unprocessable(f"no evaluation method applies to {year}: methods apply from {FIRST_EVALUATION_YEAR}")
     rows = q.park_years(conn, year=year)
     evals = _evaluate_year(conn, year)
     return [

@@ -200,6 +200,10 @@ def test_year_sums_months_with_class_and_evaluation(client: TestClient, tenancy:
     only_own = _get(client, t, "operator", "/api/v1/statistics/evaluation", year=2037).json()
     assert [row["park_id"] for row in only_own] == [t.park_id]
     assert _get(client, t, "enterprise", "/api/v1/statistics/evaluation", year=2037).status_code == 403
+    # before the first year a method applies to: a specific refusal, not a server error
+    before = _get(client, t, "admin", "/api/v1/statistics/evaluation", year=2020)
+    assert before.status_code == 422 and "2021" in before.json()["detail"]
+    assert _get(client, t, "admin", "/api/v1/statistics/evaluation", year=2021).status_code == 200
 
 
 def test_three_years_below_the_designated_class_and_a_lone_park(

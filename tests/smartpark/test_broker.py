@@ -41,13 +41,17 @@ def test_gateway_publishes_only_below_its_enterprise(settings, park):
     connect(spoof)
     spoof.publish(f"smartpark/v1/{code}/e2/em1/telemetry", b'{"values": {"elec.power_kw": 1}}', qos=1)
     time.sleep(1.0)
+    # Both clients log in as the gateway, whose client id is fixed: a spoof still connected would
+    # reconnect and take the session over from the second client, so it leaves first.
+    spoof.disconnect()
+    spoof.loop_stop()
     own = _client(settings, user, pw, clean_start=True)
     connect(own)
     own.publish(f"smartpark/v1/{code}/e1/em1/telemetry", b'{"values": {"elec.power_kw": 2}}', qos=1).wait_for_publish(5)
     wait_until(lambda: len(got) >= 1, 10, "the allowed publication")
     time.sleep(0.5)
     assert [t for t, _ in got] == [f"smartpark/v1/{code}/e1/em1/telemetry"]
-    for c in (spoof, own, sub):
+    for c in (own, sub):
         c.disconnect()
         c.loop_stop()
 
