@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from alerting.metrics import AlertingMetrics
     from alerting.rules import default_rules
     from alerting.service import AlertingService
+    from smartpark.broker_admin import gateway_client_id
     from smartpark.contract import gateway_topic
     from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
     from smartpark.registry import broker_accounts, load_model
@@ -158,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         service.inbox = Tap(service.inbox)  # type: ignore[assignment]
         gw = model["parks"][0]["enterprises"][0]["gateways"][0]
         target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(gw["username"], gw["password"])
-        pub = make_client(f"{gw['username']}-bench", target=target, clean_start=True, session_expiry=0)
+        pub = make_client(gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0)
         topic = gateway_topic(code, "e1", "gw1")
         loop: threading.Thread | None = None
         try:

@@ -79,6 +79,7 @@ def bench_model(code: str, devices: int, *, prefix: str = "e", extra: bool = Tru
 
 def _publisher(gateways: list[dict[str, Any]], park: str, interval: float, stop: Any, counts: Any, i: int) -> None:
     """Publish every device of these gateways every ``interval`` s (QoS 1), counting readings."""
+    from smartpark.broker_admin import gateway_client_id
     from smartpark.contract import gateway_topic
     from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
     from smartpark.settings import get_settings
@@ -86,7 +87,7 @@ def _publisher(gateways: list[dict[str, Any]], park: str, interval: float, stop:
     clients = []
     for gw in gateways:
         target = BrokerTarget.parse(mqtt_url(get_settings())).with_credentials(gw["username"], gw["password"])
-        c = make_client(f"{gw['username']}-{secrets.token_hex(3)}", target=target, clean_start=True, session_expiry=0)
+        c = make_client(gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0)
         connect(c)
         clients.append((c, gateway_topic(park, gw["enterprise"], gw["code"]), [d["code"] for d in gw["devices"]]))
     rng = np.random.default_rng(i)
@@ -361,11 +362,12 @@ def _alerting_sees(db_url: str, leak_ids: dict[str, int]) -> bool:
 
 
 def _gateway_client(gw: dict[str, Any]) -> Any:
+    from smartpark.broker_admin import gateway_client_id
     from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
     from smartpark.settings import get_settings
 
     target = BrokerTarget.parse(mqtt_url(get_settings())).with_credentials(gw["username"], gw["password"])
-    c = make_client(f"{gw['username']}-{secrets.token_hex(3)}", target=target, clean_start=True, session_expiry=0)
+    c = make_client(gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0)
     connect(c)
     return c
 
