@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness import ensure_accounts, remove_accounts, scratch_db
+from benchmarks.harness import InboxTap, ensure_accounts, remove_accounts, scratch_db
 from benchmarks.webhook_sink import Hit, WebhookSink
 
 HOOK_GROUP_BY = ("alertname", "device")
@@ -399,25 +399,12 @@ def run(args: argparse.Namespace) -> int:
         service.start()
         inj_prefix = f"{settings.topic_root}/{code}/{inj_ent}/"
 
-        class Tap:
-            """The service's inbox, noting when an injected reading reached the service."""
+        def note(msg: Any) -> None:
+            if msg.topic.startswith(inj_prefix):
+                for dev in json.loads(msg.payload):
+                    phase.received.setdefault(dev, msg.received_ms / 1000)
 
-            def __init__(self, inner: Any) -> None:
-                self.inner = inner
-
-            def put(self, msg: Any) -> None:
-                if msg.topic.startswith(inj_prefix):
-                    for dev in json.loads(msg.payload):
-                        phase.received.setdefault(dev, msg.received_ms / 1000)
-                self.inner.put(msg)
-
-            def get(self, timeout: float | None = None) -> Any:
-                return self.inner.get(timeout=timeout)
-
-            def get_nowait(self) -> Any:
-                return self.inner.get_nowait()
-
-        service.inbox = Tap(service.inbox)  # type: ignore[assignment]
+        service.inbox = InboxTap(service.inbox, note)  # type: ignore[assignment]
         service.ready.wait(10)
         loop = threading.Thread(target=service.run, name="alerting-loop", daemon=True)
         loop.start()

@@ -165,6 +165,39 @@ def remove_accounts(settings: Any, accounts: Iterable[Any]) -> None:
 # -- the ingest service ---------------------------------------------------------------------
 
 
+def ingest_command(
+    park: str,
+    *,
+    workers: int,
+    group: str,
+    client_id_prefix: str,
+    metrics_port: int,
+    session_expiry_s: int,
+    extra: Iterable[str] = (),
+) -> list[str]:
+    """`smartpark ingest` for one park with a group and client ids of its own, so a measured or
+    tested ingester takes nothing from other runs sharing the broker."""
+    return [
+        sys.executable,
+        "-m",
+        "smartpark.cli",
+        "ingest",
+        "--workers",
+        str(workers),
+        "--park",
+        park,
+        "--group",
+        group,
+        "--client-id-prefix",
+        client_id_prefix,
+        "--session-expiry",
+        str(session_expiry_s),
+        "--metrics-port",
+        str(metrics_port),
+        *extra,
+    ]
+
+
 class IngestProcess:
     """`smartpark ingest` in its own process, as in production, for one park; returns once every
     worker has subscribed. Its Prometheus exporters (one port per worker) are what it is read by."""
@@ -190,27 +223,15 @@ class IngestProcess:
         if mqtt_url:
             env["SMARTPARK_MQTT_URL"] = mqtt_url
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "smartpark.cli",
-                "ingest",
-                "--workers",
-                str(workers),
-                "--park",
+            ingest_command(
                 park,
-                "--group",
-                f"{name}{tag}",
-                "--client-id-prefix",
-                f"{name}-ingest-{tag}",
-                "--metrics-port",
-                str(self.port),
-                "--session-expiry",
-                "120",
-                "--log-level",
-                log_level,
-                *extra,
-            ],
+                workers=workers,
+                group=f"{name}{tag}",
+                client_id_prefix=f"{name}-ingest-{tag}",
+                metrics_port=self.port,
+                session_expiry_s=120,
+                extra=("--log-level", log_level, *extra),
+            ),
             env=env,
             preexec_fn=die_with_parent,
         )
@@ -246,3 +267,22 @@ class IngestProcess:
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(60)
+
+
+class InboxTap:
+    """An alerting service's inbox that notes each message as it reaches the service, so a
+    benchmark can tell what the shared broker took apart from what the service took."""
+
+    def __init__(self, inner: Any, note: Callable[[Any], None]) -> None:
+        self.inner = inner
+        self.note = note
+
+    def put(self, msg: Any) -> None:
+        self.note(msg)
+        self.inner.put(msg)
+
+    def get(self, timeout: float | None = None) -> Any:
+        return self.inner.get(timeout=timeout)
+
+    def get_nowait(self) -> Any:
+        return self.inner.get_nowait()

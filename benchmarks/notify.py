@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness import ensure_accounts, remove_accounts, scratch_db
+from benchmarks.harness import InboxTap, ensure_accounts, remove_accounts, scratch_db
 from benchmarks.paging_endpoints import PlatformServer, SmtpServer, self_signed
 
 
@@ -137,26 +137,12 @@ def run(args: argparse.Namespace) -> int:
         )
         received: dict[str, float] = {}  # device -> when its reading reached the service
 
-        class Tap:
-            """The service's inbox, noting when a timed reading reached the service (what the
-            shared broker takes is then apart from what the service takes)."""
+        def note(msg: Any) -> None:
+            for dev in json.loads(msg.payload):
+                if dev.startswith("t"):
+                    received.setdefault(dev, msg.received_ms / 1000)
 
-            def __init__(self, inner: Any) -> None:
-                self.inner = inner
-
-            def put(self, msg: Any) -> None:
-                for dev in json.loads(msg.payload):
-                    if dev.startswith("t"):
-                        received.setdefault(dev, msg.received_ms / 1000)
-                self.inner.put(msg)
-
-            def get(self, timeout: float | None = None) -> Any:
-                return self.inner.get(timeout=timeout)
-
-            def get_nowait(self) -> Any:
-                return self.inner.get_nowait()
-
-        service.inbox = Tap(service.inbox)  # type: ignore[assignment]
+        service.inbox = InboxTap(service.inbox, note)  # type: ignore[assignment]
         gw = model["parks"][0]["enterprises"][0]["gateways"][0]
         target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(gw["username"], gw["password"])
         pub = make_client(gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0)

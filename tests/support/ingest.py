@@ -7,7 +7,6 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -18,6 +17,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import psycopg
 
+from benchmarks.harness import ingest_command
 from ingest.cli import die_with_parent
 from smartpark import mqtt as sp_mqtt
 from smartpark.broker_admin import gateway_client_id
@@ -38,29 +38,15 @@ class IngestProcess:
         self.tag = tag
         self.metrics_port = free_port(workers)
         self.workers = workers
-        self.args = [
-            sys.executable,
-            "-m",
-            "smartpark.cli",
-            "ingest",
-            "--workers",
-            str(workers),
-            "--park",
+        self.args = ingest_command(
             park,
-            "--group",
-            f"g{tag}",
-            "--client-id-prefix",
-            f"test-ingest-{tag}",
-            "--session-expiry",
-            "900",
-            "--batch-max-ms",
-            "50",
-            "--log-level",
-            "WARNING",
-            "--metrics-port",
-            str(self.metrics_port),
-            *extra,
-        ]
+            workers=workers,
+            group=f"g{tag}",
+            client_id_prefix=f"test-ingest-{tag}",
+            metrics_port=self.metrics_port,
+            session_expiry_s=900,
+            extra=("--batch-max-ms", "50", "--log-level", "WARNING", *extra),
+        )
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, *, wait: bool = True) -> IngestProcess:
