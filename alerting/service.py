@@ -177,7 +177,7 @@ class AlertingService:
         self._prime_windows(self.conn, self.evaluator, self.directory, now_ms)
 
     def _start_mqtt(self) -> None:
-        from smartpark.mqtt import connect, make_client, mqtt_url, platform_client_id
+        from smartpark.mqtt import ConnectRefused, connect, make_client, mqtt_url, platform_client_id
 
         url = mqtt_url(self.settings)
         client_id = platform_client_id(self.client_id, url)
@@ -191,14 +191,33 @@ class AlertingService:
         def on_connect(c: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
             if not reason.is_failure:
                 c.subscribe([(s, 1) for s in subs])
+
+        def on_subscribe(c: Any, userdata: Any, mid: Any, reasons: Any, props: Any) -> None:
+            # ready once the broker holds the subscriptions: a reading published before would
+            # reach no new shared group
+            if reasons and not any(r.is_failure for r in reasons):
                 self.ready.set()
+            else:
+                log.error("alerting: subscriptions refused: %s", reasons)
 
         def on_message(c: Any, userdata: Any, msg: Any) -> None:
             self.inbox.put(Message(msg.topic, msg.payload, timebase.now_ms(self.clock)))
 
         client.on_connect = on_connect
+        client.on_subscribe = on_subscribe
         client.on_message = on_message
-        connect(client)
+        while True:
+            try:
+                connect(client)
+                break
+            except ConnectRefused:
+                raise  # refused credentials are a configuration error: say so and stop
+            except (TimeoutError, OSError) as exc:
+                # a broker that is down or slow at start: keep trying, and stay visibly alive
+                log.error("alerting: broker unavailable: %s; retrying", exc)
+                self.heartbeat.beat()
+                if self.stop_event.wait(2.0):
+                    raise
         self.mqtt = client
 
     # -- the loop --------------------------------------------------------------------------------

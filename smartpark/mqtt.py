@@ -116,7 +116,11 @@ def connect_properties(session_expiry: int) -> Properties:
 
 
 class ConnectRefused(ConnectionError):
-    pass
+    """The broker answered and refused the login (credentials, client id): retrying will not help."""
+
+
+class BrokerUnreachable(ConnectionError):
+    """No connection to the broker's port (down, restarting, network): worth trying again."""
 
 
 def connect(client: mqtt.Client, *, timeout: float = 10.0, keepalive: int = 30) -> None:
@@ -134,7 +138,12 @@ def connect(client: mqtt.Client, *, timeout: float = 10.0, keepalive: int = 30) 
         if previous is not None:
             previous(c, userdata, flags, reason, props)  # type: ignore[call-arg]
 
+    def on_connect_fail(c: mqtt.Client, userdata: Any) -> None:
+        outcome["unreachable"] = True
+        done.set()
+
     client.on_connect = on_connect
+    client.on_connect_fail = on_connect_fail
     client.connect_async(
         target.host,
         target.port,
@@ -143,9 +152,16 @@ def connect(client: mqtt.Client, *, timeout: float = 10.0, keepalive: int = 30) 
         properties=connect_properties(expiry),
     )
     client.loop_start()
-    if not done.wait(timeout):
+    answered = done.wait(timeout)
+    client.on_connect_fail = None
+    if not answered or outcome.get("unreachable"):
         client.loop_stop()
-        raise TimeoutError(f"no CONNACK from {target.host}:{target.port} within {timeout} s")
+        # paho's loop_start opens a new wake-up socket pair each time and never closes the last
+        client._reset_sockets(sockpair_only=True)
+        client.on_connect = previous  # the next attempt wraps the caller's callback, not this one
+        if not answered:
+            raise TimeoutError(f"no CONNACK from {target.host}:{target.port} within {timeout} s")
+        raise BrokerUnreachable(f"no connection to the broker at {target.host}:{target.port}")
     reason = outcome["reason"]
     if reason.is_failure:
         client.disconnect()
