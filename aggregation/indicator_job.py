@@ -227,6 +227,8 @@ def find_gaps(conn: store.Conn, *, park: Park, days: list[date], raw_from_ms: in
         # reading's day: moving it now would leave that day negative. The rollup job marks the
         # days dirty when it has written them, and the interval is apportioned then.
         " WHERE NOT EXISTS (SELECT 1 FROM telemetry_touched q WHERE q.device_id = s.d AND q.metric_id = s.m"
+        "  AND q.bucket >= time_bucket('15 minutes', p.ts) AND q.bucket <= n.ts)"
+        " AND NOT EXISTS (SELECT 1 FROM rollup_claimed q WHERE q.device_id = s.d AND q.metric_id = s.m"
         "  AND q.bucket >= time_bucket('15 minutes', p.ts) AND q.bucket <= n.ts)",
         {"d": devs, "m": mets, "b": bounds},
     ).fetchall()

@@ -262,6 +262,12 @@ def refresh_rollups(
             log.info("another rollup job holds the lock; skipping this run")
             return stats
         touched.release_due(conn)
+        touched.stage(conn, limit=batch)
+    # committed: ingest's inserts of the staged keys no longer wait for this batch
+    with conn.transaction():
+        if not store.lock_job(conn):
+            log.info("another rollup job holds the lock; skipping this run")
+            return stats
         series, bucket = touched.claim(conn, limit=batch)
         stats.touched = int(series.size)
         if series.size == 0:

@@ -52,6 +52,7 @@ OWNERS = {
     "api_token_secret": "api/queries/users.py",
     "aggregation_failures": "aggregation/failures.py",
     "rollup_held": "smartpark/db/touched.py",
+    "rollup_claimed": "smartpark/db/touched.py",
     "service_heartbeats": "smartpark/heartbeat.py",
     "hj212_packets": "forwarding/store.py",
     "hj212_forward_targets": "forwarding/store.py",

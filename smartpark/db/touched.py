@@ -1,8 +1,9 @@
 """The touched-bucket queue between ingest and the rollup job: both ends, one owner.
 
 Ingest records which 15-minute buckets of which series new or late readings fell into, in the
-same transaction as the readings (:func:`record`); the rollup job takes them off in key order and
-recomputes those buckets (:func:`claim`). The table is telemetry_touched
+same transaction as the readings (:func:`record`); the rollup job moves them to rollup_claimed in
+a short transaction (:func:`stage`, migration 0760), then takes them off in key order and
+recomputes those buckets (:func:`claim`). The queue is telemetry_touched
 (smartpark/db/migrations/0001_registry_and_telemetry.sql). Buckets of a park whose rollup failed
 wait in rollup_held until their retry time (:func:`hold`, :func:`release_due`; migration 0650).
 Keyword-only; the caller owns the transaction.
@@ -40,8 +41,33 @@ def record(
     )
 
 
+def stage(conn: psycopg.Connection[Any], *, limit: int) -> int:
+    """Move queued keys to rollup_claimed until it holds ``limit`` (keys a crashed run left there
+    count); returns how many moved.
+
+    Its own short transaction, under the job's lock: an ingest insert of a key being moved waits
+    for this commit only, never for a rollup batch.
+    """
+    row = conn.execute("SELECT count(*) FROM rollup_claimed").fetchone()
+    room = limit - (int(row[0]) if row else 0)
+    if room <= 0:
+        return 0
+    cut = conn.execute(
+        "SELECT device_id, metric_id, bucket FROM telemetry_touched"
+        " ORDER BY device_id, metric_id, bucket OFFSET %(limit)s LIMIT 1",
+        {"limit": room},
+    ).fetchone()
+    below = "" if cut is None else " WHERE (device_id, metric_id, bucket) < (%(d)s, %(m)s, %(b)s)"
+    cur = conn.execute(
+        f"WITH c AS (DELETE FROM telemetry_touched{below} RETURNING device_id, metric_id, bucket)"
+        " INSERT INTO rollup_claimed (device_id, metric_id, bucket) SELECT * FROM c ON CONFLICT DO NOTHING",
+        {} if cut is None else {"d": cut[0], "m": cut[1], "b": cut[2]},
+    )
+    return cur.rowcount or 0
+
+
 def claim(conn: psycopg.Connection[Any], *, limit: int) -> tuple[I64, I64]:
-    """Take up to ``limit`` touched (series, 15-min bucket start ms) off the queue.
+    """Take up to ``limit`` staged (series, 15-min bucket start ms) for the batch.
 
     In key order, so that a batch holds long contiguous runs of few series (one read each)
     rather than scattered buckets of many: a back-fill touches every bucket of every series.
@@ -49,11 +75,12 @@ def claim(conn: psycopg.Connection[Any], *, limit: int) -> tuple[I64, I64]:
     and returned as two arrays in one row: a COPY would cost the client a message per key.
 
     Deleted in the caller's transaction (which holds the rollup job's lock,
-    aggregation.store.lock_job): a crash before commit puts them back; rows that ingest writes
-    meanwhile wait for the commit and queue again.
+    aggregation.store.lock_job): a failed batch puts them back. Ingest never writes this table,
+    so the batch makes no ingest wait; a reading that arrives meanwhile queues its bucket again
+    in telemetry_touched.
     """
     cut = conn.execute(
-        "SELECT device_id, metric_id, bucket FROM telemetry_touched"
+        "SELECT device_id, metric_id, bucket FROM rollup_claimed"
         " ORDER BY device_id, metric_id, bucket OFFSET %(limit)s LIMIT 1",
         {"limit": limit},
     ).fetchone()
@@ -61,7 +88,7 @@ def claim(conn: psycopg.Connection[Any], *, limit: int) -> tuple[I64, I64]:
     with conn.cursor(binary=True) as cur:
         binary_copy.load_arrays_raw(cur)
         row = cur.execute(
-            f"WITH c AS (DELETE FROM telemetry_touched{below} RETURNING device_id, metric_id, bucket)"
+            f"WITH c AS (DELETE FROM rollup_claimed{below} RETURNING device_id, metric_id, bucket)"
             f" SELECT array_agg({pack_sql('device_id', 'metric_id')}), array_agg(bucket) FROM c",
             {} if cut is None else {"d": cut[0], "m": cut[1], "b": cut[2]},
         ).fetchone()
