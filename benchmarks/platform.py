@@ -262,7 +262,7 @@ def _run(args: argparse.Namespace, settings: Any, db_url: str, code: str, model:
     for p in pubs:
         p.join(60)
     published = int(sum(counts[:]))
-    stored = _settled_count(db_url, park_id)
+    stored = _settled_count(db_url, park_id, published)
     cpu = {n: round(_cpu(c) - cpu0[n], 1) for n, c in ((c.component.name, c) for c in sup.children)}
     rss = {n: round(_rss(c) - rss0[n], 1) for n, c in ((c.component.name, c) for c in sup.children)}
     stop_sup.set()
@@ -542,21 +542,23 @@ def _rss(child: Any) -> float:
     return sum(_rss_mb(p) for p in _descendants(child.proc.pid)) if child.proc else 0.0
 
 
-def _settled_count(db_url: str, park_id: int) -> int:
-    """Readings of the load stored, once the count has stopped moving (ingest drained)."""
+def _settled_count(db_url: str, park_id: int, published: int, *, quiet_s: float = 30.0) -> int:
+    """Readings of the load stored, once all are in or the count has not moved for ``quiet_s``
+    (ingest drained, or stopped: what is missing then is lost)."""
 
     sql = (
         "SELECT count(*) FROM telemetry t JOIN devices d USING (device_id) JOIN enterprises e USING (enterprise_id)"
         " WHERE e.park_id = %s AND e.code LIKE 'e%%'"
     )
-    last, still = -1, 0
+    last, since = -1, time.monotonic()
     with Db(db_url) as conn:
-        while still < 3:
+        while True:
             n = int(conn.execute(sql, (park_id,)).fetchone()[0])
-            still = still + 1 if n == last else 0
-            last = n
+            if n >= published or time.monotonic() - since >= quiet_s:
+                return n
+            if n != last:
+                last, since = n, time.monotonic()
             time.sleep(2)
-    return last
 
 
 def _report(
