@@ -9,7 +9,7 @@ restart or a database failure. The caller owns the connection and wakes delivery
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
@@ -22,6 +22,8 @@ from alerting.routing import AlertView, Dispatcher, InhibitRule, Notification, R
 from alerting.rules import Rule
 
 log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 100  # transitions recorded between two signs of life of the loop
 
 
 def alert_labels(rule: Rule, entity: Entity) -> dict[str, str]:
@@ -112,10 +114,16 @@ class OpenAlarms:
         return counts
 
     def record(
-        self, conn: psycopg.Connection[Any], transitions: Sequence[Transition], directory: Directory, now_ms: int
+        self,
+        conn: psycopg.Connection[Any],
+        transitions: Sequence[Transition],
+        directory: Directory,
+        now_ms: int,
+        progress: Callable[[], None] | None = None,
     ) -> bool:
         """Record transitions and the notifications due, in one transaction; True when notifications
-        were queued, for the caller to wake delivery."""
+        were queued, for the caller to wake delivery. ``progress`` is called every
+        PROGRESS_EVERY transitions: a storm of a thousand alarms is slow work, not a stuck loop."""
         entities, ids = directory.entities, directory.ids
         if not transitions:
             notes = self.dispatcher.due(now_ms)
@@ -124,7 +132,9 @@ class OpenAlarms:
                     self._enqueue(conn, notes)
             return bool(notes)  # nothing else to record: no round trip to the database
         with conn.transaction():
-            for t in transitions:
+            for i, t in enumerate(transitions):
+                if progress is not None and i and i % PROGRESS_EVERY == 0:
+                    progress()
                 entity = entities[t.entity]
                 key = (t.rule.id, entity.key)
                 self.metrics.transitions.labels(t.to).inc()

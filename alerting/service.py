@@ -307,7 +307,10 @@ class AlertingService:
             self.metrics.alarms.labels(state).set(n)
 
     def _commit(self, transitions: Sequence[Transition], now_ms: int) -> None:
-        if self.alarms.record(self.conn, transitions, self.directory, now_ms) and self.deliverer is not None:
+        if (
+            self.alarms.record(self.conn, transitions, self.directory, now_ms, progress=self.heartbeat.beat)
+            and self.deliverer is not None
+        ):
             self.deliverer.wake()
 
     def _swap(self, build: Build) -> None:

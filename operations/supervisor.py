@@ -45,6 +45,7 @@ BACKOFF_MAX_S = 60.0
 HEALTHY_AFTER_S = 60.0  # a child that ran this long is healthy again: its backoff restarts
 STOP_GRACE_S = 10.0
 STARTUP_GRACE_S = 60.0  # a child's first beat may wait for its database and broker
+STACKS_WAIT_S = 0.5  # for a stuck child to write its threads' stacks before it is killed
 
 
 def check_command(argv: Sequence[str], commands: dict[str, tuple[str, str]] | None = None) -> str | None:
@@ -132,6 +133,11 @@ class Child:
         self.started_at = now
         self.restart_at = None
 
+    def signal_main(self, sig: int) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(sig)
+
     def signal_group(self, sig: int) -> None:
         if self.proc is not None and self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -192,6 +198,8 @@ class Supervisor:
                 continue
             code = child.proc.poll()
             if code is None and self._stuck(child, now):
+                child.signal_main(signal.SIGUSR1)  # its threads' stacks into its log: where it hung
+                time.sleep(STACKS_WAIT_S)
                 child.signal_group(signal.SIGKILL)  # stuck: a SIGTERM may never be heard
                 child.proc.wait()
                 code = child.proc.returncode

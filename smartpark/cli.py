@@ -8,8 +8,10 @@ its return value is the exit code).
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import importlib
 import importlib.util
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -65,6 +67,9 @@ def build_parser(commands: dict[str, tuple[str, str]] = COMMANDS) -> argparse.Ar
 def main(argv: Sequence[str] | None = None) -> int:
     if argv is not None:
         sys.argv = ["smartpark", *argv]
+    # SIGUSR1 writes every thread's stack to stderr: where a service that stopped beating is stuck
+    # (the supervisor asks before it kills one; an operator can ask with `kill -USR1`)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     parser = build_parser()
     args = parser.parse_args()
     func = getattr(args, "func", None)

@@ -30,3 +30,23 @@ def test_open_alarms_are_counted_by_the_state_the_evaluator_has() -> None:
     assert alarms.counts(ev) == {"pending": 0, "firing": 1}
     ev.reset("lel-level1", "d:11")
     assert alarms.counts(ev) == {"pending": 0, "firing": 0}
+
+
+def test_a_storm_of_transitions_gives_signs_of_life_while_it_is_recorded() -> None:
+    """A thousand transitions in one step are slow work, not a stuck loop: the supervisor must
+    not kill the service for them (a restart would blind it for longer)."""
+    from contextlib import nullcontext
+
+    from alerting.alarms import PROGRESS_EVERY
+    from alerting.evaluate import Transition
+
+    class Conn:  # nothing to write: every transition closes an alarm that is not open
+        def transaction(self) -> nullcontext[None]:
+            return nullcontext()
+
+    d = Directory.of(snapshot(), {"p1": 1})
+    alarms = OpenAlarms(inhibit=(), metrics=AlertingMetrics.create(CollectorRegistry()))
+    beats: list[int] = []
+    storm = [Transition(LEL, 0, "resolved", i, 0.0) for i in range(1000)]
+    alarms.record(Conn(), storm, d, 0, progress=lambda: beats.append(1))  # type: ignore[arg-type]
+    assert len(beats) == (1000 - 1) // PROGRESS_EVERY

@@ -89,7 +89,9 @@ PROGRAMS = {
     " sys.exit(3) if first else time.sleep(60)",
     # Runs until SIGTERM, and reports that it got it.
     # Beats (touches its heartbeat file) for a while, then hangs without exiting: stuck.
-    "stuck": "import os,pathlib,time; hb=pathlib.Path(os.environ['SMARTPARK_HEARTBEAT_FILE']);"
+    # as smartpark.cli does: SIGUSR1 writes the threads' stacks
+    "stuck": "import faulthandler,os,pathlib,signal,time; faulthandler.register(signal.SIGUSR1, all_threads=True);"
+    " hb=pathlib.Path(os.environ['SMARTPARK_HEARTBEAT_FILE']);"
     " [(hb.touch(), time.sleep(0.1)) for _ in range(5)]; print('hung', flush=True); time.sleep(600)",
     "steady": "import signal,sys,time; signal.signal(signal.SIGTERM, lambda *a: (print('got SIGTERM',"
     " flush=True), sys.exit(0))); print('up', flush=True); time.sleep(60)",
@@ -152,4 +154,7 @@ def test_a_stuck_child_whose_heartbeat_stops_is_restarted(tmp_path: Path) -> Non
     assert stuck.proc is not None and stuck.proc.pid != first_pid
     assert steady.proc is not None and steady.proc.poll() is None  # the live one was left alone
     assert (tmp_path / "logs" / "stuck.log").read_text().count("hung") >= 1
+    # before the kill, the stuck child was asked where it hung: its stack is in its log and in
+    # what the supervisor said
+    assert "most recent call first" in said and 'File "<string>"' in said, said
     sup.stop_all(grace_s=10)
