@@ -79,6 +79,9 @@ def bench_model(code: str, devices: int, *, prefix: str = "e", extra: bool = Tru
 
 def _publisher(gateways: list[dict[str, Any]], park: str, interval: float, stop: Any, counts: Any, i: int) -> None:
     """Publish every device of these gateways every ``interval`` s (QoS 1), counting readings."""
+    from ingest.cli import die_with_parent
+
+    die_with_parent()  # a benchmark killed mid-run must not leave its load running
     from smartpark.broker_admin import gateway_client_id
     from smartpark.contract import gateway_topic
     from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
