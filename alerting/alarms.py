@@ -24,6 +24,22 @@ from alerting.rules import Rule
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 100  # transitions recorded between two signs of life of the loop
+ROUND_MAX = 500  # transitions written in one round trip
+
+
+def _rounds(transitions: Sequence[Transition], entities: Sequence[Entity]) -> list[list[Transition]]:
+    """The transitions in order, cut where a series comes again (its second transition needs the
+    first one's alarm) or a round is full."""
+    rounds: list[list[Transition]] = []
+    seen: set[tuple[str, str]] = set()
+    for t in transitions:
+        key = (t.rule.id, entities[t.entity].key)
+        if not rounds or key in seen or len(rounds[-1]) >= ROUND_MAX:
+            rounds.append([])
+            seen.clear()
+        rounds[-1].append(t)
+        seen.add(key)
+    return rounds
 
 
 def alert_labels(rule: Rule, entity: Entity) -> dict[str, str]:
@@ -124,7 +140,7 @@ class OpenAlarms:
         """Record transitions and the notifications due, in one transaction; True when notifications
         were queued, for the caller to wake delivery. ``progress`` is called every
         PROGRESS_EVERY transitions: a storm of a thousand alarms is slow work, not a stuck loop."""
-        entities, ids = directory.entities, directory.ids
+        entities = directory.entities
         if not transitions:
             notes = self.dispatcher.due(now_ms)
             if notes:
@@ -132,47 +148,70 @@ class OpenAlarms:
                     self._enqueue(conn, notes)
             return bool(notes)  # nothing else to record: no round trip to the database
         with conn.transaction():
-            for i, t in enumerate(transitions):
-                if progress is not None and i and i % PROGRESS_EVERY == 0:
-                    progress()
-                entity = entities[t.entity]
-                key = (t.rule.id, entity.key)
-                self.metrics.transitions.labels(t.to).inc()
-                aid = self.open.get(key)
-                if t.to in ("pending", "firing") and aid is None:
-                    labels = alert_labels(t.rule, entity)
-                    aid = store.open_alert(
-                        conn,
-                        rule=t.rule,
-                        series_key=entity.key,
-                        ids=ids[t.entity],
-                        state=t.to,
-                        at_ms=t.ts_ms,
-                        value=t.value,
-                        labels=labels,
-                    )
+            since_beat = 0
+            for batch in _rounds(transitions, entities):
+                for t, aid in zip(batch, self._write(conn, batch, directory), strict=True):
                     if aid is None:
-                        log.warning("series %s of rule %s already had an open alarm", entity.key, t.rule.id)
                         continue
-                    self.open[key] = aid
-                elif aid is not None:
-                    store.move_alert(conn, alert_id=aid, to=t.to, at_ms=t.ts_ms, value=t.value)
-                    if t.to in ("resolved", "cancelled"):
-                        del self.open[key]
-                else:
-                    continue
-                if t.to == "firing":
-                    view = AlertView(aid, "firing", alert_labels(t.rule, entity), t.rule.summary, t.ts_ms, t.value)
-                    self.views[aid] = view
-                    self.dispatcher.update(view, now_ms)
-                elif t.to == "resolved" and aid in self.views:
-                    v = self.views.pop(aid)
-                    self.dispatcher.update(
-                        AlertView(aid, "resolved", v.labels, v.summary, v.started_ms, t.value, t.ts_ms), now_ms
-                    )
+                    entity = entities[t.entity]
+                    if t.to == "firing":
+                        view = AlertView(aid, "firing", alert_labels(t.rule, entity), t.rule.summary, t.ts_ms, t.value)
+                        self.views[aid] = view
+                        self.dispatcher.update(view, now_ms)
+                    elif t.to == "resolved" and aid in self.views:
+                        v = self.views.pop(aid)
+                        self.dispatcher.update(
+                            AlertView(aid, "resolved", v.labels, v.summary, v.started_ms, t.value, t.ts_ms), now_ms
+                        )
+                since_beat += len(batch)
+                if progress is not None and since_beat >= PROGRESS_EVERY:
+                    progress()
+                    since_beat = 0
             notes = self.dispatcher.due(now_ms)
             self._enqueue(conn, notes)
         return bool(notes)
+
+    def _write(
+        self, conn: psycopg.Connection[Any], batch: Sequence[Transition], directory: Directory
+    ) -> list[int | None]:
+        """Store a round of transitions (each series once) in two round trips; per transition its
+        alarm's id, or None when it changed nothing."""
+        entities, ids = directory.entities, directory.ids
+        opens: list[store.NewAlert] = []
+        moves: list[store.Move] = []
+        plan: list[tuple[str, int] | None] = []
+        for t in batch:
+            entity = entities[t.entity]
+            self.metrics.transitions.labels(t.to).inc()
+            aid = self.open.get((t.rule.id, entity.key))
+            if t.to in ("pending", "firing") and aid is None:
+                plan.append(("open", len(opens)))
+                labels = alert_labels(t.rule, entity)
+                opens.append(store.NewAlert(t.rule, entity.key, ids[t.entity], t.to, t.ts_ms, t.value, labels))
+            elif aid is not None:
+                plan.append(("move", aid))
+                moves.append(store.Move(aid, t.to, t.ts_ms, t.value))
+            else:
+                plan.append(None)
+        opened = store.open_alerts(conn, opens)
+        store.move_alerts(conn, moves)
+        out: list[int | None] = []
+        for t, step in zip(batch, plan, strict=True):
+            key = (t.rule.id, entities[t.entity].key)
+            if step is None:
+                out.append(None)
+            elif step[0] == "open":
+                aid = opened[step[1]]
+                if aid is None:
+                    log.warning("series %s of rule %s already had an open alarm", key[1], key[0])
+                else:
+                    self.open[key] = aid
+                out.append(aid)
+            else:
+                if t.to in ("resolved", "cancelled"):
+                    del self.open[key]
+                out.append(step[1])
+        return out
 
     @staticmethod
     def _enqueue(conn: psycopg.Connection[Any], notes: Sequence[Notification]) -> None:

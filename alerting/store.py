@@ -113,6 +113,105 @@ class SeriesIds:
     gateway_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    rule: Rule
+    series_key: str
+    ids: SeriesIds
+    state: str
+    at_ms: int
+    value: float | None
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    alert_id: int
+    to: str
+    at_ms: int
+    value: float | None
+
+
+# One statement an alarm, its first event with it: a batch of them goes in one round trip.
+OPEN_SQL = (
+    "WITH a AS (INSERT INTO alerts (rule_id, series_key, park_id, enterprise_id, device_id, gateway_id, metric,"
+    " severity, category, state, labels, summary, trigger_value, value, started_at, firing_at)"
+    " VALUES (%(rule)s, %(key)s, %(park)s, %(ent)s, %(dev)s, %(gw)s, %(metric)s, %(sev)s, %(cat)s, %(state)s,"
+    " %(labels)s, %(summary)s, %(v)s, %(v)s, %(at)s, %(firing)s)"
+    " ON CONFLICT (rule_id, series_key) WHERE state IN ('pending', 'firing') DO NOTHING RETURNING alert_id),"
+    " e AS (INSERT INTO alert_events (alert_id, at, kind, by, comment, value)"
+    " SELECT alert_id, %(at)s, %(state)s, 'system', '', %(v)s FROM a)"
+    " SELECT alert_id FROM a"
+)
+MOVE_SQL = {
+    to: (
+        f"WITH u AS (UPDATE alerts SET state = %(to)s, {col} = %(at)s, value = coalesce(%(v)s, value),"
+        " updated_at = now() WHERE alert_id = %(id)s AND state IN ('pending', 'firing') RETURNING alert_id),"
+        " e AS (INSERT INTO alert_events (alert_id, at, kind, by, comment, value)"
+        " SELECT alert_id, %(at)s, %(to)s, 'system', '', %(v)s FROM u)"
+        " SELECT alert_id FROM u"
+    )
+    for to, col in (("firing", "firing_at"), ("resolved", "resolved_at"), ("cancelled", "resolved_at"))
+}
+
+
+def _each_returned(conn: Conn, sql: str, params: Sequence[Mapping[str, Any]]) -> list[int | None]:
+    """``sql`` once per parameter set, all in one round trip; the id each returned, or None."""
+    if not params:
+        return []
+    out: list[int | None] = []
+    with conn.cursor(row_factory=tuple_row) as cur:
+        cur.executemany(sql, params, returning=True)
+        while True:
+            row = cur.fetchone()
+            out.append(int(row[0]) if row else None)
+            if not cur.nextset():
+                break
+    return out
+
+
+def open_alerts(conn: Conn, news: Sequence[NewAlert]) -> list[int | None]:
+    """New pending or firing alarms, each with its first event; per alarm its id, or None when
+    its series already has an open one."""
+    return _each_returned(
+        conn,
+        OPEN_SQL,
+        [
+            {
+                "rule": n.rule.id,
+                "key": n.series_key,
+                "park": n.ids.park_id,
+                "ent": n.ids.enterprise_id,
+                "dev": n.ids.device_id,
+                "gw": n.ids.gateway_id,
+                "metric": n.rule.metric,
+                "sev": n.rule.severity,
+                "cat": n.rule.category,
+                "state": n.state,
+                "labels": Jsonb(dict(n.labels)),
+                "summary": n.rule.summary,
+                "v": n.value,
+                "at": ts(n.at_ms),
+                "firing": ts(n.at_ms) if n.state == "firing" else None,
+            }
+            for n in news
+        ],
+    )
+
+
+def move_alerts(conn: Conn, moves: Sequence[Move]) -> list[bool]:
+    """pending → firing, or open alarms → resolved / cancelled by the evaluator, each with its
+    event; per move whether the alarm was still open."""
+    done: dict[int, bool] = {}
+    for to, sql in MOVE_SQL.items():  # one statement per target state, each batch in one round trip
+        mine = [(i, m) for i, m in enumerate(moves) if m.to == to]
+        ids = _each_returned(
+            conn, sql, [{"to": to, "at": ts(m.at_ms), "v": m.value, "id": m.alert_id} for _, m in mine]
+        )
+        done.update({i: aid is not None for (i, _), aid in zip(mine, ids, strict=True)})
+    return [done[i] for i in range(len(moves))]
+
+
 def open_alert(
     conn: Conn,
     *,
@@ -125,48 +224,12 @@ def open_alert(
     labels: Mapping[str, str],
 ) -> int | None:
     """A new pending or firing alarm, or None when the series already has an open one."""
-    row = conn.execute(
-        "INSERT INTO alerts (rule_id, series_key, park_id, enterprise_id, device_id, gateway_id, metric,"
-        " severity, category, state, labels, summary, trigger_value, value, started_at, firing_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (rule_id, series_key) WHERE state IN ('pending', 'firing') DO NOTHING"
-        " RETURNING alert_id",
-        (
-            rule.id,
-            series_key,
-            ids.park_id,
-            ids.enterprise_id,
-            ids.device_id,
-            ids.gateway_id,
-            rule.metric,
-            rule.severity,
-            rule.category,
-            state,
-            Jsonb(dict(labels)),
-            rule.summary,
-            value,
-            value,
-            ts(at_ms),
-            ts(at_ms) if state == "firing" else None,
-        ),
-    ).fetchone()
-    if row is None:
-        return None
-    add_event(conn, alert_id=row[0], kind=state, by="system", at_ms=at_ms, value=value)
-    return int(row[0])
+    return open_alerts(conn, [NewAlert(rule, series_key, ids, state, at_ms, value, labels)])[0]
 
 
 def move_alert(conn: Conn, *, alert_id: int, to: str, at_ms: int, value: float | None) -> bool:
     """pending → firing, or an open alarm → resolved / cancelled by the evaluator."""
-    sets = {"firing": "firing_at = %(at)s", "resolved": "resolved_at = %(at)s", "cancelled": "resolved_at = %(at)s"}[to]
-    row = conn.execute(
-        f"UPDATE alerts SET state = %(to)s, {sets}, value = coalesce(%(v)s, value), updated_at = now()"
-        " WHERE alert_id = %(id)s AND state IN ('pending', 'firing') RETURNING alert_id",
-        {"to": to, "at": ts(at_ms), "v": value, "id": alert_id},
-    ).fetchone()
-    if row is not None:
-        add_event(conn, alert_id=alert_id, kind=to, by="system", at_ms=at_ms, value=value)
-    return row is not None
+    return move_alerts(conn, [Move(alert_id, to, at_ms, value)])[0]
 
 
 def add_event(

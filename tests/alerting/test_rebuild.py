@@ -88,8 +88,11 @@ def test_a_10000_entry_scope_saved_mid_stream_does_not_delay_a_gas_alarm(
             i += 1
         bound = 2 * max(baseline) + 0.25
         report = f"baseline {[round(b, 3) for b in baseline]} s, during {[(round(d, 3), live) for d, live in during]}"
-        assert any(not live for _, live in during), f"no leak published before the swap: {report}"
-        assert max(d for d, _ in during) <= bound, report
+        before_swap = sorted(d for d, live in during if not live)
+        assert before_swap, f"no leak published before the swap: {report}"
+        # a build on the evaluation thread would hold every leak published during it until the
+        # swap; one slow round trip on a shared machine holds one: the median tells them apart
+        assert before_swap[len(before_swap) // 2] <= bound, report
         assert _firing(db, big, i - 1) == 1  # the big rule judges once live
         print(f"{report}; longest loop step {svc.longest_pause_s * 1000:.1f} ms")
 
