@@ -8,9 +8,11 @@ its return value is the exit code).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import faulthandler
 import importlib
 import importlib.util
+import io
 import signal
 import sys
 from collections.abc import Sequence
@@ -68,8 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is not None:
         sys.argv = ["smartpark", *argv]
     # SIGUSR1 writes every thread's stack to stderr: where a service that stopped beating is stuck
-    # (the supervisor asks before it kills one; an operator can ask with `kill -USR1`)
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # (the supervisor asks before it kills one; an operator can ask with `kill -USR1`). A stderr
+    # that is no file (a caller capturing it in process) has nowhere for them to go.
+    with contextlib.suppress(io.UnsupportedOperation, AttributeError, ValueError):
+        faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
     parser = build_parser()
     args = parser.parse_args()
     func = getattr(args, "func", None)
