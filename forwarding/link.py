@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from forwarding import store, wire
-from forwarding.requests import parse_request
 from hj212 import codes
+from hj212.commands import parse_request
 from hj212.encode import qn_of
 from hj212.errors import Hj212Error
 from hj212.frame import FrameScanner, Junk

@@ -62,6 +62,10 @@ _RECORD = """
 WITH p AS (
     INSERT INTO hj212_packets (device_id, st, cn, qn, data_time, cp, recovered)
     SELECT * FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::bool[])
+        AS n (device_id, st, cn, qn, data_time, cp, recovered)
+    -- a recovered packet fills a gap only: whatever is stored for its time stays, once
+    WHERE NOT (n.recovered AND EXISTS (
+        SELECT 1 FROM hj212_packets q WHERE q.device_id = n.device_id AND q.cn = n.cn AND q.data_time = n.data_time))
     ON CONFLICT (device_id, cn, data_time, qn) DO NOTHING
     RETURNING packet_id, device_id, cn
 )
@@ -87,7 +91,8 @@ def _record_params(packets: Sequence[Recorded]) -> tuple[list[Any], ...]:
 
 
 async def record(conn: psycopg.AsyncConnection[Any], *, packets: Sequence[Recorded]) -> int:
-    """Store packets (a repeat is kept once) and queue the new ones; returns the rows queued."""
+    """Store packets (a repeat is kept once; a recovered packet only where nothing of its device,
+    command and DataTime is stored) and queue the new ones; returns the rows queued."""
     for p in packets:
         if p.cn not in DATA_CNS:
             raise ValueError(f"CN {p.cn!r} is not a data command {DATA_CNS}")
