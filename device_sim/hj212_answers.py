@@ -103,8 +103,15 @@ def answer(
             st, pollutants = pollutants_of(values, cn=request.cn)
             data_time = datetime.fromtimestamp(ts_ms / 1000, tz).replace(tzinfo=None)
             frames += data_packets(
-                qn=qn, st=st, cn=request.cn, pw=pw, mn=mn, data_time=data_time, pollutants=pollutants,
-                version=version, reply=False,
-            )  # fmt: skip
+                qn=qn,
+                st=st,
+                cn=request.cn,
+                pw=pw,
+                mn=mn,
+                data_time=data_time,
+                pollutants=pollutants,
+                version=version,
+                reply=False,
+            )
         return [*frames, done(commands.EXE_OK if found else commands.EXE_NO_DATA)]
     return [reply(codes.QN_BAD_CN)]

@@ -133,8 +133,15 @@ class DataLogger(UploadEncoder):
                         continue
                     self.requests_seen += 1
                     if self.answers:
-                        for frame in answer(packet, mn=self.mn, pw=self.pw, tz=self.tz, history=self.history,
-                                            clock=self.clock, version=self.version):  # fmt: skip
+                        for frame in answer(
+                            packet,
+                            mn=self.mn,
+                            pw=self.pw,
+                            tz=self.tz,
+                            history=self.history,
+                            clock=self.clock,
+                            version=self.version,
+                        ):
                             writer.write(frame)
                         await writer.drain()
         except (ConnectionError, OSError):

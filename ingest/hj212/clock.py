@@ -60,6 +60,7 @@ class ClockCheck:
         self._asked: dict[str, float] = {}  # MN -> when its time was last asked
         self._setting: dict[str, float] = {}  # MN -> the skew a pending setting corrects
         self._writes: set[asyncio.Task[None]] = set()
+        self._in_order = asyncio.Lock()  # a setting's record after its check's (FIFO lock)
 
     async def run(self) -> None:
         while True:
@@ -105,8 +106,9 @@ class ClockCheck:
             return False
         st = self.server.system_code(device)
         if cn == commands.CN_TIME_SET:
-            frame = commands.time_set(qn=request.qn, st=st, pw=device.password, mn=device.mn,
-                                      system_time=now_local.replace(tzinfo=None))  # fmt: skip
+            frame = commands.time_set(
+                qn=request.qn, st=st, pw=device.password, mn=device.mn, system_time=now_local.replace(tzinfo=None)
+            )
         else:
             frame = commands.time_query(qn=request.qn, st=st, pw=device.password, mn=device.mn)
         if not self.server.send(device, frame):
@@ -117,9 +119,10 @@ class ClockCheck:
     def _write(self, write: Callable[..., Any], device: LoggerDevice, skew: float) -> None:
         async def go() -> None:
             try:
-                async with await self._connect() as conn:
-                    await write(conn, device_id=device.device_id, at=datetime.fromtimestamp(self._clock(), UTC),
-                                skew_s=skew)  # fmt: skip
+                async with self._in_order, await self._connect() as conn:
+                    await write(
+                        conn, device_id=device.device_id, at=datetime.fromtimestamp(self._clock(), UTC), skew_s=skew
+                    )
             except (psycopg.Error, OSError) as exc:
                 log.warning("hj212 clock of MN %s not recorded: %s", device.mn, exc)
 

@@ -152,9 +152,14 @@ class Recovery:
         if request is None:
             return False
         frame = commands.history_request(
-            qn=request.qn, st=self.server.system_code(device), cn=cn, pw=device.password, mn=device.mn,
-            begin=begin, end=end,
-        )  # fmt: skip
+            qn=request.qn,
+            st=self.server.system_code(device),
+            cn=cn,
+            pw=device.password,
+            mn=device.mn,
+            begin=begin,
+            end=end,
+        )
         if not self.server.send(device, frame):
             self.server.requests.drop(device.mn)
             return False

@@ -68,9 +68,11 @@ class _Metrics:
         )
         self.connections = Gauge("smartpark_hj212_connections", "open data-logger connections", registry=registry)
         self.requests = Counter(
-            "smartpark_hj212_requests", "requests to data loggers by command and outcome", ["cn", "outcome"],
+            "smartpark_hj212_requests",
+            "requests to data loggers by command and outcome",
+            ["cn", "outcome"],
             registry=registry,
-        )  # fmt: skip
+        )
 
 
 class Hj212Server:

@@ -77,8 +77,9 @@ def test_a_gap_is_asked_for_and_exactly_the_missing_minutes_come_back_marked_rec
     minute = [first_ms + i * 60_000 for i in range(MINUTES)]
 
     def device_count(sql: str, mn: str) -> int:
-        return count(url, sql + " AND device_id = (SELECT device_id FROM devices WHERE attributes->>'hj212_mn' = %s)",
-                     (mn,))  # fmt: skip
+        return count(
+            url, sql + " AND device_id = (SELECT device_id FROM devices WHERE attributes->>'hj212_mn' = %s)", (mn,)
+        )
 
     fake_monotonic = [0.0]  # the requests' timeouts run on this clock
     requests = Requests(per_logger=1, timeout_s=60.0, clock=lambda: fake_monotonic[0])
@@ -93,10 +94,11 @@ def test_a_gap_is_asked_for_and_exactly_the_missing_minutes_come_back_marked_rec
             async with running_gateway(settings, recorder=recorder, requests=requests) as gw:
                 gw.server.finished.append(lambda device, r: ended.append(r))
                 recovery = Recovery(
-                    gw.server, connect,
+                    gw.server,
+                    connect,
                     limits=RecoveryLimits(lookback_s=MINUTES * 60, settle_s=0, max_range_s=6 * 3600),
                     clock=lambda: float(end_s),
-                )  # fmt: skip
+                )
                 lg = DataLogger("127.0.0.1", gw.port, mn=rec["hj212_mn"], pw=rec["hj212_pw"])
                 silent = DataLogger("127.0.0.1", gw.port, mn=mute["hj212_mn"], pw=mute["hj212_pw"], answers=False)
                 await lg.connect()
@@ -111,13 +113,18 @@ def test_a_gap_is_asked_for_and_exactly_the_missing_minutes_come_back_marked_rec
                 await silent.upload(_values(0), ts_ms=minute[0], cn=codes.CN_MINUTE, **PATIENT)
 
                 assert await recovery.tick() == 2  # one request to each logger
-                await asyncio.to_thread(wait_until, lambda: any(r.mn == rec["hj212_mn"] for r in ended), 60,
-                                        "the logger's 9012")  # fmt: skip
+                await asyncio.to_thread(
+                    wait_until, lambda: any(r.mn == rec["hj212_mn"] for r in ended), 60, "the logger's 9012"
+                )
                 answered = next(r for r in ended if r.mn == rec["hj212_mn"])
                 assert (answered.outcome, answered.exe_rtn, answered.received) == ("done", 1, MINUTES)
                 readings = "SELECT count(*) FROM telemetry WHERE true"
-                await asyncio.to_thread(wait_until, lambda: device_count(readings, rec["hj212_mn"]) == 2 * MINUTES,
-                                        60, "the telemetry gap filled")  # fmt: skip
+                await asyncio.to_thread(
+                    wait_until,
+                    lambda: device_count(readings, rec["hj212_mn"]) == 2 * MINUTES,
+                    60,
+                    "the telemetry gap filled",
+                )
                 # the silent logger holds its one slot; a second round asks it nothing more, and
                 # the answered logger, whole now, nothing either
                 assert requests.outstanding(mute["hj212_mn"]) == 1
