@@ -195,6 +195,31 @@ async def backlog(conn: psycopg.AsyncConnection[Any]) -> dict[int, tuple[int, da
     return {tid: (int(n), oldest) for tid, n, oldest in await cur.fetchall()}
 
 
+# Retention (the scheduler's, aggregation/retention.py): synchronous, the caller's connection.
+
+_EXPIRE = """
+DELETE FROM hj212_packets WHERE packet_id IN (
+    SELECT p.packet_id FROM hj212_packets p
+    WHERE p.received_at < now() - %(days)s * interval '1 day'
+      AND NOT EXISTS (SELECT 1 FROM hj212_forward_outbox b WHERE b.packet_id = p.packet_id)
+    LIMIT %(batch)s)
+"""
+
+
+def expire_packets(conn: psycopg.Connection[Any], *, older_than_days: int, batch: int = 10_000) -> int:
+    """Delete packets received more than ``older_than_days`` ago, ``batch`` rows per statement
+    (each its own transaction on an autocommit connection), sparing those still queued for a
+    target: a target down for longer than the retention still receives its backlog."""
+    if older_than_days < 1 or batch < 1:
+        raise ValueError(f"older_than_days {older_than_days} and batch {batch} must be at least 1")
+    deleted = 0
+    while True:
+        n = conn.execute(_EXPIRE, {"days": older_than_days, "batch": batch}).rowcount
+        deleted += n
+        if n < batch:
+            return deleted
+
+
 # Configuration (`smartpark hj212 targets load`): synchronous, one transaction of the caller.
 
 _UPSERT_TARGET = """

@@ -133,6 +133,8 @@ class AggregationSettings(BaseSettings):
     rollup_1h_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 1100
     rollup_1d_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 0  # 0 keeps forever
     rejected_messages_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 30
+    # the HJ 212 packet log (forwarding and history requests); packets still queued are kept
+    hj212_packets_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 180
 
     def raw_telemetry_from_ms(self, now_s: float) -> int:
         """Where raw telemetry may begin under retention (a day's margin): gaps of older days
