@@ -33,7 +33,9 @@ from hj212.packet import Packet, decode_frame
 
 log = logging.getLogger("smartpark.hj212.forward")
 MAX_BACKOFF_S = 60.0
-IDLE_POLL_S = 0.1  # how often an idle link looks for new packets: part of the end-to-end delay
+# how often an idle link looks for new packets; the HJ 212 server's notification (store.announce)
+# wakes it at once, so the poll only bounds what a lost notification costs
+IDLE_POLL_S = 0.1
 
 
 class LinkDown(Exception):
@@ -126,9 +128,15 @@ class Link:
         self.clock = clock
         self.on_request = on_request
         self._stop = asyncio.Event()
+        self._session: _Session | None = None
 
     def stop(self) -> None:
         self._stop.set()
+
+    def wake(self) -> None:
+        """New packets are queued: look now rather than at the next poll."""
+        if self._session is not None:
+            self._session.progress.set()
 
     async def run(self) -> None:
         backoff = 1.0
@@ -146,7 +154,8 @@ class Link:
             self.status.last_connect = datetime.now(UTC)
             log.info("hj212 forward %s: connected to %s:%d", t.name, t.host, t.port)
             try:
-                await _Session(self, reader, writer).run()
+                self._session = _Session(self, reader, writer)
+                await self._session.run()
                 backoff = 1.0
             except LinkDown as exc:
                 self.status.last_error = str(exc)
@@ -155,6 +164,7 @@ class Link:
                 self.status.last_error = f"connection lost: {exc}"
                 log.warning("hj212 forward %s: %s", t.name, self.status.last_error)
             finally:
+                self._session = None
                 self.status.connected = False
                 writer.close()
                 with contextlib.suppress(OSError):

@@ -15,6 +15,9 @@ from typing import Any
 import psycopg
 
 DATA_CNS = ("2011", "2051", "2061", "2031")
+# Said after packets were queued, so that the forwarder's links look at once instead of at their
+# next poll (the outbox is the truth; a lost notification costs one poll interval).
+QUEUED_CHANNEL = "hj212_outbox"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,11 @@ async def record(conn: psycopg.AsyncConnection[Any], *, packets: Sequence[Record
             raise ValueError(f"data_time {p.data_time!r} has no time zone")
     cur = await conn.execute(_RECORD, _record_params(packets))
     return cur.rowcount
+
+
+async def announce(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Wake the forwarder: packets were queued (delivered to listeners at commit)."""
+    await conn.execute(f"NOTIFY {QUEUED_CHANNEL}")
 
 
 _PENDING = """
