@@ -3,7 +3,9 @@
 The server awaits :meth:`PacketRecorder.record` before it replies to the logger, so a packet the
 logger was told was received is stored and queued; if the database fails, the logger gets no
 reply and sends again (a repeat is stored once). Packets arriving together are written in one
-statement by one connection, one transaction at a time, so the outbox's order is arrival order.
+statement by one connection (autocommit: the statement is its own transaction, one round trip),
+one at a time, so the outbox's order is arrival order. After a write that queued packets the
+forwarder is notified (``store.announce``), so it sends them without waiting for its poll.
 """
 
 from __future__ import annotations
