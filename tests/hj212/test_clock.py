@@ -61,13 +61,14 @@ def test_a_logger_off_by_more_than_allowed_is_set_and_the_skew_recorded(
         ("1012", "done", 1),
     ]
     assert abs(slow.clock.skew_s) < 60 and fine.clock.skew_s == 0.0  # set to the platform's time; the other untouched
-    rows = dict(
-        db.execute(
-            "SELECT d.attributes->>'hj212_mn', (c.skew_s, c.set_skew_s, c.sets) FROM hj212_logger_clock c"
+    rows = {
+        mn: (skew, corrected, sets)
+        for mn, skew, corrected, sets in db.execute(
+            "SELECT d.attributes->>'hj212_mn', c.skew_s, c.set_skew_s, c.sets FROM hj212_logger_clock c"
             " JOIN devices d USING (device_id) WHERE d.attributes->>'hj212_mn' = ANY(%s)",
             ([slow.mn, fine.mn],),
         ).fetchall()
-    )
+    }
     skew, corrected, sets = rows[slow.mn]
     assert SLOW_S - 60 < skew < SLOW_S + 60 and corrected == skew and sets == 1
     skew, corrected, sets = rows[fine.mn]
