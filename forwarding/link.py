@@ -28,8 +28,8 @@ from hj212 import codes
 from hj212.commands import parse_request
 from hj212.encode import qn_of
 from hj212.errors import Hj212Error
-from hj212.frame import FrameScanner, Junk
-from hj212.packet import Packet, decode_frame
+from hj212.frame import FrameScanner, Junk, parse_frame
+from hj212.packet import Packet, parse_segment
 
 log = logging.getLogger("smartpark.hj212.forward")
 MAX_BACKOFF_S = 60.0
@@ -106,11 +106,30 @@ def outgoing(p: store.Pending, target: store.Target) -> _Out | None:
     return _Out(p.outbox_id, p.mn, qn, frames)
 
 
-def reply_key(packet: Packet) -> tuple[str, str] | None:
-    """(MN, QN) a reply answers: QN in the header (2017) or in CP (the 2005 way)."""
-    qn = packet.qn if packet.cn == codes.CN_DATA_REPLY else None
-    qn = dict(packet.params).get("QN", qn)
-    return None if qn is None else (packet.mn, qn)
+_REPLY_CNS = (f"CN={codes.CN_DATA_REPLY};", f"CN={codes.CN_REQUEST_REPLY};")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the link needs of a 9014 or 9011: the (MN, QN) it answers and its QnRtn."""
+
+    cn: str
+    key: tuple[str, str] | None
+    qn_rtn: str | None
+
+
+def quick_reply(segment: str) -> Reply | None:
+    """A reply read from its (CRC-checked) segment without the full packet parse, which is most
+    of a link's work per delivered packet; None for anything else. Lax on purpose: a reply is
+    only matched against the packets in flight, so a malformed one matches nothing."""
+    cp_at = segment.find("CP=&&")
+    if cp_at < 0 or not any(cn in segment[:cp_at] for cn in _REPLY_CNS):
+        return None
+    head = dict(part.partition("=")[::2] for part in segment[:cp_at].split(";") if part)
+    cp = dict(part.partition("=")[::2] for part in segment[cp_at + 5 : -2].split(";") if part)
+    cn, mn = head.get("CN", ""), head.get("MN")
+    qn = cp.get("QN", head.get("QN") if cn == codes.CN_DATA_REPLY else None)
+    return Reply(cn, None if qn is None or mn is None else (mn, qn), cp.get("QnRtn"))
 
 
 class Link:
@@ -297,34 +316,33 @@ class _Session:
                     log.info("hj212 forward %s: junk from the upstream: %s", self.t.name, piece.detail)
                     continue
                 try:
-                    packet = decode_frame(piece)
+                    segment = parse_frame(piece).segment
+                    reply = quick_reply(segment)
+                    if reply is not None:
+                        self._replied(reply)
+                        continue
+                    packet = parse_segment(segment)
                 except Hj212Error as exc:
                     request = parse_request(piece)
                     if request is None:
                         log.info("hj212 forward %s: bad packet from the upstream: %s", self.t.name, exc.detail)
                         continue
                     packet = request
-                for answer in await self._answer(packet):
-                    self.writer.write(answer)
+                if self.link.on_request is not None:
+                    for answer in await self.link.on_request(packet):
+                        self.writer.write(answer)
             self.progress.set()
 
-    async def _answer(self, packet: Packet) -> list[bytes]:
-        if packet.cn in (codes.CN_DATA_REPLY, codes.CN_REQUEST_REPLY):
-            key = reply_key(packet)
-            out = self.inflight.get(key) if key else None
-            if out is None:
-                return []  # late reply to a packet already resent and answered, or not ours
-            rtn = dict(packet.params).get("QnRtn")
-            if packet.cn == codes.CN_REQUEST_REPLY and rtn != str(codes.QN_READY):
-                self.link.status.last_error = f"upstream refused QN {out.qn} of MN {out.mn}: QnRtn={rtn}"
-                return []  # kept in flight: resent on timeout, then the link is re-established
-            out.replies_due -= 1
-            if out.replies_due <= 0:
-                del self.inflight[key]  # type: ignore[arg-type]
-                self.acked.append(out.outbox_id)
-                self.link.status.delivered += 1
-                self.link.status.last_reply = datetime.now(UTC)
-            return []
-        if self.link.on_request is None:
-            return []
-        return await self.link.on_request(packet)
+    def _replied(self, reply: Reply) -> None:
+        out = self.inflight.get(reply.key) if reply.key else None
+        if out is None:
+            return  # late reply to a packet already resent and answered, or not ours
+        if reply.cn == codes.CN_REQUEST_REPLY and reply.qn_rtn != str(codes.QN_READY):
+            self.link.status.last_error = f"upstream refused QN {out.qn} of MN {out.mn}: QnRtn={reply.qn_rtn}"
+            return  # kept in flight: resent on timeout, then the link is re-established
+        out.replies_due -= 1
+        if out.replies_due <= 0:
+            del self.inflight[reply.key]  # type: ignore[arg-type]
+            self.acked.append(out.outbox_id)
+            self.link.status.delivered += 1
+            self.link.status.last_reply = datetime.now(UTC)
