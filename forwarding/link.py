@@ -43,7 +43,9 @@ class LinkDown(Exception):
 
 
 class Outbox(Protocol):
-    async def pending(self, *, target_id: int, after: int, limit: int) -> list[store.Pending]: ...
+    async def pending(
+        self, *, target_id: int, after: int, limit: int, delivered: list[int] | None = None
+    ) -> list[store.Pending]: ...
     async def delivered(self, *, outbox_ids: list[int]) -> None: ...
     async def queue_history(self, *, target_id: int, mn: str, cn: str, begin: datetime, end: datetime) -> int: ...
 
@@ -220,16 +222,21 @@ class _Session:
                 self._check_timeouts()
                 await self._refill()
                 await self._send_ready()
-                await self._flush()
                 await self._wait()
         finally:
             reading.cancel()
             await self._flush()
 
     async def _refill(self) -> None:
+        """More of the outbox, and what was answered since the last pass out of it, in one
+        statement: a kill repeats at most the window and the replies of one round trip."""
         if len(self.queue) >= self.t.window:
+            await self._flush()
             return
-        rows = await self.link.outbox.pending(target_id=self.t.target_id, after=self.after, limit=4 * self.t.window)
+        ids, self.acked = self.acked, []
+        rows = await self.link.outbox.pending(
+            target_id=self.t.target_id, after=self.after, limit=4 * self.t.window, delivered=ids
+        )
         if not rows:
             if not self.inflight and not self.queue and not self.acked:
                 self.after = 0  # idle: look again from the start (nothing committed late is passed over)
@@ -286,8 +293,6 @@ class _Session:
         self.queue.extendleft(out for _, out in reversed(expired))  # resent first, in their order
 
     async def _flush(self) -> None:
-        # every pass: what was answered since the last one leaves the outbox in one statement, so
-        # a kill repeats at most the window and the replies of one round trip
         if self.acked:
             ids, self.acked = self.acked, []
             await self.link.outbox.delivered(outbox_ids=ids)

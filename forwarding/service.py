@@ -40,8 +40,12 @@ class DbOutbox:
             self._conn = await self._connect()
         return self._conn
 
-    async def pending(self, *, target_id: int, after: int, limit: int) -> list[store.Pending]:
-        return await store.pending(await self._c(), target_id=target_id, after=after, limit=limit)
+    async def pending(
+        self, *, target_id: int, after: int, limit: int, delivered: list[int] | None = None
+    ) -> list[store.Pending]:
+        return await store.pending(
+            await self._c(), target_id=target_id, after=after, limit=limit, delivered=delivered or ()
+        )
 
     async def delivered(self, *, outbox_ids: list[int]) -> None:
         await store.delivered(await self._c(), outbox_ids=outbox_ids)

@@ -111,18 +111,24 @@ async def announce(conn: psycopg.AsyncConnection[Any]) -> None:
 
 
 _PENDING = """
+WITH gone AS (DELETE FROM hj212_forward_outbox WHERE outbox_id = ANY(%(gone)s::bigint[]))
 SELECT b.outbox_id, b.packet_id, b.history, p.st, p.cn, p.qn, p.data_time, p.cp, o.mn, o.pw
 FROM hj212_forward_outbox b
 JOIN hj212_packets p USING (packet_id)
 LEFT JOIN hj212_forward_outlets o ON o.target_id = b.target_id AND o.device_id = p.device_id
-WHERE b.target_id = %s AND b.outbox_id > %s
+WHERE b.target_id = %(target)s AND b.outbox_id > %(after)s AND b.outbox_id <> ALL(%(gone)s::bigint[])
 ORDER BY b.outbox_id
-LIMIT %s
+LIMIT %(limit)s
 """
 
 
-async def pending(conn: psycopg.AsyncConnection[Any], *, target_id: int, after: int, limit: int) -> list[Pending]:
-    cur = await conn.execute(_PENDING, (target_id, after, limit))
+async def pending(
+    conn: psycopg.AsyncConnection[Any], *, target_id: int, after: int, limit: int, delivered: Sequence[int] = ()
+) -> list[Pending]:
+    """The next queued packets of a target after ``after``; ``delivered`` leave the outbox in
+    the same statement (one round trip for the link's pass)."""
+    params = {"gone": list(delivered), "target": target_id, "after": after, "limit": limit}
+    cur = await conn.execute(_PENDING, params)
     return [Pending(*row) for row in await cur.fetchall()]
 
 
