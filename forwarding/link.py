@@ -229,7 +229,8 @@ class _Session:
 
     async def _refill(self) -> None:
         """More of the outbox, and what was answered since the last pass out of it, in one
-        statement: a kill repeats at most the window and the replies of one round trip."""
+        statement (or the answered alone when enough is queued): every pass empties what was
+        answered, so a kill repeats at most the window and the replies of one round trip."""
         if len(self.queue) >= self.t.window:
             await self._flush()
             return
