@@ -65,3 +65,22 @@ def test_a_silent_logger_is_given_up_at_the_timeout_and_a_closed_one_at_once() -
     assert r.free("A")
     b = r.open("B", "1011", now_local=NOW)
     assert r.drop("B") == [b] and b is not None and b.outcome == "disconnected" and r.free("B")
+
+
+def test_the_settings_of_the_requests_hold_their_bounds() -> None:
+    from pydantic import ValidationError
+
+    from smartpark.settings import Hj212Settings
+
+    s = Hj212Settings(requests_per_logger=16, request_timeout_s=3600, recovery_every_s=0, clock_every_s=0)
+    assert (s.requests_per_logger, s.recovery_every_s, s.clock_every_s) == (16, 0, 0)  # 0: that loop is off
+    for bad in (
+        {"requests_per_logger": 0},
+        {"requests_per_logger": 17},
+        {"request_timeout_s": 0},
+        {"recovery_lookback_h": 0},
+        {"max_clock_skew_s": 0},
+        {"recovery_max_range_h": 24 * 31 + 1},
+    ):
+        with pytest.raises(ValidationError):
+            Hj212Settings(**bad)
