@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from alerting.entity import Entity
-from alerting.rules import AIR_AQI, ANY_METRIC, DEVICE_ONLINE, Rule
+from alerting.rules import AIR_AQI, ANY_METRIC, DEVICE_ONLINE, EFFECTIVE_RATE_TODAY, SILENCE_TYPES, Rule
 from alerting.scope import ScopeCache
 from smartpark import aqi, limits
 from smartpark.catalogue import BY_CODE
@@ -31,6 +31,7 @@ OK, PENDING, FIRING = 0, 1, 2
 STATE_NAMES = {OK: "ok", PENDING: "pending", FIRING: "firing"}
 DEVICE_ONLINE_ID = 1001
 AIR_AQI_ID = 1002
+EFFECTIVE_RATE_ID = 1003
 ANY_METRIC_ID = -1
 O2_ID = BY_CODE["stack.o2_pct"].id
 AQI_INPUT_IDS = {BY_CODE[c].id: c for c in aqi.HOURLY_ITEM_OF_METRIC}
@@ -47,6 +48,8 @@ def metric_id(code: str) -> int:
         return DEVICE_ONLINE_ID
     if code == AIR_AQI:
         return AIR_AQI_ID
+    if code == EFFECTIVE_RATE_TODAY:
+        return EFFECTIVE_RATE_ID
     if code == ANY_METRIC:
         return ANY_METRIC_ID
     return BY_CODE[code].id
@@ -146,6 +149,8 @@ class Evaluator:
             if cancelled():  # a rebuild beside the running evaluator gives way to a shut-down
                 raise BuildCancelled(f"evaluator build stopped at rule {i} of {n_rules}")
             self.applies[i] = scopes.get(r.scope).mask(self.entities)
+            if r.condition.type == "logger_silent":
+                self.applies[i] &= np.array([bool(e.attributes.get("hj212_mn")) for e in self.entities], dtype=bool)
         self.state = np.zeros((n_rules, n_ent), dtype=np.int8)
         self.since_ms = np.zeros((n_rules, n_ent), dtype=np.int64)
         self.last_value = np.full((n_rules, n_ent), np.nan)
@@ -259,10 +264,11 @@ class Evaluator:
         out: list[Transition] = []
         current = (ts >= now_ms - self.max_age_ms) & (ts <= now_ms + self.max_future_ms)
         self.stale += int((~current).sum())
+        measured = ent[met != EFFECTIVE_RATE_ID]  # the platform's own figures are no sign of life
         for r, rule in enumerate(self.rules):
             mid = self.metric_ids[r]
-            if rule.condition.type == "nodata":
-                self._seen(r, ent if mid == ANY_METRIC_ID else ent[met == mid], now_ms, out)
+            if rule.condition.type in SILENCE_TYPES:
+                self._seen(r, measured if mid == ANY_METRIC_ID else ent[met == mid], now_ms, out)
                 continue
             rows = np.flatnonzero((met == mid) & current)
             if rows.size == 0:
@@ -461,7 +467,7 @@ class Evaluator:
         out: list[Transition] = []
         for r, rule in enumerate(self.rules):
             c = rule.condition
-            if c.type == "nodata":
+            if c.type in SILENCE_TYPES:
                 silent = (now_ms - self.last_seen[r] >= c.window_s * 1000) & self.applies[r]
                 for e in np.flatnonzero(silent & (self.state[r] == OK)):
                     self.state[r, e], self.since_ms[r, e] = FIRING, now_ms

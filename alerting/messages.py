@@ -42,6 +42,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "device": "设备",
         "zone": "区域",
         "nodata": "无数据超过 {w}",
+        "logger_silent": "数采仪无数据超过 {w}",
         "outside": "{lo}–{hi} 之外",
         "avg": "平均值",
         "rate": "变化率",
@@ -70,6 +71,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "device": "device",
         "zone": "zone",
         "nodata": "no data for {w}",
+        "logger_silent": "data logger silent for {w}",
         "outside": "outside {lo}–{hi}",
         "avg": "average",
         "rate": "rate",
@@ -127,8 +129,8 @@ def limit_text(condition: Mapping[str, Any] | None, unit: str, lang: str) -> str
     if not condition:
         return "–"
     kind = condition.get("type", "threshold")
-    if kind == "nodata":
-        return t["nodata"].format(w=str(condition.get("window", "")))
+    if kind in ("nodata", "logger_silent"):
+        return t[kind].format(w=str(condition.get("window", "")))
     prefix = f"{t[kind]} " if kind in ("avg", "rate") else ""
     if condition.get("op") == "outside" or "band" in condition:
         band = condition.get("band") or [condition.get("threshold"), condition.get("high")]

@@ -24,12 +24,16 @@ from smartpark.catalogue import BY_CODE, DEVICE_KINDS, Category
 # Readings that are not catalogue metrics but that rules may watch.
 DEVICE_ONLINE = "device.online"  # 1 online / 0 offline, from the status topics (last will)
 AIR_AQI = "air.aqi"  # hourly AQI of an air station from its latest concentrations (HJ 633)
+# the device's effective transmission rate of its local day so far, in % (alerting/transmission.py)
+EFFECTIVE_RATE_TODAY = "data.effective_rate_today_pct"
 ANY_METRIC = "*"  # no-data rules: any reading of the device
-PSEUDO_METRICS = (DEVICE_ONLINE, AIR_AQI)
+PSEUDO_METRICS = (DEVICE_ONLINE, AIR_AQI, EFFECTIVE_RATE_TODAY)
 
 OPS = (">", ">=", "<", "<=", "outside")
 OP_ALIASES = {"gt": ">", "ge": ">=", "≥": ">=", "lt": "<", "le": "<=", "≤": "<=", "band": "outside"}
-CONDITION_TYPES = ("value", "avg", "rate", "nodata")
+# logger_silent: nodata for HJ 212 data loggers only (devices with an hj212_mn)
+CONDITION_TYPES = ("value", "avg", "rate", "nodata", "logger_silent")
+SILENCE_TYPES = ("nodata", "logger_silent")
 SEVERITIES = ("critical", "major", "minor", "warning")
 TRANSFORMS = ("o2_reference",)
 OUTLET_LIMIT = "outlet_limit"  # condition threshold: the limit of each outlet (permit or default)
@@ -68,7 +72,7 @@ def parse_duration(raw: Any, what: str = "duration") -> float:
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    type: str = "value"  # value | avg | rate | nodata
+    type: str = "value"  # value | avg | rate | nodata | logger_silent
     op: str = ">"
     threshold: float = 0.0
     high: float = 0.0  # upper bound of the band for "outside" (threshold is the lower)
@@ -85,7 +89,7 @@ class Condition:
                 raise RuleError(f"{name} {getattr(self, name)!r} is not a finite number")
         if self.op == "outside" and not self.threshold < self.high:
             raise RuleError(f"band [{self.threshold}, {self.high}] is empty")
-        if self.type in ("avg", "rate", "nodata") and self.window_s <= 0:
+        if self.type in ("avg", "rate", *SILENCE_TYPES) and self.window_s <= 0:
             raise RuleError(f"a {self.type} condition needs a window > 0")
         if self.outlet_limit and (self.op not in (">", ">=") or self.type not in ("value", "avg")):
             raise RuleError("threshold outlet_limit needs op > or >= on a value or avg condition")
@@ -111,9 +115,13 @@ class Rule:
         if not _ID.match(self.id):
             raise RuleError(f"rule id {self.id!r} must match {_ID.pattern}")
         where = f"rule {self.id!r}"
-        any_ok = self.metric == ANY_METRIC and self.condition.type == "nodata"
+        any_ok = self.metric == ANY_METRIC and self.condition.type in SILENCE_TYPES
         if self.metric not in BY_CODE and self.metric not in PSEUDO_METRICS and not any_ok:
             raise RuleError(f"{where}: unknown metric {self.metric!r}")
+        if self.condition.type == "logger_silent" and self.metric != ANY_METRIC:
+            raise RuleError(f"{where}: a logger_silent condition watches metric '*' (any reading)")
+        if self.metric == EFFECTIVE_RATE_TODAY and self.condition.type != "value":
+            raise RuleError(f"{where}: {EFFECTIVE_RATE_TODAY} is judged as a value, not {self.condition.type!r}")
         if self.severity not in SEVERITIES:
             raise RuleError(f"{where}: severity {self.severity!r} is not one of {', '.join(SEVERITIES)}")
         if self.category not in CATEGORIES:
@@ -199,7 +207,7 @@ def condition_from_dict(raw: Any, where: str) -> Condition:
         if not isinstance(band, list) or len(band) != 2:
             raise RuleError(f"{where}: band {band!r} must be [low, high]")
         lo, hi = (_number(b, f"{where}: band bound") for b in band)
-    elif ctype != "nodata":
+    elif ctype not in SILENCE_TYPES:
         if "threshold" not in raw:
             raise RuleError(f"{where}: condition needs a threshold")
         if raw["threshold"] == OUTLET_LIMIT:
@@ -260,7 +268,7 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
     cond: dict[str, Any] = {"type": c.type, "op": c.op}
     if c.op == "outside":
         cond["band"] = [c.threshold, c.high]
-    elif c.type != "nodata":
+    elif c.type not in SILENCE_TYPES:
         cond["threshold"] = OUTLET_LIMIT if c.outlet_limit else c.threshold
     if c.window_s:
         cond["window"] = c.window_s

@@ -43,6 +43,7 @@ from alerting.paging import Pager, link_settings
 from alerting.rebuild import Build, Rebuilder
 from alerting.routing import InhibitRule, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
+from alerting.transmission import rates_today, watched
 from smartpark import timebase
 from smartpark.heartbeat import STALE_AFTER_S, Heartbeat
 from smartpark.settings import Settings
@@ -78,6 +79,7 @@ class AlertingService:
         session_expiry_s: int | None = None,  # None: the platform default (a week)
         parks: Sequence[str] | None = None,  # None: every park; else only these (sharding, benches)
         heartbeat: Heartbeat | None = None,  # None: one of its own, not exported
+        transmission_every_s: float = 300.0,  # effective-rate rules: today's rates counted this often
     ) -> None:
         self.settings = settings
         self.fixed_rules = list(rules) if rules is not None else None
@@ -89,6 +91,10 @@ class AlertingService:
         self.clock = clock
         self.client_id = client_id or f"alerting-{socket.gethostname()}"
         self.tick_s, self.refresh_s, self.max_backoff_s = tick_s, refresh_s, max_backoff_s
+        if transmission_every_s <= 0:
+            raise ValueError(f"transmission_every_s {transmission_every_s} must be positive")
+        self.transmission_every_s = transmission_every_s
+        self._next_rates_s = float("-inf")
         self._connect = connect or self._default_connect
         self.inbox: queue.SimpleQueue[Message] = queue.SimpleQueue()
         self.alarms = OpenAlarms(inhibit=self.inhibit, metrics=self.metrics)
@@ -301,10 +307,23 @@ class AlertingService:
     def tick(self) -> None:
         now_ms = self._now_ms()
         transitions = self.evaluator.tick(now_ms=now_ms)
+        if now_ms / 1000 >= self._next_rates_s:
+            self._next_rates_s = now_ms / 1000 + self.transmission_every_s
+            transitions += self.judge_rates(now_ms)
         self.alarms.forget_closed_by_hand(self.conn, self.evaluator, now_ms)
         self._commit(transitions, now_ms)
         for state, n in self.alarms.counts(self.evaluator).items():
             self.metrics.alarms.labels(state).set(n)
+
+    def judge_rates(self, now_ms: int) -> list[Transition]:
+        """Today's effective transmission rates of the devices effective-rate rules watch, judged."""
+        devices = watched(self.evaluator)
+        if not devices:
+            return []
+        batch = rates_today(
+            self.conn, devices=devices, now_ms=now_ms, default_interval_s=self.settings.aggregation.default_interval_s
+        )
+        return self.evaluator.evaluate(batch, now_ms=now_ms)
 
     def _commit(self, transitions: Sequence[Transition], now_ms: int) -> None:
         if (

@@ -323,7 +323,7 @@ def run(args: argparse.Namespace) -> int:
     from alerting import store
     from alerting.metrics import AlertingMetrics
     from alerting.routing import inhibit_rules_from_list
-    from alerting.rules import default_document, default_rules
+    from alerting.rules import EFFECTIVE_RATE_TODAY, SILENCE_TYPES, default_document, default_rules
     from alerting.service import AlertingService
     from smartpark.broker_admin import gateway_client_id
     from smartpark.contract import gateway_topic
@@ -367,7 +367,7 @@ def run(args: argparse.Namespace) -> int:
         rules = [
             replace(r, scope=replace(r.scope, parks=(code,)))
             for r in default_rules()
-            if r.condition.type != "nodata" and r.metric != "device.online"
+            if r.condition.type not in SILENCE_TYPES and r.metric not in ("device.online", EFFECTIVE_RATE_TODAY)
         ]
         metrics = AlertingMetrics.create(CollectorRegistry())
         service = AlertingService(

@@ -4,7 +4,9 @@ Used by the simulator's CEMS devices, the benchmark and the tests: it encodes ca
 as HJ 212 data packets (splitting long ones) with the protocol package ``hj212`` and the shared
 code table ``smartpark.hj212_metrics``, sends them over TCP, and waits for the platform's replies.
 It lives with the simulator, apart from the gateway it talks to, so that what the tests and the
-simulator send is not the server's own idea of the protocol.
+simulator send is not the server's own idea of the protocol. The asyncio logger reads its
+connection all the time and answers the platform's requests (history extraction, time query and
+setting) from what it generated and its own clock (:mod:`device_sim.hj212_answers`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from hj212 import codes
+from device_sim.hj212_answers import LoggerClock, LoggerHistory, answer
+from hj212 import codes, commands
 from hj212.encode import data_packets, qn_of
 from hj212.errors import Hj212Error
 from hj212.frame import FrameScanner
@@ -67,9 +70,16 @@ def _replies(scanner: FrameScanner, data: bytes) -> list[Packet]:
     out = []
     for piece in scanner.feed(data):
         if isinstance(piece, bytes):
-            with contextlib.suppress(Hj212Error):  # the platform's replies are well-formed
+            try:
                 out.append(decode_frame(piece))
+            except Hj212Error:  # a history request reads as data without DataTime
+                request = commands.parse_request(piece)
+                if request is not None:
+                    out.append(request)
     return out
+
+
+REPLIES = (codes.CN_REQUEST_REPLY, codes.CN_DATA_REPLY, codes.CN_NOTICE_REPLY, codes.CN_RESULT)
 
 
 def _check(answer: Packet, qn: str) -> bool:
@@ -80,18 +90,64 @@ def _check(answer: Packet, qn: str) -> bool:
 
 
 class DataLogger(UploadEncoder):
-    """One asyncio connection to the platform, speaking for one MN."""
+    """One asyncio connection to the platform, speaking for one MN.
 
-    def __init__(self, host: str, port: int, *, mn: str, pw: str, version: str = "2017", tz: tzinfo = BEIJING) -> None:
+    ``answers=False`` makes a logger that never answers the platform's requests."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        mn: str,
+        pw: str,
+        version: str = "2017",
+        tz: tzinfo = BEIJING,
+        history: LoggerHistory | None = None,
+        clock: LoggerClock | None = None,
+        answers: bool = True,
+    ) -> None:
         super().__init__(mn=mn, pw=pw, version=version, tz=tz)
         self.host, self.port = host, port
-        self._reader: asyncio.StreamReader | None = None
+        self.history = history if history is not None else LoggerHistory()
+        self.clock = clock if clock is not None else LoggerClock()
+        self.answers = answers
+        self.requests_seen = 0
         self._writer: asyncio.StreamWriter | None = None
-        self._scanner = FrameScanner()
-        self._replies: list[Packet] = []
+        self._inbox: asyncio.Queue[Packet | None] = asyncio.Queue()
+        self._reading: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        self._inbox = asyncio.Queue()
+        self._reading = asyncio.create_task(self._read(reader, self._writer))
+
+    async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Replies to the inbox; requests answered at once, between uploads as a logger does."""
+        scanner = FrameScanner()
+        try:
+            while data := await reader.read(4096):
+                for packet in _replies(scanner, data):
+                    if packet.cn in REPLIES:
+                        self._inbox.put_nowait(packet)
+                        continue
+                    self.requests_seen += 1
+                    if self.answers:
+                        for frame in answer(
+                            packet,
+                            mn=self.mn,
+                            pw=self.pw,
+                            tz=self.tz,
+                            history=self.history,
+                            clock=self.clock,
+                            version=self.version,
+                        ):
+                            writer.write(frame)
+                        await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self._inbox.put_nowait(None)  # the platform closed the connection
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -99,6 +155,11 @@ class DataLogger(UploadEncoder):
             with contextlib.suppress(ConnectionError, OSError):
                 await self._writer.wait_closed()
             self._writer = None
+        if self._reading is not None:
+            self._reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError, OSError):
+                await self._reading
+            self._reading = None
 
     async def send_raw(self, data: bytes) -> None:
         assert self._writer is not None, "connect() first"
@@ -107,13 +168,12 @@ class DataLogger(UploadEncoder):
 
     async def reply(self, timeout: float = 30.0) -> Packet:
         """The next reply of the platform (9014 data reply or 9011 refusal)."""
-        assert self._reader is not None, "connect() first"
-        while not self._replies:
-            data = await asyncio.wait_for(self._reader.read(4096), timeout)
-            if not data:
-                raise ConnectionError("platform closed the connection")
-            self._replies += _replies(self._scanner, data)
-        return self._replies.pop(0)
+        assert self._reading is not None, "connect() first"
+        packet = await asyncio.wait_for(self._inbox.get(), timeout)
+        if packet is None:
+            self._inbox.put_nowait(None)  # every later wait learns it too
+            raise ConnectionError("platform closed the connection")
+        return packet
 
     async def upload(
         self,
@@ -129,7 +189,9 @@ class DataLogger(UploadEncoder):
 
         Without a reply within ``timeout`` the upload is sent again, up to ``retries`` times, as
         loggers do (the platform stores a repeat once); late replies to earlier tries are skipped.
+        The upload is remembered first, so that it can be asked for again if it never arrives.
         """
+        self.history.add(cn, ts_ms, values)
         qn, frames = self.frames(values, ts_ms=ts_ms, cn=cn, flags=flags)
         for attempt in range(retries + 1):
             try:

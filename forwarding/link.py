@@ -24,16 +24,18 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from forwarding import store, wire
-from forwarding.requests import parse_request
 from hj212 import codes
+from hj212.commands import parse_request
 from hj212.encode import qn_of
 from hj212.errors import Hj212Error
-from hj212.frame import FrameScanner, Junk
-from hj212.packet import Packet, decode_frame
+from hj212.frame import FrameScanner, Junk, parse_frame
+from hj212.packet import Packet, parse_segment
 
 log = logging.getLogger("smartpark.hj212.forward")
 MAX_BACKOFF_S = 60.0
-IDLE_POLL_S = 0.1  # how often an idle link looks for new packets: part of the end-to-end delay
+# how often an idle link looks for new packets; the HJ 212 server's notification (store.announce)
+# wakes it at once, so the poll only bounds what a lost notification costs
+IDLE_POLL_S = 0.1
 
 
 class LinkDown(Exception):
@@ -41,7 +43,9 @@ class LinkDown(Exception):
 
 
 class Outbox(Protocol):
-    async def pending(self, *, target_id: int, after: int, limit: int) -> list[store.Pending]: ...
+    async def pending(
+        self, *, target_id: int, after: int, limit: int, delivered: list[int] | None = None
+    ) -> list[store.Pending]: ...
     async def delivered(self, *, outbox_ids: list[int]) -> None: ...
     async def queue_history(self, *, target_id: int, mn: str, cn: str, begin: datetime, end: datetime) -> int: ...
 
@@ -104,11 +108,30 @@ def outgoing(p: store.Pending, target: store.Target) -> _Out | None:
     return _Out(p.outbox_id, p.mn, qn, frames)
 
 
-def reply_key(packet: Packet) -> tuple[str, str] | None:
-    """(MN, QN) a reply answers: QN in the header (2017) or in CP (the 2005 way)."""
-    qn = packet.qn if packet.cn == codes.CN_DATA_REPLY else None
-    qn = dict(packet.params).get("QN", qn)
-    return None if qn is None else (packet.mn, qn)
+_REPLY_CNS = (f"CN={codes.CN_DATA_REPLY};", f"CN={codes.CN_REQUEST_REPLY};")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the link needs of a 9014 or 9011: the (MN, QN) it answers and its QnRtn."""
+
+    cn: str
+    key: tuple[str, str] | None
+    qn_rtn: str | None
+
+
+def quick_reply(segment: str) -> Reply | None:
+    """A reply read from its (CRC-checked) segment without the full packet parse, which is most
+    of a link's work per delivered packet; None for anything else. Lax on purpose: a reply is
+    only matched against the packets in flight, so a malformed one matches nothing."""
+    cp_at = segment.find("CP=&&")
+    if cp_at < 0 or not any(cn in segment[:cp_at] for cn in _REPLY_CNS):
+        return None
+    head = dict(part.partition("=")[::2] for part in segment[:cp_at].split(";") if part)
+    cp = dict(part.partition("=")[::2] for part in segment[cp_at + 5 : -2].split(";") if part)
+    cn, mn = head.get("CN", ""), head.get("MN")
+    qn = cp.get("QN", head.get("QN") if cn == codes.CN_DATA_REPLY else None)
+    return Reply(cn, None if qn is None or mn is None else (mn, qn), cp.get("QnRtn"))
 
 
 class Link:
@@ -126,9 +149,15 @@ class Link:
         self.clock = clock
         self.on_request = on_request
         self._stop = asyncio.Event()
+        self._session: _Session | None = None
 
     def stop(self) -> None:
         self._stop.set()
+
+    def wake(self) -> None:
+        """New packets are queued: look now rather than at the next poll."""
+        if self._session is not None:
+            self._session.progress.set()
 
     async def run(self) -> None:
         backoff = 1.0
@@ -146,7 +175,8 @@ class Link:
             self.status.last_connect = datetime.now(UTC)
             log.info("hj212 forward %s: connected to %s:%d", t.name, t.host, t.port)
             try:
-                await _Session(self, reader, writer).run()
+                self._session = _Session(self, reader, writer)
+                await self._session.run()
                 backoff = 1.0
             except LinkDown as exc:
                 self.status.last_error = str(exc)
@@ -155,6 +185,7 @@ class Link:
                 self.status.last_error = f"connection lost: {exc}"
                 log.warning("hj212 forward %s: %s", t.name, self.status.last_error)
             finally:
+                self._session = None
                 self.status.connected = False
                 writer.close()
                 with contextlib.suppress(OSError):
@@ -191,16 +222,22 @@ class _Session:
                 self._check_timeouts()
                 await self._refill()
                 await self._send_ready()
-                await self._flush()
                 await self._wait()
         finally:
             reading.cancel()
             await self._flush()
 
     async def _refill(self) -> None:
+        """More of the outbox, and what was answered since the last pass out of it, in one
+        statement (or the answered alone when enough is queued): every pass empties what was
+        answered, so a kill repeats at most the window and the replies of one round trip."""
         if len(self.queue) >= self.t.window:
+            await self._flush()
             return
-        rows = await self.link.outbox.pending(target_id=self.t.target_id, after=self.after, limit=4 * self.t.window)
+        ids, self.acked = self.acked, []
+        rows = await self.link.outbox.pending(
+            target_id=self.t.target_id, after=self.after, limit=4 * self.t.window, delivered=ids
+        )
         if not rows:
             if not self.inflight and not self.queue and not self.acked:
                 self.after = 0  # idle: look again from the start (nothing committed late is passed over)
@@ -257,8 +294,6 @@ class _Session:
         self.queue.extendleft(out for _, out in reversed(expired))  # resent first, in their order
 
     async def _flush(self) -> None:
-        # every pass: what was answered since the last one leaves the outbox in one statement, so
-        # a kill repeats at most the window and the replies of one round trip
         if self.acked:
             ids, self.acked = self.acked, []
             await self.link.outbox.delivered(outbox_ids=ids)
@@ -287,34 +322,33 @@ class _Session:
                     log.info("hj212 forward %s: junk from the upstream: %s", self.t.name, piece.detail)
                     continue
                 try:
-                    packet = decode_frame(piece)
+                    segment = parse_frame(piece).segment
+                    reply = quick_reply(segment)
+                    if reply is not None:
+                        self._replied(reply)
+                        continue
+                    packet = parse_segment(segment)
                 except Hj212Error as exc:
                     request = parse_request(piece)
                     if request is None:
                         log.info("hj212 forward %s: bad packet from the upstream: %s", self.t.name, exc.detail)
                         continue
                     packet = request
-                for answer in await self._answer(packet):
-                    self.writer.write(answer)
+                if self.link.on_request is not None:
+                    for answer in await self.link.on_request(packet):
+                        self.writer.write(answer)
             self.progress.set()
 
-    async def _answer(self, packet: Packet) -> list[bytes]:
-        if packet.cn in (codes.CN_DATA_REPLY, codes.CN_REQUEST_REPLY):
-            key = reply_key(packet)
-            out = self.inflight.get(key) if key else None
-            if out is None:
-                return []  # late reply to a packet already resent and answered, or not ours
-            rtn = dict(packet.params).get("QnRtn")
-            if packet.cn == codes.CN_REQUEST_REPLY and rtn != str(codes.QN_READY):
-                self.link.status.last_error = f"upstream refused QN {out.qn} of MN {out.mn}: QnRtn={rtn}"
-                return []  # kept in flight: resent on timeout, then the link is re-established
-            out.replies_due -= 1
-            if out.replies_due <= 0:
-                del self.inflight[key]  # type: ignore[arg-type]
-                self.acked.append(out.outbox_id)
-                self.link.status.delivered += 1
-                self.link.status.last_reply = datetime.now(UTC)
-            return []
-        if self.link.on_request is None:
-            return []
-        return await self.link.on_request(packet)
+    def _replied(self, reply: Reply) -> None:
+        out = self.inflight.get(reply.key) if reply.key else None
+        if out is None:
+            return  # late reply to a packet already resent and answered, or not ours
+        if reply.cn == codes.CN_REQUEST_REPLY and reply.qn_rtn != str(codes.QN_READY):
+            self.link.status.last_error = f"upstream refused QN {out.qn} of MN {out.mn}: QnRtn={reply.qn_rtn}"
+            return  # kept in flight: resent on timeout, then the link is re-established
+        out.replies_due -= 1
+        if out.replies_due <= 0:
+            del self.inflight[reply.key]  # type: ignore[arg-type]
+            self.acked.append(out.outbox_id)
+            self.link.status.delivered += 1
+            self.link.status.last_reply = datetime.now(UTC)

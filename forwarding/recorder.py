@@ -3,7 +3,9 @@
 The server awaits :meth:`PacketRecorder.record` before it replies to the logger, so a packet the
 logger was told was received is stored and queued; if the database fails, the logger gets no
 reply and sends again (a repeat is stored once). Packets arriving together are written in one
-statement by one connection, one transaction at a time, so the outbox's order is arrival order.
+statement by one connection (autocommit: the statement is its own transaction, one round trip),
+one at a time, so the outbox's order is arrival order. After a write that queued packets the
+forwarder is notified (``store.announce``), so it sends them without waiting for its poll.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class PacketRecorder:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self._write([r for r, _ in batch])
+                queued = await self._write([r for r, _ in batch])
             except (psycopg.Error, OSError) as exc:
                 log.warning("hj212 packet log: %d packets not recorded: %s", len(batch), exc)
                 await self._drop_connection()
@@ -75,12 +77,22 @@ class PacketRecorder:
             for _, done in batch:
                 if not done.done():
                     done.set_result(None)
+            if queued:  # after the replies are on their way: the forwarder waits, the logger does not
+                await self._announce()
 
-    async def _write(self, rows: list[store.Recorded]) -> None:
+    async def _write(self, rows: list[store.Recorded]) -> bool:
+        """Store and queue (one statement, so atomic on its own: one round trip); True when
+        something was queued for a target."""
         if self._conn is None or self._conn.closed:
             self._conn = await self._connect()
-        async with self._conn.transaction():
-            await store.record(self._conn, packets=rows)
+        return await store.record(self._conn, packets=rows) > 0
+
+    async def _announce(self) -> None:
+        try:
+            if self._conn is not None:
+                await store.announce(self._conn)
+        except (psycopg.Error, OSError) as exc:  # the forwarder's poll finds the packets anyway
+            log.info("hj212 packet log: no notification: %s", exc)
 
     async def _drop_connection(self) -> None:
         if self._conn is not None:

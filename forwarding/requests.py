@@ -17,44 +17,16 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from hj212 import codes
+from hj212.commands import CN_TIME_QUERY, EXE_NO_DATA, EXE_OK, HISTORY_CNS, result
 from hj212.encode import flag_of, request_reply, segment
-from hj212.errors import Hj212Error
-from hj212.frame import encode_frame, parse_frame
-from hj212.packet import Packet, parse_segment, parse_time
+from hj212.frame import encode_frame
+from hj212.packet import Packet, parse_time
 
 if TYPE_CHECKING:
     from forwarding.link import Link, Outbox
 
 log = logging.getLogger("smartpark.hj212.forward")
-CN_TIME_QUERY = "1011"
-EXE_OK = 1
-EXE_NO_DATA = 100
-HISTORY_CNS = (codes.CN_MINUTE, codes.CN_HOURLY, codes.CN_DAILY)
 BEIJING = ZoneInfo("Asia/Shanghai")  # HJ 212 times are Beijing time
-
-
-def parse_request(frame: bytes) -> Packet | None:
-    """An extraction request (a data CN with BeginTime/EndTime and no DataTime), which the
-    protocol package reads as data missing its DataTime; None when it is not one."""
-    try:
-        seg = parse_frame(frame).segment
-    except Hj212Error:
-        return None
-    cp_at = seg.find("CP=&&")
-    if cp_at < 0 or "BeginTime=" not in seg[cp_at:] or "DataTime=" in seg[cp_at:]:
-        return None
-    begin = seg[cp_at:].split("BeginTime=", 1)[1][:14]
-    try:
-        return parse_segment(f"{seg[: cp_at + 5]}DataTime={begin};{seg[cp_at + 5 :]}")
-    except Hj212Error:
-        return None
-
-
-def result(*, qn: str, pw: str, mn: str, exe_rtn: int, version: str) -> bytes:
-    """9012: the result of executing a request."""
-    cp = f"QN={qn};ExeRtn={exe_rtn}"
-    return encode_frame(segment(qn=None, st=codes.ST_SYSTEM, cn=codes.CN_RESULT, pw=pw, mn=mn,
-                                flag=flag_of(version, reply=False), cp=cp))  # fmt: skip
 
 
 class RequestHandler:

@@ -40,8 +40,12 @@ class DbOutbox:
             self._conn = await self._connect()
         return self._conn
 
-    async def pending(self, *, target_id: int, after: int, limit: int) -> list[store.Pending]:
-        return await store.pending(await self._c(), target_id=target_id, after=after, limit=limit)
+    async def pending(
+        self, *, target_id: int, after: int, limit: int, delivered: list[int] | None = None
+    ) -> list[store.Pending]:
+        return await store.pending(
+            await self._c(), target_id=target_id, after=after, limit=limit, delivered=delivered or ()
+        )
 
     async def delivered(self, *, outbox_ids: list[int]) -> None:
         await store.delivered(await self._c(), outbox_ids=outbox_ids)
@@ -80,6 +84,7 @@ class Forwarder:
 
     async def run(self, stop: asyncio.Event) -> None:
         conn = await self.connect()
+        listening = asyncio.create_task(self._listen())
         try:
             next_reload = 0.0
             loop = asyncio.get_running_loop()
@@ -91,10 +96,25 @@ class Forwarder:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.report_s)
         finally:
+            listening.cancel()
             for target_id in list(self.links):
                 await self._stop_link(target_id)
             await self._report(conn)
             await conn.close()
+
+    async def _listen(self) -> None:
+        """Wake every link when the HJ 212 server queued packets (its notification); on a lost
+        connection the links' poll carries on alone until the listener is back."""
+        while True:
+            try:
+                async with await self.connect() as conn:
+                    await conn.execute(f"LISTEN {store.QUEUED_CHANNEL}")
+                    async for _ in conn.notifies():
+                        for link, _, _ in self.links.values():
+                            link.wake()
+            except (psycopg.Error, OSError) as exc:
+                log.info("hj212 forward: not listening for new packets (%s); polling", exc)
+            await asyncio.sleep(5)
 
     async def _reload(self, conn: psycopg.AsyncConnection[Any]) -> None:
         wanted = {t.target_id: t for t in await store.targets(conn)}

@@ -15,6 +15,9 @@ from typing import Any
 import psycopg
 
 DATA_CNS = ("2011", "2051", "2061", "2031")
+# Said after packets were queued, so that the forwarder's links look at once instead of at their
+# next poll (the outbox is the truth; a lost notification costs one poll interval).
+QUEUED_CHANNEL = "hj212_outbox"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,10 @@ _RECORD = """
 WITH p AS (
     INSERT INTO hj212_packets (device_id, st, cn, qn, data_time, cp, recovered)
     SELECT * FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::bool[])
+        AS n (device_id, st, cn, qn, data_time, cp, recovered)
+    -- a recovered packet fills a gap only: whatever is stored for its time stays, once
+    WHERE NOT (n.recovered AND EXISTS (
+        SELECT 1 FROM hj212_packets q WHERE q.device_id = n.device_id AND q.cn = n.cn AND q.data_time = n.data_time))
     ON CONFLICT (device_id, cn, data_time, qn) DO NOTHING
     RETURNING packet_id, device_id, cn
 )
@@ -87,7 +94,8 @@ def _record_params(packets: Sequence[Recorded]) -> tuple[list[Any], ...]:
 
 
 async def record(conn: psycopg.AsyncConnection[Any], *, packets: Sequence[Recorded]) -> int:
-    """Store packets (a repeat is kept once) and queue the new ones; returns the rows queued."""
+    """Store packets (a repeat is kept once; a recovered packet only where nothing of its device,
+    command and DataTime is stored) and queue the new ones; returns the rows queued."""
     for p in packets:
         if p.cn not in DATA_CNS:
             raise ValueError(f"CN {p.cn!r} is not a data command {DATA_CNS}")
@@ -97,19 +105,30 @@ async def record(conn: psycopg.AsyncConnection[Any], *, packets: Sequence[Record
     return cur.rowcount
 
 
+async def announce(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Wake the forwarder: packets were queued (delivered to listeners at commit)."""
+    await conn.execute(f"NOTIFY {QUEUED_CHANNEL}")
+
+
 _PENDING = """
+WITH gone AS (DELETE FROM hj212_forward_outbox WHERE outbox_id = ANY(%(gone)s::bigint[]))
 SELECT b.outbox_id, b.packet_id, b.history, p.st, p.cn, p.qn, p.data_time, p.cp, o.mn, o.pw
 FROM hj212_forward_outbox b
 JOIN hj212_packets p USING (packet_id)
 LEFT JOIN hj212_forward_outlets o ON o.target_id = b.target_id AND o.device_id = p.device_id
-WHERE b.target_id = %s AND b.outbox_id > %s
+WHERE b.target_id = %(target)s AND b.outbox_id > %(after)s AND b.outbox_id <> ALL(%(gone)s::bigint[])
 ORDER BY b.outbox_id
-LIMIT %s
+LIMIT %(limit)s
 """
 
 
-async def pending(conn: psycopg.AsyncConnection[Any], *, target_id: int, after: int, limit: int) -> list[Pending]:
-    cur = await conn.execute(_PENDING, (target_id, after, limit))
+async def pending(
+    conn: psycopg.AsyncConnection[Any], *, target_id: int, after: int, limit: int, delivered: Sequence[int] = ()
+) -> list[Pending]:
+    """The next queued packets of a target after ``after``; ``delivered`` leave the outbox in
+    the same statement (one round trip for the link's pass)."""
+    params = {"gone": list(delivered), "target": target_id, "after": after, "limit": limit}
+    cur = await conn.execute(_PENDING, params)
     return [Pending(*row) for row in await cur.fetchall()]
 
 
@@ -188,6 +207,31 @@ async def backlog(conn: psycopg.AsyncConnection[Any]) -> dict[int, tuple[int, da
     """target_id -> (packets queued, arrival of the oldest)."""
     cur = await conn.execute(BACKLOG_SQL)
     return {tid: (int(n), oldest) for tid, n, oldest in await cur.fetchall()}
+
+
+# Retention (the scheduler's, aggregation/retention.py): synchronous, the caller's connection.
+
+_EXPIRE = """
+DELETE FROM hj212_packets WHERE packet_id IN (
+    SELECT p.packet_id FROM hj212_packets p
+    WHERE p.received_at < now() - %(days)s * interval '1 day'
+      AND NOT EXISTS (SELECT 1 FROM hj212_forward_outbox b WHERE b.packet_id = p.packet_id)
+    LIMIT %(batch)s)
+"""
+
+
+def expire_packets(conn: psycopg.Connection[Any], *, older_than_days: int, batch: int = 10_000) -> int:
+    """Delete packets received more than ``older_than_days`` ago, ``batch`` rows per statement
+    (each its own transaction on an autocommit connection), sparing those still queued for a
+    target: a target down for longer than the retention still receives its backlog."""
+    if older_than_days < 1 or batch < 1:
+        raise ValueError(f"older_than_days {older_than_days} and batch {batch} must be at least 1")
+    deleted = 0
+    while True:
+        n = conn.execute(_EXPIRE, {"days": older_than_days, "batch": batch}).rowcount
+        deleted += n
+        if n < batch:
+            return deleted
 
 
 # Configuration (`smartpark hj212 targets load`): synchronous, one transaction of the caller.

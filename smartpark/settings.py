@@ -59,6 +59,23 @@ class Hj212Settings(BaseSettings):
     split_bytes_total: int = Field(default=16 * 1024 * 1024, ge=1024)
     # where `smartpark up --demo` has the simulated data loggers upload (SMARTPARK_HJ212_SERVER)
     server: str = "127.0.0.1:8212"
+    # The platform's requests to data loggers (ingest/hj212/requests.py): at most this many
+    # outstanding per logger, each given up after request_timeout_s.
+    requests_per_logger: int = Field(default=1, ge=1, le=16)
+    request_timeout_s: float = Field(default=120.0, gt=0, le=3600)
+    # History recovery (ingest/hj212/recovery.py): every recovery_every_s, gaps of the last
+    # recovery_lookback_h up to recovery_settle_s ago; a range is asked again after
+    # recovery_retry_after_s at the earliest, one request spans recovery_max_range_h at most.
+    # recovery_every_s = 0 turns recovery off.
+    recovery_every_s: float = Field(default=300.0, ge=0, le=86_400)
+    recovery_lookback_h: float = Field(default=48.0, gt=0, le=24 * 31)
+    recovery_settle_s: float = Field(default=600.0, ge=0, le=86_400)
+    recovery_retry_after_s: float = Field(default=3600.0, gt=0, le=7 * 86_400)
+    recovery_max_range_h: float = Field(default=6.0, gt=0, le=24 * 31)
+    # Clocks (ingest/hj212/clock.py): each logger's time asked every clock_every_s (0: never),
+    # set to the platform's when off by more than max_clock_skew_s.
+    clock_every_s: float = Field(default=3600.0, ge=0, le=7 * 86_400)
+    max_clock_skew_s: float = Field(default=60.0, gt=0, le=86_400)
 
 
 class ApiSettings(BaseSettings):
@@ -116,6 +133,8 @@ class AggregationSettings(BaseSettings):
     rollup_1h_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 1100
     rollup_1d_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 0  # 0 keeps forever
     rejected_messages_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 30
+    # the HJ 212 packet log (forwarding and history requests); packets still queued are kept
+    hj212_packets_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 180
 
     def raw_telemetry_from_ms(self, now_s: float) -> int:
         """Where raw telemetry may begin under retention (a day's margin): gaps of older days

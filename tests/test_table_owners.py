@@ -59,6 +59,7 @@ OWNERS = {
     "hj212_forward_outlets": "forwarding/store.py",
     "hj212_forward_outbox": "forwarding/store.py",
     "hj212_forward_status": "forwarding/store.py",
+    "hj212_logger_clock": "ingest/hj212/clock_store.py",
 }
 # Session-local temporary tables: not in the migrations, written by the module that creates them.
 TEMPORARY = {"ingest_stage": "ingest/store.py"}

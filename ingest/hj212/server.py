@@ -5,6 +5,11 @@ reassemble split uploads, map to the catalogue and republish as the device's MQT
 (QoS 1); reply per the standard once the broker has acknowledged. Every refusal is recorded with
 its reason; the connection survives anything a logger sends short of a long run of refusals.
 
+The platform's own requests (history extraction, clock) go down the connection a logger logged
+in on (:attr:`Hj212Server.sessions`); its answers are matched to them by QN
+(:mod:`ingest.hj212.requests`) and data coming back for a history request is recorded as
+recovered.
+
 Password guessing is locked out per MN and per address (:mod:`ingest.hj212.lockout`), and an
 unknown MN, a wrong password and a locked-out login get the same answer (QnRtn=3), so the
 replies neither confirm an MN nor a guess; the recorded reason tells the operator which it was.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -21,22 +27,25 @@ import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from forwarding.recorder import PacketRecorder, RecordFailed
-from hj212 import codes, encode, errors
+from hj212 import codes, commands, encode, errors
 from hj212.errors import Hj212Error
 from hj212.frame import FrameScanner, Junk
-from hj212.packet import Packet, decode_frame
+from hj212.packet import Packet, decode_frame, parse_time
 from hj212.reassembly import ByteBudget, Reassembler
 from ingest.hj212 import mapping
 from ingest.hj212.directory import Directory, LoggerDevice
 from ingest.hj212.lockout import DEFAULT_LOCKOUT, LockoutLimits, LoginGuard
 from ingest.hj212.publisher import Publisher, PublishError
 from ingest.hj212.rejections import RejectionLog
+from ingest.hj212.requests import Outstanding, Requests
 from smartpark import contract
 
 log = logging.getLogger("smartpark.hj212")
 PUBLISH_FAILED = "publish_failed"
 LOCKED_OUT = "locked_out"
 RECORD_FAILED = "record_failed"
+Finished = Callable[[LoggerDevice, Outstanding], None]
+REPLY_CNS = (codes.CN_REQUEST_REPLY, codes.CN_RESULT, codes.CN_NOTICE_REPLY, codes.CN_DATA_REPLY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,12 @@ class _Metrics:
             "smartpark_hj212_readings", "HJ 212 readings by outcome", ["outcome"], registry=registry
         )
         self.connections = Gauge("smartpark_hj212_connections", "open data-logger connections", registry=registry)
+        self.requests = Counter(
+            "smartpark_hj212_requests",
+            "requests to data loggers by command and outcome",
+            ["cn", "outcome"],
+            registry=registry,
+        )
 
 
 class Hj212Server:
@@ -73,8 +88,12 @@ class Hj212Server:
         lockout: LockoutLimits = DEFAULT_LOCKOUT,
         registry: CollectorRegistry | None = None,
         recorder: PacketRecorder | None = None,
+        requests: Requests | None = None,
     ) -> None:
         self.directory = directory
+        self.requests = requests or Requests()
+        self.sessions: dict[str, _Connection] = {}  # MN -> the connection it last logged in on
+        self.finished: list[Finished] = []  # told of every request that ends
         self.recorder = recorder  # the packet log and the forwarding outbox; None: not kept
         self.publisher = publisher
         self.rejections = rejections
@@ -121,6 +140,39 @@ class Hj212Server:
             if task is not None:
                 self._handlers.discard(task)
 
+    def connected(self) -> list[LoggerDevice]:
+        """The data loggers with a live connection, as of their last login."""
+        return [c.devices[mn] for mn, c in self.sessions.items()]
+
+    def system_code(self, device: LoggerDevice) -> str:
+        conn = self.sessions.get(device.mn)
+        return conn.sts.get(device.mn, codes.ST_AIR_SOURCE) if conn is not None else codes.ST_AIR_SOURCE
+
+    def send(self, device: LoggerDevice, frame: bytes) -> bool:
+        """Write a request down the logger's connection; False when it is not connected.
+
+        Not awaited: a logger that stops reading fills only its own socket buffer."""
+        conn = self.sessions.get(device.mn)
+        if conn is None or conn.writer.is_closing():
+            return False
+        conn.writer.write(frame)
+        return True
+
+    def expire_requests(self) -> None:
+        for request in self.requests.expire():
+            self._ended(request)
+
+    def _ended(self, request: Outstanding) -> None:
+        self.metrics.requests.labels(request.cn, request.outcome).inc()
+        device = self.directory.get(request.mn)
+        if device is None:
+            return
+        for listener in self.finished:
+            try:
+                listener(device, request)
+            except Exception:  # one listener's fault must not cost the connection
+                log.exception("hj212 request %s of MN %s: listener failed", request.qn, request.mn)
+
     async def close_connections(self) -> None:
         """End every open connection (shutdown): their partial frames are recorded as truncated."""
         handlers = list(self._handlers)
@@ -138,6 +190,8 @@ class _Connection:
         self.scanner = FrameScanner()
         self.parts = Reassembler(max_bytes=server.limits.split_bytes_per_connection, budget=server.split_budget)
         self.refused = 0  # in a row: reset by every accepted packet
+        self.devices: dict[str, LoggerDevice] = {}  # MNs logged in on this connection
+        self.sts: dict[str, str] = {}  # MN -> the system code (ST) it last sent: requests use it
 
     def reject(
         self,
@@ -181,6 +235,11 @@ class _Connection:
             self._junk(rest)
         for lost in self.parts.flush():
             self.reject(errors.BAD_SPLIT, lost.detail, mn=lost.mn)
+        for mn in self.devices:
+            if self.s.sessions.get(mn) is self:
+                del self.s.sessions[mn]
+                for request in self.s.requests.drop(mn):
+                    self.s._ended(request)
 
     def _junk(self, junk: Junk) -> None:
         self.reject(junk.reason, junk.detail, excerpt=junk.preview)
@@ -191,12 +250,16 @@ class _Connection:
         except Hj212Error as exc:
             self.reject(exc.reason, exc.detail, excerpt=frame[:120].decode("ascii", "backslashreplace"))
             return
-        if packet.cn in (codes.CN_REQUEST_REPLY, codes.CN_RESULT, codes.CN_NOTICE_REPLY, codes.CN_DATA_REPLY):
-            self.s.metrics.packets.labels("reply_received").inc()
-            return  # answers to requests the platform does not send: nothing to do
+        if self._answer(packet):
+            return
         device = await self._device(packet)
         if device is None:
             return
+        self.devices[device.mn] = device
+        self.sts[device.mn] = packet.st
+        self.s.sessions[device.mn] = self
+        request = self.s.requests.find(packet.mn, packet.qn)
+        recovered = request is not None and request.cn == packet.cn and packet.cn in commands.HISTORY_CNS
         for problem in packet.problems:
             self.reject(problem.reason, problem.detail, mn=packet.mn, device=device, metric=problem.key)
         whole, expired = self.parts.add(packet, frame)
@@ -206,8 +269,10 @@ class _Connection:
             self.s.metrics.packets.labels("part").inc()
             await self._reply(packet, encode.data_reply)
             return
-        if not await self._record(whole, device) or not await self._store(whole, device):
+        if not await self._record(whole, device, recovered=recovered) or not await self._store(whole, device):
             return
+        if recovered and request is not None:
+            request.received += 1
         self.refused = 0
         await self._reply(packet, encode.data_reply)
 
@@ -244,12 +309,37 @@ class _Connection:
         guard.succeeded(packet.mn, self.address)
         return device
 
-    async def _record(self, packet: Packet, device: LoggerDevice) -> bool:
+    def _answer(self, packet: Packet) -> bool:
+        """A logger's answer to the platform's request (9011, 9012, the 1011 time): True when
+        handled here. Only an MN logged in on this connection, with its password, is heard."""
+        device = self.devices.get(packet.mn)
+        if packet.cn in REPLY_CNS:
+            self.s.metrics.packets.labels("reply_received").inc()
+            if device is not None and device.password_ok(packet.pw):
+                ended = self.s.requests.answer(packet)
+                if ended is not None:
+                    self.s._ended(ended)
+            return True
+        if packet.cn != commands.CN_TIME_QUERY:
+            return False
+        request = self.s.requests.find(packet.mn, packet.qn)
+        system_time = commands.param(packet, "SystemTime")
+        if device is None or request is None or system_time is None or not device.password_ok(packet.pw):
+            return False  # not an answer to us: judged as any other packet
+        try:
+            request.system_time = parse_time(system_time, "SystemTime")
+        except Hj212Error as exc:
+            self.reject(exc.reason, exc.detail, mn=packet.mn, device=device)
+            return True
+        request.answered_at_s = time.time()
+        return True
+
+    async def _record(self, packet: Packet, device: LoggerDevice, *, recovered: bool = False) -> bool:
         """Keep the packet for forwarding and history requests; False: no reply, the logger resends."""
         if self.s.recorder is None:
             return True
         try:
-            await self.s.recorder.record(packet, device_id=device.device_id, tz=device.tz)
+            await self.s.recorder.record(packet, device_id=device.device_id, tz=device.tz, recovered=recovered)
         except RecordFailed as exc:
             self.reject(RECORD_FAILED, f"packet log unavailable: {exc}", mn=packet.mn, device=device)
             return False

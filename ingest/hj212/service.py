@@ -7,15 +7,19 @@ import logging
 import secrets
 import signal
 from collections.abc import Collection
+from typing import Any
 
 import psycopg
 from prometheus_client import REGISTRY
 
 from forwarding.recorder import PacketRecorder
+from ingest.hj212.clock import ClockCheck, ClockLimits
 from ingest.hj212.directory import Directory, from_database
 from ingest.hj212.lockout import lockout_limits
 from ingest.hj212.publisher import MqttPublisher
+from ingest.hj212.recovery import Recovery, RecoveryLimits
 from ingest.hj212.rejections import RejectionLog, database_sink
+from ingest.hj212.requests import Requests
 from ingest.hj212.server import Hj212Server, Limits
 from ingest.rejections import rejection_limits
 from smartpark.db import database_url
@@ -61,8 +65,10 @@ async def serve(
         ),
         registry=REGISTRY,
         recorder=recorder,
+        requests=Requests(per_logger=settings.hj212.requests_per_logger, timeout_s=settings.hj212.request_timeout_s),
     )
     recording = asyncio.create_task(recorder.run())
+    loops = _logger_commands(settings, server, url)
     tcp = await server.start(host, port)
     flusher = asyncio.create_task(rejections.run())
     refresher = asyncio.create_task(_refresh(server))
@@ -85,10 +91,37 @@ async def serve(
         if beater is not None:
             beater.cancel()
         recording.cancel()
+        for task in loops:
+            task.cancel()
         await recorder.close()
         await rejections.flush()
         client.disconnect()
         client.loop_stop()
+
+
+def _logger_commands(settings: Settings, server: Hj212Server, url: str) -> list[asyncio.Task[None]]:
+    """History recovery and the clock check, each off when its period is 0."""
+    h = settings.hj212
+
+    def connect() -> Any:
+        return psycopg.AsyncConnection.connect(url, autocommit=True)
+
+    tasks = []
+    if h.recovery_every_s > 0:
+        limits = RecoveryLimits(
+            every_s=h.recovery_every_s,
+            lookback_s=h.recovery_lookback_h * 3600,
+            settle_s=h.recovery_settle_s,
+            retry_after_s=h.recovery_retry_after_s,
+            max_range_s=h.recovery_max_range_h * 3600,
+        )
+        recovery = Recovery(server, connect, limits=limits, default_interval_s=settings.aggregation.default_interval_s)
+        tasks.append(asyncio.create_task(recovery.run()))
+    if h.clock_every_s > 0:
+        check = ClockCheck(server, connect, limits=ClockLimits(every_s=h.clock_every_s, max_skew_s=h.max_clock_skew_s))
+        server.finished.append(check.finished)
+        tasks.append(asyncio.create_task(check.run()))
+    return tasks
 
 
 async def _refresh(server: Hj212Server) -> None:

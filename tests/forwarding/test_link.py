@@ -25,7 +25,10 @@ class MemoryOutbox:
         self.rows = {r.outbox_id: r for r in rows}
         self.deleted: list[int] = []
 
-    async def pending(self, *, target_id: int, after: int, limit: int) -> list[store.Pending]:
+    async def pending(
+        self, *, target_id: int, after: int, limit: int, delivered: list[int] | None = None
+    ) -> list[store.Pending]:
+        await self.delivered(outbox_ids=delivered or [])
         return [self.rows[i] for i in sorted(self.rows) if i > after][:limit]
 
     async def delivered(self, *, outbox_ids: list[int]) -> None:

@@ -49,3 +49,32 @@ def test_a_long_cp_is_split_into_parts_that_each_repeat_datatime() -> None:
     assert all(d.data_time == whole.data_time and d.qn == "20260126080000123" for d in decoded)
     got = sorted((r.code, r.suffix, r.value) for d in decoded for r in d.readings)
     assert got == sorted((r.code, r.suffix, r.value) for r in whole.readings)
+
+
+def test_a_reply_read_quickly_names_what_the_full_parse_names() -> None:
+    from forwarding.link import Reply, quick_reply
+    from hj212.commands import result
+    from hj212.encode import data_reply, segment
+    from hj212.frame import encode_frame, parse_frame
+
+    def quick(frame: bytes) -> Reply | None:
+        return quick_reply(parse_frame(frame).segment)
+
+    qn = "20260126080000123"
+    assert quick(data_reply(qn=qn, pw="p", mn="UP1")) == Reply("9014", ("UP1", qn), None)
+    # a 9011 names its packet by the QN in CP (the 2005 way) and says whether it was taken
+    seg = segment(qn=None, st="91", cn="9011", pw="p", mn="UP1", flag=4, cp=f"QN={qn};QnRtn=3")
+    assert quick(encode_frame(seg)) == Reply("9011", ("UP1", qn), "3")
+    # anything else is not a reply
+    assert quick(result(qn=qn, pw="p", mn="UP1", exe_rtn=1)) is None
+    frame = frames(
+        cp="DataTime=20260126080000;a21026-Rtd=1",
+        qn=qn,
+        st="31",
+        cn="2011",
+        mn="UP1",
+        pw="p",
+        version="2017",
+        reply=True,
+    )[0]
+    assert quick(frame) is None

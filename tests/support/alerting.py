@@ -85,6 +85,7 @@ def running(
     max_backoff_s: float = 1.0,
     parks: Sequence[str] | None = None,
     session_expiry_s: int = 5,
+    transmission_every_s: float = 300.0,
 ) -> Iterator[AlertingService]:
     service = AlertingService(
         settings=settings.model_copy(
@@ -102,6 +103,7 @@ def running(
         max_backoff_s=max_backoff_s,
         session_expiry_s=session_expiry_s,
         parks=parks,
+        transmission_every_s=transmission_every_s,
     )
     service.start()
     assert service.ready.wait(10), "the alerting service did not subscribe"
