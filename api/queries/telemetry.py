@@ -11,6 +11,8 @@ import psycopg
 from api.auth import Principal
 from api.queries.scope import Where, page, tenant
 from api.series import Interval, SeriesPlan
+from storage import cold_read, manifest
+from storage.coldfs import ColdStore
 
 Row = dict[str, Any]
 
@@ -112,11 +114,68 @@ EPOCH_MS = "(extract(epoch FROM {col}) * 1000)::bigint"  # exact for any timesta
 BUCKET_MS = "(date_part('epoch', {col}) * 1000)::bigint"
 
 
-def series(conn: psycopg.Connection[Any], plan: SeriesPlan, *, timezones: list[str]) -> list[Points]:
+def series(
+    conn: psycopg.Connection[Any],
+    plan: SeriesPlan,
+    *,
+    timezones: list[str],
+    parks: list[int] | None = None,
+    cold: ColdStore | None = None,
+) -> list[Points]:
     """Points of every pair in the plan, in the plan's order (the devices are already checked).
 
-    Each series comes back as one row of arrays: per-point rows cost far more to decode.
+    Each series comes back as one row of arrays: per-point rows cost far more to decode. Raw
+    readings over a range reaching into the cold tier come from its files too (``cold``, with
+    each pair's park in ``parks``): a chunk is in one tier only, so the two never overlap.
     """
+    out = _hot_series(conn, plan, timezones=timezones)
+    if plan.interval is not Interval.RAW or cold is None or parks is None:
+        return out
+    if not manifest.reaches_cold(conn, hypertable="telemetry", start=plan.start):
+        return out
+    return [
+        _with_cold(conn, cold, plan, pair.device_id, pair.metric.id, pair.metric.category.value, park, hot)
+        for pair, park, hot in zip(plan.pairs, parks, out, strict=True)
+    ]
+
+
+def _with_cold(
+    conn: psycopg.Connection[Any],
+    cold: ColdStore,
+    plan: SeriesPlan,
+    device_id: int,
+    metric_id: int,
+    category: str,
+    park_id: int,
+    hot: Points,
+) -> Points:
+    c = cold_read.raw_series(
+        conn,
+        cold,
+        device_id=device_id,
+        metric_id=metric_id,
+        park_id=park_id,
+        category=category,
+        start=plan.start,
+        end=plan.end,
+    )
+    if not len(c.ts_us):
+        return hot
+    ts = [int(t) for t in c.ts_us // 1000] + hot.ts
+    values: list[float | None] = [float(v) for v in c.values]
+    values += hot.values
+    flags = [int(f) for f in c.flags] + (hot.flags or [])
+    order = sorted(range(len(ts)), key=ts.__getitem__)
+    cap = plan.limit_per_series
+    return Points(
+        [ts[i] for i in order[:cap]],
+        [values[i] for i in order[:cap]],
+        [flags[i] for i in order[:cap]],
+        len(ts) > cap or hot.truncated,
+    )
+
+
+def _hot_series(conn: psycopg.Connection[Any], plan: SeriesPlan, *, timezones: list[str]) -> list[Points]:
     n = len(plan.pairs)
     params: dict[str, Any] = {
         "dev": [pair.device_id for pair in plan.pairs],

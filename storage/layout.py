@@ -1,0 +1,147 @@
+"""The cold tier's files (pure, no I/O): their schema, their names, how readings are grouped
+into them and the checksum that proves a file holds what the chunk held.
+
+One file per (chunk, UTC day, park, metric category), under ``telemetry/day=…/park=…/``: a
+category's files can be deleted when its retention ends without rewriting the others', and a
+read of one device opens only its park's files of the days asked. Inside a file the readings are
+sorted by (device, metric, time), so row-group statistics prune a read of one series and the
+columns compress well: delta-encoded times, dictionary ids and flags, byte-split values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from smartpark.db.binary_copy import PG_EPOCH_US, TELEMETRY_COLUMNS
+
+TELEMETRY = "telemetry"
+# (column, PostgreSQL binary type): the times cross as PostgreSQL's µs, exact to the microsecond.
+COPY_COLUMNS = TELEMETRY_COLUMNS
+SCHEMA = pa.schema(
+    [
+        ("ts", pa.timestamp("us", tz="UTC")),
+        ("device_id", pa.int32()),
+        ("metric_id", pa.int16()),
+        ("value", pa.float64()),
+        ("flag", pa.int16()),
+    ]
+)
+US_PER_DAY = 86_400_000_000
+ROW_GROUP_ROWS = 128 * 1024  # small enough that one series' read skips most of a big file
+
+
+def writer_options(zstd_level: int) -> dict[str, object]:
+    """pyarrow.parquet.write_table keywords of every cold file."""
+    return {
+        "compression": "zstd",
+        "compression_level": zstd_level,
+        "use_dictionary": ["device_id", "metric_id", "flag"],
+        "column_encoding": {"ts": "DELTA_BINARY_PACKED", "value": "BYTE_STREAM_SPLIT"},
+        "row_group_size": ROW_GROUP_ROWS,
+        "write_statistics": True,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """The readings of one file: rows [start, stop) of the chunk's sorted arrays."""
+
+    day: date
+    park_id: int
+    category: str
+    start: int
+    stop: int
+
+    def path(self, root: str, chunk: str) -> str:
+        folder = f"{root.rstrip('/')}/{TELEMETRY}/day={self.day.isoformat()}/park={self.park_id}"
+        return f"{folder}/{self.category}-{chunk}.parquet"
+
+
+def unix_us(pg_us: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    return pg_us.astype(np.int64) + PG_EPOCH_US
+
+
+def split(
+    arrays: dict[str, npt.NDArray[np.generic]],
+    *,
+    park_of_device: dict[int, int],
+    category_of_metric: dict[int, str],
+) -> tuple[dict[str, npt.NDArray[np.generic]], list[Part]]:
+    """The chunk's readings sorted by (day, park, category, device, metric, time), and the parts.
+
+    A device or metric missing from the maps is an error naming it: its readings would belong to
+    no file, and the chunk must not be dropped then.
+    """
+    ts = unix_us(np.asarray(arrays["ts"]))
+    device = np.asarray(arrays["device_id"], dtype=np.int32)
+    metric = np.asarray(arrays["metric_id"], dtype=np.int16)
+    devices = np.unique(device)
+    unknown = [int(d) for d in devices if int(d) not in park_of_device]
+    if unknown:
+        raise ValueError(f"devices {unknown[:10]} of the chunk have no park in the registry")
+    metrics = np.unique(metric)
+    unknown = [int(m) for m in metrics if int(m) not in category_of_metric]
+    if unknown:
+        raise ValueError(f"metrics {unknown[:10]} of the chunk are not in the catalogue")
+    park = np.zeros(int(devices.max()) + 1 if len(devices) else 1, dtype=np.int32)
+    park[devices] = [park_of_device[int(d)] for d in devices]
+    categories = sorted(set(category_of_metric.values()))
+    cat_index = np.zeros(int(metrics.max()) + 1 if len(metrics) else 1, dtype=np.int8)
+    cat_index[metrics] = [categories.index(category_of_metric[int(m)]) for m in metrics]
+    day = ts // US_PER_DAY
+    row_park = park[device]
+    row_cat = cat_index[metric]
+    order = np.lexsort((ts, metric, device, row_cat, row_park, day))
+    out = {name: np.asarray(arrays[name])[order] for name, _ in COPY_COLUMNS}
+    out["ts"] = ts[order]
+    keys = np.stack([day[order], row_park[order], row_cat[order]])
+    if len(order) == 0:
+        return out, []
+    edges = np.flatnonzero(np.any(keys[:, 1:] != keys[:, :-1], axis=0)) + 1
+    starts = np.concatenate([[0], edges])
+    stops = np.concatenate([edges, [len(order)]])
+    parts = [
+        Part(
+            datetime.fromtimestamp(int(keys[0, a]) * 86_400, UTC).date(),
+            int(keys[1, a]),
+            categories[int(keys[2, a])],
+            int(a),
+            int(b),
+        )
+        for a, b in zip(starts, stops, strict=True)
+    ]
+    return out, parts
+
+
+def table(arrays: dict[str, npt.NDArray[np.generic]], start: int = 0, stop: int | None = None) -> pa.Table:
+    """The Arrow table of rows [start, stop) of sorted arrays (``ts`` in Unix µs)."""
+    cols = [
+        pa.array(
+            np.asarray(arrays[f.name])[start:stop].astype(f.type.to_pandas_dtype() if f.name != "ts" else np.int64)
+        )
+        for f in SCHEMA
+    ]
+    cols[0] = cols[0].cast(SCHEMA.field("ts").type)
+    return pa.Table.from_arrays(cols, schema=SCHEMA)
+
+
+def checksum(tables: list[pa.Table]) -> str:
+    """BLAKE2b of every value of the tables, column by column, in their order: the source's
+    arrays and the files read back give the same digest exactly when they hold the same rows."""
+    h = hashlib.blake2b(digest_size=16)
+    for t in tables:
+        for name in SCHEMA.names:
+            col = t.column(name).combine_chunks()
+            if name == "ts":
+                col = col.cast(pa.int64())
+            h.update(name.encode())
+            h.update(
+                np.ascontiguousarray(col.to_numpy(zero_copy_only=False)).astype(col.type.to_pandas_dtype()).tobytes()
+            )
+    return h.hexdigest()

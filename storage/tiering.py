@@ -1,0 +1,179 @@
+"""Moving raw telemetry chunks past the hot age to the Parquet cold tier, and expiring cold files.
+
+Each chunk goes in four steps, each recorded in the manifest before the next begins: plan its
+files, write them (rows and checksum of the source recorded), read them back and compare, then drop
+the chunk and mark it cold in one transaction. A process killed anywhere leaves either a hot chunk
+whose listed files the next run deletes and writes again, or a cold chunk whose files are complete:
+never a reading lost, never one in both tiers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pyarrow.parquet as pq
+
+from smartpark.db.binary_copy import decode
+from storage import layout, manifest, retention
+from storage.coldfs import ColdStore
+
+log = logging.getLogger("storage.tiering")
+Conn = psycopg.Connection[Any]
+Pause = Callable[[str], None]  # called after each step with its name (crash drills)
+STEPS = ("planned", "exported", "verified", "dropping")
+
+
+class ChunkChanged(RuntimeError):
+    """The chunk gained or lost rows after it was exported: the next run exports it again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    chunk: str
+    rows: int
+    bytes: int
+    files: int
+    seconds_export: float
+
+
+def _no_pause(step: str) -> None:
+    return None
+
+
+def read_chunk(conn: Conn, *, schema: str, chunk: str) -> dict[str, Any]:
+    """The chunk's readings as numpy arrays, through one binary COPY."""
+    cols = ", ".join(name for name, _ in layout.COPY_COLUMNS)
+    buf = bytearray()
+    with (
+        conn.cursor() as cur,
+        cur.copy(f'COPY (SELECT {cols} FROM "{schema}"."{chunk}") TO STDOUT (FORMAT binary)') as copy,
+    ):
+        for block in copy:
+            buf += block
+    return decode(layout.COPY_COLUMNS, buf)
+
+
+def registry_maps(conn: Conn) -> tuple[dict[int, int], dict[int, str]]:
+    parks = dict(
+        conn.execute("SELECT d.device_id, e.park_id FROM devices d JOIN enterprises e USING (enterprise_id)").fetchall()
+    )
+    categories = dict(conn.execute("SELECT metric_id, category FROM metrics").fetchall())
+    return parks, categories
+
+
+def move_chunk(
+    conn: Conn,
+    store: ColdStore,
+    chunk: dict[str, Any],
+    *,
+    zstd_level: int,
+    pause: Pause = _no_pause,
+    clock: Callable[[], float] | None = None,
+) -> Moved:
+    """Export, verify and drop one telemetry chunk (a row of :func:`retention.old_chunks`)."""
+    import time
+
+    now = clock or time.perf_counter
+    name, ht = chunk["chunk_name"], layout.TELEMETRY
+    store.delete(manifest.unfinished_paths(conn, hypertable=ht, chunk=name))
+    t0 = now()
+    arrays = read_chunk(conn, schema=chunk["chunk_schema"], chunk=name)
+    parks, categories = registry_maps(conn)
+    rows, parts = layout.split(arrays, park_of_device=parks, category_of_metric=categories)
+    paths = [p.path(store.root, name) for p in parts]
+    manifest.plan(
+        conn,
+        hypertable=ht,
+        chunk=name,
+        range_start=chunk["range_start"],
+        range_end=chunk["range_end"],
+        files=[
+            manifest.PlannedFile(path, p.day, p.park_id, p.category, p.stop - p.start)
+            for path, p in zip(paths, parts, strict=True)
+        ],
+    )
+    pause("planned")
+    tables = [layout.table(rows, p.start, p.stop) for p in parts]
+    options = layout.writer_options(zstd_level)
+    sizes = {}
+    for path, t in zip(paths, tables, strict=True):
+        store.make_parent(path)
+        pq.write_table(t, path, filesystem=store.fs, **options)
+        sizes[path] = store.size(path)
+    n = sum(t.num_rows for t in tables)
+    manifest.exported(conn, hypertable=ht, chunk=name, rows=n, checksum=layout.checksum(tables), sizes=sizes)
+    seconds = now() - t0
+    pause("exported")
+    verify(conn, store, chunk=name)
+    pause("verified")
+    with conn.transaction():
+        # no writer may add to the chunk between the count and the drop
+        conn.execute(f'LOCK TABLE "{chunk["chunk_schema"]}"."{name}" IN SHARE MODE')
+        found = conn.execute(f'SELECT count(*) FROM "{chunk["chunk_schema"]}"."{name}"').fetchone()
+        if found is None or found[0] != n:
+            raise ChunkChanged(f"chunk {name} holds {found and found[0]} readings, {n} were exported")
+        retention.drop_one_chunk(conn, hypertable=ht, range_start=chunk["range_start"], range_end=chunk["range_end"])
+        manifest.cold(conn, hypertable=ht, chunk=name)
+        pause("dropping")
+    return Moved(name, n, sum(sizes.values()), len(paths), seconds)
+
+
+def verify(conn: Conn, store: ColdStore, *, chunk: str) -> None:
+    """Read the chunk's files back: the same number of rows and the same checksum, or an error."""
+    ht = layout.TELEMETRY
+    rows, digest = manifest.recorded(conn, hypertable=ht, chunk=chunk)
+    back = [
+        pq.read_table(path, filesystem=store.fs, schema=layout.SCHEMA)
+        for path in manifest.chunk_paths(conn, hypertable=ht, chunk=chunk)
+    ]
+    got_rows, got = sum(t.num_rows for t in back), layout.checksum(back)
+    if (got_rows, got) != (rows, digest):
+        raise RuntimeError(
+            f"cold files of {chunk} read back as {got_rows} rows ({got}); {rows} rows ({digest}) were written"
+        )
+    manifest.verified(conn, hypertable=ht, chunk=chunk)
+
+
+def move_old(
+    conn: Conn,
+    store: ColdStore,
+    *,
+    hot_days: int,
+    zstd_level: int,
+    now: datetime | None = None,
+    pause: Pause = _no_pause,
+    limit: int | None = None,
+    window: tuple[datetime | None, datetime | None] = (None, None),
+) -> list[Moved]:
+    """Move every telemetry chunk wholly older than ``hot_days`` (0: none) to the cold tier;
+    ``window`` (since, until) narrows the pass to chunks inside it, ``limit`` to so many chunks."""
+    if hot_days == 0:
+        return []
+    since, until = window
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=hot_days)
+    if until is not None:
+        cutoff = min(cutoff, until)
+    chunks = retention.old_chunks(conn, hypertable=layout.TELEMETRY, older_than=cutoff)
+    moved = []
+    for chunk in [c for c in chunks if since is None or c["range_start"] >= since][:limit]:
+        moved.append(move_chunk(conn, store, chunk, zstd_level=zstd_level, pause=pause))
+        log.info("moved %s to the cold tier: %s", chunk["chunk_name"], moved[-1])
+    return moved
+
+
+def expire_cold(conn: Conn, store: ColdStore, *, policy: retention.Policy, today: date) -> int:
+    """Delete the cold files of each category past its retention; the number deleted."""
+    gone = 0
+    for category in retention.CATEGORIES:
+        cutoff = policy.cold_cutoff(category, today)
+        if cutoff is None:
+            continue
+        paths = manifest.expire(conn, hypertable=layout.TELEMETRY, category=category, before=cutoff)
+        store.delete(paths)
+        gone += len(paths)
+    return gone

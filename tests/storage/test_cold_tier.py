@@ -1,0 +1,210 @@
+"""The Parquet cold tier against the real TimescaleDB: chunks move (export, verify, drop), raw
+series read across both tiers, cold files expire by category, and a process killed (SIGKILL)
+after any step loses nothing and doubles nothing once it runs again.
+
+Each test keeps its readings in a year of its own (1981…), and moves only chunks of that year, so
+the run's other tests' data stay where they are.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+import pyarrow.parquet as pq
+import pytest
+
+from api.queries import telemetry as q
+from api.series import Aggregate, Interval, Pair, SeriesPlan
+from smartpark.catalogue import metric
+from smartpark.settings import Settings
+from storage import layout, manifest, retention, tiering
+from storage.coldfs import ColdStore
+from tests.support.readings import device_id, ms, store_readings
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+SERIES = {  # (enterprise, device) -> metric: one per category
+    ("e1", "em1"): "elec.import_kwh",
+    ("e1", "cems1"): "stack.so2_mgm3",
+    ("e1", "gd1"): "safety.lel_pct",
+}
+PER_DAY = 144  # a reading every 10 minutes
+
+
+def _year(year: int) -> tuple[datetime, datetime]:
+    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+
+
+def _store(db: psycopg.Connection[Any], park: dict[str, Any], year: int, days: int = 3) -> list[int]:
+    """A reading every 10 minutes for ``days`` days of each series; the devices."""
+    devices, rows = [], []
+    for (ent, code), m in SERIES.items():
+        dev = device_id(db, park, ent, code)
+        devices.append(dev)
+        t0 = ms(year, 3, 1)
+        rows += [
+            (dev, metric(m).id, t0 + i * 600_000, round(100 + np.sin(i / 7) * 5, 2)) for i in range(days * PER_DAY)
+        ]
+    store_readings(db, rows)
+    return devices
+
+
+def _every_reading(db: psycopg.Connection[Any], store: ColdStore, devices: list[int]) -> list[tuple[Any, ...]]:
+    """Each reading of the devices in either tier, hot ones first: a reading in both appears twice."""
+    hot = db.execute(
+        "SELECT device_id, metric_id, (extract(epoch FROM ts) * 1000000)::int8, value, flag FROM telemetry"
+        " WHERE device_id = ANY(%s)",
+        (devices,),
+    ).fetchall()
+    paths = [
+        r[0]
+        for r in db.execute(
+            "SELECT f.path FROM storage_cold_files f JOIN storage_cold_chunks c USING (hypertable, chunk)"
+            " WHERE c.state = 'cold'"
+        ).fetchall()
+    ]
+    cold: list[tuple[Any, ...]] = []
+    for path in paths:
+        t = pq.read_table(path, filesystem=store.fs, schema=layout.SCHEMA)
+        ts = t.column("ts").cast("int64").to_pylist()
+        cold += [
+            (d, m, u, v, f)
+            for d, m, u, v, f in zip(
+                t.column("device_id").to_pylist(), t.column("metric_id").to_pylist(), ts,
+                t.column("value").to_pylist(), t.column("flag").to_pylist(), strict=True,
+            )
+            if d in devices
+        ]  # fmt: skip
+    return [tuple(r) for r in hot] + cold
+
+
+def _files_on_disk(root: Path) -> set[str]:
+    return {p.as_posix() for p in root.rglob("*.parquet")}
+
+
+def _listed(db: psycopg.Connection[Any], root: Path) -> set[str]:
+    rows = db.execute("SELECT path FROM storage_cold_files WHERE path LIKE %s", (f"{root.as_posix()}/%",)).fetchall()
+    return {r[0] for r in rows}
+
+
+def test_old_chunks_move_to_parquet_and_raw_series_read_across_tiers(
+    db: psycopg.Connection[Any], park: dict[str, Any], tmp_path: Path, settings: Settings
+) -> None:
+    devices = _store(db, park, 1981)
+    before = sorted(_every_reading(db, ColdStore.of(str(tmp_path)), devices))
+    store = ColdStore.of(str(tmp_path / "cold"))
+    moved = tiering.move_old(db, store, hot_days=90, zstd_level=9, window=_year(1981), limit=2)
+    assert [m.rows for m in moved] == [3 * PER_DAY, 3 * PER_DAY]  # two days of three series
+    assert [m.files for m in moved] == [3, 3]  # one file per category: energy, emissions, safety
+    after = _every_reading(db, store, devices)
+    assert sorted(after) == before  # every reading in exactly one tier, unchanged
+    hot_days = db.execute(
+        "SELECT count(DISTINCT date_trunc('day', ts)) FROM telemetry WHERE device_id = ANY(%s)", (devices,)
+    ).fetchone()
+    assert hot_days == (1,)
+    assert _files_on_disk(tmp_path / "cold") == _listed(db, tmp_path / "cold")
+    states = db.execute(
+        "SELECT state, count(*) FROM storage_cold_chunks WHERE chunk = ANY(%s) GROUP BY 1", ([m.chunk for m in moved],)
+    ).fetchall()
+    assert states == [("cold", 2)]
+
+    # the series query of the API: one range over both tiers, in time order, nothing twice
+    dev, m = devices[1], metric("stack.so2_mgm3")
+    plan = SeriesPlan(
+        pairs=(Pair(dev, m),),
+        aggregates=(Aggregate.AVG,),
+        interval=Interval.RAW,
+        start=datetime(1981, 3, 1, 12, tzinfo=UTC),
+        end=datetime(1981, 3, 3, 12, tzinfo=UTC),
+        limit_per_series=10_000,
+    )
+    park_id = db.execute(
+        "SELECT park_id FROM enterprises e JOIN devices d USING (enterprise_id) WHERE device_id = %s", (dev,)
+    ).fetchone()
+    assert park_id is not None
+    with psycopg.connect(settings.database_url or "", row_factory=psycopg.rows.dict_row) as conn:
+        both = q.series(conn, plan, timezones=["Asia/Shanghai"], parks=[park_id[0]], cold=store)[0]
+        hot_only = q.series(conn, plan, timezones=["Asia/Shanghai"])[0]
+    lo, hi = ms(1981, 3, 1, 12) * 1000, ms(1981, 3, 3, 12) * 1000
+    expected = sorted((r for r in before if r[0] == dev and r[1] == m.id and lo <= r[2] < hi), key=lambda r: r[2])
+    assert both.ts == [r[2] // 1000 for r in expected]
+    assert both.values == [r[3] for r in expected]
+    # the afternoon of day 1 and day 2 are cold, the morning of day 3 is still hot
+    assert len(both.ts) == 2 * PER_DAY and len(hot_only.ts) == PER_DAY // 2
+    assert both.flags == [0] * len(both.ts) and not both.truncated
+
+
+def test_cold_files_expire_by_category(db: psycopg.Connection[Any], park: dict[str, Any], tmp_path: Path) -> None:
+    devices = _store(db, park, 1982, days=1)
+    store = ColdStore.of(str(tmp_path))
+    tiering.move_old(db, store, hot_days=90, zstd_level=3, window=_year(1982))
+    cats = {"emissions": 1827, "environment": 1827, "energy": 1096, "safety": 366}
+    policy = retention.Policy(hot_days=90, category_days=cats, table_days={}, cold=True)
+    # on 1983-03-02 the safety day (1982-03-01) is past 366 days; energy and emissions are not
+    assert tiering.expire_cold(db, store, policy=policy, today=date(1983, 3, 2)) == 1
+    left = {r[1] for r in _every_reading(db, store, devices)}
+    assert left == {metric("elec.import_kwh").id, metric("stack.so2_mgm3").id}
+    assert _files_on_disk(tmp_path) == _listed(db, tmp_path)
+    # on the day itself (exactly 366 days on) nothing more goes
+    assert tiering.expire_cold(db, store, policy=policy, today=date(1983, 3, 1)) == 0
+
+
+def test_without_a_cold_tier_raw_chunks_stay_for_the_longest_category(
+    db: psycopg.Connection[Any], park: dict[str, Any]
+) -> None:
+    devices = _store(db, park, 2021, days=1)  # 2021-03-01: more than 90 days, less than 5 years ago
+    cats = {"emissions": 1827, "environment": 1827, "energy": 1096, "safety": 366}
+    keep_others = dict.fromkeys(retention.AGGREGATES, 0)
+    policy = retention.Policy(hot_days=90, category_days=cats, table_days=keep_others, cold=False)
+    retention.apply(db, policy=policy)
+    assert len(_every_reading(db, ColdStore.of("/nonexistent-never-read"), devices)) == 3 * PER_DAY
+
+
+def _tier(cold: Path, year: int, *args: str) -> subprocess.Popen[str]:
+    since, until = _year(year)
+    env = {
+        **os.environ,
+        "SMARTPARK_STORAGE_COLD_URL": str(cold),
+        "SMARTPARK_STORAGE_ROLLUP_15M_DAYS": "0",  # this pass must not touch the run's other data
+        "SMARTPARK_STORAGE_ROLLUP_1H_DAYS": "0",
+        "SMARTPARK_STORAGE_REJECTED_MESSAGES_DAYS": "365",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "smartpark.cli", "storage", "tier", "--limit", "1",
+         "--since", since.isoformat(), "--until", until.isoformat(), *args],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", tiering.STEPS)
+def test_a_kill_after_any_step_loses_nothing_and_doubles_nothing(
+    db: psycopg.Connection[Any], park: dict[str, Any], tmp_path: Path, step: str
+) -> None:
+    year = 1983 + tiering.STEPS.index(step)
+    devices = _store(db, park, year, days=1)
+    store = ColdStore.of(str(tmp_path))
+    before = sorted(_every_reading(db, store, devices))
+    p = _tier(tmp_path, year, "--pause-at", step)
+    assert p.stdout is not None
+    line = p.stdout.readline()  # the process holds there until killed
+    assert line == f"paused at {step}\n", p.stderr.read() if p.stderr else ""
+    p.kill()  # SIGKILL: no clean-up of any kind
+    p.wait(timeout=30)
+    chunk = db.execute(
+        "SELECT chunk, state FROM storage_cold_chunks c WHERE range_start = %s", (datetime(year, 3, 1, tzinfo=UTC),)
+    ).fetchone()
+    assert chunk is not None and chunk[1] == {"planned": "exporting", "dropping": "verified"}.get(step, step)
+    assert sorted(_every_reading(db, store, devices)) == before  # the killed pass left the chunk hot
+    out, err = _tier(tmp_path, year).communicate(timeout=120)
+    assert '"cold_chunks": 1' in out, err
+    assert manifest.state(db, hypertable="telemetry", chunk=chunk[0]) == "cold"
+    assert sorted(_every_reading(db, store, devices)) == before
+    assert _files_on_disk(tmp_path) == _listed(db, tmp_path)
