@@ -119,7 +119,7 @@ def _bytes_per_kind(arrays: dict[str, np.ndarray], level: int) -> dict[str, dict
             order = np.lexsort((rows["ts"], rows["metric_id"], rows["device_id"]))
             t = layout.table({k: v[order] for k, v in rows.items()})
             path = os.path.join(tmp, "k.parquet")
-            pq.write_table(t, path, **layout.writer_options(level))
+            pq.write_table(layout.encode(t), path, **layout.writer_options(level))
             size = os.path.getsize(path)
             out[kind] = {"readings": int(mask.sum()), "bytes_per_reading": round(size / int(mask.sum()), 2)}
     return out

@@ -52,14 +52,14 @@ def raw_series(
     )
     if not paths:
         return EMPTY
-    dataset = ds.dataset(paths, schema=layout.SCHEMA, format="parquet", filesystem=store.fs)
+    dataset = ds.dataset(paths, schema=layout.FILE_SCHEMA, format="parquet", filesystem=store.fs)
     wanted = (
         (pc.field("device_id") == device_id)
         & (pc.field("metric_id") == metric_id)
         & (pc.field("ts") >= start)
         & (pc.field("ts") < end)
     )
-    t = dataset.to_table(columns=["ts", "value", "flag"], filter=wanted)
+    t = layout.decode(dataset.to_table(filter=wanted))
     ts = t.column("ts").cast("int64").to_numpy()
     order = np.argsort(ts, kind="stable")
     return ColdPoints(ts[order], t.column("value").to_numpy()[order], t.column("flag").to_numpy()[order])

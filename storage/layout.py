@@ -5,7 +5,12 @@ One file per (chunk, UTC day, park, metric category), under ``telemetry/day=…/
 category's files can be deleted when its retention ends without rewriting the others', and a
 read of one device opens only its park's files of the days asked. Inside a file the readings are
 sorted by (device, metric, time), so row-group statistics prune a read of one series and the
-columns compress well: delta-encoded times, dictionary ids and flags, byte-split values.
+columns compress well: delta-encoded times, dictionary ids and flags.
+
+Values are what instruments display, decimals of a few digits, whose float64 mantissas look random
+to a compressor. A file stores each series' values as integers at the series' decimal scale
+(``value_e / 10**scale``), delta-encoded, wherever that gives back the very same float64; any
+other value is kept as it is (``value_raw``). Both readers and the checksum see float64 values.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from smartpark.db.binary_copy import PG_EPOCH_US, TELEMETRY_COLUMNS
 TELEMETRY = "telemetry"
 # (column, PostgreSQL binary type): the times cross as PostgreSQL's µs, exact to the microsecond.
 COPY_COLUMNS = TELEMETRY_COLUMNS
+# The readings as the tier's code sees them (checksum, reads) ...
 SCHEMA = pa.schema(
     [
         ("ts", pa.timestamp("us", tz="UTC")),
@@ -32,6 +38,20 @@ SCHEMA = pa.schema(
         ("flag", pa.int16()),
     ]
 )
+# ... and as a file stores them.
+FILE_SCHEMA = pa.schema(
+    [
+        ("ts", pa.timestamp("us", tz="UTC")),
+        ("device_id", pa.int32()),
+        ("metric_id", pa.int16()),
+        ("flag", pa.int16()),
+        ("scale", pa.int8()),
+        ("value_e", pa.int64()),  # null where value_raw holds the value
+        ("value_raw", pa.float64()),
+    ]
+)
+MAX_SCALE = 9
+EXACT_INT = 2**53  # integers beyond this are not all exact in float64
 US_PER_DAY = 86_400_000_000
 ROW_GROUP_ROWS = 128 * 1024  # small enough that one series' read skips most of a big file
 
@@ -41,8 +61,12 @@ def writer_options(zstd_level: int) -> dict[str, object]:
     return {
         "compression": "zstd",
         "compression_level": zstd_level,
-        "use_dictionary": ["device_id", "metric_id", "flag"],
-        "column_encoding": {"ts": "DELTA_BINARY_PACKED", "value": "BYTE_STREAM_SPLIT"},
+        "use_dictionary": ["device_id", "metric_id", "flag", "scale"],
+        "column_encoding": {
+            "ts": "DELTA_BINARY_PACKED",
+            "value_e": "DELTA_BINARY_PACKED",
+            "value_raw": "BYTE_STREAM_SPLIT",
+        },
         "row_group_size": ROW_GROUP_ROWS,
         "write_statistics": True,
     }
@@ -129,6 +153,69 @@ def table(arrays: dict[str, npt.NDArray[np.generic]], start: int = 0, stop: int 
     ]
     cols[0] = cols[0].cast(SCHEMA.field("ts").type)
     return pa.Table.from_arrays(cols, schema=SCHEMA)
+
+
+def _scaled(
+    v: npt.NDArray[np.float64], k: float | npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """``v`` as integers at decimal scale ``k``, and where that gives ``v`` back exactly (NaN,
+    infinities, -0.0 and integers beyond 2**53 never do)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        power = np.power(10.0, k)
+        e = np.round(v * power)
+        ok = (np.abs(e) < EXACT_INT) & (e / power == v) & ~((v == 0) & np.signbit(v))
+    return e, ok
+
+
+def _row_scales(v: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
+    """Per value the smallest decimal scale that gives it back exactly (-1: none does)."""
+    out = np.full(len(v), -1, dtype=np.int8)
+    for k in range(MAX_SCALE, -1, -1):
+        out[_scaled(v, float(k))[1]] = k
+    return out
+
+
+def encode(t: pa.Table) -> pa.Table:
+    """The file's table of readings sorted by series: each series at its own decimal scale."""
+    v = t.column("value").to_numpy()
+    series = t.column("device_id").to_numpy().astype(np.int64) << 16 | t.column("metric_id").to_numpy().astype(np.int64)
+    n = len(v)
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(series)) + 1]) if n else np.zeros(0, np.int64)
+    rows = _row_scales(v)
+    # a series' scale: the largest its values need (a value needing none stays raw)
+    per_series = np.maximum.reduceat(rows, starts) if n else rows
+    scale = np.repeat(per_series, np.diff(np.concatenate([starts, [n]]))).astype(np.int8)
+    e, exact = _scaled(v, scale.clip(0).astype(np.float64))
+    exact &= scale >= 0
+    cols = {
+        "ts": t.column("ts"),
+        "device_id": t.column("device_id"),
+        "metric_id": t.column("metric_id"),
+        "flag": t.column("flag"),
+        "scale": pa.array(scale.clip(0)),
+        "value_e": pa.array(np.where(exact, e, 0).astype(np.int64), mask=~exact),
+        "value_raw": pa.array(v, mask=exact),
+    }
+    return pa.Table.from_pydict(cols, schema=FILE_SCHEMA)
+
+
+def decode(f: pa.Table) -> pa.Table:
+    """The readings of a file's table (any subset of rows, all its columns)."""
+    e = f.column("value_e")
+    scaled = e.fill_null(0).to_numpy() / np.power(10.0, f.column("scale").to_numpy().astype(np.float64))
+    raw = f.column("value_raw").fill_null(0).to_numpy()
+    value = np.where(e.is_valid().to_numpy(zero_copy_only=False), scaled, raw)
+    return pa.Table.from_arrays(
+        [f.column("ts"), f.column("device_id"), f.column("metric_id"), pa.array(value), f.column("flag")],
+        schema=SCHEMA,
+    )
+
+
+def read(path: str, filesystem: object) -> pa.Table:
+    """A whole cold file's readings."""
+    import pyarrow.parquet as pq
+
+    return decode(pq.read_table(path, filesystem=filesystem, schema=FILE_SCHEMA))
 
 
 def checksum(tables: list[pa.Table]) -> str:

@@ -103,7 +103,7 @@ def move_chunk(
     sizes = {}
     for path, t in zip(paths, tables, strict=True):
         store.make_parent(path)
-        pq.write_table(t, path, filesystem=store.fs, **options)
+        pq.write_table(layout.encode(t), path, filesystem=store.fs, **options)
         sizes[path] = store.size(path)
     n = sum(t.num_rows for t in tables)
     manifest.exported(conn, hypertable=ht, chunk=name, rows=n, checksum=layout.checksum(tables), sizes=sizes)
@@ -127,10 +127,7 @@ def verify(conn: Conn, store: ColdStore, *, chunk: str) -> None:
     """Read the chunk's files back: the same number of rows and the same checksum, or an error."""
     ht = layout.TELEMETRY
     rows, digest = manifest.recorded(conn, hypertable=ht, chunk=chunk)
-    back = [
-        pq.read_table(path, filesystem=store.fs, schema=layout.SCHEMA)
-        for path in manifest.chunk_paths(conn, hypertable=ht, chunk=chunk)
-    ]
+    back = [layout.read(path, store.fs) for path in manifest.chunk_paths(conn, hypertable=ht, chunk=chunk)]
     got_rows, got = sum(t.num_rows for t in back), layout.checksum(back)
     if (got_rows, got) != (rows, digest):
         raise RuntimeError(

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import psycopg
-import pyarrow.parquet as pq
 import pytest
 
 from api.queries import telemetry as q
@@ -72,7 +71,7 @@ def _every_reading(db: psycopg.Connection[Any], store: ColdStore, devices: list[
     ]
     cold: list[tuple[Any, ...]] = []
     for path in paths:
-        t = pq.read_table(path, filesystem=store.fs, schema=layout.SCHEMA)
+        t = layout.read(path, store.fs)
         ts = t.column("ts").cast("int64").to_pylist()
         cold += [
             (d, m, u, v, f)

@@ -66,8 +66,8 @@ def test_the_checksum_sees_every_value_and_survives_a_parquet_round_trip(tmp_pat
     rows, parts = layout.split(arrays, park_of_device={1: 1}, category_of_metric={5: "energy"})
     t = layout.table(rows, parts[0].start, parts[0].stop)
     path = f"{tmp_path}/x.parquet"
-    pq.write_table(t, path, **layout.writer_options(9))  # type: ignore[arg-type]
-    back = pq.read_table(path, schema=layout.SCHEMA)
+    pq.write_table(layout.encode(t), path, **layout.writer_options(9))  # type: ignore[arg-type]
+    back = layout.read(path, None)
     assert layout.checksum([back]) == layout.checksum([t])
     changed = dict(rows)
     changed["value"] = rows["value"].copy()
@@ -125,3 +125,20 @@ def test_the_columnstore_sql_segments_by_series_and_orders_by_time() -> None:
     )
     assert "CALL add_columnstore_policy('rollup_15m', after => interval '7 days', if_not_exists => true)" in sql
     assert len(sql) == 2 * len(columnstore.TABLES)
+
+
+def test_values_are_stored_at_their_series_decimal_scale_and_come_back_bit_for_bit() -> None:
+    values = [12345.67, 12345.68, 0.1, 0.125, -3.5, 1 / 3, float("nan"), float("inf"), -0.0, 0.0, 1e300, 123456789.123]
+    n = len(values)
+    arrays = _arrays(list(range(n)), [1] * 6 + [2] * 6, [5] * n)
+    arrays["value"] = np.array(values)
+    rows, _ = layout.split(arrays, park_of_device={1: 1, 2: 1}, category_of_metric={5: "energy"})
+    t = layout.table(rows)
+    f = layout.encode(t)
+    # series 1 needs three decimals (0.125), 1/3 needs more than any scale: raw
+    assert f.column("scale").to_pylist()[:6] == [3] * 6
+    assert f.column("value_e").to_pylist()[:6] == [12345670, 12345680, 100, 125, -3500, None]
+    assert f.column("value_raw").to_pylist()[5] == 1 / 3
+    back = layout.decode(f).column("value").to_numpy()
+    assert back.tobytes() == t.column("value").to_numpy().tobytes()  # NaN, inf, -0.0 included
+    assert layout.checksum([layout.decode(f)]) == layout.checksum([t])
