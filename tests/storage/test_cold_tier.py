@@ -146,24 +146,30 @@ def test_cold_files_expire_by_category(db: psycopg.Connection[Any], park: dict[s
     tiering.move_old(db, store, hot_days=90, zstd_level=3, window=_year(1982))
     cats = {"emissions": 1827, "environment": 1827, "energy": 1096, "safety": 366}
     policy = retention.Policy(hot_days=90, category_days=cats, table_days={}, cold=True)
-    # on 1983-03-02 the safety day (1982-03-01) is past 366 days; energy and emissions are not
-    assert tiering.expire_cold(db, store, policy=policy, today=date(1983, 3, 2)) == 1
+    # 1982-03-01 + 366 days = 1983-03-02: the safety day is still kept that day, gone the next
+    assert tiering.expire_cold(db, store, policy=policy, today=date(1983, 3, 2)) == 0
+    assert len(_every_reading(db, store, devices)) == 3 * PER_DAY
+    assert tiering.expire_cold(db, store, policy=policy, today=date(1983, 3, 3)) == 1
     left = {r[1] for r in _every_reading(db, store, devices)}
-    assert left == {metric("elec.import_kwh").id, metric("stack.so2_mgm3").id}
+    assert left == {metric("elec.import_kwh").id, metric("stack.so2_mgm3").id}  # energy and emissions stay
     assert _files_on_disk(tmp_path) == _listed(db, tmp_path)
-    # on the day itself (exactly 366 days on) nothing more goes
-    assert tiering.expire_cold(db, store, policy=policy, today=date(1983, 3, 1)) == 0
 
 
 def test_without_a_cold_tier_raw_chunks_stay_for_the_longest_category(
     db: psycopg.Connection[Any], park: dict[str, Any]
 ) -> None:
-    devices = _store(db, park, 2021, days=1)  # 2021-03-01: more than 90 days, less than 5 years ago
+    # 2023-03-01: past the hot age and the energy and safety retentions, within the emissions' 5 years
+    devices = _store(db, park, 2023, days=1)
+    expired = _store(db, park, 1980, days=1)  # beyond every category's retention
     cats = {"emissions": 1827, "environment": 1827, "energy": 1096, "safety": 366}
     keep_others = dict.fromkeys(retention.AGGREGATES, 0)
     policy = retention.Policy(hot_days=90, category_days=cats, table_days=keep_others, cold=False)
-    retention.apply(db, policy=policy)
-    assert len(_every_reading(db, ColdStore.of("/nonexistent-never-read"), devices)) == 3 * PER_DAY
+    assert retention.apply(db, policy=policy)["telemetry"] >= 1
+    since = datetime(2023, 1, 1, tzinfo=UTC)
+    rows = db.execute("SELECT count(*) FROM telemetry WHERE device_id = ANY(%s) AND ts >= %s", (devices, since))
+    assert rows.fetchone() == (3 * PER_DAY,)  # the whole day, energy and safety readings too
+    rows = db.execute("SELECT count(*) FROM telemetry WHERE device_id = ANY(%s) AND ts < %s", (expired, since))
+    assert rows.fetchone() == (0,)
 
 
 def _tier(cold: Path, year: int, *args: str) -> subprocess.Popen[str]:
@@ -174,6 +180,8 @@ def _tier(cold: Path, year: int, *args: str) -> subprocess.Popen[str]:
         "SMARTPARK_STORAGE_ROLLUP_15M_DAYS": "0",  # this pass must not touch the run's other data
         "SMARTPARK_STORAGE_ROLLUP_1H_DAYS": "0",
         "SMARTPARK_STORAGE_REJECTED_MESSAGES_DAYS": "365",
+        # the readings of the 1980s are past every retention: kept here to be counted
+        **{f"SMARTPARK_STORAGE_{c.upper()}_DAYS": "0" for c in retention.CATEGORIES},
     }
     return subprocess.Popen(
         [sys.executable, "-m", "smartpark.cli", "storage", "tier", "--limit", "1",

@@ -74,13 +74,13 @@ def test_the_storage_endpoint_answers_admins_only(settings: Any, db_url: str, db
     from smartpark.settings import ApiSettings
     from tests.api.conftest import make_user
 
-    admin, operator = make_user(db, Role.ADMIN), make_user(db, Role.READONLY)
+    admin, reader = make_user(db, Role.ADMIN), make_user(db, Role.READONLY)
     app = create_app(settings, limits=ApiSettings(pool_min=1, pool_max=2), database_url=db_url, static_dir=None)
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.get("/api/v1/health/storage", headers={"X-API-Key": admin})
         assert r.status_code == 200, r.text
         assert "telemetry" in {t["table"] for t in r.json()["tables"]}
-        refused = c.get("/api/v1/health/storage", headers={"X-API-Key": operator})
+        refused = c.get("/api/v1/health/storage", headers={"X-API-Key": reader})
         assert refused.status_code == 403
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert c.get("/api/v1/health/storage").status_code == 401
