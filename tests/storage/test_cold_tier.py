@@ -139,6 +139,30 @@ def test_old_chunks_move_to_parquet_and_raw_series_read_across_tiers(
     assert len(both.ts) == 2 * PER_DAY and len(hot_only.ts) == PER_DAY // 2
     assert both.flags == [0] * len(both.ts) and not both.truncated
 
+    # and through HTTP: the API with the cold tier configured answers the same, transparently
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.auth import Role
+    from smartpark.settings import ApiSettings, StorageSettings
+    from tests.api.conftest import make_user
+
+    with_cold = settings.model_copy(update={"storage": StorageSettings(cold_url=str(tmp_path / "cold"))})
+    app = create_app(
+        with_cold, limits=ApiSettings(pool_min=1, pool_max=2), database_url=settings.database_url, static_dir=None
+    )
+    params = {
+        "series": f"{dev}:{m.code}",
+        "from": "1981-03-01T12:00:00Z",
+        "to": "1981-03-03T12:00:00Z",
+        "interval": "raw",
+    }
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/api/v1/telemetry/series", headers={"X-API-Key": make_user(db, Role.ADMIN)}, params=params)
+    assert r.status_code == 200, r.text
+    answer = r.json()["series"][0]
+    assert (answer["ts"], answer["values"]) == (both.ts, both.values)
+
 
 def test_cold_files_expire_by_category(db: psycopg.Connection[Any], park: dict[str, Any], tmp_path: Path) -> None:
     devices = _store(db, park, 1982, days=1)
