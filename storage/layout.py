@@ -170,8 +170,13 @@ def _scaled(
 def _row_scales(v: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
     """Per value the smallest decimal scale that gives it back exactly (-1: none does)."""
     out = np.full(len(v), -1, dtype=np.int8)
-    for k in range(MAX_SCALE, -1, -1):
-        out[_scaled(v, float(k))[1]] = k
+    left = np.arange(len(v))
+    for k in range(MAX_SCALE + 1):  # most values are done within three decimals: few rows go on
+        ok = _scaled(v[left], float(k))[1]
+        out[left[ok]] = k
+        left = left[~ok]
+        if not len(left):
+            break
     return out
 
 
