@@ -26,6 +26,7 @@ log = logging.getLogger("storage.tiering")
 Conn = psycopg.Connection[Any]
 Pause = Callable[[str], None]  # called after each step with its name (crash drills)
 STEPS = ("planned", "exported", "verified", "dropping")
+PASS_LOCK = 0x5350_4354  # advisory lock key of the cold-tier pass
 
 
 class ChunkChanged(RuntimeError):
@@ -155,12 +156,21 @@ def move_old(
     cutoff = (now or datetime.now(UTC)) - timedelta(days=hot_days)
     if until is not None:
         cutoff = min(cutoff, until)
-    chunks = retention.old_chunks(conn, hypertable=layout.TELEMETRY, older_than=cutoff)
-    moved = []
-    for chunk in [c for c in chunks if since is None or c["range_start"] >= since][:limit]:
-        moved.append(move_chunk(conn, store, chunk, zstd_level=zstd_level, pause=pause))
-        log.info("moved %s to the cold tier: %s", chunk["chunk_name"], moved[-1])
-    return moved
+    # One pass at a time: a second one restarting a chunk's move could delete the files of a
+    # move that is about to commit. The lock is the session's, so a killed pass releases it.
+    got = conn.execute("SELECT pg_try_advisory_lock(%s)", (PASS_LOCK,)).fetchone()
+    if not (got and got[0]):
+        log.info("another pass is moving chunks to the cold tier: this one skips")
+        return []
+    try:
+        chunks = retention.old_chunks(conn, hypertable=layout.TELEMETRY, older_than=cutoff)
+        moved = []
+        for chunk in [c for c in chunks if since is None or c["range_start"] >= since][:limit]:
+            moved.append(move_chunk(conn, store, chunk, zstd_level=zstd_level, pause=pause))
+            log.info("moved %s to the cold tier: %s", chunk["chunk_name"], moved[-1])
+        return moved
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (PASS_LOCK,))
 
 
 def expire_cold(conn: Conn, store: ColdStore, *, policy: retention.Policy, today: date) -> int:

@@ -179,6 +179,18 @@ def test_cold_files_expire_by_category(db: psycopg.Connection[Any], park: dict[s
     assert _files_on_disk(tmp_path) == _listed(db, tmp_path)
 
 
+def test_one_pass_moves_chunks_at_a_time(
+    db: psycopg.Connection[Any], park: dict[str, Any], tmp_path: Path, settings: Settings
+) -> None:
+    """A second pass restarting a chunk's move could delete files a first one is about to commit."""
+    _store(db, park, 1987, days=1)
+    store = ColdStore.of(str(tmp_path))
+    with psycopg.connect(settings.database_url or "", autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (tiering.PASS_LOCK,))
+        assert tiering.move_old(db, store, hot_days=90, zstd_level=3, window=_year(1987)) == []
+    assert [m.rows for m in tiering.move_old(db, store, hot_days=90, zstd_level=3, window=_year(1987))] == [3 * PER_DAY]
+
+
 def test_without_a_cold_tier_raw_chunks_stay_for_the_longest_category(
     db: psycopg.Connection[Any], park: dict[str, Any]
 ) -> None:
