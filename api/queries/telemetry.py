@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import psycopg
 
 from api.auth import Principal
@@ -161,18 +162,12 @@ def _with_cold(
     )
     if not len(c.ts_us):
         return hot
-    ts = [int(t) for t in c.ts_us // 1000] + hot.ts
-    values: list[float | None] = [float(v) for v in c.values]
-    values += hot.values
-    flags = [int(f) for f in c.flags] + (hot.flags or [])
-    order = sorted(range(len(ts)), key=ts.__getitem__)
+    ts = np.concatenate([c.ts_us // 1000, np.asarray(hot.ts, dtype=np.int64)])
+    values = np.concatenate([c.values, np.asarray(hot.values, dtype=np.float64)])
+    flags = np.concatenate([c.flags, np.asarray(hot.flags or [], dtype=np.int16)])
     cap = plan.limit_per_series
-    return Points(
-        [ts[i] for i in order[:cap]],
-        [values[i] for i in order[:cap]],
-        [flags[i] for i in order[:cap]],
-        len(ts) > cap or hot.truncated,
-    )
+    order = np.argsort(ts, kind="stable")[:cap]
+    return Points(ts[order].tolist(), values[order].tolist(), flags[order].tolist(), len(ts) > cap or hot.truncated)
 
 
 def _hot_series(conn: psycopg.Connection[Any], plan: SeriesPlan, *, timezones: list[str]) -> list[Points]:
