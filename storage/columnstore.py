@@ -13,6 +13,8 @@ from typing import Any
 
 import psycopg
 
+from storage.sql import tuples
+
 Conn = psycopg.Connection[Any]
 # hypertable -> its time column
 TABLES = {"telemetry": "ts", "rollup_15m": "bucket", "rollup_1h": "bucket", "rollup_1d": "bucket"}
@@ -26,7 +28,7 @@ class Outcome:
 
 
 def licence(conn: Conn) -> str:
-    row = conn.execute("SHOW timescaledb.license").fetchone()
+    row = tuples(conn, "SHOW timescaledb.license").fetchone()
     return str(row[0]) if row else "unknown"
 
 

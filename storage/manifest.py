@@ -14,6 +14,8 @@ from typing import Any
 
 import psycopg
 
+from storage.sql import tuples
+
 Conn = psycopg.Connection[Any]
 
 
@@ -28,7 +30,8 @@ class PlannedFile:
 
 def unfinished_paths(conn: Conn, *, hypertable: str, chunk: str) -> list[str]:
     """Files an interrupted move of the chunk may have left (none once it is cold)."""
-    rows = conn.execute(
+    rows = tuples(
+        conn,
         "SELECT f.path FROM storage_cold_files f JOIN storage_cold_chunks c USING (hypertable, chunk)"
         " WHERE f.hypertable = %s AND f.chunk = %s AND c.state <> 'cold' ORDER BY f.path",
         (hypertable, chunk),
@@ -37,8 +40,8 @@ def unfinished_paths(conn: Conn, *, hypertable: str, chunk: str) -> list[str]:
 
 
 def state(conn: Conn, *, hypertable: str, chunk: str) -> str | None:
-    row = conn.execute(
-        "SELECT state FROM storage_cold_chunks WHERE hypertable = %s AND chunk = %s", (hypertable, chunk)
+    row = tuples(
+        conn, "SELECT state FROM storage_cold_chunks WHERE hypertable = %s AND chunk = %s", (hypertable, chunk)
     ).fetchone()
     return None if row is None else str(row[0])
 
@@ -54,11 +57,13 @@ def plan(
 ) -> None:
     """Start (or start again) a chunk's move with the files it will write."""
     with conn.transaction():
-        conn.execute(
+        tuples(
+            conn,
             "DELETE FROM storage_cold_chunks WHERE hypertable = %s AND chunk = %s AND state <> 'cold'",
             (hypertable, chunk),
         )
-        conn.execute(
+        tuples(
+            conn,
             "INSERT INTO storage_cold_chunks (hypertable, chunk, range_start, range_end, state)"
             " VALUES (%s, %s, %s, %s, 'exporting')",
             (hypertable, chunk, range_start, range_end),
@@ -77,7 +82,8 @@ def exported(conn: Conn, *, hypertable: str, chunk: str, rows: int, checksum: st
             cur.executemany(
                 "UPDATE storage_cold_files SET bytes = %s WHERE path = %s", [(b, p) for p, b in sizes.items()]
             )
-        conn.execute(
+        tuples(
+            conn,
             "UPDATE storage_cold_chunks SET state = 'exported', rows = %s, checksum = %s, bytes = %s,"
             " updated_at = now() WHERE hypertable = %s AND chunk = %s AND state = 'exporting'",
             (rows, checksum, sum(sizes.values()), hypertable, chunk),
@@ -85,7 +91,8 @@ def exported(conn: Conn, *, hypertable: str, chunk: str, rows: int, checksum: st
 
 
 def verified(conn: Conn, *, hypertable: str, chunk: str) -> None:
-    conn.execute(
+    tuples(
+        conn,
         "UPDATE storage_cold_chunks SET state = 'verified', updated_at = now()"
         " WHERE hypertable = %s AND chunk = %s AND state = 'exported'",
         (hypertable, chunk),
@@ -94,7 +101,8 @@ def verified(conn: Conn, *, hypertable: str, chunk: str) -> None:
 
 def cold(conn: Conn, *, hypertable: str, chunk: str) -> None:
     """Called inside the transaction that drops the chunk."""
-    done = conn.execute(
+    done = tuples(
+        conn,
         "UPDATE storage_cold_chunks SET state = 'cold', updated_at = now()"
         " WHERE hypertable = %s AND chunk = %s AND state = 'verified'",
         (hypertable, chunk),
@@ -104,7 +112,8 @@ def cold(conn: Conn, *, hypertable: str, chunk: str) -> None:
 
 
 def recorded(conn: Conn, *, hypertable: str, chunk: str) -> tuple[int, str]:
-    row = conn.execute(
+    row = tuples(
+        conn,
         "SELECT rows, checksum FROM storage_cold_chunks WHERE hypertable = %s AND chunk = %s",
         (hypertable, chunk),
     ).fetchone()
@@ -114,7 +123,8 @@ def recorded(conn: Conn, *, hypertable: str, chunk: str) -> tuple[int, str]:
 
 
 def chunk_paths(conn: Conn, *, hypertable: str, chunk: str) -> list[str]:
-    rows = conn.execute(
+    rows = tuples(
+        conn,
         "SELECT path FROM storage_cold_files WHERE hypertable = %s AND chunk = %s ORDER BY path",
         (hypertable, chunk),
     ).fetchall()
@@ -125,7 +135,8 @@ def cold_paths(
     conn: Conn, *, hypertable: str, park_id: int, category: str, first_day: date, last_day: date
 ) -> list[str]:
     """The cold files holding a park's readings of one category between two UTC days (inclusive)."""
-    rows = conn.execute(
+    rows = tuples(
+        conn,
         "SELECT f.path FROM storage_cold_files f JOIN storage_cold_chunks c USING (hypertable, chunk)"
         " WHERE f.hypertable = %s AND f.park_id = %s AND f.category = %s AND f.day BETWEEN %s AND %s"
         " AND c.state = 'cold' ORDER BY f.day",
@@ -136,7 +147,8 @@ def cold_paths(
 
 def reaches_cold(conn: Conn, *, hypertable: str, start: datetime) -> bool:
     """Does a range starting at ``start`` reach into the cold tier?"""
-    row = conn.execute(
+    row = tuples(
+        conn,
         "SELECT EXISTS (SELECT 1 FROM storage_cold_chunks WHERE hypertable = %s AND state = 'cold' AND range_end > %s)",
         (hypertable, start),
     ).fetchone()
@@ -149,7 +161,8 @@ def expire(conn: Conn, *, hypertable: str, category: str, before: date) -> list[
     The rows go first: a crash before the files are deleted leaves unlisted files, which no read
     takes (the space is lost, never a reading counted twice).
     """
-    rows = conn.execute(
+    rows = tuples(
+        conn,
         "DELETE FROM storage_cold_files f USING storage_cold_chunks c"
         " WHERE c.hypertable = f.hypertable AND c.chunk = f.chunk AND c.state = 'cold'"
         " AND f.hypertable = %s AND f.category = %s AND f.day < %s RETURNING f.path",

@@ -16,6 +16,7 @@ import psycopg
 
 from storage import manifest
 from storage.retention import Policy
+from storage.sql import tuples
 
 Conn = psycopg.Connection[Any]
 GROWTH_DAYS = 7  # growth per day: the mean of the last complete days' chunks of raw telemetry
@@ -90,10 +91,10 @@ def project(*, readings_per_day: float, hot_bpr: float | None, cold_bpr: float |
 
 def _rows(conn: Conn, relation: str, *, exact: bool) -> int:
     if exact:
-        row = conn.execute(f"SELECT count(*) FROM {relation}").fetchone()
+        row = tuples(conn, f"SELECT count(*) FROM {relation}").fetchone()
     else:
-        row = conn.execute(
-            "SELECT greatest(reltuples, 0)::int8 FROM pg_class WHERE oid = %s::regclass", (relation,)
+        row = tuples(
+            conn, "SELECT greatest(reltuples, 0)::int8 FROM pg_class WHERE oid = %s::regclass", (relation,)
         ).fetchone()
     return int(row[0]) if row else 0
 
@@ -101,15 +102,17 @@ def _rows(conn: Conn, relation: str, *, exact: bool) -> int:
 def tables(conn: Conn, *, exact: bool = False) -> list[TableSize]:
     hypertables = [
         r[0]
-        for r in conn.execute(
+        for r in tuples(
+            conn,
             "SELECT hypertable_name FROM timescaledb_information.hypertables"
-            " WHERE hypertable_schema = 'public' ORDER BY 1"
+            " WHERE hypertable_schema = 'public' ORDER BY 1",
         ).fetchall()
     ]
     out = []
     for ht in hypertables:
         chunks = []
-        for schema, name, start, end, size in conn.execute(
+        for schema, name, start, end, size in tuples(
+            conn,
             "SELECT c.chunk_schema, c.chunk_name, c.range_start, c.range_end, s.total_bytes"
             " FROM timescaledb_information.chunks c JOIN chunks_detailed_size(%s::regclass) s"
             " ON s.chunk_schema = c.chunk_schema AND s.chunk_name = c.chunk_name"
@@ -120,19 +123,20 @@ def tables(conn: Conn, *, exact: bool = False) -> list[TableSize]:
             chunks.append(
                 ChunkSize(name, start.isoformat(), end.isoformat(), rows, int(size), per_row(int(size), rows))
             )
-        total = conn.execute(
-            "SELECT coalesce(sum(total_bytes), 0)::int8 FROM hypertable_detailed_size(%s::regclass)", (ht,)
+        total = tuples(
+            conn, "SELECT coalesce(sum(total_bytes), 0)::int8 FROM hypertable_detailed_size(%s::regclass)", (ht,)
         ).fetchone()
         size = int(total[0]) if total else 0
         rows = sum(c.rows for c in chunks)
         out.append(TableSize(ht, True, rows, size, per_row(size, rows), chunks))
-    plain = conn.execute(
+    plain = tuples(
+        conn,
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         " WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT c.relname = ANY(%s) ORDER BY 1",
         (hypertables,),
     ).fetchall()
     for (name,) in plain:
-        size_row = conn.execute("SELECT pg_total_relation_size(%s::regclass)", (name,)).fetchone()
+        size_row = tuples(conn, "SELECT pg_total_relation_size(%s::regclass)", (name,)).fetchone()
         size = int(size_row[0]) if size_row else 0
         rows = _rows(conn, name, exact=exact)
         out.append(TableSize(name, False, rows, size, per_row(size, rows)))

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from smartpark.db.binary_copy import decode
 from storage import layout, manifest, retention
 from storage.coldfs import ColdStore
+from storage.sql import tuples
 
 log = logging.getLogger("storage.tiering")
 Conn = psycopg.Connection[Any]
@@ -61,9 +62,9 @@ def read_chunk(conn: Conn, *, schema: str, chunk: str) -> dict[str, Any]:
 
 def registry_maps(conn: Conn) -> tuple[dict[int, int], dict[int, str]]:
     parks = dict(
-        conn.execute("SELECT d.device_id, e.park_id FROM devices d JOIN enterprises e USING (enterprise_id)").fetchall()
+        tuples(conn, "SELECT d.device_id, e.park_id FROM devices d JOIN enterprises e USING (enterprise_id)").fetchall()
     )
-    categories = dict(conn.execute("SELECT metric_id, category FROM metrics").fetchall())
+    categories = dict(tuples(conn, "SELECT metric_id, category FROM metrics").fetchall())
     return parks, categories
 
 
@@ -115,7 +116,7 @@ def move_chunk(
     with conn.transaction():
         # no writer may add to the chunk between the count and the drop
         conn.execute(f'LOCK TABLE "{chunk["chunk_schema"]}"."{name}" IN SHARE MODE')
-        found = conn.execute(f'SELECT count(*) FROM "{chunk["chunk_schema"]}"."{name}"').fetchone()
+        found = tuples(conn, f'SELECT count(*) FROM "{chunk["chunk_schema"]}"."{name}"').fetchone()
         if found is None or found[0] != n:
             raise ChunkChanged(f"chunk {name} holds {found and found[0]} readings, {n} were exported")
         retention.drop_one_chunk(conn, hypertable=ht, range_start=chunk["range_start"], range_end=chunk["range_end"])
@@ -158,7 +159,7 @@ def move_old(
         cutoff = min(cutoff, until)
     # One pass at a time: a second one restarting a chunk's move could delete the files of a
     # move that is about to commit. The lock is the session's, so a killed pass releases it.
-    got = conn.execute("SELECT pg_try_advisory_lock(%s)", (PASS_LOCK,)).fetchone()
+    got = tuples(conn, "SELECT pg_try_advisory_lock(%s)", (PASS_LOCK,)).fetchone()
     if not (got and got[0]):
         log.info("another pass is moving chunks to the cold tier: this one skips")
         return []

@@ -86,7 +86,7 @@ def test_raw_chunks_leave_the_database_at_the_hot_age_only_with_a_cold_tier() ->
     # without one, the longest-kept category holds the whole chunk
     assert _policy(cold=False).raw_drop_days() == 1827
     assert _policy(cold=False, energy=0).raw_drop_days() == 0  # one category kept forever
-    assert _policy(cold=True).cold_cutoff("safety", date(2027, 1, 1)) == date(2026, 1, 1)
+    assert _policy(cold=True).cold_cutoff("safety", date(2027, 1, 1)) == date(2025, 12, 31)  # 366 days before
     assert _policy(cold=True, safety=0).cold_cutoff("safety", date(2027, 1, 1)) is None
     with pytest.raises(ValueError, match="retention of energy: -1 days"):
         _policy(cold=True, energy=-1)
