@@ -10,6 +10,7 @@ never a reading lost, never one in both tiers.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -40,7 +41,12 @@ class Moved:
     rows: int
     bytes: int
     files: int
-    seconds_export: float
+    seconds: dict[str, float]  # wall time of each stage: read, split, write, checksum, verify, drop
+
+    @property
+    def seconds_export(self) -> float:
+        """Reading the chunk to its files written and checksummed: the export proper."""
+        return sum(self.seconds[s] for s in ("read", "split", "write", "checksum"))
 
 
 def _no_pause(step: str) -> None:
@@ -75,16 +81,20 @@ def move_chunk(
     *,
     zstd_level: int,
     pause: Pause = _no_pause,
-    clock: Callable[[], float] | None = None,
 ) -> Moved:
     """Export, verify and drop one telemetry chunk (a row of :func:`retention.old_chunks`)."""
-    import time
+    seconds: dict[str, float] = {}
+    last = [time.perf_counter()]
 
-    now = clock or time.perf_counter
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        seconds[stage], last[0] = now - last[0], now
+
     name, ht = chunk["chunk_name"], layout.TELEMETRY
     store.delete(manifest.unfinished_paths(conn, hypertable=ht, chunk=name))
-    t0 = now()
+    last[0] = time.perf_counter()
     arrays = read_chunk(conn, schema=chunk["chunk_schema"], chunk=name)
+    lap("read")
     parks, categories = registry_maps(conn)
     rows, parts = layout.split(arrays, park_of_device=parks, category_of_metric=categories)
     paths = [p.path(store.root, name) for p in parts]
@@ -99,7 +109,9 @@ def move_chunk(
             for path, p in zip(paths, parts, strict=True)
         ],
     )
+    lap("split")
     pause("planned")
+    last[0] = time.perf_counter()
     tables = [layout.table(rows, p.start, p.stop) for p in parts]
     options = layout.writer_options(zstd_level)
     sizes = {}
@@ -108,11 +120,15 @@ def move_chunk(
         pq.write_table(layout.encode(t), path, filesystem=store.fs, **options)
         sizes[path] = store.size(path)
     n = sum(t.num_rows for t in tables)
+    lap("write")
     manifest.exported(conn, hypertable=ht, chunk=name, rows=n, checksum=layout.checksum(tables), sizes=sizes)
-    seconds = now() - t0
+    lap("checksum")
     pause("exported")
+    last[0] = time.perf_counter()
     verify(conn, store, chunk=name)
+    lap("verify")
     pause("verified")
+    last[0] = time.perf_counter()
     with conn.transaction():
         # no writer may add to the chunk between the count and the drop
         conn.execute(f'LOCK TABLE "{chunk["chunk_schema"]}"."{name}" IN SHARE MODE')
@@ -122,6 +138,7 @@ def move_chunk(
         retention.drop_one_chunk(conn, hypertable=ht, range_start=chunk["range_start"], range_end=chunk["range_end"])
         manifest.cold(conn, hypertable=ht, chunk=name)
         pause("dropping")
+    lap("drop")
     return Moved(name, n, sum(sizes.values()), len(paths), seconds)
 
 
