@@ -170,7 +170,7 @@ def main(args: argparse.Namespace) -> int:
     from smartpark.catalogue import BY_CODE
     from smartpark.registry import load_model
     from smartpark.settings import get_settings
-    from storage import retention, tiering
+    from storage import cold_read, manifest, retention, tiering
     from storage.coldfs import ColdStore
 
     settings = get_settings()
@@ -251,6 +251,16 @@ def main(args: argparse.Namespace) -> int:
                 YEAR_FROM + timedelta(days=365),
             )
             figures["year_15min_series_ms"], figures["year_15min_points"] = round(s * 1000, 1), n
+            t = time.perf_counter()
+            year_pair = Pair(ids[(year_dev.enterprise, year_dev.code)], BY_CODE["elec.power_kw"])
+            year_end = YEAR_FROM + timedelta(days=365)
+            cold_read.raw_series(reader, store, device_id=year_pair.device_id, metric_id=year_pair.metric.id,
+                                 park_id=park_id, category="energy", start=YEAR_FROM, end=year_end)  # fmt: skip
+            figures["year_15min_cold_part_ms"] = round((time.perf_counter() - t) * 1000, 1)
+            figures["year_15min_cold_files"] = len(
+                manifest.cold_paths(reader, hypertable="telemetry", park_id=park_id, category="energy",
+                                    first_day=YEAR_FROM.date(), last_day=(YEAR_FROM + timedelta(days=364)).date())
+            )  # fmt: skip
             dev = ids[(month_dev.enterprise, month_dev.code)]
             pairs = [Pair(dev, BY_CODE[m]) for m in month_dev.metrics]
             s, n = timed(pairs, MONTH_FROM, MONTH_FROM + timedelta(days=31))

@@ -52,7 +52,10 @@ def raw_series(
     )
     if not paths:
         return EMPTY
-    dataset = ds.dataset(paths, schema=layout.FILE_SCHEMA, format="parquet", filesystem=store.fs)
+    # from the listed paths as they are: no directory listing, no look at each file beforehand
+    dataset = ds.FileSystemDataset.from_paths(
+        paths, schema=layout.FILE_SCHEMA, format=ds.ParquetFileFormat(), filesystem=store.fs
+    )
     wanted = (
         (pc.field("device_id") == device_id)
         & (pc.field("metric_id") == metric_id)
