@@ -75,6 +75,18 @@ def _readings(
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
+def _read_by_copy(conn: psycopg.Connection[Any], chunk: dict[str, Any]) -> int:
+    """The baseline read: a binary COPY of the chunk, one message per reading."""
+    from smartpark.db.binary_copy import TELEMETRY_COLUMNS, decode
+
+    buf = bytearray()
+    sql = f'COPY (SELECT ts, device_id, metric_id, value, flag FROM "{chunk["chunk_schema"]}"."{chunk["chunk_name"]}")'
+    with conn.cursor() as cur, cur.copy(sql + " TO STDOUT (FORMAT binary)") as copy:
+        for block in copy:
+            buf += block
+    return len(decode(TELEMETRY_COLUMNS, buf)["ts"])
+
+
 def _kinds(arrays: dict[str, np.ndarray]) -> np.ndarray:
     """Per reading: counter, smooth gauge, noisy gauge or state."""
     from smartpark.catalogue import METRICS, MetricKind
@@ -198,6 +210,15 @@ def main(args: argparse.Namespace) -> int:
             # the day's chunk to the cold tier: export rate
             chunk = retention.old_chunks(conn, hypertable="telemetry", older_than=DAY + timedelta(days=1))[-1]
             backend = BackendCpu(scratch.url, dbname=scratch.name)
+
+            def by_arrays() -> int:
+                return len(tiering.read_chunk(conn, schema=chunk["chunk_schema"], chunk=chunk["chunk_name"])["ts"])
+
+            for name, read in (("copy", lambda: _read_by_copy(conn, chunk)), ("arrays", by_arrays)):
+                t0, cpu0, db0 = time.perf_counter(), time.process_time(), backend.total()
+                assert read() == figures["day_readings"]
+                wall, cpu, db_cpu = time.perf_counter() - t0, time.process_time() - cpu0, backend.total() - db0
+                figures[f"read chunk by {name}: s, client cpu s, db cpu s"] = [round(x, 3) for x in (wall, cpu, db_cpu)]
             t0, cpu0, db0 = time.perf_counter(), time.process_time(), backend.total()
             moved = tiering.move_chunk(conn, store, chunk, zstd_level=args.zstd_level)
             figures["move_chunk_s"] = round(time.perf_counter() - t0, 3)
