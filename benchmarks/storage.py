@@ -212,7 +212,7 @@ def main(args: argparse.Namespace) -> int:
             backend = BackendCpu(scratch.url, dbname=scratch.name)
 
             def by_arrays() -> int:
-                return len(tiering.read_chunk(conn, schema=chunk["chunk_schema"], chunk=chunk["chunk_name"])["ts"])
+                return len(tiering.read_chunk(conn, chunk)["ts"])
 
             for name, read in (("copy", lambda: _read_by_copy(conn, chunk)), ("arrays", by_arrays)):
                 t0, cpu0, db0 = time.perf_counter(), time.process_time(), backend.total()

@@ -55,7 +55,13 @@ def _no_pause(step: str) -> None:
     return None
 
 
-def read_chunk(conn: Conn, *, schema: str, chunk: str) -> dict[str, Any]:
+# A chunk's readings are read and counted through the hypertable over the chunk's range (chunk
+# exclusion leaves that one chunk): on a server with the columnstore a converted chunk is read
+# the same way, where a query of the chunk's own table might not see its converted rows.
+IN_CHUNK = "FROM telemetry WHERE ts >= %(start)s AND ts < %(end)s"
+
+
+def read_chunk(conn: Conn, chunk: dict[str, Any]) -> dict[str, Any]:
     """The chunk's readings as numpy arrays: one row of arrays per series, decoded by numpy.
 
     A binary COPY sends a message per reading, which costs the client about a microsecond each;
@@ -66,7 +72,8 @@ def read_chunk(conn: Conn, *, schema: str, chunk: str) -> dict[str, Any]:
         load_arrays_raw(cur)
         cur.execute(
             "SELECT device_id, metric_id, array_agg(ts), array_agg(value), array_agg(flag::int8)"
-            f' FROM "{schema}"."{chunk}" GROUP BY device_id, metric_id'
+            f" {IN_CHUNK} GROUP BY device_id, metric_id",
+            {"start": chunk["range_start"], "end": chunk["range_end"]},
         )
         for d, m, t, v, f in cur:
             times = decode_array("timestamptz_pg_us", t)
@@ -113,7 +120,7 @@ def move_chunk(
     name, ht = chunk["chunk_name"], layout.TELEMETRY
     store.delete(manifest.unfinished_paths(conn, hypertable=ht, chunk=name))
     last[0] = time.perf_counter()
-    arrays = read_chunk(conn, schema=chunk["chunk_schema"], chunk=name)
+    arrays = read_chunk(conn, chunk)
     lap("read")
     parks, categories = registry_maps(conn)
     rows, parts = layout.split(arrays, park_of_device=parks, category_of_metric=categories)
@@ -152,7 +159,9 @@ def move_chunk(
     with conn.transaction():
         # no writer may add to the chunk between the count and the drop
         conn.execute(f'LOCK TABLE "{chunk["chunk_schema"]}"."{name}" IN SHARE MODE')
-        found = tuples(conn, f'SELECT count(*) FROM "{chunk["chunk_schema"]}"."{name}"').fetchone()
+        found = tuples(
+            conn, f"SELECT count(*) {IN_CHUNK}", {"start": chunk["range_start"], "end": chunk["range_end"]}
+        ).fetchone()
         if found is None or found[0] != n:
             raise ChunkChanged(f"chunk {name} holds {found and found[0]} readings, {n} were exported")
         retention.drop_one_chunk(conn, hypertable=ht, range_start=chunk["range_start"], range_end=chunk["range_end"])
