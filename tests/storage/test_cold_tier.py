@@ -255,3 +255,19 @@ def test_a_kill_after_any_step_loses_nothing_and_doubles_nothing(
     assert manifest.state(db, hypertable="telemetry", chunk=chunk[0]) == "cold"
     assert sorted(_every_reading(db, store, devices)) == before
     assert _files_on_disk(tmp_path) == _listed(db, tmp_path)
+
+
+def test_rollups_go_by_their_own_age(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:
+    dev, kwh = device_id(db, park, "e1", "em1"), metric("elec.import_kwh").id
+    for year in (1979, 1981):
+        db.execute(
+            "INSERT INTO rollup_15m (device_id, metric_id, bucket, count, sum, min, max, mean, first, first_ts,"
+            " last, last_ts) VALUES (%s, %s, %s, 1, 1, 1, 1, 1, 1, %s, 1, %s)",
+            (dev, kwh, *[datetime(year, 6, 1, tzinfo=UTC)] * 3),
+        )
+    # an age that reaches 1980-01-01: only the 1979 chunk is wholly older
+    days = (datetime.now(UTC) - datetime(1980, 1, 1, tzinfo=UTC)).days
+    assert retention.drop_older(db, table="rollup_15m", days=days) >= 1
+    left = db.execute("SELECT extract(year FROM bucket)::int FROM rollup_15m WHERE device_id = %s", (dev,)).fetchall()
+    assert left == [(1981,)]
+    assert retention.drop_older(db, table="rollup_15m", days=0) == 0  # 0 keeps for ever
