@@ -7,7 +7,8 @@ at one a minute (the simulator's signals), moved to Parquet with the product's o
 bytes per reading of files holding that kind alone. Gauges are smooth or noisy by their own
 numbers: the spread of successive differences against the spread of the values (below 0.5:
 smooth). Then a year of one series every 15 minutes and a month of one device's readings every
-minute, most of each in the cold tier, read through the API's series query. Last, what the hot
+minute, most of each in the cold tier (its whole months compacted), read through the API's series
+query. Last, what the hot
 row's flag column, its primary-key index and the index's fill factor cost, on copies of the day.
 """
 
@@ -182,7 +183,7 @@ def main(args: argparse.Namespace) -> int:
     from smartpark.catalogue import BY_CODE
     from smartpark.registry import load_model
     from smartpark.settings import get_settings
-    from storage import cold_read, manifest, retention, tiering
+    from storage import cold_read, compaction, manifest, retention, tiering
     from storage.coldfs import ColdStore
 
     settings = get_settings()
@@ -251,6 +252,11 @@ def main(args: argparse.Namespace) -> int:
             moved_all = tiering.move_old(conn, store, hot_days=HOT_DAYS, zstd_level=args.zstd_level, now=NOW)
             figures["moved_chunks"] = len(moved_all)
             figures["moved_s"] = round(time.perf_counter() - t0, 2)
+            t0 = time.perf_counter()
+            figures["compacted_daily_files"] = compaction.compact(
+                conn, store, before=(NOW - timedelta(days=HOT_DAYS)).date(), zstd_level=args.zstd_level
+            )
+            figures["compaction_s"] = round(time.perf_counter() - t0, 2)
 
         with psycopg.connect(scratch.url, autocommit=True, row_factory=psycopg.rows.dict_row) as reader:
 

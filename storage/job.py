@@ -3,11 +3,11 @@ tier, expired cold files deleted, other tables' old chunks dropped, in that orde
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smartpark.settings import StorageSettings
-from storage import retention, tiering
+from storage import compaction, retention, tiering
 from storage.coldfs import ColdStore
 
 
@@ -38,6 +38,11 @@ def run(
         )
         out["cold_chunks"] = len(moved)
         out["cold_readings"] = sum(m.rows for m in moved)
-        out["cold_files_expired"] = tiering.expire_cold(conn, store, policy=policy, today=at.date())
+        with tiering.one_pass(conn) as alone:
+            if alone:
+                out["cold_files_expired"] = tiering.expire_cold(conn, store, policy=policy, today=at.date())
+                out["cold_files_compacted"] = compaction.compact(
+                    conn, store, before=(at - timedelta(days=hot_days)).date(), zstd_level=storage.zstd_level
+                )
     out["dropped"] = retention.apply(conn, policy=policy)
     return out

@@ -70,9 +70,9 @@ def plan(
         )
         with conn.cursor() as cur:
             cur.executemany(
-                "INSERT INTO storage_cold_files (path, hypertable, chunk, day, park_id, category, rows)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [(f.path, hypertable, chunk, f.day, f.park_id, f.category, f.rows) for f in files],
+                "INSERT INTO storage_cold_files (path, hypertable, chunk, day, last_day, park_id, category, rows)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [(f.path, hypertable, chunk, f.day, f.day, f.park_id, f.category, f.rows) for f in files],
             )
 
 
@@ -138,7 +138,7 @@ def cold_paths(
     rows = tuples(
         conn,
         "SELECT f.path FROM storage_cold_files f JOIN storage_cold_chunks c USING (hypertable, chunk)"
-        " WHERE f.hypertable = %s AND f.park_id = %s AND f.category = %s AND f.day BETWEEN %s AND %s"
+        " WHERE f.hypertable = %s AND f.park_id = %s AND f.category = %s AND f.last_day >= %s AND f.day <= %s"
         " AND c.state = 'cold' ORDER BY f.day",
         (hypertable, park_id, category, first_day, last_day),
     ).fetchall()
@@ -156,7 +156,7 @@ def reaches_cold(conn: Conn, *, hypertable: str, start: datetime) -> bool:
 
 
 def expire(conn: Conn, *, hypertable: str, category: str, before: date) -> list[str]:
-    """Forget the cold files of a category older than ``before``; the paths to delete.
+    """Forget the cold files of a category wholly older than ``before``; the paths to delete.
 
     The rows go first: a crash before the files are deleted leaves unlisted files, which no read
     takes (the space is lost, never a reading counted twice).
@@ -165,10 +165,73 @@ def expire(conn: Conn, *, hypertable: str, category: str, before: date) -> list[
         conn,
         "DELETE FROM storage_cold_files f USING storage_cold_chunks c"
         " WHERE c.hypertable = f.hypertable AND c.chunk = f.chunk AND c.state = 'cold'"
-        " AND f.hypertable = %s AND f.category = %s AND f.day < %s RETURNING f.path",
+        " AND f.hypertable = %s AND f.category = %s AND f.last_day < %s RETURNING f.path",
         (hypertable, category, before),
     ).fetchall()
     return [r[0] for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ColdFile:
+    path: str
+    chunk: str
+    day: date
+    rows: int
+
+
+def month_groups(conn: Conn, *, hypertable: str, before: date) -> list[tuple[int, str, date]]:
+    """(park, category, first day of month) of months ending before ``before`` with several daily
+    cold files: what compaction merges."""
+    rows = tuples(
+        conn,
+        "SELECT f.park_id, f.category, date_trunc('month', f.day)::date AS month"
+        " FROM storage_cold_files f JOIN storage_cold_chunks c USING (hypertable, chunk)"
+        " WHERE f.hypertable = %s AND c.state = 'cold' AND f.day = f.last_day"
+        " AND date_trunc('month', f.day) + interval '1 month' <= %s"
+        " GROUP BY 1, 2, 3 HAVING count(*) > 1 ORDER BY 3, 1, 2",
+        (hypertable, before),
+    ).fetchall()
+    return [(int(p), str(c), m) for p, c, m in rows]
+
+
+def month_files(conn: Conn, *, hypertable: str, park_id: int, category: str, month: date) -> list[ColdFile]:
+    """The daily cold files of a park's category in one month, by day."""
+    rows = tuples(
+        conn,
+        "SELECT f.path, f.chunk, f.day, f.rows FROM storage_cold_files f"
+        " JOIN storage_cold_chunks c USING (hypertable, chunk)"
+        " WHERE f.hypertable = %s AND f.park_id = %s AND f.category = %s AND c.state = 'cold'"
+        " AND f.day = f.last_day AND date_trunc('month', f.day)::date = %s ORDER BY f.day, f.path",
+        (hypertable, park_id, category, month),
+    ).fetchall()
+    return [ColdFile(p, ch, d, int(n)) for p, ch, d, n in rows]
+
+
+def replace_files(
+    conn: Conn, *, hypertable: str, old: list[ColdFile], path: str, park_id: int, category: str, size: int
+) -> None:
+    """Put one compacted file in the place of the daily ones, in one transaction: a reader sees
+    either all the daily files or the one that holds them."""
+    with conn.transaction():
+        gone = tuples(conn, "DELETE FROM storage_cold_files WHERE path = ANY(%s)", ([f.path for f in old],)).rowcount
+        if gone != len(old):
+            raise RuntimeError(f"{len(old) - gone} of the files to compact into {path} are no longer listed")
+        tuples(
+            conn,
+            "INSERT INTO storage_cold_files (path, hypertable, chunk, day, last_day, park_id, category, rows, bytes)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                path,
+                hypertable,
+                old[0].chunk,
+                old[0].day,
+                old[-1].day,
+                park_id,
+                category,
+                sum(f.rows for f in old),
+                size,
+            ),
+        )
 
 
 def totals(conn: Conn) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -203,19 +204,32 @@ def move_old(
     cutoff = (now or datetime.now(UTC)) - timedelta(days=hot_days)
     if until is not None:
         cutoff = min(cutoff, until)
-    # One pass at a time: a second one restarting a chunk's move could delete the files of a
-    # move that is about to commit. The lock is the session's, so a killed pass releases it.
-    got = tuples(conn, "SELECT pg_try_advisory_lock(%s)", (PASS_LOCK,)).fetchone()
-    if not (got and got[0]):
-        log.info("another pass is moving chunks to the cold tier: this one skips")
-        return []
-    try:
+    with one_pass(conn) as alone:
+        if not alone:
+            log.info("another pass is moving chunks to the cold tier: this one skips")
+            return []
         chunks = retention.old_chunks(conn, hypertable=layout.TELEMETRY, older_than=cutoff)
         moved = []
         for chunk in [c for c in chunks if since is None or c["range_start"] >= since][:limit]:
             moved.append(move_chunk(conn, store, chunk, zstd_level=zstd_level, pause=pause))
             log.info("moved %s to the cold tier: %s", chunk["chunk_name"], moved[-1])
         return moved
+
+
+@contextmanager
+def one_pass(conn: Conn) -> Iterator[bool]:
+    """Whether this connection is the one pass changing the cold tier (held until the end).
+
+    A second pass restarting a chunk's move could delete the files of a move about to commit, or
+    merge a month another is merging. The lock is the session's: a killed pass releases it, and
+    the same session may take it again inside (move_old within the retention pass).
+    """
+    got = tuples(conn, "SELECT pg_try_advisory_lock(%s)", (PASS_LOCK,)).fetchone()
+    if not (got and got[0]):
+        yield False
+        return
+    try:
+        yield True
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (PASS_LOCK,))
 

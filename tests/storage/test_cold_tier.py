@@ -23,7 +23,7 @@ from api.queries import telemetry as q
 from api.series import Aggregate, Interval, Pair, SeriesPlan
 from smartpark.catalogue import metric
 from smartpark.settings import Settings
-from storage import layout, manifest, retention, tiering
+from storage import cold_read, compaction, layout, manifest, retention, tiering
 from storage.coldfs import ColdStore
 from tests.support.readings import device_id, ms, store_readings
 
@@ -271,3 +271,57 @@ def test_rollups_go_by_their_own_age(db: psycopg.Connection[Any], park: dict[str
     left = db.execute("SELECT extract(year FROM bucket)::int FROM rollup_15m WHERE device_id = %s", (dev,)).fetchall()
     assert left == [(1981,)]
     assert retention.drop_older(db, table="rollup_15m", days=0) == 0  # 0 keeps for ever
+
+
+class _KilledAfterTheSwap(ColdStore):
+    """A store whose process dies when it comes to deleting files."""
+
+    def delete(self, paths: list[str]) -> None:
+        raise KeyboardInterrupt("killed")
+
+
+def test_a_wholly_cold_month_becomes_one_file_per_park_and_category(
+    db: psycopg.Connection[Any], park: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    devices = _store(db, park, 1988, days=3)
+    store = ColdStore.of(str(tmp_path))
+    tiering.move_old(db, store, hot_days=90, zstd_level=3, window=_year(1988))
+    before = sorted(_every_reading(db, store, devices))
+    assert len({p for p in _listed(db, tmp_path) if "/day=1988-03-" in p}) == 9  # 3 days × 3 categories
+
+    def mine(prefix: str) -> set[str]:  # (other tests' months may be merged into this root too)
+        return {p for p in _listed(db, tmp_path) if prefix in p}
+
+    assert compaction.compact(db, store, before=date(1988, 3, 31), zstd_level=3) >= 0
+    assert not mine("/month=1988-03/")  # the month has not ended: nothing merged
+
+    # killed before the swap: the merged file is written but not listed, the daily files stay
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt("killed")
+
+    with monkeypatch.context() as m:
+        m.setattr(manifest, "replace_files", killed)
+        with pytest.raises(KeyboardInterrupt):
+            compaction.compact(db, store, before=date(1988, 4, 1), zstd_level=3)
+    assert len(mine("/day=1988-03-")) == 9 and not mine("/month=1988-03/")
+    assert sorted(_every_reading(db, store, devices)) == before
+
+    # killed after the first swap: that category's merged file is listed, its daily files are left
+    # on disk unlisted, the other categories are still daily
+    with pytest.raises(KeyboardInterrupt):
+        compaction.compact(db, _KilledAfterTheSwap(store.fs, store.root), before=date(1988, 4, 1), zstd_level=3)
+    assert (len(mine("/month=1988-03/")), len(mine("/day=1988-03-"))) == (1, 6)
+    assert sorted(_every_reading(db, store, devices)) == before
+
+    # a pass that runs to the end merges whatever is left; a series reads the same from the merged files
+    compaction.compact(db, store, before=date(1988, 4, 1), zstd_level=3)
+    assert len(mine("/month=1988-03/")) == 3 and not mine("/day=1988-03-")
+    assert sorted(_every_reading(db, store, devices)) == before
+    park_id = db.execute(
+        "SELECT park_id FROM enterprises JOIN devices USING (enterprise_id) WHERE device_id = %s", (devices[0],)
+    )
+    got = cold_read.raw_series(
+        db, store, device_id=devices[0], metric_id=metric("elec.import_kwh").id, park_id=park_id.fetchone()[0],  # type: ignore[index]
+        category="energy", start=datetime(1988, 3, 1, tzinfo=UTC), end=datetime(1988, 3, 4, tzinfo=UTC),
+    )  # fmt: skip
+    assert got.ts_us.tolist() == [ms(1988, 3, 1) * 1000 + i * 600_000_000 for i in range(3 * PER_DAY)]
