@@ -134,32 +134,22 @@ def series(
         return out
     if not manifest.reaches_cold(conn, hypertable="telemetry", start=plan.start):
         return out
+    # one pass over the cold files of each (park, category) for all its series
+    groups: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for pair, park in zip(plan.pairs, parks, strict=True):
+        groups.setdefault((park, pair.metric.category.value), []).append((pair.device_id, pair.metric.id))
+    found: dict[tuple[int, int], cold_read.ColdPoints] = {}
+    for (park, category), series_ in groups.items():
+        found |= cold_read.raw_many(
+            conn, cold, series=series_, park_id=park, category=category, start=plan.start, end=plan.end
+        )
     return [
-        _with_cold(conn, cold, plan, pair.device_id, pair.metric.id, pair.metric.category.value, park, hot)
-        for pair, park, hot in zip(plan.pairs, parks, out, strict=True)
+        _with_cold(plan, found.get((pair.device_id, pair.metric.id), cold_read.EMPTY), hot)
+        for pair, hot in zip(plan.pairs, out, strict=True)
     ]
 
 
-def _with_cold(
-    conn: psycopg.Connection[Any],
-    cold: ColdStore,
-    plan: SeriesPlan,
-    device_id: int,
-    metric_id: int,
-    category: str,
-    park_id: int,
-    hot: Points,
-) -> Points:
-    c = cold_read.raw_series(
-        conn,
-        cold,
-        device_id=device_id,
-        metric_id=metric_id,
-        park_id=park_id,
-        category=category,
-        start=plan.start,
-        end=plan.end,
-    )
+def _with_cold(plan: SeriesPlan, c: cold_read.ColdPoints, hot: Points) -> Points:
     if not len(c.ts_us):
         return hot
     ts = np.concatenate([c.ts_us // 1000, np.asarray(hot.ts, dtype=np.int64)])

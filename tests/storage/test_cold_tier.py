@@ -139,6 +139,17 @@ def test_old_chunks_move_to_parquet_and_raw_series_read_across_tiers(
     assert len(both.ts) == 2 * PER_DAY and len(hot_only.ts) == PER_DAY // 2
     assert both.flags == [0] * len(both.ts) and not both.truncated
 
+    # several series of several categories in one request: each its own readings
+    pairs = tuple(Pair(d, metric(code)) for d, code in zip(devices, SERIES.values(), strict=True))
+    many = SeriesPlan(pairs, (Aggregate.AVG,) * 3, Interval.RAW, plan.start, plan.end, 10_000)
+    with psycopg.connect(settings.database_url or "", row_factory=psycopg.rows.dict_row) as conn:
+        got = q.series(conn, many, timezones=["Asia/Shanghai"] * 3, parks=[park_id[0]] * 3, cold=store)
+    for pair, points in zip(pairs, got, strict=True):
+        want = sorted(
+            (r for r in before if r[:2] == (pair.device_id, pair.metric.id) and lo <= r[2] < hi), key=lambda r: r[2]
+        )
+        assert (points.ts, points.values) == ([r[2] // 1000 for r in want], [r[3] for r in want])
+
     # and through HTTP: the API with the cold tier configured answers the same, transparently
     from fastapi.testclient import TestClient
 
