@@ -3,7 +3,8 @@
 Where each chunk's move to Parquet stands, and which files it made. The states only go forward
 (exporting → exported → verified → cold) and 'cold' is set in the transaction that drops the
 chunk, so at every instant a chunk's readings are in exactly one tier: readers take the files of
-'cold' chunks only, and an interrupted move is started again from its listed files.
+'cold' chunks only, and an interrupted move is started again from its listed files. Compaction
+swaps a month's daily files for one in a single transaction (:func:`replace_files`).
 """
 
 from __future__ import annotations
