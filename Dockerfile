@@ -10,6 +10,7 @@ COPY operations ./operations
 COPY ingest ./ingest
 COPY forwarding ./forwarding
 COPY aggregation ./aggregation
+COPY storage ./storage
 COPY alerting ./alerting
 COPY api ./api
 COPY device_sim ./device_sim

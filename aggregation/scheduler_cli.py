@@ -21,9 +21,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from aggregation import indicator_job, job
-from aggregation.retention import RetentionPolicy, apply_retention
 from smartpark.heartbeat import STALE_AFTER_S, Heartbeat
-from smartpark.settings import AggregationSettings, get_settings
+from smartpark.settings import AggregationSettings, StorageSettings, get_settings
 
 log = logging.getLogger("aggregation.scheduler")
 
@@ -39,8 +38,10 @@ class Jobs:
         connect: Connect,
         clock: Callable[[], float] = time.perf_counter,
         heartbeat: Heartbeat | None = None,  # None: one of its own, not exported
+        storage: StorageSettings | None = None,  # None: the defaults (no cold tier)
     ) -> None:
         self.settings = settings
+        self.storage = storage or StorageSettings()
         self.connect = connect
         self.clock = clock
         self.heartbeat = heartbeat or Heartbeat(
@@ -94,11 +95,14 @@ class Jobs:
         return out
 
     def retention(self) -> dict[str, Any]:
+        """The storage package's retention pass (its one owner): cold tier, then drops."""
+        from storage import job as storage_job
+
         with self.connect() as conn:
-            dropped = apply_retention(conn, policy=RetentionPolicy.of(self.settings))
-        if any(dropped.values()):
-            log.info("retention dropped chunks: %s", dropped)
-        return dropped
+            done = storage_job.run(conn, storage=self.storage, hot_days=self.settings.telemetry_retention_days)
+        if done.get("cold_chunks") or any(done["dropped"].values()):
+            log.info("retention: %s", done)
+        return done
 
 
 def run_once(jobs: Jobs) -> dict[str, Any]:
@@ -114,7 +118,7 @@ def serve(jobs: Jobs) -> None:
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30, "next_run_time": now}
     sched.add_job(jobs.rollups, "interval", seconds=s.rollup_every_s, id="rollups", **common)
     sched.add_job(jobs.indicators, "interval", seconds=s.indicators_every_s, id="indicators", **common)
-    sched.add_job(jobs.retention, "interval", hours=s.retention_every_h, id="retention", **common)
+    sched.add_job(jobs.retention, "interval", hours=jobs.storage.retention_every_h, id="retention", **common)
 
     def stop(signum: int, _frame: Any) -> None:
         log.info("signal %d: stopping", signum)
@@ -133,7 +137,12 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     url = database_url(settings)
     heartbeat = Heartbeat("scheduler", stale_after_s=STALE_AFTER_S["scheduler"])
-    jobs = Jobs(settings.aggregation, connect=lambda: connect(url, autocommit=True), heartbeat=heartbeat)
+    jobs = Jobs(
+        settings.aggregation,
+        connect=lambda: connect(url, autocommit=True),
+        heartbeat=heartbeat,
+        storage=settings.storage,
+    )
     if not args.once:
         from smartpark.health_http import serve_health
         from smartpark.heartbeat import publish

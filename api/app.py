@@ -29,6 +29,7 @@ from api.throttle import FailureThrottle
 from smartpark.heartbeat import STALE_AFTER_S, Heartbeat, Publisher, beating
 from smartpark.settings import ApiSettings, Settings, get_settings
 from smartpark.webhook_targets import TargetPolicy
+from storage.coldfs import ColdStore
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,8 @@ def create_app(
     app.state.live_slots = LiveSlots(limits.live_max_per_user)
     app.state.webhook_targets = TargetPolicy.from_cidrs(settings.webhook_allowed_networks)
     app.state.broker_factory = broker_factory or _local_broker(settings)
+    cold_url = settings.storage.cold_url
+    app.state.cold = ColdStore.of(cold_url) if cold_url else None
     problems.install(app)
 
     from api.routes import (

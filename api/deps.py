@@ -20,6 +20,7 @@ from api.queries.users import authenticate_key, key_standing
 from api.standing import StandingCache
 from api.throttle import FailureThrottle
 from smartpark.settings import ApiSettings
+from storage.coldfs import ColdStore
 
 API_KEY_HEADER = "X-API-Key"
 T = TypeVar("T")
@@ -60,6 +61,13 @@ async def _runner(request: Request) -> DbRunner:
 
 
 DbRun = Annotated[DbRunner, Depends(_runner)]
+
+
+async def _cold(request: Request) -> ColdStore | None:
+    return request.app.state.cold
+
+
+ColdTier = Annotated[ColdStore | None, Depends(_cold)]  # the cold tier raw series read, if any
 
 
 async def _answers(request: Request) -> AnswerCache:

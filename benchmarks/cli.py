@@ -21,6 +21,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "completeness": ("benchmarks.completeness", "transmission and effective rates of 1 000 devices × 30 days"),
     "forward": ("benchmarks.forward", "HJ 212 forwarding: packets/s, end-to-end p99, backlog after an outage"),
     "page": ("benchmarks.page", "cold load of each ops-centre view in headless Chromium"),
+    "storage": ("benchmarks.storage", "bytes per reading hot and cold, export rate, reads across tiers"),
 }
 
 

@@ -209,7 +209,7 @@ async def backlog(conn: psycopg.AsyncConnection[Any]) -> dict[int, tuple[int, da
     return {tid: (int(n), oldest) for tid, n, oldest in await cur.fetchall()}
 
 
-# Retention (the scheduler's, aggregation/retention.py): synchronous, the caller's connection.
+# Retention (the scheduler's, storage/retention.py): synchronous, the caller's connection.
 
 _EXPIRE = """
 DELETE FROM hj212_packets WHERE packet_id IN (

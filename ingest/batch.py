@@ -21,7 +21,7 @@ from smartpark import series_key
 from smartpark.catalogue import FLAG_RECEIPT_TIME, FLAG_VALID
 from smartpark.contract import ROOT, UNKNOWN_TOPIC, Topic, TopicError, decode
 from smartpark.db import binary_copy
-from smartpark.db.binary_copy import PG_EPOCH_US
+from smartpark.db.binary_copy import PG_EPOCH_US, TELEMETRY_COLUMNS
 
 EXCERPT_CHARS = 240
 BUCKET_US = 15 * 60 * 1_000_000
@@ -52,13 +52,7 @@ class Rejection:
 
 
 # The columns of a COPY of readings, in the order ingest.store's COPY statements name them.
-COPY_COLUMNS = (
-    ("ts", "timestamptz_pg_us"),
-    ("device_id", "int4"),
-    ("metric_id", "int2"),
-    ("value", "float8"),
-    ("flag", "int2"),
-)
+COPY_COLUMNS = TELEMETRY_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)

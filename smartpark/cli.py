@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("device_sim.cli", "the simulated park"),
     "aqi": ("aggregation.aqi_cli", "air-quality index of concentrations (HJ 633)"),
     "scheduler": ("aggregation.scheduler_cli", "rollups, indicators and retention on a schedule"),
+    "storage": ("storage.cli", "storage report, retention with the Parquet cold tier, columnstore"),
     "economic": ("aggregation.economic_cli", "economic monthly reports"),
     "alerting": ("alerting.cli", "streaming alarm evaluation and notification delivery"),
     "api": ("api.cli", "the HTTP API and the ops-centre page"),

@@ -117,7 +117,6 @@ class AggregationSettings(BaseSettings):
 
     rollup_every_s: Annotated[float, Field(gt=0, le=60)] = 20.0  # a reading is in its 15-min rollup within a minute
     indicators_every_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
-    retention_every_h: Annotated[float, Field(gt=0, le=168)] = 6.0
     rollup_batch: Annotated[int, Field(ge=100, le=1_000_000)] = 20_000  # touched buckets per transaction
     indicator_batch: Annotated[int, Field(ge=1, le=100_000)] = 400  # dirty (park, day) per transaction
     default_interval_s: Annotated[float, Field(gt=0, le=86_400)] = 60.0  # expected reading spacing (coverage)
@@ -128,19 +127,60 @@ class AggregationSettings(BaseSettings):
     # statistics of the rollup tables at once (0 = never): the indicator queries that follow
     # would otherwise be planned for empty chunks, 24 s instead of 0.6 s on the demo's week.
     analyze_after_rows: Annotated[int, Field(ge=0)] = 100_000
+    # How long the database keeps raw telemetry (the hot tier); the storage settings decide
+    # what happens to it afterwards (storage.retention). 0 keeps it forever.
     telemetry_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 90
-    rollup_15m_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 400
-    rollup_1h_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 1100
-    rollup_1d_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 0  # 0 keeps forever
-    rejected_messages_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 30
-    # the HJ 212 packet log (forwarding and history requests); packets still queued are kept
-    hj212_packets_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 180
 
     def raw_telemetry_from_ms(self, now_s: float) -> int:
-        """Where raw telemetry may begin under retention (a day's margin): gaps of older days
+        """Where raw telemetry may begin in the database (a day's margin): gaps of older days
         cannot be searched again, so their stored apportionment stands (0: kept forever)."""
         days = self.telemetry_retention_days
         return 0 if days == 0 else int((now_s - (days - 1) * 86_400) * 1000)
+
+
+# Five years and the leap days they can hold: the 排污许可管理条例 (2021) Art. 19 asks for
+# original monitoring records "不得少于5年" (docs/storage.md).
+FIVE_YEARS_DAYS = 5 * 365 + 2
+
+
+class StorageSettings(BaseSettings):
+    """Retention by category, the cold tier and the columnstore (``SMARTPARK_STORAGE_`` prefix).
+
+    The hot tier's age is ``SMARTPARK_AGG_TELEMETRY_RETENTION_DAYS`` (the rollup and indicator
+    jobs read raw telemetry only there); each category's raw data is kept, hot or cold, for its
+    own number of days. Sources of the defaults: docs/storage.md.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SMARTPARK_STORAGE_", env_file=".env", extra="ignore")
+
+    retention_every_h: Annotated[float, Field(gt=0, le=168)] = 6.0
+    # raw telemetry per metric category, hot and cold together (0: forever)
+    emissions_days: Annotated[int, Field(ge=0, le=36_500)] = FIVE_YEARS_DAYS
+    environment_days: Annotated[int, Field(ge=0, le=36_500)] = FIVE_YEARS_DAYS
+    energy_days: Annotated[int, Field(ge=0, le=36_500)] = 3 * 365 + 1
+    safety_days: Annotated[int, Field(ge=0, le=36_500)] = 366
+    rollup_15m_days: Annotated[int, Field(ge=0, le=36_500)] = 400
+    rollup_1h_days: Annotated[int, Field(ge=0, le=36_500)] = 1100
+    rollup_1d_days: Annotated[int, Field(ge=0, le=36_500)] = 0
+    rejected_messages_days: Annotated[int, Field(ge=1, le=365)] = 30  # bounded: anyone may add to it
+    # the HJ 212 packet log (forwarding, history requests): long enough for a bureau to ask a
+    # quarter's history again; packets still queued for a target are kept whatever their age
+    hj212_packets_days: Annotated[int, Field(ge=0, le=36_500)] = 180
+    # Where cold chunks go: a local folder or a URI pyarrow.fs resolves (s3://…, gs://…).
+    # None: no cold tier, raw telemetry stays hot for the longest category's retention.
+    cold_url: str | None = None
+    zstd_level: Annotated[int, Field(ge=1, le=22)] = 9
+    # Where the server has TimescaleDB's columnstore: chunks older than this are converted (0: never).
+    columnstore_after_days: Annotated[int, Field(ge=0, le=36_500)] = 7
+
+    @field_validator("emissions_days", "environment_days")
+    @classmethod
+    def _at_least_the_law(cls, days: int) -> int:
+        if 0 < days < FIVE_YEARS_DAYS:
+            raise ValueError(
+                f"{days} days is shorter than the 5 years (排污许可管理条例 Art. 19) monitoring records are kept"
+            )
+        return days
 
 
 class NotifySettings(BaseSettings):
@@ -210,6 +250,7 @@ class Settings(BaseSettings):
     aggregation: AggregationSettings = Field(default_factory=AggregationSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     forward: ForwardSettings = Field(default_factory=ForwardSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
     @field_validator("registry_file", mode="before")
     @classmethod

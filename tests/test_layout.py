@@ -13,12 +13,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("smartpark", "hj212", "ingest", "forwarding", "aggregation", "alerting", "api", "device_sim", "dashboards")
+PRODUCT = (
+    "smartpark", "hj212", "ingest", "forwarding", "aggregation", "alerting", "api", "device_sim", "dashboards",
+    "storage",
+)  # fmt: skip
 # Modules that would give the protocol package I/O or a platform dependency.
 NOT_IN_HJ212 = {
     "socket", "asyncio", "selectors", "ssl", "subprocess", "threading", "multiprocessing", "os", "io",
     "pathlib", "shutil", "urllib", "http", "psycopg", "psycopg_pool", "paho", "httpx", "logging",
     "smartpark", "ingest", "forwarding", "aggregation", "alerting", "api", "device_sim", "dashboards", "benchmarks",
+    "storage",
 }  # fmt: skip
 
 

@@ -3,7 +3,7 @@ the product's SQL is in that table's owner module, and docs/architecture.md list
 
 The SQL is read from the string literals of every product module (docstrings and comments are
 prose, not SQL); benchmarks and tests set up their own data and are not scanned. Retention's
-drop_chunks deletes by age across hypertables and is allowed in aggregation/retention.py only.
+drop_chunks deletes by age across hypertables and is allowed in storage/retention.py only.
 """
 
 from __future__ import annotations
@@ -60,10 +60,12 @@ OWNERS = {
     "hj212_forward_outbox": "forwarding/store.py",
     "hj212_forward_status": "forwarding/store.py",
     "hj212_logger_clock": "ingest/hj212/clock_store.py",
+    "storage_cold_chunks": "storage/manifest.py",
+    "storage_cold_files": "storage/manifest.py",
 }
 # Session-local temporary tables: not in the migrations, written by the module that creates them.
 TEMPORARY = {"ingest_stage": "ingest/store.py"}
-RETENTION = "aggregation/retention.py"
+RETENTION = "storage/retention.py"
 
 # A table name, or "{}" where an f-string computes it (then the module must own tables).
 _NAME = r"([a-z_][a-z0-9_]*|\{\})"

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import psycopg
 
 from api.auth import Principal
 from api.queries.scope import Where, page, tenant
 from api.series import Interval, SeriesPlan
+from storage import cold_read, manifest
+from storage.coldfs import ColdStore
 
 Row = dict[str, Any]
 
@@ -112,11 +115,52 @@ EPOCH_MS = "(extract(epoch FROM {col}) * 1000)::bigint"  # exact for any timesta
 BUCKET_MS = "(date_part('epoch', {col}) * 1000)::bigint"
 
 
-def series(conn: psycopg.Connection[Any], plan: SeriesPlan, *, timezones: list[str]) -> list[Points]:
+def series(
+    conn: psycopg.Connection[Any],
+    plan: SeriesPlan,
+    *,
+    timezones: list[str],
+    parks: list[int] | None = None,
+    cold: ColdStore | None = None,
+) -> list[Points]:
     """Points of every pair in the plan, in the plan's order (the devices are already checked).
 
-    Each series comes back as one row of arrays: per-point rows cost far more to decode.
+    Each series comes back as one row of arrays: per-point rows cost far more to decode. Raw
+    readings over a range reaching into the cold tier come from its files too (``cold``, with
+    each pair's park in ``parks``): a chunk is in one tier only, so the two never overlap.
     """
+    out = _hot_series(conn, plan, timezones=timezones)
+    if plan.interval is not Interval.RAW or cold is None or parks is None:
+        return out
+    if not manifest.reaches_cold(conn, hypertable="telemetry", start=plan.start):
+        return out
+    # one pass over the cold files of each (park, category) for all its series
+    groups: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for pair, park in zip(plan.pairs, parks, strict=True):
+        groups.setdefault((park, pair.metric.category.value), []).append((pair.device_id, pair.metric.id))
+    found: dict[tuple[int, int], cold_read.ColdPoints] = {}
+    for (park, category), series_ in groups.items():
+        found |= cold_read.raw_many(
+            conn, cold, series=series_, park_id=park, category=category, start=plan.start, end=plan.end
+        )
+    return [
+        _with_cold(plan, found.get((pair.device_id, pair.metric.id), cold_read.EMPTY), hot)
+        for pair, hot in zip(plan.pairs, out, strict=True)
+    ]
+
+
+def _with_cold(plan: SeriesPlan, c: cold_read.ColdPoints, hot: Points) -> Points:
+    if not len(c.ts_us):
+        return hot
+    ts = np.concatenate([c.ts_us // 1000, np.asarray(hot.ts, dtype=np.int64)])
+    values = np.concatenate([c.values, np.asarray(hot.values, dtype=np.float64)])
+    flags = np.concatenate([c.flags, np.asarray(hot.flags or [], dtype=np.int16)])
+    cap = plan.limit_per_series
+    order = np.argsort(ts, kind="stable")[:cap]
+    return Points(ts[order].tolist(), values[order].tolist(), flags[order].tolist(), len(ts) > cap or hot.truncated)
+
+
+def _hot_series(conn: psycopg.Connection[Any], plan: SeriesPlan, *, timezones: list[str]) -> list[Points]:
     n = len(plan.pairs)
     params: dict[str, Any] = {
         "dev": [pair.device_id for pair in plan.pairs],

@@ -1,15 +1,18 @@
 """How current the platform is, for signed-in users: the services' heartbeats (is anything
 judging alarms, computing statistics?) and the scheduled jobs that fail per park and day. The
-page shows a banner from these when alarms or statistics are stale, with since when."""
+page shows a banner from these when alarms or statistics are stale, with since when.
+
+What storage costs (``/health/storage``) is for admins only: its table sizes and growth describe
+every park's traffic together, which no park's user needs to see."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from api.deps import CurrentPrincipal, DbConn
+from api.deps import AdminPrincipal, CurrentPrincipal, DbConn
 from api.schemas.statistics import JobsOut, ServicesOut
 
 router = APIRouter(tags=["health"])
@@ -51,3 +54,17 @@ def services(conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
         "alarms_stale_since": stale_since("alerting"),
         "statistics_stale_since": stats_since,
     }
+
+
+@router.get(
+    "/health/storage",
+    summary="bytes per reading of every table and chunk, growth per day, projection (admins only)",
+    responses={403: {}},
+)
+def storage(request: Request, conn: DbConn, p: AdminPrincipal) -> dict[str, Any]:
+    from storage import report
+    from storage.retention import Policy
+
+    settings = request.app.state.settings
+    policy = Policy.of(settings.storage, hot_days=settings.aggregation.telemetry_retention_days)
+    return report.build(conn, policy=policy).as_json()

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.auth import Principal
-from api.deps import CurrentPrincipal, DbConn, DbRun, Id, Limits, OptId, Paging
+from api.deps import ColdTier, CurrentPrincipal, DbConn, DbRun, Id, Limits, OptId, Paging
 from api.problems import BadRequest, NotFound
 from api.queries import telemetry as q
 from api.queries.registry import get_device
@@ -16,6 +16,7 @@ from api.schemas.common import PageOut, fast_json, paged
 from api.schemas.telemetry import LatestOut, SeriesOut, SeriesResponse
 from api.series import Aggregate, Interval, SeriesError, SeriesPlan, parse_pair, plan
 from smartpark.catalogue import BY_CODE
+from storage.coldfs import ColdStore
 
 router = APIRouter(tags=["telemetry"])
 
@@ -83,14 +84,20 @@ def device_latest(device_id: Id, conn: DbConn, p: CurrentPrincipal) -> list[dict
     )
 
 
-def _series_points(conn: Any, p: Principal, sp: SeriesPlan) -> list[q.Points]:
+def _series_points(conn: Any, p: Principal, sp: SeriesPlan, cold: ColdStore | None) -> list[q.Points]:
     devices = q.visible_devices(conn, p, device_ids=sorted({x.device_id for x in sp.pairs}))
     for pair in sp.pairs:
         if pair.device_id not in devices:
             raise NotFound(f"no device {pair.device_id}")
         if pair.metric.category.value not in p.categories:
             raise NotFound(f"no metric {pair.metric.code!r} for device {pair.device_id}")
-    return q.series(conn, sp, timezones=[devices[x.device_id]["timezone"] for x in sp.pairs])
+    return q.series(
+        conn,
+        sp,
+        timezones=[devices[x.device_id]["timezone"] for x in sp.pairs],
+        parks=[devices[x.device_id]["park_id"] for x in sp.pairs],
+        cold=cold,
+    )
 
 
 @router.get(
@@ -107,6 +114,7 @@ def _series_points(conn: Any, p: Principal, sp: SeriesPlan) -> list[q.Points]:
 )
 async def series(
     run: DbRun,
+    cold: ColdTier,
     p: CurrentPrincipal,
     limits: Limits,
     start: Annotated[datetime, Query(alias="from")],
@@ -130,7 +138,7 @@ async def series(
         )
     except SeriesError as exc:
         raise BadRequest(str(exc)) from exc
-    points = await run(_series_points, p, sp)
+    points = await run(_series_points, p, sp, cold)
     raw = interval is Interval.RAW
     return fast_json(
         SeriesResponse,

@@ -39,6 +39,15 @@ _TYPES = {
 
 Columns = Sequence[tuple[str, str]]  # (name, PostgreSQL type as named in _TYPES)
 
+# A COPY of telemetry's readings: ingest writes them so, the cold tier reads them so.
+TELEMETRY_COLUMNS: Columns = (
+    ("ts", "timestamptz_pg_us"),
+    ("device_id", "int4"),
+    ("metric_id", "int2"),
+    ("value", "float8"),
+    ("flag", "int2"),
+)
+
 
 def unix_ms_to_pg_us(ts_ms: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """Epoch milliseconds to PostgreSQL timestamp microseconds."""

@@ -12,7 +12,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from aggregation.retention import RetentionPolicy, apply_retention
 from smartpark.catalogue import metric
 from tests.support.readings import device_id, ms, store_readings
 
@@ -21,8 +20,8 @@ pytestmark = pytest.mark.integration
 KWH = metric("elec.import_kwh").id
 KEEP = {
     "SMARTPARK_AGG_TELEMETRY_RETENTION_DAYS": "0",
-    "SMARTPARK_AGG_ROLLUP_15M_RETENTION_DAYS": "0",
-    "SMARTPARK_AGG_ROLLUP_1H_RETENTION_DAYS": "0",
+    "SMARTPARK_STORAGE_ROLLUP_15M_DAYS": "0",
+    "SMARTPARK_STORAGE_ROLLUP_1H_DAYS": "0",
 }
 
 
@@ -101,20 +100,6 @@ def test_a_stored_reading_is_in_its_rollup_within_a_minute(
         p.terminate()
         _, err = p.communicate(timeout=30)
     assert p.returncode == 0, err
-
-
-def test_retention_drops_only_chunks_older_than_the_policy(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:
-    dev = device_id(db, park, "e1", "wm1")
-    water = metric("water.volume_m3").id
-    old, recent = ms(1991, 1, 1), ms(2026, 6, 1)
-    store_readings(db, [(dev, water, old, 1.0), (dev, water, recent, 2.0)])
-    policy = RetentionPolicy(telemetry_days=365 * 30, rollup_15m_days=0, rollup_1h_days=0, rollup_1d_days=0)
-    dropped = apply_retention(db, policy=policy)
-    assert dropped["telemetry"] >= 1
-    left = db.execute("SELECT value FROM telemetry WHERE device_id = %s ORDER BY ts", (dev,)).fetchall()
-    assert left == [(2.0,)]
-    with pytest.raises(ValueError, match="retention of telemetry: -1 days"):
-        RetentionPolicy(telemetry_days=-1)
 
 
 def test_a_large_pass_refreshes_the_planner_statistics_of_the_rollups(

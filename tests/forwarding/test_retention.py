@@ -10,9 +10,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from aggregation.retention import RetentionPolicy, apply_retention
 from forwarding import store
-from smartpark.settings import AggregationSettings, Settings
+from smartpark.settings import Settings, StorageSettings
+from storage.retention import AGGREGATES, CATEGORIES, Policy, apply
 from tests.support.factories import unique_code
 
 pytestmark = pytest.mark.integration
@@ -73,19 +73,28 @@ def test_packets_past_the_retention_go_and_queued_ones_stay(
     # an old packet still waiting for its target (e.g. a bureau down for longer than the retention)
     db.execute("INSERT INTO hj212_forward_outbox (target_id, packet_id) VALUES (%s, %s)", (target, named["queued"]))
 
-    policy = RetentionPolicy(
-        telemetry_days=0, rollup_15m_days=0, rollup_1h_days=0, rejected_messages_days=0, hj212_packets_days=DAYS
-    )
+    policy = _only_packets(DAYS)
     assert store.expire_packets(db, older_than_days=DAYS, batch=1) == 2  # one row per statement, to the end
-    assert apply_retention(db, policy=policy)["hj212_packets"] == 0  # nothing more to delete
+    assert apply(db, policy=policy)["hj212_packets"] == 0  # nothing more to delete
     left = {r[0] for r in db.execute("SELECT packet_id FROM hj212_packets WHERE device_id = %s", (dev,)).fetchall()}
     assert left == {named["edge"], named["new"], named["queued"]}
 
 
+def _only_packets(days: int) -> Policy:
+    """A policy that keeps everything but the packet log forever."""
+    return Policy(
+        hot_days=0,
+        category_days=dict.fromkeys(CATEGORIES, 0),
+        table_days=dict.fromkeys(AGGREGATES, 0),
+        cold=False,
+        hj212_packets_days=days,
+    )
+
+
 def test_the_default_and_its_limits() -> None:
-    assert AggregationSettings().hj212_packets_retention_days == 180
-    assert RetentionPolicy.of(AggregationSettings()).hj212_packets_days == 180
+    assert StorageSettings().hj212_packets_days == 180
+    assert Policy.of(StorageSettings(), hot_days=90).hj212_packets_days == 180
     with pytest.raises(ValueError, match="retention of hj212_packets: -1 days"):
-        RetentionPolicy(hj212_packets_days=-1)
+        _only_packets(-1)
     with pytest.raises(ValueError, match="must be at least 1"):
         store.expire_packets(None, older_than_days=0)  # type: ignore[arg-type]
