@@ -639,7 +639,15 @@ def test_month_over_month_compares_equal_days_and_marks_an_incomplete_month(page
     if _park_now(platform).day == 1:  # no complete day of this month to compare yet
         assert mom == "同期数据不全", mom
     else:
-        assert re.fullmatch(r"环比 [+-]?\d+\.\d%", mom), mom
+        today = _park_now(platform).date()
+        first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        _, rows = api(
+            platform,
+            platform.admin_key,
+            f"/statistics/parks/{platform.park_id}?period=day&from={first}&to={today + timedelta(days=1)}",
+        )
+        days = {r["period"]: (r.get("readings"), (r.get("energy") or {}).get("electricity_kwh")) for r in rows["rows"]}
+        assert re.fullmatch(r"环比 [+-]?\d+\.\d%", mom), f"{mom}; today {today}; the API's days: {days}"
     out = page.evaluate(
         """async () => {
           const { monthToDate } = await import('/js/stats.js');
