@@ -119,6 +119,7 @@ def create_app(
         health,
         live,
         paging,
+        plan,
         reference,
         rejected,
         rules,
@@ -133,7 +134,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(ack_page.router)  # /a/{token}: short, for the link in an SMS
     modules = (auth, registry_routes, telemetry, statistics, alarms, rules, paging, rejected, forwarding, completeness,
-               live, reference)  # fmt: skip
+               live, reference, plan)  # fmt: skip
     for module in (*modules, service_health):
         app.include_router(module.router, prefix=PREFIX)
 

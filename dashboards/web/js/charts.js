@@ -20,11 +20,14 @@ export function disposeAll() {
 
 window.addEventListener("resize", () => { for (const c of charts) c.resize(); });
 
-const AXIS_TEXT = { color: "#9fb6ca", fontSize: 12 };
+/** Chart text grows with the screen past 1920 px wide, so a 4K wall reads like a 1080p one. */
+export const textScale = () => Math.max(1, window.innerWidth / 1920);
+const AXIS_TEXT_BASE = { color: "#9fb6ca", fontSize: 12 };
+const axisText = () => ({ ...AXIS_TEXT_BASE, fontSize: AXIS_TEXT_BASE.fontSize * textScale() });
 const base = () => ({
   backgroundColor: "transparent",
   useUTC: true,
-  textStyle: { fontFamily: getComputedStyle(document.documentElement).getPropertyValue("--font") },
+  textStyle: { fontFamily: getComputedStyle(document.documentElement).getPropertyValue("--font"), fontSize: 12 * textScale() },
   grid: { left: 12, right: 28, top: 40, bottom: 12, containLabel: true },
   tooltip: { trigger: "axis" },
 });
@@ -35,40 +38,45 @@ export function atParkTime(points) {
 }
 
 const valueAxis = (unit) => ({
-  type: "value", name: unit, nameTextStyle: AXIS_TEXT, axisLabel: { ...AXIS_TEXT, formatter: compact },
+  type: "value", name: unit, nameTextStyle: axisText(), axisLabel: { ...axisText(), formatter: compact },
   splitLine: { lineStyle: { color: "#24405a" } },
 });
 // Hours and minutes of the park's clock; the zone is the axis name, under the labels.
-const timeAxis = () => ({ type: "time", name: zoneLabel(), nameLocation: "middle", nameGap: 26, nameTextStyle: AXIS_TEXT,
-  axisLabel: { ...AXIS_TEXT, hideOverlap: true, formatter: "{HH}:{mm}" } });
+// Ranges of more than a day label the date too.
+const timeAxis = (days = false) => ({ type: "time", name: zoneLabel(), nameLocation: "middle", nameGap: 26 * textScale(), nameTextStyle: axisText(),
+  axisLabel: { ...axisText(), hideOverlap: true, formatter: days ? "{MM}-{dd} {HH}:{mm}" : "{HH}:{mm}" } });
 
 /** Draw `option`, or "no data" when `empty`; the container says which (data-empty). */
 export function draw(c, option, empty = false) {
   c.getDom().dataset.empty = empty ? "1" : "0";
   c.resize(); // the container may have changed size since init (content filled in around it)
   if (empty) {
-    c.setOption({ ...base(), title: { text: t("common.no_data"), left: "center", top: "middle", textStyle: { color: "#8aa3b8", fontSize: 16, fontWeight: 400 } } }, true);
+    c.setOption({ ...base(), title: { text: t("common.no_data"), left: "center", top: "middle", textStyle: { color: "#8aa3b8", fontSize: 16 * textScale(), fontWeight: 400 } } }, true);
   } else {
     c.setOption(option, true);
   }
 }
 
-export function lineOption(seriesList, { unit = "" } = {}) {
+/** Lines on a time axis; `zoom` adds ECharts' dataZoom (wheel/drag inside, a slider below). */
+export function lineOption(seriesList, { unit = "", days = false, zoom = false } = {}) {
+  const s = textScale();
   return {
     ...base(),
-    legend: { top: 0, textStyle: { color: "#8aa3b8" } },
-    grid: { ...base().grid, bottom: 30 },
-    xAxis: timeAxis(),
+    legend: { top: 0, textStyle: { color: "#8aa3b8", fontSize: 12 * s } },
+    grid: { ...base().grid, bottom: (zoom ? 62 : 30) * s },
+    dataZoom: zoom ? [{ type: "inside", filterMode: "none" }, { type: "slider", height: 18 * s, bottom: 4, filterMode: "none",
+      labelFormatter: "", textStyle: { color: "#8aa3b8" }, borderColor: "#24405a" }] : undefined,
+    xAxis: timeAxis(days),
     yAxis: valueAxis(unit),
-    series: seriesList.map((s) => ({ type: "line", showSymbol: false, smooth: true, ...s, data: atParkTime(s.data) })),
+    series: seriesList.map((x) => ({ type: "line", showSymbol: false, smooth: true, ...x, data: atParkTime(x.data) })),
   };
 }
 
 export function barOption(categories, values, { unit = "", horizontal = false, color, name } = {}) {
-  const cat = { type: "category", data: categories, name, nameTextStyle: AXIS_TEXT,
-    axisLabel: { ...AXIS_TEXT, interval: 0, rotate: horizontal ? 0 : 30, width: horizontal ? 140 : 90, overflow: "truncate" } };
+  const cat = { type: "category", data: categories, name, nameTextStyle: axisText(),
+    axisLabel: { ...axisText(), interval: 0, rotate: horizontal ? 0 : 30, width: (horizontal ? 140 : 90) * textScale(), overflow: "truncate" } };
   // A horizontal bar's value axis is at the bottom: its unit goes under the labels, not past them.
-  const val = horizontal ? { ...valueAxis(unit), nameLocation: "middle", nameGap: 26 } : valueAxis(unit);
+  const val = horizontal ? { ...valueAxis(unit), nameLocation: "middle", nameGap: 26 * textScale() } : valueAxis(unit);
   return {
     ...base(),
     grid: { ...base().grid, right: 28, bottom: horizontal ? 30 : 12 },
@@ -83,8 +91,8 @@ export function pieOption(items, { unit = "" } = {}) {
   return {
     ...base(),
     tooltip: { trigger: "item", formatter: (p) => `${p.name}: ${compact(p.value)} ${unit} (${p.percent}%)` },
-    legend: { bottom: 0, textStyle: { color: "#8aa3b8" } },
+    legend: { bottom: 0, textStyle: { color: "#8aa3b8", fontSize: 12 * textScale() } },
     series: [{ type: "pie", radius: ["40%", "64%"], center: ["50%", "45%"], data: items,
-               label: { color: "#dce8f2", formatter: (p) => `${p.name} ${p.percent}%` } }],
+               label: { color: "#dce8f2", fontSize: 12 * textScale(), formatter: (p) => `${p.name} ${p.percent}%` } }],
   };
 }

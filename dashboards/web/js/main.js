@@ -3,6 +3,7 @@ import * as api from "./api.js";
 import { disposeAll } from "./charts.js";
 import { clock, escape, setZone, time, zoneLabel } from "./format.js";
 import { applyStatic, currentLang, onLangChange, setLang, t } from "./i18n.js";
+import "./i18n-ops.js";
 import { loadReference } from "./limits.js";
 import * as live from "./live.js";
 import * as staleness from "./staleness.js";
@@ -15,16 +16,20 @@ const VIEWS = {
   safety: () => import("./views/safety.js"),
   enterprise: () => import("./views/enterprise.js"),
   regulator: () => import("./views/regulator.js"),
+  plan: () => import("./views/plan.js"),
+  device: () => import("./views/device.js"),
 };
+// Views reached from others (a device from the plan or a list), never from the nav.
+const LINKED_VIEWS = ["device"];
 const REFRESH_MS = 60_000;
 
 // Which views each role sees, the first one being its home.
 const ROLE_VIEWS = {
-  admin: ["overview", "energy", "environment", "safety", "enterprise", "regulator"],
-  operator: ["overview", "energy", "environment", "safety", "enterprise", "regulator"],
-  readonly: ["overview", "energy", "environment", "safety", "enterprise"],
+  admin: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator"],
+  operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator"],
+  readonly: ["overview", "plan", "energy", "environment", "safety", "enterprise"],
   enterprise: ["enterprise"],
-  regulator: ["regulator", "environment", "safety"],
+  regulator: ["regulator", "plan", "environment", "safety"],
 };
 
 // A regulator sees the views of its bureau's categories only.
@@ -116,7 +121,7 @@ async function boot() {
 async function route() {
   if (!ctx) return;
   let name = location.hash.replace(/^#\//, "").split("?")[0];
-  if (!ctx.views.includes(name)) {
+  if (!ctx.views.includes(name) && !LINKED_VIEWS.includes(name)) {
     name = ctx.views[0];
     history.replaceState(null, "", `#/${name}`);
   }
