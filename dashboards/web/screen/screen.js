@@ -11,6 +11,7 @@ import { carrierUnit, setCatalogue, withUnit } from "../js/names.js";
 import { summaryOf } from "../js/alarms.js";
 import "../js/i18n-ops.js";
 import { drawPlan, loadPlan, planLegend, statesById } from "../js/plan.js";
+import { newCritical, play, soundButton } from "../js/alarm-sound.js";
 import { addDays, addMonths, dayRange, monthToDate, parkLoad, periods, ranking } from "../js/stats.js";
 
 const ROTATE_MS = 20_000;
@@ -88,9 +89,13 @@ async function start() {
     states = statesById(await api.get(`/parks/${park.park_id}/device-states`));
   }
 
+  const seen = new Set();
+  let firstAlarms = true;
   async function fetchAlarms() {
     firing = ((await api.alarms({ state: ["firing"], park_id: park.park_id, limit: 500 })).items || [])
       .sort((x, y) => SEVERITY[x.severity] - SEVERITY[y.severity]);
+    if (newCritical(firing, seen, firstAlarms).length) play(); // a new critical alarm sounds (unless muted)
+    firstAlarms = false;
   }
   async function loadAlarms() {
     await fetchAlarms();
@@ -152,6 +157,7 @@ async function start() {
   await refresh();
   rotate();
   $("#screen").dataset.ready = "1";
+  document.querySelector("footer.bottom").append(soundButton());
   setInterval(rotate, ROTATE_MS);
   setInterval(() => refresh().catch(console.warn), REFRESH_MS);
   live.subscribe((ev) => { if (ev.type === "alarm") loadAlarms().catch(console.warn); });
