@@ -71,6 +71,7 @@ export async function alarmList(el, ctx, { categories = ["safety", "emissions", 
     el.querySelector("[data-role=count]").textContent = String(items.length);
     renderAlarmTable(table, sortAlarms(items, f.sort), { canAck: ctx.canAck, names: ctx.names, onChanged: load });
     table.dataset.filter = JSON.stringify(query);
+    table.dataset.sort = f.sort;
   }
 
   el.querySelector(".alarm-filters").addEventListener("change", (ev) => {
