@@ -67,15 +67,17 @@ function showLogin(message = "") {
 }
 
 async function loadContext() {
-  const me = await api.me();
-  const parks = await api.parks();
+  // Two rounds after the token: who and where (with what needs neither), then the park's tree.
+  const metricsP = api.metrics();
+  metricsP.catch(() => {}); // awaited below; a failure of me or parks comes first
+  const [me, parks] = await Promise.all([api.me(), api.parks()]);
   const park = parks.find((p) => p.park_id === me.park_id) || parks[0] || null;
-  const [enterprises, devices, metrics] = park
-    ? await Promise.all([api.enterprises(park.park_id), api.devices({ park_id: park.park_id }), api.metrics()])
-    : [[], [], await api.metrics()];
+  const [enterprises, devices, metrics] = await Promise.all([
+    park ? api.enterprises(park.park_id) : [], park ? api.devices({ park_id: park.park_id }) : [], metricsP,
+    loadReference(park ? { park_id: park.park_id } : {}),
+  ]);
   setCatalogue(metrics);
   if (park) setZone(park.timezone);
-  await loadReference(park ? { park_id: park.park_id } : {});
   const entById = new Map(enterprises.map((e) => [e.enterprise_id, e]));
   const devById = new Map(devices.map((d) => [d.device_id, d]));
   return {
@@ -101,7 +103,10 @@ function showWho() {
     + (ctx.park ? `<span class="who-park">${escape(ctx.park.name)}</span>` : "");
 }
 
+const viewOfHash = () => location.hash.replace(/^#\//, "").split("?")[0];
+
 async function boot() {
+  VIEWS[viewOfHash()]?.().catch(() => {}); // the view's code loads while the context does
   try {
     ctx = await loadContext();
   } catch (err) {
@@ -120,7 +125,7 @@ async function boot() {
 
 async function route() {
   if (!ctx) return;
-  let name = location.hash.replace(/^#\//, "").split("?")[0];
+  let name = viewOfHash();
   if (!ctx.views.includes(name) && !LINKED_VIEWS.includes(name)) {
     name = ctx.views[0];
     history.replaceState(null, "", `#/${name}`);

@@ -25,10 +25,9 @@ const SEVERITY = { critical: 0, major: 1, minor: 2, warning: 3 };
 let ctx = null;
 
 async function start() {
-  const me = await api.me();
-  const parks = await api.parks();
+  const [me, parks, metrics] = await Promise.all([api.me(), api.parks(), api.metrics()]);
   const park = parks.find((p) => p.park_id === me.park_id) || parks[0];
-  setCatalogue(await api.metrics());
+  setCatalogue(metrics);
   setZone(park.timezone);
   ctx = { me, park, timezone: park.timezone };
   $("#login").hidden = true;
