@@ -24,7 +24,7 @@ import psycopg
 from benchmarks.api import _wait_ready
 from benchmarks.harness import free_port, scratch_db
 
-VIEWS = ("overview", "energy", "environment", "safety", "enterprise", "regulator")
+VIEWS = ("overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "device")
 SIGN_IN = {
     "/auth/token",
     "/auth/me",
@@ -89,8 +89,9 @@ def _model(enterprises: int) -> dict[str, Any]:
     }
 
 
-def populate(conn: psycopg.Connection[Any], *, enterprises: int) -> str:
-    """The park, its figures and an admin key (returned)."""
+def populate(conn: psycopg.Connection[Any], *, enterprises: int) -> tuple[str, int]:
+    """The park, its figures and an admin key; returns the key and an electricity meter's id (the
+    device view's device)."""
     from alerting import store
     from alerting.rules import default_rules
     from api.auth import Role
@@ -145,10 +146,12 @@ def populate(conn: psycopg.Connection[Any], *, enterprises: int) -> str:
         )
         admin = uq.create_user(conn, name="bench-page-admin", role=Role.ADMIN)
         made, _ = uq.create_key(conn, user_id=admin["user_id"])
-    return made.key
+        meter = conn.execute("SELECT min(device_id) FROM devices WHERE kind = 'elec_meter'").fetchone()[0]  # type: ignore[index]
+    return made.key, int(meter)
 
 
 def _cold_load(browser: Any, base: str, key: str, view: str, size: tuple[int, int]) -> dict[str, Any]:
+    """One cold load of ``view`` (a hash path: ``overview``, ``device?id=42``)."""
     ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, timezone_id="Europe/London")
     ctx.add_init_script(f"sessionStorage.setItem('smartpark.apiKey', '{key}')")
     page = ctx.new_page()
@@ -187,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             with psycopg.connect(scratch.url, autocommit=True) as conn:
                 migrate(conn)
-                key = populate(conn, enterprises=args.enterprises)
+                key, meter = populate(conn, enterprises=args.enterprises)
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             env = {**os.environ, "SMARTPARK_DATABASE_URL": scratch.url}
@@ -201,8 +204,9 @@ def run(args: argparse.Namespace) -> int:
                 )
                 _cold_load(browser, base, key, "overview", (args.width, args.height))  # the API's first requests
                 for view in VIEWS:
+                    path = f"device?id={meter}" if view == "device" else view
                     results[view] = [
-                        _cold_load(browser, base, key, view, (args.width, args.height)) for _ in range(args.runs)
+                        _cold_load(browser, base, key, path, (args.width, args.height)) for _ in range(args.runs)
                     ]
                 browser.close()
         finally:
