@@ -276,3 +276,68 @@ def test_wall_screen_draws_the_plan_and_scales_chart_text_at_4k(browser: Any, pl
         assert load["legend"][0]["textStyle"]["fontSize"] == 24
     finally:
         ctx.close()
+
+
+def test_the_page_s_pure_rules(page: Any, platform: Platform) -> None:
+    """Range -> source, completeness sums and gaps, filter -> API query, run in the page's modules."""
+    login(page, platform, platform.admin_key)
+    out = page.evaluate(
+        """async () => {
+          const { chooseInterval, parkWallToMs } = await import('/js/range.js');
+          const { total, gaps } = await import('/js/completeness.js');
+          const { queryOf, sortAlarms } = await import('/js/alarm-list.js');
+          const { newCritical } = await import('/js/alarm-sound.js');
+          const H = 3600e3;
+          const rows = [{ enterprise: 1, expected: 100, received: 90, valid: 81, transmission_rate: 0.9 },
+                        { enterprise: 2, expected: 100, received: 100, valid: 100, transmission_rate: 1 }];
+          const seen = new Set();
+          const a = (id, severity, state = 'firing') =>
+            ({ alert_id: id, severity, state, firing_at: `2026-12-0${id}` });
+          return {
+            intervals: [chooseInterval(3 * H, 3), chooseInterval(3 * H + 1, 3), chooseInterval(3 * H, 4),
+                        chooseInterval(7 * 24 * H, 5), chooseInterval(15.625 * 24 * H, 5),
+                        chooseInterval(15.7 * 24 * H, 5), chooseInterval(90 * 24 * H, 5)],
+            wall: parkWallToMs('2026-01-01T00:00'),
+            total: total(rows),
+            gaps: gaps(rows, 'enterprise', new Map([[2, 1], [3, 2]])),
+            query: [queryOf({ state: 'active' }), queryOf({ state: 'firing', severity: 'critical', enterprise: '7' }),
+                    queryOf({ state: 'resolved', category: 'safety' })],
+            sorted: sortAlarms([a(1, 'minor'), a(2, 'critical'), a(3, 'minor')], 'severity').map((x) => x.alert_id),
+            sound: [newCritical([a(1, 'critical')], seen, true).length, newCritical([a(1, 'critical'), a(2, 'critical'),
+                    a(3, 'major'), a(4, 'critical', 'resolved')], seen, false).map((x) => x.alert_id)],
+          };
+        }"""
+    )
+    # raw up to 3 h while the readings (one per 2 s) stay under the API's 20 000 points: 3 series
+    # of 5 400 do, 4 do not; 15-minute means up to 1 500 points a line (15.625 days), hourly
+    # beyond, daily past 62.5 days
+    assert out["intervals"] == ["raw", "15m", "15m", "15m", "15m", "1h", "1d"]
+    assert out["wall"] == 1767196800000  # 2026-01-01 00:00 at UTC+08:00 = 2025-12-31T16:00Z
+    assert out["total"] == {
+        "expected": 200,
+        "received": 190,
+        "valid": 181,
+        "transmission_rate": 0.95,
+        "validity_rate": pytest.approx(181 / 190),
+        "effective_rate": 0.905,
+    }
+    # worst first: enterprise 1 (90 %, 10 readings owed), then 2 (complete but a device offline),
+    # then 3 (two devices offline, no completeness row)
+    assert out["gaps"] == [
+        {"id": 1, "missing": 10, "offline": 0, "rate": 0.9},
+        {"id": 2, "missing": 0, "offline": 1, "rate": 1},
+        {"id": 3, "missing": 0, "offline": 2, "rate": None},
+    ]
+    active, critical, resolved = out["query"]
+    assert active == {"limit": 500, "state": ["firing"]}
+    assert critical == {
+        "limit": 500,
+        "state": ["firing"],
+        "acknowledged": False,
+        "severity": ["critical"],
+        "enterprise_id": 7,
+    }
+    assert resolved == {"limit": 500, "state": ["resolved"], "category": "safety"}
+    assert out["sorted"] == [2, 3, 1]
+    # alarms there at the first load are not news; a new firing critical one is, once
+    assert out["sound"] == [0, [2]]
