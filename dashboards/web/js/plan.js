@@ -55,6 +55,9 @@ export function drawPlan(c, { plan, states, alarms, ctx, onDevice }) {
     window.echarts.registerMap(name, { svg: plan.svg });
     registered = { name, svg: plan.svg };
   }
+  // A redraw of the same plan keeps where the user zoomed and panned to.
+  const same = c.getDom().dataset.map === name;
+  c.getDom().dataset.map = name;
   const worst = worstAlarms(alarms);
   const d = plan.devices;
   const points = [];
@@ -95,14 +98,14 @@ export function drawPlan(c, { plan, states, alarms, ctx, onDevice }) {
   c.getDom().dataset.empty = "0";
   c.getDom().dataset.devices = String(points.length);
   c.getDom().dataset.pins = String(pins.critical.length + pins.other.length);
+  const regions = [...alarmedPlots].map((code) => ({ name: code, itemStyle: { borderColor: "#ff5d5d", borderWidth: 3 } }));
   c.setOption({
     backgroundColor: "transparent",
     tooltip: { trigger: "item", formatter: tip, textStyle: { fontSize: 12 * s } },
-    geo: {
+    geo: same ? { regions } : {
       map: name, roam: true, layoutCenter: ["50%", "50%"], layoutSize: "100%",
       selectedMode: false, label: { show: false }, emphasis: { label: { show: false }, itemStyle: { areaColor: "#245a80" } },
-      tooltip: { show: false },
-      regions: [...alarmedPlots].map((code) => ({ name: code, itemStyle: { borderColor: "#ff5d5d", borderWidth: 3 } })),
+      tooltip: { show: false }, regions,
     },
     series: [
       { id: "devices", type: "scatter", coordinateSystem: "geo", symbolSize: 7 * s, data: points, z: 3,
@@ -113,7 +116,7 @@ export function drawPlan(c, { plan, states, alarms, ctx, onDevice }) {
       { id: "critical", type: "effectScatter", coordinateSystem: "geo", symbol: "pin", symbolSize: 30 * s, symbolOffset: [0, "-45%"],
         rippleEffect: { period: 1, scale: 3, brushType: "stroke" }, showEffectOn: "render", data: pins.critical, z: 5 },
     ],
-  }, true);
+  }, same ? { replaceMerge: ["series"] } : true);
   c.off("click");
   c.on("click", (p) => { const id = p.value?.[2]; if (id != null && onDevice) onDevice(id); });
 }
