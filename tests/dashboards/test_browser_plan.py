@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -24,6 +25,7 @@ from tests.support.browser import (
     Platform,
     _cold_page,
     _display_key,
+    _park_now,
     _latin_words,
     _units,
     api,
@@ -159,9 +161,9 @@ def test_device_detail_picks_raw_or_rollups_by_range_and_zooms(
     assert page.inner_text("#dev-range .error") == "结束时间须晚于开始时间" and not asked
     # completeness of the device over the range's days, as the API gives it
     page.click("#dev-range button[data-range='24h']")
-    wait_js(page, "!!document.querySelector('#dev-comp [data-rate=transmission]')", 30)
-    period = page.get_attribute("#dev-comp", "data-period") or ""
-    first, last = period.split("/")
+    today = _park_now(platform).date()
+    first, last = (today - timedelta(days=1)).isoformat(), today.isoformat()  # the last 24 h's park days
+    wait_js(page, f"document.querySelector('#dev-comp').dataset.period === '{first}/{last}'", 30)
     status, rows = api(
         platform,
         platform.admin_key,
