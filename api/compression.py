@@ -4,7 +4,7 @@ Brotli (RFC 7932) makes the page's JavaScript and JSON about a fifth smaller tha
 compressible answer says ``Vary: Accept-Encoding``, compressed or not (a small one, or one to a
 client that takes neither), so a shared cache never serves one client's encoding to another.
 Static files (answers with an ETag) are compressed once per file version and kept, bounded, in
-memory: first quickly, then again at brotli's best quality in a background thread that replaces
+memory: first quickly, then again at a high quality in a background thread that replaces
 the kept copy, so a cold page load costs no compression. Large bodies are compressed in a worker
 thread, not on the event loop. Streamed answers are compressed as they stream. WebSocket scopes
 pass through untouched.
@@ -100,7 +100,7 @@ class StaticCache:
             return body
 
     def improve(self, key: tuple[str, str, str], raw: bytes) -> None:
-        """Compress ``raw`` again at the best quality in a thread and keep that instead."""
+        """Compress ``raw`` again at a high quality in a thread and keep that instead."""
 
         def work() -> None:
             best = compress(raw, key[2], best=True)

@@ -104,7 +104,7 @@ def test_static_files_compressed_once_per_version(app: tuple[TestClient, StaticC
     assert brotli.decompress(first).decode() == TEXT
     key = ("/big.js", h["etag"], "br")
     assert cache.get(key) is not None
-    # the background pass replaces the quick copy with brotli's best; answers stay the file
+    # the background pass replaces the quick copy with a smaller one; answers stay the file
     deadline = time.monotonic() + 30
     while cache.get(key) == first and time.monotonic() < deadline:
         time.sleep(0.05)
