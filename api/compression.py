@@ -91,6 +91,7 @@ class StaticCache:
         self.size = 0
         self._items: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
         self._lock = threading.RLock()
+        self.improved = 0  # background passes done (for tests and metrics)
 
     def get(self, key: tuple[str, str, str]) -> bytes | None:
         with self._lock:
@@ -107,6 +108,7 @@ class StaticCache:
             with self._lock:
                 if key in self._items:
                     self.put(key, best)
+                self.improved += 1
 
         threading.Thread(target=work, name="compress-static", daemon=True).start()
 
