@@ -103,7 +103,7 @@ def generate(plots: Sequence[PlotSpec]) -> str:
             f'<rect name={quoteattr(p.code)} x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}"'
             ' fill="#16364d" stroke="#4f8fbf" stroke-width="2"/>'
         )
-        font = min(14.0, (w - 8) / max(len(p.name), 1) * 1.1)
+        font = min(14.0, (w - 10) / max(len(p.name), 1))  # a CJK glyph is about one font size wide
         parts.append(
             f'<text x="{x + 5:.1f}" y="{y + TITLE_H - 6:.1f}" font-size="{font:.1f}" fill="#cfe3f3">'
             f"{escape(p.name)}</text>"
