@@ -39,10 +39,8 @@ export async function render(el, ctx) {
       <div class="panel span-2"><h3>${t("dev.metrics")}</h3><div class="grid cols-2" id="dev-charts">
         ${metrics.map((m) => `<div class="dev-metric" data-metric="${escape(m)}"><h4>${escape(metricName(m))}${unitOf(m) ? ` <small>${escape(unitOf(m))}</small>` : ""}
           <span class="now" data-role="now"></span></h4><div class="chart"></div></div>`).join("")}</div></div>
-      <div class="grid">
-        <div class="panel"><h3>${t("dev.completeness")}</h3><div id="dev-comp"></div></div>
-        <div class="panel"><h3>${t("dev.alarms")}</h3><div id="dev-alarms"></div></div>
-      </div>
+      <div class="panel"><h3>${t("dev.completeness")}</h3><div id="dev-comp"></div></div>
+      <div class="panel span-3"><h3>${t("dev.alarms")}</h3><div id="dev-alarms"></div></div>
     </div>`;
   const charts = new Map(metrics.map((m) => [m, chart(el.querySelector(`.dev-metric[data-metric="${CSS.escape(m)}"] .chart`))]));
   let range = null;
