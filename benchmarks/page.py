@@ -50,6 +50,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", type=int, default=3, help="cold loads of each view; the median is printed")
     p.add_argument("--width", type=int, default=1920)
     p.add_argument("--height", type=int, default=1080)
+    p.add_argument("--waterfall", action="store_true", help="print each view's requests: start, end, size (ms, KiB)")
     p.set_defaults(func=run)
 
 
@@ -173,10 +174,23 @@ def _cold_load(browser: Any, base: str, key: str, view: str, size: tuple[int, in
         page.goto(f"{base}/#/{view}")
         page.wait_for_function(FILLED, timeout=60_000)
         seconds = time.perf_counter() - t0
+        # What the browser waited on: every request's start and end since navigation, and size.
+        waterfall = page.evaluate(
+            "() => performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''),"
+            " Math.round(e.startTime), Math.round(e.responseEnd), e.transferSize])"
+        )
+        filled_ms = page.evaluate("() => Math.round(performance.now())")
     finally:
         ctx.close()
     own = [c for c in calls if c not in SIGN_IN]
-    return {"seconds": seconds, "sign_in_calls": len(calls) - len(own), "view_calls": len(own), "bytes": transferred[0]}
+    return {
+        "seconds": seconds,
+        "sign_in_calls": len(calls) - len(own),
+        "view_calls": len(own),
+        "bytes": transferred[0],
+        "waterfall": waterfall,
+        "filled_ms": filled_ms,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -218,7 +232,12 @@ def run(args: argparse.Namespace) -> int:
     figures = {}
     for view, runs in results.items():
         mid = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+        waterfall = mid.pop("waterfall")
         figures[view] = {**mid, "seconds": round(mid["seconds"], 3)}
+        if args.waterfall:
+            print(f"-- {view}: requests (start ms, end ms, KiB) until filled at {mid['filled_ms']} ms")
+            for name, start, end, size in waterfall:
+                print(f"   {start:6d} {end:6d} {size / 1024:7.1f}  {name[:110]}")
         calls = f"{mid['sign_in_calls']:14d} {mid['view_calls']:11d}"
         print(f"{view:12s} {mid['seconds']:9.2f} {calls} {mid['bytes'] / 1024:7.0f}")
     print(json.dumps({"bench": "page", "enterprises": args.enterprises, "views": figures}))
