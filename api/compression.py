@@ -106,7 +106,8 @@ class StaticCache:
         def work() -> None:
             best = compress(raw, key[2], best=True)
             with self._lock:
-                if key in self._items:
+                kept = self._items.get(key)
+                if kept is not None and len(best) < len(kept):  # a higher quality is not always smaller
                     self.put(key, best)
                 self.improved += 1
 
