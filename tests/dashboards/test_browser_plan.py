@@ -2,13 +2,12 @@
 against the running platform of tests/dashboards/conftest.py.
 
 Alarms the tests need are opened through the alarm store's owner function (alerting/store.py) on
-e1's fire alarm, whose device the live simulator does not drive, with series keys of their own.
+e1's devices, which the live simulator does not drive.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -50,24 +49,37 @@ def _device(settings: Settings, platform: Platform, enterprise: str, code: str) 
     return int(row[0])
 
 
-def _open_fire_alarm(settings: Settings, platform: Platform) -> tuple[int, int]:
-    """A firing critical alarm on e1's fire alarm (a series key of this call's own): (alarm, device)."""
-    device = _device(settings, platform, "e1", "fa1")
-    rule = next(r for r in default_rules() if r.id == "fire-alarm")
-    ids = store.SeriesIds(platform.park_id, platform.enterprise_ids["e1"], device, None)
-    with psycopg.connect(settings.database_url or "") as conn:
-        alarm = store.open_alert(
-            conn,
-            rule=rule,
-            series_key=f"d:{device}:test-{uuid.uuid4().hex[:8]}",
-            ids=ids,
-            state="firing",
-            at_ms=int(time.time() * 1000),
-            value=1.0,
-            labels={},
-        )
-    assert alarm is not None
-    return alarm, device
+# Critical rules and e1's devices the live simulator does not drive; a device holds one open
+# alarm per rule, so each call takes the first pair without one.
+CRITICAL_PAIRS = (
+    ("fire-alarm", "fa1"),
+    ("co-level2", "gd1"),
+    ("h2s-level2", "gd1"),
+    ("o2-low", "gd1"),
+    ("co-level2", "fa1"),
+)
+
+
+def _open_critical_alarm(settings: Settings, platform: Platform) -> tuple[int, int]:
+    """A new firing critical alarm on one of e1's devices: (alarm, device)."""
+    rules = {r.id: r for r in default_rules()}
+    for rule_id, code in CRITICAL_PAIRS:
+        device = _device(settings, platform, "e1", code)
+        ids = store.SeriesIds(platform.park_id, platform.enterprise_ids["e1"], device, None)
+        with psycopg.connect(settings.database_url or "") as conn:
+            alarm = store.open_alert(
+                conn,
+                rule=rules[rule_id],
+                series_key=f"d:{device}",
+                ids=ids,
+                state="firing",
+                at_ms=int(time.time() * 1000),
+                value=1.0,
+                labels={},
+            )
+        if alarm is not None:
+            return alarm, device
+    raise AssertionError("every critical rule of the test's devices has an open alarm")
 
 
 def _option(page: Any, selector: str) -> Any:
@@ -81,7 +93,7 @@ def _option(page: Any, selector: str) -> Any:
 def test_plan_places_every_device_pins_alarms_and_opens_the_device(
     page: Any, platform: Platform, settings: Settings
 ) -> None:
-    alarm, device = _open_fire_alarm(settings, platform)
+    alarm, device = _open_critical_alarm(settings, platform)
     login(page, platform, platform.admin_key)
     show(page, platform, "plan")
     wait_js(page, "Number(document.querySelector('#plan')?.dataset.devices || 0) > 0", 30)
@@ -197,7 +209,7 @@ def test_overview_shows_online_rate_and_completeness_gaps(page: Any, platform: P
 
 
 def test_alarm_filters_sort_colours_and_the_critical_sound(page: Any, platform: Platform, settings: Settings) -> None:
-    first_alarm, _ = _open_fire_alarm(settings, platform)
+    first_alarm, _ = _open_critical_alarm(settings, platform)
     login(page, platform, platform.admin_key)
     page.evaluate("localStorage.setItem('smartpark.alarmSoundMuted', '0')")
     show(page, platform, "safety")
@@ -231,7 +243,7 @@ def test_alarm_filters_sort_colours_and_the_critical_sound(page: Any, platform: 
     page.select_option("#alarm-list select[name=state]", "active")
     # a new critical alarm sounds (the page asks to play it; headless Chromium allows autoplay)
     before = int(page.evaluate("Number(document.body.dataset.alarmSound || 0)"))
-    second, _ = _open_fire_alarm(settings, platform)
+    second, _ = _open_critical_alarm(settings, platform)
     page.wait_for_selector(f"tr[data-alarm-row='{second}']", timeout=30_000)
     wait_js(page, f"Number(document.body.dataset.alarmSound || 0) > {before}", 15)
     # muted: kept in the browser, the button says so
