@@ -112,7 +112,7 @@ def test_plan_places_every_device_pins_alarms_and_opens_the_device(
     pinned = {d["value"][2] for d in series["critical"]["data"] + series["pins"]["data"]}
     assert pinned == {a["device_id"] for a in firing["items"]} & placed
     # the plot of the enterprise in alarm is outlined
-    outlined = {r["name"]: r["itemStyle"]["borderColor"] for r in option["geo"][0]["regions"]}
+    outlined = {r["name"]: r.get("itemStyle", {}).get("borderColor") for r in option["geo"][0]["regions"]}
     assert outlined.get("e1") == "#ff5d5d", outlined
     DOC_SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1920, "height": 1080})

@@ -67,7 +67,7 @@ export async function render(el, ctx) {
     for (const s of answer) {
       const c = charts.get(s.metric);
       if (!c) continue;
-      const data = s.ts.map((ts, i) => [Date.parse(ts), s.values[i]]);
+      const data = s.ts.map((ts, i) => [typeof ts === "number" ? ts : Date.parse(ts), s.values[i]]);
       draw(c, lineOption([{ name: metricName(s.metric), data }], { unit: unitOf(s.metric), days, zoom: true }), !data.length);
     }
     const box = el.querySelector("#dev-charts");
