@@ -7,6 +7,16 @@ import { t } from "./i18n.js";
 
 const charts = new Set();
 
+/** ECharts loads async (index.html): resolves once window.echarts is there. */
+export function echartsReady() {
+  if (window.echarts) return Promise.resolve();
+  const tag = document.querySelector("script[data-echarts]");
+  return new Promise((resolve, reject) => {
+    tag.addEventListener("load", () => resolve(), { once: true });
+    tag.addEventListener("error", () => reject(new Error("ECharts did not load")), { once: true });
+  });
+}
+
 export function chart(el) {
   const c = window.echarts.init(el, "dark", { renderer: "canvas" });
   charts.add(c);

@@ -1,6 +1,6 @@
 // The ops-centre page: sign-in, the park context, a hash router over the views, live updates.
 import * as api from "./api.js";
-import { disposeAll } from "./charts.js";
+import { disposeAll, echartsReady } from "./charts.js";
 import { clock, escape, setZone, time, zoneLabel } from "./format.js";
 import { applyStatic, currentLang, onLangChange, setLang, t } from "./i18n.js";
 import "./i18n-ops.js";
@@ -29,7 +29,7 @@ const ROLE_VIEWS = {
   operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator"],
   readonly: ["overview", "plan", "energy", "environment", "safety", "enterprise"],
   enterprise: ["enterprise"],
-  regulator: ["regulator", "plan", "environment", "safety"],
+  regulator: ["regulator", "environment", "safety"],
 };
 
 // A regulator sees the views of its bureau's categories only.
@@ -139,7 +139,7 @@ async function route() {
   el.innerHTML = `<div class="empty">${t("common.loading")}</div>`;
   el.dataset.view = name;
   el.dataset.ready = "0";
-  const mod = await VIEWS[name]();
+  const [mod] = await Promise.all([VIEWS[name](), echartsReady()]);
   // The live stream carries what this view shows, nothing more.
   const selection = { ...(mod.liveSelection?.(ctx) ?? { metrics: [], alarms: true }) };
   if (ctx.me.enterprise_id) selection.enterprise_id = ctx.me.enterprise_id;

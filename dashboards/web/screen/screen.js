@@ -3,7 +3,7 @@
 // by category) in the centre, AQI and the alarm list on the right. Signed in with a read-only
 // display key kept in this browser, so a reboot brings the screen back by itself.
 import * as api from "../js/api.js";
-import { barOption, chart, draw, lineOption, pieOption } from "../js/charts.js";
+import { barOption, chart, draw, echartsReady, lineOption, pieOption } from "../js/charts.js";
 import { clock, escape, num, parkDate, parkMonth, setZone, time, zoneLabel } from "../js/format.js";
 import { applyStatic, currentLang, t } from "../js/i18n.js";
 import * as live from "../js/live.js";
@@ -25,7 +25,7 @@ const SEVERITY = { critical: 0, major: 1, minor: 2, warning: 3 };
 let ctx = null;
 
 async function start() {
-  const [me, parks, metrics] = await Promise.all([api.me(), api.parks(), api.metrics()]);
+  const [me, parks, metrics] = await Promise.all([api.me(), api.parks(), api.metrics(), echartsReady()]);
   const park = parks.find((p) => p.park_id === me.park_id) || parks[0];
   setCatalogue(metrics);
   setZone(park.timezone);
