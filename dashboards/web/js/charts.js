@@ -1,4 +1,8 @@
 // ECharts helpers (window.echarts comes from the vendored vendor/echarts/echarts.min.js).
+// ECharts is evaluated only once a view's requests are out (loadEcharts, called by the router
+// after the view started; index.html preloads the file): its evaluation, the longest task of a
+// cold load, then overlaps the network instead of delaying it. Until then a chart is a LazyChart
+// that keeps what it is asked to do and does it when ECharts is there.
 // Time axes show the park's wall clock: ECharts formats in UTC (useUTC) the instants shifted by
 // the park zone's offset, so a browser in another zone draws the same hours. Every axis is named
 // (unit or zone), values are compact so labels are not clipped, and an empty chart says so.
@@ -7,18 +11,42 @@ import { t } from "./i18n.js";
 
 const charts = new Set();
 
-/** ECharts loads async (index.html): resolves once window.echarts is there. */
-export function echartsReady() {
-  if (window.echarts) return Promise.resolve();
-  const tag = document.querySelector("script[data-echarts]");
-  return new Promise((resolve, reject) => {
-    tag.addEventListener("load", () => resolve(), { once: true });
-    tag.addEventListener("error", () => reject(new Error("ECharts did not load")), { once: true });
-  });
+let loading = null;
+
+/** Evaluate ECharts (once) and run every chart's kept work; resolves when done. */
+export function loadEcharts() {
+  loading ||= (window.echarts ? Promise.resolve() : new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = new URL("../vendor/echarts/echarts.min.js", import.meta.url).href;
+    s.onload = () => resolve();
+    s.onerror = () => reject(new Error("ECharts did not load"));
+    document.head.append(s);
+  })).then(() => { for (const c of charts) c.flush(); });
+  return loading;
+}
+export const echartsReady = loadEcharts;
+
+/** A chart whose ECharts instance is made when ECharts is there; work asked before waits. */
+class LazyChart {
+  constructor(el) { this.el = el; this.real = null; this.kept = []; }
+  getDom() { return this.el; }
+  /** fn(instance) now, or once ECharts is evaluated. */
+  run(fn) {
+    if (!this.real && window.echarts) this.real = window.echarts.init(this.el, "dark", { renderer: "canvas" });
+    if (this.real) return fn(this.real);
+    this.kept.push(fn);
+    return undefined;
+  }
+  flush() { const kept = this.kept; this.kept = []; for (const fn of kept) this.run(fn); }
+  setOption(...a) { return this.run((r) => r.setOption(...a)); }
+  resize(...a) { return this.run((r) => r.resize(...a)); }
+  on(...a) { return this.run((r) => r.on(...a)); }
+  off(...a) { return this.run((r) => r.off(...a)); }
+  dispose() { this.real?.dispose(); this.kept = []; }
 }
 
 export function chart(el) {
-  const c = window.echarts.init(el, "dark", { renderer: "canvas" });
+  const c = new LazyChart(el);
   charts.add(c);
   return c;
 }
@@ -58,13 +86,15 @@ const timeAxis = (days = false) => ({ type: "time", name: zoneLabel(), nameLocat
 
 /** Draw `option`, or "no data" when `empty`; the container says which (data-empty). */
 export function draw(c, option, empty = false) {
-  c.getDom().dataset.empty = empty ? "1" : "0";
-  c.resize(); // the container may have changed size since init (content filled in around it)
-  if (empty) {
-    c.setOption({ ...base(), title: { text: t("common.no_data"), left: "center", top: "middle", textStyle: { color: "#8aa3b8", fontSize: 16 * textScale(), fontWeight: 400 } } }, true);
-  } else {
-    c.setOption(option, true);
-  }
+  c.run((r) => {
+    r.resize(); // the container may have changed size since init (content filled in around it)
+    if (empty) {
+      r.setOption({ ...base(), title: { text: t("common.no_data"), left: "center", top: "middle", textStyle: { color: "#8aa3b8", fontSize: 16 * textScale(), fontWeight: 400 } } }, true);
+    } else {
+      r.setOption(option, true);
+    }
+    c.getDom().dataset.empty = empty ? "1" : "0"; // drawn, not only asked for
+  });
 }
 
 /** Lines on a time axis; `zoom` adds ECharts' dataZoom (wheel/drag inside, a slider below). */

@@ -1,6 +1,6 @@
 // The ops-centre page: sign-in, the park context, a hash router over the views, live updates.
 import * as api from "./api.js";
-import { disposeAll, echartsReady } from "./charts.js";
+import { disposeAll, loadEcharts } from "./charts.js";
 import { clock, escape, setZone, time, zoneLabel } from "./format.js";
 import { applyStatic, currentLang, onLangChange, setLang, t } from "./i18n.js";
 import "./i18n-ops.js";
@@ -139,12 +139,14 @@ async function route() {
   el.innerHTML = `<div class="empty">${t("common.loading")}</div>`;
   el.dataset.view = name;
   el.dataset.ready = "0";
-  const [mod] = await Promise.all([VIEWS[name](), echartsReady()]);
+  const mod = await VIEWS[name]();
   // The live stream carries what this view shows, nothing more.
   const selection = { ...(mod.liveSelection?.(ctx) ?? { metrics: [], alarms: true }) };
   if (ctx.me.enterprise_id) selection.enterprise_id = ctx.me.enterprise_id;
   live.start(selection);
-  const handle = await mod.render(el, ctx);
+  // The view asks for its data first; ECharts is evaluated while the answers travel.
+  const rendering = mod.render(el, ctx);
+  const [handle] = await Promise.all([rendering, loadEcharts()]);
   current = { name, handle };
   updatedAt = null;
   markUpdated();

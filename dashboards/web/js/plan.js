@@ -51,10 +51,6 @@ let registered = null; // the map name last registered, and its SVG
  */
 export function drawPlan(c, { plan, states, alarms, ctx, onDevice }) {
   const name = `park-plan-${plan.park_id}`;
-  if (registered?.name !== name || registered.svg !== plan.svg) {
-    window.echarts.registerMap(name, { svg: plan.svg });
-    registered = { name, svg: plan.svg };
-  }
   // A redraw of the same plan keeps where the user zoomed and panned to.
   const same = c.getDom().dataset.map === name;
   c.getDom().dataset.map = name;
@@ -95,11 +91,8 @@ export function drawPlan(c, { plan, states, alarms, ctx, onDevice }) {
     if (alarm) lines.push(`${t("sev." + alarm.severity)}: ${metricName(alarm.metric)} ${withUnit(alarm.metric, alarm.value ?? alarm.trigger_value)}`);
     return lines.map((l) => l.replace(/[<&]/g, (ch) => (ch === "<" ? "&lt;" : "&amp;"))).join("<br>");
   };
-  c.getDom().dataset.empty = "0";
-  c.getDom().dataset.devices = String(points.length);
-  c.getDom().dataset.pins = String(pins.critical.length + pins.other.length);
   const regions = [...alarmedPlots].map((code) => ({ name: code, itemStyle: { borderColor: "#ff5d5d", borderWidth: 3 } }));
-  c.setOption({
+  const option = {
     backgroundColor: "transparent",
     tooltip: { trigger: "item", formatter: tip, textStyle: { fontSize: 12 * s } },
     geo: same ? { regions } : {
@@ -116,9 +109,20 @@ export function drawPlan(c, { plan, states, alarms, ctx, onDevice }) {
       { id: "critical", type: "effectScatter", coordinateSystem: "geo", symbol: "pin", symbolSize: 30 * s, symbolOffset: [0, "-45%"],
         rippleEffect: { period: 1, scale: 3, brushType: "stroke" }, showEffectOn: "render", data: pins.critical, z: 5 },
     ],
-  }, same ? { replaceMerge: ["series"] } : true);
-  c.off("click");
-  c.on("click", (p) => { const id = p.value?.[2]; if (id != null && onDevice) onDevice(id); });
+  };
+  c.run((real) => {
+    if (registered?.name !== name || registered.svg !== plan.svg) {
+      window.echarts.registerMap(name, { svg: plan.svg });
+      registered = { name, svg: plan.svg };
+    }
+    real.setOption(option, same ? { replaceMerge: ["series"] } : true);
+    real.off("click");
+    real.on("click", (p) => { const id = p.value?.[2]; if (id != null && onDevice) onDevice(id); });
+    const dom = c.getDom(); // drawn: what the tests and the page's figures wait for
+    dom.dataset.empty = "0";
+    dom.dataset.devices = String(points.length);
+    dom.dataset.pins = String(pins.critical.length + pins.other.length);
+  });
 }
 
 /** Legend of the plan's colours, as HTML. */
