@@ -33,7 +33,8 @@ export async function render(el, ctx) {
   el.innerHTML = `
     <div class="toolbar">
       <h2 id="dev-name">${escape(ent?.name ?? "")} · ${escape(deviceName(dev))}</h2>
-      <span class="muted">${escape(t("kind." + dev.kind))}${dev.zone ? " · " + escape(zoneName(dev.zone)) : ""}</span>
+      ${dev.name && dev.name !== dev.code // a named device: its kind and zone beside the name
+        ? `<span class="muted">${escape(t("kind." + dev.kind))}${dev.zone ? " · " + escape(zoneName(dev.zone)) : ""}</span>` : ""}
       <span class="muted" id="dev-seen"></span><span id="dev-range"></span><span class="muted" id="dev-interval"></span></div>
     <div class="grid cols-3">
       <div class="panel span-2"><h3>${t("dev.metrics")}</h3><div class="grid cols-2" id="dev-charts">
