@@ -12,13 +12,13 @@ from typing import Any
 
 import psycopg
 from fastapi import FastAPI
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from api import problems
 from api.answers import AnswerCache
+from api.compression import CompressionMiddleware
 from api.db import make_pool
 from api.deps import Authenticator
 from api.middleware import BodyLimit, RequestMetrics, SecurityHeaders
@@ -34,7 +34,6 @@ from storage.coldfs import ColdStore
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
-GZIP_MIN_BYTES = 1024  # smaller answers gain less than the header and the CPU cost
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboards" / "web"
 
 DESCRIPTION = """\
@@ -123,6 +122,7 @@ def create_app(
         hj212,
         live,
         paging,
+        plan,
         reference,
         rejected,
         rules,
@@ -137,7 +137,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(ack_page.router)  # /a/{token}: short, for the link in an SMS
     modules = (auth, registry_routes, telemetry, statistics, alarms, rules, paging, rejected, forwarding, completeness,
-               hj212, live, reference)  # fmt: skip
+               hj212, live, reference, plan)  # fmt: skip
     for module in (*modules, service_health):
         app.include_router(module.router, prefix=PREFIX)
 
@@ -147,9 +147,9 @@ def create_app(
 
     app.add_middleware(RequestMetrics, registry=app.state.registry, prefix=PREFIX)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
-    # Answers and static files compressed for clients that accept gzip; GZipMiddleware passes
-    # WebSocket scopes through untouched, so the live stream is not buffered.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
+    # Answers and static files in brotli or gzip, as the client accepts (api/compression.py);
+    # WebSocket scopes pass through untouched, so the live stream is not buffered.
+    app.add_middleware(CompressionMiddleware)
     app.add_middleware(SecurityHeaders)  # outermost: every answer carries them, errors included
     if static_dir is not None and static_dir.is_dir():
         # The ops-centre page; mounted last so every API route wins over a file name.

@@ -117,10 +117,11 @@ def _route_of(scope: Scope, prefix: str) -> str:
 # The ops-centre page loads its own scripts and styles and the vendored ECharts, and talks to its
 # own origin only (fetch and the live WebSocket: CSP 3 'self' covers ws/wss of the same host).
 # Inline style attributes stay allowed (the views and ECharts' tooltips set colours with them);
-# inline and evaluated scripts do not.
+# inline and evaluated scripts do not. Media: the page's own alarm sound.
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
-    " font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    " media-src 'self'; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self';"
+    " frame-ancestors 'none'"
 )
 # FastAPI's interactive documentation is a page of Swagger UI from its CDN with an inline script.
 DOCS_CSP = (

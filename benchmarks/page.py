@@ -24,7 +24,7 @@ import psycopg
 from benchmarks.api import _wait_ready
 from benchmarks.harness import free_port, scratch_db
 
-VIEWS = ("overview", "energy", "environment", "safety", "enterprise", "regulator")
+VIEWS = ("overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "device")
 SIGN_IN = {
     "/auth/token",
     "/auth/me",
@@ -50,6 +50,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", type=int, default=3, help="cold loads of each view; the median is printed")
     p.add_argument("--width", type=int, default=1920)
     p.add_argument("--height", type=int, default=1080)
+    p.add_argument("--waterfall", action="store_true", help="print each view's requests: start, end, size (ms, KiB)")
     p.set_defaults(func=run)
 
 
@@ -89,8 +90,9 @@ def _model(enterprises: int) -> dict[str, Any]:
     }
 
 
-def populate(conn: psycopg.Connection[Any], *, enterprises: int) -> str:
-    """The park, its figures and an admin key (returned)."""
+def populate(conn: psycopg.Connection[Any], *, enterprises: int) -> tuple[str, int]:
+    """The park, its figures and an admin key; returns the key and an electricity meter's id (the
+    device view's device)."""
     from alerting import store
     from alerting.rules import default_rules
     from api.auth import Role
@@ -145,10 +147,12 @@ def populate(conn: psycopg.Connection[Any], *, enterprises: int) -> str:
         )
         admin = uq.create_user(conn, name="bench-page-admin", role=Role.ADMIN)
         made, _ = uq.create_key(conn, user_id=admin["user_id"])
-    return made.key
+        meter = conn.execute("SELECT min(device_id) FROM devices WHERE kind = 'elec_meter'").fetchone()[0]  # type: ignore[index]
+    return made.key, int(meter)
 
 
 def _cold_load(browser: Any, base: str, key: str, view: str, size: tuple[int, int]) -> dict[str, Any]:
+    """One cold load of ``view`` (a hash path: ``overview``, ``device?id=42``)."""
     ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, timezone_id="Europe/London")
     ctx.add_init_script(f"sessionStorage.setItem('smartpark.apiKey', '{key}')")
     page = ctx.new_page()
@@ -170,10 +174,23 @@ def _cold_load(browser: Any, base: str, key: str, view: str, size: tuple[int, in
         page.goto(f"{base}/#/{view}")
         page.wait_for_function(FILLED, timeout=60_000)
         seconds = time.perf_counter() - t0
+        # What the browser waited on: every request's start and end since navigation, and size.
+        waterfall = page.evaluate(
+            "() => performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''),"
+            " Math.round(e.startTime), Math.round(e.responseEnd), e.transferSize])"
+        )
+        filled_ms = page.evaluate("() => Math.round(performance.now())")
     finally:
         ctx.close()
     own = [c for c in calls if c not in SIGN_IN]
-    return {"seconds": seconds, "sign_in_calls": len(calls) - len(own), "view_calls": len(own), "bytes": transferred[0]}
+    return {
+        "seconds": seconds,
+        "sign_in_calls": len(calls) - len(own),
+        "view_calls": len(own),
+        "bytes": transferred[0],
+        "waterfall": waterfall,
+        "filled_ms": filled_ms,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -187,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             with psycopg.connect(scratch.url, autocommit=True) as conn:
                 migrate(conn)
-                key = populate(conn, enterprises=args.enterprises)
+                key, meter = populate(conn, enterprises=args.enterprises)
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             env = {**os.environ, "SMARTPARK_DATABASE_URL": scratch.url}
@@ -201,8 +218,9 @@ def run(args: argparse.Namespace) -> int:
                 )
                 _cold_load(browser, base, key, "overview", (args.width, args.height))  # the API's first requests
                 for view in VIEWS:
+                    path = f"device?id={meter}" if view == "device" else view
                     results[view] = [
-                        _cold_load(browser, base, key, view, (args.width, args.height)) for _ in range(args.runs)
+                        _cold_load(browser, base, key, path, (args.width, args.height)) for _ in range(args.runs)
                     ]
                 browser.close()
         finally:
@@ -214,7 +232,12 @@ def run(args: argparse.Namespace) -> int:
     figures = {}
     for view, runs in results.items():
         mid = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+        waterfall = mid.pop("waterfall")
         figures[view] = {**mid, "seconds": round(mid["seconds"], 3)}
+        if args.waterfall:
+            print(f"-- {view}: requests (start ms, end ms, KiB) until filled at {mid['filled_ms']} ms")
+            for name, start, end, size in waterfall:
+                print(f"   {start:6d} {end:6d} {size / 1024:7.1f}  {name[:110]}")
         calls = f"{mid['sign_in_calls']:14d} {mid['view_calls']:11d}"
         print(f"{view:12s} {mid['seconds']:9.2f} {calls} {mid['bytes'] / 1024:7.0f}")
     print(json.dumps({"bench": "page", "enterprises": args.enterprises, "views": figures}))

@@ -38,13 +38,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 
         sys.stdout.write(dump_model(model))
     else:
-        write_model(model, args.output)
+        from smartpark import park_plan
+
         park = model["parks"][0]
+        # The park plan beside the model, for the park's people to redraw (regions keep their names).
+        plan = args.output.with_name(f"{args.output.stem}-plan.svg")
+        plan.write_text(park_plan.generate(park_plan.plot_specs(park)), encoding="utf-8")
+        park["plan"] = plan.name
+        write_model(model, args.output)
         n_dev = sum(len(g["devices"]) for e in park["enterprises"] for g in e["gateways"])
         n_gw = sum(len(e["gateways"]) for e in park["enterprises"])
         print(
             f"wrote {args.output}: park {park['code']!r}, {len(park['enterprises'])} enterprises, "
-            f"{n_gw} gateways, {n_dev} devices",
+            f"{n_gw} gateways, {n_dev} devices; its plan: {plan}",
             file=sys.stderr,
         )
     return 0

@@ -20,6 +20,7 @@ import yaml
 from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
+from smartpark import park_plan
 from smartpark.catalogue import BY_CODE, DEVICE_KINDS
 
 if TYPE_CHECKING:
@@ -42,6 +43,13 @@ def read_model(path: str | Path) -> dict[str, Any]:
         raise ModelError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("parks"), list):
         raise ModelError(f"{path}: expected a mapping with a 'parks' list")
+    for park in data["parks"]:
+        plan = park.get("plan") if isinstance(park, dict) else None
+        if isinstance(plan, str) and not plan.lstrip().startswith("<"):  # a file beside the model
+            try:
+                park["plan"] = (path.parent / plan).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ModelError(f"{path}: cannot read the plan {plan!r}: {exc.strerror or exc}") from exc
     return data
 
 
@@ -158,13 +166,25 @@ def _one(cur: psycopg.Cursor[Any], sql: str, params: Mapping[str, Any] | tuple[A
     return int(row[0])
 
 
+def park_plan_svg(park: Mapping[str, Any], where: str) -> str:
+    """The park's plan: the model's own SVG, else one generated from its enterprises' zones."""
+    plan = park.get("plan")
+    svg = plan if isinstance(plan, str) else park_plan.generate(park_plan.plot_specs(park))
+    try:
+        park_plan.check(svg)
+    except park_plan.PlanError as exc:
+        raise ModelError(f"{where}.plan: {exc}") from exc
+    return svg
+
+
 def _upsert_park(cur: psycopg.Cursor[Any], park: Mapping[str, Any], where: str) -> int:
     return _one(
         cur,
-        "INSERT INTO parks (code, name, timezone, grid_region, land_area_mu, attributes)"
-        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
+        "INSERT INTO parks (code, name, timezone, grid_region, land_area_mu, attributes, plan_svg)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
         " timezone = excluded.timezone, grid_region = excluded.grid_region,"
-        " land_area_mu = excluded.land_area_mu, attributes = excluded.attributes RETURNING park_id",
+        " land_area_mu = excluded.land_area_mu, attributes = excluded.attributes,"
+        " plan_svg = excluded.plan_svg RETURNING park_id",
         (
             _require(park, "code", where),
             park.get("name") or park["code"],
@@ -172,6 +192,7 @@ def _upsert_park(cur: psycopg.Cursor[Any], park: Mapping[str, Any], where: str) 
             park.get("grid_region") or "national",
             park.get("land_area_mu"),
             Jsonb(park.get("attributes") or {}),
+            park_plan_svg(park, where),
         ),
     )
 

@@ -12,12 +12,14 @@ JS = sorted([*(WEB / "js").rglob("*.js"), *(WEB / "screen").glob("*.js")])
 
 
 def _dictionaries() -> dict[str, dict[str, str]]:
-    """The label dictionaries of i18n.js: one `lang: { "key": "text", ... }` block per language."""
-    source = (WEB / "js" / "i18n.js").read_text()
-    body = source[source.index("const DICT = {") : source.index("\n};")]
+    """The label dictionaries of i18n.js and of the modules adding to them (addLabels): one
+    `lang: { "key": "text", ... }` block per language."""
     out: dict[str, dict[str, str]] = {}
-    for lang, block in re.findall(r"^  (\w+): \{(.*?)^  \},", body, re.M | re.S):
-        out[lang] = dict(re.findall(r'"([a-z_.]+)": "((?:[^"\\]|\\.)*)"', block))
+    for name, start, end in (("i18n.js", "const DICT = {", "\n};"), ("i18n-ops.js", "addLabels({", "\n});")):
+        source = (WEB / "js" / name).read_text()
+        body = source[source.index(start) : source.index(end)]
+        for lang, block in re.findall(r"^  (\w+): \{(.*?)^  \},", body, re.M | re.S):
+            out.setdefault(lang, {}).update(re.findall(r'"([a-z_.]+)": "((?:[^"\\]|\\.)*)"', block))
     return out
 
 
@@ -86,3 +88,12 @@ def test_swagger_ui_vendored_with_its_licence() -> None:
     assert pinned, version
     assert (vendor / "swagger-ui-bundle.js").stat().st_size > 100_000
     assert (WEB / "docs" / "docs.js").is_file()
+
+
+def test_index_preloads_every_module() -> None:
+    """The browser fetches all modules at once instead of discovering them import by import (each
+    round trip on a loaded server costs the cold load hundreds of ms: docs/benchmarks.md)."""
+    html = (WEB / "index.html").read_text()
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)">', html))
+    modules = {p.relative_to(WEB).as_posix() for p in (WEB / "js").rglob("*.js")} - {"js/main.js"}
+    assert preloaded == modules, preloaded ^ modules

@@ -19,7 +19,7 @@ from device_sim.model import (
     sim_parks,
     write_model,
 )
-from smartpark import registry
+from smartpark import park_plan, registry
 from smartpark.catalogue import DEVICE_KINDS
 from smartpark.cli import main
 
@@ -184,7 +184,12 @@ def test_written_file_is_what_the_registry_reads(model: dict, tmp_path: Path) ->
 def test_cli_init_writes_a_model_and_names_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "p.yaml"
     assert main(["sim", "init", "--enterprises", "3", "--seed", "1", "--park", "p1", "-o", str(out)]) == 0
-    assert without_credentials(read_model(out)) == without_credentials(generate_model(enterprises=3, seed=1, park="p1"))
+    written = read_model(out)
+    expected = generate_model(enterprises=3, seed=1, park="p1")
+    # the park's plan beside the model, named in it and read back as its SVG
+    assert (tmp_path / "p-plan.svg").is_file()
+    assert written["parks"][0].pop("plan") == park_plan.generate(park_plan.plot_specs(expected["parks"][0]))
+    assert without_credentials(written) == without_credentials(expected)
     assert main(["sim", "init", "--park", "Bad/Code", "-o", str(out)]) == 2
     assert "'Bad/Code'" in capsys.readouterr().err
 

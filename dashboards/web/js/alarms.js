@@ -40,7 +40,7 @@ export function renderAlarmTable(el, items, { canAck, names, onChanged, oneEnter
     const ack = canAck && state === "firing"
       ? `<button class="ack" data-alarm="${escape(id)}">${t("alarms.ack")}</button>`
       : `<span class="muted user">${state === "acknowledged" ? escape(a.acknowledged_by ?? "") : ""}</span>`;
-    return `<tr data-alarm-row="${escape(id)}" data-state="${escape(state)}" data-category="${escape(a.category)}">
+    return `<tr data-alarm-row="${escape(id)}" data-state="${escape(state)}" data-category="${escape(a.category)}" data-severity="${escape(a.severity)}">
       <td>${time(startedAt(a))}</td>
       <td><span class="tag sev-${escape(a.severity)}">${t("sev." + a.severity)}</span></td>
       <td>${t("state." + state)}</td>

@@ -53,13 +53,16 @@ async function raw(method, path, { body, credential, query } = {}) {
   return data;
 }
 
+let exchanging = null; // one token exchange at a time, however many calls start together
+
 async function credential() {
   const key = storedKey();
   if (!key) throw new ApiError(401, "not signed in", "");
   if (!token || Date.now() / 1000 > tokenExp - 60) {
-    const out = await raw("POST", "/auth/token", { credential: key });
-    token = out.access_token;
-    tokenExp = out.expires_at;
+    exchanging ||= raw("POST", "/auth/token", { credential: key })
+      .then((out) => { token = out.access_token; tokenExp = out.expires_at; })
+      .finally(() => { exchanging = null; });
+    await exchanging;
   }
   return token;
 }

@@ -126,3 +126,8 @@ export function applyStatic(root) {
 }
 
 export const DICTIONARIES = DICT;
+
+/** More labels, from a module of their own (the plan, device detail, filters): {zh: {}, en: {}}. */
+export function addLabels(more) {
+  for (const l of Object.keys(DICT)) Object.assign(DICT[l], more[l] || {});
+}

@@ -1,8 +1,9 @@
 // The ops-centre page: sign-in, the park context, a hash router over the views, live updates.
 import * as api from "./api.js";
-import { disposeAll } from "./charts.js";
+import { disposeAll, loadEcharts } from "./charts.js";
 import { clock, escape, setZone, time, zoneLabel } from "./format.js";
 import { applyStatic, currentLang, onLangChange, setLang, t } from "./i18n.js";
+import "./i18n-ops.js";
 import { loadReference } from "./limits.js";
 import * as live from "./live.js";
 import * as staleness from "./staleness.js";
@@ -15,14 +16,18 @@ const VIEWS = {
   safety: () => import("./views/safety.js"),
   enterprise: () => import("./views/enterprise.js"),
   regulator: () => import("./views/regulator.js"),
+  plan: () => import("./views/plan.js"),
+  device: () => import("./views/device.js"),
 };
+// Views reached from others (a device from the plan or a list), never from the nav.
+const LINKED_VIEWS = ["device"];
 const REFRESH_MS = 60_000;
 
 // Which views each role sees, the first one being its home.
 const ROLE_VIEWS = {
-  admin: ["overview", "energy", "environment", "safety", "enterprise", "regulator"],
-  operator: ["overview", "energy", "environment", "safety", "enterprise", "regulator"],
-  readonly: ["overview", "energy", "environment", "safety", "enterprise"],
+  admin: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator"],
+  operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator"],
+  readonly: ["overview", "plan", "energy", "environment", "safety", "enterprise"],
   enterprise: ["enterprise"],
   regulator: ["regulator", "environment", "safety"],
 };
@@ -62,15 +67,17 @@ function showLogin(message = "") {
 }
 
 async function loadContext() {
-  const me = await api.me();
-  const parks = await api.parks();
+  // Two rounds after the token: who and where (with what needs neither), then the park's tree.
+  const metricsP = api.metrics();
+  metricsP.catch(() => {}); // awaited below; a failure of me or parks comes first
+  const [me, parks] = await Promise.all([api.me(), api.parks()]);
   const park = parks.find((p) => p.park_id === me.park_id) || parks[0] || null;
-  const [enterprises, devices, metrics] = park
-    ? await Promise.all([api.enterprises(park.park_id), api.devices({ park_id: park.park_id }), api.metrics()])
-    : [[], [], await api.metrics()];
+  const [enterprises, devices, metrics] = await Promise.all([
+    park ? api.enterprises(park.park_id) : [], park ? api.devices({ park_id: park.park_id }) : [], metricsP,
+    loadReference(park ? { park_id: park.park_id } : {}),
+  ]);
   setCatalogue(metrics);
   if (park) setZone(park.timezone);
-  await loadReference(park ? { park_id: park.park_id } : {});
   const entById = new Map(enterprises.map((e) => [e.enterprise_id, e]));
   const devById = new Map(devices.map((d) => [d.device_id, d]));
   return {
@@ -96,7 +103,10 @@ function showWho() {
     + (ctx.park ? `<span class="who-park">${escape(ctx.park.name)}</span>` : "");
 }
 
+const viewOfHash = () => location.hash.replace(/^#\//, "").split("?")[0];
+
 async function boot() {
+  VIEWS[viewOfHash()]?.().catch(() => {}); // the view's code loads while the context does
   try {
     ctx = await loadContext();
   } catch (err) {
@@ -115,8 +125,8 @@ async function boot() {
 
 async function route() {
   if (!ctx) return;
-  let name = location.hash.replace(/^#\//, "").split("?")[0];
-  if (!ctx.views.includes(name)) {
+  let name = viewOfHash();
+  if (!ctx.views.includes(name) && !LINKED_VIEWS.includes(name)) {
     name = ctx.views[0];
     history.replaceState(null, "", `#/${name}`);
   }
@@ -134,7 +144,9 @@ async function route() {
   const selection = { ...(mod.liveSelection?.(ctx) ?? { metrics: [], alarms: true }) };
   if (ctx.me.enterprise_id) selection.enterprise_id = ctx.me.enterprise_id;
   live.start(selection);
-  const handle = await mod.render(el, ctx);
+  // The view asks for its data first; ECharts is evaluated while the answers travel.
+  const rendering = mod.render(el, ctx);
+  const [handle] = await Promise.all([rendering, loadEcharts()]);
   current = { name, handle };
   updatedAt = null;
   markUpdated();

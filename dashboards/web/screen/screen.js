@@ -3,12 +3,15 @@
 // by category) in the centre, AQI and the alarm list on the right. Signed in with a read-only
 // display key kept in this browser, so a reboot brings the screen back by itself.
 import * as api from "../js/api.js";
-import { barOption, chart, draw, lineOption, pieOption } from "../js/charts.js";
+import { barOption, chart, draw, echartsReady, lineOption, pieOption } from "../js/charts.js";
 import { clock, escape, num, parkDate, parkMonth, setZone, time, zoneLabel } from "../js/format.js";
 import { applyStatic, currentLang, t } from "../js/i18n.js";
 import * as live from "../js/live.js";
 import { carrierUnit, setCatalogue, withUnit } from "../js/names.js";
 import { summaryOf } from "../js/alarms.js";
+import "../js/i18n-ops.js";
+import { drawPlan, loadPlan, planLegend, statesById } from "../js/plan.js";
+import { newCritical, play, soundButton } from "../js/alarm-sound.js";
 import { addDays, addMonths, dayRange, monthToDate, parkLoad, periods, ranking } from "../js/stats.js";
 
 const ROTATE_MS = 20_000;
@@ -22,10 +25,9 @@ const SEVERITY = { critical: 0, major: 1, minor: 2, warning: 3 };
 let ctx = null;
 
 async function start() {
-  const me = await api.me();
-  const parks = await api.parks();
+  const [me, parks, metrics] = await Promise.all([api.me(), api.parks(), api.metrics(), echartsReady()]);
   const park = parks.find((p) => p.park_id === me.park_id) || parks[0];
-  setCatalogue(await api.metrics());
+  setCatalogue(metrics);
   setZone(park.timezone);
   ctx = { me, park, timezone: park.timezone };
   $("#login").hidden = true;
@@ -40,6 +42,7 @@ async function start() {
 
   async function loadFigures() {
     const today = parkDate(ctx.timezone);
+    const rankingP = ranking(ctx, { period: "day", from: parkMonth(ctx.timezone), to: addDays(today, 1) }); // asked for at once
     days = await periods(ctx, "day", addMonths(parkMonth(ctx.timezone), -1), addDays(today, 1));
     const a = days.get(today);
     $("#screen-kpis").innerHTML = KPIS.map((k) => {
@@ -53,7 +56,7 @@ async function start() {
       ? `<div class="aqi-box" data-aqi="${info.aqi}"><span class="big aqi-${Number(info.level)}">${info.aqi}</span>
          <span>${escape(currentLang() === "en" ? info.category_en : info.category)}</span></div>`
       : `<div class="empty" data-empty="1">${t("common.no_data")}</div>`;
-    rankingItems = (await ranking(ctx, { period: "day", from: parkMonth(ctx.timezone), to: addDays(today, 1) })).items;
+    rankingItems = (await rankingP).items;
   }
 
   async function loadLoad() {
@@ -67,13 +70,43 @@ async function start() {
     ], { unit: "kW" }), !points.length);
   }
 
+  // The park plan in the centre: devices by state, alarm pins by severity; a click opens the
+  // device on the ops-centre page.
+  const planChart = chart($("#screen-plan"));
+  let plan = null;
+  let states = new Map();
+  let firing = [];
+  function showPlan() {
+    if (!plan) { draw(planChart, {}, true); return; }
+    drawPlan(planChart, { plan, states, alarms: firing, ctx, onDevice: (id) => { location.href = `../#/device?id=${id}`; } });
+    $("#screen-plan-legend").innerHTML = planLegend(states.summary);
+  }
+  async function loadPlanOnce() {
+    ({ plan, states } = await loadPlan(park.park_id));
+  }
+  async function loadStates() {
+    states = statesById(await api.get(`/parks/${park.park_id}/device-states`));
+  }
+
+  const seen = new Set();
+  let firstAlarms = true;
+  async function fetchAlarms() {
+    firing = ((await api.alarms({ state: ["firing"], park_id: park.park_id, limit: 500 })).items || [])
+      .sort((x, y) => SEVERITY[x.severity] - SEVERITY[y.severity]);
+    if (newCritical(firing, seen, firstAlarms).length) play(); // a new critical alarm sounds (unless muted)
+    firstAlarms = false;
+  }
   async function loadAlarms() {
-    const page = await api.alarms({ state: ["firing"], park_id: park.park_id, limit: 50 });
-    const items = (page.items || []).sort((x, y) => SEVERITY[x.severity] - SEVERITY[y.severity]);
+    await fetchAlarms();
+    showAlarms();
+    showPlan();
+  }
+  function showAlarms() {
+    const items = firing;
     alarmCounts = {};
     for (const a of items) alarmCounts[a.category] = (alarmCounts[a.category] || 0) + 1;
     const names = new Map(rankingItems.map((r) => [r.enterprise_id, r.name]));
-    $("#screen-alarm-count").textContent = String(page.items?.length ?? 0);
+    $("#screen-alarm-count").textContent = String(items.length);
     $("#screen-alarms").innerHTML = items.length ? items.slice(0, 12).map((a) => `<div class="screen-alarm sev-${escape(a.severity)}">
       <span class="tag sev-${escape(a.severity)}">${t("sev." + a.severity)}</span><span class="when">${clock(a.firing_at ?? a.started_at)}</span>
       <span class="what">${escape(names.get(a.enterprise_id) || "")} ${escape(summaryOf(a))} ${escape(withUnit(a.metric, a.value ?? a.trigger_value))}</span></div>`).join("")
@@ -109,15 +142,21 @@ async function start() {
     step += 1;
   }
 
+  let planLoaded = false;
   async function refresh() {
-    await loadFigures();
-    await Promise.allSettled([loadLoad(), loadAlarms()]);
+    // Every answer asked for at once; the alarm list waits for the ranking's enterprise names.
+    const planP = planLoaded ? loadStates() : loadPlanOnce().then(() => { planLoaded = true; });
+    const out = await Promise.allSettled([loadFigures(), loadLoad(), fetchAlarms(), planP]);
+    for (const r of out) if (r.status === "rejected") console.warn(r.reason);
+    showAlarms();
+    showPlan();
     $("#status").textContent = `${t("common.updated")} ${clock(Date.now())} (${zoneLabel()})`;
   }
 
   await refresh();
   rotate();
   $("#screen").dataset.ready = "1";
+  document.querySelector("footer.bottom").append(soundButton());
   setInterval(rotate, ROTATE_MS);
   setInterval(() => refresh().catch(console.warn), REFRESH_MS);
   live.subscribe((ev) => { if (ev.type === "alarm") loadAlarms().catch(console.warn); });

@@ -5,6 +5,7 @@ import { escape, num, parkDate, parkMonth, time } from "../format.js";
 import { t } from "../i18n.js";
 import { carrierUnit, deviceName, metricName, unitOf } from "../names.js";
 import { addDays, addMonths, periods } from "../stats.js";
+import { completenessPanel } from "../completeness.js";
 
 const CARDS = [
   ...["electricity", "water", "natural_gas", "steam", "heat", "raw_coal"].map((c) => [c, () => carrierUnit(c)]),
@@ -27,6 +28,7 @@ export async function render(el, ctx) {
     <div class="grid cols-2 gap-top">
       <div class="panel"><h3>${t("ent.devices")}</h3><div id="ent-latest" class="scroll"></div></div>
       <div class="panel"><h3>${t("ent.alarms")}</h3><div id="ent-alarms"></div></div>
+      <div class="panel span-2"><h3>${t("comp.title")}</h3><div class="comp-body" id="ent-completeness"></div></div>
     </div>`;
   const select = el.querySelector("#ent-select");
   let alarmTimer = null;
@@ -35,6 +37,12 @@ export async function render(el, ctx) {
     const ent = ctx.entById.get(entId);
     el.querySelector("#ent-name").textContent = ent ? ent.name : "";
     select.value = String(entId);
+    // Every answer asked for at once: no panel waits for another's.
+    await Promise.allSettled([loadKpis(), loadLatest(), loadAlarms(),
+      completenessPanel(el.querySelector("#ent-completeness"), ctx, { enterpriseId: entId })]);
+  }
+
+  async function loadKpis() {
     const day = parkDate(ctx.timezone), mon = parkMonth(ctx.timezone);
     const [days, months] = await Promise.all([
       periods(ctx, "day", day, addDays(day, 1), { enterpriseId: entId }).catch(() => new Map()),
@@ -47,13 +55,15 @@ export async function render(el, ctx) {
       <span class="value">${num(today?.[k])}<small>${unit}</small></span>
       <span class="sub"><span>${t("period.month")}</span><span>${num(month?.[k])} ${unit}</span></span></div>`;
     }).join("");
+  }
+
+  async function loadLatest() {
     const rows = await api.latest({ enterprise_id: entId });
     el.querySelector("#ent-latest").innerHTML = `<table><thead><tr><th>${t("common.device")}</th><th>${t("ent.metric")}</th>
       <th class="num">${t("ent.value")}</th><th>${t("ent.unit")}</th><th>${t("ent.ts")}</th></tr></thead><tbody>
-      ${rows.map((r) => `<tr data-enterprise="${r.enterprise_id}"><td class="wrap">${escape(deviceName(ctx.devById.get(r.device_id)))}</td>
+      ${rows.map((r) => `<tr data-enterprise="${r.enterprise_id}"><td class="wrap"><a href="#/device?id=${r.device_id}">${escape(deviceName(ctx.devById.get(r.device_id)))}</a></td>
         <td class="wrap">${escape(metricName(r.metric))}</td><td class="num">${num(r.value, 2)}</td><td>${escape(unitOf(r.metric))}</td>
         <td>${time(r.ts)}</td></tr>`).join("")}</tbody></table>`;
-    await loadAlarms();
   }
 
   async function loadAlarms() {

@@ -1,6 +1,7 @@
 // Environment: stack emissions at reference O2 against each outlet's limits, wastewater, ambient
 // air. Limits come from the API's reference tables; names and units from its catalogue.
 import * as api from "../api.js";
+import { chooseInterval, rangePicker } from "../range.js";
 import { chart, draw, lineOption } from "../charts.js";
 import { escape, num, parkDate, time } from "../format.js";
 import { t } from "../i18n.js";
@@ -34,9 +35,14 @@ export async function render(el, ctx) {
     <div class="grid cols-2">
       <div class="panel span-2"><h3>${t("env.stacks")}</h3><div id="stacks" class="scroll"></div></div>
       <div class="panel"><h3>${t("env.wastewater")}</h3><div id="ww" class="scroll"></div></div>
-      <div class="panel"><h3>${t("env.aqi")}</h3><div class="chart" id="air"></div><div id="air-now"></div></div>
+      <div class="panel"><h3>${t("env.aqi")}<span id="air-range"></span></h3><div class="chart" id="air"></div><div id="air-now"></div></div>
     </div>`;
   const air = chart(el.querySelector("#air"));
+  // The trend's range: the same picker as the device detail; raw or rollups by its length.
+  let airRange = null;
+  let started = false;
+  rangePicker(el.querySelector("#air-range"), (r) => { airRange = r; if (started) loadAir().catch(console.warn); },
+    { storageKey: "smartpark.range.air" });
   const entName = (d) => escape(ctx.names.enterprise(d.enterprise_id) || "");
   const none = `<div class="empty" data-empty="1">${t("safety.no_devices")}</div>`;
 
@@ -101,17 +107,20 @@ export async function render(el, ctx) {
   async function loadAir() {
     const stations = ctx.devices.filter((d) => d.kind === "air_station");
     if (!stations.length) { draw(air, null, true); return; }
-    const to = new Date();
-    const from = new Date(to.getTime() - 24 * 3600 * 1000);
     const pairs = AIR.map((m) => [stations[0].device_id, m]);
-    const series = await api.series(pairs, { from: from.toISOString(), to: to.toISOString(), interval: "1h", aggregate: "avg" });
+    const interval = chooseInterval(airRange.to - airRange.from, pairs.length);
+    el.querySelector("#air").dataset.interval = interval;
+    const series = await api.series(pairs, { from: new Date(airRange.from).toISOString(), to: new Date(airRange.to).toISOString(),
+      interval, aggregate: interval === "raw" ? undefined : "avg" });
     const lines = series.map((s) => ({
       name: metricName(s.metric),
       data: s.ts.map((ts, i) => [typeof ts === "number" ? ts : Date.parse(ts), s.values[i] == null ? null : Math.round(s.values[i])]),
     }));
-    draw(air, lineOption(lines, { unit: unitOf(AIR[0]) }), !lines.some((l) => l.data.some(([, v]) => v != null)));
+    draw(air, lineOption(lines, { unit: unitOf(AIR[0]), days: airRange.to - airRange.from > 86_400_000, zoom: true }),
+      !lines.some((l) => l.data.some(([, v]) => v != null)));
   }
 
+  started = true;
   await Promise.allSettled([loadStacks(), loadWastewater(), loadAir(), loadAqi()]);
   return {
     async refresh() { await Promise.allSettled([loadStacks(), loadWastewater(), loadAir(), loadAqi()]); },

@@ -7,6 +7,7 @@ import { clock, escape, num, parkDate, parkMonth, pct } from "../format.js";
 import { currentLang, t } from "../i18n.js";
 import { carrierUnit, metricName } from "../names.js";
 import { addDays, addMonths, dayRange, monthToDate, parkLoad, periods, ranking } from "../stats.js";
+import { completenessPanel } from "../completeness.js";
 
 const SPARK_STEP_MS = 10_000; // one live point of the load curve per 10 s
 const CARRIERS = ["electricity", "water", "natural_gas", "steam", "heat", "raw_coal"];
@@ -46,6 +47,7 @@ export async function render(el, ctx) {
       <div class="panel" id="aqi-panel"><h3>${t("aqi.now")}</h3><div id="aqi"></div></div>
       <div class="panel"><h3>${t("alarms.active_by_category")}</h3><div class="chart" id="alarm-pie"></div></div>
       <div class="panel span-2"><h3>${t("energy.top")}</h3><div class="chart" id="top-ents"></div></div>
+      <div class="panel span-3"><h3>${t("comp.title")}</h3><div class="comp-body" id="completeness"></div></div>
     </div>`;
 
   const power = new Map(); // device_id -> latest kW
@@ -138,7 +140,8 @@ export async function render(el, ctx) {
     for (const r of rows) { power.set(r.device_id, r.value); if (!lastTs || r.ts > lastTs) lastTs = r.ts; }
   }
 
-  const settled = await Promise.allSettled([loadKpis(), loadAlarms(), loadTop(), loadHistory(), loadLatestPower()]);
+  const loadCompleteness = () => completenessPanel(el.querySelector("#completeness"), ctx);
+  const settled = await Promise.allSettled([loadKpis(), loadAlarms(), loadTop(), loadHistory(), loadLatestPower(), loadCompleteness()]);
   for (const r of settled) if (r.status === "rejected") console.warn(r.reason);
   showLoad();
   return {
@@ -152,6 +155,6 @@ export async function render(el, ctx) {
         loadAlarms().catch(console.warn);
       }
     },
-    async refresh() { await Promise.allSettled([loadKpis(), loadAlarms(), loadTop(), loadHistory().then(showLoad)]); },
+    async refresh() { await Promise.allSettled([loadKpis(), loadAlarms(), loadTop(), loadHistory().then(showLoad), loadCompleteness()]); },
   };
 }

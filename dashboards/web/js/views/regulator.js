@@ -1,5 +1,6 @@
 // Regulator: the alarms of the bureau's categories across the park, and which enterprises have them.
-import { activeAlarms, renderAlarmTable } from "../alarms.js";
+import { alarmList } from "../alarm-list.js";
+import { activeAlarms } from "../alarms.js";
 import { barOption, chart, draw } from "../charts.js";
 import { escape } from "../format.js";
 import { t } from "../i18n.js";
@@ -19,7 +20,6 @@ export async function render(el, ctx) {
 
   async function load() {
     const items = (await activeAlarms()).filter((a) => !cats.length || cats.includes(a.category));
-    renderAlarmTable(el.querySelector("#reg-alarms"), items, { canAck: ctx.canAck, names: ctx.names, onChanged: load });
     const counts = new Map();
     for (const a of items) counts.set(a.enterprise_id, (counts.get(a.enterprise_id) || 0) + 1);
     const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15);
@@ -27,11 +27,14 @@ export async function render(el, ctx) {
       { horizontal: true, color: "#ff7e00", unit: t("reg.count") }), !top.length);
   }
 
-  await load().catch((err) => { console.warn(err); el.querySelector("#reg-alarms").innerHTML = `<div class="empty">${t("common.unavailable")}</div>`; });
+  const [list] = await Promise.all([
+    alarmList(el.querySelector("#reg-alarms"), ctx, { categories: cats.length ? cats : undefined, key: "regulator" }),
+    load().catch(console.warn),
+  ]);
   const timer = setInterval(() => { if (!document.querySelector("#ack-dialog")) load().catch(console.warn); }, 10000);
   return {
-    onEvent(ev) { if (ev.type === "alarm" || ev.type === "alert") load().catch(console.warn); },
-    async refresh() { await load(); },
-    destroy() { clearInterval(timer); },
+    onEvent(ev) { if (ev.type === "alarm" || ev.type === "alert") { load().catch(console.warn); list.load().catch(console.warn); } },
+    async refresh() { await Promise.all([load(), list.load()]); },
+    destroy() { clearInterval(timer); list.stop(); },
   };
 }

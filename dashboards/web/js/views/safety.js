@@ -1,7 +1,7 @@
 // Safety: gas detectors coloured against their alarm levels, fire alarms, the alarm list with
 // acknowledge + comment. Alarms are re-read every few seconds besides the live stream.
 import * as api from "../api.js";
-import { activeAlarms, renderAlarmTable } from "../alarms.js";
+import { alarmList } from "../alarm-list.js";
 import { escape } from "../format.js";
 import { t } from "../i18n.js";
 import { gasLevel } from "../limits.js";
@@ -9,18 +9,12 @@ import { deviceName, metricName, withUnit, zoneName } from "../names.js";
 import { byDevice } from "./environment.js";
 
 const GAS = ["safety.lel_pct", "safety.h2s_ppm", "safety.co_ppm", "safety.o2_pct"];
-const ALARM_POLL_MS = 5000;
 
 export const liveSelection = () => ({ metrics: [...GAS, "safety.fire_alarm"], alarms: true });
 
-export async function alarmPanel(el, ctx, query = {}) {
-  const load = async () => {
-    const items = await activeAlarms(query);
-    renderAlarmTable(el, items, { canAck: ctx.canAck, names: ctx.names, onChanged: load });
-  };
-  await load().catch((err) => { console.warn(err); el.innerHTML = `<div class="empty">${t("common.unavailable")}</div>`; });
-  const timer = setInterval(() => { if (!document.querySelector("#ack-dialog")) load().catch(console.warn); }, ALARM_POLL_MS);
-  return { load, stop: () => clearInterval(timer) };
+/** The safety alarms with their filters, sort and the critical-alarm sound. */
+export function alarmPanel(el, ctx, scope = {}) {
+  return alarmList(el, ctx, { categories: ["safety"], scope, key: "safety" });
 }
 
 export async function render(el, ctx, { enterpriseId } = {}) {
@@ -74,8 +68,10 @@ export async function render(el, ctx, { enterpriseId } = {}) {
     drawFire();
   }
 
-  await loadLatest().catch(console.warn);
-  const alarms = await alarmPanel(el.querySelector("#alarm-list"), ctx, enterpriseId ? { enterprise_id: enterpriseId, category: "safety" } : { category: "safety" });
+  const [alarms] = await Promise.all([
+    alarmPanel(el.querySelector("#alarm-list"), ctx, enterpriseId ? { enterprise_id: enterpriseId } : {}),
+    loadLatest().catch(console.warn),
+  ]);
   let redraw = null;
   return {
     onEvent(ev) {

@@ -1,0 +1,40 @@
+"""Fixtures of the page's browser tests: one platform and one Chromium for the whole package, so
+every browser test file shares the forty days of history instead of making its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from smartpark.settings import Settings
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, Platform, run_platform
+
+
+@pytest.fixture(scope="package")
+def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    yield from run_platform(settings, tmp_path_factory)
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, timezone_id="Asia/Shanghai", locale="zh-CN")
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    # the page runs under the API's Content-Security-Policy: anything it blocks is a failure
+    pg.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    yield pg
+    ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
