@@ -167,6 +167,44 @@ def test_contacts_rosters_and_who_is_on_duty(client: TestClient, tenancy: Tenanc
     assert client.get("/api/v1/notify/rosters", headers=t.headers("enterprise")).status_code == 403
 
 
+def test_who_is_on_duty_on_every_roster_in_one_answer(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    """GET /notify/on-duty: the page's panel. An operator's park's rosters (a roster that no
+    longer validates answers why "invalid" instead of hiding the others), paged; an admin picks
+    a park; other parks' rosters are not seen; enterprises get 403."""
+    t = tenancy
+    definition = {"rotation": "daily", "handoff": "08:00", "start": "2026-11-30", "members": [f"li-{t.park_id}"]}
+    paging_store.save_roster(db, name=f"everyone-a-{t.park_id}", park_id=t.park_id, definition=definition)
+    paging_store.save_roster(db, name=f"everyone-b-{t.park_id}", park_id=t.park_id, definition={"rotation": "x"})
+    paging_store.save_roster(db, name=f"everyone-c-{t.other_park_id}", park_id=t.other_park_id, definition=definition)
+    at = {"at": "2026-12-07T23:30:00Z"}
+
+    def mine(who: str, **params: Any) -> dict[str, Any]:
+        answer = client.get("/api/v1/notify/on-duty", headers=t.headers(who), params={**at, **params})
+        assert answer.status_code == 200, answer.text
+        return {r["roster"]: r for r in answer.json()["items"] if r["roster"].startswith("everyone-")}
+
+    rows = mine("operator")
+    assert set(rows) == {f"everyone-a-{t.park_id}", f"everyone-b-{t.park_id}"}
+    good, bad = rows[f"everyone-a-{t.park_id}"], rows[f"everyone-b-{t.park_id}"]
+    assert (good["member"], good["why"], good["shift_date"], good["timezone"]) == (
+        f"li-{t.park_id}",
+        "rotation",
+        "2026-12-07",
+        "Asia/Shanghai",
+    )
+    assert bad["member"] is None and bad["why"] == "invalid" and "no longer validates" in bad["error"]
+    assert set(mine("operator", park_id=t.other_park_id)) == set(rows)  # an operator's park is fixed
+    assert set(mine("admin", park_id=t.park_id)) == set(rows)
+    assert set(mine("other_operator")) == {f"everyone-c-{t.other_park_id}"}
+    first = client.get("/api/v1/notify/on-duty", headers=t.headers("operator"), params={"limit": 1})
+    assert len(first.json()["items"]) == 1 and first.json()["next_offset"] == 1
+    assert client.get("/api/v1/notify/on-duty", headers=t.headers("enterprise")).status_code == 403
+    naive = client.get("/api/v1/notify/on-duty", headers=t.headers("operator"), params={"at": "2026-12-07T23:30"})
+    assert naive.status_code == 400
+
+
 def test_policies_are_confined_to_the_operators_park(
     client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
 ) -> None:
@@ -211,18 +249,20 @@ def test_the_notification_log_of_an_alarm(client: TestClient, tenancy: Tenancy, 
         notification_ids=[1],
         alert_ids=[aid],
         result="error",
-        error="tencent refused: LimitExceeded",
+        error='tencent refused 1 of 1 numbers: [{"PhoneNumber": "+8613800000001", "Code": "LimitExceeded"}]',
         latency_ms=12.5,
     )
     log = client.get(f"/api/v1/alarms/{aid}/notifications", headers=t.headers("operator"))
     assert log.status_code == 200, log.text
     (attempt,) = log.json()["attempts"]
+    # the duty officer's number is masked in the target and in the error (api/target_mask.py)
     assert (attempt["channel"], attempt["target"], attempt["result"], attempt["latency_ms"]) == (
         "sms",
-        "+8613800000001",
+        "+86138****0001",
         "error",
         12.5,
     )
+    assert "LimitExceeded" in attempt["error"] and "8613800000001" not in log.text
     assert client.get(f"/api/v1/alarms/{aid}/notifications", headers=t.headers("other_operator")).status_code == 404
 
 
