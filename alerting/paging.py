@@ -134,12 +134,13 @@ class Pager:
         notifications delivered."""
         delivered = 0
         with conn.transaction():
-            rows = store.claim_receiver_due(conn, receiver_id=receiver.receiver_id, limit=CLAIM_LIMIT)
+            rows = store.claim_receiver_queue(conn, receiver_id=receiver.receiver_id, limit=CLAIM_LIMIT)
             by_key: dict[str, list[store.Outgoing]] = {}
             for row in rows:
                 by_key.setdefault(budget_key(receiver, row.payload), []).append(row)
             for key, batch in by_key.items():
-                delivered += self._deliver_batch(conn, receiver, key, batch, metrics)
+                if batch[0].due:  # else the oldest waits for its retry, and the later ones with it
+                    delivered += self._deliver_batch(conn, receiver, key, batch, metrics)
         return delivered
 
     def _deliver_batch(
