@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
+from alerting.channels import smtp_port
 from alerting.messages import Message
 
 TIMEOUT_S = 10.0
@@ -38,10 +39,6 @@ def build(message: Message, *, sender: str, to: Sequence[str]) -> EmailMessage:
 
 def _context(config: Mapping[str, Any]) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=config.get("ca_file") or None)
-
-
-def port(config: Mapping[str, Any]) -> int:
-    return int(config.get("port", 465 if config.get("security", "starttls") == "tls" else 587))
 
 
 def _connect(addresses: Sequence[str], port: int, timeout: float) -> socket.socket:
@@ -88,9 +85,9 @@ def send(
     mail = build(message, sender=str(config["from"]), to=to)
     smtp: smtplib.SMTP
     if security == "tls":
-        smtp = _PinnedSMTPS(host, port(config), addresses=addresses, context=_context(config))
+        smtp = _PinnedSMTPS(host, smtp_port(config), addresses=addresses, context=_context(config))
     else:
-        smtp = _PinnedSMTP(host, port(config), addresses=addresses)
+        smtp = _PinnedSMTP(host, smtp_port(config), addresses=addresses)
     with smtp:
         if security == "starttls":
             smtp.starttls(context=_context(config))

@@ -26,7 +26,7 @@ import httpx
 import psycopg
 
 from alerting import ack_links, email_channel, paging_store, robots, sms, store
-from alerting.channels import PERSON_PER_MINUTE, per_minute
+from alerting.channels import PERSON_PER_MINUTE, per_minute, smtp_port
 from alerting.delivery import DeliveryError, backoff_s, guarded_http
 from alerting.messages import AlarmFacts, Message, language, limit_text, render
 from alerting.metrics import AlertingMetrics
@@ -236,7 +236,7 @@ class Pager:
             if not targets:
                 raise DeliveryError(f"email receiver {receiver.name!r} has nobody to write to")
             try:
-                addresses = self.targets.addresses(str(receiver.config["host"]), email_channel.port(receiver.config))
+                addresses = self.targets.addresses(str(receiver.config["host"]), smtp_port(receiver.config))
                 email_channel.send(receiver.config, receiver.secrets, targets, message, addresses=addresses)
             except TargetRefused as exc:
                 raise DeliveryError(f"SMTP {receiver.config.get('host')}: {exc}") from exc

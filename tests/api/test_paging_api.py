@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from alerting import ack_links, paging_store
 from smartpark.settings import ApiSettings, NotifySettings, Settings
-from tests.api.conftest import Tenancy, device_id
+from tests.api.conftest import Tenancy, app_client, device_id
 from tests.api.test_alarms import _alarm
 
 pytestmark = pytest.mark.integration
@@ -79,12 +79,42 @@ def test_only_an_admin_names_a_file_the_service_reads(client: TestClient, tenanc
         "park_id": t.park_id,
         "categories": ["safety"],
         "channel": "email",
-        "config": {"host": "mx.park.example", "from": "a@park.example", "ca_file": "/etc/ssl/park-ca.pem"},
+        "config": {"host": "93.184.215.14", "from": "a@park.example", "ca_file": "/etc/ssl/park-ca.pem"},
     }
     assert client.post("/api/v1/receivers", headers=t.headers("operator"), json=body).status_code == 403
     made = client.post("/api/v1/receivers", headers=t.headers("admin"), json=body)
     assert made.status_code == 201, made.text
     assert made.json()["config"]["ca_file"] == "/etc/ssl/park-ca.pem"
+
+
+@pytest.mark.parametrize(("host", "why"), [("127.0.0.1", "loopback"), ("169.254.169.254", "link-local"),
+                                          ("10.1.2.3", "private"), ("localhost", "loopback")])  # fmt: skip
+def test_an_smtp_host_inside_the_deployment_is_refused_when_saved(
+    client: TestClient, tenancy: Tenancy, settings: Settings, db_url: str, api_limits: ApiSettings, host: str, why: str
+) -> None:
+    """The same rule as a URL's (smartpark.webhook_targets); delivery checks again when it connects."""
+    t = tenancy
+    body = {
+        "name": f"mail-in-{t.park_id}-{host}",
+        "park_id": t.park_id,
+        "categories": ["safety"],
+        "channel": "email",
+        "config": {"host": host, "port": 2525, "security": "starttls", "from": "a@park.example"},
+    }
+    refused = client.post("/api/v1/receivers", headers=t.headers("operator"), json=body)
+    assert refused.status_code == 400 and f"is a {why} address" in refused.json()["detail"], refused.text
+    public = {**body, "config": {**body["config"], "host": "93.184.215.14"}}
+    made = client.post("/api/v1/receivers", headers=t.headers("operator"), json=public)
+    assert made.status_code == 201, made.text
+    rid = made.json()["receiver_id"]
+    moved = client.patch(f"/api/v1/receivers/{rid}", headers=t.headers("operator"), json={"config": body["config"]})
+    assert moved.status_code == 400 and why in moved.json()["detail"]
+    networks = ["127.0.0.0/8", "::1/128", "169.254.169.254/32", "10.1.0.0/16"]
+    allowing = settings.model_copy(update={"webhook_allowed_networks": networks})
+    with app_client(allowing, db_url, api_limits) as c:
+        again = {**body, "name": body["name"] + "-ok"}
+        allowed = c.post("/api/v1/receivers", headers=t.headers("operator"), json=again)
+        assert allowed.status_code == 201, allowed.text
 
 
 @pytest.mark.parametrize(
