@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
                 raise SystemExit("the alerting service did not subscribe")
             loop = threading.Thread(target=service.run, daemon=True)
             loop.start()
-            connect(pub)
+            _connect_when_known(connect, pub)
             sent: dict[str, float] = {}
             # 1 and 2: timed leaks
             for i in range(args.injections):
@@ -288,6 +288,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name:40} {value:.3f}" if isinstance(value, float) else f"{name:40} {value}")
     print(json.dumps(figures))
     return 0
+
+
+def _connect_when_known(connect: Any, client: Any, within_s: float = 30.0) -> None:
+    """The broker takes a new account a moment after it was created (longer on a loaded
+    machine): try again until it knows the gateway."""
+    from smartpark.mqtt import ConnectRefused
+
+    deadline = time.time() + within_s
+    while True:
+        try:
+            connect(client)
+            return
+        except ConnectRefused:
+            if time.time() > deadline:
+                raise
+            time.sleep(1.0)
 
 
 def _outage(args: argparse.Namespace, robots: PlatformServer, publish: Any) -> dict[str, Any]:
