@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         service.inbox = Tap(service.inbox)  # type: ignore[assignment]
         gw = model["parks"][0]["enterprises"][0]["gateways"][0]
         target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(gw["username"], gw["password"])
-        pub = make_client(f"{gw['username']}-bench", target=target, clean_start=True, session_expiry=0)
+        pub = None
         topic = gateway_topic(code, "e1", "gw1")
         loop: threading.Thread | None = None
         try:
@@ -175,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
                 raise SystemExit("the alerting service did not subscribe")
             loop = threading.Thread(target=service.run, daemon=True)
             loop.start()
-            _connect_when_known(connect, pub)
+            pub = _connected(lambda: make_client(f"{gw['username']}-bench", target=target, clean_start=True,
+                                                 session_expiry=0), connect)  # fmt: skip
             sent: dict[str, float] = {}
             # 1 and 2: timed leaks
             for i in range(args.injections):
@@ -248,8 +249,9 @@ def run(args: argparse.Namespace) -> int:
             if loop is not None:
                 loop.join(timeout=10)
             service.stop()
-            pub.disconnect()
-            pub.loop_stop()
+            if pub is not None:
+                pub.disconnect()
+                pub.loop_stop()
             conn.close()
             smtp.close()
             people_smtp.close()
@@ -290,17 +292,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _connect_when_known(connect: Any, client: Any, within_s: float = 30.0) -> None:
-    """The broker takes a new account a moment after it was created (longer on a loaded
-    machine): try again until it knows the gateway."""
+def _connected(make: Any, connect: Any, within_s: float = 60.0) -> Any:
+    """A connected client of the bench's gateway. The broker takes a new account a moment after
+    it was created (longer on a loaded machine): a fresh client tries again until it is let in."""
     from smartpark.mqtt import ConnectRefused
 
     deadline = time.time() + within_s
     while True:
+        client = make()
         try:
             connect(client)
-            return
-        except ConnectRefused:
+            return client
+        except (ConnectRefused, TimeoutError):
+            client.loop_stop()
             if time.time() > deadline:
                 raise
             time.sleep(1.0)
