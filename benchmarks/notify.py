@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from alerting.metrics import AlertingMetrics
     from alerting.rules import default_rules
     from alerting.service import AlertingService
+    from smartpark.broker_admin import gateway_client_id
     from smartpark.contract import gateway_topic
     from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
     from smartpark.registry import broker_accounts, load_model
@@ -166,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
         service.inbox = Tap(service.inbox)  # type: ignore[assignment]
         gw = model["parks"][0]["enterprises"][0]["gateways"][0]
         target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(gw["username"], gw["password"])
-        pub = None
+        # a gateway's account admits its own client id only (smartpark.broker_admin)
+        pub = make_client(gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0)
         topic = gateway_topic(code, "e1", "gw1")
         loop: threading.Thread | None = None
         try:
@@ -175,8 +177,7 @@ def run(args: argparse.Namespace) -> int:
                 raise SystemExit("the alerting service did not subscribe")
             loop = threading.Thread(target=service.run, daemon=True)
             loop.start()
-            pub = _connected(lambda: make_client(f"{gw['username']}-bench", target=target, clean_start=True,
-                                                 session_expiry=0), connect)  # fmt: skip
+            connect(pub)
             sent: dict[str, float] = {}
             # 1 and 2: timed leaks
             for i in range(args.injections):
@@ -249,9 +250,8 @@ def run(args: argparse.Namespace) -> int:
             if loop is not None:
                 loop.join(timeout=10)
             service.stop()
-            if pub is not None:
-                pub.disconnect()
-                pub.loop_stop()
+            pub.disconnect()
+            pub.loop_stop()
             conn.close()
             smtp.close()
             people_smtp.close()
@@ -290,24 +290,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name:40} {value:.3f}" if isinstance(value, float) else f"{name:40} {value}")
     print(json.dumps(figures))
     return 0
-
-
-def _connected(make: Any, connect: Any, within_s: float = 60.0) -> Any:
-    """A connected client of the bench's gateway. The broker takes a new account a moment after
-    it was created (longer on a loaded machine): a fresh client tries again until it is let in."""
-    from smartpark.mqtt import ConnectRefused
-
-    deadline = time.time() + within_s
-    while True:
-        client = make()
-        try:
-            connect(client)
-            return client
-        except (ConnectRefused, TimeoutError):
-            client.loop_stop()
-            if time.time() > deadline:
-                raise
-            time.sleep(1.0)
 
 
 def _outage(args: argparse.Namespace, robots: PlatformServer, publish: Any) -> dict[str, Any]:
