@@ -110,5 +110,10 @@ def _sms(name: str, url: str | None, config: Mapping[str, Any], secrets: Mapping
         raise RuleError(f"receiver {name!r}: SMS provider {provider!r} is not tencent or http")
 
 
+def smtp_port(config: Mapping[str, Any]) -> int:
+    """The SMTP port: as set, else submission (587) for STARTTLS, 465 for implicit TLS."""
+    return int(config.get("port", 465 if config.get("security", "starttls") == "tls" else 587))
+
+
 def per_minute(channel: str, config: Mapping[str, Any]) -> int:
     return int(config.get("per_minute", PER_MINUTE[channel]))

@@ -72,7 +72,7 @@ class DeliveryError(RuntimeError):
     pass
 
 
-class _GuardedBackend(httpcore.NetworkBackend):
+class GuardedBackend(httpcore.NetworkBackend):
     """Connects only to addresses the target policy allows, checked when connecting: the address
     checked is the address connected to, so a name that resolved to a public address when the
     receiver was saved and resolves to 127.0.0.1 now (DNS rebinding) is refused."""
@@ -115,7 +115,7 @@ def guarded_http(targets: TargetPolicy, timeout: httpx.Timeout) -> httpx.Client:
     """An HTTP client whose every connection passes ``targets`` (and no proxy from the
     environment: a proxy would connect on its own terms)."""
     transport = httpx.HTTPTransport()
-    transport._pool._network_backend = _GuardedBackend(targets)  # httpx exposes no backend option
+    transport._pool._network_backend = GuardedBackend(targets)  # httpx exposes no backend option
     return httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
 
 

@@ -26,8 +26,8 @@ import httpx
 import psycopg
 
 from alerting import ack_links, email_channel, paging_store, robots, sms, store
-from alerting.channels import PERSON_PER_MINUTE, per_minute
-from alerting.delivery import DeliveryError, backoff_s
+from alerting.channels import PERSON_PER_MINUTE, per_minute, smtp_port
+from alerting.delivery import DeliveryError, backoff_s, guarded_http
 from alerting.messages import AlarmFacts, Message, language, limit_text, render
 from alerting.metrics import AlertingMetrics
 from alerting.routing import Receiver
@@ -88,17 +88,20 @@ class Pager:
         window_s: float = WINDOW_S,  # the budgets' window (shortened by tests)
         connect: Callable[[], psycopg.Connection[Any]] | None = None,  # for deliver_all's workers
         workers: int = WORKERS,
-        targets: TargetPolicy | None = None,  # where a page may go (None: anywhere; tests)
+        targets: TargetPolicy | None = None,  # where a page may go (default: public addresses)
     ) -> None:
         self.links = links
-        self.targets = targets
+        # Every connection goes to an address this policy checked when connecting (robots and SMS
+        # through the guarded HTTP client, SMTP through email_channel's pinned socket): a name is
+        # resolved once per connection, so it cannot be rebound to 127.0.0.1 after the check.
+        self.targets = targets or TargetPolicy()
         self._connect = connect
         self._local = threading.local()
         self._conns: list[psycopg.Connection[Any]] = []
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="paging")
         self.window_s = window_s
         self.rules = rules
-        self.http = http or httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0))
+        self.http = http or guarded_http(self.targets, httpx.Timeout(5.0, connect=2.0))
         self.clock = clock
         self.max_backoff_s = max_backoff_s
 
@@ -131,12 +134,13 @@ class Pager:
         notifications delivered."""
         delivered = 0
         with conn.transaction():
-            rows = store.claim_receiver_due(conn, receiver_id=receiver.receiver_id, limit=CLAIM_LIMIT)
+            rows = store.claim_receiver_queue(conn, receiver_id=receiver.receiver_id, limit=CLAIM_LIMIT)
             by_key: dict[str, list[store.Outgoing]] = {}
             for row in rows:
                 by_key.setdefault(budget_key(receiver, row.payload), []).append(row)
             for key, batch in by_key.items():
-                delivered += self._deliver_batch(conn, receiver, key, batch, metrics)
+                if batch[0].due:  # else the oldest waits for its retry, and the later ones with it
+                    delivered += self._deliver_batch(conn, receiver, key, batch, metrics)
         return delivered
 
     def _deliver_batch(
@@ -232,9 +236,8 @@ class Pager:
             if not targets:
                 raise DeliveryError(f"email receiver {receiver.name!r} has nobody to write to")
             try:
-                if self.targets is not None:
-                    self.targets.addresses(str(receiver.config["host"]), int(receiver.config.get("port", 587)))
-                email_channel.send(receiver.config, receiver.secrets, targets, message)
+                addresses = self.targets.addresses(str(receiver.config["host"]), smtp_port(receiver.config))
+                email_channel.send(receiver.config, receiver.secrets, targets, message, addresses=addresses)
             except TargetRefused as exc:
                 raise DeliveryError(f"SMTP {receiver.config.get('host')}: {exc}") from exc
             except (OSError, smtplib.SMTPException) as exc:
@@ -276,12 +279,8 @@ class Pager:
             raise DeliveryError(error)
 
     def _post(self, req: robots.HttpRequest) -> tuple[int, bytes]:
-        try:
-            if self.targets is not None:
-                # the same rule as webhooks: public targets, or networks an admin allowed
-                self.targets.check_url(req.url)
-        except TargetRefused as exc:
-            raise DeliveryError(f"target refused: {exc}") from exc
+        """POST through the guarded client: the target is checked when connecting, on the
+        address connected to (the same rule as webhooks)."""
         try:
             resp = self.http.post(req.url, content=req.body, headers=req.headers)
         except httpx.HTTPError as exc:

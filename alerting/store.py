@@ -523,6 +523,7 @@ class Outgoing:
     receiver_id: int
     attempts: int
     payload: Mapping[str, Any]
+    due: bool = True  # its next attempt is now (claim_receiver_queue)
 
 
 def claim_due(conn: Conn, *, limit: int = 50, ids: Sequence[int] | None = None) -> list[Outgoing]:
@@ -563,16 +564,18 @@ def outbox_counts(conn: Conn) -> dict[str, int]:
     return {"delivered": row[0], "pending": row[1], "failing": row[2]}
 
 
-def claim_receiver_due(conn: Conn, *, receiver_id: int, limit: int) -> list[Outgoing]:
-    """A receiver's due notifications, oldest first, locked for this transaction (a paging
-    channel sends what waited as one summary)."""
+def claim_receiver_queue(conn: Conn, *, receiver_id: int, limit: int) -> list[Outgoing]:
+    """A receiver's undelivered notifications, oldest first, each with whether it is due, locked
+    for this transaction. Not only the due ones: a paging channel sends what waited behind a due
+    one with it, as one summary, and holds back what waits behind one that is not due yet (its
+    retry), so a later notification never overtakes an earlier one."""
     rows = conn.execute(
-        "SELECT notification_id, receiver_id, attempts, payload FROM alert_notifications"
-        " WHERE receiver_id = %s AND delivered_at IS NULL AND next_attempt_at <= now()"
+        "SELECT notification_id, receiver_id, attempts, payload, next_attempt_at <= now() FROM alert_notifications"
+        " WHERE receiver_id = %s AND delivered_at IS NULL"
         " ORDER BY notification_id LIMIT %s FOR UPDATE SKIP LOCKED",
         (receiver_id, limit),
     ).fetchall()
-    return [Outgoing(r[0], r[1], r[2], r[3]) for r in rows]
+    return [Outgoing(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
 def defer(conn: Conn, *, notification_ids: Sequence[int], until_s: float) -> None:

@@ -10,7 +10,10 @@ AUTH) and local endpoints that check WeCom's key and DingTalk's and Feishu's sig
    server accepting the mail and to each robot endpoint receiving its message.
 2. Escalation: each of those alarms has a policy whose level 2 (another robot) is due 3 s after
    it fired; the lateness is the page's queueing time and its arrival time minus the deadline.
-3. Storm: ``--storm`` gas detectors leak within a minute; one person is paged by email on each
+3. Outage (``--outage-s``, 0: skipped): the robot endpoints answer 503 for that long while
+   ``--outage-alarms`` gas leaks fire; counted after they return: how long until each robot has
+   every alarm, whether each arrived exactly once, and in the order the alarms fired.
+4. Storm: ``--storm`` gas detectors leak within a minute; one person is paged by email on each
    alarm (escalation level 1); counted: the messages that person receives in any minute, and
    the alarms they carry (every one, in summaries).
 Prints a table, then one JSON line of figures.
@@ -41,6 +44,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--storm", type=int, default=1000, help="alarms of the storm")
     parser.add_argument("--storm-seconds", type=float, default=50.0, help="the storm is published within this")
     parser.add_argument("--escalate-after-s", type=float, default=3.0, help="level 2's deadline after firing")
+    parser.add_argument("--outage-s", type=float, default=0.0, help="robot endpoints down this long (0: no outage)")
+    parser.add_argument("--outage-alarms", type=int, default=5, help="gas leaks fired while the robots are down")
+    parser.add_argument("--max-backoff-s", type=float, default=300.0, help="the service's retry backoff cap")
     parser.set_defaults(func=run)
 
 
@@ -48,8 +54,9 @@ def _pct(xs: list[float], q: float) -> float:
     return float(np.percentile(np.array(xs), q)) if xs else float("nan")
 
 
-def _model(code: str, timed: int, storm: int) -> dict[str, Any]:
+def _model(code: str, timed: int, storm: int, outage: int = 0) -> dict[str, Any]:
     devs = [{"code": f"t{i:04d}", "kind": "gas_detector", "zone": "T"} for i in range(timed)]
+    devs += [{"code": f"o{i:04d}", "kind": "gas_detector", "zone": "O"} for i in range(outage)]
     devs += [{"code": f"s{i:04d}", "kind": "gas_detector", "zone": f"S{i % 10}"} for i in range(storm)]
     gw = {"code": "gw1", "username": f"{code}.e1.gw1", "password": secrets.token_urlsafe(12), "devices": devs}
     ent = {"code": "e1", "name": "bench chemicals", "gateways": [gw]}
@@ -72,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     code = f"bench-{secrets.token_hex(3)}"
-    model = _model(code, args.injections, args.storm)
+    model = _model(code, args.injections, args.storm, args.outage_alarms if args.outage_s > 0 else 0)
     tmp = Path(tempfile.mkdtemp(prefix="bench-notify-"))
     cert = self_signed(tmp)
     smtp, people_smtp, robots = SmtpServer(*cert), SmtpServer(*cert), PlatformServer()
@@ -132,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
             client_id=f"alerting-{code}",
             tick_s=0.2,
             session_expiry_s=60,
+            max_backoff_s=args.max_backoff_s,
             parks=(code,),
             connect=lambda: psycopg.connect(url, autocommit=True),
         )
@@ -145,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
         service.inbox = InboxTap(service.inbox, note)  # type: ignore[assignment]
         gw = model["parks"][0]["enterprises"][0]["gateways"][0]
         target = BrokerTarget.parse(mqtt_url(settings)).with_credentials(gw["username"], gw["password"])
+        # a gateway's account admits its own client id only (smartpark.broker_admin)
         pub = make_client(gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0)
         topic = gateway_topic(code, "e1", "gw1")
         loop: threading.Thread | None = None
@@ -199,7 +208,9 @@ def run(args: argparse.Namespace) -> int:
             esc_queue = [queued[d] - (fired[d] + args.escalate_after_s) for d in queued if d in fired]
             arrived = _arrivals([(r.at, r.text) for r in robots.of("feishu")], fired)
             esc_arrive = [arrived[d] - (fired[d] + args.escalate_after_s) for d in arrived]
-            # 3: the storm
+            # 3: an outage of the robots
+            outage = _outage(args, robots, lambda body: pub.publish(topic, json.dumps(body), qos=1))
+            # 4: the storm
             storm_start = time.time()
             per = args.storm_seconds / max(1, args.storm)
             batch = max(1, args.storm // 100)
@@ -252,6 +263,7 @@ def run(args: argparse.Namespace) -> int:
         "escalation_queued_late_max_s": max(esc_queue, default=float("nan")),
         "escalation_arrived_late_p99_s": _pct(esc_arrive, 99),
         "escalation_early": sum(1 for x in esc_queue if x < 0),
+        **outage,
         "storm_alarms": int(storm_alarms),
         "storm_published_s": round(storm_published, 1),
         "storm_messages_to_person": len(times),
@@ -264,6 +276,41 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name:40} {value:.3f}" if isinstance(value, float) else f"{name:40} {value}")
     print(json.dumps(figures))
     return 0
+
+
+def _outage(args: argparse.Namespace, robots: PlatformServer, publish: Any) -> dict[str, Any]:
+    """Robots down for ``args.outage_s`` while leaks fire, then back: when, how often and in
+    which order each alarm reached each robot."""
+    if args.outage_s <= 0:
+        return {}
+    devices = [f"o{i:04d}" for i in range(args.outage_alarms)]
+    robots.down = True
+    down_at = time.time()
+    for dev in devices:
+        publish({dev: [{"ts": int(time.time() * 1000), "values": {"safety.lel_pct": 30}}]})
+        time.sleep(args.spacing)
+    time.sleep(max(0.0, down_at + args.outage_s - time.time()))
+    robots.down = False
+    back_at = time.time()
+    # a retry is due at most the backoff cap (+25 % jitter) after the endpoints return
+    give_up = back_at + args.max_backoff_s * 1.25 + 60
+    channels = ("wecom", "dingtalk")
+    while time.time() < give_up and not all(
+        set(devices) <= {d for r in robots.of(ch) for d in re.findall(r"\bo\d{4}\b", r.text)} for ch in channels
+    ):
+        time.sleep(0.5)
+    out: dict[str, Any] = {"outage_s": round(back_at - down_at, 1), "outage_alarms": len(devices)}
+    for ch in channels:
+        seen: list[str] = []  # each alarm as it arrived: by message, then as the message lists it
+        for r in sorted(robots.of(ch), key=lambda r: r.at):
+            listed = re.findall(r"\bo\d{4}\b", r.text)
+            seen += sorted(set(listed), key=listed.index)
+        first = {d: min(r.at for r in robots.of(ch) if d in r.text) for d in set(seen)}
+        out[f"outage_{ch}_delivered"] = len(set(seen))
+        out[f"outage_{ch}_duplicates"] = len(seen) - len(set(seen))
+        out[f"outage_{ch}_in_order"] = seen == devices
+        out[f"outage_{ch}_after_return_max_s"] = max((first[d] - back_at for d in first), default=float("nan"))
+    return out
 
 
 def _latencies(sent: dict[str, float], got: list[tuple[float, str]]) -> list[float]:

@@ -1,4 +1,5 @@
-"""Where webhook notifications may go: the public internet, and networks an admin allowed.
+"""Where notifications may go (webhooks and the paging channels' robots, SMS gateways and SMTP
+servers): the public internet, and networks an admin allowed.
 
 A receiver's URL is chosen by an operator, and the platform then POSTs to it from inside the
 deployment: pointed at 127.0.0.1, 169.254.169.254 (a cloud's metadata service) or a private
@@ -7,8 +8,9 @@ its host resolves to is unspecified, loopback, link-local (169.254.0.0/16, fe80:
 multicast, reserved or otherwise not globally routable, unless that address lies in a network of
 ``SMARTPARK_WEBHOOK_ALLOWED_NETWORKS`` (a JSON list of CIDRs, e.g. ``["10.20.0.0/16"]``, for a
 receiver on the park's own network). The API checks when a receiver is created or its URL
-changed; delivery checks again at connection time, on the very address it connects to, so a
-host name that later resolves elsewhere (DNS rebinding) is refused too.
+changed; delivery checks again at connection time, on the very address it connects to (one
+resolution per connection, no second lookup by the HTTP or SMTP client), so a host name that
+later resolves elsewhere (DNS rebinding) is refused too.
 
 Pure apart from the resolver, which is injected (``socket.getaddrinfo`` by default).
 """
@@ -89,7 +91,7 @@ class TargetPolicy:
         for address in found:
             why = self.refusal(address)
             if why is not None:
-                raise TargetRefused(f"webhook target {host!r}: {why}")
+                raise TargetRefused(f"target {host!r}: {why}")
         return found
 
     def check_url(self, url: str) -> list[str]:

@@ -4,10 +4,10 @@ all), who is on duty now, and an alarm's notification log (whoever may see the a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from alerting import paging_store
 from alerting.escalation import policy_from_dict
@@ -29,6 +29,7 @@ from api.schemas.paging import (
     RosterIn,
     RosterOut,
 )
+from api.target_mask import mask_error, mask_targets
 
 router = APIRouter(tags=["paging"])
 LOG_LIMIT = 1000
@@ -114,20 +115,58 @@ def save_roster(body: RosterIn, conn: DbConn, p: OperatorPrincipal) -> dict[str,
     return _visible(conn, p, "rosters", rid)
 
 
+def _when(at: datetime | None, clock: Clock) -> datetime:
+    when = at if at is not None else datetime.fromtimestamp(clock(), UTC)
+    if when.tzinfo is None:
+        raise BadRequest(f"at {when.isoformat()} needs a UTC offset")
+    return when
+
+
+@router.get(
+    "/notify/on-duty",
+    response_model=PageOut[OnDutyOut],
+    summary="who is on duty (now or at) on every roster the caller sees, one answer for the page's panel",
+)
+def who_is_on_duty_everywhere(
+    conn: DbConn,
+    p: OperatorPrincipal,
+    clock: Clock,
+    page: Paging,
+    at: datetime | None = None,
+    park_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="an admin's choice of park")] = None,
+) -> dict[str, Any]:
+    """An operator's park's rosters and the platform-wide ones; an admin's, of one park or all."""
+    when = _when(at, clock)
+    scope = p.park_id if p.park_id is not None else park_id
+    rows = q.list_of(conn, "rosters", park_id=scope, limit=page.limit, offset=page.offset)
+    answer = paged(rows, page.limit, page.offset)
+    answer["items"] = [_on_duty_or_why_not(conn, row, when) for row in answer["items"]]
+    return answer
+
+
+def _on_duty_or_why_not(conn: DbConn, row: dict[str, Any], when: datetime) -> dict[str, Any]:
+    """One broken roster does not hide who is on duty on the others."""
+    try:
+        return _on_duty(conn, row, when)
+    except Conflict as exc:
+        return {"roster_id": row["roster_id"], "roster": row["name"], "at": when, "why": "invalid", "error": exc.detail}
+
+
 @router.get("/notify/rosters/{roster_id}/on-duty", response_model=OnDutyOut, summary="who is on duty (now or at)")
 def who_is_on_duty(
     roster_id: Id, conn: DbConn, p: OperatorPrincipal, clock: Clock, at: datetime | None = None
 ) -> dict[str, Any]:
-    row = _visible(conn, p, "rosters", roster_id)
-    when = at if at is not None else datetime.fromtimestamp(clock(), UTC)
-    if when.tzinfo is None:
-        raise BadRequest(f"at {when.isoformat()} needs a UTC offset")
+    return _on_duty(conn, _visible(conn, p, "rosters", roster_id), _when(at, clock))
+
+
+def _on_duty(conn: DbConn, row: dict[str, Any], when: datetime) -> dict[str, Any]:
     tz = q.park_timezone(conn, park_id=row["park_id"])
     try:
         duty = on_duty(roster_from_dict(row["definition"]), when, tz)
     except RuleError as exc:
         raise Conflict(f"roster {row['name']!r} no longer validates: {exc}") from exc
     return {
+        "roster_id": row["roster_id"],
         "roster": row["name"],
         "at": when,
         "timezone": tz,
@@ -194,12 +233,12 @@ def delete_policy(policy_id: Id, conn: DbConn, p: OperatorPrincipal) -> None:
     "/alarms/{alert_id}/notifications",
     response_model=NotificationLogOut,
     responses={404: {}},
-    summary="every delivery attempt of the alarm (channel, target, result, latency) and its escalations",
+    summary="every delivery attempt of the alarm (channel, target masked, result, latency) and its escalations",
 )
 def notification_log(alert_id: BigId, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
     found(alarm_q.get_alarm(conn, p, alert_id=alert_id), f"no alarm {alert_id}")
-    return {
-        "alert_id": alert_id,
-        "attempts": q.notification_log(conn, alert_id=alert_id, limit=LOG_LIMIT),
-        "escalations": q.escalations(conn, alert_id=alert_id),
-    }
+    attempts = [
+        {**a, "target": mask_targets(a["target"]), "error": mask_error(a["error"], a["target"])}
+        for a in q.notification_log(conn, alert_id=alert_id, limit=LOG_LIMIT)
+    ]
+    return {"alert_id": alert_id, "attempts": attempts, "escalations": q.escalations(conn, alert_id=alert_id)}

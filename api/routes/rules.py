@@ -205,6 +205,17 @@ def _allowed_target(request: Request, url: str | None) -> None:
         raise BadRequest(str(exc)) from exc
 
 
+def _allowed_smtp_host(request: Request, channel: str, config: dict[str, Any]) -> None:
+    """An email receiver's SMTP host, the same rule as a URL's (delivery checks again when it
+    connects, on the address it connects to)."""
+    if channel != "email":
+        return
+    try:
+        request.app.state.webhook_targets.addresses(str(config["host"]), channels.smtp_port(config))
+    except TargetRefused as exc:
+        raise BadRequest(str(exc)) from exc
+
+
 def _check_channel(
     p: Principal, name: str, channel: str, url: str | None, config: dict[str, Any], named: dict[str, str]
 ) -> None:
@@ -246,6 +257,7 @@ def create_receiver(body: ReceiverIn, request: Request, conn: DbConn, p: Operato
         raise BadRequest("a webhook receiver needs a url")
     _check_channel(p, body.name, body.channel, body.url, body.config, body.secrets)
     _allowed_target(request, body.url)
+    _allowed_smtp_host(request, body.channel, body.config)
     values = body.model_dump()
     # every notification is signed: without a secret of its own, a webhook gets one, shown once
     generated = secrets.token_urlsafe(32) if body.channel == "webhook" and not body.secret else None
@@ -273,6 +285,7 @@ def update_receiver(
     config = body.config if body.config is not None else row["config"]
     url = body.url if "url" in body.model_fields_set else row["url"]
     _check_channel(p, row["name"], row["channel"], url, config, named)
+    _allowed_smtp_host(request, row["channel"], config)
     try:
         with conn.transaction():
             store.update_receiver(conn, receiver_id=receiver_id, changes=body.model_dump(exclude_unset=True))

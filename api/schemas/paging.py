@@ -55,12 +55,14 @@ class RosterOut(Out):
 
 
 class OnDutyOut(Out):
+    roster_id: int
     roster: str
     at: datetime
-    timezone: str
-    member: str
-    why: str = Field(description="override | holiday | rotation")
-    shift_date: date
+    timezone: str | None = None
+    member: str | None = Field(default=None, description="null when the roster no longer validates (why: invalid)")
+    why: str = Field(description="override | holiday | rotation | invalid")
+    shift_date: date | None = None
+    error: str | None = None
 
 
 class PolicyIn(In):

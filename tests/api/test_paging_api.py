@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from alerting import ack_links, paging_store
 from smartpark.settings import ApiSettings, NotifySettings, Settings
-from tests.api.conftest import Tenancy, device_id
+from tests.api.conftest import Tenancy, app_client, device_id
 from tests.api.test_alarms import _alarm
 
 pytestmark = pytest.mark.integration
@@ -79,12 +79,42 @@ def test_only_an_admin_names_a_file_the_service_reads(client: TestClient, tenanc
         "park_id": t.park_id,
         "categories": ["safety"],
         "channel": "email",
-        "config": {"host": "mx.park.example", "from": "a@park.example", "ca_file": "/etc/ssl/park-ca.pem"},
+        "config": {"host": "93.184.215.14", "from": "a@park.example", "ca_file": "/etc/ssl/park-ca.pem"},
     }
     assert client.post("/api/v1/receivers", headers=t.headers("operator"), json=body).status_code == 403
     made = client.post("/api/v1/receivers", headers=t.headers("admin"), json=body)
     assert made.status_code == 201, made.text
     assert made.json()["config"]["ca_file"] == "/etc/ssl/park-ca.pem"
+
+
+@pytest.mark.parametrize(("host", "why"), [("127.0.0.1", "loopback"), ("169.254.169.254", "link-local"),
+                                          ("10.1.2.3", "private"), ("localhost", "loopback")])  # fmt: skip
+def test_an_smtp_host_inside_the_deployment_is_refused_when_saved(
+    client: TestClient, tenancy: Tenancy, settings: Settings, db_url: str, api_limits: ApiSettings, host: str, why: str
+) -> None:
+    """The same rule as a URL's (smartpark.webhook_targets); delivery checks again when it connects."""
+    t = tenancy
+    body = {
+        "name": f"mail-in-{t.park_id}-{host}",
+        "park_id": t.park_id,
+        "categories": ["safety"],
+        "channel": "email",
+        "config": {"host": host, "port": 2525, "security": "starttls", "from": "a@park.example"},
+    }
+    refused = client.post("/api/v1/receivers", headers=t.headers("operator"), json=body)
+    assert refused.status_code == 400 and f"is a {why} address" in refused.json()["detail"], refused.text
+    public = {**body, "config": {**body["config"], "host": "93.184.215.14"}}
+    made = client.post("/api/v1/receivers", headers=t.headers("operator"), json=public)
+    assert made.status_code == 201, made.text
+    rid = made.json()["receiver_id"]
+    moved = client.patch(f"/api/v1/receivers/{rid}", headers=t.headers("operator"), json={"config": body["config"]})
+    assert moved.status_code == 400 and why in moved.json()["detail"]
+    networks = ["127.0.0.0/8", "::1/128", "169.254.169.254/32", "10.1.0.0/16"]
+    allowing = settings.model_copy(update={"webhook_allowed_networks": networks})
+    with app_client(allowing, db_url, api_limits) as c:
+        again = {**body, "name": body["name"] + "-ok"}
+        allowed = c.post("/api/v1/receivers", headers=t.headers("operator"), json=again)
+        assert allowed.status_code == 201, allowed.text
 
 
 @pytest.mark.parametrize(
@@ -167,6 +197,44 @@ def test_contacts_rosters_and_who_is_on_duty(client: TestClient, tenancy: Tenanc
     assert client.get("/api/v1/notify/rosters", headers=t.headers("enterprise")).status_code == 403
 
 
+def test_who_is_on_duty_on_every_roster_in_one_answer(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    """GET /notify/on-duty: the page's panel. An operator's park's rosters (a roster that no
+    longer validates answers why "invalid" instead of hiding the others), paged; an admin picks
+    a park; other parks' rosters are not seen; enterprises get 403."""
+    t = tenancy
+    definition = {"rotation": "daily", "handoff": "08:00", "start": "2026-11-30", "members": [f"li-{t.park_id}"]}
+    paging_store.save_roster(db, name=f"everyone-a-{t.park_id}", park_id=t.park_id, definition=definition)
+    paging_store.save_roster(db, name=f"everyone-b-{t.park_id}", park_id=t.park_id, definition={"rotation": "x"})
+    paging_store.save_roster(db, name=f"everyone-c-{t.other_park_id}", park_id=t.other_park_id, definition=definition)
+    at = {"at": "2026-12-07T23:30:00Z"}
+
+    def mine(who: str, **params: Any) -> dict[str, Any]:
+        answer = client.get("/api/v1/notify/on-duty", headers=t.headers(who), params={**at, **params})
+        assert answer.status_code == 200, answer.text
+        return {r["roster"]: r for r in answer.json()["items"] if r["roster"].startswith("everyone-")}
+
+    rows = mine("operator")
+    assert set(rows) == {f"everyone-a-{t.park_id}", f"everyone-b-{t.park_id}"}
+    good, bad = rows[f"everyone-a-{t.park_id}"], rows[f"everyone-b-{t.park_id}"]
+    assert (good["member"], good["why"], good["shift_date"], good["timezone"]) == (
+        f"li-{t.park_id}",
+        "rotation",
+        "2026-12-07",
+        "Asia/Shanghai",
+    )
+    assert bad["member"] is None and bad["why"] == "invalid" and "no longer validates" in bad["error"]
+    assert set(mine("operator", park_id=t.other_park_id)) == set(rows)  # an operator's park is fixed
+    assert set(mine("admin", park_id=t.park_id)) == set(rows)
+    assert set(mine("other_operator")) == {f"everyone-c-{t.other_park_id}"}
+    first = client.get("/api/v1/notify/on-duty", headers=t.headers("operator"), params={"limit": 1})
+    assert len(first.json()["items"]) == 1 and first.json()["next_offset"] == 1
+    assert client.get("/api/v1/notify/on-duty", headers=t.headers("enterprise")).status_code == 403
+    naive = client.get("/api/v1/notify/on-duty", headers=t.headers("operator"), params={"at": "2026-12-07T23:30"})
+    assert naive.status_code == 400
+
+
 def test_policies_are_confined_to_the_operators_park(
     client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
 ) -> None:
@@ -211,18 +279,20 @@ def test_the_notification_log_of_an_alarm(client: TestClient, tenancy: Tenancy, 
         notification_ids=[1],
         alert_ids=[aid],
         result="error",
-        error="tencent refused: LimitExceeded",
+        error='tencent refused 1 of 1 numbers: [{"PhoneNumber": "+8613800000001", "Code": "LimitExceeded"}]',
         latency_ms=12.5,
     )
     log = client.get(f"/api/v1/alarms/{aid}/notifications", headers=t.headers("operator"))
     assert log.status_code == 200, log.text
     (attempt,) = log.json()["attempts"]
+    # the duty officer's number is masked in the target and in the error (api/target_mask.py)
     assert (attempt["channel"], attempt["target"], attempt["result"], attempt["latency_ms"]) == (
         "sms",
-        "+8613800000001",
+        "+86138****0001",
         "error",
         12.5,
     )
+    assert "LimitExceeded" in attempt["error"] and "8613800000001" not in log.text
     assert client.get(f"/api/v1/alarms/{aid}/notifications", headers=t.headers("other_operator")).status_code == 404
 
 

@@ -3,6 +3,7 @@ import { acknowledge, alarms as fetchAlarms } from "./api.js";
 import { escape, time } from "./format.js";
 import { currentLang, t } from "./i18n.js";
 import { metricName, withUnit } from "./names.js";
+import { showAlarmDetail } from "./paging.js";
 
 const ACTIVE = ["firing"]; // acknowledged alarms stay firing (acknowledged_at set) until resolved
 
@@ -47,7 +48,7 @@ export function renderAlarmTable(el, items, { canAck, names, onChanged, oneEnter
       ${oneEnterprise ? "" : `<td>${escape(ent)}</td>`}<td>${escape(dev)}</td>
       <td class="summary">${escape(summaryOf(a))}</td>
       <td class="num wrap">${escape(withUnit(a.metric, a.value ?? a.trigger_value, 2))}</td>
-      <td>${ack}</td></tr>`;
+      <td>${ack}<button class="detail" data-detail="${escape(id)}">${t("paging.detail")}</button></td></tr>`;
   });
   el.innerHTML = `<div class="scroll alarms-box"><table class="alarms"><thead><tr>
     <th>${t("alarms.time")}</th><th>${t("alarms.severity")}</th><th>${t("alarms.state")}</th>
@@ -56,6 +57,10 @@ export function renderAlarmTable(el, items, { canAck, names, onChanged, oneEnter
     <tbody>${rows.join("")}</tbody></table></div>`;
   for (const btn of el.querySelectorAll("button.ack")) {
     btn.addEventListener("click", () => ackDialog(btn.dataset.alarm, onChanged));
+  }
+  for (const btn of el.querySelectorAll("button.detail")) {
+    const a = items.find((x) => String(alarmId(x)) === btn.dataset.detail);
+    btn.addEventListener("click", () => showAlarmDetail(btn.dataset.detail, a ? summaryOf(a) : ""));
   }
 }
 

@@ -5,6 +5,7 @@ import { alarmList } from "../alarm-list.js";
 import { escape } from "../format.js";
 import { t } from "../i18n.js";
 import { gasLevel } from "../limits.js";
+import { onDutyPanel, seesDuty } from "../paging.js";
 import { deviceName, metricName, withUnit, zoneName } from "../names.js";
 import { byDevice } from "./environment.js";
 
@@ -23,6 +24,7 @@ export async function render(el, ctx, { enterpriseId } = {}) {
       <div class="panel span-3"><h3>${t("alarms.list")}</h3><div id="alarm-list"></div></div>
       <div class="panel span-2"><h3>${t("safety.gas")}<span id="gas-count"></span></h3><div class="gauges scroll" id="gas"></div></div>
       <div class="panel"><h3>${t("safety.fire")}</h3><div id="fire" class="scroll"></div></div>
+      ${seesDuty(ctx) ? `<div class="panel span-3"><h3>${t("paging.on_duty")}</h3><div id="on-duty" class="scroll"></div></div>` : ""}
     </div>`;
   const state = new Map(); // device_id -> {metric: value}
   const scope = enterpriseId ? { enterprise_id: enterpriseId } : { park_id: ctx.park?.park_id };
@@ -68,8 +70,9 @@ export async function render(el, ctx, { enterpriseId } = {}) {
     drawFire();
   }
 
-  const [alarms] = await Promise.all([
+  const [alarms, duty] = await Promise.all([
     alarmPanel(el.querySelector("#alarm-list"), ctx, enterpriseId ? { enterprise_id: enterpriseId } : {}),
+    seesDuty(ctx) ? onDutyPanel(el.querySelector("#on-duty"), ctx) : null,
     loadLatest().catch(console.warn),
   ]);
   let redraw = null;
@@ -85,6 +88,6 @@ export async function render(el, ctx, { enterpriseId } = {}) {
       }
     },
     async refresh() { await loadLatest(); },
-    destroy() { alarms.stop(); clearTimeout(redraw); },
+    destroy() { alarms.stop(); duty?.stop(); clearTimeout(redraw); },
   };
 }
