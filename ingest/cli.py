@@ -21,6 +21,7 @@ from typing import Any
 
 from ingest.partition import Partition
 from smartpark.settings import get_settings
+from smartpark.stacks import stacks_on_request
 
 log = logging.getLogger("smartpark.ingest")
 
@@ -204,6 +205,7 @@ def _child(index: int, options: dict[str, Any]) -> None:
         level=options["log_level"].upper(), format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
     )
     die_with_parent()
+    stacks_on_request()
     sys.exit(run_worker(index, options))
 
 

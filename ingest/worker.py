@@ -296,6 +296,9 @@ class Ingester:
         """Run ``action`` until it succeeds, backing off; after a stop request, for a grace time."""
         delay = 0.1
         while True:
+            # alive before each try too: one try may wait its whole timeout (a loaded broker's
+            # CONNACK), and a worker just restarted has beaten for nobody yet
+            self.heartbeat.beat()
             try:
                 return action()
             except (

@@ -133,11 +133,6 @@ class Child:
         self.started_at = now
         self.restart_at = None
 
-    def signal_main(self, sig: int) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.send_signal(sig)
-
     def signal_group(self, sig: int) -> None:
         if self.proc is not None and self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -198,7 +193,7 @@ class Supervisor:
                 continue
             code = child.proc.poll()
             if code is None and self._stuck(child, now):
-                child.signal_main(signal.SIGUSR1)  # its threads' stacks into its log: where it hung
+                child.signal_group(signal.SIGUSR1)  # its processes' stacks into its log: where it hung
                 time.sleep(STACKS_WAIT_S)
                 child.signal_group(signal.SIGKILL)  # stuck: a SIGTERM may never be heard
                 child.proc.wait()

@@ -8,12 +8,8 @@ its return value is the exit code).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import faulthandler
 import importlib
 import importlib.util
-import io
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +18,7 @@ from types import ModuleType
 from pydantic import ValidationError
 
 from smartpark.settings import SettingMissing
+from smartpark.stacks import stacks_on_request
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -70,11 +67,7 @@ def build_parser(commands: dict[str, tuple[str, str]] = COMMANDS) -> argparse.Ar
 def main(argv: Sequence[str] | None = None) -> int:
     if argv is not None:
         sys.argv = ["smartpark", *argv]
-    # SIGUSR1 writes every thread's stack to stderr: where a service that stopped beating is stuck
-    # (the supervisor asks before it kills one; an operator can ask with `kill -USR1`). A stderr
-    # that is no file (a caller capturing it in process) has nowhere for them to go.
-    with contextlib.suppress(io.UnsupportedOperation, AttributeError, ValueError):
-        faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
+    stacks_on_request()
     parser = build_parser()
     args = parser.parse_args()
     func = getattr(args, "func", None)

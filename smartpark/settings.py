@@ -168,7 +168,7 @@ class StorageSettings(BaseSettings):
     hj212_packets_days: Annotated[int, Field(ge=0, le=36_500)] = 180
     # Where cold chunks go: a local folder or a URI pyarrow.fs resolves (s3://…, gs://…).
     # None: no cold tier, raw telemetry stays hot for the longest category's retention.
-    cold_url: str | None = None
+    cold_url: str | None = Field(default=None, repr=False)  # may carry an object store's credentials
     zstd_level: Annotated[int, Field(ge=1, le=22)] = 9
     # Where the server has TimescaleDB's columnstore: chunks older than this are converted (0: never).
     columnstore_after_days: Annotated[int, Field(ge=0, le=36_500)] = 7
@@ -218,9 +218,11 @@ class Settings(BaseSettings):
     # The servers. A runtime process needs them set; the operations side (`smartpark up`,
     # `smartpark services env`, the test fixtures) fills them in from the local services'
     # credentials under state_dir when they are unset.
-    database_url: str | None = None
-    mqtt_url: str | None = None  # platform services' account: mqtt://user:password@host:port
-    mqtt_admin_url: str | None = None  # dynamic-security admin account
+    # URLs carry passwords: kept out of repr, so a failing test or a logged settings object
+    # never prints them
+    database_url: str | None = Field(default=None, repr=False)
+    mqtt_url: str | None = Field(default=None, repr=False)  # platform services' account: mqtt://user:password@host:port
+    mqtt_admin_url: str | None = Field(default=None, repr=False)  # dynamic-security admin account
 
     state_dir: Path = Field(default_factory=_default_state_dir)
     pg_port: int = 55432

@@ -104,3 +104,16 @@ def test_a_bad_section_value_is_named(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("SMARTPARK_AGG_ROLLUP_EVERY_S", "600")  # at most 60 s
     with pytest.raises(ValueError, match="rollup_every_s"):
         Settings()
+
+
+def test_settings_never_print_the_passwords_their_urls_carry() -> None:
+    from smartpark.settings import StorageSettings
+
+    s = Settings(
+        database_url="postgresql://smartpark:pg-Secret-1@127.0.0.1:55432/db",
+        mqtt_url="mqtt://platform:mq-Secret-2@127.0.0.1:11883",
+        mqtt_admin_url="mqtt://admin:mq-Secret-3@127.0.0.1:11883",
+    )
+    shown = repr(s) + str(s) + repr(StorageSettings(cold_url="s3://key:cold-Secret-4@bucket/x"))
+    assert not any(f"Secret-{i}" in shown for i in range(1, 5)), shown
+    assert s.database_url and "pg-Secret-1" in s.database_url  # still there for the code that connects
