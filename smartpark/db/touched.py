@@ -41,6 +41,18 @@ def record(
     )
 
 
+def _first_keys(conn: psycopg.Connection[Any], table: str, limit: int) -> tuple[str, dict[str, Any]]:
+    """A WHERE clause for the first ``limit`` keys of a queue table in key order (all when fewer):
+    the keys below the first one left, one index-only step. ``table`` is this module's name."""
+    cut = conn.execute(
+        f"SELECT device_id, metric_id, bucket FROM {table} ORDER BY device_id, metric_id, bucket OFFSET %s LIMIT 1",
+        (limit,),
+    ).fetchone()
+    if cut is None:
+        return "", {}
+    return " WHERE (device_id, metric_id, bucket) < (%(d)s, %(m)s, %(b)s)", {"d": cut[0], "m": cut[1], "b": cut[2]}
+
+
 def stage(conn: psycopg.Connection[Any], *, limit: int) -> int:
     """Move queued keys to rollup_claimed until it holds ``limit`` (keys a crashed run left there
     count); returns how many moved.
@@ -52,16 +64,11 @@ def stage(conn: psycopg.Connection[Any], *, limit: int) -> int:
     room = limit - (int(row[0]) if row else 0)
     if room <= 0:
         return 0
-    cut = conn.execute(
-        "SELECT device_id, metric_id, bucket FROM telemetry_touched"
-        " ORDER BY device_id, metric_id, bucket OFFSET %(limit)s LIMIT 1",
-        {"limit": room},
-    ).fetchone()
-    below = "" if cut is None else " WHERE (device_id, metric_id, bucket) < (%(d)s, %(m)s, %(b)s)"
+    below, params = _first_keys(conn, "telemetry_touched", room)
     cur = conn.execute(
         f"WITH c AS (DELETE FROM telemetry_touched{below} RETURNING device_id, metric_id, bucket)"
         " INSERT INTO rollup_claimed (device_id, metric_id, bucket) SELECT * FROM c ON CONFLICT DO NOTHING",
-        {} if cut is None else {"d": cut[0], "m": cut[1], "b": cut[2]},
+        params,
     )
     return cur.rowcount or 0
 
@@ -79,18 +86,13 @@ def claim(conn: psycopg.Connection[Any], *, limit: int) -> tuple[I64, I64]:
     so the batch makes no ingest wait; a reading that arrives meanwhile queues its bucket again
     in telemetry_touched.
     """
-    cut = conn.execute(
-        "SELECT device_id, metric_id, bucket FROM rollup_claimed"
-        " ORDER BY device_id, metric_id, bucket OFFSET %(limit)s LIMIT 1",
-        {"limit": limit},
-    ).fetchone()
-    below = "" if cut is None else " WHERE (device_id, metric_id, bucket) < (%(d)s, %(m)s, %(b)s)"
+    below, params = _first_keys(conn, "rollup_claimed", limit)
     with conn.cursor(binary=True) as cur:
         binary_copy.load_arrays_raw(cur)
         row = cur.execute(
             f"WITH c AS (DELETE FROM rollup_claimed{below} RETURNING device_id, metric_id, bucket)"
             f" SELECT array_agg({pack_sql('device_id', 'metric_id')}), array_agg(bucket) FROM c",
-            {} if cut is None else {"d": cut[0], "m": cut[1], "b": cut[2]},
+            params,
         ).fetchone()
     assert row is not None
     series, bucket = binary_copy.decode_array("int8", row[0]), binary_copy.decode_array("timestamptz", row[1])
