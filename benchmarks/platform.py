@@ -27,6 +27,7 @@ import multiprocessing as mp
 import os
 import secrets
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -206,7 +207,26 @@ def _run(args: argparse.Namespace, settings: Any, db_url: str, code: str, model:
     assert key, f"no API key in: {out}"
     comps = [_own_ids(c, code) for c in components(Options(ingest_workers=2, hj212=False), model=logs / "none.yaml")]
     sup = Supervisor(comps, log_dir=logs)
+    # a benchmark stopped with SIGTERM stops its platform too (the children run in sessions of
+    # their own and would outlive it)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sup.start_all()
+    try:
+        return _loaded_run(args, sup, logs, db_url, code, model, api_port, key)
+    finally:
+        sup.stop_all()
+
+
+def _loaded_run(
+    args: argparse.Namespace,
+    sup: Any,
+    logs: Path,
+    db_url: str,
+    code: str,
+    model: dict[str, Any],
+    api_port: int,
+    key: str,
+) -> int:
     stop_sup = threading.Event()
 
     def supervise() -> None:
