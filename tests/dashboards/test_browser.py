@@ -308,14 +308,15 @@ def test_month_over_month_compares_equal_days_and_marks_an_incomplete_month(page
         days = {r["period"]: (r.get("readings"), (r.get("energy") or {}).get("electricity_kwh")) for r in rows["rows"]}
         seen = page.evaluate(
             """async ([park, from, to, today]) => {
-              const api = await import('/js/api.js');
               const { monthToDate, periods } = await import('/js/stats.js');
               const days = await periods({ park: { park_id: park } }, 'day', from, to);
-              return { n: days.size, mtd: monthToDate(days, 'electricity', today), zone: Intl.DateTimeFormat().resolvedOptions().timeZone };
+              return { n: days.size, mtd: monthToDate(days, 'electricity', today) };
             }""",
             [platform.park_id, str(first), str(today + timedelta(days=1)), str(today)],
         )
-        assert re.fullmatch(r"环比 [+-]?\d+\.\d%", mom), f"{mom}; today {today}; the page now: {seen}; the API's days: {days}"
+        assert re.fullmatch(r"环比 [+-]?\d+\.\d%", mom), (
+            f"{mom}; today {today}; the page now: {seen}; the API's days: {days}"
+        )
     out = page.evaluate(
         """async () => {
           const { monthToDate } = await import('/js/stats.js');

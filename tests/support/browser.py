@@ -215,7 +215,7 @@ def wait_js(page: Any, expression: str, timeout_s: float) -> Any:
 
 
 def login(page: Any, platform: Platform, key: str) -> None:
-    page.goto(platform.url)
+    page.goto(f"{platform.url}?park={platform.park_code}")  # an admin sees every park of the database
     page.fill("#api-key", key)
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#view[data-ready='1']", timeout=60_000)
@@ -345,6 +345,7 @@ def _cold_page(browser: Any, platform: Platform, width: int, height: int, lang: 
     ctx.add_init_script(
         f"localStorage.setItem('smartpark.lang', '{lang}');"
         f"sessionStorage.setItem('smartpark.apiKey', '{platform.admin_key}');"
+        f"localStorage.setItem('smartpark.park', '{platform.park_code}');"
     )
     page = ctx.new_page()
     errors: list[str] = []

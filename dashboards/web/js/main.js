@@ -71,7 +71,11 @@ async function loadContext() {
   const metricsP = api.metrics();
   metricsP.catch(() => {}); // awaited below; a failure of me or parks comes first
   const [me, parks] = await Promise.all([api.me(), api.parks()]);
-  const park = parks.find((p) => p.park_id === me.park_id) || parks[0] || null;
+  // A user bound to a park sees it; an admin sees the park the address names (?park=CODE), else
+  // the one last shown on this browser, else the first.
+  const wanted = new URLSearchParams(location.search).get("park") || localStorage.getItem("smartpark.park");
+  const park = parks.find((p) => p.park_id === me.park_id) || parks.find((p) => p.code === wanted) || parks[0] || null;
+  if (park && me.park_id == null) localStorage.setItem("smartpark.park", park.code);
   const [enterprises, devices, metrics] = await Promise.all([
     park ? api.enterprises(park.park_id) : [], park ? api.devices({ park_id: park.park_id }) : [], metricsP,
     loadReference(park ? { park_id: park.park_id } : {}),
