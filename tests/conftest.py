@@ -8,7 +8,9 @@ alerting, API) use it too. Unit tests of pure code use none of these fixtures.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +19,27 @@ import pytest
 
 from smartpark.settings import Settings, get_settings
 from tests.support.factories import small_model, unique_code
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_public_network() -> Iterator[None]:
+    """The tests talk to this machine's servers only: a connection to a public address is refused
+    at once, by name, instead of reaching the internet and leaving its socket to a later test."""
+    connect = socket.socket.connect
+
+    def local_only(sock: socket.socket, address: Any) -> Any:
+        if isinstance(address, tuple):
+            try:
+                public = ipaddress.ip_address(str(address[0]).split("%")[0]).is_global
+            except ValueError:
+                public = False
+            if public:
+                raise ConnectionRefusedError(f"tests do not reach public addresses: {address!r}")
+        return connect(sock, address)
+
+    socket.socket.connect = local_only  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = connect  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")
