@@ -239,6 +239,7 @@ def refresh_rollups(
     part_readings: int = PART_READINGS,
     clock: Any = None,
     isolate: bool = False,
+    pass_: RollupPass | None = None,
 ) -> RollupStats:
     """One batch of the queue in one transaction; returns what it did (touched == 0: queue empty
     or another process is running the job).
@@ -251,6 +252,9 @@ def refresh_rollups(
     autocommit mode) a thread reads the next parts' readings there while this one computes and
     writes: PostgreSQL reads on one core while it writes on the other. Readings are immutable
     and a late one queues its bucket again, so reading them outside the job's transaction is safe.
+
+    With ``pass_`` the batch stages keys from where the pass's previous batch stopped, and stages
+    none once the pass has reached the queue's end (:func:`drain`).
     """
     import time
 
@@ -262,7 +266,12 @@ def refresh_rollups(
             log.info("another rollup job holds the lock; skipping this run")
             return stats
         touched.release_due(conn)
-        touched.stage(conn, limit=batch)
+        if pass_ is None:
+            touched.stage(conn, limit=batch)
+        elif not pass_.at_end:
+            staged = touched.stage(conn, limit=batch, after=pass_.after)
+            pass_.after = staged.last or pass_.after
+            pass_.at_end = staged.at_end
     # committed: ingest's inserts of the staged keys no longer wait for this batch
     with conn.transaction():
         if not store.lock_job(conn):
@@ -431,6 +440,14 @@ def _coarser(
 MAX_BATCHES = 1000
 
 
+@dataclass
+class RollupPass:
+    """One pass round the queue: where its last stage stopped, and whether it reached the end."""
+
+    after: touched.Key | None = None
+    at_end: bool = False
+
+
 def drain(
     conn: store.Conn,
     *,
@@ -439,14 +456,17 @@ def drain(
     max_batches: int = MAX_BATCHES,
     **kw: Any,
 ) -> list[RollupStats]:
-    """Run batches until the queue is empty (bounded, so a flood cannot pin the job forever)."""
+    """One pass: run batches until every key queued when it began is rolled up (bounded, so a
+    flood cannot pin the job forever). Keys that ingest queues again meanwhile are the next
+    pass's: under a live stream the queue is never empty, and a pass must still end."""
     done: list[RollupStats] = []
+    pass_ = RollupPass()
     for _ in range(max_batches):
         try:
-            s = refresh_rollups(conn, reader=reader, batch=batch, **kw)
+            s = refresh_rollups(conn, reader=reader, batch=batch, pass_=pass_, **kw)
         except Exception as exc:  # rolled back, the queue intact: again, park by park
             log.warning("rollup batch failed (%s); running it again park by park", failures.describe(exc))
-            s = refresh_rollups(conn, batch=batch, isolate=True, **kw)
+            s = refresh_rollups(conn, batch=batch, isolate=True, pass_=pass_, **kw)
         if s.touched == 0:
             break
         done.append(s)

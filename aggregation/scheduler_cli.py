@@ -47,10 +47,11 @@ class Jobs:
         self.heartbeat = heartbeat or Heartbeat(
             "scheduler", stale_after_s=STALE_AFTER_S["scheduler"], registry=CollectorRegistry()
         )
-        self.caught_up = time.time()  # when the rollup queue was last drained to empty
+        self.caught_up = time.time()  # every reading stored before this is in its rollups
 
     def rollups(self) -> dict[str, Any]:
         t0 = self.clock()
+        began = time.time()
         # a second connection reads the next part of a big batch while the first writes
         with self.connect() as conn, self.connect() as reader:
             done = job.drain(
@@ -60,8 +61,8 @@ class Jobs:
                 default_interval_s=self.settings.default_interval_s,
             )
             out: dict[str, Any] = dict(job.totals(done))
-            if len(done) < job.MAX_BATCHES:  # drained: every stored reading is in its rollups
-                self.caught_up = time.time()
+            if len(done) < job.MAX_BATCHES:  # a whole pass: what was stored before it began is rolled up
+                self.caught_up = began
             threshold = self.settings.analyze_after_rows
             if threshold and out["rows_15m"] >= threshold:
                 conn.execute("ANALYZE rollup_15m, rollup_1h, rollup_1d")

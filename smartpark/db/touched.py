@@ -3,14 +3,17 @@
 Ingest records which 15-minute buckets of which series new or late readings fell into, in the
 same transaction as the readings (:func:`record`); the rollup job moves them to rollup_claimed in
 a short transaction (:func:`stage`, migration 0760), then takes them off in key order and
-recomputes those buckets (:func:`claim`). The queue is telemetry_touched
-(smartpark/db/migrations/0001_registry_and_telemetry.sql). Buckets of a park whose rollup failed
-wait in rollup_held until their retry time (:func:`hold`, :func:`release_due`; migration 0650).
+recomputes those buckets (:func:`claim`). A pass of the job goes once round the queue in key order
+(:class:`Staged` says where it stopped), so a key queued again meanwhile waits for the next pass.
+The queue is telemetry_touched (smartpark/db/migrations/0001_registry_and_telemetry.sql).
+Buckets of a park whose rollup failed wait in rollup_held until their retry time
+(:func:`hold`, :func:`release_due`; migration 0650).
 Keyword-only; the caller owns the transaction.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,36 +44,62 @@ def record(
     )
 
 
-def _first_keys(conn: psycopg.Connection[Any], table: str, limit: int) -> tuple[str, dict[str, Any]]:
-    """A WHERE clause for the first ``limit`` keys of a queue table in key order (all when fewer):
-    the keys below the first one left, one index-only step. ``table`` is this module's name."""
+Key = tuple[int, int, Any]  # (device_id, metric_id, bucket) as the queue tables order them
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    moved: int
+    last: Key | None  # the highest key moved (None: none moved)
+    at_end: bool  # no queued key was left after ``last``: the pass has reached the queue's end
+
+
+def _first_keys(
+    conn: psycopg.Connection[Any], table: str, limit: int, after: Key | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A WHERE clause for the first ``limit`` keys of a queue table in key order (all when fewer),
+    after the key ``after`` when given: the keys below the first one left, one index-only step.
+    ``table`` is this module's name."""
+    conds, params = [], {}
+    if after is not None:
+        conds.append("(device_id, metric_id, bucket) > (%(ad)s, %(am)s, %(ab)s)")
+        params = {"ad": after[0], "am": after[1], "ab": after[2]}
     cut = conn.execute(
-        f"SELECT device_id, metric_id, bucket FROM {table} ORDER BY device_id, metric_id, bucket OFFSET %s LIMIT 1",
-        (limit,),
+        f"SELECT device_id, metric_id, bucket FROM {table}{' WHERE ' + conds[0] if conds else ''}"
+        " ORDER BY device_id, metric_id, bucket OFFSET %(n)s LIMIT 1",
+        {**params, "n": limit},
     ).fetchone()
-    if cut is None:
-        return "", {}
-    return " WHERE (device_id, metric_id, bucket) < (%(d)s, %(m)s, %(b)s)", {"d": cut[0], "m": cut[1], "b": cut[2]}
+    if cut is not None:
+        conds.append("(device_id, metric_id, bucket) < (%(d)s, %(m)s, %(b)s)")
+        params |= {"d": cut[0], "m": cut[1], "b": cut[2]}
+    return (" WHERE " + " AND ".join(conds) if conds else ""), params
 
 
-def stage(conn: psycopg.Connection[Any], *, limit: int) -> int:
-    """Move queued keys to rollup_claimed until it holds ``limit`` (keys a crashed run left there
-    count); returns how many moved.
+def stage(conn: psycopg.Connection[Any], *, limit: int, after: Key | None = None) -> Staged:
+    """Move queued keys, in key order after ``after``, to rollup_claimed until it holds ``limit``
+    (keys a crashed run left there count).
 
     Its own short transaction, under the job's lock: an ingest insert of a key being moved waits
-    for this commit only, never for a rollup batch.
+    for this commit only, never for a rollup batch. The job passes the last key it staged as
+    ``after``: every live series queues its current bucket again within a second, so staging
+    always from the queue's start would take the same low keys every time and starve the rest.
     """
     row = conn.execute("SELECT count(*) FROM rollup_claimed").fetchone()
     room = limit - (int(row[0]) if row else 0)
     if room <= 0:
-        return 0
-    below, params = _first_keys(conn, "telemetry_touched", room)
-    cur = conn.execute(
-        f"WITH c AS (DELETE FROM telemetry_touched{below} RETURNING device_id, metric_id, bucket)"
-        " INSERT INTO rollup_claimed (device_id, metric_id, bucket) SELECT * FROM c ON CONFLICT DO NOTHING",
+        return Staged(0, None, at_end=False)
+    where, params = _first_keys(conn, "telemetry_touched", room, after)
+    row = conn.execute(
+        f"WITH c AS (DELETE FROM telemetry_touched{where} RETURNING device_id, metric_id, bucket),"
+        " i AS (INSERT INTO rollup_claimed (device_id, metric_id, bucket) SELECT * FROM c ON CONFLICT DO NOTHING)"
+        " SELECT (SELECT count(*) FROM c), l.device_id, l.metric_id, l.bucket FROM (SELECT 1) AS one"
+        " LEFT JOIN LATERAL (SELECT * FROM c ORDER BY device_id DESC, metric_id DESC, bucket DESC LIMIT 1) AS l"
+        " ON true",
         params,
-    )
-    return cur.rowcount or 0
+    ).fetchone()
+    assert row is not None
+    moved = int(row[0])
+    return Staged(moved, (row[1], row[2], row[3]) if moved else None, at_end=moved < room)
 
 
 def claim(conn: psycopg.Connection[Any], *, limit: int) -> tuple[I64, I64]:

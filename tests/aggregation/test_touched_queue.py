@@ -65,3 +65,43 @@ def test_keys_staged_by_a_run_that_died_are_rolled_up_by_the_next(
     ).fetchone()
     assert row == (5, 0.0 + 1 + 2 + 3 + 4)
     assert db.execute("SELECT count(*) FROM rollup_claimed").fetchone() == (0,)
+
+
+def test_a_pass_reaches_every_series_while_live_ones_queue_again_and_then_ends(
+    db: psycopg.Connection[Any], db_url: str, park: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every live series queues its current bucket again within a second. Staged from the queue's
+    start each time, the job took the same low keys batch after batch: at 10 000 devices the
+    upper half of the park was never rolled up, and the job's run never ended."""
+    devs = [
+        r[0]
+        for r in db.execute(
+            "SELECT device_id FROM devices JOIN enterprises USING (enterprise_id) JOIN parks p USING (park_id)"
+            " WHERE p.code = %s ORDER BY device_id LIMIT 4",
+            (park["parks"][0]["code"],),
+        )
+    ]
+    assert len(devs) == 4
+    t = ms(2026, 5, 6, 9, 1)
+    store_readings(db, [(d, KW, t, 2.0) for d in devs])
+    claim = touched.claim
+    ingest = psycopg.connect(db_url, autocommit=True)
+
+    def claim_while_live(conn: psycopg.Connection[Any], *, limit: int) -> Any:
+        series, bucket = claim(conn, limit=limit)
+        with ingest.cursor() as cur:  # ingest queues the same buckets again meanwhile
+            touched.record(cur, device_id=devs, metric_id=[KW] * len(devs), bucket_us=[_bucket_us(t)] * len(devs))
+        return series, bucket
+
+    monkeypatch.setattr(touched, "claim", claim_while_live)
+    with ingest:
+        done = drain(db, batch=1)
+    assert 4 <= len(done) < 10  # one pass round the queue, not a loop on the keys that come back
+    counted = db.execute(
+        "SELECT count(*) FROM rollup_15m WHERE metric_id = %s AND device_id = ANY(%s) AND count = 1", (KW, devs)
+    ).fetchone()
+    assert counted == (4,)  # the highest key too
+    queued = db.execute(
+        "SELECT count(*) FROM telemetry_touched WHERE metric_id = %s AND device_id = ANY(%s)", (KW, devs)
+    ).fetchone()
+    assert queued == (4,)  # the keys queued again wait for the next pass
