@@ -56,6 +56,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--by", required=True)
     p.add_argument("--comment", default="")
     p.set_defaults(func=_silence)
+    p = sub.add_parser(
+        "retire",
+        help="end the broker session of an instance taken out of service (--client-id names it): until"
+        " that session expires the broker keeps handing it a share of the readings, whose alarms no one"
+        " evaluates",
+    )
+    p.set_defaults(func=_retire)
     p = sub.add_parser("outbox", help="delivered, pending and failing notifications")
     p.set_defaults(func=_outbox)
 
@@ -83,6 +90,17 @@ def _run(args: argparse.Namespace) -> int:
             heartbeat=heartbeat,
         )
     )
+
+
+def _retire(args: argparse.Namespace) -> int:
+    from alerting.service import default_client_id
+    from smartpark.mqtt import end_session, mqtt_url, platform_client_id
+    from smartpark.settings import get_settings
+
+    name = args.client_id or default_client_id()
+    end_session(platform_client_id(name, mqtt_url(get_settings())), url=mqtt_url(get_settings()))
+    print(f"alerting instance {name}: its broker session is ended; it takes no more readings")
+    return 0
 
 
 def _fail(exc: Exception) -> int:

@@ -26,8 +26,11 @@ class Message:
 
 
 def subscriptions(root: str, group: str, parks: Sequence[str] | None) -> list[str]:
-    """Device and gateway telemetry and device status, on the service's shared subscription so that
-    several instances split the load."""
+    """Device and gateway telemetry and device status, on the service's shared subscription.
+
+    Run one instance per set of parks (``--park``): two instances in one group would split a
+    device's readings between them, and each would judge half a series. A stopped instance's
+    session still takes its share until it expires; ``smartpark alerting retire`` ends it."""
     return [
         f"$share/{group}/{root}/{park}/+/{level}"
         for park in (parks or ("+",))

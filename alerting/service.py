@@ -50,6 +50,13 @@ from smartpark.settings import Settings
 from smartpark.webhook_targets import TargetPolicy
 
 log = logging.getLogger(__name__)
+
+
+def default_client_id() -> str:
+    """One alerting instance per host keeps one broker session across restarts."""
+    return f"alerting-{socket.gethostname()}"
+
+
 MAX_DRAIN = 5000  # messages judged as one batch at most
 SLOW_STEP_S = 0.1
 ROUTING_REFRESH_S = 5.0
@@ -89,7 +96,7 @@ class AlertingService:
             "alerting", stale_after_s=STALE_AFTER_S["alerting"], registry=CollectorRegistry()
         )
         self.clock = clock
-        self.client_id = client_id or f"alerting-{socket.gethostname()}"
+        self.client_id = client_id or default_client_id()
         self.tick_s, self.refresh_s, self.max_backoff_s = tick_s, refresh_s, max_backoff_s
         if transmission_every_s <= 0:
             raise ValueError(f"transmission_every_s {transmission_every_s} must be positive")

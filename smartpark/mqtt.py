@@ -62,6 +62,16 @@ def platform_client_id(name: str, url: str) -> str:
     return f"{name}-{tag}"
 
 
+def end_session(client_id: str, *, url: str, timeout: float = 10.0) -> None:
+    """End a persistent session now: connect as its client with a clean start and no expiry, and
+    leave. A member of a shared subscription keeps receiving its share while its session lives,
+    connected or not."""
+    client = make_client(client_id, url=url, clean_start=True, session_expiry=0)
+    connect(client, timeout=timeout)
+    client.disconnect()
+    client.loop_stop()
+
+
 def mqtt_url(settings: Settings) -> str:
     """The platform services' account (SMARTPARK_MQTT_URL); an error naming it when unset."""
     return required(settings.mqtt_url, "SMARTPARK_MQTT_URL")
