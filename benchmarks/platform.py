@@ -217,10 +217,30 @@ def _run(args: argparse.Namespace, settings: Any, db_url: str, code: str, model:
     # their own and would outlive it)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sup.start_all()
+    watcher = _Watcher(sup)
     try:
         return _loaded_run(args, sup, logs, db_url, code, model, api_port, key)
     finally:
+        watcher.stop()  # first: a watcher still polling would restart the children being stopped
         sup.stop_all()
+
+
+class _Watcher:
+    """Restarts a crashed or stuck child while the run lasts, as `smartpark up` does."""
+
+    def __init__(self, sup: Any) -> None:
+        self.sup, self.done = sup, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.is_set():
+            self.sup.poll_once()
+            self.done.wait(0.5)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(30)
 
 
 def _loaded_run(
@@ -233,14 +253,6 @@ def _loaded_run(
     api_port: int,
     key: str,
 ) -> int:
-    stop_sup = threading.Event()
-
-    def supervise() -> None:
-        while not stop_sup.is_set():
-            sup.poll_once()
-            time.sleep(0.5)
-
-    threading.Thread(target=supervise, daemon=True).start()
     base = f"http://127.0.0.1:{api_port}"
     _wait(lambda: _get(f"{base}/readyz") == 200, 120, "the API")
     token = key  # an API key is a bearer credential too
@@ -294,8 +306,6 @@ def _loaded_run(
     stored = _settled_count(db_url, park_id, published)
     cpu = {n: round(_cpu(c) - cpu0[n], 1) for n, c in ((c.component.name, c) for c in sup.children)}
     rss = {n: round(_rss(c) - rss0[n], 1) for n, c in ((c.component.name, c) for c in sup.children)}
-    stop_sup.set()
-    sup.stop_all()
     return _report(args, samples, started, published, stored, cpu, rss)
 
 
