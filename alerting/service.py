@@ -28,10 +28,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import psycopg
 from prometheus_client import CollectorRegistry
 
-from alerting import store
+from alerting import coverage, store
 from alerting.alarms import OpenAlarms
 from alerting.delivery import Deliverer, Sender
 from alerting.directory import Directory
@@ -60,6 +62,7 @@ def default_client_id() -> str:
 MAX_DRAIN = 5000  # messages judged as one batch at most
 SLOW_STEP_S = 0.1
 ROUTING_REFRESH_S = 5.0
+COVERAGE_EVERY_MS = 10_000  # the judged counts are written this often (alerting.coverage)
 PRIME_MAX_S = 24 * 3600.0  # windows longer than a day resume from their last day
 PRIME_MAX_ROWS = 2_000_000
 STOP_WAIT_S = 0.5  # for the delivery thread at shut-down: a notification not sent stays in the outbox
@@ -119,6 +122,11 @@ class AlertingService:
         self.rebuilder: Rebuilder | None = None
         self.last_evaluation_s = 0.0  # clock time the loop last went round (its heartbeat)
         self.longest_pause_s = 0.0
+        self.coverage = coverage.Tally()  # safety readings judged per park and bucket (alerting.coverage)
+        self._next_coverage_ms = 0
+        self.coverage_every_ms = COVERAGE_EVERY_MS
+        self._next_coverage_expiry_ms = 0
+        self._parks: tuple[Directory | None, npt.NDArray[np.int64]] = (None, np.zeros(0, dtype=np.int64))
 
     def _default_connect(self) -> psycopg.Connection[Any]:
         from smartpark.db import connect, database_url
@@ -303,6 +311,9 @@ class AlertingService:
             ignored=self.metrics.ignored,
         )
         self.metrics.readings.inc(len(batch))
+        self.coverage.add(
+            park_of_entity=self._park_of_entity(), entity=batch.entity, metric=batch.metric, ts_ms=batch.ts_ms
+        )
         now_ms = self._now_ms()
         transitions = self.evaluator.evaluate(batch, now_ms=now_ms)
         self.skipped.export(self.evaluator)
@@ -319,8 +330,20 @@ class AlertingService:
             transitions += self.judge_rates(now_ms)
         self.alarms.forget_closed_by_hand(self.conn, self.evaluator, now_ms)
         self._commit(transitions, now_ms)
+        if now_ms >= self._next_coverage_ms:
+            self._next_coverage_ms = now_ms + self.coverage_every_ms
+            self.coverage.write(self.conn)
+            if now_ms >= self._next_coverage_expiry_ms:
+                self._next_coverage_expiry_ms = now_ms + 3_600_000
+                coverage.expire(self.conn)
         for state, n in self.alarms.counts(self.evaluator).items():
             self.metrics.alarms.labels(state).set(n)
+
+    def _park_of_entity(self) -> npt.NDArray[np.int64]:
+        """Each entity's park id, for the directory in use."""
+        if self._parks[0] is not self.directory:
+            self._parks = (self.directory, np.array([i.park_id for i in self.directory.ids], dtype=np.int64))
+        return self._parks[1]
 
     def judge_rates(self, now_ms: int) -> list[Transition]:
         """Today's effective transmission rates of the devices effective-rate rules watch, judged."""

@@ -41,6 +41,7 @@ OWNERS = {
     "alert_receivers": "alerting/store.py",
     "alert_notifications": "alerting/store.py",
     "alert_notified": "alerting/store.py",
+    "alerting_coverage": "alerting/coverage.py",
     "notify_contacts": "alerting/paging_store.py",
     "notify_rosters": "alerting/paging_store.py",
     "notify_policies": "alerting/paging_store.py",

@@ -32,6 +32,7 @@ def jobs(conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
 )
 def services(conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
     from aggregation import failures
+    from alerting import coverage
     from smartpark.heartbeat import STALE_AFTER_S, latest
 
     beats = latest(conn)
@@ -51,6 +52,7 @@ def services(conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
     stats_since = stale_since("scheduler") or (min(f["first_failed_at"] for f in failing) if failing else None)
     return {
         "services": out,
+        "alarms_missing": coverage.compare(conn, park_ids=None if p.park_id is None else [p.park_id]),
         "alarms_stale_since": stale_since("alerting"),
         "statistics_stale_since": stats_since,
     }

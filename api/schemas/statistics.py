@@ -208,8 +208,21 @@ class ServiceOut(Out):
     stale_after_s: float | None = None
 
 
+class MissingOut(Out):
+    park_id: int
+    park: str
+    bucket: datetime = Field(description="start of the 15-minute bucket (the readings' own time)")
+    judged: int = Field(description="safety readings the alerting service judged")
+    stored: int = Field(description="safety readings stored")
+
+
 class ServicesOut(Out):
     services: list[ServiceOut]
+    alarms_missing: list[MissingOut] = Field(
+        default_factory=list,
+        description="recent closed 15-minute buckets in which storage holds more of a park's safety readings"
+        " than the alerting service judged (part of the stream did not reach the alarms); empty: none",
+    )
     alarms_stale_since: datetime | Literal["never"] | None = Field(
         description="no alarm is judged since this time (the alerting service's last beat; 'never'); null: live"
     )

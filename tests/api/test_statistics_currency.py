@@ -79,3 +79,39 @@ def test_services_say_since_when_alarms_and_statistics_are_stale(
     assert (
         client.get("/api/v1/health/services", headers=tenancy.headers("operator")).json()["alarms_stale_since"] is None
     )
+
+
+def test_services_name_safety_readings_the_alarms_never_saw(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    """Stored in a recent closed bucket, judged by no one: the park's users are told, another
+    park's are not."""
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    from aggregation.job import drain
+    from alerting import coverage
+    from smartpark.catalogue import metric
+    from tests.api.conftest import device_id
+    from tests.support.readings import store_readings
+
+    t = tenancy
+    lel = metric("safety.lel_pct").id
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    t0 = (now_ms - coverage.CLOSED_AFTER_S * 1000) // coverage.Q_MS * coverage.Q_MS - 2 * coverage.Q_MS
+    store_readings(db, [(device_id(db, t.e1, "gd1"), lel, t0 + i * 1000, 2.0) for i in range(6)])
+    drain(db)
+    tally = coverage.Tally()
+    tally.add(
+        park_of_entity=np.array([t.park_id], dtype=np.int64),
+        entity=np.zeros(2, dtype=np.int32),
+        metric=np.full(2, lel, dtype=np.int32),
+        ts_ms=np.array([t0, t0 + 1000], dtype=np.int64),
+    )
+    tally.write(db)
+    mine = client.get("/api/v1/health/services", headers=t.headers("operator")).json()["alarms_missing"]
+    assert [(m["park_id"], m["judged"], m["stored"]) for m in mine] == [(t.park_id, 2, 6)]
+    assert mine[0]["bucket"] == datetime.fromtimestamp(t0 / 1000, UTC).isoformat().replace("+00:00", "Z")
+    theirs = client.get("/api/v1/health/services", headers=t.headers("other_operator")).json()["alarms_missing"]
+    assert theirs == []

@@ -17,6 +17,9 @@ function render() {
   const lines = [];
   if (last?.alarms_stale_since) lines.push(`${t("stale.alarms")} ${since(last.alarms_stale_since)}`);
   if (last?.statistics_stale_since) lines.push(`${t("stale.statistics")} ${since(last.statistics_stale_since)}`);
+  for (const m of last?.alarms_missing ?? []) {
+    lines.push(`${t("stale.missing")} ${m.park} ${time(m.bucket)}: ${m.judged} / ${m.stored}`);
+  }
   el.textContent = lines.join(" · ");
   el.hidden = lines.length === 0;
 }
