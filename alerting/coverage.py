@@ -50,11 +50,10 @@ class Tally:
         keep[known] = self._safety[metric[known]]
         if not keep.any():
             return
-        park = park_of_entity[entity[keep]]
-        bucket = ts_ms[keep] - ts_ms[keep] % Q_MS
-        pairs, n = np.unique(np.stack([park, bucket]), axis=1, return_counts=True)
-        for (p, b), k in zip(pairs.T.tolist(), n.tolist(), strict=True):
-            self.counts[(p, b)] += k
+        key = (park_of_entity[entity[keep]] << 32) | (ts_ms[keep] // Q_MS)  # park, bucket number
+        keys, n = np.unique(key, return_counts=True)
+        for k, c in zip(keys.tolist(), n.tolist(), strict=True):
+            self.counts[(k >> 32, (k & 0xFFFFFFFF) * Q_MS)] += c
 
     def write(self, conn: psycopg.Connection[Any]) -> int:
         """Add the counts to alerting_coverage in a transaction of their own, then start again
