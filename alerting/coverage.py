@@ -78,7 +78,10 @@ def compare(
     conn: psycopg.Connection[Any], *, park_ids: list[int] | None, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """The recent closed buckets where the alarms judged fewer safety readings than storage holds:
-    park, bucket start, judged, stored. Empty: every stored safety reading reached the alarms."""
+    park, bucket start, judged, stored. Empty: every stored safety reading reached the alarms.
+
+    Buckets before the first the alarms ever judged of a park are not named (a platform's first
+    start, history loaded before alerting ran); a park they never judged at all is."""
     end = (now or datetime.now(UTC)).timestamp() - CLOSED_AFTER_S
     last = int(end * 1000) // Q_MS * Q_MS - Q_MS  # the last bucket that ended before ``end``
     first = last - (LOOK_BACK_BUCKETS - 1) * Q_MS
@@ -93,7 +96,10 @@ def compare(
             " SELECT s.park_id, p.code, s.bucket, coalesce(c.readings, 0), s.n FROM stored s"
             " JOIN parks p USING (park_id)"
             " LEFT JOIN alerting_coverage c ON c.park_id = s.park_id AND c.bucket = s.bucket"
-            " WHERE coalesce(c.readings, 0) < s.n * (1 - %(share)s) ORDER BY s.bucket, s.park_id",
+            " LEFT JOIN LATERAL (SELECT min(bucket) AS first FROM alerting_coverage f WHERE f.park_id = s.park_id)"
+            " AS f ON true"
+            " WHERE coalesce(c.readings, 0) < s.n * (1 - %(share)s) AND (f.first IS NULL OR s.bucket >= f.first)"
+            " ORDER BY s.bucket, s.park_id",
             {"first": first, "last": last, "metrics": list(SAFETY_METRICS), "parks": park_ids, "share": MISSING_SHARE},
         ).fetchall()
     return [{"park_id": p, "park": code, "bucket": b, "judged": int(j), "stored": int(n)} for p, code, b, j, n in rows]

@@ -59,6 +59,33 @@ def test_a_bucket_with_fewer_judged_than_stored_is_named(db: psycopg.Connection[
     assert coverage.compare(db, park_ids=[pid], now=after) == []  # all judged: nothing to say
 
 
+def test_buckets_before_the_alarms_first_judged_the_park_are_not_named(
+    db: psycopg.Connection[Any], park: dict[str, Any]
+) -> None:
+    pid, dev = _park_id(db, park), device_id(db, park, "e1", "gd1")
+    t0 = int(datetime(2026, 5, 9, 10, 0, tzinfo=UTC).timestamp() * 1000)
+    store_readings(db, [(dev, LEL, t0 + k * coverage.Q_MS, 1.0) for k in range(3)])  # three buckets
+    drain(db)
+    after = datetime.fromtimestamp((t0 + 3 * coverage.Q_MS) / 1000 + coverage.CLOSED_AFTER_S + 1, UTC)
+    assert len(coverage.compare(db, park_ids=[pid], now=after)) == 3  # never judged: all named
+    tally = coverage.Tally()
+    tally.add(  # the alarms start in the second bucket and see the third's reading, not the second's
+        park_of_entity=np.array([pid], dtype=np.int64),
+        entity=np.zeros(1, dtype=np.int32),
+        metric=np.full(1, LEL, dtype=np.int32),
+        ts_ms=np.array([t0 + 2 * coverage.Q_MS], dtype=np.int64),
+    )
+    tally.write(db)
+    db.execute(
+        "INSERT INTO alerting_coverage (park_id, bucket, readings) VALUES (%s, to_timestamp(%s), 0)",
+        (pid, (t0 + coverage.Q_MS) / 1000),
+    )
+    named = coverage.compare(db, park_ids=[pid], now=after)
+    assert [(m["bucket"], m["judged"], m["stored"]) for m in named] == [
+        (datetime.fromtimestamp((t0 + coverage.Q_MS) / 1000, UTC), 0, 1)
+    ]
+
+
 def test_the_service_counts_what_it_judges(
     settings: Settings, db: psycopg.Connection[Any], park: dict[str, Any]
 ) -> None:
