@@ -31,7 +31,7 @@ from typing import Any
 import psycopg
 from prometheus_client import CollectorRegistry
 
-from alerting import store
+from alerting import routing_store, rule_store, window_store
 from alerting.alarms import OpenAlarms
 from alerting.delivery import Deliverer, Sender
 from alerting.directory import Directory
@@ -160,10 +160,10 @@ class AlertingService:
         if self.fixed_rules is not None:
             return self.fixed_rules
         with conn.transaction():
-            rules, errors = store.fetch_rules(conn)
+            rules, errors = rule_store.fetch_rules(conn)
             if not rules and not errors:
-                store.save_rules(conn, rules=default_rules(), by="alerting (default rules)")
-                rules, errors = store.fetch_rules(conn)
+                rule_store.save_rules(conn, rules=default_rules(), by="alerting (default rules)")
+                rules, errors = rule_store.fetch_rules(conn)
         for err in errors:
             log.error("stored rule not used: %s", err)
         return rules
@@ -345,8 +345,8 @@ class AlertingService:
         )
 
     def _refresh_routing(self, now_ms: int) -> None:
-        receivers, errors = store.fetch_receivers(self.conn, park_ids=self.park_ids)
-        silences, serrors = store.fetch_silences(self.conn, now_ms=now_ms)
+        receivers, errors = routing_store.fetch_receivers(self.conn, park_ids=self.park_ids)
+        silences, serrors = routing_store.fetch_silences(self.conn, now_ms=now_ms)
         for err in errors + serrors:
             log.error("not used: %s", err)
         self.receivers = {r.receiver_id: r for r in receivers}
@@ -383,7 +383,7 @@ class AlertingService:
         if not ids or not devices:
             return
         start_ms = now_ms - int(min(longest, PRIME_MAX_S) * 1000)
-        rows = store.window_readings(
+        rows = window_store.window_readings(
             conn,
             metric_ids=sorted(ids),
             device_ids=devices,

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 import yaml
 
-from alerting import paging_store, store
+from alerting import paging_store, routing_store
 from operations.plan import Component, parse_key
 from operations.preparation import run_step
 from operations.supervisor import Supervisor
@@ -129,7 +129,7 @@ def _paging_history(db: psycopg.Connection[Any], code: str) -> tuple[int, int, l
         rule="lel-level1",
     )
     for name, channel, target, result, error, latency, carried in ATTEMPTS:
-        rid = store.create_receiver(
+        rid = routing_store.create_receiver(
             db, name=f"{name}-{code}", park_id=park_id, categories=["safety"], channel=channel, enabled=False
         )
         paging_store.log_attempt(
