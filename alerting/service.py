@@ -31,15 +31,16 @@ from typing import Any
 import psycopg
 from prometheus_client import CollectorRegistry
 
-from alerting import routing_store, rule_store, window_store
+from alerting import carry_over, routing_store, rule_store, window_store
 from alerting.alarms import OpenAlarms
 from alerting.delivery import Deliverer, Sender
 from alerting.directory import Directory
 from alerting.escalator import Escalator
-from alerting.evaluate import Batch, Evaluator, Transition
+from alerting.evaluate import Evaluator, Transition
 from alerting.intake import Message, SkippedReadings, batch_of, subscriptions
 from alerting.metrics import AlertingMetrics
 from alerting.paging import Pager, link_settings
+from alerting.reading_batch import Batch
 from alerting.rebuild import Build, Rebuilder
 from alerting.routing import InhibitRule, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
@@ -335,7 +336,7 @@ class AlertingService:
     def _swap(self, build: Build) -> None:
         """Put the evaluator built beside this one in its place, with the live series state."""
         same_base = build.base is self.evaluator
-        build.evaluator.take_over(self.evaluator, build.entity_map if same_base else None)
+        carry_over.take_over(build.evaluator, self.evaluator, build.entity_map if same_base else None)
         self.rules, self.directory, self.evaluator = build.rules, build.directory, build.evaluator
         log.info(
             "alerting: now %d rules over %d series (built in %.0f ms beside the running evaluator)",
