@@ -14,7 +14,7 @@ from benchmarks.platform_model import GAS
 
 
 def _pct(values: list[float], q: float) -> float | None:
-    return round(float(np._pct(values, q)), 4) if values else None
+    return round(float(np.percentile(values, q)), 4) if values else None
 
 
 def report(
