@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from alerting import store
+from alerting import alarm_store, outbox_store
 from alerting.directory import Directory
 from alerting.evaluate import Entity, Evaluator, SeriesState, Transition
 from alerting.metrics import AlertingMetrics
@@ -71,18 +71,18 @@ class OpenAlarms:
         """Resume from the open alarms: evaluator state, and which receivers heard of what."""
         ev = evaluator
         open_alerts = []
-        for a in store.fetch_open_alerts(conn, park_ids=park_ids):
+        for a in alarm_store.fetch_open_alerts(conn, park_ids=park_ids):
             r, e = ev.rule_index.get(a.rule_id), ev.entity_index.get(a.series_key)
             if r is None or e is None or not ev.applies[r, e]:
                 # its rule, device or scope is gone: nothing would ever clear it
-                store.move_alert(conn, alert_id=a.alert_id, to="resolved", at_ms=now_ms, value=None)
+                alarm_store.move_alert(conn, alert_id=a.alert_id, to="resolved", at_ms=now_ms, value=None)
             else:
                 open_alerts.append(a)
         ev.import_state(
             SeriesState(a.rule_id, a.series_key, 2 if a.state == "firing" else 1, a.started_ms, a.value)
             for a in open_alerts
         )
-        sent = store.notified(conn, alert_ids=[a.alert_id for a in open_alerts])
+        sent = outbox_store.notified(conn, alert_ids=[a.alert_id for a in open_alerts])
         for a in open_alerts:
             self.open[(a.rule_id, a.series_key)] = a.alert_id
             if a.state == "firing":
@@ -95,7 +95,7 @@ class OpenAlarms:
                     sent={r: s for r, (s, _) in got.items()},
                     sent_ms=max((t for _, t in got.values()), default=None),
                 )
-        for a, rid, resolved_ms in store.unsent_resolutions(conn, park_ids=park_ids):
+        for a, rid, resolved_ms in outbox_store.unsent_resolutions(conn, park_ids=park_ids):
             firing = AlertView(a.alert_id, "firing", a.labels, a.summary, a.started_ms, a.value)
             self.dispatcher.update(firing, now_ms, sent={rid: "firing"}, sent_ms=now_ms, only={rid})
             self.dispatcher.update(
@@ -109,7 +109,7 @@ class OpenAlarms:
         new alarm, and receivers hear that this one is resolved."""
         if not self.open:
             return
-        for alert_id in store.closed_by_hand(conn, alert_ids=list(self.open.values())):
+        for alert_id in alarm_store.closed_by_hand(conn, alert_ids=list(self.open.values())):
             key = next(k for k, v in self.open.items() if v == alert_id)
             del self.open[key]
             evaluator.reset(*key)
@@ -177,8 +177,8 @@ class OpenAlarms:
         """Store a round of transitions (each series once) in two round trips; per transition its
         alarm's id, or None when it changed nothing."""
         entities, ids = directory.entities, directory.ids
-        opens: list[store.NewAlert] = []
-        moves: list[store.Move] = []
+        opens: list[alarm_store.NewAlert] = []
+        moves: list[alarm_store.Move] = []
         plan: list[tuple[str, int] | None] = []
         for t in batch:
             entity = entities[t.entity]
@@ -187,14 +187,14 @@ class OpenAlarms:
             if t.to in ("pending", "firing") and aid is None:
                 plan.append(("open", len(opens)))
                 labels = alert_labels(t.rule, entity)
-                opens.append(store.NewAlert(t.rule, entity.key, ids[t.entity], t.to, t.ts_ms, t.value, labels))
+                opens.append(alarm_store.NewAlert(t.rule, entity.key, ids[t.entity], t.to, t.ts_ms, t.value, labels))
             elif aid is not None:
                 plan.append(("move", aid))
-                moves.append(store.Move(aid, t.to, t.ts_ms, t.value))
+                moves.append(alarm_store.Move(aid, t.to, t.ts_ms, t.value))
             else:
                 plan.append(None)
-        opened = store.open_alerts(conn, opens)
-        store.move_alerts(conn, moves)
+        opened = alarm_store.open_alerts(conn, opens)
+        alarm_store.move_alerts(conn, moves)
         out: list[int | None] = []
         for t, step in zip(batch, plan, strict=True):
             key = (t.rule.id, entities[t.entity].key)
@@ -216,7 +216,7 @@ class OpenAlarms:
     @staticmethod
     def _enqueue(conn: psycopg.Connection[Any], notes: Sequence[Notification]) -> None:
         for n in notes:
-            store.enqueue_notification(
+            outbox_store.enqueue_notification(
                 conn,
                 receiver_id=n.receiver.receiver_id,
                 group_key=n.group_key,

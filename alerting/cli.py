@@ -126,20 +126,20 @@ def _db() -> Any:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from alerting import store
+    from alerting import rule_store
 
     try:
         rules = load_rules_file(args.file) if args.file else default_rules()
     except (RuleError, OSError) as exc:
         return _fail(exc)
     with _db() as conn, conn.transaction():
-        n = store.save_rules(conn, rules=rules, by=args.by)
+        n = rule_store.save_rules(conn, rules=rules, by=args.by)
     print(f"{n} rules stored")
     return 0
 
 
 def _receiver(args: argparse.Namespace) -> int:
-    from alerting import store
+    from alerting import routing_store
     from alerting.routing import Receiver
 
     try:
@@ -171,7 +171,7 @@ def _receiver(args: argparse.Namespace) -> int:
             if row is None:
                 return _fail(LookupError(f"no park {args.park!r}"))
             park_id = row[0]
-        rid = store.create_receiver(
+        rid = routing_store.create_receiver(
             conn,
             name=args.name,
             park_id=park_id,
@@ -189,13 +189,13 @@ def _receiver(args: argparse.Namespace) -> int:
 
 
 def _silence(args: argparse.Namespace) -> int:
-    from alerting import store
+    from alerting import routing_store
 
     try:
         seconds = parse_duration(args.duration, "--for")
         now_ms = timebase.now_ms()
         with _db() as conn, conn.transaction():
-            sid = store.create_silence(
+            sid = routing_store.create_silence(
                 conn,
                 matchers=args.matchers,
                 starts_ms=now_ms,
@@ -210,8 +210,8 @@ def _silence(args: argparse.Namespace) -> int:
 
 
 def _outbox(args: argparse.Namespace) -> int:
-    from alerting import store
+    from alerting import outbox_store
 
     with _db() as conn:
-        print(json.dumps(store.outbox_counts(conn)))
+        print(json.dumps(outbox_store.outbox_counts(conn)))
     return 0

@@ -24,7 +24,7 @@ import httpcore
 import httpx
 import psycopg
 
-from alerting import store
+from alerting import outbox_store
 from alerting.channels import PAGING_CHANNELS
 from alerting.metrics import AlertingMetrics
 from alerting.routing import Receiver
@@ -263,7 +263,7 @@ class Deliverer(threading.Thread):
     ) -> tuple[int | None, int]:
         """Send one; on success return the receiver's next due notification to keep its order."""
         with conn.transaction():
-            rows = store.claim_due(conn, ids=[nid], limit=1)
+            rows = outbox_store.claim_due(conn, ids=[nid], limit=1)
             if not rows:
                 return None, 0
             row = rows[0]
@@ -272,7 +272,7 @@ class Deliverer(threading.Thread):
                 self.sender.send(receiver, nid, row.payload)
             except DeliveryError as exc:
                 delay = backoff_s(row.attempts, cap=self.max_backoff_s)
-                store.mark_failed(conn, notification_id=nid, error=str(exc), retry_in_s=delay)
+                outbox_store.mark_failed(conn, notification_id=nid, error=str(exc), retry_in_s=delay)
                 self.metrics.notifications_failed.labels(receiver.channel).inc()
                 log.warning(
                     "notification %s to %s failed (attempt %s, retry in %.1f s): %s",
@@ -283,7 +283,7 @@ class Deliverer(threading.Thread):
                     exc,
                 )
                 return None, 0
-            store.mark_delivered(conn, notification_id=nid)
+            outbox_store.mark_delivered(conn, notification_id=nid)
             self.metrics.notifications_sent.labels(receiver.channel).inc()
             nxt = conn.execute(
                 "SELECT notification_id FROM alert_notifications WHERE receiver_id = %s AND delivered_at IS NULL"

@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from alerting import store
+from alerting import alarm_store
 from alerting.evaluate import Entity
 from smartpark.registry import Snapshot
 
@@ -19,28 +19,28 @@ class Directory:
     """The registry as series: entities, their database ids, and topic lookups."""
 
     entities: tuple[Entity, ...]
-    ids: tuple[store.SeriesIds, ...]
+    ids: tuple[alarm_store.SeriesIds, ...]
     by_topic: dict[tuple[str, str, str], int]  # (park, enterprise, device or gateway code) -> index
 
     @classmethod
     def of(cls, snap: Snapshot, park_ids: dict[str, int]) -> Directory:
         gw_codes = {gid: key for key, gid in snap.gateways.items()}
         entities: list[Entity] = []
-        ids: list[store.SeriesIds] = []
+        ids: list[alarm_store.SeriesIds] = []
         by_topic: dict[tuple[str, str, str], int] = {}
         gw_enterprise = {d.gateway_id: d.enterprise_id for d in snap.by_id.values() if d.gateway_id is not None}
         for (park, ent, code), gid in sorted(snap.gateways.items()):
             by_topic[(park, ent, code)] = len(entities)
             ent_id = gw_enterprise.get(gid)
             entities.append(Entity(f"g:{gid}", park, ent, code, "gateway"))
-            ids.append(store.SeriesIds(park_ids[park], ent_id, None, gid))
+            ids.append(alarm_store.SeriesIds(park_ids[park], ent_id, None, gid))
         for d in sorted(snap.by_id.values(), key=lambda d: d.device_id):
             gw = gw_codes[d.gateway_id][2] if d.gateway_id in gw_codes else ""
             by_topic[(d.park, d.enterprise, d.code)] = len(entities)  # a device shadows a same-named gateway
             entities.append(
                 Entity(f"d:{d.device_id}", d.park, d.enterprise, d.code, d.kind, d.zone, gw, dict(d.attributes))
             )
-            ids.append(store.SeriesIds(d.park_id, d.enterprise_id, d.device_id, None))
+            ids.append(alarm_store.SeriesIds(d.park_id, d.enterprise_id, d.device_id, None))
         return cls(tuple(entities), tuple(ids), by_topic)
 
     @classmethod

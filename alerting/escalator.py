@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from alerting import paging_store, store
+from alerting import outbox_store, paging_store, store_sql
 from alerting.escalation import Policy, people, policy_from_dict, robots_and_people, step
 from alerting.rosters import on_duty, roster_from_dict
 from alerting.routing import Receiver
@@ -166,7 +166,7 @@ class Escalator(threading.Thread):
             "status": "firing",
             "labels": due["labels"],
             "summary": due["summary"],
-            "starts_at_ms": store.ms(due["alarm_started_at"]),
+            "starts_at_ms": store_sql.ms(due["alarm_started_at"]),
             "ends_at_ms": None,
             "value": due["value"],
         }
@@ -189,7 +189,7 @@ class Escalator(threading.Thread):
 
     @staticmethod
     def _enqueue(conn: psycopg.Connection[Any], rec: Receiver, payload: dict[str, Any], key: str) -> int:
-        store.enqueue_notification(
+        outbox_store.enqueue_notification(
             conn, receiver_id=rec.receiver_id, group_key=key, status="firing", payload=payload, alert_statuses=[]
         )
         return 1

@@ -17,22 +17,20 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from alerting.entity import Entity
-from alerting.rules import AIR_AQI, ANY_METRIC, DEVICE_ONLINE, EFFECTIVE_RATE_TODAY, SILENCE_TYPES, Rule
+from alerting.metric_ids import AIR_AQI_ID, ANY_METRIC_ID, EFFECTIVE_RATE_ID, metric_id
+from alerting.reading_batch import Batch, first_of_each
+from alerting.rules import AIR_AQI, SILENCE_TYPES, Rule
 from alerting.scope import ScopeCache
+from alerting.thresholds import breach_and_clear, window_stat
 from smartpark import aqi, limits
 from smartpark.catalogue import BY_CODE
 
 OK, PENDING, FIRING = 0, 1, 2
 STATE_NAMES = {OK: "ok", PENDING: "pending", FIRING: "firing"}
-DEVICE_ONLINE_ID = 1001
-AIR_AQI_ID = 1002
-EFFECTIVE_RATE_ID = 1003
-ANY_METRIC_ID = -1
 O2_ID = BY_CODE["stack.o2_pct"].id
 AQI_INPUT_IDS = {BY_CODE[c].id: c for c in aqi.HOURLY_ITEM_OF_METRIC}
 AQI_WINDOW_MS = 3_600_000  # the real-time AQI is that of the 1 h mean concentrations
@@ -41,18 +39,6 @@ MAX_WINDOW_POINTS = 10_000  # per series: bounds memory whatever the publishing 
 
 class BuildCancelled(Exception):
     """An evaluator build given up because the service is stopping."""
-
-
-def metric_id(code: str) -> int:
-    if code == DEVICE_ONLINE:
-        return DEVICE_ONLINE_ID
-    if code == AIR_AQI:
-        return AIR_AQI_ID
-    if code == EFFECTIVE_RATE_TODAY:
-        return EFFECTIVE_RATE_ID
-    if code == ANY_METRIC:
-        return ANY_METRIC_ID
-    return BY_CODE[code].id
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,53 +59,6 @@ class SeriesState:
     state: int
     since_ms: int
     value: float | None
-
-
-@dataclass(slots=True)
-class Batch:
-    entity: np.ndarray  # int32 entity index
-    metric: np.ndarray  # int32 metric id (catalogue id or a pseudo id)
-    ts_ms: np.ndarray  # int64
-    value: np.ndarray  # float64
-
-    @classmethod
-    def of(cls, entity: Sequence[int], metric: Sequence[int], ts_ms: Sequence[int], value: Sequence[float]) -> Batch:
-        return cls(
-            np.asarray(entity, dtype=np.int32),
-            np.asarray(metric, dtype=np.int32),
-            np.asarray(ts_ms, dtype=np.int64),
-            np.asarray(value, dtype=np.float64),
-        )
-
-    def __len__(self) -> int:
-        return int(self.value.shape[0])
-
-
-def _compare(op: str, v: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    if op == ">":
-        return v > lo
-    if op == ">=":
-        return v >= lo
-    if op == "<":
-        return v < lo
-    if op == "<=":
-        return v <= lo
-    return (v < lo) | (v > hi)  # outside the band
-
-
-def breach_and_clear(rule: Rule, v: np.ndarray, threshold: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each value breaches, and whether it is back far enough to clear a firing alarm.
-    ``threshold`` (per value) replaces the rule's own, for rules judged against each outlet's limit."""
-    c, h = rule.condition, rule.hysteresis
-    thr = c.threshold if threshold is None else threshold
-    breach = _compare(c.op, v, thr, c.high)
-    if c.op in (">", ">="):
-        held = _compare(c.op, v, thr - h, 0.0)
-    elif c.op in ("<", "<="):
-        held = _compare(c.op, v, thr + h, 0.0)
-    else:
-        held = _compare(c.op, v, c.threshold + h, c.high - h)
-    return breach, ~held & ~np.isnan(v)
 
 
 class Evaluator:
@@ -213,45 +152,6 @@ class Evaluator:
     def series_state(self, rule_id: str, entity_key: str) -> int:
         return int(self.state[self.rule_index[rule_id], self.entity_index[entity_key]])
 
-    # -- taking over from the evaluator this one replaces ------------------------------------------
-    def carry_map(self, old: Evaluator) -> np.ndarray:
-        """For each entity here, its index in ``old`` (-1: new). Worked out beside the running
-        evaluator, whose entities never change, so that the swap itself is array copies only."""
-        get = old.entity_index.get
-        return np.fromiter((get(e.key, -1) for e in self.entities), dtype=np.int64, count=len(self.entities))
-
-    def carried_rules(self, old: Evaluator) -> set[int]:
-        """Indexes of the rules here that ``old`` runs unchanged: their windows are carried over,
-        the others' are primed from storage."""
-        carried = set()
-        for r, rule in enumerate(self.rules):
-            ro = old.rule_index.get(rule.id)
-            if ro is not None and old.rules[ro] == rule:
-                carried.add(r)
-        return carried
-
-    def take_over(self, old: Evaluator, entity_map: np.ndarray | None = None) -> None:
-        """Carry the live state of ``old`` (series states, last readings, windows of unchanged
-        rules, O2 and AQI inputs) over by rule id and entity key: vectorised, a few milliseconds
-        at tens of thousands of series, so the evaluation thread can do it between two batches."""
-        emap = self.carry_map(old) if entity_map is None else entity_map
-        new_e = np.flatnonzero(emap >= 0)
-        old_e = emap[new_e]
-        back = dict(zip(old_e.tolist(), new_e.tolist(), strict=True)) if old.windows or old.aqi_inputs else {}
-        pairs = [(r, old.rule_index[rule.id]) for r, rule in enumerate(self.rules) if rule.id in old.rule_index]
-        if pairs:
-            rn, ro = (np.array(x, dtype=np.int64) for x in zip(*pairs, strict=True))
-            into, out_of = _carry_index(rn, new_e, ro, old_e)
-            for name in ("state", "since_ms", "last_value", "last_ts", "last_seen"):
-                getattr(self, name)[into] = getattr(old, name)[out_of]
-            self.state[~self.applies] = OK  # out of scope now: nothing to judge
-        same = {old.rule_index[self.rules[r].id]: r for r in self.carried_rules(old)}
-        for (wr, we), buf in old.windows.items():
-            if wr in same and we in back:
-                self.windows[(same[wr], back[we])] = buf
-        self.o2[new_e], self.o2_ts[new_e] = old.o2[old_e], old.o2_ts[old_e]
-        self.aqi_inputs = {back[e]: v for e, v in old.aqi_inputs.items() if e in back}
-
     # -- the stream ------------------------------------------------------------------------------
     def evaluate(self, batch: Batch, *, now_ms: int) -> list[Transition]:
         if len(batch) == 0:
@@ -284,7 +184,7 @@ class Evaluator:
         """The batch in time order, the first of repeated (entity, metric, ts) only (as storage
         keeps it); its O2 readings indexed by (entity, ts) so that a concentration is corrected
         with the O2 measured with it (or just before it), not the batch's last."""
-        keep = _first_of_each(batch)
+        keep = first_of_each(batch)
         if keep is not None:
             self.duplicates += int((~keep).sum())
             batch = Batch(batch.entity[keep], batch.metric[keep], batch.ts_ms[keep], batch.value[keep])
@@ -436,7 +336,7 @@ class Evaluator:
                 buf = self.windows[key] = deque(maxlen=MAX_WINDOW_POINTS)
             t = int(ts[i])
             buf.append((t, float(v[i])))
-            stat[i] = _window_stat(rule.condition.type, buf, t - window_ms)
+            stat[i] = window_stat(rule.condition.type, buf, t - window_ms)
         return stat
 
     def _step(self, r: int, e: int, ts: int, v: float, breach: bool, clear: bool, out: list[Transition]) -> None:
@@ -489,43 +389,9 @@ class Evaluator:
             buf = self.windows.get((r, int(e)))
             if not buf or buf[0][0] >= start:
                 continue  # nothing left the window: the last judgement stands
-            v = np.array([_window_stat(rule.condition.type, buf, start)])
+            v = np.array([window_stat(rule.condition.type, buf, start)])
             if np.isnan(v[0]):
                 continue  # the window is empty: no evidence either way
             thr = self.threshold[r, e] if rule.condition.outlet_limit else None
             breach, clear = breach_and_clear(rule, v, thr)
             self._step(r, int(e), now_ms, float(v[0]), bool(breach[0]), bool(clear[0]), out)
-
-
-def _carry_index(rn: np.ndarray, new_e: np.ndarray, ro: np.ndarray, old_e: np.ndarray) -> tuple[Any, Any]:
-    """Indexes that copy every carried rule's series at once; when the old entities sit in the
-    same order in one run of the new ones (devices added at the end: the usual change), whole
-    rows are copied, several times faster than element by element."""
-    run = old_e.size > 0 and new_e[-1] - new_e[0] == new_e.size - 1
-    if run and old_e[0] == 0 and old_e[-1] == old_e.size - 1 and bool((np.diff(old_e) == 1).all()):
-        return (rn[:, None], slice(int(new_e[0]), int(new_e[-1]) + 1)), (ro[:, None], slice(0, old_e.size))
-    return np.ix_(rn, new_e), np.ix_(ro, old_e)
-
-
-def _first_of_each(batch: Batch) -> np.ndarray | None:
-    """Which readings are the first of their (entity, metric, ts) in the batch; None: all are."""
-    if len(batch) < 2:
-        return None
-    order = np.lexsort((batch.ts_ms, batch.metric, batch.entity))  # stable: arrival order kept
-    e, m, t = batch.entity[order], batch.metric[order], batch.ts_ms[order]
-    repeat = (e[1:] == e[:-1]) & (m[1:] == m[:-1]) & (t[1:] == t[:-1])
-    if not repeat.any():
-        return None
-    keep = np.ones(len(batch), dtype=bool)
-    keep[order[1:][repeat]] = False
-    return keep
-
-
-def _window_stat(ctype: str, buf: deque[tuple[int, float]], start_ms: int) -> float:
-    while buf and buf[0][0] < start_ms:
-        buf.popleft()
-    if not buf:
-        return float("nan")
-    if ctype == "avg":
-        return sum(x for _, x in buf) / len(buf)
-    return buf[-1][1] - buf[0][1]  # rate: change across the window

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from prometheus_client import Counter
 
 from alerting.directory import Directory
-from alerting.evaluate import DEVICE_ONLINE_ID, Batch, Evaluator
+from alerting.evaluate import Evaluator
+from alerting.metric_ids import DEVICE_ONLINE_ID
+from alerting.reading_batch import Batch
 from smartpark.catalogue import BY_CODE, COUNTED_FLAGS
 from smartpark.contract import Topic, TopicError, decode
 

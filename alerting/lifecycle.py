@@ -1,7 +1,7 @@
 """Operators' actions on alarms (the API calls these): acknowledge, assign, resolve, comment, list.
 
-Keyword-only, the caller owns the transaction; the rows are written through alerting.store,
-the owner of the alerting tables. Each action is recorded as an alert event with
+Keyword-only, the caller owns the transaction; the rows are written through alerting.alarm_store,
+the owner of the alarm tables. Each action is recorded as an alert event with
 who, when and the comment. Acknowledging does not end an alarm (ThingsBoard's active/ack
 split); resolving by hand ends it, and the alerting service then forgets the series so that a
 condition still present raises a new alarm.
@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from alerting.store import add_event, clear_by_hand, mark_acknowledged, set_assignee
+from alerting.alarm_store import add_event, clear_by_hand, mark_acknowledged, set_assignee
 
 Conn = psycopg.Connection[Any]
 MAX_COMMENT = 4000

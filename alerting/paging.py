@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from alerting import ack_links, email_channel, paging_store, robots, sms, store
+from alerting import ack_links, email_channel, outbox_store, paging_store, robots, sms
 from alerting.channels import PERSON_PER_MINUTE, per_minute, smtp_port
 from alerting.delivery import DeliveryError, backoff_s, guarded_http
 from alerting.messages import AlarmFacts, Message, language, limit_text, render
@@ -134,8 +134,8 @@ class Pager:
         notifications delivered."""
         delivered = 0
         with conn.transaction():
-            rows = store.claim_receiver_queue(conn, receiver_id=receiver.receiver_id, limit=CLAIM_LIMIT)
-            by_key: dict[str, list[store.Outgoing]] = {}
+            rows = outbox_store.claim_receiver_queue(conn, receiver_id=receiver.receiver_id, limit=CLAIM_LIMIT)
+            by_key: dict[str, list[outbox_store.Outgoing]] = {}
             for row in rows:
                 by_key.setdefault(budget_key(receiver, row.payload), []).append(row)
             for key, batch in by_key.items():
@@ -148,13 +148,13 @@ class Pager:
         conn: psycopg.Connection[Any],
         receiver: Receiver,
         key: str,
-        batch: Sequence[store.Outgoing],
+        batch: Sequence[outbox_store.Outgoing],
         metrics: AlertingMetrics,
     ) -> int:
         ids = [r.notification_id for r in batch]
         sent, oldest = paging_store.sent_in_window(conn, budget_key=key, window_s=self.window_s)
         if sent >= budget(receiver, key):
-            store.defer(conn, notification_ids=ids, until_s=(oldest or self.clock()) + self.window_s + 0.05)
+            outbox_store.defer(conn, notification_ids=ids, until_s=(oldest or self.clock()) + self.window_s + 0.05)
             return 0
         alerts = _alerts_of(batch)
         facts_rows = paging_store.alarm_facts(conn, alert_ids=[int(a["alert_id"]) for a in alerts])
@@ -185,12 +185,12 @@ class Pager:
         if error is not None:
             delay = backoff_s(batch[0].attempts, cap=self.max_backoff_s)
             for nid in ids:
-                store.mark_failed(conn, notification_id=nid, error=error, retry_in_s=delay)
+                outbox_store.mark_failed(conn, notification_id=nid, error=error, retry_in_s=delay)
             metrics.notifications_failed.labels(receiver.channel).inc()
             log.warning("%s to %s failed (retry in %.1f s): %s", receiver.channel, receiver.name, delay, error)
             return 0
         for nid in ids:
-            store.mark_delivered(conn, notification_id=nid)
+            outbox_store.mark_delivered(conn, notification_id=nid)
         metrics.notifications_sent.labels(receiver.channel).inc(len(ids))
         return len(ids)
 
@@ -288,7 +288,7 @@ class Pager:
         return resp.status_code, resp.content
 
 
-def _alerts_of(batch: Sequence[store.Outgoing]) -> list[Mapping[str, Any]]:
+def _alerts_of(batch: Sequence[outbox_store.Outgoing]) -> list[Mapping[str, Any]]:
     """The alarms of these notifications in order, each once with its latest status."""
     out: dict[int, Mapping[str, Any]] = {}
     for row in batch:

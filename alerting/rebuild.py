@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 import psycopg
 
+from alerting.carry_over import carried_rules, carry_map
 from alerting.directory import Directory
 from alerting.entity import Entity
 from alerting.evaluate import BuildCancelled, Evaluator
@@ -121,10 +122,10 @@ class Rebuilder(threading.Thread):
         base, now_ms = svc.evaluator, svc._now_ms()
         ev = Evaluator(rules, directory.entities, now_ms=now_ms, scopes=self.scopes, cancelled=svc.stop_event.is_set)
         self.scopes.keep_only([r.scope for r in ev.rules])
-        fresh = set(range(len(ev.rules))) - ev.carried_rules(base)
+        fresh = set(range(len(ev.rules))) - carried_rules(ev, base)
         if fresh:
             svc._prime_windows(self.conn, ev, directory, now_ms, only=fresh)
-        build = Build(rules, directory, ev, base, ev.carry_map(base), time.perf_counter() - started)
+        build = Build(rules, directory, ev, base, carry_map(ev, base), time.perf_counter() - started)
         with self._lock:
             self._ready = build
         self._built = (rules, directory.entities)

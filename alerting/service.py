@@ -33,15 +33,16 @@ import numpy.typing as npt
 import psycopg
 from prometheus_client import CollectorRegistry
 
-from alerting import coverage, store
+from alerting import carry_over, coverage, routing_store, rule_store, window_store
 from alerting.alarms import OpenAlarms
 from alerting.delivery import Deliverer, Sender
 from alerting.directory import Directory
 from alerting.escalator import Escalator
-from alerting.evaluate import Batch, Evaluator, Transition
+from alerting.evaluate import Evaluator, Transition
 from alerting.intake import Message, SkippedReadings, batch_of, subscriptions
 from alerting.metrics import AlertingMetrics
 from alerting.paging import Pager, link_settings
+from alerting.reading_batch import Batch
 from alerting.rebuild import Build, Rebuilder
 from alerting.routing import InhibitRule, Receiver, inhibit_rules_from_list
 from alerting.rules import Rule, default_document, default_rules
@@ -175,10 +176,10 @@ class AlertingService:
         if self.fixed_rules is not None:
             return self.fixed_rules
         with conn.transaction():
-            rules, errors = store.fetch_rules(conn)
+            rules, errors = rule_store.fetch_rules(conn)
             if not rules and not errors:
-                store.save_rules(conn, rules=default_rules(), by="alerting (default rules)")
-                rules, errors = store.fetch_rules(conn)
+                rule_store.save_rules(conn, rules=default_rules(), by="alerting (default rules)")
+                rules, errors = rule_store.fetch_rules(conn)
         for err in errors:
             log.error("stored rule not used: %s", err)
         return rules
@@ -365,7 +366,7 @@ class AlertingService:
     def _swap(self, build: Build) -> None:
         """Put the evaluator built beside this one in its place, with the live series state."""
         same_base = build.base is self.evaluator
-        build.evaluator.take_over(self.evaluator, build.entity_map if same_base else None)
+        carry_over.take_over(build.evaluator, self.evaluator, build.entity_map if same_base else None)
         self.rules, self.directory, self.evaluator = build.rules, build.directory, build.evaluator
         log.info(
             "alerting: now %d rules over %d series (built in %.0f ms beside the running evaluator)",
@@ -375,8 +376,8 @@ class AlertingService:
         )
 
     def _refresh_routing(self, now_ms: int) -> None:
-        receivers, errors = store.fetch_receivers(self.conn, park_ids=self.park_ids)
-        silences, serrors = store.fetch_silences(self.conn, now_ms=now_ms)
+        receivers, errors = routing_store.fetch_receivers(self.conn, park_ids=self.park_ids)
+        silences, serrors = routing_store.fetch_silences(self.conn, now_ms=now_ms)
         for err in errors + serrors:
             log.error("not used: %s", err)
         self.receivers = {r.receiver_id: r for r in receivers}
@@ -413,7 +414,7 @@ class AlertingService:
         if not ids or not devices:
             return
         start_ms = now_ms - int(min(longest, PRIME_MAX_S) * 1000)
-        rows = store.window_readings(
+        rows = window_store.window_readings(
             conn,
             metric_ids=sorted(ids),
             device_ids=devices,

@@ -21,7 +21,9 @@ import numpy as np
 import psycopg
 
 from aggregation.completeness import expected_readings, grouped
-from alerting.evaluate import EFFECTIVE_RATE_ID, Batch, Evaluator
+from alerting.evaluate import Evaluator
+from alerting.metric_ids import EFFECTIVE_RATE_ID
+from alerting.reading_batch import Batch
 from alerting.rules import EFFECTIVE_RATE_TODAY
 
 _SERIES = """

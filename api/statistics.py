@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from aggregation import indicators as ind
-from aggregation.indicator_job import CARRIER_COLUMN, EMISSION_COLUMNS, ENERGY_COLUMNS, merge_notes
+from aggregation.indicator_columns import CARRIER_COLUMN, EMISSION_COLUMNS, ENERGY_COLUMNS
+from aggregation.indicator_monthly import merge_notes
 from aggregation.indicators import ENERGY_CARRIERS, energy, evaluate, park_class
 from smartpark import aqi as aqi_core
 

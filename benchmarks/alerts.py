@@ -320,7 +320,7 @@ def run(args: argparse.Namespace) -> int:
     import psycopg
     from prometheus_client import CollectorRegistry
 
-    from alerting import store
+    from alerting import routing_store
     from alerting.metrics import AlertingMetrics
     from alerting.routing import inhibit_rules_from_list
     from alerting.rules import EFFECTIVE_RATE_TODAY, SILENCE_TYPES, default_document, default_rules
@@ -353,7 +353,7 @@ def run(args: argparse.Namespace) -> int:
         assert row is not None
         park_id = int(row[0])
         sink = WebhookSink()
-        store.create_receiver(
+        routing_store.create_receiver(
             conn,
             name=f"emergency-{code}",
             park_id=park_id,

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     import psycopg
     from prometheus_client import CollectorRegistry
 
-    from alerting import paging_store, store
+    from alerting import paging_store, routing_store
     from alerting.metrics import AlertingMetrics
     from alerting.rules import default_rules
     from alerting.service import AlertingService
@@ -94,23 +94,23 @@ def run(args: argparse.Namespace) -> int:
         pid = conn.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()[0]  # type: ignore[index]
         # routing: timed devices only (the storm is the person's, through escalation)
         common = {"park_id": pid, "categories": ["safety"], "group_by": ("alertname", "device"), "group_interval_s": 0}
-        store.create_receiver(
+        routing_store.create_receiver(
             conn, name="mail", channel="email", config=smtp.receiver_config(), secrets={"password": smtp.password},
             **common,
         )  # fmt: skip
-        store.create_receiver(
+        routing_store.create_receiver(
             conn, name="wecom", channel="wecom", url=f"{robots.base}/wecom/send", secrets={"key": c.wecom_key},
             **common,
         )  # fmt: skip
-        store.create_receiver(
+        routing_store.create_receiver(
             conn, name="dingtalk", channel="dingtalk", url=f"{robots.base}/dingtalk/send",
             secrets={"access_token": c.dingtalk_token, "secret": c.dingtalk_secret}, **common,
         )  # fmt: skip
-        store.create_receiver(
+        routing_store.create_receiver(
             conn, name="feishu-l2", channel="feishu", url=f"{robots.base}/feishu/hook",
             secrets={"hook_token": c.feishu_hook, "secret": c.feishu_secret}, **{**common, "categories": ["energy"]},
         )  # fmt: skip
-        store.create_receiver(
+        routing_store.create_receiver(
             conn, name="person-mail", channel="email", config=people_smtp.receiver_config(to=[]),
             secrets={"password": people_smtp.password}, **common,
         )  # fmt: skip

@@ -93,7 +93,7 @@ def _model(enterprises: int) -> dict[str, Any]:
 def populate(conn: psycopg.Connection[Any], *, enterprises: int) -> tuple[str, int]:
     """The park, its figures and an admin key; returns the key and an electricity meter's id (the
     device view's device)."""
-    from alerting import store
+    from alerting import rule_store
     from alerting.rules import default_rules
     from api.auth import Role
     from api.queries import users as uq
@@ -101,7 +101,7 @@ def populate(conn: psycopg.Connection[Any], *, enterprises: int) -> tuple[str, i
 
     with conn.transaction():
         load_model(conn, _model(enterprises))
-        store.save_rules(conn, rules=default_rules(), by="bench")
+        rule_store.save_rules(conn, rules=default_rules(), by="bench")
         park_id = conn.execute("SELECT park_id FROM parks WHERE code = 'benchpage'").fetchone()[0]  # type: ignore[index]
         today = "(now() AT TIME ZONE 'Asia/Shanghai')::date"
         days = f"generate_series(({today} - 40)::timestamp, {today}::timestamp, '1 day') g(ts)"

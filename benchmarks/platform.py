@@ -31,22 +31,17 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmarks.harness import ensure_accounts, free_port, process_cpu_s, remove_accounts, scratch_db
-
-GAS = ("safety.lel_pct", "safety.h2s_ppm", "safety.co_ppm", "safety.o2_pct")
-NORMAL = {"safety.lel_pct": 1.0, "safety.h2s_ppm": 0.0, "safety.co_ppm": 2.0, "safety.o2_pct": 20.9}
-LEAK_LEL = 60.0
-PER_GATEWAY = 100
-LEAK_DEVICES = 40
+from benchmarks import platform_load as load
+from benchmarks.harness import ensure_accounts, free_port, remove_accounts, scratch_db
+from benchmarks.live_clients import Db, gateway_client, http_get, wait_for
+from benchmarks.platform_model import GAS, NORMAL, bench_model
+from benchmarks.platform_report import report
+from benchmarks.process_tree import tree_cpu_s, tree_rss_mb
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -59,41 +54,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run)
 
 
-def bench_model(code: str, devices: int, *, prefix: str = "e", extra: bool = True) -> dict[str, Any]:
-    """Enterprises of PER_GATEWAY gas detectors each behind one gateway; with ``extra`` two more
-    enterprises hold the leak detectors and the probe, out of the load."""
-
-    def enterprise(name: str, count: int, prefix: str) -> dict[str, Any]:
-        gw: dict[str, Any] = {"code": "gw1", "username": f"{code}.{name}.gw1", "password": secrets.token_urlsafe(12)}
-        gw["devices"] = [{"code": f"{prefix}{i:04d}", "kind": "gas_detector", "zone": name} for i in range(count)]
-        return {"code": name, "name": name, "industry": "coal_chemical", "land_area_mu": 10, "gateways": [gw]}
-
-    ents = [
-        enterprise(f"{prefix}{i:03d}", min(PER_GATEWAY, devices - i * PER_GATEWAY), "gd")
-        for i in range(-(-devices // PER_GATEWAY))
-    ]
-    if extra:
-        ents += [enterprise("leaks", LEAK_DEVICES, "lk"), enterprise("probe", 1, "pr")]
-    park = {"code": code, "name": code, "timezone": "Asia/Shanghai", "grid_region": "east", "land_area_mu": 3000}
-    return {"parks": [{**park, "enterprises": ents}]}
-
-
 def _publisher(gateways: list[dict[str, Any]], park: str, interval: float, stop: Any, counts: Any, i: int) -> None:
     """Publish every device of these gateways every ``interval`` s (QoS 1), counting readings."""
     from ingest.cli import die_with_parent
 
     die_with_parent()  # a benchmark killed mid-run must not leave its load running
-    from smartpark.broker_admin import gateway_client_id
     from smartpark.contract import gateway_topic
-    from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
-    from smartpark.settings import get_settings
 
-    clients = []
-    for gw in gateways:
-        target = BrokerTarget.parse(mqtt_url(get_settings())).with_credentials(gw["username"], gw["password"])
-        c = make_client(gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0)
-        connect(c)
-        clients.append((c, gateway_topic(park, gw["enterprise"], gw["code"]), [d["code"] for d in gw["devices"]]))
+    clients = [
+        (gateway_client(gw), gateway_topic(park, gw["enterprise"], gw["code"]), [d["code"] for d in gw["devices"]])
+        for gw in gateways
+    ]
     rng = np.random.default_rng(i)
     next_at = time.time()
     sent = 0
@@ -117,60 +88,6 @@ def _publisher(gateways: list[dict[str, Any]], park: str, interval: float, stop:
         c.disconnect()
         c.loop_stop()
     counts[i] = sent
-
-
-@dataclass
-class Samples:
-    """(wall time, value) per figure, cut into minutes at the end."""
-
-    stored_lag: list[tuple[float, float]] = field(default_factory=list)
-    alarm: list[tuple[float, float]] = field(default_factory=list)
-    api: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
-    rollup_lag: list[tuple[float, float]] = field(default_factory=list)
-    pause: list[tuple[float, float]] = field(default_factory=list)  # the loop's longest step so far
-    swap: list[tuple[float, float]] = field(default_factory=list)  # of which a reload's swap
-    events: list[tuple[float, str]] = field(default_factory=list)
-    missed: int = 0  # leaks that raised no alarm within 30 s
-
-
-def _pct(values: list[float], q: float) -> float | None:
-    return round(float(np.percentile(values, q)), 4) if values else None
-
-
-def _descendants(pid: int) -> list[int]:
-    kids: dict[int, list[int]] = defaultdict(list)
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    kids[int(f.read().rsplit(")", 1)[1].split()[1])].append(int(entry))
-            except OSError:
-                continue
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -254,7 +171,7 @@ def _loaded_run(
     key: str,
 ) -> int:
     base = f"http://127.0.0.1:{api_port}"
-    _wait(lambda: _get(f"{base}/readyz") == 200, 120, "the API")
+    wait_for(lambda: http_get(f"{base}/readyz") == 200, 120, "the API")
     token = key  # an API key is a bearer credential too
     with Db(db_url) as db:
         park_id = db.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()[0]
@@ -265,8 +182,8 @@ def _loaded_run(
                 (park_id,),
             ).fetchall()
         )
-    _wait(lambda: _alerting_sees(db_url, leak_ids), 120, "the alerting service")
-    samples = Samples()
+    wait_for(lambda: _alerting_sees(db_url, leak_ids), 120, "the alerting service")
+    samples = load.Samples()
     stop = mp.get_context("spawn").Event()
     ctx = mp.get_context("spawn")
     counts = ctx.Array("q", args.publishers)
@@ -288,12 +205,12 @@ def _loaded_run(
     cpu0 = {c.component.name: _cpu(c) for c in sup.children}
     rss0 = {c.component.name: _rss(c) for c in sup.children}
     threads = [
-        threading.Thread(target=_leaks, args=(db_url, code, leak_gw, leak_ids, args.leak_every, end, samples)),
-        threading.Thread(target=_probe, args=(db_url, code, probe_gw, leak_ids, end, samples)),
-        threading.Thread(target=_rollup_probe, args=(db_url, leak_ids["pr0000"], end, samples)),
-        threading.Thread(target=_api, args=(base, token, park_id, args.api_rate, end, samples)),
-        threading.Thread(target=_heartbeats, args=(db_url, end, samples)),
-        threading.Thread(target=_disturb, args=(base, token, db_url, code, sup, started, end, samples)),
+        threading.Thread(target=load.leaks, args=(db_url, code, leak_gw, leak_ids, args.leak_every, end, samples)),
+        threading.Thread(target=load.probe, args=(db_url, code, probe_gw, leak_ids, end, samples)),
+        threading.Thread(target=load.rollup_probe, args=(db_url, leak_ids["pr0000"], end, samples)),
+        threading.Thread(target=load.api, args=(base, token, park_id, args.api_rate, end, samples)),
+        threading.Thread(target=load.heartbeats, args=(db_url, end, samples)),
+        threading.Thread(target=load.disturb, args=(base, token, db_url, code, sup, started, end, samples)),
     ]
     for t in threads:
         t.start()
@@ -306,7 +223,7 @@ def _loaded_run(
     stored = _settled_count(db_url, park_id, published)
     cpu = {n: round(_cpu(c) - cpu0[n], 1) for n, c in ((c.component.name, c) for c in sup.children)}
     rss = {n: round(_rss(c) - rss0[n], 1) for n, c in ((c.component.name, c) for c in sup.children)}
-    return _report(args, samples, started, published, stored, cpu, rss)
+    return report(args, samples, started, published, stored, cpu, rss)
 
 
 def _own_ids(component: Any, code: str) -> Any:
@@ -329,68 +246,6 @@ def subprocess_output(argv: list[str]) -> str:
     return subprocess.run(smartpark_argv(argv), capture_output=True, text=True, check=True).stdout
 
 
-class Db:
-    """An autocommit connection that connects again when the database restarts under the run
-    (the machine is shared); a query is retried for up to a minute."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.conn: Any = None
-
-    def __enter__(self) -> Db:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self.conn is not None:
-            self.conn.close()
-
-    def execute(self, sql: str, params: Any = ()) -> Any:
-        import psycopg
-
-        for _ in range(60):
-            try:
-                if self.conn is None or self.conn.closed:
-                    self.conn = psycopg.connect(self.url, autocommit=True)
-                return self.conn.execute(sql, params)
-            except psycopg.OperationalError as exc:
-                print(f"bench platform: database away ({exc}); connecting again")
-                self.conn = None
-                time.sleep(1.0)
-        raise SystemExit("bench platform: the database stayed away for a minute")
-
-
-def _wait(check: Any, timeout: float, what: str) -> None:
-    deadline = time.time() + timeout
-    while not check():
-        if time.time() > deadline:
-            raise SystemExit(f"bench platform: {what} not ready after {timeout:g} s")
-        time.sleep(0.5)
-
-
-def _get(url: str, token: str | None = None) -> int:
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            r.read()
-            return int(r.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except OSError:
-        return 0
-
-
-def _post(url: str, body: Any, token: str | None) -> tuple[int, bytes]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return int(r.status), r.read()
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), exc.read()
-
-
 def _alerting_sees(db_url: str, leak_ids: dict[str, int]) -> bool:
 
     with Db(db_url) as conn:
@@ -400,202 +255,12 @@ def _alerting_sees(db_url: str, leak_ids: dict[str, int]) -> bool:
     return bool(row and row[0])
 
 
-def _gateway_client(gw: dict[str, Any]) -> Any:
-    from smartpark.broker_admin import gateway_client_id
-    from smartpark.mqtt import BrokerTarget, connect, make_client, mqtt_url
-    from smartpark.settings import get_settings
-
-    target = BrokerTarget.parse(mqtt_url(get_settings())).with_credentials(gw["username"], gw["password"])
-    c = make_client(gateway_client_id(gw["username"]), target=target, clean_start=True, session_expiry=0)
-    connect(c)
-    return c
-
-
-class Sender:
-    """One gateway's client for the leak or probe thread, connected again if the broker drops it."""
-
-    def __init__(self, park: str, gw: dict[str, Any]) -> None:
-        from smartpark.contract import gateway_topic
-
-        self.gw, self.topic = gw, gateway_topic(park, gw["enterprise"], gw["code"])
-        self.client = _gateway_client(gw)
-
-    def send(self, device: str, values: dict[str, float]) -> int:
-        ts_ms = int(time.time() * 1000)
-        body = json.dumps({device: [{"ts": ts_ms, "values": values}]})
-        try:
-            self.client.publish(self.topic, body, qos=1).wait_for_publish(10)
-        except (RuntimeError, ValueError):
-            self.client = _gateway_client(self.gw)
-            self.client.publish(self.topic, body, qos=1).wait_for_publish(10)
-        return ts_ms
-
-    def close(self) -> None:
-        self.client.disconnect()
-
-
-def _leaks(
-    db_url: str, park: str, gw: dict[str, Any], ids: dict[str, int], every: float, end: float, s: Samples
-) -> None:
-
-    sender = Sender(park, gw)
-    i = 0
-    with Db(db_url) as conn:
-        while time.time() < end - every:
-            dev = f"lk{i % LEAK_DEVICES:04d}"
-            t0 = time.time()
-            sender.send(dev, {**NORMAL, "safety.lel_pct": LEAK_LEL})
-            while time.time() < t0 + 30:
-                row = conn.execute(
-                    "SELECT count(*) FROM alerts WHERE device_id = %s AND rule_id = 'lel-level1'"
-                    " AND state = 'firing' AND started_at >= to_timestamp(%s)",
-                    (ids[dev], t0 - 1),
-                ).fetchone()
-                if row and row[0]:
-                    s.alarm.append((t0, time.time() - t0))
-                    break
-                time.sleep(0.01)
-            else:
-                s.events.append((time.time(), f"no alarm within 30 s for a leak on {dev}: {_why(conn, ids[dev], t0)}"))
-                s.missed += 1
-            time.sleep(1.0)
-            sender.send(dev, NORMAL)  # clears (past the hysteresis) for the next round
-            time.sleep(max(0.0, t0 + every - time.time()))
-            i += 1
-    sender.close()
-
-
-def _why(conn: Any, device_id: int, t0: float) -> str:
-    """What the database says about a leak that raised no alarm: was it stored, and which alarms
-    does its device have."""
-    stored = conn.execute(
-        "SELECT count(*) FROM telemetry WHERE device_id = %s AND ts >= to_timestamp(%s) AND value >= 50",
-        (device_id, t0 - 1),
-    ).fetchone()
-    alarms = conn.execute(
-        "SELECT rule_id, state, started_at FROM alerts WHERE device_id = %s ORDER BY started_at DESC LIMIT 3",
-        (device_id,),
-    ).fetchall()
-    return f"leak reading stored {bool(stored and stored[0])}; its latest alarms {alarms}"
-
-
-def _probe(db_url: str, park: str, gw: dict[str, Any], ids: dict[str, int], end: float, s: Samples) -> None:
-
-    sender, dev = Sender(park, gw), "pr0000"
-    with Db(db_url) as conn:
-        while time.time() < end:
-            t0 = time.time()
-            ts_ms = sender.send(dev, NORMAL)
-            while time.time() < t0 + 60:
-                row = conn.execute(
-                    "SELECT 1 FROM telemetry WHERE device_id = %s AND ts = to_timestamp(%s / 1000.0) LIMIT 1",
-                    (ids[dev], ts_ms),
-                ).fetchone()
-                if row:
-                    s.stored_lag.append((t0, time.time() - t0))
-                    break
-                time.sleep(0.02)
-            time.sleep(max(0.0, t0 + 0.5 - time.time()))
-    sender.close()
-
-
-def _rollup_probe(db_url: str, device_id: int, end: float, s: Samples) -> None:
-    """How long until the probe's stored readings are all in their 15-minute rollup."""
-
-    from smartpark.catalogue import BY_CODE
-
-    lel = BY_CODE["safety.lel_pct"].id
-    with Db(db_url) as conn:
-        while time.time() < end:
-            t0 = time.time()
-            bucket, stored = conn.execute(
-                "SELECT time_bucket('15 minutes', now()), count(*) FROM telemetry"
-                " WHERE device_id = %s AND metric_id = %s AND ts >= time_bucket('15 minutes', now())",
-                (device_id, lel),
-            ).fetchone()
-            while stored and time.time() < t0 + 300:
-                row = conn.execute(
-                    "SELECT count FROM rollup_15m WHERE device_id = %s AND metric_id = %s AND bucket = %s",
-                    (device_id, lel, bucket),
-                ).fetchone()
-                if row and row[0] >= stored:
-                    s.rollup_lag.append((t0, time.time() - t0))
-                    break
-                time.sleep(1.0)
-            time.sleep(max(0.0, t0 + 10 - time.time()))
-
-
-def _api(base: str, token: str, park_id: int, rate: float, end: float, s: Samples) -> None:
-    today = time.strftime("%Y-%m-%d")
-    routes = {
-        "overview": f"/api/v1/overview?park_id={park_id}",
-        "alarms": f"/api/v1/alarms?park_id={park_id}&limit=50",
-        "latest": f"/api/v1/telemetry/latest?park_id={park_id}&limit=100",
-        "statistics": f"/api/v1/statistics/parks/{park_id}?from=2026-01-01&to={today}",
-    }
-    names = list(routes)
-    i = 0
-    next_at = time.time()
-    while time.time() < end:
-        name = names[i % len(names)]
-        t0 = time.time()
-        code = _get(base + routes[name], token)
-        s.api[name if code == 200 else f"{name} ({code})"].append((t0, time.time() - t0))
-        i += 1
-        next_at += 1.0 / rate
-        time.sleep(max(0.0, next_at - time.time()))
-
-
-def _heartbeats(db_url: str, end: float, s: Samples) -> None:
-
-    with Db(db_url) as conn:
-        while time.time() < end:
-            for (detail,) in conn.execute(
-                "SELECT detail FROM service_heartbeats WHERE service = 'alerting'"
-            ).fetchall():
-                if detail and "longest_pause_s" in detail:
-                    s.pause.append((time.time(), float(detail["longest_pause_s"])))
-                    s.swap.append((time.time(), float(detail.get("longest_swap_s", 0.0))))
-            time.sleep(5)
-
-
-def _disturb(base: str, token: str, db_url: str, park: str, sup: Any, t0: float, end: float, s: Samples) -> None:
-    import psycopg
-
-    from smartpark.registry import load_model
-
-    span = end - t0
-    time.sleep(max(0.0, t0 + 0.2 * span - time.time()))
-    scope = [f"e{i // PER_GATEWAY:03d}/gd{i % PER_GATEWAY:04d}" for i in range(9_999)]
-    rule = {
-        "id": f"bench-wide-{park}",
-        "metric": "safety.lel_pct",
-        "condition": {"op": ">=", "threshold": 40},
-        "severity": "major",
-        "category": "safety",
-        "scope": {"parks": [park], "devices": scope},
-    }
-    code, _ = _post(f"{base}/api/v1/rules", rule, token)
-    s.events.append((time.time(), f"rule with a 10 000-entry scope saved (HTTP {code})"))
-    time.sleep(max(0.0, t0 + 0.4 * span - time.time()))
-    extra = bench_model(park, 1_000, prefix="x", extra=False)["parks"][0]
-    with psycopg.connect(db_url, autocommit=True) as conn, conn.transaction():
-        load_model(conn, {"parks": [extra]})
-    s.events.append((time.time(), "1 000 devices registered"))
-    time.sleep(max(0.0, t0 + 0.6 * span - time.time()))
-    ingest = next(c for c in sup.children if c.component.name == "ingest")
-    workers = [p for p in _descendants(ingest.proc.pid) if b"spawn_main" in _cmdline(p)]
-    if workers:
-        os.kill(workers[-1], signal.SIGKILL)
-    s.events.append((time.time(), f"ingest worker pid {workers[-1] if workers else '?'} killed"))
-
-
 def _cpu(child: Any) -> float:
-    return sum(process_cpu_s(p) or 0.0 for p in _descendants(child.proc.pid)) if child.proc else 0.0
+    return tree_cpu_s(child.proc.pid) if child.proc else 0.0
 
 
 def _rss(child: Any) -> float:
-    return sum(_rss_mb(p) for p in _descendants(child.proc.pid)) if child.proc else 0.0
+    return tree_rss_mb(child.proc.pid) if child.proc else 0.0
 
 
 def _settled_count(db_url: str, park_id: int, published: int, *, quiet_s: float = 30.0) -> int:
@@ -615,71 +280,3 @@ def _settled_count(db_url: str, park_id: int, published: int, *, quiet_s: float 
             if n != last:
                 last, since = n, time.monotonic()
             time.sleep(2)
-
-
-def _report(
-    args: argparse.Namespace,
-    s: Samples,
-    t0: float,
-    published: int,
-    stored: int,
-    cpu: dict[str, float],
-    rss: dict[str, float],
-) -> int:
-    minutes = int(np.ceil(args.minutes))
-
-    def in_minute(xs: list[tuple[float, float]], m: int | None) -> list[float]:
-        return [v for t, v in xs if m is None or t0 + 60 * m <= t < t0 + 60 * (m + 1)]
-
-    def row(m: int | None) -> dict[str, Any]:
-        return {
-            "stored_lag_p99_s": _pct(in_minute(s.stored_lag, m), 99),
-            "rollup_lag_max_s": max(in_minute(s.rollup_lag, m), default=None),
-            "alarm_p99_s": _pct(in_minute(s.alarm, m), 99),
-            "alarms": len(in_minute(s.alarm, m)),
-            "longest_pause_s": max(in_minute(s.pause, m), default=None),
-            "longest_swap_s": max(in_minute(s.swap, m), default=None),
-            "api_p95_s": {k: _pct(in_minute(v, m), 95) for k, v in sorted(s.api.items())},
-        }
-
-    print(
-        f"{'minute':>6} {'stored p99':>10} {'rollup lag':>10} {'alarm p99':>9} {'pause':>7} {'swap':>7}"
-        "  API p95 per route (s)"
-    )
-    for m in [*range(minutes), None]:
-        r = row(m)
-        label = "all" if m is None else str(m + 1)
-        print(
-            f"{label:>6} {r['stored_lag_p99_s'] or '-':>10} {r['rollup_lag_max_s'] or '-':>10}"
-            f" {r['alarm_p99_s'] or '-':>9} {r['longest_pause_s'] or '-':>7} {r['longest_swap_s'] or '-':>7}"
-            f"  {r['api_p95_s']}"
-        )
-    for t, what in s.events:
-        print(f"  at {t - t0:6.1f} s: {what}")
-    lost, doubled = max(0, published - stored), max(0, stored - published)
-    print(f"readings published {published}, stored {stored}: lost {lost}, doubled {doubled}")
-    print(f"leaks: {len(s.alarm) + s.missed}, alarmed within 30 s {len(s.alarm)}, missed {s.missed}")
-    print(f"CPU s per service: {cpu}; memory growth MB: {rss}")
-    overall = row(None)
-    print(
-        json.dumps(
-            {
-                "bench": "platform",
-                "devices": args.devices,
-                "interval_s": args.interval,
-                "minutes": args.minutes,
-                "readings_per_s": round(args.devices * len(GAS) / args.interval),
-                **overall,
-                "per_minute": [row(m) for m in range(minutes)],
-                "published": published,
-                "stored": stored,
-                "lost": lost,
-                "doubled": doubled,
-                "leaks_missed": s.missed,
-                "cpu_s": cpu,
-                "memory_growth_mb": rss,
-                "events": [(round(t - t0, 1), w) for t, w in s.events],
-            }
-        )
-    )
-    return 0

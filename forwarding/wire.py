@@ -9,10 +9,9 @@ standard allows, so every part can be read on its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 
 from hj212 import codes
-from hj212.encode import MAX_CP_SEGMENT, flag_of, format_value, segment
+from hj212.encode import MAX_CP_SEGMENT, flag_of, format_value, segment, split_frames
 from hj212.frame import encode_frame
 from hj212.packet import Packet
 
@@ -66,26 +65,7 @@ def frames(
     one = segment(qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=flag_of(version, reply=reply), cp=";".join([stamp, *items]))
     if len(one) <= max_segment:
         return [encode_frame(one)]
-    flag = flag_of(version, reply=reply, split=True)
-    overhead = len(segment(qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=flag, cp=stamp, pnum=9999, pno=9999))
-    groups = _groups(items, overhead, max_segment)
-    return [
-        encode_frame(
-            segment(qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=flag, cp=";".join([stamp, *g]), pnum=len(groups), pno=i)
-        )
-        for i, g in enumerate(groups, start=1)
-    ]
-
-
-def _groups(items: Sequence[str], overhead: int, limit: int) -> list[list[str]]:
-    groups: list[list[str]] = [[]]
-    size = overhead
-    for item in items:
-        if overhead + len(item) + 1 > limit:
-            raise ValueError(f"CP item {item[:20]!r}… alone exceeds {limit} characters")
-        if groups[-1] and size + len(item) + 1 > limit:
-            groups.append([])
-            size = overhead
-        groups[-1].append(item)
-        size += len(item) + 1
-    return groups
+    split = flag_of(version, reply=reply, split=True)
+    return split_frames(
+        items, stamp=stamp, qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=split, max_segment=max_segment, what="CP item"
+    )

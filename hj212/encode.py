@@ -105,35 +105,46 @@ def data_packets(
     """
     stamp = f"DataTime={data_time.strftime('%Y%m%d%H%M%S')}"
     rendered = [p.render() for p in pollutants]
+    split = flag_of(version, reply=reply, split=True)
+    parts = split_frames(
+        rendered, stamp=stamp, qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=split, max_segment=max_segment, what="pollutant"
+    )
+    if len(parts) > 1:
+        return parts
+    cp = ";".join([stamp, *rendered])
+    return [encode_frame(segment(qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=flag_of(version, reply=reply), cp=cp))]
+
+
+def split_frames(
+    items: Sequence[str],
+    *,
+    stamp: str,
+    qn: str,
+    st: str,
+    cn: str,
+    pw: str,
+    mn: str,
+    flag: int,
+    max_segment: int,
+    what: str,
+) -> list[bytes]:
+    """PNUM/PNO frames of ``items``, packed in order into as few parts of at most ``max_segment``
+    characters as they fit, each repeating ``stamp`` (DataTime) so that it reads on its own.
+    ``flag`` carries the split bit; ``what`` names an item that alone is too long in the error."""
+    overhead = len(segment(qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=flag, cp=stamp, pnum=9999, pno=9999))
     groups: list[list[str]] = [[]]
-    probe_flag = flag_of(version, reply=reply, split=True)
-    overhead = len(segment(qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=probe_flag, cp=stamp, pnum=9999, pno=9999))
     size = overhead
-    for item in rendered:
+    for item in items:
         if overhead + len(item) + 1 > max_segment:
-            raise ValueError(f"pollutant {item[:20]!r}… alone exceeds {max_segment} characters")
+            raise ValueError(f"{what} {item[:20]!r}… alone exceeds {max_segment} characters")
         if groups[-1] and size + len(item) + 1 > max_segment:
             groups.append([])
             size = overhead
         groups[-1].append(item)
         size += len(item) + 1
-    if len(groups) == 1:
-        cp = ";".join([stamp, *groups[0]])
-        flag = flag_of(version, reply=reply)
-        return [encode_frame(segment(qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=flag, cp=cp))]
     return [
         encode_frame(
-            segment(
-                qn=qn,
-                st=st,
-                cn=cn,
-                pw=pw,
-                mn=mn,
-                flag=probe_flag,
-                cp=";".join([stamp, *group]),
-                pnum=len(groups),
-                pno=i,
-            )
+            segment(qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=flag, cp=";".join([stamp, *g]), pnum=len(groups), pno=i)
         )
-        for i, group in enumerate(groups, start=1)
+        for i, g in enumerate(groups, start=1)
     ]

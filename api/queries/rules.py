@@ -1,5 +1,5 @@
 """Alert rules, silences and receivers (alerting's tables), scoped to an operator's park: reads
-only; the routes write through alerting.store, the tables' owner.
+only; the routes write through alerting.rule_store and alerting.routing_store, the tables' owners.
 
 Rules and silences carry park codes (rule scope, ``park=`` matchers) rather than ids, so the scope
 here is the principal's park code: an operator sees and writes what names its park only.

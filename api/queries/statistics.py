@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from aggregation.indicator_job import NULLABLE, QUANTITIES
+from aggregation.indicator_columns import NULLABLE, QUANTITIES
 from api.auth import Principal
 from api.queries.scope import Where, page, tenant
 

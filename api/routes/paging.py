@@ -3,6 +3,8 @@ all), who is on duty now, and an alarm's notification log (whoever may see the a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -40,11 +42,29 @@ def _own(p: Principal, park_id: int | None, what: str) -> None:
         raise Forbidden(f"an operator's {what} needs park_id {p.park_id}")
 
 
-def _replaceable(conn: DbConn, p: Principal, what: str, name: str) -> None:
-    """Saving by name replaces: only one the caller may see and change."""
+def _page(conn: DbConn, what: str, park_id: int | None, page: Paging) -> dict[str, Any]:
+    """A page of contacts, rosters or policies: a park's and the platform-wide ones (None: all)."""
+    rows = q.list_of(conn, what, park_id=park_id, limit=page.limit, offset=page.offset)
+    return paged(rows, page.limit, page.offset)
+
+
+@contextmanager
+def _definition_checked() -> Iterator[None]:
+    """A roster or policy that does not validate is refused with the reason."""
+    try:
+        yield
+    except RuleError as exc:
+        raise BadRequest(str(exc)) from exc
+
+
+def _saved_by_name(conn: DbConn, p: Principal, what: str, name: str, save: Callable[[], int]) -> dict[str, Any]:
+    """Saving by name replaces, so only one the caller may see and change; the row as saved."""
     row = q.by_name(conn, what, name=name)
     if row is not None and p.park_id is not None and row["park_id"] != p.park_id:
         raise Conflict(f"{what[:-1] if what != 'policies' else 'policy'} {name!r} exists in another scope")
+    with conn.transaction():
+        key = save()
+    return _visible(conn, p, what, key)
 
 
 def _visible(conn: DbConn, p: Principal, what: str, key: int) -> dict[str, Any]:
@@ -63,8 +83,7 @@ def _writable(conn: DbConn, p: Principal, what: str, key: int) -> dict[str, Any]
 
 @router.get("/notify/contacts", response_model=PageOut[ContactOut], summary="people paging can reach")
 def list_contacts(conn: DbConn, p: OperatorPrincipal, page: Paging) -> dict[str, Any]:
-    rows = q.list_of(conn, "contacts", park_id=p.park_id, limit=page.limit, offset=page.offset)
-    return paged(rows, page.limit, page.offset)
+    return _page(conn, "contacts", p.park_id, page)
 
 
 @router.post(
@@ -93,8 +112,7 @@ def delete_contact(contact_id: Id, conn: DbConn, p: OperatorPrincipal) -> None:
 
 @router.get("/notify/rosters", response_model=PageOut[RosterOut], summary="duty rosters")
 def list_rosters(conn: DbConn, p: OperatorPrincipal, page: Paging) -> dict[str, Any]:
-    rows = q.list_of(conn, "rosters", park_id=p.park_id, limit=page.limit, offset=page.offset)
-    return paged(rows, page.limit, page.offset)
+    return _page(conn, "rosters", p.park_id, page)
 
 
 @router.put(
@@ -105,14 +123,15 @@ def list_rosters(conn: DbConn, p: OperatorPrincipal, page: Paging) -> dict[str, 
 )
 def save_roster(body: RosterIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     _own(p, body.park_id, "roster")
-    try:
+    with _definition_checked():
         roster_from_dict(body.definition)
-    except RuleError as exc:
-        raise BadRequest(str(exc)) from exc
-    _replaceable(conn, p, "rosters", body.name)
-    with conn.transaction():
-        rid = paging_store.save_roster(conn, name=body.name, park_id=body.park_id, definition=body.definition)
-    return _visible(conn, p, "rosters", rid)
+    return _saved_by_name(
+        conn,
+        p,
+        "rosters",
+        body.name,
+        lambda: paging_store.save_roster(conn, name=body.name, park_id=body.park_id, definition=body.definition),
+    )
 
 
 def _when(at: datetime | None, clock: Clock) -> datetime:
@@ -137,9 +156,7 @@ def who_is_on_duty_everywhere(
 ) -> dict[str, Any]:
     """An operator's park's rosters and the platform-wide ones; an admin's, of one park or all."""
     when = _when(at, clock)
-    scope = p.park_id if p.park_id is not None else park_id
-    rows = q.list_of(conn, "rosters", park_id=scope, limit=page.limit, offset=page.offset)
-    answer = paged(rows, page.limit, page.offset)
+    answer = _page(conn, "rosters", p.park_id if p.park_id is not None else park_id, page)
     answer["items"] = [_on_duty_or_why_not(conn, row, when) for row in answer["items"]]
     return answer
 
@@ -187,8 +204,7 @@ def delete_roster(roster_id: Id, conn: DbConn, p: OperatorPrincipal) -> None:
 
 @router.get("/notify/policies", response_model=PageOut[PolicyOut], summary="escalation policies")
 def list_policies(conn: DbConn, p: OperatorPrincipal, page: Paging) -> dict[str, Any]:
-    rows = q.list_of(conn, "policies", park_id=p.park_id, limit=page.limit, offset=page.offset)
-    return paged(rows, page.limit, page.offset)
+    return _page(conn, "policies", p.park_id, page)
 
 
 @router.put(
@@ -199,25 +215,26 @@ def list_policies(conn: DbConn, p: OperatorPrincipal, page: Paging) -> dict[str,
 )
 def save_policy(body: PolicyIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     _own(p, body.park_id, "policy")
-    try:
+    with _definition_checked():
         policy = policy_from_dict(0, body.name, body.matchers, body.definition)
-    except RuleError as exc:
-        raise BadRequest(str(exc)) from exc
     if p.park_id is not None:
         code = conn.execute("SELECT code FROM parks WHERE park_id = %s", (p.park_id,)).fetchone()
         if code is None or f"park={code['code']}" not in [str(m) for m in policy.matchers]:
             raise Forbidden("an operator's policy needs the matcher 'park=<its park code>'")
-    _replaceable(conn, p, "policies", body.name)
-    with conn.transaction():
-        pid = paging_store.save_policy(
+    return _saved_by_name(
+        conn,
+        p,
+        "policies",
+        body.name,
+        lambda: paging_store.save_policy(
             conn,
             name=body.name,
             park_id=body.park_id,
             matchers=[str(m) for m in policy.matchers],
             definition=body.definition,
             enabled=body.enabled,
-        )
-    return _visible(conn, p, "policies", pid)
+        ),
+    )
 
 
 @router.delete("/notify/policies/{policy_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})

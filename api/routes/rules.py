@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import APIRouter, Body, Path, Request, status
 
-from alerting import channels, store
+from alerting import channels, routing_store, rule_store, store_sql
 from alerting.routing import parse_matchers
 from alerting.rules import Rule, RuleError, ScopeTooLarge, rule_from_dict, rule_to_dict
 from api.auth import Principal, Role
@@ -98,7 +98,7 @@ def get_rule(rule_id: RuleId, conn: DbConn, p: CurrentPrincipal) -> dict[str, An
 )
 def create_rule(body: RuleBody, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     rule = _validated(conn, p, body)
-    if not store.create_rule(conn, rule=rule, by=p.name):
+    if not rule_store.create_rule(conn, rule=rule, by=p.name):
         raise Conflict(f"rule {rule.id!r} exists")
     return get_rule(rule.id, conn, p)
 
@@ -115,14 +115,14 @@ def _authority_over(conn: DbConn, p: Principal, row: dict[str, Any], doing: str)
 def replace_rule(rule_id: RuleId, body: RuleBody, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     # authority over the rule as it is (its old scope) and as it will be (_validated: the new one)
     _authority_over(conn, p, get_rule(rule_id, conn, p), "change")
-    store.replace_rule(conn, rule=_validated(conn, p, {**body, "id": rule_id}), by=p.name)
+    rule_store.replace_rule(conn, rule=_validated(conn, p, {**body, "id": rule_id}), by=p.name)
     return get_rule(rule_id, conn, p)
 
 
 @router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, responses={403: {}, 404: {}})
 def delete_rule(rule_id: RuleId, conn: DbConn, p: OperatorPrincipal) -> None:
     _authority_over(conn, p, get_rule(rule_id, conn, p), "delete")
-    store.delete_rule(conn, rule_id=rule_id)
+    rule_store.delete_rule(conn, rule_id=rule_id)
 
 
 # --- silences ---------------------------------------------------------------------------------
@@ -164,13 +164,13 @@ def create_silence(body: SilenceIn, conn: DbConn, p: OperatorPrincipal, clock: C
         raise Forbidden(f"an operator's silence needs the matcher 'park={park}'")
     starts = body.starts_at or datetime.fromtimestamp(clock(), UTC)
     # compared in the ms the silence is stored in, so that what passes here passes the table's CHECK
-    if store.ms(body.ends_at) <= store.ms(starts):
+    if store_sql.ms(body.ends_at) <= store_sql.ms(starts):
         raise BadRequest(f"ends_at {body.ends_at.isoformat()} is not after starts_at {starts.isoformat()}")
-    sid = store.create_silence(
+    sid = routing_store.create_silence(
         conn,
         matchers=matchers,
-        starts_ms=store.ms(starts),
-        ends_ms=store.ms(body.ends_at),
+        starts_ms=store_sql.ms(starts),
+        ends_ms=store_sql.ms(body.ends_at),
         by=p.name,
         comment=body.comment,
     )
@@ -188,7 +188,7 @@ def create_silence(body: SilenceIn, conn: DbConn, p: OperatorPrincipal, clock: C
 def expire_silence(silence_id: Id, conn: DbConn, p: OperatorPrincipal, clock: Clock) -> None:
     if q.get_silence(conn, silence_id=silence_id, park=_own_park(conn, p)) is None:
         raise NotFound(f"no silence {silence_id}")
-    store.expire_silence(conn, silence_id=silence_id, by=p.name, at_ms=round(clock() * 1000))
+    routing_store.expire_silence(conn, silence_id=silence_id, by=p.name, at_ms=round(clock() * 1000))
 
 
 # --- receivers --------------------------------------------------------------------------------
@@ -264,7 +264,7 @@ def create_receiver(body: ReceiverIn, request: Request, conn: DbConn, p: Operato
     values["secret"] = body.secret or generated
     try:
         with conn.transaction():
-            rid = store.create_receiver(conn, **values)
+            rid = routing_store.create_receiver(conn, **values)
     except psycopg.errors.UniqueViolation as exc:
         raise Conflict(f"receiver {body.name!r} exists") from exc
     except psycopg.errors.ForeignKeyViolation as exc:
@@ -288,7 +288,7 @@ def update_receiver(
     _allowed_smtp_host(request, row["channel"], config)
     try:
         with conn.transaction():
-            store.update_receiver(conn, receiver_id=receiver_id, changes=body.model_dump(exclude_unset=True))
+            routing_store.update_receiver(conn, receiver_id=receiver_id, changes=body.model_dump(exclude_unset=True))
     except psycopg.errors.CheckViolation as exc:
         raise BadRequest(f"receiver {receiver_id}: {str(exc).splitlines()[0]}") from exc
     return get_receiver(receiver_id, conn, p)
@@ -297,4 +297,4 @@ def update_receiver(
 @router.delete("/receivers/{receiver_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})
 def delete_receiver(receiver_id: Id, conn: DbConn, p: OperatorPrincipal) -> None:
     get_receiver(receiver_id, conn, p)
-    store.delete_receiver(conn, receiver_id=receiver_id)
+    routing_store.delete_receiver(conn, receiver_id=receiver_id)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query
 
 from aggregation import economic
-from aggregation.indicator_job import EMISSION_COLUMNS, ENERGY_COLUMNS
+from aggregation.indicator_columns import EMISSION_COLUMNS, ENERGY_COLUMNS
 from aggregation.indicators import FIRST_EVALUATION_YEAR
 from api.auth import Principal, Role
 from api.deps import (

@@ -10,7 +10,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from aggregation import failures, indicator_job, job
+from aggregation import failures, indicator_daily, indicator_job, job
 from smartpark.catalogue import metric
 from tests.aggregation.conftest import loaded_park
 from tests.support.readings import device_id, ms, store_readings
@@ -39,14 +39,14 @@ def test_a_failing_park_day_does_not_stop_another_parks_statistics(
     db: psycopg.Connection[Any], park: dict[str, Any], other: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bad, good = _park_id(db, park), _park_id(db, other)
-    real = indicator_job.daily
+    real = indicator_daily.daily
 
     def daily(conn: Any, *, park: Any, days: list[Any], **kw: Any) -> int:
         if park.park_id == bad and any(d.year == 2020 for d in days):  # as a bad report for 2020-01 did
             raise KeyError("no entry for year <= 2019 in the coefficient table")
         return int(real(conn, park=park, days=days, **kw))
 
-    monkeypatch.setattr(indicator_job, "daily", daily)
+    monkeypatch.setattr(indicator_daily, "daily", daily)
     # an economic report for 2020-01 queues 2020-01-01, a year the coefficient tables do not cover
     db.execute(
         "INSERT INTO aggregation_dirty_days (park_id, day) VALUES (%s, '2020-01-01'), (%s, '2026-05-02'),"

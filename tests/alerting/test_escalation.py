@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from prometheus_client import CollectorRegistry
 
-from alerting import lifecycle, paging_store, store
+from alerting import lifecycle, outbox_store, paging_store, routing_store
 from alerting.metrics import AlertingMetrics
 from alerting.paging import LinkSettings, Pager
 from alerting.routing import Receiver
@@ -46,7 +46,7 @@ def robot(db: psycopg.Connection[Any], pid: int, platforms: PlatformServer, chan
         ),
     }[channel]
     name = f"{channel}-esc-{pid}"
-    store.create_receiver(
+    routing_store.create_receiver(
         db, name=name, park_id=pid, categories=kw.get("categories", ["energy"]), channel=channel, url=url,
         secrets=secrets, group_interval_s=kw.get("group_interval_s", 30),
     )  # fmt: skip
@@ -56,7 +56,7 @@ def robot(db: psycopg.Connection[Any], pid: int, platforms: PlatformServer, chan
 def people(db: psycopg.Connection[Any], pid: int, smtp: SmtpServer) -> tuple[str, str]:
     """An escalation-only mail receiver (nobody standing) and two contacts: on duty and lead."""
     mail = f"mail-esc-{pid}"
-    store.create_receiver(
+    routing_store.create_receiver(
         db,
         name=mail,
         park_id=pid,
@@ -223,7 +223,7 @@ def test_a_storm_becomes_at_most_the_budget_per_person(
     """1 000 pages for one person, queued while delivery runs, reach them as at most 10 messages
     per window, each a summary, and every page is delivered (the window is shortened to 2 s)."""
     pid = park_id(db, park["parks"][0]["code"])
-    rid = store.create_receiver(
+    rid = routing_store.create_receiver(
         db,
         name=f"storm-mail-{pid}",
         park_id=pid,
@@ -232,7 +232,7 @@ def test_a_storm_becomes_at_most_the_budget_per_person(
         config=smtp.receiver_config(to=[]),
         secrets={"password": smtp.password},
     )
-    (receiver,) = [r for r in store.fetch_receivers(db, park_ids=[pid])[0] if r.receiver_id == rid]
+    (receiver,) = [r for r in routing_store.fetch_receivers(db, park_ids=[pid])[0] if r.receiver_id == rid]
     pager = Pager(
         links=LinkSettings(None, "https://p.example", 3600),
         window_s=2.0,
@@ -245,7 +245,7 @@ def test_a_storm_becomes_at_most_the_budget_per_person(
         alert = {"alert_id": 10_000_000 + i, "status": "firing", "summary": f"storm {i}", "starts_at_ms": 0}
         payload = {"alerts": [alert], "person": {"id": pid, "name": "duty"}, "to": [f"duty-{pid}@park.example"]}
         ids.append(
-            store.enqueue_notification(
+            outbox_store.enqueue_notification(
                 db, receiver_id=rid, group_key="storm", status="firing", payload=payload, alert_statuses=[]
             )
         )

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from alerting.evaluate import (
-    AIR_AQI_ID,
-    DEVICE_ONLINE_ID,
-    FIRING,
-    OK,
-    PENDING,
-    Batch,
-    Entity,
-    Evaluator,
-    SeriesState,
-    metric_id,
-)
+from alerting.carry_over import carried_rules, carry_map, take_over
+from alerting.evaluate import FIRING, OK, PENDING, Entity, Evaluator, SeriesState
+from alerting.metric_ids import AIR_AQI_ID, DEVICE_ONLINE_ID, metric_id
+from alerting.reading_batch import Batch
 from alerting.rules import Rule, default_rules, rule_from_dict
 
 T0 = 1_764_115_200_000
@@ -362,8 +354,8 @@ def test_take_over_carries_state_windows_and_o2_by_key() -> None:
     )
     # entities in another order, one new; the lel rule unchanged, the avg rule changed
     new = Evaluator([lel, tighter], [new_gd, CEMS, GD2, GD], now_ms=T0)
-    assert new.carried_rules(old) == {0}
-    new.take_over(old, new.carry_map(old))
+    assert carried_rules(new, old) == {0}
+    take_over(new, old, carry_map(new, old))
     assert new.series_state("r", "d:2") == FIRING and new.series_state("r", "d:9") == OK
     assert new.o2[1] == 9.0
     assert (1, 3) not in new.windows  # a changed rule's windows are primed afresh, not carried
@@ -377,7 +369,7 @@ def test_take_over_carries_windows_of_an_unchanged_rule() -> None:
     old = Evaluator([avg], [GD], now_ms=T0)
     feed(old, 0, "safety.co_ppm", [(0, 8.0), (1000, 9.0)])
     new = Evaluator([avg], [GD2, GD], now_ms=T0)
-    new.take_over(old)
+    take_over(new, old)
     # (8 + 9 + 16) / 3 = 11 > 10: only true if the carried window still holds 8 and 9
     out = new.evaluate(Batch.of([1], [metric_id("safety.co_ppm")], [T0 + 2000], [16.0]), now_ms=T0 + 2000)
     assert [(t.to, t.value) for t in out] == [("firing", 11.0)]

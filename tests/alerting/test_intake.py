@@ -8,8 +8,9 @@ import json
 from prometheus_client import CollectorRegistry
 
 from alerting.directory import Directory
-from alerting.evaluate import DEVICE_ONLINE_ID, Evaluator, metric_id
+from alerting.evaluate import Evaluator
 from alerting.intake import Message, SkippedReadings, batch_of, subscriptions
+from alerting.metric_ids import DEVICE_ONLINE_ID, metric_id
 from alerting.metrics import AlertingMetrics
 from smartpark.settings import Settings
 from tests.alerting.test_directory import snapshot

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from alerting import ack_links, store
+from alerting import ack_links, routing_store
 from alerting.rules import Rule
 from benchmarks.paging_endpoints import PlatformServer, SmtpServer, receivers_for
 from smartpark.settings import NotifySettings, Settings
@@ -61,7 +61,7 @@ def gas_rule(code: str) -> list[Rule]:
 def add_receiver(
     db: psycopg.Connection[Any], pid: int, name: str, channel: str, url: str | None, config: Any, secrets: Any
 ) -> int:
-    return store.create_receiver(
+    return routing_store.create_receiver(
         db,
         name=f"{name}-{pid}",
         park_id=pid,

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from prometheus_client import CollectorRegistry
 
-from alerting import store
+from alerting import outbox_store, routing_store
 from alerting.metrics import AlertingMetrics
 from alerting.paging import LinkSettings, Pager
 from benchmarks.paging_endpoints import PlatformServer
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 def _enqueue(db: psycopg.Connection[Any], rid: int, name: str, alert_id: int) -> int:
     alert = {"alert_id": alert_id, "status": "firing", "summary": name, "starts_at_ms": 0}
-    return store.enqueue_notification(
+    return outbox_store.enqueue_notification(
         db, receiver_id=rid, group_key=name, status="firing", payload={"alerts": [alert]}, alert_statuses=[]
     )
 
@@ -37,7 +37,7 @@ def test_a_page_queued_during_an_outage_waits_behind_the_older_one(
 ) -> None:
     pid = park_id(db, park["parks"][0]["code"])
     name = robot(db, pid, platforms, "dingtalk")
-    (receiver,) = [r for r in store.fetch_receivers(db, park_ids=[pid])[0] if r.name == name]
+    (receiver,) = [r for r in routing_store.fetch_receivers(db, park_ids=[pid])[0] if r.name == name]
     pager = Pager(links=LinkSettings(None, "https://p.example", 3600), targets=TargetPolicy.from_cidrs(["127.0.0.0/8"]))
     metrics = AlertingMetrics.create(CollectorRegistry())
     try:
@@ -45,7 +45,7 @@ def test_a_page_queued_during_an_outage_waits_behind_the_older_one(
         first = _enqueue(db, receiver.receiver_id, "older-page", 20_000_001)
         assert pager.deliver(db, receiver, metrics) == 0  # the endpoint answers 503: a retry later
         # after many failures the backoff is long: the older page's retry is 2 s away
-        store.defer(db, notification_ids=[first], until_s=time.time() + 2.0)
+        outbox_store.defer(db, notification_ids=[first], until_s=time.time() + 2.0)
         second = _enqueue(db, receiver.receiver_id, "newer-page", 20_000_002)
         platforms.down = False
         assert pager.deliver(db, receiver, metrics) == 0  # due, but behind the older one

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from alerting import store
+from alerting import rule_store
 from alerting.evaluate import BuildCancelled, Evaluator
 from alerting.rules import rule_from_dict
 from smartpark.settings import Settings
@@ -42,7 +42,7 @@ def _add_detectors(db: psycopg.Connection[Any], code: str, n: int) -> None:
 
 
 def _save(db: psycopg.Connection[Any], rule: dict[str, Any]) -> None:
-    store.save_rules(
+    rule_store.save_rules(
         db,
         rules=[rule_from_dict({"severity": "critical", "category": "safety", "metric": "safety.lel_pct", **rule})],
         by="test",

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from alerting import lifecycle, store
+from alerting import lifecycle, outbox_store, routing_store
 from alerting.lifecycle import AlertFilter
 from alerting.routing import inhibit_rules_from_list
 from alerting.rules import SILENCE_TYPES, default_document, default_rules
@@ -64,7 +64,7 @@ def receiver(
     db: psycopg.Connection[Any], pid: int, hook: WebhookReceiver, categories: tuple[str, ...] = ("safety",), **kw: Any
 ) -> int:
     name = f"rx-{pid}-{hook.server.server_address[1]}"
-    return store.create_receiver(
+    return routing_store.create_receiver(
         db, name=name, park_id=pid, categories=categories, channel="webhook", url=hook.url, secret=hook.secret, **kw
     )
 
@@ -178,7 +178,7 @@ def test_grouping_silence_and_inhibition(
     code, pid = park["parks"][0]["code"], park_id(db, park)
     receiver(db, pid, hook, group_by=("park", "category"), group_interval_s=0.5)
     now_ms = int(time.time() * 1000)
-    store.create_silence(
+    routing_store.create_silence(
         db,
         matchers=[f"park={code}", "alertname=t-co"],
         starts_ms=now_ms - 1000,
@@ -245,7 +245,7 @@ def test_receiver_down_then_back_gets_every_notification_once(
             gw.send({"gd1": {"safety.lel_pct": 5}})
             wait_until(lambda i=i: states(db, pid, "t-lel") == ["resolved"] * (i + 1), what="resolved")
         wait_until(lambda: hook.refused >= 3, what="failed attempts")
-        assert store.outbox_counts(db)["pending"] >= 1
+        assert outbox_store.outbox_counts(db)["pending"] >= 1
         hook.down = False
         wait_until(lambda: len(hook.hits) >= 6, timeout=60, what="all 6 notifications")
         time.sleep(1.5)
@@ -286,7 +286,7 @@ def test_gas_leak_reaches_the_emergency_receiver(
     emergency, bureau = WebhookReceiver(), WebhookReceiver()
     receiver(db, pid, emergency, ("safety",))
     receiver(db, pid, bureau, ("emissions", "environment"))
-    store.create_receiver(
+    routing_store.create_receiver(
         db, name=f"ops-{pid}", park_id=pid, categories=["safety", "emissions", "environment", "energy"], channel="mqtt"
     )
     got: list[dict[str, Any]] = []

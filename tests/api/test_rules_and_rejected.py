@@ -110,7 +110,7 @@ def test_silences_need_the_operators_park(client: TestClient, tenancy: Tenancy, 
 def test_ending_a_silence_that_has_not_started(
     client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
 ) -> None:
-    """The API ends silences through alerting.store like every other caller: who ended it is kept,
+    """The API ends silences through alerting.routing_store like every other caller: who ended it is kept,
     and one that has not started yet ends without tripping the table's end-after-start check."""
     h = tenancy.headers("operator")
     made = client.post(

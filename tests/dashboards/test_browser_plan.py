@@ -1,7 +1,7 @@
 """The park plan, the device detail, completeness and the alarm filters in headless Chromium,
 against the running platform of tests/dashboards/conftest.py.
 
-Alarms the tests need are opened through the alarm store's owner function (alerting/store.py) on
+Alarms the tests need are opened through the alarm store's owner function (alerting/alarm_store.py) on
 e1's devices, which the live simulator does not drive.
 """
 
@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import psycopg
 import pytest
 
-from alerting import store
+from alerting import alarm_store
 from alerting.rules import default_rules
 from smartpark.settings import Settings
 from tests.support.browser import (
@@ -76,12 +76,12 @@ def _open_critical_alarm(settings: Settings, platform: Platform) -> tuple[int, i
             pairs.append((row[1].timestamp() if row else 0.0, rule_id, device, row[0] if row else None))
         _, rule_id, device, open_id = min(pairs)
         if open_id is not None:
-            store.move_alert(conn, alert_id=open_id, to="resolved", at_ms=int(time.time() * 1000), value=None)
-        alarm = store.open_alert(
+            alarm_store.move_alert(conn, alert_id=open_id, to="resolved", at_ms=int(time.time() * 1000), value=None)
+        alarm = alarm_store.open_alert(
             conn,
             rule=rules[rule_id],
             series_key=f"d:{device}",
-            ids=store.SeriesIds(platform.park_id, platform.enterprise_ids["e1"], device, None),
+            ids=alarm_store.SeriesIds(platform.park_id, platform.enterprise_ids["e1"], device, None),
             state="firing",
             at_ms=int(time.time() * 1000),
             value=1.0,

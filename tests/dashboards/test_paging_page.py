@@ -21,8 +21,8 @@ import psycopg
 import pytest
 import yaml
 
-from alerting import paging_store, store
-from operations.plan import Component, parse_key
+from alerting import paging_store, routing_store
+from operations.plan import Component
 from operations.preparation import run_step
 from operations.supervisor import Supervisor
 from smartpark.settings import Settings
@@ -35,6 +35,7 @@ from tests.support.browser import (
     _cold_page,
     _log,
     _wait_http,
+    add_user,
     shot,
     wait_js,
 )
@@ -74,25 +75,8 @@ def paged(settings: Settings) -> Iterator[Paged]:
     run_step("registry", ("registry", "load", str(model_path)), log_dir=logs, say=_log, attempts=3)
     # the park's operator: an admin's page opens the first park of the database, which the
     # folder's other tests share
-    admin = parse_key(
-        run_step(
-            "operator",
-            ("users", "add", f"{code}-op", "--role", "operator", "--park", code),
-            log_dir=logs,
-            say=_log,
-            capture=True,
-        )
-    )
-    reg = parse_key(
-        run_step(
-            "regulator",
-            ("users", "add", f"{code}-em", "--role", "regulator", "--park", code, "--bureau", "emergency"),
-            log_dir=logs,
-            say=_log,
-            capture=True,
-        )
-    )
-    assert admin and reg
+    admin = add_user("operator", f"{code}-op", "operator", "--park", code, logs=logs)
+    reg = add_user("regulator", f"{code}-em", "regulator", "--park", code, "--bureau", "emergency", logs=logs)
     with psycopg.connect(settings.database_url or "", autocommit=True) as db:
         park_id, alert_id, at = _paging_history(db, code)
         ents = dict(db.execute("SELECT code, enterprise_id FROM enterprises WHERE park_id = %s", (park_id,)).fetchall())
@@ -129,7 +113,7 @@ def _paging_history(db: psycopg.Connection[Any], code: str) -> tuple[int, int, l
         rule="lel-level1",
     )
     for name, channel, target, result, error, latency, carried in ATTEMPTS:
-        rid = store.create_receiver(
+        rid = routing_store.create_receiver(
             db, name=f"{name}-{code}", park_id=park_id, categories=["safety"], channel=channel, enabled=False
         )
         paging_store.log_attempt(

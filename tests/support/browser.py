@@ -110,6 +110,14 @@ def _log(text: str) -> None:
     print(f"[platform] {text}", flush=True)
 
 
+def add_user(step: str, user: str, role: str, *scope: str, logs: Path) -> str:
+    """A user added with `smartpark users add`, as an admin adds one; its API key."""
+    out = run_step(step, ("users", "add", user, "--role", role, *scope), log_dir=logs, say=_log, capture=True)
+    key = parse_key(out)
+    assert key, f"no API key for {user}"
+    return key
+
+
 def run_platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     code = unique_code("ui")
     model = small_model(code)
@@ -130,28 +138,9 @@ def run_platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
     os.environ.update(env)
     run_step("registry", ("registry", "load", str(model_path)), log_dir=logs, say=_log, attempts=3)
     run_step("rules", ("alerting", "load"), log_dir=logs, say=_log)
-    admin = parse_key(
-        run_step("admin", ("users", "add", f"{code}-admin", "--role", "admin"), log_dir=logs, say=_log, capture=True)
-    )
-    ent = parse_key(
-        run_step(
-            "enterprise",
-            ("users", "add", f"{code}-e2", "--role", "enterprise", "--park", code, "--enterprise", "e2"),
-            log_dir=logs,
-            say=_log,
-            capture=True,
-        )
-    )
-    reg = parse_key(
-        run_step(
-            "regulator",
-            ("users", "add", f"{code}-env", "--role", "regulator", "--park", code, "--bureau", "environment"),
-            log_dir=logs,
-            say=_log,
-            capture=True,
-        )
-    )
-    assert admin and ent and reg
+    admin = add_user("admin", f"{code}-admin", "admin", logs=logs)
+    ent = add_user("enterprise", f"{code}-e2", "enterprise", "--park", code, "--enterprise", "e2", logs=logs)
+    reg = add_user("regulator", f"{code}-env", "regulator", "--park", code, "--bureau", "environment", logs=logs)
     with psycopg.connect(settings.database_url or "") as conn:
         park_id = conn.execute("SELECT park_id FROM parks WHERE code = %s", (code,)).fetchone()[0]
         ents = dict(
@@ -355,13 +344,5 @@ def _cold_page(browser: Any, platform: Platform, width: int, height: int, lang: 
 
 def _display_key(platform: Platform, name: str) -> str:
     """A read-only display key bound to the park, issued as an admin does it."""
-    out = run_step(
-        name,
-        ("users", "add", f"{platform.park_code}-{name}", "--role", "readonly", "--park", platform.park_code),
-        log_dir=ARTIFACTS / "logs" / platform.park_code,
-        say=_log,
-        capture=True,
-    )
-    key = parse_key(out)
-    assert key
-    return key
+    park = platform.park_code
+    return add_user(name, f"{park}-{name}", "readonly", "--park", park, logs=ARTIFACTS / "logs" / park)
