@@ -62,6 +62,7 @@ def deliver_due(
     try:
         for row in outbox.due(conn, now=datetime.fromtimestamp(clock(), UTC)):
             what = f"{row['park_code']} {row['period']} revision {row['revision']}"
+            error = ""
             try:
                 resp = http.post(url, content=bytes(row["envelope"]), headers={"Content-Type": "application/json"})
             except httpx.HTTPError as exc:

@@ -37,7 +37,8 @@ class Outcome:
 
 
 def receive(conn: psycopg.Connection[Any], envelope_json: Mapping[str, Any], *, clock: Callable[[], float]) -> Outcome:
-    """Check and store one envelope; the caller commits (or this runs in its own transaction)."""
+    """Check one envelope and store it if it is new; ``conn`` in autocommit (the checks and the
+    write take a transaction of their own, under the park's lock)."""
     try:
         env = Envelope.from_json(envelope_json)
     except PackageError as exc:
@@ -57,22 +58,23 @@ def receive(conn: psycopg.Connection[Any], envelope_json: Mapping[str, Any], *, 
     now = datetime.fromtimestamp(clock(), UTC)
     if pkg.created > now + MAX_CLOCK_AHEAD:
         return Outcome(422, f"created {pkg.created.isoformat()} is ahead of the region's clock", field="created")
-    ident = {"park": code, "period": pkg.period, "revision": pkg.revision}
     fingerprint = digest(env.package)
+
+    def answer(status: int, reason: str) -> Outcome:
+        return Outcome(status, reason, park=code, period=pkg.period, revision=pkg.revision)
+
     with conn.transaction():
         store.lock_park(conn, code=code)
         stored = store.stored_revision(conn, code=code, period=pkg.period, revision=pkg.revision)
         if stored == fingerprint:
-            return Outcome(200, "already stored: this exact package", **ident)
+            return answer(200, "already stored: this exact package")
         if stored is not None:
-            return Outcome(
-                409, f"revision {pkg.revision} of {pkg.period} is stored with other content: submit a new revision",
-                **ident,
-            )  # fmt: skip
+            changed = f"revision {pkg.revision} of {pkg.period} is stored with other content"
+            return answer(409, f"{changed}: submit a new revision")
         if store.nonce_used(conn, code=code, nonce=pkg.nonce):
-            return Outcome(409, f"nonce {pkg.nonce} was used by another package of park {code!r}: a replay", **ident)
+            return answer(409, f"nonce {pkg.nonce} was used by another package of park {code!r}: a replay")
         latest = store.latest_revision(conn, code=code, period=pkg.period)
         if pkg.revision <= latest:
-            return Outcome(409, f"revision {pkg.revision} of {pkg.period}: revision {latest} is stored", **ident)
+            return answer(409, f"revision {pkg.revision} of {pkg.period}: revision {latest} is stored")
         store.add_submission(conn, package=pkg, raw=env.package, signature=env.signature, digest=fingerprint)
-    return Outcome(201, "stored", **ident)
+    return answer(201, "stored")

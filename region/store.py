@@ -138,8 +138,8 @@ def latest_annual(conn: psycopg.Connection[Any], *, first: int, last: int) -> li
     """The latest revision of every annual package of years first..last (what is ranked)."""
     cur = conn.cursor(row_factory=dict_row)
     return cur.execute(
-        "SELECT DISTINCT ON (park_code, period) park_code, period::int AS year, revision, body"
-        " FROM region_submissions WHERE length(period) = 4 AND period::int BETWEEN %(a)s AND %(b)s"
+        "SELECT DISTINCT ON (park_code, period) park_code, left(period, 4)::int AS year, revision, body"
+        " FROM region_submissions WHERE length(period) = 4 AND left(period, 4)::int BETWEEN %(a)s AND %(b)s"
         " ORDER BY park_code, period, revision DESC",
         {"a": first, "b": last},
     ).fetchall()
