@@ -106,12 +106,24 @@ def submit(
 
 
 def queue_closed(
-    conn: psycopg.Connection[Any], *, key: Ed25519PrivateKey, clock: Callable[[], float] = time.time
+    conn: psycopg.Connection[Any],
+    *,
+    key: Ed25519PrivateKey,
+    clock: Callable[[], float] = time.time,
+    park_codes: list[str] | None = None,
 ) -> dict[str, int]:
-    """Queue every park's last closed month and year (new revisions where figures changed since:
-    late data reaches the region as a revision, never as an edit)."""
+    """Queue every park's closed months of the last year and its last closed year (new revisions
+    where figures changed since: late data reaches the region as a revision, never as an edit;
+    an instance that was down catches up). ``park_codes``: only these parks (None: all)."""
     counts = {"queued": 0, "unchanged": 0, "empty": 0}
-    parks = conn.cursor(row_factory=dict_row).execute("SELECT code, timezone FROM parks ORDER BY code").fetchall()
+    parks = (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            "SELECT code, timezone FROM parks WHERE %(codes)s::text[] IS NULL OR code = ANY(%(codes)s) ORDER BY code",
+            {"codes": park_codes},
+        )
+        .fetchall()
+    )
     for p in parks:
         today = datetime.fromtimestamp(clock(), UTC).astimezone(ZoneInfo(p["timezone"])).date()
         for period in closed_periods(today):

@@ -29,10 +29,10 @@ def deliver(connect: Connect, settings: RegionSettings) -> dict[str, int]:
         return deliver_due(conn, settings=settings)
 
 
-def queue(connect: Connect, key_file: Path) -> dict[str, int]:
+def queue(connect: Connect, key_file: Path, park_codes: list[str] | None = None) -> dict[str, int]:
     with connect() as conn:
         conn.row_factory = dict_row  # the statistics queries read columns by name
-        done = queue_closed(conn, key=load_key_file(key_file))
+        done = queue_closed(conn, key=load_key_file(key_file), park_codes=park_codes)
     if done["queued"]:
         log.info("region packages queued: %s", done)
     return done

@@ -37,10 +37,15 @@ def period_bounds(period: str) -> tuple[date, date]:
     return date(y, m, 1), date(y + (m == 12), m % 12 + 1, 1)
 
 
-def closed_periods(today: date) -> tuple[str, str]:
-    """The last closed month and year on the park's calendar: what is due now."""
-    last_month = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
-    return f"{last_month:%Y-%m}", str(today.year - 1)
+CATCH_UP_MONTHS = 12  # a park instance that was down queues the months it missed, this far back
+
+
+def closed_periods(today: date, months: int = CATCH_UP_MONTHS) -> list[str]:
+    """The periods due by ``today`` on the park's calendar, oldest first: the last ``months``
+    closed months and the last closed year."""
+    index = today.year * 12 + today.month - 1  # this month, counted from year 0
+    out = [f"{(i // 12):04d}-{(i % 12) + 1:02d}" for i in range(index - months, index)]
+    return [*out, str(today.year - 1)]
 
 
 def park_row(conn: psycopg.Connection[Any], code: str) -> dict[str, Any]:

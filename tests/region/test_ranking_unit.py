@@ -103,8 +103,9 @@ def test_missing_packages_are_those_due_by_today() -> None:
 def test_periods_and_backoff() -> None:
     assert period_bounds("2024-12") == (date(2024, 12, 1), date(2025, 1, 1))
     assert period_bounds("2024") == (date(2024, 1, 1), date(2025, 1, 1))
-    assert closed_periods(date(2026, 1, 10)) == ("2025-12", "2025")
-    assert closed_periods(date(2026, 7, 1)) == ("2026-06", "2025")
+    assert closed_periods(date(2026, 1, 10), months=2) == ["2025-11", "2025-12", "2025"]
+    assert closed_periods(date(2026, 7, 1), months=1) == ["2026-06", "2025"]
+    assert closed_periods(date(2026, 7, 1))[0] == "2025-07" and len(closed_periods(date(2026, 7, 1))) == 13
     assert [backoff_s(n, 3600) for n in (0, 1, 2, 9)] == [10, 20, 40, 3600]
 
 

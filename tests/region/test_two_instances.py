@@ -9,6 +9,7 @@ import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from region.delivery import deliver_due
 from region.package import Envelope, Package, new_package, sign
+from region.park_package import closed_periods
 from tests.region.conftest import TwoInstances, monthly_rows, register
 
 pytestmark = pytest.mark.integration
@@ -85,6 +87,29 @@ def test_a_park_submits_and_the_region_ranks(two: TwoInstances, db: psycopg.Conn
     # the park sees its acknowledged outbox entry
     box = httpx.get(t.park.url + "/api/v1/region/outbox", headers=t.headers("park_operator")).json()
     assert box[0]["acknowledged_at"] is not None and box[0]["period"] == "2025"
+
+
+def test_the_scheduler_jobs_queue_the_closed_periods_and_deliver_them(
+    two: TwoInstances, db: psycopg.Connection[Any]
+) -> None:
+    from region import job
+
+    t = two
+    monthly_rows(db, t.park_id, 2025, output=10_000.0)
+    key_file = t.park_settings.region.key_file
+    assert key_file is not None
+
+    def connect() -> psycopg.Connection[Any]:
+        return psycopg.connect(t.park_db, autocommit=True)
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the park's calendar (small_model)
+    done = job.queue(connect, key_file, park_codes=[t.park_code])
+    # the closed months of the last twelve with figures (2025's only) and the closed year 2025
+    with_figures = [p for p in closed_periods(today) if p.startswith("2025")]
+    assert done == {"queued": len(with_figures), "unchanged": 0, "empty": 13 - len(with_figures)}
+    assert job.queue(connect, key_file, park_codes=[t.park_code])["unchanged"] == len(with_figures)
+    assert job.deliver(connect, t.park_settings.region)["acknowledged"] == len(with_figures)
+    assert _count(t.region_db, t.park_code, "2025") == 1
 
 
 def test_each_caller_sees_its_scope(two: TwoInstances) -> None:
