@@ -104,10 +104,19 @@ def _park_add(args: argparse.Namespace) -> int:
     except PackageError as exc:
         print(f"smartpark region park add: {exc}", file=sys.stderr)
         return 2
+    import psycopg
+
     with _connect() as conn:
-        row = store.register_park(
-            conn, code=args.code, name=args.name, league=args.league, public_key=public, designated_class=args.klass
-        )
+        try:
+            row = store.register_park(
+                conn, code=args.code, name=args.name, league=args.league, public_key=public, designated_class=args.klass
+            )
+        except psycopg.errors.UniqueViolation:
+            print("smartpark region park add: the public key is registered for another park", file=sys.stderr)
+            return 1
+        except psycopg.errors.CheckViolation as exc:
+            print(f"smartpark region park add: {exc.diag.message_primary}", file=sys.stderr)
+            return 2
     print(f"park {row['park_code']} ({row['league']}) key {row['key_id']}")
     return 0
 
