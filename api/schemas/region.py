@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.schemas.common import CODE_RE, In, Out
+from api.schemas.common import In, Out
 from api.schemas.statistics import MethodOut
 from region.package import MAX_PACKAGE_BYTES
 
@@ -78,7 +78,7 @@ class OutboxIn(In):
 
 class OutboxOut(Out):
     outbox_id: int
-    park_code: str = Field(pattern=CODE_RE)
+    park_code: str
     period: str
     revision: int
     queued_at: datetime
