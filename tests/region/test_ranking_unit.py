@@ -114,3 +114,13 @@ def test_exact_thresholds(designated: int) -> None:
     threshold = CLASS_1 if designated == 1 else CLASS_2
     streak = below_class_streaks(np.array([[threshold, threshold - 1]]), [designated])
     assert streak.tolist() == [[0, 1]]
+
+
+def test_every_method_weighs_figures_a_package_carries() -> None:
+    for method in ind.EVALUATION_METHODS.values():
+        assert set(method.criteria) <= set(RANKING_FIGURES), set(method.criteria) - set(RANKING_FIGURES)
+
+
+def test_a_region_without_parks_ranks_nothing() -> None:
+    r = rank_region([], [], [2025], _figures(np.zeros((0, 1))), np.zeros((0, 1), dtype=bool))
+    assert r.ranked.tolist() == [0] and r.rank.shape == (0, 1)
