@@ -1,9 +1,10 @@
 """`smartpark region …`: the regional level, both sides.
 
 Park side: ``keygen`` (the park's key pair), ``submit PERIOD`` (queue and send a package),
-``deliver`` (send the outbox), ``outbox``. Region side (an instance with its own database):
-``park add`` (register a park and its public key), ``grant`` (a league's or a park's readonly
-user), ``results`` (the ranking as JSON). The private key is never printed or logged.
+``deliver`` (send the outbox), ``outbox``, ``result`` (its own result, from the region).
+Region side (an instance with its own database): ``park add`` (register a park and its public
+key), ``grant`` (a league's or a park's readonly user), ``results`` (the ranking as JSON). The
+private key is never printed or logged.
 """
 
 from __future__ import annotations
@@ -95,6 +96,29 @@ def _outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _result(args: argparse.Namespace) -> int:
+    """The park's own result, read from its region with the park's key there."""
+    import httpx
+
+    from smartpark.settings import get_settings
+
+    region = get_settings().region
+    if not region.url or not region.api_key:
+        print("smartpark region result: set SMARTPARK_REGION_URL and SMARTPARK_REGION_API_KEY", file=sys.stderr)
+        return 2
+    got = httpx.get(
+        region.url.rstrip("/") + "/api/v1/region/results",
+        params={"year": args.year, "years": args.years},
+        headers={"X-API-Key": region.api_key},
+        timeout=region.timeout_s,
+    )
+    if got.status_code != 200:
+        print(f"smartpark region result: HTTP {got.status_code}: {got.text[:500]}", file=sys.stderr)
+        return 1
+    _print(got.json())
+    return 0
+
+
 def _park_add(args: argparse.Namespace) -> int:
     from region import store
     from region.package import public_from_text
@@ -164,6 +188,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--park")
     p.add_argument("--limit", type=int, default=100)
     p.set_defaults(func=_outbox)
+    p = sub.add_parser("result", help="park: its own class and rank, read from the region")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--years", type=int, default=5)
+    p.set_defaults(func=_result)
     park = sub.add_parser("park", help="region: registered parks").add_subparsers(dest="park_command", required=True)
     p = park.add_parser("add", help="register a park (or replace its key, league, class)")
     p.add_argument("code")

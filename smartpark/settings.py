@@ -213,6 +213,8 @@ class RegionSettings(BaseSettings):
 
     url: str | None = None  # the region instance's base URL, e.g. https://region.example:8040
     key_file: Path | None = None  # the park's Ed25519 private key (smartpark region keygen)
+    # the park's API key at the region (a readonly user granted the park): reads its own result
+    api_key: str | None = Field(default=None, repr=False)
     retry_every_s: Annotated[float, Field(gt=0, le=3600)] = 30.0  # the outbox job's period
     retry_max_s: Annotated[float, Field(gt=0, le=86_400)] = 3600.0  # longest wait between tries
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 20.0

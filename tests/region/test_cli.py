@@ -69,6 +69,13 @@ def test_register_grant_submit_and_results_from_the_command_line(
     assert main(["region", "submit", "2031-01", "--park", t.park_code]) == 1  # not ended
     assert main(["region", "outbox", "--park", t.park_code]) == 0
     assert json.loads(capsys.readouterr().out)[0]["acknowledged_at"] is not None
+    # the park reads its own result from the region, with its key there
+    assert main(["region", "result", "--year", "2025"]) == 2  # no key at the region set
+    capsys.readouterr()
+    _on(monkeypatch, SMARTPARK_REGION_API_KEY=t.keys["own_park"])
+    assert main(["region", "result", "--year", "2025", "--years", "1"]) == 0
+    own = json.loads(capsys.readouterr().out)
+    assert [r["code"] for r in own] == [t.park_code] and own[0]["trend"][0]["year"] == 2025
     # the region's results as JSON
     _on(monkeypatch, SMARTPARK_DATABASE_URL=t.region_db)
     assert main(["region", "results", "--year", "2025", "--league", "chifeng"]) == 0
