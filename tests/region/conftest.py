@@ -151,11 +151,13 @@ def two(settings: Settings, db_url: str, db: psycopg.Connection[Any], tmp_path: 
             region.stop()
 
 
-def register(region_db: str, code: str, league: str, designated: int | None = 2) -> Ed25519PrivateKey:
+def register(
+    region_db: str, code: str, league: str, designated: int | None = 2, name: str | None = None
+) -> Ed25519PrivateKey:
     """Another park at the region, with a key of its own (it signs its packages in the test)."""
     key = Ed25519PrivateKey.generate()
     with psycopg.connect(region_db, autocommit=True) as conn:
         store.register_park(
-            conn, code=code, name=code, league=league, public_key=public_raw(key), designated_class=designated
+            conn, code=code, name=name or code, league=league, public_key=public_raw(key), designated_class=designated
         )
     return key

@@ -15,11 +15,16 @@ from api.auth import Role
 from region.package import new_package, sign
 from smartpark.settings import Settings
 from tests.region.conftest import LIMITS, ApiThread, key_of, region_user, register
+from tests.support.browser import DOC_SHOTS
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 # Outputs in 10⁴ yuan (Article 12: class 1 ≥ 1 500 000, class 2 ≥ 100 000).
-PARKS = (("pg-bt-a", "baotou", 1_600_000.0), ("pg-bt-b", "baotou", 120_000.0), ("pg-od-a", "ordos", 400_000.0))
+PARKS = (
+    ("pg-bt-a", "baotou", "包头稀土高新区", 1, 1_600_000.0),
+    ("pg-bt-b", "baotou", "包头九原工业园区", 2, 120_000.0),
+    ("pg-od-a", "ordos", "鄂尔多斯大路工业园区", 1, 400_000.0),
+)
 
 
 @pytest.fixture
@@ -37,10 +42,10 @@ def region_site(settings: Settings) -> Iterator[tuple[str, str]]:
         with psycopg.connect(db.url, autocommit=True) as conn:
             league_key = region_user(conn, league="baotou")
             key_of(conn, Role.ADMIN)
-        keys = {code: register(db.url, code, league) for code, league, _ in PARKS}
+        keys = {code: register(db.url, code, league, designated, name) for code, league, name, designated, _ in PARKS}
         site.start()
         try:
-            for code, _, output in PARKS:
+            for code, _, _, _, output in PARKS:
                 same = {"employees": 100, "enterprises": 2, "exceedance_minutes": 0}
                 body = {"figures": {"output_value": output, "tax": output / 20, **same}}
                 pkg = new_package(park=code, period="2025", revision=1, body=body, clock=time.time)
@@ -82,7 +87,9 @@ def test_a_league_sees_its_parks_ranked_among_all(page: Any, region_site: tuple[
     assert [r.get_attribute("data-park") for r in rows] == ["pg-bt-a", "pg-bt-b"]  # rank 1, then rank 3
     first, second = (r.locator("td").all_inner_texts() for r in rows)
     assert first[0] == "1" and second[0] == "3"  # ranked among all three parks, ordos' included
-    assert first[4] == "1" and second[4] == "2"  # Article 12 class by output
+    assert first[1] == "包头稀土高新区" and first[4] == "1" and second[4] == "2"  # Article 12 class by output
     assert "前10名" in first[7] and "2025: 1" in first[8]
-    assert "pg-od-a" not in page.inner_text("body")  # another league's park is not shown
+    assert "鄂尔多斯" not in page.inner_text("body")  # another league's park is not shown
     assert "假设" in page.inner_text("#region-method")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.screenshot(path=str(DOC_SHOTS / "region-zh-1920.png"))
