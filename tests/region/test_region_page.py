@@ -60,19 +60,13 @@ def region_site(settings: Settings) -> Iterator[tuple[str, str]]:
 def page() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, checked_page
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
-        pg = ctx.new_page()
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-        yield pg
-        ctx.close()
+        with checked_page(browser, viewport={"width": 1600, "height": 1000}, locale="zh-CN") as pg:
+            yield pg
         browser.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def test_a_league_sees_its_parks_ranked_among_all(page: Any, region_site: tuple[str, str]) -> None:
