@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from smartpark.private_files import write_private
 
 FORMAT = "smartpark-article21/1"
-PERIOD_RE = re.compile(r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$")
+PERIOD_RE = re.compile(r"^20[0-9]{2}(-(0[1-9]|1[0-2]))?$")  # years 2000-2099
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 MAX_PACKAGE_BYTES = 256 * 1024  # a park's statistics of one period are a few kB
 MAX_REVISION = 10_000
@@ -54,7 +54,7 @@ def canonical(value: Any) -> bytes:
 
 def period_kind(period: str) -> str:
     if not PERIOD_RE.match(period):
-        raise PackageError("period", f"{period!r} is neither YYYY (annual) nor YYYY-MM (monthly)")
+        raise PackageError("period", f"{period!r} is neither YYYY (annual) nor YYYY-MM (monthly) of 2000-2099")
     return "annual" if len(period) == 4 else "monthly"
 
 
@@ -115,7 +115,7 @@ def decode(raw: bytes) -> Package:
         raise PackageError("package", f"{len(raw)} bytes; at most {MAX_PACKAGE_BYTES}")
     try:
         value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise PackageError("package", f"not UTF-8 JSON ({exc})") from exc
     if not isinstance(value, dict):
         raise PackageError("package", "not a JSON object")
@@ -211,7 +211,11 @@ class Envelope:
             signature = base64.b64decode(value["signature"], validate=True)
         except ValueError as exc:
             raise PackageError("signature", "not base64") from exc
-        return cls(value["package"].encode("utf-8"), value["key_id"], signature)
+        try:
+            package = value["package"].encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate from a JSON escape
+            raise PackageError("package", "not encodable as UTF-8") from exc
+        return cls(package, value["key_id"], signature)
 
 
 def sign(package: Package, key: Ed25519PrivateKey) -> Envelope:

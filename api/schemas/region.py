@@ -11,7 +11,7 @@ from api.schemas.common import In, Out
 from api.schemas.statistics import MethodOut
 from region.package import MAX_PACKAGE_BYTES
 
-PERIOD_RE = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
+PERIOD_RE = r"^20[0-9]{2}(-(0[1-9]|1[0-2]))?$"  # years 2000-2099 (region.package)
 
 
 class EnvelopeIn(In):

@@ -72,6 +72,7 @@ def test_the_canonical_form_is_the_only_one_accepted() -> None:
         ({"park": "bad code!"}, "park"),
         ({"period": "2025-13"}, "period"),
         ({"period": "25"}, "period"),
+        ({"period": "0000"}, "period"),  # a year no calendar function takes
         ({"revision": 0}, "revision"),
         ({"created": datetime(2026, 1, 5)}, "created"),  # a naive time is refused
         ({"nonce": "xyz"}, "nonce"),
@@ -116,6 +117,9 @@ def test_envelope_round_trip_and_bad_signature_text() -> None:
     with pytest.raises(PackageError) as info:
         Envelope.from_json({"package": "{}", "key_id": "x"})
     assert info.value.field == "signature"
+    with pytest.raises(PackageError) as info:
+        Envelope.from_json({**env.to_json(), "package": "\ud800"})
+    assert info.value.field == "package"
 
 
 def test_the_key_file_is_private_and_never_replaced(tmp_path: Path) -> None:

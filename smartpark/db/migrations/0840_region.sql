@@ -24,7 +24,7 @@ CREATE INDEX region_parks_league_idx ON region_parks (league);
 
 CREATE TABLE region_submissions (
     park_code   text NOT NULL REFERENCES region_parks ON DELETE CASCADE,
-    period      text NOT NULL CHECK (period ~ '^[0-9]{4}(-(0[1-9]|1[0-2]))?$'),
+    period      text NOT NULL CHECK (period ~ '^20[0-9]{2}(-(0[1-9]|1[0-2]))?$'),
     revision    int NOT NULL CHECK (revision >= 1),
     nonce       text NOT NULL,
     created_at  timestamptz NOT NULL,
@@ -47,7 +47,7 @@ CREATE TABLE region_viewers (
 CREATE TABLE region_outbox (
     outbox_id       bigserial PRIMARY KEY,
     park_code       text NOT NULL,
-    period          text NOT NULL CHECK (period ~ '^[0-9]{4}(-(0[1-9]|1[0-2]))?$'),
+    period          text NOT NULL CHECK (period ~ '^20[0-9]{2}(-(0[1-9]|1[0-2]))?$'),
     revision        int NOT NULL CHECK (revision >= 1),
     envelope        bytea NOT NULL,
     content_digest  bytea NOT NULL,
