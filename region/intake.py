@@ -1,6 +1,6 @@
 """The region receives a park's signed package: every refusal named, every revision kept once.
 
-Order of the checks: the key must be a registered park's (401), the signature good (401), the
+Order of the checks: the key must be a registered park's (403), the signature good (403), the
 package readable (422) and for the key's own park (403), not created in the future (422); then, under
 a lock on the park, the revision and nonce: the byte-identical package again is a retry whose
 answer was lost (acknowledged, nothing stored), anything else reusing a revision or a nonce is a
@@ -45,9 +45,9 @@ def receive(conn: psycopg.Connection[Any], envelope_json: Mapping[str, Any], *, 
         return Outcome(422, str(exc), field=exc.field)
     park = store.park_by_key(conn, key=env.key_id)
     if park is None:
-        return Outcome(401, f"unknown park key {env.key_id[:32]!r}: register the park's public key at the region")
+        return Outcome(403, f"unknown park key {env.key_id[:32]!r}: register the park's public key at the region")
     if not verify(env, bytes(park["public_key"])):
-        return Outcome(401, f"bad signature for the key of park {park['park_code']!r}")
+        return Outcome(403, f"bad signature for the key of park {park['park_code']!r}")
     try:
         pkg = decode(env.package)
     except PackageError as exc:

@@ -1,7 +1,7 @@
 """The region's side of the regional level (Articles 21, 22): parks' signed packages in, results out.
 
 A submission needs no API key: the Ed25519 signature of a registered park is its credential
-(refusals: 401 unknown key or bad signature, 403 another park's package, 409 a replay or a changed
+(refusals: 403 unknown key, bad signature or another park's package, 409 a replay or a changed
 package under a stored revision, 422 unreadable). Results and submissions: a region admin sees
 every park, a league/city user (role readonly with a region scope of one league) its parks, a
 park's user (role readonly scoped to one park at the region) its own; nobody else.
@@ -18,14 +18,15 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Principal, Role
 from api.deps import Clock, CurrentPrincipal, DbConn
-from api.problems import Conflict, Forbidden, Problem, Unauthorized, Unprocessable
+from api.problems import Conflict, Forbidden, Problem, Unprocessable
 from api.schemas.region import PERIOD_RE, EnvelopeIn, ReceiptOut, RegionResultOut, SubmissionOut
 from region import intake, store
 from region.results import MAX_YEARS, results
 
 router = APIRouter(tags=["region"])
 
-REFUSALS: dict[int, type[Problem]] = {401: Unauthorized, 403: Forbidden, 409: Conflict, 422: Unprocessable}
+# 403, not 401: the signature is the credential, no HTTP authentication scheme would help
+REFUSALS: dict[int, type[Problem]] = {403: Forbidden, 409: Conflict, 422: Unprocessable}
 REFUSED: dict[int | str, dict[str, Any]] = {status: {} for status in REFUSALS}
 
 

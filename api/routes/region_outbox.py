@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from api.deps import Clock, DbConn, OperatorPrincipal
-from api.problems import NotFound, Unavailable, Unprocessable
+from api.problems import Conflict, NotFound, Unprocessable
 from api.queries.registry import get_park
 from api.schemas.region import OutboxIn, OutboxOut
 from region import outbox
@@ -37,7 +37,7 @@ def list_outbox(conn: DbConn, p: OperatorPrincipal) -> list[dict[str, Any]]:
     "/region/outbox",
     response_model=OutboxOut,
     status_code=202,
-    responses={401: {}, 403: {}, 404: {}, 422: {}, 503: {}},
+    responses={401: {}, 403: {}, 404: {}, 409: {}, 422: {}},
     summary="queue the park's Article 21 package of an ended month or year (a new revision if changed)",
 )
 def queue_package(body: OutboxIn, conn: DbConn, p: OperatorPrincipal, clock: Clock, request: Request) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def queue_package(body: OutboxIn, conn: DbConn, p: OperatorPrincipal, clock: Clo
         raise NotFound(f"no park {body.park_id}")
     key_file = request.app.state.settings.region.key_file
     if key_file is None:
-        raise Unavailable("this instance has no SMARTPARK_REGION_KEY_FILE: it cannot sign packages")
+        raise Conflict("this instance has no SMARTPARK_REGION_KEY_FILE: it cannot sign packages")
     try:
         row, new = submit(conn, park_code=park["code"], period=body.period, key=load_key_file(key_file), clock=clock)
     except PackageError as exc:

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from region.delivery import deliver_due
 from region.package import Envelope, Package, new_package, sign
 from region.park_package import closed_periods
+from smartpark.settings import Settings
 from tests.region.conftest import TwoInstances, monthly_rows, register
 
 pytestmark = pytest.mark.integration
@@ -112,7 +113,7 @@ def test_the_scheduler_jobs_queue_the_closed_periods_and_deliver_them(
     assert _count(t.region_db, t.park_code, "2025") == 1
 
 
-def test_each_caller_sees_its_scope(two: TwoInstances) -> None:
+def test_each_caller_sees_its_scope(two: TwoInstances, settings: Settings) -> None:
     t = two
     register(t.region_db, "bt-c", "baotou")
     register(t.region_db, "od-b", "ordos")
@@ -142,6 +143,18 @@ def test_each_caller_sees_its_scope(two: TwoInstances) -> None:
     assert bad.status_code == 422 and "period" in bad.text
     unended = httpx.post(box, json={"park_id": t.park_id, "period": "2099"}, headers=t.headers("park_admin"))
     assert unended.status_code == 422 and "has not ended" in unended.text
+    # an instance without a key file cannot sign: it says so instead of queueing
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.region.conftest import LIMITS
+
+    unsigned = create_app(settings, limits=LIMITS, database_url=t.park_db, static_dir=None)
+    with TestClient(unsigned) as c:
+        got = c.post(
+            "/api/v1/region/outbox", json={"park_id": t.park_id, "period": "2025"}, headers=t.headers("park_admin")
+        )
+    assert got.status_code == 409 and "SMARTPARK_REGION_KEY_FILE" in got.text
 
 
 def test_forged_replayed_and_edited_packages_are_refused(two: TwoInstances) -> None:
@@ -156,13 +169,13 @@ def test_forged_replayed_and_edited_packages_are_refused(two: TwoInstances) -> N
     assert _count(t.region_db, "fg-a", "2025") == 1
     # bad signature: the bytes changed after signing
     forged = Envelope(first.package.replace(b"200000.0", b"900000.0"), first.key_id, first.signature)
-    assert _post(t, forged).status_code == 401
+    assert _post(t, forged).status_code == 403
     # signed by a stranger under the park's key id
     stranger = Ed25519PrivateKey.generate()
     pkg = _other_package("fg-a", 1.0, revision=2)
-    assert _post(t, Envelope(pkg.encode(), first.key_id, stranger.sign(pkg.encode()))).status_code == 401
+    assert _post(t, Envelope(pkg.encode(), first.key_id, stranger.sign(pkg.encode()))).status_code == 403
     # a key the region does not know
-    assert _post(t, sign(pkg, stranger)).status_code == 401
+    assert _post(t, sign(pkg, stranger)).status_code == 403
     # another park's valid key signing a package for this park
     refused = _post(t, sign(_other_package("fg-a", 5.0, revision=2), other))
     assert refused.status_code == 403 and "fg-b" in refused.json()["detail"]
