@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry
 
 from aggregation import indicator_job, job
 from smartpark.heartbeat import STALE_AFTER_S, Heartbeat
-from smartpark.settings import AggregationSettings, StorageSettings, get_settings
+from smartpark.settings import AggregationSettings, RegionSettings, StorageSettings, get_settings
 
 log = logging.getLogger("aggregation.scheduler")
 
@@ -39,7 +39,9 @@ class Jobs:
         clock: Callable[[], float] = time.perf_counter,
         heartbeat: Heartbeat | None = None,  # None: one of its own, not exported
         storage: StorageSettings | None = None,  # None: the defaults (no cold tier)
+        region: RegionSettings | None = None,  # None: no submissions to a region
     ) -> None:
+        self.region = region
         self.settings = settings
         self.storage = storage or StorageSettings()
         self.connect = connect
@@ -120,6 +122,10 @@ def serve(jobs: Jobs) -> None:
     sched.add_job(jobs.rollups, "interval", seconds=s.rollup_every_s, id="rollups", **common)
     sched.add_job(jobs.indicators, "interval", seconds=s.indicators_every_s, id="indicators", **common)
     sched.add_job(jobs.retention, "interval", hours=jobs.storage.retention_every_h, id="retention", **common)
+    if jobs.region is not None:  # a park submitting to its region: the outbox until acknowledged
+        from region import job as region_job
+
+        region_job.schedule(sched, jobs.connect, jobs.region, common)
 
     def stop(signum: int, _frame: Any) -> None:
         log.info("signal %d: stopping", signum)
@@ -143,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
         connect=lambda: connect(url, autocommit=True),
         heartbeat=heartbeat,
         storage=settings.storage,
+        region=settings.region,
     )
     if not args.once:
         from smartpark.health_http import serve_health

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "api": ("api.cli", "the HTTP API and the ops-centre page"),
     "users": ("api.users_cli", "users and API keys"),
     "hj212": ("ingest.hj212.cli", "HJ 212 data-logger protocol: decode, serve"),
+    "region": ("region.cli", "the regional level: park submissions (Art. 21), the region's ranking (Art. 22)"),
     "bench": ("benchmarks.cli", "benchmarks that print their figures (source checkout only)"),
     "up": ("operations.supervisor", "run every component of the platform in the foreground"),
 }

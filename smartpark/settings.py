@@ -205,6 +205,21 @@ class ForwardSettings(BaseSettings):
     report_s: Annotated[float, Field(gt=0, le=300)] = 2.0  # status table and gauges refreshed
 
 
+class RegionSettings(BaseSettings):
+    """A park's submissions to its region (``SMARTPARK_REGION_`` prefix; region/): where the
+    region's API is, the park's private key file (mode 0600) and how the outbox retries."""
+
+    model_config = SettingsConfigDict(env_prefix="SMARTPARK_REGION_", env_file=".env", extra="ignore")
+
+    url: str | None = None  # the region instance's base URL, e.g. https://region.example:8040
+    key_file: Path | None = None  # the park's Ed25519 private key (smartpark region keygen)
+    # the park's API key at the region (a readonly user granted the park): reads its own result
+    api_key: str | None = Field(default=None, repr=False)
+    retry_every_s: Annotated[float, Field(gt=0, le=3600)] = 30.0  # the outbox job's period
+    retry_max_s: Annotated[float, Field(gt=0, le=86_400)] = 3600.0  # longest wait between tries
+    timeout_s: Annotated[float, Field(gt=0, le=300)] = 20.0
+
+
 def _default_state_dir() -> Path:
     # One machine-wide instance of the local services: every checkout shares it.
     if os.geteuid() == 0:
@@ -253,6 +268,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     forward: ForwardSettings = Field(default_factory=ForwardSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    region: RegionSettings = Field(default_factory=RegionSettings)
 
     @field_validator("registry_file", mode="before")
     @classmethod

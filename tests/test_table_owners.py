@@ -63,6 +63,10 @@ OWNERS = {
     "hj212_logger_clock": "ingest/hj212/clock_store.py",
     "storage_cold_chunks": "storage/manifest.py",
     "storage_cold_files": "storage/manifest.py",
+    "region_parks": "region/store.py",
+    "region_submissions": "region/store.py",
+    "region_viewers": "region/store.py",
+    "region_outbox": "region/outbox.py",
 }
 # Session-local temporary tables: not in the migrations, written by the module that creates them.
 TEMPORARY = {"ingest_stage": "ingest/store.py"}

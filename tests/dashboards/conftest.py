@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from smartpark.settings import Settings
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, Platform, run_platform
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, Platform, checked_page, run_platform
 
 
 @pytest.fixture(scope="package")
@@ -29,12 +29,6 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, timezone_id="Asia/Shanghai", locale="zh-CN")
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    # the page runs under the API's Content-Security-Policy: anything it blocks is a failure
-    pg.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-    yield pg
-    ctx.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with checked_page(browser, viewport={"width": 1600, "height": 1000}, timezone_id="Asia/Shanghai",
+                      locale="zh-CN") as pg:  # fmt: skip
+        yield pg

@@ -15,7 +15,8 @@ def _dictionaries() -> dict[str, dict[str, str]]:
     """The label dictionaries of i18n.js and of the modules adding to them (addLabels): one
     `lang: { "key": "text", ... }` block per language."""
     out: dict[str, dict[str, str]] = {}
-    for name, start, end in (("i18n.js", "const DICT = {", "\n};"), ("i18n-ops.js", "addLabels({", "\n});")):
+    more = [(p.name, "addLabels({", "\n});") for p in sorted((WEB / "js").glob("i18n-*.js"))]
+    for name, start, end in (("i18n.js", "const DICT = {", "\n};"), *more):
         source = (WEB / "js" / name).read_text()
         body = source[source.index(start) : source.index(end)]
         for lang, block in re.findall(r"^  (\w+): \{(.*?)^  \},", body, re.M | re.S):

@@ -11,6 +11,7 @@ import re
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,6 +54,20 @@ CHROMIUM_ARGS = [
 ]
 HISTORY_DAYS = 40
 VIEWS = ("overview", "plan", "energy", "environment", "safety", "enterprise", "regulator")
+
+
+@contextmanager
+def checked_page(browser: Any, **context: Any) -> Iterator[Any]:
+    """A page in a context of its own (``context``: Playwright's new_context options) that fails
+    the test on a JavaScript error or anything the API's Content-Security-Policy blocks."""
+    ctx = browser.new_context(**context)
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    yield pg
+    ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def _indicators_of_the_history(settings: Settings, park_id: int, zone: str, logs: Path) -> None:

@@ -4,6 +4,7 @@ import { disposeAll, loadEcharts } from "./charts.js";
 import { clock, escape, setZone, time, zoneLabel } from "./format.js";
 import { applyStatic, currentLang, onLangChange, setLang, t } from "./i18n.js";
 import "./i18n-ops.js";
+import "./i18n-region.js";
 import { loadReference } from "./limits.js";
 import * as live from "./live.js";
 import * as staleness from "./staleness.js";
@@ -18,6 +19,7 @@ const VIEWS = {
   regulator: () => import("./views/regulator.js"),
   plan: () => import("./views/plan.js"),
   device: () => import("./views/device.js"),
+  region: () => import("./views/region.js"),
 };
 // Views reached from others (a device from the plan or a list), never from the nav.
 const LINKED_VIEWS = ["device"];
@@ -25,9 +27,9 @@ const REFRESH_MS = 60_000;
 
 // Which views each role sees, the first one being its home.
 const ROLE_VIEWS = {
-  admin: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator"],
+  admin: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "region"],
   operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator"],
-  readonly: ["overview", "plan", "energy", "environment", "safety", "enterprise"],
+  readonly: ["overview", "plan", "energy", "environment", "safety", "enterprise", "region"],
   enterprise: ["enterprise"],
   regulator: ["regulator", "environment", "safety"],
 };
@@ -38,6 +40,10 @@ function viewAllowed(view, categories) {
   const needs = VIEW_CATEGORIES[view];
   return !needs || needs.some((c) => categories.includes(c));
 }
+
+// A region instance (parks registered for their packages, none in its own registry): the region
+// first. Users bound to a park have no region scope, so no region view.
+const homeFirst = (views, park) => (park || !views.includes("region") ? views : ["region", ...views.filter((v) => v !== "region")]);
 
 const $ = (sel) => document.querySelector(sel);
 let ctx = null;
@@ -90,7 +96,8 @@ async function loadContext() {
     metricById: new Map(metrics.map((m) => [m.metric_id, m])),
     timezone: park?.timezone || "Asia/Shanghai",
     canAck: ["admin", "operator", "enterprise"].includes(me.role), // enterprises acknowledge their own
-    views: (ROLE_VIEWS[me.role] || ROLE_VIEWS.readonly).filter((v) => viewAllowed(v, me.categories || [])),
+    views: homeFirst((ROLE_VIEWS[me.role] || ROLE_VIEWS.readonly)
+      .filter((v) => viewAllowed(v, me.categories || []) && (v !== "region" || me.park_id == null)), park),
     names: {
       enterprise: (id) => entById.get(id)?.name,
       device: (id) => deviceName(devById.get(id)),
