@@ -62,6 +62,15 @@ OWNERS = {
     "hj212_logger_clock": "ingest/hj212/clock_store.py",
     "storage_cold_chunks": "storage/manifest.py",
     "storage_cold_files": "storage/manifest.py",
+    "emergency_hazards": "emergency/registry_store.py",
+    "emergency_hazard_devices": "emergency/registry_store.py",
+    "emergency_plans": "emergency/registry_store.py",
+    "emergency_resources": "emergency/registry_store.py",
+    "emergency_incidents": "emergency/incident_store.py",
+    "emergency_incident_alarms": "emergency/incident_store.py",
+    "emergency_incident_events": "emergency/incident_store.py",
+    "emergency_incident_steps": "emergency/incident_store.py",
+    "emergency_incident_photos": "emergency/incident_store.py",
 }
 # Session-local temporary tables: not in the migrations, written by the module that creates them.
 TEMPORARY = {"ingest_stage": "ingest/store.py"}
