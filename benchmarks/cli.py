@@ -22,6 +22,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "forward": ("benchmarks.forward", "HJ 212 forwarding: packets/s, end-to-end p99, backlog after an outage"),
     "page": ("benchmarks.page", "cold load of each ops-centre view in headless Chromium"),
     "storage": ("benchmarks.storage", "bytes per reading hot and cold, export rate, reads across tiers"),
+    "emergency": ("benchmarks.emergency", "alarm -> incident -> first pages; a 2-hour incident's report"),
 }
 
 
