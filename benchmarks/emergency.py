@@ -56,7 +56,9 @@ def _setup(conn: psycopg.Connection[Any], platforms: PlatformServer, smtp: SmtpS
 
     with conn.transaction():
         load_model(conn, _model(runs))
-    (park_id,) = conn.execute("SELECT park_id FROM parks WHERE code = 'emgb'").fetchone()  # type: ignore[misc]
+    row = conn.execute("SELECT park_id FROM parks WHERE code = 'emgb'").fetchone()
+    assert row is not None
+    park_id = int(row[0])
     store.create_receiver(
         conn, name="robot", park_id=park_id, categories=["energy"], channel="wecom",
         url=f"{platforms.base}/wecom/send", secrets={"key": platforms.creds.wecom_key},

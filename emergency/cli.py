@@ -7,6 +7,7 @@ import argparse
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import yaml
@@ -30,13 +31,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     watch.set_defaults(func=run_watch)
 
 
-def _connect() -> psycopg.Connection:  # type: ignore[type-arg]
+def _connect() -> psycopg.Connection[Any]:
     from smartpark.db import connect, database_url
 
     return connect(database_url(get_settings()), autocommit=True)
 
 
-def load_model(conn: psycopg.Connection, model: EmergencyModel) -> dict[str, int]:  # type: ignore[type-arg]
+def load_model(conn: psycopg.Connection[Any], model: EmergencyModel) -> dict[str, int]:
     """Save a park's emergency registry in one transaction; counts saved."""
     with conn.transaction():
         row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (model.park,)).fetchone()
@@ -70,7 +71,7 @@ def run_load(args: argparse.Namespace) -> int:
 def run_watch(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     every = min(60.0, max(0.5, args.every))
-    conn = None
+    conn: psycopg.Connection[Any] | None = None
     while True:
         try:
             if conn is None or conn.closed:

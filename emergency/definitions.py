@@ -6,7 +6,7 @@ field is named in the error (422). Limits are in the field constraints and in do
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -102,7 +102,7 @@ class EmergencyModel(Strict):
 
     @field_validator("hazards", "plans", "resources")
     @classmethod
-    def _codes_unique(cls, items: list[HazardIn] | list[PlanIn] | list[ResourceIn]) -> list:  # type: ignore[type-arg]
+    def _codes_unique(cls, items: list[Any]) -> list[Any]:
         codes = [i.code for i in items]
         dup = sorted({c for c in codes if codes.count(c) > 1})
         if dup:

@@ -21,7 +21,7 @@ Row = dict[str, Any]
 def plain_rows(conn: Conn) -> Iterator[Conn]:
     """alerting's functions read plain tuples: the connection's row factory for their time."""
     saved = conn.row_factory
-    conn.row_factory = tuple_row  # type: ignore[assignment]
+    conn.row_factory = tuple_row
     try:
         yield conn
     finally:

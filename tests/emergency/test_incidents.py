@@ -67,6 +67,11 @@ def test_opening_instantiates_the_plan_and_pages_its_first_step_then_the_next(
     assert f"应急事件 #{inc['incident_id']}" in platforms.of("wecom")[0].text
     assert smtp.mails[0].rcpt_tos == [f"{paging.lead}@park.example"]
     assert "确认泄漏并报告" in str(smtp.mails[0].message["Subject"])
+    # their delivery is in the timeline (receiver and channel, not the address)
+    timeline = client.get(f"{API}/incidents/{inc['incident_id']}", headers=tenancy.headers("emg_regulator")).json()
+    pages = [e["text"] for e in timeline["timeline"] if e["kind"] == "page:ok"]
+    assert sorted(pages) == sorted([f"{paging.robot} (wecom)", f"{paging.mail} (email)"])
+    assert not any("@" in e["text"] for e in timeline["timeline"])
     # ticking step 1 off pages step 2: whoever the roster has on duty
     r = client.post(f"{API}/incidents/{inc['incident_id']}/steps/1/done", json={}, headers=tenancy.headers("operator"))
     assert r.status_code == 200, r.text
