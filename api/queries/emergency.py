@@ -23,10 +23,11 @@ INCIDENT_COLS = (
     "i.incident_id, i.park_id, i.enterprise_id, i.hazard_id, i.zone, i.title, i.incident_type, i.level, i.state,"
     " i.commander, i.drill, i.opened_by, i.opened_at, i.first_alarm_at, i.responding_at, i.controlled_at,"
     " i.closed_at, i.plan_id, i.plan_name, i.rule, e.name AS enterprise_name, h.code AS hazard_code,"
-    " h.name AS hazard_name, h.grade AS hazard_grade, h.plan_x AS hazard_x, h.plan_y AS hazard_y"
+    " h.name AS hazard_name, h.grade AS hazard_grade, h.plan_x AS hazard_x, h.plan_y AS hazard_y,"
+    " pk.code AS park_code, pk.timezone, e.code AS enterprise_code"
 )
 INCIDENT_FROM = (
-    "emergency_incidents i LEFT JOIN enterprises e USING (enterprise_id)"
+    "emergency_incidents i JOIN parks pk USING (park_id) LEFT JOIN enterprises e USING (enterprise_id)"
     " LEFT JOIN emergency_hazards h USING (hazard_id)"
 )
 
