@@ -28,8 +28,8 @@ class Strict(BaseModel):
 class SubstanceIn(Strict):
     substance: Annotated[str, Field(min_length=1, max_length=64)]
     quantity_t: Annotated[float, Field(ge=0, le=1e7)]
-    threshold_t: Annotated[float | None, Field(gt=0, le=1e6)] = None  # GB 18218-2018 table 1 unless stated
-    beta: Annotated[float | None, Field(gt=0, le=100)] = None
+    threshold_t: Annotated[float | None, Field(ge=0.001, le=1e6)] = None  # GB 18218-2018 table 1 unless stated
+    beta: Annotated[float | None, Field(ge=0.1, le=100)] = None
 
 
 class Responsible(Strict):

@@ -237,6 +237,8 @@ async def upload_photo(
     from fastapi.concurrency import run_in_threadpool
 
     _may_add(p)
+    if "\x00" in caption:
+        raise Unprocessable("caption: a NUL character is not text", field="caption")
     body = await request.body()
     limit = min(photos.MAX_BYTES, limits.max_body_bytes)
     if len(body) > limit:
