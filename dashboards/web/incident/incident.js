@@ -135,10 +135,15 @@ async function load() {
 }
 
 async function poll() {
-  const out = await api.get("/emergency/events", { after: lastEvent, limit: 500 });
-  const first = lastEvent === 0;
-  lastEvent = out.last_event_id;
-  if (!first && out.items.some((e) => e.incident_id === id)) await load();
+  const first = lastEvent === 0; // the first poll only finds where the feed stands
+  let mine = false;
+  for (;;) {
+    const out = await api.get("/emergency/events", { after: lastEvent, limit: 500 });
+    lastEvent = out.last_event_id;
+    mine ||= out.items.some((e) => e.incident_id === id);
+    if (out.items.length < 500) break;
+  }
+  if (!first && mine) await load();
 }
 
 function wire() {
