@@ -158,3 +158,20 @@ def test_a_page_says_it_is_an_incident_and_a_drill() -> None:
     text = notify.headline(incident(drill=True, level=2), 1, {"title": "疏散"})
     assert text.startswith("【演练】【应急事件 #9 II级(重大)】液氯储罐泄漏")
     assert "步骤1: 疏散" in text
+
+
+def test_a_registry_file_names_each_code_once_and_every_bad_field() -> None:
+    from pydantic import ValidationError
+
+    from emergency.definitions import EmergencyModel
+
+    hazard = {"code": "h1", "name": "罐区", "responsible": {"name": "张工"}}
+    with pytest.raises(ValidationError, match=r"codes \['h1'\] appear more than once"):
+        EmergencyModel.model_validate({"park": "p", "hazards": [hazard, hazard]})
+    with pytest.raises(ValidationError) as e:
+        EmergencyModel.model_validate(
+            {"park": "p", "hazards": [{**hazard, "substances": [{"substance": "chlorine", "quantity_t": -1}]}]}
+        )
+    assert "hazards.0.substances.0.quantity_t" in str(e.value)
+    with pytest.raises(ValidationError, match="responsible"):
+        EmergencyModel.model_validate({"park": "p", "hazards": [{"code": "h2", "name": "x"}]})
