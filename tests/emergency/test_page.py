@@ -6,6 +6,7 @@ nothing of it."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,10 +17,11 @@ from fastapi.testclient import TestClient
 
 from api.app import DASHBOARD_DIR, create_app
 from smartpark.settings import ApiSettings, Settings
-from tests.api.conftest import Tenancy
+from tests.api.conftest import Tenancy, device_id
 from tests.emergency.conftest import raise_alarm
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DOC_SHOTS, _wait_http, wait_js
 from tests.support.ports import free_port
+from tests.support.readings import store_readings
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -43,6 +45,11 @@ def test_the_incident_view_on_a_wall_and_a_laptop(
 ) -> None:
     from playwright.sync_api import sync_playwright
 
+    did = device_id(db, tenancy.e1, "gd1")
+    (mid,) = db.execute("SELECT metric_id FROM metrics WHERE code = 'safety.lel_pct'").fetchone()  # type: ignore[misc]
+    now = int(time.time() * 1000)
+    # the leak building up over the last 20 minutes, one reading every 30 s
+    store_readings(db, [(did, mid, now - 30_000 * k, max(0.0, 64.0 - 1.6 * k)) for k in range(40)])
     aid = raise_alarm(db, tenancy, "gd1", "lel-level2", 64)
     opened = client.post("/api/v1/emergency/incidents", json={"alert_ids": [aid], "commander": "王队长"},
                          headers=tenancy.headers("operator"))  # fmt: skip
@@ -65,7 +72,7 @@ def test_the_incident_view_on_a_wall_and_a_laptop(
             assert page.locator("#inc-map .pin.hazard").count() == 1
             page.click('button[data-tick="1"]')
             wait_js(page, "document.querySelector('#inc-steps li[data-step=\"1\"]').classList.contains('done')", 15)
-            wait_js(page, "document.querySelector('#inc-chart').dataset.empty !== undefined", 15)
+            wait_js(page, "document.querySelector('#inc-chart').dataset.empty === '0'", 15)
             DOC_SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(DOC_SHOTS / "incident-zh-1920.png"))
             page.set_viewport_size({"width": 1366, "height": 768})
