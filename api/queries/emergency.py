@@ -7,6 +7,7 @@ admins every park's. Whether a regulator may read at all is the route's check (e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +43,7 @@ def list_incidents(
     *,
     limit: int,
     offset: int,
-    states: list[str] | None,
+    states: Sequence[str] | None,
     drill: bool | None,
     park_id: int | None,
     since: datetime | None,
