@@ -153,8 +153,11 @@ def _opening(
         api_ms.append((t1 - t0) * 1000)
         e2e_ms.append((t2 - t0) * 1000)
         time.sleep(0.3)
+    runs_ms = [round(x) for x in e2e_ms]
     e2e_ms.sort()
     return {
+        "open_api_ms_each": [round(x) for x in api_ms],
+        "open_to_pages_ms_each": runs_ms,
         "open_api_ms_median": round(sorted(api_ms)[len(api_ms) // 2], 1),
         "open_to_pages_ms_median": round(e2e_ms[len(e2e_ms) // 2], 1),
         "open_to_pages_ms_max": round(e2e_ms[-1], 1),
