@@ -33,6 +33,14 @@ def _park(conn: DbConn, p: Principal, park_id: int) -> None:
         raise NotFound(f"no park {park_id}")
 
 
+def _row(rows: list[dict[str, Any]], key: str, value: int, what: str) -> dict[str, Any]:
+    """The caller's row with this id (404 when the caller does not see one)."""
+    row = next((r for r in rows if r[key] == value), None)
+    if row is None:
+        raise NotFound(f"no {what} {value}")
+    return row
+
+
 def _save(conn: DbConn, fn: Any, **kwargs: Any) -> int:
     try:
         with conn.transaction():
@@ -46,7 +54,7 @@ def save_hazard(park_id: Id, body: HazardIn, conn: DbConn, p: OperatorPrincipal)
     """A hazard with its substances, graded on saving (R and grade per GB 18218-2018 4.3)."""
     _park(conn, p, park_id)
     hid = _save(conn, registry_store.save_hazard, park_id=park_id, hazard=body)
-    return next(h for h in q.hazards(conn, p, park_id=park_id) if h["hazard_id"] == hid)
+    return _row(q.hazards(conn, p, park_id=park_id), "hazard_id", hid, "hazard")
 
 
 @router.get("/emergency/hazards", responses={403: {}})
@@ -56,8 +64,7 @@ def hazards(conn: DbConn, p: Reader, park_id: ParkFilter = None) -> list[dict[st
 
 @router.delete("/emergency/hazards/{hazard_id}", status_code=204, responses={403: {}, 404: {}})
 def delete_hazard(hazard_id: Id, conn: DbConn, p: OperatorPrincipal) -> None:
-    if not any(h["hazard_id"] == hazard_id for h in q.hazards(conn, p, park_id=None)):
-        raise NotFound(f"no hazard {hazard_id}")
+    _row(q.hazards(conn, p, park_id=None), "hazard_id", hazard_id, "hazard")
     registry_store.delete_hazard(conn, hazard_id=hazard_id)
 
 
@@ -66,7 +73,7 @@ def save_plan(park_id: Id, body: PlanIn, conn: DbConn, p: OperatorPrincipal) -> 
     """An emergency plan (预案): ordered steps, each with its role, checklist and whom to page."""
     _park(conn, p, park_id)
     pid = _save(conn, registry_store.save_plan, park_id=park_id, plan=body)
-    return next(x for x in q.plans(conn, p, park_id=park_id) if x["plan_id"] == pid)
+    return _row(q.plans(conn, p, park_id=park_id), "plan_id", pid, "plan")
 
 
 @router.get("/emergency/plans", responses={403: {}})
@@ -76,8 +83,7 @@ def plans(conn: DbConn, p: Reader, park_id: ParkFilter = None) -> list[dict[str,
 
 @router.delete("/emergency/plans/{plan_id}", status_code=204, responses={403: {}, 404: {}})
 def delete_plan(plan_id: Id, conn: DbConn, p: OperatorPrincipal) -> None:
-    if not any(x["plan_id"] == plan_id for x in q.plans(conn, p, park_id=None)):
-        raise NotFound(f"no plan {plan_id}")
+    _row(q.plans(conn, p, park_id=None), "plan_id", plan_id, "plan")
     registry_store.delete_plan(conn, plan_id=plan_id)
 
 
@@ -86,7 +92,7 @@ def save_resource(park_id: Id, body: ResourceIn, conn: DbConn, p: OperatorPrinci
     """A team, supply or piece of equipment, the park's or an enterprise's, with where it is."""
     _park(conn, p, park_id)
     rid = _save(conn, registry_store.save_resource, park_id=park_id, resource=body)
-    return next(r for r in q.resources(conn, p, park_id=park_id) if r["resource_id"] == rid)
+    return _row(q.resources(conn, p, park_id=park_id), "resource_id", rid, "resource")
 
 
 @router.get("/emergency/resources", responses={403: {}})
@@ -96,8 +102,7 @@ def resources(conn: DbConn, p: Reader, park_id: ParkFilter = None) -> list[dict[
 
 @router.delete("/emergency/resources/{resource_id}", status_code=204, responses={403: {}, 404: {}})
 def delete_resource(resource_id: Id, conn: DbConn, p: OperatorPrincipal) -> None:
-    if not any(r["resource_id"] == resource_id for r in q.resources(conn, p, park_id=None)):
-        raise NotFound(f"no resource {resource_id}")
+    _row(q.resources(conn, p, park_id=None), "resource_id", resource_id, "resource")
     registry_store.delete_resource(conn, resource_id=resource_id)
 
 

@@ -105,6 +105,11 @@ def test_registry_writes_are_the_parks_operators(
     ]
     resources = client.get(f"{API}/resources", headers=tenancy.headers("enterprise")).json()
     assert sorted(r["code"] for r in resources) == ["e1-scba", "e1-team", "park-foam"]
+    foam = next(r["resource_id"] for r in resources if r["code"] == "park-foam")
+    assert client.delete(f"{API}/resources/{foam}", headers=tenancy.headers("enterprise")).status_code == 403
+    assert client.delete(f"{API}/resources/{foam}", headers=tenancy.headers("operator")).status_code == 204
+    left = client.get(f"{API}/resources", headers=tenancy.headers("operator")).json()
+    assert "park-foam" not in [r["code"] for r in left]
 
 
 def test_photos_are_checked_private_and_served_to_who_sees_the_incident(
