@@ -72,16 +72,22 @@ def run_watch(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     every = min(60.0, max(0.5, args.every))
     conn: psycopg.Connection[Any] | None = None
-    while True:
-        try:
-            if conn is None or conn.closed:
-                conn = _connect()
-            opened = rule.run_once(conn)
-            if opened:
-                log.info("rule %s opened incidents %s", rule.RULE, opened)
-        except psycopg.Error as exc:
-            log.error("emergency watch: database error, retrying: %s", exc)
-            conn = None
-        if args.once:
-            return 0
-        time.sleep(every)
+    try:
+        while True:
+            try:
+                if conn is None or conn.closed:
+                    conn = _connect()
+                opened = rule.run_once(conn)
+                if opened:
+                    log.info("rule %s opened incidents %s", rule.RULE, opened)
+            except psycopg.Error as exc:
+                log.error("emergency watch: database error, retrying: %s", exc)
+                if conn is not None:
+                    conn.close()
+                conn = None
+            if args.once:
+                return 0
+            time.sleep(every)
+    finally:
+        if conn is not None:
+            conn.close()

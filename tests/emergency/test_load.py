@@ -50,3 +50,20 @@ def test_a_file_loads_and_a_bad_one_is_refused_by_field(
     nowhere = tmp_path / "nowhere.yaml"
     nowhere.write_text(yaml.safe_dump({**model(code), "park": "no-such-park"}), encoding="utf-8")
     assert run_load(argparse.Namespace(file=nowhere)) == 2
+
+
+def test_the_watch_makes_a_pass_of_the_rule(
+    settings: Settings, db: psycopg.Connection[Any], tenancy: Tenancy, registry: dict[str, Any]
+) -> None:
+    from emergency.cli import run_watch
+    from tests.emergency.conftest import raise_alarm
+
+    gas = raise_alarm(db, tenancy, "gd1", "co-level2", 40)
+    fire = raise_alarm(db, tenancy, "fa1", "fire-alarm", 1)
+    assert run_watch(argparse.Namespace(every=2.0, once=True)) == 0
+    row = db.execute(
+        "SELECT i.rule, array_agg(l.alert_id ORDER BY l.alert_id) FROM emergency_incidents i"
+        " JOIN emergency_incident_alarms l USING (incident_id) WHERE i.park_id = %s GROUP BY i.incident_id",
+        (tenancy.park_id,),
+    ).fetchone()
+    assert row == ("gas-level2-and-fire", sorted([gas, fire]))
