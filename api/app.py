@@ -117,6 +117,8 @@ def create_app(
         alarms,
         auth,
         completeness,
+        emergency,
+        emergency_registry,
         forwarding,
         health,
         hj212,
@@ -140,7 +142,7 @@ def create_app(
     app.include_router(ack_page.router)  # /a/{token}: short, for the link in an SMS
     modules = (auth, registry_routes, telemetry, statistics, alarms, rules, paging, rejected, forwarding, completeness,
                hj212, live, reference, plan)  # fmt: skip
-    for module in (*modules, region, region_outbox, service_health):
+    for module in (*modules, region, region_outbox, service_health, emergency, emergency_registry):
         app.include_router(module.router, prefix=PREFIX)
 
     @app.get(f"{PREFIX}/docs", include_in_schema=False)

@@ -23,6 +23,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "page": ("benchmarks.page", "cold load of each ops-centre view in headless Chromium"),
     "storage": ("benchmarks.storage", "bytes per reading hot and cold, export rate, reads across tiers"),
     "region": ("benchmarks.region", "the region's class check and ranking of 100 parks × 5 years"),
+    "emergency": ("benchmarks.emergency", "alarm -> incident -> first pages; a 2-hour incident's report"),
 }
 
 

@@ -54,6 +54,7 @@ def components(opts: Options, *, model: Path) -> list[Component]:
         Component("alerting", ("alerting",)),
         Component("scheduler", ("scheduler",)),
         Component("api", ("api",)),
+        Component("emergency", ("emergency", "watch")),  # the rule that opens incidents by itself
     ]
     if opts.hj212:
         out.append(Component("hj212", ("hj212", "serve")))

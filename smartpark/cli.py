@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "storage": ("storage.cli", "storage report, retention with the Parquet cold tier, columnstore"),
     "economic": ("aggregation.economic_cli", "economic monthly reports"),
     "alerting": ("alerting.cli", "streaming alarm evaluation and notification delivery"),
+    "emergency": ("emergency.cli", "hazards, plans and resources; the rule that opens incidents"),
     "api": ("api.cli", "the HTTP API and the ops-centre page"),
     "users": ("api.users_cli", "users and API keys"),
     "hj212": ("ingest.hj212.cli", "HJ 212 data-logger protocol: decode, serve"),

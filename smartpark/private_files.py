@@ -31,3 +31,10 @@ def make_private(path: Path) -> None:
     """Narrow an existing file (written by another program) to its owner."""
     if path.exists():
         path.chmod(PRIVATE_MODE)
+
+
+def write_private_bytes(path: Path, data: bytes) -> None:
+    """Create ``path`` (it must not exist) with ``data``; mode 0600 before any byte is written."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)

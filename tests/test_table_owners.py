@@ -67,6 +67,15 @@ OWNERS = {
     "region_submissions": "region/store.py",
     "region_viewers": "region/store.py",
     "region_outbox": "region/outbox.py",
+    "emergency_hazards": "emergency/registry_store.py",
+    "emergency_hazard_devices": "emergency/registry_store.py",
+    "emergency_plans": "emergency/registry_store.py",
+    "emergency_resources": "emergency/registry_store.py",
+    "emergency_incidents": "emergency/incident_store.py",
+    "emergency_incident_alarms": "emergency/incident_store.py",
+    "emergency_incident_events": "emergency/incident_store.py",
+    "emergency_incident_steps": "emergency/incident_store.py",
+    "emergency_incident_photos": "emergency/incident_store.py",
 }
 # Session-local temporary tables: not in the migrations, written by the module that creates them.
 TEMPORARY = {"ingest_stage": "ingest/store.py"}

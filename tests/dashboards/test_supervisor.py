@@ -17,7 +17,7 @@ from operations.supervisor import Supervisor, backoff_s, check_command
 
 def test_components_of_the_platform_and_the_demo() -> None:
     plain = components(Options(), model=Path("m.yaml"))
-    assert [c.name for c in plain] == ["ingest", "alerting", "scheduler", "api", "hj212", "hj212-forward"]
+    assert [c.name for c in plain] == ["ingest", "alerting", "scheduler", "api", "emergency", "hj212", "hj212-forward"]
     assert plain[0].argv == ("ingest", "--workers", "2", "--partitioned")
     demo = components(Options(demo=True, sim_interval_s=5), model=Path("/s/park.yaml"))
     assert demo[-1] == Component(

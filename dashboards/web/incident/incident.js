@@ -1,0 +1,208 @@
+// The incident view (/incident/?id=N): timeline, plan checklist, map with the hazard and the
+// nearest resources, live readings of the zone. Operators tick steps, move the state and add
+// notes; the incident's enterprise adds notes; the others follow. New events are polled from
+// /emergency/events every few seconds, the zone's readings every 10 s.
+import * as api from "../js/api.js";
+import { chart, draw, echartsReady, lineOption } from "../js/charts.js";
+import { clock, escape, setZone, time } from "../js/format.js";
+
+const EVENTS_MS = 3000;
+const READINGS_MS = 10_000;
+const STATES = ["reported", "responding", "controlled", "closed"];
+const STATE_ZH = { reported: "已报告", responding: "处置中", controlled: "已控制", closed: "已关闭" };
+const LEVEL_ZH = { 1: "I级 特别重大", 2: "II级 重大", 3: "III级 较大", 4: "IV级 一般" };
+const $ = (s) => document.querySelector(s);
+const id = Number(new URLSearchParams(location.search).get("id"));
+let me = null;
+let lastEvent = 0;
+let readingsChart = null;
+
+const secondsBetween = (a, b) => (a && b ? Math.max(0, (Date.parse(b) - Date.parse(a)) / 1000) : null);
+function hms(s) {
+  if (s == null) return "—";
+  const r = Math.round(s);
+  return `${Math.floor(r / 3600)}:${String(Math.floor((r % 3600) / 60)).padStart(2, "0")}:${String(r % 60).padStart(2, "0")}`;
+}
+const dl = (pairs) => pairs.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join("");
+
+function facts(inc) {
+  $("#inc-title").textContent = `#${inc.incident_id} ${inc.title}`;
+  $("#inc-badges").innerHTML = [
+    `<span class="badge level-${inc.level}">${escape(LEVEL_ZH[inc.level])}</span>`,
+    `<span class="badge state-${inc.state}">${escape(STATE_ZH[inc.state])} ${escape(inc.state)}</span>`,
+    inc.drill ? '<span class="badge drill">演练 drill</span>' : "",
+  ].join("");
+  $("#inc-facts").innerHTML = dl([
+    ["企业 Enterprise", inc.enterprise_name || "—"], ["危险源 Hazard", inc.hazard_name ? `${inc.hazard_name} (${inc.hazard_code})` : "—"],
+    ["区域 Zone", inc.zone || "—"], ["类型 Type", inc.incident_type], ["指挥 Commander", inc.commander || "—"],
+    ["首次报警 First alarm", time(inc.first_alarm_at)], ["开启 Opened", `${time(inc.opened_at)} · ${inc.opened_by}`],
+    ["报警 Alarms", inc.alarms.map((a) => `${a.device_code || ""} ${a.summary}`).join("; ") || "—"],
+  ]);
+  const acks = inc.alarms.map((a) => a.acknowledged_at).filter(Boolean);
+  if (!inc.rule) acks.push(inc.opened_at);
+  const ack = acks.sort()[0];
+  $("#inc-durations").innerHTML = dl([
+    ["→ 确认 acknowledged", hms(secondsBetween(inc.first_alarm_at, ack))],
+    ["→ 响应 response", hms(secondsBetween(inc.first_alarm_at, inc.responding_at))],
+    ["→ 控制 control", hms(secondsBetween(inc.first_alarm_at, inc.controlled_at))],
+    ["→ 关闭 closed", hms(secondsBetween(inc.first_alarm_at, inc.closed_at))],
+  ]);
+}
+
+const operates = () => me && ["admin", "operator"].includes(me.role);
+
+function actions(inc) {
+  const box = $("#inc-actions");
+  if (inc.state === "closed") {
+    box.hidden = false; // the after-action report, for whoever sees the incident
+    box.innerHTML = ["xlsx", "pdf"].map((f) => `<button type="button" data-report="${f}">报告 report ${f.toUpperCase()}</button>`).join("");
+  } else {
+    box.hidden = !operates();
+    const next = STATES.slice(STATES.indexOf(inc.state) + 1);
+    box.innerHTML = next.map((s) => `<button type="button" data-to="${s}">→ ${escape(STATE_ZH[s])} ${s}</button>`).join("");
+  }
+  $("#inc-note").hidden = inc.state === "closed" || !(operates() || (me && me.role === "enterprise"));
+}
+
+function steps(inc) {
+  $("#inc-plan-name").textContent = inc.plan_name || "无预案 no plan";
+  $("#inc-steps").innerHTML = inc.steps.map((s) => `<li class="${s.done_at ? "done" : ""}" data-step="${s.step_no}">
+    <b>${escape(s.title)}</b> <small>${escape(s.role)}</small>
+    ${s.done_at ? `<small>✓ ${escape(s.done_by)} ${escape(clock(s.done_at))}</small>`
+      : operates() && inc.state !== "closed" ? `<button type="button" data-tick="${s.step_no}">完成 done</button>` : ""}
+    ${s.checklist.length ? `<ul>${s.checklist.map((c) => `<li>${escape(c)}</li>`).join("")}</ul>` : ""}</li>`).join("");
+}
+
+function timeline(inc) {
+  $("#inc-events").innerHTML = [...inc.timeline].reverse().map((e) => `<li><time>${escape(clock(e.at))}</time>
+    <span class="kind">${escape(e.kind)}</span>${escape(e.by)} · ${escape(e.text)}</li>`).join("");
+}
+
+/** The plan's region of a zone as fractions of its width and height, or null. */
+function zoneCentre(svgDoc, viewBox, enterprise, zone) {
+  const rect = svgDoc.querySelector(`rect[name="${CSS.escape(`${enterprise}/${zone}`)}"]`);
+  if (!rect || !viewBox) return null;
+  const n = (a) => Number(rect.getAttribute(a) || 0);
+  return [(n("x") + n("width") / 2 - viewBox[0]) / viewBox[2], (n("y") + n("height") / 2 - viewBox[1]) / viewBox[3]];
+}
+
+async function map(inc) {
+  const box = $("#inc-map");
+  const pins = [];
+  // positioned through the CSSOM, not a style attribute (the page's CSP rules out inline styles)
+  const pin = (kind, text, [x, y]) => {
+    const el = document.createElement("span");
+    el.className = `pin ${kind}`;
+    el.textContent = text;
+    el.style.left = `${x * 100}%`;
+    el.style.top = `${y * 100}%`;
+    return el;
+  };
+  $("#inc-resources").innerHTML = inc.nearest_resources.slice(0, 8).map((r) => `<li><span class="kind">${escape(r.rank)}</span>
+    ${escape(r.name)} × ${escape(r.quantity)}${escape(r.unit)} · ${escape(r.enterprise || "园区 park")} ${escape(r.zone)}</li>`).join("");
+  let plan = null;
+  try { plan = await api.get(`/parks/${inc.park_id}/plan`); } catch { plan = null; }
+  if (!plan) { $("#inc-map-note").textContent = "无园区图 no plan"; box.innerHTML = ""; return; }
+  const svgDoc = new DOMParser().parseFromString(plan.svg, "image/svg+xml");
+  const vb = (svgDoc.documentElement.getAttribute("viewBox") || "").split(/[\s,]+/).map(Number);
+  const viewBox = vb.length === 4 && vb.every(Number.isFinite) ? vb : null;
+  const hazardAt = inc.hazard_x != null ? [inc.hazard_x, inc.hazard_y] : zoneCentre(svgDoc, viewBox, inc.enterprise_code, inc.zone);
+  if (hazardAt) pins.push(pin("hazard", `⚠ ${inc.hazard_name || inc.zone}`, hazardAt));
+  for (const r of inc.nearest_resources.slice(0, 8)) {
+    const at = r.enterprise && r.zone ? zoneCentre(svgDoc, viewBox, r.enterprise, r.zone) : null;
+    if (at) pins.push(pin("resource", r.name, [at[0], at[1] + 0.05]));
+  }
+  const img = document.createElement("img");
+  img.alt = "plan";
+  img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(plan.svg)}`;
+  box.replaceChildren(img, ...pins);
+}
+
+async function readings() {
+  const out = await api.get(`/emergency/incidents/${id}/readings`);
+  readingsChart ||= chart($("#inc-chart"));
+  const series = out.series.map((s) => ({ name: `${s.device} ${s.metric}`, data: s.points }));
+  draw(readingsChart, lineOption(series, { zoom: true }), series.length === 0);
+}
+
+async function load() {
+  const inc = await api.get(`/emergency/incidents/${id}`);
+  setZone(inc.timezone);
+  facts(inc); actions(inc); steps(inc); timeline(inc);
+  $("#incident").hidden = false;
+  $("#inc-error").hidden = true;
+  return inc;
+}
+
+async function poll() {
+  const first = lastEvent === 0; // the first poll only finds where the feed stands
+  let mine = false;
+  for (;;) {
+    const out = await api.get("/emergency/events", { after: lastEvent, limit: 500 });
+    lastEvent = out.last_event_id;
+    mine ||= out.items.some((e) => e.incident_id === id);
+    if (out.items.length < 500) break;
+  }
+  if (!first && mine) await load();
+}
+
+function wire() {
+  document.body.addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button");
+    if (!b) return;
+    try {
+      if (b.dataset.tick) await api.post(`/emergency/incidents/${id}/steps/${b.dataset.tick}/done`, {});
+      else if (b.dataset.to) await api.post(`/emergency/incidents/${id}/state`, { to: b.dataset.to });
+      else if (b.dataset.report) { await download(b.dataset.report); return; }
+      else return;
+      await load();
+    } catch (err) { showError(err); }
+  });
+  $("#inc-note").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api.post(`/emergency/incidents/${id}/notes`, { kind: $("#inc-note-kind").value, text: $("#inc-note-text").value });
+      $("#inc-note-text").value = "";
+      await load();
+    } catch (err) { showError(err); }
+  });
+}
+
+/** The report file: fetched with the token (a plain link would carry no credential). */
+async function download(format) {
+  const res = await fetch(`/api/v1/emergency/incidents/${id}/report?format=${format}`, {
+    headers: { Authorization: `Bearer ${await api.currentToken()}` },
+  });
+  if (!res.ok) throw new Error(`${res.status} report`);
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(await res.blob());
+  a.download = `incident-${id}-after-action.${format}`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+function showError(err) {
+  $("#inc-error").hidden = false;
+  $("#inc-error").textContent = String(err.message || err);
+}
+
+async function start() {
+  me = await api.me();
+  $("#login").hidden = true;
+  const inc = await load();
+  wire();
+  await Promise.all([echartsReady(), map(inc), readings(), poll()]);
+  setInterval(() => poll().catch(showError), EVENTS_MS);
+  setInterval(() => readings().catch(showError), READINGS_MS);
+  setInterval(() => { $("#clock").textContent = clock(Date.now()); }, 1000);
+  document.body.dataset.ready = "1";
+}
+
+$("#login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try { await api.login($("#api-key").value); await start(); } catch (err) { $("#login-error").textContent = String(err.message || err); }
+});
+
+if (!Number.isInteger(id) || id < 1) showError(new Error("?id=N: which incident"));
+else if (api.storedKey()) start().catch(showError);
+else $("#login").hidden = false;

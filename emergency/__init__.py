@@ -1,0 +1,1 @@
+"""Safety and emergency management: major hazard sources, incidents, plans, resources, reports."""
