@@ -26,10 +26,12 @@ from aggregation import conversions as cv
 from aggregation import indicators as ind
 from aggregation.calendar import local_date, local_day_start, zone
 from aggregation.rollup import Readings, counter_deltas
+from energy.counted import counted_sql
 from smartpark.catalogue import BY_ID, DEVICE_KINDS, MetricKind, metric
 from smartpark.timebase import datetime_from_ms
 
 log = logging.getLogger(__name__)
+COUNTED = counted_sql("d.device_id")  # the meter tree: sub-meters and park meters are not added
 
 CARRIER_COLUMN = {
     "electricity": "electricity_kwh",
@@ -104,7 +106,7 @@ def _steam_heat(
         " d.attributes->'steam_enthalpy_kj_kg', sum(r.consumption)"
         " FROM rollup_1d r JOIN devices d USING (device_id) JOIN metrics m USING (metric_id)"
         " WHERE m.carrier = 'steam' AND d.enterprise_id = ANY(%(ents)s)"
-        " AND r.bucket = ANY(%(starts)s::timestamptz[]) GROUP BY 1, 2, 3, 4",
+        f" AND r.bucket = ANY(%(starts)s::timestamptz[]) AND {COUNTED} GROUP BY 1, 2, 3, 4",
         {"ents": list(park.enterprises), "starts": starts},
     ).fetchall():
         row = rows.get((ent, day_of_start.get(start_ms, date.min)))
@@ -149,7 +151,7 @@ def daily(conn: store.Conn, *, park: Park, days: list[date], gaps: Gaps | None =
         " sum(r.consumption), sum(r.count)"
         " FROM rollup_1d r JOIN devices d USING (device_id) JOIN metrics m USING (metric_id)"
         " WHERE d.enterprise_id = ANY(%(ents)s) AND r.bucket = ANY(%(starts)s::timestamptz[])"
-        " GROUP BY 1, 2, 3",
+        f" AND {COUNTED} GROUP BY 1, 2, 3",
         {"ents": list(park.enterprises), "starts": [_iso(s) for s in starts]},
     ).fetchall():
         row = rows.get((ent, day_of_start.get(start_ms, date.min)))
@@ -196,7 +198,7 @@ def _counter_series(conn: store.Conn, park: Park) -> tuple[list[int], list[int]]
     """(device, metric) of the park's counters that feed a carrier column."""
     devs, mets = [], []
     for dev, kind in conn.execute(
-        "SELECT device_id, kind FROM devices WHERE enterprise_id = ANY(%s) ORDER BY device_id",
+        f"SELECT d.device_id, d.kind FROM devices d WHERE d.enterprise_id = ANY(%s) AND {COUNTED} ORDER BY 1",
         (list(park.enterprises),),
     ).fetchall():
         for code in DEVICE_KINDS.get(kind, ()):
@@ -306,7 +308,7 @@ def _apply_moves(
     for ent, device, metric_id, day, amount, enthalpy in conn.execute(
         "SELECT d.enterprise_id, c.device_id, c.metric_id, c.day, c.amount, d.attributes->'steam_enthalpy_kj_kg'"
         " FROM consumption_moves c JOIN devices d USING (device_id)"
-        " WHERE d.enterprise_id = ANY(%s) AND c.day = ANY(%s)",
+        f" WHERE d.enterprise_id = ANY(%s) AND c.day = ANY(%s) AND {COUNTED}",
         (list(park.enterprises), days),
     ).fetchall():
         row = rows.get((ent, day))

@@ -1,0 +1,160 @@
+"""Time-of-use kWh and cost per meter, day and period from 15-minute rollups (the numpy core).
+
+Each rollup bucket holds the consumption of the readings in it (each reading's increase since
+the one before). A bucket lies in one period when the schedule's edges fall on quarter hours,
+as Inner Mongolia's do; what a bucket boundary cannot split is the interval between the last
+reading before an edge and the first after it, which the rollups credit wholly to the later
+bucket. :func:`edge_moves` splits those intervals by time using the readings the rollups keep
+(``last``/``last_ts`` of the bucket before, ``first``/``first_ts`` of the one after), so kWh per
+period is exact at period and day edges and totals are unchanged.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from aggregation import apportion
+from aggregation.calendar import local_day_start
+from energy.tariffs import PERIODS, SCHEDULES, SLOTS
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+QUARTER_MS = 900_000
+NP = len(PERIODS)
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """The quarter-hour buckets of whole local days, with each bucket's day, month and period
+    under each schedule."""
+
+    start_ms: int
+    days: tuple[date, ...]
+    day_of_bucket: I64  # index into days
+    month_of_day: I64  # 1-12
+    period: dict[str, I64]  # schedule code -> period index of each bucket
+
+    @property
+    def buckets(self) -> int:
+        return int(self.day_of_bucket.size)
+
+    @classmethod
+    def of(cls, first: date, last: date, timezone: str, schedules: tuple[str, ...]) -> Calendar:
+        """Local days ``first`` .. ``last`` (included) in ``timezone``."""
+        tz = ZoneInfo(timezone)
+        days = tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
+        starts = [local_day_start(d, tz) for d in days] + [local_day_start(last + timedelta(days=1), tz)]
+        if any((b - a) % QUARTER_MS for a, b in itertools.pairwise(starts)):
+            raise ValueError(f"time zone {timezone!r} does not keep days of whole quarter hours")
+        sizes = np.diff(np.asarray(starts, dtype=np.int64)) // QUARTER_MS
+        day_of_bucket = np.repeat(np.arange(len(days), dtype=np.int64), sizes)
+        # quarter hour of the local day; a day lengthened by a clock change keeps its last period
+        slot = np.minimum(np.arange(day_of_bucket.size) - np.repeat(np.cumsum(sizes) - sizes, sizes), SLOTS - 1)
+        month = np.asarray([d.month for d in days], dtype=np.int64)
+        period = {}
+        for code in schedules:
+            by_month = np.stack([SCHEDULES[code].months.get(m, np.zeros(SLOTS, np.int8)) for m in range(1, 13)])
+            period[code] = by_month[month[day_of_bucket] - 1, slot].astype(np.int64)
+        return cls(starts[0], days, day_of_bucket, month, period)
+
+
+@dataclass(frozen=True, slots=True)
+class Tou:
+    """kWh and cost per (series, day, period); yuan."""
+
+    kwh: F64  # (series, days, periods)
+    cost: F64
+
+    def per_period(self) -> tuple[F64, F64]:
+        """Over the whole range: (series, period)."""
+        return self.kwh.sum(axis=1), self.cost.sum(axis=1)
+
+
+def group_of_rows(
+    cal: Calendar, *, series: I64, bucket_ms: I64, schedule_of_series: I64, codes: tuple[str, ...]
+) -> I64:
+    """Per rollup row: day × NP + period under its series' schedule; -1 outside the calendar."""
+    b = (np.asarray(bucket_ms, dtype=np.int64) - cal.start_ms) // QUARTER_MS
+    inside = (b >= 0) & (b < cal.buckets)
+    b = np.where(inside, b, 0)
+    if len(codes) == 1:
+        period = cal.period[codes[0]][b]
+    else:
+        table = np.stack([cal.period[c] for c in codes])
+        period = table[schedule_of_series[series], b]
+    return np.where(inside, cal.day_of_bucket[b] * NP + period, -1)
+
+
+def tou(
+    cal: Calendar,
+    *,
+    series: I64,
+    bucket_ms: I64,
+    consumption: F64,
+    n_series: int,
+    prices: F64,
+    schedule_of_series: I64,
+    codes: tuple[str, ...],
+    moves: tuple[I64, I64, F64] | None = None,
+) -> Tou:
+    """kWh and cost per (series, day, period) from rollup rows (``series`` 0..n_series-1).
+
+    ``prices``: yuan/kWh per (series, month 1-12, period) (:meth:`Prices.period_prices` of each
+    series' tariff, stacked); ``moves``: (series, group, kWh) from :func:`edge_moves`.
+    """
+    g = group_of_rows(cal, series=series, bucket_ms=bucket_ms, schedule_of_series=schedule_of_series, codes=codes)
+    ok = g >= 0
+    n_groups = len(cal.days) * NP
+    key = np.asarray(series, dtype=np.int64)[ok] * n_groups + g[ok]
+    flat = np.bincount(key, weights=np.asarray(consumption, dtype=np.float64)[ok], minlength=n_series * n_groups)
+    if moves is not None:
+        ms, mg, amount = moves
+        np.add.at(flat, ms * n_groups + mg, amount)
+    kwh = flat.reshape(n_series, len(cal.days), NP)
+    price = prices[:, cal.month_of_day, :]  # (series, days, periods)
+    return Tou(kwh, kwh * price)
+
+
+def edge_moves(
+    cal: Calendar,
+    *,
+    series: I64,
+    bucket_ms: I64,
+    first: F64,
+    first_ts: I64,
+    last: F64,
+    last_ts: I64,
+    schedule_of_series: I64,
+    codes: tuple[str, ...],
+) -> tuple[I64, I64, F64]:
+    """Moves that share each interval between a bucket's first reading and the reading before
+    it (the last of the series' previous bucket) by time among the groups it spans, instead of
+    all in the later bucket's. Rows sorted by (series, bucket). A drop (reset, rollover) is
+    left where the rollups put it."""
+    s = np.asarray(series, dtype=np.int64)
+    same = np.flatnonzero(s[1:] == s[:-1]) + 1  # rows with a previous row of the series
+    t0, t1 = np.asarray(last_ts)[same - 1], np.asarray(first_ts)[same]
+    delta = np.asarray(first)[same] - np.asarray(last)[same - 1]
+    g = group_of_rows(cal, series=s, bucket_ms=bucket_ms, schedule_of_series=schedule_of_series, codes=codes)
+    g0, g1 = g[same - 1], g[same]
+    b0 = (np.asarray(bucket_ms)[same - 1] - cal.start_ms) // QUARTER_MS
+    b1 = (np.asarray(bucket_ms)[same] - cal.start_ms) // QUARTER_MS
+    # only intervals whose span may change group, inside the calendar, increasing, t0 < t1
+    pick = (g0 >= 0) & (g1 >= 0) & ((g0 != g1) | (b1 - b0 > 1)) & (delta > 0) & (t1 > t0)
+    idx = same[pick]
+    if idx.size == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty.copy(), np.zeros(0)
+    bounds = cal.start_ms + QUARTER_MS * np.arange(cal.buckets + 1, dtype=np.int64)
+    m = apportion.moves(t0[pick], t1[pick], delta[pick], bounds)
+    row = idx[m.interval]
+    sched = schedule_of_series[s[row]] if len(codes) > 1 else np.zeros(row.size, np.int64)
+    table = np.stack([cal.period[c] for c in codes])
+    group = cal.day_of_bucket[m.day] * NP + table[sched, m.day]
+    return s[row], group, m.amount
