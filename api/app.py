@@ -118,6 +118,7 @@ def create_app(
         auth,
         completeness,
         energy,
+        energy_records,
         forwarding,
         health,
         hj212,
@@ -138,7 +139,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(ack_page.router)  # /a/{token}: short, for the link in an SMS
     modules = (auth, registry_routes, telemetry, statistics, alarms, rules, paging, rejected, forwarding, completeness,
-               hj212, live, reference, plan, energy)  # fmt: skip
+               hj212, live, reference, plan, energy, energy_records)  # fmt: skip
     for module in (*modules, service_health):
         app.include_router(module.router, prefix=PREFIX)
 

@@ -76,3 +76,11 @@ def hourly(conn: psycopg.Connection[Any], *, devices: list[int], carrier: str, s
     ):
         out[pos[device], (at - start_ms) // HOUR_MS] += kwh
     return out
+
+
+def dict_rows(conn: psycopg.Connection[Any], sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """Rows as dicts whatever row factory the caller's connection has."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute(sql, params)
+        names = [d.name for d in cur.description or ()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

@@ -17,6 +17,7 @@ import psycopg
 
 from aggregation.calendar import local_day_start
 from energy import balance as bal
+from energy import changes
 from energy import demand as dem
 from energy.reads import HOUR_MS, hourly, quarters
 from energy.tariffs import PERIODS, SCHEDULES, Prices
@@ -72,8 +73,14 @@ def cost(
     none = np.zeros((13, len(PERIODS)))
     table = np.stack([p.period_prices() if p else none for p in prices]) if physical else none[None, :0]
     kw = {"series": q.series, "bucket_ms": q.bucket, "schedule_of_series": sched, "codes": codes}
-    moves = edge_moves(cal, first=q.first, first_ts=q.first_ts, last=q.last, last_ts=q.last_ts, **kw)
-    t = tou(cal, consumption=q.kwh, n_series=len(physical), prices=table, moves=moves, **kw)
+    found = changes.of_devices(conn, devices=devices, start_ms=cal.start_ms, end_ms=end)
+    swaps = [
+        changes.Change(c["device_id"], c["metric_id"], c["at_ms"], c["old_final"], c["new_initial"]) for c in found
+    ]
+    swapped, rows = changes.moves(cal, q, swaps, devices=devices, schedule_of_series=sched, codes=codes)
+    edges = edge_moves(cal, first=q.first, first_ts=q.first_ts, last=q.last, last_ts=q.last_ts, skip=rows, **kw)
+    moves = tuple(np.concatenate([a, b]) for a, b in zip(edges, swapped, strict=True))
+    t = tou(cal, consumption=q.kwh, n_series=len(physical), prices=table, moves=moves, **kw)  # type: ignore[arg-type]
     month = np.zeros(q.series.size, np.int64)  # one month (or part of one) per answer
     d = dem.monthly_max(series=q.series, bucket_ms=q.bucket, kwh=q.kwh, month=month, n_series=len(physical), n_months=1)
     out_meters = []
@@ -118,6 +125,7 @@ def cost(
             "daily_cost": _round(t.cost[counted].sum(axis=0)),
             "demand_charge": sum(x["demand_charge"] or 0.0 for x, c in zip(out_meters, counted, strict=True) if c),
         },
+        "meter_changes": found,
         "sources": {c: {"source": SCHEDULES[c].source, "verify": list(SCHEDULES[c].verify)} for c in codes},
     }
 

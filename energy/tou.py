@@ -132,11 +132,13 @@ def edge_moves(
     last_ts: I64,
     schedule_of_series: I64,
     codes: tuple[str, ...],
+    skip: I64 | None = None,
 ) -> tuple[I64, I64, F64]:
     """Moves that share each interval between a bucket's first reading and the reading before
     it (the last of the series' previous bucket) by time among the groups it spans, instead of
     all in the later bucket's. Rows sorted by (series, bucket). A drop (reset, rollover) is
-    left where the rollups put it."""
+    left where the rollups put it; so are the intervals ending at the rows ``skip`` (meter
+    changes, which ``energy.changes`` splits)."""
     s = np.asarray(series, dtype=np.int64)
     same = np.flatnonzero(s[1:] == s[:-1]) + 1  # rows with a previous row of the series
     t0, t1 = np.asarray(last_ts)[same - 1], np.asarray(first_ts)[same]
@@ -147,6 +149,8 @@ def edge_moves(
     b1 = (np.asarray(bucket_ms)[same] - cal.start_ms) // QUARTER_MS
     # only intervals whose span may change group, inside the calendar, increasing, t0 < t1
     pick = (g0 >= 0) & (g1 >= 0) & ((g0 != g1) | (b1 - b0 > 1)) & (delta > 0) & (t1 > t0)
+    if skip is not None and skip.size:
+        pick &= ~np.isin(same, skip)
     idx = same[pick]
     if idx.size == 0:
         empty = np.zeros(0, np.int64)

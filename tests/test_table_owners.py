@@ -63,6 +63,8 @@ OWNERS = {
     "storage_cold_chunks": "storage/manifest.py",
     "storage_cold_files": "storage/manifest.py",
     "energy_meters": "energy/meters.py",
+    "energy_meter_changes": "energy/changes.py",
+    "energy_manual_readings": "energy/manual.py",
 }
 # Session-local temporary tables: not in the migrations, written by the module that creates them.
 TEMPORARY = {"ingest_stage": "ingest/store.py"}

@@ -56,13 +56,13 @@ class TreeIn(In):
     )
 
 
-def _reader(p: Principal) -> None:
+def require_energy(p: Principal) -> None:
     if "energy" not in p.categories:
         raise Forbidden(f"role {p.role.value!r} of these bureaus may not read energy figures")
 
 
 def _park_level(p: Principal) -> None:
-    _reader(p)
+    require_energy(p)
     if p.role is Role.ENTERPRISE:
         raise Forbidden("an enterprise user reads its own enterprise's energy, not the park's")
 
@@ -84,22 +84,22 @@ def _meter_out(m: Meter) -> dict[str, Any]:
     }
 
 
-def _park(conn: DbConn, p: Principal, park_id: int) -> dict[str, Any]:
+def park_or_404(conn: DbConn, p: Principal, park_id: int) -> dict[str, Any]:
     park = get_park(conn, p, park_id=park_id)
     if park is None:
         raise NotFound(f"no park {park_id}")
     return park
 
 
-def _park_of(conn: DbConn, p: Principal, enterprise_id: int) -> dict[str, Any]:
+def park_of_enterprise(conn: DbConn, p: Principal, enterprise_id: int) -> dict[str, Any]:
     """The park of an enterprise the principal may see (404 for another tenant's)."""
     ent = get_enterprise(conn, p, enterprise_id=enterprise_id)
     if ent is None:
         raise NotFound(f"no enterprise {enterprise_id}")
-    return _park(conn, p, ent["park_id"])
+    return park_or_404(conn, p, ent["park_id"])
 
 
-def _tree(conn: DbConn, park_id: int) -> Tree:
+def tree_of(conn: DbConn, park_id: int) -> Tree:
     try:
         return em.fetch_tree(conn, park_id=park_id)
     except TreeError as exc:  # a tree stored before a rule tightened
@@ -108,9 +108,9 @@ def _tree(conn: DbConn, park_id: int) -> Tree:
 
 @router.get("/energy/parks/{park_id}/meters", summary="the park's meter tree (an enterprise user: its own meters)")
 def get_meters(park_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
-    _reader(p)
-    _park(conn, p, park_id)
-    meters = _tree(conn, park_id).meters
+    require_energy(p)
+    park_or_404(conn, p, park_id)
+    meters = tree_of(conn, park_id).meters
     if p.enterprise_id is not None:
         meters = tuple(m for m in meters if m.enterprise == p.enterprise_id)
     return {"park_id": park_id, "meters": [_meter_out(m) for m in meters]}
@@ -118,7 +118,7 @@ def get_meters(park_id: Id, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]
 
 @router.put("/energy/parks/{park_id}/meters", summary="replace the park's meter tree; indicators are recomputed")
 def put_meters(park_id: Id, body: TreeIn, conn: DbConn, p: AdminPrincipal, clock: Clock) -> dict[str, Any]:
-    park = _park(conn, p, park_id)
+    park = park_or_404(conn, p, park_id)
     today = datetime.fromtimestamp(clock(), UTC).astimezone(ZoneInfo(park["timezone"])).date()
     since = body.recompute_from or today.replace(day=1)
     if since > today or (today - since).days + 1 > MAX_RECOMPUTE_DAYS:
@@ -155,9 +155,9 @@ def _cost(conn: DbConn, park: dict[str, Any], meters: list[Meter], tree: Tree, m
     summary="kWh and cost per meter, day and period, demand against contract, of a month",
 )
 def enterprise_cost(enterprise_id: Id, month: Month, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
-    _reader(p)
-    park = _park_of(conn, p, enterprise_id)
-    tree = _tree(conn, park["park_id"])
+    require_energy(p)
+    park = park_of_enterprise(conn, p, enterprise_id)
+    tree = tree_of(conn, park["park_id"])
     meters = [m for m in tree.meters if m.enterprise == enterprise_id]
     return {"enterprise_id": enterprise_id, "month": month, **_cost(conn, park, meters, tree, month)}
 
@@ -165,8 +165,8 @@ def enterprise_cost(enterprise_id: Id, month: Month, conn: DbConn, p: CurrentPri
 @router.get("/energy/parks/{park_id}/cost", summary="kWh and cost of every enterprise meter of the park, of a month")
 def park_cost(park_id: Id, month: Month, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
     _park_level(p)
-    park = _park(conn, p, park_id)
-    tree = _tree(conn, park_id)
+    park = park_or_404(conn, p, park_id)
+    tree = tree_of(conn, park_id)
     meters = [m for m in tree.meters if m.counts or m.enterprise is None]
     return {"park_id": park_id, "month": month, **_cost(conn, park, meters, tree, month)}
 
@@ -191,8 +191,8 @@ def park_balance(
     park_id: Id, start: From, end: To, conn: DbConn, p: CurrentPrincipal, carrier: Carrier = "electricity"
 ) -> dict[str, Any]:
     _park_level(p)
-    park = _park(conn, p, park_id)
-    tree = _tree(conn, park_id)
+    park = park_or_404(conn, p, park_id)
+    tree = tree_of(conn, park_id)
     intakes = [m for m in tree.meters if m.enterprise is None and m.role == "main" and m.carrier == carrier]
     pairs = [(i, [m for m in tree.meters if m.parent == i.code and m.device is not None]) for i in intakes]
     return {"park_id": park_id, "balances": _balances(conn, park, pairs, start, end)}
@@ -205,9 +205,9 @@ def park_balance(
 def enterprise_balance(
     enterprise_id: Id, start: From, end: To, conn: DbConn, p: CurrentPrincipal, carrier: Carrier = "electricity"
 ) -> dict[str, Any]:
-    _reader(p)
-    park = _park_of(conn, p, enterprise_id)
-    tree = _tree(conn, park["park_id"])
+    require_energy(p)
+    park = park_of_enterprise(conn, p, enterprise_id)
+    tree = tree_of(conn, park["park_id"])
     mains = [m for m in tree.meters if m.enterprise == enterprise_id and m.role == "main" and m.carrier == carrier]
     pairs = [(a, [m for m in tree.meters if m.parent == a.code and m.device is not None]) for a in mains]
     return {"enterprise_id": enterprise_id, "balances": _balances(conn, park, pairs, start, end)}

@@ -35,8 +35,11 @@ def test_the_tree_round_trips_and_a_bad_one_changes_nothing(
     assert [m.code for m in tree.meters if m.counts] == ["E1", "E2"]
     assert tree.by_code["E1A"].parent == "E1" and tree.by_code["E1R"].formula == "E1 - E1A - E1B"
     with pytest.raises(em.TreeError, match=r"meters\[0\].device: no device 'nope'"):
-        em.resolve(db, park_id=park_id, spec=[{"code": "X", "carrier": "electricity", "role": "main",
-                                              "enterprise": "e1", "device": "nope"}])  # fmt: skip
+        em.resolve(
+            db,
+            park_id=park_id,
+            spec=[{"code": "X", "carrier": "electricity", "role": "main", "enterprise": "e1", "device": "nope"}],
+        )
     assert len(em.fetch_tree(db, park_id=park_id).meters) == 6
 
 
@@ -47,9 +50,14 @@ def test_the_park_load_leaves_sub_meters_and_the_intake_out(
 
     park_id = load_tree(db, tree_park)
     power = metric("elec.power_kw").id
-    dev = [r[0] for r in db.execute(
-        "SELECT d.device_id FROM devices d JOIN enterprises e USING (enterprise_id) WHERE e.park_id = %s"
-        " AND d.kind = 'elec_meter'", (park_id,)).fetchall()]  # fmt: skip
+    dev = [
+        r[0]
+        for r in db.execute(
+            "SELECT d.device_id FROM devices d JOIN enterprises e USING (enterprise_id) WHERE e.park_id = %s"
+            " AND d.kind = 'elec_meter'",
+            (park_id,),
+        ).fetchall()
+    ]
     bucket = datetime(2026, 7, 15, 2, tzinfo=UTC)
     with db.transaction():
         for d in dev:  # every meter shows 10 kW in one hour
@@ -60,8 +68,14 @@ def test_the_park_load_leaves_sub_meters_and_the_intake_out(
             )
     db.row_factory = dict_row  # type: ignore[assignment]
     try:
-        _, values, meters = park_sum(db, park_id=park_id, metric_id=power, interval=Interval.H1,
-                                     start=bucket, end=datetime(2026, 7, 15, 3, tzinfo=UTC))  # fmt: skip
+        _, values, meters = park_sum(
+            db,
+            park_id=park_id,
+            metric_id=power,
+            interval=Interval.H1,
+            start=bucket,
+            end=datetime(2026, 7, 15, 3, tzinfo=UTC),
+        )
     finally:
         db.row_factory = tuple_row  # type: ignore[assignment]
     assert (values, meters) == ([20.0], 2)  # E1 and E2 of five meters

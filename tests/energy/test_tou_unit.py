@@ -50,8 +50,17 @@ def _run(cal: Calendar, buckets: np.ndarray, kwh: np.ndarray, prices: Prices, mo
 
 def _moves(cal: Calendar, ru: Rollup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     one = np.zeros(1, np.int64)
-    return edge_moves(cal, series=ru.series, bucket_ms=ru.bucket, first=ru.first, first_ts=ru.first_ts,
-                      last=ru.last, last_ts=ru.last_ts, schedule_of_series=one, codes=WEST)  # fmt: skip
+    return edge_moves(
+        cal,
+        series=ru.series,
+        bucket_ms=ru.bucket,
+        first=ru.first,
+        first_ts=ru.first_ts,
+        last=ru.last,
+        last_ts=ru.last_ts,
+        schedule_of_series=one,
+        codes=WEST,
+    )
 
 
 def test_schedules_cover_every_quarter_hour_with_the_documents_hours() -> None:
