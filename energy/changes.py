@@ -22,7 +22,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from aggregation.rollup import Readings, counter_deltas
-from aggregation.store import ms_sql
+from aggregation.store import VALID_SQL, ms_sql
 from energy.reads import Quarters, dict_rows
 from energy.tou import Calendar, group_of_rows
 from energy.tree import Meter
@@ -55,51 +55,65 @@ def across(before: float, after: float, change: Change) -> tuple[float, float]:
     return old, new
 
 
+@dataclass(frozen=True, slots=True)
+class Around:
+    """The raw readings either side of a change: the last of the old register, the first of the
+    new one (the rollups keep a bucket's first and last only, and a change may fall inside one)."""
+
+    before_ts: int
+    before: float
+    after_ts: int
+    after: float
+
+
 def moves(
     cal: Calendar,
     q: Quarters,
-    changes: Sequence[Change],
+    swaps: Sequence[tuple[Change, Around]],
     *,
     devices: Sequence[int],
     schedule_of_series: I64,
     codes: tuple[str, ...],
 ) -> tuple[tuple[I64, I64, F64], I64]:
     """Moves (series, group, kWh) that replace what the rollups credited to each change's interval
-    by its exact parts, and the rows whose interval they replace (for ``edge_moves`` to skip)."""
+    (to the first reading after it) by its exact parts, and the rows whose interval from the
+    previous bucket is a change's (for ``edge_moves`` to skip)."""
     pos = {d: i for i, d in enumerate(devices)}
     out_s: list[int] = []
-    out_g: list[int] = []
+    stamps: list[int] = []
     out_a: list[float] = []
     rows: list[int] = []
-    groups = group_of_rows(cal, series=q.series, bucket_ms=q.bucket, schedule_of_series=schedule_of_series, codes=codes)
-    for c in changes:
+    for c, a in swaps:
         s = pos.get(c.device)
         if s is None:
             continue
-        mine = np.flatnonzero(q.series == s)
-        after = mine[q.first_ts[mine] >= c.at_ms]
-        before = mine[q.last_ts[mine] < c.at_ms]
-        if after.size == 0 or before.size == 0:
-            continue  # the interval is not inside the range: nothing of it is here
-        i, j = int(after[0]), int(before[-1])
-        if j != i - 1 or groups[i] < 0 or groups[j] < 0:
-            continue
-        r0, r1 = float(q.last[j]), float(q.first[i])
-        old, new = across(r0, r1, c)
-        credited = float(counter_deltas(Readings.of(np.zeros(2, np.int64), [0, 1], [r0, r1])).delta[1])
-        at_bucket = group_of_rows(
-            cal,
-            series=np.asarray([s]),
-            bucket_ms=np.asarray([c.at_ms - c.at_ms % 900_000]),
-            schedule_of_series=schedule_of_series,
-            codes=codes,
-        )[0]
+        old, new = across(a.before, a.after, c)
+        credited = float(counter_deltas(Readings.of(np.zeros(2, np.int64), [0, 1], [a.before, a.after])).delta[1])
         out_s += [s, s, s]
-        out_g += [int(groups[i]), int(at_bucket if at_bucket >= 0 else groups[i]), int(groups[i])]
+        stamps += [a.after_ts, c.at_ms, a.after_ts]
         out_a += [-credited, old, new]
-        rows.append(i)
-    m = (np.asarray(out_s, dtype=np.int64), np.asarray(out_g, dtype=np.int64), np.asarray(out_a, dtype=np.float64))
-    return m, np.asarray(rows, dtype=np.int64)
+        rows += np.flatnonzero((q.series == s) & (q.first_ts == a.after_ts) & (q.first == a.after)).tolist()
+    series = np.asarray(out_s, dtype=np.int64)
+    bucket = np.asarray(stamps, dtype=np.int64)
+    group = group_of_rows(
+        cal, series=series, bucket_ms=bucket - bucket % 900_000, schedule_of_series=schedule_of_series, codes=codes
+    )
+    keep = group >= 0  # a part outside the range belongs to another answer
+    return (series[keep], group[keep], np.asarray(out_a)[keep]), np.asarray(rows, dtype=np.int64)
+
+
+def around(conn: psycopg.Connection[Any], *, change: Change) -> Around | None:
+    """The valid readings either side of a change, from raw telemetry (None: one side has none)."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        row = cur.execute(
+            "SELECT (extract(epoch FROM p.ts) * 1000)::int8, p.value, (extract(epoch FROM n.ts) * 1000)::int8, n.value"
+            " FROM (SELECT ts, value FROM telemetry WHERE device_id = %(d)s AND metric_id = %(m)s"
+            f"  AND flag IN {VALID_SQL} AND ts < {ms_sql('%(t)s::int8')} ORDER BY ts DESC LIMIT 1) p,"
+            " (SELECT ts, value FROM telemetry WHERE device_id = %(d)s AND metric_id = %(m)s"
+            f"  AND flag IN {VALID_SQL} AND ts >= {ms_sql('%(t)s::int8')} ORDER BY ts LIMIT 1) n",
+            {"d": change.device, "m": change.metric, "t": change.at_ms},
+        ).fetchone()
+    return None if row is None else Around(int(row[0]), float(row[1]), int(row[2]), float(row[3]))
 
 
 def record(conn: psycopg.Connection[Any], *, change: Change, new_serial: str, note: str, by: str) -> int:

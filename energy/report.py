@@ -74,9 +74,12 @@ def cost(
     table = np.stack([p.period_prices() if p else none for p in prices]) if physical else none[None, :0]
     kw = {"series": q.series, "bucket_ms": q.bucket, "schedule_of_series": sched, "codes": codes}
     found = changes.of_devices(conn, devices=devices, start_ms=cal.start_ms, end_ms=end)
-    swaps = [
-        changes.Change(c["device_id"], c["metric_id"], c["at_ms"], c["old_final"], c["new_initial"]) for c in found
-    ]
+    swaps = []
+    for c in found:
+        change = changes.Change(c["device_id"], c["metric_id"], c["at_ms"], c["old_final"], c["new_initial"])
+        near = changes.around(conn, change=change)
+        if near is not None:
+            swaps.append((change, near))
     swapped, rows = changes.moves(cal, q, swaps, devices=devices, schedule_of_series=sched, codes=codes)
     edges = edge_moves(cal, first=q.first, first_ts=q.first_ts, last=q.last, last_ts=q.last_ts, skip=rows, **kw)
     moves = tuple(np.concatenate([a, b]) for a, b in zip(edges, swapped, strict=True))

@@ -100,6 +100,12 @@ def record_change(device_id: Id, body: ChangeIn, conn: DbConn, p: CurrentPrincip
     _recorder(p)
     _, metric_id = _device(conn, p, device_id, body.metric)
     change = changes.Change(device_id, metric_id, ms_from_datetime(body.changed_at), body.old_final, body.new_initial)
+    near = changes.around(conn, change=change)
+    try:
+        if near is not None:  # readings on both sides already: they must fit the change
+            changes.across(near.before, near.after, change)
+    except changes.ChangeError as exc:
+        raise Unprocessable(str(exc)) from exc
     try:
         with conn.transaction():
             change_id = changes.record(conn, change=change, new_serial=body.new_serial, note=body.note, by=p.name)

@@ -3,14 +3,19 @@ park's intake meter is a device of e2 (the park operator's), with readings of on
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from aggregation import indicator_job, job
+from api.auth import Bureau, Role
 from energy import meters as em
 from smartpark.catalogue import metric
+from smartpark.settings import ApiSettings, Settings
+from tests.api.conftest import app_client, make_user
 from tests.support.factories import small_model, unique_code
 from tests.support.readings import device_id, ms, store_readings
 
@@ -84,3 +89,36 @@ def indicators(db: psycopg.Connection[Any], park_id: int) -> dict[str | None, fl
         (park_id, "2026-07-15"),
     ).fetchall()
     return {code: kwh for code, kwh in rows}
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, db_url: str) -> Iterator[TestClient]:
+    limits = ApiSettings(pool_min=1, pool_max=2, token_check_s=0.0, auth_fail_limit=10_000)
+    with app_client(settings, db_url, limits) as c:
+        yield c
+
+
+@pytest.fixture
+def keys(db: psycopg.Connection[Any], tree_park: dict[str, Any]) -> dict[str, Any]:
+    from smartpark.registry import load_model
+
+    other = small_model(unique_code())
+    with db.transaction():
+        load_model(db, other)
+    park_id = park_id_of(db, tree_park)
+    ents = dict(db.execute("SELECT code, enterprise_id FROM enterprises WHERE park_id = %s", (park_id,)).fetchall())
+    return {
+        "park_id": park_id,
+        "e1": ents["e1"],
+        "e2": ents["e2"],
+        "admin": make_user(db, Role.ADMIN),
+        "operator": make_user(db, Role.OPERATOR, park_id=park_id),
+        "e1_user": make_user(db, Role.ENTERPRISE, enterprise_id=ents["e1"]),
+        "regulator": make_user(db, Role.REGULATOR, park_id=park_id, bureaus=[Bureau.ENVIRONMENT]),
+        "readonly": make_user(db, Role.READONLY, park_id=park_id),
+        "other_operator": make_user(db, Role.OPERATOR, park_id=park_id_of(db, other)),
+    }
+
+
+def h(keys: dict[str, Any], who: str) -> dict[str, str]:
+    return {"X-API-Key": keys[who]}

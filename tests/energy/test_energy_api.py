@@ -9,65 +9,26 @@ valley 11-12 (8). At floating 0.40 and fixed 0.20 yuan/kWh: 72 × 0.60 + 16 × (
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import Bureau, Role
-from smartpark.settings import ApiSettings, Settings
-from tests.api.conftest import app_client, make_user
-from tests.energy.conftest import TREE, park_id_of
-from tests.support.factories import small_model, unique_code
+from tests.energy.conftest import TREE, h
 
 pytestmark = pytest.mark.integration
 API = "/api/v1/energy"
 
 
-@pytest.fixture(scope="module")
-def client(settings: Settings, db_url: str) -> Iterator[TestClient]:
-    limits = ApiSettings(pool_min=1, pool_max=2, token_check_s=0.0, auth_fail_limit=10_000)
-    with app_client(settings, db_url, limits) as c:
-        yield c
-
-
-@pytest.fixture
-def keys(db: psycopg.Connection[Any], tree_park: dict[str, Any]) -> dict[str, Any]:
-    from smartpark.registry import load_model
-
-    other = small_model(unique_code())
-    with db.transaction():
-        load_model(db, other)
-    park_id = park_id_of(db, tree_park)
-    ents = dict(db.execute("SELECT code, enterprise_id FROM enterprises WHERE park_id = %s", (park_id,)).fetchall())
-    return {
-        "park_id": park_id,
-        "e1": ents["e1"],
-        "e2": ents["e2"],
-        "admin": make_user(db, Role.ADMIN),
-        "operator": make_user(db, Role.OPERATOR, park_id=park_id),
-        "e1_user": make_user(db, Role.ENTERPRISE, enterprise_id=ents["e1"]),
-        "regulator": make_user(db, Role.REGULATOR, park_id=park_id, bureaus=[Bureau.ENVIRONMENT]),
-        "readonly": make_user(db, Role.READONLY, park_id=park_id),
-        "other_operator": make_user(db, Role.OPERATOR, park_id=park_id_of(db, other)),
-    }
-
-
-def _h(keys: dict[str, Any], who: str) -> dict[str, str]:
-    return {"X-API-Key": keys[who]}
-
-
 def _put(client: TestClient, keys: dict[str, Any], who: str = "admin", **body: Any) -> Any:
-    return client.put(f"{API}/parks/{keys['park_id']}/meters", json={"meters": TREE, **body}, headers=_h(keys, who))
+    return client.put(f"{API}/parks/{keys['park_id']}/meters", json={"meters": TREE, **body}, headers=h(keys, who))
 
 
 def test_an_admin_sets_the_tree_and_a_month_of_cost_follows(client: TestClient, keys: dict[str, Any]) -> None:
     r = _put(client, keys, recompute_from="2026-07-01")
     assert r.status_code == 200, r.text
     assert r.json()["meters"] == 6
-    r = client.get(f"{API}/enterprises/{keys['e1']}/cost", params={"month": "2026-07"}, headers=_h(keys, "operator"))
+    r = client.get(f"{API}/enterprises/{keys['e1']}/cost", params={"month": "2026-07"}, headers=h(keys, "operator"))
     assert r.status_code == 200, r.text
     body = r.json()
     e1 = next(m for m in body["meters"] if m["code"] == "E1")
@@ -90,13 +51,13 @@ def test_an_admin_sets_the_tree_and_a_month_of_cost_follows(client: TestClient, 
 def test_balance_of_the_park_and_of_an_enterprise(client: TestClient, keys: dict[str, Any]) -> None:
     assert _put(client, keys).status_code == 200
     q = {"from": "2026-07-15", "to": "2026-07-15"}
-    r = client.get(f"{API}/parks/{keys['park_id']}/balance", params=q, headers=_h(keys, "operator"))
+    r = client.get(f"{API}/parks/{keys['park_id']}/balance", params=q, headers=h(keys, "operator"))
     assert r.status_code == 200, r.text
     (b,) = r.json()["balances"]
     # intake 25 kWh/h against E1 8 + E2 16: 1 kWh/h, 4 % lost, under the 5 % limit
     assert (b["parent"], b["children"], b["loss"], b["loss_pct"]) == ("IN", ["E1", "E2"], 12.0, 4.0)
     assert b["alarm_hours"] == []
-    r = client.get(f"{API}/enterprises/{keys['e1']}/balance", params=q, headers=_h(keys, "e1_user"))
+    r = client.get(f"{API}/enterprises/{keys['e1']}/balance", params=q, headers=h(keys, "e1_user"))
     (b,) = r.json()["balances"]
     # E1 96 kWh against its sub-meters' 72: 25 % unmetered, alarmed in every hour with data
     assert (b["loss"], b["loss_pct"], len(b["alarm_hours"])) == (24.0, 25.0, 13)
@@ -118,13 +79,13 @@ def test_balance_of_the_park_and_of_an_enterprise(client: TestClient, keys: dict
 )
 def test_role_boundaries(client: TestClient, keys: dict[str, Any], who: str | None, path: str, status: int) -> None:
     url = f"{API}/" + path.format(park=keys["park_id"], e1=keys["e1"], e2=keys["e2"])
-    r = client.get(url, headers=_h(keys, who) if who else {})
+    r = client.get(url, headers=h(keys, who) if who else {})
     assert r.status_code == status, r.text
 
 
 def test_an_enterprise_user_sees_only_its_own_meters(client: TestClient, keys: dict[str, Any]) -> None:
     assert _put(client, keys).status_code == 200
-    r = client.get(f"{API}/parks/{keys['park_id']}/meters", headers=_h(keys, "e1_user"))
+    r = client.get(f"{API}/parks/{keys['park_id']}/meters", headers=h(keys, "e1_user"))
     assert r.status_code == 200
     assert {m["code"] for m in r.json()["meters"]} == {"E1", "E1A", "E1B", "E1R"}
 
@@ -132,16 +93,16 @@ def test_an_enterprise_user_sees_only_its_own_meters(client: TestClient, keys: d
 def test_only_an_admin_changes_the_tree_and_bad_input_names_the_field(client: TestClient, keys: dict[str, Any]) -> None:
     assert _put(client, keys, who="operator").status_code == 403
     bad = [*TREE[:2], {**TREE[2], "parent": "NOPE"}]
-    r = client.put(f"{API}/parks/{keys['park_id']}/meters", json={"meters": bad}, headers=_h(keys, "admin"))
+    r = client.put(f"{API}/parks/{keys['park_id']}/meters", json={"meters": bad}, headers=h(keys, "admin"))
     assert r.status_code == 422 and "meters[2] ('E1A').parent: no meter 'NOPE'" in r.json()["detail"]
     r = client.put(
         f"{API}/parks/{keys['park_id']}/meters",
         json={"meters": [{**TREE[1], "contracted_kw": -5}]},
-        headers=_h(keys, "admin"),
+        headers=h(keys, "admin"),
     )
     assert r.status_code == 422 and "contracted_kw" in r.json()["detail"]
-    r = client.get(f"{API}/enterprises/{keys['e1']}/cost", params={"month": "2026-13"}, headers=_h(keys, "admin"))
+    r = client.get(f"{API}/enterprises/{keys['e1']}/cost", params={"month": "2026-13"}, headers=h(keys, "admin"))
     assert r.status_code == 422 and "month" in r.json()["detail"]
     q = {"from": "2026-07-01", "to": "2026-08-15"}
-    r = client.get(f"{API}/parks/{keys['park_id']}/balance", params=q, headers=_h(keys, "admin"))
+    r = client.get(f"{API}/parks/{keys['park_id']}/balance", params=q, headers=h(keys, "admin"))
     assert r.status_code == 422 and "31 days" in r.json()["detail"]
