@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from fastapi import APIRouter, Query, status
+from fastapi import Path as PathParam
 from pydantic import AwareDatetime, Field
 
 from aggregation.calendar import local_day_start
@@ -23,11 +24,12 @@ from api.problems import Conflict, Forbidden, NotFound, Unprocessable
 from api.queries.registry import get_device
 from api.routes.energy import From, To, park_of_enterprise, park_or_404, require_energy, tree_of
 from api.schemas.common import In
-from energy import changes, manual
+from energy import changes, manual, products
 from smartpark.catalogue import BY_CODE, MetricKind
 from smartpark.timebase import ms_from_datetime
 
 router = APIRouter(tags=["energy"])
+MonthPath = Annotated[str, PathParam(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 MAX_DAYS = 92
 Value = Field(ge=0, le=1e12)
 
@@ -53,6 +55,18 @@ class ImportedReadingIn(ReadingIn):
 
 class ImportIn(In):
     readings: list[ImportedReadingIn] = Field(min_length=1, max_length=manual.MAX_IMPORT)
+
+
+class OutputIn(In):
+    product: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    unit: str = Field(min_length=1, max_length=16)
+    quantity: float = Field(gt=0, le=1e12)
+    energy_share: float = Field(default=1.0, gt=0, le=1)
+    limit_kgce: float | None = Field(default=None, gt=0, le=1e9, description="kgce per unit; null: no limit")
+
+
+class OutputsIn(In):
+    outputs: list[OutputIn] = Field(max_length=200)
 
 
 class CorrectionIn(In):
@@ -210,3 +224,37 @@ def calibrations(
     except changes.ChangeError as exc:
         raise Unprocessable(str(exc)) from exc
     return {"park_id": park_id, "today": today.isoformat(), "due": due}
+
+
+def _first_of(month: str) -> date:
+    return date(int(month[:4]), int(month[5:]), 1)
+
+
+@router.put(
+    "/energy/enterprises/{enterprise_id}/output/{month}",
+    summary="the enterprise's product output of a month (replaces what was entered)",
+)
+def put_output(
+    enterprise_id: Id, month: MonthPath, body: OutputsIn, conn: DbConn, p: CurrentPrincipal
+) -> dict[str, Any]:
+    _recorder(p)
+    park_of_enterprise(conn, p, enterprise_id)
+    outputs = [products.Output(**o.model_dump()) for o in body.outputs]
+    try:
+        with conn.transaction():
+            products.replace_month(
+                conn, enterprise_id=enterprise_id, month=_first_of(month), outputs=outputs, by=p.name
+            )
+    except products.OutputError as exc:
+        raise Unprocessable(str(exc)) from exc
+    return products.month_report(conn, enterprise_id=enterprise_id, month=_first_of(month))
+
+
+@router.get(
+    "/energy/enterprises/{enterprise_id}/output/{month}",
+    summary="unit energy consumption (kgce per unit of product) of a month against its limits",
+)
+def get_output(enterprise_id: Id, month: MonthPath, conn: DbConn, p: CurrentPrincipal) -> dict[str, Any]:
+    require_energy(p)
+    park_of_enterprise(conn, p, enterprise_id)
+    return products.month_report(conn, enterprise_id=enterprise_id, month=_first_of(month))

@@ -55,3 +55,14 @@ def test_night_flow_points_to_a_leak() -> None:
     assert nf.minimum.tolist() == [0.5, 6.0]
     assert nf.leak.tolist() == [False, True]
     assert nf.ratio[1] == pytest.approx(6.0 / 9.5)
+
+
+def test_unit_consumption_worked_by_hand() -> None:
+    from energy import products
+
+    # 2.5 tce in the month, 80 % of it for 1000 t of urea: 2.5 × 1000 × 0.8 / 1000 = 2.0 kgce/t
+    got = products.unit_consumption(2.5, products.Output("urea", "t", 1000.0, 0.8, 1.5))
+    assert got["kgce_per_unit"] == pytest.approx(2.0) and got["above_limit"] is True
+    assert products.unit_consumption(None, products.Output("urea", "t", 1.0))["kgce_per_unit"] is None
+    with pytest.raises(products.OutputError, match="given twice"):
+        products.check([products.Output("a", "t", 1.0, 0.5), products.Output("a", "t", 1.0, 0.5)])

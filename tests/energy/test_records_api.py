@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.energy.conftest import TREE, h
+from tests.energy.conftest import TREE, h, indicators, load_tree
 from tests.support.readings import device_id
 
 pytestmark = pytest.mark.integration
@@ -148,3 +148,23 @@ def test_calibration_reminders(client: TestClient, keys: dict[str, Any]) -> None
     )
     r = client.get(f"{API}/parks/{keys['park_id']}/calibrations", headers=h(keys, "e1_user"))
     assert r.status_code == 200 and [(d["code"], d["overdue"]) for d in r.json()["due"]] == [("E1A", True)]
+
+
+def test_unit_consumption_against_its_limit(
+    client: TestClient, keys: dict[str, Any], db: psycopg.Connection[Any], tree_park: dict[str, Any]
+) -> None:
+    load_tree(db, tree_park)
+    indicators(db, keys["park_id"])  # e1's July: 96 kWh × 0.1229 kgce/kWh (GB/T 2589-2020) = 11.7984 kgce
+    body = {"outputs": [{"product": "widget", "unit": "t", "quantity": 10, "limit_kgce": 1.0}]}
+    url = f"{API}/enterprises/{keys['e1']}/output/2026-07"
+    r = client.put(url, json=body, headers=h(keys, "e1_user"))
+    assert r.status_code == 200, r.text
+    (w,) = r.json()["products"]
+    assert w["kgce_per_unit"] == pytest.approx(1.17984) and w["above_limit"] is True
+    shares = {"outputs": [{"product": "a", "unit": "t", "quantity": 1, "energy_share": 0.7},
+                          {"product": "b", "unit": "t", "quantity": 1, "energy_share": 0.7}]}  # fmt: skip
+    r = client.put(url, json=shares, headers=h(keys, "operator"))
+    assert r.status_code == 422 and "more than 1" in r.json()["detail"]
+    assert client.get(url, headers=h(keys, "readonly")).json()["products"][0]["product"] == "widget"
+    assert client.put(url, json=body, headers=h(keys, "readonly")).status_code == 403
+    assert client.get(f"{API}/enterprises/{keys['e2']}/output/2026-07", headers=h(keys, "e1_user")).status_code == 404
