@@ -21,10 +21,11 @@ import numpy.typing as npt
 import psycopg
 from psycopg.rows import tuple_row
 
+from aggregation import apportion
 from aggregation.rollup import Readings, counter_deltas
 from aggregation.store import VALID_SQL, ms_sql
 from energy.reads import Quarters, dict_rows
-from energy.tou import Calendar, group_of_rows
+from energy.tou import QUARTER_MS, Calendar, group_of_rows
 from energy.tree import Meter
 
 I64 = npt.NDArray[np.int64]
@@ -83,20 +84,30 @@ def moves(
     stamps: list[int] = []
     out_a: list[float] = []
     rows: list[int] = []
+    parts: list[tuple[int, int, int, float]] = []  # (series, t0, t1, kWh) to share by time
     for c, a in swaps:
         s = pos.get(c.device)
         if s is None:
             continue
         old, new = across(a.before, a.after, c)
         credited = float(counter_deltas(Readings.of(np.zeros(2, np.int64), [0, 1], [a.before, a.after])).delta[1])
+        # each part credited where the rollups would put an interval ending there, then shared by time
         out_s += [s, s, s]
         stamps += [a.after_ts, c.at_ms, a.after_ts]
         out_a += [-credited, old, new]
+        parts += [(s, a.before_ts, c.at_ms, old), (s, c.at_ms, a.after_ts, new)]
         rows += np.flatnonzero((q.series == s) & (q.first_ts == a.after_ts) & (q.first == a.after)).tolist()
+    bounds = cal.start_ms + QUARTER_MS * np.arange(cal.buckets + 1, dtype=np.int64)
+    inside = [p for p in parts if bounds[0] <= p[1] < p[2] < bounds[-1]]
+    if inside:
+        m = apportion.moves(*(np.asarray(x) for x in zip(*[p[1:] for p in inside], strict=True)), bounds)
+        out_s += [inside[i][0] for i in m.interval.tolist()]
+        stamps += bounds[m.day].tolist()
+        out_a += m.amount.tolist()
     series = np.asarray(out_s, dtype=np.int64)
     bucket = np.asarray(stamps, dtype=np.int64)
     group = group_of_rows(
-        cal, series=series, bucket_ms=bucket - bucket % 900_000, schedule_of_series=schedule_of_series, codes=codes
+        cal, series=series, bucket_ms=bucket - bucket % QUARTER_MS, schedule_of_series=schedule_of_series, codes=codes
     )
     keep = group >= 0  # a part outside the range belongs to another answer
     return (series[keep], group[keep], np.asarray(out_a)[keep]), np.asarray(rows, dtype=np.int64)
