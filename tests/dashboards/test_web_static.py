@@ -15,7 +15,8 @@ def _dictionaries() -> dict[str, dict[str, str]]:
     """The label dictionaries of i18n.js and of the modules adding to them (addLabels): one
     `lang: { "key": "text", ... }` block per language."""
     out: dict[str, dict[str, str]] = {}
-    for name, start, end in (("i18n.js", "const DICT = {", "\n};"), ("i18n-ops.js", "addLabels({", "\n});")):
+    adding = [("i18n-ops.js", "addLabels({", "\n});"), ("i18n-energy.js", "addLabels({", "\n});")]
+    for name, start, end in (("i18n.js", "const DICT = {", "\n};"), *adding):
         source = (WEB / "js" / name).read_text()
         body = source[source.index(start) : source.index(end)]
         for lang, block in re.findall(r"^  (\w+): \{(.*?)^  \},", body, re.M | re.S):

@@ -18,9 +18,10 @@ const VIEWS = {
   regulator: () => import("./views/regulator.js"),
   plan: () => import("./views/plan.js"),
   device: () => import("./views/device.js"),
+  meters: () => import("./views/meters.js"),
 };
 // Views reached from others (a device from the plan or a list), never from the nav.
-const LINKED_VIEWS = ["device"];
+const LINKED_VIEWS = ["device", "meters"];
 const REFRESH_MS = 60_000;
 
 // Which views each role sees, the first one being its home.
