@@ -6,7 +6,8 @@ meter integrates it); the month's demand is the largest. Two ways of paying for 
 
 - ``actual``: the demand price × the month's maximum demand;
 - ``contract``: the demand price × the contracted demand, and the part above 105 % of it
-  charged twice.
+  charged twice;
+- ``capacity``: the capacity price × the transformer capacity (kVA) whatever the demand.
 
 The alarm levels (approaching at 90 % of the contract, exceeded at 100 %) are the platform's
 choice, not a regulation's.
@@ -22,7 +23,7 @@ import numpy.typing as npt
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-Method = Literal["actual", "contract"]
+Method = Literal["actual", "contract", "capacity"]
 APPROACHING = 0.9  # share of the contract at which the month's demand raises the alarm
 CONTRACT_TOLERANCE = 1.05  # 1583号: up to 105 % of the contract is paid at the contract
 
@@ -61,12 +62,20 @@ def level(max_kw: npt.ArrayLike, contracted_kw: npt.ArrayLike) -> npt.NDArray[np
     return np.where(np.isnan(share), "none", out)
 
 
-def charge(max_kw: npt.ArrayLike, contracted_kw: npt.ArrayLike, price_kw_month: float, method: Method) -> F64:
-    """The month's demand charge, yuan."""
+def charge(
+    max_kw: npt.ArrayLike,
+    contracted_kw: npt.ArrayLike,
+    price_kw_month: float,
+    method: Method,
+    capacity_kva: float = 0.0,
+) -> F64:
+    """The month's demand (or capacity) charge, yuan."""
     d, c = np.asarray(max_kw, dtype=np.float64), np.asarray(contracted_kw, dtype=np.float64)
     if method == "actual":
         return d * price_kw_month
     if method == "contract":
         excess = np.maximum(d - CONTRACT_TOLERANCE * c, 0.0)
         return (c + 2.0 * excess) * price_kw_month
-    raise ValueError(f"demand method {method!r} is not 'actual' or 'contract'")
+    if method == "capacity":
+        return np.broadcast_to(np.float64(capacity_kva * price_kw_month), d.shape).astype(np.float64)
+    raise ValueError(f"demand method {method!r} is not 'actual', 'contract' or 'capacity'")

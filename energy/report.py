@@ -2,8 +2,9 @@
 
 Meters are a tree's; figures come from the 15-minute and hourly rollups through the numpy
 core. A meter's prices are its ``attributes`` (``floating_kwh``, ``fixed_kwh``,
-``demand_kw_month``, ``demand_method``) with its ``tariff`` schedule; a meter without prices has
-kWh per period and no cost. Totals add the meters that count (``Meter.counts``) only.
+``demand_kw_month``, ``demand_method``: actual, contract or capacity with ``capacity_kva``)
+with its ``tariff`` schedule; a meter without prices has kWh per period and no cost. Totals
+add the meters that count (``Meter.counts``) only.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def cost(
         charge = None
         if p is not None and p.demand_kw_month > 0:
             method = str(m.attributes.get("demand_method", "actual"))
-            charge = float(dem.charge(d.max_kw[i, 0], contract or 0.0, p.demand_kw_month, method))  # type: ignore[arg-type]
+            kva = float(m.attributes.get("capacity_kva", 0.0))  # type: ignore[arg-type]
+            charge = float(dem.charge(d.max_kw[i, 0], contract or 0.0, p.demand_kw_month, method, kva))  # type: ignore[arg-type]
         out_meters.append(
             {
                 "code": m.code,

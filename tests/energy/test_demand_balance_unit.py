@@ -34,6 +34,7 @@ def test_demand_charge_actual_and_contract_with_the_105_percent_rule() -> None:
     assert demand.charge(1040.0, 1000.0, 30.0, "contract") == pytest.approx(30_000.0)
     assert demand.charge(1100.0, 1000.0, 30.0, "contract") == pytest.approx(33_000.0)
     assert demand.charge(800.0, 1000.0, 30.0, "actual") == pytest.approx(24_000.0)
+    assert demand.charge(800.0, 1000.0, 20.0, "capacity", 1250.0) == pytest.approx(25_000.0)  # 1250 kVA × 20
     with pytest.raises(ValueError, match="demand method"):
         demand.charge(1.0, 1.0, 1.0, "other")  # type: ignore[arg-type]
 
