@@ -67,6 +67,12 @@ class Around:
     after: float
 
 
+def _credited(a: Around) -> float:
+    """What the rollups credited to the interval of a change: their counter rule (a drop counts
+    from zero, a rise as it is)."""
+    return float(counter_deltas(Readings.of(np.zeros(2, np.int64), [0, 1], [a.before, a.after])).delta[1])
+
+
 def moves(
     cal: Calendar,
     q: Quarters,
@@ -90,7 +96,7 @@ def moves(
         if s is None:
             continue
         old, new = across(a.before, a.after, c)
-        credited = float(counter_deltas(Readings.of(np.zeros(2, np.int64), [0, 1], [a.before, a.after])).delta[1])
+        credited = _credited(a)
         # each part credited where the rollups would put an interval ending there, then shared by time
         out_s += [s, s, s]
         stamps += [a.after_ts, c.at_ms, a.after_ts]
@@ -111,6 +117,24 @@ def moves(
     )
     keep = group >= 0  # a part outside the range belongs to another answer
     return (series[keep], group[keep], np.asarray(out_a)[keep]), np.asarray(rows, dtype=np.int64)
+
+
+def demand_kwh(q: Quarters, swaps: Sequence[tuple[Change, Around]], *, devices: Sequence[int]) -> F64:
+    """The rollups' kWh per quarter hour with each change's interval replaced by its parts, each in
+    the quarter hour of its end (a reset or a jump at a change is no demand)."""
+    kwh = q.kwh.copy()
+    pos = {d: i for i, d in enumerate(devices)}
+    for c, a in swaps:
+        s = pos.get(c.device)
+        if s is None:
+            continue
+        old, new = across(a.before, a.after, c)
+        credited = _credited(a)
+        for at, amount in ((a.after_ts, new - credited), (c.at_ms - 1, old)):
+            row = np.flatnonzero((q.series == s) & (q.bucket == at - at % QUARTER_MS))
+            if row.size:
+                kwh[row[0]] += amount
+    return kwh
 
 
 def around(conn: psycopg.Connection[Any], *, change: Change) -> Around | None:

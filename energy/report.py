@@ -72,7 +72,9 @@ def cost(
     devices = [m.device for m in physical if m.device is not None]
     q = quarters(conn, devices=devices, carrier="electricity", start_ms=cal.start_ms, end_ms=end)
     none = np.zeros((13, len(PERIODS)))
-    table = np.stack([p.period_prices() if p else none for p in prices]) if physical else none[None, :0]
+    table = (
+        np.stack([p.period_prices() if p else none for p in prices]) if physical else np.zeros((0, 13, len(PERIODS)))
+    )
     kw = {"series": q.series, "bucket_ms": q.bucket, "schedule_of_series": sched, "codes": codes}
     found = changes.of_devices(conn, devices=devices, start_ms=cal.start_ms, end_ms=end)
     swaps = []
@@ -86,7 +88,8 @@ def cost(
     moves = tuple(np.concatenate([a, b]) for a, b in zip(edges, swapped, strict=True))
     t = tou(cal, consumption=q.kwh, n_series=len(physical), prices=table, moves=moves, **kw)  # type: ignore[arg-type]
     month = np.zeros(q.series.size, np.int64)  # one month (or part of one) per answer
-    d = dem.monthly_max(series=q.series, bucket_ms=q.bucket, kwh=q.kwh, month=month, n_series=len(physical), n_months=1)
+    kwh = changes.demand_kwh(q, swaps, devices=devices)  # a change is no demand
+    d = dem.monthly_max(series=q.series, bucket_ms=q.bucket, kwh=kwh, month=month, n_series=len(physical), n_months=1)
     out_meters = []
     for i, (m, p) in enumerate(zip(physical, prices, strict=True)):
         contract = m.contracted_kw
@@ -116,13 +119,15 @@ def cost(
     counted = np.asarray([m.counts for m in physical], dtype=bool)
     virtual = [m for m in meters if m.role == "virtual" and m.carrier == "electricity"]
     # virtual meters from the same arrays: coefficients × the physical meters' kWh per period
-    vm = virtual_matrix(tree, [v.code for v in virtual], [m.code for m in physical])
-    by_period = vm @ t.kwh.sum(axis=1) if physical else np.zeros((len(virtual), len(PERIODS)))
+    per_period = t.kwh.sum(axis=1)
+    codes_here = [m.code for m in physical]
     return {
         "periods": list(PERIODS),
         "days": [dd.isoformat() for dd in cal.days],
         "meters": out_meters,
-        "virtual": [{"code": v.code, "formula": v.formula, "kwh": _round(by_period[j])} for j, v in enumerate(virtual)],
+        "virtual": [
+            {"code": v.code, "formula": v.formula, "kwh": _virtual(tree, v, codes_here, per_period)} for v in virtual
+        ],
         "total": {
             "kwh": _round(t.kwh[counted].sum(axis=(0, 1))),
             "cost": _round(t.cost[counted].sum(axis=(0, 1))),
@@ -133,6 +138,14 @@ def cost(
         "meter_changes": found,
         "sources": {c: {"source": SCHEDULES[c].source, "verify": list(SCHEDULES[c].verify)} for c in codes},
     }
+
+
+def _virtual(tree: Tree, v: Meter, physical: list[str], per_period: Any) -> Any:
+    """A virtual meter's kWh per period, None when it names a meter outside this answer."""
+    try:
+        return _round((virtual_matrix(tree, [v.code], physical) @ per_period)[0])
+    except TreeError:
+        return None
 
 
 def balance(
