@@ -11,7 +11,7 @@ the period of the change, the new meter's in the period of its first reading. Th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -67,10 +67,18 @@ class Around:
     after: float
 
 
-def _credited(a: Around) -> float:
-    """What the rollups credited to the interval of a change: their counter rule (a drop counts
-    from zero, a rise as it is)."""
-    return float(counter_deltas(Readings.of(np.zeros(2, np.int64), [0, 1], [a.before, a.after])).delta[1])
+def _split(
+    swaps: Sequence[tuple[Change, Around]], devices: Sequence[int]
+) -> Iterator[tuple[int, Change, Around, float, float, float]]:
+    """Per change of a device in ``devices``: its series, the change, the readings around it, the
+    old and new registers' parts, and what the rollups credited to the interval by their counter
+    rule (a drop counts from zero, a rise as it is)."""
+    pos = {d: i for i, d in enumerate(devices)}
+    for c, a in swaps:
+        if c.device in pos:
+            old, new = across(a.before, a.after, c)
+            credited = float(counter_deltas(Readings.of(np.zeros(2, np.int64), [0, 1], [a.before, a.after])).delta[1])
+            yield pos[c.device], c, a, old, new, credited
 
 
 def moves(
@@ -85,18 +93,12 @@ def moves(
     """Moves (series, group, kWh) that replace what the rollups credited to each change's interval
     (to the first reading after it) by its exact parts, and the rows whose interval from the
     previous bucket is a change's (for ``edge_moves`` to skip)."""
-    pos = {d: i for i, d in enumerate(devices)}
     out_s: list[int] = []
     stamps: list[int] = []
     out_a: list[float] = []
     rows: list[int] = []
     parts: list[tuple[int, int, int, float]] = []  # (series, t0, t1, kWh) to share by time
-    for c, a in swaps:
-        s = pos.get(c.device)
-        if s is None:
-            continue
-        old, new = across(a.before, a.after, c)
-        credited = _credited(a)
+    for s, c, a, old, new, credited in _split(swaps, devices):
         # each part credited where the rollups would put an interval ending there, then shared by time
         out_s += [s, s, s]
         stamps += [a.after_ts, c.at_ms, a.after_ts]
@@ -123,13 +125,7 @@ def demand_kwh(q: Quarters, swaps: Sequence[tuple[Change, Around]], *, devices: 
     """The rollups' kWh per quarter hour with each change's interval replaced by its parts, each in
     the quarter hour of its end (a reset or a jump at a change is no demand)."""
     kwh = q.kwh.copy()
-    pos = {d: i for i, d in enumerate(devices)}
-    for c, a in swaps:
-        s = pos.get(c.device)
-        if s is None:
-            continue
-        old, new = across(a.before, a.after, c)
-        credited = _credited(a)
+    for s, c, a, old, new, credited in _split(swaps, devices):
         for at, amount in ((a.after_ts, new - credited), (c.at_ms - 1, old)):
             row = np.flatnonzero((q.series == s) & (q.bucket == at - at % QUARTER_MS))
             if row.size:
