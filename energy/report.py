@@ -38,6 +38,7 @@ def _schedule(m: Meter) -> str:
 
 def prices_of(m: Meter) -> Prices | None:
     a = m.attributes
+    schedule = _schedule(m)  # an unknown schedule is refused with or without prices
     if "floating_kwh" not in a:
         return None
     try:
@@ -45,7 +46,7 @@ def prices_of(m: Meter) -> Prices | None:
             floating_kwh=float(a["floating_kwh"]),  # type: ignore[arg-type]
             fixed_kwh=float(a.get("fixed_kwh", 0.0)),  # type: ignore[arg-type]
             demand_kw_month=float(a.get("demand_kw_month", 0.0)),  # type: ignore[arg-type]
-            schedule=_schedule(m),
+            schedule=schedule,
         )
     except (TypeError, ValueError) as exc:
         raise TreeError(f"meter {m.code!r}.attributes: {exc}") from exc
