@@ -174,13 +174,12 @@ def park_cost(park_id: Id, month: Month, conn: DbConn, p: CurrentPrincipal) -> d
 def _balances(
     conn: DbConn, park: dict[str, Any], pairs: list[tuple[Meter, list[Meter]]], first: date, last: date
 ) -> list[dict[str, Any]]:
-    try:
-        return [
-            report.balance(conn, parent=a, children=c, timezone=park["timezone"], first=first, last=last)
-            for a, c in pairs
-        ]
-    except ValueError as exc:
-        raise Unprocessable(str(exc)) from exc
+    if last < first or (last - first).days + 1 > report.MAX_DAYS:
+        raise Unprocessable(f"from {first} to {last}: 1 to {report.MAX_DAYS} days")
+    return [
+        report.balance(conn, parent=a, children=c, timezone=park["timezone"], first=first, last=last)
+        for a, c in pairs
+    ]
 
 
 @router.get(
