@@ -9,12 +9,14 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import psycopg
 from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
+from aggregation import store
 from energy.tree import Meter, Tree, TreeError
 
 Conn = psycopg.Connection[Any]
@@ -114,3 +116,17 @@ def fetch_tree(conn: Conn, *, park_id: int) -> Tree:
             (park_id,),
         ).fetchall()
     return Tree.of(Meter(*r[:10], attributes=r[10] or {}) for r in rows)
+
+
+def load(conn: Conn, *, park_id: int, spec: Sequence[Mapping[str, Any]], recompute: Sequence[date]) -> int:
+    """Check ``spec`` (meters, their prices and schedules), make it the park's tree and queue the
+    park's indicators of the days ``recompute``, in one transaction; TreeError names what is wrong."""
+    from energy.report import prices_of
+
+    with conn.transaction():
+        tree = resolve(conn, park_id=park_id, spec=spec)
+        for m in tree.meters:
+            prices_of(m)  # a price or schedule that cannot be read is refused now, not at the first cost
+        n = replace_tree(conn, park_id=park_id, tree=tree)
+        store.mark_dirty_park_days(conn, park_days=[(park_id, d) for d in recompute])
+    return n

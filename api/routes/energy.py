@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from aggregation import store
 from api.auth import Principal, Role
 from api.deps import AdminPrincipal, Clock, CurrentPrincipal, DbConn, Id
 from api.problems import Forbidden, NotFound, Unprocessable
@@ -123,17 +122,11 @@ def put_meters(park_id: Id, body: TreeIn, conn: DbConn, p: AdminPrincipal, clock
     since = body.recompute_from or today.replace(day=1)
     if since > today or (today - since).days + 1 > MAX_RECOMPUTE_DAYS:
         raise Unprocessable(f"recompute_from: {since} must be one of the last {MAX_RECOMPUTE_DAYS} days")
-    spec = [m.model_dump() for m in body.meters]
-    with conn.transaction():
-        try:
-            tree = em.resolve(conn, park_id=park_id, spec=spec)
-            for m in tree.meters:
-                report.prices_of(m)  # a price that cannot be read is refused now, not at the first cost
-        except TreeError as exc:
-            raise Unprocessable(str(exc)) from exc
-        n = em.replace_tree(conn, park_id=park_id, tree=tree)
-        days = [(park_id, since + timedelta(days=i)) for i in range((today - since).days + 1)]
-        store.mark_dirty_park_days(conn, park_days=days)
+    days = [since + timedelta(days=i) for i in range((today - since).days + 1)]
+    try:
+        n = em.load(conn, park_id=park_id, spec=[m.model_dump() for m in body.meters], recompute=days)
+    except TreeError as exc:
+        raise Unprocessable(str(exc)) from exc
     return {"park_id": park_id, "meters": n, "recompute_from": since.isoformat()}
 
 
@@ -177,8 +170,7 @@ def _balances(
     if last < first or (last - first).days + 1 > report.MAX_DAYS:
         raise Unprocessable(f"from {first} to {last}: 1 to {report.MAX_DAYS} days")
     return [
-        report.balance(conn, parent=a, children=c, timezone=park["timezone"], first=first, last=last)
-        for a, c in pairs
+        report.balance(conn, parent=a, children=c, timezone=park["timezone"], first=first, last=last) for a, c in pairs
     ]
 
 
