@@ -44,6 +44,10 @@ class Calendar:
     def buckets(self) -> int:
         return int(self.day_of_bucket.size)
 
+    def groups(self, codes: tuple[str, ...]) -> I64:
+        """day × NP + period of each bucket under each schedule: (schedules, buckets)."""
+        return np.stack([self.day_of_bucket * NP + self.period[c] for c in codes])
+
     @classmethod
     def of(cls, first: date, last: date, timezone: str, schedules: tuple[str, ...]) -> Calendar:
         """Local days ``first`` .. ``last`` (included) in ``timezone``."""
@@ -79,16 +83,18 @@ class Tou:
 def group_of_rows(
     cal: Calendar, *, series: I64, bucket_ms: I64, schedule_of_series: I64, codes: tuple[str, ...]
 ) -> I64:
-    """Per rollup row: day × NP + period under its series' schedule; -1 outside the calendar."""
+    """Per rollup row: day × NP + period under its series' schedule; -1 outside the calendar.
+    One gather from a (schedule, bucket) table: the rows are many, the buckets few."""
     b = (np.asarray(bucket_ms, dtype=np.int64) - cal.start_ms) // QUARTER_MS
-    inside = (b >= 0) & (b < cal.buckets)
-    b = np.where(inside, b, 0)
-    if len(codes) == 1:
-        period = cal.period[codes[0]][b]
-    else:
-        table = np.stack([cal.period[c] for c in codes])
-        period = table[schedule_of_series[series], b]
-    return np.where(inside, cal.day_of_bucket[b] * NP + period, -1)
+    table = cal.groups(codes).ravel()
+    inside = None
+    if b.size and (b.min() < 0 or b.max() >= cal.buckets):
+        inside = (b >= 0) & (b < cal.buckets)
+        b = np.where(inside, b, 0)
+    if len(codes) > 1:
+        b = np.asarray(schedule_of_series, dtype=np.int64)[series] * cal.buckets + b
+    g = table[b]
+    return g if inside is None else np.where(inside, g, -1)
 
 
 def tou(
@@ -115,7 +121,7 @@ def tou(
     flat = np.bincount(key, weights=np.asarray(consumption, dtype=np.float64)[ok], minlength=n_series * n_groups)
     if moves is not None:
         ms, mg, amount = moves
-        np.add.at(flat, ms * n_groups + mg, amount)
+        flat += np.bincount(ms * n_groups + mg, weights=amount, minlength=flat.size)
     kwh = flat.reshape(n_series, len(cal.days), NP)
     price = prices[:, cal.month_of_day, :]  # (series, days, periods)
     return Tou(kwh, kwh * price)
@@ -140,25 +146,36 @@ def edge_moves(
     left where the rollups put it; so are the intervals ending at the rows ``skip`` (meter
     changes, which ``energy.changes`` splits)."""
     s = np.asarray(series, dtype=np.int64)
-    same = np.flatnonzero(s[1:] == s[:-1]) + 1  # rows with a previous row of the series
-    t0, t1 = np.asarray(last_ts)[same - 1], np.asarray(first_ts)[same]
-    delta = np.asarray(first)[same] - np.asarray(last)[same - 1]
-    g = group_of_rows(cal, series=s, bucket_ms=bucket_ms, schedule_of_series=schedule_of_series, codes=codes)
-    g0, g1 = g[same - 1], g[same]
-    b0 = (np.asarray(bucket_ms)[same - 1] - cal.start_ms) // QUARTER_MS
-    b1 = (np.asarray(bucket_ms)[same] - cal.start_ms) // QUARTER_MS
-    # only intervals whose span may change group, inside the calendar, increasing, t0 < t1
-    pick = (g0 >= 0) & (g1 >= 0) & ((g0 != g1) | (b1 - b0 > 1)) & (delta > 0) & (t1 > t0)
+    b = (np.asarray(bucket_ms, dtype=np.int64) - cal.start_ms) // QUARTER_MS
+    table = cal.groups(codes)  # (schedule, bucket)
+    # buckets where a group begins (a period or a day) under any schedule; the interval before
+    # a row can change group only there or across a gap, so only those rows are looked at
+    begins = np.zeros(cal.buckets + 2, dtype=bool)
+    begins[1 : cal.buckets] = (table[:, 1:] != table[:, :-1]).any(axis=0)
+    at = np.clip(b, -1, cal.buckets)  # -1 and buckets: outside, never a beginning
+    cand = np.flatnonzero((s[1:] == s[:-1]) & (begins[at[1:]] | (b[1:] - b[:-1] > 1))) + 1
+    cand = cand[(b[cand - 1] >= 0) & (b[cand] < cal.buckets)]
     if skip is not None and skip.size:
-        pick &= ~np.isin(same, skip)
-    idx = same[pick]
-    if idx.size == 0:
-        empty = np.zeros(0, np.int64)
-        return empty, empty.copy(), np.zeros(0)
-    bounds = cal.start_ms + QUARTER_MS * np.arange(cal.buckets + 1, dtype=np.int64)
-    m = apportion.moves(t0[pick], t1[pick], delta[pick], bounds)
-    row = idx[m.interval]
-    sched = schedule_of_series[s[row]] if len(codes) > 1 else np.zeros(row.size, np.int64)
-    table = np.stack([cal.period[c] for c in codes])
-    group = cal.day_of_bucket[m.day] * NP + table[sched, m.day]
-    return s[row], group, m.amount
+        cand = cand[~np.isin(cand, skip)]
+    t0, t1 = np.asarray(last_ts)[cand - 1], np.asarray(first_ts)[cand]
+    delta = np.asarray(first)[cand] - np.asarray(last)[cand - 1]
+    ok = (delta > 0) & (t1 > t0)
+    cand, t0, t1, delta = cand[ok], t0[ok], t1[ok], delta[ok]
+    sched = np.asarray(schedule_of_series, dtype=np.int64)[s[cand]] if len(codes) > 1 else np.zeros(cand.size, np.int64)
+    b0, b1 = b[cand - 1], b[cand]
+    # an interval from one bucket into the next (nearly all): the part before the boundary goes
+    # back to the earlier bucket's group, in closed form
+    near = b1 - b0 == 1
+    edge = cal.start_ms + QUARTER_MS * b1[near]
+    back = delta[near] * (edge - t0[near]) / (t1[near] - t0[near])
+    out_s = [s[cand[near]], s[cand[near]]]
+    out_g = [table[sched[near], b0[near]], table[sched[near], b1[near]]]
+    out_a = [back, -back]
+    far = ~near
+    if far.any():  # across a gap: shared by time among every bucket it spans
+        bounds = cal.start_ms + QUARTER_MS * np.arange(cal.buckets + 1, dtype=np.int64)
+        m = apportion.moves(t0[far], t1[far], delta[far], bounds)
+        out_s.append(s[cand[far]][m.interval])
+        out_g.append(table[sched[far][m.interval], m.day])
+        out_a.append(m.amount)
+    return np.concatenate(out_s), np.concatenate(out_g), np.concatenate(out_a)
