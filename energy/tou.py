@@ -115,10 +115,14 @@ def tou(
     series' tariff, stacked); ``moves``: (series, group, kWh) from :func:`edge_moves`.
     """
     g = group_of_rows(cal, series=series, bucket_ms=bucket_ms, schedule_of_series=schedule_of_series, codes=codes)
-    ok = g >= 0
     n_groups = len(cal.days) * NP
-    key = np.asarray(series, dtype=np.int64)[ok] * n_groups + g[ok]
-    flat = np.bincount(key, weights=np.asarray(consumption, dtype=np.float64)[ok], minlength=n_series * n_groups)
+    weights = np.asarray(consumption, dtype=np.float64)
+    key = np.asarray(series, dtype=np.int64) * n_groups
+    key += g
+    if g.size and g.min() < 0:  # rows outside the days: left out (rare; the reads keep to the range)
+        ok = g >= 0
+        key, weights = key[ok], weights[ok]
+    flat = np.bincount(key, weights=weights, minlength=n_series * n_groups)
     if moves is not None:
         ms, mg, amount = moves
         flat += np.bincount(ms * n_groups + mg, weights=amount, minlength=flat.size)
