@@ -82,7 +82,12 @@ def numpy_side(cal: Calendar, d: dict[str, Any]) -> Tou:
 def exact_side(cal: Calendar, d: dict[str, Any]) -> Tou:
     """The numpy core as the API runs it: with the intervals across period and day edges shared
     by time (one reading a bucket, at its start, as the rollups keep first and last)."""
-    kw = {"series": d["series"], "bucket_ms": d["bucket"], "schedule_of_series": d["schedule"], "codes": CODES}
+    kw: dict[str, Any] = {
+        "series": d["series"],
+        "bucket_ms": d["bucket"],
+        "schedule_of_series": d["schedule"],
+        "codes": CODES,
+    }
     moves = edge_moves(cal, first=d["register"], first_ts=d["bucket"], last=d["register"], last_ts=d["bucket"], **kw)
     return tou(cal, consumption=d["kwh"], n_series=d["prices"].shape[0], prices=d["prices"], moves=moves, **kw)
 

@@ -54,7 +54,7 @@ def resolve(conn: Conn, *, park_id: int, spec: Sequence[Mapping[str, Any]]) -> T
             Meter(
                 code=str(s.get("code")),
                 carrier=str(s.get("carrier")),
-                role=s.get("role"),  # type: ignore[arg-type]  # checked by Tree.of
+                role=s.get("role"),  # checked by Tree.of
                 enterprise=ents[ent_code] if ent_code is not None else None,
                 parent=s.get("parent"),
                 device=device,

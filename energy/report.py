@@ -76,7 +76,7 @@ def cost(
     table = (
         np.stack([p.period_prices() if p else none for p in prices]) if physical else np.zeros((0, 13, len(PERIODS)))
     )
-    kw = {"series": q.series, "bucket_ms": q.bucket, "schedule_of_series": sched, "codes": codes}
+    kw: dict[str, Any] = {"series": q.series, "bucket_ms": q.bucket, "schedule_of_series": sched, "codes": codes}
     found = changes.of_devices(conn, devices=devices, start_ms=cal.start_ms, end_ms=end)
     swaps = []
     for c in found:

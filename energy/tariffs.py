@@ -22,7 +22,7 @@ announcements and are configuration, never in this file.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 
@@ -157,7 +157,6 @@ class Prices:
     fixed_kwh: float = 0.0
     demand_kw_month: float = 0.0
     schedule: str = "nm_west_2023"
-    extra: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
