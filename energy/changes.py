@@ -108,7 +108,8 @@ def moves(
     bounds = cal.start_ms + QUARTER_MS * np.arange(cal.buckets + 1, dtype=np.int64)
     inside = [p for p in parts if bounds[0] <= p[1] < p[2] < bounds[-1]]
     if inside:
-        m = apportion.moves(*(np.asarray(x) for x in zip(*[p[1:] for p in inside], strict=True)), bounds)
+        t0, t1, amount = (np.asarray(x) for x in zip(*[p[1:] for p in inside], strict=True))
+        m = apportion.moves(t0, t1, amount, bounds)
         out_s += [inside[i][0] for i in m.interval.tolist()]
         stamps += bounds[m.day].tolist()
         out_a += m.amount.tolist()

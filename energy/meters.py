@@ -25,9 +25,8 @@ Conn = psycopg.Connection[Any]
 def resolve(conn: Conn, *, park_id: int, spec: Sequence[Mapping[str, Any]]) -> Tree:
     """The tree of a list of meters naming enterprises and devices by code, checked."""
     with conn.cursor(row_factory=tuple_row) as cur:
-        ents = dict(
-            cur.execute("SELECT code, enterprise_id FROM enterprises WHERE park_id = %s", (park_id,)).fetchall()
-        )
+        codes = cur.execute("SELECT code, enterprise_id FROM enterprises WHERE park_id = %s", (park_id,)).fetchall()
+        ents: dict[str, int] = {code: ent for code, ent in codes}
         devs = {
             (e, d): (i, eid)
             for e, d, i, eid in cur.execute(
@@ -54,7 +53,7 @@ def resolve(conn: Conn, *, park_id: int, spec: Sequence[Mapping[str, Any]]) -> T
             Meter(
                 code=str(s.get("code")),
                 carrier=str(s.get("carrier")),
-                role=s.get("role"),  # checked by Tree.of
+                role=s.get("role"),  # type: ignore[arg-type]  # checked by Tree.of
                 enterprise=ents[ent_code] if ent_code is not None else None,
                 parent=s.get("parent"),
                 device=device,
@@ -115,7 +114,22 @@ def fetch_tree(conn: Conn, *, park_id: int) -> Tree:
             " LEFT JOIN energy_meters p ON p.meter_id = m.parent_id WHERE m.park_id = %s ORDER BY m.meter_id",
             (park_id,),
         ).fetchall()
-    return Tree.of(Meter(*r[:10], attributes=r[10] or {}) for r in rows)
+    return Tree.of(
+        Meter(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            parent=r[4],
+            device=r[5],
+            formula=r[6],
+            name=r[7],
+            tariff=r[8],
+            contracted_kw=r[9],
+            attributes=r[10] or {},
+        )
+        for r in rows
+    )
 
 
 def load(conn: Conn, *, park_id: int, spec: Sequence[Mapping[str, Any]], recompute: Sequence[date]) -> int:

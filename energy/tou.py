@@ -56,7 +56,7 @@ class Calendar:
         starts = [local_day_start(d, tz) for d in days] + [local_day_start(last + timedelta(days=1), tz)]
         if any((b - a) % QUARTER_MS for a, b in itertools.pairwise(starts)):
             raise ValueError(f"time zone {timezone!r} does not keep days of whole quarter hours")
-        sizes = np.diff(np.asarray(starts, dtype=np.int64)) // QUARTER_MS
+        sizes = (np.diff(np.asarray(starts, dtype=np.int64)) // QUARTER_MS).astype(np.int64)
         day_of_bucket = np.repeat(np.arange(len(days), dtype=np.int64), sizes)
         # quarter hour of the local day; a day lengthened by a clock change keeps its last period
         slot = np.minimum(np.arange(day_of_bucket.size) - np.repeat(np.cumsum(sizes) - sizes, sizes), SLOTS - 1)
@@ -122,7 +122,7 @@ def tou(
     if g.size and g.min() < 0:  # rows outside the days: left out (rare; the reads keep to the range)
         ok = g >= 0
         key, weights = key[ok], weights[ok]
-    flat = np.bincount(key, weights=weights, minlength=n_series * n_groups)
+    flat = np.bincount(key, weights=weights, minlength=n_series * n_groups).astype(np.float64)
     if moves is not None:
         ms, mg, amount = moves
         flat += np.bincount(ms * n_groups + mg, weights=amount, minlength=flat.size)
