@@ -123,14 +123,14 @@ def moves(
 
 
 def demand_kwh(q: Quarters, swaps: Sequence[tuple[Change, Around]], *, devices: Sequence[int]) -> F64:
-    """The rollups' kWh per quarter hour with each change's interval replaced by its parts, each in
-    the quarter hour of its end (a reset or a jump at a change is no demand)."""
+    """The rollups' kWh per quarter hour with each change's interval counted as its two parts
+    instead of the reset or jump the rollups saw, where they credited it (the quarter hour of
+    the first reading after the change): a change is no demand."""
     kwh = q.kwh.copy()
-    for s, c, a, old, new, credited in _split(swaps, devices):
-        for at, amount in ((a.after_ts, new - credited), (c.at_ms - 1, old)):
-            row = np.flatnonzero((q.series == s) & (q.bucket == at - at % QUARTER_MS))
-            if row.size:
-                kwh[row[0]] += amount
+    for s, _, a, old, new, credited in _split(swaps, devices):
+        row = np.flatnonzero((q.series == s) & (q.bucket == a.after_ts - a.after_ts % QUARTER_MS))
+        if row.size:
+            kwh[row[0]] += old + new - credited
     return kwh
 
 

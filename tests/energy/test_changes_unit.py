@@ -95,3 +95,16 @@ def test_calibration_reminders_soonest_first() -> None:
     with pytest.raises(changes.ChangeError, match="calibration_due"):
         changes.calibrations_due([Meter("E", "water", "main", 1, device=5, attributes={"calibration_due": "soon"})],
                                  today=date(2026, 12, 6), within_days=30)  # fmt: skip
+
+
+def test_a_change_is_no_demand() -> None:
+    # 05:45 old register 5000; changed at 06:00 (old final 5003, new initial 12); 06:15 new reads 20.
+    # The rollups count the drop from zero: 20 kWh in the 06:15 quarter hour, 80 kW. It was 3 + 8.
+    ts = np.array([0, 2 * QUARTER_MS]) + 1_750_000_000_000 // QUARTER_MS * QUARTER_MS
+    r = Readings.of(np.zeros(2, np.int64), ts, np.array([5000.0, 20.0]))
+    ru = rollup(r, (ts // QUARTER_MS) * QUARTER_MS, QUARTER_MS, deltas=counter_deltas(r))
+    q = Quarters(ru.series, ru.bucket, ru.consumption, ru.first, ru.first_ts, ru.last, ru.last_ts)
+    assert q.kwh.tolist() == [0.0, 20.0]
+    change = changes.Change(7, 1, int(ts[0]) + QUARTER_MS, 5003.0, 12.0)
+    near = changes.Around(int(ts[0]), 5000.0, int(ts[1]), 20.0)
+    assert changes.demand_kwh(q, [(change, near)], devices=[7]).tolist() == [0.0, 11.0]

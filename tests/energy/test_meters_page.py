@@ -29,7 +29,7 @@ def server(settings: Settings, db_url: str) -> Iterator[str]:
 
     from api.app import create_app
 
-    limits = ApiSettings(pool_min=1, pool_max=4, token_check_s=0.0, auth_fail_limit=10_000)
+    limits = ApiSettings(token_check_s=0.0, auth_fail_limit=10_000)  # the default pool: page, live stream
     app = create_app(settings, limits=limits, database_url=db_url)
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

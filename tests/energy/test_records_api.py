@@ -38,6 +38,7 @@ def test_a_meter_change_makes_the_months_cost_exact(
     assert r.status_code == 200, r.text
     e1 = next(m for m in r.json()["meters"] if m["code"] == "E1")
     assert sum(e1["kwh"]) == pytest.approx(96.0)  # a change that fits the readings changes no total
+    assert e1["demand_kw"] == pytest.approx(8.0)  # nor the month's demand: 2 kWh a quarter hour
     assert [c["new_serial"] for c in r.json()["meter_changes"]] == ["N-2"]
     # a change the readings around it cannot fit is refused, naming them
     bad = {**body, "changed_at": "2026-07-14T20:05:00Z", "old_final": 1.0}
