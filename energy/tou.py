@@ -156,8 +156,9 @@ def edge_moves(
     # a row can change group only there or across a gap, so only those rows are looked at
     begins = np.zeros(cal.buckets + 2, dtype=bool)
     begins[1 : cal.buckets] = (table[:, 1:] != table[:, :-1]).any(axis=0)
-    at = np.clip(b, -1, cal.buckets)  # -1 and buckets: outside, never a beginning
-    cand = np.flatnonzero((s[1:] == s[:-1]) & (begins[at[1:]] | (b[1:] - b[:-1] > 1))) + 1
+    # -1 and buckets: outside, never a beginning (clipped only when some row is outside)
+    at = b if not b.size or (b.min() >= 0 and b.max() < cal.buckets) else np.clip(b, -1, cal.buckets)
+    cand = np.flatnonzero((s[1:] == s[:-1]) & (begins[at[1:]] | (np.diff(b) > 1))) + 1
     cand = cand[(b[cand - 1] >= 0) & (b[cand] < cal.buckets)]
     if skip is not None and skip.size:
         cand = cand[~np.isin(cand, skip)]
