@@ -21,7 +21,10 @@ from aggregation.indicator_columns import CARRIER_COLUMN
 from aggregation.indicator_store import Park
 from aggregation.rollup import Readings, counter_deltas
 from aggregation.steam_heat import meter_heat_gj
+from energy.counted import counted_sql
 from smartpark.catalogue import BY_ID, DEVICE_KINDS, MetricKind, metric
+
+COUNTED = counted_sql("d.device_id")  # the meter tree: sub-meters and park meters are not added
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +45,7 @@ def _counter_series(conn: store.Conn, park: Park) -> tuple[list[int], list[int]]
     """(device, metric) of the park's counters that feed a carrier column."""
     devs, mets = [], []
     for dev, kind in conn.execute(
-        "SELECT device_id, kind FROM devices WHERE enterprise_id = ANY(%s) ORDER BY device_id",
+        f"SELECT d.device_id, d.kind FROM devices d WHERE d.enterprise_id = ANY(%s) AND {COUNTED} ORDER BY 1",
         (list(park.enterprises),),
     ).fetchall():
         for code in DEVICE_KINDS.get(kind, ()):
@@ -152,7 +155,7 @@ def apply_moves(
     for ent, device, metric_id, day, amount, enthalpy in conn.execute(
         "SELECT d.enterprise_id, c.device_id, c.metric_id, c.day, c.amount, d.attributes->'steam_enthalpy_kj_kg'"
         " FROM consumption_moves c JOIN devices d USING (device_id)"
-        " WHERE d.enterprise_id = ANY(%s) AND c.day = ANY(%s)",
+        f" WHERE d.enterprise_id = ANY(%s) AND c.day = ANY(%s) AND {COUNTED}",
         (list(park.enterprises), days),
     ).fetchall():
         row = rows.get((ent, day))

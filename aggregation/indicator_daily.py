@@ -17,9 +17,11 @@ from aggregation.calendar import local_day_start
 from aggregation.indicator_columns import CARRIER_COLUMN, QUANTITIES
 from aggregation.indicator_store import Park, save_daily
 from aggregation.steam_heat import meter_heat_gj
+from energy.counted import counted_sql
 from smartpark.timebase import datetime_from_ms
 
 log = logging.getLogger(__name__)
+COUNTED = counted_sql("d.device_id")  # the meter tree: sub-meters and park meters are not added
 
 
 def _energy_columns(rows: dict[tuple[int | None, date], dict[str, Any]], park: Park) -> None:
@@ -54,7 +56,7 @@ def _steam_heat(
         " d.attributes->'steam_enthalpy_kj_kg', sum(r.consumption)"
         " FROM rollup_1d r JOIN devices d USING (device_id) JOIN metrics m USING (metric_id)"
         " WHERE m.carrier = 'steam' AND d.enterprise_id = ANY(%(ents)s)"
-        " AND r.bucket = ANY(%(starts)s::timestamptz[]) GROUP BY 1, 2, 3, 4",
+        f" AND r.bucket = ANY(%(starts)s::timestamptz[]) AND {COUNTED} GROUP BY 1, 2, 3, 4",
         {"ents": list(park.enterprises), "starts": starts},
     ).fetchall():
         row = rows.get((ent, day_of_start.get(start_ms, date.min)))
@@ -78,7 +80,7 @@ def daily(
         " sum(r.consumption), sum(r.count)"
         " FROM rollup_1d r JOIN devices d USING (device_id) JOIN metrics m USING (metric_id)"
         " WHERE d.enterprise_id = ANY(%(ents)s) AND r.bucket = ANY(%(starts)s::timestamptz[])"
-        " GROUP BY 1, 2, 3",
+        f" AND {COUNTED} GROUP BY 1, 2, 3",
         {"ents": list(park.enterprises), "starts": [_iso(s) for s in starts]},
     ).fetchall():
         row = rows.get((ent, day_of_start.get(start_ms, date.min)))

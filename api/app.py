@@ -119,6 +119,8 @@ def create_app(
         completeness,
         emergency,
         emergency_registry,
+        energy,
+        energy_records,
         forwarding,
         health,
         hj212,
@@ -141,7 +143,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(ack_page.router)  # /a/{token}: short, for the link in an SMS
     modules = (auth, registry_routes, telemetry, statistics, alarms, rules, paging, rejected, forwarding, completeness,
-               hj212, live, reference, plan)  # fmt: skip
+               hj212, live, reference, plan, energy, energy_records)  # fmt: skip
     for module in (*modules, region, region_outbox, service_health, emergency, emergency_registry):
         app.include_router(module.router, prefix=PREFIX)
 

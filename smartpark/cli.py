@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scheduler": ("aggregation.scheduler_cli", "rollups, indicators and retention on a schedule"),
     "storage": ("storage.cli", "storage report, retention with the Parquet cold tier, columnstore"),
     "economic": ("aggregation.economic_cli", "economic monthly reports"),
+    "energy": ("energy.cli", "the meter tree of a park from a file; the time-of-use schedules"),
     "alerting": ("alerting.cli", "streaming alarm evaluation and notification delivery"),
     "emergency": ("emergency.cli", "hazards, plans and resources; the rule that opens incidents"),
     "api": ("api.cli", "the HTTP API and the ops-centre page"),

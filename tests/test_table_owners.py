@@ -76,6 +76,10 @@ OWNERS = {
     "emergency_incident_events": "emergency/incident_store.py",
     "emergency_incident_steps": "emergency/incident_store.py",
     "emergency_incident_photos": "emergency/incident_store.py",
+    "energy_meters": "energy/meters.py",
+    "energy_meter_changes": "energy/changes.py",
+    "energy_manual_readings": "energy/manual.py",
+    "energy_product_output": "energy/products.py",
 }
 # Session-local temporary tables: not in the migrations, written by the module that creates them.
 TEMPORARY = {"ingest_stage": "ingest/store.py"}

@@ -12,6 +12,7 @@ import psycopg
 from api.auth import Principal
 from api.queries.scope import Where, page, tenant
 from api.series import Interval, SeriesPlan
+from energy.counted import counted_sql
 from storage import cold_read, manifest
 from storage.coldfs import ColdStore
 
@@ -245,6 +246,7 @@ def park_sum(
 ) -> tuple[list[int], list[float], int]:
     """Σ over a park's devices of a gauge's bucket mean: epoch-ms bucket starts, sums, devices.
 
+    Sub-meters and the park's own meters are left out (``energy.counted``): each load once.
     One answer for the park's load whatever the number of its meters (the page asked in chunks of
     50 series before). The caller has checked that the park and the metric's category are readable.
     """
@@ -254,7 +256,7 @@ def park_sum(
         " count(DISTINCT x.device_id) AS n"
         f" FROM {table} x JOIN devices d USING (device_id) JOIN enterprises e USING (enterprise_id)"
         " WHERE e.park_id = %(pid)s AND x.metric_id = %(mid)s"
-        " AND x.bucket >= %(start)s AND x.bucket < %(end)s GROUP BY 1 ORDER BY 1",
+        f" AND x.bucket >= %(start)s AND x.bucket < %(end)s AND {counted_sql('x.device_id')} GROUP BY 1 ORDER BY 1",
         {"pid": park_id, "mid": metric_id, "start": start, "end": end},
     ).fetchall()
     return [r["ts"] for r in rows], [r["v"] for r in rows], max((r["n"] for r in rows), default=0)

@@ -20,9 +20,10 @@ const VIEWS = {
   plan: () => import("./views/plan.js"),
   device: () => import("./views/device.js"),
   region: () => import("./views/region.js"),
+  meters: () => import("./views/meters.js"),
 };
 // Views reached from others (a device from the plan or a list), never from the nav.
-const LINKED_VIEWS = ["device"];
+const LINKED_VIEWS = ["device", "meters"];
 const REFRESH_MS = 60_000;
 
 // Which views each role sees, the first one being its home.

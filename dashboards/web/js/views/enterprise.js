@@ -6,6 +6,7 @@ import { t } from "../i18n.js";
 import { carrierUnit, deviceName, metricName, unitOf } from "../names.js";
 import { addDays, addMonths, periods } from "../stats.js";
 import { completenessPanel } from "../completeness.js";
+import "../i18n-energy.js";
 
 const CARDS = [
   ...["electricity", "water", "natural_gas", "steam", "heat", "raw_coal"].map((c) => [c, () => carrierUnit(c)]),
@@ -23,7 +24,8 @@ export async function render(el, ctx) {
   el.innerHTML = `
     <div class="toolbar"><h2 id="ent-name"></h2>
       <label>${t("ent.select")} <select id="ent-select" ${own ? "disabled" : ""}>${choices.map((e) =>
-        `<option value="${e.enterprise_id}">${escape(e.name)}</option>`).join("")}</select></label></div>
+        `<option value="${e.enterprise_id}">${escape(e.name)}</option>`).join("")}</select></label>
+      <a id="ent-meters" href="#/meters">${t("em.title")}</a></div>
     <div class="grid cols-8" id="ent-kpis"></div>
     <div class="grid cols-2 gap-top">
       <div class="panel"><h3>${t("ent.devices")}</h3><div id="ent-latest" class="scroll"></div></div>
@@ -37,6 +39,7 @@ export async function render(el, ctx) {
     const ent = ctx.entById.get(entId);
     el.querySelector("#ent-name").textContent = ent ? ent.name : "";
     select.value = String(entId);
+    el.querySelector("#ent-meters").href = `#/meters?enterprise=${entId}`;
     // Every answer asked for at once: no panel waits for another's.
     await Promise.allSettled([loadKpis(), loadLatest(), loadAlarms(),
       completenessPanel(el.querySelector("#ent-completeness"), ctx, { enterpriseId: entId })]);
