@@ -28,6 +28,7 @@ from aggregation.calendar import local_date, local_day_start, zone
 from aggregation.rollup import Readings, counter_deltas
 from smartpark.catalogue import BY_ID, DEVICE_KINDS, MetricKind, metric
 from smartpark.timebase import datetime_from_ms
+from storage.coldfs import ColdStore
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,15 @@ def _enthalpy(device: int, declared: Any) -> float:
     return float(declared)
 
 
-def daily(conn: store.Conn, *, park: Park, days: list[date], gaps: Gaps | None = None, linear: bool = False) -> int:
+def daily(
+    conn: store.Conn,
+    *,
+    park: Park,
+    days: list[date],
+    gaps: Gaps | None = None,
+    linear: bool = False,
+    cold: ColdStore | None = None,
+) -> int:
     """Daily rows of ``days``. ``linear``: consumption across midnight shared by time, with the
     moves of ``gaps`` (found in raw telemetry) replacing the stored ones of their days; days
     whose raw telemetry has expired keep their stored moves."""
@@ -166,7 +175,7 @@ def daily(conn: store.Conn, *, park: Park, days: list[date], gaps: Gaps | None =
         _apply_moves(conn, park=park, days=days, rows=rows)
     # emitted mass and exceedance minutes: hourly means judged as HJ 75-2017 does (aggregation.emissions)
     for key, figures in emissions.daily_figures(
-        conn, enterprises=park.enterprises, days=days, timezone=park.timezone
+        conn, enterprises=park.enterprises, days=days, timezone=park.timezone, cold=cold
     ).items():
         if key in rows:
             for column, value in figures.items():
@@ -463,11 +472,13 @@ def refresh_indicators(
     batch: int = 400,
     gap_apportionment: apportion.Apportionment = "linear",
     raw_from_ms: int = 0,
+    cold: ColdStore | None = None,
 ) -> IndicatorStats:
     """One batch of dirty (park, day) in one transaction, each park (and if need be each day) in
     a savepoint of its own. With linear gap apportionment the days an interval across midnight
     spans are recomputed together, so the shares always add up; ``raw_from_ms``: where raw
-    telemetry begins (retention), before which stored moves stand."""
+    telemetry begins (retention), before which stored moves stand; ``cold``: the cold tier, read
+    for the raw data of days moved there (the emissions' stopped hours)."""
     stats = IndicatorStats()
     with conn.transaction():
         dirty = store.claim_dirty_days(conn, limit=batch)
@@ -477,11 +488,14 @@ def refresh_indicators(
             if park is None:
                 log.warning("indicator queue names park %d, which does not exist; skipped", park_id)
                 continue
-            stats.add(_isolated(conn, park, days, linear=gap_apportionment == "linear", raw_from_ms=raw_from_ms))
+            linear = gap_apportionment == "linear"
+            stats.add(_isolated(conn, park, days, linear=linear, raw_from_ms=raw_from_ms, cold=cold))
     return stats
 
 
-def _compute(conn: store.Conn, park: Park, days: list[date], *, linear: bool, raw_from_ms: int) -> IndicatorStats:
+def _compute(
+    conn: store.Conn, park: Park, days: list[date], *, linear: bool, raw_from_ms: int, cold: ColdStore | None
+) -> IndicatorStats:
     done = IndicatorStats()
     gaps = None
     if linear:
@@ -491,24 +505,26 @@ def _compute(conn: store.Conn, park: Park, days: list[date], *, linear: bool, ra
             days = sorted({*days, *more})
             gaps = find_gaps(conn, park=park, days=days, raw_from_ms=raw_from_ms)
     done.days = len(days)
-    done.daily_rows = daily(conn, park=park, days=days, gaps=gaps, linear=linear)
+    done.daily_rows = daily(conn, park=park, days=days, gaps=gaps, linear=linear, cold=cold)
     done.monthly_rows = monthly(conn, park=park, months=sorted({d.replace(day=1) for d in days}))
     return done
 
 
-def _isolated(conn: store.Conn, park: Park, days: list[date], *, linear: bool, raw_from_ms: int) -> IndicatorStats:
+def _isolated(
+    conn: store.Conn, park: Park, days: list[date], *, linear: bool, raw_from_ms: int, cold: ColdStore | None = None
+) -> IndicatorStats:
     """The days of a park together; if that fails, each day alone, so that a failing day holds
     back nothing but itself."""
     try:
         with conn.transaction():
-            done = _compute(conn, park, days, linear=linear, raw_from_ms=raw_from_ms)
+            done = _compute(conn, park, days, linear=linear, raw_from_ms=raw_from_ms, cold=cold)
             failures.clear(conn, job="indicators", park_id=park.park_id, days=days)
         return done
     except Exception as exc:  # any error of this park's input: isolate it, never the others
         if len(days) > 1:
             done = IndicatorStats()
             for d in days:
-                done.add(_isolated(conn, park, [d], linear=linear, raw_from_ms=raw_from_ms))
+                done.add(_isolated(conn, park, [d], linear=linear, raw_from_ms=raw_from_ms, cold=cold))
             return done
         attempts = failures.record(
             conn, job="indicators", park_id=park.park_id, day=days[0], error=failures.describe(exc)
@@ -532,10 +548,13 @@ def drain(
     max_batches: int = 100,
     gap_apportionment: apportion.Apportionment = "linear",
     raw_from_ms: int = 0,
+    cold: ColdStore | None = None,
 ) -> list[IndicatorStats]:
     done = []
     for _ in range(max_batches):
-        s = refresh_indicators(conn, batch=batch, gap_apportionment=gap_apportionment, raw_from_ms=raw_from_ms)
+        s = refresh_indicators(
+            conn, batch=batch, gap_apportionment=gap_apportionment, raw_from_ms=raw_from_ms, cold=cold
+        )
         if s.claimed == 0:
             break
         done.append(s)

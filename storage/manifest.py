@@ -156,6 +156,17 @@ def reaches_cold(conn: Conn, *, hypertable: str, start: datetime) -> bool:
     return bool(row and row[0])
 
 
+def cold_overlaps(conn: Conn, *, hypertable: str, start: datetime, end: datetime) -> bool:
+    """Does [start, end) overlap a chunk whose readings are in the cold tier?"""
+    row = tuples(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM storage_cold_chunks WHERE hypertable = %s AND state = 'cold'"
+        " AND range_start < %s AND range_end > %s)",
+        (hypertable, end, start),
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def expire(conn: Conn, *, hypertable: str, category: str, before: date) -> list[str]:
     """Forget the cold files of a category wholly older than ``before``; the paths to delete.
 
