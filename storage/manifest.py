@@ -77,12 +77,31 @@ def plan(
             )
 
 
-def exported(conn: Conn, *, hypertable: str, chunk: str, rows: int, checksum: str, sizes: dict[str, int]) -> None:
+def exported(
+    conn: Conn,
+    *,
+    hypertable: str,
+    chunk: str,
+    rows: int,
+    checksum: str,
+    sizes: dict[str, int],
+    file_rows: dict[str, int] | None = None,
+) -> None:
+    """Record the export; with ``file_rows`` (the rows of each file written) the planned files
+    left empty are unlisted."""
     with conn.transaction():
         with conn.cursor() as cur:
             cur.executemany(
                 "UPDATE storage_cold_files SET bytes = %s WHERE path = %s", [(b, p) for p, b in sizes.items()]
             )
+            if file_rows is not None:
+                cur.executemany(
+                    "UPDATE storage_cold_files SET rows = %s WHERE path = %s", [(n, p) for p, n in file_rows.items()]
+                )
+                cur.execute(
+                    "DELETE FROM storage_cold_files WHERE hypertable = %s AND chunk = %s AND NOT path = ANY(%s)",
+                    (hypertable, chunk, list(file_rows)),
+                )
         tuples(
             conn,
             "UPDATE storage_cold_chunks SET state = 'exported', rows = %s, checksum = %s, bytes = %s,"
