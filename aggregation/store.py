@@ -149,13 +149,15 @@ def readings(conn: Conn, *, windows: Windows, cold: ColdStore | None = None) -> 
     if len(windows) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     hot = _hot_readings(conn, windows)
-    if cold is None:
+    end = None if cold is None else raw_tiers.cold_end_ms(conn)
+    old = windows.lo < (end or 0)  # only windows starting before the cold tier ends read it
+    if cold is None or end is None or not old.any():
         return hot
-    a, b = windows.time_ranges()
+    w = Windows(windows.series[old], windows.lo[old], np.minimum(windows.hi[old], end))
     got = raw_tiers.points(
-        conn, cold, start_ms=int(a.min()), end_ms=int(b.max()), series=windows.series, flags=COUNTED_FLAGS
+        conn, cold, start_ms=int(w.lo.min()), end_ms=int(w.hi.max()), series=w.series, flags=COUNTED_FLAGS
     )
-    return raw_tiers.merge(hot, got.take(windows.contains(got.series, got.ts)))
+    return raw_tiers.merge(hot, got.take(w.contains(got.series, got.ts)))
 
 
 def _hot_readings(conn: Conn, windows: Windows) -> tuple[I64, I64, F64]:
@@ -195,14 +197,18 @@ def neighbours(conn: Conn, *, series: I64, lo: I64, hi: I64, cold: ColdStore | N
     if series.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     prev, nxt = _hot_neighbours(conn, series, lo, hi)
-    if cold is None:
-        return prev, nxt
     span = raw_tiers.NEIGHBOUR_SPAN_MS
+    end = None if cold is None else raw_tiers.cold_end_ms(conn)
+    near = lo - span < (end or 0)  # windows whose span either side reaches the cold tier
+    if cold is None or end is None or not near.any():
+        return prev, nxt
+    s, a, b = series[near], lo[near], hi[near]
     got = raw_tiers.points(
-        conn, cold, start_ms=int(lo.min()) - span, end_ms=int(hi.max()) + span, series=series, flags=COUNTED_FLAGS
+        conn, cold, start_ms=int(a.min()) - span, end_ms=min(int(b.max()) + span, end), series=s, flags=COUNTED_FLAGS
     )
-    cold_prev, cold_next = raw_tiers.neighbours(got, series=series, lo=lo, hi=hi)
-    return raw_tiers.latest(prev, cold_prev), raw_tiers.earliest(nxt, cold_next)
+    cold_prev, cold_next = raw_tiers.neighbours(got, series=s, lo=a, hi=b)
+    prev[near], nxt[near] = raw_tiers.latest(prev[near], cold_prev), raw_tiers.earliest(nxt[near], cold_next)
+    return prev, nxt
 
 
 def _hot_neighbours(conn: Conn, series: I64, lo: I64, hi: I64) -> tuple[I64, I64]:

@@ -175,6 +175,14 @@ def reaches_cold(conn: Conn, *, hypertable: str, start: datetime) -> bool:
     return bool(row and row[0])
 
 
+def cold_end(conn: Conn, *, hypertable: str) -> datetime | None:
+    """Where the cold tier's chunks end (None: none is cold): later readings are all hot."""
+    row = tuples(
+        conn, "SELECT max(range_end) FROM storage_cold_chunks WHERE hypertable = %s AND state = 'cold'", (hypertable,)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
 def cold_overlaps(conn: Conn, *, hypertable: str, start: datetime, end: datetime) -> bool:
     """Does [start, end) overlap a chunk whose readings are in the cold tier?"""
     row = tuples(

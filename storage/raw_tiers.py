@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from smartpark.series_key import pack, unpack
-from smartpark.timebase import datetime_from_ms
+from smartpark.timebase import datetime_from_ms, ms_from_datetime
 from storage import layout, manifest
 from storage.coldfs import ColdStore
 from storage.sql import tuples
@@ -65,6 +65,12 @@ def reaches_cold(conn: Conn, *, start_ms: int, end_ms: int) -> bool:
     return manifest.cold_overlaps(
         conn, hypertable=layout.TELEMETRY, start=datetime_from_ms(start_ms), end=datetime_from_ms(end_ms)
     )
+
+
+def cold_end_ms(conn: Conn) -> int | None:
+    """Where the cold tier ends, epoch ms (None: nothing is cold): windows from there on are hot."""
+    end = manifest.cold_end(conn, hypertable=layout.TELEMETRY)
+    return None if end is None else ms_from_datetime(end)
 
 
 def _parks(conn: Conn, devices: Iterable[int]) -> dict[int, int]:
