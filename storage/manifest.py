@@ -99,7 +99,7 @@ def exported(
                     "UPDATE storage_cold_files SET rows = %s WHERE path = %s", [(n, p) for p, n in file_rows.items()]
                 )
                 cur.execute(
-                    "DELETE FROM storage_cold_files WHERE hypertable = %s AND chunk = %s AND NOT path = ANY(%s)",
+                    "DELETE FROM storage_cold_files WHERE hypertable = %s AND chunk = %s AND NOT path = ANY(%s::text[])",
                     (hypertable, chunk, list(file_rows)),
                 )
         tuples(
