@@ -99,7 +99,8 @@ def exported(
                     "UPDATE storage_cold_files SET rows = %s WHERE path = %s", [(n, p) for p, n in file_rows.items()]
                 )
                 cur.execute(
-                    "DELETE FROM storage_cold_files WHERE hypertable = %s AND chunk = %s AND NOT path = ANY(%s::text[])",
+                    "DELETE FROM storage_cold_files WHERE hypertable = %s AND chunk = %s"
+                    " AND NOT path = ANY(%s::text[])",
                     (hypertable, chunk, list(file_rows)),
                 )
         tuples(
