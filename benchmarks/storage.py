@@ -110,7 +110,7 @@ def _overlapped_export(conn: Any, readers: list[Any], store: Any, chunk: dict[st
     files = export.planned_files(store.root, chunk, parks=set(parks.values()), categories=set(categories.values()))
     written = export.write_files(
         readers, store, chunk, files, zstd_level=level, park_of_device=parks, category_of_metric=categories,
-        batches=export.device_batches(conn), clock=time.perf_counter,
+        batches=export.device_batches(conn, chunk), clock=time.perf_counter,
     )  # fmt: skip
     return written.total
 

@@ -41,7 +41,8 @@ log = logging.getLogger("storage.export")
 Conn = psycopg.Connection[Any]
 Arrays = dict[str, npt.NDArray[np.generic]]
 INT4 = (-(2**31), 2**31 - 1)
-SERIES_PER_BATCH = 64  # a day of 64 series at one reading a minute: 92 160 readings a batch
+ROWS_PER_BATCH = 100_000  # a batch: about 70 series' day at one reading a minute
+HOT_ROW_BYTES = 60  # a reading in the chunk's heap (docs/benchmarks.md, "Storage")
 MAX_BATCHES = 64
 READERS = 2  # connections reading at once: the database's cores, not the client's
 
@@ -84,9 +85,18 @@ def read_chunk(conn: Conn, chunk: dict[str, Any], devices: tuple[int, int] = INT
     }
 
 
-def device_batches(conn: Conn, *, per_batch: int = SERIES_PER_BATCH) -> list[tuple[int, int]]:
-    """Ranges [first, last] of device ids covering every int4, each holding about ``per_batch``
-    registered series (a device unknown to the registry still falls in one, and stops the move)."""
+def device_batches(conn: Conn, chunk: dict[str, Any], *, per_batch: int = ROWS_PER_BATCH) -> list[tuple[int, int]]:
+    """Ranges [first, last] of device ids covering every int4, each holding about ``per_batch`` of
+    the chunk's readings (its size on disk over a row's bytes; registered series as weights). A
+    small chunk is one batch: a query per batch costs more than overlapping saves. A device
+    unknown to the registry still falls in a range, and stops the move."""
+    row = tuples(
+        conn, "SELECT pg_relation_size(format('%%I.%%I', %s::text, %s::text)::regclass)",
+        (chunk["chunk_schema"], chunk["chunk_name"]),
+    ).fetchone()  # fmt: skip
+    n = min(MAX_BATCHES, math.ceil((int(row[0]) if row else 0) / HOT_ROW_BYTES / per_batch))
+    if n <= 1:
+        return [INT4]
     rows = tuples(
         conn,
         "SELECT d.device_id, count(dm.metric_id) FROM devices d"
@@ -96,7 +106,6 @@ def device_batches(conn: Conn, *, per_batch: int = SERIES_PER_BATCH) -> list[tup
         return [INT4]
     ids = np.asarray([r[0] for r in rows], dtype=np.int64)
     weight = np.cumsum([max(1, int(r[1])) for r in rows])
-    n = min(MAX_BATCHES, max(1, math.ceil(int(weight[-1]) / per_batch)))
     cuts = np.unique(np.searchsorted(weight, weight[-1] * np.arange(1, n) / n, side="right"))
     firsts = [INT4[0], *(int(ids[c]) for c in cuts if 0 < c < ids.size)]
     lasts = [f - 1 for f in firsts[1:]] + [INT4[1]]

@@ -97,7 +97,7 @@ def move_chunk(
         range_end=chunk["range_end"],
         files=[manifest.PlannedFile(path, d, p, c, 0) for (d, p, c), path in files.items()],
     )
-    batches = export.device_batches(conn)
+    batches = export.device_batches(conn, chunk)
     lap("plan")
     pause("planned")
     last[0] = time.perf_counter()
