@@ -250,6 +250,14 @@ def write_files(
     sink = _Sink(store, files, zstd_level=zstd_level, park_of_device=park_of_device,
                  category_of_metric=category_of_metric)  # fmt: skip
     waited = 0.0
+    if len(batches) == 1:  # a small chunk: nothing to overlap, no thread to start
+        try:
+            sink.add(read_chunk(conns[0], chunk, batches[0]))
+            rows, digests = sink.finish()
+        except BaseException:
+            sink.abandon()
+            raise
+        return Written(rows, digests, {p: store.size(p) for p in rows}, waited)
     todo = iter(batches)
     with ThreadPoolExecutor(len(conns), thread_name_prefix="export-read") as pool:
         ahead: deque[Future[Arrays]] = deque(pool.submit(read, b) for b in _take(todo, len(conns) + 1))
@@ -287,6 +295,9 @@ def read_back(store: ColdStore, paths: list[str]) -> tuple[int, str]:
         d.table(layout.read(path, store.fs))
         return d.rows, d.digest()
 
-    with ThreadPoolExecutor(2, thread_name_prefix="export-verify") as pool:
-        got = dict(zip(paths, pool.map(one, paths), strict=True))
+    if len(paths) < 2:
+        got = {p: one(p) for p in paths}
+    else:
+        with ThreadPoolExecutor(2, thread_name_prefix="export-verify") as pool:
+            got = dict(zip(paths, pool.map(one, paths), strict=True))
     return sum(r for r, _ in got.values()), layout.combine({p: d for p, (_, d) in got.items()})
