@@ -292,9 +292,9 @@ def main(args: argparse.Namespace) -> int:
                     return len(tiering.read_chunk(conn, chunk)["ts"])
 
                 for name, read in (("copy", lambda: _read_by_copy(conn, chunk)), ("arrays", by_arrays)):
-                    n, *timed = _cpu_timed(backend, read)
+                    n, *spent = _cpu_timed(backend, read)
                     assert n == figures["day_readings"]
-                    figures[f"read chunk by {name}: s, client cpu s, db cpu s"] = [round(x, 3) for x in timed]
+                    figures[f"read chunk by {name}: s, client cpu s, db cpu s"] = [round(x, 3) for x in spent]
                 runs: dict[str, list[tuple[int, float, float, float]]] = {"serial": [], "overlapped": []}
                 for _ in range(args.rounds):
                     with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:

@@ -48,7 +48,7 @@ def export(conn: Any, store: ColdStore, chunk: dict[str, Any], *, zstd_level: in
     tables = [layout.table(rows, p.start, p.stop) for p in parts]
     for path, table in zip(paths, tables, strict=True):
         store.make_parent(path)
-        pq.write_table(layout.encode(table), path, filesystem=store.fs, **layout.writer_options(zstd_level))  # type: ignore[arg-type]
+        pq.write_table(layout.encode(table), path, filesystem=store.fs, **layout.writer_options(zstd_level))
     seconds["write"] = time.perf_counter() - t
     t = time.perf_counter()
     _checksum(tables)

@@ -30,6 +30,7 @@ import numpy.typing as npt
 import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import tuple_row
 
 from smartpark.db.binary_copy import decode_array, load_arrays_raw
@@ -213,9 +214,8 @@ def reader_connections(conn: Conn, readers: int = READERS) -> Iterator[list[Conn
         conns = [conn]
         for _ in range(readers - 1):
             try:
-                params = conn.info.get_parameters()
-                conns.append(stack.enter_context(psycopg.connect(**params, password=conn.info.password,
-                                                                 autocommit=True)))  # fmt: skip
+                dsn = make_conninfo(**conn.info.get_parameters(), password=conn.info.password)
+                conns.append(stack.enter_context(psycopg.connect(dsn, autocommit=True)))
             except psycopg.Error as exc:  # one connection still moves the chunk, only slower
                 log.warning("no second connection for the export (%s): reading on one", exc)
                 break
