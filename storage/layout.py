@@ -145,12 +145,7 @@ def split(
 
 def table(arrays: dict[str, npt.NDArray[np.generic]], start: int = 0, stop: int | None = None) -> pa.Table:
     """The Arrow table of rows [start, stop) of sorted arrays (``ts`` in Unix µs)."""
-    cols = [
-        pa.array(
-            np.asarray(arrays[f.name])[start:stop].astype(f.type.to_pandas_dtype() if f.name != "ts" else np.int64)
-        )
-        for f in SCHEMA
-    ]
+    cols = [pa.array(np.asarray(arrays[name])[start:stop].astype(dtype, copy=False)) for name, dtype in Digest.DTYPES]
     cols[0] = cols[0].cast(SCHEMA.field("ts").type)
     return pa.Table.from_arrays(cols, schema=SCHEMA)
 
