@@ -8,7 +8,11 @@ The month is February 1989 (each test file of the storage tests keeps to years o
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,7 @@ from storage.coldfs import ColdStore
 from tests.support.readings import device_id, ms, store_readings
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
 START, END = datetime(1989, 2, 1, tzinfo=UTC), datetime(1989, 3, 1, tzinfo=UTC)
 QUARTER_H = 900_000
 DAYS = 28
@@ -158,3 +163,24 @@ def test_a_late_correction_of_a_cold_day_counts_with_its_cold_readings(
     store_readings(db, [(dev, kw, ms(1989, 5, 1, 1, 7), 500.0)])  # late, into the cold day
     job.drain(db, cold=store)
     assert db.execute(row, (dev, kw, bucket)).fetchone() == (4, 100.0 * 3 + 12 + 13 + 14 + 500.0)
+
+
+def _recompute(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "smartpark.cli", "storage", "recompute", *args],
+        env=os.environ, cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_recompute_command_names_what_it_refuses(db: psycopg.Connection[Any], park: dict[str, Any]) -> None:
+    code = park["parks"][0]["code"]
+    done = _recompute("--park", "no-such-park", "--from", "1989-06-01T00:00Z", "--to", "1989-06-02T00:00Z")
+    assert (done.returncode, done.stderr.strip()) == (2, "smartpark storage recompute: no park 'no-such-park'")
+    done = _recompute("--park", code, "--from", "1989-06-01T00:00Z", "--to", "1989-07-03T00:00Z")
+    assert done.returncode == 2 and "32 days asked; at most 31 at a time" in done.stderr
+    done = _recompute("--park", code, "--from", "1989-06-01", "--to", "1989-06-02T00:00Z")
+    assert done.returncode == 2 and "has no time zone" in done.stderr
+    store_readings(db, [(device_id(db, park, "e2", "em1"), metric("elec.power_kw").id, ms(1989, 6, 1, 0, 20), 1.0)])
+    done = _recompute("--park", code, "--from", "1989-06-01T00:00Z", "--to", "1989-06-02T00:00Z")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"park": code, "queued_buckets": 1}
