@@ -1,7 +1,8 @@
 # The smartpark project image: one image, every service (`smartpark <command>`).
 FROM python:3.12-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
-RUN useradd --system --create-home --home-dir /var/lib/smartpark smartpark
+RUN useradd --system --create-home --home-dir /var/lib/smartpark smartpark \
+    && install -d -o smartpark -g smartpark -m 0700 /var/lib/smartpark-cold  # the cold tier's volume
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY smartpark ./smartpark

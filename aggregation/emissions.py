@@ -36,7 +36,10 @@ from aggregation import conversions as cv
 from aggregation.calendar import local_day_start
 from smartpark import limits
 from smartpark.catalogue import BY_CODE, HJ212_FLAGS
+from smartpark.series_key import device_of
 from smartpark.timebase import datetime_from_ms
+from storage import raw_tiers
+from storage.coldfs import ColdStore
 
 F64 = npt.NDArray[np.float64]
 Bool = npt.NDArray[np.bool_]
@@ -208,9 +211,11 @@ def _read(
     declared: Mapping[int, float | None],
     hourly: dict[int, dict[str, F64]],
     stopped: dict[int, Bool],
+    cold: ColdStore | None = None,
 ) -> None:
     """Valid hourly means and stopped (F) hours of the outlets in [read_lo, read_hi), into the
-    arrays of hours counted from ``lo`` (``stopped`` makes an outlet's arrays of the right size)."""
+    arrays of hours counted from ``lo`` (``stopped`` makes an outlet's arrays of the right size);
+    with a ``cold`` tier, the stopped hours of periods moved there too."""
     for dev, met, bucket_ms, mean, count, first_ms, last_ms in conn.execute(
         "SELECT device_id, metric_id, (extract(epoch FROM bucket) * 1000)::int8, mean, count,"
         " (extract(epoch FROM first_ts) * 1000)::int8, (extract(epoch FROM last_ts) * 1000)::int8 FROM rollup_1h"
@@ -229,6 +234,12 @@ def _read(
         {"ids": ids, "lo": datetime_from_ms(read_lo), "hi": datetime_from_ms(read_hi)},
     ).fetchall():
         stopped[dev][(bucket_ms - lo) // H] = True
+    if cold is not None:
+        got = raw_tiers.points(
+            conn, cold, start_ms=read_lo, end_ms=read_hi, devices=ids, flags=(FLAG_STOPPED, FLAG_STOPPED | 64)
+        )
+        for dev, hour in zip(device_of(got.series).tolist(), ((got.ts - lo) // H).tolist(), strict=True):
+            stopped[dev][hour] = True
 
 
 def _next(day: date) -> date:
@@ -236,7 +247,7 @@ def _next(day: date) -> date:
 
 
 def daily_figures(
-    conn: Any, *, enterprises: Iterable[int], days: list[date], timezone: str
+    conn: Any, *, enterprises: Iterable[int], days: list[date], timezone: str, cold: ColdStore | None = None
 ) -> dict[tuple[int, date], dict[str, float]]:
     """Emitted mass and exceedance minutes per (enterprise, local day) of the park's outlets."""
     ents = list(enterprises)
@@ -264,12 +275,12 @@ def daily_figures(
     # gap in those days to substitute (most days have none: the history is not read at all).
     near = (day_starts[0] // H - SHORT_GAP_HOURS) * H
     ids = [o.device_id for o in outlets]
-    _read(conn, ids, near, hi, lo, declared, hourly, stopped)
+    _read(conn, ids, near, hi, lo, declared, hourly, stopped, cold)
     in_days = np.zeros(n, dtype=bool)
     in_days[(near - lo) // H + SHORT_GAP_HOURS :] = True
     gaps = [o.device_id for o in outlets if o.kind == limits.STACK_KIND and _has_gap(hourly[o.device_id], in_days)]
     if gaps:
-        _read(conn, gaps, lo, near, lo, declared, hourly, stopped)
+        _read(conn, gaps, lo, near, lo, declared, hourly, stopped, cold)
     hour_start = lo + np.arange(n, dtype=np.int64) * H
     spans = [
         (day, (hour_start >= local_day_start(day, timezone)) & (hour_start < local_day_start(_next(day), timezone)))

@@ -19,6 +19,7 @@ from aggregation.indicator_store import Park, save_daily
 from aggregation.steam_heat import meter_heat_gj
 from energy.counted import counted_sql
 from smartpark.timebase import datetime_from_ms
+from storage.coldfs import ColdStore
 
 log = logging.getLogger(__name__)
 COUNTED = counted_sql("d.device_id")  # the meter tree: sub-meters and park meters are not added
@@ -65,7 +66,13 @@ def _steam_heat(
 
 
 def daily(
-    conn: store.Conn, *, park: Park, days: list[date], gaps: consumption_moves.Gaps | None = None, linear: bool = False
+    conn: store.Conn,
+    *,
+    park: Park,
+    days: list[date],
+    gaps: consumption_moves.Gaps | None = None,
+    linear: bool = False,
+    cold: ColdStore | None = None,
 ) -> int:
     """Daily rows of ``days``. ``linear``: consumption across midnight shared by time, with the
     moves of ``gaps`` (found in raw telemetry) replacing the stored ones of their days; days
@@ -99,7 +106,7 @@ def daily(
         consumption_moves.apply_moves(conn, park=park, days=days, rows=rows)
     # emitted mass and exceedance minutes: hourly means judged as HJ 75-2017 does (aggregation.emissions)
     for key, figures in emissions.daily_figures(
-        conn, enterprises=park.enterprises, days=days, timezone=park.timezone
+        conn, enterprises=park.enterprises, days=days, timezone=park.timezone, cold=cold
     ).items():
         if key in rows:
             for column, value in figures.items():

@@ -18,6 +18,7 @@ from datetime import date
 from aggregation import apportion, failures, indicator_daily, indicator_monthly, store
 from aggregation.consumption_moves import find_gaps, gap_days
 from aggregation.indicator_store import Park, load_park
+from storage.coldfs import ColdStore
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,13 @@ def refresh_indicators(
     batch: int = 400,
     gap_apportionment: apportion.Apportionment = "linear",
     raw_from_ms: int = 0,
+    cold: ColdStore | None = None,
 ) -> IndicatorStats:
     """One batch of dirty (park, day) in one transaction, each park (and if need be each day) in
     a savepoint of its own. With linear gap apportionment the days an interval across midnight
     spans are recomputed together, so the shares always add up; ``raw_from_ms``: where raw
-    telemetry begins (retention), before which stored moves stand."""
+    telemetry begins (retention), before which stored moves stand; ``cold``: the cold tier, read
+    for the raw data of days moved there (the emissions' stopped hours)."""
     stats = IndicatorStats()
     with conn.transaction():
         dirty = store.claim_dirty_days(conn, limit=batch)
@@ -57,11 +60,14 @@ def refresh_indicators(
             if park is None:
                 log.warning("indicator queue names park %d, which does not exist; skipped", park_id)
                 continue
-            stats.add(_isolated(conn, park, days, linear=gap_apportionment == "linear", raw_from_ms=raw_from_ms))
+            linear = gap_apportionment == "linear"
+            stats.add(_isolated(conn, park, days, linear=linear, raw_from_ms=raw_from_ms, cold=cold))
     return stats
 
 
-def _compute(conn: store.Conn, park: Park, days: list[date], *, linear: bool, raw_from_ms: int) -> IndicatorStats:
+def _compute(
+    conn: store.Conn, park: Park, days: list[date], *, linear: bool, raw_from_ms: int, cold: ColdStore | None
+) -> IndicatorStats:
     done = IndicatorStats()
     gaps = None
     if linear:
@@ -71,24 +77,26 @@ def _compute(conn: store.Conn, park: Park, days: list[date], *, linear: bool, ra
             days = sorted({*days, *more})
             gaps = find_gaps(conn, park=park, days=days, raw_from_ms=raw_from_ms)
     done.days = len(days)
-    done.daily_rows = indicator_daily.daily(conn, park=park, days=days, gaps=gaps, linear=linear)
+    done.daily_rows = indicator_daily.daily(conn, park=park, days=days, gaps=gaps, linear=linear, cold=cold)
     done.monthly_rows = indicator_monthly.monthly(conn, park=park, months=sorted({d.replace(day=1) for d in days}))
     return done
 
 
-def _isolated(conn: store.Conn, park: Park, days: list[date], *, linear: bool, raw_from_ms: int) -> IndicatorStats:
+def _isolated(
+    conn: store.Conn, park: Park, days: list[date], *, linear: bool, raw_from_ms: int, cold: ColdStore | None = None
+) -> IndicatorStats:
     """The days of a park together; if that fails, each day alone, so that a failing day holds
     back nothing but itself."""
     try:
         with conn.transaction():
-            done = _compute(conn, park, days, linear=linear, raw_from_ms=raw_from_ms)
+            done = _compute(conn, park, days, linear=linear, raw_from_ms=raw_from_ms, cold=cold)
             failures.clear(conn, job="indicators", park_id=park.park_id, days=days)
         return done
     except Exception as exc:  # any error of this park's input: isolate it, never the others
         if len(days) > 1:
             done = IndicatorStats()
             for d in days:
-                done.add(_isolated(conn, park, [d], linear=linear, raw_from_ms=raw_from_ms))
+                done.add(_isolated(conn, park, [d], linear=linear, raw_from_ms=raw_from_ms, cold=cold))
             return done
         attempts = failures.record(
             conn, job="indicators", park_id=park.park_id, day=days[0], error=failures.describe(exc)
@@ -112,10 +120,13 @@ def drain(
     max_batches: int = 100,
     gap_apportionment: apportion.Apportionment = "linear",
     raw_from_ms: int = 0,
+    cold: ColdStore | None = None,
 ) -> list[IndicatorStats]:
     done = []
     for _ in range(max_batches):
-        s = refresh_indicators(conn, batch=batch, gap_apportionment=gap_apportionment, raw_from_ms=raw_from_ms)
+        s = refresh_indicators(
+            conn, batch=batch, gap_apportionment=gap_apportionment, raw_from_ms=raw_from_ms, cold=cold
+        )
         if s.claimed == 0:
             break
         done.append(s)

@@ -31,6 +31,7 @@ from aggregation.windows import Windows
 from smartpark.catalogue import BY_ID, MetricKind
 from smartpark.db import touched
 from smartpark.series_key import device_of
+from storage.coldfs import ColdStore
 
 log = logging.getLogger(__name__)
 
@@ -208,20 +209,29 @@ class PartInput:
 
 
 def read_part(
-    conn: store.Conn, params: SeriesParams, series: I64, bucket: I64, ws: I64, lo: I64, hi: I64, *, clock: Any
+    conn: store.Conn,
+    params: SeriesParams,
+    series: I64,
+    bucket: I64,
+    ws: I64,
+    lo: I64,
+    hi: I64,
+    *,
+    clock: Any,
+    cold: ColdStore | None = None,
 ) -> PartInput:
     """Read one part: the touched (``series``, ``bucket``) and their merged windows ``ws``/``lo``/``hi``.
     Only reads, so it may run on another connection than the job's transaction."""
     t0 = clock()
     wc = params.counter[params.index(ws)]
     # counters: read from the previous reading and through the next bucket with data
-    prev, nxt = store.neighbours(conn, series=ws[wc], lo=lo[wc], hi=hi[wc])
+    prev, nxt = store.neighbours(conn, series=ws[wc], lo=lo[wc], hi=hi[wc], cold=cold)
     read_lo, read_hi = lo.copy(), hi.copy()
     read_lo[wc] = np.where(prev >= 0, prev, lo[wc])
     nb = fixed_start(nxt, Q)
     read_hi[wc] = np.where(nxt >= 0, nb + Q, hi[wc])
     extra = nxt >= 0
-    rs, rt, rv = store.readings(conn, windows=Windows.merged(ws, read_lo, read_hi))
+    rs, rt, rv = store.readings(conn, windows=Windows.merged(ws, read_lo, read_hi), cold=cold)
     return PartInput(
         Readings.of(rs, rt, rv),
         np.concatenate([series, ws[wc][extra]]),
@@ -240,6 +250,7 @@ def refresh_rollups(
     clock: Any = None,
     isolate: bool = False,
     pass_: RollupPass | None = None,
+    cold: ColdStore | None = None,
 ) -> RollupStats:
     """One batch of the queue in one transaction; returns what it did (touched == 0: queue empty
     or another process is running the job).
@@ -254,7 +265,8 @@ def refresh_rollups(
     and a late one queues its bucket again, so reading them outside the job's transaction is safe.
 
     With ``pass_`` the batch stages keys from where the pass's previous batch stopped, and stages
-    none once the pass has reached the queue's end (:func:`drain`).
+    none once the pass has reached the queue's end (:func:`drain`). With a ``cold`` tier, buckets of periods moved there (a late correction, a recomputed day)
+    read their readings from it too.
     """
     import time
 
@@ -296,7 +308,7 @@ def refresh_rollups(
             stats.phases[k] = 0.0
         if not isolate:
             series, bucket = _unique_keys(series, bucket)
-            _roll(conn, reader, params, series, bucket, stats, part_readings=part_readings, clock=now)
+            _roll(conn, reader, params, series, bucket, stats, part_readings=part_readings, clock=now, cold=cold)
             failures.clear_rollups(conn, park_ids=np.unique(params.park_id).tolist())
             return stats
         park_of = params.park_id[params.index(series)]
@@ -306,7 +318,7 @@ def refresh_rollups(
                 with conn.transaction():
                     done = RollupStats(phases=dict.fromkeys(stats.phases, 0.0))
                     s, b = _unique_keys(series[mine], bucket[mine])
-                    _roll(conn, None, params, s, b, done, part_readings=part_readings, clock=now)
+                    _roll(conn, None, params, s, b, done, part_readings=part_readings, clock=now, cold=cold)
                     failures.clear_rollups(conn, park_ids=[park_id])
                 stats.add(done)
             except Exception as exc:  # this park's input: hold it back, never the others
@@ -340,6 +352,7 @@ def _roll(
     *,
     part_readings: int,
     clock: Any,
+    cold: ColdStore | None = None,
 ) -> None:
     """Roll up the claimed (series, bucket) keys: 15-minute rows, then hours and days, then the
     indicator queue."""
@@ -351,7 +364,7 @@ def _roll(
         a = np.searchsorted(series, ws[part.start])
         b = np.searchsorted(series, ws[part.stop - 1], side="right")
         src = reader if reader is not None else conn
-        return read_part(src, params, series[a:b], bucket[a:b], ws[part], lo[part], hi[part], clock=now)
+        return read_part(src, params, series[a:b], bucket[a:b], ws[part], lo[part], hi[part], clock=now, cold=cold)
 
     days: list[tuple[I64, I64]] = []
     with ThreadPoolExecutor(1) as pool:

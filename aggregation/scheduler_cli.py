@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 from aggregation import indicator_job, job
 from smartpark.heartbeat import STALE_AFTER_S, Heartbeat
 from smartpark.settings import AggregationSettings, RegionSettings, StorageSettings, get_settings
+from storage.coldfs import ColdStore
 
 log = logging.getLogger("aggregation.scheduler")
 
@@ -50,6 +51,8 @@ class Jobs:
             "scheduler", stale_after_s=STALE_AFTER_S["scheduler"], registry=CollectorRegistry()
         )
         self.caught_up = time.time()  # every reading stored before this is in its rollups
+        # recomputing a period moved to the cold tier reads its raw readings there
+        self.cold = ColdStore.of(self.storage.cold_url) if self.storage.cold_url else None
 
     def rollups(self) -> dict[str, Any]:
         t0 = self.clock()
@@ -61,6 +64,7 @@ class Jobs:
                 reader=reader,
                 batch=self.settings.rollup_batch,
                 default_interval_s=self.settings.default_interval_s,
+                cold=self.cold,
             )
             out: dict[str, Any] = dict(job.totals(done))
             if len(done) < job.MAX_BATCHES:  # a whole pass: what was stored before it began is rolled up
@@ -84,6 +88,7 @@ class Jobs:
                 batch=self.settings.indicator_batch,
                 gap_apportionment=self.settings.gap_apportionment,
                 raw_from_ms=self.settings.raw_telemetry_from_ms(time.time()),
+                cold=self.cold,
             )
         out = {
             "days": sum(s.days for s in done),

@@ -21,6 +21,8 @@ from aggregation.windows import Windows
 from smartpark.catalogue import COUNTED_FLAGS
 from smartpark.db import binary_copy
 from smartpark.series_key import pack, unpack
+from storage import raw_tiers
+from storage.coldfs import ColdStore
 
 # The flags that count (catalogue.COUNTED_FLAGS: valid, stamped on receipt, over range) in SQL.
 VALID_SQL = "(" + ", ".join(str(f) for f in sorted(COUNTED_FLAGS)) + ")"
@@ -137,14 +139,28 @@ def _grouped(conn: Conn, sql: str, params: dict[str, Any]) -> tuple[I64, I64, F6
     return series, np.concatenate(ts), np.concatenate([binary_copy.decode_array("float8", r[3]) for r in rows])
 
 
-def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
+def readings(conn: Conn, *, windows: Windows, cold: ColdStore | None = None) -> tuple[I64, I64, F64]:
     """Counted readings inside the windows: (series, ts ms, value), grouped by series. Counted is
     valid (flag 0, or 64: stamped on receipt) or over range (T): ``COUNTED_FLAGS``, as alarms use.
+    With a ``cold`` tier, windows of periods already moved there read it too (storage.raw_tiers).
 
     Dense windows (the live case): one time-range scan per merged span, filtered here; sparse
     ones (late data of a few meters): one index probe per window."""
     if len(windows) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    hot = _hot_readings(conn, windows)
+    end = None if cold is None else raw_tiers.cold_end_ms(conn)
+    old = windows.lo < (end or 0)  # only windows starting before the cold tier ends read it
+    if cold is None or end is None or not old.any():
+        return hot
+    w = Windows(windows.series[old], windows.lo[old], np.minimum(windows.hi[old], end))
+    got = raw_tiers.points(
+        conn, cold, start_ms=int(w.lo.min()), end_ms=int(w.hi.max()), series=w.series, flags=COUNTED_FLAGS
+    )
+    return raw_tiers.merge(hot, got.take(w.contains(got.series, got.ts)))
+
+
+def _hot_readings(conn: Conn, windows: Windows) -> tuple[I64, I64, F64]:
     if not windows.scan_is_cheaper():
         return _grouped(
             conn,
@@ -174,11 +190,28 @@ def readings(conn: Conn, *, windows: Windows) -> tuple[I64, I64, F64]:
     return s, t, v
 
 
-def neighbours(conn: Conn, *, series: I64, lo: I64, hi: I64) -> tuple[I64, I64]:
+def neighbours(conn: Conn, *, series: I64, lo: I64, hi: I64, cold: ColdStore | None = None) -> tuple[I64, I64]:
     """Per window: time (ms) of the last valid reading before ``lo`` and of the first at or
-    after ``hi`` (-1 where none): a counter's delta reaches across both edges."""
+    after ``hi`` (-1 where none): a counter's delta reaches across both edges. With a ``cold``
+    tier, also among its readings up to a month either side (storage.raw_tiers)."""
     if series.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    prev, nxt = _hot_neighbours(conn, series, lo, hi)
+    span = raw_tiers.NEIGHBOUR_SPAN_MS
+    end = None if cold is None else raw_tiers.cold_end_ms(conn)
+    near = lo - span < (end or 0)  # windows whose span either side reaches the cold tier
+    if cold is None or end is None or not near.any():
+        return prev, nxt
+    s, a, b = series[near], lo[near], hi[near]
+    got = raw_tiers.points(
+        conn, cold, start_ms=int(a.min()) - span, end_ms=min(int(b.max()) + span, end), series=s, flags=COUNTED_FLAGS
+    )
+    cold_prev, cold_next = raw_tiers.neighbours(got, series=s, lo=a, hi=b)
+    prev[near], nxt[near] = raw_tiers.latest(prev[near], cold_prev), raw_tiers.earliest(nxt[near], cold_next)
+    return prev, nxt
+
+
+def _hot_neighbours(conn: Conn, series: I64, lo: I64, hi: I64) -> tuple[I64, I64]:
     rows = conn.execute(
         "SELECT (SELECT (extract(epoch FROM t.ts) * 1000)::int8 FROM telemetry t"
         f"  WHERE t.device_id = w.device_id AND t.metric_id = w.metric_id AND t.flag IN {VALID_SQL}"

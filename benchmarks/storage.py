@@ -41,6 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--enterprises", type=int, default=10, help="simulated enterprises (about 20 devices each)")
     parser.add_argument("--zstd-level", type=int, default=9)
     parser.add_argument("--repeat", type=int, default=5, help="reads timed this many times (median)")
+    parser.add_argument("--rounds", type=int, default=3, help="serial and overlapped exports of the day, each")
     parser.set_defaults(func=main)
 
 
@@ -86,6 +87,77 @@ def _read_by_copy(conn: psycopg.Connection[Any], chunk: dict[str, Any]) -> int:
         for block in copy:
             buf += block
     return len(decode(TELEMETRY_COLUMNS, buf)["ts"])
+
+
+def _cpu_timed(backend: BackendCpu, work: Any, *args: Any, **kwargs: Any) -> tuple[int, float, float, float]:
+    """(what ``work`` returns, wall s, this process's CPU s, the database backends' CPU s)."""
+    t0, cpu0, db0 = time.perf_counter(), time.process_time(), backend.total()
+    n = work(*args, **kwargs)
+    return n, time.perf_counter() - t0, time.process_time() - cpu0, backend.total() - db0
+
+
+def _serial_export(conn: Any, store: Any, chunk: dict[str, Any], level: int) -> int:
+    from benchmarks import storage_serial
+
+    return storage_serial.export(conn, store, chunk, zstd_level=level)[0]
+
+
+def _overlapped_export(conn: Any, readers: list[Any], store: Any, chunk: dict[str, Any], level: int) -> int:
+    """The move's export (storage.export) to a folder of its own, without the manifest's rows."""
+    from storage import export, tiering
+
+    parks, categories = tiering.registry_maps(conn)
+    files = export.planned_files(store.root, chunk, parks=set(parks.values()), categories=set(categories.values()))
+    written = export.write_files(
+        readers, store, chunk, files, zstd_level=level, park_of_device=parks, category_of_metric=categories,
+        batches=export.device_batches(conn, chunk), clock=time.perf_counter,
+    )  # fmt: skip
+    return written.total
+
+
+SERIES_10K = 10_000
+ROWS_PER_YEAR = {"rollup_15m": 365 * 96, "rollup_1h": 365 * 24, "rollup_1d": 365}  # per series
+
+
+def _rollups_of_a_cold_day(conn: psycopg.Connection[Any], store: Any, day: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The day's rollups computed from the cold tier once its chunk has moved (every bucket
+    queued, as a recompute does), then what a rollup row costs hot and as Parquet, and a year of
+    a 10 000-series park's rollups of each width."""
+    from aggregation import job
+    from smartpark.db import touched
+    from smartpark.db.binary_copy import unix_ms_to_pg_us
+    from smartpark.series_key import pack, unpack
+
+    keys = np.unique(np.stack([pack(day["device_id"], day["metric_id"]), day["ts"] // 900_000 * 900_000]), axis=1)
+    device, metric = unpack(keys[0])
+    with conn.transaction(), conn.cursor() as cur:
+        touched.record(cur, device_id=device, metric_id=metric, bucket_us=unix_ms_to_pg_us(keys[1]))
+    t0 = time.perf_counter()
+    stats = job.totals(job.drain(conn, cold=store))
+    out: dict[str, Any] = {
+        "rollups of the cold day recomputed: s": round(time.perf_counter() - t0, 2),
+        "rollups of the cold day recomputed: readings": stats["readings"],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for table, per_year in ROWS_PER_YEAR.items():
+            rows = int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+            size = int(conn.execute("SELECT hypertable_size(%s)", (table,)).fetchone()[0])  # type: ignore[index]
+            with conn.cursor(binary=True) as cur:
+                cur.execute(f"SELECT * FROM {table} ORDER BY device_id, metric_id, bucket")
+                names = [c.name for c in cur.description or []]
+                got = cur.fetchall()
+            t = pa.table({n: [r[i] for r in got] for i, n in enumerate(names)})
+            path = os.path.join(tmp, f"{table}.parquet")
+            pq.write_table(t, path, compression="zstd", compression_level=9)
+            hot, cold = size / rows, os.path.getsize(path) / rows
+            year = SERIES_10K * per_year
+            out[f"{table}: rows, hot bytes/row, parquet bytes/row"] = [rows, round(hot, 1), round(cold, 1)]
+            out[f"{table}: 10 000 series a year: rows, hot GB, parquet GB"] = [
+                year,
+                round(year * hot / 1e9, 2),
+                round(year * cold / 1e9, 2),
+            ]
+    return out
 
 
 def _kinds(arrays: dict[str, np.ndarray]) -> np.ndarray:
@@ -183,7 +255,7 @@ def main(args: argparse.Namespace) -> int:
     from smartpark.catalogue import BY_CODE
     from smartpark.registry import load_model
     from smartpark.settings import get_settings
-    from storage import cold_read, compaction, manifest, retention, tiering
+    from storage import cold_read, compaction, export, layout, manifest, retention, tiering
     from storage.coldfs import ColdStore
 
     settings = get_settings()
@@ -208,23 +280,48 @@ def main(args: argparse.Namespace) -> int:
             conn.execute("ANALYZE telemetry")
             figures.update({f"hot bytes/row, {k}": v for k, v in _hot_costs(conn).items()})
 
-            # the day's chunk to the cold tier: export rate
+            # the day's chunk to the cold tier: export rate, the overlapped export against the
+            # serial one on the same chunk, alternately, then the real move (manifest, verify, drop)
             chunk = retention.old_chunks(conn, hypertable="telemetry", older_than=DAY + timedelta(days=1))[-1]
             backend = BackendCpu(scratch.url, dbname=scratch.name)
+            with export.reader_connections(conn) as readers:
+                figures["export readers (connections)"] = len(readers)
+                backend.total()  # every reader's backend seen before the first figure
 
-            def by_arrays() -> int:
-                return len(tiering.read_chunk(conn, chunk)["ts"])
+                def by_arrays() -> int:
+                    return len(tiering.read_chunk(conn, chunk)["ts"])
 
-            for name, read in (("copy", lambda: _read_by_copy(conn, chunk)), ("arrays", by_arrays)):
+                for name, read in (("copy", lambda: _read_by_copy(conn, chunk)), ("arrays", by_arrays)):
+                    n, *spent = _cpu_timed(backend, read)
+                    assert n == figures["day_readings"]
+                    figures[f"read chunk by {name}: s, client cpu s, db cpu s"] = [round(x, 3) for x in spent]
+                # pyarrow's first conversions import what they need (about 0.2 s): not in either figure
+                layout.encode(layout.table({k: np.asarray(v[:10]) for k, v in day.items()}))
+                runs: dict[str, list[tuple[int, float, float, float]]] = {"serial": [], "overlapped": []}
+                for _ in range(args.rounds):
+                    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+                        runs["serial"].append(
+                            _cpu_timed(backend, _serial_export, conn, ColdStore.of(a), chunk, args.zstd_level)
+                        )
+                        runs["overlapped"].append(
+                            _cpu_timed(
+                                backend, _overlapped_export, conn, readers, ColdStore.of(b), chunk, args.zstd_level
+                            )
+                        )
+                for name, got in runs.items():
+                    assert all(r[0] == figures["day_readings"] for r in got), name
+                    walls = [r[1] for r in got]
+                    figures[f"export {name}: readings/s, median of {args.rounds}"] = round(
+                        figures["day_readings"] / statistics.median(walls)
+                    )
+                    figures[f"export {name}: wall s, each run"] = [round(w, 3) for w in walls]
+                    cpu = statistics.median([r[2] + r[3] for r in got])
+                    figures[f"export {name}: readings per cpu s (client + db)"] = round(figures["day_readings"] / cpu)
                 t0, cpu0, db0 = time.perf_counter(), time.process_time(), backend.total()
-                assert read() == figures["day_readings"]
-                wall, cpu, db_cpu = time.perf_counter() - t0, time.process_time() - cpu0, backend.total() - db0
-                figures[f"read chunk by {name}: s, client cpu s, db cpu s"] = [round(x, 3) for x in (wall, cpu, db_cpu)]
-            t0, cpu0, db0 = time.perf_counter(), time.process_time(), backend.total()
-            moved = tiering.move_chunk(conn, store, chunk, zstd_level=args.zstd_level)
-            figures["move_chunk_s"] = round(time.perf_counter() - t0, 3)
-            cpu = time.process_time() - cpu0
-            db_cpu = backend.total() - db0
+                moved = tiering.move_chunk(conn, store, chunk, zstd_level=args.zstd_level, readers=readers)
+                figures["move_chunk_s"] = round(time.perf_counter() - t0, 3)
+                cpu = time.process_time() - cpu0
+                db_cpu = backend.total() - db0
             figures["move_chunk_cpu_s, this process"] = round(cpu, 3)
             figures["move_chunk_cpu_s, database backends"] = round(db_cpu, 3)
             # the machine-independent figure: readings moved per CPU second, both sides together
@@ -236,6 +333,7 @@ def main(args: argparse.Namespace) -> int:
             figures["cold_bytes_per_reading"] = round(moved.bytes / moved.rows, 2)
             for kind, f in _bytes_per_kind(day, args.zstd_level).items():
                 figures[f"cold bytes/reading, {kind}"] = f["bytes_per_reading"]
+            figures.update(_rollups_of_a_cold_day(conn, store, day))
 
             # a year of one series every 15 minutes, a month of one device every minute
             meters = [d for d in park.devices if d.kind == "elec_meter"]

@@ -147,8 +147,8 @@ class StorageSettings(BaseSettings):
     """Retention by category, the cold tier and the columnstore (``SMARTPARK_STORAGE_`` prefix).
 
     The hot tier's age is ``SMARTPARK_AGG_TELEMETRY_RETENTION_DAYS`` (the rollup and indicator
-    jobs read raw telemetry only there); each category's raw data is kept, hot or cold, for its
-    own number of days. Sources of the defaults: docs/storage.md.
+    jobs read raw telemetry there, and the cold tier for old periods); each category's raw data is
+    kept, hot or cold, for its own number of days. Sources of the defaults: docs/storage.md.
     """
 
     model_config = SettingsConfigDict(env_prefix="SMARTPARK_STORAGE_", env_file=".env", extra="ignore")

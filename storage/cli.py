@@ -67,6 +67,26 @@ def _tier(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recompute(args: argparse.Namespace) -> int:
+    from storage import recompute
+    from storage.coldfs import ColdStore
+
+    s = get_settings()
+    cold = ColdStore.of(s.storage.cold_url) if s.storage.cold_url else None
+    with _connect() as conn:
+        row = conn.execute("SELECT park_id FROM parks WHERE code = %s", (args.park,)).fetchone()
+        if row is None:
+            print(f"smartpark storage recompute: no park {args.park!r}", file=sys.stderr)
+            return 2
+        try:
+            n = recompute.queue(conn, cold, park_id=int(row[0]), start=args.start, end=args.end)
+        except ValueError as exc:
+            print(f"smartpark storage recompute: {exc}", file=sys.stderr)
+            return 2
+    print(json.dumps({"park": args.park, "queued_buckets": n}))
+    return 0
+
+
 def _columnstore(args: argparse.Namespace) -> int:
     from storage import columnstore
 
@@ -94,6 +114,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--until", type=_instant, default=None, help="move only chunks ending at or before (ISO 8601)")
     p.add_argument("--pause-at", choices=STEPS, default=None, help="crash drills: hold after this step until killed")
     p.set_defaults(func=_tier)
+    p = sub.add_parser(
+        "recompute", help="queue a past period of a park for its rollups and indicators, from both tiers"
+    )
+    p.add_argument("--park", required=True, help="the park's code")
+    p.add_argument("--from", dest="start", type=_instant, required=True, help="first instant (ISO 8601 with zone)")
+    p.add_argument("--to", dest="end", type=_instant, required=True, help="end, excluded (at most 31 days on)")
+    p.set_defaults(func=_recompute)
     p = sub.add_parser("columnstore", help="enable TimescaleDB's columnstore where the licence has it")
     p.add_argument("--dry-run", action="store_true", help="print the SQL, change nothing")
     p.set_defaults(func=_columnstore)

@@ -145,12 +145,7 @@ def split(
 
 def table(arrays: dict[str, npt.NDArray[np.generic]], start: int = 0, stop: int | None = None) -> pa.Table:
     """The Arrow table of rows [start, stop) of sorted arrays (``ts`` in Unix µs)."""
-    cols = [
-        pa.array(
-            np.asarray(arrays[f.name])[start:stop].astype(f.type.to_pandas_dtype() if f.name != "ts" else np.int64)
-        )
-        for f in SCHEMA
-    ]
+    cols = [pa.array(np.asarray(arrays[name])[start:stop].astype(dtype, copy=False)) for name, dtype in Digest.DTYPES]
     cols[0] = cols[0].cast(SCHEMA.field("ts").type)
     return pa.Table.from_arrays(cols, schema=SCHEMA)
 
@@ -223,17 +218,48 @@ def read(path: str, filesystem: object) -> pa.Table:
     return decode(pq.read_table(path, filesystem=filesystem, schema=FILE_SCHEMA))
 
 
-def checksum(tables: list[pa.Table]) -> str:
-    """BLAKE2b of every value of the tables, column by column, in their order: the source's
-    arrays and the files read back give the same digest exactly when they hold the same rows."""
+class Digest:
+    """BLAKE2b of one file's readings, a hasher per column: the same whether the rows arrive in
+    one piece or many (the export appends batch by batch, the verify reads the file whole)."""
+
+    DTYPES = (("ts", np.int64), ("device_id", np.int32), ("metric_id", np.int16), ("value", np.float64),
+              ("flag", np.int16))  # fmt: skip
+
+    def __init__(self) -> None:
+        self.columns = {name: hashlib.blake2b(name.encode(), digest_size=16) for name, _ in self.DTYPES}
+        self.rows = 0
+
+    def arrays(self, arrays: dict[str, npt.NDArray[np.generic]], start: int = 0, stop: int | None = None) -> None:
+        """Rows [start, stop) of sorted arrays (``ts`` in Unix µs), as :func:`table` takes them."""
+        for name, dtype in self.DTYPES:
+            self.columns[name].update(np.ascontiguousarray(np.asarray(arrays[name])[start:stop], dtype=dtype).data)
+        self.rows += len(np.asarray(arrays["ts"])[start:stop])
+
+    def table(self, t: pa.Table) -> None:
+        """The readings of a table in :data:`SCHEMA`."""
+        cols = {name: t.column(name).combine_chunks() for name in SCHEMA.names}
+        cols["ts"] = cols["ts"].cast(pa.int64())
+        self.arrays({k: v.to_numpy(zero_copy_only=False) for k, v in cols.items()})
+
+    def digest(self) -> bytes:
+        return b"".join(self.columns[name].digest() for name, _ in self.DTYPES)
+
+
+def combine(digests: dict[str, bytes]) -> str:
+    """The chunk's checksum: its files' digests in the order of their paths (sorted here, never
+    by a database collation)."""
     h = hashlib.blake2b(digest_size=16)
-    for t in tables:
-        for name in SCHEMA.names:
-            col = t.column(name).combine_chunks()
-            if name == "ts":
-                col = col.cast(pa.int64())
-            h.update(name.encode())
-            h.update(
-                np.ascontiguousarray(col.to_numpy(zero_copy_only=False)).astype(col.type.to_pandas_dtype()).tobytes()
-            )
+    for path in sorted(digests):
+        h.update(digests[path])
     return h.hexdigest()
+
+
+def checksum(tables: list[pa.Table]) -> str:
+    """The checksum of tables as files in this order: the source's arrays and the files read
+    back give the same digest exactly when they hold the same rows."""
+    digests = {}
+    for i, t in enumerate(tables):
+        d = Digest()
+        d.table(t)
+        digests[f"{i:09d}"] = d.digest()
+    return combine(digests)

@@ -77,12 +77,32 @@ def plan(
             )
 
 
-def exported(conn: Conn, *, hypertable: str, chunk: str, rows: int, checksum: str, sizes: dict[str, int]) -> None:
+def exported(
+    conn: Conn,
+    *,
+    hypertable: str,
+    chunk: str,
+    rows: int,
+    checksum: str,
+    sizes: dict[str, int],
+    file_rows: dict[str, int] | None = None,
+) -> None:
+    """Record the export; with ``file_rows`` (the rows of each file written) the planned files
+    left empty are unlisted."""
     with conn.transaction():
         with conn.cursor() as cur:
             cur.executemany(
                 "UPDATE storage_cold_files SET bytes = %s WHERE path = %s", [(b, p) for p, b in sizes.items()]
             )
+            if file_rows is not None:
+                cur.executemany(
+                    "UPDATE storage_cold_files SET rows = %s WHERE path = %s", [(n, p) for p, n in file_rows.items()]
+                )
+                cur.execute(
+                    "DELETE FROM storage_cold_files WHERE hypertable = %s AND chunk = %s"
+                    " AND NOT path = ANY(%s::text[])",
+                    (hypertable, chunk, list(file_rows)),
+                )
         tuples(
             conn,
             "UPDATE storage_cold_chunks SET state = 'exported', rows = %s, checksum = %s, bytes = %s,"
@@ -152,6 +172,25 @@ def reaches_cold(conn: Conn, *, hypertable: str, start: datetime) -> bool:
         conn,
         "SELECT EXISTS (SELECT 1 FROM storage_cold_chunks WHERE hypertable = %s AND state = 'cold' AND range_end > %s)",
         (hypertable, start),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def cold_end(conn: Conn, *, hypertable: str) -> datetime | None:
+    """Where the cold tier's chunks end (None: none is cold): later readings are all hot."""
+    row = tuples(
+        conn, "SELECT max(range_end) FROM storage_cold_chunks WHERE hypertable = %s AND state = 'cold'", (hypertable,)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def cold_overlaps(conn: Conn, *, hypertable: str, start: datetime, end: datetime) -> bool:
+    """Does [start, end) overlap a chunk whose readings are in the cold tier?"""
+    row = tuples(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM storage_cold_chunks WHERE hypertable = %s AND state = 'cold'"
+        " AND range_start < %s AND range_end > %s)",
+        (hypertable, end, start),
     ).fetchone()
     return bool(row and row[0])
 

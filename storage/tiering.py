@@ -12,18 +12,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import numpy as np
 import psycopg
-import pyarrow.parquet as pq
-from psycopg.rows import tuple_row
 
-from smartpark.db.binary_copy import decode_array, load_arrays_raw
-from storage import layout, manifest, retention
+from storage import export, layout, manifest, retention
 from storage.coldfs import ColdStore
 from storage.sql import tuples
 
@@ -44,54 +40,21 @@ class Moved:
     rows: int
     bytes: int
     files: int
-    seconds: dict[str, float]  # wall time of each stage: read, split, write, checksum, verify, drop
+    seconds: dict[str, float]  # wall time of each stage: plan, export, verify, drop (and read_wait)
 
     @property
     def seconds_export(self) -> float:
-        """Reading the chunk to its files written and checksummed: the export proper."""
-        return sum(self.seconds[s] for s in ("read", "split", "write", "checksum"))
+        """Planning the files to every file written and checksummed: the export proper (its
+        read, encoding, writing and checksum overlap)."""
+        return self.seconds["plan"] + self.seconds["export"]
 
 
 def _no_pause(step: str) -> None:
     return None
 
 
-# A chunk's readings are read and counted through the hypertable over the chunk's range (chunk
-# exclusion leaves that one chunk): on a server with the columnstore a converted chunk is read
-# the same way, where a query of the chunk's own table might not see its converted rows.
-IN_CHUNK = "FROM telemetry WHERE ts >= %(start)s AND ts < %(end)s"
-
-
-def read_chunk(conn: Conn, chunk: dict[str, Any]) -> dict[str, Any]:
-    """The chunk's readings as numpy arrays: one row of arrays per series, decoded by numpy.
-
-    A binary COPY sends a message per reading, which costs the client about a microsecond each;
-    a series' readings as arrays cross in one value (a day of one reading a second: 1 MB).
-    """
-    ts, device, metric, value, flag = [], [], [], [], []
-    with conn.cursor(binary=True, row_factory=tuple_row) as cur:
-        load_arrays_raw(cur)
-        cur.execute(
-            "SELECT device_id, metric_id, array_agg(ts), array_agg(value), array_agg(flag::int8)"
-            f" {IN_CHUNK} GROUP BY device_id, metric_id",
-            {"start": chunk["range_start"], "end": chunk["range_end"]},
-        )
-        for d, m, t, v, f in cur:
-            times = decode_array("timestamptz_pg_us", t)
-            ts.append(times)
-            value.append(decode_array("float8", v))
-            flag.append(decode_array("int8", f))
-            device.append(np.full(len(times), d, dtype=np.int32))
-            metric.append(np.full(len(times), m, dtype=np.int16))
-    if not ts:
-        return {name: np.zeros(0, dtype=np.int64) for name, _ in layout.COPY_COLUMNS}
-    return {
-        "ts": np.concatenate(ts),
-        "device_id": np.concatenate(device),
-        "metric_id": np.concatenate(metric),
-        "value": np.concatenate(value),
-        "flag": np.concatenate(flag).astype(np.int16),
-    }
+IN_CHUNK = export.IN_CHUNK
+read_chunk = export.read_chunk  # the whole chunk at once (the benchmark's serial baseline)
 
 
 def registry_maps(conn: Conn) -> tuple[dict[int, int], dict[int, str]]:
@@ -109,8 +72,11 @@ def move_chunk(
     *,
     zstd_level: int,
     pause: Pause = _no_pause,
+    readers: list[Conn] | None = None,
 ) -> Moved:
-    """Export, verify and drop one telemetry chunk (a row of :func:`retention.old_chunks`)."""
+    """Export, verify and drop one telemetry chunk (a row of :func:`retention.old_chunks`); the
+    export reads on the ``readers`` connections (None: ``conn`` and one more opened here) while
+    this one's thread writes (storage.export)."""
     seconds: dict[str, float] = {}
     last = [time.perf_counter()]
 
@@ -121,42 +87,38 @@ def move_chunk(
     name, ht = chunk["chunk_name"], layout.TELEMETRY
     store.delete(manifest.unfinished_paths(conn, hypertable=ht, chunk=name))
     last[0] = time.perf_counter()
-    arrays = read_chunk(conn, chunk)
-    lap("read")
     parks, categories = registry_maps(conn)
-    rows, parts = layout.split(arrays, park_of_device=parks, category_of_metric=categories)
-    paths = [p.path(store.root, name) for p in parts]
+    files = export.planned_files(store.root, chunk, parks=set(parks.values()), categories=set(categories.values()))
     manifest.plan(
         conn,
         hypertable=ht,
         chunk=name,
         range_start=chunk["range_start"],
         range_end=chunk["range_end"],
-        files=[
-            manifest.PlannedFile(path, p.day, p.park_id, p.category, p.stop - p.start)
-            for path, p in zip(paths, parts, strict=True)
-        ],
+        files=[manifest.PlannedFile(path, d, p, c, 0) for (d, p, c), path in files.items()],
     )
-    lap("split")
+    batches = export.device_batches(conn, chunk)
+    lap("plan")
     pause("planned")
     last[0] = time.perf_counter()
-    tables = [layout.table(rows, p.start, p.stop) for p in parts]
-    options = layout.writer_options(zstd_level)
-    sizes = {}
-    for path, t in zip(paths, tables, strict=True):
-        store.make_parent(path)
-        pq.write_table(layout.encode(t), path, filesystem=store.fs, **options)
-        sizes[path] = store.size(path)
-    n = sum(t.num_rows for t in tables)
-    lap("write")
-    manifest.exported(conn, hypertable=ht, chunk=name, rows=n, checksum=layout.checksum(tables), sizes=sizes)
-    lap("checksum")
+    with export.reader_connections(conn) if readers is None else nullcontext(readers) as conns:
+        written = export.write_files(
+            conns, store, chunk, files, zstd_level=zstd_level, park_of_device=parks, category_of_metric=categories,
+            batches=batches, clock=time.perf_counter,
+        )  # fmt: skip
+    manifest.exported(
+        conn, hypertable=ht, chunk=name, rows=written.total, checksum=written.checksum, sizes=written.sizes,
+        file_rows=written.rows,
+    )  # fmt: skip
+    lap("export")
+    seconds["read_wait"] = written.seconds_waiting
     pause("exported")
     last[0] = time.perf_counter()
     verify(conn, store, chunk=name)
     lap("verify")
     pause("verified")
     last[0] = time.perf_counter()
+    n = written.total
     with conn.transaction():
         # no writer may add to the chunk between the count and the drop
         conn.execute(f'LOCK TABLE "{chunk["chunk_schema"]}"."{name}" IN SHARE MODE')
@@ -169,15 +131,14 @@ def move_chunk(
         manifest.cold(conn, hypertable=ht, chunk=name)
         pause("dropping")
     lap("drop")
-    return Moved(name, n, sum(sizes.values()), len(paths), seconds)
+    return Moved(name, n, sum(written.sizes.values()), len(written.rows), seconds)
 
 
 def verify(conn: Conn, store: ColdStore, *, chunk: str) -> None:
     """Read the chunk's files back: the same number of rows and the same checksum, or an error."""
     ht = layout.TELEMETRY
     rows, digest = manifest.recorded(conn, hypertable=ht, chunk=chunk)
-    back = [layout.read(path, store.fs) for path in manifest.chunk_paths(conn, hypertable=ht, chunk=chunk)]
-    got_rows, got = sum(t.num_rows for t in back), layout.checksum(back)
+    got_rows, got = export.read_back(store, manifest.chunk_paths(conn, hypertable=ht, chunk=chunk))
     if (got_rows, got) != (rows, digest):
         raise RuntimeError(
             f"cold files of {chunk} read back as {got_rows} rows ({got}); {rows} rows ({digest}) were written"
@@ -209,10 +170,14 @@ def move_old(
             log.info("another pass is moving chunks to the cold tier: this one skips")
             return []
         chunks = retention.old_chunks(conn, hypertable=layout.TELEMETRY, older_than=cutoff)
-        moved = []
-        for chunk in [c for c in chunks if since is None or c["range_start"] >= since][:limit]:
-            moved.append(move_chunk(conn, store, chunk, zstd_level=zstd_level, pause=pause))
-            log.info("moved %s to the cold tier: %s", chunk["chunk_name"], moved[-1])
+        moved: list[Moved] = []
+        todo = [c for c in chunks if since is None or c["range_start"] >= since][:limit]
+        if not todo:
+            return moved
+        with export.reader_connections(conn) as readers:  # opened once for the pass
+            for chunk in todo:
+                moved.append(move_chunk(conn, store, chunk, zstd_level=zstd_level, pause=pause, readers=readers))
+                log.info("moved %s to the cold tier: %s", chunk["chunk_name"], moved[-1])
         return moved
 
 

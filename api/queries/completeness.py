@@ -18,6 +18,10 @@ import psycopg
 from aggregation.completeness import expected_readings, grouped
 from api.auth import Principal
 from api.queries.scope import Where, tenant
+from smartpark.series_key import pack, unpack
+from smartpark.timebase import ms_from_datetime
+from storage import raw_tiers
+from storage.coldfs import ColdStore
 
 BY = ("device", "enterprise", "park", "category")
 PERIODS = ("day", "month", "range")
@@ -62,6 +66,39 @@ def _fill(
             cells[i, d] += count
 
 
+def _cold_flagged(
+    conn: psycopg.Connection[Any],
+    cold: ColdStore,
+    series: Sequence[Any],
+    lo: datetime,
+    hi: datetime,
+    first: date,
+    last: date,
+) -> list[tuple[int, int, date, int]]:
+    """(device, metric, local day, flagged readings) of the series' cold readings in [lo, hi)."""
+    keys = pack([r["device_id"] for r in series], [r["metric_id"] for r in series])
+    got = raw_tiers.points(
+        conn, cold, start_ms=ms_from_datetime(lo), end_ms=ms_from_datetime(hi), series=keys, flags=range(1, 128)
+    )
+    if not len(got):
+        return []
+    zone_of = dict(zip(keys.tolist(), (r["timezone"] for r in series), strict=True))
+    days = [first + timedelta(days=k) for k in range(-1, (last - first).days + 2)]
+    tz = np.asarray([zone_of[int(k)] for k in got.series.tolist()], dtype=object)
+    day_index = np.zeros(len(got), np.int64)
+    for z in set(tz.tolist()):
+        starts = [ms_from_datetime(datetime.combine(d, time(), ZoneInfo(z))) for d in days]
+        mine = tz == z
+        day_index[mine] = np.searchsorted(starts, got.ts[mine], side="right") - 1
+    inside = (day_index >= 0) & (day_index < len(days))
+    keyed, counts = np.unique(np.stack([got.series[inside], day_index[inside]]), axis=1, return_counts=True)
+    dev, met = unpack(keyed[0])
+    return [
+        (int(d), int(m), days[int(k)], int(n))
+        for d, m, k, n in zip(dev.tolist(), met.tolist(), keyed[1].tolist(), counts.tolist(), strict=True)
+    ]
+
+
 def completeness(
     conn: psycopg.Connection[Any],
     p: Principal,
@@ -74,6 +111,7 @@ def completeness(
     park_id: int | None = None,
     enterprise_id: int | None = None,
     now: datetime | None = None,
+    cold: ColdStore | None = None,
 ) -> list[dict[str, Any]]:
     if by not in BY or period not in PERIODS:
         raise ValueError(f"by {by!r} must be one of {BY}, period {period!r} one of {PERIODS}")
@@ -96,6 +134,8 @@ def completeness(
     params.update(wm.params)
     _fill(valid, conn.execute(_VALID.format(where=wm.sql), params).fetchall(), index, first, days)
     _fill(flagged, conn.execute(_FLAGGED.format(where=wm.sql), params).fetchall(), index, first, days)
+    if cold is not None:  # days moved to the cold tier: their flagged readings are there
+        _fill(flagged, _cold_flagged(conn, cold, series, lo, hi, first, last), index, first, days)
 
     # seconds of each (series, day) that have passed since the device was registered
     zones = sorted({r["timezone"] for r in series})

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from api.deps import Clock, CurrentPrincipal, DbConn, OptId
+from api.deps import Clock, ColdTier, CurrentPrincipal, DbConn, OptId
 from api.problems import BadRequest
 from api.queries.completeness import completeness
 from api.schemas.completeness import CompletenessOut
@@ -29,6 +29,7 @@ def get_completeness(
     conn: DbConn,
     p: CurrentPrincipal,
     clock: Clock,
+    cold: ColdTier,
     start: Annotated[date, Query(alias="from")],
     end: Annotated[date, Query(alias="to", description="last day, included")],
     by: Literal["device", "enterprise", "park", "category"] = "enterprise",
@@ -54,4 +55,5 @@ def get_completeness(
         park_id=park_id,
         enterprise_id=enterprise_id,
         now=datetime.fromtimestamp(clock(), UTC),
+        cold=cold,
     )
