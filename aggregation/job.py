@@ -265,8 +265,8 @@ def refresh_rollups(
     and a late one queues its bucket again, so reading them outside the job's transaction is safe.
 
     With ``pass_`` the batch stages keys from where the pass's previous batch stopped, and stages
-    none once the pass has reached the queue's end (:func:`drain`). With a ``cold`` tier, buckets of periods moved there (a late correction, a recomputed day)
-    read their readings from it too.
+    none once the pass has reached the queue's end (:func:`drain`). With a ``cold`` tier, buckets
+    of periods moved there (a late correction, a recomputed day) read their readings from it too.
     """
     import time
 
