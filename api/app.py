@@ -117,6 +117,7 @@ def create_app(
         alarms,
         auth,
         completeness,
+        exports,
         forwarding,
         health,
         hj212,
@@ -133,12 +134,13 @@ def create_app(
     from api.routes import (
         registry as registry_routes,
     )
+    from api.routes import reports as report_routes
 
     app.include_router(health.router)
     app.include_router(ack_page.router)  # /a/{token}: short, for the link in an SMS
     modules = (auth, registry_routes, telemetry, statistics, alarms, rules, paging, rejected, forwarding, completeness,
                hj212, live, reference, plan)  # fmt: skip
-    for module in (*modules, service_health):
+    for module in (*modules, exports, report_routes, service_health):
         app.include_router(module.router, prefix=PREFIX)
 
     @app.get(f"{PREFIX}/docs", include_in_schema=False)

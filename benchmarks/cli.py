@@ -22,6 +22,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "forward": ("benchmarks.forward", "HJ 212 forwarding: packets/s, end-to-end p99, backlog after an outage"),
     "page": ("benchmarks.page", "cold load of each ops-centre view in headless Chromium"),
     "storage": ("benchmarks.storage", "bytes per reading hot and cold, export rate, reads across tiers"),
+    "reports": ("benchmarks.reports", "CSV/XLSX export rows/s and peak memory, the demo park's monthly report pack"),
 }
 
 

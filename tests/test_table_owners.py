@@ -62,6 +62,7 @@ OWNERS = {
     "hj212_logger_clock": "ingest/hj212/clock_store.py",
     "storage_cold_chunks": "storage/manifest.py",
     "storage_cold_files": "storage/manifest.py",
+    "report_files": "reports/store.py",
 }
 # Session-local temporary tables: not in the migrations, written by the module that creates them.
 TEMPORARY = {"ingest_stage": "ingest/store.py"}
