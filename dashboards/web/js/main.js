@@ -18,6 +18,7 @@ const VIEWS = {
   regulator: () => import("./views/regulator.js"),
   plan: () => import("./views/plan.js"),
   device: () => import("./views/device.js"),
+  reports: () => import("./views/reports.js"),
 };
 // Views reached from others (a device from the plan or a list), never from the nav.
 const LINKED_VIEWS = ["device"];
@@ -25,11 +26,11 @@ const REFRESH_MS = 60_000;
 
 // Which views each role sees, the first one being its home.
 const ROLE_VIEWS = {
-  admin: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator"],
-  operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator"],
-  readonly: ["overview", "plan", "energy", "environment", "safety", "enterprise"],
-  enterprise: ["enterprise"],
-  regulator: ["regulator", "environment", "safety"],
+  admin: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "reports"],
+  operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "reports"],
+  readonly: ["overview", "plan", "energy", "environment", "safety", "enterprise", "reports"],
+  enterprise: ["enterprise", "reports"],
+  regulator: ["regulator", "environment", "safety", "reports"],
 };
 
 // A regulator sees the views of its bureau's categories only.
