@@ -29,7 +29,7 @@ export async function render(el, ctx) {
     <div class="toolbar"><h2>${t("rep.title")}</h2></div>
     <div class="grid cols-2">
       <div class="panel"><h3>${t("rep.export")}</h3>
-        <form id="rep-export" class="filters">
+        <form id="rep-export" class="alarm-filters">
           <label>${t("rep.kind")} <select name="kind">${kinds.map((k) => `<option value="${k}">${t("rep.k." + k)}</option>`).join("")}</select></label>
           <label>${t("rep.from")} <input type="date" name="from" value="${yesterday}" required></label>
           <label>${t("rep.to")} <input type="date" name="to" value="${today}" required></label>
@@ -39,15 +39,15 @@ export async function render(el, ctx) {
           <button class="primary" type="submit">${t("rep.download")}</button>
         </form><div class="error" id="rep-export-error"></div></div>
       <div class="panel"><h3>${t("rep.packs")}</h3>
-        ${canOperate ? `<form id="rep-generate" class="filters">
+        ${canOperate ? `<form id="rep-generate" class="alarm-filters">
           <select name="kind"><option value="daily">${t("rep.daily")}</option><option value="monthly">${t("rep.monthly")}</option></select>
           <input type="date" name="period" value="${yesterday}" required>
           <button type="submit">${t("rep.generate")}</button></form>` : ""}
         <div id="rep-packs"></div></div>
       ${canFile ? `<div class="panel span-2"><h3>${t("rep.economic")}</h3>
-        <div class="filters"><button id="rep-template">${t("rep.template")}</button>
+        <div class="alarm-filters"><button id="rep-template">${t("rep.template")}</button>
           <label>${t("rep.import")} <input type="file" id="rep-file" accept=".xlsx,${XLSX}"></label></div>
-        ${me.role === "enterprise" ? `<form id="rep-econ" class="filters">
+        ${me.role === "enterprise" ? `<form id="rep-econ" class="alarm-filters">
           <label>${t("rep.month")} <input type="month" name="month" value="${parkMonth(ctx.timezone, -1).slice(0, 7)}" required></label>
           ${FIGURES.map((f) => `<label>${t("econ." + f)} <input type="number" step="any" name="${f}"></label>`).join("")}
           <button class="primary" type="submit">${t("rep.save")}</button></form>` : ""}
