@@ -4,7 +4,8 @@ with openpyxl), every bad cell named by its address (``E7``), its column and why
 The file is taken whole or not at all, like the CSV import of ``aggregation.economic``, whose
 bounds it applies (money in 10⁴ yuan up to ``MAX_MONEY``, output, investment and R&D not
 negative, employees a whole number up to 10 000 000, months from the conversion tables' first
-year to the current one). Each row must name an enterprise the importer may report for.
+year to the current one); the main products are free text of at most 500 characters. Each row
+must name an enterprise the importer may report for.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ FIELDS: tuple[tuple[str, str, str, bool | None], ...] = (
     ("fixed_asset_investment", "固定资产投资", "万元", False),
     ("employees", "从业人员", "人", None),
     ("rd_expense", "研发经费", "万元", False),
+    ("main_products", "主要产品", "", None),
 )
+MAX_PRODUCTS_CHARS = 500
 REQUIRED = ("park", "enterprise", "month")
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-\d{1,2})?\s*$")
 
@@ -102,9 +105,9 @@ def template(enterprises: Sequence[Mapping[str, Any]], *, month: date | None = N
     locked = book.add_format({"bg_color": "#F2F2F2"})
     money = book.add_format({"num_format": "#,##0.00"})
     sheet = book.add_worksheet(SHEET)
-    for c, (_, title, unit, _signed) in enumerate(FIELDS):
+    for c, (field, title, unit, _signed) in enumerate(FIELDS):
         sheet.write_string(0, c, header(title, unit), head)
-        sheet.set_column(c, c, 16 if c != 2 else 28, money if c >= 4 else None)
+        sheet.set_column(c, c, 28 if field in ("name", "main_products") else 16, money if 4 <= c < 10 else None)
     for r, e in enumerate(enterprises, start=1):
         sheet.write_string(r, 0, e["park"], locked)
         sheet.write_string(r, 1, e["enterprise"], locked)
@@ -127,7 +130,7 @@ def template(enterprises: Sequence[Mapping[str, Any]], *, month: date | None = N
         (
             "每行一个企业一个月份；月份填 YYYY-MM（如 2026-11）。",
             "金额单位为万元；留空表示未报送；工业增加值与税收可为负数，其余不得为负。",
-            "从业人员为整数（人）。企业名称仅供核对，不导入。",
+            "从业人员为整数（人）。主要产品为文字，最多 500 字。企业名称仅供核对，不导入。",
             "文件整体导入：任一单元格有误则全部不导入，错误按单元格列出。",
         )
     ):
@@ -235,7 +238,12 @@ def _row(
     for field, _title, _unit, signed in FIELDS[4:]:
         raw, cell, head = value(field)
         try:
-            figures[field] = _employees(raw) if field == "employees" else _money(raw, signed=bool(signed))
+            if field == "main_products":
+                figures[field] = _text(raw)
+            elif field == "employees":
+                figures[field] = _employees(raw)
+            else:
+                figures[field] = _money(raw, signed=bool(signed))
         except ValueError as exc:
             errors.append(CellError(cell, head, raw, str(exc)))
     if target is None or month is None:
@@ -277,6 +285,13 @@ def _money(v: Any, *, signed: bool) -> float | None:
     if f < 0 and not signed:
         raise ValueError("must not be negative")
     return f
+
+
+def _text(v: Any) -> str | None:
+    text = "" if v is None else str(v).strip()
+    if len(text) > MAX_PRODUCTS_CHARS:
+        raise ValueError(f"is longer than {MAX_PRODUCTS_CHARS} characters")
+    return text or None
 
 
 def _employees(v: Any) -> int | None:

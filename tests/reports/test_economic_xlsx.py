@@ -49,7 +49,9 @@ def test_the_template_lists_the_enterprises_with_chinese_headers_and_units() -> 
 
 
 def test_a_filled_template_gives_the_months_with_numbers() -> None:
-    data = _filled({2: {"E": 5000, "F": 1200.5, "G": -3, "I": 120, "J": "80.5"}, 3: {"E": "1,500"}})
+    data = _filled(
+        {2: {"E": 5000, "F": 1200.5, "G": -3, "I": 120, "J": "80.5", "K": " 甲醇、烯烃 "}, 3: {"E": "1,500"}}
+    )
     months = ex.parse(data, today=TODAY, enterprises=ENTS)
     assert months[0] == {
         "enterprise_id": 11,
@@ -61,6 +63,7 @@ def test_a_filled_template_gives_the_months_with_numbers() -> None:
         "fixed_asset_investment": None,  # empty: not reported
         "employees": 120,
         "rd_expense": 80.5,
+        "main_products": "甲醇、烯烃",
     }
     assert months[1]["output_value"] == 1500.0
 
@@ -68,7 +71,7 @@ def test_a_filled_template_gives_the_months_with_numbers() -> None:
 def test_every_bad_cell_is_named_and_nothing_is_taken() -> None:
     data = _filled(
         {
-            2: {"E": -5, "I": 12.5},  # output negative, employees not whole
+            2: {"E": -5, "I": 12.5, "K": "x" * 501},  # output negative, employees not whole, products too long
             3: {"D": "2026-13", "F": "lots"},  # no such month, not a number
             4: {"A": "p1", "B": "zz", "D": "2026-11"},  # an enterprise the importer may not report for
             5: {"A": "p1", "B": "e1", "D": "2026-11"},  # e1's November a second time
@@ -80,6 +83,7 @@ def test_every_bad_cell_is_named_and_nothing_is_taken() -> None:
     cells = {e.cell: e.message for e in caught.value.errors}
     assert cells["E2"] == "must not be negative"
     assert cells["I2"] == "must be a whole number from 0 to 10 000 000"
+    assert cells["K2"] == "is longer than 500 characters"
     assert cells["D3"] == "month must be YYYY-MM (or a date cell)" and cells["F3"] == "is not a number"
     assert cells["B4"] == "enterprise p1/zz is not one you may report for"
     assert cells["D5"].startswith("second report of this enterprise and month (first at D2)")
@@ -131,15 +135,18 @@ def test_import_route_takes_a_good_file_and_names_bad_cells(
         "value": "abc",
         "message": "is not a number",
     }
-    good = _filled({2: {"E": 5000, "I": 40}, 3: {"E": 700}}, ents)
+    good = _filled({2: {"E": 5000, "I": 40, "K": "甲醇"}, 3: {"E": 700}}, ents)
     done = client.post("/api/v1/economic-reports/import.xlsx", headers={**t.headers("operator"), **XLSX}, content=good)
     assert done.status_code == 200 and done.json() == {"imported": 2}
     stored = db.execute(
-        "SELECT output_value, employees, source FROM economic_monthly"
+        "SELECT output_value, employees, source, main_products FROM economic_monthly"
         " WHERE enterprise_id = %s AND month = '2026-11-01'",
         (t.e1,),
     ).fetchone()
     assert stored is not None and stored[0] == 5000 and stored[1] == 40 and stored[2].startswith("xlsx:")
+    assert stored[3] == "甲醇"
+    listed = client.get("/api/v1/economic-reports", headers=t.headers("operator"), params={"enterprise_id": t.e1})
+    assert listed.json()["items"][0]["main_products"] == "甲醇"
 
 
 @pytest.mark.integration

@@ -28,7 +28,7 @@ addLabels({
     "rep.imported": "已导入", "rep.month": "月份", "rep.save": "保存", "rep.saved": "已保存",
     "rep.cell": "单元格", "rep.column": "列", "rep.error": "问题",
     "econ.output_value": "工业总产值（万元）", "econ.value_added": "工业增加值（万元）", "econ.tax": "税收（万元）",
-    "econ.fixed_asset_investment": "固定资产投资（万元）", "econ.employees": "从业人员（人）", "econ.rd_expense": "研发经费（万元）",
+    "econ.fixed_asset_investment": "固定资产投资（万元）", "econ.employees": "从业人员（人）", "econ.rd_expense": "研发经费（万元）", "econ.main_products": "主要产品",
   },
   en: {
     "nav.plan": "Plan", "nav.reports": "Reports", "plan.title": "Park plan", "plan.none": "This park has no plan yet",
@@ -55,6 +55,6 @@ addLabels({
     "rep.imported": "Imported", "rep.month": "Month", "rep.save": "Save", "rep.saved": "Saved",
     "rep.cell": "Cell", "rep.column": "Column", "rep.error": "Problem",
     "econ.output_value": "Output (10⁴ yuan)", "econ.value_added": "Value added (10⁴ yuan)", "econ.tax": "Tax (10⁴ yuan)",
-    "econ.fixed_asset_investment": "Investment (10⁴ yuan)", "econ.employees": "Employees", "econ.rd_expense": "R&D (10⁴ yuan)",
+    "econ.fixed_asset_investment": "Investment (10⁴ yuan)", "econ.employees": "Employees", "econ.rd_expense": "R&D (10⁴ yuan)", "econ.main_products": "Main products",
   },
 });

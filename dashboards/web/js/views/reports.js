@@ -50,6 +50,7 @@ export async function render(el, ctx) {
         ${me.role === "enterprise" ? `<form id="rep-econ" class="alarm-filters">
           <label>${t("rep.month")} <input type="month" name="month" value="${parkMonth(ctx.timezone, -1).slice(0, 7)}" required></label>
           ${FIGURES.map((f) => `<label>${t("econ." + f)} <input type="number" step="any" name="${f}"></label>`).join("")}
+          <label>${t("econ.main_products")} <input type="text" name="main_products" maxlength="500"></label>
           <button class="primary" type="submit">${t("rep.save")}</button></form>` : ""}
         <div id="rep-econ-result"></div></div>` : ""}
     </div>`;
@@ -108,6 +109,7 @@ export async function render(el, ctx) {
     ev.preventDefault();
     const f = Object.fromEntries(new FormData(ev.target));
     const body = Object.fromEntries(FIGURES.map((k) => [k, f[k] === "" ? null : Number(f[k])]));
+    body.main_products = f.main_products.trim() || null;
     try { await call("PUT", `/economic-reports/${me.enterprise_id}/${f.month}-01`, { body }); result.textContent = t("rep.saved"); }
     catch (err) { showErrors(err); }
   });
