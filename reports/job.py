@@ -1,6 +1,7 @@
 """The scheduler's report job: each park's daily operations report for yesterday and monthly
 statistics report for last month (local calendar of the park), for the park and each of its
-enterprises, once the indicators of those days are computed; then the park packs are mailed.
+enterprises, once the indicators of those days are computed (and only if the park has figures
+for them); then the park packs are mailed.
 
 A pack is generated once (``report_files`` has it) unless asked again through the API; a run
 makes at most ``MAX_PER_RUN`` packs, so a new park with many enterprises is covered over a few
@@ -75,13 +76,16 @@ def due_periods(timezone: str, now: datetime) -> dict[str, date]:
     return {"daily": yesterday, "monthly": last_month}
 
 
-def _pending_days(conn: psycopg.Connection[Any], park_id: int, start: date, end: date) -> bool:
-    """Whether the indicator job still has days of the range to compute."""
+def _ready(conn: psycopg.Connection[Any], park_id: int, start: date, end: date) -> bool:
+    """Whether the park has figures in the range and the indicator job no day of it left to
+    compute (a month before the park had data gets no pack)."""
     row = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM aggregation_dirty_days WHERE park_id = %s AND day >= %s AND day < %s) AS p",
-        (park_id, start, end),
+        "SELECT EXISTS (SELECT 1 FROM indicator_daily WHERE park_id = %(p)s AND enterprise_id IS NULL"
+        " AND day >= %(a)s AND day < %(b)s) AND NOT EXISTS (SELECT 1 FROM aggregation_dirty_days"
+        " WHERE park_id = %(p)s AND day >= %(a)s AND day < %(b)s) AS ready",
+        {"p": park_id, "a": start, "b": end},
     ).fetchone()
-    return bool(row and row["p"])
+    return bool(row and row["ready"])
 
 
 def run(
@@ -103,7 +107,7 @@ def run(
     for park in parks:
         for kind, period in due_periods(park["timezone"], now).items():
             end = period + timedelta(days=1) if kind == "daily" else (period + timedelta(days=32)).replace(day=1)
-            if _pending_days(conn, park["park_id"], period, end):
+            if not _ready(conn, park["park_id"], period, end):
                 continue
             have = store.existing(conn, kind=kind, park_id=park["park_id"], period=period)
             for subject in sources.subjects(conn, park_id=park["park_id"]):

@@ -43,7 +43,7 @@ class ReportOut(Out):
 
 class ReportIn(In):
     kind: Literal["daily", "monthly"]
-    period: date = Field(description="the day (daily) or any day of the month (monthly)")
+    period: date = Field(ge=date(2000, 1, 1), description="the day (daily) or any day of the month (monthly)")
     park_id: int = Field(ge=1, le=2**31 - 1)
     enterprise_id: int | None = Field(None, ge=1, le=2**31 - 1, description="omit for the park's report")
 

@@ -101,10 +101,14 @@ def test_the_job_makes_each_due_pack_once(dict_conn: psycopg.Connection[Any], mo
     ]
 
 
-def test_the_job_waits_for_days_the_indicators_still_owe(dict_conn: psycopg.Connection[Any], month: Tenancy) -> None:
+def test_the_job_waits_for_days_the_indicators_still_owe_and_skips_parks_without_figures(
+    dict_conn: psycopg.Connection[Any], month: Tenancy
+) -> None:
     dict_conn.execute("INSERT INTO aggregation_dirty_days (park_id, day) VALUES (%s, '2026-11-30')", (month.park_id,))
     done = job.run(dict_conn, now=DUE, park_ids=[month.park_id])
     assert done["packs"] == 0
+    # a park without figures for the period gets no pack either
+    assert job.run(dict_conn, now=DUE, park_ids=[month.other_park_id])["packs"] == 0
 
 
 def test_packs_are_listed_and_downloaded_within_each_scope(
