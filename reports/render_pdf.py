@@ -76,7 +76,8 @@ def _section(pdf: FPDF, section: Section) -> None:
     for table in section.tables:
         _table(pdf, table)
     for chart in section.charts:
-        _chart(pdf, chart)
+        if chart.categories and chart.series:
+            _chart(pdf, chart)
 
 
 def _table(pdf: FPDF, table: Table) -> None:

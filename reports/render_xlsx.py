@@ -75,6 +75,8 @@ def _section(book: Any, styles: dict[str, Any], name: str, report: Report, secti
         sheet.set_column(col, col, min(max(width, 8), 40))
     chart_row = 1
     for chart in section.charts:
+        if not chart.categories or not chart.series:
+            continue  # nothing to draw (Excel refuses a chart without data)
         row = _chart(book, sheet, name, chart, data_row=row, at_row=chart_row) + 1
         chart_row += CHART_ROWS
 
@@ -116,14 +118,13 @@ def _chart(book: Any, sheet: Any, name: str, chart: Chart, *, data_row: int, at_
         for i, v in enumerate(series.values):
             if v is not None:
                 sheet.write_number(head + 1 + i, j, v)
-        if chart.categories:
-            drawn.add_series(
-                {
-                    "name": [name, head, j],
-                    "categories": [name, head + 1, 0, last, 0],
-                    "values": [name, head + 1, j, last, j],
-                }
-            )
+        drawn.add_series(
+            {
+                "name": [name, head, j],
+                "categories": [name, head + 1, 0, last, 0],
+                "values": [name, head + 1, j, last, j],
+            }
+        )
     drawn.set_title({"name": chart.title})
     drawn.set_y_axis({"name": chart.unit})
     drawn.set_legend({"position": "bottom"})

@@ -131,3 +131,15 @@ def test_statistics_table_leaves_out_groups_the_reader_may_not_see() -> None:
 )
 def test_packs_are_due_for_yesterday_and_last_month_of_the_park(now: datetime, daily: date, monthly: date) -> None:
     assert due_periods("Asia/Shanghai", now) == {"daily": daily, "monthly": monthly}
+
+
+def test_an_empty_chart_or_table_is_left_out_quietly() -> None:
+    """A day without alarms: no categories to chart, no rows to list (warnings are errors here)."""
+    empty = Report(
+        "空",
+        "",
+        (Section("告警", (), (table("告警明细", [Column("级别", **TEXT)], []),), (chart("告警", "bar", [], {}),)),),
+    )
+    book = load_workbook(io.BytesIO(render_xlsx.render(empty)))
+    assert [r for r in book["告警"].iter_rows(values_only=True) if r[0] == "级别"] == [("级别",)]
+    assert render_pdf.render(empty).startswith(b"%PDF-")
