@@ -8,6 +8,7 @@ import { loadReference } from "./limits.js";
 import * as live from "./live.js";
 import * as staleness from "./staleness.js";
 import { deviceName, setCatalogue } from "./names.js";
+import { exportFor, exportView } from "./view-export.js";
 
 const VIEWS = {
   overview: () => import("./views/overview.js"),
@@ -61,6 +62,7 @@ function showLogin(message = "") {
   $("#nav").hidden = true;
   $("#view").hidden = true;
   $("#logout").hidden = true;
+  $("#export").hidden = true;
   $("#who").textContent = "";
   $("#login").hidden = false;
   $("#login-error").textContent = message;
@@ -136,6 +138,7 @@ async function route() {
     history.replaceState(null, "", `#/${name}`);
   }
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.view === name);
+  $("#export").hidden = !exportFor(name, ctx);
   current?.handle?.destroy?.();
   current = null; // no live events into a view whose DOM is gone
   disposeAll();
@@ -185,6 +188,7 @@ $("#login-form").addEventListener("submit", async (ev) => {
   }
 });
 $("#logout").addEventListener("click", () => { api.forget(); ctx = null; showLogin(); });
+$("#export").addEventListener("click", () => exportView(viewOfHash(), ctx).catch((err) => alert(err.detail || err.message)));
 $("#lang").addEventListener("click", () => setLang(currentLang() === "zh" ? "en" : "zh"));
 onLangChange((lang) => {
   $("#lang").textContent = lang === "zh" ? "EN" : "中文";

@@ -2,20 +2,14 @@
 // reports (a form for an enterprise's month, the XLSX template and its import with per-cell errors).
 import { get, call } from "../api.js";
 import { download, upload } from "../files.js";
-import { escape, offsetMs, parkDate, parkMonth } from "../format.js";
+import { escape, parkDate, parkMonth } from "../format.js";
 import { t } from "../i18n.js";
+import { parkInstant as instant } from "../view-export.js";
 
 export const liveSelection = () => ({ metrics: [], alarms: false });
 const KINDS = ["telemetry", "statistics", "alarms", "rejected", "completeness"];
 const FIGURES = ["output_value", "value_added", "tax", "fixed_asset_investment", "employees", "rd_expense"];
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/** Local midnight of a park date as an ISO instant. */
-function instant(day) {
-  const [y, m, d] = day.split("-").map(Number);
-  const guess = Date.UTC(y, m - 1, d);
-  return new Date(guess - offsetMs(guess)).toISOString();
-}
 
 const nextDay = (day) => new Date(Date.parse(day + "T00:00:00Z") + 86400000).toISOString().slice(0, 10);
 
