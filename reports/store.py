@@ -56,15 +56,16 @@ def existing(conn: psycopg.Connection[Any], *, kind: str, park_id: int, period: 
     return {r[0] for r in rows}
 
 
-def unsent(conn: psycopg.Connection[Any], *, limit: int = 50) -> list[tuple[Any, ...]]:
-    """Park packs (not the enterprises') not yet emailed nor failed: (id, park, kind, period, title)."""
+def unsent(conn: psycopg.Connection[Any], *, limit: int = 50, park_ids: list[int] | None = None) -> list[Any]:
+    """Park packs (not the enterprises') not yet emailed nor failed, of ``park_ids`` (None: every
+    park): (id, park, kind, period, title)."""
     return (
         _tuples(conn)
         .execute(
             "SELECT report_id, park_id, kind, period, title FROM report_files"
             " WHERE enterprise_id IS NULL AND emailed_at IS NULL AND email_error IS NULL"
-            " ORDER BY report_id LIMIT %s",
-            (limit,),
+            " AND (%(ids)s::int[] IS NULL OR park_id = ANY(%(ids)s)) ORDER BY report_id LIMIT %(lim)s",
+            {"ids": park_ids, "lim": limit},
         )
         .fetchall()
     )
