@@ -75,6 +75,7 @@ def _export(url: str, days: int, fmt: str, out: Any) -> None:
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         park = conn.execute("SELECT park_id, code, timezone FROM parks WHERE code = 'expb'").fetchone()
+        assert park is not None
         export = exports.telemetry(
             conn, admin, park=park, enterprise_id=None, device_ids=None, metric_ids=None,
             interval=Interval.M15, start=T0, end=T0 + timedelta(days=days),

@@ -191,9 +191,9 @@ def _columns(first: Sequence[Any]) -> tuple[dict[str, int], list[CellError]]:
         names[title] = field
     columns: dict[str, int] = {}
     for c, v in enumerate(first):
-        field = names.get(str(v).strip()) if v is not None else None
-        if field is not None:
-            columns.setdefault(field, c)
+        found = names.get(str(v).strip()) if v is not None else None
+        if found is not None:
+            columns.setdefault(found, c)
     errors = [
         CellError("A1", "表头", None, f"column {header(title, unit)!r} is missing")
         for field, title, unit, _ in FIELDS

@@ -8,10 +8,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reports import labels
-from reports.model import Column, Table, table
+from reports.model import Column, Table, table, text
 
 GROUPS = ("energy", "emissions", "economic", "intensities")
-TEXT = {"numeric": False}
 
 
 def statistics(title: str, rows: Sequence[Mapping[str, Any]]) -> Table:
@@ -22,9 +21,9 @@ def statistics(title: str, rows: Sequence[Mapping[str, Any]]) -> Table:
         present = next((r[group] for r in rows if r.get(group)), None)
         keys += [k for k in present or {} if k in labels.INDICATORS]
     with_aqi = any(r.get("aqi") for r in rows)
-    columns = [Column("周期", **TEXT), labels.column("readings"), *(labels.column(k) for k in keys)]
+    columns = [text("周期"), labels.column("readings"), *(labels.column(k) for k in keys)]
     if with_aqi:
-        columns += [Column("AQI", decimals=0), Column("首要污染物", **TEXT), Column("空气质量类别", **TEXT)]
+        columns += [Column("AQI", decimals=0), text("首要污染物"), text("空气质量类别")]
     out = []
     for r in rows:
         merged: dict[str, Any] = {}
@@ -48,8 +47,8 @@ COMPLETENESS_SUBJECT = {"device": "设备", "enterprise": "企业", "park": "园
 def completeness(title: str, by: str, rows: Sequence[Mapping[str, Any]], names: Mapping[Any, str]) -> Table:
     """Completeness rows (``GET /completeness``) with each subject's code or name from ``names``."""
     columns = [
-        Column(COMPLETENESS_SUBJECT[by], **TEXT),
-        Column("周期", **TEXT),
+        text(COMPLETENESS_SUBJECT[by]),
+        text("周期"),
         Column("应收条数", decimals=0),
         Column("实收条数", decimals=0),
         Column("有效条数", decimals=0),

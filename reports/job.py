@@ -97,7 +97,7 @@ def run(
     park_ids: list[int] | None = None,
 ) -> dict[str, Any]:
     """Generate the due packs that are missing (of ``park_ids``, else every park); counts."""
-    conn.row_factory = dict_row  # type: ignore[assignment]  # the API's reads take dict rows
+    conn.row_factory = dict_row  # the API's reads take dict rows
     now = now or datetime.now(UTC)
     made: list[Pack] = []
     parks = conn.execute(

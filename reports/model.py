@@ -30,6 +30,11 @@ class Column:
         return f"{self.title} ({self.unit})" if self.unit else self.title
 
 
+def text(title: str) -> Column:
+    """A column of text cells (names, codes, times as shown)."""
+    return Column(title, numeric=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Table:
     title: str

@@ -19,7 +19,7 @@ import psycopg
 
 from api.statistics import article_21
 from reports import flatten, labels, sources
-from reports.model import Chart, Column, Report, Section, Table, chart, table
+from reports.model import Chart, Column, Report, Section, Table, chart, table, text
 from reports.sources import Subject
 
 CARRIER_KEYS = ("electricity_kwh", "natural_gas_nm3", "steam_t", "heat_gj", "raw_coal_t", "water_m3")
@@ -27,7 +27,6 @@ ENERGY_KEYS = (*CARRIER_KEYS, "tce_equivalent", "co2_t")
 EMISSION_KEYS = ("so2_kg", "nox_kg", "dust_kg", "cod_kg", "nh3n_kg", "exceedance_minutes")
 ECONOMIC_KEYS = ("output_value", "value_added", "tax", "fixed_asset_investment", "employees", "rd_expense")
 TOP_BARS = 15
-TEXT = {"numeric": False}
 
 
 def daily(conn: psycopg.Connection[Any], s: Subject, day: date, *, default_interval_s: float = 60.0) -> Report:
@@ -83,7 +82,7 @@ def _figures(keys: Sequence[str], group: Mapping[str, Any] | None) -> list[Any]:
 
 
 def _by_enterprise(title: str, keys: Sequence[str], ents: Sequence[Mapping[str, Any]]) -> Table:
-    columns = [Column("企业编码", **TEXT), Column("企业名称", **TEXT), *(labels.column(k) for k in keys)]
+    columns = [text("企业编码"), text("企业名称"), *(labels.column(k) for k in keys)]
     return table(title, columns, [[e["code"], e["name"], *(_float(e.get(k)) for k in keys)] for e in ents])
 
 
@@ -155,33 +154,33 @@ def _air(aqi: Mapping[str, Any]) -> Section:
         [
             Column("AQI", decimals=0),
             Column("级别", decimals=0),
-            Column("类别", **TEXT),
-            Column("首要污染物", **TEXT),
-            Column("标准版本", **TEXT),
+            text("类别"),
+            text("首要污染物"),
+            text("标准版本"),
         ],
         rows,
     )
-    parts = table("分指数", [Column("污染物", **TEXT), Column("IAQI", decimals=0)], [[k, v] for k, v in iaqi.items()])
+    parts = table("分指数", [text("污染物"), Column("IAQI", decimals=0)], [[k, v] for k, v in iaqi.items()])
     bars = chart("空气质量分指数", "bar", list(iaqi), {"IAQI": [float(v) for v in iaqi.values()]})
     return Section("空气质量", (), (summary, parts), (bars,) if iaqi else ())
 
 
 ALARM_COUNT_COLUMNS = (
-    Column("级别", **TEXT),
-    Column("类别", **TEXT),
+    text("级别"),
+    text("类别"),
     Column("发生", "次", decimals=0),
     Column("已确认", "次", decimals=0),
     Column("已恢复", "次", decimals=0),
     Column("确认用时中位数", "min", decimals=1),
 )
 ALARM_COLUMNS = (
-    Column("开始时间", **TEXT),
-    Column("级别", **TEXT),
-    Column("类别", **TEXT),
-    Column("状态", **TEXT),
-    Column("摘要", **TEXT),
-    Column("确认人", **TEXT),
-    Column("恢复时间", **TEXT),
+    text("开始时间"),
+    text("级别"),
+    text("类别"),
+    text("状态"),
+    text("摘要"),
+    text("确认人"),
+    text("恢复时间"),
 )
 
 
@@ -242,7 +241,7 @@ def _article_21(own: Mapping[str, Any]) -> Section:
         for key, value in figures.items():
             name, unit, _ = labels.INDICATORS.get(key, (key, "", 2))
             rows.append([labels.ARTICLE_21_GROUPS_ZH.get(group, group), name, unit, value])
-    columns = [Column("分组", **TEXT), Column("指标", **TEXT), Column("单位", **TEXT), Column("数值", decimals=4)]
+    columns = [text("分组"), text("指标"), text("单位"), Column("数值", decimals=4)]
     notes = ("按《条例》第二十一条的统计分组；空白为未报送或无法计算。",)
     return Section("第二十一条统计指标", notes, (table("统计指标", columns, rows),))
 
@@ -270,7 +269,7 @@ def _economic(conn: psycopg.Connection[Any], s: Subject, own: Mapping[str, Any],
     total = table("经济指标合计", [labels.column(k) for k in keys], [_figures(keys, own.get("economic"))])
     each = table(
         "各企业经济指标",
-        [Column("企业编码", **TEXT), *(labels.column(k) for k in keys)],
+        [text("企业编码"), *(labels.column(k) for k in keys)],
         [[codes.get(r["enterprise_id"], str(r["enterprise_id"])), *(_float(r.get(k)) for k in keys)] for r in rows],
     )
     return Section("经济运行", (), (total, each) if s.enterprise is None else (total,))

@@ -130,10 +130,10 @@ def _chart(pdf: FPDF, chart: Chart) -> None:
     pdf.set_line_width(0.2)
     pdf.set_font(FAMILY, size=6)
     for k in range(5):  # grid and scale
-        v = bottom + span * k / 4
-        pdf.line(x0, y_of(v), x0 + width, y_of(v))
-        pdf.set_xy(pdf.l_margin, y_of(v) - 1.5)
-        pdf.cell(13, 3, _short(v), align="R")
+        level = bottom + span * k / 4
+        pdf.line(x0, y_of(level), x0 + width, y_of(level))
+        pdf.set_xy(pdf.l_margin, y_of(level) - 1.5)
+        pdf.cell(13, 3, _short(level), align="R")
     n = max(len(categories), 1)
     step = width / n
     label_every = max(1, math.ceil(n / 24))

@@ -17,11 +17,10 @@ from api.auth import Principal
 from api.queries.rejected import _no_mn
 from api.queries.scope import Where, tenant
 from api.series import Interval
-from reports.model import Column
+from reports.model import Column, text
 from smartpark.catalogue import NAMES, MetricKind
 
 MAX_SERIES = 5_000
-TEXT = {"numeric": False}
 TABLES = {Interval.M15: "rollup_15m", Interval.H1: "rollup_1h", Interval.D1: "rollup_1d"}
 AGGREGATE_ZH = {"consumption": "用量", "max": "最大值", "mean": "均值", "raw": "原始值"}
 
@@ -111,13 +110,13 @@ def telemetry(
             f" FROM {TABLES[interval]} r WHERE r.device_id = s.device_id AND r.metric_id = s.metric_id"
             " AND r.bucket >= %(start)s AND r.bucket < %(end)s ORDER BY r.bucket) x"
         )
-    columns = (
+    columns: tuple[Column, ...] = (
         local_time("时间", park["timezone"]),
-        Column("企业", **TEXT),
-        Column("设备", **TEXT),
-        Column("指标", **TEXT),
-        Column("单位", **TEXT),
-        Column("统计", **TEXT),
+        text("企业"),
+        text("设备"),
+        text("指标"),
+        text("单位"),
+        text("统计"),
         Column("数值", decimals=3),
     )
     if raw:
@@ -127,14 +126,14 @@ def telemetry(
 
 ALARM_COLUMNS = (
     Column("告警编号", decimals=0),
-    Column("规则", **TEXT),
-    Column("企业", **TEXT),
-    Column("设备", **TEXT),
-    Column("指标", **TEXT),
-    Column("级别", **TEXT),
-    Column("类别", **TEXT),
-    Column("状态", **TEXT),
-    Column("摘要", **TEXT),
+    text("规则"),
+    text("企业"),
+    text("设备"),
+    text("指标"),
+    text("级别"),
+    text("类别"),
+    text("状态"),
+    text("摘要"),
     Column("触发值", decimals=3),
 )
 
@@ -171,12 +170,12 @@ def alarms(
         local_time("开始时间", tz),
         local_time("触发时间", tz),
         local_time("确认时间", tz),
-        Column("确认人", **TEXT),
+        text("确认人"),
         local_time("恢复时间", tz),
         local_time("事件时间", tz),
-        Column("事件", **TEXT),
-        Column("操作人", **TEXT),
-        Column("备注", **TEXT),
+        text("事件"),
+        text("操作人"),
+        text("备注"),
         Column("事件数值", decimals=3),
     )
     return Export("alarms", columns, sql, w.params)
@@ -206,14 +205,14 @@ def rejected(
     )
     columns = (
         local_time("接收时间", tz),
-        Column("企业", **TEXT),
-        Column("原因代码", **TEXT),
-        Column("原因", **TEXT),
-        Column("设备", **TEXT),
-        Column("指标", **TEXT),
+        text("企业"),
+        text("原因代码"),
+        text("原因"),
+        text("设备"),
+        text("指标"),
         Column("次数", decimals=0),
-        Column("主题", **TEXT),
-        Column("报文摘录", **TEXT),
+        text("主题"),
+        text("报文摘录"),
     )
     return Export("rejected", columns, sql, w.params)
 

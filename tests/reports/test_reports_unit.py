@@ -13,15 +13,13 @@ from openpyxl import load_workbook
 
 from reports import flatten, render_pdf, render_xlsx, tabular
 from reports.job import due_periods
-from reports.model import Column, Report, Section, chart, table
-
-TEXT = {"numeric": False}
+from reports.model import Column, Report, Section, chart, table, text
 
 
 def _report() -> Report:
     energy = table(
         "各企业能源消费",
-        [Column("企业", **TEXT), Column("用电量", "kWh", decimals=1), Column("综合能耗", "tce", decimals=3)],
+        [text("企业"), Column("用电量", "kWh", decimals=1), Column("综合能耗", "tce", decimals=3)],
         [["甲化工", 1234.5, 0.152], ["乙食品", None, 0.031]],
     )
     bars = chart("综合能耗", "bar", ["甲化工", "乙食品"], {"综合能耗": [0.152, 0.031]}, "tce")
@@ -66,11 +64,11 @@ def test_a_missing_font_is_named() -> None:
 def test_pdf_cells_show_the_columns_decimals() -> None:
     assert render_pdf.cell_text(Column("x", decimals=1), 1234.56) == "1,234.6"
     assert render_pdf.cell_text(Column("x"), None) == "—"
-    assert render_pdf.cell_text(Column("x", **TEXT), "甲") == "甲"
+    assert render_pdf.cell_text(text("x"), "甲") == "甲"
 
 
 def test_csv_chunks_start_with_a_bom_header_and_keep_numbers() -> None:
-    cols = [Column("时间", **TEXT), Column("数值", "kW")]
+    cols = [text("时间"), Column("数值", "kW")]
     rows = ((datetime(2026, 11, 3, 0, 15), 1.5), (datetime(2026, 11, 3, 0, 30), None))
     body = b"".join(tabular.csv_chunks(cols, rows))
     assert body.startswith("\ufeff时间,数值 (kW)\r\n".encode())
@@ -87,7 +85,7 @@ def test_csv_chunks_are_bounded_whatever_the_length() -> None:
 def test_xlsx_file_continues_on_a_new_sheet_when_one_is_full(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tabular, "SHEET_ROWS", 4)  # header + 3 rows per sheet
     rows = [(datetime(2026, 11, 3, h), float(h)) for h in range(7)]
-    f = tabular.xlsx_file([Column("时间", **TEXT), Column("数值", "kW")], rows, sheet="数据")
+    f = tabular.xlsx_file([text("时间"), Column("数值", "kW")], rows, sheet="数据")
     book = load_workbook(io.BytesIO(b"".join(tabular.file_chunks(f))))
     assert book.sheetnames == ["数据", "数据 (2)", "数据 (3)"]
     values = [r for ws in book.worksheets for r in ws.iter_rows(min_row=2, values_only=True)]
@@ -138,7 +136,7 @@ def test_an_empty_chart_or_table_is_left_out_quietly() -> None:
     empty = Report(
         "空",
         "",
-        (Section("告警", (), (table("告警明细", [Column("级别", **TEXT)], []),), (chart("告警", "bar", [], {}),)),),
+        (Section("告警", (), (table("告警明细", [text("级别")], []),), (chart("告警", "bar", [], {}),)),),
     )
     book = load_workbook(io.BytesIO(render_xlsx.render(empty)))
     assert [r for r in book["告警"].iter_rows(values_only=True) if r[0] == "级别"] == [("级别",)]
