@@ -167,9 +167,9 @@ def _pack(url: str) -> dict[str, Any]:
     from reports import job, sources
     from smartpark.registry import load_model
 
+    with psycopg.connect(url, autocommit=True) as plain, plain.transaction():
+        load_model(plain, generate_model(enterprises=40, park="demo"))
     with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
-        with conn.transaction():
-            load_model(conn, generate_model(enterprises=40, park="demo"))
         park_id = conn.execute("SELECT park_id FROM parks WHERE code = 'demo'").fetchone()["park_id"]  # type: ignore[index]
         with conn.transaction():
             _fill_demo_month(conn, park_id)
@@ -208,6 +208,7 @@ def main(args: argparse.Namespace) -> int:
             figures[f"csv_{label}_rows_per_s"] = round(got["rows"] / got["seconds"])
             figures[f"csv_{label}_mib"] = round(got["bytes"] / 2**20, 1)
             figures[f"csv_{label}_peak_rss_mib"] = round(got["rss_mib"], 1)
+            print(f"csv {label}: {got}", flush=True)
         got = _in_child(scratch.url, args.xlsx_days, "xlsx")
         figures["xlsx_rows"] = got["rows"]
         figures["xlsx_rows_per_s"] = round(got["rows"] / got["seconds"])

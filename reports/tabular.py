@@ -64,23 +64,21 @@ def _csv_cell(v: Any) -> Any:
 def copy_chunks(conn: psycopg.Connection[Any], columns: Sequence[Column], sql: str, params: Any) -> Iterator[bytes]:
     """CSV of a query through COPY: the header, then the server's CSV gathered into ~64 KiB chunks.
 
-    ``sql`` must yield its columns in ``columns``' order, times as local ``timestamp(0)``. The
+    ``sql`` must yield its columns in ``columns``' order, times as local timestamps. The
     caller has checked the scope; this runs in its own transaction with a longer timeout.
     """
     yield header_line(columns)
     with conn.transaction():
         conn.execute(f"SET LOCAL statement_timeout = {EXPORT_STATEMENT_TIMEOUT_MS}")
         with conn.cursor().copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-            parts: list[bytes] = []
-            size = 0
+            buf = bytearray()  # one row per message from the server: gathered, one copy each
             for data in copy:
-                parts.append(bytes(data))
-                size += len(data)
-                if size >= CHUNK_BYTES:
-                    yield b"".join(parts)
-                    parts, size = [], 0
-            if parts:
-                yield b"".join(parts)
+                buf += data
+                if len(buf) >= CHUNK_BYTES:
+                    yield bytes(buf)
+                    buf.clear()
+            if buf:
+                yield bytes(buf)
 
 
 def cursor_rows(conn: psycopg.Connection[Any], sql: str, params: Any) -> Iterator[tuple[Any, ...]]:

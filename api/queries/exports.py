@@ -2,7 +2,8 @@
 rows are those columns), scoped to the principal in SQL like every other read, for
 ``reports.tabular`` to stream as CSV (through COPY) or XLSX (through a server-side cursor).
 
-Times are local ``timestamp(0)`` of the park's zone, named in the time column's header.
+Times are local timestamps of the park's zone (whole seconds, but raw readings keep their
+milliseconds), named in the time column's header.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def telemetry(
         "WITH s AS (SELECT * FROM unnest(%(dev)s::int[], %(met)s::int2[], %(ent)s::text[], %(dcode)s::text[],"
         " %(name)s::text[], %(unit)s::text[], %(agg)s::text[], %(agg_zh)s::text[])"
         " AS s(device_id, metric_id, ent, dev, name, unit, agg, agg_zh))"
-        " SELECT (x.t AT TIME ZONE %(tz)s)::timestamp(0), s.ent, s.dev, s.name, s.unit, s.agg_zh, x.v"
+        " SELECT x.t AT TIME ZONE %(tz)s, s.ent, s.dev, s.name, s.unit, s.agg_zh, x.v"
     )
     if raw:
         sql = (
