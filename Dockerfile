@@ -3,6 +3,8 @@ FROM python:3.12-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 RUN useradd --system --create-home --home-dir /var/lib/smartpark smartpark \
     && install -d -o smartpark -g smartpark -m 0700 /var/lib/smartpark-cold  # the cold tier's volume
+# The report packs' PDFs embed Noto Sans CJK (reports/render_pdf.py looks in /usr/share/fonts/opentype/noto/).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY smartpark ./smartpark
@@ -14,6 +16,7 @@ COPY aggregation ./aggregation
 COPY storage ./storage
 COPY alerting ./alerting
 COPY api ./api
+COPY reports ./reports
 COPY device_sim ./device_sim
 COPY dashboards ./dashboards
 # Editable, so the API finds the ops-centre page (dashboards/web) beside its package.

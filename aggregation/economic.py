@@ -177,19 +177,20 @@ FIGURES = ("output_value", "value_added", "tax", "fixed_asset_investment", "empl
 
 
 def save_months(conn: psycopg.Connection[Any], *, months: Sequence[Mapping[str, Any]], source: str) -> None:
-    """Upsert one report per mapping (enterprise_id, park_id, month and the FIGURES, None: not
-    reported) and queue the parks' months for the indicator job to recompute. The one writer of
+    """Upsert one report per mapping (enterprise_id, park_id, month, the FIGURES and optionally
+    main_products, None: not reported) and queue the parks' months for the indicator job to recompute. The one writer of
     economic_monthly: the CSV import above and the API both store through it."""
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO economic_monthly (enterprise_id, month, output_value, value_added, tax,"
-            " fixed_asset_investment, employees, rd_expense, source) VALUES (%(enterprise_id)s, %(month)s,"
-            " %(output_value)s, %(value_added)s, %(tax)s, %(fixed_asset_investment)s, %(employees)s,"
-            " %(rd_expense)s, %(source)s) ON CONFLICT (enterprise_id, month) DO UPDATE"
+            " fixed_asset_investment, employees, rd_expense, main_products, source) VALUES (%(enterprise_id)s,"
+            " %(month)s, %(output_value)s, %(value_added)s, %(tax)s, %(fixed_asset_investment)s, %(employees)s,"
+            " %(rd_expense)s, %(main_products)s, %(source)s) ON CONFLICT (enterprise_id, month) DO UPDATE"
             " SET output_value = excluded.output_value, value_added = excluded.value_added, tax = excluded.tax,"
             " fixed_asset_investment = excluded.fixed_asset_investment, employees = excluded.employees,"
-            " rd_expense = excluded.rd_expense, source = excluded.source, imported_at = now()",
-            [{**{f: m.get(f) for f in FIGURES}, **m, "source": source} for m in months],
+            " rd_expense = excluded.rd_expense, main_products = excluded.main_products, source = excluded.source,"
+            " imported_at = now()",
+            [{**{f: m.get(f) for f in (*FIGURES, "main_products")}, **m, "source": source} for m in months],
         )
     # the monthly indicators of these months must be recomputed
     agg_store.mark_dirty_park_days(conn, park_days=[(m["park_id"], m["month"]) for m in months])

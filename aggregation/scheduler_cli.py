@@ -26,6 +26,7 @@ from smartpark.settings import AggregationSettings, RegionSettings, StorageSetti
 from storage.coldfs import ColdStore
 
 log = logging.getLogger("aggregation.scheduler")
+REPORTS_EVERY_S = 600  # the report packs (reports/job.py): due once a day and once a month
 
 Connect = Callable[[], AbstractContextManager[Any]]
 
@@ -112,6 +113,19 @@ class Jobs:
             log.info("retention: %s", done)
         return done
 
+    def reports(self) -> dict[str, Any]:
+        """The report packs due (reports.job), then mailing the park packs (reports.mail)."""
+        from reports import job as report_job
+        from reports import mail
+        from smartpark.webhook_targets import TargetPolicy
+
+        with self.connect() as conn:
+            done = report_job.run(conn, default_interval_s=self.settings.default_interval_s)
+            targets = TargetPolicy.from_cidrs(get_settings().webhook_allowed_networks)
+            done["mail"] = mail.send_pending(conn, targets=targets)
+        self.heartbeat.beat()
+        return done
+
 
 def run_once(jobs: Jobs) -> dict[str, Any]:
     return {"rollups": jobs.rollups(), "indicators": jobs.indicators(), "retention": jobs.retention()}
@@ -127,6 +141,7 @@ def serve(jobs: Jobs) -> None:
     sched.add_job(jobs.rollups, "interval", seconds=s.rollup_every_s, id="rollups", **common)
     sched.add_job(jobs.indicators, "interval", seconds=s.indicators_every_s, id="indicators", **common)
     sched.add_job(jobs.retention, "interval", hours=jobs.storage.retention_every_h, id="retention", **common)
+    sched.add_job(jobs.reports, "interval", seconds=REPORTS_EVERY_S, id="reports", **common)
     if jobs.region is not None:  # a park submitting to its region: the outbox until acknowledged
         from region import job as region_job
 

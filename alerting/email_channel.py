@@ -24,7 +24,10 @@ from alerting.messages import Message
 TIMEOUT_S = 10.0
 
 
-def build(message: Message, *, sender: str, to: Sequence[str]) -> EmailMessage:
+Attachment = tuple[str, str, bytes]  # file name, MIME type ("application/pdf"), content
+
+
+def build(message: Message, *, sender: str, to: Sequence[str], attachments: Sequence[Attachment] = ()) -> EmailMessage:
     mail = EmailMessage()
     mail["Subject"] = message.subject
     mail["From"] = sender
@@ -34,6 +37,9 @@ def build(message: Message, *, sender: str, to: Sequence[str]) -> EmailMessage:
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to a page
     mail.set_content(message.text)
     mail.add_alternative(message.html, subtype="html")
+    for filename, mime, content in attachments:  # report packs
+        maintype, _, subtype = mime.partition("/")
+        mail.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return mail
 
 
@@ -78,11 +84,12 @@ def send(
     message: Message,
     *,
     addresses: Sequence[str],
+    attachments: Sequence[Attachment] = (),
 ) -> None:
     """Hand the message to the SMTP server at ``addresses`` (the checked addresses of its host);
     raises OSError or smtplib.SMTPException on failure."""
     host, security = str(config["host"]), config.get("security", "starttls")
-    mail = build(message, sender=str(config["from"]), to=to)
+    mail = build(message, sender=str(config["from"]), to=to, attachments=attachments)
     smtp: smtplib.SMTP
     if security == "tls":
         smtp = _PinnedSMTPS(host, smtp_port(config), addresses=addresses, context=_context(config))

@@ -121,6 +121,7 @@ def create_app(
         emergency_registry,
         energy,
         energy_records,
+        exports,
         forwarding,
         health,
         hj212,
@@ -139,11 +140,12 @@ def create_app(
     from api.routes import (
         registry as registry_routes,
     )
+    from api.routes import reports as report_routes
 
     app.include_router(health.router)
     app.include_router(ack_page.router)  # /a/{token}: short, for the link in an SMS
     modules = (auth, registry_routes, telemetry, statistics, alarms, rules, paging, rejected, forwarding, completeness,
-               hj212, live, reference, plan, energy, energy_records)  # fmt: skip
+               hj212, live, reference, plan, energy, energy_records, exports, report_routes)  # fmt: skip
     for module in (*modules, region, region_outbox, service_health, emergency, emergency_registry):
         app.include_router(module.router, prefix=PREFIX)
 

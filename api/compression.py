@@ -28,9 +28,10 @@ STATIC_BROTLI_QUALITY = 10  # static files' kept copy, in the background: EChart
 THREAD_MIN_BYTES = 64 * 1024  # bodies at least this large are compressed off the event loop
 GZIP_LEVEL = 6
 STATIC_CACHE_BYTES = 32 * 1024 * 1024  # compressed static files kept, least recently used dropped
-# Already compressed, or a stream whose every event must leave at once.
+# Already compressed (XLSX is a zip too), or a stream whose every event must leave at once.
 UNCOMPRESSIBLE = ("image/png", "image/jpeg", "image/gif", "image/webp", "font/woff2", "application/gzip",
-                  "application/zip", "text/event-stream", "video/", "audio/mpeg", "audio/ogg")  # fmt: skip
+                  "application/zip", "text/event-stream", "video/", "audio/mpeg", "audio/ogg",
+                  "application/vnd.openxmlformats-officedocument")  # fmt: skip
 
 
 def choose(accept_encoding: str) -> str | None:

@@ -18,7 +18,8 @@ if [ -z "${SMARTPARK_DATABASE_URL:-}" ]; then need postgresql; need postgresql-c
 if [ -z "${SMARTPARK_MQTT_URL:-}" ]; then need mosquitto; need mosquitto-clients; fi
 command -v "$PY" >/dev/null || need python3
 "$PY" -m venv --help >/dev/null 2>&1 || need python3-venv
-[ "${SMARTPARK_BROWSER_TESTS:-1}" = 0 ] || { need chromium; need fonts-noto-cjk; }
+need fonts-noto-cjk  # the report packs' PDFs embed it (reports/render_pdf.py), and the browser shows Chinese with it
+[ "${SMARTPARK_BROWSER_TESTS:-1}" = 0 ] || need chromium
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   as_root apt-get update -qq

@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = (
     "smartpark", "hj212", "ingest", "forwarding", "aggregation", "alerting", "api", "device_sim", "dashboards",
-    "storage", "region", "emergency", "energy",
+    "storage", "region", "emergency", "energy", "reports",
 )  # fmt: skip
 # Modules that would give the protocol package I/O or a platform dependency.
 NOT_IN_HJ212 = {

@@ -80,6 +80,7 @@ OWNERS = {
     "energy_meter_changes": "energy/changes.py",
     "energy_manual_readings": "energy/manual.py",
     "energy_product_output": "energy/products.py",
+    "report_files": "reports/store.py",
 }
 # Session-local temporary tables: not in the migrations, written by the module that creates them.
 TEMPORARY = {"ingest_stage": "ingest/store.py"}

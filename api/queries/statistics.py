@@ -243,7 +243,7 @@ def list_reports(
     tail = page(w, limit, offset)
     return conn.execute(
         "SELECT r.enterprise_id, e.park_id, r.month, r.output_value, r.value_added, r.tax,"
-        " r.fixed_asset_investment, r.employees, r.rd_expense, r.source, r.imported_at"
+        " r.fixed_asset_investment, r.employees, r.rd_expense, r.main_products, r.source, r.imported_at"
         " FROM economic_monthly r JOIN enterprises e USING (enterprise_id)"
         f" WHERE {w.sql} ORDER BY r.month DESC, r.enterprise_id{tail}",
         w.params,

@@ -162,6 +162,7 @@ class EconomicIn(In):
     fixed_asset_investment: float | None = Field(default=None, ge=0, le=1e12)
     employees: int | None = Field(default=None, ge=0, le=10_000_000)
     rd_expense: float | None = Field(default=None, ge=0, le=1e12, description="R&D spending, 10⁴ yuan (Article 21)")
+    main_products: str | None = Field(default=None, max_length=500, description="main products (主要产品), free text")
 
 
 class EconomicImportRow(EconomicIn):
@@ -184,6 +185,7 @@ class EconomicOut(Out):
     fixed_asset_investment: float | None
     employees: int | None
     rd_expense: float | None
+    main_products: str | None = None
     source: str
     imported_at: datetime
 

@@ -1,10 +1,10 @@
-// Labels of the park plan, the device detail, the range picker, completeness and the alarm
-// filters, in both languages (added to i18n.js's dictionaries on import).
+// Labels of the park plan, the device detail, the range picker, completeness, the alarm
+// filters and the reports view, in both languages (added to i18n.js's dictionaries on import).
 import { addLabels } from "./i18n.js";
 
 addLabels({
   zh: {
-    "nav.plan": "一张图", "plan.title": "园区一张图", "plan.none": "本园区尚无平面图",
+    "nav.plan": "一张图", "nav.reports": "报表", "common.export": "导出", "plan.title": "园区一张图", "plan.none": "本园区尚无平面图",
     "plan.online": "在线", "plan.offline": "离线", "plan.alarm": "告警", "plan.unplaced": "台设备未在图上",
     "plan.devices": "设备", "plan.click": "点击设备查看详情",
     "dev.title": "设备详情", "dev.back": "返回", "dev.last_seen": "最后上报", "dev.never": "从未上报",
@@ -19,9 +19,19 @@ addLabels({
     "filter.all": "全部", "state.active": "未恢复", "filter.severity": "级别", "filter.category": "类别", "filter.state": "状态",
     "filter.enterprise": "企业", "filter.sort": "排序", "sort.time": "时间（新→旧）", "sort.severity": "级别（高→低）",
     "sound.on": "告警声音：开", "sound.off": "告警声音：关", "sound.blocked": "点击页面任意处以启用告警声音",
+    "rep.title": "报表与导出", "rep.export": "数据导出", "rep.kind": "数据", "rep.from": "开始日期", "rep.to": "结束日期",
+    "rep.interval": "粒度", "rep.period": "周期", "rep.format": "格式", "rep.download": "下载",
+    "rep.k.telemetry": "监测数据", "rep.k.statistics": "统计数据", "rep.k.alarms": "告警及处置",
+    "rep.k.rejected": "被拒数据", "rep.k.completeness": "数据完整率", "rep.packs": "报表",
+    "rep.daily": "运行日报", "rep.monthly": "月度统计报表", "rep.generate": "立即生成", "rep.none": "暂无报表",
+    "rep.mailed": "已发送邮件", "rep.economic": "经济运行月报", "rep.template": "下载模板", "rep.import": "导入 XLSX",
+    "rep.imported": "已导入", "rep.month": "月份", "rep.save": "保存", "rep.saved": "已保存",
+    "rep.cell": "单元格", "rep.column": "列", "rep.error": "问题",
+    "econ.output_value": "工业总产值（万元）", "econ.value_added": "工业增加值（万元）", "econ.tax": "税收（万元）",
+    "econ.fixed_asset_investment": "固定资产投资（万元）", "econ.employees": "从业人员（人）", "econ.rd_expense": "研发经费（万元）", "econ.main_products": "主要产品",
   },
   en: {
-    "nav.plan": "Plan", "plan.title": "Park plan", "plan.none": "This park has no plan yet",
+    "nav.plan": "Plan", "nav.reports": "Reports", "common.export": "Export", "plan.title": "Park plan", "plan.none": "This park has no plan yet",
     "plan.online": "Online", "plan.offline": "Offline", "plan.alarm": "Alarm", "plan.unplaced": "devices not on the plan",
     "plan.devices": "Devices", "plan.click": "Click a device for its detail",
     "dev.title": "Device detail", "dev.back": "Back", "dev.last_seen": "Last reading", "dev.never": "never",
@@ -36,5 +46,15 @@ addLabels({
     "filter.all": "All", "state.active": "Active", "filter.severity": "Severity", "filter.category": "Category", "filter.state": "State",
     "filter.enterprise": "Enterprise", "filter.sort": "Sort", "sort.time": "Time (newest first)", "sort.severity": "Severity (highest first)",
     "sound.on": "Alarm sound: on", "sound.off": "Alarm sound: off", "sound.blocked": "Click anywhere to enable the alarm sound",
+    "rep.title": "Reports and exports", "rep.export": "Export data", "rep.kind": "Data", "rep.from": "From", "rep.to": "To",
+    "rep.interval": "Interval", "rep.period": "Period", "rep.format": "Format", "rep.download": "Download",
+    "rep.k.telemetry": "Telemetry", "rep.k.statistics": "Statistics", "rep.k.alarms": "Alarms and handling",
+    "rep.k.rejected": "Rejected data", "rep.k.completeness": "Completeness", "rep.packs": "Reports",
+    "rep.daily": "Daily operations", "rep.monthly": "Monthly statistics", "rep.generate": "Generate now", "rep.none": "No reports yet",
+    "rep.mailed": "mailed", "rep.economic": "Economic monthly reports", "rep.template": "Template", "rep.import": "Import XLSX",
+    "rep.imported": "Imported", "rep.month": "Month", "rep.save": "Save", "rep.saved": "Saved",
+    "rep.cell": "Cell", "rep.column": "Column", "rep.error": "Problem",
+    "econ.output_value": "Output (10⁴ yuan)", "econ.value_added": "Value added (10⁴ yuan)", "econ.tax": "Tax (10⁴ yuan)",
+    "econ.fixed_asset_investment": "Investment (10⁴ yuan)", "econ.employees": "Employees", "econ.rd_expense": "R&D (10⁴ yuan)", "econ.main_products": "Main products",
   },
 });

@@ -9,6 +9,7 @@ import { loadReference } from "./limits.js";
 import * as live from "./live.js";
 import * as staleness from "./staleness.js";
 import { deviceName, setCatalogue } from "./names.js";
+import { exportFor, exportView } from "./view-export.js";
 
 const VIEWS = {
   overview: () => import("./views/overview.js"),
@@ -21,6 +22,7 @@ const VIEWS = {
   device: () => import("./views/device.js"),
   region: () => import("./views/region.js"),
   meters: () => import("./views/meters.js"),
+  reports: () => import("./views/reports.js"),
 };
 // Views reached from others (a device from the plan or a list), never from the nav.
 const LINKED_VIEWS = ["device", "meters"];
@@ -28,11 +30,11 @@ const REFRESH_MS = 60_000;
 
 // Which views each role sees, the first one being its home.
 const ROLE_VIEWS = {
-  admin: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "region"],
-  operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator"],
-  readonly: ["overview", "plan", "energy", "environment", "safety", "enterprise", "region"],
-  enterprise: ["enterprise"],
-  regulator: ["regulator", "environment", "safety"],
+  admin: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "region", "reports"],
+  operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "reports"],
+  readonly: ["overview", "plan", "energy", "environment", "safety", "enterprise", "region", "reports"],
+  enterprise: ["enterprise", "reports"],
+  regulator: ["regulator", "environment", "safety", "reports"],
 };
 
 // A regulator sees the views of its bureau's categories only.
@@ -67,6 +69,7 @@ function showLogin(message = "") {
   $("#nav").hidden = true;
   $("#view").hidden = true;
   $("#logout").hidden = true;
+  $("#export").hidden = true;
   $("#who").textContent = "";
   $("#login").hidden = false;
   $("#login-error").textContent = message;
@@ -143,6 +146,7 @@ async function route() {
     history.replaceState(null, "", `#/${name}`);
   }
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.view === name);
+  $("#export").hidden = !exportFor(name, ctx);
   current?.handle?.destroy?.();
   current = null; // no live events into a view whose DOM is gone
   disposeAll();
@@ -192,6 +196,7 @@ $("#login-form").addEventListener("submit", async (ev) => {
   }
 });
 $("#logout").addEventListener("click", () => { api.forget(); ctx = null; showLogin(); });
+$("#export").addEventListener("click", () => exportView(viewOfHash(), ctx).catch((err) => alert(err.detail || err.message)));
 $("#lang").addEventListener("click", () => setLang(currentLang() === "zh" ? "en" : "zh"));
 onLangChange((lang) => {
   $("#lang").textContent = lang === "zh" ? "EN" : "中文";
