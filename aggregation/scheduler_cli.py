@@ -141,7 +141,10 @@ def serve(jobs: Jobs) -> None:
     sched.add_job(jobs.rollups, "interval", seconds=s.rollup_every_s, id="rollups", **common)
     sched.add_job(jobs.indicators, "interval", seconds=s.indicators_every_s, id="indicators", **common)
     sched.add_job(jobs.retention, "interval", hours=jobs.storage.retention_every_h, id="retention", **common)
-    sched.add_job(jobs.reports, "interval", seconds=REPORTS_EVERY_S, id="reports", **common)
+    # Report packs first after one interval, not at start: rendering PDFs holds the interpreter
+    # for seconds each, and a restarted scheduler owes its rollups first.
+    later = {k: v for k, v in common.items() if k != "next_run_time"}  # the trigger's first time
+    sched.add_job(jobs.reports, "interval", seconds=REPORTS_EVERY_S, id="reports", **later)
     if jobs.region is not None:  # a park submitting to its region: the outbox until acknowledged
         from region import job as region_job
 
