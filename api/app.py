@@ -121,6 +121,7 @@ def create_app(
         health,
         hj212,
         live,
+        page,
         paging,
         plan,
         reference,
@@ -137,7 +138,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(ack_page.router)  # /a/{token}: short, for the link in an SMS
     modules = (auth, registry_routes, telemetry, statistics, alarms, rules, paging, rejected, forwarding, completeness,
-               hj212, live, reference, plan)  # fmt: skip
+               hj212, live, reference, plan, page)  # fmt: skip
     for module in (*modules, service_health):
         app.include_router(module.router, prefix=PREFIX)
 
