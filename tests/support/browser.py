@@ -11,6 +11,7 @@ import re
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -108,6 +109,27 @@ def _wait_http(url: str, timeout_s: float) -> None:
 
 def _log(text: str) -> None:
     print(f"[platform] {text}", flush=True)
+
+
+@contextmanager
+def api_alone(log_dir: Path) -> Iterator[str]:
+    """The API alone (a supervisor child, as `smartpark up` runs it) on a free port, over the
+    run's database: its URL, once it answers."""
+    port = free_port()
+    saved = os.environ.get("SMARTPARK_API_PORT")
+    os.environ["SMARTPARK_API_PORT"] = str(port)
+    sup = Supervisor([Component("api", ("api",))], log_dir=log_dir)
+    sup.start_all()
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        _wait_http(url + "healthz", 60)
+        yield url
+    finally:
+        sup.stop_all()
+        if saved is None:
+            os.environ.pop("SMARTPARK_API_PORT", None)
+        else:
+            os.environ["SMARTPARK_API_PORT"] = saved
 
 
 def run_platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:

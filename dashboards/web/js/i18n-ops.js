@@ -4,6 +4,7 @@ import { addLabels } from "./i18n.js";
 
 addLabels({
   zh: {
+    "park.select": "选择园区", "park.failed": "园区切换失败",
     "nav.plan": "一张图", "plan.title": "园区一张图", "plan.none": "本园区尚无平面图",
     "plan.online": "在线", "plan.offline": "离线", "plan.alarm": "告警", "plan.unplaced": "台设备未在图上",
     "plan.devices": "设备", "plan.click": "点击设备查看详情",
@@ -21,6 +22,7 @@ addLabels({
     "sound.on": "告警声音：开", "sound.off": "告警声音：关", "sound.blocked": "点击页面任意处以启用告警声音",
   },
   en: {
+    "park.select": "Choose the park", "park.failed": "Could not switch the park",
     "nav.plan": "Plan", "plan.title": "Park plan", "plan.none": "This park has no plan yet",
     "plan.online": "Online", "plan.offline": "Offline", "plan.alarm": "Alarm", "plan.unplaced": "devices not on the plan",
     "plan.devices": "Devices", "plan.click": "Click a device for its detail",
