@@ -77,7 +77,7 @@ def _metric_ids(p: Principal, codes: list[str]) -> dict[int, str]:
     outside the caller's categories (a regulator's bureau)."""
     if len(codes) > MAX_STATE_METRICS:
         raise Unprocessable(f"metric: {len(codes)} metrics asked for; at most {MAX_STATE_METRICS}")
-    out = {}
+    out: dict[int, str] = {}
     for code in codes:
         m = catalogue.BY_CODE.get(code)
         if m is None:
@@ -109,8 +109,8 @@ def _states(
     if metrics:
         # one column per metric, aligned with the devices; null where a device has no reading
         at = {r["device_id"]: i for i, r in enumerate(rows)}
-        values = {code: [None] * len(rows) for code in metrics.values()}
-        times = {code: [None] * len(rows) for code in metrics.values()}
+        values: dict[str, list[float | None]] = {code: [None] * len(rows) for code in metrics.values()}
+        times: dict[str, list[int | None]] = {code: [None] * len(rows) for code in metrics.values()}
         for r in q.latest_of(conn, p, park_id=park_id, metric_ids=list(metrics)):
             i = at.get(r["device_id"])
             if i is not None:
