@@ -9,6 +9,7 @@ needed): quick to start, and every wait is on a condition the page sets, not on 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from tests.support.factories import small_model, unique_code
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 NAMES = ("甲园区", "乙园区")
 LABEL = {"zh": "选择园区", "en": "Choose the park"}
+LOAD_KW = 412.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,12 @@ def parks(settings: Settings) -> Iterator[Parks]:
         admin = make_user(db, Role.ADMIN)
         regulator = make_user(db, Role.REGULATOR, park_id=ids[0], bureaus=[Bureau.ENVIRONMENT])
         watched = frozenset({device_id(db, ents["e1"], "cems1"), device_id(db, ents["e2"], "ww1")})
+        # the first park's load now: one meter's latest power, and no live reading after it
+        db.execute(
+            "INSERT INTO telemetry_latest (device_id, metric_id, ts, value, flag)"
+            " SELECT %s, metric_id, now(), %s, 0 FROM metrics WHERE code = 'elec.power_kw'",
+            (device_id(db, ents["e1"], "em1"), LOAD_KW),
+        )
     with api_alone(ARTIFACTS / "logs" / codes[0]) as url:
         yield Parks(url, codes, (ids[0], ids[1]), admin, regulator, watched)
 
@@ -134,3 +142,15 @@ def test_a_regulator_sees_its_parks_plan_with_its_bureaus_devices_only(cold: Any
         parks.ids[1],
     )
     assert status == 404
+
+
+def test_the_overview_shows_the_parks_load_from_the_states_answer(cold: Any, parks: Parks) -> None:
+    """The live load starts from the latest power readings that come with the devices' states,
+    before any reading arrives on the stream (the stream here is held silent)."""
+    ctx, page = cold
+    _signed_in(ctx, parks.admin_key)
+    ctx.route_web_socket(re.compile(r".*/api/v1/live.*"), lambda ws: None)  # a stream that stays silent
+    page.goto(f"{parks.url}?park={parks.codes[0]}#/overview")
+    _ready(page, parks.codes[0])
+    assert page.inner_text("#live-load").replace(",", "").startswith(str(round(LOAD_KW)))
+    assert page.get_attribute("#live-load", "data-received") == "0"

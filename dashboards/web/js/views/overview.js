@@ -8,6 +8,7 @@ import { currentLang, t } from "../i18n.js";
 import { carrierUnit, metricName } from "../names.js";
 import { addDays, addMonths, dayRange, monthToDate, parkLoad, periods, ranking } from "../stats.js";
 import { completenessPanel } from "../completeness.js";
+import { latestRows } from "../states.js";
 
 const SPARK_STEP_MS = 10_000; // one live point of the load curve per 10 s
 const CARRIERS = ["electricity", "water", "natural_gas", "steam", "heat", "raw_coal"];
@@ -139,11 +140,9 @@ export async function render(el, ctx) {
   // power (the live load until the stream's readings come).
   const states = api.get(`/parks/${ctx.park.park_id}/device-states`, { metric: "elec.power_kw" });
   async function loadLatestPower() {
-    const c = (await states).devices;
-    for (let i = 0; i < c.device_id.length; i++) {
-      if (c.value[i] == null) continue;
-      power.set(c.device_id[i], c.value[i]);
-      if (!lastTs || c.value_ts[i] > lastTs) lastTs = c.value_ts[i];
+    for (const r of latestRows(await states)) {
+      power.set(r.device_id, r.value);
+      if (!lastTs || r.ts > lastTs) lastTs = r.ts;
     }
   }
 
