@@ -126,6 +126,7 @@ def create_app(
         health,
         hj212,
         live,
+        page,
         paging,
         plan,
         reference,
@@ -145,7 +146,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(ack_page.router)  # /a/{token}: short, for the link in an SMS
     modules = (auth, registry_routes, telemetry, statistics, alarms, rules, paging, rejected, forwarding, completeness,
-               hj212, live, reference, plan, energy, energy_records, exports, report_routes)  # fmt: skip
+               hj212, live, reference, plan, page, energy, energy_records, exports, report_routes)  # fmt: skip
     for module in (*modules, region, region_outbox, service_health, emergency, emergency_registry):
         app.include_router(module.router, prefix=PREFIX)
 

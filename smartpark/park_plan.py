@@ -5,7 +5,10 @@ model). A park without one gets a generated plan: one plot per enterprise on a g
 sized by its land area, divided into the zones its devices name. The page draws it with ECharts'
 SVG map support, whose regions are the SVG elements carrying a ``name``: a plot is named by the
 enterprise code, a zone ``{enterprise}/{zone}``. Devices are placed inside their zone's rectangle
-(else their enterprise's), spread on a small grid so that none hides another. Pure: no I/O.
+(else their enterprise's), spread on a small grid so that none hides another. A generated plan of
+more than ``ZONE_REGIONS_MAX_PLOTS`` plots keeps its zones as plain shapes (``data-zone``, no
+label): every named element is a region the page's map keeps state for, and at 500 enterprises
+the zones' 2 000 regions and labels made the plan the slowest thing the page drew. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ ROAD = 28.0  # road width between cells
 MARGIN = 40.0
 TITLE_H = 22.0  # the plot's name band
 MIN_SCALE = 0.7  # the smallest plot takes 70 % of its cell's sides
+ZONE_REGIONS_MAX_PLOTS = 100  # beyond this many plots, zones are drawn but are no regions
 
 
 class PlanError(ValueError):
@@ -84,6 +88,7 @@ def generate(plots: Sequence[PlotSpec]) -> str:
     rows = math.ceil(n / cols)
     width = 2 * MARGIN + cols * CELL_W + (cols - 1) * ROAD
     height = 2 * MARGIN + rows * CELL_H + (rows - 1) * ROAD
+    zones_named = len(plots) <= ZONE_REGIONS_MAX_PLOTS
     lands = [p.land_mu for p in plots if p.land_mu]
     biggest = max(lands) if lands else 1.0
     parts = [
@@ -110,13 +115,15 @@ def generate(plots: Sequence[PlotSpec]) -> str:
         )
         inner = Rect(x + 5, y + TITLE_H, w - 10, h - TITLE_H - 5)
         for z, zr in _zone_cells(p.zones, inner).items():
+            attr = "name" if zones_named else "data-zone"
             parts.append(
-                f'<rect name={quoteattr(zone_region(p.code, z))} x="{zr.x:.1f}" y="{zr.y:.1f}" width="{zr.w:.1f}"'
+                f'<rect {attr}={quoteattr(zone_region(p.code, z))} x="{zr.x:.1f}" y="{zr.y:.1f}" width="{zr.w:.1f}"'
                 f' height="{zr.h:.1f}" fill="#1d4662" stroke="#2f6a92" stroke-width="1"/>'
             )
-            parts.append(
-                f'<text x="{zr.x + 3:.1f}" y="{zr.y + 11:.1f}" font-size="10" fill="#7fa6c4">{escape(z)}</text>'
-            )
+            if zones_named:
+                parts.append(
+                    f'<text x="{zr.x + 3:.1f}" y="{zr.y + 11:.1f}" font-size="10" fill="#7fa6c4">{escape(z)}</text>'
+                )
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -143,10 +150,11 @@ def check(svg: str) -> None:
 
 
 def regions(svg: str) -> dict[str, Rect]:
-    """The named rectangles of a plan: plots and zones (other named shapes are drawn, not placed in)."""
+    """The named rectangles of a plan: plots and zones, a zone named by ``name`` or, drawn only,
+    ``data-zone`` (other named shapes are drawn, not placed in)."""
     out = {}
     for el in ET.fromstring(svg).iter():
-        name = el.get("name")
+        name = el.get("name") or el.get("data-zone")
         if name and el.tag.rsplit("}", 1)[-1] == "rect":
             out[name] = Rect(_float(el, "x"), _float(el, "y"), _float(el, "width"), _float(el, "height"))
     return out

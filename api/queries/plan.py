@@ -45,3 +45,14 @@ def last_seen(conn: psycopg.Connection[Any], p: Principal, *, park_id: int) -> l
         f" FROM devices d JOIN enterprises e USING (enterprise_id) WHERE {w.sql} ORDER BY d.device_id",
         w.params,
     ).fetchall()
+
+
+def latest_of(conn: psycopg.Connection[Any], p: Principal, *, park_id: int, metric_ids: list[int]) -> list[Row]:
+    """The latest reading of each of ``metric_ids`` of every visible device of the park."""
+    w = tenant(Where(), p, park="e.park_id", enterprise="e.enterprise_id", device="d.device_id")
+    w.add("e.park_id = %(pid)s", pid=park_id).add("l.metric_id = ANY(%(mids)s)", mids=metric_ids)
+    return conn.execute(
+        "SELECT l.device_id, l.metric_id, l.value, l.ts FROM telemetry_latest l"
+        f" JOIN devices d USING (device_id) JOIN enterprises e USING (enterprise_id) WHERE {w.sql}",
+        w.params,
+    ).fetchall()

@@ -251,12 +251,16 @@ def park_sum(
     50 series before). The caller has checked that the park and the metric's category are readable.
     """
     table = ROLLUP_TABLE[interval]
+    # Grouped by the bucket itself (a hash of a few hundred timestamps), epoch ms computed on the
+    # groups only: numeric epoch arithmetic and a sort over every row took 150 ms at 500
+    # enterprises. A (device, metric, bucket) is one rollup row, so count(*) counts meters.
     rows = conn.execute(
-        f"SELECT (extract(epoch FROM x.bucket) * 1000)::int8 AS ts, sum(x.mean) AS v,"
-        " count(DISTINCT x.device_id) AS n"
+        "SELECT (extract(epoch FROM g.bucket) * 1000)::int8 AS ts, g.v, g.n FROM ("
+        " SELECT x.bucket, sum(x.mean) AS v, count(*) AS n"
         f" FROM {table} x JOIN devices d USING (device_id) JOIN enterprises e USING (enterprise_id)"
         " WHERE e.park_id = %(pid)s AND x.metric_id = %(mid)s"
-        f" AND x.bucket >= %(start)s AND x.bucket < %(end)s AND {counted_sql('x.device_id')} GROUP BY 1 ORDER BY 1",
+        f" AND x.bucket >= %(start)s AND x.bucket < %(end)s AND {counted_sql('x.device_id')}"
+        " GROUP BY x.bucket) g ORDER BY g.bucket",
         {"pid": park_id, "mid": metric_id, "start": start, "end": end},
     ).fetchall()
     return [r["ts"] for r in rows], [r["v"] for r in rows], max((r["n"] for r in rows), default=0)

@@ -46,6 +46,21 @@ def test_plan_is_not_for_other_parks_or_enterprise_users(client: TestClient, ten
         assert r.headers["content-type"].startswith("application/problem+json")
 
 
+def test_a_regulator_sees_its_own_parks_plan_only(client: TestClient, tenancy: Tenancy) -> None:
+    t = tenancy
+    for who in ("env_regulator", "emg_regulator"):
+        own = client.get(f"/api/v1/parks/{t.park_id}/plan", headers=t.headers(who))
+        assert own.status_code == 200, (who, own.text)
+        assert own.json()["devices"]["device_id"], who  # each bureau measures something here
+        for path in ("plan", "device-states"):
+            other = client.get(f"/api/v1/parks/{t.other_park_id}/{path}", headers=t.headers(who))
+            assert other.status_code == 404 or other.json()["total"] == 0, (who, path, other.text)
+    # the emergency bureau's plan holds the gas detector and fire alarm, not the stack
+    emg = client.get(f"/api/v1/parks/{t.park_id}/plan", headers=t.headers("emg_regulator")).json()
+    env = client.get(f"/api/v1/parks/{t.park_id}/plan", headers=t.headers("env_regulator")).json()
+    assert not set(emg["devices"]["device_id"]) & set(env["devices"]["device_id"])
+
+
 def test_device_states_say_who_is_online(client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]) -> None:
     t = tenancy
     fresh, stale = device_id(db, t.e1, "em1"), device_id(db, t.e1, "wm1")

@@ -10,7 +10,6 @@ a park in Asia/Shanghai.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,9 +21,7 @@ import pytest
 import yaml
 
 from alerting import paging_store, routing_store
-from operations.plan import Component
 from operations.preparation import run_step
-from operations.supervisor import Supervisor
 from smartpark.settings import Settings
 from tests.api.conftest import device_id
 from tests.api.test_alarms import _alarm
@@ -34,13 +31,12 @@ from tests.support.browser import (
     Platform,
     _cold_page,
     _log,
-    _wait_http,
     add_user,
+    api_alone,
     shot,
     wait_js,
 )
 from tests.support.factories import small_model, unique_code
-from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 ZONE = "Asia/Shanghai"
@@ -69,9 +65,6 @@ def paged(settings: Settings) -> Iterator[Paged]:
     logs.mkdir(parents=True, exist_ok=True)
     model_path = logs / "park.yaml"
     model_path.write_text(yaml.safe_dump(model, allow_unicode=True))
-    port = free_port()
-    saved = os.environ.get("SMARTPARK_API_PORT")
-    os.environ["SMARTPARK_API_PORT"] = str(port)
     run_step("registry", ("registry", "load", str(model_path)), log_dir=logs, say=_log, attempts=3)
     # the park's operator: an admin's page opens the first park of the database, which the
     # folder's other tests share
@@ -80,19 +73,8 @@ def paged(settings: Settings) -> Iterator[Paged]:
     with psycopg.connect(settings.database_url or "", autocommit=True) as db:
         park_id, alert_id, at = _paging_history(db, code)
         ents = dict(db.execute("SELECT code, enterprise_id FROM enterprises WHERE park_id = %s", (park_id,)).fetchall())
-    sup = Supervisor([Component("api", ("api",))], log_dir=logs)
-    sup.start_all()
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        _wait_http(url + "healthz", 60)
-        platform = Platform(url, code, park_id, ents, admin, "", reg, model_path, model)
-        yield Paged(platform, alert_id, at)
-    finally:
-        sup.stop_all()
-        if saved is None:
-            os.environ.pop("SMARTPARK_API_PORT", None)
-        else:
-            os.environ["SMARTPARK_API_PORT"] = saved
+    with api_alone(logs) as url:
+        yield Paged(Platform(url, code, park_id, ents, admin, "", reg, model_path, model), alert_id, at)
 
 
 def _paging_history(db: psycopg.Connection[Any], code: str) -> tuple[int, int, list[datetime]]:

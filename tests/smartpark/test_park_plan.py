@@ -3,6 +3,7 @@ name, every device lands inside its zone, a plan the page cannot draw is refused
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,19 @@ def test_a_model_names_its_plan_file_beside_it(tmp_path: Path) -> None:
         read_model(tmp_path / "bad.yaml")
     with pytest.raises(ModelError, match=r"parks\[0\]\.plan: plan is not well-formed"):
         park_plan_svg({"code": "p1", "plan": "<svg"}, "parks[0]")
+
+
+def test_a_large_generated_plan_keeps_one_region_per_plot_and_places_devices_in_zones() -> None:
+    """Past ZONE_REGIONS_MAX_PLOTS plots the zones are drawn unnamed and unlabelled (the page's
+    map keeps state per named region), and the server still places devices in them."""
+    n = park_plan.ZONE_REGIONS_MAX_PLOTS + 1
+    svg = park_plan.generate([PlotSpec(f"e{i}", f"企业{i}", 100, ("A1", "C1")) for i in range(n)])
+    named = [el for el in ET.fromstring(svg).iter() if el.get("name")]
+    assert len(named) == n  # the plots only
+    assert svg.count("<text") == n  # the plots' names; no zone labels
+    regions = park_plan.regions(svg)
+    assert len(regions) == 3 * n and "e7/C1" in regions
+    places = park_plan.place(regions, [DeviceSpot(1, "e7", "C1")])
+    assert _inside(places[1], regions["e7/C1"])
+    small = park_plan.generate([PlotSpec(f"e{i}", f"企业{i}", 100, ("A1",)) for i in range(n - 1)])
+    assert len([el for el in ET.fromstring(small).iter() if el.get("name")]) == 2 * (n - 1)

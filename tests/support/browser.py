@@ -133,6 +133,27 @@ def add_user(step: str, user: str, role: str, *scope: str, logs: Path) -> str:
     return key
 
 
+@contextmanager
+def api_alone(log_dir: Path) -> Iterator[str]:
+    """The API alone (a supervisor child, as `smartpark up` runs it) on a free port, over the
+    run's database: its URL, once it answers."""
+    port = free_port()
+    saved = os.environ.get("SMARTPARK_API_PORT")
+    os.environ["SMARTPARK_API_PORT"] = str(port)
+    sup = Supervisor([Component("api", ("api",))], log_dir=log_dir)
+    sup.start_all()
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        _wait_http(url + "healthz", 60)
+        yield url
+    finally:
+        sup.stop_all()
+        if saved is None:
+            os.environ.pop("SMARTPARK_API_PORT", None)
+        else:
+            os.environ["SMARTPARK_API_PORT"] = saved
+
+
 def run_platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     code = unique_code("ui")
     model = small_model(code)

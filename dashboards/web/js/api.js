@@ -93,6 +93,18 @@ export async function login(key, { display = false } = {}) {
 }
 
 export const me = () => get("/auth/me");
+
+/**
+ * The page's start in one answer (GET /page/context: who, the parks, the park's enterprises and
+ * device index, catalogue, reference tables, services' health), asked with the stored key while
+ * the same key is exchanged for the token the views use: sign-in is one round trip.
+ */
+export function context(park) {
+  const key = storedKey();
+  if (!key) return Promise.reject(new ApiError(401, "not signed in", ""));
+  credential().catch(() => {}); // a refused key is reported by the context's own answer
+  return raw("GET", "/page/context", { credential: key, query: { park } });
+}
 export const currentToken = () => credential();
 
 /** All pages of a paged list route. */

@@ -1,8 +1,9 @@
 // ECharts helpers (window.echarts comes from the vendored vendor/echarts/echarts.min.js).
-// ECharts is evaluated only once a view's requests are out (loadEcharts, called by the router
-// after the view started; index.html preloads the file): its evaluation, the longest task of a
-// cold load, then overlaps the network instead of delaying it. Until then a chart is a LazyChart
-// that keeps what it is asked to do and does it when ECharts is there.
+// ECharts is fetched and evaluated when a view makes its first chart, right after the view has
+// sent its requests: its evaluation, the longest task of a cold load, overlaps the network, and
+// a view without charts (safety, enterprise) never loads it. Until then a chart is a LazyChart
+// that keeps what it is asked to do and does it when ECharts is there; the view's other panels
+// are filled as their answers come.
 // Time axes show the park's wall clock: ECharts formats in UTC (useUTC) the instants shifted by
 // the park zone's offset, so a browser in another zone draws the same hours. Every axis is named
 // (unit or zone), values are compact so labels are not clipped, and an empty chart says so.
@@ -48,7 +49,13 @@ class LazyChart {
 export function chart(el) {
   const c = new LazyChart(el);
   charts.add(c);
+  loadEcharts().catch(console.error);
   return c;
+}
+
+/** Resolves when the view's charts have done their kept work (at once for a view without). */
+export function chartsDrawn() {
+  return charts.size ? loadEcharts() : Promise.resolve();
 }
 
 export function disposeAll() {

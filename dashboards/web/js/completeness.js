@@ -40,14 +40,17 @@ export function gaps(rows, key, offline = new Map()) {
   return out.sort((a, b) => (a.rate ?? 2) - (b.rate ?? 2) || b.offline - a.offline || b.missing - a.missing);
 }
 
-/** Draw the panel into `el`; `enterpriseId` narrows it to one enterprise and lists its devices. */
-export async function completenessPanel(el, ctx, { enterpriseId = null } = {}) {
+/**
+ * Draw the panel into `el`; `enterpriseId` narrows it to one enterprise and lists its devices.
+ * `states`: the park's device-states answer (a promise) when the view asks for it anyway.
+ */
+export async function completenessPanel(el, ctx, { enterpriseId = null, states: statesP = null } = {}) {
   const today = parkDate(ctx.timezone);
   const parkId = ctx.park?.park_id ?? ctx.entById.get(enterpriseId)?.park_id;
   const key = enterpriseId ? "device" : "enterprise";
   const [rows, states] = await Promise.all([
     api.get("/completeness", { from: today, to: today, by: key, period: "range", park_id: enterpriseId ? undefined : parkId, enterprise_id: enterpriseId ?? undefined }),
-    api.get(`/parks/${parkId}/device-states`),
+    statesP || api.get(`/parks/${parkId}/device-states`),
   ]);
   const d = states.devices;
   const offline = new Map();

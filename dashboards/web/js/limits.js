@@ -6,9 +6,16 @@ let aqiRef = { categories: [], colours: [] };
 let limitsRef = { outlets: [], gas_levels: {}, o2_band: [null, null], wastewater: {} };
 let outlets = new Map();
 
-/** Fetch the reference tables (at sign-in); per-outlet limits for the outlets the user may see. */
+/** Fetch the reference tables; per-outlet limits for the outlets the user may see. */
 export async function loadReference(query = {}) {
-  [aqiRef, limitsRef] = await Promise.all([api.get("/reference/aqi"), api.get("/reference/limits", query)]);
+  const [aqi, limits] = await Promise.all([api.get("/reference/aqi"), api.get("/reference/limits", query)]);
+  setReference({ aqi, limits });
+}
+
+/** The reference tables as the page's context brings them ({aqi, limits}). */
+export function setReference({ aqi, limits }) {
+  aqiRef = aqi;
+  limitsRef = limits;
   outlets = new Map(limitsRef.outlets.map((o) => [o.device_id, o]));
 }
 

@@ -1,11 +1,11 @@
 // The ops-centre page: sign-in, the park context, a hash router over the views, live updates.
 import * as api from "./api.js";
-import { disposeAll, loadEcharts } from "./charts.js";
+import { chartsDrawn, disposeAll } from "./charts.js";
 import { clock, escape, setZone, time, zoneLabel } from "./format.js";
 import { applyStatic, currentLang, onLangChange, setLang, t } from "./i18n.js";
 import "./i18n-ops.js";
 import "./i18n-region.js";
-import { loadReference } from "./limits.js";
+import { setReference } from "./limits.js";
 import * as live from "./live.js";
 import * as staleness from "./staleness.js";
 import { deviceName, setCatalogue } from "./names.js";
@@ -34,7 +34,8 @@ const ROLE_VIEWS = {
   operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "reports"],
   readonly: ["overview", "plan", "energy", "environment", "safety", "enterprise", "region", "reports"],
   enterprise: ["enterprise", "reports"],
-  regulator: ["regulator", "environment", "safety", "reports"],
+  // the plan shows a regulator its bureau's devices, read-only
+  regulator: ["regulator", "plan", "environment", "safety", "reports"],
 };
 
 // A regulator sees the views of its bureau's categories only.
@@ -76,28 +77,48 @@ function showLogin(message = "") {
   $("#api-key").focus();
 }
 
-async function loadContext() {
-  // Two rounds after the token: who and where (with what needs neither), then the park's tree.
-  const metricsP = api.metrics();
-  metricsP.catch(() => {}); // awaited below; a failure of me or parks comes first
-  const [me, parks] = await Promise.all([api.me(), api.parks()]);
-  // A user bound to a park sees it; an admin sees the park the address names (?park=CODE), else
-  // the one last shown on this browser, else the first.
-  const wanted = new URLSearchParams(location.search).get("park") || localStorage.getItem("smartpark.park");
-  const park = parks.find((p) => p.park_id === me.park_id) || parks.find((p) => p.code === wanted) || parks[0] || null;
+const PARK_CODE = /^[a-z0-9][a-z0-9-]{0,62}$/; // the registry's park codes (api/schemas/registry.py)
+
+/** The park the address names (?park=CODE), else the one last shown on this browser. */
+function wantedPark() {
+  const code = new URLSearchParams(location.search).get("park") || localStorage.getItem("smartpark.park");
+  return code && PARK_CODE.test(code) ? code : undefined;
+}
+
+/** Columns of an answer ({name: [values]}) as rows. */
+function rowsOf(columns) {
+  const names = Object.keys(columns);
+  const n = names.length ? columns[names[0]].length : 0;
+  const rows = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = {};
+    for (const k of names) row[k] = columns[k][i];
+    rows[i] = row;
+  }
+  return rows;
+}
+
+async function loadContext(parkCode = wantedPark()) {
+  // One answer (GET /page/context) while the key is exchanged for a token: a user bound to a
+  // park gets it; anyone else the park asked for, else the first.
+  const answer = await api.context(parkCode);
+  const { me, parks, park, metrics } = answer;
   if (park && me.park_id == null) localStorage.setItem("smartpark.park", park.code);
-  const [enterprises, devices, metrics] = await Promise.all([
-    park ? api.enterprises(park.park_id) : [], park ? api.devices({ park_id: park.park_id }) : [], metricsP,
-    loadReference(park ? { park_id: park.park_id } : {}),
-  ]);
   setCatalogue(metrics);
+  setReference(answer.reference);
   if (park) setZone(park.timezone);
+  if (answer.devices_cut) console.warn("the park's device index was cut at the API's bound");
+  const metricById = new Map(metrics.map((m) => [m.metric_id, m]));
+  const enterprises = rowsOf(answer.enterprises).map((e) => ({ ...e, park_id: park?.park_id }));
+  const devices = rowsOf(answer.devices).map((d) => ({
+    ...d, metrics: d.metrics.map((id) => metricById.get(id)?.code).filter(Boolean),
+  }));
   const entById = new Map(enterprises.map((e) => [e.enterprise_id, e]));
   const devById = new Map(devices.map((d) => [d.device_id, d]));
   return {
-    me, park, parks, enterprises, devices, metrics, entById, devById,
+    me, park, parks, enterprises, devices, metrics, entById, devById, metricById,
+    services: answer.services,
     metricByCode: new Map(metrics.map((m) => [m.code, m])),
-    metricById: new Map(metrics.map((m) => [m.metric_id, m])),
     timezone: park?.timezone || "Asia/Shanghai",
     canAck: ["admin", "operator", "enterprise"].includes(me.role), // enterprises acknowledge their own
     views: homeFirst((ROLE_VIEWS[me.role] || ROLE_VIEWS.readonly)
@@ -109,13 +130,48 @@ async function loadContext() {
   };
 }
 
+/** Admins and users of several parks pick the park in the header; the choice is kept. */
+function parkPicker() {
+  if (!ctx.park || ctx.me.park_id != null || ctx.parks.length < 2) {
+    return ctx.park ? `<span class="who-park">${escape(ctx.park.name)}</span>` : "";
+  }
+  const options = ctx.parks.map((p) => `<option value="${escape(p.code)}"${p.park_id === ctx.park.park_id ? " selected" : ""}>${escape(p.name)}</option>`);
+  return `<select id="park-select" class="who-park" aria-label="${escape(t("park.select"))}" title="${escape(t("park.select"))}">${options.join("")}</select>`;
+}
+
+async function switchPark(code) {
+  localStorage.setItem("smartpark.park", code);
+  const url = new URL(location.href);
+  url.searchParams.set("park", code);
+  history.replaceState(null, "", url);
+  $("#view").dataset.ready = "0";
+  try {
+    ctx = await loadContext(code);
+  } catch (err) {
+    if (err.status === 401) { api.forget(); return showLogin(t("login.failed") + ": " + err.detail); }
+    $("#status").textContent = `${t("park.failed")}: ${err.message}`;
+    return undefined;
+  }
+  showContext();
+  return route();
+}
+
 function showWho() {
   // The user's name is what they were registered with (data, not a label); a narrow screen shows
   // the park only, the rest in the tooltip.
   const who = $("#who");
   who.title = `${ctx.me.name} · ${t("role." + ctx.me.role)}`;
   who.innerHTML = `<span class="user who-detail">${escape(ctx.me.name)} · ${escape(t("role." + ctx.me.role))}</span>`
-    + (ctx.park ? `<span class="who-park">${escape(ctx.park.name)}</span>` : "");
+    + parkPicker();
+  who.querySelector("#park-select")?.addEventListener("change", (ev) => { switchPark(ev.target.value).catch(console.error); });
+}
+
+/** The header and nav of the context: who, which park, the role's views; the stale banner. */
+function showContext() {
+  showWho();
+  for (const a of document.querySelectorAll("#nav a")) a.hidden = !ctx.views.includes(a.dataset.view);
+  $("#nav").hidden = false;
+  staleness.start(ctx.services);
 }
 
 const viewOfHash = () => location.hash.replace(/^#\//, "").split("?")[0];
@@ -131,15 +187,15 @@ async function boot() {
   $("#login").hidden = true;
   $("#view").hidden = false;
   $("#logout").hidden = false;
-  showWho();
-  for (const a of document.querySelectorAll("#nav a")) a.hidden = !ctx.views.includes(a.dataset.view);
-  $("#nav").hidden = false;
-  staleness.start();
+  showContext();
   route();
 }
 
+let routing = 0; // a newer route (hash change, park switch) supersedes one still loading
+
 async function route() {
   if (!ctx) return;
+  const mine = ++routing;
   let name = viewOfHash();
   if (!ctx.views.includes(name) && !LINKED_VIEWS.includes(name)) {
     name = ctx.views[0];
@@ -154,15 +210,19 @@ async function route() {
   const el = $("#view");
   el.innerHTML = `<div class="empty">${t("common.loading")}</div>`;
   el.dataset.view = name;
+  el.dataset.park = ctx.park?.code ?? "";
   el.dataset.ready = "0";
   const mod = await VIEWS[name]();
+  if (mine !== routing) return;
   // The live stream carries what this view shows, nothing more.
   const selection = { ...(mod.liveSelection?.(ctx) ?? { metrics: [], alarms: true }) };
   if (ctx.me.enterprise_id) selection.enterprise_id = ctx.me.enterprise_id;
   live.start(selection);
-  // The view asks for its data first; ECharts is evaluated while the answers travel.
-  const rendering = mod.render(el, ctx);
-  const [handle] = await Promise.all([rendering, loadEcharts()]);
+  // The view asks for its data first; a view with charts has ECharts fetched and evaluated while
+  // its answers travel (charts.js), a view without never loads it.
+  const handle = await mod.render(el, ctx);
+  await chartsDrawn();
+  if (mine !== routing) { handle?.destroy?.(); return; }
   current = { name, handle };
   updatedAt = null;
   markUpdated();

@@ -34,9 +34,10 @@ async function poll() {
   render();
 }
 
-export function start() {
+/** Poll from now on; `initial` (the services' health the sign-in brought) spares the first call. */
+export function start(initial = null) {
   stop();
-  poll();
+  if (initial) { last = initial; render(); } else poll();
   timer = setInterval(poll, STALE_POLL_MS);
 }
 

@@ -7,6 +7,7 @@ import { escape, num, parkDate, time } from "../format.js";
 import { t } from "../i18n.js";
 import { o2Corrected, outletLimits, phBand } from "../limits.js";
 import { deviceName, metricLabel, metricName, unitOf } from "../names.js";
+import { parkLatest } from "../states.js";
 import { addDays, periods } from "../stats.js";
 
 const AIR = ["air.pm25_ugm3", "air.pm10_ugm3", "air.so2_ugm3", "air.no2_ugm3", "air.o3_ugm3"];
@@ -46,8 +47,13 @@ export async function render(el, ctx) {
   const entName = (d) => escape(ctx.names.enterprise(d.enterprise_id) || "");
   const none = `<div class="empty" data-empty="1">${t("safety.no_devices")}</div>`;
 
+  // Stacks and wastewater from one answer: the latest of their eight metrics in the park.
+  const STACK_ALL = [...STACK, "stack.o2_pct"], WW_ALL = [...WASTEWATER, "ww.flow_m3h"];
+  let outlets = null;
+  const outletRows = () => (outlets ||= parkLatest(ctx, [...STACK_ALL, ...WW_ALL]));
+
   async function loadStacks() {
-    const rows = await api.latest({ park_id: ctx.park?.park_id, metric: [...STACK, "stack.o2_pct"] });
+    const rows = (await outletRows()).filter((r) => STACK_ALL.includes(r.metric));
     const lines = [];
     for (const [id, m] of byDevice(rows)) {
       const d = ctx.devById.get(id) || { enterprise_id: rows.find((r) => r.device_id === id)?.enterprise_id };
@@ -74,7 +80,7 @@ export async function render(el, ctx) {
   }
 
   async function loadWastewater() {
-    const rows = await api.latest({ park_id: ctx.park?.park_id, metric: [...WASTEWATER, "ww.flow_m3h"] });
+    const rows = (await outletRows()).filter((r) => WW_ALL.includes(r.metric));
     const lines = [];
     for (const [id, m] of byDevice(rows)) {
       const d = ctx.devById.get(id) || {};
@@ -123,6 +129,6 @@ export async function render(el, ctx) {
   started = true;
   await Promise.allSettled([loadStacks(), loadWastewater(), loadAir(), loadAqi()]);
   return {
-    async refresh() { await Promise.allSettled([loadStacks(), loadWastewater(), loadAir(), loadAqi()]); },
+    async refresh() { outlets = null; await Promise.allSettled([loadStacks(), loadWastewater(), loadAir(), loadAqi()]); },
   };
 }

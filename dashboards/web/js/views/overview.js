@@ -8,6 +8,7 @@ import { currentLang, t } from "../i18n.js";
 import { carrierUnit, metricName } from "../names.js";
 import { addDays, addMonths, dayRange, monthToDate, parkLoad, periods, ranking } from "../stats.js";
 import { completenessPanel } from "../completeness.js";
+import { latestRows } from "../states.js";
 
 const SPARK_STEP_MS = 10_000; // one live point of the load curve per 10 s
 const CARRIERS = ["electricity", "water", "natural_gas", "steam", "heat", "raw_coal"];
@@ -135,13 +136,18 @@ export async function render(el, ctx) {
     history = await parkLoad(ctx, from, new Date().toISOString());
   }
 
+  // One answer for the devices' states (the completeness panel's online rate) and their latest
+  // power (the live load until the stream's readings come).
+  const states = api.get(`/parks/${ctx.park.park_id}/device-states`, { metric: "elec.power_kw" });
   async function loadLatestPower() {
-    const rows = await api.latest({ park_id: ctx.park.park_id, metric: "elec.power_kw" });
-    for (const r of rows) { power.set(r.device_id, r.value); if (!lastTs || r.ts > lastTs) lastTs = r.ts; }
+    for (const r of latestRows(await states)) {
+      power.set(r.device_id, r.value);
+      if (!lastTs || r.ts > lastTs) lastTs = r.ts;
+    }
   }
 
-  const loadCompleteness = () => completenessPanel(el.querySelector("#completeness"), ctx);
-  const settled = await Promise.allSettled([loadKpis(), loadAlarms(), loadTop(), loadHistory(), loadLatestPower(), loadCompleteness()]);
+  const loadCompleteness = (first = null) => completenessPanel(el.querySelector("#completeness"), ctx, { states: first });
+  const settled = await Promise.allSettled([loadKpis(), loadAlarms(), loadTop(), loadHistory(), loadLatestPower(), loadCompleteness(states)]);
   for (const r of settled) if (r.status === "rejected") console.warn(r.reason);
   showLoad();
   return {
@@ -149,7 +155,8 @@ export async function render(el, ctx) {
       if (ev.type === "reading" && ev.metric === "elec.power_kw") {
         power.set(ev.device_id, ev.value);
         received += 1;
-        if (!lastTs || ev.ts > lastTs) lastTs = ev.ts;
+        const ts = typeof ev.ts === "number" ? ev.ts : Date.parse(ev.ts); // epoch ms, as the states answer
+        if (!lastTs || ts > lastTs) lastTs = ts;
         showLoad();
       } else if (ev.type === "alarm" || ev.type === "alert") {
         loadAlarms().catch(console.warn);

@@ -1,8 +1,9 @@
 // The park plan (园区一张图) as a view of its own: the plan with every device in its zone coloured
 // by its state, alarm pins by severity (critical ones pulse), click -> the device's detail.
-// Three API answers: the plan, the devices' states, the firing alarms.
+// Three API answers: the plan, the devices' states, the firing alarms. A regulator sees it too,
+// with its bureau's devices only, read-only (the API scopes the plan and the states).
 import * as api from "../api.js";
-import { chart } from "../charts.js";
+import { chart, loadEcharts } from "../charts.js";
 import { escape } from "../format.js";
 import { t } from "../i18n.js";
 import "../i18n-ops.js";
@@ -22,6 +23,7 @@ export async function render(el, ctx) {
     <span class="plan-legend" id="plan-legend"></span></h3><div class="chart plan-chart" id="plan"></div></div>`;
   const parkId = ctx.park?.park_id;
   const box = el.querySelector("#plan");
+  loadEcharts().catch(console.error); // evaluated while the plan travels, not after it
   const [loaded, alarms] = await Promise.all([loadPlan(parkId), firingAlarms(parkId)]);
   const { plan } = loaded;
   let { states } = loaded;

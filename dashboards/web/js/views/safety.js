@@ -1,12 +1,12 @@
 // Safety: gas detectors coloured against their alarm levels, fire alarms, the alarm list with
 // acknowledge + comment. Alarms are re-read every few seconds besides the live stream.
-import * as api from "../api.js";
 import { alarmList } from "../alarm-list.js";
 import { escape } from "../format.js";
 import { t } from "../i18n.js";
 import { gasLevel } from "../limits.js";
 import { onDutyPanel, seesDuty } from "../paging.js";
 import { deviceName, metricName, withUnit, zoneName } from "../names.js";
+import { parkLatest } from "../states.js";
 import { byDevice } from "./environment.js";
 
 const GAS = ["safety.lel_pct", "safety.h2s_ppm", "safety.co_ppm", "safety.o2_pct"];
@@ -27,7 +27,6 @@ export async function render(el, ctx, { enterpriseId } = {}) {
       ${seesDuty(ctx) ? `<div class="panel span-3"><h3>${t("paging.on_duty")}</h3><div id="on-duty" class="scroll"></div></div>` : ""}
     </div>`;
   const state = new Map(); // device_id -> {metric: value}
-  const scope = enterpriseId ? { enterprise_id: enterpriseId } : { park_id: ctx.park?.park_id };
 
   const RANK = { bad: 0, warn: 1, "": 2 };
   function drawGas() {
@@ -62,7 +61,7 @@ export async function render(el, ctx, { enterpriseId } = {}) {
   }
 
   async function loadLatest() {
-    const rows = await api.latest({ ...scope, metric: [...GAS, "safety.fire_alarm"] });
+    const rows = await parkLatest(ctx, [...GAS, "safety.fire_alarm"], { enterpriseId });
     for (const [id, m] of byDevice(rows)) {
       state.set(id, Object.fromEntries(Object.entries(m).map(([k, r]) => [k, r.value])));
     }
