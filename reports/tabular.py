@@ -16,6 +16,7 @@ import io
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -34,7 +35,7 @@ EXPORT_STATEMENT_TIMEOUT_MS = 30 * 60 * 1000  # a year of a large park streams f
 
 def header_line(columns: Sequence[Column]) -> bytes:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerow([c.header for c in columns])
+    csv.writer(buf, lineterminator="\n").writerow([c.header for c in columns])
     return BOM + buf.getvalue().encode()
 
 
@@ -42,7 +43,7 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> Iter
     """CSV of Python rows (already in memory or from a cursor): the header, then ~64 KiB chunks."""
     yield header_line(columns)
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv.writer(buf, lineterminator="\n")  # as COPY ends its lines
     for row in rows:
         writer.writerow([_csv_cell(v) for v in row])
         if buf.tell() >= CHUNK_BYTES:
@@ -54,11 +55,29 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> Iter
 
 
 def _csv_cell(v: Any) -> Any:
+    if isinstance(v, float):
+        return pg_float(v)
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(v, date):
         return v.isoformat()
     return "" if v is None else v
+
+
+def pg_float(v: float) -> str:
+    """A float as PostgreSQL's COPY writes a float8 (shortest digits that read back exactly;
+    positional from 1e-4 up to 1e15, else an exponent), so a file is the same whether its rows
+    came from the server or from Python."""
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    if v == 0:
+        return "-0" if str(v).startswith("-") else "0"
+    d = Decimal(repr(v)).normalize()
+    if -4 <= d.adjusted() < 15:
+        return format(d, "f")
+    return format(v, f".{len(d.as_tuple().digits) - 1}e")
 
 
 def copy_chunks(conn: psycopg.Connection[Any], columns: Sequence[Column], sql: str, params: Any) -> Iterator[bytes]:

@@ -216,3 +216,17 @@ def latest(a: I64, b: I64) -> I64:
 def earliest(a: I64, b: I64) -> I64:
     """Element-wise the earlier of two instants, -1 meaning none."""
     return np.where(a < 0, b, np.where(b < 0, a, np.minimum(a, b)))
+
+
+def merge_points(hot: Points, cold: Points) -> Points:
+    """Hot and cold readings with their flags, by (series, ts); a hot reading replaces a cold one
+    of the same instant, as :func:`merge` does."""
+    if not len(cold):
+        return hot
+    both = _concat([cold, hot])
+    is_hot = np.concatenate([np.zeros(len(cold), bool), np.ones(len(hot), bool)])
+    order = np.lexsort((is_hot, both.ts, both.series))
+    both = both.take(order)
+    last = np.ones(len(both), bool)
+    last[:-1] = (both.series[1:] != both.series[:-1]) | (both.ts[1:] != both.ts[:-1])
+    return both.take(last)

@@ -26,6 +26,7 @@ from api.routes.telemetry import DeviceIds, MetricCodes, metric_ids
 from api.series import Interval
 from reports import flatten, tabular
 from reports.model import Table
+from storage.coldfs import ColdStore
 
 router = APIRouter(tags=["exports"])
 Format = Annotated[Literal["csv", "xlsx"], Query(description="csv (UTF-8 with BOM) or xlsx")]
@@ -118,6 +119,7 @@ def export_telemetry(
     request: Request,
     conn: DbConn,
     p: CurrentPrincipal,
+    cold: ColdTier,
     start: Since,
     end: Until,
     park_id: OptId = None,
@@ -146,7 +148,33 @@ def export_telemetry(
         )
     except q.ExportError as exc:
         raise BadRequest(str(exc)) from exc
+    if step is Interval.RAW and cold is not None and _reaches_cold(conn, start, end):
+        return _streamed_across_tiers(request, cold, export, start, end, format)
     return _streamed(request, export, format)
+
+
+def _reaches_cold(conn: DbConn, start: datetime, end: datetime) -> bool:
+    from storage import raw_tiers
+
+    return raw_tiers.reaches_cold(conn, start_ms=int(start.timestamp() * 1000), end_ms=int(end.timestamp() * 1000))
+
+
+def _streamed_across_tiers(
+    request: Request, cold: ColdStore, export: q.Export, start: datetime, end: datetime, fmt: str
+) -> StreamingResponse:
+    """A raw export reaching the cold tier: its rows merged from the Parquet files and the hot
+    table (api.queries.exports_tiered), streamed from a pooled connection."""
+    from api.queries.exports_tiered import raw_rows
+
+    pool = request.app.state.pool
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with pool.connection() as conn:
+            yield from raw_rows(conn, cold, export, start=start, end=end)
+
+    if fmt == "csv":
+        return _download(export.name, fmt, tabular.csv_chunks(export.columns, rows()))
+    return _download(export.name, fmt, tabular.file_chunks(tabular.xlsx_file(export.columns, rows(), sheet="数据")))
 
 
 def _events_export(

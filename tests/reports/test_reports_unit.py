@@ -71,9 +71,16 @@ def test_csv_chunks_start_with_a_bom_header_and_keep_numbers() -> None:
     cols = [text("时间"), Column("数值", "kW")]
     rows = ((datetime(2026, 11, 3, 0, 15), 1.5), (datetime(2026, 11, 3, 0, 30), None))
     body = b"".join(tabular.csv_chunks(cols, rows))
-    assert body.startswith("\ufeff时间,数值 (kW)\r\n".encode())
+    assert body.startswith("\ufeff时间,数值 (kW)\n".encode())  # lines end as COPY ends them
     parsed = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert parsed[1:] == [["2026-11-03 00:15:00", "1.5"], ["2026-11-03 00:30:00", ""]]
+
+
+def test_floats_are_written_as_the_server_writes_a_float8() -> None:
+    # PostgreSQL's float8 output: shortest digits, positional from 1e-4 up to 1e15
+    cases = {31.0: "31", 1897.5: "1897.5", 1e15: "1e+15", 1e14: "100000000000000", 100.0: "100"}
+    cases |= {0.0001: "0.0001", 0.00001: "1e-05", -2.5: "-2.5", 0.1 + 0.2: "0.30000000000000004"}
+    assert {v: tabular.pg_float(v) for v in cases} == cases
 
 
 def test_csv_chunks_are_bounded_whatever_the_length() -> None:
