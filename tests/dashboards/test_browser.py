@@ -151,7 +151,7 @@ def test_enterprise_login_sees_no_other_enterprise(page: Any, platform: Platform
     login(page, platform, platform.enterprise_key)
     assert page.url.endswith("#/enterprise")
     visible = [a for a in page.locator("#nav a").all() if a.is_visible()]
-    assert [a.get_attribute("data-view") for a in visible] == ["enterprise"]
+    assert [a.get_attribute("data-view") for a in visible] == ["enterprise", "reports"]  # its own data
     options = page.locator("#ent-select option").all()
     assert [o.get_attribute("value") for o in options] == [str(own)]
     page.wait_for_selector("#ent-latest tr[data-enterprise]", timeout=60_000)
@@ -188,7 +188,8 @@ def test_regulator_sees_its_bureau_only(page: Any, platform: Platform) -> None:
     login(page, platform, platform.regulator_key)
     assert page.url.endswith("#/regulator")
     visible = [a.get_attribute("data-view") for a in page.locator("#nav a").all() if a.is_visible()]
-    assert visible == ["plan", "environment", "regulator"]  # the plan read-only, with its bureau's devices
+    # the plan read-only, with its bureau's devices; reports of its bureau's categories
+    assert visible == ["plan", "environment", "regulator", "reports"]
     assert "生态环境部门" in page.inner_text("#view")
     # Whatever alarms exist (the gas leak's are safety alarms), none outside the bureau's remit.
     cats = {r.get_attribute("data-category") for r in page.locator("tr[data-alarm-row]").all()}

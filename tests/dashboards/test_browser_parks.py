@@ -127,7 +127,7 @@ def test_a_regulator_sees_its_parks_plan_with_its_bureaus_devices_only(cold: Any
     _ready(page, first)
     assert page.locator("#park-select").count() == 0  # bound to its park: no picker
     visible = [a.get_attribute("data-view") for a in page.locator("#nav a").all() if a.is_visible()]
-    assert visible == ["plan", "environment", "regulator"]
+    assert visible == ["plan", "environment", "regulator", "reports"]
     wait_js(page, "Number(document.querySelector('#plan')?.dataset.devices || 0) > 0", 30)
     drawn = page.evaluate(
         "() => echarts.getInstanceByDom(document.querySelector('#plan')).getOption()"
