@@ -150,16 +150,19 @@ def as_json(data: Mapping[str, Any]) -> dict[str, Any]:
 def timeline(conn: Any, *, incident_id: int) -> list[dict[str, Any]]:
     """The incident's events, its alarms' events (firing, acknowledged, resolved …) and the
     delivery of its pages (receiver and channel, never the address: regulators read this), by
-    time."""
+    time; ``data`` holds what each was about, so a page can say it in its own language."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
-            "SELECT at, kind, by, text, 'incident' AS source FROM emergency_incident_events WHERE incident_id = %(i)s"
+            "SELECT at, kind, by, text, 'incident' AS source, data"
+            " FROM emergency_incident_events WHERE incident_id = %(i)s"
             " UNION ALL SELECT ev.at, 'alarm:' || ev.kind, ev.by,"
             " '#' || ev.alert_id || ' ' || a.summary || CASE WHEN ev.comment <> '' THEN ': ' || ev.comment ELSE '' END,"
-            " 'alarm' FROM alert_events ev JOIN alerts a USING (alert_id)"
+            " 'alarm', jsonb_build_object('alert_id', ev.alert_id, 'metric', a.metric, 'comment', ev.comment)"
+            " FROM alert_events ev JOIN alerts a USING (alert_id)"
             " JOIN emergency_incident_alarms l ON l.alert_id = ev.alert_id AND l.incident_id = %(i)s"
             " UNION ALL SELECT na.at, 'page:' || na.result, 'system',"
-            " coalesce(r.name, '') || ' (' || na.channel || ')', 'page'"
+            " coalesce(r.name, '') || ' (' || na.channel || ')', 'page',"
+            " jsonb_build_object('receiver', coalesce(r.name, ''), 'channel', na.channel)"
             " FROM notify_attempts na LEFT JOIN alert_receivers r USING (receiver_id)"
             " WHERE na.alert_ids && ARRAY(SELECT alert_id FROM emergency_incident_alarms WHERE incident_id = %(i)s)"
             " AND EXISTS (SELECT 1 FROM alert_notifications n WHERE n.notification_id = ANY(na.notification_ids)"

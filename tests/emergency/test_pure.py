@@ -194,3 +194,11 @@ def test_a_registry_file_names_each_code_once_and_every_bad_field() -> None:
     assert "hazards.0.substances.0.quantity_t" in str(e.value)
     with pytest.raises(ValidationError, match="responsible"):
         EmergencyModel.model_validate({"park": "p", "hazards": [{"code": "h2", "name": "x"}]})
+
+
+def test_an_incident_is_named_in_chinese_by_its_hazard_and_what_went_out_of_limits() -> None:
+    from emergency.incidents import default_title
+
+    gas = {"metric": "safety.lel_pct", "summary": "combustible gas second-level alarm"}
+    assert default_title(gas, {"hazard_name": "液氯储罐区"}) == "液氯储罐区: 可燃气体浓度超限"
+    assert default_title({"metric": "x.unknown"}, None) == "x.unknown超限"
