@@ -54,7 +54,8 @@ def _data_words(inc: dict[str, Any], more: list[str]) -> set[str]:
     values += [a["device_code"] for a in inc["alarms"]]
     values += [f"{r['name']} {r['enterprise'] or ''} {r['zone'] or ''} {r['unit']}" for r in inc["nearest_resources"]]
     values += [e["by"] for e in inc["timeline"]] + [(e.get("data") or {}).get("receiver", "") for e in inc["timeline"]]
-    values += [str(v) for e in inc["timeline"] for v in (e.get("data") or {}).get("sent", [])]
+    # who was paged, without the channel in brackets: the page names that in its language
+    values += [re.sub(r"\(\w+\)$", "", str(v)) for e in inc["timeline"] for v in (e.get("data") or {}).get("sent", [])]
     return {w for v in values if v for w in re.findall(r"[A-Za-z]+", str(v))}
 
 

@@ -79,6 +79,9 @@ function steps(inc) {
     ${s.checklist.length ? `<ul>${s.checklist.map((c) => `<li>${escape(c)}</li>`).join("")}</ul>` : ""}</li>`).join("");
 }
 
+/** "lead-1 (email)" with the channel in the page's language. */
+const sentTo = (s) => String(s).replace(/\((\w+)\)$/, (_, ch) => `(${t(`paging.ch_${ch}`)})`);
+
 /** An event as [kind, text] in the page's language: what the system wrote is said from its data. */
 function eventWords(e, inc) {
   const d = e.data || {};
@@ -89,7 +92,7 @@ function eventWords(e, inc) {
   switch (e.kind) {
     case "opened": return [t("emg.ev_opened"), ""];
     case "alarm": return [t("emg.ev_alarm"), alarm(d.alert_id)];
-    case "notified": return [t("emg.ev_notified"), (d.sent || []).join(", ") || t("emg.nobody")];
+    case "notified": return [t("emg.ev_notified"), (d.sent || []).map(sentTo).join(", ") || t("emg.nobody")];
     case "step": return [t("emg.ev_step"), `${t("emg.step")} ${d.step_no}: ${inc.steps.find((s) => s.step_no === d.step_no)?.title || ""}`];
     case "state": return [t("emg.ev_state"), `${stateName(d.from)} → ${stateName(d.to)}${e.text ? ` · ${e.text}` : ""}`];
     case "level": return [t("emg.ev_level"), `${t(`emg.level_${d.from}`)} → ${t(`emg.level_${d.to}`)}`];
