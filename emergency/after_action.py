@@ -1,15 +1,14 @@
 """The after-action report of an incident as data: facts, durations, tables and the timeline.
 
-``build`` is pure (its input is what ``load`` reads), so the renderers (after_action_xlsx,
-after_action_pdf) and the API's JSON answer show the same report, and the report can move onto
-shared renderers as it is. Durations run from the first alarm to the first acknowledgement (of
+``build`` is pure (its input is what ``load`` reads) and makes a ``reports.model.Report``, so
+the shared renderers (``reports.render_xlsx``, ``reports.render_pdf``) and the API's JSON answer
+show the same report. Durations run from the first alarm to the first acknowledgement (of
 an alarm, or the opening of the incident by a person), to the response, to control, to closing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,32 +17,10 @@ from psycopg.rows import dict_row
 
 from emergency import reads
 from emergency.states import LEVEL_NAMES_ZH, STATE_NAMES_ZH
+from reports.model import Column, Report, Section, table, text
 
 READINGS_BEFORE = timedelta(minutes=30)  # readings from this long before the first alarm
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    title: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    title: str
-    facts: tuple[tuple[str, str], ...]
-    durations: tuple[tuple[str, float | None], ...]  # label, seconds (None: not reached)
-    tables: tuple[Table, ...] = field(default=())
-    timeline: Table = Table("时间线 Timeline", (), ())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "facts": [{"label": k, "value": v} for k, v in self.facts],
-            "durations": [{"label": k, "seconds": s} for k, s in self.durations],
-            "tables": [{"title": t.title, "columns": t.columns, "rows": t.rows} for t in (*self.tables, self.timeline)],
-        }
+TIMELINE = "时间线 Timeline"
 
 
 def clock(seconds: float | None) -> str:
@@ -80,6 +57,8 @@ def durations(incident: Mapping[str, Any], alarms: Sequence[Mapping[str, Any]]) 
 
 
 def build(data: Mapping[str, Any]) -> Report:
+    """The report as a :class:`reports.model.Report`, rendered by the shared XLSX and PDF
+    renderers and answered as JSON by :func:`as_json`."""
     inc = data["incident"]
     tz = ZoneInfo(str(inc["timezone"]))
     alarms, steps, events = data["alarms"], data["steps"], data["events"]
@@ -99,52 +78,91 @@ def build(data: Mapping[str, Any]) -> Report:
         ("关闭 Closed", _local(inc["closed_at"], tz)),
         ("时区 Time zone", str(inc["timezone"])),
     )
-    alarm_table = Table(
-        "报警 Alarms",
-        ("id", "开始 started", "设备 device", "指标 metric", "级别 severity", "值 value", "确认 acknowledged"),
-        tuple(
-            (a["alert_id"], _local(a["started_at"], tz), a["device_code"] or "", a["metric"], a["severity"],
-             a["value"], _local(a["acknowledged_at"], tz))
-            for a in alarms
+    spans = durations(inc, alarms)
+    summary = Section(
+        "概要 Summary",
+        tables=(
+            table("事实 Facts", (text("项目 item"), text("内容 value")), facts),
+            table(
+                "时长 Durations",
+                (text("时长 duration"), text("h:mm:ss"), Column("秒 seconds", "s", decimals=0)),
+                [(label, clock(s), None if s is None else round(s)) for label, s in spans],
+            ),
         ),
+    )
+    alarm_rows = [
+        (a["alert_id"], _local(a["started_at"], tz), a["device_code"] or "", a["metric"], a["severity"], a["value"],
+         _local(a["acknowledged_at"], tz))
+        for a in alarms
+    ]  # fmt: skip
+    alarm_cols = (
+        Column("id", decimals=0), text("开始 started"), text("设备 device"), text("指标 metric"),
+        text("级别 severity"), Column("值 value"), text("确认 acknowledged"),
     )  # fmt: skip
-    step_table = Table(
-        "预案步骤 Plan steps",
-        ("#", "步骤 step", "角色 role", "完成 done at", "完成人 by"),
-        tuple((s["step_no"], s["title"], s["role"], _local(s["done_at"], tz), s["done_by"] or "") for s in steps),
-    )
-    reading_table = Table(
-        "读数 Readings",
-        ("设备 device", "指标 metric", "个数 n", "最小 min", "最大 max", "最后 last", "最大时刻 max at"),
-        tuple(
-            (r["device_code"], r["metric"], r["n"], r["min"], r["max"], r["last"], _local(r["max_at"], tz))
-            for r in data["readings"]
+    step_rows = [(s["step_no"], s["title"], s["role"], _local(s["done_at"], tz), s["done_by"] or "") for s in steps]
+    step_cols = (Column("#", decimals=0), text("步骤 step"), text("角色 role"), text("完成 done at"), text("完成人 by"))
+    reading_rows = [
+        (r["device_code"], r["metric"], r["n"], r["min"], r["max"], r["last"], _local(r["max_at"], tz))
+        for r in data["readings"]
+    ]
+    reading_cols = (
+        text("设备 device"), text("指标 metric"), Column("个数 n", decimals=0), Column("最小 min"),
+        Column("最大 max"), Column("最后 last"), text("最大时刻 max at"),
+    )  # fmt: skip
+    event_rows = [(_local(e["at"], tz), e["kind"], e["by"], e["text"]) for e in events]
+    event_cols = (text("时间 at"), text("类型 kind"), text("人 by"), text("内容 text"))
+    return Report(
+        f"事件处置评估报告 After-action report #{inc['incident_id']}",
+        f"时间为园区时间 times in the park's clock ({inc['timezone']})",
+        (
+            summary,
+            _one("报警 Alarms", alarm_cols, alarm_rows),
+            _one("预案步骤 Plan steps", step_cols, step_rows),
+            _one("读数 Readings", reading_cols, reading_rows),
+            _one(TIMELINE, event_cols, event_rows),
         ),
     )
-    timeline = Table(
-        "时间线 Timeline",
-        ("时间 at", "类型 kind", "人 by", "内容 text"),
-        tuple((_local(e["at"], tz), e["kind"], e["by"], e["text"]) for e in events),
-    )
-    tables = (alarm_table, step_table, reading_table)
-    return Report(
-        f"事件处置评估报告 After-action report #{inc['incident_id']}", facts, durations(inc, alarms), tables, timeline
-    )
+
+
+def _one(title: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> Section:
+    return Section(title, tables=(table(title, columns, rows),))
+
+
+def as_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The API's JSON answer: the durations in seconds and every section's tables as shown."""
+    report, spans = build(data), durations(data["incident"], data["alarms"])
+    return {
+        "title": report.title,
+        "subtitle": report.subtitle,
+        "durations": [{"label": k, "seconds": s} for k, s in spans],
+        "sections": [
+            {
+                "title": sec.title,
+                "tables": [
+                    {"title": t.title, "columns": [c.header for c in t.columns], "rows": t.rows} for t in sec.tables
+                ],
+            }
+            for sec in report.sections
+        ],
+    }
 
 
 def timeline(conn: Any, *, incident_id: int) -> list[dict[str, Any]]:
     """The incident's events, its alarms' events (firing, acknowledged, resolved …) and the
     delivery of its pages (receiver and channel, never the address: regulators read this), by
-    time."""
+    time; ``data`` holds what each was about, so a page can say it in its own language."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
-            "SELECT at, kind, by, text, 'incident' AS source FROM emergency_incident_events WHERE incident_id = %(i)s"
+            "SELECT at, kind, by, text, 'incident' AS source, data"
+            " FROM emergency_incident_events WHERE incident_id = %(i)s"
             " UNION ALL SELECT ev.at, 'alarm:' || ev.kind, ev.by,"
             " '#' || ev.alert_id || ' ' || a.summary || CASE WHEN ev.comment <> '' THEN ': ' || ev.comment ELSE '' END,"
-            " 'alarm' FROM alert_events ev JOIN alerts a USING (alert_id)"
+            " 'alarm', jsonb_build_object('alert_id', ev.alert_id, 'metric', a.metric, 'comment', ev.comment)"
+            " FROM alert_events ev JOIN alerts a USING (alert_id)"
             " JOIN emergency_incident_alarms l ON l.alert_id = ev.alert_id AND l.incident_id = %(i)s"
             " UNION ALL SELECT na.at, 'page:' || na.result, 'system',"
-            " coalesce(r.name, '') || ' (' || na.channel || ')', 'page'"
+            " coalesce(r.name, '') || ' (' || na.channel || ')', 'page',"
+            " jsonb_build_object('receiver', coalesce(r.name, ''), 'channel', na.channel)"
             " FROM notify_attempts na LEFT JOIN alert_receivers r USING (receiver_id)"
             " WHERE na.alert_ids && ARRAY(SELECT alert_id FROM emergency_incident_alarms WHERE incident_id = %(i)s)"
             " AND EXISTS (SELECT 1 FROM alert_notifications n WHERE n.notification_id = ANY(na.notification_ids)"

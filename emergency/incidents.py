@@ -13,6 +13,7 @@ from typing import Any
 
 from emergency import incident_store, notify, reads
 from emergency.states import DEFAULT_LEVEL, StateError, check_move
+from smartpark.catalogue import NAMES
 
 Conn = Any
 GAS_METRICS = frozenset({"safety.lel_pct", "safety.h2s_ppm", "safety.co_ppm", "safety.o2_pct"})
@@ -78,7 +79,7 @@ def open_incident(conn: Conn, o: Opening) -> int:
         plan = reads.plan_for(
             conn, park_id=o.park_id, incident_type=kind, hazard_code=hazard["hazard_code"] if hazard else None
         )
-        title = o.title or (f"{hazard['hazard_name']}: {first['summary']}" if hazard else str(first["summary"]))
+        title = o.title or default_title(first, hazard)
         iid = incident_store.create_incident(
             conn,
             park_id=o.park_id,
@@ -105,6 +106,13 @@ def open_incident(conn: Conn, o: Opening) -> int:
             incident_store.add_steps(conn, incident_id=iid, steps=plan["steps"])
         _page(conn, iid, 1, o.by)
     return iid
+
+
+def default_title(first: dict[str, Any], hazard: dict[str, Any] | None) -> str:
+    """In Chinese, the park's language, as the alarm list says it (the rules' summaries are
+    English): the hazard, then what went out of limits."""
+    what = f"{NAMES.get(str(first['metric']), (str(first['metric']),))[0]}超限"
+    return f"{hazard['hazard_name']}: {what}" if hazard else what
 
 
 def _park(alarms: Sequence[dict[str, Any]], alert_id: int) -> int | None:

@@ -24,10 +24,9 @@ from api.queries import alarms as alarm_q
 from api.queries import emergency as q
 from api.schemas.common import In, paged
 from emergency import after_action, incidents, nearest, photos
-from emergency.after_action_pdf import render_pdf
-from emergency.after_action_xlsx import render_xlsx
 from emergency.incidents import IncidentConflict, IncidentError, Opening
 from emergency.states import STATES
+from reports import render_pdf, render_xlsx
 
 router = APIRouter(tags=["emergency"])
 IncidentState = Literal["reported", "responding", "controlled", "closed"]
@@ -305,12 +304,12 @@ def readings(incident_id: BigId, conn: DbConn, p: Reader, limits: Limits, clock:
     }
 
 
-def _report(conn: DbConn, p: Principal, incident_id: int, clock: Clock) -> after_action.Report:
+def _report(conn: DbConn, p: Principal, incident_id: int, clock: Clock) -> dict[str, Any]:
     inc = _visible(conn, p, incident_id)
     if inc["state"] != "closed":
         raise Conflict(f"incident {incident_id} is {inc['state']}; its after-action report comes with its closing")
     data = after_action.load(conn, incident_id=incident_id, now=datetime.fromtimestamp(clock(), UTC))
-    return after_action.build(found(data, f"no incident {incident_id}"))
+    return found(data, f"no incident {incident_id}")
 
 
 @router.get("/emergency/incidents/{incident_id}/report", responses={403: {}, 404: {}, 409: {}})
@@ -322,14 +321,15 @@ def report(
     format: Annotated[Literal["json", "xlsx", "pdf"], Query()] = "json",
 ) -> Any:
     """The after-action report of a closed incident: timeline, readings, actions, durations."""
-    r = _report(conn, p, incident_id, clock)
+    data = _report(conn, p, incident_id, clock)
     if format == "json":
-        return r.as_dict()
+        return after_action.as_json(data)
     name = f"incident-{incident_id}-after-action.{format}"
+    r = after_action.build(data)
     body, media = (
-        (render_xlsx(r), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        (render_xlsx.render(r), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         if format == "xlsx"
-        else (render_pdf(r), "application/pdf")
+        else (render_pdf.render(r), "application/pdf")
     )
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -3,6 +3,7 @@ servers, real alarms (through alerting's store) and a park's hazard, plan and re
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
@@ -18,10 +20,14 @@ from alerting import alarm_store, paging_store, routing_store
 from alerting.metrics import AlertingMetrics
 from alerting.paging import LinkSettings, Pager
 from alerting.rules import by_id, default_rules
+from api.app import DASHBOARD_DIR, create_app
 from benchmarks.paging_endpoints import PlatformServer, SmtpServer
+from smartpark.settings import ApiSettings, Settings
 from smartpark.webhook_targets import TargetPolicy
 from tests.alerting.conftest import cert, platforms, smtp  # noqa: F401  (the paging tests' servers)
 from tests.api.conftest import Tenancy, api_limits, client, device_id, tenancy  # noqa: F401
+from tests.support.browser import _wait_http
+from tests.support.ports import free_port
 
 RULES = by_id(default_rules())
 
@@ -130,3 +136,29 @@ def photo_dir(client: TestClient, tmp_path: Path) -> Iterator[Path]:  # noqa: F8
     client.app.state.emergency_files_dir = tmp_path / "photos"  # type: ignore[attr-defined]
     yield tmp_path / "photos"
     client.app.state.emergency_files_dir = None  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def server(settings: Settings, db_url: str, api_limits: ApiSettings) -> Iterator[str]:  # noqa: F811
+    """The API with the pages on a real port (uvicorn in a thread), for the browser tests."""
+    port = free_port()
+    app = create_app(settings, limits=api_limits, database_url=db_url, static_dir=DASHBOARD_DIR)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}/"
+    _wait_http(url + "healthz", 30)
+    yield url
+    srv.should_exit = True
+    thread.join(10)
+
+
+def signed_in_page(browser: Any, key: str, width: int, height: int) -> tuple[Any, list[str]]:
+    """A page of a new browser context in London (the park is in Shanghai) signed in with the
+    key as the tab's own, and the script errors it raises."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, timezone_id="Europe/London")
+    ctx.add_init_script(f"sessionStorage.setItem('smartpark.apiKey', '{key}');")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, errors

@@ -119,7 +119,7 @@ def test_states_move_forward_and_closing_gives_the_after_action_report(
     report = client.get(f"{API}/incidents/{iid}/report", headers=op).json()
     durations = {d["label"].split(" ")[0]: d["seconds"] for d in report["durations"]}
     assert durations["首次报警→确认"] is not None and durations["首次报警→关闭"] >= durations["首次报警→控制"]
-    timeline = next(t for t in report["tables"] if t["title"].startswith("时间线"))
+    timeline = next(s["tables"][0] for s in report["sections"] if s["title"].startswith("时间线"))
     texts = [row[3] for row in timeline["rows"]]
     assert "关闭C1区进料阀" in texts and "险情解除" in texts
     xlsx = client.get(f"{API}/incidents/{iid}/report", params={"format": "xlsx"}, headers=op)

@@ -5,39 +5,19 @@ nothing of it."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
-from api.app import DASHBOARD_DIR, create_app
-from smartpark.settings import ApiSettings, Settings
 from tests.api.conftest import Tenancy, device_id
-from tests.emergency.conftest import raise_alarm
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DOC_SHOTS, _wait_http, wait_js
-from tests.support.ports import free_port
+from tests.emergency.conftest import raise_alarm, signed_in_page
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DOC_SHOTS, wait_js
 from tests.support.readings import store_readings
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-
-
-@pytest.fixture
-def server(settings: Settings, db_url: str, api_limits: ApiSettings) -> Iterator[str]:
-    port = free_port()
-    app = create_app(settings, limits=api_limits, database_url=db_url, static_dir=DASHBOARD_DIR)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}/"
-    _wait_http(url + "healthz", 30)
-    yield url
-    srv.should_exit = True
-    thread.join(10)
 
 
 def test_the_incident_view_on_a_wall_and_a_laptop(
@@ -58,16 +38,12 @@ def test_the_incident_view_on_a_wall_and_a_laptop(
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, timezone_id="Europe/London")
-            ctx.add_init_script(f"sessionStorage.setItem('smartpark.apiKey', '{tenancy.keys['operator']}');")
-            page = ctx.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            page, errors = signed_in_page(browser, tenancy.keys["operator"], 1920, 1080)
             page.goto(f"{server}incident/?id={iid}")
             wait_js(page, "document.body.dataset.ready === '1'", 30)
             assert f"#{iid}" in page.inner_text("#inc-title")
             assert page.locator("#inc-steps > li").count() == 3
-            assert "opened" in page.inner_text("#inc-events")
+            assert "启动事件" in page.inner_text("#inc-events")  # the page's language, not the stored text
             assert "王队长" in page.inner_text("#inc-facts")
             assert page.locator("#inc-map .pin.hazard").count() == 1
             page.click('button[data-tick="1"]')

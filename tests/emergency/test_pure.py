@@ -11,9 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from emergency import after_action, nearest, notify, photos, rule
-from emergency.after_action_pdf import render_pdf
-from emergency.after_action_xlsx import render_xlsx
 from emergency.states import StateError, check_move, reached
+from reports import render_pdf, render_xlsx
 
 T0 = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 
@@ -128,30 +127,50 @@ def report_data(events: int = 50, **kw: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _seconds(data: dict[str, Any]) -> list[float | None]:
+    return [s for _, s in after_action.durations(data["incident"], data["alarms"])]
+
+
 def test_durations_run_from_the_first_alarm() -> None:
-    r = after_action.build(report_data())
-    assert [s for _, s in r.durations] == [25.0, 300.0, 4200.0, 7200.0]  # ack 25 s, response 5 min …
+    data = report_data()
+    assert _seconds(data) == [25.0, 300.0, 4200.0, 7200.0]  # ack 25 s, response 5 min …
     assert after_action.clock(4200.0) == "1:10:00"
+    summary = after_action.build(data).sections[0].tables[1]
+    assert [row[1:] for row in summary.rows] == [
+        ("0:00:25", 25),
+        ("0:05:00", 300),
+        ("1:10:00", 4200),
+        ("2:00:00", 7200),
+    ]
     # opened by the rule with no alarm acknowledged: no acknowledgement yet
     data = report_data(rule="gas-level2-and-fire")
     data["alarms"][0]["acknowledged_at"] = None
-    assert after_action.build(data).durations[0][1] is None
+    assert _seconds(data)[0] is None
     # opened by a person: the opening is the acknowledgement
     data["incident"]["rule"] = None
-    assert after_action.build(data).durations[0][1] == 40.0
+    assert _seconds(data)[0] == 40.0
 
 
-def test_the_report_renders_as_xlsx_and_pdf() -> None:
+def test_the_report_is_a_shared_report_rendered_as_xlsx_and_pdf() -> None:
     r = after_action.build(report_data())
-    book = load_workbook(io.BytesIO(render_xlsx(r)))
+    assert [s.title for s in r.sections] == [
+        "概要 Summary", "报警 Alarms", "预案步骤 Plan steps", "读数 Readings", after_action.TIMELINE,
+    ]  # fmt: skip
+    book = load_workbook(io.BytesIO(render_xlsx.render(r)))
     assert book.sheetnames[0] == "概要 Summary"
-    timeline = book.worksheets[-1]
-    assert timeline.max_row == 51  # heading and 50 events
-    assert timeline["D2"].value == "处置记录 0"
-    assert timeline["A2"].value == "2026-12-06 10:00:00"  # the park's clock (UTC+8)
-    pdf = render_pdf(r)
+    rows = [tuple(c.value for c in row) for row in book.worksheets[-1].iter_rows()]
+    head = rows.index(("时间 at", "类型 kind", "人 by", "内容 text"))
+    events = rows[head + 1 :]
+    assert len(events) == 50 and events[0][3] == "处置记录 0"
+    assert events[0][0] == "2026-12-06 10:00:00"  # the park's clock (UTC+8)
+    alarms = [tuple(c.value for c in row) for row in book["报警 Alarms"].iter_rows()]
+    assert (1, "2026-12-06 10:00:00", "gd1", "safety.lel_pct", "critical", 62.0, "2026-12-06 10:00:25") in alarms
+    pdf = render_pdf.render(r)
     assert pdf.startswith(b"%PDF-") and len(pdf) > 5000
-    assert r.as_dict()["durations"][1] == {"label": r.durations[1][0], "seconds": 300.0}
+    answer = after_action.as_json(report_data())
+    assert answer["durations"][1] == {"label": "首次报警→响应 first alarm → response", "seconds": 300.0}
+    timeline = answer["sections"][-1]["tables"][0]
+    assert timeline["columns"][3] == "内容 text" and len(timeline["rows"]) == 50
 
 
 def test_a_page_says_it_is_an_incident_and_a_drill() -> None:
@@ -175,3 +194,11 @@ def test_a_registry_file_names_each_code_once_and_every_bad_field() -> None:
     assert "hazards.0.substances.0.quantity_t" in str(e.value)
     with pytest.raises(ValidationError, match="responsible"):
         EmergencyModel.model_validate({"park": "p", "hazards": [{"code": "h2", "name": "x"}]})
+
+
+def test_an_incident_is_named_in_chinese_by_its_hazard_and_what_went_out_of_limits() -> None:
+    from emergency.incidents import default_title
+
+    gas = {"metric": "safety.lel_pct", "summary": "combustible gas second-level alarm"}
+    assert default_title(gas, {"hazard_name": "液氯储罐区"}) == "液氯储罐区: 可燃气体浓度超限"
+    assert default_title({"metric": "x.unknown"}, None) == "x.unknown超限"

@@ -4,18 +4,23 @@
 // /emergency/events every few seconds, the zone's readings every 10 s.
 import * as api from "../js/api.js";
 import { chart, draw, echartsReady, lineOption } from "../js/charts.js";
-import { clock, escape, setZone, time } from "../js/format.js";
+import { clock, escape, setZone, time, zoneLabel } from "../js/format.js";
+import { applyStatic, currentLang, onLangChange, setLang, t } from "../js/i18n.js";
+import "../js/i18n-emergency.js";
 
 const EVENTS_MS = 3000;
 const READINGS_MS = 10_000;
 const STATES = ["reported", "responding", "controlled", "closed"];
-const STATE_ZH = { reported: "已报告", responding: "处置中", controlled: "已控制", closed: "已关闭" };
-const LEVEL_ZH = { 1: "I级 特别重大", 2: "II级 重大", 3: "III级 较大", 4: "IV级 一般" };
+const stateName = (s) => t(`emg.state_${s}`);
+const typeName = (k) => { const v = t(`emg.type_${k}`); return v === `emg.type_${k}` ? k : v; };
 const $ = (s) => document.querySelector(s);
 const id = Number(new URLSearchParams(location.search).get("id"));
 let me = null;
 let lastEvent = 0;
 let readingsChart = null;
+let current = null; // the incident last loaded: redrawn in the other language
+const metricNames = new Map(); // code -> {zh, en}, from the catalogue
+const metricName = (code) => metricNames.get(code)?.[currentLang()] || code;
 
 const secondsBetween = (a, b) => (a && b ? Math.max(0, (Date.parse(b) - Date.parse(a)) / 1000) : null);
 function hms(s) {
@@ -28,24 +33,25 @@ const dl = (pairs) => pairs.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v
 function facts(inc) {
   $("#inc-title").textContent = `#${inc.incident_id} ${inc.title}`;
   $("#inc-badges").innerHTML = [
-    `<span class="badge level-${inc.level}">${escape(LEVEL_ZH[inc.level])}</span>`,
-    `<span class="badge state-${inc.state}">${escape(STATE_ZH[inc.state])} ${escape(inc.state)}</span>`,
-    inc.drill ? '<span class="badge drill">演练 drill</span>' : "",
+    `<span class="badge level-${inc.level}">${escape(t(`emg.level_${inc.level}`))}</span>`,
+    `<span class="badge state-${inc.state}">${escape(stateName(inc.state))}</span>`,
+    inc.drill ? `<span class="badge drill">${t("emg.drill")}</span>` : "",
   ].join("");
+  const z = ` (${zoneLabel()})`;
   $("#inc-facts").innerHTML = dl([
-    ["企业 Enterprise", inc.enterprise_name || "—"], ["危险源 Hazard", inc.hazard_name ? `${inc.hazard_name} (${inc.hazard_code})` : "—"],
-    ["区域 Zone", inc.zone || "—"], ["类型 Type", inc.incident_type], ["指挥 Commander", inc.commander || "—"],
-    ["首次报警 First alarm", time(inc.first_alarm_at)], ["开启 Opened", `${time(inc.opened_at)} · ${inc.opened_by}`],
-    ["报警 Alarms", inc.alarms.map((a) => `${a.device_code || ""} ${a.summary}`).join("; ") || "—"],
+    [t("emg.enterprise"), inc.enterprise_name || "—"], [t("emg.hazard"), inc.hazard_name ? `${inc.hazard_name} (${inc.hazard_code})` : "—"],
+    [t("emg.zone"), inc.zone || "—"], [t("emg.type"), typeName(inc.incident_type)], [t("emg.commander"), inc.commander || "—"],
+    [t("emg.first_alarm") + z, time(inc.first_alarm_at)], [t("emg.opened_at") + z, `${time(inc.opened_at)} · ${inc.opened_by}`],
+    [t("emg.alarms"), inc.alarms.map((a) => `${a.device_code || ""} ${metricName(a.metric)}`).join("; ") || "—"],
   ]);
   const acks = inc.alarms.map((a) => a.acknowledged_at).filter(Boolean);
   if (!inc.rule) acks.push(inc.opened_at);
   const ack = acks.sort()[0];
   $("#inc-durations").innerHTML = dl([
-    ["→ 确认 acknowledged", hms(secondsBetween(inc.first_alarm_at, ack))],
-    ["→ 响应 response", hms(secondsBetween(inc.first_alarm_at, inc.responding_at))],
-    ["→ 控制 control", hms(secondsBetween(inc.first_alarm_at, inc.controlled_at))],
-    ["→ 关闭 closed", hms(secondsBetween(inc.first_alarm_at, inc.closed_at))],
+    [t("emg.to_ack"), hms(secondsBetween(inc.first_alarm_at, ack))],
+    [t("emg.to_response"), hms(secondsBetween(inc.first_alarm_at, inc.responding_at))],
+    [t("emg.to_control"), hms(secondsBetween(inc.first_alarm_at, inc.controlled_at))],
+    [t("emg.to_close"), hms(secondsBetween(inc.first_alarm_at, inc.closed_at))],
   ]);
 }
 
@@ -55,27 +61,53 @@ function actions(inc) {
   const box = $("#inc-actions");
   if (inc.state === "closed") {
     box.hidden = false; // the after-action report, for whoever sees the incident
-    box.innerHTML = ["xlsx", "pdf"].map((f) => `<button type="button" data-report="${f}">报告 report ${f.toUpperCase()}</button>`).join("");
+    box.innerHTML = ["xlsx", "pdf"].map((f) => `<button type="button" data-report="${f}">${t("emg.report")} ${f.toUpperCase()}</button>`).join("");
   } else {
     box.hidden = !operates();
     const next = STATES.slice(STATES.indexOf(inc.state) + 1);
-    box.innerHTML = next.map((s) => `<button type="button" data-to="${s}">→ ${escape(STATE_ZH[s])} ${s}</button>`).join("");
+    box.innerHTML = next.map((s) => `<button type="button" data-to="${s}">→ ${escape(stateName(s))}</button>`).join("");
   }
   $("#inc-note").hidden = inc.state === "closed" || !(operates() || (me && me.role === "enterprise"));
 }
 
 function steps(inc) {
-  $("#inc-plan-name").textContent = inc.plan_name || "无预案 no plan";
+  $("#inc-plan-name").textContent = inc.plan_name || t("emg.no_plan");
   $("#inc-steps").innerHTML = inc.steps.map((s) => `<li class="${s.done_at ? "done" : ""}" data-step="${s.step_no}">
     <b>${escape(s.title)}</b> <small>${escape(s.role)}</small>
     ${s.done_at ? `<small>✓ ${escape(s.done_by)} ${escape(clock(s.done_at))}</small>`
-      : operates() && inc.state !== "closed" ? `<button type="button" data-tick="${s.step_no}">完成 done</button>` : ""}
+      : operates() && inc.state !== "closed" ? `<button type="button" data-tick="${s.step_no}">${t("emg.done")}</button>` : ""}
     ${s.checklist.length ? `<ul>${s.checklist.map((c) => `<li>${escape(c)}</li>`).join("")}</ul>` : ""}</li>`).join("");
 }
 
+/** "lead-1 (email)" with the channel in the page's language. */
+const sentTo = (s) => String(s).replace(/\((\w+)\)$/, (_, ch) => `(${t(`paging.ch_${ch}`)})`);
+
+/** An event as [kind, text] in the page's language: what the system wrote is said from its data. */
+function eventWords(e, inc) {
+  const d = e.data || {};
+  const [source, sub] = e.kind.split(":");
+  const alarm = (aid) => { const a = inc.alarms.find((x) => x.alert_id === aid); return `#${aid} ${a ? `${a.device_code || ""} ${metricName(a.metric)}` : ""}`; };
+  if (source === "alarm" && sub) return [t(`emg.ev_${sub}`), `${alarm(d.alert_id)}${d.comment ? `: ${d.comment}` : ""}`];
+  if (source === "page") return [t("emg.ev_page"), `${d.receiver || ""} (${t(`paging.ch_${d.channel}`)})${sub === "ok" ? "" : " ✕"}`];
+  switch (e.kind) {
+    case "opened": return [t("emg.ev_opened"), ""];
+    case "alarm": return [t("emg.ev_alarm"), alarm(d.alert_id)];
+    case "notified": return [t("emg.ev_notified"), (d.sent || []).map(sentTo).join(", ") || t("emg.nobody")];
+    case "step": return [t("emg.ev_step"), `${t("emg.step")} ${d.step_no}: ${inc.steps.find((s) => s.step_no === d.step_no)?.title || ""}`];
+    case "state": return [t("emg.ev_state"), `${stateName(d.from)} → ${stateName(d.to)}${e.text ? ` · ${e.text}` : ""}`];
+    case "level": return [t("emg.ev_level"), `${t(`emg.level_${d.from}`)} → ${t(`emg.level_${d.to}`)}`];
+    default: return [t(`emg.ev_${e.kind}`), e.text];
+  }
+}
+
 function timeline(inc) {
-  $("#inc-events").innerHTML = [...inc.timeline].reverse().map((e) => `<li><time>${escape(clock(e.at))}</time>
-    <span class="kind">${escape(e.kind)}</span>${escape(e.by)} · ${escape(e.text)}</li>`).join("");
+  $("#inc-events").innerHTML = [...inc.timeline].reverse().map((e) => {
+    const [kind, text] = eventWords(e, inc);
+    const by = e.by === "system" ? t("emg.system") : e.by;
+    return `<li data-kind="${escape(e.kind)}"><time>${escape(clock(e.at))}</time>
+    <span class="kind">${escape(kind)}</span>${escape(by)}${text ? ` · ${escape(text)}` : ""}</li>`;
+  }).join("");
+  for (const el of document.querySelectorAll(".zone-label")) el.textContent = `${t("emg.times")} ${zoneLabel()}`;
 }
 
 /** The plan's region of a zone as fractions of its width and height, or null. */
@@ -98,11 +130,11 @@ async function map(inc) {
     el.style.top = `${y * 100}%`;
     return el;
   };
-  $("#inc-resources").innerHTML = inc.nearest_resources.slice(0, 8).map((r) => `<li><span class="kind">${escape(r.rank)}</span>
-    ${escape(r.name)} × ${escape(r.quantity)}${escape(r.unit)} · ${escape(r.enterprise || "园区 park")} ${escape(r.zone)}</li>`).join("");
+  $("#inc-resources").innerHTML = inc.nearest_resources.slice(0, 8).map((r) => `<li><span class="kind">${escape(t(`emg.rank_${r.rank}`))}</span>
+    ${escape(r.name)} × ${escape(r.quantity)}${escape(r.unit)} · ${escape(r.enterprise || t("emg.park"))} ${escape(r.zone || "")}</li>`).join("");
   let plan = null;
   try { plan = await api.get(`/parks/${inc.park_id}/plan`); } catch { plan = null; }
-  if (!plan) { $("#inc-map-note").textContent = "无园区图 no plan"; box.innerHTML = ""; return; }
+  if (!plan) { $("#inc-map-note").textContent = t("emg.no_map"); box.innerHTML = ""; return; }
   const svgDoc = new DOMParser().parseFromString(plan.svg, "image/svg+xml");
   const vb = (svgDoc.documentElement.getAttribute("viewBox") || "").split(/[\s,]+/).map(Number);
   const viewBox = vb.length === 4 && vb.every(Number.isFinite) ? vb : null;
@@ -121,13 +153,14 @@ async function map(inc) {
 async function readings() {
   const out = await api.get(`/emergency/incidents/${id}/readings`);
   readingsChart ||= chart($("#inc-chart"));
-  const series = out.series.map((s) => ({ name: `${s.device} ${s.metric}`, data: s.points }));
+  const series = out.series.map((s) => ({ name: `${s.device} ${metricName(s.metric)}`, data: s.points }));
   draw(readingsChart, lineOption(series, { zoom: true }), series.length === 0);
 }
 
 async function load() {
   const inc = await api.get(`/emergency/incidents/${id}`);
   setZone(inc.timezone);
+  current = inc;
   facts(inc); actions(inc); steps(inc); timeline(inc);
   $("#incident").hidden = false;
   $("#inc-error").hidden = true;
@@ -189,6 +222,8 @@ function showError(err) {
 async function start() {
   me = await api.me();
   $("#login").hidden = true;
+  const catalogue = await api.metrics().catch(() => []);
+  for (const m of Array.isArray(catalogue) ? catalogue : catalogue.items || []) metricNames.set(m.code, { zh: m.name_zh, en: m.name_en });
   const inc = await load();
   wire();
   await Promise.all([echartsReady(), map(inc), readings(), poll()]);
@@ -203,6 +238,19 @@ $("#login-form").addEventListener("submit", async (ev) => {
   try { await api.login($("#api-key").value); await start(); } catch (err) { $("#login-error").textContent = String(err.message || err); }
 });
 
-if (!Number.isInteger(id) || id < 1) showError(new Error("?id=N: which incident"));
+/** The language switch of the ops-centre page: the same labels, kept in the same place. */
+function showLang() { $("#lang").textContent = t("emg.lang"); document.title = t("emg.incidents"); }
+$("#lang").addEventListener("click", () => setLang(currentLang() === "zh" ? "en" : "zh"));
+onLangChange(() => {
+  showLang();
+  if (!current) return;
+  facts(current); actions(current); steps(current); timeline(current);
+  map(current).catch(showError);
+  readings().catch(showError);
+});
+applyStatic(document);
+showLang();
+
+if (!Number.isInteger(id) || id < 1) showError(new Error(t("emg.which")));
 else if (api.storedKey()) start().catch(showError);
 else $("#login").hidden = false;

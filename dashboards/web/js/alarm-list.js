@@ -40,7 +40,7 @@ export function sortAlarms(items, by) {
  * Mount the list in `el`. `categories` are the categories offered (one: no category filter);
  * `scope` fixed query terms (e.g. {category: "safety"}); enterprises come from ctx.
  */
-export async function alarmList(el, ctx, { categories = ["safety", "emissions", "environment", "energy"], scope = {}, key = "alarms" } = {}) {
+export async function alarmList(el, ctx, { categories = ["safety", "emissions", "environment", "energy"], scope = {}, key = "alarms", extra = null } = {}) {
   const stored = JSON.parse(sessionStorage.getItem(`smartpark.filter.${key}`) || "{}");
   const f = { severity: "", category: "", state: "active", enterprise: "", sort: "time", ...stored };
   const opt = (v, label, cur) => `<option value="${escape(v)}"${String(cur) === String(v) ? " selected" : ""}>${escape(label)}</option>`;
@@ -69,7 +69,7 @@ export async function alarmList(el, ctx, { categories = ["safety", "emissions", 
     if (newCritical(items, seen, first).length) play();
     first = false;
     el.querySelector("[data-role=count]").textContent = String(items.length);
-    renderAlarmTable(table, sortAlarms(items, f.sort), { canAck: ctx.canAck, names: ctx.names, onChanged: load });
+    renderAlarmTable(table, sortAlarms(items, f.sort), { canAck: ctx.canAck, names: ctx.names, onChanged: load, extra });
     table.dataset.filter = JSON.stringify(query);
     table.dataset.sort = f.sort;
   }

@@ -26,9 +26,9 @@ export async function activeAlarms(query = {}) {
 
 /**
  * Render `items` into `el` as a table; `canAck` shows the acknowledge button on firing alarms.
- * `names` maps enterprise/device ids to display names.
+ * `names` maps enterprise/device ids to display names; `extra(a)` adds buttons to a row's actions.
  */
-export function renderAlarmTable(el, items, { canAck, names, onChanged, oneEnterprise = false }) {
+export function renderAlarmTable(el, items, { canAck, names, onChanged, oneEnterprise = false, extra = null }) {
   if (!items.length) {
     el.innerHTML = `<div class="empty" data-empty="1">${t("alarms.none")}</div>`;
     return;
@@ -48,7 +48,7 @@ export function renderAlarmTable(el, items, { canAck, names, onChanged, oneEnter
       ${oneEnterprise ? "" : `<td>${escape(ent)}</td>`}<td>${escape(dev)}</td>
       <td class="summary">${escape(summaryOf(a))}</td>
       <td class="num wrap">${escape(withUnit(a.metric, a.value ?? a.trigger_value, 2))}</td>
-      <td>${ack}<button class="detail" data-detail="${escape(id)}">${t("paging.detail")}</button></td></tr>`;
+      <td>${ack}${extra ? extra(a) : ""}<button class="detail" data-detail="${escape(id)}">${t("paging.detail")}</button></td></tr>`;
   });
   el.innerHTML = `<div class="scroll alarms-box"><table class="alarms"><thead><tr>
     <th>${t("alarms.time")}</th><th>${t("alarms.severity")}</th><th>${t("alarms.state")}</th>

@@ -4,17 +4,20 @@ import { activeAlarms } from "../alarms.js";
 import { barOption, chart, draw } from "../charts.js";
 import { escape } from "../format.js";
 import { t } from "../i18n.js";
+import { incidentsPanel, seesIncidents } from "../incidents.js";
 
 export const liveSelection = () => ({ metrics: [], alarms: true });
 
 export async function render(el, ctx) {
   const cats = ctx.me.categories || [];
+  const incidents = ctx.me.role === "regulator" && seesIncidents(ctx); // the emergency bureau's
   const bureaus = (ctx.me.bureaus || []).map((b) => t("reg." + b)).join(" · ") || cats.map((c) => t("category." + c)).join(" · ");
   el.innerHTML = `
     <div class="toolbar"><h2>${t("reg.title")}</h2><span>${t("reg.bureau")}: ${escape(bureaus)}</span></div>
     <div class="grid cols-3">
       <div class="panel"><h3>${t("reg.exceedances")}</h3><div class="chart tall" id="reg-ents"></div></div>
       <div class="panel span-2"><h3>${t("alarms.list")}</h3><div id="reg-alarms"></div></div>
+      ${incidents ? `<div class="panel span-3"><h3>${t("emg.incidents")}</h3><div id="reg-incidents"></div></div>` : ""}
     </div>`;
   const bars = chart(el.querySelector("#reg-ents"));
 
@@ -27,14 +30,15 @@ export async function render(el, ctx) {
       { horizontal: true, color: "#ff7e00", unit: t("reg.count") }), !top.length);
   }
 
-  const [list] = await Promise.all([
+  const [list, incidentList] = await Promise.all([
     alarmList(el.querySelector("#reg-alarms"), ctx, { categories: cats.length ? cats : undefined, key: "regulator" }),
+    incidents ? incidentsPanel(el.querySelector("#reg-incidents"), ctx) : null,
     load().catch(console.warn),
   ]);
   const timer = setInterval(() => { if (!document.querySelector("#ack-dialog")) load().catch(console.warn); }, 10000);
   return {
     onEvent(ev) { if (ev.type === "alarm" || ev.type === "alert") { load().catch(console.warn); list.load().catch(console.warn); } },
     async refresh() { await Promise.all([load(), list.load()]); },
-    destroy() { clearInterval(timer); list.stop(); },
+    destroy() { clearInterval(timer); list.stop(); incidentList?.stop(); },
   };
 }

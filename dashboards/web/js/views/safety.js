@@ -3,6 +3,7 @@
 import { alarmList } from "../alarm-list.js";
 import { escape } from "../format.js";
 import { t } from "../i18n.js";
+import { incidentsPanel, openIncidentButton, opensIncidents, seesIncidents, wireOpenIncident } from "../incidents.js";
 import { gasLevel } from "../limits.js";
 import { onDutyPanel, seesDuty } from "../paging.js";
 import { deviceName, metricName, withUnit, zoneName } from "../names.js";
@@ -15,12 +16,15 @@ export const liveSelection = () => ({ metrics: [...GAS, "safety.fire_alarm"], al
 
 /** The safety alarms with their filters, sort and the critical-alarm sound. */
 export function alarmPanel(el, ctx, scope = {}) {
-  return alarmList(el, ctx, { categories: ["safety"], scope, key: "safety" });
+  const extra = opensIncidents(ctx) ? openIncidentButton : null;
+  if (extra) wireOpenIncident(el);
+  return alarmList(el, ctx, { categories: ["safety"], scope, key: "safety", extra });
 }
 
 export async function render(el, ctx, { enterpriseId } = {}) {
   el.innerHTML = `
     <div class="grid cols-3">
+      ${seesIncidents(ctx) ? `<div class="panel span-3"><h3>${t("emg.incidents")}</h3><div id="incidents"></div></div>` : ""}
       <div class="panel span-3"><h3>${t("alarms.list")}</h3><div id="alarm-list"></div></div>
       <div class="panel span-2"><h3>${t("safety.gas")}<span id="gas-count"></span></h3><div class="gauges scroll" id="gas"></div></div>
       <div class="panel"><h3>${t("safety.fire")}</h3><div id="fire" class="scroll"></div></div>
@@ -69,9 +73,10 @@ export async function render(el, ctx, { enterpriseId } = {}) {
     drawFire();
   }
 
-  const [alarms, duty] = await Promise.all([
+  const [alarms, duty, incidents] = await Promise.all([
     alarmPanel(el.querySelector("#alarm-list"), ctx, enterpriseId ? { enterprise_id: enterpriseId } : {}),
     seesDuty(ctx) ? onDutyPanel(el.querySelector("#on-duty"), ctx) : null,
+    seesIncidents(ctx) ? incidentsPanel(el.querySelector("#incidents"), ctx) : null,
     loadLatest().catch(console.warn),
   ]);
   let redraw = null;
@@ -87,6 +92,6 @@ export async function render(el, ctx, { enterpriseId } = {}) {
       }
     },
     async refresh() { await loadLatest(); },
-    destroy() { alarms.stop(); duty?.stop(); clearTimeout(redraw); },
+    destroy() { alarms.stop(); duty?.stop(); incidents?.stop(); clearTimeout(redraw); },
   };
 }
