@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 
-from aggregation import job
+from aggregation import indicator_job, job
 from energy import changes
 from smartpark.catalogue import metric
 from smartpark.registry import load_model
@@ -50,14 +50,29 @@ def _totals(db: psycopg.Connection[Any], dev: int) -> tuple[float, float, int]:
     return float(row[0]), float(row[1]), int(row[2])
 
 
+def _day_kwh(db: psycopg.Connection[Any], dev: int) -> float:
+    """The electricity of the meter's enterprise on 2026-07-15 (Asia/Shanghai) after both jobs."""
+    job.drain(db)
+    indicator_job.drain(db)
+    row = db.execute(
+        "SELECT i.electricity_kwh FROM indicator_daily i JOIN devices d USING (enterprise_id)"
+        " WHERE d.device_id = %s AND i.day = '2026-07-15'",
+        (dev,),
+    ).fetchone()
+    assert row is not None
+    return float(row[0])
+
+
 def test_a_change_worked_by_hand_is_no_reset(db: psycopg.Connection[Any], meter: int) -> None:
     # 00:05Z old register 5000, 00:10Z 5002; replaced at 00:12Z, the old one reading 5003 and the
     # new one 12; 00:20Z the new one reads 20. Across the change 1 + 8 = 9 kWh, not 20 from zero.
     store_readings(db, [(meter, KWH, BASE + 300_000, 5000.0), (meter, KWH, BASE + 600_000, 5002.0)])
     store_readings(db, [(meter, KWH, BASE + 1_200_000, 20.0)])
     assert _totals(db, meter) == (22.0, 22.0, 1)  # the counter rule alone: 2, then 20 counted from zero
+    assert _day_kwh(db, meter) == 22.0
     _record(db, changes.Change(meter, KWH, BASE + 720_000, 5003.0, 12.0))
     assert _totals(db, meter) == (11.0, 11.0, 0)  # 2 + (1 + 8): the change queued its bucket again
+    assert _day_kwh(db, meter) == 11.0  # and the day's indicator follows
 
 
 @examples(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
