@@ -116,3 +116,16 @@ def test_a_change_is_no_reset_in_the_rollups() -> None:
     # readings that no longer fit the change (a late one above the old final) keep the counter rule
     late = Readings.of(np.zeros(2, np.int64), ts, np.array([5004.0, 20.0]))
     assert _exact(late, change).delta.tolist() == [0.0, 20.0]
+
+
+def test_a_change_touches_only_its_own_series_and_needs_readings_on_both_sides() -> None:
+    # series 1 and 2 read the same registers; series 1 was replaced between its 2nd and 3rd reading
+    ts = np.array([0, 60_000, 120_000] * 2, dtype=np.int64)
+    r = Readings.of(np.array([1, 1, 1, 2, 2, 2]), ts, np.array([100.0, 101.0, 5.0] * 2))
+    base = counter_deltas(r)
+    found = swaps.Swaps.of([1, 2], [90_000, 150_000], [101.5, 0.0], [4.0, 0.0])
+    got = swaps.exact_deltas(r, base, found)
+    assert got.delta.tolist() == [0.0, 1.0, 1.5, 0.0, 1.0, 5.0]  # 0.5 + 1 across the change; series 2 as it was
+    # a change before a series' first reading (nothing before it in the input) changes nothing
+    early = swaps.exact_deltas(r, base, swaps.Swaps.of([1], [-1], [100.0], [0.0]))
+    assert early.delta.tolist() == base.delta.tolist()
