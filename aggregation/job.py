@@ -28,6 +28,7 @@ from aggregation import coefficients as co
 from aggregation.calendar import WIDTH_MS, calendar_start_end, fixed_start
 from aggregation.rollup import Readings, Rollup, concat, counter_deltas_of, rebucket, rollup
 from aggregation.windows import Windows
+from energy import swaps as meter_changes
 from smartpark.catalogue import BY_ID, MetricKind
 from smartpark.db import touched
 from smartpark.series_key import device_of
@@ -164,8 +165,11 @@ class RollupStats:
             self.phases[k] = self.phases.get(k, 0.0) + v
 
 
-def compute_15m(r: Readings, params: SeriesParams) -> tuple[Rollup, npt.NDArray[np.bool_]]:
-    """15-minute rollups of readings, with counter consumption for counter series."""
+def compute_15m(
+    r: Readings, params: SeriesParams, swaps: meter_changes.Swaps = meter_changes.NONE
+) -> tuple[Rollup, npt.NDArray[np.bool_]]:
+    """15-minute rollups of readings, with counter consumption for counter series; across a
+    recorded meter change (``swaps``) the consumption is the change's exact parts, not a reset."""
     idx = params.index(r.series)
     deltas = counter_deltas_of(
         r,
@@ -174,6 +178,7 @@ def compute_15m(r: Readings, params: SeriesParams) -> tuple[Rollup, npt.NDArray[
         register_step=params.register_step[idx],
         max_rate_per_s=params.max_rate_per_s[idx],
     )
+    deltas = meter_changes.exact_deltas(r, deltas, swaps)
     out = rollup(r, fixed_start(r.ts, Q), Q, interval_ms=params.interval_ms[idx], deltas=deltas)
     return out, params.counter[params.index(out.series)]
 
@@ -206,6 +211,7 @@ class PartInput:
     t_series: I64
     t_bucket: I64
     seconds: float
+    swaps: meter_changes.Swaps = meter_changes.NONE  # recorded meter changes of the part's counters
 
 
 def read_part(
@@ -232,11 +238,20 @@ def read_part(
     read_hi[wc] = np.where(nxt >= 0, nb + Q, hi[wc])
     extra = nxt >= 0
     rs, rt, rv = store.readings(conn, windows=Windows.merged(ws, read_lo, read_hi), cold=cold)
+    swaps = meter_changes.NONE
+    if wc.any():
+        swaps = meter_changes.of_devices(
+            conn,
+            devices=arrays.unique(device_of(ws[wc])).tolist(),
+            start_ms=int(read_lo[wc].min()),
+            end_ms=int(read_hi[wc].max()) + 1,
+        )
     return PartInput(
         Readings.of(rs, rt, rv),
         np.concatenate([series, ws[wc][extra]]),
         np.concatenate([bucket, nb[extra]]),
         clock() - t0,
+        swaps,
     )
 
 
@@ -395,7 +410,7 @@ def _write_part(
     the (series, day) of the daily rows."""
     t2 = clock()
     stats.readings += len(got.readings)
-    fine, _ = compute_15m(got.readings, params)
+    fine, _ = compute_15m(got.readings, params, got.swaps)
     fine = fine.take(arrays.isin(_key(fine.series, fine.bucket), _key(got.t_series, got.t_bucket)))
     stats.phases["compute"] += clock() - t2
 

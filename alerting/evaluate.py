@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alerting.entity import Entity
-from alerting.metric_ids import AIR_AQI_ID, ANY_METRIC_ID, EFFECTIVE_RATE_ID, metric_id
+from alerting.metric_ids import AIR_AQI_ID, ANY_METRIC_ID, PERIODIC_IDS, metric_id
 from alerting.reading_batch import Batch, first_of_each
 from alerting.rules import AIR_AQI, SILENCE_TYPES, Rule
 from alerting.scope import ScopeCache
@@ -164,7 +164,7 @@ class Evaluator:
         out: list[Transition] = []
         current = (ts >= now_ms - self.max_age_ms) & (ts <= now_ms + self.max_future_ms)
         self.stale += int((~current).sum())
-        measured = ent[met != EFFECTIVE_RATE_ID]  # the platform's own figures are no sign of life
+        measured = ent[~np.isin(met, PERIODIC_IDS)]  # the platform's own figures are no sign of life
         for r, rule in enumerate(self.rules):
             mid = self.metric_ids[r]
             if rule.condition.type in SILENCE_TYPES:

@@ -26,8 +26,15 @@ DEVICE_ONLINE = "device.online"  # 1 online / 0 offline, from the status topics 
 AIR_AQI = "air.aqi"  # hourly AQI of an air station from its latest concentrations (HJ 633)
 # the device's effective transmission rate of its local day so far, in % (alerting/transmission.py)
 EFFECTIVE_RATE_TODAY = "data.effective_rate_today_pct"
+# a meter's largest 15-minute demand of its local month so far, in % of its contracted demand,
+# and a parent meter's loss against its children over the last settled hour, in % of the parent
+# (alerting/energy_levels.py)
+DEMAND_RATIO_MONTH = "energy.demand_ratio_month_pct"
+BALANCE_LOSS_HOUR = "energy.balance_loss_hour_pct"
 ANY_METRIC = "*"  # no-data rules: any reading of the device
-PSEUDO_METRICS = (DEVICE_ONLINE, AIR_AQI, EFFECTIVE_RATE_TODAY)
+# figures the service computes itself as a periodic batch, judged as values only
+PERIODIC_METRICS = (EFFECTIVE_RATE_TODAY, DEMAND_RATIO_MONTH, BALANCE_LOSS_HOUR)
+PSEUDO_METRICS = (DEVICE_ONLINE, AIR_AQI, *PERIODIC_METRICS)
 
 OPS = (">", ">=", "<", "<=", "outside")
 OP_ALIASES = {"gt": ">", "ge": ">=", "≥": ">=", "lt": "<", "le": "<=", "≤": "<=", "band": "outside"}
@@ -120,8 +127,8 @@ class Rule:
             raise RuleError(f"{where}: unknown metric {self.metric!r}")
         if self.condition.type == "logger_silent" and self.metric != ANY_METRIC:
             raise RuleError(f"{where}: a logger_silent condition watches metric '*' (any reading)")
-        if self.metric == EFFECTIVE_RATE_TODAY and self.condition.type != "value":
-            raise RuleError(f"{where}: {EFFECTIVE_RATE_TODAY} is judged as a value, not {self.condition.type!r}")
+        if self.metric in PERIODIC_METRICS and self.condition.type != "value":
+            raise RuleError(f"{where}: {self.metric} is judged as a value, not {self.condition.type!r}")
         if self.severity not in SEVERITIES:
             raise RuleError(f"{where}: severity {self.severity!r} is not one of {', '.join(SEVERITIES)}")
         if self.category not in CATEGORIES:

@@ -37,6 +37,7 @@ from alerting import carry_over, coverage, routing_store, rule_store, window_sto
 from alerting.alarms import OpenAlarms
 from alerting.delivery import Deliverer, Sender
 from alerting.directory import Directory
+from alerting.energy_levels import balance_losses, demand_ratios
 from alerting.escalator import Escalator
 from alerting.evaluate import Evaluator, Transition
 from alerting.intake import Message, SkippedReadings, batch_of, subscriptions
@@ -45,7 +46,7 @@ from alerting.paging import Pager, link_settings
 from alerting.reading_batch import Batch
 from alerting.rebuild import Build, Rebuilder
 from alerting.routing import InhibitRule, Receiver, inhibit_rules_from_list
-from alerting.rules import Rule, default_document, default_rules
+from alerting.rules import BALANCE_LOSS_HOUR, DEMAND_RATIO_MONTH, Rule, default_document, default_rules
 from alerting.transmission import rates_today, watched
 from smartpark import timebase
 from smartpark.heartbeat import STALE_AFTER_S, Heartbeat
@@ -90,7 +91,7 @@ class AlertingService:
         session_expiry_s: int | None = None,  # None: the platform default (a week)
         parks: Sequence[str] | None = None,  # None: every park; else only these (sharding, benches)
         heartbeat: Heartbeat | None = None,  # None: one of its own, not exported
-        transmission_every_s: float = 300.0,  # effective-rate rules: today's rates counted this often
+        transmission_every_s: float = 300.0,  # periodic figures (effective rate, demand, balance) judged this often
     ) -> None:
         self.settings = settings
         self.fixed_rules = list(rules) if rules is not None else None
@@ -347,14 +348,24 @@ class AlertingService:
         return self._parks[1]
 
     def judge_rates(self, now_ms: int) -> list[Transition]:
-        """Today's effective transmission rates of the devices effective-rate rules watch, judged."""
+        """The figures the service computes itself, judged: today's effective transmission rates,
+        the month's demand against the contract and the settled hour's balance loss, each for
+        the devices its rules watch."""
+        out: list[Transition] = []
         devices = watched(self.evaluator)
-        if not devices:
-            return []
-        batch = rates_today(
-            self.conn, devices=devices, now_ms=now_ms, default_interval_s=self.settings.aggregation.default_interval_s
-        )
-        return self.evaluator.evaluate(batch, now_ms=now_ms)
+        if devices:
+            batch = rates_today(
+                self.conn,
+                devices=devices,
+                now_ms=now_ms,
+                default_interval_s=self.settings.aggregation.default_interval_s,
+            )
+            out += self.evaluator.evaluate(batch, now_ms=now_ms)
+        for metric, figures in ((DEMAND_RATIO_MONTH, demand_ratios), (BALANCE_LOSS_HOUR, balance_losses)):
+            devices = watched(self.evaluator, metric)
+            if devices:
+                out += self.evaluator.evaluate(figures(self.conn, devices=devices, now_ms=now_ms), now_ms=now_ms)
+        return out
 
     def _commit(self, transitions: Sequence[Transition], now_ms: int) -> None:
         if (

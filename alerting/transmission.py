@@ -43,9 +43,10 @@ GROUP BY 1, 2
 """
 
 
-def watched(evaluator: Evaluator) -> dict[int, int]:
-    """device_id -> entity index, for the devices some effective-rate rule applies to."""
-    rows = [i for i, r in enumerate(evaluator.rules) if r.metric == EFFECTIVE_RATE_TODAY]
+def watched(evaluator: Evaluator, metric: str = EFFECTIVE_RATE_TODAY) -> dict[int, int]:
+    """device_id -> entity index, for the devices some rule on ``metric`` (a periodic figure,
+    by default the effective rate) applies to."""
+    rows = [i for i, r in enumerate(evaluator.rules) if r.metric == metric]
     if not rows:
         return {}
     mask = np.asarray(evaluator.applies[rows].any(axis=0), dtype=bool)

@@ -1,12 +1,13 @@
 """Meter changes: a register replaced in place, and the exact consumption across the change.
 
-The rollups see a change as a drop (counted from zero: the new register's reading) or, when the
-new register reads higher, as a jump; neither is the consumption. With the old register's final
-reading and the new one's initial reading it is exact:
-``(old_final − last reading before) + (first reading after − new_initial)``. The energy views
-replace the rollups' figure of that interval with it (:func:`moves`), the old meter's part in
-the period of the change, the new meter's in the period of its first reading. The one writer of
-``energy_meter_changes``; calibration reminders come from the tree (``calibration_due``).
+The counter rule alone sees a change as a drop (counted from zero: the new register's reading)
+or, when the new register reads higher, as a jump; neither is the consumption. With the old
+register's final reading and the new one's initial reading it is exact:
+``(old_final − last reading before) + (first reading after − new_initial)``. The rollup job
+credits that to the first reading after the change (``energy.swaps``; recording a change queues
+its bucket); the energy views move the old meter's part to the period of the change and share
+both by time (:func:`moves`). The one writer of ``energy_meter_changes``; calibration reminders
+come from the tree (``calibration_due``).
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from aggregation import apportion
-from aggregation.rollup import Readings, counter_deltas
 from aggregation.store import VALID_SQL, ms_sql
 from energy.reads import Quarters, dict_rows
 from energy.tou import QUARTER_MS, Calendar, group_of_rows
 from energy.tree import Meter
+from smartpark.db import binary_copy, touched
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
+
+
+QUARTER_US = QUARTER_MS * 1000
 
 
 class ChangeError(ValueError):
@@ -71,14 +75,13 @@ def _split(
     swaps: Sequence[tuple[Change, Around]], devices: Sequence[int]
 ) -> Iterator[tuple[int, Change, Around, float, float, float]]:
     """Per change of a device in ``devices``: its series, the change, the readings around it, the
-    old and new registers' parts, and what the rollups credited to the interval by their counter
-    rule (a drop counts from zero, a rise as it is)."""
+    old and new registers' parts, and what the rollups credited to the interval (both parts, to
+    the first reading after the change: ``energy.swaps``)."""
     pos = {d: i for i, d in enumerate(devices)}
     for c, a in swaps:
         if c.device in pos:
             old, new = across(a.before, a.after, c)
-            credited = float(counter_deltas(Readings.of(np.zeros(2, np.int64), [0, 1], [a.before, a.after])).delta[1])
-            yield pos[c.device], c, a, old, new, credited
+            yield pos[c.device], c, a, old, new, old + new
 
 
 def moves(
@@ -122,18 +125,6 @@ def moves(
     return (series[keep], group[keep], np.asarray(out_a)[keep]), np.asarray(rows, dtype=np.int64)
 
 
-def demand_kwh(q: Quarters, swaps: Sequence[tuple[Change, Around]], *, devices: Sequence[int]) -> F64:
-    """The rollups' kWh per quarter hour with each change's interval counted as its two parts
-    instead of the reset or jump the rollups saw, where they credited it (the quarter hour of
-    the first reading after the change): a change is no demand."""
-    kwh = q.kwh.copy()
-    for s, _, a, old, new, credited in _split(swaps, devices):
-        row = np.flatnonzero((q.series == s) & (q.bucket == a.after_ts - a.after_ts % QUARTER_MS))
-        if row.size:
-            kwh[row[0]] += old + new - credited
-    return kwh
-
-
 def around(conn: psycopg.Connection[Any], *, change: Change) -> Around | None:
     """The valid readings either side of a change, from raw telemetry (None: one side has none)."""
     with conn.cursor(row_factory=tuple_row) as cur:
@@ -149,6 +140,9 @@ def around(conn: psycopg.Connection[Any], *, change: Change) -> Around | None:
 
 
 def record(conn: psycopg.Connection[Any], *, change: Change, new_serial: str, note: str, by: str) -> int:
+    """Record a change and queue the bucket of the first reading after it, whose consumption the
+    rollup job now computes across the change."""
+    near = around(conn, change=change)
     with conn.cursor(row_factory=tuple_row) as cur:
         cur.execute(
             "INSERT INTO energy_meter_changes (device_id, metric_id, changed_at, old_final, new_initial, new_serial,"
@@ -156,6 +150,9 @@ def record(conn: psycopg.Connection[Any], *, change: Change, new_serial: str, no
             (change.device, change.metric, change.at_ms, change.old_final, change.new_initial, new_serial, note, by),
         )
         row = cur.fetchone()
+        if near is not None:
+            us = int(binary_copy.unix_ms_to_pg_us(near.after_ts))
+            touched.record(cur, device_id=[change.device], metric_id=[change.metric], bucket_us=[us - us % QUARTER_US])
     assert row is not None
     return int(row[0])
 

@@ -2,8 +2,10 @@
 
 The one writer of ``energy_manual_readings``. A correction is a new row naming the one it
 supersedes, with who, when and why; the old row keeps its value and gets ``superseded_by``, so
-the audit trail of a reading is its chain, never an overwritten value. The caller owns the
-transaction.
+the audit trail of a reading is its chain, never an overwritten value. Each accepted reading and
+each correction also lands in telemetry, flagged manual, through telemetry's owner
+(``ingest.store.store_manual``) with its bucket queued, so the rollups and indicators count the
+current value. The caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from psycopg.rows import tuple_row
 
 from aggregation.store import ms_sql
 from energy.reads import dict_rows
+from ingest.store import store_manual
 
 Source = Literal["page", "import"]
 MAX_IMPORT = 10_000  # readings in one import
@@ -54,6 +57,7 @@ def enter(conn: psycopg.Connection[Any], *, entries: Sequence[Entry], source: So
             row = cur.fetchone()
             assert row is not None
             ids.append(int(row[0]))
+            store_manual(cur, device_id=e.device, metric_id=e.metric, ts_ms=e.ts_ms, value=e.value)
     return ids
 
 
@@ -63,7 +67,8 @@ def correct(conn: psycopg.Connection[Any], *, reading_id: int, value: float, by:
         raise ManualError(f"reason: a correction says why, in 1 to {MAX_REASON} characters")
     with conn.cursor(row_factory=tuple_row) as cur:
         old = cur.execute(
-            "SELECT device_id, metric_id, ts, source, superseded_by FROM energy_manual_readings"
+            "SELECT device_id, metric_id, ts, source, superseded_by, (extract(epoch FROM ts) * 1000)::int8"
+            " FROM energy_manual_readings"
             " WHERE reading_id = %s FOR UPDATE",
             (reading_id,),
         ).fetchone()
@@ -81,6 +86,7 @@ def correct(conn: psycopg.Connection[Any], *, reading_id: int, value: float, by:
         cur.execute(
             "UPDATE energy_manual_readings SET superseded_by = %s WHERE reading_id = %s", (int(row[0]), reading_id)
         )
+        store_manual(cur, device_id=int(old[0]), metric_id=int(old[1]), ts_ms=int(old[5]), value=value)
     return int(row[0])
 
 

@@ -89,7 +89,7 @@ def cost(
     moves = tuple(np.concatenate([a, b]) for a, b in zip(edges, swapped, strict=True))
     t = tou(cal, consumption=q.kwh, n_series=len(physical), prices=table, moves=moves, **kw)  # type: ignore[arg-type]
     month = np.zeros(q.series.size, np.int64)  # one month (or part of one) per answer
-    kwh = changes.demand_kwh(q, swaps, devices=devices)  # a change is no demand
+    kwh = q.kwh.copy()  # the rollups count a change as its exact parts, never a reset's demand
     d = dem.monthly_max(series=q.series, bucket_ms=q.bucket, kwh=kwh, month=month, n_series=len(physical), n_months=1)
     out_meters = []
     for i, (m, p) in enumerate(zip(physical, prices, strict=True)):

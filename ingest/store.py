@@ -17,9 +17,10 @@ from typing import Any
 
 import psycopg
 
-from ingest.batch import COPY_COLUMNS, Batch, Rows
+from ingest.batch import BUCKET_US, COPY_COLUMNS, Batch, Rows
 from ingest.rejections import RejectionFolder, record_rejections
-from smartpark.db import touched
+from smartpark.catalogue import FLAG_MANUAL
+from smartpark.db import binary_copy, touched
 
 STAGE_DDL = (
     "CREATE TEMP TABLE IF NOT EXISTS ingest_stage ("
@@ -115,3 +116,24 @@ def record_series(cur: psycopg.Cursor[Any], *, rows: Rows) -> None:
             latest.flag.tolist(),
         ),
     )
+
+
+# A manual reading replaces whatever the instant held (a correction, or a gateway's value the
+# person overrode); the audit trail of energy_manual_readings keeps every earlier value.
+MANUAL_SQL = (
+    "INSERT INTO telemetry (ts, device_id, metric_id, value, flag)"
+    f" VALUES ({_TS.format('%(t)s::int8')}, %(d)s, %(m)s, %(v)s, %(f)s)"
+    " ON CONFLICT (device_id, metric_id, ts) DO UPDATE SET value = excluded.value, flag = excluded.flag"
+)
+
+# A correction of the newest instant replaces the latest value too.
+MANUAL_LATEST_SQL = LATEST_SQL.replace("excluded.ts > l.ts", "excluded.ts >= l.ts")
+
+
+def store_manual(cur: psycopg.Cursor[Any], *, device_id: int, metric_id: int, ts_ms: int, value: float) -> None:
+    """Write one accepted manual reading (flagged ``FLAG_MANUAL``) with its touched bucket and the
+    latest value, in the caller's transaction, so rollups and indicators recompute."""
+    ts_us = int(binary_copy.unix_ms_to_pg_us(ts_ms))
+    cur.execute(MANUAL_SQL, {"t": ts_us, "d": device_id, "m": metric_id, "v": value, "f": FLAG_MANUAL})
+    touched.record(cur, device_id=[device_id], metric_id=[metric_id], bucket_us=[ts_us - ts_us % BUCKET_US])
+    cur.execute(MANUAL_LATEST_SQL, ([device_id], [metric_id], [ts_us], [value], [FLAG_MANUAL]))

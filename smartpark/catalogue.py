@@ -175,7 +175,11 @@ VALID_FLAGS = (FLAG_VALID, FLAG_RECEIPT_TIME)
 # that high (HJ 75-2017 keeps over-range data in the record; clause to verify). Dropping them
 # would hide the worst hours from alarms, means and emitted mass.
 FLAG_OVER_RANGE = HJ212_FLAGS["T"]
-COUNTED_FLAGS = frozenset({*VALID_FLAGS, FLAG_OVER_RANGE})
+# A reading entered by hand (coal weighed, a meter without a gateway, a correction): its own bit,
+# so the record says where a value came from; it counts like valid data once accepted
+# (energy/manual.py keeps who entered it and every correction).
+FLAG_MANUAL = 128
+COUNTED_FLAGS = frozenset({*VALID_FLAGS, FLAG_OVER_RANGE, FLAG_MANUAL})
 
 
 # Display names of the metrics, Chinese then English: what a page shows instead of a code.

@@ -17,7 +17,7 @@ from alerting.routing import inhibit_rules_from_list
 from alerting.rules import SILENCE_TYPES, default_document, default_rules
 from smartpark.mqtt import connect, make_client
 from smartpark.settings import Settings
-from tests.support.alerting import Gateway, WebhookReceiver, in_park, running, scoped
+from tests.support.alerting import Gateway, WebhookReceiver, in_park, running, scoped, silence_hour
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -178,14 +178,7 @@ def test_grouping_silence_and_inhibition(
     code, pid = park["parks"][0]["code"], park_id(db, park)
     receiver(db, pid, hook, group_by=("park", "category"), group_interval_s=0.5)
     now_ms = int(time.time() * 1000)
-    routing_store.create_silence(
-        db,
-        matchers=[f"park={code}", "alertname=t-co"],
-        starts_ms=now_ms - 1000,
-        ends_ms=now_ms + 3_600_000,
-        by="maintenance",
-        comment="sensor swap",
-    )
+    silence_hour(db, [f"park={code}", "alertname=t-co"], now_ms, "maintenance", "sensor swap")
     rules = scoped(
         code,
         {"id": "t-lel", "metric": "safety.lel_pct", "condition": {"op": ">=", "threshold": 25}},

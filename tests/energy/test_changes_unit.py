@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aggregation.rollup import Readings, counter_deltas, rollup
-from energy import changes
+from aggregation.rollup import CounterDeltas, Readings, counter_deltas, rollup
+from energy import changes, swaps
 from energy.reads import Quarters
 from energy.tariffs import P, Prices
 from energy.tou import QUARTER_MS, Calendar, edge_moves, tou
@@ -20,12 +20,18 @@ WEST = ("nm_west_2023",)
 ONE = np.zeros(1, np.int64)
 
 
+def _exact(r: Readings, change: changes.Change) -> CounterDeltas:
+    """The rollup job's deltas of series 0 across ``change``."""
+    found = swaps.Swaps.of([0], [change.at_ms], [change.old_final], [change.new_initial])
+    return swaps.exact_deltas(r, counter_deltas(r), found)
+
+
 def _kwh(cal: Calendar, ts: np.ndarray, values: np.ndarray, change: changes.Change) -> np.ndarray:
     """kWh per period over the calendar from readings of device 7, as the energy views compute it."""
     k = int(np.searchsorted(ts, change.at_ms))  # the first reading of the new register
     near = changes.Around(int(ts[k - 1]), float(values[k - 1]), int(ts[k]), float(values[k]))
     r = Readings.of(np.zeros(ts.size, np.int64), ts, values)
-    ru = rollup(r, (ts // QUARTER_MS) * QUARTER_MS, QUARTER_MS, deltas=counter_deltas(r))
+    ru = rollup(r, (ts // QUARTER_MS) * QUARTER_MS, QUARTER_MS, deltas=_exact(r, change))
     q = Quarters(ru.series, ru.bucket, ru.consumption, ru.first, ru.first_ts, ru.last, ru.last_ts)
     swapped, rows = changes.moves(cal, q, [(change, near)], devices=[7], schedule_of_series=ONE, codes=WEST)
     kw = {"series": q.series, "bucket_ms": q.bucket, "schedule_of_series": ONE, "codes": WEST}
@@ -97,14 +103,29 @@ def test_calibration_reminders_soonest_first() -> None:
                                  today=date(2026, 12, 6), within_days=30)  # fmt: skip
 
 
-def test_a_change_is_no_demand() -> None:
+def test_a_change_is_no_reset_in_the_rollups() -> None:
     # 05:45 old register 5000; changed at 06:00 (old final 5003, new initial 12); 06:15 new reads 20.
-    # The rollups count the drop from zero: 20 kWh in the 06:15 quarter hour, 80 kW. It was 3 + 8.
+    # The counter rule alone counts the drop from zero: 20 kWh in the 06:15 quarter hour, 80 kW.
+    # Across the recorded change it is 3 + 8 = 11 kWh, 44 kW, and no reset.
     ts = np.array([0, 2 * QUARTER_MS]) + 1_750_000_000_000 // QUARTER_MS * QUARTER_MS
     r = Readings.of(np.zeros(2, np.int64), ts, np.array([5000.0, 20.0]))
-    ru = rollup(r, (ts // QUARTER_MS) * QUARTER_MS, QUARTER_MS, deltas=counter_deltas(r))
-    q = Quarters(ru.series, ru.bucket, ru.consumption, ru.first, ru.first_ts, ru.last, ru.last_ts)
-    assert q.kwh.tolist() == [0.0, 20.0]
+    assert counter_deltas(r).delta.tolist() == [0.0, 20.0]
     change = changes.Change(7, 1, int(ts[0]) + QUARTER_MS, 5003.0, 12.0)
-    near = changes.Around(int(ts[0]), 5000.0, int(ts[1]), 20.0)
-    assert changes.demand_kwh(q, [(change, near)], devices=[7]).tolist() == [0.0, 11.0]
+    ru = rollup(r, (ts // QUARTER_MS) * QUARTER_MS, QUARTER_MS, deltas=_exact(r, change))
+    assert ru.consumption.tolist() == [0.0, 11.0] and ru.resets.tolist() == [0, 0]
+    # readings that no longer fit the change (a late one above the old final) keep the counter rule
+    late = Readings.of(np.zeros(2, np.int64), ts, np.array([5004.0, 20.0]))
+    assert _exact(late, change).delta.tolist() == [0.0, 20.0]
+
+
+def test_a_change_touches_only_its_own_series_and_needs_readings_on_both_sides() -> None:
+    # series 1 and 2 read the same registers; series 1 was replaced between its 2nd and 3rd reading
+    ts = np.array([0, 60_000, 120_000] * 2, dtype=np.int64)
+    r = Readings.of(np.array([1, 1, 1, 2, 2, 2]), ts, np.array([100.0, 101.0, 5.0] * 2))
+    base = counter_deltas(r)
+    found = swaps.Swaps.of([1, 2], [90_000, 150_000], [101.5, 0.0], [4.0, 0.0])
+    got = swaps.exact_deltas(r, base, found)
+    assert got.delta.tolist() == [0.0, 1.0, 1.5, 0.0, 1.0, 5.0]  # 0.5 + 1 across the change; series 2 as it was
+    # a change before a series' first reading (nothing before it in the input) changes nothing
+    early = swaps.exact_deltas(r, base, swaps.Swaps.of([1], [-1], [100.0], [0.0]))
+    assert early.delta.tolist() == base.delta.tolist()

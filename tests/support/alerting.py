@@ -69,6 +69,15 @@ def scoped(park_code: str, *rules: dict[str, Any]) -> list[Rule]:
     return out
 
 
+def silence_hour(conn: Any, matchers: Sequence[str], now_ms: int, by: str, comment: str) -> int:
+    """A silence from a second before ``now_ms`` for an hour."""
+    from alerting import routing_store
+
+    return routing_store.create_silence(
+        conn, matchers=matchers, starts_ms=now_ms - 1000, ends_ms=now_ms + 3_600_000, by=by, comment=comment
+    )
+
+
 def in_park(rule: Rule, park_code: str) -> Rule:
     return dataclasses.replace(rule, scope=dataclasses.replace(rule.scope, parks=(park_code,)))
 
