@@ -171,7 +171,7 @@ function showContext() {
   showWho();
   for (const a of document.querySelectorAll("#nav a")) a.hidden = !ctx.views.includes(a.dataset.view);
   $("#nav").hidden = false;
-  staleness.start(ctx.services);
+  staleness.start(ctx.services, ctx.park);
 }
 
 const viewOfHash = () => location.hash.replace(/^#\//, "").split("?")[0];

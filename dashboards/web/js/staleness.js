@@ -7,6 +7,7 @@ import { onLangChange, t } from "./i18n.js";
 const STALE_POLL_MS = 15_000;
 let timer = null;
 let last = null;
+let shown = null; // the park the page shows: its missing readings only, by name
 
 function since(value) {
   return value === "never" ? t("stale.never") : time(value);
@@ -17,8 +18,8 @@ function render() {
   const lines = [];
   if (last?.alarms_stale_since) lines.push(`${t("stale.alarms")} ${since(last.alarms_stale_since)}`);
   if (last?.statistics_stale_since) lines.push(`${t("stale.statistics")} ${since(last.statistics_stale_since)}`);
-  for (const m of last?.alarms_missing ?? []) {
-    lines.push(`${t("stale.missing")} ${m.park} ${time(m.bucket)}: ${m.judged} / ${m.stored}`);
+  for (const m of (last?.alarms_missing ?? []).filter((m) => m.park_id === shown?.park_id)) {
+    lines.push(`${t("stale.missing")} ${shown.name} ${time(m.bucket)}: ${m.judged} / ${m.stored}`);
   }
   el.textContent = lines.join(" · ");
   el.hidden = lines.length === 0;
@@ -34,9 +35,11 @@ async function poll() {
   render();
 }
 
-/** Poll from now on; `initial` (the services' health the sign-in brought) spares the first call. */
-export function start(initial = null) {
+/** Poll from now on; `initial` (the services' health the sign-in brought) spares the first call;
+ * `park` is the park the page shows. */
+export function start(initial = null, park = null) {
   stop();
+  shown = park;
   if (initial) { last = initial; render(); } else poll();
   timer = setInterval(poll, STALE_POLL_MS);
 }
