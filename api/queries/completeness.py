@@ -1,8 +1,10 @@
 """Completeness read for the API: series, valid counts (rollup_1d) and flagged counts (telemetry),
 turned into arrays for aggregation.completeness.
 
-Valid readings are the daily rollups' counts (they hold valid readings only); flagged readings
-(flag ≠ 0) are not in the rollups and are counted from telemetry over the range, one grouped scan.
+Valid readings are the daily rollups' counts (they hold the readings that count:
+``catalogue.COUNTED_FLAGS``); the other flagged readings are not in the rollups and are counted
+from telemetry over the range, one grouped scan. Received is the two together: a reading the
+rollups count is never counted again as flagged.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import psycopg
 from aggregation.completeness import expected_readings, grouped
 from api.auth import Principal
 from api.queries.scope import Where, tenant
+from smartpark.catalogue import COUNTED_FLAGS
 from smartpark.series_key import pack, unpack
 from smartpark.timebase import ms_from_datetime
 from storage import raw_tiers
@@ -49,7 +52,7 @@ _FLAGGED = """
 SELECT t.device_id, t.metric_id, (t.ts AT TIME ZONE p.timezone)::date, count(*)
 FROM telemetry t
 JOIN devices d USING (device_id) JOIN enterprises e USING (enterprise_id) JOIN parks p USING (park_id)
-WHERE {where} AND t.flag <> 0 AND t.ts >= %(lo)s AND t.ts < %(hi)s
+WHERE {where} AND t.flag <> ALL(%(counted)s) AND t.ts >= %(lo)s AND t.ts < %(hi)s
   AND (t.ts AT TIME ZONE p.timezone)::date BETWEEN %(first)s AND %(last)s
 GROUP BY 1, 2, 3
 """
@@ -75,10 +78,16 @@ def _cold_flagged(
     first: date,
     last: date,
 ) -> list[tuple[int, int, date, int]]:
-    """(device, metric, local day, flagged readings) of the series' cold readings in [lo, hi)."""
+    """(device, metric, local day, flagged readings) of the series' cold readings in [lo, hi): the
+    flags the rollups do not count."""
     keys = pack([r["device_id"] for r in series], [r["metric_id"] for r in series])
     got = raw_tiers.points(
-        conn, cold, start_ms=ms_from_datetime(lo), end_ms=ms_from_datetime(hi), series=keys, flags=range(1, 128)
+        conn,
+        cold,
+        start_ms=ms_from_datetime(lo),
+        end_ms=ms_from_datetime(hi),
+        series=keys,
+        flags=[f for f in range(1, 256) if f not in COUNTED_FLAGS],
     )
     if not len(got):
         return []
@@ -126,7 +135,7 @@ def completeness(
     # UTC range around the local days of every time zone (±14 h), for chunk exclusion
     lo = datetime.combine(first, time(), ZoneInfo("UTC")) - timedelta(days=1)
     hi = datetime.combine(last, time(), ZoneInfo("UTC")) + timedelta(days=2)
-    params = {**w.params, "lo": lo, "hi": hi, "first": first, "last": last}
+    params = {**w.params, "lo": lo, "hi": hi, "first": first, "last": last, "counted": sorted(COUNTED_FLAGS)}
     valid = np.zeros((len(series), days))
     flagged = np.zeros((len(series), days))
     wm = tenant(Where(), p, park="e.park_id", enterprise="d.enterprise_id")

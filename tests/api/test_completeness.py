@@ -69,3 +69,30 @@ def test_device_and_enterprise_rates_of_a_day(
         "/api/v1/completeness", params={**q, "from": "0001-01-01", "to": "0001-01-02"}, headers=t.headers("admin")
     )
     assert ancient.status_code == 400 and "1970-01-02" in ancient.text
+
+
+def test_a_reading_the_rollups_count_is_received_once(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    """Readings stamped on receipt (64), over range (T) and entered by hand (128) are in the
+    rollups' count; received counted them a second time among the flagged."""
+    from aggregation.job import drain
+    from smartpark.catalogue import FLAG_MANUAL, FLAG_RECEIPT_TIME, HJ212_FLAGS
+    from tests.support.readings import store_readings
+
+    t = tenancy
+    dev = device_id(db, t.e1, "cems1")
+    db.execute("UPDATE devices SET created_at = '2026-01-01' WHERE enterprise_id IN (%s, %s)", (t.e1, t.e2))
+    so2 = db.execute("SELECT metric_id FROM metrics WHERE code = 'stack.so2_mgm3'").fetchone()[0]  # type: ignore[index]
+    day0 = db.execute("SELECT extract(epoch FROM '2026-01-27'::timestamp AT TIME ZONE 'Asia/Shanghai')").fetchone()
+    t0 = int(day0[0]) * 1000  # type: ignore[index]
+    at = iter(t0 + i * 60_000 for i in range(100))
+    for flag, n in ((0, 10), (FLAG_RECEIPT_TIME, 1), (HJ212_FLAGS["T"], 2), (FLAG_MANUAL, 1), (HJ212_FLAGS["F"], 3)):
+        store_readings(db, [(dev, so2, next(at), 5.0) for _ in range(n)], flag=flag)
+    drain(db)
+    q = {"from": "2026-01-27", "to": "2026-01-27", "by": "device", "period": "day", "enterprise_id": t.e1}
+    got = client.get("/api/v1/completeness", params=q, headers=t.headers("admin"))
+    assert got.status_code == 200, got.text
+    (row,) = [r for r in got.json() if r["device"] == dev]
+    # 17 readings stored: 14 that the rollups count (10 + 1 + 2 + 1) and 3 stopped (F)
+    assert (row["received"], row["valid"]) == (17, 14)
