@@ -13,14 +13,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.auth import Principal, Role
-from api.deps import Clock, CurrentPrincipal, DbConn
-from api.problems import Conflict, Forbidden, Problem, Unprocessable
-from api.schemas.region import PERIOD_RE, EnvelopeIn, ReceiptOut, RegionResultOut, SubmissionOut
-from region import intake, store
+from api.deps import AdminPrincipal, Clock, CurrentPrincipal, DbConn
+from api.problems import Conflict, Forbidden, NotFound, Problem, Unprocessable
+from api.schemas.region import (
+    PERIOD_RE,
+    EnvelopeIn,
+    PublicationOut,
+    PublishIn,
+    ReceiptOut,
+    RegionResultOut,
+    SubmissionOut,
+)
+from region import intake, league_mail, published, store
 from region.results import MAX_YEARS, results
 
 router = APIRouter(tags=["region"])
@@ -115,3 +123,32 @@ def region_submissions(
     if park is not None:
         codes = [park] if codes is None or park in codes else []
     return store.submissions(conn, codes=codes, period=period)
+
+
+@router.post(
+    "/region/published",
+    response_model=PublicationOut,
+    status_code=201,
+    responses={401: {}, 403: {}, 422: {}},
+    summary="region admin: rank the year, freeze it as published and mail each league/city its parks",
+)
+def publish(body: PublishIn, conn: DbConn, p: AdminPrincipal, clock: Clock, request: Request) -> dict[str, Any]:
+    today = datetime.fromtimestamp(clock(), UTC).date()
+    with conn.transaction():
+        made = published.publish(conn, year=body.year, years=body.years, today=today)
+    mail = league_mail.send_publication(conn, publication=made, targets=request.app.state.webhook_targets)
+    return {**made, "mail": mail}
+
+
+@router.get(
+    "/region/published",
+    response_model=PublicationOut,
+    responses={401: {}, 403: {}, 404: {}},
+    summary="the year's publication in force (frozen when published), cut to the caller's scope",
+)
+def region_published(conn: DbConn, p: CurrentPrincipal, year: Year) -> dict[str, Any]:
+    scope = region_scope(conn, p)
+    found = published.latest(conn, year=year)
+    if found is None:
+        raise NotFound(f"the results of {year} have not been published")
+    return published.narrowed(found, league=scope.league, park_code=scope.park)
