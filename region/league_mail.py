@@ -13,16 +13,15 @@ import psycopg
 from alerting import email_channel
 from alerting.messages import Message
 from region import published
-from region.result_report import COLUMNS, report, row
-from reports import render_xlsx, tabular
+from region.result_report import render
 from reports.mail import XLSX_MIME, Send, to_receivers
 from smartpark.webhook_targets import TargetPolicy
 
 
 def attachments(rows: list[dict[str, Any]], *, year: int, league: str) -> list[tuple[str, str, bytes]]:
     stem = f"{year}年度评价结果-{league}"
-    xlsx = render_xlsx.render(report(rows, year=year, subtitle=league))
-    csv = b"".join(tabular.csv_chunks(COLUMNS, [row(r) for r in rows]))
+    xlsx = render(rows, year=year, fmt="xlsx", subtitle=league)
+    csv = render(rows, year=year, fmt="csv")
     return [(f"{stem}.xlsx", XLSX_MIME, xlsx), (f"{stem}.csv", "text/csv", csv)]
 
 

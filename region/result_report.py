@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reports import render_xlsx, tabular
 from reports.model import Column, Report, Section, table, text
 
 COLUMNS = (
@@ -63,9 +64,23 @@ def row(r: dict[str, Any]) -> list[Any]:
     ]
 
 
+def by_rank(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ranked parks by rank, then the unranked by code."""
+    return sorted(rows, key=lambda r: (r.get("rank") is None, r.get("rank") or 0, r["code"]))
+
+
 def report(rows: Sequence[dict[str, Any]], *, year: int, subtitle: str = "") -> Report:
     """Every row shown, by rank (unranked last, by code)."""
-    ordered = sorted(rows, key=lambda r: (r.get("rank") is None, r.get("rank") or 0, r["code"]))
+    ordered = by_rank(rows)
     notes = ("排名在全区参评园区中计算（第二十二条）；评价方法及权重见各园区结果。",)
     section = Section(f"{year} 年度评价结果", notes=notes, tables=(table("园区", COLUMNS, [row(r) for r in ordered]),))
     return Report(f"{year} 年度园区综合评价结果", subtitle=subtitle, sections=(section,))
+
+
+def render(rows: Sequence[dict[str, Any]], *, year: int, fmt: str, subtitle: str = "") -> bytes:
+    """The rows as an XLSX (the generic renderer) or a CSV with a byte-order mark, by rank."""
+    if fmt == "xlsx":
+        return render_xlsx.render(report(rows, year=year, subtitle=subtitle))
+    if fmt == "csv":
+        return b"".join(tabular.csv_chunks(COLUMNS, [row(r) for r in by_rank(rows)]))
+    raise ValueError(f"format {fmt!r} is not xlsx or csv")

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import Principal, Role
 from api.deps import AdminPrincipal, Clock, CurrentPrincipal, DbConn
 from api.problems import Conflict, Forbidden, NotFound, Problem, Unprocessable
+from api.routes.exports import MEDIA as EXPORT_MEDIA
 from api.schemas.region import (
     PERIOD_RE,
     EnvelopeIn,
@@ -28,7 +30,7 @@ from api.schemas.region import (
     RegionResultOut,
     SubmissionOut,
 )
-from region import intake, league_mail, published, store
+from region import intake, league_mail, published, result_report, store
 from region.results import MAX_YEARS, results
 
 router = APIRouter(tags=["region"])
@@ -100,6 +102,29 @@ def region_results(
     scope = region_scope(conn, p)
     today = datetime.fromtimestamp(clock(), UTC).date()
     return results(conn, year=year, years=years, today=today, league=scope.league, park_code=scope.park)
+
+
+@router.get(
+    "/region/results/export",
+    response_class=Response,
+    responses={200: {"content": {m: {} for m in EXPORT_MEDIA.values()}}, 401: {}, 403: {}, 422: {}},
+    summary="the region view as a file: every park in the caller's scope, class, figures, rank, flags, trend,"
+    " missing packages (XLSX or CSV with Chinese headers)",
+)
+def region_results_export(
+    conn: DbConn,
+    p: CurrentPrincipal,
+    clock: Clock,
+    year: Year,
+    years: Annotated[int, Query(ge=1, le=MAX_YEARS)] = 5,
+    format: Annotated[Literal["xlsx", "csv"], Query(description="xlsx or csv (UTF-8 with BOM)")] = "xlsx",
+) -> Response:
+    rows = region_results(conn, p, clock, year, years)
+    scope = region_scope(conn, p)
+    content = result_report.render(rows, year=year, fmt=format, subtitle=scope.league or scope.park or "")
+    filename = quote(f"{year}年度园区综合评价结果.{format}")
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"}
+    return Response(content, media_type=EXPORT_MEDIA[format], headers=headers)
 
 
 @router.get(

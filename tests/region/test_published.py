@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import psycopg
 import pytest
 
@@ -158,3 +159,28 @@ def test_publication_scope_and_refusals(two: TwoInstances, db: psycopg.Connectio
     assert other.status_code == 404
     wrong = httpx.get(mine, params={"park_id": t.park_id, "year": 1999}, headers=t.headers("park_operator"))
     assert wrong.status_code == 422 and "year" in wrong.text
+
+
+def test_the_region_view_exports_as_xlsx_and_csv_within_scope(two: TwoInstances) -> None:
+    t = two
+    for code, league, output in (("bt-x", "baotou", 1_600_000.0), ("od-x", "ordos", 200_000.0)):
+        _other(t, code, register(t.region_db, code, league), output)
+    url = t.region.url + "/api/v1/region/results/export"
+    xlsx = httpx.get(url, params={"year": 2025}, headers=t.headers("league"), timeout=60)
+    assert xlsx.status_code == 200, xlsx.text
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "filename*=UTF-8''2025" in xlsx.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    values = [[c.value for c in line] for line in sheet.iter_rows()]
+    header = next(v for v in values if v and v[0] == "园区编码")
+    assert {"排名", "当年类别", "奖励", "历年排名", "缺报年报"} <= set(header)
+    body = values[values.index(header) + 1 :]
+    assert [(v[0], v[header.index("排名")]) for v in body if v[0]] == [("bt-x", 1), (t.park_code, None)]
+    got = httpx.get(url, params={"year": 2025, "format": "csv"}, headers=t.headers("other_league"), timeout=60)
+    assert got.status_code == 200 and got.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(got.content.decode("utf-8-sig"))))
+    assert [(r["园区编码"], r["排名"], r["当年类别"]) for r in rows] == [("od-x", "2", "2")]  # ranked among all
+    assert httpx.get(url, params={"year": 2025}).status_code == 401
+    assert httpx.get(url, params={"year": 2025}, headers=t.headers("region_operator_like")).status_code == 403
+    bad = httpx.get(url, params={"year": 2025, "format": "pdf"}, headers=t.headers("admin"))
+    assert bad.status_code == 422 and "format" in bad.text

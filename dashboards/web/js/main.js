@@ -31,7 +31,7 @@ const REFRESH_MS = 60_000;
 // Which views each role sees, the first one being its home.
 const ROLE_VIEWS = {
   admin: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "region", "reports"],
-  operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "reports"],
+  operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "region", "reports"],
   readonly: ["overview", "plan", "energy", "environment", "safety", "enterprise", "region", "reports"],
   enterprise: ["enterprise", "reports"],
   // the plan shows a regulator its bureau's devices, read-only
