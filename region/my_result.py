@@ -53,7 +53,7 @@ def keep(conn: psycopg.Connection[Any], *, park_code: str, year: int, publicatio
         " VALUES (%(p)s, %(y)s, %(id)s, %(at)s, %(r)s, %(now)s) ON CONFLICT (park_code, year) DO UPDATE SET"
         " publication_id = EXCLUDED.publication_id, published_at = EXCLUDED.published_at,"
         " result = EXCLUDED.result, fetched_at = EXCLUDED.fetched_at"
-        " WHERE region_my_results.publication_id <= EXCLUDED.publication_id",
+        " WHERE coalesce(region_my_results.publication_id, 0) <= EXCLUDED.publication_id",
         {
             "p": park_code,
             "y": year,
@@ -65,9 +65,13 @@ def keep(conn: psycopg.Connection[Any], *, park_code: str, year: int, publicatio
     )
 
 
-def touch(conn: psycopg.Connection[Any], *, park_code: str, year: int, now: datetime) -> None:
+def asked(conn: psycopg.Connection[Any], *, park_code: str, year: int, now: datetime) -> None:
+    """The region has not published the year: remember when it was asked (not again within
+    ``REFRESH_S``), keeping a result fetched before."""
     conn.execute(
-        "UPDATE region_my_results SET fetched_at = %s WHERE park_code = %s AND year = %s", (now, park_code, year)
+        "INSERT INTO region_my_results (park_code, year, fetched_at) VALUES (%s, %s, %s)"
+        " ON CONFLICT (park_code, year) DO UPDATE SET fetched_at = EXCLUDED.fetched_at",
+        (park_code, year, now),
     )
 
 
@@ -99,7 +103,7 @@ def fetch_published(
                 continue
             if resp.status_code == 404:
                 counts["unpublished"] += 1
-                touch(conn, park_code=park_code, year=year, now=now)
+                asked(conn, park_code=park_code, year=year, now=now)
                 continue
             if resp.status_code != 200:
                 counts["failed"] += 1
@@ -118,6 +122,6 @@ def stored(conn: psycopg.Connection[Any], *, park_code: str, year: int | None) -
     cur = conn.cursor(row_factory=dict_row)
     return cur.execute(
         "SELECT park_code, year, publication_id, published_at, fetched_at, result FROM region_my_results"
-        " WHERE park_code = %s AND (%s::int IS NULL OR year = %s) ORDER BY year DESC",
+        " WHERE park_code = %s AND result IS NOT NULL AND (%s::int IS NULL OR year = %s) ORDER BY year DESC",
         (park_code, year, year),
     ).fetchall()

@@ -10,6 +10,7 @@ import csv
 import io
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest
 
 from alerting import routing_store
 from benchmarks.paging_endpoints import SmtpServer, self_signed
-from region import job, published
+from region import job, my_result, published
 from region.package import new_package, sign
 from tests.region.conftest import TwoInstances, monthly_rows, queue_annual, register
 from tests.support.waiting import wait_until
@@ -80,8 +81,11 @@ def test_the_region_publishes_mails_each_league_and_the_park_fetches_its_own(
     _other(t, "bt-b", bt_b, 1_600_000.0)
     _other(t, "od-a", register(t.region_db, "od-a", "ordos"), 200_000.0)
     _league_receiver(t, smtp, "baotou", "office@baotou.example")
-    # acknowledged, but nothing published yet: the park keeps nothing
+    # acknowledged, but nothing published yet: the park keeps nothing, and waits before asking again
     assert _outbox_job(t) == {"acknowledged": 1, "refused": 0, "deferred": 0, "results_kept": 0}
+    with psycopg.connect(t.park_db, autocommit=True) as conn:
+        assert my_result.years_to_fetch(conn, now=datetime.now(UTC)) == []
+        conn.execute("UPDATE region_my_results SET fetched_at = fetched_at - interval '2 hours'")  # an hour later
 
     made = httpx.post(t.region.url + PUBLISHED, json={"year": 2025}, headers=t.headers("admin"), timeout=60)
     assert made.status_code == 201, made.text

@@ -34,12 +34,14 @@ CREATE TABLE region_publication_mail (
     PRIMARY KEY (publication_id, league)
 );
 
+-- (a row without a publication: the region was asked and had not published the year yet)
 CREATE TABLE region_my_results (
     park_code      text NOT NULL,
     year           int NOT NULL CHECK (year BETWEEN 2000 AND 2100),
-    publication_id bigint NOT NULL,
-    published_at   timestamptz NOT NULL,
-    result         jsonb NOT NULL,
+    publication_id bigint,
+    published_at   timestamptz,
+    result         jsonb,
     fetched_at     timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (park_code, year)
+    PRIMARY KEY (park_code, year),
+    CHECK ((publication_id IS NULL) = (result IS NULL) AND (published_at IS NULL) = (result IS NULL))
 );
