@@ -1,15 +1,17 @@
 """The 报表 (reports) view in headless Chromium, on the API alone over one park written straight
 into the database (quick to start; every wait is on a condition the page sets): an export
 downloads with its Chinese headers (XLSX and CSV), an operator generates a pack and the list
-shows it, and an economic import with bad cells lists each cell with its column and reason."""
+shows it, and an economic import with bad cells lists each cell with its column and reason; the
+park's 全区 view shows its result as the region published it."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,22 +53,31 @@ def site(settings: Settings) -> Iterator[Site]:
         yield Site(url, code, park_id, operator)
 
 
-@pytest.fixture
-def reports_page(browser: Any, site: Site) -> Iterator[Any]:
-    """An operator of the park on the 报表 view, in Chinese; fails on a page error."""
-    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, timezone_id=ZONE, accept_downloads=True)
+@contextmanager
+def _operator_page(browser: Any, site: Site, **context: Any) -> Iterator[Any]:
+    """A new context signed in as the park's operator, in Chinese; fails on a page error."""
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, timezone_id=ZONE, **context)
     key = site.operator_key
     ctx.add_init_script(
-        f"localStorage.setItem('smartpark.lang', 'zh'); sessionStorage.setItem('smartpark.apiKey', '{key}');"
+        f"localStorage.setItem('smartpark.lang','zh');sessionStorage.setItem('smartpark.apiKey','{key}')"
     )
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{site.url}#/reports")
-    page.wait_for_selector("#rep-packs .empty, #rep-packs table", timeout=60_000)
-    yield page
-    ctx.close()
+    try:
+        yield page
+    finally:
+        ctx.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def reports_page(browser: Any, site: Site) -> Iterator[Any]:
+    """The operator on the 报表 view."""
+    with _operator_page(browser, site, accept_downloads=True) as page:
+        page.goto(f"{site.url}#/reports")
+        page.wait_for_selector("#rep-packs .empty, #rep-packs table", timeout=60_000)
+        yield page
 
 
 def _download(page: Any, tmp_path: Path, kind: str, fmt: str) -> Path:
@@ -129,3 +140,19 @@ def test_an_economic_import_lists_each_bad_cell(reports_page: Any, site: Site, t
              for tr in table.locator("tbody tr").all()}  # fmt: skip
     assert cells == {"E2": "工业总产值 (万元)", "I2": "从业人员 (人)"}, cells
     assert reports_page.locator("#rep-econ-result .error").inner_text()
+
+
+def test_a_park_sees_its_result_as_the_region_published_it(browser: Any, site: Site, settings: Settings) -> None:
+    from region import my_result
+
+    row = {"code": site.code, "rank": 3, "ranked_parks": 12, "designated_class": 2, "park_class": 2, "score": 61.25,
+           "rewarded": True, "penalised": False, "downgrade_review": False, "below_class_years": 0}  # fmt: skip
+    publication = {"publication_id": 4, "published_at": "2026-03-01T02:00:00Z", "method": None, "results": [row]}
+    with psycopg.connect(settings.database_url or "", autocommit=True) as db:
+        my_result.keep(db, park_code=site.code, year=2025, publication=publication, now=datetime.now(UTC))
+    with _operator_page(browser, site) as page:
+        page.goto(f"{site.url}#/region")
+        page.wait_for_selector("#region-mine tr[data-year='2025']", timeout=60_000)
+        cells = page.locator("#region-mine tr[data-year='2025'] td").all_inner_texts()
+        assert cells[:5] == ["2025", "3 / 12", "2", "2", "61.3"] and "前10名" in cells[5], cells
+        assert cells[6] == "2026-03-01" and "本园区评价结果" in page.inner_text("#view")
