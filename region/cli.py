@@ -171,6 +171,37 @@ def _results(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish(args: argparse.Namespace) -> int:
+    from region import league_mail, published
+    from smartpark.settings import get_settings
+    from smartpark.webhook_targets import TargetPolicy
+
+    targets = TargetPolicy.from_cidrs(get_settings().webhook_allowed_networks)
+    with _connect() as conn:
+        today = datetime.fromtimestamp(time.time(), UTC).date()
+        with conn.transaction():
+            made = published.publish(conn, year=args.year, years=args.years, today=today)
+        mail = league_mail.send_publication(conn, publication=made, targets=targets)
+    print(f"published {args.year}: publication {made['publication_id']}, {len(made['results'])} parks")
+    _print({"mail": mail})
+    return 0
+
+
+def _league_receiver(args: argparse.Namespace) -> int:
+    from region import published
+
+    with _connect() as conn:
+        found = conn.execute(
+            "SELECT receiver_id FROM alert_receivers WHERE name = %s AND channel = 'email'", (args.receiver,)
+        ).fetchone()
+        if found is None:
+            print(f"smartpark region league-receiver: no email receiver {args.receiver!r}", file=sys.stderr)
+            return 1
+        published.add_league_receiver(conn, league=args.league, receiver_id=found["receiver_id"])
+    print(f"{args.league}: results mailed to receiver {args.receiver}")
+    return 0
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="region_command", metavar="ACTION", required=True)
     p = sub.add_parser("keygen", help="park: write a new Ed25519 key (0600) and print its public key")
@@ -211,3 +242,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--years", type=int, default=5, help="trend years (1-10)")
     p.add_argument("--league")
     p.set_defaults(func=_results)
+    p = sub.add_parser("publish", help="region: rank the year, freeze it and mail each league/city its parks")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--years", type=int, default=5, choices=range(1, 11), metavar="1-10", help="trend years")
+    p.set_defaults(func=_publish)
+    p = sub.add_parser("league-receiver", help="region: a league/city's results go to this email receiver")
+    p.add_argument("league")
+    p.add_argument("--receiver", required=True, help="an email receiver's name (as configured for paging)")
+    p.set_defaults(func=_league_receiver)

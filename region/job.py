@@ -15,6 +15,7 @@ from typing import Any
 from psycopg.rows import dict_row
 
 from region.delivery import deliver_due, queue_closed
+from region.my_result import fetch_published
 from region.package import load_key_file
 from smartpark.settings import RegionSettings
 
@@ -25,8 +26,11 @@ Connect = Callable[[], AbstractContextManager[Any]]
 
 
 def deliver(connect: Connect, settings: RegionSettings) -> dict[str, int]:
+    """Send what is due, then fetch the published results of the years the region acknowledged."""
     with connect() as conn:
-        return deliver_due(conn, settings=settings)
+        done = deliver_due(conn, settings=settings)
+        fetched = fetch_published(conn, settings=settings)
+    return {**done, "results_kept": fetched["kept"]}
 
 
 def queue(connect: Connect, key_file: Path, park_codes: list[str] | None = None) -> dict[str, int]:

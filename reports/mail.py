@@ -45,6 +45,30 @@ def message(title: str) -> Message:
     return Message(subject=title, text=text, html=body, markdown=text, sms=title)
 
 
+def to_receivers(
+    found: list[dict[str, Any]],
+    msg: Message,
+    attachments: list[tuple[str, str, bytes]],
+    *,
+    targets: TargetPolicy,
+    send: Send,
+    what: str,
+) -> list[str]:
+    """Send ``msg`` to each email receiver (rows of ``alert_receivers``); the errors, one per
+    receiver that failed (others still get it)."""
+    errors = []
+    for r in found:
+        config, secrets = r["config"], r["secrets"]
+        try:
+            addresses = targets.addresses(str(config["host"]), smtp_port(config))
+            to = [str(x) for x in config.get("to", [])]
+            send(config, secrets, to, msg, addresses=addresses, attachments=attachments)
+        except (OSError, smtplib.SMTPException, TargetRefused, KeyError) as exc:
+            errors.append(f"{r['name']}: {type(exc).__name__}: {exc}")
+            log.warning("%s not mailed to %s: %s", what, r["name"], exc)
+    return errors
+
+
 def send_pending(
     conn: psycopg.Connection[Any],
     *,
@@ -65,16 +89,8 @@ def send_pending(
         assert files is not None
         stem = f"{title}".replace("/", "-").replace(" ", "_")
         attachments = [(f"{stem}.xlsx", XLSX_MIME, files[0]), (f"{stem}.pdf", "application/pdf", files[1])]
-        errors = []
-        for r in found:
-            config, secrets = r["config"], r["secrets"]
-            try:
-                addresses = targets.addresses(str(config["host"]), smtp_port(config))
-                to = [str(x) for x in config.get("to", [])]
-                send(config, secrets, to, message(title), addresses=addresses, attachments=attachments)
-            except (OSError, smtplib.SMTPException, TargetRefused, KeyError) as exc:
-                errors.append(f"{r['name']}: {type(exc).__name__}: {exc}")
-                log.warning("report %s (%s) not mailed to %s: %s", report_id, period, r["name"], exc)
+        what = f"report {report_id} ({period})"
+        errors = to_receivers(found, message(title), attachments, targets=targets, send=send, what=what)
         store.mark_emailed(conn, report_id=report_id, error="; ".join(errors) or None)
         done["failed" if errors else "sent"] += 1
     return done

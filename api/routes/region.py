@@ -11,16 +11,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import Principal, Role
-from api.deps import Clock, CurrentPrincipal, DbConn
-from api.problems import Conflict, Forbidden, Problem, Unprocessable
-from api.schemas.region import PERIOD_RE, EnvelopeIn, ReceiptOut, RegionResultOut, SubmissionOut
-from region import intake, store
+from api.deps import AdminPrincipal, Clock, CurrentPrincipal, DbConn
+from api.problems import Conflict, Forbidden, NotFound, Problem, Unprocessable
+from api.routes.exports import MEDIA as EXPORT_MEDIA
+from api.schemas.region import (
+    PERIOD_RE,
+    EnvelopeIn,
+    PublicationOut,
+    PublishIn,
+    ReceiptOut,
+    RegionResultOut,
+    SubmissionOut,
+)
+from region import intake, league_mail, published, result_report, store
 from region.results import MAX_YEARS, results
 
 router = APIRouter(tags=["region"])
@@ -95,6 +105,29 @@ def region_results(
 
 
 @router.get(
+    "/region/results/export",
+    response_class=Response,
+    responses={200: {"content": {m: {} for m in EXPORT_MEDIA.values()}}, 401: {}, 403: {}, 422: {}},
+    summary="the region view as a file: every park in the caller's scope, class, figures, rank, flags, trend,"
+    " missing packages (XLSX or CSV with Chinese headers)",
+)
+def region_results_export(
+    conn: DbConn,
+    p: CurrentPrincipal,
+    clock: Clock,
+    year: Year,
+    years: Annotated[int, Query(ge=1, le=MAX_YEARS)] = 5,
+    format: Annotated[Literal["xlsx", "csv"], Query(description="xlsx or csv (UTF-8 with BOM)")] = "xlsx",
+) -> Response:
+    rows = region_results(conn, p, clock, year, years)
+    scope = region_scope(conn, p)
+    content = result_report.render(rows, year=year, fmt=format, subtitle=scope.league or scope.park or "")
+    filename = quote(f"{year}年度园区综合评价结果.{format}")
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"}
+    return Response(content, media_type=EXPORT_MEDIA[format], headers=headers)
+
+
+@router.get(
     "/region/submissions",
     response_model=list[SubmissionOut],
     responses={401: {}, 403: {}},
@@ -115,3 +148,32 @@ def region_submissions(
     if park is not None:
         codes = [park] if codes is None or park in codes else []
     return store.submissions(conn, codes=codes, period=period)
+
+
+@router.post(
+    "/region/published",
+    response_model=PublicationOut,
+    status_code=201,
+    responses={401: {}, 403: {}, 422: {}},
+    summary="region admin: rank the year, freeze it as published and mail each league/city its parks",
+)
+def publish(body: PublishIn, conn: DbConn, p: AdminPrincipal, clock: Clock, request: Request) -> dict[str, Any]:
+    today = datetime.fromtimestamp(clock(), UTC).date()
+    with conn.transaction():
+        made = published.publish(conn, year=body.year, years=body.years, today=today)
+    mail = league_mail.send_publication(conn, publication=made, targets=request.app.state.webhook_targets)
+    return {**made, "mail": mail}
+
+
+@router.get(
+    "/region/published",
+    response_model=PublicationOut,
+    responses={401: {}, 403: {}, 404: {}},
+    summary="the year's publication in force (frozen when published), cut to the caller's scope",
+)
+def region_published(conn: DbConn, p: CurrentPrincipal, year: Year) -> dict[str, Any]:
+    scope = region_scope(conn, p)
+    found = published.latest(conn, year=year)
+    if found is None:
+        raise NotFound(f"the results of {year} have not been published")
+    return published.narrowed(found, league=scope.league, park_code=scope.park)

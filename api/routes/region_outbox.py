@@ -7,15 +7,16 @@ the scheduler's outbox job until the region acknowledges it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
-from api.deps import Clock, DbConn, OperatorPrincipal
-from api.problems import Conflict, NotFound, Unprocessable
+from api.auth import Role
+from api.deps import Clock, CurrentPrincipal, DbConn, OperatorPrincipal
+from api.problems import Conflict, Forbidden, NotFound, Unprocessable
 from api.queries.registry import get_park
-from api.schemas.region import OutboxIn, OutboxOut
-from region import outbox
+from api.schemas.region import MyResultOut, OutboxIn, OutboxOut
+from region import my_result, outbox
 from region.delivery import submit
 from region.package import PackageError, load_key_file
 from region.park_package import NoStatistics
@@ -54,3 +55,28 @@ def queue_package(body: OutboxIn, conn: DbConn, p: OperatorPrincipal, clock: Clo
     except NoStatistics as exc:
         raise Unprocessable(str(exc), field="period") from exc
     return {**row, "new": new}
+
+
+PARK_PEOPLE = frozenset({Role.ADMIN, Role.OPERATOR, Role.READONLY})
+
+
+@router.get(
+    "/region/my-result",
+    response_model=list[MyResultOut],
+    responses={401: {}, 403: {}, 404: {}},
+    summary="the park's own results as the region published them, newest year first",
+    description="Fetched by the outbox job once the region acknowledged the park's annual package and"
+    " published the year. The park's admins, operators and read-only users.",
+)
+def my_results(
+    conn: DbConn,
+    p: CurrentPrincipal,
+    park_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> list[dict[str, Any]]:
+    if p.role not in PARK_PEOPLE:
+        raise Forbidden(f"role {p.role.value!r} may not read the park's regional result")
+    park = get_park(conn, p, park_id=park_id)
+    if park is None:
+        raise NotFound(f"no park {park_id}")
+    return my_result.stored(conn, park_code=park["code"], year=year)

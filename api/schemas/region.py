@@ -88,3 +88,26 @@ class OutboxOut(Out):
     acknowledged_at: datetime | None
     refused_at: datetime | None
     new: bool | None = Field(default=None, description="on POST: false when the figures are unchanged")
+
+
+class PublishIn(In):
+    year: int = Field(ge=2000, le=2100, description="the evaluation year to rank and freeze")
+    years: int = Field(default=5, ge=1, le=10, description="trend years kept with it")
+
+
+class PublicationOut(Out):
+    publication_id: int
+    year: int
+    published_at: datetime
+    method: dict[str, object] | None = Field(description="the evaluation method with its weights, as published")
+    results: list[RegionResultOut] = Field(description="the caller's scope of the frozen ranking")
+    mail: dict[str, int] | None = Field(default=None, description="on POST: leagues mailed, failed, without receiver")
+
+
+class MyResultOut(Out):
+    park_code: str
+    year: int
+    publication_id: int
+    published_at: datetime
+    fetched_at: datetime
+    result: dict[str, object] = Field(description="the park's row of the region's publication, as published")

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 import uvicorn
@@ -84,6 +85,16 @@ def monthly_rows(db: psycopg.Connection[Any], park_id: int, year: int, *, output
         )
 
 
+def queue_annual(t: TwoInstances, who: str, period: str = "2025") -> httpx.Response:
+    """The park's package of ``period`` queued through the park instance's API as ``who``."""
+    return httpx.post(
+        t.park.url + "/api/v1/region/outbox",
+        json={"park_id": t.park_id, "period": period},
+        headers=t.headers(who),
+        timeout=30,
+    )
+
+
 def region_user(conn: psycopg.Connection[Any], *, league: str | None = None, park: str | None = None) -> str:
     user = uq.create_user(conn, name=unique_code("r"), role=Role.READONLY)
     store.grant(conn, user_id=user["user_id"], league=league, park_code=park)
@@ -117,8 +128,10 @@ def two(settings: Settings, db_url: str, db: psycopg.Connection[Any], tmp_path: 
         park_settings = settings.model_copy(
             update={"region": RegionSettings(url=f"http://127.0.0.1:{region_port}", key_file=key_path, timeout_s=5)}
         )
-        region = ApiThread(lambda: create_app(settings, limits=LIMITS, database_url=region_db.url, static_dir=None),
-                           region_port)  # fmt: skip
+        # the region mails its leagues through a local SMTP server (tests/region/test_published.py)
+        region_settings = settings.model_copy(update={"webhook_allowed_networks": ["127.0.0.0/8"]})
+        region = ApiThread(lambda: create_app(region_settings, limits=LIMITS, database_url=region_db.url,
+                                              static_dir=None), region_port)  # fmt: skip
         park = ApiThread(lambda: create_app(park_settings, limits=LIMITS, database_url=db_url, static_dir=None),
                          park_port)  # fmt: skip
         with psycopg.connect(region_db.url, autocommit=True) as rconn:

@@ -82,3 +82,43 @@ def test_register_grant_submit_and_results_from_the_command_line(
     rows = json.loads(capsys.readouterr().out)
     assert [r["code"] for r in rows] == ["cli-a"] and rows[0]["designated_class"] == 1
     assert rows[0]["missing"]["annual"][-1] == "2025"  # nothing submitted by cli-a
+
+
+def test_publish_and_league_receiver_from_the_command_line(
+    two: TwoInstances,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+) -> None:
+    from alerting import routing_store
+
+    t = two
+    request.addfinalizer(get_settings.cache_clear)
+    monkeypatch.setattr("sys.argv", ["smartpark"])
+    _on(monkeypatch, SMARTPARK_DATABASE_URL=t.region_db)
+    receiver = unique_code("mail")
+    with psycopg.connect(t.region_db, autocommit=True) as conn:
+        # a mail server nobody listens on: the league's mail fails and says why
+        config = {
+            "host": "127.0.0.1",
+            "port": 9,
+            "security": "none",
+            "from": "r@region.example",
+            "to": ["o@bt.example"],
+        }
+        routing_store.create_receiver(
+            conn, name=receiver, park_id=None, categories=["energy"], channel="email", config=config, secrets={}
+        )
+    assert main(["region", "league-receiver", "baotou", "--receiver", "nobody"]) == 1
+    assert "no email receiver" in capsys.readouterr().err
+    assert main(["region", "league-receiver", "baotou", "--receiver", receiver]) == 0
+    _on(monkeypatch, SMARTPARK_DATABASE_URL=t.region_db, SMARTPARK_WEBHOOK_ALLOWED_NETWORKS='["127.0.0.0/8"]')
+    capsys.readouterr()
+    assert main(["region", "publish", "--year", "2025"]) == 0
+    out = capsys.readouterr().out
+    assert "published 2025" in out and json.loads(out[out.index("{") :]) == {
+        "mail": {"sent": 0, "failed": 1, "no_receiver": 0}
+    }
+    with psycopg.connect(t.region_db) as conn:
+        row = conn.execute("SELECT league, error FROM region_publication_mail").fetchone()
+    assert row is not None and row[0] == "baotou" and receiver in row[1]

@@ -1,13 +1,17 @@
 """The region view of the page on a region instance, in Chromium: a league/city's user sees its
-parks ranked among all, with class, Article 22 flags, rank over the years and missing packages."""
+parks ranked among all, with class, Article 22 flags, rank over the years and missing packages,
+and downloads the same table as XLSX."""
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import psycopg
 import pytest
 
@@ -85,5 +89,13 @@ def test_a_league_sees_its_parks_ranked_among_all(page: Any, region_site: tuple[
     assert "前10名" in first[7] and "2025: 1" in first[8]
     assert "鄂尔多斯" not in page.inner_text("body")  # another league's park is not shown
     assert "假设" in page.inner_text("#region-method")
+    # the region view's export: the same parks, by rank, with Chinese headers
+    with page.expect_download(timeout=60_000) as got:
+        page.click("#region-xlsx")
+    assert got.value.suggested_filename.endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(Path(got.value.path()).read_bytes()))
+    values = [[c.value for c in line] for line in book.worksheets[0].iter_rows()]
+    header = next(v for v in values if v and v[0] == "园区编码")
+    assert [v[0] for v in values[values.index(header) + 1 :] if v[0]] == ["pg-bt-a", "pg-bt-b"]
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.screenshot(path=str(DOC_SHOTS / "region-zh-1920.png"))

@@ -10,6 +10,8 @@ addLabels({
     "region.penalised": "后3名（扣减补助比例）", "region.downgrade": "连续{n}年未达类别标准", "region.none": "尚无园区报送",
     "region.class0": "未达二类", "region.assumption": "评价权重为平台假设，待自治区办公室发布评价考核办法（第二十一条）",
     "region.months": "{n} 个月", "region.not_submitted": "未报送年报",
+    "region.export_xlsx": "导出 XLSX", "region.export_csv": "导出 CSV", "region.mine": "本园区评价结果（自治区发布）",
+    "region.mine_none": "自治区尚未发布本园区的评价结果", "region.published": "发布日期",
   },
   en: {
     "nav.region": "Region", "region.title": "Regional evaluation of industrial parks", "region.year": "Year",
@@ -19,5 +21,7 @@ addLabels({
     "region.penalised": "Bottom 3 (subsidy cut)", "region.downgrade": "{n} years below class", "region.none": "No park has submitted yet",
     "region.class0": "below class 2", "region.assumption": "Weights are the platform's assumption until the regional office publishes its method (Art. 21)",
     "region.months": "{n} months", "region.not_submitted": "no annual package",
+    "region.export_xlsx": "Export XLSX", "region.export_csv": "Export CSV", "region.mine": "This park's evaluation (published by the region)",
+    "region.mine_none": "The region has not published this park's result yet", "region.published": "Published",
   },
 });

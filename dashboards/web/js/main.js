@@ -31,7 +31,7 @@ const REFRESH_MS = 60_000;
 // Which views each role sees, the first one being its home.
 const ROLE_VIEWS = {
   admin: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "region", "reports"],
-  operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "reports"],
+  operator: ["overview", "plan", "energy", "environment", "safety", "enterprise", "regulator", "region", "reports"],
   readonly: ["overview", "plan", "energy", "environment", "safety", "enterprise", "region", "reports"],
   enterprise: ["enterprise", "reports"],
   // the plan shows a regulator its bureau's devices, read-only
@@ -46,7 +46,7 @@ function viewAllowed(view, categories) {
 }
 
 // A region instance (parks registered for their packages, none in its own registry): the region
-// first. Users bound to a park have no region scope, so no region view.
+// first. On a park instance the region view shows the park's own published result.
 const homeFirst = (views, park) => (park || !views.includes("region") ? views : ["region", ...views.filter((v) => v !== "region")]);
 
 const $ = (sel) => document.querySelector(sel);
@@ -122,7 +122,7 @@ async function loadContext(parkCode = wantedPark()) {
     timezone: park?.timezone || "Asia/Shanghai",
     canAck: ["admin", "operator", "enterprise"].includes(me.role), // enterprises acknowledge their own
     views: homeFirst((ROLE_VIEWS[me.role] || ROLE_VIEWS.readonly)
-      .filter((v) => viewAllowed(v, me.categories || []) && (v !== "region" || me.park_id == null)), park),
+      .filter((v) => viewAllowed(v, me.categories || [])), park),
     names: {
       enterprise: (id) => entById.get(id)?.name,
       device: (id) => deviceName(devById.get(id)),

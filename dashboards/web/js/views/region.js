@@ -1,6 +1,8 @@
 // Region: every park's Article 12 class, Article 22 rank and flags, rank over the years and the
-// packages not received (GET /region/results; the caller's scope: all parks, a league's, its own).
+// packages not received (GET /region/results; the caller's scope: all parks, a league's, its own),
+// with XLSX/CSV exports. On a park instance: the park's own results as the region published them.
 import * as api from "../api.js";
+import { download } from "../files.js";
 import { escape, num } from "../format.js";
 import { t } from "../i18n.js";
 import "../i18n-region.js";
@@ -30,11 +32,35 @@ function row(r) {
     <td class="wrap">${flags(r)}</td><td class="wrap">${escape(trend)}</td><td class="wrap">${escape(missing || "–")}</td></tr>`;
 }
 
-export async function render(el) {
+function myRow(m) {
+  const r = m.result;
+  return `<tr data-year="${m.year}"><td class="num">${m.year}</td><td class="num">${r.rank ?? "–"} / ${r.ranked_parks}</td>
+    <td>${klass(r.designated_class)}</td><td>${klass(r.park_class)}</td><td class="num">${num(r.score, 1)}</td>
+    <td class="wrap">${flags(r)}</td><td>${escape(String(m.published_at).slice(0, 10))}</td></tr>`;
+}
+
+/** A park instance: its results as published by the region (fetched by the outbox job). */
+async function renderMine(el, park) {
+  el.innerHTML = `<div class="toolbar"><h2>${t("region.mine")}</h2></div><div class="panel" id="region-mine"></div>`;
+  const box = el.querySelector("#region-mine");
+  async function load() {
+    const rows = await api.get("/region/my-result", { park_id: park.park_id });
+    box.innerHTML = rows.length ? `<table class="ranking region"><thead><tr><th>${t("region.year")}</th>
+      <th>${t("region.rank")}</th><th>${t("region.designated")}</th><th>${t("region.class")}</th><th>${t("region.score")}</th>
+      <th>${t("region.flags")}</th><th>${t("region.published")}</th></tr></thead><tbody>${rows.map(myRow).join("")}</tbody></table>`
+      : `<div class="empty">${t("region.mine_none")}</div>`;
+  }
+  await load().catch((err) => { box.innerHTML = `<div class="empty">${escape(err.detail || err.message)}</div>`; });
+  return { refresh: load };
+}
+
+export async function render(el, ctx) {
+  if (ctx?.park) return renderMine(el, ctx.park);
   let year = lastYear();
   el.innerHTML = `
     <div class="toolbar"><h2>${t("region.title")}</h2>
-      <label>${t("region.year")} <input id="region-year" type="number" min="2000" max="2100" value="${year}"></label></div>
+      <label>${t("region.year")} <input id="region-year" type="number" min="2000" max="2100" value="${year}"></label>
+      <button id="region-xlsx">${t("region.export_xlsx")}</button> <button id="region-csv">${t("region.export_csv")}</button></div>
     <div class="panel"><p class="muted" id="region-method"></p><div id="region-table"></div></div>`;
   const box = el.querySelector("#region-table");
 
@@ -47,6 +73,13 @@ export async function render(el) {
       <th>${t("region.output")}</th><th>${t("region.score")}</th><th>${t("region.flags")}</th><th>${t("region.trend")}</th>
       <th>${t("region.missing")}</th></tr></thead><tbody>${rows.map(row).join("")}</tbody></table>`
       : `<div class="empty">${t("region.none")}</div>`;
+  }
+
+  for (const format of ["xlsx", "csv"]) {
+    el.querySelector(`#region-${format}`).addEventListener("click", () => {
+      download("/region/results/export", { year, format }, `region-${year}.${format}`)
+        .catch((err) => { box.insertAdjacentHTML("afterbegin", `<div class="error">${escape(err.detail || err.message)}</div>`); });
+    });
   }
 
   el.querySelector("#region-year").addEventListener("change", (ev) => {
