@@ -86,10 +86,10 @@ def broken_rollups(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[int]]:
     broken: set[int] = set()
     real = job.compute_15m
 
-    def compute(r: Any, params: Any) -> Any:
+    def compute(r: Any, params: Any, *more: Any) -> Any:
         if np.isin(r.series >> 16, list(broken)).any():
             raise ValueError("a reading this job cannot roll up")
-        return real(r, params)
+        return real(r, params, *more)
 
     monkeypatch.setattr(job, "compute_15m", compute)
     yield broken
