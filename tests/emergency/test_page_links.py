@@ -44,7 +44,8 @@ def _fits(page: Any, width: int, height: int) -> None:
 
     page.set_viewport_size({"width": width, "height": height})
     with contextlib.suppress(Timeout):  # the assertion below names what overflows
-        page.wait_for_function(f"({OVERFLOW})().length === 0", timeout=10_000)
+        # a function, not an expression: the page's CSP forbids evaluating strings
+        page.wait_for_function(f"() => ({OVERFLOW})().length === 0", timeout=10_000)
     assert page.evaluate(OVERFLOW) == [], (width, height)
 
 

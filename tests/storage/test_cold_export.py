@@ -2,7 +2,7 @@
 every reading was hot: the Parquet files merged with the hot rows, series by series, with their
 data flags; against the real TimescaleDB and the API with the cold tier configured.
 
-The readings are of March 1987 (each test file of the storage tests keeps to years of its own).
+The readings are of March 1975 (each test file of the storage tests keeps to years of its own).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def test_a_raw_export_reaching_the_cold_tier_is_the_file_it_was_while_hot(
 ) -> None:
     em, cems = device_id(db, park, "e1", "em1"), device_id(db, park, "e1", "cems1")
     kwh, so2 = metric("elec.import_kwh").id, metric("stack.so2_mgm3").id
-    t0 = ms(1987, 3, 1)
+    t0 = ms(1975, 3, 1)
     rows = [(em, kwh, t0 + i * 600_000, 1000.0 + i * 2.5) for i in range(3 * 144)]
     rows += [(cems, so2, t0 + i * 600_000, round(30 + (i % 7) * 0.5, 1)) for i in range(3 * 144) if i % 5]
     store_readings(db, rows)
@@ -58,11 +58,11 @@ def test_a_raw_export_reaching_the_cold_tier_is_the_file_it_was_while_hot(
     )
     park_id = int(db.execute("SELECT park_id FROM parks WHERE code = %s", (park["parks"][0]["code"],)).fetchone()[0])  # type: ignore[index]
     key = make_user(db, Role.ADMIN)
-    rng = {"from": "1987-03-01T12:00:00Z", "to": "1987-03-03T12:00:00Z", "enterprise_id": str(_ent(db, em))}
+    rng = {"from": "1975-03-01T12:00:00Z", "to": "1975-03-03T12:00:00Z", "enterprise_id": str(_ent(db, em))}
     hot = _export(settings, key, park_id, None, **rng)
 
     store = ColdStore.of(str(tmp_path))
-    window = (datetime(1987, 3, 1, tzinfo=UTC), datetime(1987, 3, 3, tzinfo=UTC))
+    window = (datetime(1975, 3, 1, tzinfo=UTC), datetime(1975, 3, 3, tzinfo=UTC))
     moved = tiering.move_old(db, store, hot_days=90, zstd_level=3, window=window)
     assert sum(m.rows for m in moved) > 0  # the first two days are cold, the third still hot
     left = db.execute("SELECT count(*) FROM telemetry WHERE device_id = ANY(%s)", ([em, cems],)).fetchone()
