@@ -1,7 +1,7 @@
 """Raw readings of an export whose range reaches the cold tier: the Parquet files merged with
-the hot rows (storage.raw_tiers), series by series in the export's order, one device read at a
-time so memory holds one device's range, never the whole export. Rollups stay in the database,
-so only raw exports need this."""
+the hot rows (storage.raw_tiers), series by series in the export's order, a few devices read at
+a time: memory holds their range, never the whole export, and each read of the cold files serves
+several devices. Rollups stay in the database, so only raw exports need this."""
 
 from __future__ import annotations
 
@@ -11,31 +11,36 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import psycopg
 from psycopg.rows import tuple_row
 
 from api.queries.exports import Export
-from smartpark.series_key import pack
+from smartpark.series_key import pack, unpack
 from storage import raw_tiers
 from storage.coldfs import ColdStore
 
+DEVICES_A_READ = 8  # a month of raw readings of 8 devices is some tens of MB
+
 
 def _hot(
-    conn: psycopg.Connection[Any], device: int, metrics: list[int], start: datetime, end: datetime
+    conn: psycopg.Connection[Any], keys: npt.NDArray[np.int64], start: datetime, end: datetime
 ) -> raw_tiers.Points:
+    devices, metrics = unpack(keys)
     with conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute(
-            "SELECT metric_id, (extract(epoch FROM ts) * 1000)::int8, value, flag FROM telemetry"
-            " WHERE device_id = %s AND metric_id = ANY(%s) AND ts >= %s AND ts < %s ORDER BY metric_id, ts",
-            (device, metrics, start, end),
+            "SELECT device_id, metric_id, (extract(epoch FROM ts) * 1000)::int8, value, flag FROM telemetry"
+            " WHERE device_id = ANY(%s) AND metric_id = ANY(%s) AND ts >= %s AND ts < %s"
+            " ORDER BY device_id, metric_id, ts",
+            (sorted(set(devices.tolist())), sorted(set(metrics.tolist())), start, end),
         ).fetchall()
-    met = np.array([r[0] for r in rows], dtype=np.int64)
-    return raw_tiers.Points(
-        pack(np.full(met.size, device), met),
-        np.array([r[1] for r in rows], dtype=np.int64),
-        np.array([r[2] for r in rows], dtype=np.float64),
-        np.array([r[3] for r in rows], dtype=np.int16),
+    got = raw_tiers.Points(
+        pack(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64)),
+        np.array([r[2] for r in rows], dtype=np.int64),
+        np.array([r[3] for r in rows], dtype=np.float64),
+        np.array([r[4] for r in rows], dtype=np.int16),
     )
+    return got.take(np.isin(got.series, keys))  # the export's series only
 
 
 def raw_rows(
@@ -46,17 +51,20 @@ def raw_rows(
     p = export.params
     tz = ZoneInfo(p["tz"])
     start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
-    metrics_of: dict[int, list[int]] = {}
+    keys_of: dict[int, list[int]] = {}
     for d, m in zip(p["dev"], p["met"], strict=True):
-        metrics_of.setdefault(d, []).append(m)
-    device, got = None, raw_tiers.NONE
-    for i, (d, m) in enumerate(zip(p["dev"], p["met"], strict=True)):
-        if d != device:  # the export's series come device by device
-            device = d
-            keys = pack(np.full(len(metrics_of[d]), d), np.asarray(metrics_of[d]))
+        keys_of.setdefault(d, []).append(int(pack(np.array([d]), np.array([m]))[0]))
+    order = list(keys_of)  # devices as the export's series come: device by device
+    loaded: set[int] = set()
+    got = raw_tiers.NONE
+    for i, d in enumerate(p["dev"]):
+        if d not in loaded:
+            at = order.index(d)
+            batch = order[at : at + DEVICES_A_READ]
+            keys = np.array(sorted(k for b in batch for k in keys_of[b]), dtype=np.int64)
             cold_part = raw_tiers.points(conn, cold, start_ms=start_ms, end_ms=end_ms, series=keys)
-            got = raw_tiers.merge_points(_hot(conn, d, metrics_of[d], start, end), cold_part)
-        key = int(pack(np.array([d]), np.array([m]))[0])
+            got, loaded = raw_tiers.merge_points(_hot(conn, keys, start, end), cold_part), set(batch)
+        key = int(pack(np.array([d]), np.array([p["met"][i]]))[0])
         lo, hi = np.searchsorted(got.series, key), np.searchsorted(got.series, key, side="right")
         label = (p["ent"][i], p["dcode"][i], p["name"][i], p["unit"][i], p["agg_zh"][i])
         for t, v, f in zip(got.ts[lo:hi].tolist(), got.value[lo:hi].tolist(), got.flag[lo:hi].tolist(), strict=True):
