@@ -8,23 +8,36 @@ let zone = "Asia/Shanghai";
 export function setZone(timezone) {
   zone = timezone;
   partsCache.clear();
+  offsets.clear();
 }
 
 export const parkZone = () => zone;
 
 const locale = () => (currentLang() === "zh" ? "zh-CN" : "en-GB");
 
+// Making an Intl formatter costs far more than using one (a chart's axis formats every label):
+// each is made once per locale, zone and options.
+const formatters = new Map();
+function kept(make, ...key) {
+  const k = key.join("|");
+  let f = formatters.get(k);
+  if (!f) formatters.set(k, (f = make()));
+  return f;
+}
+
 export function num(value, digits = 1) {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";
   const abs = Math.abs(value);
   const d = abs >= 1000 ? 0 : digits;
-  return Number(value).toLocaleString(locale(), { maximumFractionDigits: d, minimumFractionDigits: 0 });
+  const lc = locale();
+  return kept(() => new Intl.NumberFormat(lc, { maximumFractionDigits: d, minimumFractionDigits: 0 }), "num", lc, d).format(Number(value));
 }
 
 /** Short axis numbers: 12 300 -> "1.2万" (zh) or "12.3k" (en), so labels fit the axis. */
 export function compact(value) {
   if (value == null) return "";
-  return new Intl.NumberFormat(locale(), { notation: "compact", maximumFractionDigits: 1 }).format(value);
+  const lc = locale();
+  return kept(() => new Intl.NumberFormat(lc, { notation: "compact", maximumFractionDigits: 1 }), "compact", lc).format(value);
 }
 
 /** A change against the previous period in % (null when there is nothing to compare). */
@@ -69,11 +82,23 @@ export function clock(ts) {
   return `${p.hour}:${p.minute}:${p.second}`;
 }
 
+// Offsets by quarter hour: zones change their offset on a quarter hour, and a chart's points
+// would otherwise each cost a formatToParts.
+const QUARTER_MS = 900_000;
+const offsets = new Map();
+
 /** The park zone's offset from UTC at an instant, in ms (DST-aware). */
 export function offsetMs(ts) {
-  const p = parkParts(ts);
-  const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
-  return asUtc - Math.floor(ts / 1000) * 1000;
+  const quarter = Math.floor(ts / QUARTER_MS);
+  let off = offsets.get(quarter);
+  if (off === undefined) {
+    const at = quarter * QUARTER_MS;
+    const p = parkParts(at);
+    off = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - at;
+    if (offsets.size > 20_000) offsets.clear();
+    offsets.set(quarter, off);
+  }
+  return off;
 }
 
 /** "UTC+08:00": the label every time on the page carries. */
@@ -87,7 +112,7 @@ export function zoneLabel(ts = Date.now()) {
 /** Calendar date (YYYY-MM-DD) in the park's time zone, `offsetDays` days from now. */
 export function parkDate(timezone = zone, offsetDays = 0, now = new Date()) {
   const d = new Date(now.getTime() + offsetDays * 86400000);
-  return new Intl.DateTimeFormat("en-CA", { timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit" }).format(d);
+  return kept(() => new Intl.DateTimeFormat("en-CA", { timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit" }), "date", timezone).format(d);
 }
 
 /** First day of the month `offsetMonths` from the park's current month (YYYY-MM-01). */

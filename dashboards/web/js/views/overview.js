@@ -11,6 +11,9 @@ import { completenessPanel } from "../completeness.js";
 import { latestRows } from "../states.js";
 
 const SPARK_STEP_MS = 10_000; // one live point of the load curve per 10 s
+// Readings come a device at a time (a whole park's on connecting); the curve is drawn again
+// once per this much, not per reading.
+const REDRAW_MS = 250;
 const CARRIERS = ["electricity", "water", "natural_gas", "steam", "heat", "raw_coal"];
 const KPIS = [...CARRIERS.map((c) => ({ key: c, unit: () => carrierUnit(c) })),
   { key: "tce", unit: () => t("unit.tce") }, { key: "co2", unit: () => t("unit.t") }];
@@ -19,6 +22,7 @@ const POLLUTANT = { PM25: "air.pm25_ugm3", PM10: "air.pm10_ugm3", SO2: "air.so2_
   CO: "air.co_mgm3", O3: "air.o3_ugm3", O3_8H: "air.o3_ugm3" };
 export const pollutantName = (p) => (POLLUTANT[p] ? metricName(POLLUTANT[p]) : t("common.other_metric"));
 
+export const drawsCharts = true;
 export const liveSelection = () => ({ metrics: ["elec.power_kw"], alarms: true });
 
 function kpiCard(k, today, yesterday, mtd) {
@@ -52,6 +56,7 @@ export async function render(el, ctx) {
     </div>`;
 
   const power = new Map(); // device_id -> latest kW
+  let redraw = null;
   let lastTs = null;
   let received = 0;
   const spark = chart(el.querySelector("#load-spark"));
@@ -157,11 +162,12 @@ export async function render(el, ctx) {
         received += 1;
         const ts = typeof ev.ts === "number" ? ev.ts : Date.parse(ev.ts); // epoch ms, as the states answer
         if (!lastTs || ts > lastTs) lastTs = ts;
-        showLoad();
+        redraw ||= setTimeout(() => { redraw = null; showLoad(); }, REDRAW_MS);
       } else if (ev.type === "alarm" || ev.type === "alert") {
         loadAlarms().catch(console.warn);
       }
     },
     async refresh() { await Promise.allSettled([loadKpis(), loadAlarms(), loadTop(), loadHistory().then(showLoad), loadCompleteness()]); },
+    destroy() { clearTimeout(redraw); },
   };
 }
