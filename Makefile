@@ -3,7 +3,7 @@ VENV ?= .venv
 SP := $(VENV)/bin/smartpark
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-unit lint services-down bench
+.PHONY: setup demo test test-unit lint services-down bench web
 
 setup:
 	bash scripts/setup.sh
@@ -21,6 +21,11 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# The page's bundles and ECharts build from dashboards/web/js (dashboards/build/rollup.config.mjs);
+# run after changing the page's modules, and commit what it writes.
+web: setup
+	cd dashboards/build && node_modules/.bin/rollup -c --silent
 
 services-down:
 	$(SP) services down

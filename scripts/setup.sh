@@ -20,6 +20,7 @@ command -v "$PY" >/dev/null || need python3
 "$PY" -m venv --help >/dev/null 2>&1 || need python3-venv
 need fonts-noto-cjk  # the report packs' PDFs embed it (reports/render_pdf.py), and the browser shows Chinese with it
 [ "${SMARTPARK_BROWSER_TESTS:-1}" = 0 ] || need chromium
+command -v npm >/dev/null || need npm  # the page's build tools (below)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   as_root apt-get update -qq
@@ -46,6 +47,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     "$VENV/bin/pip" install -q -e '.[dev]'
   fi
   echo "$want" >"$stamp"
+fi
+
+# The page's build tools (dashboards/build: `make web` and the test that the committed bundles are
+# what the sources build), pinned by its lock. Running smartpark needs none of them.
+tools=dashboards/build/node_modules/.package-lock.json
+if [ ! -f "$tools" ] || [ dashboards/build/package-lock.json -nt "$tools" ]; then
+  log "installing the page's build tools"
+  (cd dashboards/build && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 
 "$VENV/bin/smartpark" services up --migrate

@@ -1,9 +1,11 @@
-// ECharts helpers (window.echarts comes from the vendored vendor/echarts/echarts.min.js).
-// ECharts is fetched and evaluated when a view makes its first chart, right after the view has
-// sent its requests: its evaluation, the longest task of a cold load, overlaps the network, and
-// a view without charts (safety, enterprise) never loads it. Until then a chart is a LazyChart
-// that keeps what it is asked to do and does it when ECharts is there; the view's other panels
-// are filled as their answers come.
+// ECharts helpers (window.echarts comes from the vendored vendor/echarts/echarts.min.js, a build
+// of the chart types and components the page uses: vendor/echarts/VERSION).
+// A cold load of a view with charts fetches ECharts' bytes at once, beside sign-in
+// (prefetchEcharts: the view's module says it draws charts), and evaluates them when the view makes
+// its first chart, right after the view has sent its requests: the evaluation, the longest task of
+// a cold load, overlaps the network, and a view without charts (safety, enterprise) never loads
+// it. Until then a chart is a LazyChart that keeps what it is asked to do and does it when ECharts
+// is there; the view's other panels are filled as their answers come.
 // Time axes show the park's wall clock: ECharts formats in UTC (useUTC) the instants shifted by
 // the park zone's offset, so a browser in another zone draws the same hours. Every axis is named
 // (unit or zone), values are compact so labels are not clipped, and an empty chart says so.
@@ -13,12 +15,23 @@ import { t } from "./i18n.js";
 const charts = new Set();
 
 let loading = null;
+const ECHARTS_URL = new URL("../vendor/echarts/echarts.min.js", import.meta.url).href;
+
+/** Fetch ECharts' bytes now without evaluating them (a view that draws charts is coming). */
+export function prefetchEcharts() {
+  if (window.echarts || loading || document.querySelector(`link[href="${ECHARTS_URL}"]`)) return;
+  const link = document.createElement("link");
+  link.rel = "preload";
+  link.as = "script";
+  link.href = ECHARTS_URL;
+  document.head.append(link);
+}
 
 /** Evaluate ECharts (once) and run every chart's kept work; resolves when done. */
 export function loadEcharts() {
   loading ||= (window.echarts ? Promise.resolve() : new Promise((resolve, reject) => {
     const s = document.createElement("script");
-    s.src = new URL("../vendor/echarts/echarts.min.js", import.meta.url).href;
+    s.src = ECHARTS_URL;
     s.onload = () => resolve();
     s.onerror = () => reject(new Error("ECharts did not load"));
     document.head.append(s);

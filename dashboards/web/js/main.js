@@ -1,7 +1,7 @@
 // The ops-centre page: sign-in, the park context, a hash router over the views, live updates.
 import * as api from "./api.js";
-import { chartsDrawn, disposeAll } from "./charts.js";
-import { clock, escape, setZone, time, zoneLabel } from "./format.js";
+import { chartsDrawn, disposeAll, prefetchEcharts } from "./charts.js";
+import { clock, escape, parkDate, setZone, time, zoneLabel } from "./format.js";
 import { applyStatic, currentLang, onLangChange, setLang, t } from "./i18n.js";
 import "./i18n-ops.js";
 import "./i18n-region.js";
@@ -177,9 +177,13 @@ function showContext() {
 const viewOfHash = () => location.hash.replace(/^#\//, "").split("?")[0];
 
 async function boot() {
-  VIEWS[viewOfHash()]?.().catch(() => {}); // the view's code loads while the context does
+  // While sign-in travels: the view's code, ECharts' bytes if it draws charts, and the time-zone
+  // data, which the first zoned date format loads (tens of ms of the main thread).
+  VIEWS[viewOfHash()]?.().then((m) => { if (m.drawsCharts) prefetchEcharts(); }).catch(() => {});
+  const context = loadContext();
+  parkDate();
   try {
-    ctx = await loadContext();
+    ctx = await context;
   } catch (err) {
     if (err.status === 401) { api.forget(); return showLogin(t("login.failed") + ": " + err.detail); }
     return showLogin(err.message);

@@ -14,6 +14,7 @@ const MAX_COMPLETENESS_DAYS = 92; // the API's bound (api/routes/completeness.py
 
 export const deviceIdFromHash = () => Number(new URLSearchParams(location.hash.split("?")[1] || "").get("id")) || null;
 
+export const drawsCharts = true;
 export const liveSelection = () => {
   const id = deviceIdFromHash();
   return { metrics: null, devices: id ? [id] : [], alarms: true };

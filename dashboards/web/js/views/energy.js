@@ -12,6 +12,7 @@ const COLUMNS = [
   ["steam", "steam_t", 1], ["heat", "heat_gj", 1], ["raw_coal", "raw_coal_t", 1],
 ];
 
+export const drawsCharts = true;
 export const liveSelection = () => ({ metrics: [], alarms: false });
 
 export async function render(el, ctx) {

@@ -14,6 +14,7 @@ const AIR = ["air.pm25_ugm3", "air.pm10_ugm3", "air.so2_ugm3", "air.no2_ugm3", "
 const STACK = ["stack.so2_mgm3", "stack.nox_mgm3", "stack.dust_mgm3"];
 const WASTEWATER = ["ww.cod_mgl", "ww.nh3n_mgl", "ww.ph"];
 
+export const drawsCharts = true;
 export const liveSelection = () => ({ metrics: [], alarms: false });
 
 /** latest rows -> Map(device_id -> {metric: row}) */

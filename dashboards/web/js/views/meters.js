@@ -10,6 +10,7 @@ import "../i18n-energy.js";
 
 const PERIODS = ["deep_valley", "valley", "flat", "peak", "critical_peak"];
 
+export const drawsCharts = true;
 export const liveSelection = () => ({ metrics: [], alarms: false });
 
 const hashParam = (name) => new URLSearchParams(location.hash.split("?")[1] || "").get(name);

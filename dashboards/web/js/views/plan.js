@@ -11,6 +11,7 @@ import { drawPlan, loadPlan, planLegend, statesById } from "../plan.js";
 
 const STATE_POLL_MS = 15_000; // devices turn offline by silence: no event says so
 
+export const drawsCharts = true;
 export const liveSelection = () => ({ metrics: [], alarms: true });
 
 export async function firingAlarms(parkId) {

@@ -6,6 +6,7 @@ import { escape } from "../format.js";
 import { t } from "../i18n.js";
 import { incidentsPanel, seesIncidents } from "../incidents.js";
 
+export const drawsCharts = true;
 export const liveSelection = () => ({ metrics: [], alarms: true });
 
 export async function render(el, ctx) {
