@@ -28,7 +28,7 @@ from api.queries import alarms as alarm_q
 from api.queries import statistics as q
 from api.queries import telemetry as tq
 from api.queries.registry import get_enterprise, get_park
-from api.schemas.common import PageOut, encoded, json_response, paged
+from api.schemas.common import PageOut, encoded, fast_json, json_response, paged
 from api.schemas.statistics import (
     EconomicImportIn,
     EconomicIn,
@@ -53,6 +53,7 @@ from smartpark.catalogue import BY_CODE
 router = APIRouter(tags=["statistics"])
 Period = Literal["day", "month", "year"]
 MAX_PERIODS = {"day": 400, "month": 120, "year": 50}
+RANKING_MAX_LIMIT = 100_000
 
 
 def _range(period: Period, start: date, end: date) -> tuple[date, date]:
@@ -163,7 +164,8 @@ RANKABLE = {**dict.fromkeys(ENERGY_COLUMNS, "energy"), **dict.fromkeys(EMISSION_
     summary="every enterprise of a park ranked by one indicator over a range, in one answer",
     description="Sums of the daily (`period=day`) or monthly indicators in [from, to) per"
     " enterprise, every carrier and emission included, largest first. One call whatever the number"
-    " of enterprises; a range of at most 400 days or 120 months.",
+    " of enterprises; a range of at most 400 days or 120 months. `limit` keeps the first N (a"
+    " top ten need not carry every enterprise); `total` counts them all.",
 )
 def park_ranking(
     park_id: Id,
@@ -173,7 +175,8 @@ def park_ranking(
     end: To,
     period: Literal["day", "month"] = "month",
     by: str = "tce_equivalent",
-) -> dict[str, Any]:
+    limit: Annotated[int | None, Query(ge=1, le=RANKING_MAX_LIMIT, description="the first N; all when absent")] = None,
+) -> Any:
     park = get_park(conn, p, park_id=park_id)
     if park is None or p.role is Role.ENTERPRISE:  # an enterprise does not see the others' figures
         raise NotFound(f"no park {park_id}")
@@ -189,14 +192,10 @@ def park_ranking(
         | shape({**r, "period": start}, p.categories, economic=False)
         for r in rows
     ]
-    return {
-        "park_id": park_id,
-        "period": period,
-        "from": start,
-        "to": end,
-        "by": by,
-        "items": _ranked(items, group, by),
-    }
+    ranked = _ranked(items, group, by)
+    body = {"park_id": park_id, "period": period, "from": start, "to": end, "by": by, "total": len(ranked),
+            "items": ranked[:limit]}  # fmt: skip
+    return fast_json(RankingResponse, body)
 
 
 def _ranked(items: list[dict[str, Any]], group: str, by: str) -> list[dict[str, Any]]:

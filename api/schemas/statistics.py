@@ -106,6 +106,7 @@ class RankingResponse(Out):
     start: date = Field(alias="from")
     end: date = Field(alias="to")
     by: str
+    total: int  # enterprises ranked and unranked, before any limit
     items: list[RankedOut]
 
 

@@ -374,6 +374,19 @@ def test_ranking_lists_every_enterprise_in_one_answer(client: TestClient, tenanc
     assert "raw_coal_t" in by_kwh[0]["energy"] and "heat_gj" in by_kwh[0]["energy"]
 
 
+def test_a_ranking_limited_to_the_first_n_keeps_their_order_and_counts_all(
+    client: TestClient, tenancy: Tenancy, stats: None
+) -> None:
+    t = tenancy
+    whole = _ranking(client, t, "operator", by="so2_kg").json()
+    first = _ranking(client, t, "operator", by="so2_kg", limit=1).json()
+    assert whole["total"] == len(whole["items"]) >= 2
+    assert first["total"] == whole["total"]
+    assert first["items"] == whole["items"][:1] and first["items"][0]["enterprise_id"] == t.e1
+    assert _ranking(client, t, "operator", limit=0).status_code == 422
+    assert _ranking(client, t, "operator", limit=100_001).status_code == 422
+
+
 def test_ranking_scope_and_bad_values(client: TestClient, tenancy: Tenancy, stats: None) -> None:
     t = tenancy
     assert _ranking(client, t, "enterprise").status_code == 404

@@ -82,10 +82,14 @@ window.addEventListener("resize", () => { for (const c of charts) c.resize(); })
 export const textScale = () => Math.max(1, window.innerWidth / 1920);
 const AXIS_TEXT_BASE = { color: "#9fb6ca", fontSize: 12 };
 const axisText = () => ({ ...AXIS_TEXT_BASE, fontSize: AXIS_TEXT_BASE.fontSize * textScale() });
+// The page's font, read once: reading a computed style forces the browser to lay out the
+// page, which a view filling its panels had just changed.
+let pageFont = null;
+const font = () => (pageFont ??= getComputedStyle(document.documentElement).getPropertyValue("--font"));
 const base = () => ({
   backgroundColor: "transparent",
   useUTC: true,
-  textStyle: { fontFamily: getComputedStyle(document.documentElement).getPropertyValue("--font"), fontSize: 12 * textScale() },
+  textStyle: { fontFamily: font(), fontSize: 12 * textScale() },
   grid: { left: 12, right: 28, top: 40, bottom: 12, containLabel: true },
   tooltip: { trigger: "axis" },
 });
@@ -107,7 +111,10 @@ const timeAxis = (days = false) => ({ type: "time", name: zoneLabel(), nameLocat
 /** Draw `option`, or "no data" when `empty`; the container says which (data-empty). */
 export function draw(c, option, empty = false) {
   c.run((r) => {
-    r.resize(); // the container may have changed size since init (content filled in around it)
+    // The container may have changed size since an earlier draw (content filled in around it);
+    // the first draw follows init, which has just measured it.
+    if (c.drawn) r.resize();
+    c.drawn = true;
     if (empty) {
       r.setOption({ ...base(), title: { text: t("common.no_data"), left: "center", top: "middle", textStyle: { color: "#8aa3b8", fontSize: 16 * textScale(), fontWeight: 400 } } }, true);
     } else {

@@ -59,8 +59,8 @@ export function monthToDate(byDay, key, today) {
 }
 
 /** Every enterprise of the park ranked by `by` over [from, to) in one answer. */
-export function ranking(ctx, { period, from, to, by = "tce_equivalent" }) {
-  return api.get(`/statistics/parks/${ctx.park.park_id}/ranking`, { period, from, to, by });
+export function ranking(ctx, { period, from, to, by = "tce_equivalent", limit }) {
+  return api.get(`/statistics/parks/${ctx.park.park_id}/ranking`, { period, from, to, by, limit });
 }
 
 /** The park's load (Σ of its meters' mean kW) per bucket: [[ts_ms, kW], ...]. */

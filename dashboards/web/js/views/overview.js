@@ -130,8 +130,8 @@ export async function render(el, ctx) {
 
   async function loadTop() {
     const month = parkMonth(tz);
-    const answer = await ranking(ctx, { period: "day", from: month, to: addDays(parkDate(tz), 1) });
-    const rows = answer.items.filter((r) => r.rank != null).slice(0, 10);
+    const answer = await ranking(ctx, { period: "day", from: month, to: addDays(parkDate(tz), 1), limit: 10 });
+    const rows = answer.items.filter((r) => r.rank != null);
     draw(top, barOption(rows.map((r) => r.name), rows.map((r) => Math.round((r.energy?.tce_equivalent ?? 0) * 10) / 10),
       { unit: t("unit.tce"), horizontal: true, color: "#3fb6ff" }), !rows.length);
   }
