@@ -4,7 +4,7 @@ import { addLabels } from "./i18n.js";
 
 addLabels({
   zh: {
-    "park.select": "选择园区", "park.failed": "园区切换失败",
+    "park.select": "选择园区", "park.none": "没有可显示的园区", "park.failed": "园区切换失败",
     "nav.plan": "一张图", "nav.reports": "报表", "common.export": "导出", "plan.title": "园区一张图", "plan.none": "本园区尚无平面图",
     "plan.online": "在线", "plan.offline": "离线", "plan.alarm": "告警", "plan.unplaced": "台设备未在图上",
     "plan.devices": "设备", "plan.click": "点击设备查看详情",
@@ -32,7 +32,7 @@ addLabels({
     "econ.fixed_asset_investment": "固定资产投资（万元）", "econ.employees": "从业人员（人）", "econ.rd_expense": "研发经费（万元）", "econ.main_products": "主要产品",
   },
   en: {
-    "park.select": "Choose the park", "park.failed": "Could not switch the park",
+    "park.select": "Choose the park", "park.none": "No park to show", "park.failed": "Could not switch the park",
     "nav.plan": "Plan", "nav.reports": "Reports", "common.export": "Export", "plan.title": "Park plan", "plan.none": "This park has no plan yet",
     "plan.online": "Online", "plan.offline": "Offline", "plan.alarm": "Alarm", "plan.unplaced": "devices not on the plan",
     "plan.devices": "Devices", "plan.click": "Click a device for its detail",

@@ -3,7 +3,7 @@
 // by category) in the centre, AQI and the alarm list on the right. Signed in with a read-only
 // display key kept in this browser, so a reboot brings the screen back by itself.
 import * as api from "../js/api.js";
-import { barOption, chart, draw, echartsReady, lineOption, pieOption } from "../js/charts.js";
+import { barOption, chart, draw, lineOption, pieOption } from "../js/charts.js";
 import { clock, escape, num, parkDate, parkMonth, setZone, time, zoneLabel } from "../js/format.js";
 import { applyStatic, currentLang, t } from "../js/i18n.js";
 import * as live from "../js/live.js";
@@ -25,8 +25,11 @@ const SEVERITY = { critical: 0, major: 1, minor: 2, warning: 3 };
 let ctx = null;
 
 async function start() {
-  const [me, parks, metrics] = await Promise.all([api.me(), api.parks(), api.metrics(), echartsReady()]);
-  const park = parks.find((p) => p.park_id === me.park_id) || parks[0];
+  // One answer (the park's context, while the key is exchanged for a token); the charts draw
+  // when ECharts, fetched beside it (index.html), is evaluated.
+  const { me, park, metrics, enterprises } = await api.context();
+  if (!park) throw new Error(t("park.none"));
+  const names = new Map(enterprises.enterprise_id.map((id, i) => [id, enterprises.name[i]])); // columns
   setCatalogue(metrics);
   setZone(park.timezone);
   ctx = { me, park, timezone: park.timezone };
@@ -42,7 +45,7 @@ async function start() {
 
   async function loadFigures() {
     const today = parkDate(ctx.timezone);
-    const rankingP = ranking(ctx, { period: "day", from: parkMonth(ctx.timezone), to: addDays(today, 1) }); // asked for at once
+    const rankingP = ranking(ctx, { period: "day", from: parkMonth(ctx.timezone), to: addDays(today, 1), limit: 10 }); // asked for at once
     days = await periods(ctx, "day", addMonths(parkMonth(ctx.timezone), -1), addDays(today, 1));
     const a = days.get(today);
     $("#screen-kpis").innerHTML = KPIS.map((k) => {
@@ -105,7 +108,6 @@ async function start() {
     const items = firing;
     alarmCounts = {};
     for (const a of items) alarmCounts[a.category] = (alarmCounts[a.category] || 0) + 1;
-    const names = new Map(rankingItems.map((r) => [r.enterprise_id, r.name]));
     $("#screen-alarm-count").textContent = String(items.length);
     $("#screen-alarms").innerHTML = items.length ? items.slice(0, 12).map((a) => `<div class="screen-alarm sev-${escape(a.severity)}">
       <span class="tag sev-${escape(a.severity)}">${t("sev." + a.severity)}</span><span class="when">${clock(a.firing_at ?? a.started_at)}</span>
@@ -116,7 +118,7 @@ async function start() {
   // The centre's second panel turns every ROTATE_MS: ranking, share by carrier, alarms by category.
   const PANELS = [
     ["energy.top", () => {
-      const rows = rankingItems.filter((r) => r.rank != null).slice(0, 10);
+      const rows = rankingItems.filter((r) => r.rank != null);
       draw(rotating, barOption(rows.map((r) => r.name), rows.map((r) => Math.round((r.energy?.tce_equivalent ?? 0) * 10) / 10),
         { unit: t("unit.tce"), horizontal: true, color: "#3fb6ff" }), !rows.length);
     }],
@@ -144,7 +146,7 @@ async function start() {
 
   let planLoaded = false;
   async function refresh() {
-    // Every answer asked for at once; the alarm list waits for the ranking's enterprise names.
+    // Every answer asked for at once.
     const planP = planLoaded ? loadStates() : loadPlanOnce().then(() => { planLoaded = true; });
     const out = await Promise.allSettled([loadFigures(), loadLoad(), fetchAlarms(), planP]);
     for (const r of out) if (r.status === "rejected") console.warn(r.reason);
