@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from aggregation import indicator_job, job
+from energy.tree import Meter, Tree, TreeError
 from smartpark.catalogue import metric
 from tests.energy.conftest import KWH, load_tree, tree_model, viewing
 from tests.support.browser import OVERFLOW, shot, wait_js
@@ -358,3 +359,35 @@ def test_nothing_overflows_at_1366(
         assert _error(page, "[data-form=correction]", "value") == label
         assert page.evaluate(OVERFLOW) == []
         shot(page, f"meter-forms-1366-{lang}")
+
+
+def _tree_error(*meters: Meter) -> str:
+    with pytest.raises(TreeError) as caught:
+        Tree.of(meters)
+    return str(caught.value)
+
+
+def test_the_page_finds_the_field_of_each_tree_error(server: str, chromium: Any) -> None:
+    """The tree's own messages (energy.tree), as the API's 422 carries them, name the field the
+    page shows them at: the i-th meter sent or, for a formula, the meter by its code."""
+    main = Meter("M", "electricity", "main", 1, device=1)
+    expected = {
+        _tree_error(main, Meter("S", "electricity", "sub", 1, device=2)): "meters[1].parent",
+        _tree_error(main, Meter("V", "electricity", "virtual", 1, formula="M - X")): "meter:V.formula",
+        _tree_error(main, Meter("V", "electricity", "virtual", 1, formula="M -")): "meter:V.formula",
+        _tree_error(main, Meter("V", "electricity", "virtual", 1)): "meters[1].formula",
+        _tree_error(main, Meter("M", "electricity", "sub", 1, device=2)): "meters[1].code",
+        _tree_error(main, Meter("S", "water", "sub", 1, parent="M", device=2)): "meters[1].parent",
+        _tree_error(main, Meter("T", "electricity", "main", 1, device=1)): "meters[1].device",
+    }
+    ctx = chromium.new_context()
+    try:
+        page = ctx.new_page()
+        page.goto(server)
+        got = page.evaluate(
+            "async (details) => { const kit = await import('/js/form-kit.js'); return details.map(kit.fieldOf); }",
+            list(expected),
+        )
+    finally:
+        ctx.close()
+    assert dict(zip(expected, got, strict=True)) == expected
