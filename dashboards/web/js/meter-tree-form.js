@@ -60,8 +60,7 @@ export function treeForm(host, ctx, { all, entId, month, onDone, onCancel }) {
   }));
   let sent = [];
   // "meters[3].parent" names the 4th meter sent; a physical meter without a device is a matter of its role
-  const place = (f) => f.replace(/^meters\[(\d+)\]/, (_, i) => `meter:${sent[+i]?.code}`)
-    .replace(/\.device$/, ".role").replace(/^(meter:[^.]+)$/, (whole) => (form.querySelector(`[data-error-for="${CSS.escape(whole)}"]`) ? whole : `${whole}.formula`));
+  const place = (f) => f.replace(/^meters\[(\d+)\]/, (_, i) => `meter:${sent[+i]?.code}`).replace(/\.device$/, ".role");
   onSubmit(form, () => {
     const changed = edits();
     sent = all.map((m) => {
