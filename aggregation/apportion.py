@@ -33,19 +33,33 @@ class Moves:
     amount: F64
 
 
-def moves(t0: I64, t1: I64, delta: F64, bounds: I64) -> Moves:
+def moves(t0: I64, t1: I64, delta: F64, bounds: I64, *, held: I64 | None = None) -> Moves:
     """What linear apportionment changes in daily figures that hold each interval's ``delta``
-    in the day of its end ``t1``.
+    in the day of its end ``t1`` (or of ``held``, at or after ``t1``: the two parts of an interval
+    across a meter change, both held by the rollups at the first reading after it).
 
     ``bounds`` are the sorted local-day starts of consecutive days followed by the end of the
     last (n + 1 values for n days); every interval lies within them (t0 >= bounds[0], t1 <
     bounds[-1]) and has t0 < t1. Each day gets ``delta`` × its overlap with [t0, t1] / (t1 − t0);
-    the day holding t1 gives up the whole ``delta`` it was credited with.
+    the day holding the delta gives up the whole ``delta`` it was credited with.
     """
     t0, t1 = np.asarray(t0, dtype=np.int64), np.asarray(t1, dtype=np.int64)
     delta, bounds = np.asarray(delta, dtype=np.float64), np.asarray(bounds, dtype=np.int64)
     if ((t0 < bounds[0]) | (t1 >= bounds[-1]) | (t1 <= t0)).any():
         raise ValueError("every interval needs bounds[0] <= t0 < t1 < bounds[-1]")
+    if held is not None:
+        held = np.asarray(held, dtype=np.int64)
+        if ((held < t1) | (held >= bounds[-1])).any():
+            raise ValueError("every interval needs t1 <= held < bounds[-1]")
+        linear = moves(t0, t1, delta, bounds)  # as if held at t1; then from t1's day to held's
+        t1_day = np.searchsorted(bounds, t1, side="right") - 1
+        held_day = np.searchsorted(bounds, held, side="right") - 1
+        n = np.arange(t0.size)
+        return Moves(
+            np.concatenate([linear.interval, n, n]),
+            np.concatenate([linear.day, t1_day, held_day]),
+            np.concatenate([linear.amount, delta, -delta]),
+        )
     first = np.searchsorted(bounds, t0, side="right") - 1
     last = np.searchsorted(bounds, t1, side="right") - 1  # the day holding t1
     spans = last - first + 1

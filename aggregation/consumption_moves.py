@@ -21,6 +21,7 @@ from aggregation.indicator_columns import CARRIER_COLUMN
 from aggregation.indicator_store import Park
 from aggregation.rollup import Readings, counter_deltas
 from aggregation.steam_heat import meter_heat_gj
+from energy import swaps
 from energy.counted import counted_sql
 from smartpark.catalogue import BY_ID, DEVICE_KINDS, MetricKind, metric
 
@@ -39,6 +40,7 @@ class Gaps:
     t1: np.ndarray
     delta: np.ndarray
     raw_from_ms: int  # days from here on were searched in raw telemetry (older: expired)
+    held: np.ndarray  # where the rollups hold each delta: t1, or after a meter change its first reading
 
 
 def _counter_series(conn: store.Conn, park: Park) -> tuple[list[int], list[int]]:
@@ -99,7 +101,54 @@ def find_gaps(conn: store.Conn, *, park: Park, days: list[date], raw_from_ms: in
         max_rate_per_s=params.max_rate_per_s[idx],
     )
     ent = np.asarray([devices[int(i)].enterprise_id for i in dev.tolist()], dtype=np.int64)
-    return Gaps(dev, ent, met, t0, t1, d.delta[1::2], raw_from_ms)
+    values = np.asarray([(a[3], a[5]) for a in found], dtype=np.float64).reshape(-1, 2)
+    return _split_at_changes(conn, Gaps(dev, ent, met, t0, t1, d.delta[1::2], raw_from_ms, t1), values)
+
+
+def _split_at_changes(conn: store.Conn, gaps: Gaps, values: np.ndarray) -> Gaps:
+    """Each interval across a recorded meter change as its two parts, the old register's over
+    (reading before, change] and the new one's over (change, reading after], both held where the
+    rollups put them (``energy.swaps``: at the first reading after): shared by time, the old part
+    stays in the days before the change. A change the readings do not fit keeps the counter rule's
+    figure, as in the rollups. ``values``: each interval's two readings."""
+    if not gaps.t0.size:
+        return gaps
+    sw = swaps.of_devices(
+        conn, devices=arrays.unique(gaps.device).tolist(), start_ms=int(gaps.t0.min()), end_ms=int(gaps.t1.max()) + 1
+    )
+    series = store.pack(gaps.device, gaps.metric)
+    keep = np.ones(gaps.t0.size, dtype=bool)
+    rows: list[int] = []
+    parts: list[tuple[int, int, float]] = []
+    for j in range(len(sw)):  # a loop over recorded changes (a handful), never over intervals
+        at = int(sw.at_ms[j])
+        hit = np.flatnonzero(keep & (series == sw.series[j]) & (gaps.t0 < at) & (gaps.t1 >= at))
+        if not hit.size:
+            continue
+        i = int(hit[0])
+        old, new = float(sw.old_final[j]) - values[i, 0], values[i, 1] - float(sw.new_initial[j])
+        if old < 0 or new < 0:
+            continue
+        keep[i] = False
+        rows.append(i)
+        parts.append((int(gaps.t0[i]), at, old))
+        if gaps.t1[i] > at:
+            rows.append(i)
+            parts.append((at, int(gaps.t1[i]), new))
+    if not rows:
+        return gaps
+    idx = np.concatenate([np.flatnonzero(keep), np.asarray(rows, dtype=np.int64)])
+    extra = np.asarray(parts, dtype=np.float64).reshape(-1, 3)
+    return Gaps(
+        gaps.device[idx],
+        gaps.enterprise[idx],
+        gaps.metric[idx],
+        np.concatenate([gaps.t0[keep], extra[:, 0].astype(np.int64)]),
+        np.concatenate([gaps.t1[keep], extra[:, 1].astype(np.int64)]),
+        np.concatenate([gaps.delta[keep], extra[:, 2]]),
+        gaps.raw_from_ms,
+        gaps.held[idx],
+    )
 
 
 def _next_start(d: date, park: Park) -> int:
@@ -125,7 +174,7 @@ def fresh_moves(gaps: Gaps, *, park: Park, days: list[date]) -> dict[tuple[int, 
     span = sorted(gap_days(gaps, park) | set(days))
     every = [span[0] + timedelta(days=i) for i in range((span[-1] - span[0]).days + 1)]
     bounds = np.asarray([local_day_start(d, park.timezone) for d in every] + [_next_start(every[-1], park)])
-    m = apportion.moves(gaps.t0, gaps.t1, gaps.delta, bounds)
+    m = apportion.moves(gaps.t0, gaps.t1, gaps.delta, bounds, held=gaps.held)
     wanted = set(days)  # the caller extends days over every gap, so nothing of a gap is left out
     for i, k, amount in zip(m.interval.tolist(), m.day.tolist(), m.amount.tolist(), strict=True):
         if every[k] in wanted:

@@ -6,7 +6,9 @@ initial reading the interval from the last reading before the change to the firs
 ``(old_final − before) + (after − new_initial)``, credited, as every interval is, to the later
 reading. The rollup job reads the changes of the devices it rolls up (:func:`of_devices`) and
 replaces those deltas (:func:`exact_deltas`); the energy views read the rollups and move the two
-parts to their periods (``energy.changes.moves``). Depends on nothing of ``aggregation`` but the
+parts to their periods (``energy.changes.moves``), and the daily indicators' linear apportionment
+shares each part over its own interval, so the old register's part stays in the days before the
+change (``aggregation.consumption_moves``). Depends on nothing of ``aggregation`` but the
 value types, so the rollup job may import it.
 """
 

@@ -41,6 +41,20 @@ def test_a_gap_over_several_days_and_a_month_end() -> None:
     assert got.tolist() == pytest.approx([120.0, 240.0, 240.0, 120.0])
 
 
+def test_the_parts_of_an_interval_across_a_meter_change_held_at_the_reading_after() -> None:
+    # 08:00 of day 0 -> 08:00 of day 1, replaced at 20:00: the rollups hold both parts (10 + 6)
+    # at 08:00 of day 1. The old 10 kWh over 08:00-20:00 is all day 0's; the new 6 over 20:00-08:00
+    # has 4 of its 12 hours on day 0: 2 kWh, and 4 on day 1. Day 0 12, day 1 4.
+    bounds = np.arange(3, dtype=np.int64) * DAY
+    t0, t1 = np.asarray([8 * H, 20 * H]), np.asarray([20 * H, DAY + 8 * H])
+    m = moves(t0, t1, np.asarray([10.0, 6.0]), bounds, held=np.asarray([DAY + 8 * H, DAY + 8 * H]))
+    days = np.asarray([0.0, 16.0])
+    np.add.at(days, m.day, m.amount)
+    assert days.tolist() == pytest.approx([12.0, 4.0])
+    with pytest.raises(ValueError, match="held"):  # held before the interval's end: not the rollups'
+        moves(t0, t1, np.asarray([10.0, 6.0]), bounds, held=t0)
+
+
 def test_intervals_outside_the_bounds_are_refused() -> None:
     with pytest.raises(ValueError, match="bounds"):
         moves(np.asarray([5]), np.asarray([5]), np.asarray([1.0]), np.asarray([0, DAY]))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from smartpark.settings import Settings
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, Platform, checked_page, run_platform
+from tests.support.browser import Platform, checked_page, launched_chromium, run_platform
 
 
 @pytest.fixture(scope="package")
@@ -19,12 +19,8 @@ def platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched_chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

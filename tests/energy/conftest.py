@@ -3,7 +3,9 @@ park's intake meter is a device of e2 (the park operator's), with readings of on
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -16,7 +18,9 @@ from energy import meters as em
 from smartpark.catalogue import metric
 from smartpark.settings import ApiSettings, Settings
 from tests.api.conftest import app_client, make_user
+from tests.support.browser import _wait_http, launched_chromium
 from tests.support.factories import small_model, unique_code
+from tests.support.ports import free_port
 from tests.support.readings import device_id, ms, store_readings
 
 KWH = metric("elec.import_kwh").id
@@ -122,3 +126,56 @@ def keys(db: psycopg.Connection[Any], tree_park: dict[str, Any]) -> dict[str, An
 
 def h(keys: dict[str, Any], who: str) -> dict[str, str]:
     return {"X-API-Key": keys[who]}
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings, db_url: str) -> Iterator[str]:
+    import uvicorn
+
+    from api.app import create_app
+
+    limits = ApiSettings(token_check_s=0.0, auth_fail_limit=10_000)  # the default pool: page, live stream
+    app = create_app(settings, limits=limits, database_url=db_url)
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    _wait_http(f"http://127.0.0.1:{port}/healthz", 60)
+    yield f"http://127.0.0.1:{port}/"
+    srv.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    with launched_chromium() as b:
+        yield b
+
+
+@contextmanager
+def viewing(
+    chromium: Any, server: str, key: str, path: str, *, lang: str = "zh", viewport: dict[str, int] | None = None
+) -> Iterator[Any]:
+    """A signed-in page (its own browser context) on the view ``path``; a JavaScript error fails the test."""
+    ctx = chromium.new_context(
+        viewport=viewport or {"width": 1600, "height": 1000},
+        timezone_id="Europe/London",
+        locale="en-GB",
+        accept_downloads=True,
+    )
+    try:
+        if lang == "en":
+            ctx.add_init_script("localStorage.setItem('smartpark.lang', 'en')")
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server)
+        page.fill("#api-key", key)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#view[data-ready='1']", timeout=60_000)
+        page.goto(server + path)
+        page.wait_for_selector("#view[data-view='meters'][data-ready='1']", timeout=60_000)
+        yield page
+        assert not errors, errors
+    finally:
+        ctx.close()

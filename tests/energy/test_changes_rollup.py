@@ -75,6 +75,32 @@ def test_a_change_worked_by_hand_is_no_reset(db: psycopg.Connection[Any], meter:
     assert _day_kwh(db, meter) == 11.0  # and the day's indicator follows
 
 
+def _days_kwh(db: psycopg.Connection[Any], dev: int) -> dict[str, float]:
+    """Electricity per local day of the meter's enterprise after both jobs."""
+    job.drain(db)
+    indicator_job.drain(db)
+    rows = db.execute(
+        "SELECT i.day::text, i.electricity_kwh FROM indicator_daily i JOIN devices d USING (enterprise_id)"
+        " WHERE d.device_id = %s ORDER BY 1",
+        (dev,),
+    ).fetchall()
+    return {day: float(kwh) for day, kwh in rows}
+
+
+def test_the_old_registers_last_part_stays_in_the_day_of_the_change(db: psycopg.Connection[Any], meter: int) -> None:
+    # Read once a day (Asia/Shanghai): the old register 5000 kWh at 08:00 of the 14th (00:00Z);
+    # replaced at 20:00 (12:00Z), the old one reading 5010 and the new one 0; the new one reads 6
+    # at 08:00 of the 15th. Each part shared by time over its own interval: the old 10 kWh all on
+    # the 14th (08:00-20:00); the new 6 kWh over 20:00-08:00, 4 of its 12 hours on the 14th, so
+    # 2 kWh there and 4 on the 15th. The 14th 12 kWh, the 15th 4; not the whole 16 kWh shared
+    # over the 24 hours as if one interval (10.67 and 5.33), nor the reset's 6 (4 and 12).
+    store_readings(db, [(meter, KWH, ms(2026, 7, 14), 5000.0), (meter, KWH, ms(2026, 7, 15), 6.0)])
+    _record(db, changes.Change(meter, KWH, ms(2026, 7, 14, 12), 5010.0, 0.0))
+    days = _days_kwh(db, meter)
+    assert days["2026-07-14"] == pytest.approx(12.0)
+    assert days["2026-07-15"] == pytest.approx(4.0)
+
+
 @examples(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     old_steps=st.lists(st.floats(0.0, 5.0), min_size=1, max_size=12),

@@ -233,6 +233,17 @@ def run_platform(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
                 os.environ[k] = v
 
 
+@contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, for a fixture to share."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 def wait_js(page: Any, expression: str, timeout_s: float) -> Any:
     """What page.wait_for_function does, from outside: it would compile its predicate in the page
     (an eval, which the page's CSP forbids); page.evaluate goes through the DevTools protocol."""

@@ -10,11 +10,12 @@ const KEY = "smartpark.apiKey";
 const DISPLAY_KEY = "smartpark.displayKey";
 
 export class ApiError extends Error {
-  constructor(status, detail, path) {
+  constructor(status, detail, path, errors = []) {
     super(`${status} ${path}: ${detail}`);
     this.status = status;
     this.detail = detail;
     this.path = path;
+    this.errors = errors; // a validation 422's [{loc, msg, type}]: which field, and why
   }
 }
 
@@ -48,7 +49,8 @@ async function raw(method, path, { body, credential, query } = {}) {
   try { data = text ? JSON.parse(text) : null; } catch { data = text; }
   if (!res.ok) {
     const detail = (data && (data.detail || data.title)) || res.statusText;
-    throw new ApiError(res.status, typeof detail === "string" ? detail : JSON.stringify(detail), path);
+    const errors = Array.isArray(data?.errors) ? data.errors : [];
+    throw new ApiError(res.status, typeof detail === "string" ? detail : JSON.stringify(detail), path, errors);
   }
   return data;
 }
@@ -81,6 +83,7 @@ export async function call(method, path, opts = {}) {
 
 export const get = (path, query) => call("GET", path, { query });
 export const post = (path, body) => call("POST", path, { body });
+export const put = (path, body) => call("PUT", path, { body });
 
 /** Sign in: check the key by exchanging it, then keep it for this tab (or, a display key, for this browser). */
 export async function login(key, { display = false } = {}) {

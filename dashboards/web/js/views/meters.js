@@ -1,12 +1,19 @@
 // Energy management of one enterprise (#/meters?enterprise=ID&month=YYYY-MM): the meter tree with each main
 // meter's balance against its sub-meters, kWh and cost by time-of-use period, the month's maximum
 // demand against the contract, meter changes and manual readings with their corrections; the
-// month's cost per meter and period exports as CSV. An enterprise user sees its own.
+// month's cost per meter and period, the tree, the changes, the manual readings' audit trail and
+// unit consumption export as CSV. An enterprise user sees its own. Those the API lets record get
+// the forms (js/meter-forms.js, js/output-form.js; the tree's editor, admins only: js/meter-tree-form.js).
 import * as api from "../api.js";
 import { barOption, chart, draw } from "../charts.js";
 import { escape, num, parkDate, parkMonth, time } from "../format.js";
 import { t } from "../i18n.js";
 import "../i18n-energy.js";
+import { changesCsv, manualCsv, outputCsv, treeCsv } from "../meter-csv.js";
+import { canRecord, changeForm, correctionForm, deviceChoices, deviceNamer, importForm, readingForm, readingText } from "../meter-forms.js";
+import { canEditTree, treeForm } from "../meter-tree-form.js";
+import { metricName, unitOf } from "../names.js";
+import { outputForm } from "../output-form.js";
 
 const PERIODS = ["deep_valley", "valley", "flat", "peak", "critical_peak"];
 
@@ -32,7 +39,18 @@ export function costCsv(cost) {
   return "\ufeff" + [head, ...lines].map((r) => r.map((c) => `"${String(c).replace(/"/g, '""')}"`).join(",")).join("\r\n");
 }
 
+/** A file link's content: a CSV (with a BOM) under ``name``. */
+function offer(link, text, name) {
+  if (link.href) URL.revokeObjectURL(link.href);
+  if (text == null) { link.removeAttribute("href"); return; }
+  link.href = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+  link.download = name;
+}
+
+const head = (key, file) => `<div class="panel-head"><h3>${t(key)}</h3>${file ? `<a class="button csv" data-csv="${file}" download>${t("em.export_csv")}</a>` : ""}</div>`;
+
 export async function render(el, ctx) {
+  const writer = canRecord(ctx.me), admin = canEditTree(ctx.me);
   const own = ctx.me.enterprise_id;
   const choices = own ? ctx.enterprises.filter((e) => e.enterprise_id === own) : ctx.enterprises;
   let entId = choices.some((e) => e.enterprise_id === wantedEnterprise()) ? wantedEnterprise() : choices[0]?.enterprise_id;
@@ -46,13 +64,21 @@ export async function render(el, ctx) {
       <a id="em-export" class="button" download>${t("em.export")}</a></div>
     <div class="grid cols-2">
       <div class="panel"><h3>${t("em.cost")}</h3><div class="chart" id="em-cost-chart"></div><div id="em-cost" class="scroll"></div></div>
-      <div class="panel"><h3>${t("em.tree")}</h3><div id="em-tree" class="scroll"></div></div>
+      <div class="panel">${head("em.tree", "tree")}${admin ? `<button type="button" id="em-tree-edit">${t("em.f.edit_tree")}</button>` : ""}
+        <div id="em-tree" class="scroll"></div></div>
       <div class="panel"><h3>${t("em.demand")}</h3><div id="em-demand" class="scroll"></div></div>
-      <div class="panel"><h3>${t("em.changes")}</h3><div id="em-changes" class="scroll"></div></div>
-      <div class="panel span-2"><h3>${t("em.manual")}</h3><div id="em-manual" class="scroll"></div></div>
+      <div class="panel">${head("em.changes", "changes")}<div id="em-changes" class="scroll"></div><div id="em-change-form"></div></div>
+      <div class="panel span-2">${head("em.manual", "manual")}<div id="em-manual" class="scroll"></div>
+        <div class="em-forms"><div id="em-reading-form"></div><div id="em-import-form"></div></div></div>
+      <div class="panel span-2">${head("em.output", "output")}<div id="em-output" class="scroll"></div><div id="em-output-form"></div></div>
     </div>`;
   const costChart = chart(el.querySelector("#em-cost-chart"));
   const $ = (sel) => el.querySelector(sel);
+
+  const csvLink = (name) => el.querySelector(`[data-csv="${name}"]`);
+  let shown = { meters: [], all: [], readings: [], output: null };
+  let editing = false;
+  let device = (id) => ctx.names.device(id) || String(id);
 
   async function load() {
     const m = $("#em-month").value || month;
@@ -62,21 +88,42 @@ export async function render(el, ctx) {
     const today = parkDate(ctx.timezone);
     const last = lastOfMonth < today ? lastOfMonth : today;
     const range = { from: first, to: last < first ? first : last };
-    const [tree, cost, balance, changes, manual] = await Promise.allSettled([
+    const [tree, cost, balance, changes, manual, output] = await Promise.allSettled([
       api.get(`/energy/parks/${ctx.park.park_id}/meters`),
       api.get(`/energy/enterprises/${entId}/cost`, { month: m }),
       api.get(`/energy/enterprises/${entId}/balance`, range),
       api.get(`/energy/enterprises/${entId}/changes`, range),
       api.get(`/energy/enterprises/${entId}/readings`, range),
+      api.get(`/energy/enterprises/${entId}/output/${m}`),
     ]);
     if (tree.status === "rejected" && tree.reason?.status === 403) {
       el.querySelector(".grid").innerHTML = `<div class="empty" data-empty="1">${t("em.forbidden")}</div>`;
       return;
     }
-    showTree(tree.value?.meters?.filter((x) => x.enterprise_id === entId) || [], balance.value?.balances || []);
+    const tag = `${entId}-${m}`;
+    shown = { all: tree.value?.meters || [], readings: manual.value?.readings || [], output: output.value || null };
+    shown.meters = shown.all.filter((x) => x.enterprise_id === entId);
+    device = deviceNamer(ctx, entId, shown.meters);
+    if (!editing) showTree(shown.meters, balance.value?.balances || []);
+    offer(csvLink("tree"), tree.value ? treeCsv(shown.meters, balance.value?.balances || []) : null, `meters-${tag}.csv`);
     showCost(cost.value);
     showChanges(changes.value?.changes || []);
-    showManual(manual.value?.readings || []);
+    offer(csvLink("changes"), changes.value ? changesCsv(changes.value.changes, ctx, device) : null, `meter-changes-${tag}.csv`);
+    showManual(shown.readings);
+    offer(csvLink("manual"), manual.value ? manualCsv(shown.readings, ctx, device) : null, `manual-readings-${tag}.csv`);
+    showOutput(shown.output);
+    offer(csvLink("output"), shown.output ? outputCsv(shown.output) : null, `unit-consumption-${tag}.csv`);
+    if (writer && !formsFor) mountForms(m);
+  }
+
+  let formsFor = null; // the enterprise and month the forms were made for
+  function mountForms(m) {
+    formsFor = `${entId}-${m}`;
+    const choices = deviceChoices(ctx, entId, shown.meters);
+    readingForm($("#em-reading-form"), { choices, onDone: load });
+    importForm($("#em-import-form"), { entId, onDone: load });
+    changeForm($("#em-change-form"), { choices, onDone: load });
+    outputForm($("#em-output-form"), { entId, month: m, outputs: shown.output?.products || [], onDone: load });
   }
 
   function showTree(meters, balances) {
@@ -116,20 +163,53 @@ export async function render(el, ctx) {
   }
 
   function showChanges(rows) {
-    $("#em-changes").innerHTML = table([t("em.meter"), t("em.at"), t("em.old_final"), t("em.new_initial"), t("em.by")],
-      rows.map((c) => [escape(ctx.names.device(c.device_id) || c.device_id), time(c.at_ms), num(c.old_final, 2),
-        num(c.new_initial, 2), escape(c.recorded_by)]));
+    $("#em-changes").innerHTML = table([t("em.meter"), t("em.at"), t("em.old_final"), t("em.new_initial"), t("em.f.serial"), t("em.by")],
+      rows.map((c) => [escape(device(c.device_id)), time(c.at_ms), readingText(c.old_final),
+        readingText(c.new_initial), escape(c.new_serial || "—"), escape(c.recorded_by)]));
   }
 
   function showManual(rows) {
-    $("#em-manual").innerHTML = table([t("em.meter"), t("em.at"), t("em.value"), t("em.by"), t("em.reason")],
-      rows.map((r) => [escape(ctx.names.device(r.device_id) || r.device_id), time(r.ts_ms),
-        r.superseded_by ? `<s>${num(r.value, 2)}</s> (${t("em.superseded")})` : num(r.value, 2),
-        escape(r.entered_by), escape(r.reason || "")]));
+    if ($("#em-manual .correction")) return; // a correction being typed is not wiped by the periodic refresh
+    const code = (r) => ctx.metricById.get(r.metric_id)?.code;
+    $("#em-manual").innerHTML = table([t("em.meter"), t("em.f.metric"), t("em.at"), t("em.value"), t("em.source"),
+      t("em.by"), t("em.entered_at"), t("em.reason"), t("em.old_value"), ...(writer ? [""] : [])],
+    rows.map((r) => [escape(device(r.device_id)), escape(metricName(code(r))), time(r.ts_ms),
+      `${r.superseded_by ? `<s>${readingText(r.value)}</s> (${t("em.superseded")})` : readingText(r.value)} ${escape(unitOf(code(r)))}`,
+      t("em.source." + r.source), escape(r.entered_by), r.entered_at ? time(Date.parse(r.entered_at)) : "—",
+      escape(r.reason || ""), r.old_value != null ? readingText(r.old_value) : "",
+      ...(writer ? [r.superseded_by ? "" : `<button type="button" data-correct="${r.reading_id}">${t("em.f.correct")}</button>`] : [])]));
+    for (const [i, tr] of [...$("#em-manual").querySelectorAll("tbody tr")].entries()) tr.dataset.reading = rows[i].reading_id;
   }
 
-  $("#em-ent").addEventListener("change", (ev) => { entId = Number(ev.target.value); load(); });
-  $("#em-month").addEventListener("change", () => load());
+  function showOutput(report) {
+    const products = report?.products || [];
+    const total = report?.tce_equivalent;
+    $("#em-output").innerHTML = `<p class="kpi-line">${t("em.month_tce")}: <b id="em-tce">${total == null ? "—" : num(total, 3)}</b> tce</p>`
+      + table([t("em.product"), t("em.quantity"), t("em.share"), `${t("em.unit_consumption")} kgce`, `${t("em.limit")} kgce`, t("em.level")],
+        products.map((p) => [escape(p.product), `${num(p.quantity, 2)} ${escape(p.unit)}`, num(p.energy_share, 2),
+          p.kgce_per_unit == null ? "—" : `${num(p.kgce_per_unit, 3)} / ${escape(p.unit)}`, p.limit_kgce == null ? "—" : num(p.limit_kgce, 3),
+          p.above_limit == null ? "—" : `<span data-level="${p.above_limit ? "exceeded" : "ok"}">${t(p.above_limit ? "em.above_limit" : "em.within_limit")}</span>`]));
+  }
+
+  $("#em-manual").addEventListener("click", (ev) => {
+    const b = ev.target.closest("[data-correct]");
+    if (!b) return;
+    const tr = b.closest("tr");
+    if (tr.nextElementSibling?.classList.contains("correction")) return;
+    const reading = shown.readings.find((r) => String(r.reading_id) === b.dataset.correct);
+    tr.insertAdjacentHTML("afterend", `<tr class="correction"><td colspan="${tr.children.length}"><div></div></td></tr>`);
+    const row = tr.nextElementSibling;
+    correctionForm(row.querySelector("div"), { ...reading, metric: ctx.metricById.get(reading.metric_id)?.code },
+      { onDone: () => { row.remove(); return load(); } });
+  });
+  $("#em-tree-edit")?.addEventListener("click", () => {
+    editing = true;
+    const back = () => { editing = false; return load(); };
+    treeForm($("#em-tree"), ctx, { all: shown.all, entId, month: $("#em-month").value || month, onDone: back, onCancel: back });
+  });
+
+  $("#em-ent").addEventListener("change", (ev) => { entId = Number(ev.target.value); formsFor = null; editing = false; load(); });
+  $("#em-month").addEventListener("change", () => { formsFor = null; load(); });
   if (entId != null) $("#em-ent").value = String(entId);
   await load();
   return { refresh: load };
