@@ -147,20 +147,24 @@ class Escalator(threading.Thread):
     def _page(
         self, conn: psycopg.Connection[Any], policy: Policy, number: int, level: Any, due: Mapping[str, Any]
     ) -> int:
-        by_name = {r.name: r for r in self.receivers().values()}
+        # the alarm's park's receivers, rosters and people, or platform-wide ones: never another park's
+        park_id, park = int(due["park_id"]), due["labels"].get("park")
+        by_name = {r.name: r for r in self.receivers().values() if r.park in (None, park)}
         missing = [n for n in level.receivers if n not in by_name]
         if missing:
-            log.error("escalation %s level %d: receivers %s are not enabled", policy.name, number, missing)
+            log.error(
+                "escalation %s level %d: receivers %s are not enabled in park %s", policy.name, number, missing, park
+            )
         robots, personal = robots_and_people([by_name[n] for n in level.receivers if n in by_name])
         duty = {}
-        rosters = paging_store.fetch_rosters(conn, names=list(level.rosters))
+        rosters = paging_store.fetch_rosters(conn, names=list(level.rosters), park_id=park_id)
         for name, (definition, tz) in rosters.items():
             try:
                 duty[name] = on_duty(roster_from_dict(definition), datetime.now(UTC), tz).member
             except RuleError as exc:
                 log.error("roster %s not used: %s", name, exc)
         names = people(level, duty)
-        contacts = paging_store.fetch_contacts(conn, names=names)
+        contacts = paging_store.fetch_contacts(conn, names=names, park_id=park_id)
         alert = {
             "alert_id": due["alert_id"],
             "status": "firing",
@@ -176,7 +180,7 @@ class Escalator(threading.Thread):
             queued += self._enqueue(conn, rec, {**base, "receiver": rec.name}, f"escalation:{policy.name}:{number}")
         for name in names:
             if name not in contacts:
-                log.error("escalation %s level %d: no contact %r", policy.name, number, name)
+                log.error("escalation %s level %d: no contact %r in park %d", policy.name, number, name, park_id)
                 continue
             cid, email, phone = contacts[name]
             for rec in personal:

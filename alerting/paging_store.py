@@ -84,24 +84,28 @@ def fetch_policies(conn: Conn) -> list[tuple[int, str, list[str], dict[str, Any]
     ]
 
 
-def fetch_rosters(conn: Conn, *, names: Sequence[str]) -> dict[str, tuple[dict[str, Any], str]]:
-    """name -> (definition, the time zone of its park or the default)."""
+def fetch_rosters(conn: Conn, *, names: Sequence[str], park_id: int) -> dict[str, tuple[dict[str, Any], str]]:
+    """name -> (definition, the time zone of its park or the default), of the rosters of park
+    ``park_id`` (an alarm's) and the platform-wide ones: another park's roster is never used."""
     return {
         r[0]: (r[1], r[2])
         for r in conn.execute(
             "SELECT r.name, r.definition, coalesce(p.timezone, 'Asia/Shanghai') FROM notify_rosters r"
-            " LEFT JOIN parks p USING (park_id) WHERE r.name = ANY(%s)",
-            (list(names),),
+            " LEFT JOIN parks p USING (park_id) WHERE r.name = ANY(%s) AND (r.park_id = %s OR r.park_id IS NULL)",
+            (list(names), park_id),
         )
     }
 
 
-def fetch_contacts(conn: Conn, *, names: Sequence[str]) -> dict[str, tuple[int, str | None, str | None]]:
-    """name -> (contact_id, email, phone)."""
+def fetch_contacts(conn: Conn, *, names: Sequence[str], park_id: int) -> dict[str, tuple[int, str | None, str | None]]:
+    """name -> (contact_id, email, phone), of the contacts of park ``park_id`` (an alarm's) and the
+    platform-wide ones: another park's people are never paged about this park's alarms."""
     return {
         r[0]: (r[1], r[2], r[3])
         for r in conn.execute(
-            "SELECT name, contact_id, email, phone FROM notify_contacts WHERE name = ANY(%s)", (list(names),)
+            "SELECT name, contact_id, email, phone FROM notify_contacts"
+            " WHERE name = ANY(%s) AND (park_id = %s OR park_id IS NULL)",
+            (list(names), park_id),
         )
     }
 
@@ -154,10 +158,11 @@ def claim_due_escalations(conn: Conn, *, limit: int) -> list[dict[str, Any]]:
         "summary",
         "value",
         "alarm_started_at",
+        "park_id",
     )
     rows = conn.execute(
         "SELECT e.alert_id, e.policy_id, e.level, e.started_at, e.next_at, e.repeats, a.state,"
-        " a.acknowledged_at IS NOT NULL, a.labels, a.summary, a.value, a.started_at"
+        " a.acknowledged_at IS NOT NULL, a.labels, a.summary, a.value, a.started_at, a.park_id"
         " FROM notify_escalations e JOIN alerts a USING (alert_id)"
         " WHERE e.done_at IS NULL AND e.next_at <= now() ORDER BY e.next_at LIMIT %s FOR UPDATE OF e SKIP LOCKED",
         (limit,),

@@ -11,8 +11,11 @@ alarms on time and picks up what operators changed (manual clears, silences, rec
 Every ``refresh_s`` rules and registry are reloaded by a rebuild thread (``rebuild``), which
 builds the next evaluator beside the running one on its own connection; the loop swaps it in
 between two batches (array copies of the series state). So a rule with a scope of ten thousand
-devices, or a thousand new devices, never stops the evaluation of readings: the longest step
-of the loop is reported as ``smartpark_alerting_longest_pause_seconds``.
+devices, or a thousand new devices, never stops the evaluation of readings. In the same way the
+periodic figures (effective rates, demand, balance: a month of rollups of every meter) are read
+and computed by a thread of their own (``periodic_figures``) and the loop only judges them, a
+slice per step. The longest step of the loop is reported as
+``smartpark_alerting_longest_pause_seconds``.
 """
 
 from __future__ import annotations
@@ -37,17 +40,16 @@ from alerting import carry_over, coverage, routing_store, rule_store, window_sto
 from alerting.alarms import OpenAlarms
 from alerting.delivery import Deliverer, Sender
 from alerting.directory import Directory
-from alerting.energy_levels import balance_losses, demand_ratios
 from alerting.escalator import Escalator
 from alerting.evaluate import Evaluator, Transition
 from alerting.intake import Message, SkippedReadings, batch_of, subscriptions
 from alerting.metrics import AlertingMetrics
 from alerting.paging import Pager, link_settings
+from alerting.periodic_figures import FigureWorker, Slices, onto
 from alerting.reading_batch import Batch
 from alerting.rebuild import Build, Rebuilder
 from alerting.routing import InhibitRule, Receiver, inhibit_rules_from_list
-from alerting.rules import BALANCE_LOSS_HOUR, DEMAND_RATIO_MONTH, Rule, default_document, default_rules
-from alerting.transmission import rates_today, watched
+from alerting.rules import Rule, default_document, default_rules
 from smartpark import timebase
 from smartpark.heartbeat import STALE_AFTER_S, Heartbeat
 from smartpark.settings import Settings
@@ -91,7 +93,7 @@ class AlertingService:
         session_expiry_s: int | None = None,  # None: the platform default (a week)
         parks: Sequence[str] | None = None,  # None: every park; else only these (sharding, benches)
         heartbeat: Heartbeat | None = None,  # None: one of its own, not exported
-        transmission_every_s: float = 300.0,  # periodic figures (effective rate, demand, balance) judged this often
+        transmission_every_s: float = 300.0,  # periodic figures (effective rate, demand, balance) computed this often
     ) -> None:
         self.settings = settings
         self.fixed_rules = list(rules) if rules is not None else None
@@ -106,7 +108,8 @@ class AlertingService:
         if transmission_every_s <= 0:
             raise ValueError(f"transmission_every_s {transmission_every_s} must be positive")
         self.transmission_every_s = transmission_every_s
-        self._next_rates_s = float("-inf")
+        self.figures: FigureWorker | None = None
+        self._slices: Slices | None = None  # of the pass being judged
         self._connect = connect or self._default_connect
         self.inbox: queue.SimpleQueue[Message] = queue.SimpleQueue()
         self.alarms = OpenAlarms(inhibit=self.inhibit, metrics=self.metrics)
@@ -168,6 +171,15 @@ class AlertingService:
         self.deliverer.wake()  # whatever the outbox held when the service stopped
         self.rebuilder = Rebuilder(self, interval_s=self.refresh_s)
         self.rebuilder.start()
+        self.figures = FigureWorker(
+            connect=self._connect,
+            evaluator=lambda: self.evaluator,
+            now_ms=self._now_ms,
+            stop=self.stop_event,
+            every_s=self.transmission_every_s,
+            default_interval_s=self.settings.aggregation.default_interval_s,
+        )
+        self.figures.start()
         self.escalator = Escalator(
             connect=self._connect, receivers=lambda: self.receivers, wake_delivery=self.deliverer.wake
         )
@@ -264,6 +276,8 @@ class AlertingService:
                 if now >= next_tick:
                     self._timed("tick", self.tick)
                     next_tick = now + self.tick_s
+                if self._figures_due():
+                    self._timed("figures", self.judge_figures, self._now_ms())
                 if now >= next_routing:  # a new silence or receiver takes effect within seconds
                     self._timed("routing", self._refresh_routing, self._now_ms())
                     next_routing = now + ROUTING_REFRESH_S
@@ -327,9 +341,6 @@ class AlertingService:
     def tick(self) -> None:
         now_ms = self._now_ms()
         transitions = self.evaluator.tick(now_ms=now_ms)
-        if now_ms / 1000 >= self._next_rates_s:
-            self._next_rates_s = now_ms / 1000 + self.transmission_every_s
-            transitions += self.judge_rates(now_ms)
         self.alarms.forget_closed_by_hand(self.conn, self.evaluator, now_ms)
         self._commit(transitions, now_ms)
         if now_ms >= self._next_coverage_ms:
@@ -347,25 +358,24 @@ class AlertingService:
             self._parks = (self.directory, np.array([i.park_id for i in self.directory.ids], dtype=np.int64))
         return self._parks[1]
 
-    def judge_rates(self, now_ms: int) -> list[Transition]:
-        """The figures the service computes itself, judged: today's effective transmission rates,
-        the month's demand against the contract and the settled hour's balance loss, each for
-        the devices its rules watch."""
-        out: list[Transition] = []
-        devices = watched(self.evaluator)
-        if devices:
-            batch = rates_today(
-                self.conn,
-                devices=devices,
-                now_ms=now_ms,
-                default_interval_s=self.settings.aggregation.default_interval_s,
-            )
-            out += self.evaluator.evaluate(batch, now_ms=now_ms)
-        for metric, figures in ((DEMAND_RATIO_MONTH, demand_ratios), (BALANCE_LOSS_HOUR, balance_losses)):
-            devices = watched(self.evaluator, metric)
-            if devices:
-                out += self.evaluator.evaluate(figures(self.conn, devices=devices, now_ms=now_ms), now_ms=now_ms)
-        return out
+    def _figures_due(self) -> bool:
+        """Whether figures wait to be judged: the rest of a pass, or a new one from the thread."""
+        if self._slices is None and self.figures is not None:
+            figures = self.figures.take()
+            self._slices = Slices(figures) if figures is not None else None
+        return self._slices is not None
+
+    def judge_figures(self, now_ms: int) -> None:
+        """The next slice of the figures the service computes itself (today's effective
+        transmission rates, the month's demand against the contract, the settled hour's balance
+        loss), computed by the figures thread, judged by the evaluator in use and recorded."""
+        assert self._slices is not None
+        batch = self._slices.next()
+        if batch is None:
+            self._slices = None
+            return
+        mapped = onto(batch, self._slices.figures.evaluator, self.evaluator)
+        self._commit(self.evaluator.evaluate(mapped, now_ms=now_ms), now_ms)
 
     def _commit(self, transitions: Sequence[Transition], now_ms: int) -> None:
         if (
@@ -446,6 +456,8 @@ class AlertingService:
         self.stop_event.set()
         if self.rebuilder is not None:  # a daemon thread: it gives way at its next rule, or dies with us
             self.rebuilder.join(timeout=0.2)
+        if self.figures is not None:  # a daemon thread too: a pass in progress dies with us
+            self.figures.join(timeout=0.2)
         if self.escalator is not None:
             self.escalator.stop()
             self.escalator.join(timeout=10)

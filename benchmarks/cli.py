@@ -25,6 +25,10 @@ BENCHES: dict[str, tuple[str, str]] = {
     "region": ("benchmarks.region", "the region's class check and ranking of 100 parks × 5 years"),
     "emergency": ("benchmarks.emergency", "alarm -> incident -> first pages; a 2-hour incident's report"),
     "energy": ("benchmarks.energy", "time-of-use kWh and cost of 10 000 meters × 31 days, numpy against pandas"),
+    "energy-alarms": (
+        "benchmarks.energy_alarms",
+        "energy alarm figures of 2 000 enterprises × 4 meters over a month, and the alarm loop's longest step",
+    ),
     "reports": ("benchmarks.reports", "CSV/XLSX export rows/s and peak memory, the demo park's monthly report pack"),
 }
 

@@ -64,14 +64,16 @@ def page_step(
         missing = [f"receiver {n}" for n in level.receivers if n not in by_name]
         robots, personal = robots_and_people([by_name[n] for n in level.receivers if n in by_name])
         duty: dict[str, str] = {}
-        for name, (definition, tz) in paging_store.fetch_rosters(conn, names=list(level.rosters)).items():
+        park_id = int(incident["park_id"])  # a plan pages nobody of another park, on no roster of one
+        for name, (definition, tz) in paging_store.fetch_rosters(
+            conn, names=list(level.rosters), park_id=park_id
+        ).items():
             try:
                 duty[name] = on_duty(roster_from_dict(definition), now or datetime.now(UTC), tz).member
             except RuleError:
                 missing.append(f"roster {name}")
         names = people(level, duty)
-        allowed = reads.contacts_of_park(conn, park_id=int(incident["park_id"]), names=names)
-        contacts = paging_store.fetch_contacts(conn, names=[n for n in names if n in allowed])
+        contacts = paging_store.fetch_contacts(conn, names=names, park_id=park_id)
         missing += [f"contact {n}" for n in names if n not in contacts]
         base = {
             "status": "firing",

@@ -106,19 +106,6 @@ def steps(conn: Conn, *, incident_id: int) -> list[Row]:
     )
 
 
-def contacts_of_park(conn: Conn, *, park_id: int, names: Sequence[str]) -> set[str]:
-    """The names among ``names`` that are contacts of this park or of every park: a plan pages
-    nobody of another park."""
-    return {
-        r["name"]
-        for r in _rows(
-            conn,
-            "SELECT name FROM notify_contacts WHERE name = ANY(%s) AND (park_id IS NULL OR park_id = %s)",
-            (list(names), park_id),
-        )
-    }
-
-
 # The devices around an incident: its zone (of its enterprise, if it has one), its hazard's
 # monitors and its alarms' devices. Parameters: p park, z zone, e enterprise, h hazard, i incident.
 ZONE_DEVICES_CTE = (

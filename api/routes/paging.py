@@ -3,7 +3,7 @@ all), who is on duty now, and an alarm's notification log (whoever may see the a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -17,7 +17,7 @@ from alerting.rosters import on_duty, roster_from_dict
 from alerting.rules import RuleError
 from api.auth import Principal
 from api.deps import BigId, Clock, CurrentPrincipal, DbConn, Id, OperatorPrincipal, Paging
-from api.problems import BadRequest, Conflict, Forbidden, found
+from api.problems import BadRequest, Conflict, Forbidden, Unprocessable, found
 from api.queries import alarms as alarm_q
 from api.queries import paging as q
 from api.schemas.common import PageOut, paged
@@ -57,14 +57,31 @@ def _definition_checked() -> Iterator[None]:
         raise BadRequest(str(exc)) from exc
 
 
-def _saved_by_name(conn: DbConn, p: Principal, what: str, name: str, save: Callable[[], int]) -> dict[str, Any]:
-    """Saving by name replaces, so only one the caller may see and change; the row as saved."""
+def _saved_by_name(
+    conn: DbConn, p: Principal, what: str, name: str, save: Callable[[], int], names: Callable[[], None]
+) -> dict[str, Any]:
+    """Saving by name replaces, so only one the caller may see and change (then ``names`` checks
+    what it names); the row as saved."""
     row = q.by_name(conn, what, name=name)
     if row is not None and p.park_id is not None and row["park_id"] != p.park_id:
         raise Conflict(f"{what[:-1] if what != 'policies' else 'policy'} {name!r} exists in another scope")
+    names()
     with conn.transaction():
         key = save()
     return _visible(conn, p, what, key)
+
+
+def _names_own(conn: DbConn, park_id: int | None, named: dict[str, Iterable[str]]) -> None:
+    """A park's roster or policy names that park's contacts, rosters and receivers or platform-wide
+    ones; a platform-wide one, platform-wide ones only (every park's operators read it): paging
+    never reaches, nor shows, another park's people. A name not saved yet is taken (it can only
+    ever resolve within the park)."""
+    for what, names in named.items():
+        elsewhere = q.named_elsewhere(conn, what, names=sorted(set(names)), park_id=park_id)
+        if elsewhere:
+            scope = f"park {park_id}" if park_id is not None else "every park"
+            listed = ", ".join(repr(n) for n in elsewhere)
+            raise Unprocessable(f"{what} {listed}: not among the {what} of {scope} or the platform-wide ones")
 
 
 def _visible(conn: DbConn, p: Principal, what: str, key: int) -> dict[str, Any]:
@@ -118,19 +135,20 @@ def list_rosters(conn: DbConn, p: OperatorPrincipal, page: Paging) -> dict[str, 
 @router.put(
     "/notify/rosters",
     response_model=RosterOut,
-    responses={400: {}, 403: {}, 409: {}},
+    responses={400: {}, 403: {}, 409: {}, 422: {}},
     summary="create or replace by name",
 )
 def save_roster(body: RosterIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
     _own(p, body.park_id, "roster")
     with _definition_checked():
-        roster_from_dict(body.definition)
+        roster = roster_from_dict(body.definition)
     return _saved_by_name(
         conn,
         p,
         "rosters",
         body.name,
         lambda: paging_store.save_roster(conn, name=body.name, park_id=body.park_id, definition=body.definition),
+        lambda: _names_own(conn, body.park_id, {"contacts": roster.names()}),
     )
 
 
@@ -210,7 +228,7 @@ def list_policies(conn: DbConn, p: OperatorPrincipal, page: Paging) -> dict[str,
 @router.put(
     "/notify/policies",
     response_model=PolicyOut,
-    responses={400: {}, 403: {}, 409: {}},
+    responses={400: {}, 403: {}, 409: {}, 422: {}},
     summary="create or replace by name",
 )
 def save_policy(body: PolicyIn, conn: DbConn, p: OperatorPrincipal) -> dict[str, Any]:
@@ -233,6 +251,15 @@ def save_policy(body: PolicyIn, conn: DbConn, p: OperatorPrincipal) -> dict[str,
             matchers=[str(m) for m in policy.matchers],
             definition=body.definition,
             enabled=body.enabled,
+        ),
+        lambda: _names_own(
+            conn,
+            body.park_id,
+            {
+                "contacts": [n for lv in policy.levels for n in lv.contacts],
+                "rosters": [n for lv in policy.levels for n in lv.rosters],
+                "receivers": [n for lv in policy.levels for n in lv.receivers],
+            },
         ),
     )
 

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from alerting import ack_links, paging_store
+from alerting import ack_links, paging_store, routing_store
 from smartpark.settings import ApiSettings, NotifySettings, Settings
 from tests.api.conftest import Tenancy, app_client, device_id
 from tests.api.test_alarms import _alarm
@@ -265,6 +265,79 @@ def test_policies_are_confined_to_the_operators_park(
     listed = client.get("/api/v1/notify/policies", headers=h).json()["items"]
     assert [p["name"] for p in listed] == [f"gas-{t.park_id}"]
     assert client.delete(f"/api/v1/notify/policies/{saved.json()['policy_id']}", headers=h).status_code == 204
+
+
+def test_a_roster_or_policy_names_only_its_parks_or_platform_wide_people(
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+) -> None:
+    """Contacts, rosters and receivers are named across parks by their (unique) names: an operator's
+    roster or policy naming another park's is refused with 422 naming it, as is a platform-wide
+    one naming a park's; the other park's contact stays unseen."""
+    t = tenancy
+    h, admin = t.headers("operator"), t.headers("admin")
+    mine, theirs, everyone = f"mine-{t.park_id}", f"theirs-{t.other_park_id}", f"everyone-{t.park_id}"
+    for name, park_id, who in ((mine, t.park_id, h), (theirs, t.other_park_id, t.headers("other_operator"))):
+        made = client.post("/api/v1/notify/contacts", headers=who, json={"name": name, "park_id": park_id,
+                                                                         "email": f"{name}@park.example"})  # fmt: skip
+        assert made.status_code == 201, made.text
+    made = client.post("/api/v1/notify/contacts", headers=admin, json={"name": everyone, "phone": "+8613800000013"})
+    assert made.status_code == 201, made.text
+    paging_store.save_roster(
+        db, name=f"their-roster-{t.other_park_id}", park_id=t.other_park_id,
+        definition={"start": "2026-11-30", "members": [theirs]},
+    )  # fmt: skip
+    routing_store.create_receiver(
+        db, name=f"their-hook-{t.other_park_id}", park_id=t.other_park_id, categories=("safety",), channel="webhook",
+        url="http://127.0.0.1:9/hook", secret="s", enabled=False,
+    )  # fmt: skip
+
+    def roster(park_id: int | None, *members: str) -> dict[str, Any]:
+        return {"name": f"r-{t.park_id}-{park_id}", "park_id": park_id,
+                "definition": {"start": "2026-11-30", "members": list(members)}}  # fmt: skip
+
+    refused = client.put("/api/v1/notify/rosters", headers=h, json=roster(t.park_id, mine, theirs))
+    assert refused.status_code == 422 and theirs in refused.json()["detail"], refused.text
+    assert mine not in refused.json()["detail"]
+    override = roster(t.park_id, mine)
+    override["definition"]["overrides"] = [{"start": "2026-12-24T20:00", "end": "2026-12-25T08:00", "member": theirs}]
+    assert client.put("/api/v1/notify/rosters", headers=h, json=override).status_code == 422
+    saved = client.put("/api/v1/notify/rosters", headers=h, json=roster(t.park_id, mine, everyone, "not-yet-saved"))
+    assert saved.status_code == 200, saved.text
+    # platform-wide: read by every park's operators, so only platform-wide people
+    assert client.put("/api/v1/notify/rosters", headers=admin, json=roster(None, mine)).status_code == 422
+    assert client.put("/api/v1/notify/rosters", headers=admin, json=roster(None, everyone)).status_code == 200
+
+    code = db.execute("SELECT code FROM parks WHERE park_id = %s", (t.park_id,)).fetchone()[0]  # type: ignore[index]
+
+    def policy(**level: list[str]) -> dict[str, Any]:
+        return {"name": f"p-{t.park_id}", "park_id": t.park_id, "matchers": [f"park={code}"],
+                "definition": {"levels": [{"after_min": 0, "receivers": ["mail"], **level}]}}  # fmt: skip
+
+    for level, named in (
+        ({"contacts": [mine, theirs]}, theirs),
+        ({"rosters": [f"their-roster-{t.other_park_id}"]}, f"their-roster-{t.other_park_id}"),
+        ({"receivers": ["mail", f"their-hook-{t.other_park_id}"]}, f"their-hook-{t.other_park_id}"),
+    ):
+        answer = client.put("/api/v1/notify/policies", headers=h, json=policy(**level))
+        assert answer.status_code == 422 and named in answer.json()["detail"], answer.text
+    ok = client.put("/api/v1/notify/policies", headers=h, json=policy(contacts=[mine, everyone]))
+    assert ok.status_code == 200, ok.text
+    # the other park's contact is not read through this park's lists, nor is this park's through theirs
+    listed = {
+        c["name"] for c in client.get("/api/v1/notify/contacts", headers=h, params={"limit": 500}).json()["items"]
+    }
+    assert mine in listed and everyone in listed and theirs not in listed
+    theirs_listed = client.get("/api/v1/notify/contacts", headers=t.headers("other_operator"), params={"limit": 500})
+    assert mine not in {c["name"] for c in theirs_listed.json()["items"]}
+    # the boundaries of the routes that check the names
+    assert client.put("/api/v1/notify/rosters", json=roster(t.park_id, mine)).status_code == 401
+    assert (
+        client.put("/api/v1/notify/rosters", headers=t.headers("enterprise"), json=roster(t.park_id, mine)).status_code
+        == 403
+    )
+    assert client.put("/api/v1/notify/policies", headers=t.headers("readonly"), json=policy()).status_code == 403
+    rid = saved.json()["roster_id"]
+    assert client.get(f"/api/v1/notify/rosters/{rid}/on-duty", headers=t.headers("other_operator")).status_code == 404
 
 
 def test_the_notification_log_of_an_alarm(client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]) -> None:

@@ -1,0 +1,100 @@
+"""Escalation pages only the alarm's park's people: contacts, rosters and receivers are named by
+their names, which are unique across parks, so a policy (or a roster) that names another park's
+(saved before the API refused them, or by an admin's hand) resolves them to nobody. Through the
+real service, database and a local SMTP server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from alerting import paging_store, routing_store
+from benchmarks.paging_endpoints import SmtpServer
+from smartpark.registry import load_model
+from smartpark.settings import Settings
+from tests.alerting.test_escalation import escalation_row, gw  # noqa: F401  (gw: a fixture)
+from tests.alerting.test_paging import gas_rule, park_id
+from tests.support.alerting import Gateway, running
+from tests.support.factories import small_model, unique_code
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def other_park(db: psycopg.Connection[Any]) -> Iterator[str]:
+    model = small_model(unique_code())
+    with db.transaction():
+        load_model(db, model, broker=None)
+    code = model["parks"][0]["code"]
+    yield code
+    pid = park_id(db, code)
+    db.execute("UPDATE alert_receivers SET enabled = false WHERE park_id = %s", (pid,))
+
+
+def _mail(db: psycopg.Connection[Any], name: str, pid: int, smtp: SmtpServer) -> str:
+    """A mail receiver that routing leaves alone (energy alarms): only escalation names it."""
+    routing_store.create_receiver(
+        db, name=name, park_id=pid, categories=["energy"], channel="email", config=smtp.receiver_config(to=[]),
+        secrets={"password": smtp.password},
+    )  # fmt: skip
+    return name
+
+
+def _pages(db: psycopg.Connection[Any], receivers: list[str]) -> list[tuple[str, str, bool]]:
+    """The escalation's pages queued for these receivers: (receiver, person, delivered)."""
+    rows = db.execute(
+        "SELECT r.name, n.payload->'person'->>'name', n.delivered_at IS NOT NULL FROM alert_notifications n"
+        " JOIN alert_receivers r USING (receiver_id) WHERE r.name = ANY(%s) AND n.payload ? 'person'"
+        " ORDER BY 2",
+        (receivers,),
+    ).fetchall()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def test_a_policy_naming_another_parks_people_pages_only_its_own_and_platform_wide_ones(
+    settings: Settings,
+    db: psycopg.Connection[Any],
+    gw: Gateway,  # noqa: F811  (the escalation tests' fixture: it disables the park's receivers and policies after)
+    other_park: str,
+    smtp: SmtpServer,
+) -> None:
+    code = gw.park
+    pid, other = park_id(db, code), park_id(db, other_park)
+    mine, theirs = _mail(db, f"mail-a-{pid}", pid, smtp), _mail(db, f"mail-b-{other}", other, smtp)
+    duty, lead, everyone = f"duty-{pid}", f"lead-{other}", f"everyone-{pid}"
+    for name, owner in ((duty, pid), (lead, other), (everyone, None)):
+        paging_store.create_contact(db, name=name, park_id=owner, email=f"{name}@park.example", phone=None)
+    # a roster of the other park, and one of this park that names the other park's lead
+    paging_store.save_roster(
+        db, name=f"their-roster-{other}", park_id=other, definition={"start": "2026-01-01", "members": [lead]}
+    )
+    paging_store.save_roster(
+        db, name=f"our-roster-{pid}", park_id=pid, definition={"start": "2026-01-01", "members": [lead]}
+    )
+    paging_store.save_policy(
+        db,
+        name=f"gas-parks-{pid}",
+        park_id=pid,
+        matchers=[f"park={code}", "alertname=t-gas"],
+        definition={
+            "levels": [
+                {
+                    "after_min": 0,
+                    "receivers": [mine, theirs],
+                    "contacts": [duty, lead, everyone],
+                    "rosters": [f"their-roster-{other}", f"our-roster-{pid}"],
+                }
+            ]
+        },
+    )
+    with running(settings, gas_rule(code), parks=[code, other_park]):
+        gw.send({"gd1": {"safety.lel_pct": 30}})
+        wait_until(lambda: escalation_row(db, pid) == (1, "last level paged"), what="the level paged")
+        # every page of the level was queued in the transaction that recorded it paged
+        wait_until(lambda: all(p[2] for p in _pages(db, [mine, theirs])), what="the pages delivered")
+    assert _pages(db, [mine, theirs]) == [(mine, duty, True), (mine, everyone, True)]
+    assert sorted(r for m in smtp.mails for r in m.rcpt_tos) == [f"{duty}@park.example", f"{everyone}@park.example"]
