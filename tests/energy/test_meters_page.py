@@ -49,7 +49,9 @@ def test_the_energy_management_view(
         with page.expect_download() as info:
             page.click("#em-export")
         csv = Path(info.value.path()).read_text(encoding="utf-8-sig")
-        assert csv.splitlines()[0].startswith('"meter","role","in_totals"') and '"E1","main","true"' in csv
+        head = csv.splitlines()[0]
+        assert head.startswith('"表计","类型","计入总量","深谷电量（kWh）"') and '"需量电费（元）"' in head
+        assert '"E1","总表","是"' in csv and csv.splitlines()[-1].startswith('"合计"')
         shot(page, "meters-zh")
     with viewing(chromium, server, keys["regulator"], f"#/meters?enterprise={keys['e1']}") as page:
         assert "无权查看能源管理" in page.inner_text("#view")

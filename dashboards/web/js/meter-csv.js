@@ -4,6 +4,8 @@ import { time, zoneLabel } from "./format.js";
 import { carrierUnit, metricName, unitOf } from "./names.js";
 
 const ROLE = { main: "总表", sub: "分表", virtual: "虚拟表" };
+// Time-of-use periods in the order of the cost answer's kwh and cost arrays.
+const PERIODS = [["deep_valley", "深谷"], ["valley", "谷"], ["flat", "平"], ["peak", "峰"], ["critical_peak", "尖峰"]];
 const CARRIER = { electricity: "电", water: "水", natural_gas: "天然气", steam: "蒸汽", heat: "热力", raw_coal: "原煤" };
 const SOURCE = { page: "页面录入", import: "文件导入" };
 
@@ -28,6 +30,16 @@ export function treeCsv(meters, balances) {
       b ? round(sum(b.parent_hourly), 3) : "", b ? round(sum(b.children_hourly), 3) : "", b ? round(b.loss, 3) : "",
       b ? round(b.loss_pct, 2) : ""];
   })]);
+}
+
+/** The month's electricity per meter and time-of-use period: kWh, cost, demand against contract. */
+export function costCsv(cost) {
+  const head = ["表计", "类型", "计入总量", ...PERIODS.map(([, n]) => `${n}电量（kWh）`), ...PERIODS.map(([, n]) => `${n}电费（元）`),
+    "最大需量（kW）", "合同容量（kW）", "需量电费（元）"];
+  const rows = cost.meters.map((m) => [m.code, ROLE[m.role] ?? m.role, m.counts ? "是" : "否", ...m.kwh,
+    ...(m.cost || PERIODS.map(() => "")), m.demand_kw, m.contracted_kw ?? "", m.demand_charge ?? ""]);
+  rows.push(["合计", "", "", ...cost.total.kwh, ...cost.total.cost, "", "", cost.total.demand_charge]);
+  return csv([head, ...rows]);
 }
 
 /** Meter changes: the old register's final reading and the new one's initial (``device``: id → name). */

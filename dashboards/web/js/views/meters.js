@@ -9,7 +9,7 @@ import { barOption, chart, draw } from "../charts.js";
 import { escape, num, parkDate, parkMonth, time } from "../format.js";
 import { t } from "../i18n.js";
 import "../i18n-energy.js";
-import { changesCsv, manualCsv, outputCsv, treeCsv } from "../meter-csv.js";
+import { changesCsv, costCsv, manualCsv, outputCsv, treeCsv } from "../meter-csv.js";
 import { canRecord, changeForm, correctionForm, deviceChoices, deviceNamer, importForm, readingForm, readingText } from "../meter-forms.js";
 import { canEditTree, treeForm } from "../meter-tree-form.js";
 import { metricName, unitOf } from "../names.js";
@@ -27,16 +27,6 @@ function table(head, rows) {
   if (!rows.length) return `<div class="empty" data-empty="1">${t("common.no_data")}</div>`;
   return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead>
     <tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
-}
-
-/** The month's cost per meter and period as CSV (UTF-8 with BOM, so spreadsheet tools read the Chinese). */
-export function costCsv(cost) {
-  const head = ["meter", "role", "in_totals", ...PERIODS.map((p) => `kwh_${p}`), ...PERIODS.map((p) => `yuan_${p}`),
-    "demand_kw", "contracted_kw", "demand_charge"];
-  const lines = cost.meters.map((m) => [m.code, m.role, m.counts, ...m.kwh, ...(m.cost || PERIODS.map(() => "")),
-    m.demand_kw, m.contracted_kw ?? "", m.demand_charge ?? ""]);
-  lines.push(["total", "", "", ...cost.total.kwh, ...cost.total.cost, "", "", cost.total.demand_charge]);
-  return "\ufeff" + [head, ...lines].map((r) => r.map((c) => `"${String(c).replace(/"/g, '""')}"`).join(",")).join("\r\n");
 }
 
 /** A file link's content: a CSV (with a BOM) under ``name``. */
