@@ -5,6 +5,7 @@ run's database; the browser is in Europe/London for a park in Asia/Shanghai."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ import psycopg
 import pytest
 
 from energy import changes, manual
-from tests.energy.conftest import KWH, load_tree, viewing
+from energy import meters as em
+from tests.energy.conftest import KWH, TREE, load_tree, park_id_of, viewing
 from tests.support.browser import shot
 from tests.support.readings import device_id, ms
 
@@ -55,3 +57,24 @@ def test_the_energy_management_view(
         shot(page, "meters-zh")
     with viewing(chromium, server, keys["regulator"], f"#/meters?enterprise={keys['e1']}") as page:
         assert "无权查看能源管理" in page.inner_text("#view")
+
+
+def test_the_tree_flags_meters_whose_calibration_is_overdue_or_near(
+    server: str, chromium: Any, keys: dict[str, Any], db: psycopg.Connection[Any], tree_park: dict[str, Any]
+) -> None:
+    soon = (date.today() + timedelta(days=10)).isoformat()  # within the 30 days' notice whatever the zone
+    due = {"E1A": "2020-01-01", "E1B": soon, "E1": "2099-01-01"}
+    spec = [{**m, "attributes": {**m.get("attributes", {}), "calibration_due": due[m["code"]]}} if m["code"] in due else m
+            for m in TREE]  # fmt: skip
+    park_id = park_id_of(db, tree_park)
+    try:
+        with db.transaction():
+            em.replace_tree(db, park_id=park_id, tree=em.resolve(db, park_id=park_id, spec=spec))
+        with viewing(chromium, server, keys["operator"], f"#/meters?enterprise={keys['e1']}&month=2026-07") as page:
+            rows = {r.split("\t")[0]: r for r in page.locator("#em-tree tbody tr").all_inner_texts()}
+            assert "2020-01-01" in rows["E1A"] and "已逾期" in rows["E1A"]
+            assert soon in rows["E1B"] and "30 天内到期" in rows["E1B"]
+            assert "2099-01-01" in rows["E1"] and "到期" not in rows["E1"].split("2099-01-01")[1]
+            assert page.locator("#em-tree [data-calibration]").count() == 2
+    finally:
+        load_tree(db, tree_park)

@@ -22,13 +22,13 @@ const unitOfMetricId = (ctx, id) => unitOf(ctx.metricById.get(id)?.code);
 export function treeCsv(meters, balances) {
   const by = new Map(balances.map((b) => [b.parent, b]));
   return csv([["表计", "名称", "类型", "能源品种", "上级", "公式", "计入总量", "合同容量（kW）", "计量单位",
-    "本表计量", "下级表合计", "损耗", "损耗率（%）"],
+    "本表计量", "下级表合计", "损耗", "损耗率（%）", "检定到期"],
   ...meters.map((m) => {
     const b = by.get(m.code);
     return [m.code, m.name, ROLE[m.role], CARRIER[m.carrier] ?? m.carrier, m.parent ?? "", m.formula ?? "",
       m.counts ? "是" : "否", m.contracted_kw ?? "", carrierUnit(m.carrier),
       b ? round(sum(b.parent_hourly), 3) : "", b ? round(sum(b.children_hourly), 3) : "", b ? round(b.loss, 3) : "",
-      b ? round(b.loss_pct, 2) : ""];
+      b ? round(b.loss_pct, 2) : "", m.attributes?.calibration_due ?? ""];
   })]);
 }
 

@@ -13,6 +13,7 @@ import { changesCsv, costCsv, manualCsv, outputCsv, treeCsv } from "../meter-csv
 import { canRecord, changeForm, correctionForm, deviceChoices, deviceNamer, importForm, readingForm, readingText } from "../meter-forms.js";
 import { canEditTree, treeForm } from "../meter-tree-form.js";
 import { metricName, unitOf } from "../names.js";
+import { addDays } from "../stats.js";
 import { outputForm } from "../output-form.js";
 
 const PERIODS = ["deep_valley", "valley", "flat", "peak", "critical_peak"];
@@ -38,6 +39,19 @@ function offer(link, text, name) {
 }
 
 const head = (key, file) => `<div class="panel-head"><h3>${t(key)}</h3>${file ? `<a class="button csv" data-csv="${file}" download>${t("em.export_csv")}</a>` : ""}</div>`;
+
+const CALIBRATION_NOTICE_DAYS = 30; // as GET /energy/parks/{id}/calibrations by default
+
+/** A meter's calibration due date, flagged when it has passed or comes within the notice. */
+function calibration(meter, today) {
+  const due = meter.attributes?.calibration_due;
+  if (typeof due !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(due)) return "—";
+  if (due < today) return `${escape(due)} <span class="tag sev-critical" data-calibration="overdue">${t("em.calibration.overdue")}</span>`;
+  if (due <= addDays(today, CALIBRATION_NOTICE_DAYS)) {
+    return `${escape(due)} <span class="tag sev-warning" data-calibration="soon">${t("em.calibration.soon")}</span>`;
+  }
+  return escape(due);
+}
 
 export async function render(el, ctx) {
   const writer = canRecord(ctx.me), admin = canEditTree(ctx.me);
@@ -118,10 +132,11 @@ export async function render(el, ctx) {
 
   function showTree(meters, balances) {
     const loss = new Map(balances.map((b) => [b.parent, b.loss_pct]));
+    const today = parkDate(ctx.timezone);
     $("#em-tree").innerHTML = table(
-      [t("em.meter"), t("em.role"), t("em.parent"), t("em.counts"), `${t("em.loss")} %`],
+      [t("em.meter"), t("em.role"), t("em.parent"), t("em.counts"), `${t("em.loss")} %`, t("em.calibration")],
       meters.map((x) => [escape(x.code), t("em.role." + x.role), escape(x.parent || x.formula || "—"),
-        t(x.counts ? "em.yes" : "em.no"), loss.has(x.code) ? num(loss.get(x.code), 1) : "—"]),
+        t(x.counts ? "em.yes" : "em.no"), loss.has(x.code) ? num(loss.get(x.code), 1) : "—", calibration(x, today)]),
     );
   }
 
