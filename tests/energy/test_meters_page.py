@@ -64,8 +64,10 @@ def test_the_tree_flags_meters_whose_calibration_is_overdue_or_near(
 ) -> None:
     soon = (date.today() + timedelta(days=10)).isoformat()  # within the 30 days' notice whatever the zone
     due = {"E1A": "2020-01-01", "E1B": soon, "E1": "2099-01-01"}
-    spec = [{**m, "attributes": {**m.get("attributes", {}), "calibration_due": due[m["code"]]}} if m["code"] in due else m
-            for m in TREE]  # fmt: skip
+    spec = [
+        {**m, "attributes": {**m.get("attributes", {}), "calibration_due": due[m["code"]]}} if m["code"] in due else m
+        for m in TREE
+    ]
     park_id = park_id_of(db, tree_park)
     try:
         with db.transaction():
