@@ -17,6 +17,9 @@ COPY storage ./storage
 COPY alerting ./alerting
 COPY api ./api
 COPY reports ./reports
+COPY region ./region
+COPY emergency ./emergency
+COPY energy ./energy
 COPY device_sim ./device_sim
 COPY dashboards ./dashboards
 # Editable, so the API finds the ops-centre page (dashboards/web) beside its package.

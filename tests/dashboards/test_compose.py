@@ -105,6 +105,16 @@ def test_mounted_files_and_build_context_exist() -> None:
     assert re.search(r'^ENTRYPOINT \["smartpark"\]', dockerfile, re.M)
 
 
+def test_the_image_holds_every_package_the_project_installs() -> None:
+    """A package missing from the image fails only at run time (the API imports every route)."""
+    import tomllib
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {p.rstrip("*") for p in include}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (ROOT / "Dockerfile").read_text(), re.M))
+    assert packages <= copied, f"the Dockerfile does not copy {sorted(packages - copied)}"
+
+
 def test_grafana_mounts_the_provisioning() -> None:
     vols = SERVICES["grafana"]["volumes"]
     assert "./dashboards/grafana/provisioning:/etc/grafana/provisioning:ro" in vols
