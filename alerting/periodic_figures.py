@@ -136,6 +136,9 @@ class FigureWorker(threading.Thread):
     def pass_once(self) -> Figures:
         if self.conn is None or self.conn.closed:
             self.conn = self._connect()
+            # Background work keeps to one core: a parallel plan of the month's read would take
+            # the database's other core from the loop's own queries (and so from gas alarms).
+            self.conn.execute("SET max_parallel_workers_per_gather = 0")
         self.computing_since = time.perf_counter()
         figures = compute(self.conn, self.evaluator(), now_ms=self.now_ms(), default_interval_s=self.default_interval_s)
         with self._lock:

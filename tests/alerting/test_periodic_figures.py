@@ -122,3 +122,25 @@ def test_a_pass_is_judged_a_slice_at_a_time() -> None:
     assert slices.next() is None
     with pytest.raises(ValueError, match="at least 1"):
         Slices(Figures(old, (), 0.0), size=0)
+
+
+@pytest.mark.integration
+def test_a_figures_pass_keeps_to_one_core_of_the_database(db_url: str) -> None:
+    """No parallel plan for the month's read: the database's other core stays the loop's."""
+    import threading
+
+    from alerting.periodic_figures import FigureWorker
+
+    worker = FigureWorker(
+        connect=lambda: psycopg.connect(db_url, autocommit=True),
+        evaluator=lambda: Evaluator([], [], now_ms=0),
+        now_ms=lambda: int(time.time() * 1000),
+        stop=threading.Event(),
+        every_s=60,
+        default_interval_s=60,
+    )
+    worker.pass_once()
+    assert worker.conn is not None
+    row = worker.conn.execute("SHOW max_parallel_workers_per_gather").fetchone()
+    worker.conn.close()
+    assert row is not None and row[0] == "0"
