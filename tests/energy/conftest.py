@@ -154,7 +154,14 @@ def chromium() -> Iterator[Any]:
 
 @contextmanager
 def viewing(
-    chromium: Any, server: str, key: str, path: str, *, lang: str = "zh", viewport: dict[str, int] | None = None
+    chromium: Any,
+    server: str,
+    key: str,
+    path: str,
+    *,
+    lang: str = "zh",
+    viewport: dict[str, int] | None = None,
+    view: str = "meters",
 ) -> Iterator[Any]:
     """A signed-in page (its own browser context) on the view ``path``; a JavaScript error fails the test."""
     ctx = chromium.new_context(
@@ -174,7 +181,7 @@ def viewing(
         page.click("#login-form button[type=submit]")
         page.wait_for_selector("#view[data-ready='1']", timeout=60_000)
         page.goto(server + path)
-        page.wait_for_selector("#view[data-view='meters'][data-ready='1']", timeout=60_000)
+        page.wait_for_selector(f"#view[data-view='{view}'][data-ready='1']", timeout=60_000)
         yield page
         assert not errors, errors
     finally:

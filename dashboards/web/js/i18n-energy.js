@@ -3,6 +3,9 @@ import { addLabels } from "./i18n.js";
 
 addLabels({
   zh: {
+    "pb.title": "园区能源平衡（近 7 日）", "pb.intake": "进线总表", "pb.in": "进线计量", "pb.out": "企业表计合计",
+    "pb.loss": "损耗", "pb.loss_pct": "损耗率（%）", "pb.hours_over": "超限小时数", "pb.leak_nights": "夜间流量疑似泄漏（天）",
+    "pb.limit": "损耗限值", "pb.no_intake": "未配置园区进线总表（能源管理中的计量树）",
     "em.title": "能源管理", "em.month": "月份", "em.tree": "计量树与平衡", "em.cost": "分时电量与电费",
     "em.demand": "最大需量与合同容量", "em.changes": "换表记录", "em.manual": "手工录入",
     "em.export": "导出 CSV", "em.meter": "表计", "em.role": "类型", "em.parent": "上级", "em.counts": "计入总量",
@@ -38,6 +41,9 @@ addLabels({
     "em.period.deep_valley": "深谷", "em.period.valley": "谷", "em.period.flat": "平", "em.period.peak": "峰", "em.period.critical_peak": "尖峰",
   },
   en: {
+    "pb.title": "Park energy balance (last 7 days)", "pb.intake": "Intake meter", "pb.in": "Intake", "pb.out": "Enterprises' meters",
+    "pb.loss": "Loss", "pb.loss_pct": "Loss (%)", "pb.hours_over": "Hours beyond limits", "pb.leak_nights": "Nights with a likely leak",
+    "pb.limit": "Loss limit", "pb.no_intake": "No park intake meter is configured (the meter tree of energy management)",
     "em.title": "Energy management", "em.month": "Month", "em.tree": "Meter tree and balance", "em.cost": "kWh and cost by period",
     "em.demand": "Maximum demand against contract", "em.changes": "Meter changes", "em.manual": "Manual readings",
     "em.export": "Export CSV", "em.meter": "Meter", "em.role": "Role", "em.parent": "Parent", "em.counts": "In totals",

@@ -1,10 +1,11 @@
-// Energy: the park's load today against yesterday, this month's tce by enterprise and the
-// ranking of every enterprise by every carrier (coal and heat included) — two API answers
-// whatever the number of enterprises.
+// Energy: the park's load today against yesterday, this month's tce by enterprise, the
+// ranking of every enterprise by every carrier (coal and heat included) and the park's balance of
+// its intakes against the enterprises' meters — four API answers whatever the number of enterprises.
 import { barOption, chart, draw, lineOption } from "../charts.js";
 import { escape, num, parkDate, parkMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { carrierUnit } from "../names.js";
+import { parkBalance } from "../park-balance.js";
 import { addDays, dayRange, parkLoad, ranking } from "../stats.js";
 
 const COLUMNS = [
@@ -22,9 +23,13 @@ export async function render(el, ctx) {
       <div class="panel span-2"><h3>${t("energy.load")}</h3><div class="chart" id="load"></div></div>
       <div class="panel"><h3>${t("energy.by_enterprise")}</h3><div class="chart tall" id="by-ent"></div></div>
       <div class="panel"><h3>${t("energy.ranking")}</h3><div class="scroll tall" id="ranking"></div></div>
+      <div class="panel span-2"><h3>${t("pb.title")}</h3><div class="grid cols-2">
+        <div class="scroll" id="park-balance"></div><div class="chart" id="park-balance-chart"></div></div></div>
     </div>`;
   const load = chart(el.querySelector("#load"));
   const byEnt = chart(el.querySelector("#by-ent"));
+  const balanceChart = chart(el.querySelector("#park-balance-chart"));
+  const loadBalance = () => parkBalance(el.querySelector("#park-balance"), balanceChart, ctx);
 
   async function loadCurve() {
     const today = parkDate(tz);
@@ -56,6 +61,6 @@ export async function render(el, ctx) {
       : `<div class="empty" data-empty="1">${t("common.no_data")}</div>`;
   }
 
-  await Promise.allSettled([loadCurve(), loadRanking()]);
-  return { async refresh() { await Promise.allSettled([loadCurve(), loadRanking()]); } };
+  await Promise.allSettled([loadCurve(), loadRanking(), loadBalance()]);
+  return { async refresh() { await Promise.allSettled([loadCurve(), loadRanking(), loadBalance()]); } };
 }
