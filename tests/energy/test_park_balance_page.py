@@ -49,3 +49,25 @@ def test_the_energy_view_shows_the_parks_balance_of_its_intake(
         assert page.get_attribute("#park-balance-chart", "data-empty") == "0"
     with viewing(chromium, server, keys["operator"], "#/energy", view="energy", lang="en") as page:
         assert "Intake meter" in page.inner_text("#park-balance")
+
+
+def test_the_park_load_takes_a_range_and_compares_it_with_the_range_before(
+    server: str, chromium: Any, keys: dict[str, Any], tree_park: dict[str, Any]
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    with viewing(chromium, server, keys["operator"], "#/energy", view="energy") as page:
+
+        def span_of_next_load(preset: str) -> tuple[float, str]:
+            with page.expect_request(lambda r: "/load?" in r.url) as request:
+                page.click(f"#load-range [data-range='{preset}']")
+            q = parse_qs(urlsplit(request.value.url).query)
+            start, end = (datetime.fromisoformat(q[k][0].replace("Z", "+00:00")) for k in ("from", "to"))
+            return (end - start).total_seconds() / 86_400, q["interval"][0]
+
+        # the range and the one before it, in one answer: 7 d -> 14 days of hourly sums
+        days, interval = span_of_next_load("7d")
+        assert round(days) == 14 and interval == "1h"
+        days, interval = span_of_next_load("24h")
+        assert round(days) == 2 and interval == "15m"
+        assert page.locator("#load-range [data-range='24h']").get_attribute("class") == "active"

@@ -1,4 +1,4 @@
-// Energy: the park's load today against yesterday, this month's tce by enterprise, the
+// Energy: the park's load over a chosen range against the range before it, this month's tce by enterprise, the
 // ranking of every enterprise by every carrier (coal and heat included) and the park's balance of
 // its intakes against the enterprises' meters — four API answers whatever the number of enterprises.
 import { barOption, chart, draw, lineOption } from "../charts.js";
@@ -6,7 +6,12 @@ import { escape, num, parkDate, parkMonth } from "../format.js";
 import { t } from "../i18n.js";
 import { carrierUnit } from "../names.js";
 import { parkBalance } from "../park-balance.js";
-import { addDays, dayRange, parkLoad, ranking } from "../stats.js";
+import { rangePicker } from "../range.js";
+import { addDays, parkLoad, ranking } from "../stats.js";
+
+const DAY_MS = 86_400_000;
+// The API's load answer: 15-minute sums over at most 8 days, hourly over at most 62.
+const LOAD_15M_DAYS = 8, LOAD_1H_DAYS = 62;
 
 const COLUMNS = [
   ["electricity", "electricity_kwh", 0], ["water", "water_m3", 0], ["natural_gas", "natural_gas_nm3", 0],
@@ -20,7 +25,7 @@ export async function render(el, ctx) {
   const tz = ctx.timezone;
   el.innerHTML = `
     <div class="grid cols-2">
-      <div class="panel span-2"><h3>${t("energy.load")}</h3><div class="chart" id="load"></div></div>
+      <div class="panel span-2"><h3>${t("energy.load")}<span id="load-range"></span></h3><div class="chart" id="load"></div></div>
       <div class="panel"><h3>${t("energy.by_enterprise")}</h3><div class="chart tall" id="by-ent"></div></div>
       <div class="panel"><h3>${t("energy.ranking")}</h3><div class="scroll tall" id="ranking"></div></div>
       <div class="panel span-2"><h3>${t("pb.title")}</h3><div class="grid cols-2">
@@ -31,17 +36,31 @@ export async function render(el, ctx) {
   const balanceChart = chart(el.querySelector("#park-balance-chart"));
   const loadBalance = () => parkBalance(el.querySelector("#park-balance"), balanceChart, ctx);
 
+  let loadRange = null;
+  let started = false;
+  rangePicker(el.querySelector("#load-range"), (r) => { loadRange = r; if (started) loadCurve().catch(console.warn); },
+    { storageKey: "smartpark.range.load" });
+
+  // The range and the one before it in one answer; the dashed line is the range before, moved onto
+  // this one (24 h: the day before; 7 d: the week before).
   async function loadCurve() {
-    const today = parkDate(tz);
-    const [yFrom, todayFrom] = dayRange(addDays(today, -1), tz);
-    const points = await parkLoad(ctx, yFrom, dayRange(today, tz)[1]); // one answer, two days
-    const split = Date.parse(todayFrom);
-    const todays = points.filter(([ts]) => ts >= split);
-    const yesterdays = points.filter(([ts]) => ts < split).map(([ts, v]) => [ts + 86_400_000, v]);
+    const { from, to } = loadRange;
+    const span = to - from;
+    const days = (2 * span) / DAY_MS;
+    if (days > 2 * LOAD_1H_DAYS) {
+      draw(load, lineOption([]), true);
+      return;
+    }
+    const compare = days <= LOAD_1H_DAYS;
+    const start = compare ? from - span : from;
+    const interval = (to - start) / DAY_MS <= LOAD_15M_DAYS ? "15m" : "1h";
+    const points = await parkLoad(ctx, new Date(start).toISOString(), new Date(to).toISOString(), interval);
+    const now = points.filter(([ts]) => ts >= from);
+    const before = points.filter(([ts]) => ts < from).map(([ts, v]) => [ts + span, v]);
     draw(load, lineOption([
-      { name: t("energy.today_series"), data: todays, areaStyle: { opacity: 0.15 } },
-      { name: t("energy.yesterday_series"), data: yesterdays, lineStyle: { type: "dashed" } },
-    ], { unit: "kW" }), !points.length);
+      { name: t("energy.range_series"), data: now, areaStyle: { opacity: 0.15 } },
+      ...(compare ? [{ name: t("energy.previous_series"), data: before, lineStyle: { type: "dashed" } }] : []),
+    ], { unit: "kW", days: span > DAY_MS, zoom: span > DAY_MS }), !points.length);
   }
 
   async function loadRanking() {
@@ -62,5 +81,6 @@ export async function render(el, ctx) {
   }
 
   await Promise.allSettled([loadCurve(), loadRanking(), loadBalance()]);
+  started = true;
   return { async refresh() { await Promise.allSettled([loadCurve(), loadRanking(), loadBalance()]); } };
 }
