@@ -1,10 +1,12 @@
 """Escalation pages only the alarm's park's people: contacts, rosters and receivers are named by
 their names, which are unique across parks, so a policy (or a roster) that names another park's
-(saved before the API refused them, or by an admin's hand) resolves them to nobody. Through the
-real service, database and a local SMTP server."""
+(saved before the API refused them, or by an admin's hand) resolves them to nobody; and a park's
+policy starts only on its park's alarms, whatever its matchers say. Through the real service,
+database, broker and a local SMTP server."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +15,7 @@ import pytest
 
 from alerting import paging_store, routing_store
 from benchmarks.paging_endpoints import SmtpServer
-from smartpark.registry import load_model
+from smartpark.registry import broker_accounts, load_model
 from smartpark.settings import Settings
 from tests.alerting.test_escalation import escalation_row, gw  # noqa: F401  (gw: a fixture)
 from tests.alerting.test_paging import gas_rule, park_id
@@ -35,7 +37,7 @@ def other_park(db: psycopg.Connection[Any]) -> Iterator[str]:
     db.execute("UPDATE alert_receivers SET enabled = false WHERE park_id = %s", (pid,))
 
 
-def _mail(db: psycopg.Connection[Any], name: str, pid: int, smtp: SmtpServer) -> str:
+def _mail(db: psycopg.Connection[Any], name: str, pid: int | None, smtp: SmtpServer) -> str:
     """A mail receiver that routing leaves alone (energy alarms): only escalation names it."""
     routing_store.create_receiver(
         db, name=name, park_id=pid, categories=["energy"], channel="email", config=smtp.receiver_config(to=[]),
@@ -98,3 +100,82 @@ def test_a_policy_naming_another_parks_people_pages_only_its_own_and_platform_wi
         wait_until(lambda: all(p[2] for p in _pages(db, [mine, theirs])), what="the pages delivered")
     assert _pages(db, [mine, theirs]) == [(mine, duty, True), (mine, everyone, True)]
     assert sorted(r for m in smtp.mails for r in m.rcpt_tos) == [f"{duty}@park.example", f"{everyone}@park.example"]
+
+
+@pytest.fixture
+def other_gw(db: psycopg.Connection[Any], broker: Any) -> Iterator[Gateway]:
+    """A second park with broker accounts, and its gateway."""
+    model = small_model(unique_code())
+    with db.transaction():
+        load_model(db, model, broker=broker)
+    gateway = Gateway(model)
+    yield gateway
+    gateway.close()
+    db.execute("UPDATE alert_receivers SET enabled = false WHERE park_id = %s", (park_id(db, gateway.park),))
+    for account in broker_accounts(model):  # the broker is shared by every run on the machine
+        broker.delete_client(account.username)
+
+
+@pytest.fixture
+def platform_wide_policies(db: psycopg.Connection[Any]) -> Iterator[list[str]]:
+    """The names of the platform-wide policies a test makes: disabled after it, as they would
+    start on the alarms of the tests that follow."""
+    names: list[str] = []
+    yield names
+    db.execute("UPDATE notify_policies SET enabled = false WHERE park_id IS NULL AND name = ANY(%s)", (names,))
+
+
+def _escalations(db: psycopg.Connection[Any], policy: str, parks: list[str]) -> dict[str, str | None]:
+    """The alarm's park code -> how the policy's escalation of it ended, for these parks' alarms
+    (the earlier tests' are looked at by a platform-wide policy too)."""
+    rows = db.execute(
+        "SELECT pk.code, e.done_why FROM notify_escalations e JOIN notify_policies p USING (policy_id)"
+        " JOIN alerts a USING (alert_id) JOIN parks pk ON pk.park_id = a.park_id WHERE p.name = %s"
+        " AND pk.code = ANY(%s)",
+        (policy, parks),
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def test_a_parks_policy_starts_only_on_its_parks_alarms_whatever_its_matchers_say(
+    settings: Settings,
+    db: psycopg.Connection[Any],
+    gw: Gateway,  # noqa: F811  (disables the park's receivers and policies after)
+    other_gw: Gateway,
+    platform_wide_policies: list[str],
+    smtp: SmtpServer,
+) -> None:
+    """Park A's policy without a park matcher pages A's alarm and does not start on B's: it names
+    B's mail receiver (saved by hand) and a platform-wide contact, which B's alarm would have
+    reached. A platform-wide policy still starts on B's alarm."""
+    code, other = gw.park, other_gw.park
+    both = [code, other]
+    pid, other_id = park_id(db, code), park_id(db, other)
+    mine, theirs = _mail(db, f"mail-a-{pid}", pid, smtp), _mail(db, f"mail-b-{other_id}", other_id, smtp)
+    ours, everyone, wide = f"ours-{pid}", f"everyone-{pid}", f"wide-{pid}"
+    for name, owner in ((ours, pid), (everyone, None), (wide, None)):
+        paging_store.create_contact(db, name=name, park_id=owner, email=f"{name}@park.example", phone=None)
+    policy, all_parks = f"gas-any-{pid}", f"gas-all-{pid}"
+    platform_wide_policies.append(all_parks)
+    paging_store.save_policy(
+        db, name=policy, park_id=pid, matchers=["alertname=t-gas"],  # no park=: every park's gas alarms match
+        definition={"levels": [{"after_min": 0, "receivers": [mine, theirs], "contacts": [ours, everyone]}]},
+    )  # fmt: skip
+    paging_store.save_policy(
+        db, name=all_parks, park_id=None, matchers=[f"park={other}", "alertname=t-gas"],
+        definition={"levels": [{"after_min": 0, "receivers": [theirs], "contacts": [wide]}]},
+    )  # fmt: skip
+    rules = [dataclasses.replace(r, scope=dataclasses.replace(r.scope, parks=(code, other))) for r in gas_rule(code)]
+    with running(settings, rules, parks=[code, other]):
+        other_gw.send({"gd1": {"safety.lel_pct": 30}})
+        wait_until(lambda: _escalations(db, all_parks, both).get(other) == "last level paged", what="B's alarm paged")
+        gw.send({"gd1": {"safety.lel_pct": 30}})
+        wait_until(lambda: _escalations(db, policy, both).get(code) == "last level paged", what="A's alarm paged")
+        pages = lambda: _pages(db, [mine, theirs])  # noqa: E731
+        wait_until(lambda: len(pages()) >= 3 and all(p[2] for p in pages()), what="the pages delivered")
+    # B's alarm was looked at by A's policy and left: never started, nobody paged for it
+    assert _escalations(db, policy, both) == {code: "last level paged", other: "not matched"}
+    assert _escalations(db, all_parks, both) == {code: "not matched", other: "last level paged"}
+    assert _pages(db, [mine, theirs]) == [(mine, everyone, True), (mine, ours, True), (theirs, wide, True)]
+    mailed = sorted(r for m in smtp.mails for r in m.rcpt_tos)
+    assert mailed == sorted(f"{n}@park.example" for n in (ours, everyone, wide))
