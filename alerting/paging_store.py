@@ -111,6 +111,23 @@ def fetch_contacts(conn: Conn, *, names: Sequence[str], park_id: int) -> dict[st
     }
 
 
+_NAMED = {"contacts": "notify_contacts", "rosters": "notify_rosters", "receivers": "alert_receivers"}
+
+
+def names_of_parks_but(conn: Conn, *, kind: str, names: Sequence[str], park_id: int | None) -> list[str]:
+    """The names among ``names`` of contacts, rosters or receivers (``kind``) that belong to a
+    park other than ``park_id`` (None: to any park), sorted."""
+    if not names:
+        return []
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(
+            f"SELECT name FROM {_NAMED[kind]} WHERE name = ANY(%s) AND park_id IS NOT NULL"
+            " AND park_id IS DISTINCT FROM %s ORDER BY name",
+            (list(names), park_id),
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
 # -- escalation state -------------------------------------------------------------------------
 def unescalated(
     conn: Conn, *, policy_ids: Sequence[int], limit: int

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from alerting import ack_links, channels, robots, sms
+from alerting import ack_links, channels, paging_names, robots, sms
 from alerting.escalation import policy_from_dict, step
 from alerting.messages import SMS_UNIT, AlarmFacts, limit_text, render, sms_text
 from alerting.rosters import on_duty, roster_from_dict
@@ -285,6 +285,17 @@ def test_a_parks_policy_starts_only_on_its_parks_alarms_a_platform_wide_one_on_e
 def test_a_bad_policy_is_refused(bad: dict[str, object]) -> None:
     with pytest.raises(RuleError):
         policy_from_dict(1, "p", ["category=safety"], bad)
+
+
+def test_the_names_a_policy_or_plan_gives_are_checked_where_they_are_named() -> None:
+    p = policy_from_dict(1, "gas", ["category=safety"], POLICY)
+    named = paging_names.of_levels("definition.levels.{i}.{kind}", p.levels)
+    assert ("definition.levels.0.rosters", "rosters", ("night",)) in named
+    assert ("definition.levels.1.contacts", "contacts", ("lead",)) in named
+    assert len(named) == len(POLICY["levels"]) * len(paging_names.KINDS)
+    mine = paging_names.refusal("steps.0.notify.contacts", "contacts", ["li", "wang"], 7)
+    assert mine.startswith("steps.0.notify.contacts: contacts 'li', 'wang'") and "park 7's" in mine
+    assert "platform-wide ones only" in paging_names.refusal("definition", "contacts", ["li"], None)
 
 
 # -- channel settings ---------------------------------------------------------------------------
