@@ -7,14 +7,17 @@ database, broker and a local SMTP server."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 import pytest
 
-from alerting import paging_store, routing_store
+from alerting import alarm_store, paging_store, routing_store
 from benchmarks.paging_endpoints import SmtpServer
+from smartpark.db.migrate import available
 from smartpark.registry import broker_accounts, load_model
 from smartpark.settings import Settings
 from tests.alerting.test_escalation import escalation_row, gw  # noqa: F401  (gw: a fixture)
@@ -179,3 +182,52 @@ def test_a_parks_policy_starts_only_on_its_parks_alarms_whatever_its_matchers_sa
     assert _pages(db, [mine, theirs]) == [(mine, everyone, True), (mine, ours, True), (theirs, wide, True)]
     mailed = sorted(r for m in smtp.mails for r in m.rcpt_tos)
     assert mailed == sorted(f"{n}@park.example" for n in (ours, everyone, wide))
+
+
+def _alarm(db: psycopg.Connection[Any], code: str) -> int:
+    """A firing gas alarm of the park's device gd1, as the evaluator opens one."""
+    pid = park_id(db, code)
+    row = db.execute(
+        "SELECT d.enterprise_id, d.device_id FROM devices d JOIN enterprises e USING (enterprise_id)"
+        " WHERE e.park_id = %s AND d.code = 'gd1'",
+        (pid,),
+    ).fetchone()
+    assert row is not None
+    rule = gas_rule(code)[0]
+    aid = alarm_store.open_alert(
+        db, rule=rule, series_key=f"d:{row[1]}", ids=alarm_store.SeriesIds(pid, row[0], row[1], None),
+        state="firing", at_ms=int(time.time() * 1000), value=30.0,
+        labels={"alertname": rule.id, "severity": rule.severity, "park": code, "device": "gd1"},
+    )  # fmt: skip
+    assert aid is not None
+    return aid
+
+
+def test_the_escalations_a_parks_policy_started_on_other_parks_alarms_are_stopped_by_the_migration(
+    db: psycopg.Connection[Any], park: dict[str, Any], other_park: str, platform_wide_policies: list[str]
+) -> None:
+    """Escalations started before the rule (as the escalator then did) of park A's policy on B's
+    alarm are stopped; A's policy on A's alarm and a platform-wide policy on B's run on."""
+    code = park["parks"][0]["code"]
+    pid = park_id(db, code)
+    level = {"levels": [{"after_min": 0, "receivers": ["mail"]}], "repeat_min": 15}
+    ours = paging_store.save_policy(db, name=f"old-gas-{pid}", park_id=pid, matchers=["alertname=t-gas"],
+                                    definition=level, enabled=False)  # fmt: skip
+    wide = paging_store.save_policy(db, name=f"old-all-{pid}", park_id=None, matchers=["alertname=t-gas"],
+                                    definition=level, enabled=False)  # fmt: skip
+    platform_wide_policies.append(f"old-all-{pid}")
+    mine, theirs = _alarm(db, code), _alarm(db, other_park)
+    now = datetime.now(UTC)
+    paging_store.start_escalations(db, rows=[(mine, ours, now), (theirs, ours, now), (theirs, wide, now)])
+    migration = next(m for m in available() if m.version == "0890")
+    db.execute(migration.sql)
+    rows = db.execute(
+        "SELECT alert_id, policy_id, done_at IS NOT NULL, done_why FROM notify_escalations"
+        " WHERE policy_id = ANY(%s) ORDER BY alert_id, policy_id",
+        ([ours, wide],),
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [
+        (mine, ours, False, None),
+        (theirs, ours, True, "policy of another park"),
+        (theirs, wide, False, None),
+    ]
