@@ -22,6 +22,7 @@ from smartpark.registry import broker_accounts, load_model
 from smartpark.settings import Settings
 from tests.alerting.test_escalation import escalation_row, gw  # noqa: F401  (gw: a fixture)
 from tests.alerting.test_paging import gas_rule, park_id
+from tests.api.conftest import device_id
 from tests.support.alerting import Gateway, running
 from tests.support.factories import small_model, unique_code
 from tests.support.waiting import wait_until
@@ -187,15 +188,11 @@ def test_a_parks_policy_starts_only_on_its_parks_alarms_whatever_its_matchers_sa
 def _alarm(db: psycopg.Connection[Any], code: str) -> int:
     """A firing gas alarm of the park's device gd1, as the evaluator opens one."""
     pid = park_id(db, code)
-    row = db.execute(
-        "SELECT d.enterprise_id, d.device_id FROM devices d JOIN enterprises e USING (enterprise_id)"
-        " WHERE e.park_id = %s AND d.code = 'gd1'",
-        (pid,),
-    ).fetchone()
-    assert row is not None
-    rule = gas_rule(code)[0]
+    eid = db.execute("SELECT enterprise_id FROM enterprises WHERE park_id = %s AND code = 'e1'", (pid,)).fetchone()
+    assert eid is not None
+    did, rule = device_id(db, eid[0], "gd1"), gas_rule(code)[0]
     aid = alarm_store.open_alert(
-        db, rule=rule, series_key=f"d:{row[1]}", ids=alarm_store.SeriesIds(pid, row[0], row[1], None),
+        db, rule=rule, series_key=f"d:{did}", ids=alarm_store.SeriesIds(pid, eid[0], did, None),
         state="firing", at_ms=int(time.time() * 1000), value=30.0,
         labels={"alertname": rule.id, "severity": rule.severity, "park": code, "device": "gd1"},
     )  # fmt: skip
