@@ -122,11 +122,11 @@ def other_gw(db: psycopg.Connection[Any], broker: Any) -> Iterator[Gateway]:
 
 @pytest.fixture
 def platform_wide_policies(db: psycopg.Connection[Any]) -> Iterator[list[str]]:
-    """The names of the platform-wide policies a test makes: disabled after it, as they would
-    start on the alarms of the tests that follow."""
+    """The names of the platform-wide policies a test makes: deleted after it, as they would
+    start on the alarms of the tests that follow and be listed to every park's operators."""
     names: list[str] = []
     yield names
-    db.execute("UPDATE notify_policies SET enabled = false WHERE park_id IS NULL AND name = ANY(%s)", (names,))
+    db.execute("DELETE FROM notify_policies WHERE park_id IS NULL AND name = ANY(%s)", (names,))
 
 
 def _escalations(db: psycopg.Connection[Any], policy: str, parks: list[str]) -> dict[str, str | None]:
