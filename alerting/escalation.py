@@ -40,9 +40,13 @@ class Policy:
     matchers: tuple[Matcher, ...]
     levels: tuple[Level, ...]
     repeat_s: float | None = None
+    park_id: int | None = None  # None: platform-wide
 
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        return all_match(self.matchers, labels)
+    def matches(self, labels: Mapping[str, str], *, park_id: int) -> bool:
+        """Whether the policy starts on an alarm of park ``park_id`` with these labels: a park's
+        policy only on that park's alarms, whatever its matchers say (they are the operator's and
+        need not name the park); a platform-wide one on any park's its matchers match."""
+        return (self.park_id is None or self.park_id == park_id) and all_match(self.matchers, labels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,7 @@ def _strs(raw: Any, what: str) -> tuple[str, ...]:
     return tuple(raw)
 
 
-def policy_from_dict(policy_id: int, name: str, matchers: Any, raw: Any) -> Policy:
+def policy_from_dict(policy_id: int, name: str, matchers: Any, raw: Any, *, park_id: int | None = None) -> Policy:
     where = f"policy {name!r}"
     if not isinstance(raw, Mapping) or set(raw) - {"levels", "repeat_min"}:
         raise RuleError(f"{where}: must be a mapping of levels and repeat_min")
@@ -100,6 +104,7 @@ def policy_from_dict(policy_id: int, name: str, matchers: Any, raw: Any) -> Poli
         parse_matchers(matchers, f"{where} matchers"),
         tuple(levels),
         None if repeat is None else float(repeat) * 60,
+        park_id,
     )
 
 

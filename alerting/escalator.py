@@ -81,9 +81,9 @@ class Escalator(threading.Thread):
         if self.policies and now - self._policies_at < POLICY_REFRESH_S:
             return
         policies = {}
-        for pid, name, matchers, definition in paging_store.fetch_policies(conn):
+        for pid, name, matchers, definition, park_id in paging_store.fetch_policies(conn):
             try:
-                policies[pid] = policy_from_dict(pid, name, matchers, definition)
+                policies[pid] = policy_from_dict(pid, name, matchers, definition, park_id=park_id)
             except RuleError as exc:
                 log.error("escalation policy not used: %s", exc)
         self.policies, self._policies_at = policies, now
@@ -98,9 +98,12 @@ class Escalator(threading.Thread):
             ids = list(self.policies)
             matched: list[tuple[int, int, datetime]] = []
             unmatched: list[tuple[int, int, datetime]] = []
-            for alert_id, labels, firing_at in paging_store.unescalated(conn, policy_ids=ids, limit=BATCH * 10):
+            for alert_id, labels, park_id, firing_at in paging_store.unescalated(
+                conn, policy_ids=ids, limit=BATCH * 10
+            ):
                 for pid, policy in self.policies.items():
-                    (matched if policy.matches(labels) else unmatched).append((alert_id, pid, firing_at))
+                    starts = policy.matches(labels, park_id=park_id)
+                    (matched if starts else unmatched).append((alert_id, pid, firing_at))
             paging_store.start_escalations(conn, rows=matched)
             paging_store.mark_unmatched(conn, rows=unmatched)
         with conn.transaction():

@@ -74,12 +74,13 @@ def delete_policy(conn: Conn, *, policy_id: int) -> None:
     conn.execute("DELETE FROM notify_policies WHERE policy_id = %s", (policy_id,))
 
 
-def fetch_policies(conn: Conn) -> list[tuple[int, str, list[str], dict[str, Any]]]:
-    """Enabled policies: (policy_id, name, matchers, definition)."""
+def fetch_policies(conn: Conn) -> list[tuple[int, str, list[str], dict[str, Any], int | None]]:
+    """Enabled policies: (policy_id, name, matchers, definition, park_id or None: platform-wide)."""
     return [
-        (r[0], r[1], r[2], r[3])
+        (r[0], r[1], r[2], r[3], r[4])
         for r in conn.execute(
-            "SELECT policy_id, name, matchers, definition FROM notify_policies WHERE enabled ORDER BY policy_id"
+            "SELECT policy_id, name, matchers, definition, park_id FROM notify_policies WHERE enabled"
+            " ORDER BY policy_id"
         )
     ]
 
@@ -110,14 +111,33 @@ def fetch_contacts(conn: Conn, *, names: Sequence[str], park_id: int) -> dict[st
     }
 
 
+_NAMED = {"contacts": "notify_contacts", "rosters": "notify_rosters", "receivers": "alert_receivers"}
+
+
+def names_of_parks_but(conn: Conn, *, kind: str, names: Sequence[str], park_id: int | None) -> list[str]:
+    """The names among ``names`` of contacts, rosters or receivers (``kind``) that belong to a
+    park other than ``park_id`` (None: to any park), sorted."""
+    if not names:
+        return []
+    with conn.cursor(row_factory=tuple_row) as cur:
+        rows = cur.execute(
+            f"SELECT name FROM {_NAMED[kind]} WHERE name = ANY(%s) AND park_id IS NOT NULL"
+            " AND park_id IS DISTINCT FROM %s ORDER BY name",
+            (list(names), park_id),
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
 # -- escalation state -------------------------------------------------------------------------
-def unescalated(conn: Conn, *, policy_ids: Sequence[int], limit: int) -> list[tuple[int, dict[str, Any], datetime]]:
+def unescalated(
+    conn: Conn, *, policy_ids: Sequence[int], limit: int
+) -> list[tuple[int, dict[str, Any], int, datetime]]:
     """Firing, unacknowledged alarms that some of these policies have not started on:
-    (alert_id, labels, firing_at)."""
+    (alert_id, labels, park_id, firing_at)."""
     return [
-        (r[0], r[1], r[2])
+        (r[0], r[1], r[2], r[3])
         for r in conn.execute(
-            "SELECT a.alert_id, a.labels, coalesce(a.firing_at, a.started_at) FROM alerts a"
+            "SELECT a.alert_id, a.labels, a.park_id, coalesce(a.firing_at, a.started_at) FROM alerts a"
             " WHERE a.state = 'firing' AND a.acknowledged_at IS NULL AND (SELECT count(*) FROM notify_escalations e"
             " WHERE e.alert_id = a.alert_id) < cardinality(%s::int[]) ORDER BY a.alert_id LIMIT %s",
             (list(policy_ids), limit),

@@ -59,7 +59,9 @@ class HazardIn(Strict):
 
 class Notify(Strict):
     """Whom a step pages, as an escalation level does (docs/paging.md): receivers by name, and
-    on their email and SMS channels the contacts named and whoever the rosters have on duty."""
+    on their email and SMS channels the contacts named and whoever the rosters have on duty.
+    Names of the plan's park or platform-wide ones: another park's are refused on saving
+    (emergency.registry_store.save_plan, by alerting.paging_names, the rule paging's API uses)."""
 
     receivers: Names = []
     contacts: Names = []

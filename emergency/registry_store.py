@@ -14,6 +14,7 @@ import psycopg
 from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
+from alerting import paging_names
 from emergency import gb18218
 from emergency.definitions import HazardIn, PlanIn, ResourceIn
 
@@ -21,7 +22,8 @@ Conn = psycopg.Connection[Any]
 
 
 class RegistryError(ValueError):
-    """A code that names nothing in the park (an enterprise, a device); names the field."""
+    """A code that names nothing in the park (an enterprise, a device), or a name of another
+    park's people; names the field."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -121,6 +123,13 @@ def delete_hazard(conn: Conn, *, hazard_id: int) -> bool:
 
 
 def save_plan(conn: Conn, *, park_id: int, plan: PlanIn) -> int:
+    """Refuses (RegistryError naming the step's list) the contacts, rosters and receivers of
+    another park: a plan pages its park's people or platform-wide ones (alerting.paging_names)."""
+    try:
+        named = paging_names.of_levels("steps.{i}.notify.{kind}", [step.notify for step in plan.steps])
+        paging_names.check(conn, park_id=park_id, named=named)
+    except paging_names.NamedElsewhere as exc:
+        raise RegistryError(exc.field, str(exc)) from exc
     steps = [s.model_dump() for s in plan.steps]
     pid = _one(
         conn,

@@ -3,7 +3,6 @@ an operator's park: reads only; the routes write through alerting.paging_store, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -39,22 +38,6 @@ def one(conn: psycopg.Connection[Any], what: str, *, key: int, park_id: int | No
 def by_name(conn: psycopg.Connection[Any], what: str, *, name: str) -> Row | None:
     table, _, cols = _TABLES[what]
     return conn.execute(f"SELECT {cols} FROM {table} WHERE name = %(n)s", {"n": name}).fetchone()
-
-
-_NAMED = {"contacts": "notify_contacts", "rosters": "notify_rosters", "receivers": "alert_receivers"}
-
-
-def named_elsewhere(
-    conn: psycopg.Connection[Any], what: str, *, names: Sequence[str], park_id: int | None
-) -> list[str]:
-    """The names among ``names`` of contacts, rosters or receivers that belong to a park other
-    than ``park_id`` (None: to any park), sorted."""
-    rows = conn.execute(
-        f"SELECT name FROM {_NAMED[what]} WHERE name = ANY(%(n)s) AND park_id IS NOT NULL"
-        " AND park_id IS DISTINCT FROM %(pid)s ORDER BY name",
-        {"n": list(names), "pid": park_id},
-    ).fetchall()
-    return [r["name"] for r in rows]
 
 
 def park_timezone(conn: psycopg.Connection[Any], *, park_id: int | None) -> str:

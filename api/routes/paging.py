@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import APIRouter, Query, status
 
-from alerting import paging_store
+from alerting import paging_names, paging_store
 from alerting.escalation import policy_from_dict
 from alerting.rosters import on_duty, roster_from_dict
 from alerting.rules import RuleError
@@ -71,17 +71,12 @@ def _saved_by_name(
     return _visible(conn, p, what, key)
 
 
-def _names_own(conn: DbConn, park_id: int | None, named: dict[str, Iterable[str]]) -> None:
-    """A park's roster or policy names that park's contacts, rosters and receivers or platform-wide
-    ones; a platform-wide one, platform-wide ones only (every park's operators read it): paging
-    never reaches, nor shows, another park's people. A name not saved yet is taken (it can only
-    ever resolve within the park)."""
-    for what, names in named.items():
-        elsewhere = q.named_elsewhere(conn, what, names=sorted(set(names)), park_id=park_id)
-        if elsewhere:
-            scope = f"park {park_id}" if park_id is not None else "every park"
-            listed = ", ".join(repr(n) for n in elsewhere)
-            raise Unprocessable(f"{what} {listed}: not among the {what} of {scope} or the platform-wide ones")
+def _names_own(conn: DbConn, park_id: int | None, named: list[tuple[str, str, Iterable[str]]]) -> None:
+    """A roster or policy names its park's or platform-wide people only (alerting.paging_names)."""
+    try:
+        paging_names.check(conn, park_id=park_id, named=named)
+    except paging_names.NamedElsewhere as exc:
+        raise Unprocessable(str(exc), field=exc.field) from exc
 
 
 def _visible(conn: DbConn, p: Principal, what: str, key: int) -> dict[str, Any]:
@@ -148,7 +143,7 @@ def save_roster(body: RosterIn, conn: DbConn, p: OperatorPrincipal) -> dict[str,
         "rosters",
         body.name,
         lambda: paging_store.save_roster(conn, name=body.name, park_id=body.park_id, definition=body.definition),
-        lambda: _names_own(conn, body.park_id, {"contacts": roster.names()}),
+        lambda: _names_own(conn, body.park_id, [("definition", "contacts", roster.names())]),
     )
 
 
@@ -255,11 +250,7 @@ def save_policy(body: PolicyIn, conn: DbConn, p: OperatorPrincipal) -> dict[str,
         lambda: _names_own(
             conn,
             body.park_id,
-            {
-                "contacts": [n for lv in policy.levels for n in lv.contacts],
-                "rosters": [n for lv in policy.levels for n in lv.rosters],
-                "receivers": [n for lv in policy.levels for n in lv.receivers],
-            },
+            paging_names.of_levels("definition.levels.{i}.{kind}", policy.levels),
         ),
     )
 

@@ -239,11 +239,13 @@ def test_a_storm_becomes_at_most_the_budget_per_person(
         targets=TargetPolicy.from_cidrs(["127.0.0.0/8"]),  # the local SMTP server, allowed explicitly
     )
     metrics = AlertingMetrics.create(CollectorRegistry())
+    # a real contact: its id is the budget's key, which a made-up one could share with another test's
+    duty = paging_store.create_contact(db, name=f"storm-duty-{pid}", park_id=pid, email=None, phone=None)
     started = time.time()
     ids = []
     for i in range(1000):
         alert = {"alert_id": 10_000_000 + i, "status": "firing", "summary": f"storm {i}", "starts_at_ms": 0}
-        payload = {"alerts": [alert], "person": {"id": pid, "name": "duty"}, "to": [f"duty-{pid}@park.example"]}
+        payload = {"alerts": [alert], "person": {"id": duty, "name": "duty"}, "to": [f"duty-{pid}@park.example"]}
         ids.append(
             outbox_store.enqueue_notification(
                 db, receiver_id=rid, group_key="storm", status="firing", payload=payload, alert_statuses=[]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from alerting import ack_links, channels, robots, sms
+from alerting import ack_links, channels, paging_names, robots, sms
 from alerting.escalation import policy_from_dict, step
 from alerting.messages import SMS_UNIT, AlarmFacts, limit_text, render, sms_text
 from alerting.rosters import on_duty, roster_from_dict
@@ -254,6 +254,23 @@ def test_levels_then_repeats_of_the_last() -> None:
     assert step(once, levels_done=0, repeats=0, started_s=t0, deadline_s=t0).next_s is None
 
 
+def test_a_parks_policy_starts_only_on_its_parks_alarms_a_platform_wide_one_on_every_parks() -> None:
+    """Park 7's policy whose matchers do not name the park starts on park 7's alarm only; a
+    platform-wide one on any park's alarm its matchers match."""
+    gas_a = {"park": "a", "alertname": "lel-level1", "category": "safety"}
+    gas_b = {"park": "b", "alertname": "lel-level1", "category": "safety"}
+    parks = policy_from_dict(1, "gas", ["category=safety"], POLICY, park_id=7)
+    assert parks.matches(gas_a, park_id=7)
+    assert not parks.matches(gas_b, park_id=8)
+    # its matchers are not what binds it: naming the other park's code does not reach it either
+    naming_b = policy_from_dict(2, "gas-b", ["park=b"], POLICY, park_id=7)
+    assert not naming_b.matches(gas_b, park_id=8)
+    wide = policy_from_dict(3, "gas-all", ["category=safety"], POLICY)
+    assert wide.matches(gas_a, park_id=7) and wide.matches(gas_b, park_id=8)
+    assert not wide.matches({**gas_b, "category": "energy"}, park_id=8)
+    assert not parks.matches({**gas_a, "category": "energy"}, park_id=7)
+
+
 @pytest.mark.parametrize(
     "bad",
     [
@@ -268,6 +285,17 @@ def test_levels_then_repeats_of_the_last() -> None:
 def test_a_bad_policy_is_refused(bad: dict[str, object]) -> None:
     with pytest.raises(RuleError):
         policy_from_dict(1, "p", ["category=safety"], bad)
+
+
+def test_the_names_a_policy_or_plan_gives_are_checked_where_they_are_named() -> None:
+    p = policy_from_dict(1, "gas", ["category=safety"], POLICY)
+    named = paging_names.of_levels("definition.levels.{i}.{kind}", p.levels)
+    assert ("definition.levels.0.rosters", "rosters", ("night",)) in named
+    assert ("definition.levels.1.contacts", "contacts", ("lead",)) in named
+    assert len(named) == len(POLICY["levels"]) * len(paging_names.KINDS)
+    mine = paging_names.refusal("steps.0.notify.contacts", "contacts", ["li", "wang"], 7)
+    assert mine.startswith("steps.0.notify.contacts: contacts 'li', 'wang'") and "park 7's" in mine
+    assert "platform-wide ones only" in paging_names.refusal("definition", "contacts", ["li"], None)
 
 
 # -- channel settings ---------------------------------------------------------------------------

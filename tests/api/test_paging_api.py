@@ -320,6 +320,7 @@ def test_a_roster_or_policy_names_only_its_parks_or_platform_wide_people(
     ):
         answer = client.put("/api/v1/notify/policies", headers=h, json=policy(**level))
         assert answer.status_code == 422 and named in answer.json()["detail"], answer.text
+        assert answer.json()["field"] == f"definition.levels.0.{next(iter(level))}"
     ok = client.put("/api/v1/notify/policies", headers=h, json=policy(contacts=[mine, everyone]))
     assert ok.status_code == 200, ok.text
     # the other park's contact is not read through this park's lists, nor is this park's through theirs
