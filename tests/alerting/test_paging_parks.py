@@ -25,6 +25,7 @@ from tests.alerting.test_paging import gas_rule, park_id
 from tests.api.conftest import device_id
 from tests.support.alerting import Gateway, running
 from tests.support.factories import small_model, unique_code
+from tests.support.paging import forget_platform_wide
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -67,6 +68,7 @@ def test_a_policy_naming_another_parks_people_pages_only_its_own_and_platform_wi
     gw: Gateway,  # noqa: F811  (the escalation tests' fixture: it disables the park's receivers and policies after)
     other_park: str,
     smtp: SmtpServer,
+    request: pytest.FixtureRequest,
 ) -> None:
     code = gw.park
     pid, other = park_id(db, code), park_id(db, other_park)
@@ -74,6 +76,7 @@ def test_a_policy_naming_another_parks_people_pages_only_its_own_and_platform_wi
     duty, lead, everyone = f"duty-{pid}", f"lead-{other}", f"everyone-{pid}"
     for name, owner in ((duty, pid), (lead, other), (everyone, None)):
         paging_store.create_contact(db, name=name, park_id=owner, email=f"{name}@park.example", phone=None)
+    request.addfinalizer(lambda: forget_platform_wide(db, contacts=[everyone]))
     # a roster of the other park, and one of this park that names the other park's lead
     paging_store.save_roster(
         db, name=f"their-roster-{other}", park_id=other, definition={"start": "2026-01-01", "members": [lead]}
@@ -148,6 +151,7 @@ def test_a_parks_policy_starts_only_on_its_parks_alarms_whatever_its_matchers_sa
     other_gw: Gateway,
     platform_wide_policies: list[str],
     smtp: SmtpServer,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Park A's policy without a park matcher pages A's alarm and does not start on B's: it names
     B's mail receiver (saved by hand) and a platform-wide contact, which B's alarm would have
@@ -159,6 +163,7 @@ def test_a_parks_policy_starts_only_on_its_parks_alarms_whatever_its_matchers_sa
     ours, everyone, wide = f"ours-{pid}", f"everyone-{pid}", f"wide-{pid}"
     for name, owner in ((ours, pid), (everyone, None), (wide, None)):
         paging_store.create_contact(db, name=name, park_id=owner, email=f"{name}@park.example", phone=None)
+    request.addfinalizer(lambda: forget_platform_wide(db, contacts=[everyone, wide]))
     policy, all_parks = f"gas-any-{pid}", f"gas-all-{pid}"
     platform_wide_policies.append(all_parks)
     paging_store.save_policy(

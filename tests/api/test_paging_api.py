@@ -15,6 +15,7 @@ from alerting import ack_links, paging_store, routing_store
 from smartpark.settings import ApiSettings, NotifySettings, Settings
 from tests.api.conftest import Tenancy, app_client, device_id
 from tests.api.test_alarms import _alarm
+from tests.support.paging import forget_platform_wide
 
 pytestmark = pytest.mark.integration
 SECRET = "api-test-ack-secret-0123456789"
@@ -268,7 +269,7 @@ def test_policies_are_confined_to_the_operators_park(
 
 
 def test_a_roster_or_policy_names_only_its_parks_or_platform_wide_people(
-    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any]
+    client: TestClient, tenancy: Tenancy, db: psycopg.Connection[Any], request: pytest.FixtureRequest
 ) -> None:
     """Contacts, rosters and receivers are named across parks by their (unique) names: an operator's
     roster or policy naming another park's is refused with 422 naming it, as is a platform-wide
@@ -282,6 +283,9 @@ def test_a_roster_or_policy_names_only_its_parks_or_platform_wide_people(
         assert made.status_code == 201, made.text
     made = client.post("/api/v1/notify/contacts", headers=admin, json={"name": everyone, "phone": "+8613800000013"})
     assert made.status_code == 201, made.text
+    # Platform-wide rows are every park's: the tests that follow (a park's on-duty panel, its
+    # contacts) must not find them.
+    request.addfinalizer(lambda: forget_platform_wide(db, contacts=[everyone], rosters=[f"r-{t.park_id}-None"]))
     paging_store.save_roster(
         db, name=f"their-roster-{t.other_park_id}", park_id=t.other_park_id,
         definition={"start": "2026-11-30", "members": [theirs]},

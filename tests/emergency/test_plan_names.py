@@ -15,13 +15,15 @@ from emergency import registry_store
 from emergency.cli import load_model
 from emergency.definitions import EmergencyModel
 from tests.api.conftest import Tenancy
+from tests.support.paging import forget_platform_wide
 
 pytestmark = pytest.mark.integration
 API = "/api/v1/emergency"
 
 
-def _people(db: psycopg.Connection[Any], t: Tenancy) -> dict[str, str]:
-    """A contact, roster and receiver of each park, and a platform-wide contact: role -> name."""
+def _people(db: psycopg.Connection[Any], t: Tenancy, request: pytest.FixtureRequest) -> dict[str, str]:
+    """A contact, roster and receiver of each park, and a platform-wide contact (gone after the
+    test): role -> name."""
     names = {}
     for who, park_id in (("mine", t.park_id), ("theirs", t.other_park_id)):
         contact, roster, hook = f"{who}-{park_id}", f"{who}-roster-{park_id}", f"{who}-hook-{park_id}"
@@ -35,6 +37,7 @@ def _people(db: psycopg.Connection[Any], t: Tenancy) -> dict[str, str]:
         names |= {f"{who}_contact": contact, f"{who}_roster": roster, f"{who}_hook": hook}
     names["everyone"] = f"everyone-{t.park_id}"
     paging_store.create_contact(db, name=names["everyone"], park_id=None, email=None, phone="+8613800000014")
+    request.addfinalizer(lambda: forget_platform_wide(db, contacts=[names["everyone"]]))
     return names
 
 
@@ -44,9 +47,9 @@ def _plan(*notify: dict[str, list[str]]) -> dict[str, Any]:
 
 
 def test_a_plan_names_only_its_parks_or_platform_wide_people(
-    client: TestClient, db: psycopg.Connection[Any], tenancy: Tenancy
+    client: TestClient, db: psycopg.Connection[Any], tenancy: Tenancy, request: pytest.FixtureRequest
 ) -> None:
-    t, n = tenancy, _people(db, tenancy)
+    t, n = tenancy, _people(db, tenancy, request)
     put = f"{API}/parks/{t.park_id}/plans"
     op, admin = t.headers("operator"), t.headers("admin")
     ours = {
@@ -88,9 +91,9 @@ def test_a_plan_names_only_its_parks_or_platform_wide_people(
 
 
 def test_a_registry_file_naming_another_parks_people_is_refused_whole(
-    db: psycopg.Connection[Any], tenancy: Tenancy
+    db: psycopg.Connection[Any], tenancy: Tenancy, request: pytest.FixtureRequest
 ) -> None:
-    t, n = tenancy, _people(db, tenancy)
+    t, n = tenancy, _people(db, tenancy, request)
     code = db.execute("SELECT code FROM parks WHERE park_id = %s", (t.park_id,)).fetchone()[0]  # type: ignore[index]
     model = EmergencyModel.model_validate(
         {"park": code, "plans": [_plan({"receivers": [n["mine_hook"]], "contacts": [n["theirs_contact"]]})]}
