@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from aggregation import apportion, arrays, job, store
+from aggregation import apportion, arrays, store
 from aggregation.calendar import local_date, local_day_start, zone
 from aggregation.indicator_columns import CARRIER_COLUMN
 from aggregation.indicator_store import Park
 from aggregation.rollup import Readings, counter_deltas
+from aggregation.series_params import DEFAULT_INTERVAL_S, series_params
 from aggregation.steam_heat import meter_heat_gj
 from energy import swaps
 from energy.counted import counted_sql
@@ -92,7 +93,7 @@ def find_gaps(conn: store.Conn, *, park: Park, days: list[date], raw_from_ms: in
     pair = np.repeat(np.arange(n, dtype=np.int64), 2)
     r = Readings.of(pair, np.column_stack([t0, t1]).ravel(), np.asarray([(a[3], a[5]) for a in found]).ravel())
     devices = store.devices(conn, device_ids=dev)
-    params = job.series_params(arrays.unique(store.pack(dev, met)), devices, default_interval_s=job.DEFAULT_INTERVAL_S)
+    params = series_params(arrays.unique(store.pack(dev, met)), devices, default_interval_s=DEFAULT_INTERVAL_S)
     idx = params.index(store.pack(dev, met))[pair] if n else np.zeros(0, np.int64)
     d = counter_deltas(
         r,
