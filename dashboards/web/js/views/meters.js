@@ -13,7 +13,6 @@ import { changesCsv, costCsv, manualCsv, outputCsv, treeCsv } from "../meter-csv
 import { canRecord, changeForm, correctionForm, deviceChoices, deviceNamer, importForm, readingForm, readingText } from "../meter-forms.js";
 import { canEditTree, treeForm } from "../meter-tree-form.js";
 import { metricName, unitOf } from "../names.js";
-import { addDays } from "../stats.js";
 import { outputForm } from "../output-form.js";
 
 const PERIODS = ["deep_valley", "valley", "flat", "peak", "critical_peak"];
@@ -40,17 +39,15 @@ function offer(link, text, name) {
 
 const head = (key, file) => `<div class="panel-head"><h3>${t(key)}</h3>${file ? `<a class="button csv" data-csv="${file}" download>${t("em.export_csv")}</a>` : ""}</div>`;
 
-const CALIBRATION_NOTICE_DAYS = 30; // as GET /energy/parks/{id}/calibrations by default
-
-/** A meter's calibration due date, flagged when it has passed or comes within the notice. */
-function calibration(meter, today) {
-  const due = meter.attributes?.calibration_due;
-  if (typeof due !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(due)) return "—";
-  if (due < today) return `${escape(due)} <span class="tag sev-critical" data-calibration="overdue">${t("em.calibration.overdue")}</span>`;
-  if (due <= addDays(today, CALIBRATION_NOTICE_DAYS)) {
-    return `${escape(due)} <span class="tag sev-warning" data-calibration="soon">${t("em.calibration.soon")}</span>`;
-  }
-  return escape(due);
+/** A meter's calibration due date, flagged as the API judges it (GET …/calibrations: overdue, or
+ * due within its notice). */
+function calibration(meter, due) {
+  const date = meter.attributes?.calibration_due;
+  if (typeof date !== "string") return "—";
+  const flag = due.get(meter.code);
+  if (!flag) return escape(date);
+  const [cls, key] = flag.overdue ? ["sev-critical", "overdue"] : ["sev-warning", "soon"];
+  return `${escape(date)} <span class="tag ${cls}" data-calibration="${key}">${t("em.calibration." + key)}</span>`;
 }
 
 export async function render(el, ctx) {
@@ -82,6 +79,7 @@ export async function render(el, ctx) {
   const csvLink = (name) => el.querySelector(`[data-csv="${name}"]`);
   let shown = { meters: [], all: [], readings: [], output: null };
   let editing = false;
+  let dueSoon = new Map(); // meter code -> {due, overdue}: the API's calibration reminders
   let device = (id) => ctx.names.device(id) || String(id);
 
   async function load() {
@@ -92,13 +90,14 @@ export async function render(el, ctx) {
     const today = parkDate(ctx.timezone);
     const last = lastOfMonth < today ? lastOfMonth : today;
     const range = { from: first, to: last < first ? first : last };
-    const [tree, cost, balance, changes, manual, output] = await Promise.allSettled([
+    const [tree, cost, balance, changes, manual, output, calibrations] = await Promise.allSettled([
       api.get(`/energy/parks/${ctx.park.park_id}/meters`),
       api.get(`/energy/enterprises/${entId}/cost`, { month: m }),
       api.get(`/energy/enterprises/${entId}/balance`, range),
       api.get(`/energy/enterprises/${entId}/changes`, range),
       api.get(`/energy/enterprises/${entId}/readings`, range),
       api.get(`/energy/enterprises/${entId}/output/${m}`),
+      api.get(`/energy/parks/${ctx.park.park_id}/calibrations`),
     ]);
     if (tree.status === "rejected" && tree.reason?.status === 403) {
       el.querySelector(".grid").innerHTML = `<div class="empty" data-empty="1">${t("em.forbidden")}</div>`;
@@ -108,6 +107,7 @@ export async function render(el, ctx) {
     shown = { all: tree.value?.meters || [], readings: manual.value?.readings || [], output: output.value || null };
     shown.meters = shown.all.filter((x) => x.enterprise_id === entId);
     device = deviceNamer(ctx, entId, shown.meters);
+    dueSoon = new Map((calibrations.value?.due || []).map((c) => [c.code, c]));
     if (!editing) showTree(shown.meters, balance.value?.balances || []);
     offer(csvLink("tree"), tree.value ? treeCsv(shown.meters, balance.value?.balances || []) : null, `meters-${tag}.csv`);
     showCost(cost.value);
@@ -132,11 +132,10 @@ export async function render(el, ctx) {
 
   function showTree(meters, balances) {
     const loss = new Map(balances.map((b) => [b.parent, b.loss_pct]));
-    const today = parkDate(ctx.timezone);
     $("#em-tree").innerHTML = table(
       [t("em.meter"), t("em.role"), t("em.parent"), t("em.counts"), `${t("em.loss")} %`, t("em.calibration")],
       meters.map((x) => [escape(x.code), t("em.role." + x.role), escape(x.parent || x.formula || "—"),
-        t(x.counts ? "em.yes" : "em.no"), loss.has(x.code) ? num(loss.get(x.code), 1) : "—", calibration(x, today)]),
+        t(x.counts ? "em.yes" : "em.no"), loss.has(x.code) ? num(loss.get(x.code), 1) : "—", calibration(x, dueSoon)]),
     );
   }
 
